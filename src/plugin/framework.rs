@@ -1,0 +1,444 @@
+//! The small provider framework: providers, resources and data sources are written with
+//! `tf-provider`'s public types and traits, and erased here behind a registry that the
+//! gRPC service dispatches to.
+//!
+//! - A provider implements [`Provider`] (ours: `tf-provider`'s own provider trait hands out
+//!   resource objects whose methods take a type it keeps private).
+//! - Resources implement [`tf_provider::Resource`] and data sources
+//!   [`tf_provider::DataSource`], exactly as in any `tf-provider` provider.
+//! - Conventions on top of those traits:
+//!   - `Resource::read` returning `None` **without** an error diagnostic means the object no
+//!     longer exists: the server answers with a null state and Terraform plans to create it
+//!     again (out-of-band deletion).
+//!   - `UpgradeResourceState` re-reads the stored JSON into the current state type, so new
+//!     attributes must be `#[serde(default)]`. A state written by a newer schema version is
+//!     refused with a diagnostic.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tf_provider::schema::Schema;
+use tf_provider::{AttributePath, DataSource, Diagnostics, Resource};
+
+use super::convert::SchemaExtras;
+
+/// Msgpack encoding of a null value.
+pub const NULL_MSGPACK: &[u8] = &[0xc0];
+
+/// A dynamic value as Terraform sent it: msgpack (the norm) or JSON.
+#[derive(Clone, Copy, Debug)]
+pub enum Dv<'a> {
+    /// Msgpack-encoded value.
+    Msgpack(&'a [u8]),
+    /// JSON-encoded value.
+    Json(&'a [u8]),
+}
+
+impl<'a> Dv<'a> {
+    /// Pick the encoding that is present (msgpack wins when both are).
+    pub fn from_parts(msgpack: &'a [u8], json: &'a [u8]) -> Self {
+        if msgpack.is_empty() && !json.is_empty() {
+            Dv::Json(json)
+        } else {
+            Dv::Msgpack(msgpack)
+        }
+    }
+
+    /// True when the value is null (or absent).
+    pub fn is_null(&self) -> bool {
+        match self {
+            Dv::Msgpack(b) => b.is_empty() || *b == NULL_MSGPACK,
+            Dv::Json(b) => b.is_empty() || b.trim_ascii() == b"null",
+        }
+    }
+
+    /// Decode into `T`, reporting failures as a diagnostic naming `what`.
+    pub fn decode<T: Deserialize<'a>>(&self, diags: &mut Diagnostics, what: &str) -> Option<T> {
+        let result = match self {
+            Dv::Msgpack(b) => {
+                let b: &'a [u8] = if b.is_empty() { NULL_MSGPACK } else { b };
+                rmp_serde::from_slice::<T>(b).map_err(|e| e.to_string())
+            }
+            Dv::Json(b) => {
+                let b: &'a [u8] = if b.is_empty() { b"null" } else { b };
+                serde_json::from_slice::<T>(b).map_err(|e| e.to_string())
+            }
+        };
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                diags.root_error(
+                    "Provider could not decode a value from Terraform",
+                    format!("The {what} did not match the provider's schema: {e}. This is a bug in the provider."),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// Encode a value as msgpack (named fields), reporting failures as a diagnostic.
+pub fn encode<T: Serialize>(diags: &mut Diagnostics, value: &T) -> Option<Vec<u8>> {
+    match rmp_serde::to_vec_named(value) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            diags.root_error(
+                "Provider could not encode a value for Terraform",
+                format!("{e}. This is a bug in the provider."),
+            );
+            None
+        }
+    }
+}
+
+/// A provider: its configuration schema, configuration, and the types it registers.
+#[async_trait]
+pub trait Provider: Send + Sync + 'static {
+    /// Provider configuration, as declared in the `provider` block.
+    type Config<'a>: Serialize + Deserialize<'a> + Send;
+
+    /// Schema of the `provider` block.
+    fn schema(&self, diags: &mut Diagnostics) -> Option<Schema>;
+
+    /// Validate the configuration (values may be unknown here).
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::Config<'a>) -> Option<()> {
+        _ = (diags, config);
+        Some(())
+    }
+
+    /// Configure the provider before any resource call.
+    async fn configure<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        terraform_version: String,
+        config: Self::Config<'a>,
+    ) -> Option<()>;
+
+    /// Register resources and data sources (full type names, e.g. `comwit_database`).
+    fn register(&self, registry: &mut Registry);
+
+    /// Terraform asked the provider to stop (interrupt): cancel in-flight work.
+    fn stop(&self) {}
+}
+
+/// The types a provider registered, keyed by full type name.
+#[derive(Default)]
+pub struct Registry {
+    pub(crate) resources: BTreeMap<String, (Arc<dyn ErasedResource>, SchemaExtras)>,
+    pub(crate) data_sources: BTreeMap<String, Arc<dyn ErasedDataSource>>,
+}
+
+impl Registry {
+    /// Register a resource type.
+    pub fn resource<R: Resource + 'static>(&mut self, type_name: &str, resource: R) {
+        self.resource_with(type_name, resource, SchemaExtras::default());
+    }
+
+    /// Register a resource type with protocol extras (write-only attributes, ...).
+    pub fn resource_with<R: Resource + 'static>(
+        &mut self,
+        type_name: &str,
+        resource: R,
+        extras: SchemaExtras,
+    ) {
+        self.resources.insert(
+            type_name.to_owned(),
+            (Arc::new(ResourceAdapter(resource)), extras),
+        );
+    }
+
+    /// Register a data source type.
+    pub fn data_source<D: DataSource + 'static>(&mut self, type_name: &str, data_source: D) {
+        self.data_sources
+            .insert(type_name.to_owned(), Arc::new(DataSourceAdapter(data_source)));
+    }
+}
+
+/// Provider with its configuration type erased.
+#[async_trait]
+pub(crate) trait ErasedProvider: Send + Sync {
+    fn schema(&self, diags: &mut Diagnostics) -> Option<Schema>;
+    async fn validate(&self, diags: &mut Diagnostics, config: Dv<'_>) -> Option<()>;
+    async fn configure(&self, diags: &mut Diagnostics, tf_version: String, config: Dv<'_>)
+        -> Option<()>;
+    fn register(&self, registry: &mut Registry);
+    fn stop(&self);
+}
+
+#[async_trait]
+impl<P: Provider> ErasedProvider for P {
+    fn schema(&self, diags: &mut Diagnostics) -> Option<Schema> {
+        Provider::schema(self, diags)
+    }
+    async fn validate(&self, diags: &mut Diagnostics, config: Dv<'_>) -> Option<()> {
+        let config = config.decode(diags, "provider configuration")?;
+        Provider::validate(self, diags, config).await
+    }
+    async fn configure(
+        &self,
+        diags: &mut Diagnostics,
+        tf_version: String,
+        config: Dv<'_>,
+    ) -> Option<()> {
+        let config = config.decode(diags, "provider configuration")?;
+        Provider::configure(self, diags, tf_version, config).await
+    }
+    fn register(&self, registry: &mut Registry) {
+        Provider::register(self, registry)
+    }
+    fn stop(&self) {
+        Provider::stop(self)
+    }
+}
+
+/// Encoded (state, private state) pair.
+pub(crate) type Encoded = (Vec<u8>, Vec<u8>);
+
+/// Resource with its state types erased: values travel as msgpack.
+#[async_trait]
+pub(crate) trait ErasedResource: Send + Sync {
+    fn schema(&self, diags: &mut Diagnostics) -> Option<Schema>;
+    async fn validate(&self, diags: &mut Diagnostics, config: Dv<'_>) -> Option<()>;
+    /// `Some(None)` means the object is gone.
+    async fn read(
+        &self,
+        diags: &mut Diagnostics,
+        state: Dv<'_>,
+        private: &[u8],
+        meta: Dv<'_>,
+    ) -> Option<Option<Encoded>>;
+    async fn plan_create(
+        &self,
+        diags: &mut Diagnostics,
+        proposed: Dv<'_>,
+        config: Dv<'_>,
+        meta: Dv<'_>,
+    ) -> Option<Encoded>;
+    async fn plan_update(
+        &self,
+        diags: &mut Diagnostics,
+        prior: Dv<'_>,
+        proposed: Dv<'_>,
+        config: Dv<'_>,
+        prior_private: &[u8],
+        meta: Dv<'_>,
+    ) -> Option<(Vec<u8>, Vec<u8>, Vec<AttributePath>)>;
+    async fn plan_destroy(
+        &self,
+        diags: &mut Diagnostics,
+        prior: Dv<'_>,
+        prior_private: &[u8],
+        meta: Dv<'_>,
+    ) -> Option<Vec<u8>>;
+    async fn create(
+        &self,
+        diags: &mut Diagnostics,
+        planned: Dv<'_>,
+        config: Dv<'_>,
+        planned_private: &[u8],
+        meta: Dv<'_>,
+    ) -> Option<Encoded>;
+    #[allow(clippy::too_many_arguments)]
+    async fn update(
+        &self,
+        diags: &mut Diagnostics,
+        prior: Dv<'_>,
+        planned: Dv<'_>,
+        config: Dv<'_>,
+        planned_private: &[u8],
+        meta: Dv<'_>,
+    ) -> Option<Encoded>;
+    async fn destroy(
+        &self,
+        diags: &mut Diagnostics,
+        prior: Dv<'_>,
+        planned_private: &[u8],
+        meta: Dv<'_>,
+    ) -> Option<()>;
+    async fn import(&self, diags: &mut Diagnostics, id: String) -> Option<Encoded>;
+    /// Re-encode a stored JSON state (same or older schema version) as msgpack.
+    fn upgrade_json(&self, diags: &mut Diagnostics, json: &[u8]) -> Option<Vec<u8>>;
+}
+
+/// Private state arrives as raw bytes: empty means null.
+fn private<'a>(bytes: &'a [u8]) -> Dv<'a> {
+    Dv::Msgpack(bytes)
+}
+
+struct ResourceAdapter<R>(R);
+
+#[async_trait]
+impl<R: Resource> ErasedResource for ResourceAdapter<R> {
+    fn schema(&self, diags: &mut Diagnostics) -> Option<Schema> {
+        self.0.schema(diags)
+    }
+
+    async fn validate(&self, diags: &mut Diagnostics, config: Dv<'_>) -> Option<()> {
+        let config = config.decode(diags, "resource configuration")?;
+        self.0.validate(diags, config).await
+    }
+
+    async fn read(
+        &self,
+        diags: &mut Diagnostics,
+        state: Dv<'_>,
+        private_state: &[u8],
+        meta: Dv<'_>,
+    ) -> Option<Option<Encoded>> {
+        let state = state.decode(diags, "current state")?;
+        let private_state = private(private_state).decode(diags, "private state")?;
+        let meta = meta.decode(diags, "provider_meta")?;
+        match self.0.read(diags, state, private_state, meta).await {
+            Some((s, p)) => Some(Some((encode(diags, &s)?, encode(diags, &p)?))),
+            None if diags.errors.is_empty() => Some(None),
+            None => None,
+        }
+    }
+
+    async fn plan_create(
+        &self,
+        diags: &mut Diagnostics,
+        proposed: Dv<'_>,
+        config: Dv<'_>,
+        meta: Dv<'_>,
+    ) -> Option<Encoded> {
+        let proposed = proposed.decode(diags, "proposed state")?;
+        let config = config.decode(diags, "configuration")?;
+        let meta = meta.decode(diags, "provider_meta")?;
+        let (s, p) = self.0.plan_create(diags, proposed, config, meta).await?;
+        Some((encode(diags, &s)?, encode(diags, &p)?))
+    }
+
+    async fn plan_update(
+        &self,
+        diags: &mut Diagnostics,
+        prior: Dv<'_>,
+        proposed: Dv<'_>,
+        config: Dv<'_>,
+        prior_private: &[u8],
+        meta: Dv<'_>,
+    ) -> Option<(Vec<u8>, Vec<u8>, Vec<AttributePath>)> {
+        let prior = prior.decode(diags, "prior state")?;
+        let proposed = proposed.decode(diags, "proposed state")?;
+        let config = config.decode(diags, "configuration")?;
+        let prior_private = private(prior_private).decode(diags, "private state")?;
+        let meta = meta.decode(diags, "provider_meta")?;
+        let (s, p, replace) = self
+            .0
+            .plan_update(diags, prior, proposed, config, prior_private, meta)
+            .await?;
+        Some((encode(diags, &s)?, encode(diags, &p)?, replace))
+    }
+
+    async fn plan_destroy(
+        &self,
+        diags: &mut Diagnostics,
+        prior: Dv<'_>,
+        prior_private: &[u8],
+        meta: Dv<'_>,
+    ) -> Option<Vec<u8>> {
+        let prior = prior.decode(diags, "prior state")?;
+        let prior_private = private(prior_private).decode(diags, "private state")?;
+        let meta = meta.decode(diags, "provider_meta")?;
+        let p = self.0.plan_destroy(diags, prior, prior_private, meta).await?;
+        encode(diags, &p)
+    }
+
+    async fn create(
+        &self,
+        diags: &mut Diagnostics,
+        planned: Dv<'_>,
+        config: Dv<'_>,
+        planned_private: &[u8],
+        meta: Dv<'_>,
+    ) -> Option<Encoded> {
+        let planned = planned.decode(diags, "planned state")?;
+        let config = config.decode(diags, "configuration")?;
+        let planned_private = private(planned_private).decode(diags, "private state")?;
+        let meta = meta.decode(diags, "provider_meta")?;
+        let (s, p) = self
+            .0
+            .create(diags, planned, config, planned_private, meta)
+            .await?;
+        Some((encode(diags, &s)?, encode(diags, &p)?))
+    }
+
+    async fn update(
+        &self,
+        diags: &mut Diagnostics,
+        prior: Dv<'_>,
+        planned: Dv<'_>,
+        config: Dv<'_>,
+        planned_private: &[u8],
+        meta: Dv<'_>,
+    ) -> Option<Encoded> {
+        let prior = prior.decode(diags, "prior state")?;
+        let planned = planned.decode(diags, "planned state")?;
+        let config = config.decode(diags, "configuration")?;
+        let planned_private = private(planned_private).decode(diags, "private state")?;
+        let meta = meta.decode(diags, "provider_meta")?;
+        let (s, p) = self
+            .0
+            .update(diags, prior, planned, config, planned_private, meta)
+            .await?;
+        Some((encode(diags, &s)?, encode(diags, &p)?))
+    }
+
+    async fn destroy(
+        &self,
+        diags: &mut Diagnostics,
+        prior: Dv<'_>,
+        planned_private: &[u8],
+        meta: Dv<'_>,
+    ) -> Option<()> {
+        let prior = prior.decode(diags, "prior state")?;
+        let planned_private = private(planned_private).decode(diags, "private state")?;
+        let meta = meta.decode(diags, "provider_meta")?;
+        self.0.destroy(diags, prior, planned_private, meta).await
+    }
+
+    async fn import(&self, diags: &mut Diagnostics, id: String) -> Option<Encoded> {
+        let (s, p) = self.0.import(diags, id).await?;
+        Some((encode(diags, &s)?, encode(diags, &p)?))
+    }
+
+    fn upgrade_json(&self, diags: &mut Diagnostics, json: &[u8]) -> Option<Vec<u8>> {
+        let state: R::State<'_> = Dv::Json(json).decode(diags, "stored state")?;
+        encode(diags, &state)
+    }
+}
+
+/// Data source with its state type erased.
+#[async_trait]
+pub(crate) trait ErasedDataSource: Send + Sync {
+    fn schema(&self, diags: &mut Diagnostics) -> Option<Schema>;
+    async fn validate(&self, diags: &mut Diagnostics, config: Dv<'_>) -> Option<()>;
+    async fn read(&self, diags: &mut Diagnostics, config: Dv<'_>, meta: Dv<'_>)
+        -> Option<Vec<u8>>;
+}
+
+struct DataSourceAdapter<D>(D);
+
+#[async_trait]
+impl<D: DataSource> ErasedDataSource for DataSourceAdapter<D> {
+    fn schema(&self, diags: &mut Diagnostics) -> Option<Schema> {
+        self.0.schema(diags)
+    }
+    async fn validate(&self, diags: &mut Diagnostics, config: Dv<'_>) -> Option<()> {
+        let config = config.decode(diags, "data source configuration")?;
+        self.0.validate(diags, config).await
+    }
+    async fn read(
+        &self,
+        diags: &mut Diagnostics,
+        config: Dv<'_>,
+        meta: Dv<'_>,
+    ) -> Option<Vec<u8>> {
+        let config = config.decode(diags, "data source configuration")?;
+        let meta = meta.decode(diags, "provider_meta")?;
+        let state = self.0.read(diags, config, meta).await?;
+        encode(diags, &state)
+    }
+}

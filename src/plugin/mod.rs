@@ -1,0 +1,168 @@
+//! Our protocol-6 plugin server and the small provider framework on top of it.
+//!
+//! - [`handshake`]: magic cookie, version negotiation, the handshake line.
+//! - [`tls`]: AutoMTLS with the certificate Terraform passes in `PLUGIN_CLIENT_CERT`.
+//! - [`transport`]: unix socket or loopback TCP with `TCP_NODELAY`.
+//! - `service` / `side_services`: the `tfplugin6.Provider` gRPC service and go-plugin's
+//!   controller, stdio and broker services.
+//! - [`framework`]: the [`Provider`] trait and the registry that erases `tf-provider`
+//!   resources and data sources.
+//! - [`convert`]: `tf-provider` schema/diagnostic types to protocol types.
+//! - [`logging`]: `tracing` to Terraform's provider log.
+//!
+//! See `docs/plugin-server.md` for the design.
+
+pub mod convert;
+pub mod framework;
+pub mod handshake;
+pub mod logging;
+mod service;
+mod side_services;
+pub mod tls;
+pub mod transport;
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use tracing::{debug, info};
+
+pub use convert::SchemaExtras;
+pub use framework::{Provider, Registry};
+
+use crate::proto::plugin::grpc_broker_server::GrpcBrokerServer;
+use crate::proto::plugin::grpc_controller_server::GrpcControllerServer;
+use crate::proto::plugin::grpc_stdio_server::GrpcStdioServer;
+use crate::proto::tfplugin6::provider_server::ProviderServer;
+use service::PluginServer;
+use transport::{Listener, Network};
+
+/// How a provider binary presents itself.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    /// Provider source address, e.g. `registry.terraform.io/comwit/comwit` (debug mode).
+    pub address: &'static str,
+    /// Binary name, for messages (`terraform-provider-comwit`).
+    pub binary: &'static str,
+}
+
+/// Entry point for `main`: parse the command line, run the server, map errors to an exit
+/// code. `--debug` starts the provider for `TF_REATTACH_PROVIDERS`.
+pub fn serve<P: Provider>(options: ServeOptions, provider: P) -> ExitCode {
+    let debug = std::env::args().skip(1).any(|a| a == "--debug" || a == "-debug");
+    if !debug && !handshake::cookie_ok() {
+        eprintln!("{}", handshake::not_started_by_terraform(options.binary));
+        return ExitCode::FAILURE;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("{}: cannot start the async runtime: {e}", options.binary);
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(options.clone(), Box::new(provider), debug)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{}: {e:#}", options.binary);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn network_from_env() -> Network {
+    match std::env::var("COMWIT_PLUGIN_NETWORK").as_deref() {
+        Ok("tcp") => Network::Tcp,
+        _ => Network::Unix,
+    }
+}
+
+async fn run(
+    options: ServeOptions,
+    provider: Box<dyn framework::ErasedProvider>,
+    debug_mode: bool,
+) -> Result<()> {
+    logging::init("provider.terraform-provider-comwit");
+    let version = handshake::negotiate(std::env::var("PLUGIN_PROTOCOL_VERSIONS").ok().as_deref())
+        .map_err(anyhow::Error::msg)?;
+
+    let listener = Listener::bind(network_from_env()).await?;
+    let network = listener.network();
+    let address = listener.address()?;
+    let socket_path = listener.socket_path().map(|p| p.to_path_buf());
+
+    // AutoMTLS whenever the host hands us its certificate (never in debug mode).
+    let tls = match std::env::var("PLUGIN_CLIENT_CERT") {
+        Ok(pem) if !pem.trim().is_empty() && !debug_mode => Some(tls::setup(&pem)?),
+        _ => None,
+    };
+
+    let server = Arc::new(PluginServer::new(provider));
+    let shutdown = server.shutdown.clone();
+    let incoming = listener.incoming(tls.as_ref().map(|t| t.config.clone()));
+
+    let grpc = tonic::transport::Server::builder()
+        .add_service(ProviderServer::new(server.clone()))
+        .add_service(GrpcControllerServer::new(server.clone()))
+        .add_service(GrpcStdioServer::new(server.clone()))
+        .add_service(GrpcBrokerServer::new(server.clone()))
+        .serve_with_incoming_shutdown(incoming, shutdown.clone().cancelled_owned());
+    let grpc = tokio::spawn(grpc);
+
+    // The server is accepting: tell the host where to connect.
+    {
+        let mut out = std::io::stdout().lock();
+        if debug_mode {
+            writeln!(
+                out,
+                "Provider started. To attach Terraform, set in the shell that runs it:\n\n\
+                 \tTF_REATTACH_PROVIDERS='{}'\n\nStop the provider with Ctrl-C.",
+                handshake::reattach_json(options.address, network.as_str(), &address)
+            )?;
+        } else {
+            writeln!(
+                out,
+                "{}",
+                handshake::line(
+                    version,
+                    network.as_str(),
+                    &address,
+                    tls.as_ref().map(|t| t.server_cert_der.as_slice()),
+                )
+            )?;
+        }
+        out.flush()?;
+    }
+    info!(network = network.as_str(), version, "plugin server listening");
+
+    // Terraform forwards Ctrl-C to the whole process group and then calls StopProvider and
+    // Shutdown itself, so an interrupt must not kill the plugin mid-operation. In debug
+    // mode Ctrl-C is how the developer stops it.
+    let signals = {
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            loop {
+                if tokio::signal::ctrl_c().await.is_err() {
+                    return;
+                }
+                if debug_mode {
+                    shutdown.cancel();
+                    return;
+                }
+                debug!("interrupt received; waiting for Terraform to stop the provider");
+            }
+        })
+    };
+
+    let result = grpc.await.context("gRPC server task")?;
+    signals.abort();
+    if let Some(path) = socket_path {
+        let _ = std::fs::remove_file(path);
+    }
+    result.context("gRPC server")?;
+    Ok(())
+}

@@ -1,0 +1,686 @@
+//! The `tfplugin6.Provider` gRPC service: decodes requests, dispatches to the registry,
+//! encodes answers. Every RPC of protocol 6.11 is served; the ones no provider of ours uses
+//! yet answer with an explicit "not supported" diagnostic instead of a gRPC error, so
+//! Terraform shows the user a readable message.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use tf_provider::Diagnostics;
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status, Streaming};
+use tracing::{debug, instrument};
+
+use super::convert::{self, SchemaExtras};
+use super::framework::{Dv, ErasedDataSource, ErasedProvider, ErasedResource, Registry, NULL_MSGPACK};
+use crate::proto::tfplugin6 as pb;
+use crate::proto::tfplugin6::provider_server::Provider as GrpcProvider;
+
+/// Shared state of one plugin process.
+pub(crate) struct PluginServer {
+    provider: Box<dyn ErasedProvider>,
+    resources: HashMap<String, Arc<dyn ErasedResource>>,
+    data_sources: HashMap<String, Arc<dyn ErasedDataSource>>,
+    schema: OnceLock<pb::get_provider_schema::Response>,
+    extras: HashMap<String, SchemaExtras>,
+    /// Cancelled when the host asks the plugin process to exit.
+    pub(crate) shutdown: CancellationToken,
+}
+
+impl PluginServer {
+    pub(crate) fn new(provider: Box<dyn ErasedProvider>) -> Self {
+        let mut registry = Registry::default();
+        provider.register(&mut registry);
+        let mut resources = HashMap::new();
+        let mut extras = HashMap::new();
+        for (name, (res, ext)) in registry.resources {
+            extras.insert(name.clone(), ext);
+            resources.insert(name, res);
+        }
+        Self {
+            provider,
+            resources,
+            data_sources: registry.data_sources.into_iter().collect(),
+            schema: OnceLock::new(),
+            extras,
+            shutdown: CancellationToken::new(),
+        }
+    }
+
+    fn server_capabilities() -> pb::ServerCapabilities {
+        pb::ServerCapabilities {
+            // Terraform calls PlanResourceChange for destroy too (deletion protection).
+            plan_destroy: true,
+            // Terraform may reuse a cached schema instead of asking each time it starts us.
+            get_provider_schema_optional: true,
+            move_resource_state: false,
+            generate_resource_config: false,
+        }
+    }
+
+    /// The full schema answer, built once per process.
+    pub(crate) fn provider_schema(&self) -> &pb::get_provider_schema::Response {
+        self.schema.get_or_init(|| {
+            let mut diags = Diagnostics::default();
+            let none = SchemaExtras::default();
+            let provider = self
+                .provider
+                .schema(&mut diags)
+                .map(|s| convert::schema(&s, &none));
+            let resource_schemas = self
+                .resources
+                .iter()
+                .filter_map(|(name, r)| {
+                    let extras = self.extras.get(name).unwrap_or(&none);
+                    Some((name.clone(), convert::schema(&r.schema(&mut diags)?, extras)))
+                })
+                .collect();
+            let data_source_schemas = self
+                .data_sources
+                .iter()
+                .filter_map(|(name, d)| {
+                    Some((name.clone(), convert::schema(&d.schema(&mut diags)?, &none)))
+                })
+                .collect();
+            pb::get_provider_schema::Response {
+                provider,
+                resource_schemas,
+                data_source_schemas,
+                diagnostics: convert::diagnostics(&diags),
+                provider_meta: Some(pb::Schema {
+                    version: 0,
+                    block: Some(pb::schema::Block::default()),
+                }),
+                server_capabilities: Some(Self::server_capabilities()),
+                ..Default::default()
+            }
+        })
+    }
+
+    fn resource(&self, diags: &mut Diagnostics, name: &str) -> Option<Arc<dyn ErasedResource>> {
+        let found = self.resources.get(name).cloned();
+        if found.is_none() {
+            diags.root_error(
+                "Unknown resource type",
+                format!("This provider has no resource type `{name}`."),
+            );
+        }
+        found
+    }
+
+    fn data_source(
+        &self,
+        diags: &mut Diagnostics,
+        name: &str,
+    ) -> Option<Arc<dyn ErasedDataSource>> {
+        let found = self.data_sources.get(name).cloned();
+        if found.is_none() {
+            diags.root_error(
+                "Unknown data source type",
+                format!("This provider has no data source type `{name}`."),
+            );
+        }
+        found
+    }
+}
+
+fn dv(v: &Option<pb::DynamicValue>) -> Dv<'_> {
+    match v {
+        Some(v) => Dv::from_parts(&v.msgpack, &v.json),
+        None => Dv::Msgpack(&[]),
+    }
+}
+
+fn msgpack(bytes: Vec<u8>) -> Option<pb::DynamicValue> {
+    Some(pb::DynamicValue {
+        msgpack: bytes,
+        json: Vec::new(),
+    })
+}
+
+fn null_value() -> Option<pb::DynamicValue> {
+    msgpack(NULL_MSGPACK.to_vec())
+}
+
+/// Diagnostics for an RPC the server knows but no provider of ours implements yet.
+fn not_supported(what: &str) -> Vec<pb::Diagnostic> {
+    let mut diags = Diagnostics::default();
+    diags.root_error(
+        format!("{what} is not supported"),
+        format!(
+            "This provider does not implement {what} yet. Upgrade the provider, or remove the \
+             configuration that uses it."
+        ),
+    );
+    convert::diagnostics(&diags)
+}
+
+type EventStream<T> = tokio_stream::Iter<std::vec::IntoIter<Result<T, Status>>>;
+
+fn one_event<T>(event: T) -> Response<EventStream<T>> {
+    Response::new(tokio_stream::iter(vec![Ok(event)]))
+}
+
+#[tonic::async_trait]
+impl GrpcProvider for Arc<PluginServer> {
+    async fn get_metadata(
+        &self,
+        _request: Request<pb::get_metadata::Request>,
+    ) -> Result<Response<pb::get_metadata::Response>, Status> {
+        Ok(Response::new(pb::get_metadata::Response {
+            server_capabilities: Some(PluginServer::server_capabilities()),
+            diagnostics: Vec::new(),
+            data_sources: self
+                .data_sources
+                .keys()
+                .map(|n| pb::get_metadata::DataSourceMetadata { type_name: n.clone() })
+                .collect(),
+            resources: self
+                .resources
+                .keys()
+                .map(|n| pb::get_metadata::ResourceMetadata { type_name: n.clone() })
+                .collect(),
+            ..Default::default()
+        }))
+    }
+
+    async fn get_provider_schema(
+        &self,
+        _request: Request<pb::get_provider_schema::Request>,
+    ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
+        Ok(Response::new(self.provider_schema().clone()))
+    }
+
+    async fn get_resource_identity_schemas(
+        &self,
+        _request: Request<pb::get_resource_identity_schemas::Request>,
+    ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
+        // No resource declares an identity yet: an empty map is the correct answer.
+        Ok(Response::new(Default::default()))
+    }
+
+    #[instrument(skip_all)]
+    async fn validate_provider_config(
+        &self,
+        request: Request<pb::validate_provider_config::Request>,
+    ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::default();
+        self.provider.validate(&mut diags, dv(&req.config)).await;
+        Ok(Response::new(pb::validate_provider_config::Response {
+            diagnostics: convert::diagnostics(&diags),
+        }))
+    }
+
+    #[instrument(skip_all, fields(type_name = %request.get_ref().type_name))]
+    async fn validate_resource_config(
+        &self,
+        request: Request<pb::validate_resource_config::Request>,
+    ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::default();
+        if let Some(r) = self.resource(&mut diags, &req.type_name) {
+            r.validate(&mut diags, dv(&req.config)).await;
+        }
+        Ok(Response::new(pb::validate_resource_config::Response {
+            diagnostics: convert::diagnostics(&diags),
+        }))
+    }
+
+    #[instrument(skip_all, fields(type_name = %request.get_ref().type_name))]
+    async fn validate_data_resource_config(
+        &self,
+        request: Request<pb::validate_data_resource_config::Request>,
+    ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::default();
+        if let Some(d) = self.data_source(&mut diags, &req.type_name) {
+            d.validate(&mut diags, dv(&req.config)).await;
+        }
+        Ok(Response::new(pb::validate_data_resource_config::Response {
+            diagnostics: convert::diagnostics(&diags),
+        }))
+    }
+
+    #[instrument(skip_all, fields(type_name = %request.get_ref().type_name))]
+    async fn upgrade_resource_state(
+        &self,
+        request: Request<pb::upgrade_resource_state::Request>,
+    ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::default();
+        let mut upgraded_state = None;
+        if let Some(r) = self.resource(&mut diags, &req.type_name) {
+            let current = r.schema(&mut diags).map(|s| s.version).unwrap_or_default();
+            let json = req.raw_state.as_ref().map(|s| s.json.as_slice()).unwrap_or(b"");
+            if req.version > current {
+                diags.root_error(
+                    "State was written by a newer provider",
+                    format!(
+                        "The stored `{}` state has schema version {}, but this provider only \
+                         knows version {current}. Upgrade the provider.",
+                        req.type_name, req.version
+                    ),
+                );
+            } else if json.is_empty() {
+                diags.root_error(
+                    "Unsupported state format",
+                    "The stored state has no JSON form (flatmap states from Terraform 0.11 are not supported).",
+                );
+            } else {
+                upgraded_state = r.upgrade_json(&mut diags, json).and_then(msgpack);
+            }
+        }
+        Ok(Response::new(pb::upgrade_resource_state::Response {
+            upgraded_state,
+            diagnostics: convert::diagnostics(&diags),
+        }))
+    }
+
+    async fn upgrade_resource_identity(
+        &self,
+        _request: Request<pb::upgrade_resource_identity::Request>,
+    ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
+        Ok(Response::new(pb::upgrade_resource_identity::Response {
+            upgraded_identity: None,
+            diagnostics: not_supported("Resource identity"),
+        }))
+    }
+
+    #[instrument(skip_all)]
+    async fn configure_provider(
+        &self,
+        request: Request<pb::configure_provider::Request>,
+    ) -> Result<Response<pb::configure_provider::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::default();
+        self.provider
+            .configure(&mut diags, req.terraform_version, dv(&req.config))
+            .await;
+        Ok(Response::new(pb::configure_provider::Response {
+            diagnostics: convert::diagnostics(&diags),
+        }))
+    }
+
+    #[instrument(skip_all, fields(type_name = %request.get_ref().type_name))]
+    async fn read_resource(
+        &self,
+        request: Request<pb::read_resource::Request>,
+    ) -> Result<Response<pb::read_resource::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::default();
+        let mut resp = pb::read_resource::Response::default();
+        if let Some(r) = self.resource(&mut diags, &req.type_name) {
+            match r
+                .read(&mut diags, dv(&req.current_state), &req.private, dv(&req.provider_meta))
+                .await
+            {
+                Some(Some((state, private))) => {
+                    resp.new_state = msgpack(state);
+                    resp.private = private;
+                }
+                Some(None) => {
+                    debug!("object no longer exists; answering a null state");
+                    resp.new_state = null_value();
+                }
+                // On error keep what Terraform had, so nothing is lost from state.
+                None => {
+                    resp.new_state = req.current_state;
+                    resp.private = req.private;
+                }
+            }
+        }
+        resp.diagnostics = convert::diagnostics(&diags);
+        Ok(Response::new(resp))
+    }
+
+    #[instrument(skip_all, fields(type_name = %request.get_ref().type_name))]
+    async fn plan_resource_change(
+        &self,
+        request: Request<pb::plan_resource_change::Request>,
+    ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::default();
+        let mut resp = pb::plan_resource_change::Response::default();
+        if let Some(r) = self.resource(&mut diags, &req.type_name) {
+            let (prior, proposed) = (dv(&req.prior_state), dv(&req.proposed_new_state));
+            let (config, meta) = (dv(&req.config), dv(&req.provider_meta));
+            if proposed.is_null() {
+                if let Some(private) = r
+                    .plan_destroy(&mut diags, prior, &req.prior_private, meta)
+                    .await
+                {
+                    resp.planned_state = null_value();
+                    resp.planned_private = private;
+                }
+            } else if prior.is_null() {
+                if let Some((state, private)) =
+                    r.plan_create(&mut diags, proposed, config, meta).await
+                {
+                    resp.planned_state = msgpack(state);
+                    resp.planned_private = private;
+                }
+            } else if let Some((state, private, replace)) = r
+                .plan_update(&mut diags, prior, proposed, config, &req.prior_private, meta)
+                .await
+            {
+                resp.planned_state = msgpack(state);
+                resp.planned_private = private;
+                resp.requires_replace = replace.iter().map(convert::attribute_path).collect();
+            }
+        }
+        resp.diagnostics = convert::diagnostics(&diags);
+        Ok(Response::new(resp))
+    }
+
+    #[instrument(skip_all, fields(type_name = %request.get_ref().type_name))]
+    async fn apply_resource_change(
+        &self,
+        request: Request<pb::apply_resource_change::Request>,
+    ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::default();
+        let mut resp = pb::apply_resource_change::Response::default();
+        if let Some(r) = self.resource(&mut diags, &req.type_name) {
+            let (prior, planned) = (dv(&req.prior_state), dv(&req.planned_state));
+            let (config, meta) = (dv(&req.config), dv(&req.provider_meta));
+            if planned.is_null() {
+                if r.destroy(&mut diags, prior, &req.planned_private, meta)
+                    .await
+                    .is_some()
+                {
+                    resp.new_state = null_value();
+                } else {
+                    // The object still exists: keep it in state.
+                    resp.new_state = req.prior_state.clone();
+                }
+            } else if prior.is_null() {
+                if let Some((state, private)) = r
+                    .create(&mut diags, planned, config, &req.planned_private, meta)
+                    .await
+                {
+                    resp.new_state = msgpack(state);
+                    resp.private = private;
+                } else {
+                    resp.new_state = null_value();
+                }
+            } else if let Some((state, private)) = r
+                .update(&mut diags, prior, planned, config, &req.planned_private, meta)
+                .await
+            {
+                resp.new_state = msgpack(state);
+                resp.private = private;
+            } else {
+                resp.new_state = req.prior_state.clone();
+            }
+        }
+        resp.diagnostics = convert::diagnostics(&diags);
+        Ok(Response::new(resp))
+    }
+
+    #[instrument(skip_all, fields(type_name = %request.get_ref().type_name))]
+    async fn import_resource_state(
+        &self,
+        request: Request<pb::import_resource_state::Request>,
+    ) -> Result<Response<pb::import_resource_state::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::default();
+        let mut resp = pb::import_resource_state::Response::default();
+        if let Some(r) = self.resource(&mut diags, &req.type_name) {
+            if let Some((state, private)) = r.import(&mut diags, req.id).await {
+                resp.imported_resources
+                    .push(pb::import_resource_state::ImportedResource {
+                        type_name: req.type_name,
+                        state: msgpack(state),
+                        private,
+                        identity: None,
+                    });
+            }
+        }
+        resp.diagnostics = convert::diagnostics(&diags);
+        Ok(Response::new(resp))
+    }
+
+    async fn move_resource_state(
+        &self,
+        _request: Request<pb::move_resource_state::Request>,
+    ) -> Result<Response<pb::move_resource_state::Response>, Status> {
+        Ok(Response::new(pb::move_resource_state::Response {
+            diagnostics: not_supported("Moving state between resource types (moved blocks)"),
+            ..Default::default()
+        }))
+    }
+
+    #[instrument(skip_all, fields(type_name = %request.get_ref().type_name))]
+    async fn read_data_source(
+        &self,
+        request: Request<pb::read_data_source::Request>,
+    ) -> Result<Response<pb::read_data_source::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::default();
+        let mut resp = pb::read_data_source::Response::default();
+        if let Some(d) = self.data_source(&mut diags, &req.type_name) {
+            resp.state = d
+                .read(&mut diags, dv(&req.config), dv(&req.provider_meta))
+                .await
+                .and_then(msgpack);
+        }
+        resp.diagnostics = convert::diagnostics(&diags);
+        Ok(Response::new(resp))
+    }
+
+    async fn generate_resource_config(
+        &self,
+        _request: Request<pb::generate_resource_config::Request>,
+    ) -> Result<Response<pb::generate_resource_config::Response>, Status> {
+        Ok(Response::new(pb::generate_resource_config::Response {
+            config: None,
+            diagnostics: not_supported("Generating resource configuration"),
+        }))
+    }
+
+    async fn validate_ephemeral_resource_config(
+        &self,
+        _request: Request<pb::validate_ephemeral_resource_config::Request>,
+    ) -> Result<Response<pb::validate_ephemeral_resource_config::Response>, Status> {
+        Ok(Response::new(pb::validate_ephemeral_resource_config::Response {
+            diagnostics: not_supported("Ephemeral resources"),
+        }))
+    }
+
+    async fn open_ephemeral_resource(
+        &self,
+        _request: Request<pb::open_ephemeral_resource::Request>,
+    ) -> Result<Response<pb::open_ephemeral_resource::Response>, Status> {
+        Ok(Response::new(pb::open_ephemeral_resource::Response {
+            diagnostics: not_supported("Ephemeral resources"),
+            ..Default::default()
+        }))
+    }
+
+    async fn renew_ephemeral_resource(
+        &self,
+        _request: Request<pb::renew_ephemeral_resource::Request>,
+    ) -> Result<Response<pb::renew_ephemeral_resource::Response>, Status> {
+        Ok(Response::new(pb::renew_ephemeral_resource::Response {
+            diagnostics: not_supported("Ephemeral resources"),
+            ..Default::default()
+        }))
+    }
+
+    async fn close_ephemeral_resource(
+        &self,
+        _request: Request<pb::close_ephemeral_resource::Request>,
+    ) -> Result<Response<pb::close_ephemeral_resource::Response>, Status> {
+        Ok(Response::new(pb::close_ephemeral_resource::Response {
+            diagnostics: not_supported("Ephemeral resources"),
+        }))
+    }
+
+    type ListResourceStream = EventStream<pb::list_resource::Event>;
+
+    async fn list_resource(
+        &self,
+        _request: Request<pb::list_resource::Request>,
+    ) -> Result<Response<Self::ListResourceStream>, Status> {
+        Ok(one_event(pb::list_resource::Event {
+            diagnostic: not_supported("List resources"),
+            ..Default::default()
+        }))
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        _request: Request<pb::validate_list_resource_config::Request>,
+    ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
+        Ok(Response::new(pb::validate_list_resource_config::Response {
+            diagnostics: not_supported("List resources"),
+        }))
+    }
+
+    async fn get_functions(
+        &self,
+        _request: Request<pb::get_functions::Request>,
+    ) -> Result<Response<pb::get_functions::Response>, Status> {
+        // No functions yet: an empty map is the correct answer.
+        Ok(Response::new(Default::default()))
+    }
+
+    async fn call_function(
+        &self,
+        request: Request<pb::call_function::Request>,
+    ) -> Result<Response<pb::call_function::Response>, Status> {
+        Ok(Response::new(pb::call_function::Response {
+            result: None,
+            error: Some(pb::FunctionError {
+                text: format!(
+                    "This provider has no function `{}`.",
+                    request.get_ref().name
+                ),
+                function_argument: None,
+            }),
+        }))
+    }
+
+    async fn validate_action_config(
+        &self,
+        _request: Request<pb::validate_action_config::Request>,
+    ) -> Result<Response<pb::validate_action_config::Response>, Status> {
+        Ok(Response::new(pb::validate_action_config::Response {
+            diagnostics: not_supported("Actions"),
+        }))
+    }
+
+    async fn plan_action(
+        &self,
+        _request: Request<pb::plan_action::Request>,
+    ) -> Result<Response<pb::plan_action::Response>, Status> {
+        Ok(Response::new(pb::plan_action::Response {
+            diagnostics: not_supported("Actions"),
+            deferred: None,
+        }))
+    }
+
+    type InvokeActionStream = EventStream<pb::invoke_action::Event>;
+
+    async fn invoke_action(
+        &self,
+        _request: Request<pb::invoke_action::Request>,
+    ) -> Result<Response<Self::InvokeActionStream>, Status> {
+        use pb::invoke_action::event::{Completed, Type};
+        Ok(one_event(pb::invoke_action::Event {
+            r#type: Some(Type::Completed(Completed {
+                diagnostics: not_supported("Actions"),
+            })),
+        }))
+    }
+
+    async fn validate_state_store_config(
+        &self,
+        _request: Request<pb::validate_state_store_config::Request>,
+    ) -> Result<Response<pb::validate_state_store_config::Response>, Status> {
+        Ok(Response::new(pb::validate_state_store_config::Response {
+            diagnostics: not_supported("State stores"),
+        }))
+    }
+
+    async fn configure_state_store(
+        &self,
+        _request: Request<pb::configure_state_store::Request>,
+    ) -> Result<Response<pb::configure_state_store::Response>, Status> {
+        Ok(Response::new(pb::configure_state_store::Response {
+            diagnostics: not_supported("State stores"),
+            capabilities: None,
+        }))
+    }
+
+    type ReadStateBytesStream = EventStream<pb::read_state_bytes::ResponseChunk>;
+
+    async fn read_state_bytes(
+        &self,
+        _request: Request<pb::read_state_bytes::Request>,
+    ) -> Result<Response<Self::ReadStateBytesStream>, Status> {
+        Ok(one_event(pb::read_state_bytes::ResponseChunk {
+            diagnostics: not_supported("State stores"),
+            ..Default::default()
+        }))
+    }
+
+    async fn write_state_bytes(
+        &self,
+        _request: Request<Streaming<pb::write_state_bytes::RequestChunk>>,
+    ) -> Result<Response<pb::write_state_bytes::Response>, Status> {
+        Ok(Response::new(pb::write_state_bytes::Response {
+            diagnostics: not_supported("State stores"),
+        }))
+    }
+
+    async fn lock_state(
+        &self,
+        _request: Request<pb::lock_state::Request>,
+    ) -> Result<Response<pb::lock_state::Response>, Status> {
+        Ok(Response::new(pb::lock_state::Response {
+            lock_id: String::new(),
+            diagnostics: not_supported("State stores"),
+        }))
+    }
+
+    async fn unlock_state(
+        &self,
+        _request: Request<pb::unlock_state::Request>,
+    ) -> Result<Response<pb::unlock_state::Response>, Status> {
+        Ok(Response::new(pb::unlock_state::Response {
+            diagnostics: not_supported("State stores"),
+        }))
+    }
+
+    async fn get_states(
+        &self,
+        _request: Request<pb::get_states::Request>,
+    ) -> Result<Response<pb::get_states::Response>, Status> {
+        Ok(Response::new(pb::get_states::Response {
+            state_ids: Vec::new(),
+            diagnostics: not_supported("State stores"),
+        }))
+    }
+
+    async fn delete_state(
+        &self,
+        _request: Request<pb::delete_state::Request>,
+    ) -> Result<Response<pb::delete_state::Response>, Status> {
+        Ok(Response::new(pb::delete_state::Response {
+            diagnostics: not_supported("State stores"),
+        }))
+    }
+
+    async fn stop_provider(
+        &self,
+        _request: Request<pb::stop_provider::Request>,
+    ) -> Result<Response<pb::stop_provider::Response>, Status> {
+        debug!("StopProvider: cancelling in-flight work");
+        self.provider.stop();
+        Ok(Response::new(pb::stop_provider::Response {
+            error: String::new(),
+        }))
+    }
+}

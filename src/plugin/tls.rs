@@ -1,0 +1,139 @@
+//! go-plugin's AutoMTLS: the host (Terraform) puts its client certificate in
+//! `PLUGIN_CLIENT_CERT`; the plugin makes a fresh self-signed server certificate, sends it
+//! in the handshake line, and accepts only the host's certificate.
+//!
+//! The host's certificate is itself self-signed, carries `CA:TRUE` and uses ECDSA P-521,
+//! so a WebPKI chain verifier refuses it (a CA used as an end entity). We pin it instead:
+//! the presented leaf must be byte-for-byte the announced certificate, and the TLS
+//! handshake signature is checked with aws-lc-rs, which verifies P-521.
+
+use std::sync::Arc;
+
+use anyhow::{anyhow, Context, Result};
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme};
+
+/// Our server certificate and the TLS configuration that pins the host's certificate.
+pub struct PluginTls {
+    /// DER of our server certificate (goes into the handshake line).
+    pub server_cert_der: Vec<u8>,
+    /// rustls configuration for accepted connections.
+    pub config: Arc<ServerConfig>,
+}
+
+/// The crypto provider used everywhere in the plugin (aws-lc-rs: it verifies P-521).
+pub fn crypto_provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
+/// Make a server certificate and a config accepting only `client_cert_pem`.
+pub fn setup(client_cert_pem: &str) -> Result<PluginTls> {
+    let client_der = rustls_pemfile::certs(&mut client_cert_pem.as_bytes())
+        .next()
+        .ok_or_else(|| anyhow!("PLUGIN_CLIENT_CERT holds no PEM certificate"))?
+        .context("PLUGIN_CLIENT_CERT is not a valid PEM certificate")?;
+
+    let (cert_der, key_der) = self_signed_localhost()?;
+    let provider = crypto_provider();
+    let verifier = Arc::new(PinnedClientCert {
+        pinned: client_der.to_vec(),
+        algorithms: provider.signature_verification_algorithms,
+    });
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .context("TLS protocol versions")?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(
+            vec![CertificateDer::from(cert_der.clone())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_der)),
+        )
+        .context("TLS server certificate")?;
+    // gRPC runs over HTTP/2; Go's gRPC client insists on ALPN h2.
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    Ok(PluginTls {
+        server_cert_der: cert_der,
+        config: Arc::new(config),
+    })
+}
+
+/// A self-signed certificate for `localhost` (the name go-plugin verifies), valid for the
+/// process lifetime with margin. Returns (certificate DER, PKCS#8 key DER).
+pub fn self_signed_localhost() -> Result<(Vec<u8>, Vec<u8>)> {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DistinguishedName as Dn, DnType, ExtendedKeyUsagePurpose,
+        IsCa, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
+    };
+    let mut params = CertificateParams::new(vec!["localhost".to_string()])?;
+    let mut dn = Dn::new();
+    dn.push(DnType::OrganizationName, "terraform-provider-comwit");
+    dn.push(DnType::CommonName, "localhost");
+    params.distinguished_name = dn;
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::minutes(1);
+    params.not_after = now + time::Duration::days(365);
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+        KeyUsagePurpose::KeyCertSign,
+    ];
+    params.extended_key_usages = vec![
+        ExtendedKeyUsagePurpose::ServerAuth,
+        ExtendedKeyUsagePurpose::ClientAuth,
+    ];
+    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
+    let cert = params.self_signed(&key)?;
+    Ok((cert.der().to_vec(), key.serialize_der()))
+}
+
+#[derive(Debug)]
+struct PinnedClientCert {
+    pinned: Vec<u8>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ClientCertVerifier for PinnedClientCert {
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        if end_entity.as_ref() == self.pinned.as_slice() {
+            Ok(ClientCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General(
+                "client certificate is not the one the plugin host announced".into(),
+            ))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}

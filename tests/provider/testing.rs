@@ -1,0 +1,355 @@
+//! `terraform-provider-testing`: a test-only provider that exercises every path of the plugin
+//! server (schema, validation with attribute paths, unknown values, replace paths, sensitive
+//! values, import, out-of-band deletion, data sources) without any remote API.
+//!
+//! Objects live in Terraform's state. When `TESTING_PROVIDER_STORE` names a directory, each
+//! object is also a file there, so tests can delete one "out of band".
+
+use std::borrow::Cow;
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tf_provider::schema::{
+    Attribute, AttributeConstraint, AttributeType, Block, Description, Schema,
+};
+use tf_provider::value::{Value, ValueEmpty, ValueMap, ValueNumber, ValueString};
+use tf_provider::{map, AttributePath, DataSource, Diagnostics, Resource};
+
+use comwit::plugin::{serve, Provider, Registry, ServeOptions};
+
+fn main() -> std::process::ExitCode {
+    serve(
+        ServeOptions {
+            address: "registry.terraform.io/comwit/testing",
+            binary: "terraform-provider-testing",
+        },
+        TestingProvider,
+    )
+}
+
+#[derive(Serialize, Deserialize)]
+struct ProviderConfig<'a> {
+    #[serde(borrow)]
+    prefix: ValueString<'a>,
+}
+
+struct TestingProvider;
+
+#[async_trait]
+impl Provider for TestingProvider {
+    type Config<'a> = ProviderConfig<'a>;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        Some(Schema {
+            version: 0,
+            block: Block {
+                description: Description::plain("Test-only provider."),
+                attributes: map! {
+                    "prefix" => Attribute {
+                        attr_type: AttributeType::String,
+                        description: Description::plain("Prefix for generated ids. `fail` makes configure fail."),
+                        constraint: AttributeConstraint::Optional,
+                        ..Default::default()
+                    },
+                },
+                ..Default::default()
+            },
+        })
+    }
+
+    async fn configure<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        _terraform_version: String,
+        config: ProviderConfig<'a>,
+    ) -> Option<()> {
+        if config.prefix.as_deref_option() == Some("fail") {
+            diags.error(
+                "Invalid provider configuration",
+                "prefix `fail` is refused on purpose",
+                AttributePath::new("prefix"),
+            );
+            return None;
+        }
+        Some(())
+    }
+
+    fn register(&self, registry: &mut Registry) {
+        registry.resource("testing_thing", Thing);
+        registry.data_source("testing_echo", Echo);
+    }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct ThingState<'a> {
+    #[serde(borrow, default)]
+    id: ValueString<'a>,
+    #[serde(borrow, default)]
+    name: ValueString<'a>,
+    #[serde(borrow, default)]
+    zone: ValueString<'a>,
+    #[serde(default)]
+    size: ValueNumber,
+    #[serde(borrow, default)]
+    tags: ValueMap<'a, ValueString<'a>>,
+    #[serde(borrow, default)]
+    secret: ValueString<'a>,
+}
+
+struct Thing;
+
+fn store_path(id: &str) -> Option<PathBuf> {
+    std::env::var_os("TESTING_PROVIDER_STORE").map(|d| PathBuf::from(d).join(id))
+}
+
+#[async_trait]
+impl Resource for Thing {
+    type State<'a> = ThingState<'a>;
+    type PrivateState<'a> = ValueEmpty;
+    type ProviderMetaState<'a> = ValueEmpty;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        let attr = |t, c, d: &str| Attribute {
+            attr_type: t,
+            description: Description::plain(d),
+            constraint: c,
+            ..Default::default()
+        };
+        use AttributeConstraint::*;
+        Some(Schema {
+            version: 1,
+            block: Block {
+                description: Description::plain("A thing that lives in Terraform state."),
+                attributes: map! {
+                    "id" => attr(AttributeType::String, Computed, "Identifier, derived from the name."),
+                    "name" => attr(AttributeType::String, Required, "Name; must not start with `bad`."),
+                    "zone" => attr(AttributeType::String, Optional, "Zone; changing it replaces the thing."),
+                    "size" => attr(AttributeType::Number, OptionalComputed, "Size, 1 to 100; default 1."),
+                    "tags" => attr(AttributeType::Map(Box::new(AttributeType::String)), Optional, "Tags."),
+                    "secret" => Attribute { sensitive: true, ..attr(AttributeType::String, Computed, "A generated secret.") },
+                },
+                ..Default::default()
+            },
+        })
+    }
+
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: ThingState<'a>) -> Option<()> {
+        if let Value::Value(name) = &config.name {
+            if name.starts_with("bad") {
+                diags.error(
+                    "Invalid name",
+                    format!("`{name}` starts with `bad`"),
+                    AttributePath::new("name"),
+                );
+            }
+        }
+        if let Value::Value(size) = config.size {
+            if !(1..=100).contains(&size) {
+                diags.error(
+                    "Invalid size",
+                    format!("size must be between 1 and 100, got {size}"),
+                    AttributePath::new("size"),
+                );
+            }
+        }
+        Some(())
+    }
+
+    async fn read<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        state: ThingState<'a>,
+        private_state: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<(ThingState<'a>, ValueEmpty)> {
+        if let Some(path) = state.id.as_deref_option().and_then(store_path) {
+            if !path.exists() {
+                return None; // gone: the server answers a null state
+            }
+        }
+        Some((state, private_state))
+    }
+
+    async fn plan_create<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        mut proposed: ThingState<'a>,
+        _config: ThingState<'a>,
+        _meta: ValueEmpty,
+    ) -> Option<(ThingState<'a>, ValueEmpty)> {
+        proposed.id = Value::Unknown;
+        proposed.secret = Value::Unknown;
+        if proposed.size.is_null() {
+            proposed.size = Value::Value(1);
+        }
+        Some((proposed, Value::Null))
+    }
+
+    async fn plan_update<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        prior: ThingState<'a>,
+        mut proposed: ThingState<'a>,
+        _config: ThingState<'a>,
+        _prior_private: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<(ThingState<'a>, ValueEmpty, Vec<AttributePath>)> {
+        let mut replace = vec![];
+        if proposed.zone != prior.zone {
+            replace.push(AttributePath::new("zone"));
+            proposed.id = Value::Unknown;
+            proposed.secret = Value::Unknown;
+        } else if proposed.name != prior.name {
+            proposed.id = Value::Unknown;
+        }
+        if proposed.size.is_null() {
+            proposed.size = Value::Value(1);
+        }
+        Some((proposed, Value::Null, replace))
+    }
+
+    async fn plan_destroy<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: ThingState<'a>,
+        _prior_private: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<ValueEmpty> {
+        if prior.name.as_deref_option() == Some("keep") {
+            diags.error(
+                "Thing is protected",
+                "a thing named `keep` cannot be destroyed",
+                AttributePath::new("name"),
+            );
+            return None;
+        }
+        Some(Value::Null)
+    }
+
+    async fn create<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        mut planned: ThingState<'a>,
+        _config: ThingState<'a>,
+        _private: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<(ThingState<'a>, ValueEmpty)> {
+        let name = planned.name.as_deref_option().unwrap_or_default().to_owned();
+        planned.id = Value::Value(Cow::Owned(format!("thing-{name}")));
+        planned.secret = Value::Value(Cow::Owned(format!("s3cr3t-{name}")));
+        if let Some(path) = planned.id.as_deref_option().and_then(store_path) {
+            let _ = std::fs::write(path, name);
+        }
+        Some((planned, Value::Null))
+    }
+
+    async fn update<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        prior: ThingState<'a>,
+        mut planned: ThingState<'a>,
+        _config: ThingState<'a>,
+        _private: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<(ThingState<'a>, ValueEmpty)> {
+        if planned.id.is_unknown() {
+            let name = planned.name.as_deref_option().unwrap_or_default().to_owned();
+            planned.id = Value::Value(Cow::Owned(format!("thing-{name}")));
+        }
+        planned.secret = prior.secret;
+        Some((planned, Value::Null))
+    }
+
+    async fn destroy<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        prior: ThingState<'a>,
+        _private: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<()> {
+        if let Some(path) = prior.id.as_deref_option().and_then(store_path) {
+            let _ = std::fs::remove_file(path);
+        }
+        Some(())
+    }
+
+    async fn import<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        id: String,
+    ) -> Option<(ThingState<'a>, ValueEmpty)> {
+        let Some(name) = id.strip_prefix("thing-") else {
+            diags.root_error(
+                "Invalid import id",
+                format!("expected `thing-<name>`, got `{id}`"),
+            );
+            return None;
+        };
+        Some((
+            ThingState {
+                id: Value::Value(Cow::Owned(id.clone())),
+                name: Value::Value(Cow::Owned(name.to_owned())),
+                zone: Value::Null,
+                size: Value::Value(1),
+                tags: Value::Null,
+                secret: Value::Value(Cow::Owned(format!("s3cr3t-{name}"))),
+            },
+            Value::Null,
+        ))
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct EchoState<'a> {
+    #[serde(borrow)]
+    input: ValueString<'a>,
+    #[serde(borrow)]
+    output: ValueString<'a>,
+}
+
+struct Echo;
+
+#[async_trait]
+impl DataSource for Echo {
+    type State<'a> = EchoState<'a>;
+    type ProviderMetaState<'a> = ValueEmpty;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        Some(Schema {
+            version: 0,
+            block: Block {
+                description: Description::plain("Echoes its input in upper case."),
+                attributes: map! {
+                    "input" => Attribute {
+                        attr_type: AttributeType::String,
+                        description: Description::plain("Text to echo."),
+                        constraint: AttributeConstraint::Required,
+                        ..Default::default()
+                    },
+                    "output" => Attribute {
+                        attr_type: AttributeType::String,
+                        description: Description::plain("The input, upper-cased."),
+                        constraint: AttributeConstraint::Computed,
+                        ..Default::default()
+                    },
+                },
+                ..Default::default()
+            },
+        })
+    }
+
+    async fn read<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        mut config: EchoState<'a>,
+        _meta: ValueEmpty,
+    ) -> Option<EchoState<'a>> {
+        config.output = config
+            .input
+            .as_deref_option()
+            .map(|s| Cow::Owned(s.to_uppercase()))
+            .into();
+        Some(config)
+    }
+}
