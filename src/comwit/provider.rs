@@ -1,0 +1,271 @@
+//! The `comwit` provider block: API token, API URL, default project, timeouts and retries.
+//! Configure builds one API client that every resource and data source shares.
+
+use std::sync::{Arc, RwLock};
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tf_provider::schema::{Attribute, AttributeConstraint, AttributeType, Block, Description, Schema};
+use tf_provider::value::{Value, ValueNumber, ValueString};
+use tf_provider::{map, AttributePath, Diagnostics};
+use tokio_util::sync::CancellationToken;
+
+use crate::plugin::{Provider, Registry};
+
+/// Default product API.
+pub const DEFAULT_API_URL: &str = "https://api.cloud.comwit.io";
+/// Default per-request timeout.
+pub const DEFAULT_TIMEOUT_SECONDS: i64 = 30;
+/// Default number of retries for rate-limited or unavailable answers.
+pub const DEFAULT_MAX_RETRIES: i64 = 4;
+
+/// The `provider "comwit"` block.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct ComwitConfig<'a> {
+    /// API token (`cwt_...`).
+    #[serde(borrow, default)]
+    pub token: ValueString<'a>,
+    /// Product API base URL.
+    #[serde(borrow, default)]
+    pub api_url: ValueString<'a>,
+    /// Default project for resources that do not set one.
+    #[serde(borrow, default)]
+    pub project_id: ValueString<'a>,
+    /// Per-request timeout in seconds.
+    #[serde(default)]
+    pub request_timeout_seconds: ValueNumber,
+    /// Retries on 429/502/503/504.
+    #[serde(default)]
+    pub max_retries: ValueNumber,
+}
+
+/// Settings resolved from the block and the environment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    /// API token (never logged).
+    pub token: String,
+    /// Product API base URL.
+    pub api_url: url::Url,
+    /// Default project.
+    pub project_id: Option<String>,
+    /// Per-request timeout.
+    pub timeout_seconds: u64,
+    /// Retries.
+    pub max_retries: u32,
+}
+
+/// State shared by the provider and every resource: the configured settings and a
+/// cancellation token that `StopProvider` fires.
+#[derive(Default)]
+pub struct ProviderData {
+    settings: RwLock<Option<Arc<Settings>>>,
+    /// Fired when Terraform asks the provider to stop.
+    pub cancel: CancellationToken,
+}
+
+impl ProviderData {
+    /// The configured settings, or an error diagnostic when configuration did not happen.
+    pub fn settings(&self, diags: &mut Diagnostics) -> Option<Arc<Settings>> {
+        let found = self.settings.read().ok().and_then(|s| s.clone());
+        if found.is_none() {
+            diags.root_error(
+                "Provider not configured",
+                "The comwit provider configuration was not known when this operation ran (it \
+                 depends on values known only after apply), or it was invalid. Set `token` \
+                 and `api_url` to known values.",
+            );
+        }
+        found
+    }
+}
+
+/// The `comwit` provider.
+#[derive(Default, Clone)]
+pub struct ComwitProvider {
+    /// Shared with every resource and data source.
+    pub data: Arc<ProviderData>,
+}
+
+fn attr(t: AttributeType, c: AttributeConstraint, desc: &str) -> Attribute {
+    Attribute {
+        attr_type: t,
+        description: Description::markdown(desc),
+        constraint: c,
+        ..Default::default()
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// Resolve the block and the environment into settings, with attribute-scoped errors.
+/// Returns `Ok(None)` when a needed value is still unknown.
+pub fn resolve(diags: &mut Diagnostics, config: &ComwitConfig<'_>) -> Option<Option<Settings>> {
+    if config.token.is_unknown() || config.api_url.is_unknown() || config.project_id.is_unknown()
+    {
+        return Some(None);
+    }
+    let errors_before = diags.errors.len();
+    let token = config
+        .token
+        .as_deref_option()
+        .map(str::to_owned)
+        .or_else(|| env("COMWIT_TOKEN"));
+    let token = match token {
+        Some(t) if t.starts_with("cwt_") && t.len() > 4 => Some(t),
+        Some(_) => {
+            diags.error(
+                "Invalid Comwit API token",
+                "The token is not a Comwit user token: user tokens start with `cwt_`. Create \
+                 one with `comwit login` or in the console (Settings → Tokens).",
+                AttributePath::new("token"),
+            );
+            None
+        }
+        None => {
+            diags.error(
+                "Missing Comwit API token",
+                "Set `token` in the provider block or the COMWIT_TOKEN environment variable to a \
+                 `cwt_` user token with the scopes your configuration needs.",
+                AttributePath::new("token"),
+            );
+            None
+        }
+    };
+    let raw_url = config
+        .api_url
+        .as_deref_option()
+        .map(str::to_owned)
+        .or_else(|| env("COMWIT_API_URL"))
+        .unwrap_or_else(|| DEFAULT_API_URL.to_owned());
+    let api_url = match url::Url::parse(&raw_url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(u),
+        _ => {
+            diags.error(
+                "Invalid Comwit API URL",
+                format!(
+                    "`{raw_url}` is not an http(s) URL. Use the default {DEFAULT_API_URL}, or \
+                     the emulator's address such as http://127.0.0.1:8787."
+                ),
+                AttributePath::new("api_url"),
+            );
+            None
+        }
+    };
+    let project_id = config
+        .project_id
+        .as_deref_option()
+        .map(str::to_owned)
+        .or_else(|| env("COMWIT_PROJECT_ID"));
+    let timeout = bounded(
+        diags,
+        &config.request_timeout_seconds,
+        "request_timeout_seconds",
+        1..=600,
+        DEFAULT_TIMEOUT_SECONDS,
+    );
+    let retries = bounded(diags, &config.max_retries, "max_retries", 0..=10, DEFAULT_MAX_RETRIES);
+    if diags.errors.len() > errors_before {
+        return None;
+    }
+    Some(Some(Settings {
+        token: token?,
+        api_url: api_url?,
+        project_id,
+        timeout_seconds: u64::try_from(timeout).ok()?,
+        max_retries: u32::try_from(retries).ok()?,
+    }))
+}
+
+fn bounded(
+    diags: &mut Diagnostics,
+    value: &ValueNumber,
+    name: &'static str,
+    range: std::ops::RangeInclusive<i64>,
+    default: i64,
+) -> i64 {
+    match value {
+        Value::Value(v) if !range.contains(v) => {
+            diags.error(
+                format!("Invalid {name}"),
+                format!(
+                    "`{name}` must be between {} and {}, got {v}.",
+                    range.start(),
+                    range.end()
+                ),
+                AttributePath::new(name),
+            );
+            default
+        }
+        Value::Value(v) => *v,
+        _ => default,
+    }
+}
+
+#[async_trait]
+impl Provider for ComwitProvider {
+    type Config<'a> = ComwitConfig<'a>;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        use AttributeConstraint::Optional;
+        Some(Schema {
+            version: 0,
+            block: Block {
+                description: Description::markdown(
+                    "The Comwit provider manages Comwit Cloud projects' libSQL databases through \
+                     the Comwit product API. Every setting can also come from the environment.",
+                ),
+                attributes: map! {
+                    "token" => Attribute {
+                        sensitive: true,
+                        ..attr(AttributeType::String, Optional,
+                            "Comwit user API token (`cwt_...`), sent as a bearer token. Its scopes decide \
+                             what the provider may do (`project:read`, `database:read`, `database:write`). \
+                             Defaults to the `COMWIT_TOKEN` environment variable.")
+                    },
+                    "api_url" => attr(AttributeType::String, Optional,
+                        "Base URL of the Comwit product API. Defaults to the `COMWIT_API_URL` \
+                         environment variable, then `https://api.cloud.comwit.io`. Point it at the \
+                         local emulator (for example `http://127.0.0.1:8787`) to try a configuration."),
+                    "project_id" => attr(AttributeType::String, Optional,
+                        "Default project (`prj_...`) for resources and data sources that do not set \
+                         `project_id`. Defaults to the `COMWIT_PROJECT_ID` environment variable."),
+                    "request_timeout_seconds" => attr(AttributeType::Number, Optional,
+                        "Timeout of one API request, in seconds (1 to 600). Default 30."),
+                    "max_retries" => attr(AttributeType::Number, Optional,
+                        "How many times a request is retried after a 429 (honouring `Retry-After`) \
+                         or a 502/503/504 answer, with capped, jittered backoff (0 to 10). Default 4. \
+                         Creates are retried only with an idempotency key, never into a duplicate."),
+                },
+                ..Default::default()
+            },
+        })
+    }
+
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: ComwitConfig<'a>) -> Option<()> {
+        // Range checks only; the token may legitimately come from the environment later.
+        let _ = bounded(diags, &config.request_timeout_seconds, "request_timeout_seconds", 1..=600, 0);
+        let _ = bounded(diags, &config.max_retries, "max_retries", 0..=10, 0);
+        Some(())
+    }
+
+    async fn configure<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        _terraform_version: String,
+        config: ComwitConfig<'a>,
+    ) -> Option<()> {
+        let settings = resolve(diags, &config)?;
+        if let Ok(mut slot) = self.data.settings.write() {
+            *slot = settings.map(Arc::new);
+        }
+        Some(())
+    }
+
+    fn register(&self, _registry: &mut Registry) {}
+
+    fn stop(&self) {
+        self.data.cancel.cancel();
+    }
+}

@@ -1,0 +1,347 @@
+//! A plugin client that starts a provider binary and talks to it the way Terraform does:
+//! magic cookie, `PLUGIN_PROTOCOL_VERSIONS`, AutoMTLS with a P-521 client certificate (what
+//! go-plugin generates), the handshake line, then gRPC over the announced socket.
+//!
+//! Values are msgpack, built with `rmpv` so tests can send unknown values (cty's msgpack
+//! extension 0) exactly as Terraform does.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use comwit::proto::plugin::grpc_controller_client::GrpcControllerClient;
+use comwit::proto::tfplugin6 as pb;
+use comwit::proto::tfplugin6::provider_client::ProviderClient;
+use rmpv::Value as Mp;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tonic::transport::{Channel, Endpoint, Uri};
+
+pub const COOKIE: (&str, &str) = (
+    "TF_PLUGIN_MAGIC_COOKIE",
+    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
+);
+
+/// Path of the test-only provider example binary.
+pub fn testing_provider() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-testing"))
+}
+
+/// The parsed handshake line.
+#[derive(Debug, Clone)]
+pub struct Handshake {
+    pub core: String,
+    pub app: String,
+    pub network: String,
+    pub address: String,
+    pub protocol: String,
+    pub cert_der: Vec<u8>,
+    pub raw: String,
+}
+
+impl Handshake {
+    pub fn parse(line: &str) -> Self {
+        let parts: Vec<&str> = line.trim_end().split('|').collect();
+        assert_eq!(parts.len(), 6, "handshake line must have 6 fields: {line:?}");
+        let cert_der = if parts[5].is_empty() {
+            Vec::new()
+        } else {
+            base64::engine::general_purpose::STANDARD_NO_PAD
+                .decode(parts[5])
+                .expect("handshake certificate is unpadded base64")
+        };
+        Handshake {
+            core: parts[0].into(),
+            app: parts[1].into(),
+            network: parts[2].into(),
+            address: parts[3].into(),
+            protocol: parts[4].into(),
+            cert_der,
+            raw: line.trim_end().into(),
+        }
+    }
+}
+
+/// A client certificate like go-plugin's (ECDSA P-521, self-signed, CA).
+pub struct ClientCert {
+    pub pem: String,
+    pub der: Vec<u8>,
+    pub key_der: Vec<u8>,
+}
+
+impl ClientCert {
+    pub fn generate() -> Self {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair, PKCS_ECDSA_P521_SHA512};
+        let mut params = CertificateParams::new(vec!["localhost".into()]).expect("params");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let key = KeyPair::generate_for(&PKCS_ECDSA_P521_SHA512).expect("P-521 key");
+        let cert = params.self_signed(&key).expect("self-signed");
+        ClientCert {
+            pem: cert.pem(),
+            der: cert.der().to_vec(),
+            key_der: key.serialize_der(),
+        }
+    }
+}
+
+/// A running provider process with connected gRPC clients.
+pub struct Plugin {
+    pub child: Child,
+    pub handshake: Handshake,
+    pub provider: ProviderClient<Channel>,
+    pub controller: GrpcControllerClient<Channel>,
+}
+
+/// Start options.
+#[derive(Default)]
+pub struct Start<'a> {
+    pub env: Vec<(&'a str, String)>,
+    pub args: Vec<&'a str>,
+    /// Connect with this certificate instead of the announced one (to test refusal).
+    pub present_other_cert: bool,
+}
+
+/// Spawn the binary with the environment Terraform would give it; return the child and
+/// the first stdout line.
+pub async fn spawn(bin: &Path, env: &[(&str, String)], args: &[&str]) -> (Child, String) {
+    let mut cmd = Command::new(bin);
+    cmd.args(args)
+        .env_remove("TF_LOG")
+        .env_remove("TF_LOG_PROVIDER")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn provider");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+        .await
+        .expect("provider printed its handshake line in time")
+        .expect("read stdout")
+        .unwrap_or_default();
+    // Keep draining stdout so the child never blocks on it.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, line)
+}
+
+impl Plugin {
+    /// Start `bin` like Terraform does and connect over mTLS.
+    pub async fn start(bin: &Path, opts: Start<'_>) -> Plugin {
+        let cert = ClientCert::generate();
+        let mut env = vec![
+            (COOKIE.0, COOKIE.1.to_string()),
+            ("PLUGIN_PROTOCOL_VERSIONS", "6".to_string()),
+            ("PLUGIN_CLIENT_CERT", cert.pem.clone()),
+        ];
+        env.extend(opts.env.iter().cloned());
+        let (child, line) = spawn(bin, &env, &opts.args).await;
+        let handshake = Handshake::parse(&line);
+        let presented = if opts.present_other_cert {
+            ClientCert::generate()
+        } else {
+            cert
+        };
+        let channel = connect(&handshake, Some(&presented))
+            .await
+            .expect("connect to the provider");
+        Plugin {
+            child,
+            handshake,
+            provider: ProviderClient::new(channel.clone()),
+            controller: GrpcControllerClient::new(channel),
+        }
+    }
+}
+
+/// Connect to the address in a handshake, over TLS when it carries a certificate.
+pub async fn connect(
+    handshake: &Handshake,
+    client: Option<&ClientCert>,
+) -> Result<Channel, tonic::transport::Error> {
+    let tls = if handshake.cert_der.is_empty() {
+        None
+    } else {
+        let client = client.expect("client certificate for TLS");
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let verifier = Arc::new(PinnedServer {
+            der: handshake.cert_der.clone(),
+            algs: provider.signature_verification_algorithms,
+        });
+        let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .dangerous()
+            .with_custom_certificate_verifier(verifier)
+            .with_client_auth_cert(
+                vec![CertificateDer::from(client.der.clone())],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(client.key_der.clone())),
+            )
+            .expect("client auth cert");
+        cfg.alpn_protocols = vec![b"h2".to_vec()];
+        Some(tokio_rustls::TlsConnector::from(Arc::new(cfg)))
+    };
+    let network = handshake.network.clone();
+    let address = handshake.address.clone();
+    Endpoint::try_from("http://localhost")
+        .expect("endpoint")
+        .connect_with_connector(tower::service_fn(move |_: Uri| {
+            let (network, address, tls) = (network.clone(), address.clone(), tls.clone());
+            async move {
+                let io: Box<dyn Io> = if network == "unix" {
+                    let s = tokio::net::UnixStream::connect(&address).await?;
+                    match tls {
+                        Some(t) => Box::new(t.connect(server_name(), s).await?),
+                        None => Box::new(s),
+                    }
+                } else {
+                    let s = tokio::net::TcpStream::connect(&address).await?;
+                    s.set_nodelay(true)?;
+                    match tls {
+                        Some(t) => Box::new(t.connect(server_name(), s).await?),
+                        None => Box::new(s),
+                    }
+                };
+                Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(io))
+            }
+        }))
+        .await
+}
+
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+
+fn server_name() -> ServerName<'static> {
+    ServerName::try_from("localhost").expect("server name")
+}
+
+#[derive(Debug)]
+struct PinnedServer {
+    der: Vec<u8>,
+    algs: rustls::crypto::WebPkiSupportedAlgorithms,
+}
+
+impl ServerCertVerifier for PinnedServer {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if end_entity.as_ref() == self.der.as_slice() {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General("server certificate differs from the handshake".into()))
+        }
+    }
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(m, c, d, &self.algs)
+    }
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(m, c, d, &self.algs)
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algs.supported_schemes()
+    }
+}
+
+// ---- msgpack values -------------------------------------------------------------------
+
+/// cty's encoding of an unknown value.
+pub fn unknown() -> Mp {
+    Mp::Ext(0, vec![0])
+}
+
+pub fn is_unknown(v: &Mp) -> bool {
+    matches!(v, Mp::Ext(0, _))
+}
+
+/// Build a msgpack object from (name, value) pairs.
+pub fn obj(fields: &[(&str, Mp)]) -> Mp {
+    Mp::Map(
+        fields
+            .iter()
+            .map(|(k, v)| (Mp::from(*k), v.clone()))
+            .collect(),
+    )
+}
+
+pub fn s(v: &str) -> Mp {
+    Mp::from(v)
+}
+
+pub fn dv(v: &Mp) -> Option<pb::DynamicValue> {
+    let mut buf = Vec::new();
+    rmpv::encode::write_value(&mut buf, v).expect("encode msgpack");
+    Some(pb::DynamicValue {
+        msgpack: buf,
+        json: vec![],
+    })
+}
+
+pub fn null() -> Option<pb::DynamicValue> {
+    dv(&Mp::Nil)
+}
+
+pub fn decode(v: &Option<pb::DynamicValue>) -> Mp {
+    let v = v.as_ref().expect("dynamic value present");
+    rmpv::decode::read_value(&mut v.msgpack.as_slice()).expect("decode msgpack")
+}
+
+/// Field of a msgpack object.
+pub fn get<'a>(v: &'a Mp, name: &str) -> &'a Mp {
+    v.as_map()
+        .and_then(|m| m.iter().find(|(k, _)| k.as_str() == Some(name)))
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| panic!("no field {name} in {v}"))
+}
+
+/// Attribute path as dotted text, for assertions.
+pub fn path_text(p: &Option<pb::AttributePath>) -> String {
+    use pb::attribute_path::step::Selector;
+    p.as_ref()
+        .map(|p| {
+            p.steps
+                .iter()
+                .map(|s| match &s.selector {
+                    Some(Selector::AttributeName(n)) => n.clone(),
+                    Some(Selector::ElementKeyString(k)) => format!("[{k:?}]"),
+                    Some(Selector::ElementKeyInt(i)) => format!("[{i}]"),
+                    None => "?".into(),
+                })
+                .collect::<Vec<_>>()
+                .join(".")
+        })
+        .unwrap_or_default()
+}
+
+/// Error diagnostics as "summary: detail @path" lines.
+pub fn errors(diags: &[pb::Diagnostic]) -> Vec<String> {
+    diags
+        .iter()
+        .filter(|d| d.severity == pb::diagnostic::Severity::Error as i32)
+        .map(|d| format!("{}: {} @{}", d.summary, d.detail, path_text(&d.attribute)))
+        .collect()
+}
