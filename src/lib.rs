@@ -9,6 +9,7 @@
 //! - [`emulator`]: the local Comwit platform emulator.
 
 pub mod comwit;
+pub mod docs;
 pub mod emulator;
 pub mod plugin;
 pub mod proto;

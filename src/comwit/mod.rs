@@ -5,7 +5,10 @@
 //! - One file per Terraform type under [`resources`] and [`data_sources`].
 
 pub mod client;
+pub mod common;
+pub mod data_sources;
 pub mod provider;
+pub mod resources;
 
 /// Serve the `comwit` provider (called by `main`).
 pub fn serve() -> std::process::ExitCode {

@@ -3,13 +3,17 @@
 
 use std::sync::{Arc, RwLock};
 
+
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use tf_provider::schema::{Attribute, AttributeConstraint, AttributeType, Block, Description, Schema};
+use tf_provider::schema::{
+    Attribute, AttributeConstraint, AttributeType, Block, Description, Schema,
+};
 use tf_provider::value::{Value, ValueNumber, ValueString};
 use tf_provider::{map, AttributePath, Diagnostics};
 use tokio_util::sync::CancellationToken;
 
+use super::client::{Client, ClientConfig, Secret};
 use crate::plugin::{Provider, Registry};
 
 /// Default product API.
@@ -54,19 +58,28 @@ pub struct Settings {
     pub max_retries: u32,
 }
 
-/// State shared by the provider and every resource: the configured settings and a
+/// What configure produced: the client every resource shares, and the default project.
+#[derive(Clone, Debug)]
+pub struct Configured {
+    /// The API client (one connection pool for the whole run).
+    pub client: Client,
+    /// The provider's default project.
+    pub project_id: Option<String>,
+}
+
+/// State shared by the provider and every resource: the configured client and a
 /// cancellation token that `StopProvider` fires.
 #[derive(Default)]
 pub struct ProviderData {
-    settings: RwLock<Option<Arc<Settings>>>,
+    configured: RwLock<Option<Configured>>,
     /// Fired when Terraform asks the provider to stop.
     pub cancel: CancellationToken,
 }
 
 impl ProviderData {
-    /// The configured settings, or an error diagnostic when configuration did not happen.
-    pub fn settings(&self, diags: &mut Diagnostics) -> Option<Arc<Settings>> {
-        let found = self.settings.read().ok().and_then(|s| s.clone());
+    /// The configured client, or an error diagnostic when configuration did not happen.
+    pub fn configured(&self, diags: &mut Diagnostics) -> Option<Configured> {
+        let found = self.configured.read().ok().and_then(|s| s.clone());
         if found.is_none() {
             diags.root_error(
                 "Provider not configured",
@@ -102,8 +115,7 @@ fn env(name: &str) -> Option<String> {
 /// Resolve the block and the environment into settings, with attribute-scoped errors.
 /// Returns `Ok(None)` when a needed value is still unknown.
 pub fn resolve(diags: &mut Diagnostics, config: &ComwitConfig<'_>) -> Option<Option<Settings>> {
-    if config.token.is_unknown() || config.api_url.is_unknown() || config.project_id.is_unknown()
-    {
+    if config.token.is_unknown() || config.api_url.is_unknown() || config.project_id.is_unknown() {
         return Some(None);
     }
     let errors_before = diags.errors.len();
@@ -165,7 +177,13 @@ pub fn resolve(diags: &mut Diagnostics, config: &ComwitConfig<'_>) -> Option<Opt
         1..=600,
         DEFAULT_TIMEOUT_SECONDS,
     );
-    let retries = bounded(diags, &config.max_retries, "max_retries", 0..=10, DEFAULT_MAX_RETRIES);
+    let retries = bounded(
+        diags,
+        &config.max_retries,
+        "max_retries",
+        0..=10,
+        DEFAULT_MAX_RETRIES,
+    );
     if diags.errors.len() > errors_before {
         return None;
     }
@@ -245,7 +263,13 @@ impl Provider for ComwitProvider {
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: ComwitConfig<'a>) -> Option<()> {
         // Range checks only; the token may legitimately come from the environment later.
-        let _ = bounded(diags, &config.request_timeout_seconds, "request_timeout_seconds", 1..=600, 0);
+        let _ = bounded(
+            diags,
+            &config.request_timeout_seconds,
+            "request_timeout_seconds",
+            1..=600,
+            0,
+        );
         let _ = bounded(diags, &config.max_retries, "max_retries", 0..=10, 0);
         Some(())
     }
@@ -253,17 +277,43 @@ impl Provider for ComwitProvider {
     async fn configure<'a>(
         &self,
         diags: &mut Diagnostics,
-        _terraform_version: String,
+        terraform_version: String,
         config: ComwitConfig<'a>,
     ) -> Option<()> {
-        let settings = resolve(diags, &config)?;
-        if let Ok(mut slot) = self.data.settings.write() {
-            *slot = settings.map(Arc::new);
+        let Some(settings) = resolve(diags, &config)? else {
+            return Some(()); // unknown until apply: resources report it if they need the API
+        };
+        let client_config = ClientConfig {
+            base_url: settings.api_url.clone(),
+            token: Secret::new(settings.token.clone()),
+            timeout: std::time::Duration::from_secs(settings.timeout_seconds),
+            max_retries: settings.max_retries,
+            user_agent_suffix: Some(format!("terraform/{terraform_version}")),
+        };
+        let client = match Client::with_cancel_token(client_config, self.data.cancel.child_token()) {
+            Ok(c) => c,
+            Err(e) => {
+                diags.error(
+                    "Invalid provider configuration",
+                    format!("The Comwit API client cannot be set up: {e}."),
+                    AttributePath::new("api_url"),
+                );
+                return None;
+            }
+        };
+        if let Ok(mut slot) = self.data.configured.write() {
+            *slot = Some(Configured {
+                client,
+                project_id: settings.project_id,
+            });
         }
         Some(())
     }
 
-    fn register(&self, _registry: &mut Registry) {}
+    fn register(&self, registry: &mut Registry) {
+        super::resources::register(registry, &self.data);
+        super::data_sources::register(registry, &self.data);
+    }
 
     fn stop(&self) {
         self.data.cancel.cancel();

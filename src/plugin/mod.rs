@@ -50,7 +50,9 @@ pub struct ServeOptions {
 /// Entry point for `main`: parse the command line, run the server, map errors to an exit
 /// code. `--debug` starts the provider for `TF_REATTACH_PROVIDERS`.
 pub fn serve<P: Provider>(options: ServeOptions, provider: P) -> ExitCode {
-    let debug = std::env::args().skip(1).any(|a| a == "--debug" || a == "-debug");
+    let debug = std::env::args()
+        .skip(1)
+        .any(|a| a == "--debug" || a == "-debug");
     if !debug && !handshake::cookie_ok() {
         eprintln!("{}", handshake::not_started_by_terraform(options.binary));
         return ExitCode::FAILURE;
@@ -137,7 +139,10 @@ async fn run(
         }
         out.flush()?;
     }
-    info!(network = network.as_str(), version, "plugin server listening");
+    info!(
+        network = network.as_str(),
+        version, "plugin server listening"
+    );
 
     // Terraform forwards Ctrl-C to the whole process group and then calls StopProvider and
     // Shutdown itself, so an interrupt must not kill the plugin mid-operation. In debug
@@ -165,4 +170,13 @@ async fn run(
     }
     result.context("gRPC server")?;
     Ok(())
+}
+
+/// The schema answer a provider gives Terraform (for documentation generation and tests).
+pub fn provider_schema<P: Provider + Clone>(
+    provider: &P,
+) -> crate::proto::tfplugin6::get_provider_schema::Response {
+    PluginServer::new(Box::new(provider.clone()))
+        .provider_schema()
+        .clone()
 }

@@ -1,0 +1,66 @@
+# Quickstart: a database, a short-lived query token, and what Comwit reports about them.
+#
+# Run it against the local emulator with `scripts/demo.sh` (it sets COMWIT_API_URL,
+# COMWIT_TOKEN and COMWIT_PROJECT_ID), or against Comwit Cloud with your own token.
+
+terraform {
+  required_providers {
+    comwit = {
+      source = "comwit/comwit"
+    }
+  }
+}
+
+provider "comwit" {}
+
+data "comwit_project" "current" {}
+
+resource "comwit_database" "app" {
+  name                = "quickstart"
+  deletion_protection = true
+  token_version       = 1
+}
+
+resource "comwit_database_query_token" "console" {
+  database_id = comwit_database.app.id
+  ttl_seconds = 3600
+  audience    = "sql-console"
+  reason      = "quickstart"
+}
+
+data "comwit_database" "app" {
+  id = comwit_database.app.id
+}
+
+data "comwit_database_usage" "app" {
+  database_id = comwit_database.app.id
+}
+
+output "project" {
+  value = data.comwit_project.current.name
+}
+
+output "database_id" {
+  value = comwit_database.app.id
+}
+
+output "database_url" {
+  value = comwit_database.app.database_url
+}
+
+output "database_status" {
+  value = data.comwit_database.app.status
+}
+
+output "storage_bytes" {
+  value = data.comwit_database_usage.app.storage_bytes
+}
+
+output "database_token" {
+  value     = comwit_database.app.database_token
+  sensitive = true
+}
+
+output "query_token_expires_at" {
+  value = comwit_database_query_token.console.expires_at
+}

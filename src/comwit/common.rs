@@ -1,0 +1,171 @@
+//! Helpers every `comwit` type shares: API failures as diagnostics, value constructors,
+//! plan-time validation of the contract's rules, and the default project.
+
+use std::borrow::Cow;
+
+use tf_provider::schema::{Attribute, AttributeConstraint, AttributeType, Description};
+use tf_provider::value::{Value, ValueString};
+use tf_provider::{AttributePath, Diagnostics};
+
+use super::client::ApiFailure;
+use super::provider::Configured;
+
+/// Report an API failure: the client's summary and actionable detail (never a token).
+pub fn api_error(diags: &mut Diagnostics, failure: &ApiFailure) {
+    diags.root_error(failure.summary(), failure.detail());
+}
+
+/// A known string value.
+pub fn known<'a>(s: impl Into<String>) -> ValueString<'a> {
+    Value::Value(Cow::Owned(s.into()))
+}
+
+/// An optional string as a value (null when absent).
+pub fn opt<'a>(s: Option<impl Into<String>>) -> ValueString<'a> {
+    s.map(|s| known(s)).unwrap_or(Value::Null)
+}
+
+/// The string inside a known value.
+pub fn text<'b>(v: &'b ValueString<'_>) -> Option<&'b str> {
+    v.as_deref_option()
+}
+
+/// Schema attribute with a markdown description.
+pub fn attribute(t: AttributeType, c: AttributeConstraint, description: &str) -> Attribute {
+    Attribute {
+        attr_type: t,
+        description: Description::markdown(description),
+        constraint: c,
+        ..Default::default()
+    }
+}
+
+/// Same, marked sensitive.
+pub fn sensitive(t: AttributeType, c: AttributeConstraint, description: &str) -> Attribute {
+    Attribute {
+        sensitive: true,
+        ..attribute(t, c, description)
+    }
+}
+
+/// The project a resource acts in: its own `project_id`, else the provider's default.
+/// Unknown stays unknown (plan time); absent on both sides is an error on `project_id`.
+pub fn project_id<'a>(
+    diags: &mut Diagnostics,
+    own: &ValueString<'a>,
+    configured: Option<&Configured>,
+) -> Option<ValueString<'a>> {
+    match own {
+        Value::Value(_) | Value::Unknown => Some(own.clone()),
+        Value::Null => match configured.and_then(|c| c.project_id.clone()) {
+            Some(p) => Some(known(p)),
+            None => {
+                diags.error(
+                    "Missing project",
+                    "Set `project_id` on this resource, or a default `project_id` in the provider \
+                     block (or the COMWIT_PROJECT_ID environment variable).",
+                    AttributePath::new("project_id"),
+                );
+                None
+            }
+        },
+    }
+}
+
+/// Contract rule for database names: 3 to 32 characters, lowercase letters, digits and `-`,
+/// starting with a letter and not ending with `-`.
+pub fn check_database_name(diags: &mut Diagnostics, name: &str, attr: &'static str) {
+    let ok = (3..=32).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && !name.ends_with('-')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !ok {
+        diags.error(
+            "Invalid database name",
+            format!(
+                "`{name}` is not a valid database name: use 3 to 32 lowercase letters, digits \
+                 and `-`, starting with a letter and not ending with `-`."
+            ),
+            AttributePath::new(attr),
+        );
+    }
+}
+
+/// Contract rule for placement groups: 1 to 32 letters, digits and `-`.
+pub fn check_group(diags: &mut Diagnostics, group: &str) {
+    let ok = (1..=32).contains(&group.len())
+        && group.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if !ok {
+        diags.error(
+            "Invalid group",
+            format!("`{group}` is not a valid group: use 1 to 32 letters, digits and `-`."),
+            AttributePath::new("group"),
+        );
+    }
+}
+
+/// Contract rule for ids: `prj_...` / `db_...` followed by letters, digits, `_` or `-`.
+pub fn check_id(diags: &mut Diagnostics, id: &str, prefix: &str, attr: &'static str) {
+    let rest = id.strip_prefix(prefix);
+    let ok = rest.is_some_and(|r| {
+        !r.is_empty() && r.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    });
+    if !ok {
+        diags.error(
+            "Invalid id",
+            format!("`{id}` is not a valid id here: expected `{prefix}` followed by letters and digits."),
+            AttributePath::new(attr),
+        );
+    }
+}
+
+/// Seconds since the Unix epoch of an RFC 3339 timestamp.
+pub fn parse_time(s: &str) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errs(f: impl FnOnce(&mut Diagnostics)) -> Vec<String> {
+        let mut d = Diagnostics::default();
+        f(&mut d);
+        d.errors
+            .iter()
+            .map(|e| format!("{} @{:?}", e.detail, e.attribute))
+            .collect()
+    }
+
+    #[test]
+    fn database_names_follow_the_contract() {
+        for good in ["orders", "a-1", "abc", "x23456789012345678901234567890ab"] {
+            assert!(errs(|d| check_database_name(d, good, "name")).is_empty(), "{good}");
+        }
+        for bad in ["ab", "Orders", "1abc", "abc-", "a_b", "x234567890123456789012345678901234", ""] {
+            let e = errs(|d| check_database_name(d, bad, "name"));
+            assert_eq!(e.len(), 1, "{bad}");
+            assert!(e[0].contains("name"), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn ids_and_groups() {
+        assert!(errs(|d| check_id(d, "db_0123abcd", "db_", "id")).is_empty());
+        assert_eq!(errs(|d| check_id(d, "prj_x", "db_", "id")).len(), 1);
+        assert_eq!(errs(|d| check_id(d, "db_", "db_", "id")).len(), 1);
+        assert!(errs(|d| check_group(d, "eu-west")).is_empty());
+        assert_eq!(errs(|d| check_group(d, "eu west")).len(), 1);
+    }
+
+    #[test]
+    fn missing_project_points_at_project_id() {
+        let mut d = Diagnostics::default();
+        assert!(project_id(&mut d, &Value::Null, None).is_none());
+        assert_eq!(d.errors[0].attribute, AttributePath::new("project_id"));
+        let mut d = Diagnostics::default();
+        assert_eq!(project_id(&mut d, &Value::Unknown, None), Some(Value::Unknown));
+    }
+}
