@@ -8,10 +8,10 @@
 //!
 //! Needs the Terraform shim from `scripts/setup.sh` (`TERRAFORM_BIN` or `.tools/bin/terraform`).
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use std::io::{BufRead, BufReader};
 
 const COOKIE: (&str, &str) = (
     "TF_PLUGIN_MAGIC_COOKIE",
@@ -69,7 +69,9 @@ struct Workspace {
 
 impl Workspace {
     fn new(name: &str, provider: &Path) -> Self {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench").join(name);
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("target/bench")
+            .join(name);
         let _ = std::fs::remove_dir_all(&root);
         let plugins = root.join("plugins");
         std::fs::create_dir_all(&plugins).expect("mkdir");
@@ -124,11 +126,19 @@ fn config(kind: &str, n: usize) -> String {
 fn measure(kind: &str, n: usize, provider: &Path, runs: usize) -> (f64, f64) {
     let ws = Workspace::new(&format!("{kind}-{n}"), provider);
     std::fs::write(ws.dir.join("main.tf"), config(kind, n)).expect("main.tf");
-    let apply = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]).as_secs_f64();
+    let apply = ws
+        .run(&["apply", "-auto-approve", "-input=false", "-no-color"])
+        .as_secs_f64();
     let plans: Vec<f64> = (0..runs)
         .map(|_| {
-            ws.run(&["plan", "-refresh=false", "-input=false", "-no-color", "-lock=false"])
-                .as_secs_f64()
+            ws.run(&[
+                "plan",
+                "-refresh=false",
+                "-input=false",
+                "-no-color",
+                "-lock=false",
+            ])
+            .as_secs_f64()
         })
         .collect();
     (apply, median(plans))
@@ -140,12 +150,19 @@ fn main() {
     }
     let ours = PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-testing"));
     let reference = std::env::var_os("BENCH_REFERENCE_PROVIDER").map(PathBuf::from);
-    let n: usize = std::env::var("BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(500);
+    let n: usize = std::env::var("BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(500);
     let runs = 5;
 
     let cert = client_cert_pem();
     let samples = 41;
-    let ours_start = median((0..samples).map(|_| start_to_handshake(&ours, &cert)).collect());
+    let ours_start = median(
+        (0..samples)
+            .map(|_| start_to_handshake(&ours, &cert))
+            .collect(),
+    );
     let ref_start = reference
         .as_ref()
         .map(|r| median((0..samples).map(|_| start_to_handshake(r, &cert)).collect()));

@@ -32,8 +32,15 @@ async fn handshake_line_announces_unix_socket_protocol_6_and_certificate() {
     assert_eq!((h.core.as_str(), h.app.as_str()), ("1", "6"));
     assert_eq!(h.network, "unix");
     assert_eq!(h.protocol, "grpc");
-    assert!(std::path::Path::new(&h.address).exists(), "socket {} exists", h.address);
-    assert!(!h.cert_der.is_empty(), "AutoMTLS certificate in the handshake line");
+    assert!(
+        std::path::Path::new(&h.address).exists(),
+        "socket {} exists",
+        h.address
+    );
+    assert!(
+        !h.cert_der.is_empty(),
+        "AutoMTLS certificate in the handshake line"
+    );
 }
 
 #[tokio::test]
@@ -46,7 +53,10 @@ async fn running_by_hand_explains_what_the_binary_is() {
     assert!(!out.status.success());
     assert!(out.stdout.is_empty(), "nothing on stdout");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("Terraform provider plugin") && err.contains("--debug"), "{err}");
+    assert!(
+        err.contains("Terraform provider plugin") && err.contains("--debug"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -79,11 +89,18 @@ async fn a_client_with_another_certificate_is_refused() {
             c.get_metadata(pb::get_metadata::Request {}).await.is_err()
         }
     };
-    assert!(refused, "a certificate other than PLUGIN_CLIENT_CERT must be refused");
+    assert!(
+        refused,
+        "a certificate other than PLUGIN_CLIENT_CERT must be refused"
+    );
     // The announced certificate works.
-    let ch = connect(&h, Some(&cert)).await.expect("connect with the announced cert");
+    let ch = connect(&h, Some(&cert))
+        .await
+        .expect("connect with the announced cert");
     let mut c = pb::provider_client::ProviderClient::new(ch);
-    c.get_metadata(pb::get_metadata::Request {}).await.expect("metadata");
+    c.get_metadata(pb::get_metadata::Request {})
+        .await
+        .expect("metadata");
 }
 
 #[tokio::test]
@@ -97,9 +114,17 @@ async fn tcp_transport_works_too() {
     )
     .await;
     assert_eq!(p.handshake.network, "tcp");
-    assert!(p.handshake.address.starts_with("127.0.0.1:"), "{}", p.handshake.address);
+    assert!(
+        p.handshake.address.starts_with("127.0.0.1:"),
+        "{}",
+        p.handshake.address
+    );
     let mut c = p.provider.clone();
-    let md = c.get_metadata(pb::get_metadata::Request {}).await.expect("metadata").into_inner();
+    let md = c
+        .get_metadata(pb::get_metadata::Request {})
+        .await
+        .expect("metadata")
+        .into_inner();
     assert_eq!(md.resources.len(), 1);
 }
 
@@ -127,7 +152,12 @@ async fn schema_carries_descriptions_sensitive_flags_and_capabilities() {
     assert!(schema.data_source_schemas.contains_key("testing_echo"));
     let provider = schema.provider.expect("provider schema");
     assert_eq!(provider.block.expect("block").attributes[0].name, "prefix");
-    let md = p.provider.get_metadata(pb::get_metadata::Request {}).await.expect("md").into_inner();
+    let md = p
+        .provider
+        .get_metadata(pb::get_metadata::Request {})
+        .await
+        .expect("md")
+        .into_inner();
     assert_eq!(md.resources[0].type_name, "testing_thing");
     assert_eq!(md.data_sources[0].type_name, "testing_echo");
 }
@@ -185,7 +215,11 @@ async fn validation_errors_carry_attribute_paths() {
     let errs = errors(&r.diagnostics);
     assert_eq!(errs.len(), 2, "{errs:?}");
     assert!(errs.iter().any(|e| e.ends_with("@name")), "{errs:?}");
-    assert!(errs.iter().any(|e| e.ends_with("@size") && e.contains("500")), "{errs:?}");
+    assert!(
+        errs.iter()
+            .any(|e| e.ends_with("@size") && e.contains("500")),
+        "{errs:?}"
+    );
 
     // Unknown values pass validation untouched.
     let mut unknown_cfg = thing("x", None);
@@ -243,7 +277,11 @@ async fn plan_apply_read_import_and_replace_paths() {
         .await
         .expect("plan")
         .into_inner();
-    assert!(plan.diagnostics.is_empty(), "{:?}", errors(&plan.diagnostics));
+    assert!(
+        plan.diagnostics.is_empty(),
+        "{:?}",
+        errors(&plan.diagnostics)
+    );
     let planned = decode(&plan.planned_state);
     assert!(is_unknown(get(&planned, "id")));
     assert!(is_unknown(get(&planned, "secret")));
@@ -280,7 +318,11 @@ async fn plan_apply_read_import_and_replace_paths() {
         .await
         .expect("plan update")
         .into_inner();
-    let replace: Vec<_> = plan2.requires_replace.iter().map(|p| path_text(&Some(p.clone()))).collect();
+    let replace: Vec<_> = plan2
+        .requires_replace
+        .iter()
+        .map(|p| path_text(&Some(p.clone())))
+        .collect();
     assert_eq!(replace, ["zone"]);
 
     // Read sees it; after an out-of-band delete, read answers a null state.
@@ -293,7 +335,10 @@ async fn plan_apply_read_import_and_replace_paths() {
         .await
         .expect("read")
         .into_inner();
-    assert_eq!(get(&decode(&read.new_state), "name").as_str(), Some("alpha"));
+    assert_eq!(
+        get(&decode(&read.new_state), "name").as_str(),
+        Some("alpha")
+    );
     std::fs::remove_file(store.path().join("thing-alpha")).expect("delete out of band");
     let gone = c
         .read_resource(pb::read_resource::Request {
@@ -318,7 +363,10 @@ async fn plan_apply_read_import_and_replace_paths() {
         .expect("import")
         .into_inner();
     assert_eq!(imp.imported_resources.len(), 1);
-    assert_eq!(get(&decode(&imp.imported_resources[0].state), "name").as_str(), Some("beta"));
+    assert_eq!(
+        get(&decode(&imp.imported_resources[0].state), "name").as_str(),
+        Some("beta")
+    );
     let bad = c
         .import_resource_state(pb::import_resource_state::Request {
             type_name: "testing_thing".into(),
@@ -521,6 +569,10 @@ async fn debug_mode_prints_reattach_config_and_serves_plaintext() {
     let h = Handshake::parse(&format!("1|6|unix|{}|grpc|", socket.display()));
     let ch = connect(&h, None).await.expect("plaintext connect");
     let mut c = pb::provider_client::ProviderClient::new(ch);
-    let md = c.get_metadata(pb::get_metadata::Request {}).await.expect("metadata").into_inner();
+    let md = c
+        .get_metadata(pb::get_metadata::Request {})
+        .await
+        .expect("metadata")
+        .into_inner();
     assert_eq!(md.resources[0].type_name, "testing_thing");
 }

@@ -123,10 +123,7 @@ fn object(
     nesting: pb::schema::object::NestingMode,
     attrs: &HashMap<String, Attribute>,
 ) -> pb::schema::Object {
-    let mut attributes: Vec<_> = attrs
-        .iter()
-        .map(|(n, a)| attribute(n, a, false))
-        .collect();
+    let mut attributes: Vec<_> = attrs.iter().map(|(n, a)| attribute(n, a, false)).collect();
     attributes.sort_by(|a, b| a.name.cmp(&b.name));
     pb::schema::Object {
         attributes,
@@ -192,7 +189,12 @@ pub fn diagnostics(diags: &Diagnostics) -> Vec<pb::Diagnostic> {
         .errors
         .iter()
         .map(|d| diagnostic(d, Severity::Error))
-        .chain(diags.warnings.iter().map(|d| diagnostic(d, Severity::Warning)))
+        .chain(
+            diags
+                .warnings
+                .iter()
+                .map(|d| diagnostic(d, Severity::Warning)),
+        )
         .collect()
 }
 
@@ -241,7 +243,10 @@ mod tests {
         assert!(attrs[0].required && !attrs[0].optional && !attrs[0].computed);
         assert_eq!(attrs[0].r#type, br#"["map","string"]"#);
         assert_eq!(attrs[0].description_kind, pb::StringKind::Markdown as i32);
-        assert!(attrs[1].r#type.is_empty(), "nested attributes carry no type");
+        assert!(
+            attrs[1].r#type.is_empty(),
+            "nested attributes carry no type"
+        );
         assert!(attrs[1].nested_type.is_some());
         assert!(attrs[2].sensitive && attrs[2].computed && attrs[2].write_only);
     }
@@ -255,7 +260,10 @@ mod tests {
         assert_eq!(out.len(), 2);
         assert_eq!(out[0].severity, pb::diagnostic::Severity::Error as i32);
         let path = out[0].attribute.as_ref().expect("path");
-        assert_eq!(attribute_path_from_pb(path), AttributePath::new("ttl_seconds"));
+        assert_eq!(
+            attribute_path_from_pb(path),
+            AttributePath::new("ttl_seconds")
+        );
         assert_eq!(out[1].severity, pb::diagnostic::Severity::Warning as i32);
         assert!(out[1].attribute.is_none());
     }

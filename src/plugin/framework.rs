@@ -151,8 +151,10 @@ impl Registry {
 
     /// Register a data source type.
     pub fn data_source<D: DataSource + 'static>(&mut self, type_name: &str, data_source: D) {
-        self.data_sources
-            .insert(type_name.to_owned(), Arc::new(DataSourceAdapter(data_source)));
+        self.data_sources.insert(
+            type_name.to_owned(),
+            Arc::new(DataSourceAdapter(data_source)),
+        );
     }
 }
 
@@ -161,8 +163,12 @@ impl Registry {
 pub(crate) trait ErasedProvider: Send + Sync {
     fn schema(&self, diags: &mut Diagnostics) -> Option<Schema>;
     async fn validate(&self, diags: &mut Diagnostics, config: Dv<'_>) -> Option<()>;
-    async fn configure(&self, diags: &mut Diagnostics, tf_version: String, config: Dv<'_>)
-        -> Option<()>;
+    async fn configure(
+        &self,
+        diags: &mut Diagnostics,
+        tf_version: String,
+        config: Dv<'_>,
+    ) -> Option<()>;
     fn register(&self, registry: &mut Registry);
     fn stop(&self);
 }
@@ -342,7 +348,10 @@ impl<R: Resource> ErasedResource for ResourceAdapter<R> {
         let prior = prior.decode(diags, "prior state")?;
         let prior_private = private(prior_private).decode(diags, "private state")?;
         let meta = meta.decode(diags, "provider_meta")?;
-        let p = self.0.plan_destroy(diags, prior, prior_private, meta).await?;
+        let p = self
+            .0
+            .plan_destroy(diags, prior, prior_private, meta)
+            .await?;
         encode(diags, &p)
     }
 
@@ -415,8 +424,7 @@ impl<R: Resource> ErasedResource for ResourceAdapter<R> {
 pub(crate) trait ErasedDataSource: Send + Sync {
     fn schema(&self, diags: &mut Diagnostics) -> Option<Schema>;
     async fn validate(&self, diags: &mut Diagnostics, config: Dv<'_>) -> Option<()>;
-    async fn read(&self, diags: &mut Diagnostics, config: Dv<'_>, meta: Dv<'_>)
-        -> Option<Vec<u8>>;
+    async fn read(&self, diags: &mut Diagnostics, config: Dv<'_>, meta: Dv<'_>) -> Option<Vec<u8>>;
 }
 
 struct DataSourceAdapter<D>(D);
@@ -430,12 +438,7 @@ impl<D: DataSource> ErasedDataSource for DataSourceAdapter<D> {
         let config = config.decode(diags, "data source configuration")?;
         self.0.validate(diags, config).await
     }
-    async fn read(
-        &self,
-        diags: &mut Diagnostics,
-        config: Dv<'_>,
-        meta: Dv<'_>,
-    ) -> Option<Vec<u8>> {
+    async fn read(&self, diags: &mut Diagnostics, config: Dv<'_>, meta: Dv<'_>) -> Option<Vec<u8>> {
         let config = config.decode(diags, "data source configuration")?;
         let meta = meta.decode(diags, "provider_meta")?;
         let state = self.0.read(diags, config, meta).await?;

@@ -94,14 +94,20 @@ mod tests {
     fn line_has_six_fields_and_unpadded_cert() {
         let l = line(6, "unix", "/tmp/plugin1", Some(&[1, 2, 3, 4]));
         assert_eq!(l, "1|6|unix|/tmp/plugin1|grpc|AQIDBA");
-        assert_eq!(line(6, "tcp", "127.0.0.1:1", None), "1|6|tcp|127.0.0.1:1|grpc|");
+        assert_eq!(
+            line(6, "tcp", "127.0.0.1:1", None),
+            "1|6|tcp|127.0.0.1:1|grpc|"
+        );
     }
 
     #[test]
     fn reattach_names_the_provider_and_socket() {
-        let v: serde_json::Value =
-            serde_json::from_str(&reattach_json("registry.terraform.io/comwit/comwit", "unix", "/s"))
-                .expect("json");
+        let v: serde_json::Value = serde_json::from_str(&reattach_json(
+            "registry.terraform.io/comwit/comwit",
+            "unix",
+            "/s",
+        ))
+        .expect("json");
         let p = &v["registry.terraform.io/comwit/comwit"];
         assert_eq!(p["ProtocolVersion"], 6);
         assert_eq!(p["Addr"]["String"], "/s");

@@ -96,8 +96,8 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for HclogLayer {
         let mut map = Map::new();
         map.insert("@level".into(), level_name(event.metadata().level()).into());
         map.insert("@module".into(), self.module.into());
-        if let Ok(ts) = time::OffsetDateTime::now_utc()
-            .format(&time::format_description::well_known::Rfc3339)
+        if let Ok(ts) =
+            time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339)
         {
             map.insert("@timestamp".into(), ts.into());
         }

@@ -12,7 +12,9 @@ use tonic::{Request, Response, Status, Streaming};
 use tracing::{debug, instrument};
 
 use super::convert::{self, SchemaExtras};
-use super::framework::{Dv, ErasedDataSource, ErasedProvider, ErasedResource, Registry, NULL_MSGPACK};
+use super::framework::{
+    Dv, ErasedDataSource, ErasedProvider, ErasedResource, Registry, NULL_MSGPACK,
+};
 use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as GrpcProvider;
 
@@ -72,7 +74,10 @@ impl PluginServer {
                 .iter()
                 .filter_map(|(name, r)| {
                     let extras = self.extras.get(name).unwrap_or(&none);
-                    Some((name.clone(), convert::schema(&r.schema(&mut diags)?, extras)))
+                    Some((
+                        name.clone(),
+                        convert::schema(&r.schema(&mut diags)?, extras),
+                    ))
                 })
                 .collect();
             let data_source_schemas = self
@@ -173,12 +178,16 @@ impl GrpcProvider for Arc<PluginServer> {
             data_sources: self
                 .data_sources
                 .keys()
-                .map(|n| pb::get_metadata::DataSourceMetadata { type_name: n.clone() })
+                .map(|n| pb::get_metadata::DataSourceMetadata {
+                    type_name: n.clone(),
+                })
                 .collect(),
             resources: self
                 .resources
                 .keys()
-                .map(|n| pb::get_metadata::ResourceMetadata { type_name: n.clone() })
+                .map(|n| pb::get_metadata::ResourceMetadata {
+                    type_name: n.clone(),
+                })
                 .collect(),
             ..Default::default()
         }))
@@ -252,7 +261,11 @@ impl GrpcProvider for Arc<PluginServer> {
         let mut upgraded_state = None;
         if let Some(r) = self.resource(&mut diags, &req.type_name) {
             let current = r.schema(&mut diags).map(|s| s.version).unwrap_or_default();
-            let json = req.raw_state.as_ref().map(|s| s.json.as_slice()).unwrap_or(b"");
+            let json = req
+                .raw_state
+                .as_ref()
+                .map(|s| s.json.as_slice())
+                .unwrap_or(b"");
             if req.version > current {
                 diags.root_error(
                     "State was written by a newer provider",
@@ -312,7 +325,12 @@ impl GrpcProvider for Arc<PluginServer> {
         let mut resp = pb::read_resource::Response::default();
         if let Some(r) = self.resource(&mut diags, &req.type_name) {
             match r
-                .read(&mut diags, dv(&req.current_state), &req.private, dv(&req.provider_meta))
+                .read(
+                    &mut diags,
+                    dv(&req.current_state),
+                    &req.private,
+                    dv(&req.provider_meta),
+                )
                 .await
             {
                 Some(Some((state, private))) => {
@@ -361,7 +379,14 @@ impl GrpcProvider for Arc<PluginServer> {
                     resp.planned_private = private;
                 }
             } else if let Some((state, private, replace)) = r
-                .plan_update(&mut diags, prior, proposed, config, &req.prior_private, meta)
+                .plan_update(
+                    &mut diags,
+                    prior,
+                    proposed,
+                    config,
+                    &req.prior_private,
+                    meta,
+                )
                 .await
             {
                 resp.planned_state = msgpack(state);
@@ -405,7 +430,14 @@ impl GrpcProvider for Arc<PluginServer> {
                     resp.new_state = null_value();
                 }
             } else if let Some((state, private)) = r
-                .update(&mut diags, prior, planned, config, &req.planned_private, meta)
+                .update(
+                    &mut diags,
+                    prior,
+                    planned,
+                    config,
+                    &req.planned_private,
+                    meta,
+                )
                 .await
             {
                 resp.new_state = msgpack(state);
@@ -483,9 +515,11 @@ impl GrpcProvider for Arc<PluginServer> {
         &self,
         _request: Request<pb::validate_ephemeral_resource_config::Request>,
     ) -> Result<Response<pb::validate_ephemeral_resource_config::Response>, Status> {
-        Ok(Response::new(pb::validate_ephemeral_resource_config::Response {
-            diagnostics: not_supported("Ephemeral resources"),
-        }))
+        Ok(Response::new(
+            pb::validate_ephemeral_resource_config::Response {
+                diagnostics: not_supported("Ephemeral resources"),
+            },
+        ))
     }
 
     async fn open_ephemeral_resource(

@@ -19,7 +19,10 @@ type Pending<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 /// A stream that yields nothing and ends when the plugin shuts down.
 fn until_shutdown<T: Send + 'static>(server: &Arc<PluginServer>) -> Pending<T> {
     let token = server.shutdown.clone();
-    Box::pin(futures::stream::once(async move { token.cancelled().await }).filter_map(|_| async { None }))
+    Box::pin(
+        futures::stream::once(async move { token.cancelled().await })
+            .filter_map(|_| async { None }),
+    )
 }
 
 #[tonic::async_trait]

@@ -63,8 +63,8 @@ pub fn setup(client_cert_pem: &str) -> Result<PluginTls> {
 /// process lifetime with margin. Returns (certificate DER, PKCS#8 key DER).
 pub fn self_signed_localhost() -> Result<(Vec<u8>, Vec<u8>)> {
     use rcgen::{
-        BasicConstraints, CertificateParams, DistinguishedName as Dn, DnType, ExtendedKeyUsagePurpose,
-        IsCa, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
+        BasicConstraints, CertificateParams, DistinguishedName as Dn, DnType,
+        ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
     };
     let mut params = CertificateParams::new(vec!["localhost".to_string()])?;
     let mut dn = Dn::new();

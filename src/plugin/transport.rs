@@ -77,7 +77,10 @@ impl Listener {
                 }
                 Err(last_err.map_or_else(
                     || anyhow::anyhow!("empty port range"),
-                    |e| anyhow::Error::new(e).context("no free port in PLUGIN_MIN_PORT..PLUGIN_MAX_PORT"),
+                    |e| {
+                        anyhow::Error::new(e)
+                            .context("no free port in PLUGIN_MIN_PORT..PLUGIN_MAX_PORT")
+                    },
                 ))
             }
         }
@@ -137,10 +140,8 @@ impl Listener {
                     Some(acceptor) => {
                         let acceptor = acceptor.clone();
                         tokio::spawn(async move {
-                            let handshake = tokio::time::timeout(
-                                Duration::from_secs(10),
-                                plain.tls(&acceptor),
-                            );
+                            let handshake =
+                                tokio::time::timeout(Duration::from_secs(10), plain.tls(&acceptor));
                             match handshake.await {
                                 Ok(Ok(conn)) => {
                                     let _ = tx.send(Ok(conn)).await;
@@ -159,10 +160,11 @@ impl Listener {
 
 fn env_port(name: &str) -> Result<Option<u16>> {
     match std::env::var(name) {
-        Ok(v) if !v.is_empty() => Ok(Some(
-            v.parse()
-                .with_context(|| format!("{name}={v:?} is not a port number"))?,
-        )),
+        Ok(v) if !v.is_empty() => {
+            Ok(Some(v.parse().with_context(|| {
+                format!("{name}={v:?} is not a port number")
+            })?))
+        }
         _ => Ok(None),
     }
 }
@@ -203,22 +205,42 @@ pub enum Conn {
 macro_rules! delegate {
     ($self:ident, $s:ident => $e:expr) => {
         match $self.get_mut() {
-            Conn::Unix($s) => { let $s = Pin::new($s); $e }
-            Conn::Tcp($s) => { let $s = Pin::new($s); $e }
-            Conn::TlsUnix($s) => { let $s = Pin::new(&mut **$s); $e }
-            Conn::TlsTcp($s) => { let $s = Pin::new(&mut **$s); $e }
+            Conn::Unix($s) => {
+                let $s = Pin::new($s);
+                $e
+            }
+            Conn::Tcp($s) => {
+                let $s = Pin::new($s);
+                $e
+            }
+            Conn::TlsUnix($s) => {
+                let $s = Pin::new(&mut **$s);
+                $e
+            }
+            Conn::TlsTcp($s) => {
+                let $s = Pin::new(&mut **$s);
+                $e
+            }
         }
     };
 }
 
 impl AsyncRead for Conn {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         delegate!(self, s => s.poll_read(cx, buf))
     }
 }
 
 impl AsyncWrite for Conn {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         delegate!(self, s => s.poll_write(cx, buf))
     }
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -49,7 +49,11 @@ pub struct Handshake {
 impl Handshake {
     pub fn parse(line: &str) -> Self {
         let parts: Vec<&str> = line.trim_end().split('|').collect();
-        assert_eq!(parts.len(), 6, "handshake line must have 6 fields: {line:?}");
+        assert_eq!(
+            parts.len(),
+            6,
+            "handshake line must have 6 fields: {line:?}"
+        );
         let cert_der = if parts[5].is_empty() {
             Vec::new()
         } else {
@@ -243,7 +247,9 @@ impl ServerCertVerifier for PinnedServer {
         if end_entity.as_ref() == self.der.as_slice() {
             Ok(ServerCertVerified::assertion())
         } else {
-            Err(rustls::Error::General("server certificate differs from the handshake".into()))
+            Err(rustls::Error::General(
+                "server certificate differs from the handshake".into(),
+            ))
         }
     }
     fn verify_tls12_signature(

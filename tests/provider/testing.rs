@@ -235,7 +235,11 @@ impl Resource for Thing {
         _private: ValueEmpty,
         _meta: ValueEmpty,
     ) -> Option<(ThingState<'a>, ValueEmpty)> {
-        let name = planned.name.as_deref_option().unwrap_or_default().to_owned();
+        let name = planned
+            .name
+            .as_deref_option()
+            .unwrap_or_default()
+            .to_owned();
         planned.id = Value::Value(Cow::Owned(format!("thing-{name}")));
         planned.secret = Value::Value(Cow::Owned(format!("s3cr3t-{name}")));
         if let Some(path) = planned.id.as_deref_option().and_then(store_path) {
@@ -254,7 +258,11 @@ impl Resource for Thing {
         _meta: ValueEmpty,
     ) -> Option<(ThingState<'a>, ValueEmpty)> {
         if planned.id.is_unknown() {
-            let name = planned.name.as_deref_option().unwrap_or_default().to_owned();
+            let name = planned
+                .name
+                .as_deref_option()
+                .unwrap_or_default()
+                .to_owned();
             planned.id = Value::Value(Cow::Owned(format!("thing-{name}")));
         }
         planned.secret = prior.secret;

@@ -1,0 +1,888 @@
+//! [`ApiError`], the typed failures of the Comwit API, and [`ApiFailure`], an error with the
+//! [`Operation`] it broke, which turns both into user-actionable diagnostic text.
+
+use super::operation::{Operation, OperationKind};
+use reqwest::StatusCode;
+use std::fmt;
+use std::time::Duration;
+
+/// Why a 403 was answered: the `code` of the contract's error body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ForbiddenCode {
+    /// `forbidden`: the token lacks a scope (named by `required_scope`).
+    MissingScope,
+    /// `not_a_member`: the token is not a member of the project.
+    NotAMember,
+    /// `protected_tenant`: a guarded operation on a database named in
+    /// `PLATFORM_API_PROTECTED_TENANTS`.
+    ProtectedTenant,
+    /// Any other code, or none (the message says more).
+    Other,
+}
+
+impl ForbiddenCode {
+    fn parse(code: Option<&str>) -> Self {
+        match code {
+            Some("forbidden") => ForbiddenCode::MissingScope,
+            Some("not_a_member") => ForbiddenCode::NotAMember,
+            Some("protected_tenant") => ForbiddenCode::ProtectedTenant,
+            _ => ForbiddenCode::Other,
+        }
+    }
+
+    /// The wire code (`""` for [`ForbiddenCode::Other`]).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ForbiddenCode::MissingScope => "forbidden",
+            ForbiddenCode::NotAMember => "not_a_member",
+            ForbiddenCode::ProtectedTenant => "protected_tenant",
+            ForbiddenCode::Other => "",
+        }
+    }
+}
+
+/// A failed API call. Messages taken from the server are cut short and have anything that
+/// looks like a token replaced, so every variant is safe to show and log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// 401: the token is missing, malformed or unknown.
+    Unauthorized { message: String },
+    /// 403: see `code` for why.
+    Forbidden {
+        code: ForbiddenCode,
+        required_scope: Option<String>,
+        project_id: Option<String>,
+        database: Option<String>,
+        message: String,
+    },
+    /// 404: the project or database does not exist (or was deleted).
+    NotFound { message: String },
+    /// 409: name taken, or a state transition that does not apply.
+    Conflict { message: String },
+    /// 422: a field breaks a rule.
+    Validation {
+        field: Option<String>,
+        message: String,
+    },
+    /// 429, still answered after `retries` retries (or with a `Retry-After` longer than the
+    /// client waits on its own).
+    RateLimited {
+        retry_after: Option<Duration>,
+        retries: u32,
+    },
+    /// 5xx, still answered after `retries` retries (0 when the request was not safe to
+    /// repeat, or the status is not a retryable one).
+    Server {
+        status: u16,
+        code: Option<String>,
+        message: String,
+        retries: u32,
+    },
+    /// Any other non-2xx status (400, 3xx, other 4xx): outside the contract's normal use.
+    Unexpected {
+        status: u16,
+        code: Option<String>,
+        message: String,
+    },
+    /// No answer: connection refused or dropped, TLS failure, timeout. The message never
+    /// contains a URL.
+    Transport {
+        message: String,
+        timed_out: bool,
+        retries: u32,
+    },
+    /// A 2xx answer whose body is not the expected JSON.
+    Decode { operation: String, message: String },
+    /// An argument was refused before anything was sent (an empty id, `.` or `..`).
+    InvalidInput { field: String, message: String },
+    /// The client's cancellation token fired (Terraform asked the provider to stop).
+    Cancelled,
+}
+
+impl ApiError {
+    /// The HTTP status the API answered, if it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Unauthorized { .. } => Some(401),
+            ApiError::Forbidden { .. } => Some(403),
+            ApiError::NotFound { .. } => Some(404),
+            ApiError::Conflict { .. } => Some(409),
+            ApiError::Validation { .. } => Some(422),
+            ApiError::RateLimited { .. } => Some(429),
+            ApiError::Server { status, .. } | ApiError::Unexpected { status, .. } => Some(*status),
+            ApiError::Transport { .. }
+            | ApiError::Decode { .. }
+            | ApiError::InvalidInput { .. }
+            | ApiError::Cancelled => None,
+        }
+    }
+
+    /// Whether this is a 404.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, ApiError::NotFound { .. })
+    }
+
+    /// Builds the typed error for a non-2xx answer. `body` is parsed leniently: a body that
+    /// is not the contract's error JSON still gives a typed error. `token` is the client's
+    /// own token, removed from any server text.
+    pub(crate) fn from_response(
+        status: StatusCode,
+        retry_after: Option<Duration>,
+        body: &[u8],
+        retries: u32,
+        token: &str,
+    ) -> ApiError {
+        let parsed = ErrorBody::parse(body, token);
+        let message = parsed.message.clone().unwrap_or_else(|| {
+            if body.is_empty() {
+                "no error details in the answer".to_owned()
+            } else if parsed.json {
+                "no error message in the answer".to_owned()
+            } else {
+                format!(
+                    "no error details: the body ({} bytes) is not JSON",
+                    body.len()
+                )
+            }
+        });
+        match status.as_u16() {
+            401 => ApiError::Unauthorized { message },
+            403 => ApiError::Forbidden {
+                code: ForbiddenCode::parse(parsed.code.as_deref()),
+                required_scope: parsed.required_scope,
+                project_id: parsed.project_id,
+                database: parsed.database,
+                message,
+            },
+            404 => ApiError::NotFound { message },
+            409 => ApiError::Conflict { message },
+            422 => ApiError::Validation {
+                field: parsed.field,
+                message,
+            },
+            429 => ApiError::RateLimited {
+                retry_after,
+                retries,
+            },
+            500..=599 => ApiError::Server {
+                status: status.as_u16(),
+                code: parsed.code,
+                message,
+                retries,
+            },
+            other => ApiError::Unexpected {
+                status: other,
+                code: parsed.code,
+                message,
+            },
+        }
+    }
+
+    /// The answer part of a message: "the API answered 403 (the token lacks scope
+    /// `database:write`)". With an operation, missing facts are filled in from it.
+    fn answer(&self, op: Option<&Operation>) -> String {
+        match self {
+            ApiError::Unauthorized { .. } => {
+                "the API answered 401 (the token is missing, malformed or unknown)".to_owned()
+            }
+            ApiError::Forbidden {
+                code,
+                required_scope,
+                project_id,
+                database,
+                message,
+            } => match code {
+                ForbiddenCode::MissingScope => match (required_scope, op) {
+                    (Some(scope), _) => {
+                        format!("the API answered 403 (the token lacks scope `{scope}`)")
+                    }
+                    (None, Some(op)) => format!(
+                        "the API answered 403 (the token lacks a scope; this operation needs `{}`)",
+                        op.required_scope()
+                    ),
+                    (None, None) => {
+                        "the API answered 403 (the token lacks a required scope)".to_owned()
+                    }
+                },
+                ForbiddenCode::NotAMember => {
+                    match project_id
+                        .as_deref()
+                        .or(op.and_then(|op| op.project_id.as_deref()))
+                    {
+                        Some(project) => format!(
+                            "the API answered 403 (the token is not a member of project `{project}`)"
+                        ),
+                        None => "the API answered 403 (the token is not a member of the project)"
+                            .to_owned(),
+                    }
+                }
+                ForbiddenCode::ProtectedTenant => {
+                    let db = match (database, op) {
+                        (Some(db), _) => format!("`{db}`"),
+                        (None, Some(op)) => op.database_ref(),
+                        (None, None) => "this".to_owned(),
+                    };
+                    format!("the API answered 403 (database {db} is a protected tenant)")
+                }
+                ForbiddenCode::Other => format!("the API answered 403 ({message})"),
+            },
+            ApiError::NotFound { message } => match op {
+                Some(op) => format!(
+                    "the API answered 404 ({} does not exist)",
+                    op.missing_object()
+                ),
+                None => format!("the API answered 404 ({message})"),
+            },
+            ApiError::Conflict { message } => format!("the API answered 409 ({message})"),
+            ApiError::Validation { field, message } => match field {
+                Some(field) => format!("the API answered 422 (field `{field}`: {message})"),
+                None => format!("the API answered 422 ({message})"),
+            },
+            ApiError::RateLimited { retries, .. } => {
+                format!(
+                    "the API answered 429 (rate limited){}",
+                    after_retries(*retries)
+                )
+            }
+            ApiError::Server {
+                status,
+                message,
+                retries,
+                ..
+            } => format!(
+                "the API answered {status} ({message}){}",
+                after_retries(*retries)
+            ),
+            ApiError::Unexpected {
+                status, message, ..
+            } => format!("the API answered {status} ({message})"),
+            ApiError::Transport {
+                message,
+                timed_out,
+                retries,
+            } => {
+                let what = if *timed_out {
+                    "the request to the API timed out"
+                } else {
+                    "could not reach the API"
+                };
+                format!("{what} ({message}){}", after_retries(*retries))
+            }
+            ApiError::Decode { operation, message } => {
+                format!("the API's answer to \"{operation}\" is not the expected JSON ({message})")
+            }
+            ApiError::InvalidInput { field, message } => format!("invalid `{field}`: {message}"),
+            ApiError::Cancelled => "the operation was cancelled".to_owned(),
+        }
+    }
+
+    /// What the user can do about this error, for this operation.
+    pub fn remedy(&self, op: &Operation) -> String {
+        match self {
+            ApiError::Unauthorized { .. } => {
+                "Set a valid Comwit user token (it starts with `cwt_`) in the provider's \
+                 `token` argument or the COMWIT_TOKEN environment variable. Get one with \
+                 `comwit login` or create a personal access token in the console."
+                    .to_owned()
+            }
+            ApiError::Forbidden {
+                code,
+                required_scope,
+                project_id,
+                ..
+            } => match code {
+                ForbiddenCode::MissingScope => {
+                    let scope = required_scope.as_deref().unwrap_or(op.required_scope());
+                    format!("Create a token with scope `{scope}` or ask a project admin.")
+                }
+                ForbiddenCode::NotAMember => {
+                    let project = project_id
+                        .as_deref()
+                        .or(op.project_id.as_deref())
+                        .map(|p| format!(" `{p}`"))
+                        .unwrap_or_default();
+                    format!(
+                        "Use a token of a member of project{project}, or ask a project admin \
+                         to add you to it. Check the project id too."
+                    )
+                }
+                ForbiddenCode::ProtectedTenant => {
+                    "The platform setting PLATFORM_API_PROTECTED_TENANTS (by default \
+                     `louhi-app` and `comwit-db-synthetic`) names databases critical to the \
+                     platform; suspend, resume, delete, rotate connection token and issue \
+                     query token are refused on them, whatever the token's scopes. Manage \
+                     this database through the platform team; if Terraform should stop \
+                     managing it, remove it from state with `terraform state rm`."
+                        .to_owned()
+                }
+                ForbiddenCode::Other => format!(
+                    "Check that the token has scope `{}` and is a member of the project.",
+                    op.required_scope()
+                ),
+            },
+            ApiError::NotFound { .. } => match op.kind {
+                OperationKind::ListProjects => {
+                    "Check that the provider's `api_url` argument (or COMWIT_API_URL) \
+                     points at the Comwit product API."
+                        .to_owned()
+                }
+                OperationKind::GetProject
+                | OperationKind::ListDatabases
+                | OperationKind::CreateDatabase => {
+                    "Check the project id, and that the token is a member of that project."
+                        .to_owned()
+                }
+                _ => "Was it deleted outside Terraform? Check the id; if it is gone, remove it \
+                      from state (`terraform state rm`) or let Terraform create it again."
+                    .to_owned(),
+            },
+            ApiError::Conflict { .. } => match op.kind {
+                OperationKind::CreateDatabase => {
+                    "A database with this name already exists in the project. Choose \
+                     another name, or bring the existing one under Terraform with \
+                     `terraform import`."
+                        .to_owned()
+                }
+                OperationKind::SuspendDatabase => {
+                    "The database is already suspended; refresh to see its current status."
+                        .to_owned()
+                }
+                OperationKind::ResumeDatabase => {
+                    "The database is already active; refresh to see its current status.".to_owned()
+                }
+                _ => "The request conflicts with the object's current state; refresh and try \
+                      again."
+                    .to_owned(),
+            },
+            ApiError::Validation { field, .. } => match field {
+                Some(field) => format!("Fix the value of `{field}` and try again."),
+                None => "Fix the request's values and try again.".to_owned(),
+            },
+            ApiError::RateLimited {
+                retry_after,
+                retries,
+            } => {
+                let asked = retry_after
+                    .map(|d| format!(" (it last asked to wait {}s)", d.as_secs()))
+                    .unwrap_or_default();
+                format!(
+                    "The API is rate limiting requests{asked}; the provider retried {retries} \
+                     time{}. Wait a minute and try again, or run Terraform with a lower \
+                     `-parallelism`.",
+                    plural(*retries)
+                )
+            }
+            ApiError::Server { retries, .. } => {
+                if op.kind.retry_safe() {
+                    format!(
+                        "This is a problem on the Comwit side (the provider retried {retries} \
+                         time{}). Try again later.",
+                        plural(*retries)
+                    )
+                } else {
+                    format!(
+                        "This is a problem on the Comwit side. {}",
+                        not_retried(op.kind)
+                    )
+                }
+            }
+            ApiError::Unexpected { .. } => {
+                "This answer is not part of the API contract. Check that the provider's \
+                 `api_url` argument (or COMWIT_API_URL) points at the Comwit product API \
+                 (https://api.cloud.comwit.io), not the database host db.cloud.comwit.io."
+                    .to_owned()
+            }
+            ApiError::Transport { .. } => {
+                let mut text = "Check the provider's `api_url` argument or the COMWIT_API_URL \
+                                environment variable (default https://api.cloud.comwit.io), and \
+                                your network or proxy."
+                    .to_owned();
+                if !op.kind.retry_safe() {
+                    text.push(' ');
+                    text.push_str(not_retried(op.kind));
+                }
+                text
+            }
+            ApiError::Decode { .. } => {
+                let mut text = "Check that the provider's `api_url` argument (or COMWIT_API_URL) \
+                                points at the Comwit product API; if it does, the API's answer \
+                                changed and the provider needs an update."
+                    .to_owned();
+                if matches!(
+                    op.kind,
+                    OperationKind::CreateDatabase | OperationKind::RotateDatabaseToken
+                ) {
+                    text.push_str(
+                        " The database token in that answer could not be read: rotate the \
+                         connection token to get a usable one.",
+                    );
+                }
+                text
+            }
+            ApiError::InvalidInput { .. } => "Fix the value and try again.".to_owned(),
+            ApiError::Cancelled => {
+                "Terraform asked the provider to stop. If the request had already been \
+                 sent it may have taken effect; refresh before trying again."
+                    .to_owned()
+            }
+        }
+    }
+}
+
+fn after_retries(retries: u32) -> String {
+    if retries == 0 {
+        String::new()
+    } else {
+        format!(
+            " after {retries} retr{}",
+            if retries == 1 { "y" } else { "ies" }
+        )
+    }
+}
+
+fn plural(n: u32) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// The advice for a request that may have taken effect and was not repeated.
+fn not_retried(kind: OperationKind) -> &'static str {
+    match kind {
+        OperationKind::RotateDatabaseToken => {
+            "The request was not retried automatically because it may already have taken \
+             effect: if it did, the previous connection token no longer works. Rotate again \
+             to get a usable token."
+        }
+        OperationKind::CreateQueryToken => {
+            "The request was not retried automatically because it may already have taken \
+             effect; request a new query token."
+        }
+        _ => {
+            "The request was not retried automatically because it may already have taken \
+             effect; refresh to see the database's current status before trying again."
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.answer(None))
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// An [`ApiError`] with the [`Operation`] it broke: what every client method returns.
+/// `summary()` and `detail()` are the diagnostic's two lines.
+///
+/// The operation is boxed to keep `Result<T, ApiFailure>` small.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiFailure {
+    pub op: Box<Operation>,
+    pub error: ApiError,
+}
+
+impl ApiFailure {
+    pub fn new(op: Operation, error: ApiError) -> Self {
+        ApiFailure {
+            op: Box::new(op),
+            error,
+        }
+    }
+
+    /// "Error creating database".
+    pub fn summary(&self) -> String {
+        self.op.summary().to_owned()
+    }
+
+    /// "Could not create database `orders` in project `prj_123`: the API answered 403 (the
+    /// token lacks scope `database:write`). Create a token with that scope or ask a project
+    /// admin."
+    pub fn detail(&self) -> String {
+        format!(
+            "Could not {}: {}. {}",
+            self.op.describe(),
+            self.error.answer(Some(&self.op)),
+            self.error.remedy(&self.op)
+        )
+    }
+
+    /// Whether the API answered 404.
+    pub fn is_not_found(&self) -> bool {
+        self.error.is_not_found()
+    }
+
+    /// Adds the database's name to the operation, for messages.
+    pub fn with_database_name(mut self, name: impl Into<String>) -> Self {
+        self.op.database_name = Some(name.into());
+        self
+    }
+}
+
+impl fmt::Display for ApiFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.detail())
+    }
+}
+
+impl std::error::Error for ApiFailure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+/// The contract's error body, `{"error": {"code", "message", ...}}`, read leniently: each
+/// field is taken only when it is a string.
+#[derive(Debug, Default)]
+struct ErrorBody {
+    json: bool,
+    code: Option<String>,
+    message: Option<String>,
+    required_scope: Option<String>,
+    field: Option<String>,
+    project_id: Option<String>,
+    database: Option<String>,
+}
+
+impl ErrorBody {
+    fn parse(body: &[u8], token: &str) -> ErrorBody {
+        let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+            return ErrorBody::default();
+        };
+        let Some(error) = value.get("error").and_then(|e| e.as_object()) else {
+            return ErrorBody {
+                json: true,
+                ..ErrorBody::default()
+            };
+        };
+        let text = |key: &str| {
+            error
+                .get(key)
+                .and_then(|v| v.as_str())
+                .map(|s| sanitize(s, token))
+        };
+        ErrorBody {
+            json: true,
+            code: text("code"),
+            message: text("message"),
+            required_scope: text("required_scope"),
+            field: text("field"),
+            project_id: text("project_id"),
+            database: text("database"),
+        }
+    }
+}
+
+/// The longest server text kept in an error.
+const MAX_SERVER_TEXT: usize = 300;
+
+/// Makes server-provided text safe to show: removes `token` (the client's own) and any
+/// word that looks like a Comwit token (`cwt_`, `cdt_`, `cqt_` prefixes), drops control
+/// characters and cuts it to a few hundred characters.
+pub(crate) fn sanitize(text: &str, token: &str) -> String {
+    let text = if token.len() >= 8 {
+        text.replace(token, super::secret::REDACTED)
+    } else {
+        text.to_owned()
+    };
+    let mut out = String::with_capacity(text.len().min(MAX_SERVER_TEXT + 3));
+    let mut rest = text.as_str();
+    while let Some(pos) = find_token_prefix(rest) {
+        out.push_str(&rest[..pos]);
+        out.push_str(&rest[pos..pos + 4]);
+        out.push_str("(redacted)");
+        let after = &rest[pos + 4..];
+        let end = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            .unwrap_or(after.len());
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    let cleaned: String = out
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if cleaned.chars().count() > MAX_SERVER_TEXT {
+        let cut: String = cleaned.chars().take(MAX_SERVER_TEXT).collect();
+        format!("{cut}...")
+    } else {
+        cleaned
+    }
+}
+
+/// The byte offset of the next `cwt_`/`cdt_`/`cqt_` that starts a word and is followed by
+/// at least one token character.
+fn find_token_prefix(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    (0..bytes.len().saturating_sub(4)).find(|&i| {
+        let prefix = &bytes[i..i + 4];
+        (prefix == b"cwt_" || prefix == b"cdt_" || prefix == b"cqt_")
+            && (i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_'))
+            && bytes[i + 4].is_ascii_alphanumeric()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKEN: &str = "cwt_00112233445566778899";
+
+    fn error(status: u16, body: &str) -> ApiError {
+        ApiError::from_response(
+            StatusCode::from_u16(status).unwrap(),
+            None,
+            body.as_bytes(),
+            0,
+            TOKEN,
+        )
+    }
+
+    fn create_op() -> Operation {
+        Operation::on_project(OperationKind::CreateDatabase, "prj_123").with_database_name("orders")
+    }
+
+    fn detail(op: Operation, status: u16, body: &str) -> String {
+        ApiFailure::new(op, error(status, body)).detail()
+    }
+
+    #[test]
+    fn parses_every_contract_error() {
+        assert!(matches!(
+            error(401, include_str!("fixtures/error_unauthorized.json")),
+            ApiError::Unauthorized { .. }
+        ));
+        assert_eq!(
+            error(403, include_str!("fixtures/error_forbidden_scope.json")),
+            ApiError::Forbidden {
+                code: ForbiddenCode::MissingScope,
+                required_scope: Some("database:write".into()),
+                project_id: None,
+                database: None,
+                message: "token lacks scope database:write".into(),
+            }
+        );
+        match error(403, include_str!("fixtures/error_not_a_member.json")) {
+            ApiError::Forbidden {
+                code: ForbiddenCode::NotAMember,
+                project_id: Some(p),
+                ..
+            } => assert_eq!(p, "prj_other"),
+            other => panic!("unexpected {other:?}"),
+        }
+        match error(403, include_str!("fixtures/error_protected_tenant.json")) {
+            ApiError::Forbidden {
+                code: ForbiddenCode::ProtectedTenant,
+                database: Some(d),
+                ..
+            } => assert_eq!(d, "louhi-app"),
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(error(404, include_str!("fixtures/error_not_found.json")).is_not_found());
+        assert!(matches!(
+            error(409, include_str!("fixtures/error_conflict.json")),
+            ApiError::Conflict { .. }
+        ));
+        assert_eq!(
+            error(422, include_str!("fixtures/error_validation.json")),
+            ApiError::Validation {
+                field: Some("ttl_seconds".into()),
+                message: "ttl_seconds must be an integer in 1..3600".into(),
+            }
+        );
+        assert!(matches!(
+            error(
+                400,
+                "{\"error\":{\"code\":\"bad_request\",\"message\":\"bad json\"}}"
+            ),
+            ApiError::Unexpected { status: 400, .. }
+        ));
+        assert!(matches!(
+            error(500, include_str!("fixtures/error_internal.json")),
+            ApiError::Server { status: 500, .. }
+        ));
+    }
+
+    #[test]
+    fn lenient_on_bodies_outside_the_contract() {
+        match error(500, "<html><body>Bad gateway</body></html>") {
+            ApiError::Server {
+                status: 500,
+                code: None,
+                message,
+                ..
+            } => assert!(message.contains("not JSON"), "{message}"),
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(matches!(error(403, ""), ApiError::Forbidden { .. }));
+        assert!(matches!(
+            error(422, "[1,2]"),
+            ApiError::Validation { field: None, .. }
+        ));
+        // Fields of the wrong type are ignored, not fatal.
+        match error(
+            403,
+            "{\"error\":{\"code\":7,\"required_scope\":[\"x\"],\"message\":null}}",
+        ) {
+            ApiError::Forbidden {
+                code: ForbiddenCode::Other,
+                required_scope: None,
+                ..
+            } => {}
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(matches!(
+            error(418, "\u{0}\u{1}"),
+            ApiError::Unexpected { .. }
+        ));
+    }
+
+    #[test]
+    fn server_text_never_carries_tokens() {
+        let body = format!(
+            "{{\"error\":{{\"code\":\"internal\",\"message\":\"boom with {TOKEN} and cdt_deadbeef01 and xcdt_keep\"}}}}"
+        );
+        let text = detail(create_op(), 500, &body);
+        assert!(!text.contains(TOKEN), "{text}");
+        assert!(!text.contains("deadbeef"), "{text}");
+        assert!(text.contains("cdt_(redacted)"), "{text}");
+        assert!(text.contains("xcdt_keep"), "{text}");
+        let long = "a".repeat(5000);
+        assert!(sanitize(&long, TOKEN).len() < 400);
+    }
+
+    #[test]
+    fn detail_for_missing_scope_names_the_scope() {
+        let text = detail(
+            create_op(),
+            403,
+            include_str!("fixtures/error_forbidden_scope.json"),
+        );
+        assert_eq!(
+            text,
+            "Could not create database `orders` in project `prj_123`: the API answered 403 \
+             (the token lacks scope `database:write`). Create a token with scope \
+             `database:write` or ask a project admin."
+        );
+        assert_eq!(
+            ApiFailure::new(
+                create_op(),
+                error(403, include_str!("fixtures/error_forbidden_scope.json"))
+            )
+            .summary(),
+            "Error creating database"
+        );
+        // Without `required_scope` in the body, the contract's scope for the operation.
+        let op = Operation::on_database(OperationKind::GetDatabaseUsage, "db_1");
+        let text = detail(op, 403, "{\"error\":{\"code\":\"forbidden\"}}");
+        assert!(text.contains("`database:read`"), "{text}");
+    }
+
+    #[test]
+    fn detail_for_protected_tenant_names_the_rule() {
+        let op = Operation::on_database(OperationKind::SuspendDatabase, "db_9")
+            .with_database_name("louhi-app");
+        let text = detail(
+            op,
+            403,
+            include_str!("fixtures/error_protected_tenant.json"),
+        );
+        assert!(
+            text.starts_with("Could not suspend database `louhi-app` (`db_9`)"),
+            "{text}"
+        );
+        assert!(text.contains("is a protected tenant"), "{text}");
+        assert!(text.contains("PLATFORM_API_PROTECTED_TENANTS"), "{text}");
+        assert!(text.contains("`comwit-db-synthetic`"), "{text}");
+        assert!(text.contains("rotate connection token"), "{text}");
+    }
+
+    #[test]
+    fn detail_for_other_errors_says_what_to_do() {
+        let get = Operation::on_database(OperationKind::GetDatabase, "db_1");
+        let text = detail(
+            get.clone(),
+            401,
+            include_str!("fixtures/error_unauthorized.json"),
+        );
+        assert!(
+            text.contains("401") && text.contains("COMWIT_TOKEN"),
+            "{text}"
+        );
+        assert!(text.contains("`token`"), "{text}");
+
+        let text = detail(
+            get.clone(),
+            404,
+            include_str!("fixtures/error_not_found.json"),
+        );
+        assert!(text.contains("database `db_1` does not exist"), "{text}");
+        assert!(text.contains("deleted outside Terraform"), "{text}");
+
+        let text = detail(
+            Operation::on_project(OperationKind::ListDatabases, "prj_x"),
+            403,
+            include_str!("fixtures/error_not_a_member.json"),
+        );
+        assert!(
+            text.contains("not a member of project `prj_other`"),
+            "{text}"
+        );
+
+        let text = detail(
+            create_op(),
+            409,
+            include_str!("fixtures/error_conflict.json"),
+        );
+        assert!(
+            text.contains("409") && text.contains("terraform import"),
+            "{text}"
+        );
+
+        let qt = Operation::on_database(OperationKind::CreateQueryToken, "db_1");
+        let text = detail(qt, 422, include_str!("fixtures/error_validation.json"));
+        assert!(text.contains("field `ttl_seconds`"), "{text}");
+        assert!(text.contains("Fix the value of `ttl_seconds`"), "{text}");
+
+        let limited = ApiFailure::new(
+            get.clone(),
+            ApiError::RateLimited {
+                retry_after: Some(Duration::from_secs(2)),
+                retries: 3,
+            },
+        );
+        let text = limited.detail();
+        assert!(
+            text.contains("429") && text.contains("after 3 retries"),
+            "{text}"
+        );
+        assert!(text.contains("retried 3 times"), "{text}");
+
+        let rotate = Operation::on_database(OperationKind::RotateDatabaseToken, "db_1");
+        let text = detail(rotate, 503, "{}");
+        assert!(
+            text.contains("503") && text.contains("Rotate again"),
+            "{text}"
+        );
+
+        let transport = ApiFailure::new(
+            get,
+            ApiError::Transport {
+                message: "tcp connect error".into(),
+                timed_out: false,
+                retries: 2,
+            },
+        );
+        let text = transport.detail();
+        assert!(
+            text.contains("COMWIT_API_URL") && text.contains("`api_url`"),
+            "{text}"
+        );
+        assert!(text.contains("after 2 retries"), "{text}");
+    }
+}

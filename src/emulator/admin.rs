@@ -1,0 +1,163 @@
+//! Emulator-only admin routes under `/_emulator/`. The `X-Emulator-Admin` header check is
+//! done by the connection layer (`server.rs`) before these handlers run; admin routes are
+//! never subject to faults and are not counted in the stats.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::error::ApiError;
+use super::faults::FaultRules;
+use super::AppState;
+
+/// Name of the header carrying the admin secret.
+pub const ADMIN_HEADER: &str = "x-emulator-admin";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/_emulator/projects", post(create_project))
+        .route("/_emulator/tokens", post(create_token))
+        .route("/_emulator/databases", get(list_databases))
+        .route(
+            "/_emulator/faults",
+            get(get_faults).put(put_faults).delete(clear_faults),
+        )
+        .route("/_emulator/stats", get(get_stats))
+        .route("/_emulator/stats/reset", post(reset_stats))
+}
+
+fn parse<T: serde::de::DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, ApiError> {
+    let body = body.map_err(|e| ApiError::bad_request(format!("cannot read body: {e}")))?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return serde_json::from_value(json!({}))
+            .map_err(|e| ApiError::validation("body", e.to_string()));
+    }
+    let value: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("malformed JSON body: {e}")))?;
+    serde_json::from_value(value).map_err(|e| ApiError::validation("body", e.to_string()))
+}
+
+async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&super::store::Store) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || f(&store))
+        .await
+        .map_err(ApiError::internal)?
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewProject {
+    name: String,
+    #[serde(default)]
+    project_id: Option<String>,
+}
+
+async fn create_project(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let req: NewProject = parse(body)?;
+    blocking(&state, move |store| {
+        let p = store.create_project(&req.name, req.project_id.as_deref())?;
+        let body = json!({"project_id": p.project_id, "name": p.name, "created_at": p.created_at});
+        Ok((StatusCode::CREATED, Json(body)).into_response())
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewToken {
+    #[serde(default)]
+    scopes: Vec<String>,
+    #[serde(default)]
+    projects: Vec<String>,
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let req: NewToken = parse(body)?;
+    blocking(&state, move |store| {
+        let token = store.create_user_token(&req.scopes, &req.projects)?;
+        Ok((StatusCode::CREATED, Json(json!({ "token": token }))).into_response())
+    })
+    .await
+}
+
+async fn list_databases(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    blocking(&state, move |store| {
+        let databases: Vec<Value> = store
+            .inspect_databases()?
+            .into_iter()
+            .map(|i| {
+                let db = i.database;
+                json!({
+                    "database_id": db.database_id,
+                    "project_id": db.project_id,
+                    "name": db.name,
+                    "group": db.group,
+                    "size_limit_mb": db.size_limit_mb,
+                    "status": db.status,
+                    "deleted": db.deleted_at.is_some(),
+                    "deleted_at": db.deleted_at,
+                    "created_at": db.created_at,
+                    "updated_at": db.updated_at,
+                    "file_path": i.file_path.to_string_lossy(),
+                    "file_exists": i.file_exists,
+                    "token_hash": db.token_hash,
+                    "token_rotated_at": db.token_rotated_at,
+                    "query_token_hashes": i.query_token_hashes,
+                    "rows_read": db.rows_read,
+                    "rows_written": db.rows_written,
+                    "queries": db.queries,
+                })
+            })
+            .collect();
+        Ok(Json(json!({ "databases": databases })))
+    })
+    .await
+}
+
+async fn get_faults(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({ "rules": state.faults.snapshot() }))
+}
+
+async fn put_faults(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let rules: FaultRules = parse(body)?;
+    state
+        .faults
+        .replace(rules.rules)
+        .map_err(|(field, msg)| ApiError::validation(&field, msg))?;
+    Ok(Json(json!({ "rules": state.faults.snapshot() })))
+}
+
+async fn clear_faults(State(state): State<AppState>) -> StatusCode {
+    state.faults.clear();
+    StatusCode::NO_CONTENT
+}
+
+async fn get_stats(State(state): State<AppState>) -> Json<Value> {
+    Json(state.stats.snapshot())
+}
+
+async fn reset_stats(State(state): State<AppState>) -> Json<Value> {
+    state.stats.reset();
+    Json(state.stats.snapshot())
+}

@@ -1,0 +1,482 @@
+//! The public Comwit product API (`/v1/...`), as `docs/api/comwit.md` defines it.
+//!
+//! Order of checks for every route: bearer token (401), scope (403 `forbidden`), the
+//! project or database exists (404), membership of its project (403 `not_a_member`), the
+//! protected-tenant guard for the five guarded operations (403 `protected_tenant`), then the
+//! body (400 / 422) and the state (409).
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Map, Value};
+
+use super::error::ApiError;
+use super::store::{self, Database, NewDatabase, Principal, Store};
+use super::validate;
+use super::AppState;
+
+/// The `/v1` routes, plus the contract-shaped 404 and 405 fallbacks.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/projects", get(list_projects))
+        .route("/v1/projects/:project", get(get_project))
+        .route(
+            "/v1/projects/:project/databases",
+            get(list_databases).post(create_database),
+        )
+        .route(
+            "/v1/databases/:database",
+            get(get_database).delete(delete_database),
+        )
+        .route("/v1/databases/:database/token/rotate", post(rotate_token))
+        .route(
+            "/v1/databases/:database/query-token",
+            post(issue_query_token),
+        )
+        .route("/v1/databases/:database/suspend", post(suspend))
+        .route("/v1/databases/:database/resume", post(resume))
+        .route("/v1/databases/:database/usage", get(usage))
+}
+
+/// 404 for any unknown route.
+pub async fn not_found_fallback() -> ApiError {
+    ApiError::not_found("no such route")
+}
+
+/// 405 for a known route with another method.
+pub async fn method_not_allowed_fallback() -> ApiError {
+    ApiError::method_not_allowed()
+}
+
+// ---- helpers ------------------------------------------------------------------------------
+
+/// The raw bearer token of the request, or 401.
+fn bearer(headers: &HeaderMap) -> Result<String, ApiError> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(ApiError::unauthorized)?;
+    let (scheme, token) = value
+        .trim()
+        .split_once(' ')
+        .ok_or_else(ApiError::unauthorized)?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || !validate::is_user_token(token) {
+        return Err(ApiError::unauthorized());
+    }
+    Ok(token.to_owned())
+}
+
+/// Runs `f` with the store on the blocking pool.
+async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || f(&store))
+        .await
+        .map_err(ApiError::internal)?
+}
+
+fn authenticate(store: &Store, raw: &str, scope: &str) -> Result<Principal, ApiError> {
+    let principal = store
+        .authenticate(raw)?
+        .ok_or_else(ApiError::unauthorized)?;
+    if !principal.has_scope(scope) {
+        return Err(ApiError::forbidden_scope(scope));
+    }
+    Ok(principal)
+}
+
+/// Authenticates, checks the scope, that the project exists and the token is a member.
+fn authorize_project(
+    store: &Store,
+    raw: &str,
+    scope: &str,
+    project_id: &str,
+) -> Result<(Principal, store::Project), ApiError> {
+    let principal = authenticate(store, raw, scope)?;
+    let project = store
+        .get_project(project_id)?
+        .ok_or_else(|| ApiError::not_found(format!("project {project_id} not found")))?;
+    if !principal.is_member(project_id) {
+        return Err(ApiError::not_a_member(project_id));
+    }
+    Ok((principal, project))
+}
+
+/// Authenticates, checks the scope, that the database is live and the token is a member
+/// of its project.
+fn authorize_database(
+    store: &Store,
+    raw: &str,
+    scope: &str,
+    database_id: &str,
+) -> Result<(Principal, Database), ApiError> {
+    let principal = authenticate(store, raw, scope)?;
+    let database = store
+        .get_database(database_id)?
+        .ok_or_else(|| ApiError::not_found(format!("database {database_id} not found")))?;
+    if !principal.is_member(&database.project_id) {
+        return Err(ApiError::not_a_member(&database.project_id));
+    }
+    Ok((principal, database))
+}
+
+fn guard_protected(state: &AppState, database: &Database) -> Result<(), ApiError> {
+    let protected = state
+        .protected_tenants
+        .iter()
+        .any(|t| *t == database.name || *t == database.database_id);
+    if protected {
+        return Err(ApiError::protected_tenant(&database.database_id));
+    }
+    Ok(())
+}
+
+fn path_segment(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    path.map(|Path(p)| p)
+        .map_err(|_| ApiError::not_found("no such resource"))
+}
+
+/// The request body as a JSON object; an empty body is `{}`.
+fn json_object(body: Result<Bytes, BytesRejection>) -> Result<Map<String, Value>, ApiError> {
+    let body = body.map_err(|e| ApiError::bad_request(format!("cannot read body: {e}")))?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::bad_request("body must be a JSON object")),
+        Err(e) => Err(ApiError::bad_request(format!("malformed JSON body: {e}"))),
+    }
+}
+
+fn opt_string(obj: &Map<String, Value>, field: &str) -> Result<Option<String>, ApiError> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ApiError::validation(
+            field,
+            format!("{field} must be a string"),
+        )),
+    }
+}
+
+fn opt_int(obj: &Map<String, Value>, field: &str) -> Result<Option<i64>, ApiError> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| ApiError::validation(field, format!("{field} must be an integer"))),
+    }
+}
+
+fn check(field: &str, result: Result<(), String>) -> Result<(), ApiError> {
+    result.map_err(|msg| ApiError::validation(field, msg))
+}
+
+fn project_json(p: &store::Project) -> Value {
+    json!({"project_id": p.project_id, "name": p.name, "created_at": p.created_at})
+}
+
+/// The Database object. `frame_numbers` is read from the real file.
+fn database_json(state: &AppState, store: &Store, db: &Database) -> Value {
+    let (current, durable) = store.frame_numbers(&db.database_id);
+    json!({
+        "database_id": db.database_id,
+        "project_id": db.project_id,
+        "name": db.name,
+        "group": db.group,
+        "size_limit_mb": db.size_limit_mb,
+        "database_url": format!("{}/db/{}", state.public_base, db.database_id),
+        "status": db.status,
+        "created_at": db.created_at,
+        "updated_at": db.updated_at,
+        "runner": super::RUNNER,
+        "generation": db.generation,
+        "frame_numbers": {"current": current, "durable": durable},
+    })
+}
+
+// ---- projects ------------------------------------------------------------------------------
+
+async fn list_projects(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let raw = bearer(&headers)?;
+    blocking(&state, move |store| {
+        let principal = authenticate(store, &raw, "project:read")?;
+        let projects: Vec<Value> = store
+            .list_projects(&principal)?
+            .iter()
+            .map(project_json)
+            .collect();
+        Ok(Json(json!({ "projects": projects })))
+    })
+    .await
+}
+
+async fn get_project(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let project_id = path_segment(path)?;
+    let raw = bearer(&headers)?;
+    blocking(&state, move |store| {
+        let (_, project) = authorize_project(store, &raw, "project:read", &project_id)?;
+        Ok(Json(project_json(&project)))
+    })
+    .await
+}
+
+// ---- databases in a project ---------------------------------------------------------------
+
+async fn list_databases(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let project_id = path_segment(path)?;
+    let raw = bearer(&headers)?;
+    let st = state.clone();
+    blocking(&state, move |store| {
+        authorize_project(store, &raw, "database:read", &project_id)?;
+        let databases: Vec<Value> = store
+            .list_databases(&project_id)?
+            .iter()
+            .map(|db| database_json(&st, store, db))
+            .collect();
+        Ok(Json(json!({ "databases": databases })))
+    })
+    .await
+}
+
+fn parse_new_database(obj: &Map<String, Value>) -> Result<NewDatabase, ApiError> {
+    let name =
+        opt_string(obj, "name")?.ok_or_else(|| ApiError::validation("name", "name is required"))?;
+    check("name", validate::database_name(&name))?;
+    let group = opt_string(obj, "group")?.unwrap_or_else(|| validate::GROUP_DEFAULT.to_owned());
+    check("group", validate::group(&group))?;
+    let size_limit_mb = opt_int(obj, "size_limit_mb")?.unwrap_or(validate::SIZE_LIMIT_DEFAULT);
+    check("size_limit_mb", validate::size_limit_mb(size_limit_mb))?;
+    Ok(NewDatabase {
+        name,
+        group,
+        size_limit_mb,
+    })
+}
+
+async fn create_database(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let project_id = path_segment(path)?;
+    let raw = bearer(&headers)?;
+    // `Some(Err(()))`: the header is present but not text.
+    let idempotency_key = headers
+        .get("idempotency-key")
+        .map(|v| v.to_str().map(str::to_owned).map_err(|_| ()));
+    let st = state.clone();
+    blocking(&state, move |store| {
+        let (principal, _) = authorize_project(store, &raw, "database:write", &project_id)?;
+        let obj = json_object(body)?;
+        let new = parse_new_database(&obj)?;
+        let key = match idempotency_key {
+            None => None,
+            Some(Ok(key)) => {
+                check("Idempotency-Key", validate::idempotency_key(&key))?;
+                Some(key)
+            }
+            Some(Err(())) => {
+                return Err(ApiError::validation(
+                    "Idempotency-Key",
+                    "Idempotency-Key must be visible ASCII",
+                ))
+            }
+        };
+        let idem = key.as_deref().map(|k| (principal.token_hash.as_str(), k));
+        let outcome = store.create_database(&project_id, &new, idem)?;
+        let status = if outcome.replayed {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        };
+        tracing::info!(
+            database_id = %outcome.database.database_id,
+            project_id = %project_id,
+            replayed = outcome.replayed,
+            "database created"
+        );
+        let body = json!({
+            "database": database_json(&st, store, &outcome.database),
+            "database_token": outcome.database_token,
+        });
+        Ok((status, Json(body)).into_response())
+    })
+    .await
+}
+
+// ---- one database --------------------------------------------------------------------------
+
+async fn get_database(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let database_id = path_segment(path)?;
+    let raw = bearer(&headers)?;
+    let st = state.clone();
+    blocking(&state, move |store| {
+        let (_, db) = authorize_database(store, &raw, "database:read", &database_id)?;
+        Ok(Json(database_json(&st, store, &db)))
+    })
+    .await
+}
+
+async fn delete_database(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    let database_id = path_segment(path)?;
+    let raw = bearer(&headers)?;
+    let st = state.clone();
+    blocking(&state, move |store| {
+        let (_, db) = authorize_database(store, &raw, "database:write", &database_id)?;
+        guard_protected(&st, &db)?;
+        store.delete_database(&database_id)?;
+        tracing::info!(%database_id, "database deleted");
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}
+
+async fn rotate_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let database_id = path_segment(path)?;
+    let raw = bearer(&headers)?;
+    let st = state.clone();
+    blocking(&state, move |store| {
+        let (_, db) = authorize_database(store, &raw, "database:write", &database_id)?;
+        guard_protected(&st, &db)?;
+        let (token, rotated_at) = store.rotate_token(&database_id)?;
+        Ok(Json(json!({
+            "database_id": database_id,
+            "database_token": token,
+            "rotated_at": rotated_at,
+        })))
+    })
+    .await
+}
+
+async fn issue_query_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let database_id = path_segment(path)?;
+    let raw = bearer(&headers)?;
+    let st = state.clone();
+    blocking(&state, move |store| {
+        let (_, db) = authorize_database(store, &raw, "database:write", &database_id)?;
+        guard_protected(&st, &db)?;
+        let obj = json_object(body)?;
+        let ttl = opt_int(&obj, "ttl_seconds")?
+            .ok_or_else(|| ApiError::validation("ttl_seconds", "ttl_seconds is required"))?;
+        check("ttl_seconds", validate::ttl_seconds(ttl))?;
+        let audience =
+            opt_string(&obj, "audience")?.unwrap_or_else(|| validate::AUDIENCE_DEFAULT.into());
+        check("audience", validate::audience(&audience))?;
+        let reason = opt_string(&obj, "reason")?;
+        if let Some(reason) = &reason {
+            check("reason", validate::reason(reason))?;
+        }
+        let issued = store.issue_query_token(&database_id, ttl, &audience, reason.as_deref())?;
+        let body = json!({
+            "token_id": issued.token_id,
+            "query_token": issued.query_token,
+            "database_id": issued.database_id,
+            "audience": issued.audience,
+            "reason": issued.reason,
+            "ttl_seconds": issued.ttl_seconds,
+            "expires_at": issued.expires_at,
+        });
+        Ok((StatusCode::CREATED, Json(body)).into_response())
+    })
+    .await
+}
+
+async fn transition(
+    state: AppState,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+    from: &'static str,
+    to: &'static str,
+) -> Result<Json<Value>, ApiError> {
+    let database_id = path_segment(path)?;
+    let raw = bearer(&headers)?;
+    let st = state.clone();
+    blocking(&state, move |store| {
+        let (_, db) = authorize_database(store, &raw, "database:write", &database_id)?;
+        guard_protected(&st, &db)?;
+        let db = store.transition(&database_id, from, to)?;
+        tracing::info!(%database_id, status = to, "database status changed");
+        Ok(Json(database_json(&st, store, &db)))
+    })
+    .await
+}
+
+async fn suspend(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    transition(state, headers, path, "active", "suspended").await
+}
+
+async fn resume(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    transition(state, headers, path, "suspended", "active").await
+}
+
+async fn usage(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let database_id = path_segment(path)?;
+    let raw = bearer(&headers)?;
+    blocking(&state, move |store| {
+        authorize_database(store, &raw, "database:read", &database_id)?;
+        let usage = store.usage(&database_id)?;
+        let (period_start, period_end) = store::month_period(time::OffsetDateTime::now_utc());
+        Ok(Json(json!({
+            "database_id": database_id,
+            "rows_read": usage.rows_read,
+            "rows_written": usage.rows_written,
+            "storage_bytes": usage.storage_bytes,
+            "queries": usage.queries,
+            "period_start": period_start,
+            "period_end": period_end,
+        })))
+    })
+    .await
+}
