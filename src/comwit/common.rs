@@ -110,7 +110,9 @@ pub fn check_group(diags: &mut Diagnostics, group: &str) {
 pub fn check_id(diags: &mut Diagnostics, id: &str, prefix: &str, attr: &'static str) {
     let rest = id.strip_prefix(prefix);
     let ok = rest.is_some_and(|r| {
-        !r.is_empty() && r.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        !r.is_empty()
+            && r.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     });
     if !ok {
         diags.error(
@@ -142,9 +144,20 @@ mod tests {
     #[test]
     fn database_names_follow_the_contract() {
         for good in ["orders", "a-1", "abc", "x23456789012345678901234567890ab"] {
-            assert!(errs(|d| check_database_name(d, good, "name")).is_empty(), "{good}");
+            assert!(
+                errs(|d| check_database_name(d, good, "name")).is_empty(),
+                "{good}"
+            );
         }
-        for bad in ["ab", "Orders", "1abc", "abc-", "a_b", "x234567890123456789012345678901234", ""] {
+        for bad in [
+            "ab",
+            "Orders",
+            "1abc",
+            "abc-",
+            "a_b",
+            "x234567890123456789012345678901234",
+            "",
+        ] {
             let e = errs(|d| check_database_name(d, bad, "name"));
             assert_eq!(e.len(), 1, "{bad}");
             assert!(e[0].contains("name"), "{e:?}");
@@ -166,6 +179,9 @@ mod tests {
         assert!(project_id(&mut d, &Value::Null, None).is_none());
         assert_eq!(d.errors[0].attribute, AttributePath::new("project_id"));
         let mut d = Diagnostics::default();
-        assert_eq!(project_id(&mut d, &Value::Unknown, None), Some(Value::Unknown));
+        assert_eq!(
+            project_id(&mut d, &Value::Unknown, None),
+            Some(Value::Unknown)
+        );
     }
 }

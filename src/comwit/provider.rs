@@ -3,7 +3,6 @@
 
 use std::sync::{Arc, RwLock};
 
-
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{
@@ -290,7 +289,8 @@ impl Provider for ComwitProvider {
             max_retries: settings.max_retries,
             user_agent_suffix: Some(format!("terraform/{terraform_version}")),
         };
-        let client = match Client::with_cancel_token(client_config, self.data.cancel.child_token()) {
+        let client = match Client::with_cancel_token(client_config, self.data.cancel.child_token())
+        {
             Ok(c) => c,
             Err(e) => {
                 diags.error(

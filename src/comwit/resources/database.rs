@@ -473,7 +473,10 @@ mod tests {
             .await
             .is_none());
         assert_eq!(diags.errors.len(), 1);
-        assert_eq!(diags.errors[0].attribute, AttributePath::new("deletion_protection"));
+        assert_eq!(
+            diags.errors[0].attribute,
+            AttributePath::new("deletion_protection")
+        );
         assert!(diags.errors[0].detail.contains("orders"));
     }
 
@@ -496,7 +499,14 @@ mod tests {
         proposed.token_version = Value::Value(2);
         let mut diags = Diagnostics::default();
         let (planned, _, replace) = r
-            .plan_update(&mut diags, prior.clone(), proposed.clone(), proposed, Value::Null, Value::Null)
+            .plan_update(
+                &mut diags,
+                prior.clone(),
+                proposed.clone(),
+                proposed,
+                Value::Null,
+                Value::Null,
+            )
             .await
             .expect("plan");
         assert!(replace.is_empty());
@@ -506,7 +516,14 @@ mod tests {
         let mut renamed = prior.clone();
         renamed.name = known("orders2");
         let (planned, _, replace) = r
-            .plan_update(&mut diags, prior.clone(), renamed.clone(), renamed.clone(), Value::Null, Value::Null)
+            .plan_update(
+                &mut diags,
+                prior.clone(),
+                renamed.clone(),
+                renamed.clone(),
+                Value::Null,
+                Value::Null,
+            )
             .await
             .expect("plan");
         assert_eq!(replace, vec![AttributePath::new("name")]);
@@ -516,9 +533,19 @@ mod tests {
         protected.deletion_protection = Value::Value(true);
         let mut diags = Diagnostics::default();
         assert!(r
-            .plan_update(&mut diags, protected, renamed.clone(), renamed, Value::Null, Value::Null)
+            .plan_update(
+                &mut diags,
+                protected,
+                renamed.clone(),
+                renamed,
+                Value::Null,
+                Value::Null
+            )
             .await
             .is_none());
-        assert_eq!(diags.errors[0].attribute, AttributePath::new("deletion_protection"));
+        assert_eq!(
+            diags.errors[0].attribute,
+            AttributePath::new("deletion_protection")
+        );
     }
 }

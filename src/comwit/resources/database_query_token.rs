@@ -168,7 +168,11 @@ impl Resource for DatabaseQueryTokenResource {
         _meta: ValueEmpty,
     ) -> Option<(QueryTokenState<'a>, ValueEmpty)> {
         let expires = text(&state.expires_at).and_then(parse_time);
-        let renew = state.renew_before_seconds.as_ref_option().copied().unwrap_or(0);
+        let renew = state
+            .renew_before_seconds
+            .as_ref_option()
+            .copied()
+            .unwrap_or(0);
         let now = time::OffsetDateTime::now_utc();
         match expires {
             Some(at) if now + time::Duration::seconds(renew) < at => {}
@@ -348,18 +352,39 @@ mod tests {
             }
         }
         let mut d = Diagnostics::default();
-        check(&mut d, &QueryTokenState { ttl_seconds: Value::Unknown, ..state(1) });
+        check(
+            &mut d,
+            &QueryTokenState {
+                ttl_seconds: Value::Unknown,
+                ..state(1)
+            },
+        );
         assert!(d.errors.is_empty(), "unknown passes");
     }
 
     #[test]
     fn audience_and_renewal_rules() {
         let mut d = Diagnostics::default();
-        check(&mut d, &QueryTokenState { audience: known("sql console"), ..state(60) });
+        check(
+            &mut d,
+            &QueryTokenState {
+                audience: known("sql console"),
+                ..state(60)
+            },
+        );
         assert_eq!(d.errors[0].attribute, AttributePath::new("audience"));
         let mut d = Diagnostics::default();
-        check(&mut d, &QueryTokenState { renew_before_seconds: Value::Value(60), ..state(60) });
-        assert_eq!(d.errors[0].attribute, AttributePath::new("renew_before_seconds"));
+        check(
+            &mut d,
+            &QueryTokenState {
+                renew_before_seconds: Value::Value(60),
+                ..state(60)
+            },
+        );
+        assert_eq!(
+            d.errors[0].attribute,
+            AttributePath::new("renew_before_seconds")
+        );
     }
 
     #[tokio::test]
@@ -371,7 +396,10 @@ mod tests {
             ..state(60)
         };
         // Unconfigured provider: a request would add an error; dropping needs none.
-        assert!(r.read(&mut d, expired, Value::Null, Value::Null).await.is_none());
+        assert!(r
+            .read(&mut d, expired, Value::Null, Value::Null)
+            .await
+            .is_none());
         assert!(d.errors.is_empty(), "{:?}", d.errors);
     }
 
@@ -385,10 +413,20 @@ mod tests {
             expires_at: known("2030-01-01T00:00:00Z"),
             ..state(60)
         };
-        let proposed = QueryTokenState { ttl_seconds: Value::Value(120), ..prior.clone() };
+        let proposed = QueryTokenState {
+            ttl_seconds: Value::Value(120),
+            ..prior.clone()
+        };
         let mut d = Diagnostics::default();
         let (planned, _, replace) = r
-            .plan_update(&mut d, prior, proposed.clone(), proposed, Value::Null, Value::Null)
+            .plan_update(
+                &mut d,
+                prior,
+                proposed.clone(),
+                proposed,
+                Value::Null,
+                Value::Null,
+            )
             .await
             .expect("plan");
         assert_eq!(replace, vec![AttributePath::new("ttl_seconds")]);

@@ -1,0 +1,414 @@
+//! End-to-end: the real Terraform CLI drives `terraform-provider-comwit` against the real
+//! `comwit-emulator`.
+
+mod support;
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use support::{Emulator, Terraform, COMWIT_TERRAFORM_BLOCK};
+
+fn sha256(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+fn database_config(extra: &str) -> String {
+    format!(
+        "{COMWIT_TERRAFORM_BLOCK}
+resource \"comwit_database\" \"main\" {{
+  name = \"orders\"
+{extra}
+}}
+"
+    )
+}
+
+/// Live (not deleted) databases in the emulator, from its admin view.
+fn live_databases(emu: &Emulator) -> Vec<Value> {
+    emu.admin_get("/_emulator/databases")["databases"]
+        .as_array()
+        .expect("databases array")
+        .iter()
+        .filter(|d| d["deleted"] != json!(true))
+        .cloned()
+        .collect()
+}
+
+fn admin_db(emu: &Emulator, id: &str) -> Value {
+    emu.admin_get("/_emulator/databases")["databases"]
+        .as_array()
+        .expect("databases array")
+        .iter()
+        .find(|d| d["database_id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("emulator has no database {id}"))
+}
+
+#[test]
+fn database_lifecycle_rotation_suspend_and_secrets() {
+    let emu = Emulator::start();
+    let tf = Terraform::comwit(&emu);
+    tf.write_main(&database_config("  token_version = 1"));
+    tf.apply();
+
+    let show = tf.show_json();
+    let db = tf.state_resource(&show, "comwit_database.main");
+    let id = db["id"].as_str().expect("id").to_owned();
+    assert!(id.starts_with("db_"), "{db}");
+    assert_eq!(db["project_id"], "prj_local");
+    assert_eq!(db["status"], "active");
+    assert_eq!(db["suspended"], false);
+    assert_eq!(db["deletion_protection"], false);
+    assert!(db["database_url"].as_str().expect("url").contains(&id));
+    let token1 = db["database_token"].as_str().expect("token").to_owned();
+    assert!(token1.starts_with("cdt_"), "database token kept in state");
+
+    // The emulator holds only a hash of the token Terraform stored.
+    let rec = admin_db(&emu, &id);
+    assert_eq!(rec["token_hash"], sha256(&token1));
+    assert_eq!(rec["file_exists"], true, "a real database file exists");
+
+    // Nothing to do on a second plan.
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
+
+    // Rotation in place: new token in state, the emulator holds only the new hash.
+    tf.write_main(&database_config("  token_version = 2"));
+    let plan = tf.try_plan();
+    assert!(plan.success(), "{}", plan.combined());
+    assert!(plan.stdout.contains("1 to change"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("(sensitive value)"), "{}", plan.stdout);
+    assert!(
+        !plan.combined().contains(&token1),
+        "plan output must not show the token"
+    );
+    tf.apply();
+    let db = tf.resource("comwit_database.main");
+    assert_eq!(db["id"], id.as_str(), "rotation is in place");
+    let token2 = db["database_token"].as_str().expect("token").to_owned();
+    assert_ne!(token1, token2);
+    let rec = admin_db(&emu, &id);
+    assert_eq!(rec["token_hash"], sha256(&token2));
+    assert_ne!(rec["token_hash"], sha256(&token1));
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
+
+    // Suspend and resume in place.
+    tf.write_main(&database_config("  token_version = 2\n  suspended = true"));
+    tf.apply();
+    assert_eq!(admin_db(&emu, &id)["status"], "suspended");
+    assert_eq!(tf.resource("comwit_database.main")["status"], "suspended");
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
+    tf.write_main(&database_config("  token_version = 2\n  suspended = false"));
+    tf.apply();
+    assert_eq!(admin_db(&emu, &id)["status"], "active");
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
+
+    // `terraform show` masks the token; the provider's TRACE log never contains one.
+    let human = tf.run_ok(&["show", "-no-color"]);
+    assert!(
+        human.stdout.contains("(sensitive value)"),
+        "{}",
+        human.stdout
+    );
+    assert!(!human.stdout.contains(&token2));
+    let log = tf.log();
+    assert!(
+        log.contains("provider.terraform-provider-comwit"),
+        "provider log lines present"
+    );
+    for secret in [&token1, &token2, &emu.token().to_owned()] {
+        assert!(
+            !log.contains(secret.as_str()),
+            "a token leaked into the provider log"
+        );
+    }
+
+    // Destroy leaves nothing behind.
+    tf.destroy();
+    let rec = admin_db(&emu, &id);
+    assert_eq!(rec["deleted"], true);
+    assert_eq!(rec["file_exists"], false);
+    assert!(live_databases(&emu).is_empty());
+}
+
+#[test]
+fn import_into_a_fresh_state_matches_and_plans_no_changes() {
+    let emu = Emulator::start();
+    let first = Terraform::comwit(&emu);
+    let config = database_config("");
+    first.write_main(&config);
+    first.apply();
+    let original = first.resource("comwit_database.main");
+    let id = original["id"].as_str().expect("id").to_owned();
+
+    let second = Terraform::comwit(&emu);
+    second.write_main(&config);
+    let out = second.import("comwit_database.main", &id);
+    assert!(
+        out.combined()
+            .contains("Database token unknown after import"),
+        "{}",
+        out.combined()
+    );
+    let imported = second.resource("comwit_database.main");
+    for attr in [
+        "id",
+        "project_id",
+        "name",
+        "database_url",
+        "status",
+        "suspended",
+        "created_at",
+        "deletion_protection",
+    ] {
+        assert_eq!(
+            imported[attr], original[attr],
+            "attribute {attr} after import"
+        );
+    }
+    assert_eq!(imported["database_token"], Value::Null);
+    assert_eq!(second.plan_detailed_exitcode(), 0, "import causes no diff");
+
+    // A malformed id is refused with the accepted grammar.
+    let third = Terraform::comwit(&emu);
+    third.write_main(&config);
+    let bad = third.run(&[
+        "import",
+        "-no-color",
+        "-input=false",
+        "comwit_database.main",
+        "orders",
+    ]);
+    assert!(!bad.success());
+    assert!(
+        bad.combined().contains("db_8a41c0d2e3f4a5b6"),
+        "{}",
+        bad.combined()
+    );
+}
+
+#[test]
+fn out_of_band_deletion_is_noticed() {
+    let emu = Emulator::start();
+    let tf = Terraform::comwit(&emu);
+    tf.write_main(&database_config(""));
+    tf.apply();
+    let id = tf.resource("comwit_database.main")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let (status, _) = emu.api(
+        reqwest::Method::DELETE,
+        &format!("/v1/databases/{id}"),
+        None,
+    );
+    assert_eq!(status, 204);
+    assert_eq!(tf.plan_detailed_exitcode(), 2);
+    let plan = tf.try_plan();
+    assert!(plan.stdout.contains("will be created"), "{}", plan.stdout);
+    tf.apply();
+    assert_eq!(live_databases(&emu).len(), 1);
+}
+
+#[test]
+fn deletion_protection_stops_destroy_and_replace() {
+    let emu = Emulator::start();
+    let tf = Terraform::comwit(&emu);
+    tf.write_main(&database_config("  deletion_protection = true"));
+    tf.apply();
+
+    let destroy = tf.run(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+    assert!(!destroy.success());
+    assert!(
+        destroy
+            .combined()
+            .contains("Database is protected from deletion"),
+        "{}",
+        destroy.combined()
+    );
+    assert_eq!(live_databases(&emu).len(), 1, "nothing deleted");
+
+    // A rename would replace (delete) it: refused at plan time too.
+    tf.write_main(
+        &database_config("  deletion_protection = true").replace("\"orders\"", "\"orders2\""),
+    );
+    let plan = tf.try_plan();
+    assert!(!plan.success());
+    assert!(
+        plan.combined().contains("deletion_protection"),
+        "{}",
+        plan.combined()
+    );
+
+    // Turning it off first lets the destroy through.
+    tf.write_main(&database_config("  deletion_protection = false"));
+    tf.apply();
+    tf.destroy();
+    assert!(live_databases(&emu).is_empty());
+}
+
+#[test]
+fn bad_input_fails_at_plan_time_and_creates_nothing() {
+    let emu = Emulator::start();
+    let tf = Terraform::comwit(&emu);
+    tf.write_main(&format!(
+        "{COMWIT_TERRAFORM_BLOCK}
+resource \"comwit_database\" \"main\" {{
+  name = \"Bad_Name\"
+}}
+resource \"comwit_database_query_token\" \"t\" {{
+  database_id = \"db_0000000000000000\"
+  ttl_seconds = 7200
+}}
+"
+    ));
+    let plan = tf.try_plan();
+    assert!(!plan.success());
+    let text = plan.combined();
+    assert!(
+        text.contains("Invalid database name") && text.contains("Bad_Name"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ttl_seconds") && text.contains("between 1 and 3600"),
+        "{text}"
+    );
+    assert!(live_databases(&emu).is_empty());
+}
+
+#[test]
+fn query_token_is_created_and_replaced_once_expired() {
+    let emu = Emulator::start();
+    let tf = Terraform::comwit(&emu);
+    tf.write_main(&format!(
+        "{COMWIT_TERRAFORM_BLOCK}
+resource \"comwit_database\" \"main\" {{
+  name = \"orders\"
+}}
+resource \"comwit_database_query_token\" \"t\" {{
+  database_id = comwit_database.main.id
+  ttl_seconds = 2
+  audience    = \"sql-console\"
+  reason      = \"e2e\"
+}}
+data \"comwit_database_usage\" \"u\" {{
+  database_id = comwit_database.main.id
+}}
+data \"comwit_projects\" \"all\" {{}}
+output \"storage\" {{ value = data.comwit_database_usage.u.storage_bytes }}
+output \"projects\" {{ value = [for p in data.comwit_projects.all.projects : p.id] }}
+"
+    ));
+    tf.apply();
+    let t = tf.resource("comwit_database_query_token.t");
+    let token = t["query_token"].as_str().expect("query token").to_owned();
+    assert!(token.starts_with("cqt_"));
+    assert_eq!(t["audience"], "sql-console");
+    let db_id = t["database_id"].as_str().expect("db").to_owned();
+    assert!(admin_db(&emu, &db_id)["query_token_hashes"]
+        .as_array()
+        .expect("hashes")
+        .contains(&json!(sha256(&token))));
+    assert!(tf.output("storage").as_i64().expect("storage bytes") > 0);
+    assert_eq!(tf.output("projects"), json!(["prj_local"]));
+
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let plan = tf.try_plan();
+    assert!(plan.success(), "{}", plan.combined());
+    assert!(
+        plan.stdout
+            .contains("comwit_database_query_token.t will be created"),
+        "{}",
+        plan.stdout
+    );
+    tf.apply();
+    let renewed = tf.resource("comwit_database_query_token.t");
+    assert_ne!(renewed["query_token"], token.as_str());
+}
+
+#[test]
+fn missing_scope_and_protected_tenant_errors_say_what_to_do() {
+    let emu = Emulator::start();
+    // A token that may read but not write databases.
+    let limited = emu.admin_post(
+        "/_emulator/tokens",
+        json!({"scopes": ["project:read", "database:read"], "projects": ["prj_local"]}),
+    )["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let mut tf = Terraform::comwit(&emu);
+    tf.set_env("COMWIT_TOKEN", &limited);
+    tf.write_main(&database_config(""));
+    let out = tf.try_apply();
+    assert!(!out.success());
+    assert!(
+        out.combined().contains("database:write"),
+        "{}",
+        out.combined()
+    );
+    assert!(live_databases(&emu).is_empty());
+
+    // A protected tenant refuses rotation with the documented rule.
+    let tf = Terraform::comwit(&emu);
+    let cfg = |v: u32| {
+        format!("{COMWIT_TERRAFORM_BLOCK}\nresource \"comwit_database\" \"p\" {{\n  name = \"louhi-app\"\n  token_version = {v}\n}}\n")
+    };
+    tf.write_main(&cfg(1));
+    tf.apply();
+    let before = tf.resource("comwit_database.p")["database_token"].clone();
+    tf.write_main(&cfg(2));
+    let out = tf.try_apply();
+    assert!(!out.success());
+    let text = out.combined();
+    assert!(
+        text.contains("403") && text.contains("PLATFORM_API_PROTECTED_TENANTS"),
+        "{text}"
+    );
+    assert_eq!(
+        tf.resource("comwit_database.p")["database_token"],
+        before,
+        "token kept"
+    );
+}
+
+#[test]
+fn apply_converges_under_injected_faults_without_duplicates() {
+    let emu = Emulator::start();
+    emu.admin_put(
+        "/_emulator/faults",
+        json!({"rules": [
+            {"method": "POST", "path_prefix": "/v1/projects/", "kind": "rate_limit", "retry_after": 1, "times": 1},
+            {"method": "POST", "path_prefix": "/v1/projects/", "kind": "lose_response", "times": 1},
+            {"method": "GET", "path_prefix": "/v1/databases/", "kind": "error", "status": 503, "times": 2},
+            {"kind": "latency", "latency_ms": 50, "times": 20}
+        ]}),
+    );
+    let tf = Terraform::comwit(&emu);
+    tf.write_main(&format!(
+        "{COMWIT_TERRAFORM_BLOCK}
+resource \"comwit_database\" \"main\" {{
+  name = \"orders\"
+}}
+data \"comwit_database\" \"main\" {{
+  id = comwit_database.main.id
+}}
+"
+    ));
+    tf.apply();
+    let live = live_databases(&emu);
+    assert_eq!(
+        live.len(),
+        1,
+        "exactly one database, no duplicate: {live:?}"
+    );
+    let db = tf.resource("comwit_database.main");
+    assert_eq!(db["id"], live[0]["database_id"]);
+    // The token in state is the one the emulator holds (the replay issued a fresh one).
+    let token = db["database_token"].as_str().expect("token");
+    assert_eq!(live[0]["token_hash"], sha256(token));
+    // Every injected rate limit, lost response and 503 really fired.
+    let faults = emu.admin_get("/_emulator/faults");
+    for rule in faults["rules"].as_array().expect("rules").iter().take(3) {
+        assert_eq!(rule["remaining_times"], 0, "fault did not fire: {rule}");
+    }
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
+}
