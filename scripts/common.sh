@@ -1,0 +1,99 @@
+# shellcheck shell=bash disable=SC2034  # variables are used by the scripts that source this
+# Shared by scripts/demo.sh and scripts/emulator.sh (sourced, not run).
+# Expects to be sourced from the repository root with `set -euo pipefail`.
+
+DEFAULT_EMULATOR_PORT=8787
+COMWIT_SOURCE="registry.terraform.io/comwit/comwit"
+
+# The cargo target directory, absolute.
+target_dir() {
+  local dir="${CARGO_TARGET_DIR:-target}"
+  mkdir -p "$dir"
+  (cd "$dir" && pwd)
+}
+
+# port_in_use PORT: true when something accepts connections on 127.0.0.1:PORT.
+port_in_use() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# emulator_running STATE_DIR: true (and sets EMULATOR_PID, EMULATOR_URL) when an emulator
+# started by these scripts still runs on STATE_DIR.
+emulator_running() {
+  local state="$1" pid
+  [ -f "$state/emulator.pid" ] && [ -f "$state/emulator.url" ] || return 1
+  pid="$(cat "$state/emulator.pid")"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q comwit-emulator || return 1
+  EMULATOR_PID="$pid"
+  EMULATOR_URL="$(cat "$state/emulator.url")"
+}
+
+# emulator_start BIN STATE_DIR PORT LOG: starts BIN in the background on 127.0.0.1:PORT (a
+# free port when PORT is busy) with its state in STATE_DIR, and waits until it listens.
+# LOG receives its stderr (logs); "-" leaves stderr on this terminal.
+# Sets EMULATOR_PID and EMULATOR_URL.
+emulator_start() {
+  local bin="$1" state="$2" port="$3" log="$4" listen out
+  mkdir -p "$state"
+  listen="127.0.0.1:$port"
+  if port_in_use "$port"; then
+    echo "port $port is busy: using a free port" >&2
+    listen="127.0.0.1:0"
+  fi
+  out="$state/emulator.stdout"
+  : >"$out"
+  if [ "$log" = "-" ]; then
+    "$bin" --listen "$listen" --state-dir "$state" </dev/null >"$out" &
+  else
+    "$bin" --listen "$listen" --state-dir "$state" </dev/null >"$out" 2>>"$log" &
+  fi
+  EMULATOR_PID=$!
+  EMULATOR_URL=""
+  for _ in $(seq 1 300); do
+    EMULATOR_URL="$(sed -n 's/^comwit-emulator listening on //p' "$out" | head -n 1)"
+    [ -n "$EMULATOR_URL" ] && break
+    if ! kill -0 "$EMULATOR_PID" 2>/dev/null; then
+      echo "comwit-emulator exited before listening" >&2
+      [ "$log" != "-" ] && tail -n 20 "$log" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  if [ -z "$EMULATOR_URL" ]; then
+    echo "comwit-emulator did not start within 30 s" >&2
+    kill "$EMULATOR_PID" 2>/dev/null || true
+    return 1
+  fi
+  echo "$EMULATOR_PID" >"$state/emulator.pid"
+  echo "$EMULATOR_URL" >"$state/emulator.url"
+}
+
+# emulator_stop PID STATE_DIR: SIGTERM, then SIGKILL after 10 s.
+emulator_stop() {
+  local pid="$1" state="$2"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$state/emulator.pid" "$state/emulator.url"
+}
+
+# write_cli_config FILE PROVIDER_DIR: a Terraform CLI config serving comwit/comwit from
+# PROVIDER_DIR (which holds terraform-provider-comwit), so no `terraform init` is needed.
+write_cli_config() {
+  local file="$1" dir="$2"
+  mkdir -p "$(dirname "$file")"
+  cat >"$file" <<EOF
+provider_installation {
+  dev_overrides {
+    "$COMWIT_SOURCE" = "$dir"
+  }
+  direct {}
+}
+EOF
+}

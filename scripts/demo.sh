@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The quickstart end to end on this machine: builds the provider and the emulator (release),
+# starts the emulator (state in .emulator/, port 8787 or a free one), and runs
+# `terraform apply` and `terraform output` in examples/quickstart with the provider served
+# from target/release through a dev_overrides CLI config (no `terraform init` needed).
+#
+# Usage: scripts/demo.sh [--keep-running]
+#   --keep-running   leave the emulator running afterwards (and print how to use it)
+# An emulator left running by an earlier --keep-running demo on .emulator/ is reused.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root="$PWD"
+# shellcheck source=scripts/common.sh
+source scripts/common.sh
+
+keep_running=0
+for arg in "$@"; do
+  case "$arg" in
+    --keep-running) keep_running=1 ;;
+    -h | --help)
+      sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+      exit 0
+      ;;
+    *)
+      echo "demo: unknown argument $arg (see --help)" >&2
+      exit 2
+      ;;
+  esac
+done
+
+say() { echo "demo: $*"; }
+
+bash scripts/setup.sh
+terraform="$root/.tools/bin/terraform"
+
+say "cargo build --release --bins"
+cargo build --release --bins
+
+release="$(target_dir)/release"
+state="$root/.emulator"
+mkdir -p "$state"
+log="$state/emulator.log"
+
+started=0
+if emulator_running "$state"; then
+  say "reusing the emulator already running on .emulator/ (pid $EMULATOR_PID) at $EMULATOR_URL"
+else
+  say "starting comwit-emulator (state in .emulator/, log in .emulator/emulator.log)"
+  emulator_start "$release/comwit-emulator" "$state" "$DEFAULT_EMULATOR_PORT" "$log"
+  started=1
+  say "emulator listening on $EMULATOR_URL (pid $EMULATOR_PID)"
+fi
+
+cleanup() {
+  local status=$?
+  if [ "$started" -eq 1 ] && [ "$keep_running" -eq 0 ]; then
+    say "stopping the emulator (pid $EMULATOR_PID)"
+    emulator_stop "$EMULATOR_PID" "$state"
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+cli_config="$(target_dir)/terraform-dev.tfrc"
+write_cli_config "$cli_config" "$release"
+
+export TF_CLI_CONFIG_FILE="$cli_config"
+export CHECKPOINT_DISABLE=1
+export COMWIT_API_URL="$EMULATOR_URL"
+COMWIT_TOKEN="$(cat "$state/bootstrap-token")"
+export COMWIT_TOKEN
+export COMWIT_PROJECT_ID=prj_local
+
+example=examples/quickstart
+if [ -d "$example" ]; then
+  say "terraform -chdir=$example apply -auto-approve"
+  "$terraform" -chdir="$example" apply -auto-approve -input=false
+  say "terraform -chdir=$example output"
+  "$terraform" -chdir="$example" output
+else
+  say "$example does not exist yet: nothing to apply"
+fi
+
+if [ "$keep_running" -eq 1 ]; then
+  cat <<EOF
+
+The emulator keeps running (pid $EMULATOR_PID) at $EMULATOR_URL. To use it:
+
+  export TF_CLI_CONFIG_FILE="$cli_config"
+  export COMWIT_API_URL="$EMULATOR_URL"
+  export COMWIT_TOKEN="\$(cat $state/bootstrap-token)"
+  export COMWIT_PROJECT_ID=prj_local
+  $terraform -chdir=$example plan
+
+Admin routes take the header X-Emulator-Admin: \$(cat $state/admin-secret)
+Stop it with: kill $EMULATOR_PID
+EOF
+fi

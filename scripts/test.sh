@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The project's one test command (README and CI): set-up, formatting, lints, then every
+# test (unit, integration against the real Terraform CLI and emulator, doc tests).
+#
+# Usage: scripts/test.sh [ARGS...]   ARGS go to `cargo test` (e.g. `--test terraform_smoke`)
+#   SKIP_LINT=1 scripts/test.sh ...  skips rustfmt and clippy
+#
+# Benches are type-checked by clippy but not run: `cargo test --all-targets` would run the
+# plugin_server benchmark in full (it has its own main); use scripts/bench.sh for that.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() { echo "==> $*"; }
+started=$SECONDS
+
+step "scripts/setup.sh"
+bash scripts/setup.sh
+export TERRAFORM_BIN="$PWD/.tools/bin/terraform"
+
+if [ "${SKIP_LINT:-0}" != 1 ]; then
+  step "cargo fmt --all -- --check"
+  cargo fmt --all -- --check
+  step "cargo clippy --all-targets -- -D warnings"
+  cargo clippy --all-targets -- -D warnings
+fi
+
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+status=0
+if [ $# -gt 0 ]; then
+  step "cargo test $*"
+  cargo test "$@" 2>&1 | tee "$log" || status=$?
+else
+  step "cargo test --lib --bins --tests --examples --no-fail-fast"
+  cargo test --lib --bins --tests --examples --no-fail-fast 2>&1 | tee "$log" || status=$?
+  if [ "$status" -eq 0 ]; then
+    step "cargo test --doc"
+    cargo test --doc 2>&1 | tee -a "$log" || status=$?
+  fi
+fi
+
+# One closing line over every test binary: "N passed, N failed, N skipped".
+read -r passed failed ignored < <(
+  sed -n 's/^test result: [A-Za-z]*\. \([0-9]*\) passed; \([0-9]*\) failed; \([0-9]*\) ignored.*/\1 \2 \3/p' "$log" |
+    awk '{p += $1; f += $2; i += $3} END {print p + 0, f + 0, i + 0}'
+)
+echo
+echo "finished in $((SECONDS - started)) s"
+if [ "$status" -eq 0 ] && [ "$passed" -eq 0 ]; then
+  echo "no test ran" >&2
+  status=1
+fi
+if [ "$status" -ne 0 ]; then
+  echo "FAILED: cargo test exited with status $status" >&2
+fi
+echo "tests: $passed passed, $failed failed, $ignored skipped"
+exit "$status"

@@ -1,0 +1,107 @@
+//! Shared helpers for integration tests (`mod support;` in a `tests/*.rs` file).
+//!
+//! - [`Terraform`]: the real Terraform CLI (`$TERRAFORM_BIN`, else `.tools/bin/terraform`
+//!   from `scripts/setup.sh`; a missing CLI fails the test, it never skips) in a temporary
+//!   workspace with `dev_overrides`, so no `terraform init` is needed.
+//! - [`Emulator`]: the real `comwit-emulator` binary on a free loopback port with a
+//!   temporary state directory.
+//!
+//! Everything here is blocking (plain `#[test]` functions): Terraform commands are
+//! processes, and the emulator's HTTP helpers run on a runtime of their own (so they also
+//! work inside `#[tokio::test(flavor = "multi_thread")]`).
+//!
+//! ```ignore
+//! mod support;
+//! use support::{Emulator, Terraform, COMWIT_TERRAFORM_BLOCK};
+//!
+//! #[test]
+//! fn creates_a_database() {
+//!     let emu = Emulator::start();
+//!     let tf = Terraform::comwit(&emu);
+//!     tf.write_main(&format!("{COMWIT_TERRAFORM_BLOCK}\nresource \"comwit_database\" \"main\" {{ name = \"app\" }}"));
+//!     tf.apply();
+//!     let db = tf.state_resource(&tf.show_json(), "comwit_database.main");
+//!     assert_eq!(db["name"], "app");
+//!     assert_eq!(tf.plan_detailed_exitcode(), 0);
+//!     let listed = emu.admin_get("/_emulator/databases");
+//! }
+//! ```
+//!
+//! Set `COMWIT_KEEP_TEST_DIRS=1` to keep the temporary directories of failing tests.
+#![allow(dead_code, unused_imports)]
+
+pub mod emulator;
+pub mod terraform;
+
+use std::path::{Path, PathBuf};
+
+pub use emulator::{Emulator, LOCAL_PROJECT};
+pub use terraform::{state_resource, terraform_bin, Output, Terraform, TerraformBuilder};
+
+/// Source address of our provider.
+pub const COMWIT_SOURCE: &str = "registry.terraform.io/comwit/comwit";
+/// Source address of the test-only provider.
+pub const TESTING_SOURCE: &str = "registry.terraform.io/comwit/testing";
+
+/// A `terraform` block requiring our provider (needed so that `comwit_*` resources resolve
+/// to `comwit/comwit`, which the `dev_overrides` serve).
+pub const COMWIT_TERRAFORM_BLOCK: &str = r#"terraform {
+  required_providers {
+    comwit = {
+      source = "comwit/comwit"
+    }
+  }
+}
+"#;
+
+/// A `terraform` block requiring the test-only provider.
+pub const TESTING_TERRAFORM_BLOCK: &str = r#"terraform {
+  required_providers {
+    testing = {
+      source = "comwit/testing"
+    }
+  }
+}
+"#;
+
+/// The cargo-built `terraform-provider-comwit` of this test run's profile.
+pub fn provider_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-comwit"))
+}
+
+/// The cargo-built test-only provider `terraform-provider-testing` (a `[[bin]]` of
+/// `tests/provider/testing.rs`, so cargo builds it before integration tests).
+pub fn testing_provider_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-testing"))
+}
+
+/// `target/<profile>/` of this test run, derived from the test executable
+/// (`target/<profile>/deps/<test>-<hash>`).
+pub fn target_profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current test executable");
+    let deps = exe.parent().expect("deps directory");
+    let dir = if deps.file_name().is_some_and(|n| n == "deps") {
+        deps.parent().expect("profile directory")
+    } else {
+        deps
+    };
+    dir.to_owned()
+}
+
+/// A cargo example binary of this test run's profile (`target/<profile>/examples/<name>`).
+/// Cargo does not build examples for `cargo test --test X`; panics saying so when missing.
+pub fn example_binary(name: &str) -> PathBuf {
+    let path = target_profile_dir().join("examples").join(name);
+    assert!(
+        path.is_file(),
+        "example binary {} is missing: build it with `cargo build --example {name}` \
+         (or run `cargo test --all-targets`)",
+        path.display()
+    );
+    path
+}
+
+/// The crate root (`CARGO_MANIFEST_DIR`).
+pub fn crate_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
