@@ -30,23 +30,30 @@ pub fn render_all(root: &Path) -> BTreeMap<PathBuf, String> {
             ),
         );
     }
-    for (kind, dir, map) in [
-        ("Resource", "resources", &schema.resource_schemas),
-        ("Data Source", "data-sources", &schema.data_source_schemas),
+    // (heading, docs and examples folder, example file name, schemas)
+    for (kind, dir, file, map) in [
+        (
+            "Resource",
+            "resources",
+            "resource.tf",
+            &schema.resource_schemas,
+        ),
+        (
+            "Data Source",
+            "data-sources",
+            "data-source.tf",
+            &schema.data_source_schemas,
+        ),
+        (
+            "Ephemeral Resource",
+            "ephemeral-resources",
+            "ephemeral-resource.tf",
+            &schema.ephemeral_resource_schemas,
+        ),
     ] {
         for (type_name, s) in map {
             let short = type_name.strip_prefix("comwit_").unwrap_or(type_name);
-            let example = read(
-                root,
-                &format!(
-                    "examples/{dir}/{type_name}/{}",
-                    if dir == "resources" {
-                        "resource.tf"
-                    } else {
-                        "data-source.tf"
-                    }
-                ),
-            );
+            let example = read(root, &format!("examples/{dir}/{type_name}/{file}"));
             let import = if dir == "resources" {
                 read(root, &format!("examples/{dir}/{type_name}/import.sh"))
             } else {

@@ -412,3 +412,62 @@ data \"comwit_database\" \"main\" {{
     }
     assert_eq!(tf.plan_detailed_exitcode(), 0);
 }
+
+#[test]
+fn ephemeral_query_token_is_opened_but_never_stored() {
+    let emu = Emulator::start();
+    let tf = Terraform::comwit(&emu);
+    tf.write_main(&format!(
+        "{COMWIT_TERRAFORM_BLOCK}
+resource \"comwit_database\" \"main\" {{
+  name = \"orders\"
+}}
+ephemeral \"comwit_database_query_token\" \"t\" {{
+  database_id = comwit_database.main.id
+  ttl_seconds = 600
+  audience    = \"migrations\"
+}}
+locals {{
+  token = ephemeral.comwit_database_query_token.t.query_token
+}}
+"
+    ));
+    let out = tf.apply();
+    assert!(
+        out.stdout
+            .contains("ephemeral.comwit_database_query_token.t: Opening"),
+        "{}",
+        out.stdout
+    );
+    let db = tf.resource("comwit_database.main");
+    let id = db["id"].as_str().expect("id");
+    let hashes = admin_db(&emu, id)["query_token_hashes"].clone();
+    assert!(
+        !hashes.as_array().expect("hashes").is_empty(),
+        "a query token was minted: {hashes}"
+    );
+    // Nothing of it is in state.
+    let state = std::fs::read_to_string(tf.dir().join("terraform.tfstate")).expect("state file");
+    assert!(!state.contains("cqt_"), "ephemeral token leaked into state");
+    assert!(
+        !state.contains("comwit_database_query_token"),
+        "ephemeral resource in state"
+    );
+
+    // Plan-time validation applies to ephemeral blocks too.
+    tf.write_main(&format!(
+        "{COMWIT_TERRAFORM_BLOCK}
+ephemeral \"comwit_database_query_token\" \"t\" {{
+  database_id = \"db_0000000000000000\"
+  ttl_seconds = 0
+}}
+"
+    ));
+    let plan = tf.try_plan();
+    assert!(!plan.success());
+    assert!(
+        plan.combined().contains("between 1 and 3600"),
+        "{}",
+        plan.combined()
+    );
+}

@@ -471,15 +471,6 @@ async fn data_source_reads_and_upgrade_state_reencodes_json() {
 async fn rpcs_not_used_yet_answer_not_supported_diagnostics() {
     let mut p = start().await;
     let c = &mut p.provider;
-    let eph = c
-        .open_ephemeral_resource(pb::open_ephemeral_resource::Request {
-            type_name: "testing_x".into(),
-            ..Default::default()
-        })
-        .await
-        .expect("rpc answered")
-        .into_inner();
-    assert!(errors(&eph.diagnostics)[0].contains("not supported"));
     let mut list = c
         .list_resource(pb::list_resource::Request::default())
         .await
@@ -575,4 +566,94 @@ async fn debug_mode_prints_reattach_config_and_serves_plaintext() {
         .expect("metadata")
         .into_inner();
     assert_eq!(md.resources[0].type_name, "testing_thing");
+}
+
+#[tokio::test]
+async fn ephemeral_resources_open_renew_and_close() {
+    let mut p = start().await;
+    let c = &mut p.provider;
+    let schema = c
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .expect("schema")
+        .into_inner();
+    let lease = &schema.ephemeral_resource_schemas["testing_lease"];
+    let block = lease.block.as_ref().expect("block");
+    assert!(block
+        .attributes
+        .iter()
+        .any(|a| a.name == "secret" && a.sensitive));
+
+    let bad = c
+        .validate_ephemeral_resource_config(pb::validate_ephemeral_resource_config::Request {
+            type_name: "testing_lease".into(),
+            config: dv(&obj(&[("name", s("bad")), ("secret", Mp::Nil)])),
+        })
+        .await
+        .expect("validate")
+        .into_inner();
+    assert!(errors(&bad.diagnostics)[0].ends_with("@name"));
+
+    let opened = c
+        .open_ephemeral_resource(pb::open_ephemeral_resource::Request {
+            type_name: "testing_lease".into(),
+            config: dv(&obj(&[("name", s("db")), ("secret", Mp::Nil)])),
+            client_capabilities: None,
+        })
+        .await
+        .expect("open")
+        .into_inner();
+    assert!(
+        opened.diagnostics.is_empty(),
+        "{:?}",
+        errors(&opened.diagnostics)
+    );
+    assert_eq!(
+        get(&decode(&opened.result), "secret").as_str(),
+        Some("lease-db")
+    );
+    let renew_at = opened.renew_at.expect("renew_at");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    assert!(
+        (now + 3500..=now + 3700).contains(&renew_at.seconds),
+        "{renew_at:?}"
+    );
+
+    // Renew carries the private state forward.
+    let mut private = opened.private.expect("private");
+    for _ in 0..6 {
+        let renewed = c
+            .renew_ephemeral_resource(pb::renew_ephemeral_resource::Request {
+                type_name: "testing_lease".into(),
+                private: Some(private.clone()),
+            })
+            .await
+            .expect("renew")
+            .into_inner();
+        assert!(renewed.diagnostics.is_empty());
+        private = renewed.private.expect("private");
+    }
+    // Six renewals: close reports what the private state counted.
+    let closed = c
+        .close_ephemeral_resource(pb::close_ephemeral_resource::Request {
+            type_name: "testing_lease".into(),
+            private: Some(private),
+        })
+        .await
+        .expect("close")
+        .into_inner();
+    assert!(errors(&closed.diagnostics)[0].contains("renewed too often"));
+
+    let unknown = c
+        .open_ephemeral_resource(pb::open_ephemeral_resource::Request {
+            type_name: "testing_nope".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("rpc answered")
+        .into_inner();
+    assert!(errors(&unknown.diagnostics)[0].contains("testing_nope"));
 }

@@ -7,6 +7,7 @@
 pub mod client;
 pub mod common;
 pub mod data_sources;
+pub mod ephemeral;
 pub mod provider;
 pub mod resources;
 

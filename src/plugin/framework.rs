@@ -123,11 +123,63 @@ pub trait Provider: Send + Sync + 'static {
     fn stop(&self) {}
 }
 
+/// An ephemeral resource (protocol 6.7+): opened during plan and apply, its result is never
+/// stored in plan or state. `tf-provider` has no trait for these, so this one follows the
+/// shape of its `Resource` trait.
+#[async_trait]
+pub trait EphemeralResource: Send + Sync {
+    /// Configuration and result (the same object: arguments plus computed values).
+    type State<'a>: Serialize + Deserialize<'a> + Send;
+    /// Opaque data carried from open to renew and close.
+    type PrivateState<'a>: Serialize + Deserialize<'a> + Send;
+
+    /// Schema of the `ephemeral` block.
+    fn schema(&self, diags: &mut Diagnostics) -> Option<Schema>;
+
+    /// Validate the configuration (values may be unknown here).
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::State<'a>) -> Option<()> {
+        _ = (diags, config);
+        Some(())
+    }
+
+    /// Open: produce the result. A `renew_at` asks Terraform to call `renew` by then.
+    async fn open<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        config: Self::State<'a>,
+    ) -> Option<(
+        Self::State<'a>,
+        Self::PrivateState<'a>,
+        Option<time::OffsetDateTime>,
+    )>;
+
+    /// Renew before `renew_at`; returns the new private state and next `renew_at`.
+    async fn renew<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        private: Self::PrivateState<'a>,
+    ) -> Option<(Self::PrivateState<'a>, Option<time::OffsetDateTime>)> {
+        _ = diags;
+        Some((private, None))
+    }
+
+    /// Close: release whatever open acquired.
+    async fn close<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        private: Self::PrivateState<'a>,
+    ) -> Option<()> {
+        _ = (diags, private);
+        Some(())
+    }
+}
+
 /// The types a provider registered, keyed by full type name.
 #[derive(Default)]
 pub struct Registry {
     pub(crate) resources: BTreeMap<String, (Arc<dyn ErasedResource>, SchemaExtras)>,
     pub(crate) data_sources: BTreeMap<String, Arc<dyn ErasedDataSource>>,
+    pub(crate) ephemeral_resources: BTreeMap<String, Arc<dyn ErasedEphemeral>>,
 }
 
 impl Registry {
@@ -147,6 +199,12 @@ impl Registry {
             type_name.to_owned(),
             (Arc::new(ResourceAdapter(resource)), extras),
         );
+    }
+
+    /// Register an ephemeral resource type.
+    pub fn ephemeral_resource<E: EphemeralResource + 'static>(&mut self, type_name: &str, e: E) {
+        self.ephemeral_resources
+            .insert(type_name.to_owned(), Arc::new(EphemeralAdapter(e)));
     }
 
     /// Register a data source type.
@@ -443,5 +501,58 @@ impl<D: DataSource> ErasedDataSource for DataSourceAdapter<D> {
         let meta = meta.decode(diags, "provider_meta")?;
         let state = self.0.read(diags, config, meta).await?;
         encode(diags, &state)
+    }
+}
+
+/// Ephemeral resource with its types erased.
+#[async_trait]
+pub(crate) trait ErasedEphemeral: Send + Sync {
+    fn schema(&self, diags: &mut Diagnostics) -> Option<Schema>;
+    async fn validate(&self, diags: &mut Diagnostics, config: Dv<'_>) -> Option<()>;
+    async fn open(
+        &self,
+        diags: &mut Diagnostics,
+        config: Dv<'_>,
+    ) -> Option<(Vec<u8>, Vec<u8>, Option<time::OffsetDateTime>)>;
+    async fn renew(
+        &self,
+        diags: &mut Diagnostics,
+        private: &[u8],
+    ) -> Option<(Vec<u8>, Option<time::OffsetDateTime>)>;
+    async fn close(&self, diags: &mut Diagnostics, private: &[u8]) -> Option<()>;
+}
+
+struct EphemeralAdapter<E>(E);
+
+#[async_trait]
+impl<E: EphemeralResource> ErasedEphemeral for EphemeralAdapter<E> {
+    fn schema(&self, diags: &mut Diagnostics) -> Option<Schema> {
+        self.0.schema(diags)
+    }
+    async fn validate(&self, diags: &mut Diagnostics, config: Dv<'_>) -> Option<()> {
+        let config = config.decode(diags, "ephemeral resource configuration")?;
+        self.0.validate(diags, config).await
+    }
+    async fn open(
+        &self,
+        diags: &mut Diagnostics,
+        config: Dv<'_>,
+    ) -> Option<(Vec<u8>, Vec<u8>, Option<time::OffsetDateTime>)> {
+        let config = config.decode(diags, "ephemeral resource configuration")?;
+        let (result, private, renew_at) = self.0.open(diags, config).await?;
+        Some((encode(diags, &result)?, encode(diags, &private)?, renew_at))
+    }
+    async fn renew(
+        &self,
+        diags: &mut Diagnostics,
+        private_state: &[u8],
+    ) -> Option<(Vec<u8>, Option<time::OffsetDateTime>)> {
+        let p = private(private_state).decode(diags, "private state")?;
+        let (p, renew_at) = self.0.renew(diags, p).await?;
+        Some((encode(diags, &p)?, renew_at))
+    }
+    async fn close(&self, diags: &mut Diagnostics, private_state: &[u8]) -> Option<()> {
+        let p = private(private_state).decode(diags, "private state")?;
+        self.0.close(diags, p).await
     }
 }

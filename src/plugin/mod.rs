@@ -29,7 +29,7 @@ use anyhow::{Context, Result};
 use tracing::{debug, info};
 
 pub use convert::SchemaExtras;
-pub use framework::{Provider, Registry};
+pub use framework::{EphemeralResource, Provider, Registry};
 
 use crate::proto::plugin::grpc_broker_server::GrpcBrokerServer;
 use crate::proto::plugin::grpc_controller_server::GrpcControllerServer;

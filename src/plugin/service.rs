@@ -13,7 +13,7 @@ use tracing::{debug, instrument};
 
 use super::convert::{self, SchemaExtras};
 use super::framework::{
-    Dv, ErasedDataSource, ErasedProvider, ErasedResource, Registry, NULL_MSGPACK,
+    Dv, ErasedDataSource, ErasedEphemeral, ErasedProvider, ErasedResource, Registry, NULL_MSGPACK,
 };
 use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as GrpcProvider;
@@ -23,6 +23,7 @@ pub(crate) struct PluginServer {
     provider: Box<dyn ErasedProvider>,
     resources: HashMap<String, Arc<dyn ErasedResource>>,
     data_sources: HashMap<String, Arc<dyn ErasedDataSource>>,
+    ephemeral: HashMap<String, Arc<dyn ErasedEphemeral>>,
     schema: OnceLock<pb::get_provider_schema::Response>,
     extras: HashMap<String, SchemaExtras>,
     /// Cancelled when the host asks the plugin process to exit.
@@ -43,6 +44,7 @@ impl PluginServer {
             provider,
             resources,
             data_sources: registry.data_sources.into_iter().collect(),
+            ephemeral: registry.ephemeral_resources.into_iter().collect(),
             schema: OnceLock::new(),
             extras,
             shutdown: CancellationToken::new(),
@@ -87,10 +89,18 @@ impl PluginServer {
                     Some((name.clone(), convert::schema(&d.schema(&mut diags)?, &none)))
                 })
                 .collect();
+            let ephemeral_resource_schemas = self
+                .ephemeral
+                .iter()
+                .filter_map(|(name, e)| {
+                    Some((name.clone(), convert::schema(&e.schema(&mut diags)?, &none)))
+                })
+                .collect();
             pb::get_provider_schema::Response {
                 provider,
                 resource_schemas,
                 data_source_schemas,
+                ephemeral_resource_schemas,
                 diagnostics: convert::diagnostics(&diags),
                 provider_meta: Some(pb::Schema {
                     version: 0,
@@ -127,6 +137,24 @@ impl PluginServer {
         }
         found
     }
+
+    fn ephemeral(&self, diags: &mut Diagnostics, name: &str) -> Option<Arc<dyn ErasedEphemeral>> {
+        let found = self.ephemeral.get(name).cloned();
+        if found.is_none() {
+            diags.root_error(
+                "Unknown ephemeral resource type",
+                format!("This provider has no ephemeral resource type `{name}`."),
+            );
+        }
+        found
+    }
+}
+
+fn timestamp(t: Option<time::OffsetDateTime>) -> Option<prost_types::Timestamp> {
+    t.map(|t| prost_types::Timestamp {
+        seconds: t.unix_timestamp(),
+        nanos: i32::try_from(t.nanosecond()).unwrap_or(0),
+    })
 }
 
 fn dv(v: &Option<pb::DynamicValue>) -> Dv<'_> {
@@ -511,43 +539,73 @@ impl GrpcProvider for Arc<PluginServer> {
         }))
     }
 
+    #[instrument(skip_all, fields(type_name = %request.get_ref().type_name))]
     async fn validate_ephemeral_resource_config(
         &self,
-        _request: Request<pb::validate_ephemeral_resource_config::Request>,
+        request: Request<pb::validate_ephemeral_resource_config::Request>,
     ) -> Result<Response<pb::validate_ephemeral_resource_config::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::default();
+        if let Some(e) = self.ephemeral(&mut diags, &req.type_name) {
+            e.validate(&mut diags, dv(&req.config)).await;
+        }
         Ok(Response::new(
             pb::validate_ephemeral_resource_config::Response {
-                diagnostics: not_supported("Ephemeral resources"),
+                diagnostics: convert::diagnostics(&diags),
             },
         ))
     }
 
+    #[instrument(skip_all, fields(type_name = %request.get_ref().type_name))]
     async fn open_ephemeral_resource(
         &self,
-        _request: Request<pb::open_ephemeral_resource::Request>,
+        request: Request<pb::open_ephemeral_resource::Request>,
     ) -> Result<Response<pb::open_ephemeral_resource::Response>, Status> {
-        Ok(Response::new(pb::open_ephemeral_resource::Response {
-            diagnostics: not_supported("Ephemeral resources"),
-            ..Default::default()
-        }))
+        let req = request.into_inner();
+        let mut diags = Diagnostics::default();
+        let mut resp = pb::open_ephemeral_resource::Response::default();
+        if let Some(e) = self.ephemeral(&mut diags, &req.type_name) {
+            if let Some((result, private, renew_at)) = e.open(&mut diags, dv(&req.config)).await {
+                resp.result = msgpack(result);
+                resp.private = Some(private);
+                resp.renew_at = timestamp(renew_at);
+            }
+        }
+        resp.diagnostics = convert::diagnostics(&diags);
+        Ok(Response::new(resp))
     }
 
+    #[instrument(skip_all, fields(type_name = %request.get_ref().type_name))]
     async fn renew_ephemeral_resource(
         &self,
-        _request: Request<pb::renew_ephemeral_resource::Request>,
+        request: Request<pb::renew_ephemeral_resource::Request>,
     ) -> Result<Response<pb::renew_ephemeral_resource::Response>, Status> {
-        Ok(Response::new(pb::renew_ephemeral_resource::Response {
-            diagnostics: not_supported("Ephemeral resources"),
-            ..Default::default()
-        }))
+        let req = request.into_inner();
+        let mut diags = Diagnostics::default();
+        let mut resp = pb::renew_ephemeral_resource::Response::default();
+        if let Some(e) = self.ephemeral(&mut diags, &req.type_name) {
+            let private = req.private.unwrap_or_default();
+            if let Some((private, renew_at)) = e.renew(&mut diags, &private).await {
+                resp.private = Some(private);
+                resp.renew_at = timestamp(renew_at);
+            }
+        }
+        resp.diagnostics = convert::diagnostics(&diags);
+        Ok(Response::new(resp))
     }
 
+    #[instrument(skip_all, fields(type_name = %request.get_ref().type_name))]
     async fn close_ephemeral_resource(
         &self,
-        _request: Request<pb::close_ephemeral_resource::Request>,
+        request: Request<pb::close_ephemeral_resource::Request>,
     ) -> Result<Response<pb::close_ephemeral_resource::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::default();
+        if let Some(e) = self.ephemeral(&mut diags, &req.type_name) {
+            e.close(&mut diags, &req.private.unwrap_or_default()).await;
+        }
         Ok(Response::new(pb::close_ephemeral_resource::Response {
-            diagnostics: not_supported("Ephemeral resources"),
+            diagnostics: convert::diagnostics(&diags),
         }))
     }
 

@@ -16,7 +16,7 @@ use tf_provider::schema::{
 use tf_provider::value::{Value, ValueEmpty, ValueMap, ValueNumber, ValueString};
 use tf_provider::{map, AttributePath, DataSource, Diagnostics, Resource};
 
-use comwit::plugin::{serve, Provider, Registry, ServeOptions};
+use comwit::plugin::{serve, EphemeralResource, Provider, Registry, ServeOptions};
 
 fn main() -> std::process::ExitCode {
     serve(
@@ -78,6 +78,7 @@ impl Provider for TestingProvider {
     fn register(&self, registry: &mut Registry) {
         registry.resource("testing_thing", Thing);
         registry.data_source("testing_echo", Echo);
+        registry.ephemeral_resource("testing_lease", Lease);
     }
 }
 
@@ -359,5 +360,95 @@ impl DataSource for Echo {
             .map(|s| Cow::Owned(s.to_uppercase()))
             .into();
         Some(config)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct LeaseState<'a> {
+    #[serde(borrow)]
+    name: ValueString<'a>,
+    #[serde(borrow)]
+    secret: ValueString<'a>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct LeasePrivate {
+    renewals: i64,
+}
+
+/// Ephemeral: a lease with a secret, renewed hourly; renewals are counted in private state.
+struct Lease;
+
+#[async_trait]
+impl EphemeralResource for Lease {
+    type State<'a> = LeaseState<'a>;
+    type PrivateState<'a> = LeasePrivate;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        Some(Schema {
+            version: 0,
+            block: Block {
+                description: Description::plain("A lease that is never stored."),
+                attributes: map! {
+                    "name" => Attribute {
+                        attr_type: AttributeType::String,
+                        description: Description::plain("Lease name; `bad` is refused."),
+                        constraint: AttributeConstraint::Required,
+                        ..Default::default()
+                    },
+                    "secret" => Attribute {
+                        attr_type: AttributeType::String,
+                        description: Description::plain("The leased secret."),
+                        constraint: AttributeConstraint::Computed,
+                        sensitive: true,
+                        ..Default::default()
+                    },
+                },
+                ..Default::default()
+            },
+        })
+    }
+
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: LeaseState<'a>) -> Option<()> {
+        if config.name.as_deref_option() == Some("bad") {
+            diags.error(
+                "Invalid lease name",
+                "`bad` is refused",
+                AttributePath::new("name"),
+            );
+        }
+        Some(())
+    }
+
+    async fn open<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        mut config: LeaseState<'a>,
+    ) -> Option<(LeaseState<'a>, LeasePrivate, Option<time::OffsetDateTime>)> {
+        let name = config.name.as_deref_option().unwrap_or_default().to_owned();
+        config.secret = Value::Value(Cow::Owned(format!("lease-{name}")));
+        let renew_at = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
+        Some((config, LeasePrivate { renewals: 0 }, Some(renew_at)))
+    }
+
+    async fn renew<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        private: LeasePrivate,
+    ) -> Option<(LeasePrivate, Option<time::OffsetDateTime>)> {
+        Some((
+            LeasePrivate {
+                renewals: private.renewals + 1,
+            },
+            None,
+        ))
+    }
+
+    async fn close<'a>(&self, diags: &mut Diagnostics, private: LeasePrivate) -> Option<()> {
+        if private.renewals > 5 {
+            diags.root_error("Lease renewed too often", "more than 5 renewals");
+            return None;
+        }
+        Some(())
     }
 }

@@ -59,8 +59,8 @@ pub struct QueryTokenState<'a> {
     pub expires_at: ValueString<'a>,
 }
 
-/// Plan-time checks of the documented rules.
-fn check(diags: &mut Diagnostics, s: &QueryTokenState<'_>) {
+/// Plan-time checks of the documented rules (shared with the ephemeral variant).
+pub(crate) fn check(diags: &mut Diagnostics, s: &QueryTokenState<'_>) {
     if let Value::Value(ttl) = s.ttl_seconds {
         if !TTL_RANGE.contains(&ttl) {
             diags.error(

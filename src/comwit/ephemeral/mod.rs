@@ -1,0 +1,16 @@
+//! `comwit` ephemeral resources (never stored in plan or state), one file per type.
+
+pub mod database_query_token;
+
+use std::sync::Arc;
+
+use super::provider::ProviderData;
+use crate::plugin::Registry;
+
+/// Register every ephemeral resource type.
+pub fn register(registry: &mut Registry, data: &Arc<ProviderData>) {
+    registry.ephemeral_resource(
+        "comwit_database_query_token",
+        database_query_token::EphemeralQueryToken::new(data.clone()),
+    );
+}
