@@ -115,4 +115,12 @@ case "$first_line" in
     exit 1
     ;;
 esac
+# The official libSQL client used by tests (tests/sql_client, Node.js 18+ and npm).
+command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+if [ ! -f tests/sql_client/node_modules/@libsql/client/package.json ] \
+  || [ tests/sql_client/package-lock.json -nt tests/sql_client/node_modules/.package-lock.json ]; then
+  say "npm ci in tests/sql_client (@libsql/client)"
+  (cd tests/sql_client && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 say "ok: $first_line at $root/$shim (export TERRAFORM_BIN=\"$root/$shim\")"

@@ -462,7 +462,7 @@ async fn create_status_list_usage_and_validation() -> TestResult {
     assert_eq!(db["status"], "active");
     assert_eq!(db["runner"], "louhi-local-1");
     assert_eq!(db["generation"], 1);
-    assert_eq!(db["database_url"], format!("{}/db/{id}", emu.base));
+    assert_eq!(db["database_url"], format!("{}/db/{id}/", emu.base));
     assert!(db["frame_numbers"]["current"].is_i64());
     assert!(db["frame_numbers"]["durable"].is_i64());
     assert!(db["created_at"].as_str().is_some_and(|t| t.ends_with('Z')));
@@ -885,7 +885,7 @@ async fn state_survives_a_restart() -> TestResult {
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b["status"], "suspended");
     assert_eq!(b["name"], "orders");
-    assert_eq!(b["database_url"], format!("{}/db/{id}", emu.base));
+    assert_eq!(b["database_url"], format!("{}/db/{id}/", emu.base));
     let (s, _) = emu
         .api(Method::GET, &format!("/v1/databases/{gone}"), None)
         .await?;

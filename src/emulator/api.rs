@@ -186,22 +186,22 @@ fn project_json(p: &store::Project) -> Value {
     json!({"project_id": p.project_id, "name": p.name, "created_at": p.created_at})
 }
 
-/// The Database object. `frame_numbers` is read from the real file.
-fn database_json(state: &AppState, store: &Store, db: &Database) -> Value {
-    let (current, durable) = store.frame_numbers(&db.database_id);
+/// The Database object. `generation` and `frame_numbers` follow the real WAL of its file.
+fn database_json(state: &AppState, _store: &Store, db: &Database) -> Value {
+    let wal = state.sql.wal_status(&db.database_id, db.generation);
     json!({
         "database_id": db.database_id,
         "project_id": db.project_id,
         "name": db.name,
         "group": db.group,
         "size_limit_mb": db.size_limit_mb,
-        "database_url": format!("{}/db/{}", state.public_base, db.database_id),
+        "database_url": format!("{}/db/{}/", state.public_base, db.database_id),
         "status": db.status,
         "created_at": db.created_at,
         "updated_at": db.updated_at,
         "runner": super::RUNNER,
-        "generation": db.generation,
-        "frame_numbers": {"current": current, "durable": durable},
+        "generation": wal.generation,
+        "frame_numbers": {"current": wal.current, "durable": wal.durable},
     })
 }
 

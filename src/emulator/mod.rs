@@ -1,7 +1,8 @@
 //! Local Comwit platform emulator.
 //!
-//! Serves the Comwit product API of `docs/api/comwit.md` over HTTP, with its state in
-//! SQLite under a state directory so that it survives a restart:
+//! Serves the Comwit product API of `docs/api/comwit.md` over HTTP, and SQL (libSQL's Hrana
+//! over HTTP) on each database's `database_url` (`sql`), with its state in SQLite under a
+//! state directory so that it survives a restart:
 //!
 //! - `<state-dir>/emulator.sqlite`: projects, user tokens (hashes), databases, query tokens
 //!   (hashes), idempotency keys.
@@ -17,6 +18,7 @@ mod api;
 mod error;
 pub mod faults;
 mod server;
+mod sql;
 pub mod store;
 pub mod validate;
 
@@ -125,6 +127,8 @@ pub(crate) struct AppState {
     pub admin_secret: Arc<str>,
     pub faults: Arc<faults::Faults>,
     pub stats: Arc<server::Stats>,
+    /// The SQL data plane (`/db/{database}/...`).
+    pub sql: Arc<sql::SqlServer>,
 }
 
 /// A running emulator.
@@ -136,6 +140,8 @@ pub struct Emulator {
     store: Arc<Store>,
     shutdown: watch::Sender<bool>,
     task: JoinHandle<()>,
+    sql: Arc<sql::SqlServer>,
+    sql_maintenance: JoinHandle<()>,
 }
 
 /// Writes a secret file with mode 0600 (also when it already existed).
@@ -228,13 +234,17 @@ impl Emulator {
             admin_secret: Arc::from(admin_secret.as_str()),
             faults: Arc::new(rules),
             stats: Arc::new(server::Stats::default()),
+            sql: sql::SqlServer::new(store.clone()),
         };
         let router = api::routes()
             .merge(admin::routes())
+            .merge(sql::routes())
             .fallback(api::not_found_fallback)
             .method_not_allowed_fallback(api::method_not_allowed_fallback)
             .with_state(state.clone());
         let (shutdown, shutdown_rx) = watch::channel(false);
+        let sql = state.sql.clone();
+        let sql_maintenance = tokio::spawn(sql.clone().run_maintenance(shutdown_rx.clone()));
         let task = tokio::spawn(server::serve(listener, router, state, shutdown_rx));
         tracing::info!(
             %base_url,
@@ -251,6 +261,8 @@ impl Emulator {
             store,
             shutdown,
             task,
+            sql,
+            sql_maintenance,
         })
     }
 
@@ -285,6 +297,11 @@ impl Emulator {
         if let Err(e) = self.task.await {
             tracing::warn!(error = %e, "server task failed");
         }
+        if let Err(e) = self.sql_maintenance.await {
+            tracing::warn!(error = %e, "SQL maintenance task failed");
+        }
+        // Closes the SQL connections once the open requests are done.
+        self.sql.shutdown().await;
     }
 }
 

@@ -87,7 +87,9 @@ pub fn route_key(method: &str, path: &str) -> String {
             "usage" => "/v1/databases/{database}/usage",
             _ => "(unmatched)",
         },
-        ["db", d] if !d.is_empty() => "/db/{database}",
+        ["db", d, rest @ ..] if !d.is_empty() => {
+            super::sql::route_template(rest).unwrap_or("(unmatched)")
+        }
         _ => "(unmatched)",
     };
     format!("{method} {template}")
@@ -268,6 +270,15 @@ mod tests {
             route_key("GET", "/v1/databases/db_0123/usage"),
             "GET /v1/databases/{database}/usage"
         );
+        assert_eq!(
+            route_key("POST", "/db/db_0123/v2/pipeline"),
+            "POST /db/{database}/v2/pipeline"
+        );
+        assert_eq!(
+            route_key("POST", "/db/db_0123//v3/cursor"),
+            "POST /db/{database}/v3/cursor"
+        );
+        assert_eq!(route_key("GET", "/db/db_0123/nope"), "GET (unmatched)");
         assert_eq!(route_key("GET", "/v1/nothing"), "GET (unmatched)");
         assert_eq!(route_key("GET", "/v1/databases/"), "GET (unmatched)");
         assert_eq!(route_key("GET", "/"), "GET (unmatched)");

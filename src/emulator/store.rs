@@ -134,8 +134,11 @@ pub enum SqlAuthError {
     Suspended,
     /// The token is neither the current database token nor an unexpired query token of
     /// this database.
-    #[error("invalid or expired token")]
+    #[error("invalid token")]
     Unauthorized,
+    /// The token is a query token of this database whose time is up.
+    #[error("expired query token")]
+    Expired,
     #[error(transparent)]
     Internal(#[from] StoreError),
 }
@@ -912,7 +915,10 @@ impl Store {
 
     /// Checks a raw token presented to the SQL endpoint of `database_id`: it must be the
     /// database's current database token, or an unexpired query token issued for it. A
-    /// deleted (or unknown) database is `NotFound`; a suspended one is `Suspended`.
+    /// deleted (or unknown) database is `NotFound`; a query token of this database whose time
+    /// is up is `Expired`; any other token is `Unauthorized`; a valid token for a suspended
+    /// database is `Suspended` (the token is checked first, so that an unauthenticated caller
+    /// learns nothing about the database's state).
     pub fn authorize_sql_token(
         &self,
         database_id: &str,
@@ -920,32 +926,40 @@ impl Store {
     ) -> Result<TokenKind, SqlAuthError> {
         let conn = self.conn()?;
         let database = live_database(&conn, database_id)?.ok_or(SqlAuthError::NotFound)?;
-        if database.status != "active" {
-            return Err(SqlAuthError::Suspended);
-        }
         let hash = sha256_hex(raw_token);
-        if raw_token.starts_with("cdt_") && constant_time_eq(&hash, &database.token_hash) {
-            return Ok(TokenKind::Database);
-        }
-        if raw_token.starts_with("cqt_") {
-            let row: Option<(String, String, String)> = conn
+        let kind = if raw_token.starts_with("cdt_") && constant_time_eq(&hash, &database.token_hash)
+        {
+            TokenKind::Database
+        } else if raw_token.starts_with("cqt_") {
+            let row: Option<(String, String, String, i64)> = conn
                 .query_row(
-                    "SELECT token_id, audience, expires_at FROM query_tokens \
-                     WHERE database_id = ?1 AND token_hash = ?2 AND expires_at_unix > ?3",
-                    params![database_id, hash, now().unix_timestamp()],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    "SELECT token_id, audience, expires_at, expires_at_unix FROM query_tokens \
+                     WHERE database_id = ?1 AND token_hash = ?2",
+                    params![database_id, hash],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                 )
                 .optional()
                 .map_err(StoreError::from)?;
-            if let Some((token_id, audience, expires_at)) = row {
-                return Ok(TokenKind::Query {
-                    token_id,
-                    audience,
-                    expires_at,
-                });
+            match row {
+                Some((token_id, audience, expires_at, expires_unix)) => {
+                    if expires_unix <= now().unix_timestamp() {
+                        return Err(SqlAuthError::Expired);
+                    }
+                    TokenKind::Query {
+                        token_id,
+                        audience,
+                        expires_at,
+                    }
+                }
+                None => return Err(SqlAuthError::Unauthorized),
             }
+        } else {
+            return Err(SqlAuthError::Unauthorized);
+        };
+        if database.status != "active" {
+            return Err(SqlAuthError::Suspended);
         }
-        Err(SqlAuthError::Unauthorized)
+        Ok(kind)
     }
 
     /// Adds one query and its row counts to a database's usage counters.

@@ -31,6 +31,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod emulator;
+pub mod sql_client;
 pub mod terraform;
 
 use std::path::{Path, PathBuf};
