@@ -81,7 +81,7 @@ impl Workspace {
         std::fs::write(
             &cli_config,
             format!(
-                "provider_installation {{\n  dev_overrides {{ \"registry.terraform.io/comwit/testing\" = \"{}\" }}\n  direct {{}}\n}}\n",
+                "provider_installation {{\n  dev_overrides {{ \"comwit/testing\" = \"{}\" }}\n  direct {{}}\n}}\n",
                 plugins.display()
             ),
         )

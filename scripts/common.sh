@@ -3,7 +3,7 @@
 # Expects to be sourced from the repository root with `set -euo pipefail`.
 
 DEFAULT_EMULATOR_PORT=8787
-COMWIT_SOURCE="registry.terraform.io/comwit/comwit"
+COMWIT_SOURCE="comwit/comwit"
 
 # The cargo target directory, absolute.
 target_dir() {

@@ -148,14 +148,14 @@ fn cli_config_overrides_providers_and_links_binaries_of_other_names() {
         std::fs::write(bin, "#!/bin/sh\nexit 1\n").expect("write fake provider");
     }
     let tf = Terraform::with_providers(&[
-        ("registry.terraform.io/comwit/alpha", &exact),
+        ("comwit/alpha", &exact),
         ("example.com/ns/beta", &other),
     ]);
     let config = std::fs::read_to_string(tf.cli_config()).expect("read CLI config");
     assert!(config.contains("dev_overrides"), "{config}");
     assert!(
         config.contains(&format!(
-            "\"registry.terraform.io/comwit/alpha\" = \"{}\"",
+            "\"comwit/alpha\" = \"{}\"",
             plugins.path().display()
         )),
         "a binary with the right name is served from its own directory:\n{config}"

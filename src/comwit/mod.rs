@@ -15,7 +15,7 @@ pub mod resources;
 pub fn serve() -> std::process::ExitCode {
     crate::plugin::serve(
         crate::plugin::ServeOptions {
-            address: "registry.terraform.io/comwit/comwit",
+            address: "comwit/comwit",
             binary: "terraform-provider-comwit",
         },
         provider::ComwitProvider::default(),

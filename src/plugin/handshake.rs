@@ -103,12 +103,12 @@ mod tests {
     #[test]
     fn reattach_names_the_provider_and_socket() {
         let v: serde_json::Value = serde_json::from_str(&reattach_json(
-            "registry.terraform.io/comwit/comwit",
+            "comwit/comwit",
             "unix",
             "/s",
         ))
         .expect("json");
-        let p = &v["registry.terraform.io/comwit/comwit"];
+        let p = &v["comwit/comwit"];
         assert_eq!(p["ProtocolVersion"], 6);
         assert_eq!(p["Addr"]["String"], "/s");
         assert_eq!(p["Test"], true);

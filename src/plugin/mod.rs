@@ -41,7 +41,7 @@ use transport::{Listener, Network};
 /// How a provider binary presents itself.
 #[derive(Clone, Debug)]
 pub struct ServeOptions {
-    /// Provider source address, e.g. `registry.terraform.io/comwit/comwit` (debug mode).
+    /// Provider source address, e.g. `comwit/comwit` (debug mode).
     pub address: &'static str,
     /// Binary name, for messages (`terraform-provider-comwit`).
     pub binary: &'static str,

@@ -21,7 +21,7 @@ use comwit::plugin::{serve, EphemeralResource, Provider, Registry, ServeOptions}
 fn main() -> std::process::ExitCode {
     serve(
         ServeOptions {
-            address: "registry.terraform.io/comwit/testing",
+            address: "comwit/testing",
             binary: "terraform-provider-testing",
         },
         TestingProvider,

@@ -40,9 +40,9 @@ pub use emulator::{Emulator, LOCAL_PROJECT};
 pub use terraform::{state_resource, terraform_bin, Output, Terraform, TerraformBuilder};
 
 /// Source address of our provider.
-pub const COMWIT_SOURCE: &str = "registry.terraform.io/comwit/comwit";
+pub const COMWIT_SOURCE: &str = "comwit/comwit";
 /// Source address of the test-only provider.
-pub const TESTING_SOURCE: &str = "registry.terraform.io/comwit/testing";
+pub const TESTING_SOURCE: &str = "comwit/testing";
 
 /// A `terraform` block requiring our provider (needed so that `comwit_*` resources resolve
 /// to `comwit/comwit`, which the `dev_overrides` serve).

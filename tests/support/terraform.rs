@@ -82,7 +82,7 @@ pub struct TerraformBuilder {
 }
 
 impl TerraformBuilder {
-    /// A provider served from `binary` under `source` (e.g. `registry.terraform.io/comwit/comwit`).
+    /// A provider served from `binary` under `source` (e.g. `comwit/comwit`).
     pub fn provider(mut self, source: &str, binary: impl Into<PathBuf>) -> Self {
         self.providers.push((source.to_owned(), binary.into()));
         self
