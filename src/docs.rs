@@ -16,6 +16,7 @@ use crate::proto::tfplugin6 as pb;
 pub fn render_all(root: &Path) -> BTreeMap<PathBuf, String> {
     let provider = crate::comwit::provider::ComwitProvider::default();
     let schema = crate::plugin::provider_schema(&provider);
+    let identities = crate::plugin::identity_schemas(&provider);
     let mut pages = BTreeMap::new();
     if let Some(p) = &schema.provider {
         pages.insert(
@@ -54,11 +55,14 @@ pub fn render_all(root: &Path) -> BTreeMap<PathBuf, String> {
         for (type_name, s) in map {
             let short = type_name.strip_prefix("comwit_").unwrap_or(type_name);
             let example = read(root, &format!("examples/{dir}/{type_name}/{file}"));
-            let import = if dir == "resources" {
+            let mut import = if dir == "resources" {
                 read(root, &format!("examples/{dir}/{type_name}/import.sh"))
             } else {
                 None
             };
+            if let (Some(text), Some(identity)) = (import.as_mut(), identities.get(type_name)) {
+                text.push_str(&identity_import_example(type_name, identity));
+            }
             pages.insert(
                 PathBuf::from(format!("docs/{dir}/{short}.md")),
                 page(
@@ -73,6 +77,26 @@ pub fn render_all(root: &Path) -> BTreeMap<PathBuf, String> {
         }
     }
     pages
+}
+
+/// An `import` block using the resource identity (Terraform 1.12+), appended to the import
+/// section as an HCL comment block.
+fn identity_import_example(type_name: &str, identity: &pb::ResourceIdentitySchema) -> String {
+    let fields: Vec<String> = identity
+        .identity_attributes
+        .iter()
+        .map(|a| format!("{} = \"...\"", a.name))
+        .collect();
+    format!(
+        "\n# Terraform 1.12 and later can also import by identity ({}):\n#\n# import {{\n#   to       = {type_name}.example\n#   identity = {{ {} }}\n# }}\n",
+        identity
+            .identity_attributes
+            .iter()
+            .map(|a| format!("`{}`: {}", a.name, a.description))
+            .collect::<Vec<_>>()
+            .join("; "),
+        fields.join(", ")
+    )
 }
 
 fn read(root: &Path, rel: &str) -> Option<String> {

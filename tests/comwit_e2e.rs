@@ -471,3 +471,31 @@ ephemeral \"comwit_database_query_token\" \"t\" {{
         plan.combined()
     );
 }
+
+#[test]
+fn identity_is_stored_and_import_blocks_can_use_it() {
+    let emu = Emulator::start();
+    let first = Terraform::comwit(&emu);
+    let config = database_config("");
+    first.write_main(&config);
+    first.apply();
+    let state = std::fs::read_to_string(first.dir().join("terraform.tfstate")).expect("state");
+    let state: Value = serde_json::from_str(&state).expect("state json");
+    let instance = &state["resources"][0]["instances"][0];
+    let id = instance["attributes"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(instance["identity"], json!({ "id": id }), "{instance:#}");
+
+    // A fresh workspace adopts the database through an import block with an identity.
+    let second = Terraform::comwit(&emu);
+    second.write_main(&format!(
+        "{config}\nimport {{\n  to       = comwit_database.main\n  identity = {{ id = \"{id}\" }}\n}}\n"
+    ));
+    let out = second.apply();
+    assert!(out.stdout.contains("1 imported"), "{}", out.stdout);
+    assert_eq!(second.resource("comwit_database.main")["id"], id.as_str());
+    assert_eq!(live_databases(&emu).len(), 1, "adopted, not created");
+    assert_eq!(second.plan_detailed_exitcode(), 0);
+}

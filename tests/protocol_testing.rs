@@ -493,12 +493,6 @@ async fn rpcs_not_used_yet_answer_not_supported_diagnostics() {
         .expect("rpc answered")
         .into_inner();
     assert!(f.error.expect("error").text.contains("nope"));
-    let ids = c
-        .get_resource_identity_schemas(pb::get_resource_identity_schemas::Request {})
-        .await
-        .expect("rpc answered")
-        .into_inner();
-    assert!(ids.identity_schemas.is_empty() && ids.diagnostics.is_empty());
     let mv = c
         .move_resource_state(pb::move_resource_state::Request::default())
         .await
@@ -656,4 +650,80 @@ async fn ephemeral_resources_open_renew_and_close() {
         .expect("rpc answered")
         .into_inner();
     assert!(errors(&unknown.diagnostics)[0].contains("testing_nope"));
+}
+
+#[tokio::test]
+async fn resource_identity_is_declared_returned_and_importable() {
+    let mut p = start().await;
+    let c = &mut p.provider;
+    let schemas = c
+        .get_resource_identity_schemas(pb::get_resource_identity_schemas::Request {})
+        .await
+        .expect("identity schemas")
+        .into_inner();
+    let id_schema = &schemas.identity_schemas["testing_thing"];
+    assert_eq!(id_schema.identity_attributes[0].name, "id");
+    assert!(id_schema.identity_attributes[0].required_for_import);
+
+    let cfg = thing("gamma", None);
+    let plan = c
+        .plan_resource_change(pb::plan_resource_change::Request {
+            type_name: "testing_thing".into(),
+            prior_state: null(),
+            proposed_new_state: dv(&cfg),
+            config: dv(&cfg),
+            ..Default::default()
+        })
+        .await
+        .expect("plan")
+        .into_inner();
+    assert!(
+        plan.planned_identity.is_none(),
+        "id unknown at plan: no identity yet"
+    );
+    let applied = c
+        .apply_resource_change(pb::apply_resource_change::Request {
+            type_name: "testing_thing".into(),
+            prior_state: null(),
+            planned_state: plan.planned_state,
+            config: dv(&cfg),
+            ..Default::default()
+        })
+        .await
+        .expect("apply")
+        .into_inner();
+    let identity = applied.new_identity.expect("identity after create");
+    let data = decode(&identity.identity_data);
+    assert_eq!(get(&data, "id").as_str(), Some("thing-gamma"));
+
+    // Import by identity alone (no id string), as `import { identity = {...} }` does.
+    let imp = c
+        .import_resource_state(pb::import_resource_state::Request {
+            type_name: "testing_thing".into(),
+            id: String::new(),
+            identity: Some(identity.clone()),
+            ..Default::default()
+        })
+        .await
+        .expect("import")
+        .into_inner();
+    assert!(imp.diagnostics.is_empty(), "{:?}", errors(&imp.diagnostics));
+    let imported = &imp.imported_resources[0];
+    assert_eq!(
+        get(&decode(&imported.state), "name").as_str(),
+        Some("gamma")
+    );
+    assert_eq!(imported.identity.as_ref(), Some(&identity));
+
+    let read = c
+        .read_resource(pb::read_resource::Request {
+            type_name: "testing_thing".into(),
+            current_state: applied.new_state,
+            current_identity: Some(identity.clone()),
+            ..Default::default()
+        })
+        .await
+        .expect("read")
+        .into_inner();
+    assert_eq!(read.new_identity, Some(identity));
 }

@@ -147,10 +147,8 @@ fn cli_config_overrides_providers_and_links_binaries_of_other_names() {
     for bin in [&exact, &other] {
         std::fs::write(bin, "#!/bin/sh\nexit 1\n").expect("write fake provider");
     }
-    let tf = Terraform::with_providers(&[
-        ("comwit/alpha", &exact),
-        ("example.com/ns/beta", &other),
-    ]);
+    let tf =
+        Terraform::with_providers(&[("comwit/alpha", &exact), ("example.com/ns/beta", &other)]);
     let config = std::fs::read_to_string(tf.cli_config()).expect("read CLI config");
     assert!(config.contains("dev_overrides"), "{config}");
     assert!(

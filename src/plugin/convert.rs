@@ -19,6 +19,8 @@ use crate::proto::tfplugin6 as pb;
 pub struct SchemaExtras {
     /// Top-level attribute names that are write-only (never persisted in plan or state).
     pub write_only: BTreeSet<String>,
+    /// The resource's identity (protocol 6.9+), if it declares one.
+    pub identity: Option<super::identity::IdentitySpec>,
 }
 
 /// Convert a `tf-provider` schema into the protocol's schema.
@@ -234,6 +236,7 @@ mod tests {
         };
         let extras = SchemaExtras {
             write_only: ["token".to_string()].into(),
+            ..Default::default()
         };
         let out = schema(&s, &extras);
         assert_eq!(out.version, 2);

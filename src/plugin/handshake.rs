@@ -102,12 +102,8 @@ mod tests {
 
     #[test]
     fn reattach_names_the_provider_and_socket() {
-        let v: serde_json::Value = serde_json::from_str(&reattach_json(
-            "comwit/comwit",
-            "unix",
-            "/s",
-        ))
-        .expect("json");
+        let v: serde_json::Value =
+            serde_json::from_str(&reattach_json("comwit/comwit", "unix", "/s")).expect("json");
         let p = &v["comwit/comwit"];
         assert_eq!(p["ProtocolVersion"], 6);
         assert_eq!(p["Addr"]["String"], "/s");

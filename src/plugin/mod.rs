@@ -15,6 +15,7 @@
 pub mod convert;
 pub mod framework;
 pub mod handshake;
+pub mod identity;
 pub mod logging;
 mod service;
 mod side_services;
@@ -30,6 +31,7 @@ use tracing::{debug, info};
 
 pub use convert::SchemaExtras;
 pub use framework::{EphemeralResource, Provider, Registry};
+pub use identity::{IdentityAttribute, IdentitySpec};
 
 use crate::proto::plugin::grpc_broker_server::GrpcBrokerServer;
 use crate::proto::plugin::grpc_controller_server::GrpcControllerServer;
@@ -170,6 +172,19 @@ async fn run(
     }
     result.context("gRPC server")?;
     Ok(())
+}
+
+/// The identity schemas a provider declares, by resource type (for documentation).
+pub fn identity_schemas<P: Provider + Clone>(
+    provider: &P,
+) -> std::collections::BTreeMap<String, crate::proto::tfplugin6::ResourceIdentitySchema> {
+    let mut registry = Registry::default();
+    provider.register(&mut registry);
+    registry
+        .resources
+        .into_iter()
+        .filter_map(|(name, (_, extras))| Some((name, extras.identity?.schema())))
+        .collect()
 }
 
 /// The schema answer a provider gives Terraform (for documentation generation and tests).

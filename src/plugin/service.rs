@@ -138,6 +138,10 @@ impl PluginServer {
         found
     }
 
+    fn identity(&self, type_name: &str) -> Option<&super::identity::IdentitySpec> {
+        self.extras.get(type_name)?.identity.as_ref()
+    }
+
     fn ephemeral(&self, diags: &mut Diagnostics, name: &str) -> Option<Arc<dyn ErasedEphemeral>> {
         let found = self.ephemeral.get(name).cloned();
         if found.is_none() {
@@ -232,8 +236,14 @@ impl GrpcProvider for Arc<PluginServer> {
         &self,
         _request: Request<pb::get_resource_identity_schemas::Request>,
     ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
-        // No resource declares an identity yet: an empty map is the correct answer.
-        Ok(Response::new(Default::default()))
+        Ok(Response::new(pb::get_resource_identity_schemas::Response {
+            identity_schemas: self
+                .extras
+                .iter()
+                .filter_map(|(name, e)| Some((name.clone(), e.identity.as_ref()?.schema())))
+                .collect(),
+            diagnostics: Vec::new(),
+        }))
     }
 
     #[instrument(skip_all)]
@@ -362,6 +372,9 @@ impl GrpcProvider for Arc<PluginServer> {
                 .await
             {
                 Some(Some((state, private))) => {
+                    resp.new_identity = self
+                        .identity(&req.type_name)
+                        .and_then(|i| i.from_state(&state));
                     resp.new_state = msgpack(state);
                     resp.private = private;
                 }
@@ -373,6 +386,7 @@ impl GrpcProvider for Arc<PluginServer> {
                 None => {
                     resp.new_state = req.current_state;
                     resp.private = req.private;
+                    resp.new_identity = req.current_identity;
                 }
             }
         }
@@ -417,6 +431,15 @@ impl GrpcProvider for Arc<PluginServer> {
                 )
                 .await
             {
+                resp.planned_identity = if replace.is_empty() {
+                    req.prior_identity.clone()
+                } else {
+                    None
+                }
+                .or_else(|| {
+                    self.identity(&req.type_name)
+                        .and_then(|i| i.from_state(&state))
+                });
                 resp.planned_state = msgpack(state);
                 resp.planned_private = private;
                 resp.requires_replace = replace.iter().map(convert::attribute_path).collect();
@@ -452,6 +475,9 @@ impl GrpcProvider for Arc<PluginServer> {
                     .create(&mut diags, planned, config, &req.planned_private, meta)
                     .await
                 {
+                    resp.new_identity = self
+                        .identity(&req.type_name)
+                        .and_then(|i| i.from_state(&state));
                     resp.new_state = msgpack(state);
                     resp.private = private;
                 } else {
@@ -468,10 +494,14 @@ impl GrpcProvider for Arc<PluginServer> {
                 )
                 .await
             {
+                resp.new_identity = self
+                    .identity(&req.type_name)
+                    .and_then(|i| i.from_state(&state));
                 resp.new_state = msgpack(state);
                 resp.private = private;
             } else {
                 resp.new_state = req.prior_state.clone();
+                resp.new_identity = req.planned_identity.clone();
             }
         }
         resp.diagnostics = convert::diagnostics(&diags);
@@ -487,13 +517,26 @@ impl GrpcProvider for Arc<PluginServer> {
         let mut diags = Diagnostics::default();
         let mut resp = pb::import_resource_state::Response::default();
         if let Some(r) = self.resource(&mut diags, &req.type_name) {
-            if let Some((state, private)) = r.import(&mut diags, req.id).await {
+            let spec = self.identity(&req.type_name);
+            // `import { identity = {...} }` sends an identity instead of an id string.
+            let id = match (&req.identity, spec) {
+                (Some(identity), Some(spec)) if req.id.is_empty() => {
+                    spec.import_id(identity).unwrap_or_default()
+                }
+                _ => req.id.clone(),
+            };
+            if id.is_empty() {
+                diags.root_error(
+                    "Missing import id",
+                    format!("Importing `{}` needs an id or an identity.", req.type_name),
+                );
+            } else if let Some((state, private)) = r.import(&mut diags, id).await {
                 resp.imported_resources
                     .push(pb::import_resource_state::ImportedResource {
+                        identity: spec.and_then(|i| i.from_state(&state)),
                         type_name: req.type_name,
                         state: msgpack(state),
                         private,
-                        identity: None,
                     });
             }
         }

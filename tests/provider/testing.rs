@@ -16,7 +16,10 @@ use tf_provider::schema::{
 use tf_provider::value::{Value, ValueEmpty, ValueMap, ValueNumber, ValueString};
 use tf_provider::{map, AttributePath, DataSource, Diagnostics, Resource};
 
-use comwit::plugin::{serve, EphemeralResource, Provider, Registry, ServeOptions};
+use comwit::plugin::{
+    serve, EphemeralResource, IdentityAttribute, IdentitySpec, Provider, Registry, SchemaExtras,
+    ServeOptions,
+};
 
 fn main() -> std::process::ExitCode {
     serve(
@@ -76,7 +79,21 @@ impl Provider for TestingProvider {
     }
 
     fn register(&self, registry: &mut Registry) {
-        registry.resource("testing_thing", Thing);
+        registry.resource_with(
+            "testing_thing",
+            Thing,
+            SchemaExtras {
+                identity: Some(IdentitySpec {
+                    version: 0,
+                    attributes: vec![IdentityAttribute {
+                        name: "id",
+                        description: "Thing id.",
+                        required_for_import: true,
+                    }],
+                }),
+                ..Default::default()
+            },
+        );
         registry.data_source("testing_echo", Echo);
         registry.ephemeral_resource("testing_lease", Lease);
     }

@@ -6,13 +6,25 @@ pub mod database_query_token;
 use std::sync::Arc;
 
 use super::provider::ProviderData;
-use crate::plugin::Registry;
+use crate::plugin::{IdentityAttribute, IdentitySpec, Registry, SchemaExtras};
 
 /// Register every resource type.
 pub fn register(registry: &mut Registry, data: &Arc<ProviderData>) {
-    registry.resource(
+    // Identity `{ id }`: `import { to = ..., identity = { id = "db_..." } }` works too.
+    registry.resource_with(
         "comwit_database",
         database::DatabaseResource::new(data.clone()),
+        SchemaExtras {
+            identity: Some(IdentitySpec {
+                version: 0,
+                attributes: vec![IdentityAttribute {
+                    name: "id",
+                    description: "Database id (`db_...`).",
+                    required_for_import: true,
+                }],
+            }),
+            ..Default::default()
+        },
     );
     registry.resource(
         "comwit_database_query_token",

@@ -1,0 +1,136 @@
+//! Resource identity (protocol 6.9+, Terraform 1.12+): a small object stored beside a
+//! resource's state that names the remote object, so `import` blocks can use
+//! `identity = { ... }` instead of an opaque id string.
+//!
+//! Our identities are made of top-level string attributes of the state (for example `id`),
+//! so the server derives them from the state the resource returns: no resource code needed.
+
+use rmpv::Value as Mp;
+
+use crate::proto::tfplugin6 as pb;
+
+/// One identity attribute: a top-level string attribute of the state.
+#[derive(Clone, Debug)]
+pub struct IdentityAttribute {
+    /// Attribute name (same as in the state).
+    pub name: &'static str,
+    /// User documentation.
+    pub description: &'static str,
+    /// Whether an `import` block must give it.
+    pub required_for_import: bool,
+}
+
+/// A resource's identity schema.
+#[derive(Clone, Debug)]
+pub struct IdentitySpec {
+    /// Identity schema version.
+    pub version: i64,
+    /// The attributes, in order; the first is the one an import id string maps to.
+    pub attributes: Vec<IdentityAttribute>,
+}
+
+impl IdentitySpec {
+    /// The protocol schema.
+    pub fn schema(&self) -> pb::ResourceIdentitySchema {
+        pb::ResourceIdentitySchema {
+            version: self.version,
+            identity_attributes: self
+                .attributes
+                .iter()
+                .map(|a| pb::resource_identity_schema::IdentityAttribute {
+                    name: a.name.to_owned(),
+                    r#type: br#""string""#.to_vec(),
+                    required_for_import: a.required_for_import,
+                    optional_for_import: !a.required_for_import,
+                    description: a.description.to_owned(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The identity of an encoded state, when every identity attribute is known and the
+    /// state is not null.
+    pub fn from_state(&self, state_msgpack: &[u8]) -> Option<pb::ResourceIdentityData> {
+        let state = rmpv::decode::read_value(&mut &state_msgpack[..]).ok()?;
+        let map = state.as_map()?;
+        let mut out = Vec::with_capacity(self.attributes.len());
+        for attr in &self.attributes {
+            let value = map
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(attr.name))
+                .map(|(_, v)| v.clone())
+                .unwrap_or(Mp::Nil);
+            if matches!(value, Mp::Ext(..)) {
+                return None; // unknown
+            }
+            out.push((Mp::from(attr.name), value));
+        }
+        let mut buf = Vec::new();
+        rmpv::encode::write_value(&mut buf, &Mp::Map(out)).ok()?;
+        Some(pb::ResourceIdentityData {
+            identity_data: Some(pb::DynamicValue {
+                msgpack: buf,
+                json: Vec::new(),
+            }),
+        })
+    }
+
+    /// The import id an identity stands for: the first attribute's string value.
+    pub fn import_id(&self, identity: &pb::ResourceIdentityData) -> Option<String> {
+        let dv = identity.identity_data.as_ref()?;
+        let value: Mp = if dv.msgpack.is_empty() {
+            let json: serde_json::Value = serde_json::from_slice(&dv.json).ok()?;
+            Mp::from(json.get(self.attributes.first()?.name)?.as_str()?)
+        } else {
+            let v = rmpv::decode::read_value(&mut &dv.msgpack[..]).ok()?;
+            let first = self.attributes.first()?.name;
+            v.as_map()?
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(first))
+                .map(|(_, v)| v.clone())?
+        };
+        value.as_str().map(str::to_owned)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> IdentitySpec {
+        IdentitySpec {
+            version: 0,
+            attributes: vec![IdentityAttribute {
+                name: "id",
+                description: "Id.",
+                required_for_import: true,
+            }],
+        }
+    }
+
+    fn encode(v: &Mp) -> Vec<u8> {
+        let mut buf = Vec::new();
+        rmpv::encode::write_value(&mut buf, v).expect("encode");
+        buf
+    }
+
+    #[test]
+    fn identity_is_derived_from_known_state_and_maps_back_to_an_import_id() {
+        let state = Mp::Map(vec![
+            (Mp::from("id"), Mp::from("db_1")),
+            (Mp::from("name"), Mp::from("orders")),
+        ]);
+        let identity = spec().from_state(&encode(&state)).expect("identity");
+        let data = identity.identity_data.as_ref().expect("data");
+        let back = rmpv::decode::read_value(&mut &data.msgpack[..]).expect("decode");
+        assert_eq!(back, Mp::Map(vec![(Mp::from("id"), Mp::from("db_1"))]));
+        assert_eq!(spec().import_id(&identity).as_deref(), Some("db_1"));
+    }
+
+    #[test]
+    fn unknown_or_null_state_has_no_identity() {
+        let unknown = Mp::Map(vec![(Mp::from("id"), Mp::Ext(0, vec![0]))]);
+        assert!(spec().from_state(&encode(&unknown)).is_none());
+        assert!(spec().from_state(&encode(&Mp::Nil)).is_none());
+    }
+}
