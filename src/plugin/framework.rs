@@ -93,6 +93,19 @@ pub fn encode<T: Serialize>(diags: &mut Diagnostics, value: &T) -> Option<Vec<u8
     }
 }
 
+/// Encode a resource's private state. None (msgpack nil) goes out as no bytes, as
+/// terraform-plugin-go providers send it: Terraform keeps the bytes of every instance in the
+/// state file (`"private": "wA=="`, which it rewrites after each resource it applies) and
+/// sends them back with every call for that instance.
+fn encode_private<T: Serialize>(diags: &mut Diagnostics, value: &T) -> Option<Vec<u8>> {
+    let bytes = encode(diags, value)?;
+    Some(if bytes == NULL_MSGPACK {
+        Vec::new()
+    } else {
+        bytes
+    })
+}
+
 /// A provider: its configuration schema, configuration, and the types it registers.
 #[async_trait]
 pub trait Provider: Send + Sync + 'static {
@@ -355,7 +368,7 @@ impl<R: Resource> ErasedResource for ResourceAdapter<R> {
         let private_state = private(private_state).decode(diags, "private state")?;
         let meta = meta.decode(diags, "provider_meta")?;
         match self.0.read(diags, state, private_state, meta).await {
-            Some((s, p)) => Some(Some((encode(diags, &s)?, encode(diags, &p)?))),
+            Some((s, p)) => Some(Some((encode(diags, &s)?, encode_private(diags, &p)?))),
             None if diags.errors.is_empty() => Some(None),
             None => None,
         }
@@ -372,7 +385,7 @@ impl<R: Resource> ErasedResource for ResourceAdapter<R> {
         let config = config.decode(diags, "configuration")?;
         let meta = meta.decode(diags, "provider_meta")?;
         let (s, p) = self.0.plan_create(diags, proposed, config, meta).await?;
-        Some((encode(diags, &s)?, encode(diags, &p)?))
+        Some((encode(diags, &s)?, encode_private(diags, &p)?))
     }
 
     async fn plan_update(
@@ -393,7 +406,7 @@ impl<R: Resource> ErasedResource for ResourceAdapter<R> {
             .0
             .plan_update(diags, prior, proposed, config, prior_private, meta)
             .await?;
-        Some((encode(diags, &s)?, encode(diags, &p)?, replace))
+        Some((encode(diags, &s)?, encode_private(diags, &p)?, replace))
     }
 
     async fn plan_destroy(
@@ -410,7 +423,7 @@ impl<R: Resource> ErasedResource for ResourceAdapter<R> {
             .0
             .plan_destroy(diags, prior, prior_private, meta)
             .await?;
-        encode(diags, &p)
+        encode_private(diags, &p)
     }
 
     async fn create(
@@ -429,7 +442,7 @@ impl<R: Resource> ErasedResource for ResourceAdapter<R> {
             .0
             .create(diags, planned, config, planned_private, meta)
             .await?;
-        Some((encode(diags, &s)?, encode(diags, &p)?))
+        Some((encode(diags, &s)?, encode_private(diags, &p)?))
     }
 
     async fn update(
@@ -450,7 +463,7 @@ impl<R: Resource> ErasedResource for ResourceAdapter<R> {
             .0
             .update(diags, prior, planned, config, planned_private, meta)
             .await?;
-        Some((encode(diags, &s)?, encode(diags, &p)?))
+        Some((encode(diags, &s)?, encode_private(diags, &p)?))
     }
 
     async fn destroy(
@@ -468,7 +481,7 @@ impl<R: Resource> ErasedResource for ResourceAdapter<R> {
 
     async fn import(&self, diags: &mut Diagnostics, id: String) -> Option<Encoded> {
         let (s, p) = self.0.import(diags, id).await?;
-        Some((encode(diags, &s)?, encode(diags, &p)?))
+        Some((encode(diags, &s)?, encode_private(diags, &p)?))
     }
 
     fn upgrade_json(&self, diags: &mut Diagnostics, json: &[u8]) -> Option<Vec<u8>> {
