@@ -14,8 +14,7 @@ use tf_provider::schema::{AttributeConstraint, AttributeType, Block, Description
 use tf_provider::value::{Value, ValueEmpty, ValueNumber, ValueString};
 use tf_provider::{map, Diagnostics};
 
-use crate::comwit::client::QueryTokenRequest;
-use crate::comwit::common::{api_error, attribute, known, sensitive, text};
+use crate::comwit::common::{api_error, attribute, known, sensitive};
 use crate::comwit::provider::ProviderData;
 use crate::comwit::resources::database_query_token::{check, QueryTokenState};
 use crate::plugin::EphemeralResource;
@@ -109,12 +108,7 @@ impl EphemeralResource for EphemeralQueryToken {
             return None;
         }
         let client = self.data.configured(diags)?.client;
-        let db = text(&config.database_id)?.to_owned();
-        let request = QueryTokenRequest {
-            ttl_seconds: u32::try_from(config.ttl_seconds.as_ref_option().copied()?).ok()?,
-            audience: text(&config.audience).map(str::to_owned),
-            reason: text(&config.reason).map(str::to_owned),
-        };
+        let (db, request) = config.as_managed().request()?;
         match client.create_query_token(&db, &request).await {
             Ok(token) => {
                 config.id = known(token.token_id);

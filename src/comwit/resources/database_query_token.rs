@@ -59,6 +59,21 @@ pub struct QueryTokenState<'a> {
     pub expires_at: ValueString<'a>,
 }
 
+impl QueryTokenState<'_> {
+    /// The database and the API request these (known) arguments ask for.
+    pub(crate) fn request(&self) -> Option<(String, QueryTokenRequest)> {
+        let ttl = self.ttl_seconds.as_ref_option().copied()?;
+        Some((
+            text(&self.database_id)?.to_owned(),
+            QueryTokenRequest {
+                ttl_seconds: u32::try_from(ttl).ok()?,
+                audience: text(&self.audience).map(str::to_owned),
+                reason: text(&self.reason).map(str::to_owned),
+            },
+        ))
+    }
+}
+
 /// Plan-time checks of the documented rules (shared with the ephemeral variant).
 pub(crate) fn check(diags: &mut Diagnostics, s: &QueryTokenState<'_>) {
     if let Value::Value(ttl) = s.ttl_seconds {
@@ -266,13 +281,7 @@ impl Resource for DatabaseQueryTokenResource {
         _meta: ValueEmpty,
     ) -> Option<(QueryTokenState<'a>, ValueEmpty)> {
         let client = self.data.configured(diags)?.client;
-        let db = text(&planned.database_id)?.to_owned();
-        let ttl = planned.ttl_seconds.as_ref_option().copied()?;
-        let request = QueryTokenRequest {
-            ttl_seconds: u32::try_from(ttl).ok()?,
-            audience: text(&planned.audience).map(str::to_owned),
-            reason: text(&planned.reason).map(str::to_owned),
-        };
+        let (db, request) = planned.request()?;
         match client.create_query_token(&db, &request).await {
             Ok(token) => {
                 let mut state = planned;
