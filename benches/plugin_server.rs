@@ -3,15 +3,23 @@
 //! Prints, and writes to `target/bench/plugin_server.json`:
 //! - plugin start to handshake line (median of many runs) for our test provider and, when
 //!   `BENCH_REFERENCE_PROVIDER` names it, the tf-provider crate's null example;
-//! - `terraform plan -refresh=false` and `terraform apply` over N resources of our test
-//!   provider next to N of Terraform's built-in `terraform_data` (no plugin at all).
+//! - `terraform plan -refresh=false` (median of `BENCH_SERVER_PLAN_RUNS`, default 11, interleaved)
+//!   and `terraform apply` over N resources (`BENCH_N`, default 500), wall time and the CPU of
+//!   Terraform with its plugins, for: Terraform's built-in `terraform_data` (no plugin at
+//!   all, the floor), bare and with an `input`; our test provider's `testing_null`, which has the shape of the
+//!   tf-provider null example's resource; that example itself with TCP_NODELAY set on its
+//!   accepted sockets, when `BENCH_REFERENCE_NODELAY_PROVIDER` names it (same work, the
+//!   other server); and our `testing_thing`, a richer resource (six attributes, a
+//!   sensitive one, resource identity) whose extra cost is Terraform's;
+//! - the same plan of one `testing_null` and one `terraform_data`, which splits the plugin's
+//!   gap into a fixed part (plugin starts) and a part per resource.
 //!
 //! Needs the Terraform shim from `scripts/setup.sh` (`TERRAFORM_BIN` or `.tools/bin/terraform`).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const COOKIE: (&str, &str) = (
     "TF_PLUGIN_MAGIC_COOKIE",
@@ -62,36 +70,70 @@ fn start_to_handshake(bin: &Path, cert: &str) -> f64 {
     ms
 }
 
-struct Workspace {
+/// Clock ticks (1/100 s) used by the children this process has waited for: each Terraform
+/// command and, through it, the plugin processes it started and reaped.
+fn children_cpu_s() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // After the parenthesised command name fields start at 3 (state); cutime and cstime
+    // are fields 16 and 17.
+    let after = stat.rsplit_once(')').map_or("", |(_, a)| a);
+    let ticks: u64 = after
+        .split_whitespace()
+        .skip(16 - 3)
+        .take(2)
+        .map(|v| v.parse::<u64>().unwrap_or(0))
+        .sum();
+    ticks as f64 / 100.0
+}
+
+/// One kind of resource, N times, in a workspace of its own.
+struct Workload {
+    label: &'static str,
     dir: PathBuf,
     cli_config: PathBuf,
 }
 
-impl Workspace {
-    fn new(name: &str, provider: &Path) -> Self {
+/// A plugin behind `dev_overrides`: provider address, binary name, binary.
+struct Plugin<'a> {
+    address: &'static str,
+    binary_name: &'static str,
+    path: &'a Path,
+}
+
+impl Workload {
+    fn new(label: &'static str, plugin: Option<Plugin>, main_tf: String) -> Self {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("target/bench")
-            .join(name);
+            .join("target/bench/plugin_server")
+            .join(label);
         let _ = std::fs::remove_dir_all(&root);
         let plugins = root.join("plugins");
         std::fs::create_dir_all(&plugins).expect("mkdir");
-        std::os::unix::fs::symlink(provider, plugins.join("terraform-provider-testing"))
-            .expect("symlink");
+        let mut overrides = String::new();
+        if let Some(p) = &plugin {
+            std::os::unix::fs::symlink(p.path, plugins.join(p.binary_name)).expect("symlink");
+            overrides = format!("\"{}\" = \"{}\"", p.address, plugins.display());
+        }
         let cli_config = root.join("cli.tfrc");
         std::fs::write(
             &cli_config,
             format!(
-                "provider_installation {{\n  dev_overrides {{ \"comwit/testing\" = \"{}\" }}\n  direct {{}}\n}}\n",
-                plugins.display()
+                "provider_installation {{\n  dev_overrides {{ {overrides} }}\n  direct {{}}\n}}\n"
             ),
         )
         .expect("cli config");
         let dir = root.join("work");
         std::fs::create_dir_all(&dir).expect("mkdir");
-        Workspace { dir, cli_config }
+        std::fs::write(dir.join("main.tf"), main_tf).expect("main.tf");
+        Workload {
+            label,
+            dir,
+            cli_config,
+        }
     }
 
-    fn run(&self, args: &[&str]) -> Duration {
+    /// Runs one Terraform command: (wall seconds, CPU seconds of Terraform and its plugins).
+    fn run(&self, args: &[&str]) -> (f64, f64) {
+        let cpu_before = children_cpu_s();
         let started = Instant::now();
         let out = Command::new(terraform_bin())
             .args(args)
@@ -105,43 +147,39 @@ impl Workspace {
         let took = started.elapsed();
         assert!(
             out.status.success(),
-            "terraform {args:?} failed:\n{}\n{}",
+            "terraform {args:?} in {} failed:\n{}\n{}",
+            self.label,
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        took
+        (took.as_secs_f64(), children_cpu_s() - cpu_before)
+    }
+
+    fn apply(&self) -> (f64, f64) {
+        self.run(&["apply", "-auto-approve", "-input=false", "-no-color"])
+    }
+
+    fn plan(&self) -> (f64, f64) {
+        self.run(&[
+            "plan",
+            "-refresh=false",
+            "-input=false",
+            "-no-color",
+            "-lock=false",
+        ])
     }
 }
 
-fn config(kind: &str, n: usize) -> String {
-    match kind {
-        "testing" => format!(
-            "terraform {{\n  required_providers {{\n    testing = {{ source = \"comwit/testing\" }}\n  }}\n}}\n\
-             resource \"testing_thing\" \"r\" {{\n  count = {n}\n  name  = \"thing-${{count.index}}\"\n}}\n"
-        ),
-        _ => format!("resource \"terraform_data\" \"r\" {{\n  count = {n}\n  input = \"thing-${{count.index}}\"\n}}\n"),
-    }
+fn required(local: &str, address: &str) -> String {
+    format!("terraform {{\n  required_providers {{\n    {local} = {{ source = \"{address}\" }}\n  }}\n}}\n")
 }
 
-fn measure(kind: &str, n: usize, provider: &Path, runs: usize) -> (f64, f64) {
-    let ws = Workspace::new(&format!("{kind}-{n}"), provider);
-    std::fs::write(ws.dir.join("main.tf"), config(kind, n)).expect("main.tf");
-    let apply = ws
-        .run(&["apply", "-auto-approve", "-input=false", "-no-color"])
-        .as_secs_f64();
-    let plans: Vec<f64> = (0..runs)
-        .map(|_| {
-            ws.run(&[
-                "plan",
-                "-refresh=false",
-                "-input=false",
-                "-no-color",
-                "-lock=false",
-            ])
-            .as_secs_f64()
-        })
-        .collect();
-    (apply, median(plans))
+/// What one workload measured.
+struct Figures {
+    label: &'static str,
+    what: &'static str,
+    apply: (f64, f64),
+    plan: (f64, f64),
 }
 
 fn main() {
@@ -150,11 +188,16 @@ fn main() {
     }
     let ours = PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-testing"));
     let reference = std::env::var_os("BENCH_REFERENCE_PROVIDER").map(PathBuf::from);
+    let reference_nodelay = std::env::var_os("BENCH_REFERENCE_NODELAY_PROVIDER").map(PathBuf::from);
     let n: usize = std::env::var("BENCH_N")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(500);
-    let runs = 5;
+    let runs: usize = std::env::var("BENCH_SERVER_PLAN_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(11)
+        .max(1);
 
     let cert = client_cert_pem();
     let samples = 41;
@@ -167,10 +210,121 @@ fn main() {
         .as_ref()
         .map(|r| median((0..samples).map(|_| start_to_handshake(r, &cert)).collect()));
 
-    let (ours_apply, ours_plan) = measure("testing", n, &ours, runs);
-    let (floor_apply, floor_plan) = measure("terraform_data", n, &ours, runs);
+    let testing = |path| Plugin {
+        address: "comwit/testing",
+        binary_name: "terraform-provider-testing",
+        path,
+    };
+    let mut workloads = vec![
+        (
+            Workload::new(
+                "terraform_data",
+                None,
+                format!("resource \"terraform_data\" \"r\" {{\n  count = {n}\n}}\n"),
+            ),
+            "Terraform's built-in terraform_data (no plugin)",
+        ),
+        (
+            Workload::new(
+                "terraform_data_input",
+                None,
+                format!("resource \"terraform_data\" \"r\" {{\n  count = {n}\n  input = \"thing-${{count.index}}\"\n}}\n"),
+            ),
+            "terraform_data with input = \"thing-${count.index}\"",
+        ),
+        (
+            Workload::new(
+                "testing_null",
+                Some(testing(&ours)),
+                format!(
+                    "{}resource \"testing_null\" \"r\" {{\n  count = {n}\n}}\n",
+                    required("testing", "comwit/testing")
+                ),
+            ),
+            "ours: testing_null (id, triggers: the null example's shape)",
+        ),
+    ];
+    if let Some(path) = &reference_nodelay {
+        workloads.push((
+            Workload::new(
+                "null_resource",
+                Some(Plugin {
+                    address: "comwit/null",
+                    binary_name: "terraform-provider-null",
+                    path,
+                }),
+                format!(
+                    "{}resource \"null_resource\" \"r\" {{\n  count = {n}\n}}\n",
+                    required("null", "comwit/null")
+                ),
+            ),
+            "tf-provider null example, accepted sockets set to TCP_NODELAY",
+        ));
+    }
+    workloads.push((
+        Workload::new(
+            "testing_thing",
+            Some(testing(&ours)),
+            format!(
+                "{}resource \"testing_thing\" \"r\" {{\n  count = {n}\n  name  = \"thing-${{count.index}}\"\n}}\n",
+                required("testing", "comwit/testing")
+            ),
+        ),
+        "ours: testing_thing (6 attributes, a sensitive one, resource identity)",
+    ));
 
-    println!("plugin server benchmark (N = {n}, medians)");
+    // One resource of the floor and of ours: what a plugin costs whatever N (Terraform
+    // starts it 3 times per plan), to split the gap into fixed and per-resource parts.
+    let singles = [
+        Workload::new(
+            "terraform_data_1",
+            None,
+            "resource \"terraform_data\" \"r\" {}\n".to_string(),
+        ),
+        Workload::new(
+            "testing_null_1",
+            Some(testing(&ours)),
+            format!(
+                "{}resource \"testing_null\" \"r\" {{}}\n",
+                required("testing", "comwit/testing")
+            ),
+        ),
+    ];
+
+    // Apply each once, then interleave the plans (round i runs every workload once), so a
+    // slow moment of the machine is shared instead of landing on one workload.
+    let applies: Vec<(f64, f64)> = workloads.iter().map(|(w, _)| w.apply()).collect();
+    for w in &singles {
+        w.apply();
+    }
+    let mut plans: Vec<Vec<(f64, f64)>> = vec![Vec::new(); workloads.len()];
+    let mut single_plans: Vec<Vec<f64>> = vec![Vec::new(); singles.len()];
+    for _ in 0..runs {
+        for (i, (w, _)) in workloads.iter().enumerate() {
+            plans[i].push(w.plan());
+        }
+        for (i, w) in singles.iter().enumerate() {
+            single_plans[i].push(w.plan().0);
+        }
+    }
+    let [floor_1, ours_1] = [&single_plans[0], &single_plans[1]].map(|v| median(v.clone()));
+    let figures: Vec<Figures> = workloads
+        .iter()
+        .zip(applies)
+        .zip(plans)
+        .map(|(((w, what), apply), plans)| Figures {
+            label: w.label,
+            what,
+            apply,
+            plan: (
+                median(plans.iter().map(|p| p.0).collect()),
+                median(plans.iter().map(|p| p.1).collect()),
+            ),
+        })
+        .collect();
+    let (floor, floor_input) = (&figures[0], &figures[1]);
+
+    println!("plugin server benchmark (N = {n}; plans: medians of {runs}, interleaved)");
     println!("| measure | ours | reference | ratio |");
     println!("|---|---|---|---|");
     match ref_start {
@@ -180,19 +334,54 @@ fn main() {
         ),
         None => println!("| start to handshake line | {ours_start:.1} ms | (set BENCH_REFERENCE_PROVIDER) | - |"),
     }
-    println!(
-        "| plan -refresh=false, {n} resources | {ours_plan:.2} s | {floor_plan:.2} s (terraform_data) | {:.2}x |",
-        ours_plan / floor_plan
-    );
-    println!(
-        "| apply, {n} resources | {ours_apply:.2} s | {floor_apply:.2} s (terraform_data) | {:.2}x |",
-        ours_apply / floor_apply
-    );
+    println!();
+    println!("| {n} resources of | plan -refresh=false: wall | CPU (Terraform + plugin) | wall vs terraform_data: bare | with input | apply: wall | CPU | wall vs terraform_data: bare | with input |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for f in &figures {
+        println!(
+            "| {} | {:.2} s | {:.2} s | {:.2}x | {:.2}x | {:.2} s | {:.2} s | {:.2}x | {:.2}x |",
+            f.what,
+            f.plan.0,
+            f.plan.1,
+            f.plan.0 / floor.plan.0,
+            f.plan.0 / floor_input.plan.0,
+            f.apply.0,
+            f.apply.1,
+            f.apply.0 / floor.apply.0,
+            f.apply.0 / floor_input.apply.0
+        );
+    }
+    // Split ours' plan gap to the bare floor into the plugin's fixed cost (1 resource) and
+    // the rest, per resource.
+    let ours_null = figures.iter().find(|f| f.label == "testing_null");
+    let split = ours_null.map(|o| {
+        let fixed = ours_1 - floor_1;
+        let per_resource = ((o.plan.0 - ours_1) - (floor.plan.0 - floor_1)) / (n as f64 - 1.0);
+        (fixed, per_resource)
+    });
+    if let Some((fixed, per_resource)) = split {
+        println!();
+        println!(
+            "plan -refresh=false of 1 resource: testing_null {:.0} ms, terraform_data {:.0} ms: a plugin's fixed cost is {:.0} ms; \
+             the rest of the gap at N = {n} is {:.0} us per resource",
+            ours_1 * 1000.0,
+            floor_1 * 1000.0,
+            fixed * 1000.0,
+            per_resource * 1e6
+        );
+    }
     let json = serde_json::json!({
+        "plan_one_resource_s": {"testing_null": ours_1, "terraform_data": floor_1},
+        "plan_gap_split": split.map(|(fixed, per)| serde_json::json!({"fixed_s": fixed, "per_resource_s": per})),
         "n": n,
+        "plan_runs": runs,
         "start_to_handshake_ms": {"ours": ours_start, "reference": ref_start},
-        "plan_refresh_false_s": {"ours": ours_plan, "terraform_data": floor_plan, "ratio": ours_plan / floor_plan},
-        "apply_s": {"ours": ours_apply, "terraform_data": floor_apply, "ratio": ours_apply / floor_apply},
+        "workloads": figures.iter().map(|f| serde_json::json!({
+            "resource": f.label,
+            "what": f.what,
+            "plan_refresh_false": {"wall_s": f.plan.0, "cpu_s": f.plan.1, "ratio_to_terraform_data": f.plan.0 / floor.plan.0, "ratio_to_terraform_data_input": f.plan.0 / floor_input.plan.0},
+            "apply": {"wall_s": f.apply.0, "cpu_s": f.apply.1, "ratio_to_terraform_data": f.apply.0 / floor.apply.0, "ratio_to_terraform_data_input": f.apply.0 / floor_input.apply.0},
+        })).collect::<Vec<_>>(),
     });
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench/plugin_server.json");
     std::fs::write(&out, serde_json::to_string_pretty(&json).expect("json")).expect("write json");

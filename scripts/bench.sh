@@ -2,7 +2,8 @@
 # Benchmarks (not tests): builds in release mode, runs both benchmarks and prints their
 # figures next to references (see docs/performance.md):
 #   - plugin_server (benches/plugin_server.rs): plugin start-up vs the tf-provider crate's
-#     null example, plan/apply over N test-provider resources vs terraform_data;
+#     null example; plan/apply over N resources of our test provider, of that example with
+#     TCP_NODELAY, and of terraform_data;
 #   - providers (benches/providers.rs): the comwit provider against a local emulator (in a
 #     temp dir): start-up and memory vs a Go provider, apply and refreshing plan of N
 #     comwit_database vs terraform_data, API requests and connections, emulator throughput.
@@ -11,7 +12,8 @@
 #   scripts/bench.sh              both (about 5 minutes on 2 CPUs once built; the first run
 #                                 also builds the tf-provider reference, a few minutes)
 #   scripts/bench.sh providers    one of them (or plugin_server)
-#   BENCH_N=1000                  plugin_server's N (default 500)
+#   BENCH_N=1000                  plugin_server's N (default 500); BENCH_SERVER_PLAN_RUNS=11
+#                                 plans per workload (medians, interleaved)
 #   BENCH_NS=100,500,1000         providers' Ns; BENCH_RUNS=3 applies and BENCH_PLAN_RUNS=5
 #                                 plans per figure (medians); BENCH_STARTUP_RUNS=41;
 #                                 BENCH_LOAD_SECS=3 BENCH_LOAD_CLIENTS=16 (emulator load)
@@ -51,6 +53,27 @@ if wants plugin_server; then
       (cd "$ref_dir" && cargo build --quiet --release --example terraform-provider-null)
     fi
     export BENCH_REFERENCE_PROVIDER="$PWD/$ref_dir/target/release/examples/terraform-provider-null"
+    # The same example with TCP_NODELAY set on each accepted socket (the one-line change
+    # the issue measured), so the plan benchmark compares two servers doing the same work.
+    # The edit is made to a copy under target/ at bench time; nothing of it is committed.
+    nodelay_dir=target/bench-ref/tf-provider-nodelay
+    if [ ! -x "$nodelay_dir/target/release/examples/terraform-provider-null" ]; then
+      echo "building the tf-provider null example with TCP_NODELAY (reference, once)..."
+      rm -rf "$nodelay_dir" && cp -r "$ref_src" "$nodelay_dir"
+      python3 - "$nodelay_dir/src/server.rs" <<'PY'
+import sys
+path = sys.argv[1]
+text = open(path).read()
+old = ".serve_with_incoming_shutdown(tcp_stream,"
+new = (".serve_with_incoming_shutdown(tokio_stream::StreamExt::map(tcp_stream, "
+       "|r| r.map(|s| { let _ = s.set_nodelay(true); s })),")
+if old not in text:
+    sys.exit("bench: tf-provider's server.rs changed; cannot add TCP_NODELAY")
+open(path, "w").write(text.replace(old, new))
+PY
+      (cd "$nodelay_dir" && cargo build --quiet --release --example terraform-provider-null)
+    fi
+    export BENCH_REFERENCE_NODELAY_PROVIDER="$PWD/$nodelay_dir/target/release/examples/terraform-provider-null"
   fi
 fi
 

@@ -21,6 +21,11 @@ fn thing(name: &str, zone: Option<&str>) -> Mp {
     ])
 }
 
+/// Resource type names GetMetadata lists, in its order.
+fn resource_names(md: &pb::get_metadata::Response) -> Vec<&str> {
+    md.resources.iter().map(|r| r.type_name.as_str()).collect()
+}
+
 async fn start() -> Plugin {
     Plugin::start(&testing_provider(), Start::default()).await
 }
@@ -125,7 +130,7 @@ async fn tcp_transport_works_too() {
         .await
         .expect("metadata")
         .into_inner();
-    assert_eq!(md.resources.len(), 1);
+    assert_eq!(resource_names(&md), ["testing_null", "testing_thing"]);
 }
 
 #[tokio::test]
@@ -158,7 +163,7 @@ async fn schema_carries_descriptions_sensitive_flags_and_capabilities() {
         .await
         .expect("md")
         .into_inner();
-    assert_eq!(md.resources[0].type_name, "testing_thing");
+    assert_eq!(resource_names(&md), ["testing_null", "testing_thing"]);
     assert_eq!(md.data_sources[0].type_name, "testing_echo");
 }
 
@@ -559,7 +564,7 @@ async fn debug_mode_prints_reattach_config_and_serves_plaintext() {
         .await
         .expect("metadata")
         .into_inner();
-    assert_eq!(md.resources[0].type_name, "testing_thing");
+    assert_eq!(resource_names(&md), ["testing_null", "testing_thing"]);
 }
 
 #[tokio::test]

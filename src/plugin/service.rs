@@ -3,7 +3,7 @@
 //! yet answer with an explicit "not supported" diagnostic instead of a gRPC error, so
 //! Terraform shows the user a readable message.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use tf_provider::Diagnostics;
@@ -21,11 +21,12 @@ use crate::proto::tfplugin6::provider_server::Provider as GrpcProvider;
 /// Shared state of one plugin process.
 pub(crate) struct PluginServer {
     provider: Box<dyn ErasedProvider>,
-    resources: HashMap<String, Arc<dyn ErasedResource>>,
-    data_sources: HashMap<String, Arc<dyn ErasedDataSource>>,
-    ephemeral: HashMap<String, Arc<dyn ErasedEphemeral>>,
+    // Ordered maps: GetMetadata lists types in name order, the same on every start.
+    resources: BTreeMap<String, Arc<dyn ErasedResource>>,
+    data_sources: BTreeMap<String, Arc<dyn ErasedDataSource>>,
+    ephemeral: BTreeMap<String, Arc<dyn ErasedEphemeral>>,
     schema: OnceLock<pb::get_provider_schema::Response>,
-    extras: HashMap<String, SchemaExtras>,
+    extras: BTreeMap<String, SchemaExtras>,
     /// Cancelled when the host asks the plugin process to exit.
     pub(crate) shutdown: CancellationToken,
 }
@@ -34,8 +35,8 @@ impl PluginServer {
     pub(crate) fn new(provider: Box<dyn ErasedProvider>) -> Self {
         let mut registry = Registry::default();
         provider.register(&mut registry);
-        let mut resources = HashMap::new();
-        let mut extras = HashMap::new();
+        let mut resources = BTreeMap::new();
+        let mut extras = BTreeMap::new();
         for (name, (res, ext)) in registry.resources {
             extras.insert(name.clone(), ext);
             resources.insert(name, res);

@@ -94,6 +94,7 @@ impl Provider for TestingProvider {
                 ..Default::default()
             },
         );
+        registry.resource("testing_null", Null);
         registry.data_source("testing_echo", Echo);
         registry.ephemeral_resource("testing_lease", Lease);
     }
@@ -323,6 +324,122 @@ impl Resource for Thing {
             },
             Value::Null,
         ))
+    }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct NullState<'a> {
+    #[serde(borrow, default)]
+    id: ValueString<'a>,
+    #[serde(borrow, default)]
+    triggers: ValueMap<'a, ValueString<'a>>,
+}
+
+/// The shape of the tf-provider crate's null example (`id`, `triggers`), so the plugin
+/// benchmark compares servers doing the same work for Terraform.
+struct Null;
+
+#[async_trait]
+impl Resource for Null {
+    type State<'a> = NullState<'a>;
+    type PrivateState<'a> = ValueEmpty;
+    type ProviderMetaState<'a> = ValueEmpty;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        let attr = |t, d: &str| Attribute {
+            attr_type: t,
+            description: Description::plain(d),
+            constraint: AttributeConstraint::Computed,
+            ..Default::default()
+        };
+        Some(Schema {
+            version: 1,
+            block: Block {
+                description: Description::plain("Nothing, kept in Terraform state."),
+                attributes: map! {
+                    "id" => attr(AttributeType::String, "Identifier."),
+                    "triggers" => attr(AttributeType::Map(Box::new(AttributeType::String)), "Triggers."),
+                },
+                ..Default::default()
+            },
+        })
+    }
+
+    async fn read<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        state: NullState<'a>,
+        private_state: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<(NullState<'a>, ValueEmpty)> {
+        Some((state, private_state))
+    }
+
+    async fn plan_create<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        mut proposed: NullState<'a>,
+        _config: NullState<'a>,
+        _meta: ValueEmpty,
+    ) -> Option<(NullState<'a>, ValueEmpty)> {
+        proposed.id = Value::Unknown;
+        Some((proposed, Value::Null))
+    }
+
+    async fn plan_update<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        _prior: NullState<'a>,
+        proposed: NullState<'a>,
+        _config: NullState<'a>,
+        _prior_private: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<(NullState<'a>, ValueEmpty, Vec<AttributePath>)> {
+        Some((proposed, Value::Null, vec![]))
+    }
+
+    async fn plan_destroy<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        _prior: NullState<'a>,
+        _prior_private: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<ValueEmpty> {
+        Some(Value::Null)
+    }
+
+    async fn create<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        mut planned: NullState<'a>,
+        _config: NullState<'a>,
+        _private: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<(NullState<'a>, ValueEmpty)> {
+        planned.id = Value::Value(Cow::Owned(uuid::Uuid::new_v4().to_string()));
+        Some((planned, Value::Null))
+    }
+
+    async fn update<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        _prior: NullState<'a>,
+        planned: NullState<'a>,
+        _config: NullState<'a>,
+        _private: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<(NullState<'a>, ValueEmpty)> {
+        Some((planned, Value::Null))
+    }
+
+    async fn destroy<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        _prior: NullState<'a>,
+        _private: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<()> {
+        Some(())
     }
 }
 
