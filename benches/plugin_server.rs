@@ -370,6 +370,37 @@ fn main() {
             per_resource * 1e6
         );
     }
+    // The targets, with the same-work reference beside them.
+    let yes_no = |met: bool| if met { "yes" } else { "**no**" };
+    let null_ref = figures.iter().find(|f| f.label == "null_resource");
+    println!();
+    println!("| target | measured | wanted | met |");
+    println!("|---|---|---|---|");
+    if let Some(r) = ref_start {
+        let ratio = ours_start / r;
+        println!(
+            "| start to handshake vs the tf-provider null example | {ratio:.2}x | <= 2.00x | {} |",
+            yes_no(ratio <= 2.0)
+        );
+    }
+    if let Some(o) = ours_null {
+        let ratio = o.plan.0 / floor.plan.0;
+        println!(
+            "| plan -refresh=false, {n} testing_null vs {n} terraform_data | {ratio:.2}x | <= 1.10x | {} |",
+            yes_no(ratio <= 1.1)
+        );
+        if let Some(r) = null_ref {
+            println!(
+                "| the same, the null example with TCP_NODELAY vs terraform_data (same work, other server) | {:.2}x | - | - |",
+                r.plan.0 / floor.plan.0
+            );
+            println!(
+                "| the same, ours vs the null example with TCP_NODELAY | {:.2}x (CPU {:.2}x) | - | - |",
+                o.plan.0 / r.plan.0,
+                o.plan.1 / r.plan.1
+            );
+        }
+    }
     let json = serde_json::json!({
         "plan_one_resource_s": {"testing_null": ours_1, "terraform_data": floor_1},
         "plan_gap_split": split.map(|(fixed, per)| serde_json::json!({"fixed_s": fixed, "per_resource_s": per})),

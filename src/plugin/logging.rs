@@ -39,17 +39,22 @@ fn parse_level(raw: &str) -> LevelFilter {
 }
 
 /// Install the global subscriber (once; later calls are ignored).
-pub fn init(module: &'static str) {
+pub fn init(module: &str) {
     let level = level_from_env();
     if level == LevelFilter::OFF {
         return;
     }
-    let subscriber = Registry::default().with(HclogLayer { module }.with_filter(level));
+    let subscriber = Registry::default().with(
+        HclogLayer {
+            module: module.to_owned(),
+        }
+        .with_filter(level),
+    );
     let _ = tracing::subscriber::set_global_default(subscriber);
 }
 
 struct HclogLayer {
-    module: &'static str,
+    module: String,
 }
 
 struct JsonVisitor<'a>(&'a mut Map<String, Value>);
@@ -95,7 +100,7 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for HclogLayer {
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let mut map = Map::new();
         map.insert("@level".into(), level_name(event.metadata().level()).into());
-        map.insert("@module".into(), self.module.into());
+        map.insert("@module".into(), self.module.as_str().into());
         if let Ok(ts) =
             time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339)
         {

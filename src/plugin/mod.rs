@@ -95,7 +95,7 @@ async fn run(
     provider: Box<dyn framework::ErasedProvider>,
     debug_mode: bool,
 ) -> Result<()> {
-    logging::init("provider.terraform-provider-comwit");
+    logging::init(&format!("provider.{}", options.binary));
     let version = handshake::negotiate(std::env::var("PLUGIN_PROTOCOL_VERSIONS").ok().as_deref())
         .map_err(anyhow::Error::msg)?;
 
