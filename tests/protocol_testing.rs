@@ -473,6 +473,47 @@ async fn data_source_reads_and_upgrade_state_reencodes_json() {
 }
 
 #[tokio::test]
+async fn stored_identities_upgrade_and_newer_ones_are_refused() {
+    let mut p = start().await;
+    let c = &mut p.provider;
+    let upgrade =
+        |type_name: &str, version: i64, json: &[u8]| pb::upgrade_resource_identity::Request {
+            type_name: type_name.into(),
+            version,
+            raw_identity: Some(pb::RawState {
+                json: json.to_vec(),
+                flatmap: Default::default(),
+            }),
+        };
+    let ok = c
+        .upgrade_resource_identity(upgrade("testing_thing", 0, br#"{"id":"thing-a"}"#))
+        .await
+        .expect("rpc")
+        .into_inner();
+    assert!(ok.diagnostics.is_empty(), "{:?}", ok.diagnostics);
+    let data = ok
+        .upgraded_identity
+        .and_then(|i| i.identity_data)
+        .expect("identity");
+    assert_eq!(get(&decode(&Some(data)), "id").as_str(), Some("thing-a"));
+
+    let newer = c
+        .upgrade_resource_identity(upgrade("testing_thing", 3, br#"{"id":"thing-a"}"#))
+        .await
+        .expect("rpc")
+        .into_inner();
+    assert!(newer.upgraded_identity.is_none());
+    assert!(errors(&newer.diagnostics)[0].contains("version 3"));
+
+    let none = c
+        .upgrade_resource_identity(upgrade("testing_null", 0, br#"{"id":"x"}"#))
+        .await
+        .expect("rpc")
+        .into_inner();
+    assert!(errors(&none.diagnostics)[0].contains("does not declare a resource identity"));
+}
+
+#[tokio::test]
 async fn rpcs_not_used_yet_answer_not_supported_diagnostics() {
     let mut p = start().await;
     let c = &mut p.provider;

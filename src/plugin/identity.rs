@@ -75,6 +75,48 @@ impl IdentitySpec {
         })
     }
 
+    /// An identity Terraform stored as JSON (`UpgradeResourceIdentity`), re-encoded for the
+    /// current schema: each attribute is taken by name (a missing one is null), anything
+    /// else is dropped. Every version so far has the same attributes, so upgrading is
+    /// re-reading; an identity from a newer schema version is refused.
+    pub fn upgrade(&self, version: i64, json: &[u8]) -> Result<pb::ResourceIdentityData, String> {
+        if version > self.version {
+            return Err(format!(
+                "The stored identity has schema version {version}, but this provider only \
+                 knows version {}. Upgrade the provider.",
+                self.version
+            ));
+        }
+        let stored: serde_json::Value = serde_json::from_slice(json)
+            .map_err(|e| format!("The stored identity is not valid JSON: {e}."))?;
+        let serde_json::Value::Object(stored) = stored else {
+            return Err("The stored identity is not a JSON object.".into());
+        };
+        let mut out = Vec::with_capacity(self.attributes.len());
+        for attr in &self.attributes {
+            let value = match stored.get(attr.name) {
+                None | Some(serde_json::Value::Null) => Mp::Nil,
+                Some(serde_json::Value::String(s)) => Mp::from(s.as_str()),
+                Some(other) => {
+                    return Err(format!(
+                        "The stored identity attribute `{}` is {other}, not a string.",
+                        attr.name
+                    ))
+                }
+            };
+            out.push((Mp::from(attr.name), value));
+        }
+        let mut buf = Vec::new();
+        rmpv::encode::write_value(&mut buf, &Mp::Map(out))
+            .map_err(|e| format!("Encoding the identity failed: {e}."))?;
+        Ok(pb::ResourceIdentityData {
+            identity_data: Some(pb::DynamicValue {
+                msgpack: buf,
+                json: Vec::new(),
+            }),
+        })
+    }
+
     /// The import id an identity stands for: the first attribute's string value.
     pub fn import_id(&self, identity: &pb::ResourceIdentityData) -> Option<String> {
         let dv = identity.identity_data.as_ref()?;
@@ -125,6 +167,33 @@ mod tests {
         let back = rmpv::decode::read_value(&mut &data.msgpack[..]).expect("decode");
         assert_eq!(back, Mp::Map(vec![(Mp::from("id"), Mp::from("db_1"))]));
         assert_eq!(spec().import_id(&identity).as_deref(), Some("db_1"));
+    }
+
+    #[test]
+    fn stored_identities_upgrade_by_attribute_name() {
+        let up = spec()
+            .upgrade(0, br#"{"id":"db_1","dropped":"x"}"#)
+            .expect("upgraded");
+        let data = up.identity_data.expect("data");
+        let back = rmpv::decode::read_value(&mut &data.msgpack[..]).expect("decode");
+        assert_eq!(back, Mp::Map(vec![(Mp::from("id"), Mp::from("db_1"))]));
+        let missing = spec().upgrade(0, b"{}").expect("upgraded");
+        let data = missing.identity_data.expect("data");
+        let back = rmpv::decode::read_value(&mut &data.msgpack[..]).expect("decode");
+        assert_eq!(back, Mp::Map(vec![(Mp::from("id"), Mp::Nil)]));
+    }
+
+    #[test]
+    fn newer_or_malformed_stored_identities_are_refused() {
+        let newer = spec().upgrade(1, br#"{"id":"db_1"}"#).expect_err("newer");
+        assert!(newer.contains("version 1"), "{newer}");
+        assert!(spec().upgrade(0, b"").is_err());
+        assert!(spec()
+            .upgrade(0, b"[1]")
+            .expect_err("array")
+            .contains("object"));
+        let number = spec().upgrade(0, br#"{"id":7}"#).expect_err("number");
+        assert!(number.contains("`id`"), "{number}");
     }
 
     #[test]

@@ -329,13 +329,41 @@ impl GrpcProvider for Arc<PluginServer> {
         }))
     }
 
+    #[instrument(skip_all, fields(type_name = %request.get_ref().type_name))]
     async fn upgrade_resource_identity(
         &self,
-        _request: Request<pb::upgrade_resource_identity::Request>,
+        request: Request<pb::upgrade_resource_identity::Request>,
     ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::default();
+        let mut upgraded_identity = None;
+        if self.resource(&mut diags, &req.type_name).is_some() {
+            let json = req
+                .raw_identity
+                .as_ref()
+                .map(|s| s.json.as_slice())
+                .unwrap_or(b"");
+            match self
+                .extras
+                .get(&req.type_name)
+                .and_then(|e| e.identity.as_ref())
+            {
+                None => diags.root_error(
+                    "Resource has no identity",
+                    format!(
+                        "`{}` does not declare a resource identity, so there is none to upgrade.",
+                        req.type_name
+                    ),
+                ),
+                Some(spec) => match spec.upgrade(req.version, json) {
+                    Ok(identity) => upgraded_identity = Some(identity),
+                    Err(detail) => diags.root_error("Cannot upgrade the stored identity", detail),
+                },
+            }
+        }
         Ok(Response::new(pb::upgrade_resource_identity::Response {
-            upgraded_identity: None,
-            diagnostics: not_supported("Resource identity"),
+            upgraded_identity,
+            diagnostics: convert::diagnostics(&diags),
         }))
     }
 
