@@ -65,14 +65,7 @@ impl IdentitySpec {
             }
             out.push((Mp::from(attr.name), value));
         }
-        let mut buf = Vec::new();
-        rmpv::encode::write_value(&mut buf, &Mp::Map(out)).ok()?;
-        Some(pb::ResourceIdentityData {
-            identity_data: Some(pb::DynamicValue {
-                msgpack: buf,
-                json: Vec::new(),
-            }),
-        })
+        identity_data(out)
     }
 
     /// An identity Terraform stored as JSON (`UpgradeResourceIdentity`), re-encoded for the
@@ -106,15 +99,7 @@ impl IdentitySpec {
             };
             out.push((Mp::from(attr.name), value));
         }
-        let mut buf = Vec::new();
-        rmpv::encode::write_value(&mut buf, &Mp::Map(out))
-            .map_err(|e| format!("Encoding the identity failed: {e}."))?;
-        Ok(pb::ResourceIdentityData {
-            identity_data: Some(pb::DynamicValue {
-                msgpack: buf,
-                json: Vec::new(),
-            }),
-        })
+        identity_data(out).ok_or_else(|| "Encoding the identity failed.".to_owned())
     }
 
     /// The import id an identity stands for: the first attribute's string value.
@@ -133,6 +118,18 @@ impl IdentitySpec {
         };
         value.as_str().map(str::to_owned)
     }
+}
+
+/// Identity data for Terraform: the attribute pairs as a msgpack object.
+fn identity_data(pairs: Vec<(Mp, Mp)>) -> Option<pb::ResourceIdentityData> {
+    let mut buf = Vec::new();
+    rmpv::encode::write_value(&mut buf, &Mp::Map(pairs)).ok()?;
+    Some(pb::ResourceIdentityData {
+        identity_data: Some(pb::DynamicValue {
+            msgpack: buf,
+            json: Vec::new(),
+        }),
+    })
 }
 
 #[cfg(test)]
