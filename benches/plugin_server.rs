@@ -21,31 +21,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-const COOKIE: (&str, &str) = (
-    "TF_PLUGIN_MAGIC_COOKIE",
-    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
-);
+mod support;
 
-fn terraform_bin() -> PathBuf {
-    std::env::var_os("TERRAFORM_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/bin/terraform"))
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
-/// A client certificate like the one Terraform passes (any valid PEM does for timing).
-fn client_cert_pem() -> String {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).expect("key");
-    rcgen::CertificateParams::new(vec!["localhost".into()])
-        .expect("params")
-        .self_signed(&key)
-        .expect("cert")
-        .pem()
-}
+use support::{client_cert_pem, cpu_ticks, median, terraform_bin, yes_no, COOKIE, TICKS_PER_S};
 
 /// Milliseconds from spawn to the first stdout line.
 fn start_to_handshake(bin: &Path, cert: &str) -> f64 {
@@ -70,20 +48,10 @@ fn start_to_handshake(bin: &Path, cert: &str) -> f64 {
     ms
 }
 
-/// Clock ticks (1/100 s) used by the children this process has waited for: each Terraform
-/// command and, through it, the plugin processes it started and reaped.
+/// CPU seconds of the children this process has waited for: each Terraform command and,
+/// through it, the plugin processes it started and reaped.
 fn children_cpu_s() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // After the parenthesised command name fields start at 3 (state); cutime and cstime
-    // are fields 16 and 17.
-    let after = stat.rsplit_once(')').map_or("", |(_, a)| a);
-    let ticks: u64 = after
-        .split_whitespace()
-        .skip(16 - 3)
-        .take(2)
-        .map(|v| v.parse::<u64>().unwrap_or(0))
-        .sum();
-    ticks as f64 / 100.0
+    cpu_ticks(std::process::id()).map_or(0.0, |(_, children)| children as f64 / TICKS_PER_S)
 }
 
 /// One kind of resource, N times, in a workspace of its own.
@@ -202,13 +170,17 @@ fn main() {
     let cert = client_cert_pem();
     let samples = 41;
     let ours_start = median(
-        (0..samples)
+        &(0..samples)
             .map(|_| start_to_handshake(&ours, &cert))
-            .collect(),
+            .collect::<Vec<_>>(),
     );
-    let ref_start = reference
-        .as_ref()
-        .map(|r| median((0..samples).map(|_| start_to_handshake(r, &cert)).collect()));
+    let ref_start = reference.as_ref().map(|r| {
+        median(
+            &(0..samples)
+                .map(|_| start_to_handshake(r, &cert))
+                .collect::<Vec<_>>(),
+        )
+    });
 
     let testing = |path| Plugin {
         address: "comwit/testing",
@@ -307,7 +279,7 @@ fn main() {
             single_plans[i].push(w.plan().0);
         }
     }
-    let [floor_1, ours_1] = [&single_plans[0], &single_plans[1]].map(|v| median(v.clone()));
+    let [floor_1, ours_1] = [&single_plans[0], &single_plans[1]].map(|v| median(v));
     let figures: Vec<Figures> = workloads
         .iter()
         .zip(applies)
@@ -317,8 +289,8 @@ fn main() {
             what,
             apply,
             plan: (
-                median(plans.iter().map(|p| p.0).collect()),
-                median(plans.iter().map(|p| p.1).collect()),
+                median(&plans.iter().map(|p| p.0).collect::<Vec<_>>()),
+                median(&plans.iter().map(|p| p.1).collect::<Vec<_>>()),
             ),
         })
         .collect();
@@ -371,7 +343,6 @@ fn main() {
         );
     }
     // The targets, with the same-work reference beside them.
-    let yes_no = |met: bool| if met { "yes" } else { "**no**" };
     let null_ref = figures.iter().find(|f| f.label == "null_resource");
     println!();
     println!("| target | measured | wanted | met |");

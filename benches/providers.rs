@@ -39,10 +39,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-const COOKIE: (&str, &str) = (
-    "TF_PLUGIN_MAGIC_COOKIE",
-    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
-);
+mod support;
+
+use support::{client_cert_pem, cpu_ticks, median, terraform_bin, yes_no, COOKIE, TICKS_PER_S};
+
 /// What our provider's processes are called (matched in /proc/<pid>/cmdline).
 const OUR_BINARY: &str = "terraform-provider-comwit";
 /// The emulator's project for the bootstrap token.
@@ -75,28 +75,8 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
-fn terraform_bin() -> PathBuf {
-    std::env::var_os("TERRAFORM_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/bin/terraform"))
-}
-
-fn median(v: &[f64]) -> f64 {
-    let mut v = v.to_vec();
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
 fn mib(kb: u64) -> f64 {
     kb as f64 / 1024.0
-}
-
-fn yes_no(met: bool) -> &'static str {
-    if met {
-        "yes"
-    } else {
-        "**no**"
-    }
 }
 
 // ---- the machine ----------------------------------------------------------------------
@@ -199,24 +179,6 @@ fn memory(pid: u32) -> Option<Mem> {
     })
 }
 
-/// Clock ticks of a live process from /proc/<pid>/stat: (utime + stime, cutime + cstime).
-fn cpu_ticks(pid: u32) -> Option<(u64, u64)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // After the parenthesised command name the fields start at field 3 (state); utime,
-    // stime, cutime and cstime are fields 14 to 17.
-    let after = stat.rsplit_once(')')?.1;
-    let fields: Vec<u64> = after
-        .split_whitespace()
-        .skip(14 - 3)
-        .take(4)
-        .map(|v| v.parse().unwrap_or(0))
-        .collect();
-    (fields.len() == 4).then(|| (fields[0] + fields[1], fields[2] + fields[3]))
-}
-
-/// Linux reports CPU time in clock ticks of 1/100 s (USER_HZ).
-const TICKS_PER_S: f64 = 100.0;
-
 /// User + system CPU seconds of a live process.
 fn cpu_seconds(pid: u32) -> f64 {
     cpu_ticks(pid).map_or(0.0, |(own, _)| own as f64 / TICKS_PER_S)
@@ -313,16 +275,6 @@ fn sample_providers(terraform: u32, stop: &AtomicBool) -> Sampled {
 }
 
 // ---- plugin start-up --------------------------------------------------------------------
-
-/// A client certificate like the one Terraform passes (self-signed ECDSA P-521).
-fn client_cert_pem() -> String {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).expect("key");
-    rcgen::CertificateParams::new(vec!["localhost".into()])
-        .expect("params")
-        .self_signed(&key)
-        .expect("cert")
-        .pem()
-}
 
 struct Startup {
     ms: f64,
