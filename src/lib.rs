@@ -8,6 +8,7 @@
 //! - [`comwit`]: the `comwit` provider: API client, resources and data sources.
 //! - [`emulator`]: the local Comwit platform emulator.
 
+pub mod client;
 pub mod comwit;
 pub mod docs;
 pub mod emulator;

@@ -1,7 +1,7 @@
 //! Databases: create, list, read, delete, rotate the connection token, issue a query
 //! token, suspend, resume and usage.
 
-use super::{check_id, encode, Client, Operation, OperationKind, Result, Secret};
+use super::{encode, Client, Operation, OperationKind, Result, Secret};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A database's lifecycle state: `active` or `suspended`. Any other value the API may add
@@ -163,10 +163,7 @@ impl Client {
     /// `GET /v1/projects/{project}/databases` (`database:read`).
     pub async fn list_databases(&self, project_id: &str) -> Result<Vec<Database>> {
         let op = Operation::on_project(OperationKind::ListDatabases, project_id);
-        check_id(&op, "project_id", project_id)?;
-        let list: DatabaseList = self
-            .call(op, &["v1", "projects", project_id, "databases"], None, None)
-            .await?;
+        let list: DatabaseList = self.call(op, None, None).await?;
         Ok(list.databases)
     }
 
@@ -181,25 +178,17 @@ impl Client {
     ) -> Result<CreatedDatabase> {
         let op = Operation::on_project(OperationKind::CreateDatabase, project_id)
             .with_database_name(request.name.clone());
-        check_id(&op, "project_id", project_id)?;
         let body = encode(&op, request)?;
-        let key = uuid::Uuid::new_v4().to_string();
-        self.call(
-            op,
-            &["v1", "projects", project_id, "databases"],
-            Some(body),
-            Some(&key),
-        )
-        .await
+        let created: CreatedDatabase = self.call(op, Some(body), None).await?;
+        self.learn(&created.database_token);
+        Ok(created)
     }
 
     /// `GET /v1/databases/{database}` (`database:read`). A missing database is
     /// [`ApiError::NotFound`](super::ApiError::NotFound).
     pub async fn get_database(&self, database_id: &str) -> Result<Database> {
         let op = Operation::on_database(OperationKind::GetDatabase, database_id);
-        check_id(&op, "database_id", database_id)?;
-        self.call(op, &["v1", "databases", database_id], None, None)
-            .await
+        self.call(op, None, None).await
     }
 
     /// `DELETE /v1/databases/{database}` (`database:write`; refused on protected tenants).
@@ -207,9 +196,7 @@ impl Client {
     /// resource layer decides whether that counts as success.
     pub async fn delete_database(&self, database_id: &str) -> Result<()> {
         let op = Operation::on_database(OperationKind::DeleteDatabase, database_id);
-        check_id(&op, "database_id", database_id)?;
-        self.call_no_content(op, &["v1", "databases", database_id])
-            .await
+        self.call_no_content(op).await
     }
 
     /// `POST /v1/databases/{database}/token/rotate` (`database:write`; refused on protected
@@ -217,14 +204,9 @@ impl Client {
     /// answer (a repeat would rotate again).
     pub async fn rotate_database_token(&self, database_id: &str) -> Result<RotatedToken> {
         let op = Operation::on_database(OperationKind::RotateDatabaseToken, database_id);
-        check_id(&op, "database_id", database_id)?;
-        self.call(
-            op,
-            &["v1", "databases", database_id, "token", "rotate"],
-            None,
-            None,
-        )
-        .await
+        let rotated: RotatedToken = self.call(op, None, None).await?;
+        self.learn(&rotated.database_token);
+        Ok(rotated)
     }
 
     /// `POST /v1/databases/{database}/query-token` (`database:write`; refused on protected
@@ -235,48 +217,38 @@ impl Client {
         request: &QueryTokenRequest,
     ) -> Result<QueryToken> {
         let op = Operation::on_database(OperationKind::CreateQueryToken, database_id);
-        check_id(&op, "database_id", database_id)?;
         let body = encode(&op, request)?;
-        self.call(
-            op,
-            &["v1", "databases", database_id, "query-token"],
-            Some(body),
-            None,
-        )
-        .await
+        let token: QueryToken = self.call(op, Some(body), None).await?;
+        self.learn(&token.query_token);
+        Ok(token)
     }
 
     /// `POST /v1/databases/{database}/suspend` (`database:write`; refused on protected
     /// tenants). A suspended database answers 409.
     pub async fn suspend_database(&self, database_id: &str) -> Result<Database> {
         let op = Operation::on_database(OperationKind::SuspendDatabase, database_id);
-        check_id(&op, "database_id", database_id)?;
-        self.call(op, &["v1", "databases", database_id, "suspend"], None, None)
-            .await
+        self.call(op, None, None).await
     }
 
     /// `POST /v1/databases/{database}/resume` (`database:write`; refused on protected
     /// tenants). An active database answers 409.
     pub async fn resume_database(&self, database_id: &str) -> Result<Database> {
         let op = Operation::on_database(OperationKind::ResumeDatabase, database_id);
-        check_id(&op, "database_id", database_id)?;
-        self.call(op, &["v1", "databases", database_id, "resume"], None, None)
-            .await
+        self.call(op, None, None).await
     }
 
     /// `GET /v1/databases/{database}/usage` (`database:read`).
     pub async fn get_database_usage(&self, database_id: &str) -> Result<Usage> {
         let op = Operation::on_database(OperationKind::GetDatabaseUsage, database_id);
-        check_id(&op, "database_id", database_id)?;
-        self.call(op, &["v1", "databases", database_id, "usage"], None, None)
-            .await
+        self.call(op, None, None).await
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{test_client, Canned, Mock};
+    use super::super::testing::test_client;
     use super::*;
+    use crate::client::testutil::{Canned, Mock};
     use crate::comwit::client::{ApiError, ForbiddenCode};
 
     const DB: &str = "db_8a41c0d2e3f4a5b6";

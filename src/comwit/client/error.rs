@@ -1,8 +1,8 @@
 //! [`ApiError`], the typed failures of the Comwit API, and [`ApiFailure`], an error with the
 //! [`Operation`] it broke, which turns both into user-actionable diagnostic text.
 
-use super::operation::{Operation, OperationKind};
-use reqwest::StatusCode;
+use super::routes::{Operation, OperationKind};
+use crate::client::{ErrorEnvelope, ErrorFields, ErrorObject, Failure};
 use std::fmt;
 use std::time::Duration;
 
@@ -57,8 +57,16 @@ pub enum ApiError {
         database: Option<String>,
         message: String,
     },
-    /// 404: the project or database does not exist (or was deleted).
+    /// 404 with the contract's `not_found` error body: the project or database does not
+    /// exist (or was deleted). Only this variant means an object is gone.
     NotFound { message: String },
+    /// A 404 (or another answer) that is not the Comwit API's: no documented error body,
+    /// or an unknown-route error. The `api_url` most likely points at the wrong place.
+    NotTheApi {
+        status: u16,
+        url: String,
+        message: String,
+    },
     /// 409: name taken, or a state transition that does not apply.
     Conflict { message: String },
     /// 422: a field breaks a rule.
@@ -92,7 +100,17 @@ pub enum ApiError {
         message: String,
         timed_out: bool,
         retries: u32,
+        /// Where the request went (no query, no credentials).
+        url: String,
     },
+    /// The operation's deadline passed (all attempts and waits together).
+    Deadline {
+        after: Duration,
+        attempts: u32,
+        url: String,
+    },
+    /// An answer larger than the client reads.
+    TooLarge { limit: usize, url: String },
     /// A 2xx answer whose body is not the expected JSON.
     Decode { operation: String, message: String },
     /// An argument was refused before anything was sent (an empty id, `.` or `..`).
@@ -111,8 +129,12 @@ impl ApiError {
             ApiError::Conflict { .. } => Some(409),
             ApiError::Validation { .. } => Some(422),
             ApiError::RateLimited { .. } => Some(429),
-            ApiError::Server { status, .. } | ApiError::Unexpected { status, .. } => Some(*status),
+            ApiError::Server { status, .. }
+            | ApiError::Unexpected { status, .. }
+            | ApiError::NotTheApi { status, .. } => Some(*status),
             ApiError::Transport { .. }
+            | ApiError::Deadline { .. }
+            | ApiError::TooLarge { .. }
             | ApiError::Decode { .. }
             | ApiError::InvalidInput { .. }
             | ApiError::Cancelled => None,
@@ -124,42 +146,79 @@ impl ApiError {
         matches!(self, ApiError::NotFound { .. })
     }
 
-    /// Builds the typed error for a non-2xx answer. `body` is parsed leniently: a body that
-    /// is not the contract's error JSON still gives a typed error. `token` is the client's
-    /// own token, removed from any server text.
-    pub(crate) fn from_response(
-        status: StatusCode,
-        retry_after: Option<Duration>,
-        body: &[u8],
-        retries: u32,
-        token: &str,
-    ) -> ApiError {
-        let parsed = ErrorBody::parse(body, token);
-        let message = parsed.message.clone().unwrap_or_else(|| {
-            if body.is_empty() {
+    /// The typed error for a failed request. A non-2xx body is read leniently: a body that
+    /// is not the contract's error JSON still gives a typed error.
+    pub(crate) fn from_failure(failure: Failure) -> ApiError {
+        let (status, retry_after, fields, body_len, retries, url) = match failure {
+            Failure::Status {
+                status,
+                retry_after,
+                fields,
+                body_len,
+                retries,
+                url,
+            } => (status, retry_after, fields, body_len, retries, url),
+            Failure::Transport {
+                message,
+                timed_out,
+                retries,
+                url,
+            } => {
+                return ApiError::Transport {
+                    message,
+                    timed_out,
+                    retries,
+                    url,
+                }
+            }
+            Failure::Deadline {
+                after,
+                attempts,
+                url,
+            } => {
+                return ApiError::Deadline {
+                    after,
+                    attempts,
+                    url,
+                }
+            }
+            Failure::TooLarge { limit, url } => return ApiError::TooLarge { limit, url },
+            Failure::InvalidInput { field, message } => {
+                return ApiError::InvalidInput { field, message }
+            }
+            Failure::Cancelled => return ApiError::Cancelled,
+        };
+        let message = fields.message.clone().unwrap_or_else(|| {
+            if body_len == 0 {
                 "no error details in the answer".to_owned()
-            } else if parsed.json {
+            } else if fields.json {
                 "no error message in the answer".to_owned()
             } else {
-                format!(
-                    "no error details: the body ({} bytes) is not JSON",
-                    body.len()
-                )
+                format!("no error details: the body ({body_len} bytes) is not JSON")
             }
         });
-        match status.as_u16() {
+        let text = |name: &str| fields.get(name).map(str::to_owned);
+        match status {
             401 => ApiError::Unauthorized { message },
             403 => ApiError::Forbidden {
-                code: ForbiddenCode::parse(parsed.code.as_deref()),
-                required_scope: parsed.required_scope,
-                project_id: parsed.project_id,
-                database: parsed.database,
+                code: ForbiddenCode::parse(fields.code.as_deref()),
+                required_scope: text("required_scope"),
+                project_id: text("project_id"),
+                database: text("database"),
                 message,
             },
-            404 => ApiError::NotFound { message },
+            // An object is gone only when the platform says so in its documented body.
+            404 if fields.documented && fields.code.as_deref() == Some("not_found") => {
+                ApiError::NotFound { message }
+            }
+            404 => ApiError::NotTheApi {
+                status,
+                url,
+                message,
+            },
             409 => ApiError::Conflict { message },
             422 => ApiError::Validation {
-                field: parsed.field,
+                field: fields.field.clone(),
                 message,
             },
             429 => ApiError::RateLimited {
@@ -167,14 +226,14 @@ impl ApiError {
                 retries,
             },
             500..=599 => ApiError::Server {
-                status: status.as_u16(),
-                code: parsed.code,
+                status,
+                code: fields.code.clone(),
                 message,
                 retries,
             },
             other => ApiError::Unexpected {
                 status: other,
-                code: parsed.code,
+                code: fields.code.clone(),
                 message,
             },
         }
@@ -235,6 +294,13 @@ impl ApiError {
                 ),
                 None => format!("the API answered 404 ({message})"),
             },
+            ApiError::NotTheApi {
+                status,
+                url,
+                message,
+            } => format!(
+                "{url} answered {status} ({message}), which is not an answer of the Comwit API"
+            ),
             ApiError::Conflict { message } => format!("the API answered 409 ({message})"),
             ApiError::Validation { field, message } => match field {
                 Some(field) => format!("the API answered 422 (field `{field}`: {message})"),
@@ -262,14 +328,29 @@ impl ApiError {
                 message,
                 timed_out,
                 retries,
+                url,
             } => {
                 let what = if *timed_out {
-                    "the request to the API timed out"
+                    format!("the request to {url} timed out")
                 } else {
-                    "could not reach the API"
+                    format!("could not reach the API at {url}")
                 };
                 format!("{what} ({message}){}", after_retries(*retries))
             }
+            ApiError::Deadline {
+                after,
+                attempts,
+                url,
+            } => format!(
+                "no answer from {url} within {}s ({attempts} attempt{})",
+                after.as_secs(),
+                plural(*attempts)
+            ),
+            ApiError::TooLarge { limit, url } => format!(
+                "the answer from {url} is larger than {} MiB, far more than any answer of the \
+                 Comwit API",
+                limit >> 20
+            ),
             ApiError::Decode { operation, message } => {
                 format!("the API's answer to \"{operation}\" is not the expected JSON ({message})")
             }
@@ -338,6 +419,19 @@ impl ApiError {
                       from state (`terraform state rm`) or let Terraform create it again."
                     .to_owned(),
             },
+            ApiError::NotTheApi { .. } | ApiError::TooLarge { .. } => {
+                "Check that the provider's `api_url` argument (or COMWIT_API_URL) points at the \
+                 Comwit product API (https://api.cloud.comwit.io, or the emulator's address \
+                 such as http://127.0.0.1:8787), with no extra path. Nothing was changed in \
+                 Terraform's state."
+                    .to_owned()
+            }
+            ApiError::Deadline { .. } => {
+                "The API did not answer in time. The provider's `request_timeout_seconds` \
+                 (per attempt) and `max_retries` settings bound how long one operation waits; \
+                 check the `api_url` and your network, or raise them."
+                    .to_owned()
+            }
             ApiError::Conflict { .. } => match op.kind {
                 OperationKind::CreateDatabase => {
                     "A database with this name already exists in the project. Choose \
@@ -397,7 +491,8 @@ impl ApiError {
             ApiError::Transport { .. } => {
                 let mut text = "Check the provider's `api_url` argument or the COMWIT_API_URL \
                                 environment variable (default https://api.cloud.comwit.io), and \
-                                your network or proxy."
+                                your network or proxy. The provider's `request_timeout_seconds` \
+                                and `max_retries` settings bound how long it waits."
                     .to_owned();
                 if !op.kind.retry_safe() {
                     text.push(' ');
@@ -536,111 +631,48 @@ impl std::error::Error for ApiFailure {
     }
 }
 
-/// The contract's error body, `{"error": {"code", "message", ...}}`, read leniently: each
-/// field is taken only when it is a string.
-#[derive(Debug, Default)]
-struct ErrorBody {
-    json: bool,
-    code: Option<String>,
-    message: Option<String>,
-    required_scope: Option<String>,
-    field: Option<String>,
-    project_id: Option<String>,
-    database: Option<String>,
-}
+/// Comwit's error body, `{"error": {"code", "message", ...}}` (the contract's "Errors").
+/// An unknown route answers 404 `route_not_found` [assumed], so a wrong `api_url` is never
+/// read as a deleted object.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ComwitEnvelope;
 
-impl ErrorBody {
-    fn parse(body: &[u8], token: &str) -> ErrorBody {
-        let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
-            return ErrorBody::default();
-        };
-        let Some(error) = value.get("error").and_then(|e| e.as_object()) else {
-            return ErrorBody {
-                json: true,
-                ..ErrorBody::default()
-            };
-        };
-        let text = |key: &str| {
-            error
-                .get(key)
-                .and_then(|v| v.as_str())
-                .map(|s| sanitize(s, token))
-        };
-        ErrorBody {
-            json: true,
-            code: text("code"),
-            message: text("message"),
-            required_scope: text("required_scope"),
-            field: text("field"),
-            project_id: text("project_id"),
-            database: text("database"),
-        }
+impl ErrorEnvelope for ComwitEnvelope {
+    fn parse(&self, body: &[u8]) -> ErrorFields {
+        ErrorObject.parse(body)
     }
 }
 
-/// The longest server text kept in an error.
-const MAX_SERVER_TEXT: usize = 300;
-
-/// Makes server-provided text safe to show: removes `token` (the client's own) and any
-/// word that looks like a Comwit token (`cwt_`, `cdt_`, `cqt_` prefixes), drops control
-/// characters and cuts it to a few hundred characters.
-pub(crate) fn sanitize(text: &str, token: &str) -> String {
-    let text = if token.len() >= 8 {
-        text.replace(token, super::secret::REDACTED)
-    } else {
-        text.to_owned()
-    };
-    let mut out = String::with_capacity(text.len().min(MAX_SERVER_TEXT + 3));
-    let mut rest = text.as_str();
-    while let Some(pos) = find_token_prefix(rest) {
-        out.push_str(&rest[..pos]);
-        out.push_str(&rest[pos..pos + 4]);
-        out.push_str("(redacted)");
-        let after = &rest[pos + 4..];
-        let end = after
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-            .unwrap_or(after.len());
-        rest = &after[end..];
-    }
-    out.push_str(rest);
-    let cleaned: String = out
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if cleaned.chars().count() > MAX_SERVER_TEXT {
-        let cut: String = cleaned.chars().take(MAX_SERVER_TEXT).collect();
-        format!("{cut}...")
-    } else {
-        cleaned
-    }
-}
-
-/// The byte offset of the next `cwt_`/`cdt_`/`cqt_` that starts a word and is followed by
-/// at least one token character.
-fn find_token_prefix(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    (0..bytes.len().saturating_sub(4)).find(|&i| {
-        let prefix = &bytes[i..i + 4];
-        (prefix == b"cwt_" || prefix == b"cdt_" || prefix == b"cqt_")
-            && (i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_'))
-            && bytes[i + 4].is_ascii_alphanumeric()
-    })
-}
+/// Comwit's token prefixes: user (`cwt_`), database (`cdt_`) and query (`cqt_`) tokens.
+pub const TOKEN_PREFIXES: &[&str] = &["cwt_", "cdt_", "cqt_"];
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::Redactor;
 
     const TOKEN: &str = "cwt_00112233445566778899";
 
+    fn redactor() -> Redactor {
+        let r = Redactor::new(TOKEN_PREFIXES);
+        r.add(&TOKEN.into());
+        r
+    }
+
     fn error(status: u16, body: &str) -> ApiError {
-        ApiError::from_response(
-            StatusCode::from_u16(status).unwrap(),
-            None,
-            body.as_bytes(),
-            0,
-            TOKEN,
-        )
+        let r = redactor();
+        ApiError::from_failure(Failure::Status {
+            status,
+            retry_after: None,
+            fields: Box::new(
+                ComwitEnvelope
+                    .parse(body.as_bytes())
+                    .cleaned(|t| r.clean(t)),
+            ),
+            body_len: body.len(),
+            retries: 0,
+            url: "http://api.test/v1/x".into(),
+        })
     }
 
     fn create_op() -> Operation {
@@ -753,7 +785,7 @@ mod tests {
         assert!(text.contains("cdt_(redacted)"), "{text}");
         assert!(text.contains("xcdt_keep"), "{text}");
         let long = "a".repeat(5000);
-        assert!(sanitize(&long, TOKEN).len() < 400);
+        assert!(redactor().clean(&long).len() < 400);
     }
 
     #[test]
@@ -876,6 +908,7 @@ mod tests {
                 message: "tcp connect error".into(),
                 timed_out: false,
                 retries: 2,
+                url: "http://127.0.0.1:1/v1/databases/db_1".into(),
             },
         );
         let text = transport.detail();
@@ -884,5 +917,32 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("after 2 retries"), "{text}");
+        assert!(
+            text.contains("http://127.0.0.1:1/v1/databases/db_1"),
+            "{text}"
+        );
+        assert!(text.contains("`request_timeout_seconds`"), "{text}");
+    }
+
+    #[test]
+    fn a_404_without_the_documented_body_is_not_a_deleted_object() {
+        for body in [
+            "",
+            "<html>Not Found</html>",
+            "{\"detail\":\"Not Found\"}",
+            "{\"error\":{\"code\":\"route_not_found\",\"message\":\"no such route\"}}",
+        ] {
+            let e = error(404, body);
+            assert!(!e.is_not_found(), "{body}: {e:?}");
+            let text = ApiFailure::new(
+                Operation::on_database(OperationKind::GetDatabase, "db_1"),
+                e,
+            )
+            .detail();
+            assert!(text.contains("http://api.test/v1/x"), "{text}");
+            assert!(text.contains("`api_url`"), "{text}");
+            assert!(!text.contains("deleted outside Terraform"), "{text}");
+        }
+        assert!(error(404, include_str!("fixtures/error_not_found.json")).is_not_found());
     }
 }

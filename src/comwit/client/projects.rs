@@ -1,6 +1,6 @@
 //! Projects: `GET /v1/projects` and `GET /v1/projects/{project}`.
 
-use super::{check_id, Client, Operation, OperationKind, Result};
+use super::{Client, Operation, OperationKind, Result};
 use serde::{Deserialize, Serialize};
 
 /// A project: the workspace that owns databases (and later apps and domains).
@@ -21,23 +21,22 @@ impl Client {
     /// `GET /v1/projects`: the projects the token is a member of (`project:read`).
     pub async fn list_projects(&self) -> Result<Vec<Project>> {
         let op = Operation::new(OperationKind::ListProjects);
-        let list: ProjectList = self.call(op, &["v1", "projects"], None, None).await?;
+        let list: ProjectList = self.call(op, None, None).await?;
         Ok(list.projects)
     }
 
     /// `GET /v1/projects/{project}` (`project:read`).
     pub async fn get_project(&self, project_id: &str) -> Result<Project> {
         let op = Operation::on_project(OperationKind::GetProject, project_id);
-        check_id(&op, "project_id", project_id)?;
-        self.call(op, &["v1", "projects", project_id], None, None)
-            .await
+        self.call(op, None, None).await
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{test_client, Canned, Mock};
+    use super::super::testing::test_client;
     use super::*;
+    use crate::client::testutil::{Canned, Mock};
     use crate::comwit::client::ApiError;
 
     #[tokio::test]

@@ -1,7 +1,6 @@
-//! Test helpers: a scripted axum mock of the API and a raw TCP server that drops
-//! connections.
+//! Test helpers for every platform's client: a scripted axum mock of an API and a raw TCP
+//! server that drops connections.
 
-use super::{Client, ClientConfig, Secret};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response;
@@ -13,22 +12,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use url::Url;
-
-pub const TEST_TOKEN: &str = "cwt_00112233445566778899aabb";
-
-/// A client for `base` with the test token, 5 s timeout, 2 retries and a UA suffix.
-pub fn test_client(base: &Url) -> Client {
-    test_client_with(base, |_| {})
-}
-
-pub fn test_client_with(base: &Url, adjust: impl FnOnce(&mut ClientConfig)) -> Client {
-    let mut config = ClientConfig::new(base.clone(), Secret::new(TEST_TOKEN));
-    config.timeout = Duration::from_secs(5);
-    config.max_retries = 2;
-    config.user_agent_suffix = Some("terraform/1.15.5".to_owned());
-    adjust(&mut config);
-    Client::new(config).unwrap()
-}
 
 /// One scripted answer.
 pub struct Canned {

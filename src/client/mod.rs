@@ -1,0 +1,822 @@
+//! The platform-neutral API client core every provider's client is built on (no
+//! plugin-framework imports: a client never uses `tf_provider`).
+//!
+//! - [`HttpClient::send`] is the one function that sends every request of every platform:
+//!   auth ([`Auth`]), User-Agent, the URL built and escaped from the [`Route`]'s template,
+//!   the per-attempt timeout and the whole operation's deadline, retries by the route's
+//!   [`Retry`] class with capped, fully jittered backoff or the server's `Retry-After`,
+//!   cancellation, a cap on the size of an answer, and logging through `tracing`;
+//! - [`route`]: one row per API route ([`Route`]);
+//! - [`envelope`]: each platform's error body, read by its [`ErrorEnvelope`];
+//! - [`redact`]: the [`Redactor`] that keeps every secret the client knows of out of
+//!   messages and logs;
+//! - [`secret`]: [`Secret`], for every credential and token.
+//!
+//! A platform client (`crate::comwit::client`) owns its routes, its typed request and
+//! answer structs, its typed errors (built from [`Failure`]) and its remedies.
+
+pub mod auth;
+pub mod envelope;
+pub mod redact;
+pub mod route;
+pub mod secret;
+#[cfg(test)]
+pub mod testutil;
+
+pub use auth::Auth;
+pub use envelope::{ErrorEnvelope, ErrorFields, ErrorObject};
+pub use redact::Redactor;
+pub use route::{Params, Retry, Route};
+pub use secret::{Secret, REDACTED};
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use rand::Rng;
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+/// The longest `Retry-After` the client waits on its own; a longer one ends the call
+/// (retrying earlier than asked would only be refused again).
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// The first backoff step; each retry doubles it, up to [`BACKOFF_CAP`], with full jitter.
+pub const BACKOFF_BASE: Duration = Duration::from_millis(250);
+
+/// The longest backoff between two attempts (without a `Retry-After`).
+pub const BACKOFF_CAP: Duration = Duration::from_secs(8);
+
+/// The default limit of one attempt (connect to the end of the answer's body).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The default number of repeats of a failed attempt.
+pub const DEFAULT_MAX_RETRIES: u32 = 4;
+
+/// The largest answer read (well above any real answer of the platforms we serve: their
+/// biggest, a list of a project's objects, is a few hundred kilobytes).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 16 << 20;
+
+/// How an [`HttpClient`] reaches one platform's API.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// The API base URL. A path prefix (`http://host/api`) is kept.
+    pub base_url: Url,
+    /// The credentials, written into every request.
+    pub auth: Auth,
+    /// The User-Agent product token, e.g. `terraform-provider-comwit/0.1.0`.
+    pub user_agent: String,
+    /// Appended to the User-Agent, e.g. `terraform/1.15.5`.
+    pub user_agent_suffix: Option<String>,
+    /// The limit for one attempt, from connecting to the end of the answer's body.
+    pub timeout: Duration,
+    /// How many times a failed attempt is repeated (when repeating is safe).
+    pub max_retries: u32,
+    /// The limit for one operation, all attempts and waits included; `None` means
+    /// attempts x timeout plus the waits.
+    pub operation_timeout: Option<Duration>,
+    /// The header an idempotency key travels in (`Idempotency-Key`).
+    pub idempotency_header: &'static str,
+    /// The platform's token prefixes, masked in any server text (see [`Redactor::new`]).
+    pub token_prefixes: &'static [&'static str],
+    /// The largest answer body read; a larger one is [`Failure::TooLarge`].
+    pub max_body_bytes: usize,
+}
+
+impl HttpConfig {
+    /// A config with the defaults: 30 s per attempt, 4 retries, no operation deadline,
+    /// `Idempotency-Key`, a 16 MiB answer cap.
+    pub fn new(base_url: Url, auth: Auth, user_agent: impl Into<String>) -> HttpConfig {
+        HttpConfig {
+            base_url,
+            auth,
+            user_agent: user_agent.into(),
+            user_agent_suffix: None,
+            timeout: DEFAULT_TIMEOUT,
+            max_retries: DEFAULT_MAX_RETRIES,
+            operation_timeout: None,
+            idempotency_header: "Idempotency-Key",
+            token_prefixes: &[],
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+/// Why an [`HttpConfig`] cannot be used. The messages never include the credential or the
+/// URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    #[error("the API URL must use http or https, not `{0}`")]
+    UnsupportedScheme(String),
+    #[error("the API URL must be an absolute http(s) URL with a host")]
+    NotABaseUrl,
+    #[error("the API URL must not contain a user name or password; set the token instead")]
+    CredentialsInUrl,
+    #[error("the token contains characters that cannot be sent in an HTTP header")]
+    InvalidToken,
+    #[error("the User-Agent suffix contains characters that cannot be sent in an HTTP header")]
+    InvalidUserAgent,
+    #[error("could not set up the HTTP client: {0}")]
+    Http(String),
+}
+
+/// A failed request, in platform-neutral terms; each platform's client turns it into its
+/// own typed error. Every text in it has been through the client's [`Redactor`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Failure {
+    /// A non-2xx answer, still answered after `retries` retries (or not safe to repeat).
+    Status {
+        status: u16,
+        retry_after: Option<Duration>,
+        fields: Box<ErrorFields>,
+        /// The answer's body length in bytes.
+        body_len: usize,
+        retries: u32,
+        /// The URL asked (no query, no credentials).
+        url: String,
+    },
+    /// No answer: connection refused or dropped, TLS failure, timeout. `message` never
+    /// contains the URL; `url` says where.
+    Transport {
+        message: String,
+        timed_out: bool,
+        retries: u32,
+        url: String,
+    },
+    /// The operation's deadline passed before an answer came.
+    Deadline {
+        after: Duration,
+        attempts: u32,
+        url: String,
+    },
+    /// The answer was larger than the client reads.
+    TooLarge { limit: usize, url: String },
+    /// An argument was refused before anything was sent (an empty id, `.` or `..`).
+    InvalidInput { field: String, message: String },
+    /// The client's cancellation token fired (Terraform asked the provider to stop).
+    Cancelled,
+}
+
+impl Failure {
+    /// The HTTP status the API answered, if it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Failure::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// A platform's HTTP client. Cheap to clone: clones share one connection pool, one request
+/// counter, one redactor and one cancellation token.
+#[derive(Clone)]
+pub struct HttpClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base_url: Url,
+    timeout: Duration,
+    max_retries: u32,
+    operation_timeout: Option<Duration>,
+    idempotency_header: &'static str,
+    max_body_bytes: usize,
+    backoff: Backoff,
+    cancel: CancellationToken,
+    requests_sent: AtomicU64,
+    redactor: Redactor,
+    envelope: Box<dyn ErrorEnvelope>,
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("base_url", &self.inner.base_url.as_str())
+            .field("timeout", &self.inner.timeout)
+            .field("max_retries", &self.inner.max_retries)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Capped exponential backoff with full jitter.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Backoff {
+    pub(crate) base: Duration,
+    pub(crate) cap: Duration,
+}
+
+impl Backoff {
+    /// The longest wait before retry number `retry + 1` (`retry` counts from 0).
+    pub(crate) fn ceiling(&self, retry: u32) -> Duration {
+        let factor = 1u32.checked_shl(retry.min(20)).unwrap_or(u32::MAX);
+        self.base.saturating_mul(factor).min(self.cap)
+    }
+
+    /// A random wait in `[0, ceiling(retry)]`.
+    pub(crate) fn delay(&self, retry: u32) -> Duration {
+        let ceiling = self.ceiling(retry).as_millis() as u64;
+        Duration::from_millis(rand::thread_rng().gen_range(0..=ceiling))
+    }
+}
+
+/// What one attempt gave.
+enum Attempt {
+    Answer {
+        status: u16,
+        retry_after: Option<Duration>,
+        body: Vec<u8>,
+    },
+    TooLarge,
+    Failed(reqwest::Error),
+}
+
+impl HttpClient {
+    /// A client whose waits and requests stop when `cancel` fires (e.g. a child of the
+    /// provider's stop token). `envelope` reads the platform's error bodies.
+    pub fn new(
+        config: HttpConfig,
+        envelope: impl ErrorEnvelope,
+        cancel: CancellationToken,
+    ) -> Result<HttpClient, ConfigError> {
+        let mut base_url = config.base_url;
+        if !matches!(base_url.scheme(), "http" | "https") {
+            return Err(ConfigError::UnsupportedScheme(base_url.scheme().to_owned()));
+        }
+        if base_url.cannot_be_a_base() || base_url.host().is_none() {
+            return Err(ConfigError::NotABaseUrl);
+        }
+        if !base_url.username().is_empty() || base_url.password().is_some() {
+            return Err(ConfigError::CredentialsInUrl);
+        }
+        base_url.set_query(None);
+        base_url.set_fragment(None);
+
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        config
+            .auth
+            .write(&mut headers)
+            .map_err(|_| ConfigError::InvalidToken)?;
+        let user_agent = match config
+            .user_agent_suffix
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(suffix) => format!("{} {suffix}", config.user_agent),
+            None => config.user_agent.clone(),
+        };
+        let user_agent =
+            HeaderValue::from_str(&user_agent).map_err(|_| ConfigError::InvalidUserAgent)?;
+
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .user_agent(user_agent)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_max_idle_per_host(16)
+            .tcp_nodelay(true)
+            .tcp_keepalive(Duration::from_secs(60))
+            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| ConfigError::Http(e.without_url().to_string()))?;
+
+        let redactor = Redactor::new(config.token_prefixes);
+        if let Some(secret) = config.auth.secret() {
+            redactor.add(secret);
+        }
+        Ok(HttpClient {
+            inner: Arc::new(Inner {
+                http,
+                base_url,
+                timeout: config.timeout,
+                max_retries: config.max_retries,
+                operation_timeout: config.operation_timeout,
+                idempotency_header: config.idempotency_header,
+                max_body_bytes: config.max_body_bytes,
+                backoff: Backoff {
+                    base: BACKOFF_BASE,
+                    cap: BACKOFF_CAP,
+                },
+                cancel,
+                requests_sent: AtomicU64::new(0),
+                redactor,
+                envelope: Box::new(envelope),
+            }),
+        })
+    }
+
+    /// The token that cancels this client's waits and requests. A cancelled client stays
+    /// cancelled.
+    pub fn cancel_token(&self) -> CancellationToken {
+        self.inner.cancel.clone()
+    }
+
+    /// How many HTTP requests (attempts, retries included) this client has sent.
+    pub fn requests_sent(&self) -> u64 {
+        self.inner.requests_sent.load(Ordering::Relaxed)
+    }
+
+    /// The base URL requests are sent to.
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base_url
+    }
+
+    /// The redactor every message of this client goes through; add every secret an answer
+    /// brings to it.
+    pub fn redactor(&self) -> &Redactor {
+        &self.inner.redactor
+    }
+
+    /// The per-attempt timeout and the retry count, for messages.
+    pub fn limits(&self) -> (Duration, u32) {
+        (self.inner.timeout, self.inner.max_retries)
+    }
+
+    /// Sends one call of `route` and returns the body of its 2xx answer.
+    ///
+    /// Retries 429 always (waiting the server's `Retry-After`, capped at
+    /// [`MAX_RETRY_AFTER`]) and refused connections always (neither did any work); 500,
+    /// 502, 503, 504, timeouts and dropped connections only when the route's [`Retry`]
+    /// class allows. A [`Retry::WithIdempotencyKey`] route sends `idempotency_key` (or a
+    /// fresh UUID v4) on every attempt. Stops at once when the cancel token fires, and
+    /// when the operation's deadline has passed.
+    pub async fn send(
+        &self,
+        route: &Route,
+        params: &dyn Params,
+        body: Option<Vec<u8>>,
+        idempotency_key: Option<&str>,
+    ) -> Result<Vec<u8>, Failure> {
+        let inner = &*self.inner;
+        let url = route.url(&inner.base_url, params)?;
+        let shown_url = url.as_str().to_owned();
+        let label = route.label;
+        let template = route.template;
+        let method = &route.method;
+        let repeatable = route.retry.repeats_after_ambiguous_failure();
+        let key = match (route.retry, idempotency_key) {
+            (_, Some(key)) => Some(key.to_owned()),
+            (Retry::WithIdempotencyKey, None) => Some(uuid::Uuid::new_v4().to_string()),
+            _ => None,
+        };
+        let started = Instant::now();
+        let deadline = inner.operation_timeout.map(|d| started + d);
+        let mut retries: u32 = 0;
+        loop {
+            if inner.cancel.is_cancelled() {
+                return Err(Failure::Cancelled);
+            }
+            let attempt = retries + 1;
+            let attempt_timeout = match deadline {
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Err(Failure::Deadline {
+                            after: started.elapsed(),
+                            attempts: retries,
+                            url: shown_url,
+                        });
+                    }
+                    inner.timeout.min(left)
+                }
+                None => inner.timeout,
+            };
+            let mut request = inner
+                .http
+                .request(method.clone(), url.clone())
+                .timeout(attempt_timeout);
+            if let Some(key) = &key {
+                request = request.header(inner.idempotency_header, key.as_str());
+            }
+            if let Some(body) = &body {
+                request = request
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(body.clone());
+            }
+            inner.requests_sent.fetch_add(1, Ordering::Relaxed);
+            let sent_at = Instant::now();
+            let outcome = tokio::select! {
+                biased;
+                _ = inner.cancel.cancelled() => {
+                    tracing::debug!(op = label, method = %method, path = template, attempt,
+                        "api request cancelled");
+                    return Err(Failure::Cancelled);
+                }
+                outcome = run_attempt(request, inner.max_body_bytes) => outcome,
+            };
+            let latency_ms = sent_at.elapsed().as_millis() as u64;
+
+            let (failure, wait, asked) = match outcome {
+                Attempt::Answer {
+                    status,
+                    retry_after,
+                    body,
+                } => {
+                    tracing::debug!(op = label, method = %method, path = template,
+                        status, attempt, latency_ms, "api response");
+                    if (200..300).contains(&status) {
+                        return Ok(body);
+                    }
+                    let fields = inner
+                        .envelope
+                        .parse(&body)
+                        .cleaned(|t| inner.redactor.clean(t));
+                    let wait = match status {
+                        429 => Some(match retry_after {
+                            Some(after) => after + jitter(),
+                            None => inner.backoff.delay(retries),
+                        }),
+                        500 | 502..=504 if repeatable => {
+                            let backoff = inner.backoff.delay(retries);
+                            Some(retry_after.map_or(backoff, |after| after.max(backoff)))
+                        }
+                        _ => None,
+                    };
+                    let failure = Failure::Status {
+                        status,
+                        retry_after,
+                        fields: Box::new(fields),
+                        body_len: body.len(),
+                        retries,
+                        url: shown_url.clone(),
+                    };
+                    (failure, wait, retry_after)
+                }
+                Attempt::TooLarge => {
+                    tracing::debug!(op = label, method = %method, path = template, attempt,
+                        limit = inner.max_body_bytes, "api answer too large");
+                    return Err(Failure::TooLarge {
+                        limit: inner.max_body_bytes,
+                        url: shown_url,
+                    });
+                }
+                Attempt::Failed(err) => {
+                    let timed_out = err.is_timeout();
+                    // A refused connection never reached the server: always safe to repeat.
+                    let again = err.is_connect() || repeatable;
+                    let message = inner.redactor.clean(&transport_message(&err));
+                    tracing::debug!(op = label, method = %method, path = template, attempt,
+                        latency_ms, timed_out, error = %message, "api request failed");
+                    let failure = Failure::Transport {
+                        message,
+                        timed_out,
+                        retries,
+                        url: shown_url.clone(),
+                    };
+                    (failure, again.then(|| inner.backoff.delay(retries)), None)
+                }
+            };
+
+            let Some(wait) = wait else {
+                return Err(failure);
+            };
+            // A `Retry-After` longer than we wait on our own ends the call: retrying
+            // earlier than asked would only be refused again. So does a wait that would
+            // end after the operation's deadline.
+            let past_deadline = deadline.is_some_and(|d| Instant::now() + wait >= d);
+            if retries >= inner.max_retries
+                || asked.is_some_and(|d| d > MAX_RETRY_AFTER)
+                || past_deadline
+            {
+                return Err(failure);
+            }
+            tracing::warn!(op = label, method = %method, path = template, attempt,
+                status = failure.status(), wait_ms = wait.as_millis() as u64,
+                "retrying api request");
+            tokio::select! {
+                biased;
+                _ = inner.cancel.cancelled() => return Err(Failure::Cancelled),
+                _ = tokio::time::sleep(wait) => {}
+            }
+            retries += 1;
+        }
+    }
+}
+
+/// Sends one attempt and reads the answer, at most `cap` bytes of it.
+async fn run_attempt(request: reqwest::RequestBuilder, cap: usize) -> Attempt {
+    let mut response = match request.send().await {
+        Ok(response) => response,
+        Err(err) => return Attempt::Failed(err),
+    };
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_retry_after(v, SystemTime::now()));
+    if response
+        .content_length()
+        .is_some_and(|len| len > cap as u64)
+    {
+        return Attempt::TooLarge;
+    }
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > cap {
+                    return Attempt::TooLarge;
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(err) => return Attempt::Failed(err),
+        }
+    }
+    Attempt::Answer {
+        status,
+        retry_after,
+        body,
+    }
+}
+
+/// A reqwest error as text, with its causes and without the URL.
+fn transport_message(err: &reqwest::Error) -> String {
+    let mut text = if err.is_timeout() {
+        "timed out".to_owned()
+    } else if err.is_connect() {
+        "connection failed".to_owned()
+    } else if err.is_body() || err.is_decode() {
+        "the connection broke while reading the answer".to_owned()
+    } else {
+        "the request failed".to_owned()
+    };
+    let mut source = std::error::Error::source(err);
+    let mut last = String::new();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !cause_text.is_empty() && !last.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        last = cause_text;
+        source = cause.source();
+    }
+    text
+}
+
+/// A little randomness on top of a `Retry-After`, so clients told the same time spread out.
+fn jitter() -> Duration {
+    Duration::from_millis(rand::thread_rng().gen_range(0..=100))
+}
+
+/// Reads `Retry-After`: whole seconds, or an HTTP date (IMF-fixdate) relative to `now`.
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    let at = time::PrimitiveDateTime::parse(value, format)
+        .ok()?
+        .assume_utc();
+    let at: SystemTime = at.into();
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testutil::{refused_url, Canned, Mock, RawServer};
+    use super::*;
+
+    const GET: Route = Route {
+        method: reqwest::Method::GET,
+        template: "/v1/things/{thing}",
+        scope: "thing:read",
+        retry: Retry::Idempotent,
+        guard: None,
+        label: "read thing",
+        summary: "Error reading thing",
+        describe: "read thing {thing}",
+        missing: "thing {thing}",
+    };
+    const CREATE: Route = Route {
+        method: reqwest::Method::POST,
+        template: "/v1/things",
+        retry: Retry::WithIdempotencyKey,
+        label: "create thing",
+        ..GET
+    };
+    const POKE: Route = Route {
+        method: reqwest::Method::POST,
+        template: "/v1/things/{thing}/poke",
+        retry: Retry::Never,
+        label: "poke thing",
+        ..GET
+    };
+
+    fn client(base: &Url, adjust: impl FnOnce(&mut HttpConfig)) -> HttpClient {
+        let mut config = HttpConfig::new(
+            base.clone(),
+            Auth::Header {
+                name: "x-api-key",
+                secret: "key_0123456789abcdef".into(),
+            },
+            "terraform-provider-test/1",
+        );
+        config.timeout = Duration::from_secs(5);
+        config.max_retries = 2;
+        adjust(&mut config);
+        HttpClient::new(config, ErrorObject, CancellationToken::new()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn auth_strategy_and_user_agent_are_sent() {
+        let mock = Mock::start(vec![Canned::json(200, "{}")]).await;
+        let c = client(&mock.base, |c| {
+            c.user_agent_suffix = Some("terraform/1.15.5".into())
+        });
+        c.send(&GET, &[("thing", "t 1")], None, None).await.unwrap();
+        let call = &mock.calls()[0];
+        assert_eq!(
+            call.header("x-api-key").as_deref(),
+            Some("key_0123456789abcdef")
+        );
+        assert_eq!(call.header("authorization"), None);
+        assert_eq!(
+            call.header("user-agent").as_deref(),
+            Some("terraform-provider-test/1 terraform/1.15.5")
+        );
+        assert_eq!(call.path, "/v1/things/t%201");
+    }
+
+    #[tokio::test]
+    async fn internal_errors_are_retried_only_when_safe() {
+        let e500 = || Canned::json(500, r#"{"error":{"code":"internal","message":"boom"}}"#);
+        let mock = Mock::start(vec![e500(), Canned::json(200, "{}")]).await;
+        let c = client(&mock.base, |_| {});
+        c.send(&GET, &[("thing", "t")], None, None).await.unwrap();
+        assert_eq!(mock.calls().len(), 2, "GET is repeated after a 500");
+
+        let mock = Mock::start(vec![e500(), Canned::json(201, "{}")]).await;
+        let c = client(&mock.base, |_| {});
+        c.send(&CREATE, &[] as &[(&str, &str); 0], None, None)
+            .await
+            .unwrap();
+        let calls = mock.calls();
+        assert_eq!(calls.len(), 2, "a keyed create is repeated after a 500");
+        assert!(calls[0].header("idempotency-key").is_some());
+        assert_eq!(
+            calls[0].header("idempotency-key"),
+            calls[1].header("idempotency-key")
+        );
+
+        let mock = Mock::start(vec![e500(), Canned::json(200, "{}")]).await;
+        let c = client(&mock.base, |_| {});
+        let failure = c
+            .send(&POKE, &[("thing", "t")], None, None)
+            .await
+            .unwrap_err();
+        assert_eq!(failure.status(), Some(500));
+        assert_eq!(
+            mock.calls().len(),
+            1,
+            "an unsafe POST is never repeated after a 500"
+        );
+        assert!(mock.calls()[0].header("idempotency-key").is_none());
+    }
+
+    #[tokio::test]
+    async fn answers_over_the_cap_are_refused() {
+        let big = format!("{{\"x\":\"{}\"}}", "a".repeat(4096));
+        let mock = Mock::start(vec![Canned::json(200, &big)]).await;
+        let c = client(&mock.base, |c| c.max_body_bytes = 1024);
+        let failure = c
+            .send(&GET, &[("thing", "t")], None, None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(failure, Failure::TooLarge { limit: 1024, .. }),
+            "{failure:?}"
+        );
+        let mock = Mock::start(vec![Canned::json(200, &big)]).await;
+        let c = client(&mock.base, |_| {});
+        assert!(c.send(&GET, &[("thing", "t")], None, None).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn transport_failures_say_where() {
+        let base = refused_url().await;
+        let c = client(&base, |c| c.max_retries = 0);
+        match c
+            .send(&GET, &[("thing", "t")], None, None)
+            .await
+            .unwrap_err()
+        {
+            Failure::Transport { url, message, .. } => {
+                assert_eq!(url, format!("{}v1/things/t", base));
+                assert!(!message.contains("127.0.0.1"), "{message}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_operation_deadline_bounds_all_attempts() {
+        let slow = || Canned::json(200, "{}").delayed(Duration::from_secs(3));
+        let mock = Mock::start(vec![slow(), slow(), slow()]).await;
+        let c = client(&mock.base, |c| {
+            c.timeout = Duration::from_millis(400);
+            c.max_retries = 10;
+            c.operation_timeout = Some(Duration::from_millis(1200));
+        });
+        let started = Instant::now();
+        let failure = c
+            .send(&GET, &[("thing", "t")], None, None)
+            .await
+            .unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(
+            matches!(
+                failure,
+                Failure::Transport {
+                    timed_out: true,
+                    ..
+                } | Failure::Deadline { .. }
+            ),
+            "{failure:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn server_text_loses_the_credential_in_every_form() {
+        let mock = Mock::start(vec![Canned::json(
+            400,
+            r#"{"error":{"code":"bad","message":"key 0123456789abcdef and key_0123456789abcdef"}}"#,
+        )])
+        .await;
+        let c = client(&mock.base, |_| {});
+        match c
+            .send(&GET, &[("thing", "t")], None, None)
+            .await
+            .unwrap_err()
+        {
+            Failure::Status { fields, .. } => {
+                let message = fields.message.unwrap_or_default();
+                assert!(!message.contains("0123456789abcdef"), "{message}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_dropped_connection_is_repeated_only_when_safe() {
+        let server = RawServer::start(1, 200, "{}").await;
+        let c = client(&server.base, |_| {});
+        assert!(c.send(&POKE, &[("thing", "t")], None, None).await.is_err());
+        assert_eq!(server.requests().len(), 1);
+        let server = RawServer::start(1, 200, "{}").await;
+        let c = client(&server.base, |_| {});
+        assert!(c.send(&GET, &[("thing", "t")], None, None).await.is_ok());
+        assert_eq!(server.requests().len(), 2);
+    }
+
+    #[test]
+    fn retry_after_parses_seconds_and_http_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777); // 1994-11-06 08:49:37 UTC
+        assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
+        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", now),
+            Some(Duration::from_secs(10))
+        );
+        // A date in the past means "now".
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-1", now), None);
+    }
+
+    #[test]
+    fn backoff_is_capped_full_jitter() {
+        let backoff = Backoff {
+            base: BACKOFF_BASE,
+            cap: BACKOFF_CAP,
+        };
+        assert_eq!(backoff.ceiling(0), Duration::from_millis(250));
+        assert_eq!(backoff.ceiling(1), Duration::from_millis(500));
+        assert_eq!(backoff.ceiling(5), Duration::from_secs(8));
+        assert_eq!(backoff.ceiling(40), Duration::from_secs(8));
+        for retry in 0..50 {
+            assert!(backoff.delay(retry) <= backoff.ceiling(retry));
+        }
+        // Full jitter: the waits spread over the whole range, not just near the ceiling.
+        let waits: Vec<_> = (0..200).map(|_| backoff.delay(4)).collect();
+        assert!(waits.iter().any(|w| *w < Duration::from_secs(1)));
+        assert!(waits.iter().any(|w| *w > Duration::from_secs(3)));
+    }
+}
