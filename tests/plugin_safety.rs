@@ -219,7 +219,9 @@ async fn diagnostics_carry_no_backtrace_with_rust_backtrace_set() {
             .expect("validate undecodable")
             .into_inner();
         assert_no_backtrace(&r.diagnostics);
-        assert!(r.diagnostics[0].detail.ends_with("This is a bug in the provider."));
+        assert!(r.diagnostics[0]
+            .detail
+            .ends_with("This is a bug in the provider."));
         let _ = p.controller.shutdown(gp::Empty {}).await;
     }
 }
