@@ -3,6 +3,7 @@
 //! the test-only provider (`tests/provider/testing.rs`) as Terraform drives a plugin.
 
 mod plugin_client;
+mod support;
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -11,6 +12,7 @@ use comwit::proto::plugin as gp;
 use comwit::proto::tfplugin6 as pb;
 use plugin_client::*;
 use rmpv::Value as Mp;
+use support::{Emulator, Terraform, COMWIT_TERRAFORM_BLOCK};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
 // ---- A: the provider does not outlive Terraform ---------------------------------------
@@ -305,4 +307,65 @@ async fn trace_log_keeps_library_internals_out_unless_asked() {
         "TF_PROVIDER_LOG_LIBRARIES=1 logs h2/hyper internals with their target"
     );
     assert!(opted_in.len() > default.len());
+}
+
+// ---- D: a provider block known only after apply ----------------------------------------
+//
+// Both tests need the `src/comwit` side of `plugin::ConfigSlot` (proposed in
+// docs/plugin-server.md, "Provider settings known only after apply"): until the comwit
+// provider keeps its client in a `ConfigSlot`, planning fails with "Set `token` and
+// `api_url` to known values". Run them with `cargo test --test plugin_safety -- --ignored`.
+
+fn unknown_project_config(body: &str) -> String {
+    format!(
+        "{COMWIT_TERRAFORM_BLOCK}
+resource \"terraform_data\" \"p\" {{
+  input = \"{}\"
+}}
+
+provider \"comwit\" {{
+  project_id = terraform_data.p.output
+}}
+{body}",
+        support::LOCAL_PROJECT
+    )
+}
+
+#[test]
+#[ignore = "needs the src/comwit ConfigSlot change (docs/plugin-server.md)"]
+fn provider_project_known_only_after_apply_plans_and_applies() {
+    let emu = Emulator::start();
+    let tf = Terraform::comwit(&emu);
+    tf.write_main(&unknown_project_config(
+        "resource \"comwit_database\" \"db\" {\n  name = \"orders\"\n}\n",
+    ));
+    let plan = tf.try_plan();
+    assert!(plan.success(), "plan: {}", plan.combined());
+    assert!(
+        !plan.combined().contains("Set `token`"),
+        "{}",
+        plan.combined()
+    );
+    tf.apply();
+    let db = tf.resource("comwit_database.db");
+    assert_eq!(db["project_id"], support::LOCAL_PROJECT, "{db}");
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
+}
+
+#[test]
+#[ignore = "needs the src/comwit ConfigSlot change (docs/plugin-server.md)"]
+fn reading_during_plan_names_the_provider_setting_known_only_after_apply() {
+    let emu = Emulator::start();
+    let tf = Terraform::comwit(&emu);
+    tf.write_main(&unknown_project_config(
+        "data \"comwit_projects\" \"all\" {}\n",
+    ));
+    let plan = tf.try_plan();
+    let text = plan.combined();
+    assert!(!plan.success(), "{text}");
+    assert!(
+        text.contains("`project_id` is not known until apply"),
+        "the error names the unknown setting: {text}"
+    );
+    assert!(!text.contains("Set `token`"), "{text}");
 }
