@@ -171,11 +171,43 @@ pub fn attribute_path_from_pb(path: &pb::AttributePath) -> AttributePath {
     }
 }
 
+/// The detail a user reads, without the Rust backtrace `tf-provider` appends.
+///
+/// `tf_provider::Diagnostic::new` captures a backtrace and appends it to the detail
+/// (`"{detail}\n{backtrace}"`, or the backtrace alone for an empty detail) whenever
+/// `RUST_BACKTRACE` or `RUST_LIB_BACKTRACE` enables capture, which is common on developers'
+/// machines and in CI. About 30 frames of it would reach every diagnostic Terraform shows.
+/// Every diagnostic of every provider passes through here, so it is cut once, here: from
+/// the first line that opens a backtrace (`   0: `, frame 0) when every line from there on
+/// is a frame (`N: symbol`) or a location (`at file:line`).
+pub fn user_detail(detail: &str) -> &str {
+    let mut start = 0;
+    for line in detail.split_inclusive('\n') {
+        if line.starts_with("   0: ") && is_backtrace(&detail[start..]) {
+            return detail[..start].trim_end_matches('\n');
+        }
+        start += line.len();
+    }
+    detail
+}
+
+fn is_backtrace(text: &str) -> bool {
+    text.lines().all(|line| {
+        let line = line.trim_start();
+        line.is_empty()
+            || line.starts_with("at ")
+            || line
+                .split_once(": ")
+                .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            || line.starts_with("note: Some details are omitted")
+    })
+}
+
 fn diagnostic(d: &Diagnostic, severity: pb::diagnostic::Severity) -> pb::Diagnostic {
     pb::Diagnostic {
         severity: severity as i32,
         summary: d.summary.to_string(),
-        detail: d.detail.to_string(),
+        detail: user_detail(&d.detail).to_owned(),
         attribute: if d.attribute.steps.is_empty() {
             None
         } else {
@@ -269,5 +301,26 @@ mod tests {
         );
         assert_eq!(out[1].severity, pb::diagnostic::Severity::Warning as i32);
         assert!(out[1].attribute.is_none());
+    }
+
+    #[test]
+    fn backtraces_are_cut_from_details() {
+        let frames = "   0: tf_provider::diagnostics::Diagnostic::new\n             at /src/diagnostics.rs:207:25\n   1: <comwit::plugin::X as Y>::validate::{{closure}}\n             at ./src/plugin/framework.rs:357:40\n  12: std::rt::lang_start\n";
+        assert_eq!(
+            user_detail(&format!("size must be 1 to 100\n{frames}")),
+            "size must be 1 to 100"
+        );
+        assert_eq!(user_detail(frames), "");
+        assert_eq!(
+            user_detail(&format!("first line\nsecond line\n{frames}")),
+            "first line\nsecond line"
+        );
+        // Text that merely looks like a list is kept.
+        let listed = "Choose one:\n 0: off\n 1: on\nthen apply again.";
+        assert_eq!(user_detail(listed), listed);
+        assert_eq!(user_detail("plain"), "plain");
+        // The real thing, whatever this test run's RUST_BACKTRACE says.
+        let captured = format!("detail\n{}", std::backtrace::Backtrace::force_capture());
+        assert_eq!(user_detail(&captured), "detail");
     }
 }

@@ -79,6 +79,149 @@ impl<'a> Dv<'a> {
     }
 }
 
+/// Top-level attribute names whose value is not known yet (wholly or in part) in a
+/// configuration Terraform sent: a `provider` block that refers to a resource not created
+/// yet, during plan. Names only, never values.
+pub fn unknown_attributes<T: Serialize>(config: &T) -> Vec<String> {
+    let Ok(bytes) = rmp_serde::to_vec_named(config) else {
+        return Vec::new();
+    };
+    unknown_in_msgpack(&bytes)
+}
+
+fn unknown_in_msgpack(bytes: &[u8]) -> Vec<String> {
+    fn has_unknown(v: &rmpv::Value) -> bool {
+        match v {
+            rmpv::Value::Ext(0, _) => true,
+            rmpv::Value::Array(items) => items.iter().any(has_unknown),
+            rmpv::Value::Map(entries) => entries.iter().any(|(_, v)| has_unknown(v)),
+            _ => false,
+        }
+    }
+    match rmpv::decode::read_value(&mut &bytes[..]) {
+        Ok(rmpv::Value::Map(entries)) => entries
+            .iter()
+            .filter(|(_, v)| has_unknown(v))
+            .filter_map(|(k, _)| k.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+impl Dv<'_> {
+    /// Top-level attributes of this (msgpack) object whose value is not known yet.
+    pub fn unknown_attributes(&self) -> Vec<String> {
+        match self {
+            Dv::Msgpack(b) => unknown_in_msgpack(b),
+            Dv::Json(_) => Vec::new(), // JSON cannot carry unknown values
+        }
+    }
+}
+
+/// What `configure` left for the provider's resources and data sources: the configured
+/// value (an API client, say), or the names of provider attributes that are not known
+/// until apply. A provider keeps one in the data it shares with its resources; a resource
+/// that needs the client asks with [`ConfigSlot::get`], which explains what is missing.
+///
+/// Terraform calls ConfigureProvider during plan even when the `provider` block depends on
+/// values known only after apply (`project_id = terraform_data.p.output`). Planning can then
+/// go on wherever nothing is needed until apply (a create's plan marks what depends on the
+/// provider's settings as known after apply); what does need the API gets an error naming
+/// the unknown attribute instead of blaming settings that are fine.
+#[derive(Debug)]
+pub struct ConfigSlot<T> {
+    state: std::sync::RwLock<SlotState<T>>,
+}
+
+#[derive(Debug)]
+enum SlotState<T> {
+    NotConfigured,
+    Unknown(Vec<String>),
+    Configured(T),
+}
+
+impl<T> Default for ConfigSlot<T> {
+    fn default() -> Self {
+        Self {
+            state: std::sync::RwLock::new(SlotState::NotConfigured),
+        }
+    }
+}
+
+impl<T: Clone> ConfigSlot<T> {
+    /// Configure succeeded.
+    pub fn set(&self, value: T) {
+        if let Ok(mut s) = self.state.write() {
+            *s = SlotState::Configured(value);
+        }
+    }
+
+    /// Configure saw these provider attributes unknown (see [`unknown_attributes`]).
+    pub fn set_unknown(&self, attributes: Vec<String>) {
+        if let Ok(mut s) = self.state.write() {
+            *s = SlotState::Unknown(attributes);
+        }
+    }
+
+    /// The configured value, if there is one (no diagnostic).
+    pub fn try_get(&self) -> Option<T> {
+        match &*self.state.read().ok()? {
+            SlotState::Configured(v) => Some(v.clone()),
+            _ => None,
+        }
+    }
+
+    /// The provider attributes not known until apply (empty when configured or not yet).
+    pub fn unknown(&self) -> Vec<String> {
+        match self.state.read().as_deref() {
+            Ok(SlotState::Unknown(names)) => names.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// True when `attribute` of the provider block is not known until apply.
+    pub fn is_unknown(&self, attribute: &str) -> bool {
+        self.unknown().iter().any(|n| n == attribute)
+    }
+
+    /// The configured value, or an error diagnostic that says why there is none: which
+    /// provider attributes are not known until apply, or that configuration failed.
+    pub fn get(&self, diags: &mut Diagnostics) -> Option<T> {
+        if let Some(v) = self.try_get() {
+            return Some(v);
+        }
+        let unknown = self.unknown();
+        if unknown.is_empty() {
+            diags.root_error(
+                "Provider not configured",
+                "The provider's configuration was invalid (see the error reported for the \
+                 provider block), so this operation cannot run.",
+            );
+        } else {
+            let names = unknown
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let (noun, verb) = if unknown.len() == 1 {
+                ("setting", "is")
+            } else {
+                ("settings", "are")
+            };
+            diags.root_error(
+                "Provider configuration not known until apply",
+                format!(
+                    "The provider's {names} {verb} not known until apply (the provider block \
+                     refers to values of resources not created yet), and this operation needs \
+                     the configured provider during plan. Set the {noun} to a known value, or \
+                     create what it refers to first (`terraform apply -target=...`)."
+                ),
+            );
+        }
+        None
+    }
+}
+
 /// Encode a value as msgpack (named fields), reporting failures as a diagnostic.
 pub fn encode<T: Serialize>(diags: &mut Diagnostics, value: &T) -> Option<Vec<u8>> {
     match rmp_serde::to_vec_named(value) {
@@ -567,5 +710,69 @@ impl<E: EphemeralResource> ErasedEphemeral for EphemeralAdapter<E> {
     async fn close(&self, diags: &mut Diagnostics, private_state: &[u8]) -> Option<()> {
         let p = private(private_state).decode(diags, "private state")?;
         self.0.close(diags, p).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tf_provider::value::{Value, ValueString};
+
+    #[derive(Serialize, Deserialize, Default)]
+    struct Config<'a> {
+        #[serde(borrow, default)]
+        token: ValueString<'a>,
+        #[serde(borrow, default)]
+        project_id: ValueString<'a>,
+        #[serde(borrow, default)]
+        api_url: ValueString<'a>,
+    }
+
+    #[test]
+    fn unknown_attributes_are_named() {
+        let config = Config {
+            token: Value::Value("cwt_x".into()),
+            project_id: Value::Unknown,
+            api_url: Value::Null,
+        };
+        assert_eq!(unknown_attributes(&config), ["project_id"]);
+        assert!(unknown_attributes(&Config::default()).is_empty());
+        let bytes = rmp_serde::to_vec_named(&config).expect("encode");
+        assert_eq!(Dv::Msgpack(&bytes).unknown_attributes(), ["project_id"]);
+        assert!(Dv::Msgpack(NULL_MSGPACK).unknown_attributes().is_empty());
+    }
+
+    #[test]
+    fn config_slot_names_what_is_unknown() {
+        let slot = ConfigSlot::<u32>::default();
+        let mut diags = Diagnostics::default();
+        assert_eq!(slot.get(&mut diags), None);
+        assert_eq!(diags.errors[0].summary, "Provider not configured");
+
+        slot.set_unknown(vec!["project_id".into()]);
+        assert!(slot.is_unknown("project_id") && !slot.is_unknown("token"));
+        let mut diags = Diagnostics::default();
+        assert_eq!(slot.get(&mut diags), None);
+        let detail = &diags.errors[0].detail;
+        assert!(
+            detail.contains("provider's `project_id` is not known until apply"),
+            "{detail}"
+        );
+        assert!(
+            !detail.contains("token") && !detail.contains("api_url"),
+            "{detail}"
+        );
+
+        slot.set_unknown(vec!["token".into(), "api_url".into()]);
+        let mut diags = Diagnostics::default();
+        slot.get(&mut diags);
+        assert!(diags.errors[0]
+            .detail
+            .contains("`token`, `api_url` are not known until apply"));
+
+        slot.set(7);
+        let mut diags = Diagnostics::default();
+        assert_eq!(slot.get(&mut diags), Some(7));
+        assert!(diags.errors.is_empty() && slot.unknown().is_empty());
     }
 }

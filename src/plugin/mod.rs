@@ -30,7 +30,7 @@ use anyhow::{Context, Result};
 use tracing::{debug, info};
 
 pub use convert::SchemaExtras;
-pub use framework::{EphemeralResource, Provider, Registry};
+pub use framework::{unknown_attributes, ConfigSlot, EphemeralResource, Provider, Registry};
 pub use identity::{IdentityAttribute, IdentitySpec};
 
 use crate::proto::plugin::grpc_broker_server::GrpcBrokerServer;
@@ -58,6 +58,13 @@ pub fn serve<P: Provider>(options: ServeOptions, provider: P) -> ExitCode {
     if !debug && !handshake::cookie_ok() {
         eprintln!("{}", handshake::not_started_by_terraform(options.binary));
         return ExitCode::FAILURE;
+    }
+    // `tf_provider::Diagnostic::new` captures (and resolves) a backtrace for every
+    // diagnostic when RUST_BACKTRACE is set; `convert` cuts it from what Terraform shows, so
+    // the capture is pure cost. RUST_LIB_BACKTRACE=0 turns off library captures and leaves
+    // panic backtraces to RUST_BACKTRACE. Set before the runtime starts: one thread here.
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        std::env::set_var("RUST_LIB_BACKTRACE", "0");
     }
     // One thread: a provider's work is waiting on Terraform and on its API, not computing.
     // Measured over a 500-resource plan, the multi-threaded runtime cost about 1,250 context
@@ -95,7 +102,9 @@ async fn run(
     provider: Box<dyn framework::ErasedProvider>,
     debug_mode: bool,
 ) -> Result<()> {
-    logging::init(&format!("provider.{}", options.binary));
+    // Read first, before anything can take time: the process that started us.
+    let parent = std::os::unix::process::parent_id();
+    logging::init(&format!("provider.{}", options.binary), options.binary);
     let version = handshake::negotiate(std::env::var("PLUGIN_PROTOCOL_VERSIONS").ok().as_deref())
         .map_err(anyhow::Error::msg)?;
 
@@ -170,13 +179,62 @@ async fn run(
         })
     };
 
+    // Terraform killed (kill -9, OOM, a crashed CI runner) never calls Shutdown, and
+    // go-plugin's stdin is no reliable signal, so without this the plugin would live on with
+    // its socket. In debug mode there is no Terraform parent to follow.
+    let orphan_watch = (!debug_mode).then(|| {
+        tokio::spawn(exit_when_orphaned(
+            parent,
+            server.clone(),
+            socket_path.clone(),
+        ))
+    });
+
     let result = grpc.await.context("gRPC server task")?;
     signals.abort();
+    if let Some(watch) = orphan_watch {
+        watch.abort();
+    }
     if let Some(path) = socket_path {
         let _ = std::fs::remove_file(path);
     }
     result.context("gRPC server")?;
     Ok(())
+}
+
+/// How often the plugin checks that the process that started it is still there.
+const PARENT_POLL: std::time::Duration = std::time::Duration::from_millis(250);
+/// How long in-flight calls may finish after the parent died before the process exits.
+const ORPHAN_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Poll the parent pid (a `getppid` system call every 250 ms, nothing that blocks): when it
+/// changes, the host that started us died and we were re-parented. Stop the provider's
+/// in-flight work, shut the server down, and exit after a short grace period even if a
+/// connection is still open. Exits within about 0.75 s of the parent's death.
+async fn exit_when_orphaned(
+    parent: u32,
+    server: Arc<PluginServer>,
+    socket_path: Option<std::path::PathBuf>,
+) {
+    let mut tick = tokio::time::interval(PARENT_POLL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if std::os::unix::process::parent_id() != parent {
+            break;
+        }
+    }
+    info!(
+        parent,
+        "the process that started the plugin is gone; shutting down"
+    );
+    server.stop();
+    server.shutdown.cancel();
+    tokio::time::sleep(ORPHAN_GRACE).await;
+    if let Some(path) = socket_path {
+        let _ = std::fs::remove_file(path);
+    }
+    std::process::exit(1);
 }
 
 /// The identity schemas a provider declares, by resource type (for documentation).

@@ -52,6 +52,11 @@ impl PluginServer {
         }
     }
 
+    /// Ask the provider to cancel its in-flight work (as StopProvider does).
+    pub(crate) fn stop(&self) {
+        self.provider.stop();
+    }
+
     fn server_capabilities() -> pb::ServerCapabilities {
         pb::ServerCapabilities {
             // Terraform calls PlanResourceChange for destroy too (deletion protection).
@@ -374,6 +379,14 @@ impl GrpcProvider for Arc<PluginServer> {
     ) -> Result<Response<pb::configure_provider::Response>, Status> {
         let req = request.into_inner();
         let mut diags = Diagnostics::default();
+        let unknown = dv(&req.config).unknown_attributes();
+        if !unknown.is_empty() {
+            // Names only: values of a provider block may be secrets.
+            debug!(
+                unknown = %unknown.join(","),
+                "provider configuration has values known only after apply"
+            );
+        }
         self.provider
             .configure(&mut diags, req.terraform_version, dv(&req.config))
             .await;
