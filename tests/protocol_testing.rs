@@ -113,7 +113,7 @@ async fn tcp_transport_works_too() {
     let p = Plugin::start(
         &testing_provider(),
         Start {
-            env: vec![("COMWIT_PLUGIN_NETWORK", "tcp".into())],
+            env: vec![("TF_PROVIDER_PLUGIN_NETWORK", "tcp".into())],
             ..Default::default()
         },
     )
@@ -165,6 +165,16 @@ async fn schema_carries_descriptions_sensitive_flags_and_capabilities() {
         .into_inner();
     assert_eq!(resource_names(&md), ["testing_null", "testing_thing"]);
     assert_eq!(md.data_sources[0].type_name, "testing_echo");
+    let ephemeral: Vec<_> = md
+        .ephemeral_resources
+        .iter()
+        .map(|e| e.type_name.as_str())
+        .collect();
+    assert_eq!(
+        ephemeral,
+        ["testing_lease"],
+        "GetMetadata lists ephemeral resources"
+    );
 }
 
 #[tokio::test]

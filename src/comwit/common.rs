@@ -1,51 +1,17 @@
-//! Helpers every `comwit` type shares: API failures as diagnostics, value constructors,
-//! plan-time validation of the contract's rules, and the default project.
+//! What every `comwit` type shares beyond the plugin kit (`crate::plugin::kit`): API
+//! failures as diagnostics, plan-time validation of the contract's rules, and the default
+//! project.
 
-use std::borrow::Cow;
-
-use tf_provider::schema::{Attribute, AttributeConstraint, AttributeType, Description};
 use tf_provider::value::{Value, ValueString};
 use tf_provider::{AttributePath, Diagnostics};
 
 use super::client::ApiFailure;
 use super::provider::Configured;
+use crate::plugin::kit::known;
 
 /// Report an API failure: the client's summary and actionable detail (never a token).
 pub fn api_error(diags: &mut Diagnostics, failure: &ApiFailure) {
     diags.root_error(failure.summary(), failure.detail());
-}
-
-/// A known string value.
-pub fn known<'a>(s: impl Into<String>) -> ValueString<'a> {
-    Value::Value(Cow::Owned(s.into()))
-}
-
-/// An optional string as a value (null when absent).
-pub fn opt<'a>(s: Option<impl Into<String>>) -> ValueString<'a> {
-    s.map(|s| known(s)).unwrap_or(Value::Null)
-}
-
-/// The string inside a known value.
-pub fn text<'b>(v: &'b ValueString<'_>) -> Option<&'b str> {
-    v.as_deref_option()
-}
-
-/// Schema attribute with a markdown description.
-pub fn attribute(t: AttributeType, c: AttributeConstraint, description: &str) -> Attribute {
-    Attribute {
-        attr_type: t,
-        description: Description::markdown(description),
-        constraint: c,
-        ..Default::default()
-    }
-}
-
-/// Same, marked sensitive.
-pub fn sensitive(t: AttributeType, c: AttributeConstraint, description: &str) -> Attribute {
-    Attribute {
-        sensitive: true,
-        ..attribute(t, c, description)
-    }
 }
 
 /// The project a resource acts in: its own `project_id`, else the provider's default.
@@ -121,11 +87,6 @@ pub fn check_id(diags: &mut Diagnostics, id: &str, prefix: &str, attr: &'static 
             AttributePath::new(attr),
         );
     }
-}
-
-/// Seconds since the Unix epoch of an RFC 3339 timestamp.
-pub fn parse_time(s: &str) -> Option<time::OffsetDateTime> {
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
 }
 
 #[cfg(test)]

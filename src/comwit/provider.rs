@@ -1,26 +1,26 @@
 //! The `comwit` provider block: API token, API URL, default project, timeouts and retries.
 //! Configure builds one API client that every resource and data source shares.
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{
     Attribute, AttributeConstraint, AttributeType, Block, Description, Schema,
 };
-use tf_provider::value::{Value, ValueNumber, ValueString};
+use tf_provider::value::{ValueNumber, ValueString};
 use tf_provider::{map, AttributePath, Diagnostics};
 use tokio_util::sync::CancellationToken;
 
 use super::client::{Client, ClientConfig, Secret};
-use crate::plugin::{Provider, Registry};
+use crate::plugin::kit::{attribute, bounded, credential, env};
+use crate::plugin::{unknown_attributes, ConfigSlot, Provider, Registry};
 
-/// Default product API.
-pub const DEFAULT_API_URL: &str = "https://api.cloud.comwit.io";
-/// Default per-request timeout.
-pub const DEFAULT_TIMEOUT_SECONDS: i64 = 30;
-/// Default number of retries for rate-limited or unavailable answers.
-pub const DEFAULT_MAX_RETRIES: i64 = 4;
+pub use super::client::DEFAULT_API_URL;
+/// Default per-request timeout (the client core's).
+pub const DEFAULT_TIMEOUT_SECONDS: i64 = crate::client::DEFAULT_TIMEOUT.as_secs() as i64;
+/// Default number of retries for rate-limited or unavailable answers (the client core's).
+pub const DEFAULT_MAX_RETRIES: i64 = crate::client::DEFAULT_MAX_RETRIES as i64;
 
 /// The `provider "comwit"` block.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -70,24 +70,21 @@ pub struct Configured {
 /// cancellation token that `StopProvider` fires.
 #[derive(Default)]
 pub struct ProviderData {
-    configured: RwLock<Option<Configured>>,
+    configured: ConfigSlot<Configured>,
     /// Fired when Terraform asks the provider to stop.
     pub cancel: CancellationToken,
 }
 
 impl ProviderData {
-    /// The configured client, or an error diagnostic when configuration did not happen.
+    /// The configured client, or an error diagnostic naming the provider settings that are
+    /// not known until apply (or saying the configuration was invalid).
     pub fn configured(&self, diags: &mut Diagnostics) -> Option<Configured> {
-        let found = self.configured.read().ok().and_then(|s| s.clone());
-        if found.is_none() {
-            diags.root_error(
-                "Provider not configured",
-                "The comwit provider configuration was not known when this operation ran (it \
-                 depends on values known only after apply), or it was invalid. Set `token` \
-                 and `api_url` to known values.",
-            );
-        }
-        found
+        self.configured.get(diags)
+    }
+
+    /// Provider settings not known until apply (empty once configured).
+    pub fn unknown_settings(&self) -> Vec<String> {
+        self.configured.unknown()
     }
 }
 
@@ -98,19 +95,6 @@ pub struct ComwitProvider {
     pub data: Arc<ProviderData>,
 }
 
-fn attr(t: AttributeType, c: AttributeConstraint, desc: &str) -> Attribute {
-    Attribute {
-        attr_type: t,
-        description: Description::markdown(desc),
-        constraint: c,
-        ..Default::default()
-    }
-}
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
 /// Resolve the block and the environment into settings, with attribute-scoped errors.
 /// Returns `Ok(None)` when a needed value is still unknown.
 pub fn resolve(diags: &mut Diagnostics, config: &ComwitConfig<'_>) -> Option<Option<Settings>> {
@@ -118,11 +102,12 @@ pub fn resolve(diags: &mut Diagnostics, config: &ComwitConfig<'_>) -> Option<Opt
         return Some(None);
     }
     let errors_before = diags.errors.len();
+    // Surrounding whitespace (the newline of `file("token.txt")`) is not part of a token.
     let token = config
         .token
         .as_deref_option()
-        .map(str::to_owned)
-        .or_else(|| env("COMWIT_TOKEN"));
+        .map(credential)
+        .or_else(|| env("COMWIT_TOKEN").as_deref().map(credential));
     let token = match token {
         Some(t) if t.starts_with("cwt_") && t.len() > 4 => Some(t),
         Some(_) => {
@@ -195,31 +180,6 @@ pub fn resolve(diags: &mut Diagnostics, config: &ComwitConfig<'_>) -> Option<Opt
     }))
 }
 
-fn bounded(
-    diags: &mut Diagnostics,
-    value: &ValueNumber,
-    name: &'static str,
-    range: std::ops::RangeInclusive<i64>,
-    default: i64,
-) -> i64 {
-    match value {
-        Value::Value(v) if !range.contains(v) => {
-            diags.error(
-                format!("Invalid {name}"),
-                format!(
-                    "`{name}` must be between {} and {}, got {v}.",
-                    range.start(),
-                    range.end()
-                ),
-                AttributePath::new(name),
-            );
-            default
-        }
-        Value::Value(v) => *v,
-        _ => default,
-    }
-}
-
 #[async_trait]
 impl Provider for ComwitProvider {
     type Config<'a> = ComwitConfig<'a>;
@@ -236,21 +196,21 @@ impl Provider for ComwitProvider {
                 attributes: map! {
                     "token" => Attribute {
                         sensitive: true,
-                        ..attr(AttributeType::String, Optional,
+                        ..attribute(AttributeType::String, Optional,
                             "Comwit user API token (`cwt_...`), sent as a bearer token. Its scopes decide \
                              what the provider may do (`project:read`, `database:read`, `database:write`). \
                              Defaults to the `COMWIT_TOKEN` environment variable.")
                     },
-                    "api_url" => attr(AttributeType::String, Optional,
+                    "api_url" => attribute(AttributeType::String, Optional,
                         "Base URL of the Comwit product API. Defaults to the `COMWIT_API_URL` \
                          environment variable, then `https://api.cloud.comwit.io`. Point it at the \
                          local emulator (for example `http://127.0.0.1:8787`) to try a configuration."),
-                    "project_id" => attr(AttributeType::String, Optional,
+                    "project_id" => attribute(AttributeType::String, Optional,
                         "Default project (`prj_...`) for resources and data sources that do not set \
                          `project_id`. Defaults to the `COMWIT_PROJECT_ID` environment variable."),
-                    "request_timeout_seconds" => attr(AttributeType::Number, Optional,
+                    "request_timeout_seconds" => attribute(AttributeType::Number, Optional,
                         "Timeout of one API request, in seconds (1 to 600). Default 30."),
-                    "max_retries" => attr(AttributeType::Number, Optional,
+                    "max_retries" => attribute(AttributeType::Number, Optional,
                         "How many times a request is retried after a 429 (honouring `Retry-After`) \
                          or a 502/503/504 answer, with capped, jittered backoff (0 to 10). Default 4. \
                          Creates are retried only with an idempotency key, never into a duplicate."),
@@ -279,6 +239,12 @@ impl Provider for ComwitProvider {
         terraform_version: String,
         config: ComwitConfig<'a>,
     ) -> Option<()> {
+        let unknown = unknown_attributes(&config);
+        if !unknown.is_empty() {
+            // Known at apply. Plans go on; what needs the API during plan names the setting.
+            self.data.configured.set_unknown(unknown);
+            return Some(());
+        }
         let Some(settings) = resolve(diags, &config)? else {
             return Some(()); // unknown until apply: resources report it if they need the API
         };
@@ -301,12 +267,10 @@ impl Provider for ComwitProvider {
                 return None;
             }
         };
-        if let Ok(mut slot) = self.data.configured.write() {
-            *slot = Some(Configured {
-                client,
-                project_id: settings.project_id,
-            });
-        }
+        self.data.configured.set(Configured {
+            client,
+            project_id: settings.project_id,
+        });
         Some(())
     }
 

@@ -16,6 +16,7 @@ pub mod convert;
 pub mod framework;
 pub mod handshake;
 pub mod identity;
+pub mod kit;
 pub mod logging;
 mod service;
 mod side_services;
@@ -90,8 +91,12 @@ pub fn serve<P: Provider>(options: ServeOptions, provider: P) -> ExitCode {
     }
 }
 
+/// Env: `tcp` makes every provider of this crate listen on loopback TCP instead of a unix
+/// socket (for hosts without unix sockets, and the protocol tests).
+pub const ENV_PLUGIN_NETWORK: &str = "TF_PROVIDER_PLUGIN_NETWORK";
+
 fn network_from_env() -> Network {
-    match std::env::var("COMWIT_PLUGIN_NETWORK").as_deref() {
+    match std::env::var(ENV_PLUGIN_NETWORK).as_deref() {
         Ok("tcp") => Network::Tcp,
         _ => Network::Unix,
     }
@@ -115,7 +120,7 @@ async fn run(
 
     // AutoMTLS whenever the host hands us its certificate (never in debug mode).
     let tls = match std::env::var("PLUGIN_CLIENT_CERT") {
-        Ok(pem) if !pem.trim().is_empty() && !debug_mode => Some(tls::setup(&pem)?),
+        Ok(pem) if !pem.trim().is_empty() && !debug_mode => Some(tls::setup(&pem, options.binary)?),
         _ => None,
     };
 

@@ -227,6 +227,13 @@ impl GrpcProvider for Arc<PluginServer> {
                     type_name: n.clone(),
                 })
                 .collect(),
+            ephemeral_resources: self
+                .ephemeral
+                .keys()
+                .map(|n| pb::get_metadata::EphemeralResourceMetadata {
+                    type_name: n.clone(),
+                })
+                .collect(),
             ..Default::default()
         }))
     }

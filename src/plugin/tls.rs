@@ -30,13 +30,13 @@ pub fn crypto_provider() -> Arc<CryptoProvider> {
 }
 
 /// Make a server certificate and a config accepting only `client_cert_pem`.
-pub fn setup(client_cert_pem: &str) -> Result<PluginTls> {
+pub fn setup(client_cert_pem: &str, binary: &str) -> Result<PluginTls> {
     let client_der = rustls_pemfile::certs(&mut client_cert_pem.as_bytes())
         .next()
         .ok_or_else(|| anyhow!("PLUGIN_CLIENT_CERT holds no PEM certificate"))?
         .context("PLUGIN_CLIENT_CERT is not a valid PEM certificate")?;
 
-    let (cert_der, key_der) = self_signed_localhost()?;
+    let (cert_der, key_der) = self_signed_localhost(binary)?;
     let provider = crypto_provider();
     let verifier = Arc::new(PinnedClientCert {
         pinned: client_der.to_vec(),
@@ -60,15 +60,16 @@ pub fn setup(client_cert_pem: &str) -> Result<PluginTls> {
 }
 
 /// A self-signed certificate for `localhost` (the name go-plugin verifies), valid for the
-/// process lifetime with margin. Returns (certificate DER, PKCS#8 key DER).
-pub fn self_signed_localhost() -> Result<(Vec<u8>, Vec<u8>)> {
+/// process lifetime with margin, its organization the provider binary's name. Returns
+/// (certificate DER, PKCS#8 key DER).
+pub fn self_signed_localhost(binary: &str) -> Result<(Vec<u8>, Vec<u8>)> {
     use rcgen::{
         BasicConstraints, CertificateParams, DistinguishedName as Dn, DnType,
         ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
     };
     let mut params = CertificateParams::new(vec!["localhost".to_string()])?;
     let mut dn = Dn::new();
-    dn.push(DnType::OrganizationName, "terraform-provider-comwit");
+    dn.push(DnType::OrganizationName, binary);
     dn.push(DnType::CommonName, "localhost");
     params.distinguished_name = dn;
     let now = time::OffsetDateTime::now_utc();

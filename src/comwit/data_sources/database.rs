@@ -8,8 +8,12 @@ use tf_provider::schema::{AttributeConstraint, AttributeType, Block, Description
 use tf_provider::value::{Value, ValueEmpty, ValueNumber, ValueString};
 use tf_provider::{map, DataSource, Diagnostics};
 
-use crate::comwit::common::{api_error, attribute, check_id, known, text};
+use crate::comwit::common::{api_error, check_id};
 use crate::comwit::provider::ProviderData;
+use crate::plugin::kit::{attribute, known, text};
+
+/// The Terraform type name.
+pub const TYPE_NAME: &str = "comwit_database";
 
 /// The `comwit_database` data source.
 pub struct DatabaseDataSource {

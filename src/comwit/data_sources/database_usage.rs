@@ -9,8 +9,12 @@ use tf_provider::value::{ValueEmpty, ValueNumber, ValueString};
 use tf_provider::{map, DataSource, Diagnostics};
 
 use super::database::number;
-use crate::comwit::common::{api_error, attribute, check_id, known, text};
+use crate::comwit::common::{api_error, check_id};
 use crate::comwit::provider::ProviderData;
+use crate::plugin::kit::{attribute, known, text};
+
+/// The Terraform type name.
+pub const TYPE_NAME: &str = "comwit_database_usage";
 
 /// The `comwit_database_usage` data source.
 pub struct DatabaseUsageDataSource {
@@ -26,7 +30,7 @@ impl DatabaseUsageDataSource {
 
 /// State of `data "comwit_database_usage"`.
 #[derive(Debug, Default, Serialize, Deserialize)]
-pub struct UsageState<'a> {
+pub struct DatabaseUsageState<'a> {
     #[serde(borrow, default)]
     pub database_id: ValueString<'a>,
     #[serde(default)]
@@ -45,7 +49,7 @@ pub struct UsageState<'a> {
 
 #[async_trait]
 impl DataSource for DatabaseUsageDataSource {
-    type State<'a> = UsageState<'a>;
+    type State<'a> = DatabaseUsageState<'a>;
     type ProviderMetaState<'a> = ValueEmpty;
 
     fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
@@ -93,7 +97,7 @@ impl DataSource for DatabaseUsageDataSource {
                 return None;
             }
         };
-        Some(UsageState {
+        Some(DatabaseUsageState {
             database_id: known(usage.database_id),
             rows_read: number(usage.rows_read),
             rows_written: number(usage.rows_written),

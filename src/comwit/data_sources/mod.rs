@@ -13,19 +13,19 @@ use crate::plugin::Registry;
 /// Register every data source type.
 pub fn register(registry: &mut Registry, data: &Arc<ProviderData>) {
     registry.data_source(
-        "comwit_database",
+        database::TYPE_NAME,
         database::DatabaseDataSource::new(data.clone()),
     );
     registry.data_source(
-        "comwit_database_usage",
+        database_usage::TYPE_NAME,
         database_usage::DatabaseUsageDataSource::new(data.clone()),
     );
     registry.data_source(
-        "comwit_project",
+        project::TYPE_NAME,
         project::ProjectDataSource::new(data.clone()),
     );
     registry.data_source(
-        "comwit_projects",
+        projects::TYPE_NAME,
         projects::ProjectsDataSource::new(data.clone()),
     );
 }

@@ -8,8 +8,12 @@ use tf_provider::schema::{AttributeConstraint, AttributeType, Block, Description
 use tf_provider::value::{Value, ValueEmpty, ValueList, ValueString};
 use tf_provider::{map, DataSource, Diagnostics};
 
-use crate::comwit::common::{api_error, attribute, known};
+use crate::comwit::common::api_error;
 use crate::comwit::provider::ProviderData;
+use crate::plugin::kit::{attribute, known};
+
+/// The Terraform type name.
+pub const TYPE_NAME: &str = "comwit_projects";
 
 /// The `comwit_projects` data source.
 pub struct ProjectsDataSource {

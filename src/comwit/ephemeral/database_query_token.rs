@@ -14,17 +14,21 @@ use tf_provider::schema::{AttributeConstraint, AttributeType, Block, Description
 use tf_provider::value::{Value, ValueEmpty, ValueNumber, ValueString};
 use tf_provider::{map, Diagnostics};
 
-use crate::comwit::common::{api_error, attribute, known, sensitive};
+use crate::comwit::common::api_error;
 use crate::comwit::provider::ProviderData;
-use crate::comwit::resources::database_query_token::{check, QueryTokenState};
+use crate::comwit::resources::database_query_token::{check, DatabaseQueryTokenState};
+use crate::plugin::kit::{attribute, known, sensitive};
 use crate::plugin::EphemeralResource;
 
+/// The Terraform type name.
+pub const TYPE_NAME: &str = "comwit_database_query_token";
+
 /// The ephemeral `comwit_database_query_token`.
-pub struct EphemeralQueryToken {
+pub struct DatabaseQueryTokenEphemeral {
     data: Arc<ProviderData>,
 }
 
-impl EphemeralQueryToken {
+impl DatabaseQueryTokenEphemeral {
     /// An ephemeral resource sharing the provider's configured client.
     pub fn new(data: Arc<ProviderData>) -> Self {
         Self { data }
@@ -33,7 +37,7 @@ impl EphemeralQueryToken {
 
 /// Arguments and result of the ephemeral query token.
 #[derive(Debug, Default, Serialize, Deserialize)]
-pub struct EphemeralQueryTokenState<'a> {
+pub struct DatabaseQueryTokenEphemeralState<'a> {
     #[serde(borrow, default)]
     pub id: ValueString<'a>,
     #[serde(borrow, default)]
@@ -50,10 +54,10 @@ pub struct EphemeralQueryTokenState<'a> {
     pub expires_at: ValueString<'a>,
 }
 
-impl<'a> EphemeralQueryTokenState<'a> {
+impl<'a> DatabaseQueryTokenEphemeralState<'a> {
     /// The same rules as the managed resource, checked through its state shape.
-    fn as_managed(&self) -> QueryTokenState<'a> {
-        QueryTokenState {
+    fn as_managed(&self) -> DatabaseQueryTokenState<'a> {
+        DatabaseQueryTokenState {
             database_id: self.database_id.clone(),
             ttl_seconds: self.ttl_seconds,
             audience: self.audience.clone(),
@@ -64,8 +68,8 @@ impl<'a> EphemeralQueryTokenState<'a> {
 }
 
 #[async_trait]
-impl EphemeralResource for EphemeralQueryToken {
-    type State<'a> = EphemeralQueryTokenState<'a>;
+impl EphemeralResource for DatabaseQueryTokenEphemeral {
+    type State<'a> = DatabaseQueryTokenEphemeralState<'a>;
     type PrivateState<'a> = ValueEmpty;
 
     fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {

@@ -10,7 +10,7 @@ use crate::plugin::Registry;
 /// Register every ephemeral resource type.
 pub fn register(registry: &mut Registry, data: &Arc<ProviderData>) {
     registry.ephemeral_resource(
-        "comwit_database_query_token",
-        database_query_token::EphemeralQueryToken::new(data.clone()),
+        database_query_token::TYPE_NAME,
+        database_query_token::DatabaseQueryTokenEphemeral::new(data.clone()),
     );
 }

@@ -18,10 +18,25 @@ use tf_provider::{map, AttributePath, Diagnostics, Resource};
 use tracing::debug;
 
 use crate::comwit::client::{ApiError, CreateDatabaseRequest, Database, DatabaseStatus};
-use crate::comwit::common::{
-    api_error, attribute, check_database_name, check_id, known, project_id, sensitive, text,
-};
+use crate::comwit::common::{api_error, check_database_name, check_id, project_id};
 use crate::comwit::provider::ProviderData;
+use crate::plugin::kit::{attribute, known, sensitive, text};
+use crate::plugin::{IdentityAttribute, IdentitySpec};
+
+/// The Terraform type name.
+pub const TYPE_NAME: &str = "comwit_database";
+
+/// Identity `{ id }`: `import { to = ..., identity = { id = "db_..." } }` works too.
+pub fn identity() -> IdentitySpec {
+    IdentitySpec {
+        version: 0,
+        attributes: vec![IdentityAttribute {
+            name: "id",
+            description: "Database id (`db_...`).",
+            required_for_import: true,
+        }],
+    }
+}
 
 /// The `comwit_database` resource.
 pub struct DatabaseResource {
@@ -170,8 +185,18 @@ impl Resource for DatabaseResource {
         _config: DatabaseState<'a>,
         _meta: ValueEmpty,
     ) -> Option<(DatabaseState<'a>, ValueEmpty)> {
-        let configured = self.data.configured(diags);
-        proposed.project_id = project_id(diags, &proposed.project_id, configured.as_ref())?;
+        // A create's plan needs no API call: with provider settings known only after
+        // apply, the default project is known after apply too.
+        let mut quiet = Diagnostics::default();
+        let configured = self.data.configured(&mut quiet);
+        if configured.is_none() && self.data.unknown_settings().is_empty() {
+            diags.errors.extend(quiet.errors);
+            return None;
+        }
+        proposed.project_id = match configured {
+            None if proposed.project_id.is_null() => Value::Unknown,
+            _ => project_id(diags, &proposed.project_id, configured.as_ref())?,
+        };
         proposed.id = Value::Unknown;
         proposed.database_url = Value::Unknown;
         proposed.created_at = Value::Unknown;

@@ -18,13 +18,17 @@ use tf_provider::{map, AttributePath, Diagnostics, Resource};
 use tracing::debug;
 
 use crate::comwit::client::QueryTokenRequest;
-use crate::comwit::common::{api_error, attribute, check_id, known, parse_time, sensitive, text};
+use crate::comwit::common::{api_error, check_id};
 use crate::comwit::provider::ProviderData;
+use crate::plugin::kit::{attribute, known, parse_time, sensitive, text};
 
 /// Bounds of `ttl_seconds` (seed 000).
 pub const TTL_RANGE: std::ops::RangeInclusive<i64> = 1..=3600;
 /// Default audience (contract).
 pub const DEFAULT_AUDIENCE: &str = "sql";
+
+/// The Terraform type name.
+pub const TYPE_NAME: &str = "comwit_database_query_token";
 
 /// The `comwit_database_query_token` resource.
 pub struct DatabaseQueryTokenResource {
@@ -40,7 +44,7 @@ impl DatabaseQueryTokenResource {
 
 /// State of `comwit_database_query_token`.
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
-pub struct QueryTokenState<'a> {
+pub struct DatabaseQueryTokenState<'a> {
     #[serde(borrow, default)]
     pub id: ValueString<'a>,
     #[serde(borrow, default)]
@@ -59,7 +63,7 @@ pub struct QueryTokenState<'a> {
     pub expires_at: ValueString<'a>,
 }
 
-impl QueryTokenState<'_> {
+impl DatabaseQueryTokenState<'_> {
     /// The database and the API request these (known) arguments ask for.
     pub(crate) fn request(&self) -> Option<(String, QueryTokenRequest)> {
         let ttl = self.ttl_seconds.as_ref_option().copied()?;
@@ -75,7 +79,7 @@ impl QueryTokenState<'_> {
 }
 
 /// Plan-time checks of the documented rules (shared with the ephemeral variant).
-pub(crate) fn check(diags: &mut Diagnostics, s: &QueryTokenState<'_>) {
+pub(crate) fn check(diags: &mut Diagnostics, s: &DatabaseQueryTokenState<'_>) {
     if let Value::Value(ttl) = s.ttl_seconds {
         if !TTL_RANGE.contains(&ttl) {
             diags.error(
@@ -127,7 +131,7 @@ pub(crate) fn check(diags: &mut Diagnostics, s: &QueryTokenState<'_>) {
 
 #[async_trait]
 impl Resource for DatabaseQueryTokenResource {
-    type State<'a> = QueryTokenState<'a>;
+    type State<'a> = DatabaseQueryTokenState<'a>;
     type PrivateState<'a> = ValueEmpty;
     type ProviderMetaState<'a> = ValueEmpty;
 
@@ -169,7 +173,7 @@ impl Resource for DatabaseQueryTokenResource {
     async fn validate<'a>(
         &self,
         diags: &mut Diagnostics,
-        config: QueryTokenState<'a>,
+        config: DatabaseQueryTokenState<'a>,
     ) -> Option<()> {
         check(diags, &config);
         Some(())
@@ -178,10 +182,10 @@ impl Resource for DatabaseQueryTokenResource {
     async fn read<'a>(
         &self,
         diags: &mut Diagnostics,
-        state: QueryTokenState<'a>,
+        state: DatabaseQueryTokenState<'a>,
         private: ValueEmpty,
         _meta: ValueEmpty,
-    ) -> Option<(QueryTokenState<'a>, ValueEmpty)> {
+    ) -> Option<(DatabaseQueryTokenState<'a>, ValueEmpty)> {
         let expires = text(&state.expires_at).and_then(parse_time);
         let renew = state
             .renew_before_seconds
@@ -211,10 +215,10 @@ impl Resource for DatabaseQueryTokenResource {
     async fn plan_create<'a>(
         &self,
         diags: &mut Diagnostics,
-        mut proposed: QueryTokenState<'a>,
-        _config: QueryTokenState<'a>,
+        mut proposed: DatabaseQueryTokenState<'a>,
+        _config: DatabaseQueryTokenState<'a>,
         _meta: ValueEmpty,
-    ) -> Option<(QueryTokenState<'a>, ValueEmpty)> {
+    ) -> Option<(DatabaseQueryTokenState<'a>, ValueEmpty)> {
         check(diags, &proposed);
         if !diags.errors.is_empty() {
             return None;
@@ -231,12 +235,12 @@ impl Resource for DatabaseQueryTokenResource {
     async fn plan_update<'a>(
         &self,
         diags: &mut Diagnostics,
-        prior: QueryTokenState<'a>,
-        mut proposed: QueryTokenState<'a>,
-        config: QueryTokenState<'a>,
+        prior: DatabaseQueryTokenState<'a>,
+        mut proposed: DatabaseQueryTokenState<'a>,
+        config: DatabaseQueryTokenState<'a>,
         _prior_private: ValueEmpty,
         _meta: ValueEmpty,
-    ) -> Option<(QueryTokenState<'a>, ValueEmpty, Vec<AttributePath>)> {
+    ) -> Option<(DatabaseQueryTokenState<'a>, ValueEmpty, Vec<AttributePath>)> {
         check(diags, &proposed);
         if !diags.errors.is_empty() {
             return None;
@@ -265,7 +269,7 @@ impl Resource for DatabaseQueryTokenResource {
     async fn plan_destroy<'a>(
         &self,
         _diags: &mut Diagnostics,
-        _prior: QueryTokenState<'a>,
+        _prior: DatabaseQueryTokenState<'a>,
         _prior_private: ValueEmpty,
         _meta: ValueEmpty,
     ) -> Option<ValueEmpty> {
@@ -275,11 +279,11 @@ impl Resource for DatabaseQueryTokenResource {
     async fn create<'a>(
         &self,
         diags: &mut Diagnostics,
-        planned: QueryTokenState<'a>,
-        _config: QueryTokenState<'a>,
+        planned: DatabaseQueryTokenState<'a>,
+        _config: DatabaseQueryTokenState<'a>,
         _private: ValueEmpty,
         _meta: ValueEmpty,
-    ) -> Option<(QueryTokenState<'a>, ValueEmpty)> {
+    ) -> Option<(DatabaseQueryTokenState<'a>, ValueEmpty)> {
         let client = self.data.configured(diags)?.client;
         let (db, request) = planned.request()?;
         match client.create_query_token(&db, &request).await {
@@ -301,12 +305,12 @@ impl Resource for DatabaseQueryTokenResource {
     async fn update<'a>(
         &self,
         _diags: &mut Diagnostics,
-        _prior: QueryTokenState<'a>,
-        planned: QueryTokenState<'a>,
-        _config: QueryTokenState<'a>,
+        _prior: DatabaseQueryTokenState<'a>,
+        planned: DatabaseQueryTokenState<'a>,
+        _config: DatabaseQueryTokenState<'a>,
         _private: ValueEmpty,
         _meta: ValueEmpty,
-    ) -> Option<(QueryTokenState<'a>, ValueEmpty)> {
+    ) -> Option<(DatabaseQueryTokenState<'a>, ValueEmpty)> {
         // Only `renew_before_seconds` changes in place; it lives in state alone.
         Some((planned, Value::Null))
     }
@@ -314,7 +318,7 @@ impl Resource for DatabaseQueryTokenResource {
     async fn destroy<'a>(
         &self,
         _diags: &mut Diagnostics,
-        _prior: QueryTokenState<'a>,
+        _prior: DatabaseQueryTokenState<'a>,
         _private: ValueEmpty,
         _meta: ValueEmpty,
     ) -> Option<()> {
@@ -325,7 +329,7 @@ impl Resource for DatabaseQueryTokenResource {
         &self,
         diags: &mut Diagnostics,
         id: String,
-    ) -> Option<(QueryTokenState<'a>, ValueEmpty)> {
+    ) -> Option<(DatabaseQueryTokenState<'a>, ValueEmpty)> {
         diags.root_error(
             "Query tokens cannot be imported",
             format!(
@@ -342,8 +346,8 @@ impl Resource for DatabaseQueryTokenResource {
 mod tests {
     use super::*;
 
-    fn state(ttl: i64) -> QueryTokenState<'static> {
-        QueryTokenState {
+    fn state(ttl: i64) -> DatabaseQueryTokenState<'static> {
+        DatabaseQueryTokenState {
             database_id: known("db_1"),
             ttl_seconds: Value::Value(ttl),
             ..Default::default()
@@ -363,7 +367,7 @@ mod tests {
         let mut d = Diagnostics::default();
         check(
             &mut d,
-            &QueryTokenState {
+            &DatabaseQueryTokenState {
                 ttl_seconds: Value::Unknown,
                 ..state(1)
             },
@@ -376,7 +380,7 @@ mod tests {
         let mut d = Diagnostics::default();
         check(
             &mut d,
-            &QueryTokenState {
+            &DatabaseQueryTokenState {
                 audience: known("sql console"),
                 ..state(60)
             },
@@ -385,7 +389,7 @@ mod tests {
         let mut d = Diagnostics::default();
         check(
             &mut d,
-            &QueryTokenState {
+            &DatabaseQueryTokenState {
                 renew_before_seconds: Value::Value(60),
                 ..state(60)
             },
@@ -400,7 +404,7 @@ mod tests {
     async fn expired_tokens_are_dropped_on_read_without_any_request() {
         let r = DatabaseQueryTokenResource::new(Arc::default());
         let mut d = Diagnostics::default();
-        let expired = QueryTokenState {
+        let expired = DatabaseQueryTokenState {
             expires_at: known("2020-01-01T00:00:00Z"),
             ..state(60)
         };
@@ -415,14 +419,14 @@ mod tests {
     #[tokio::test]
     async fn changing_any_argument_replaces() {
         let r = DatabaseQueryTokenResource::new(Arc::default());
-        let prior = QueryTokenState {
+        let prior = DatabaseQueryTokenState {
             id: known("qt_1"),
             audience: known("sql"),
             query_token: known("cqt_x"),
             expires_at: known("2030-01-01T00:00:00Z"),
             ..state(60)
         };
-        let proposed = QueryTokenState {
+        let proposed = DatabaseQueryTokenState {
             ttl_seconds: Value::Value(120),
             ..prior.clone()
         };

@@ -1,4 +1,4 @@
-//! `comwit` resources, one file per Terraform type.
+//! `comwit` resources, one file per Terraform type (its name, identity and schema there).
 
 pub mod database;
 pub mod database_query_token;
@@ -6,28 +6,20 @@ pub mod database_query_token;
 use std::sync::Arc;
 
 use super::provider::ProviderData;
-use crate::plugin::{IdentityAttribute, IdentitySpec, Registry, SchemaExtras};
+use crate::plugin::{Registry, SchemaExtras};
 
 /// Register every resource type.
 pub fn register(registry: &mut Registry, data: &Arc<ProviderData>) {
-    // Identity `{ id }`: `import { to = ..., identity = { id = "db_..." } }` works too.
     registry.resource_with(
-        "comwit_database",
+        database::TYPE_NAME,
         database::DatabaseResource::new(data.clone()),
         SchemaExtras {
-            identity: Some(IdentitySpec {
-                version: 0,
-                attributes: vec![IdentityAttribute {
-                    name: "id",
-                    description: "Database id (`db_...`).",
-                    required_for_import: true,
-                }],
-            }),
+            identity: Some(database::identity()),
             ..Default::default()
         },
     );
     registry.resource(
-        "comwit_database_query_token",
+        database_query_token::TYPE_NAME,
         database_query_token::DatabaseQueryTokenResource::new(data.clone()),
     );
 }

@@ -1,9 +1,9 @@
-//! Writes the provider documentation pages (`docs/index.md`, `docs/resources/*.md`,
-//! `docs/data-sources/*.md`) from the provider schema. Run from the repository root.
+//! Writes every provider's documentation pages (`docs/index.md`, `docs/resources/*.md`,
+//! ...) from its schema. Run from anywhere: paths are relative to the crate root.
 
 fn main() -> std::io::Result<()> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    for (path, content) in comwit::docs::render_all(root) {
+    for (path, content) in comwit::comwit::docs(root) {
         let full = root.join(&path);
         if let Some(dir) = full.parent() {
             std::fs::create_dir_all(dir)?;

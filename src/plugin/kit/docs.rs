@@ -1,33 +1,62 @@
-//! Documentation pages generated from the provider's schema, so the docs cannot drift from
-//! the code: `cargo run --bin comwit-docgen` writes them; a test fails when the checked-in
-//! pages differ from what the schema gives.
+//! Documentation pages generated from a provider's schema, so the docs cannot drift from
+//! the code: `cargo run --bin docgen` writes every provider's pages; each provider has a
+//! test that fails when its checked-in pages differ from what its schema gives.
 //!
-//! Layout (the one the Terraform registry reads): `docs/index.md` for the provider,
-//! `docs/resources/<name>.md`, `docs/data-sources/<name>.md`, where `<name>` is the type name
-//! without the `comwit_` prefix. Examples come from `examples/` and are embedded verbatim.
+//! Layout (the one the Terraform registry reads), under a provider's docs folder:
+//! `index.md` for the provider, `resources/<name>.md`, `data-sources/<name>.md`,
+//! `ephemeral-resources/<name>.md`, where `<name>` is the type name without the provider's
+//! prefix. Examples come from the provider's examples folder and are embedded verbatim.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::plugin::Provider;
 use crate::proto::tfplugin6 as pb;
 
-/// Render every page, keyed by path relative to the repository root.
-pub fn render_all(root: &Path) -> BTreeMap<PathBuf, String> {
-    let provider = crate::comwit::provider::ComwitProvider::default();
-    let schema = crate::plugin::provider_schema(&provider);
-    let identities = crate::plugin::identity_schemas(&provider);
+/// Where one provider's docs and examples live, relative to the repository root.
+#[derive(Debug, Clone, Copy)]
+pub struct DocsSpec {
+    /// The provider's name, which prefixes its type names (`comwit`).
+    pub name: &'static str,
+    /// The docs folder (`docs`).
+    pub docs: &'static str,
+    /// The examples folder (`examples`).
+    pub examples: &'static str,
+}
+
+/// The minimum Terraform version of a kind of type, said on its pages.
+fn minimum_version(dir: &str) -> Option<&'static str> {
+    match dir {
+        "ephemeral-resources" => Some(
+            "Ephemeral resources need Terraform 1.10 or later (OpenTofu does not support them \
+             yet). Their values never reach the plan or the state.",
+        ),
+        _ => None,
+    }
+}
+
+/// Render every page of `provider`, keyed by path relative to the repository root.
+pub fn render_all<P: Provider + Clone>(
+    provider: &P,
+    spec: &DocsSpec,
+    root: &Path,
+) -> BTreeMap<PathBuf, String> {
+    let schema = crate::plugin::provider_schema(provider);
+    let identities = crate::plugin::identity_schemas(provider);
+    let docs = Path::new(spec.docs);
+    let examples = spec.examples;
+    let prefix = format!("{}_", spec.name);
     let mut pages = BTreeMap::new();
     if let Some(p) = &schema.provider {
         pages.insert(
-            PathBuf::from("docs/index.md"),
+            docs.join("index.md"),
             page(
-                "comwit Provider",
-                "",
+                &format!("{} Provider", spec.name),
                 p,
-                read(root, "examples/provider/provider.tf"),
+                read(root, &format!("{examples}/provider/provider.tf")),
                 None,
-                "provider",
+                None,
             ),
         );
     }
@@ -53,10 +82,10 @@ pub fn render_all(root: &Path) -> BTreeMap<PathBuf, String> {
         ),
     ] {
         for (type_name, s) in map {
-            let short = type_name.strip_prefix("comwit_").unwrap_or(type_name);
-            let example = read(root, &format!("examples/{dir}/{type_name}/{file}"));
+            let short = type_name.strip_prefix(&prefix).unwrap_or(type_name);
+            let example = read(root, &format!("{examples}/{dir}/{type_name}/{file}"));
             let mut import = if dir == "resources" {
-                read(root, &format!("examples/{dir}/{type_name}/import.sh"))
+                read(root, &format!("{examples}/{dir}/{type_name}/import.sh"))
             } else {
                 None
             };
@@ -64,19 +93,29 @@ pub fn render_all(root: &Path) -> BTreeMap<PathBuf, String> {
                 text.push_str(&identity_import_example(type_name, identity));
             }
             pages.insert(
-                PathBuf::from(format!("docs/{dir}/{short}.md")),
+                docs.join(dir).join(format!("{short}.md")),
                 page(
                     &format!("{type_name} ({kind})"),
-                    type_name,
                     s,
                     example,
                     import,
-                    dir,
+                    minimum_version(dir),
                 ),
             );
         }
     }
     pages
+}
+
+/// The paths of `pages` whose checked-in file under `root` differs (for the docs tests).
+pub fn stale_pages(root: &Path, pages: &BTreeMap<PathBuf, String>) -> Vec<String> {
+    pages
+        .iter()
+        .filter(|(path, content)| {
+            std::fs::read_to_string(root.join(path)).ok().as_deref() != Some(content.as_str())
+        })
+        .map(|(path, _)| path.display().to_string())
+        .collect()
 }
 
 /// An `import` block using the resource identity (Terraform 1.12+), appended to the import
@@ -105,18 +144,23 @@ fn read(root: &Path, rel: &str) -> Option<String> {
 
 fn page(
     title: &str,
-    type_name: &str,
     schema: &pb::Schema,
     example: Option<String>,
     import: Option<String>,
-    kind: &str,
+    note: Option<&str>,
 ) -> String {
     let mut out = String::new();
     let block = schema.block.clone().unwrap_or_default();
-    let _ = writeln!(out, "<!-- Generated by `cargo run --bin comwit-docgen` from the provider schema. Do not edit. -->\n");
+    let _ = writeln!(
+        out,
+        "<!-- Generated by `cargo run --bin docgen` from the provider schema. Do not edit. -->\n"
+    );
     let _ = writeln!(out, "# {title}\n");
     if !block.description.is_empty() {
         let _ = writeln!(out, "{}\n", block.description.trim());
+    }
+    if let Some(note) = note {
+        let _ = writeln!(out, "-> {note}\n");
     }
     if let Some(example) = example {
         let _ = writeln!(
@@ -125,7 +169,6 @@ fn page(
             example.trim_end()
         );
     }
-    let _ = kind;
     let _ = writeln!(out, "## Schema\n");
     type Pick = fn(&pb::schema::Attribute) -> bool;
     let groups: [(&str, Pick); 3] = [
@@ -166,7 +209,6 @@ fn page(
             "## Import\n\nImport is supported using the following syntax:\n\n```shell\n{}\n```\n",
             import.trim_end()
         );
-        let _ = type_name;
     }
     out.trim_end().to_owned() + "\n"
 }
@@ -176,11 +218,24 @@ fn type_label(a: &pb::schema::Attribute) -> String {
         return "Attributes".into();
     }
     match serde_json::from_slice::<serde_json::Value>(&a.r#type) {
-        Ok(serde_json::Value::String(s)) => capitalize(&s),
-        Ok(serde_json::Value::Array(parts)) => {
+        Ok(t) => cty_label(&t),
+        Err(_) => "Dynamic".into(),
+    }
+}
+
+/// A cty type as the docs name it: `String`, `List of String`, `List of Object`, ...
+fn cty_label(t: &serde_json::Value) -> String {
+    match t {
+        serde_json::Value::String(s) if s == "dynamic" => "Dynamic".into(),
+        serde_json::Value::String(s) => capitalize(s),
+        serde_json::Value::Array(parts) => {
             let outer = parts.first().and_then(|v| v.as_str()).unwrap_or("");
-            let inner = parts.get(1).and_then(|v| v.as_str()).unwrap_or("");
-            format!("{} of {}", capitalize(outer), capitalize(inner))
+            match (outer, parts.get(1)) {
+                ("list" | "set" | "map", Some(inner)) => {
+                    format!("{} of {}", capitalize(outer), cty_label(inner))
+                }
+                _ => capitalize(outer),
+            }
         }
         _ => "Dynamic".into(),
     }
@@ -198,28 +253,18 @@ fn capitalize(s: &str) -> String {
 mod tests {
     use super::*;
 
-    /// The checked-in pages are exactly what the schema generates.
     #[test]
-    fn docs_match_the_schema() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let pages = render_all(root);
-        assert!(pages.contains_key(Path::new("docs/index.md")));
-        let mut stale = vec![];
-        for (path, content) in &pages {
-            if std::fs::read_to_string(root.join(path)).ok().as_deref() != Some(content.as_str()) {
-                stale.push(path.display().to_string());
-            }
-        }
-        assert!(
-            stale.is_empty(),
-            "generated docs are out of date: {stale:?}. Run `cargo run --bin comwit-docgen`."
+    fn collection_types_name_their_elements() {
+        let label = |t: &str| cty_label(&serde_json::from_str(t).unwrap());
+        assert_eq!(label(r#""string""#), "String");
+        assert_eq!(label(r#"["list","string"]"#), "List of String");
+        assert_eq!(
+            label(r#"["list",["object",{"id":"string"}]]"#),
+            "List of Object"
         );
-    }
-
-    #[test]
-    fn sensitive_attributes_are_marked_in_docs() {
-        let pages = render_all(Path::new(env!("CARGO_MANIFEST_DIR")));
-        let index = &pages[Path::new("docs/index.md")];
-        assert!(index.contains("- `token` (String, Sensitive)"), "{index}");
+        assert_eq!(
+            label(r#"["map",["list","number"]]"#),
+            "Map of List of Number"
+        );
     }
 }
