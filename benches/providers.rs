@@ -61,7 +61,6 @@ const TIME_TARGET: f64 = 1.10;
 /// first interval's.
 const LINEAR_TARGET: f64 = 1.25;
 
-
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
         .ok()

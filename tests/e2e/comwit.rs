@@ -79,12 +79,23 @@ fn database_check<'a>(emu: &'a Emulator, address: &'a str, config: &'a str) -> C
         },
         exists: Box::new(move |v| {
             let live = live_databases(emu);
-            assert_eq!(live.len(), 1, "exactly one database, no duplicate: {live:#?}");
+            assert_eq!(
+                live.len(),
+                1,
+                "exactly one database, no duplicate: {live:#?}"
+            );
             let rec = admin_db(emu, str_of(v, "id"));
             assert_ne!(rec["deleted"], true, "{rec}");
-            assert_eq!(rec["file_exists"], true, "a real database file exists: {rec}");
+            assert_eq!(
+                rec["file_exists"], true,
+                "a real database file exists: {rec}"
+            );
             if let Some(token) = v["database_token"].as_str() {
-                assert_eq!(rec["token_hash"], sha256(token), "the token in state is live");
+                assert_eq!(
+                    rec["token_hash"],
+                    sha256(token),
+                    "the token in state is live"
+                );
             }
         }),
         delete_out_of_band: Box::new(move |v| delete_database_out_of_band(emu, str_of(v, "id"))),
@@ -275,8 +286,14 @@ resource \"comwit_database_query_token\" \"t\" {{
             nothing_left: Box::new(|| no_database_left(&emu)),
         },
     );
-    assert_ne!(outcome.recreated["query_token"], outcome.created["query_token"]);
-    assert_ne!(outcome.recreated["database_id"], outcome.created["database_id"]);
+    assert_ne!(
+        outcome.recreated["query_token"],
+        outcome.created["query_token"]
+    );
+    assert_ne!(
+        outcome.recreated["database_id"],
+        outcome.created["database_id"]
+    );
 }
 
 #[test]

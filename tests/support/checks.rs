@@ -114,7 +114,10 @@ pub fn import_matches(tf: &Terraform, check: &Check, created: &Value) -> (Output
             let out = fresh.import(check.address, &id);
             let imported = fresh.resource(check.address);
             let (Some(want), Some(got)) = (created.as_object(), imported.as_object()) else {
-                panic!("{}: state values are not objects: {created} / {imported}", check.address);
+                panic!(
+                    "{}: state values are not objects: {created} / {imported}",
+                    check.address
+                );
             };
             for (attr, value) in want {
                 if not_importable.contains(&attr.as_str()) {
@@ -148,14 +151,12 @@ pub fn import_matches(tf: &Terraform, check: &Check, created: &Value) -> (Output
             (out, imported)
         }
         Import::Refused { id, message } => {
-            let out = fresh.run(&[
-                "import",
-                "-no-color",
-                "-input=false",
-                check.address,
-                id,
-            ]);
-            assert!(!out.success(), "{}: import must be refused\n{out}", check.address);
+            let out = fresh.run(&["import", "-no-color", "-input=false", check.address, id]);
+            assert!(
+                !out.success(),
+                "{}: import must be refused\n{out}",
+                check.address
+            );
             assert!(
                 out.combined().contains(message),
                 "{}: import refusal says {message:?}\n{out}",
