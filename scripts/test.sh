@@ -2,7 +2,7 @@
 # The project's one test command (README and CI): set-up, formatting, lints, then every
 # test (unit, integration against the real Terraform CLI and emulator, doc tests).
 #
-# Usage: scripts/test.sh [ARGS...]   ARGS go to `cargo test` (e.g. `--test terraform_smoke`)
+# Usage: scripts/test.sh [ARGS...]   ARGS go to `cargo test` (e.g. `--test e2e`, or `--test e2e -- comwit::`)
 #   SKIP_LINT=1 scripts/test.sh ...  skips rustfmt and clippy
 #
 # Benches are type-checked by clippy but not run: `cargo test --all-targets` would run the
