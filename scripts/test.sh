@@ -31,8 +31,11 @@ if [ $# -gt 0 ]; then
   step "cargo test $*"
   cargo test "$@" 2>&1 | tee "$log" || status=$?
 else
-  step "cargo test --lib --bins --tests --examples --no-fail-fast"
-  cargo test --lib --bins --tests --examples --no-fail-fast 2>&1 | tee "$log" || status=$?
+  # `--tests` selects every target with `test = true`: the lib, the three test binaries
+  # (tests/e2e, tests/emulator, tests/protocol); the bins set `test = false` (no unit tests,
+  # nothing to link). The bins are still built, for the integration tests.
+  step "cargo test --lib --tests --examples --no-fail-fast"
+  cargo test --lib --tests --examples --no-fail-fast 2>&1 | tee "$log" || status=$?
   if [ "$status" -eq 0 ]; then
     step "cargo test --doc"
     cargo test --doc 2>&1 | tee -a "$log" || status=$?
