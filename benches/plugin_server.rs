@@ -21,9 +21,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+mod common;
+#[path = "../tests/support/mod.rs"]
 mod support;
 
-use support::{client_cert_pem, cpu_ticks, median, terraform_bin, yes_no, COOKIE, TICKS_PER_S};
+use common::{cpu_ticks, median, yes_no, TICKS_PER_S};
+use support::plugin_client::{ClientCert, COOKIE};
+use support::Terraform;
 
 /// Milliseconds from spawn to the first stdout line.
 fn start_to_handshake(bin: &Path, cert: &str) -> f64 {
@@ -54,17 +58,16 @@ fn children_cpu_s() -> f64 {
     cpu_ticks(std::process::id()).map_or(0.0, |(_, children)| children as f64 / TICKS_PER_S)
 }
 
-/// One kind of resource, N times, in a workspace of its own.
+/// One kind of resource, N times, in a workspace of its own (the harness's Terraform
+/// runner, rooted at `target/bench/plugin_server/<label>`).
 struct Workload {
     label: &'static str,
-    dir: PathBuf,
-    cli_config: PathBuf,
+    tf: Terraform,
 }
 
-/// A plugin behind `dev_overrides`: provider address, binary name, binary.
+/// A plugin behind `dev_overrides`: provider address and binary.
 struct Plugin<'a> {
     address: &'static str,
-    binary_name: &'static str,
     path: &'a Path,
 }
 
@@ -74,44 +77,20 @@ impl Workload {
             .join("target/bench/plugin_server")
             .join(label);
         let _ = std::fs::remove_dir_all(&root);
-        let plugins = root.join("plugins");
-        std::fs::create_dir_all(&plugins).expect("mkdir");
-        let mut overrides = String::new();
+        let mut builder = Terraform::builder().root(&root);
         if let Some(p) = &plugin {
-            std::os::unix::fs::symlink(p.path, plugins.join(p.binary_name)).expect("symlink");
-            overrides = format!("\"{}\" = \"{}\"", p.address, plugins.display());
+            builder = builder.provider(p.address, p.path);
         }
-        let cli_config = root.join("cli.tfrc");
-        std::fs::write(
-            &cli_config,
-            format!(
-                "provider_installation {{\n  dev_overrides {{ {overrides} }}\n  direct {{}}\n}}\n"
-            ),
-        )
-        .expect("cli config");
-        let dir = root.join("work");
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        std::fs::write(dir.join("main.tf"), main_tf).expect("main.tf");
-        Workload {
-            label,
-            dir,
-            cli_config,
-        }
+        let tf = builder.build();
+        tf.write_main(&main_tf);
+        Workload { label, tf }
     }
 
     /// Runs one Terraform command: (wall seconds, CPU seconds of Terraform and its plugins).
     fn run(&self, args: &[&str]) -> (f64, f64) {
         let cpu_before = children_cpu_s();
         let started = Instant::now();
-        let out = Command::new(terraform_bin())
-            .args(args)
-            .current_dir(&self.dir)
-            .env("TF_CLI_CONFIG_FILE", &self.cli_config)
-            .env("CHECKPOINT_DISABLE", "1")
-            .env("TF_IN_AUTOMATION", "1")
-            .env_remove("TF_LOG")
-            .output()
-            .expect("run terraform");
+        let out = self.tf.command(args).output().expect("run terraform");
         let took = started.elapsed();
         assert!(
             out.status.success(),
@@ -167,7 +146,7 @@ fn main() {
         .unwrap_or(11)
         .max(1);
 
-    let cert = client_cert_pem();
+    let cert = ClientCert::generate().pem;
     let samples = 41;
     let ours_start = median(
         &(0..samples)
@@ -184,7 +163,6 @@ fn main() {
 
     let testing = |path| Plugin {
         address: "comwit/testing",
-        binary_name: "terraform-provider-testing",
         path,
     };
     let mut workloads = vec![
@@ -222,7 +200,6 @@ fn main() {
                 "null_resource",
                 Some(Plugin {
                     address: "comwit/null",
-                    binary_name: "terraform-provider-null",
                     path,
                 }),
                 format!(

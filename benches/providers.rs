@@ -32,21 +32,23 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+mod common;
+#[path = "../tests/support/mod.rs"]
 mod support;
 
-use support::{client_cert_pem, cpu_ticks, median, terraform_bin, yes_no, COOKIE, TICKS_PER_S};
+use common::{cpu_ticks, median, yes_no, TICKS_PER_S};
+use support::plugin_client::{ClientCert, COOKIE};
+use support::{terraform_bin, Terraform};
 
 /// What our provider's processes are called (matched in /proc/<pid>/cmdline).
 const OUR_BINARY: &str = "terraform-provider-comwit";
-/// The emulator's project for the bootstrap token.
-const PROJECT: &str = "prj_local";
 const CREATE_ROUTE: &str = "POST /v1/projects/{project}/databases";
 const READ_ROUTE: &str = "GET /v1/databases/{database}";
 /// Terraform's default `-parallelism`: up to this many connections count as "reused".
@@ -58,15 +60,6 @@ const TIME_TARGET: f64 = 1.10;
 /// "Linear": the per-resource cost of the last N interval is within this factor of the
 /// first interval's.
 const LINEAR_TARGET: f64 = 1.25;
-
-/// Emulator variables never inherited from the caller's environment.
-const EMULATOR_ENV: [&str; 5] = [
-    "PLATFORM_API_PROTECTED_TENANTS",
-    "COMWIT_EMULATOR_BOOTSTRAP_TOKEN",
-    "COMWIT_EMULATOR_ADMIN_SECRET",
-    "COMWIT_EMULATOR_FAULTS",
-    "COMWIT_EMULATOR_LOG",
-];
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -363,10 +356,10 @@ impl Stats {
     }
 }
 
+/// The harness's emulator (`support::Emulator`: spawn, listening line, secrets) with the
+/// bench's admin client.
 struct Emulator {
-    child: Child,
-    _stdout: BufReader<ChildStdout>,
-    _tmp: tempfile::TempDir,
+    inner: support::Emulator,
     url: String,
     token: String,
     admin_secret: String,
@@ -378,40 +371,7 @@ struct Emulator {
 
 impl Emulator {
     fn start(rt: &tokio::runtime::Runtime) -> Emulator {
-        let tmp = tempfile::Builder::new()
-            .prefix("comwit-bench-emu-")
-            .tempdir()
-            .expect("temp dir");
-        let state = tmp.path().join("state");
-        std::fs::create_dir(&state).expect("state dir");
-        let log = std::fs::File::create(tmp.path().join("emulator.log")).expect("log");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_comwit-emulator"));
-        cmd.arg("--listen")
-            .arg("127.0.0.1:0")
-            .arg("--state-dir")
-            .arg(&state)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log));
-        for var in EMULATOR_ENV {
-            cmd.env_remove(var);
-        }
-        let mut child = cmd.spawn().expect("start comwit-emulator");
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut line = String::new();
-        stdout.read_line(&mut line).expect("emulator stdout");
-        let Some(url) = line.trim().strip_prefix("comwit-emulator listening on ") else {
-            let _ = child.kill();
-            let log = std::fs::read_to_string(tmp.path().join("emulator.log")).unwrap_or_default();
-            panic!("comwit-emulator did not start: {line:?}\n{log}");
-        };
-        let url = url.to_owned();
-        let read = |name: &str| {
-            std::fs::read_to_string(state.join(name))
-                .unwrap_or_else(|e| panic!("read {name}: {e}"))
-                .trim()
-                .to_owned()
-        };
+        let inner = support::Emulator::start();
         let admin = {
             let _guard = rt.enter();
             reqwest::Client::builder()
@@ -421,12 +381,10 @@ impl Emulator {
                 .expect("HTTP client")
         };
         let mut emulator = Emulator {
-            child,
-            _stdout: stdout,
-            url,
-            token: read("bootstrap-token"),
-            admin_secret: read("admin-secret"),
-            _tmp: tmp,
+            url: inner.url().to_owned(),
+            token: inner.token().to_owned(),
+            admin_secret: inner.admin_secret().to_owned(),
+            inner,
             admin,
             admin_connections: 0,
         };
@@ -437,7 +395,7 @@ impl Emulator {
     }
 
     fn pid(&self) -> u32 {
-        self.child.id()
+        self.inner.pid().expect("the emulator runs")
     }
 
     fn admin_call(
@@ -446,17 +404,25 @@ impl Emulator {
         method: reqwest::Method,
         path: &str,
     ) -> Value {
-        let req = self
-            .admin
-            .request(method, format!("{}{path}", self.url))
-            .header("X-Emulator-Admin", &self.admin_secret);
-        rt.block_on(async move {
-            let resp = req.send().await.expect("admin request");
-            let status = resp.status();
-            let body = resp.text().await.expect("admin body");
-            assert!(status.is_success(), "{path}: {status} {body}");
-            serde_json::from_str(&body).unwrap_or(Value::Null)
-        })
+        let url = format!("{}{path}", self.url);
+        let headers = [("X-Emulator-Admin", self.admin_secret.as_str())];
+        let reply = rt
+            .block_on(support::emulator::send(
+                &self.admin,
+                method,
+                &url,
+                None,
+                &headers,
+                None,
+            ))
+            .expect("admin request");
+        assert!(
+            reply.status.is_success(),
+            "{path}: {} {}",
+            reply.status,
+            reply.body
+        );
+        reply.body
     }
 
     fn reset_stats(&self, rt: &tokio::runtime::Runtime) {
@@ -485,13 +451,6 @@ impl Emulator {
                     .collect()
             })
             .unwrap_or_default()
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -524,10 +483,9 @@ impl Kind {
     }
 }
 
+/// A workspace of the harness's Terraform runner under the bench's temp dir.
 struct Workspace {
-    dir: PathBuf,
-    cli_config: PathBuf,
-    envs: Vec<(String, String)>,
+    tf: Terraform,
 }
 
 /// One timed Terraform command.
@@ -545,57 +503,13 @@ impl Workspace {
     /// A workspace under `root` whose CLI config serves `comwit/comwit` from our binary
     /// (used for both kinds, so both pay the same CLI-config cost).
     fn new(root: &Path, name: &str, kind: Kind, n: usize, emulator: &Emulator) -> Workspace {
-        let base = root.join(name);
-        let plugins = base.join("plugins");
-        std::fs::create_dir_all(&plugins).expect("mkdir");
-        std::os::unix::fs::symlink(
-            env!("CARGO_BIN_EXE_terraform-provider-comwit"),
-            plugins.join(OUR_BINARY),
-        )
-        .expect("symlink provider");
-        let cli_config = base.join("cli.tfrc");
-        std::fs::write(
-            &cli_config,
-            format!(
-                "provider_installation {{\n  dev_overrides {{\n    \"comwit/comwit\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
-                plugins.display()
-            ),
-        )
-        .expect("cli config");
-        let dir = base.join("work");
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        std::fs::write(dir.join("main.tf"), kind.config(n)).expect("main.tf");
-        let envs = match kind {
-            Kind::Comwit => vec![
-                ("COMWIT_API_URL".into(), emulator.url.clone()),
-                ("COMWIT_TOKEN".into(), emulator.token.clone()),
-                ("COMWIT_PROJECT_ID".into(), PROJECT.into()),
-            ],
-            Kind::TerraformData => vec![],
-        };
-        Workspace {
-            dir,
-            cli_config,
-            envs,
+        let mut builder = Terraform::builder().root(root.join(name)).comwit_provider();
+        if kind == Kind::Comwit {
+            builder = builder.emulator_env(&emulator.inner);
         }
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(terraform_bin());
-        cmd.args(args).current_dir(&self.dir);
-        for (key, _) in std::env::vars_os() {
-            let k = key.to_string_lossy();
-            if k.starts_with("TF_") || k.starts_with("COMWIT_") {
-                cmd.env_remove(&key);
-            }
-        }
-        cmd.env("TF_CLI_CONFIG_FILE", &self.cli_config)
-            .env("CHECKPOINT_DISABLE", "1")
-            .env("TF_IN_AUTOMATION", "1");
-        for (k, v) in &self.envs {
-            cmd.env(k, v);
-        }
-        cmd
+        let tf = builder.build();
+        tf.write_main(&kind.config(n));
+        Workspace { tf }
     }
 
     /// Runs `terraform <args>`, expecting one of `codes`; times it from spawn to exit while
@@ -610,13 +524,14 @@ impl Workspace {
             emu.reset_stats(rt);
         }
         let cpu_before = emulator.map_or(0.0, |(e, _)| cpu_seconds(e.pid()));
-        let out_path = self.dir.join("terraform.out");
+        let out_path = self.tf.dir().join("terraform.out");
         let out = std::fs::File::create(&out_path).expect("output file");
         let err = out.try_clone().expect("output file");
         let stop = AtomicBool::new(false);
         let (secs, status, sampled) = std::thread::scope(|s| {
             let started = Instant::now();
             let mut child = self
+                .tf
                 .command(args)
                 .stdin(Stdio::null())
                 .stdout(Stdio::from(out))
@@ -639,13 +554,13 @@ impl Workspace {
             panic!(
                 "terraform {} exited {code} in {}:\n{text}",
                 args.join(" "),
-                self.dir.display()
+                self.tf.dir().display()
             );
         }
         let stats = emulator.map(|(e, rt)| e.stats(rt));
         let emulator_cpu_s = emulator.map_or(0.0, |(e, _)| cpu_seconds(e.pid()) - cpu_before);
         let state_bytes =
-            std::fs::metadata(self.dir.join("terraform.tfstate")).map_or(0, |m| m.len());
+            std::fs::metadata(self.tf.dir().join("terraform.tfstate")).map_or(0, |m| m.len());
         Run {
             secs,
             sampled,
@@ -952,7 +867,7 @@ fn main() {
 
     // 1. Start-up: interleaved, so that load changes hit both alike.
     eprintln!("providers bench: start-up ({startup_runs} runs each)");
-    let cert = client_cert_pem();
+    let cert = ClientCert::generate().pem;
     let mut ours_up = Vec::new();
     let mut go_up = Vec::new();
     for _ in 0..startup_runs {

@@ -2,7 +2,7 @@
 # The project's one test command (README and CI): set-up, formatting, lints, then every
 # test (unit, integration against the real Terraform CLI and emulator, doc tests).
 #
-# Usage: scripts/test.sh [ARGS...]   ARGS go to `cargo test` (e.g. `--test terraform_smoke`)
+# Usage: scripts/test.sh [ARGS...]   ARGS go to `cargo test` (e.g. `--test e2e`, or `--test e2e -- comwit::`)
 #   SKIP_LINT=1 scripts/test.sh ...  skips rustfmt and clippy
 #
 # Benches are type-checked by clippy but not run: `cargo test --all-targets` would run the
@@ -31,8 +31,11 @@ if [ $# -gt 0 ]; then
   step "cargo test $*"
   cargo test "$@" 2>&1 | tee "$log" || status=$?
 else
-  step "cargo test --lib --bins --tests --examples --no-fail-fast"
-  cargo test --lib --bins --tests --examples --no-fail-fast 2>&1 | tee "$log" || status=$?
+  # `--tests` selects every target with `test = true`: the lib, the three test binaries
+  # (tests/e2e, tests/emulator, tests/protocol); the bins set `test = false` (no unit tests,
+  # nothing to link). The bins are still built, for the integration tests.
+  step "cargo test --lib --tests --examples --no-fail-fast"
+  cargo test --lib --tests --examples --no-fail-fast 2>&1 | tee "$log" || status=$?
   if [ "$status" -eq 0 ]; then
     step "cargo test --doc"
     cargo test --doc 2>&1 | tee -a "$log" || status=$?

@@ -96,6 +96,7 @@ impl Provider for TestingProvider {
         );
         registry.resource("testing_null", Null);
         registry.data_source("testing_echo", Echo);
+        registry.data_source("testing_environment", Environment);
         registry.ephemeral_resource("testing_lease", Lease);
     }
 }
@@ -440,6 +441,66 @@ impl Resource for Null {
         _meta: ValueEmpty,
     ) -> Option<()> {
         Some(())
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct EnvironmentState<'a> {
+    #[serde(borrow)]
+    prefix: ValueString<'a>,
+    #[serde(borrow)]
+    names: ValueString<'a>,
+}
+
+/// The names (never the values) of the provider process's environment variables, so tests
+/// can check what reaches a provider started by Terraform.
+struct Environment;
+
+#[async_trait]
+impl DataSource for Environment {
+    type State<'a> = EnvironmentState<'a>;
+    type ProviderMetaState<'a> = ValueEmpty;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        Some(Schema {
+            version: 0,
+            block: Block {
+                description: Description::plain(
+                    "Names of the provider process's environment variables (never their values).",
+                ),
+                attributes: map! {
+                    "prefix" => Attribute {
+                        attr_type: AttributeType::String,
+                        description: Description::plain("Only names starting with this (`\"\"` for all)."),
+                        constraint: AttributeConstraint::Required,
+                        ..Default::default()
+                    },
+                    "names" => Attribute {
+                        attr_type: AttributeType::String,
+                        description: Description::plain("The names, sorted, separated by commas."),
+                        constraint: AttributeConstraint::Computed,
+                        ..Default::default()
+                    },
+                },
+                ..Default::default()
+            },
+        })
+    }
+
+    async fn read<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        mut config: EnvironmentState<'a>,
+        _meta: ValueEmpty,
+    ) -> Option<EnvironmentState<'a>> {
+        let prefix = config.prefix.as_deref_option().unwrap_or("").to_owned();
+        let mut names: Vec<String> = std::env::vars_os()
+            .map(|(k, _)| k.to_string_lossy().into_owned())
+            .filter(|k| k.starts_with(&prefix))
+            .collect();
+        names.sort();
+        config.names = Value::Value(Cow::Owned(names.join(",")));
+        Some(config)
     }
 }
 

@@ -1,38 +1,162 @@
 //! [`Emulator`]: the real `comwit-emulator` binary on `127.0.0.1:<free port>` with a
-//! temporary state directory, killed on drop.
+//! temporary state directory (or one the test names), killed on drop.
 //!
-//! Its HTTP helpers are blocking: requests run on a small Tokio runtime owned by the
-//! `Emulator` and the caller waits for them, so they work from plain `#[test]` functions
-//! (the usual case, next to the blocking [`super::Terraform`]) and also from
-//! `#[tokio::test(flavor = "multi_thread")]` ones.
+//! One implementation for every caller: plain `#[test]` functions use [`Emulator::start`]
+//! and the blocking HTTP helpers (requests run on a small Tokio runtime the `Emulator`
+//! creates on first use, so they also work inside `#[tokio::test(flavor =
+//! "multi_thread")]`); async tests use [`EmulatorBuilder::start_async`] (the same start
+//! on a blocking thread) and [`send`] with a client of their own; the benchmarks use
+//! [`Emulator::start`] and [`send`] on their runtime.
 
 use std::future::Future;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, OnceLock};
 use std::time::{Duration, Instant};
 
-use reqwest::Method;
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tempfile::TempDir;
 
+use super::clear_isolated_env;
 use super::terraform::keep_test_dirs;
 
 /// The project every bootstrap token belongs to.
 pub const LOCAL_PROJECT: &str = "prj_local";
 
-const START_TIMEOUT: Duration = Duration::from_secs(20);
-const LISTENING_PREFIX: &str = "comwit-emulator listening on ";
+const START_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Variables of the emulator that are never inherited from the test's environment.
-const EMULATOR_ENV: [&str; 5] = [
-    "PLATFORM_API_PROTECTED_TENANTS",
-    "COMWIT_EMULATOR_BOOTSTRAP_TOKEN",
-    "COMWIT_EMULATOR_ADMIN_SECRET",
-    "COMWIT_EMULATOR_FAULTS",
-    "COMWIT_EMULATOR_LOG",
-];
+/// The base URL (`http://127.0.0.1:PORT`) in the emulator's first stdout line, `None` when
+/// the line is not its listening line. The one place that knows the line's format.
+pub fn parse_listening_line(line: &str) -> Option<String> {
+    line.trim()
+        .strip_prefix("comwit-emulator listening on ")
+        .map(|url| url.trim().to_owned())
+        .filter(|url| !url.is_empty())
+}
+
+/// What an HTTP request to the emulator answered.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    /// The body as JSON; `Null` when empty; a JSON string when it is not JSON.
+    pub body: Value,
+}
+
+/// Sends one request with `http`: `token` becomes `Authorization: Bearer`, `headers` are
+/// added as given, `body` (JSON bytes) is sent with `content-type: application/json`.
+/// The one request helper: [`Emulator::request`] blocks on it, async tests await it.
+pub async fn send(
+    http: &reqwest::Client,
+    method: Method,
+    url: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Option<Vec<u8>>,
+) -> Result<Reply, reqwest::Error> {
+    let mut req = http.request(method, url);
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    if let Some(body) = body {
+        req = req.header("content-type", "application/json").body(body);
+    }
+    let resp = req.send().await?;
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = resp.bytes().await?;
+    let body = if bytes.iter().all(u8::is_ascii_whitespace) {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+    };
+    Ok(Reply {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// An HTTP client for tests: never goes through a proxy from the environment.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(120))
+        .build()
+        .unwrap_or_else(|e| panic!("building the HTTP client: {e}"))
+}
+
+/// Options for [`Emulator`]: extra environment, the state directory.
+#[derive(Debug, Clone, Default)]
+pub struct EmulatorBuilder {
+    envs: Vec<(String, String)>,
+    state_dir: Option<PathBuf>,
+}
+
+impl EmulatorBuilder {
+    /// An environment variable for the emulator, e.g.
+    /// `("COMWIT_EMULATOR_FAULTS", r#"{"rules": [...]}"#)` or `("COMWIT_EMULATOR_LOG", "debug")`.
+    /// Nothing else of [`super::ISOLATED_ENV_PREFIXES`] reaches it from the caller.
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.envs.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Keeps the state in `dir` (the emulator creates it), which outlives the emulator, so
+    /// a second emulator can start on it; the log goes to `<dir>.log`. Without this, state
+    /// and log live in a temporary directory removed on drop.
+    pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.state_dir = Some(dir.into());
+        self
+    }
+
+    /// Starts the emulator and waits for its listening line.
+    pub fn start(self) -> Emulator {
+        let (tmp, state_dir, log_path) = match self.state_dir {
+            Some(dir) => {
+                let log = dir.with_extension("log");
+                (None, dir, log)
+            }
+            None => {
+                let tmp = tempfile::Builder::new()
+                    .prefix("comwit-emu-")
+                    .tempdir()
+                    .expect("create temporary emulator directory");
+                let state_dir = tmp.path().join("state");
+                std::fs::create_dir(&state_dir).expect("create state directory");
+                let log = tmp.path().join("emulator.log");
+                (Some(tmp), state_dir, log)
+            }
+        };
+        let mut emulator = Emulator {
+            child: None,
+            log_path,
+            tmp,
+            state_dir,
+            envs: self.envs,
+            url: String::new(),
+            token: String::new(),
+            admin_secret: String::new(),
+            rt: OnceLock::new(),
+        };
+        emulator.spawn("127.0.0.1:0");
+        emulator
+    }
+
+    /// [`EmulatorBuilder::start`] on a blocking thread, for async tests.
+    pub async fn start_async(self) -> Emulator {
+        tokio::task::spawn_blocking(move || self.start())
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+    }
+}
 
 /// A running `comwit-emulator`.
 pub struct Emulator {
@@ -44,55 +168,25 @@ pub struct Emulator {
     url: String,
     token: String,
     admin_secret: String,
-    rt: Option<tokio::runtime::Runtime>,
-    http: reqwest::Client,
+    /// The runtime and client of the blocking HTTP helpers, made on first use.
+    rt: OnceLock<(tokio::runtime::Runtime, reqwest::Client)>,
 }
 
 impl Emulator {
-    /// Starts an emulator with a fresh state directory.
-    pub fn start() -> Emulator {
-        Emulator::start_with_env(&[])
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
     }
 
-    /// Starts an emulator with extra environment variables, e.g.
-    /// `("COMWIT_EMULATOR_FAULTS", r#"{"rules": [...]}"#)` or `("COMWIT_EMULATOR_LOG", "debug")`.
+    /// Starts an emulator with a fresh state directory.
+    pub fn start() -> Emulator {
+        Emulator::builder().start()
+    }
+
+    /// Starts an emulator with extra environment variables; see [`EmulatorBuilder::env`].
     pub fn start_with_env(envs: &[(&str, &str)]) -> Emulator {
-        let tmp = tempfile::Builder::new()
-            .prefix("comwit-emu-")
-            .tempdir()
-            .expect("create temporary emulator directory");
-        let state_dir = tmp.path().join("state");
-        std::fs::create_dir(&state_dir).expect("create state directory");
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("emulator-test-http")
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        let http = {
-            let _guard = rt.enter();
-            reqwest::Client::builder()
-                .timeout(Duration::from_secs(60))
-                .build()
-                .expect("HTTP client")
-        };
-        let mut emulator = Emulator {
-            child: None,
-            log_path: tmp.path().join("emulator.log"),
-            tmp: Some(tmp),
-            state_dir,
-            envs: envs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-            url: String::new(),
-            token: String::new(),
-            admin_secret: String::new(),
-            rt: Some(rt),
-            http,
-        };
-        emulator.spawn("127.0.0.1:0");
-        emulator
+        envs.iter()
+            .fold(Emulator::builder(), |b, (k, v)| b.env(k, v))
+            .start()
     }
 
     fn spawn(&mut self, listen: &str) {
@@ -109,9 +203,7 @@ impl Emulator {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log));
-        for var in EMULATOR_ENV {
-            cmd.env_remove(var);
-        }
+        clear_isolated_env(&mut cmd);
         for (k, v) in &self.envs {
             cmd.env(k, v);
         }
@@ -156,13 +248,13 @@ impl Emulator {
                 }
             }
         };
-        let url = match line.strip_prefix(LISTENING_PREFIX) {
-            Some(url) => url.trim().to_owned(),
-            None => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("unexpected first line from comwit-emulator: {line:?}");
-            }
+        let Some(url) = parse_listening_line(&line) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "unexpected first line from comwit-emulator: {line:?}\n--- emulator log ---\n{}",
+                self.log()
+            );
         };
         self.child = Some(child);
         self.url = url;
@@ -271,14 +363,40 @@ impl Emulator {
         self.spawn(&format!("127.0.0.1:{port}"));
     }
 
+    /// The process id (while running).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// `url()` followed by `path` (which starts with `/`).
+    pub fn url_of(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    fn runtime(&self) -> &(tokio::runtime::Runtime, reqwest::Client) {
+        self.rt.get_or_init(|| {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("emulator-test-http")
+                .enable_all()
+                .build()
+                .expect("tokio runtime");
+            let http = {
+                let _guard = rt.enter();
+                http_client()
+            };
+            (rt, http)
+        })
+    }
+
     fn block_on<T: Send + 'static>(&self, fut: impl Future<Output = T> + Send + 'static) -> T {
-        let handle = self.rt.as_ref().expect("runtime").spawn(fut);
+        let handle = self.runtime().0.spawn(fut);
         futures::executor::block_on(handle).expect("HTTP task panicked")
     }
 
-    /// Any request; `token` becomes `Authorization: Bearer`, `headers` are added as given.
-    /// Returns the status and the body (JSON; `Null` when empty; a JSON string when the
-    /// body is not JSON). Panics only when the request cannot be made.
+    /// Any request, blocking; `token` becomes `Authorization: Bearer`, `headers` are added
+    /// as given. Returns the status and the body (JSON; `Null` when empty; a JSON string
+    /// when the body is not JSON). Panics only when the request cannot be made.
     pub fn request(
         &self,
         method: Method,
@@ -287,32 +405,24 @@ impl Emulator {
         headers: &[(&str, &str)],
         body: Option<Value>,
     ) -> (u16, Value) {
-        let mut req = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.url));
-        if let Some(token) = token {
-            req = req.bearer_auth(token);
-        }
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
+        let http = self.runtime().1.clone();
         let what = format!("{method} {path}");
+        let url = self.url_of(path);
+        let token = token.map(str::to_owned);
+        let headers: Vec<(String, String)> = headers
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let body = body.map(|b| b.to_string().into_bytes());
         self.block_on(async move {
-            let resp = req.send().await.unwrap_or_else(|e| panic!("{what}: {e}"));
-            let status = resp.status().as_u16();
-            let text = resp
-                .text()
+            let headers: Vec<(&str, &str)> = headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let reply = send(&http, method, &url, token.as_deref(), &headers, body)
                 .await
-                .unwrap_or_else(|e| panic!("{what}: reading body: {e}"));
-            let body = if text.trim().is_empty() {
-                Value::Null
-            } else {
-                serde_json::from_str(&text).unwrap_or(Value::String(text))
-            };
-            (status, body)
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
+            (reply.status.as_u16(), reply.body)
         })
     }
 
@@ -369,7 +479,7 @@ impl Emulator {
 impl Drop for Emulator {
     fn drop(&mut self) {
         self.kill();
-        if let Some(rt) = self.rt.take() {
+        if let Some((rt, _)) = self.rt.take() {
             // Never blocks, so dropping an Emulator inside an async test is fine.
             rt.shutdown_background();
         }

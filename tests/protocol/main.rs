@@ -1,0 +1,8 @@
+//! Protocol tests of the plugin server: the built test-only provider
+//! (`tests/provider/testing.rs`) driven over gRPC exactly as Terraform drives a plugin
+//! (`support::plugin_client`): one test binary.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod testing;
