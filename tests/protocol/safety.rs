@@ -2,15 +2,13 @@
 //! diagnostic, no library internals in the provider's log unless asked for. Driven through
 //! the test-only provider (`tests/provider/testing.rs`) as Terraform drives a plugin.
 
-mod plugin_client;
-mod support;
-
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use crate::support;
+use crate::support::plugin_client::*;
 use comwit::proto::plugin as gp;
 use comwit::proto::tfplugin6 as pb;
-use plugin_client::*;
 use rmpv::Value as Mp;
 use support::{Emulator, Terraform, COMWIT_TERRAFORM_BLOCK};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
@@ -311,10 +309,9 @@ async fn trace_log_keeps_library_internals_out_unless_asked() {
 
 // ---- D: a provider block known only after apply ----------------------------------------
 //
-// Both tests need the `src/comwit` side of `plugin::ConfigSlot` (proposed in
-// docs/plugin-server.md, "Provider settings known only after apply"): until the comwit
-// provider keeps its client in a `ConfigSlot`, planning fails with "Set `token` and
-// `api_url` to known values". Run them with `cargo test --test plugin_safety -- --ignored`.
+// The comwit provider keeps its client in a `plugin::ConfigSlot`, which names the provider
+// settings not known until apply (docs/plugin-server.md); before, planning failed with
+// "Set `token` and `api_url` to known values".
 
 fn unknown_project_config(body: &str) -> String {
     format!(
@@ -332,7 +329,6 @@ provider \"comwit\" {{
 }
 
 #[test]
-#[ignore = "needs the src/comwit ConfigSlot change (docs/plugin-server.md)"]
 fn provider_project_known_only_after_apply_plans_and_applies() {
     let emu = Emulator::start();
     let tf = Terraform::comwit(&emu);
@@ -353,7 +349,6 @@ fn provider_project_known_only_after_apply_plans_and_applies() {
 }
 
 #[test]
-#[ignore = "needs the src/comwit ConfigSlot change (docs/plugin-server.md)"]
 fn reading_during_plan_names_the_provider_setting_known_only_after_apply() {
     let emu = Emulator::start();
     let tf = Terraform::comwit(&emu);
