@@ -6,6 +6,7 @@
 //! - `isolation`: no credential or setting of the caller's environment reaches a provider;
 //! - `comwit`: the `comwit` provider against the real `comwit-emulator`, each type through
 //!   the standard checks (`support::checks`) and its own behaviour;
+//! - `orphans`: lost create answers, names left by interrupted applies, a wrong `api_url`;
 //! - `sql`: the data plane, Terraform's tokens used by the official libSQL client.
 
 #[path = "../support/mod.rs"]
@@ -13,5 +14,6 @@ mod support;
 
 mod comwit;
 mod isolation;
+mod orphans;
 mod sql;
 mod terraform_smoke;

@@ -1,7 +1,15 @@
 //! Databases: create, list, read, delete, rotate the connection token, issue a query
 //! token, suspend, resume and usage.
 
-use super::{encode, Client, Operation, OperationKind, Result, Secret};
+use super::{
+    encode, ApiError, ApiFailure, Client, ExistingDatabase, Operation, OperationKind, Result,
+    Secret,
+};
+use std::time::Duration;
+
+/// The waits before each extra repeat of a create whose outcome is unknown (with the
+/// same idempotency key; each repeat has the client's own retries too).
+pub const CREATE_RECOVERY_WAITS: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(3)];
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A database's lifecycle state: `active` or `suspended`. Any other value the API may add
@@ -167,10 +175,19 @@ impl Client {
         Ok(list.databases)
     }
 
-    /// `POST /v1/projects/{project}/databases` (`database:write`). Sends one
-    /// `Idempotency-Key` (a fresh UUID v4) on every attempt of this call, so a retry after
-    /// a lost answer gets the API's replay (200, the same database and a fresh token)
-    /// instead of a duplicate. 200 and 201 are both success.
+    /// `POST /v1/projects/{project}/databases` (`database:write`). 200 and 201 are both
+    /// success. The create never ends with an outcome the caller cannot act on:
+    ///
+    /// - every attempt carries one `Idempotency-Key`, so a retry after a lost answer gets
+    ///   the API's replay (200, the same database and a fresh token), never a duplicate;
+    /// - when the answers stay lost or refused past the retries (5xx, 429, transport,
+    ///   deadline), the create is repeated with the same key [`CREATE_RECOVERY_WAITS`]
+    ///   more times, after waits, to settle it; if it stays unsettled, the error is
+    ///   [`ApiError::CreateUnresolved`] naming the database of that name the project now
+    ///   holds, if any;
+    /// - a 409 (the name is taken) is [`ApiError::NameTaken`] with the existing database,
+    ///   so the message can give its id and the import command (an earlier apply that
+    ///   died after its create committed leaves exactly this).
     pub async fn create_database(
         &self,
         project_id: &str,
@@ -179,9 +196,67 @@ impl Client {
         let op = Operation::on_project(OperationKind::CreateDatabase, project_id)
             .with_database_name(request.name.clone());
         let body = encode(&op, request)?;
-        let created: CreatedDatabase = self.call(op, Some(body), None).await?;
-        self.learn(&created.database_token);
-        Ok(created)
+        let key = uuid::Uuid::new_v4().to_string();
+        let mut outcome = self.call(op.clone(), Some(body.clone()), Some(&key)).await;
+        for wait in CREATE_RECOVERY_WAITS {
+            match &outcome {
+                Err(f) if f.error.outcome_unknown() && f.error != ApiError::Cancelled => {}
+                _ => break,
+            }
+            tracing::warn!(
+                op = op.label(),
+                wait_ms = wait.as_millis() as u64,
+                "create outcome unknown; repeating it with the same idempotency key"
+            );
+            let cancel = self.cancel_token();
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => break,
+                _ = tokio::time::sleep(wait) => {}
+            }
+            outcome = self.call(op.clone(), Some(body.clone()), Some(&key)).await;
+        }
+        match outcome {
+            Ok(created) => {
+                let created: CreatedDatabase = created;
+                self.learn(&created.database_token);
+                Ok(created)
+            }
+            Err(f) if f.error.outcome_unknown() => {
+                let existing = self.existing(project_id, &request.name).await;
+                Err(ApiFailure::new(
+                    op,
+                    ApiError::CreateUnresolved {
+                        cause: Box::new(f.error),
+                        existing,
+                    },
+                ))
+            }
+            Err(f) => match f.error {
+                ApiError::Conflict { message } => {
+                    let existing = self.existing(project_id, &request.name).await;
+                    Err(ApiFailure::new(
+                        op,
+                        ApiError::NameTaken { message, existing },
+                    ))
+                }
+                _ => Err(f),
+            },
+        }
+    }
+
+    /// The live database named `name` in the project, if the API can say now.
+    async fn existing(&self, project_id: &str, name: &str) -> Option<ExistingDatabase> {
+        if self.cancel_token().is_cancelled() {
+            return None;
+        }
+        let list = self.list_databases(project_id).await.ok()?;
+        list.into_iter()
+            .find(|db| db.name == name)
+            .map(|db| ExistingDatabase {
+                database_id: db.database_id,
+                created_at: db.created_at,
+            })
     }
 
     /// `GET /v1/databases/{database}` (`database:read`). A missing database is
@@ -369,12 +444,17 @@ mod tests {
             .create_database("prj_6f1c2a", &orders())
             .await
             .unwrap_err();
-        assert!(matches!(failure.error, ApiError::Conflict { .. }));
+        // The lookup of the existing database failed (the mock has nothing more to say).
+        assert!(matches!(
+            failure.error,
+            ApiError::NameTaken { existing: None, .. }
+        ));
         assert_eq!(failure.summary(), "Error creating database");
         assert!(failure.detail().starts_with(
             "Could not create database `orders` in project `prj_6f1c2a`: the API answered 409"
         ));
-        assert_eq!(mock.calls().len(), 1, "a 409 is not retried");
+        let posts = mock.calls().iter().filter(|c| c.method == "POST").count();
+        assert_eq!(posts, 1, "a 409 is not retried");
     }
 
     #[tokio::test]
@@ -530,5 +610,90 @@ mod tests {
         let detail = failure.detail();
         assert!(detail.contains("rotate the connection token"), "{detail}");
         assert!(!detail.contains("abcdef0123"), "{detail}");
+    }
+
+    #[tokio::test]
+    async fn a_create_lost_past_its_retries_is_settled_by_a_replay_with_the_same_key() {
+        let internal = || Canned::json(500, include_str!("fixtures/error_internal.json"));
+        let mock = Mock::start(vec![
+            internal(),
+            internal(),
+            internal(),
+            Canned::json(200, include_str!("fixtures/created_database.json")),
+        ])
+        .await;
+        let created = test_client(&mock.base)
+            .create_database("prj_6f1c2a", &orders())
+            .await
+            .unwrap();
+        assert_eq!(created.database.database_id, DB);
+        let calls = mock.calls();
+        assert_eq!(calls.len(), 4, "3 attempts, then one recovery replay");
+        let key = calls[0].header("idempotency-key").unwrap();
+        assert!(calls
+            .iter()
+            .all(|c| c.header("idempotency-key").as_deref() == Some(&key)));
+    }
+
+    #[tokio::test]
+    async fn an_unsettled_create_names_what_exists_and_the_import_command() {
+        let internal = || Canned::json(500, include_str!("fixtures/error_internal.json"));
+        let mut script: Vec<Canned> = (0..9).map(|_| internal()).collect();
+        script.push(Canned::json(200, include_str!("fixtures/databases.json")));
+        let mock = Mock::start(script).await;
+        let failure = test_client(&mock.base)
+            .create_database("prj_6f1c2a", &orders())
+            .await
+            .unwrap_err();
+        match &failure.error {
+            ApiError::CreateUnresolved {
+                existing: Some(db),
+                cause,
+            } => {
+                assert_eq!(db.database_id, DB);
+                assert!(matches!(**cause, ApiError::Server { status: 500, .. }));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let text = failure.detail();
+        assert!(
+            text.contains("whether the create took effect is unknown"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("terraform import <address> {DB}")),
+            "{text}"
+        );
+        assert!(text.contains("`token_version`"), "{text}");
+        assert_eq!(
+            mock.calls().len(),
+            10,
+            "3 calls of 3 attempts, then the lookup"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_taken_name_names_the_database_that_holds_it() {
+        let mock = Mock::start(vec![
+            Canned::json(409, include_str!("fixtures/error_conflict.json")),
+            Canned::json(200, include_str!("fixtures/databases.json")),
+        ])
+        .await;
+        let failure = test_client(&mock.base)
+            .create_database("prj_6f1c2a", &orders())
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            failure.error,
+            ApiError::NameTaken {
+                existing: Some(_),
+                ..
+            }
+        ));
+        let text = failure.detail();
+        assert!(text.contains(DB), "{text}");
+        assert!(text.contains("terraform import <address>"), "{text}");
+        assert_eq!(failure.error.status(), Some(409));
+        assert_eq!(mock.calls().len(), 2, "a 409 is never repeated");
     }
 }

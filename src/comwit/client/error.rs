@@ -117,6 +117,27 @@ pub enum ApiError {
     InvalidInput { field: String, message: String },
     /// The client's cancellation token fired (Terraform asked the provider to stop).
     Cancelled,
+    /// A create whose outcome the client could not learn: its answers were lost or refused
+    /// (`cause`), and repeating it with the same idempotency key did not settle it.
+    /// `existing` is the database of that name the project holds now, if the client could
+    /// look.
+    CreateUnresolved {
+        cause: Box<ApiError>,
+        existing: Option<ExistingDatabase>,
+    },
+    /// 409 on create: the name is taken, by `existing` when the client could look it up.
+    NameTaken {
+        message: String,
+        existing: Option<ExistingDatabase>,
+    },
+}
+
+/// A database found by name after a create failed, for the import advice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExistingDatabase {
+    pub database_id: String,
+    /// RFC 3339.
+    pub created_at: String,
 }
 
 impl ApiError {
@@ -132,6 +153,8 @@ impl ApiError {
             ApiError::Server { status, .. }
             | ApiError::Unexpected { status, .. }
             | ApiError::NotTheApi { status, .. } => Some(*status),
+            ApiError::NameTaken { .. } => Some(409),
+            ApiError::CreateUnresolved { cause, .. } => cause.status(),
             ApiError::Transport { .. }
             | ApiError::Deadline { .. }
             | ApiError::TooLarge { .. }
@@ -139,6 +162,19 @@ impl ApiError {
             | ApiError::InvalidInput { .. }
             | ApiError::Cancelled => None,
         }
+    }
+
+    /// Whether the request may have taken effect although no success was seen: a 5xx, a
+    /// 429 or transport failure that outlasted the retries, the deadline, or a stop.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Server { .. }
+                | ApiError::RateLimited { .. }
+                | ApiError::Transport { .. }
+                | ApiError::Deadline { .. }
+                | ApiError::Cancelled
+        )
     }
 
     /// Whether this is a 404.
@@ -356,6 +392,26 @@ impl ApiError {
             }
             ApiError::InvalidInput { field, message } => format!("invalid `{field}`: {message}"),
             ApiError::Cancelled => "the operation was cancelled".to_owned(),
+            ApiError::CreateUnresolved { cause, existing } => {
+                let now = match existing {
+                    Some(db) => format!(
+                        "; database `{}` now exists in the project (created {})",
+                        db.database_id, db.created_at
+                    ),
+                    None => String::new(),
+                };
+                format!(
+                    "{}, so whether the create took effect is unknown{now}",
+                    cause.answer(op)
+                )
+            }
+            ApiError::NameTaken { message, existing } => match existing {
+                Some(db) => format!(
+                    "the API answered 409 ({message}): the name is taken by `{}`, created {}",
+                    db.database_id, db.created_at
+                ),
+                None => format!("the API answered 409 ({message})"),
+            },
         }
     }
 
@@ -522,8 +578,36 @@ impl ApiError {
                  sent it may have taken effect; refresh before trying again."
                     .to_owned()
             }
+            ApiError::CreateUnresolved { existing, .. } => match existing {
+                Some(db) => import_advice(&db.database_id),
+                None => "Nothing was recorded in Terraform's state. If the database was \
+                         created, the next apply finds it by name and prints its id and the \
+                         import command; otherwise the next apply creates it."
+                    .to_owned(),
+            },
+            ApiError::NameTaken { existing, .. } => match existing {
+                Some(db) => format!(
+                    "Choose another name, or adopt it if an interrupted apply of this \
+                     configuration created it. {}",
+                    import_advice(&db.database_id)
+                ),
+                None => "A database with this name already exists in the project. Choose \
+                         another name, or bring the existing one under Terraform with \
+                         `terraform import`."
+                    .to_owned(),
+            },
         }
     }
+}
+
+/// How to bring a database nobody holds the token of under Terraform.
+fn import_advice(database_id: &str) -> String {
+    format!(
+        "Bring it under Terraform with `terraform import <address> {database_id}` (or an \
+         `import {{ to = <address>, id = \"{database_id}\" }}` block), then set or change \
+         `token_version` and apply: its connection token was never seen, so it must be \
+         rotated."
+    )
 }
 
 fn after_retries(retries: u32) -> String {

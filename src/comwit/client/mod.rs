@@ -20,7 +20,9 @@ pub use databases::{
     CreateDatabaseRequest, CreatedDatabase, Database, DatabaseStatus, FrameNumbers, QueryToken,
     QueryTokenRequest, RotatedToken, Usage,
 };
-pub use error::{ApiError, ApiFailure, ComwitEnvelope, ForbiddenCode, TOKEN_PREFIXES};
+pub use error::{
+    ApiError, ApiFailure, ComwitEnvelope, ExistingDatabase, ForbiddenCode, TOKEN_PREFIXES,
+};
 pub use projects::Project;
 pub use routes::{Operation, OperationKind};
 
