@@ -209,7 +209,8 @@ impl Provider for ComwitProvider {
                         "Default project (`prj_...`) for resources and data sources that do not set \
                          `project_id`. Defaults to the `COMWIT_PROJECT_ID` environment variable."),
                     "request_timeout_seconds" => attribute(AttributeType::Number, Optional,
-                        "Timeout of one API request, in seconds (1 to 600). Default 30."),
+                        "Timeout of one API request, in seconds (1 to 600). Default 30. One operation, \
+                         its retries included, waits at most twice this long."),
                     "max_retries" => attribute(AttributeType::Number, Optional,
                         "How many times a request is retried after a 429 (honouring `Retry-After`) \
                          or a 502/503/504 answer, with capped, jittered backoff (0 to 10). Default 4. \
@@ -254,6 +255,11 @@ impl Provider for ComwitProvider {
             timeout: std::time::Duration::from_secs(settings.timeout_seconds),
             max_retries: settings.max_retries,
             user_agent_suffix: Some(format!("terraform/{terraform_version}")),
+            // A hung API holds one operation for two request timeouts at most, not for
+            // every retry's timeout (5 x 30 s).
+            operation_timeout: Some(std::time::Duration::from_secs(
+                settings.timeout_seconds.saturating_mul(2),
+            )),
         };
         let client = match Client::with_cancel_token(client_config, self.data.cancel.child_token())
         {
@@ -282,5 +288,39 @@ impl Provider for ComwitProvider {
 
     fn stop(&self) {
         self.data.cancel.cancel();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tf_provider::value::Value;
+
+    fn config(token: &str) -> ComwitConfig<'static> {
+        ComwitConfig {
+            token: Value::Value(token.to_owned().into()),
+            api_url: Value::Value("http://127.0.0.1:8787".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_token_read_from_a_file_keeps_working() {
+        let mut diags = Diagnostics::default();
+        let settings = resolve(&mut diags, &config("cwt_0011223344556677\n"))
+            .flatten()
+            .expect("settings");
+        assert!(diags.errors.is_empty(), "{:?}", diags.errors);
+        assert_eq!(settings.token, "cwt_0011223344556677");
+        let mut diags = Diagnostics::default();
+        assert!(resolve(&mut diags, &config("  \tcwt_00112233\r\n")).is_some());
+        assert!(diags.errors.is_empty());
+    }
+
+    #[test]
+    fn a_token_that_is_not_one_points_at_token() {
+        let mut diags = Diagnostics::default();
+        assert!(resolve(&mut diags, &config("abc")).is_none());
+        assert_eq!(diags.errors[0].attribute, AttributePath::new("token"));
     }
 }

@@ -58,6 +58,9 @@ pub struct ClientConfig {
     pub max_retries: u32,
     /// Appended to the User-Agent, e.g. `terraform/1.15.5`.
     pub user_agent_suffix: Option<String>,
+    /// The limit for one operation, every attempt and wait included ([`None`]: attempts x
+    /// timeout plus the waits).
+    pub operation_timeout: Option<Duration>,
 }
 
 impl ClientConfig {
@@ -72,6 +75,7 @@ impl ClientConfig {
             timeout: Self::DEFAULT_TIMEOUT,
             max_retries: Self::DEFAULT_MAX_RETRIES,
             user_agent_suffix: None,
+            operation_timeout: None,
         }
     }
 }
@@ -103,6 +107,7 @@ impl Client {
         http.user_agent_suffix = config.user_agent_suffix;
         http.timeout = config.timeout;
         http.max_retries = config.max_retries;
+        http.operation_timeout = config.operation_timeout;
         http.token_prefixes = TOKEN_PREFIXES;
         Ok(Client {
             http: HttpClient::new(http, ComwitEnvelope, cancel)?,
