@@ -84,10 +84,10 @@ impl Emu {
             .await
             .map_err(|_| "emulator did not print its listening line in time")??
             .ok_or("emulator exited before listening")?;
-        let base = line
-            .strip_prefix("comwit-emulator listening on ")
+        let base = comwit::emulator::Listening::parse(&line)
+            .filter(|l| l.platform == "comwit")
             .ok_or_else(|| format!("unexpected first line {line:?}"))?
-            .to_owned();
+            .url;
         assert!(base.starts_with("http://127.0.0.1:"), "{base}");
         // Keep draining stdout so the child never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });

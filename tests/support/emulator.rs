@@ -23,7 +23,6 @@ use super::terraform::keep_test_dirs;
 pub const LOCAL_PROJECT: &str = "prj_local";
 
 const START_TIMEOUT: Duration = Duration::from_secs(20);
-const LISTENING_PREFIX: &str = "comwit-emulator listening on ";
 
 /// Variables of the emulator that are never inherited from the test's environment.
 const EMULATOR_ENV: [&str; 5] = [
@@ -156,9 +155,9 @@ impl Emulator {
                 }
             }
         };
-        let url = match line.strip_prefix(LISTENING_PREFIX) {
-            Some(url) => url.trim().to_owned(),
-            None => {
+        let url = match comwit::emulator::Listening::parse(&line) {
+            Some(l) if l.platform == "comwit" => l.url,
+            _ => {
                 let _ = child.kill();
                 let _ = child.wait();
                 panic!("unexpected first line from comwit-emulator: {line:?}");

@@ -288,3 +288,162 @@ impl Emulator {
         self.sql.shutdown().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(to)?;
+        for entry in std::fs::read_dir(from)? {
+            let entry = entry?;
+            let target = to.join(entry.file_name());
+            if entry.file_type()?.is_dir() {
+                copy_dir(&entry.path(), &target)?;
+            } else {
+                std::fs::copy(entry.path(), &target)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A state directory written by the emulator before schema versioning (fixture from
+    /// fec6ca6) opens, migrates to the latest version, and still serves its data.
+    #[tokio::test]
+    async fn a_state_dir_from_before_versioning_migrates() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/emulator-state-v0");
+        let facts: Value =
+            serde_json::from_str(&std::fs::read_to_string(fixture.join("fixture.json"))?)?;
+        let dir = tempfile::tempdir()?;
+        let state = dir.path().join("state");
+        copy_dir(&fixture, &state)?;
+        std::fs::remove_file(state.join("fixture.json"))?;
+        let old = rusqlite::Connection::open(state.join(store::STATE_FILE))?;
+        assert_eq!(crate::emulator::core::state::user_version(&old)?, 0);
+        drop(old);
+
+        let emu = Emulator::start(Config::new("127.0.0.1:0", &state)).await?;
+        assert_eq!(
+            emu.store().schema_version()?,
+            crate::emulator::core::state::latest_version(store::schema::MIGRATIONS)
+        );
+        assert!(emu.bootstrap_token().is_none(), "the old token is kept");
+        let http = reqwest::Client::new();
+        let user = facts["user_token"].as_str().ok_or("user_token")?;
+        let db = facts["database_id"].as_str().ok_or("database_id")?;
+        let resp = http
+            .get(format!("{}/v1/databases/{db}", emu.base_url()))
+            .bearer_auth(user)
+            .send()
+            .await?;
+        assert_eq!(resp.status(), 200);
+        let body: Value = resp.json().await?;
+        assert_eq!(body["name"], facts["database_name"]);
+
+        let sql = json!({"requests": [
+            {"type": "execute", "stmt": {"sql": "SELECT name FROM items ORDER BY id"}},
+            {"type": "close"}
+        ]});
+        let resp = http
+            .post(format!("{}/db/{db}/v2/pipeline", emu.base_url()))
+            .bearer_auth(facts["database_token"].as_str().ok_or("database_token")?)
+            .json(&sql)
+            .send()
+            .await?;
+        assert_eq!(resp.status(), 200);
+        let body: Value = resp.json().await?;
+        let rows = &body["results"][0]["response"]["result"]["rows"];
+        assert_eq!(rows[0][0]["value"], "apple", "{body}");
+        assert_eq!(rows[1][0]["value"], "pear", "{body}");
+
+        // The idempotency key of the fixture still replays the same database.
+        let resp = http
+            .post(format!(
+                "{}/v1/projects/prj_local/databases",
+                emu.base_url()
+            ))
+            .bearer_auth(user)
+            .header(
+                "Idempotency-Key",
+                facts["idempotency_key"].as_str().ok_or("key")?,
+            )
+            .json(&json!({"name": "orders"}))
+            .send()
+            .await?;
+        assert_eq!(resp.status(), 200);
+        let body: Value = resp.json().await?;
+        assert_eq!(body["database"]["database_id"], db);
+        emu.shutdown().await;
+
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: std::path::PathBuf| {
+                std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777)
+            };
+            assert_eq!(mode(state.clone())?, 0o700);
+            assert_eq!(mode(state.join("databases"))?, 0o700);
+            assert_eq!(mode(state.join(store::STATE_FILE))?, 0o600);
+        }
+        Ok(())
+    }
+
+    /// A state file with a newer schema version than this emulator knows is refused.
+    #[tokio::test]
+    async fn a_newer_state_file_is_refused() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        {
+            let conn = rusqlite::Connection::open(dir.path().join(store::STATE_FILE))?;
+            conn.pragma_update(None, "user_version", 99)?;
+        }
+        let err = match Emulator::start(Config::new("127.0.0.1:0", dir.path())).await {
+            Ok(emu) => {
+                emu.shutdown().await;
+                return Err("a newer state file was accepted".into());
+            }
+            Err(e) => format!("{e:#}"),
+        };
+        assert!(err.contains("schema version 99"), "{err}");
+        assert!(err.contains("newer than this emulator knows"), "{err}");
+        Ok(())
+    }
+
+    /// A fresh state directory: directories 0700, SQLite files 0600 (database files and
+    /// their WAL included), whatever the umask.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn state_files_are_private() -> Result<(), Box<dyn std::error::Error>> {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir()?;
+        let state = dir.path().join("fresh");
+        let emu = Emulator::start(Config::new("127.0.0.1:0", &state)).await?;
+        let created = emu.store().create_database(
+            store::LOCAL_PROJECT_ID,
+            &store::NewDatabase {
+                name: "modes".into(),
+                group: "default".into(),
+                size_limit_mb: 1,
+            },
+            None,
+        )?;
+        let file = emu.store().database_file(&created.database.database_id);
+        let mode =
+            |p: &std::path::Path| std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777);
+        assert_eq!(mode(&state)?, 0o700);
+        assert_eq!(mode(&state.join("databases"))?, 0o700);
+        for name in [
+            "emulator.sqlite",
+            "emulator.sqlite-wal",
+            "bootstrap-token",
+            "admin-secret",
+        ] {
+            assert_eq!(mode(&state.join(name))?, 0o600, "{name}");
+        }
+        assert_eq!(mode(&file)?, 0o600);
+        emu.shutdown().await;
+        Ok(())
+    }
+}
