@@ -155,18 +155,18 @@ fn failure_response(database_id: &str, failure: Failure) -> Response {
 
 /// The database id of the path, or the answer when the "id" is really a path segment of a
 /// database URL that lost its final `/` (`/db/v2/pipeline`).
-fn database(path: Result<Path<String>, PathRejection>) -> Result<String, Response> {
+fn database(path: Result<Path<String>, PathRejection>) -> Result<String, Box<Response>> {
     let Ok(Path(database_id)) = path else {
-        return Err(StatusCode::NOT_FOUND.into_response());
+        return Err(Box::new(StatusCode::NOT_FOUND.into_response()));
     };
     if matches!(database_id.as_str(), "v2" | "v3" | "v3-protobuf") {
         // A client resolved `v2/pipeline` against a database URL without its final `/`.
-        return Err(text(
+        return Err(Box::new(text(
             StatusCode::NOT_FOUND,
             "No database in this URL: use the database_url exactly as the API gives it, \
              http://HOST:PORT/db/DATABASE_ID/ with its final slash (libSQL clients resolve \
              v2/pipeline relative to it)",
-        ));
+        )));
     }
     Ok(database_id)
 }
@@ -178,22 +178,24 @@ fn is_read(method: &Method) -> bool {
 type DbPath = Result<Path<String>, PathRejection>;
 
 /// Any path under a database that is not served: 404 with an empty body.
-async fn not_served(path: Result<Path<(String, String)>, PathRejection>) -> Response {
-    let id = path.map(|Path((id, _))| Path(id));
-    match id {
-        Ok(id) => database(Ok(id))
-            .err()
-            .unwrap_or_else(|| StatusCode::NOT_FOUND.into_response()),
-        Err(_) => StatusCode::NOT_FOUND.into_response(),
+async fn not_served(path: Result<Path<Vec<(String, String)>>, PathRejection>) -> Response {
+    match misplaced(path) {
+        Some(resp) => resp,
+        None => StatusCode::NOT_FOUND.into_response(),
     }
 }
 
-async fn protobuf(path: Result<Path<Vec<(String, String)>>, PathRejection>) -> Response {
+/// The hint answer when the `database` parameter is really a path segment.
+fn misplaced(path: Result<Path<Vec<(String, String)>>, PathRejection>) -> Option<Response> {
     let id = path
         .ok()
         .and_then(|Path(params)| params.into_iter().find(|(k, _)| k == "database"))
-        .map(|(_, v)| v);
-    if let Some(Err(resp)) = id.map(|id| database(Ok(Path(id)))) {
+        .map(|(_, v)| v)?;
+    database(Ok(Path(id))).err().map(|resp| *resp)
+}
+
+async fn protobuf(path: Result<Path<Vec<(String, String)>>, PathRejection>) -> Response {
+    if let Some(resp) = misplaced(path) {
         return resp;
     }
     text(
@@ -205,7 +207,7 @@ async fn protobuf(path: Result<Path<Vec<(String, String)>>, PathRejection>) -> R
 
 async fn health(path: DbPath, method: Method) -> Response {
     if let Err(resp) = database(path) {
-        return resp;
+        return *resp;
     }
     if !is_read(&method) {
         return method_not_allowed("GET, HEAD");
@@ -215,7 +217,7 @@ async fn health(path: DbPath, method: Method) -> Response {
 
 async fn version(path: DbPath, method: Method) -> Response {
     if let Err(resp) = database(path) {
-        return resp;
+        return *resp;
     }
     if !is_read(&method) {
         return method_not_allowed("GET, HEAD");
@@ -240,7 +242,7 @@ async fn index_v3(State(state): State<AppState>, path: DbPath, method: Method) -
 async fn index_route(state: AppState, path: DbPath, method: Method, v: Version) -> Response {
     let database_id = match database(path) {
         Ok(id) => id,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     if !is_read(&method) {
         return method_not_allowed("GET, HEAD");
@@ -278,7 +280,7 @@ async fn pipeline_route(
 ) -> Response {
     let database_id = match database(path) {
         Ok(id) => id,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     if method != Method::POST {
         return method_not_allowed("POST");
@@ -295,7 +297,7 @@ async fn cursor_v3(
 ) -> Response {
     let database_id = match database(path) {
         Ok(id) => id,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     if method != Method::POST {
         return method_not_allowed("POST");
