@@ -51,7 +51,7 @@ emulator_start() {
   EMULATOR_PID=$!
   EMULATOR_URL=""
   for _ in $(seq 1 300); do
-    EMULATOR_URL="$(sed -n 's/^comwit-emulator listening on //p' "$out" | head -n 1)"
+    EMULATOR_URL="$(sed -n 's/^comwit-emulator: comwit listening on //p' "$out" | head -n 1)"
     [ -n "$EMULATOR_URL" ] && break
     if ! kill -0 "$EMULATOR_PID" 2>/dev/null; then
       echo "comwit-emulator exited before listening" >&2

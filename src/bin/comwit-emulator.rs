@@ -1,13 +1,18 @@
-//! `comwit-emulator [--listen ADDR] [--state-dir DIR]`: the local Comwit platform emulator.
+//! `comwit-emulator [--listen ADDR] [--serve PLATFORM=ADDR]... [--state-dir DIR]`: the local
+//! platform emulator; serves every platform it knows, each on its own port.
 
 use std::process::ExitCode;
 
-use comwit::emulator::{self, Config};
+use comwit::emulator::{self, RunConfig};
 
-const USAGE: &str = "usage: comwit-emulator [--listen ADDR] [--state-dir DIR]
+const USAGE: &str = "usage: comwit-emulator [--listen ADDR] [--serve PLATFORM=ADDR]... [--state-dir DIR]
 
-  --listen ADDR     address to listen on (default 127.0.0.1:8787; port 0 picks a free port)
-  --state-dir DIR   state directory (default ./.emulator)
+  --listen ADDR            comwit's address (default 127.0.0.1:8787; port 0 picks a free port)
+  --serve PLATFORM=ADDR    a platform's address (repeatable); platforms: comwit
+  --state-dir DIR          state directory (default ./.emulator)
+
+Once every platform listens, one line per platform goes to stdout:
+  comwit-emulator: comwit listening on http://127.0.0.1:PORT
 
 environment:
   PLATFORM_API_PROTECTED_TENANTS    protected database names/ids (default louhi-app,comwit-db-synthetic)
@@ -17,13 +22,12 @@ environment:
   COMWIT_EMULATOR_LOG               log filter (default info), logs go to stderr";
 
 enum Parsed {
-    Run { listen: String, state_dir: String },
+    Run(RunConfig),
     Help,
 }
 
 fn parse_args(args: impl Iterator<Item = String>) -> Result<Parsed, String> {
-    let mut listen = emulator::DEFAULT_LISTEN.to_owned();
-    let mut state_dir = emulator::DEFAULT_STATE_DIR.to_owned();
+    let mut config = RunConfig::new(emulator::DEFAULT_STATE_DIR);
     let mut args = args.peekable();
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -37,18 +41,26 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Parsed, String> {
             }
         };
         match flag.as_str() {
-            "--listen" => listen = value("--listen")?,
-            "--state-dir" => state_dir = value("--state-dir")?,
+            "--listen" => config.listen("comwit", &value("--listen")?)?,
+            "--serve" => {
+                let v = value("--serve")?;
+                let (platform, addr) = v
+                    .split_once('=')
+                    .filter(|(p, a)| !p.is_empty() && !a.is_empty())
+                    .ok_or_else(|| format!("--serve wants PLATFORM=ADDR, got {v:?}"))?;
+                config.listen(platform, addr)?;
+            }
+            "--state-dir" => config.state_dir = value("--state-dir")?.into(),
             "-h" | "--help" => return Ok(Parsed::Help),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    Ok(Parsed::Run { listen, state_dir })
+    Ok(Parsed::Run(config))
 }
 
 fn main() -> ExitCode {
-    let (listen, state_dir) = match parse_args(std::env::args().skip(1)) {
-        Ok(Parsed::Run { listen, state_dir }) => (listen, state_dir),
+    let config = match parse_args(std::env::args().skip(1)) {
+        Ok(Parsed::Run(config)) => config,
         Ok(Parsed::Help) => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -58,8 +70,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let result = Config::from_env(listen, state_dir).and_then(emulator::run);
-    match result {
+    match emulator::run(config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("comwit-emulator: {e:#}");

@@ -1,307 +1,136 @@
-//! Local Comwit platform emulator.
+//! Local platform emulator: one core, one module per platform.
 //!
-//! Serves the Comwit product API of `docs/api/comwit.md` over HTTP, and SQL (libSQL's Hrana
-//! over HTTP) on each database's `database_url` (`sql`), with its state in SQLite under a
-//! state directory so that it survives a restart:
+//! Layout (every later platform copies it):
+//!
+//! - [`core`]: platform-neutral. The listener and serve loop, the `/_emulator/` admin
+//!   routes every platform has (faults, stats), fault injection, stats labelled from the
+//!   router's matched path, the bearer extractor, the idempotency store, secret and
+//!   timestamp helpers, the SQLite state-file opener with schema versions and forward
+//!   migrations, and the file modes (directories 0700, files 0600). The core never names a
+//!   platform; a platform implements [`core::Platform`] (name, default address, routes,
+//!   error body shape) and the core answers its own errors (admin auth, unknown route,
+//!   injected faults) in that shape.
+//! - [`comwit`]: the Comwit platform: its routes, handlers, store tables, validation and
+//!   the Hrana SQL server on each database's URL (`docs/api/comwit.md`).
+//!
+//! The emulator and the API client (`crate::comwit`) never import each other: they are two
+//! independent readings of the contract.
+//!
+//! One command serves every platform it knows, each on its own port ([`run`]), and prints
+//! one [`Listening`] line per platform. Tests and tools that want an emulator inside their
+//! own runtime use [`Emulator::start`] (Comwit).
+//!
+//! Comwit's state directory:
 //!
 //! - `<state-dir>/emulator.sqlite`: projects, user tokens (hashes), databases, query tokens
-//!   (hashes), idempotency keys.
+//!   (hashes), idempotency keys; schema version in `PRAGMA user_version`.
 //! - `<state-dir>/databases/<database_id>.db`: one real SQLite file per database.
 //! - `<state-dir>/bootstrap-token`: the raw bootstrap user token (written on first start).
 //! - `<state-dir>/admin-secret`: the secret for the `/_emulator/` admin routes (every start).
-//!
-//! The binary `comwit-emulator` parses its arguments and calls [`run`]. Tests and tools
-//! that want an emulator inside their own runtime use [`Emulator::start`].
 
-mod admin;
-mod api;
-mod error;
-pub mod faults;
-mod server;
-mod sql;
-pub mod store;
-pub mod validate;
+pub mod comwit;
+pub mod core;
+mod listening;
 
 use std::io::Write;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::PathBuf;
 
 use anyhow::Context;
-use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
-pub use error::ApiError;
-pub use faults::{FaultKind, FaultRule, FaultRules};
-pub use store::{SqlAuthError, Store, StoreError, TokenKind};
+pub use self::comwit::{store, validate};
+pub use self::comwit::{
+    ApiError, Config, Emulator, SqlAuthError, Store, StoreError, TokenKind,
+    DEFAULT_PROTECTED_TENANTS, ENV_ADMIN_SECRET, ENV_BOOTSTRAP_TOKEN, ENV_FAULTS,
+    ENV_PROTECTED_TENANTS, RUNNER,
+};
+pub use self::core::faults;
+pub use self::core::faults::{FaultKind, FaultRule, FaultRules};
+pub use self::core::PlatformSpec;
+pub use listening::{Listening, LISTENING_PREFIX};
 
-/// Default listen address.
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
+/// Comwit's default listen address.
+pub const DEFAULT_LISTEN: &str = comwit::SPEC.default_listen;
 /// Default state directory.
 pub const DEFAULT_STATE_DIR: &str = "./.emulator";
-/// Default protected tenants when `PLATFORM_API_PROTECTED_TENANTS` is unset. [documented]
-pub const DEFAULT_PROTECTED_TENANTS: &str = "louhi-app,comwit-db-synthetic";
-/// The runner every emulated database reports.
-pub const RUNNER: &str = "louhi-local-1";
-
-/// Env: protected tenants (comma separated).
-pub const ENV_PROTECTED_TENANTS: &str = "PLATFORM_API_PROTECTED_TENANTS";
-/// Env: raw bootstrap user token (`cwt_[0-9a-f]{16,}`), used on first start only.
-pub const ENV_BOOTSTRAP_TOKEN: &str = "COMWIT_EMULATOR_BOOTSTRAP_TOKEN";
-/// Env: admin secret for the `/_emulator/` routes.
-pub const ENV_ADMIN_SECRET: &str = "COMWIT_EMULATOR_ADMIN_SECRET";
-/// Env: initial fault rules, JSON `{"rules": [...]}`.
-pub const ENV_FAULTS: &str = "COMWIT_EMULATOR_FAULTS";
 /// Env: tracing filter for the emulator's logs (stderr); default `info`.
 pub const ENV_LOG: &str = "COMWIT_EMULATOR_LOG";
 
-/// Everything the emulator needs to start.
+/// Every platform this emulator serves, in the order their listening lines are printed.
+/// Reserved, not served yet: `wayscloud` (127.0.0.1:8788), `cloudsync` (127.0.0.1:8789).
+pub const PLATFORMS: &[PlatformSpec] = &[comwit::SPEC];
+
+/// The spec of a platform by name.
+pub fn platform(name: &str) -> Option<PlatformSpec> {
+    PLATFORMS.iter().copied().find(|p| p.name == name)
+}
+
+/// What [`run`] serves: one address per platform, one state directory.
 #[derive(Debug, Clone)]
-pub struct Config {
-    /// Address to listen on, e.g. `127.0.0.1:8787` (port 0 picks a free port).
-    pub listen: String,
-    /// State directory.
+pub struct RunConfig {
+    /// (platform name, listen address), each platform at most once.
+    pub serve: Vec<(String, String)>,
+    /// The state directory (each platform keeps its own files in it).
     pub state_dir: PathBuf,
-    /// Database names or ids guarded by the protected-tenant rule.
-    pub protected_tenants: Vec<String>,
-    /// Raw bootstrap token to use on first start (random when `None`).
-    pub bootstrap_token: Option<String>,
-    /// Admin secret (random when `None`).
-    pub admin_secret: Option<String>,
-    /// Initial fault rules.
-    pub faults: Vec<FaultRule>,
 }
 
-impl Config {
-    /// A configuration with the defaults, ignoring the environment.
-    pub fn new(listen: impl Into<String>, state_dir: impl Into<PathBuf>) -> Config {
-        Config {
-            listen: listen.into(),
+impl RunConfig {
+    /// Every known platform on its default address.
+    pub fn new(state_dir: impl Into<PathBuf>) -> RunConfig {
+        RunConfig {
+            serve: PLATFORMS
+                .iter()
+                .map(|p| (p.name.to_owned(), p.default_listen.to_owned()))
+                .collect(),
             state_dir: state_dir.into(),
-            protected_tenants: parse_tenants(DEFAULT_PROTECTED_TENANTS),
-            bootstrap_token: None,
-            admin_secret: None,
-            faults: Vec::new(),
         }
     }
 
-    /// A configuration with the defaults overridden by the `PLATFORM_API_PROTECTED_TENANTS`,
-    /// `COMWIT_EMULATOR_BOOTSTRAP_TOKEN`, `COMWIT_EMULATOR_ADMIN_SECRET` and
-    /// `COMWIT_EMULATOR_FAULTS` environment variables.
-    pub fn from_env(
-        listen: impl Into<String>,
-        state_dir: impl Into<PathBuf>,
-    ) -> anyhow::Result<Config> {
-        let mut config = Config::new(listen, state_dir);
-        if let Ok(tenants) = std::env::var(ENV_PROTECTED_TENANTS) {
-            config.protected_tenants = parse_tenants(&tenants);
+    /// Sets the address of one platform (it must be known).
+    pub fn listen(&mut self, platform_name: &str, addr: &str) -> Result<(), String> {
+        if platform(platform_name).is_none() {
+            let known: Vec<&str> = PLATFORMS.iter().map(|p| p.name).collect();
+            return Err(format!(
+                "unknown platform {platform_name:?} (this emulator serves: {})",
+                known.join(", ")
+            ));
         }
-        let non_empty = |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty());
-        config.bootstrap_token = non_empty(ENV_BOOTSTRAP_TOKEN);
-        config.admin_secret = non_empty(ENV_ADMIN_SECRET);
-        if let Some(faults) = non_empty(ENV_FAULTS) {
-            let rules: FaultRules =
-                serde_json::from_str(&faults).with_context(|| format!("parsing {ENV_FAULTS}"))?;
-            config.faults = rules.rules;
+        match self.serve.iter_mut().find(|(p, _)| p == platform_name) {
+            Some(entry) => entry.1 = addr.to_owned(),
+            None => self.serve.push((platform_name.to_owned(), addr.to_owned())),
         }
-        Ok(config)
+        Ok(())
     }
 }
 
-fn parse_tenants(list: &str) -> Vec<String> {
-    list.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
+/// One started platform, as [`run`] holds it.
+enum Running {
+    Comwit(Emulator),
 }
 
-/// Shared state of the HTTP handlers.
-#[derive(Clone)]
-pub(crate) struct AppState {
-    pub store: Arc<Store>,
-    pub protected_tenants: Arc<Vec<String>>,
-    /// `http://host:port` of this emulator (for `database_url`).
-    pub public_base: Arc<str>,
-    pub admin_secret: Arc<str>,
-    pub faults: Arc<faults::Faults>,
-    pub stats: Arc<server::Stats>,
-    /// The SQL data plane (`/db/{database}/...`).
-    pub sql: Arc<sql::SqlServer>,
-}
-
-/// A running emulator.
-pub struct Emulator {
-    addr: SocketAddr,
-    base_url: String,
-    admin_secret: String,
-    bootstrap_token: Option<String>,
-    store: Arc<Store>,
-    shutdown: watch::Sender<bool>,
-    task: JoinHandle<()>,
-    sql: Arc<sql::SqlServer>,
-    sql_maintenance: JoinHandle<()>,
-}
-
-/// Writes a secret file with mode 0600 (also when it already existed).
-fn write_secret(path: &Path, contents: &str) -> std::io::Result<()> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut file = opts.open(path)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    file.write_all(contents.as_bytes())?;
-    file.sync_all()
-}
-
-/// The address clients should use: an unspecified bind address becomes loopback.
-fn public_addr(bound: SocketAddr) -> SocketAddr {
-    match bound.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => {
-            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), bound.port())
+impl Running {
+    fn base_url(&self) -> &str {
+        match self {
+            Running::Comwit(e) => e.base_url(),
         }
-        IpAddr::V6(ip) if ip.is_unspecified() => {
-            SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), bound.port())
+    }
+
+    async fn shutdown(self) {
+        match self {
+            Running::Comwit(e) => e.shutdown().await,
         }
-        _ => bound,
     }
 }
 
-impl Emulator {
-    /// Opens the state directory, bootstraps it on first start, binds the listener and
-    /// starts serving in the background.
-    pub async fn start(config: Config) -> anyhow::Result<Emulator> {
-        let state_dir = config.state_dir.clone();
-        std::fs::create_dir_all(&state_dir)
-            .with_context(|| format!("creating state dir {}", state_dir.display()))?;
-
-        let admin_secret = match config.admin_secret {
-            Some(secret) => {
-                if secret.is_empty() || !secret.bytes().all(|b| b.is_ascii_graphic()) {
-                    anyhow::bail!("{ENV_ADMIN_SECRET} must be non-empty visible ASCII");
-                }
-                secret
-            }
-            None => store::random_hex(16),
-        };
-        if let Some(token) = &config.bootstrap_token {
-            if !validate::is_user_token(token) {
-                anyhow::bail!("{ENV_BOOTSTRAP_TOKEN} must match cwt_[0-9a-f]{{16,}}");
-            }
-        }
-        let rules = faults::Faults::default();
-        rules
-            .replace(config.faults.clone())
-            .map_err(|(field, msg)| anyhow::anyhow!("fault rule {field}: {msg}"))?;
-
-        let dir = state_dir.clone();
-        let bootstrap_env = config.bootstrap_token.clone();
-        let (store, bootstrap_token) =
-            tokio::task::spawn_blocking(move || -> anyhow::Result<(Store, Option<String>)> {
-                let store = Store::open(&dir)
-                    .with_context(|| format!("opening state in {}", dir.display()))?;
-                let token = store.bootstrap(bootstrap_env.as_deref())?;
-                if let Some(token) = &token {
-                    write_secret(&dir.join("bootstrap-token"), token)
-                        .context("writing bootstrap-token")?;
-                }
-                Ok((store, token))
-            })
-            .await??;
-        write_secret(&state_dir.join("admin-secret"), &admin_secret)
-            .context("writing admin-secret")?;
-
-        let listener = TcpListener::bind(config.listen.as_str())
-            .await
-            .with_context(|| format!("binding {}", config.listen))?;
-        let addr = public_addr(listener.local_addr()?);
-        let base_url = format!("http://{addr}");
-
-        let store = Arc::new(store);
-        let state = AppState {
-            store: store.clone(),
-            protected_tenants: Arc::new(config.protected_tenants.clone()),
-            public_base: Arc::from(base_url.as_str()),
-            admin_secret: Arc::from(admin_secret.as_str()),
-            faults: Arc::new(rules),
-            stats: Arc::new(server::Stats::default()),
-            sql: sql::SqlServer::new(store.clone()),
-        };
-        let router = api::routes()
-            .merge(admin::routes())
-            .merge(sql::routes())
-            .fallback(api::not_found_fallback)
-            .method_not_allowed_fallback(api::method_not_allowed_fallback)
-            .with_state(state.clone());
-        let (shutdown, shutdown_rx) = watch::channel(false);
-        let sql = state.sql.clone();
-        let sql_maintenance = tokio::spawn(sql.clone().run_maintenance(shutdown_rx.clone()));
-        let task = tokio::spawn(server::serve(listener, router, state, shutdown_rx));
-        tracing::info!(
-            %base_url,
-            state_dir = %state_dir.display(),
-            protected_tenants = ?config.protected_tenants,
-            bootstrapped = bootstrap_token.is_some(),
-            "emulator started"
-        );
-        Ok(Emulator {
-            addr,
-            base_url,
-            admin_secret,
-            bootstrap_token,
-            store,
-            shutdown,
-            task,
-            sql,
-            sql_maintenance,
-        })
-    }
-
-    /// The address the emulator listens on (loopback when bound to an unspecified address).
-    pub fn local_addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// `http://host:port`.
-    pub fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
-    /// The admin secret for the `X-Emulator-Admin` header.
-    pub fn admin_secret(&self) -> &str {
-        &self.admin_secret
-    }
-
-    /// The raw bootstrap token, when this start bootstrapped the state directory.
-    pub fn bootstrap_token(&self) -> Option<&str> {
-        self.bootstrap_token.as_deref()
-    }
-
-    /// The state store (for in-process data-plane work and inspection).
-    pub fn store(&self) -> &Arc<Store> {
-        &self.store
-    }
-
-    /// Stops accepting, lets open requests finish (up to 5 seconds) and returns.
-    pub async fn shutdown(self) {
-        let _ = self.shutdown.send(true);
-        if let Err(e) = self.task.await {
-            tracing::warn!(error = %e, "server task failed");
-        }
-        if let Err(e) = self.sql_maintenance.await {
-            tracing::warn!(error = %e, "SQL maintenance task failed");
-        }
-        // Closes the SQL connections once the open requests are done.
-        self.sql.shutdown().await;
+async fn start_platform(
+    name: &str,
+    listen: &str,
+    state_dir: &std::path::Path,
+) -> anyhow::Result<Running> {
+    match name {
+        n if n == comwit::SPEC.name => Ok(Running::Comwit(
+            Emulator::start(Config::from_env(listen, state_dir)?).await?,
+        )),
+        other => anyhow::bail!("unknown platform {other:?}"),
     }
 }
 
@@ -337,29 +166,44 @@ async fn wait_for_signal() {
     }
 }
 
-/// Runs the emulator until SIGINT or SIGTERM: builds its own tokio runtime, logs to stderr,
-/// and prints exactly one line to stdout once listening:
-/// `comwit-emulator listening on http://127.0.0.1:PORT`.
-pub fn run(config: Config) -> anyhow::Result<()> {
+/// Runs every platform of `config` until SIGINT or SIGTERM: builds its own tokio runtime,
+/// logs to stderr, and prints one [`Listening`] line per platform to stdout once they all
+/// listen: `comwit-emulator: comwit listening on http://127.0.0.1:PORT`.
+pub fn run(config: RunConfig) -> anyhow::Result<()> {
     init_tracing();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("building the tokio runtime")?;
     runtime.block_on(async move {
-        let emulator = Emulator::start(config).await?;
+        let mut running = Vec::new();
+        for (name, listen) in &config.serve {
+            match start_platform(name, listen, &config.state_dir).await {
+                Ok(r) => running.push((name.clone(), r)),
+                Err(e) => {
+                    for (_, r) in running {
+                        r.shutdown().await;
+                    }
+                    return Err(e.context(format!("starting {name}")));
+                }
+            }
+        }
         {
             let mut stdout = std::io::stdout().lock();
-            writeln!(
-                stdout,
-                "comwit-emulator listening on {}",
-                emulator.base_url()
-            )?;
+            for (name, r) in &running {
+                let line = Listening {
+                    platform: name.clone(),
+                    url: r.base_url().to_owned(),
+                };
+                writeln!(stdout, "{line}")?;
+            }
             stdout.flush()?;
         }
         wait_for_signal().await;
         tracing::info!("shutting down");
-        emulator.shutdown().await;
+        for (_, r) in running {
+            r.shutdown().await;
+        }
         Ok::<(), anyhow::Error>(())
     })?;
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));

@@ -369,8 +369,13 @@ async fn bootstrap_auth_scopes_and_membership() -> TestResult {
     assert_eq!(b["error"]["field"], "scopes");
 
     // Unknown routes and methods answer the error shape too.
+    // An unknown route is `route_not_found`, never an object's `not_found` [assumed].
     let (s, b) = emu.api(Method::GET, "/v1/nothing", None).await?;
-    assert_error(s, &b, StatusCode::NOT_FOUND, "not_found");
+    assert_error(s, &b, StatusCode::NOT_FOUND, "route_not_found");
+    let (s, b) = emu
+        .api(Method::GET, "/api/v1/databases/db_0000000000000000", None)
+        .await?;
+    assert_error(s, &b, StatusCode::NOT_FOUND, "route_not_found");
     let (s, b) = emu.api(Method::PUT, "/v1/projects", None).await?;
     assert_error(s, &b, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
     emu.stop().await

@@ -31,10 +31,9 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// The base URL (`http://127.0.0.1:PORT`) in the emulator's first stdout line, `None` when
 /// the line is not its listening line. The one place that knows the line's format.
 pub fn parse_listening_line(line: &str) -> Option<String> {
-    line.trim()
-        .strip_prefix("comwit-emulator listening on ")
-        .map(|url| url.trim().to_owned())
-        .filter(|url| !url.is_empty())
+    comwit::emulator::Listening::parse(line)
+        .filter(|l| l.platform == "comwit")
+        .map(|l| l.url)
 }
 
 /// What an HTTP request to the emulator answered.

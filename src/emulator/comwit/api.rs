@@ -18,8 +18,9 @@ use super::error::ApiError;
 use super::store::{self, Database, NewDatabase, Principal, Store};
 use super::validate;
 use super::AppState;
+use crate::emulator::core::{auth, clock};
 
-/// The `/v1` routes, plus the contract-shaped 404 and 405 fallbacks.
+/// The `/v1` routes (the core adds the 404 and 405 fallbacks in the contract's shape).
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/projects", get(list_projects))
@@ -42,33 +43,15 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/databases/:database/usage", get(usage))
 }
 
-/// 404 for any unknown route.
-pub async fn not_found_fallback() -> ApiError {
-    ApiError::not_found("no such route")
-}
-
-/// 405 for a known route with another method.
-pub async fn method_not_allowed_fallback() -> ApiError {
-    ApiError::method_not_allowed()
-}
-
 // ---- helpers ------------------------------------------------------------------------------
 
 /// The raw bearer token of the request, or 401.
 fn bearer(headers: &HeaderMap) -> Result<String, ApiError> {
-    let value = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(ApiError::unauthorized)?;
-    let (scheme, token) = value
-        .trim()
-        .split_once(' ')
-        .ok_or_else(ApiError::unauthorized)?;
-    let token = token.trim();
-    if !scheme.eq_ignore_ascii_case("bearer") || !validate::is_user_token(token) {
+    let token = auth::bearer(headers).map_err(|_| ApiError::unauthorized())?;
+    if !validate::is_user_token(&token) {
         return Err(ApiError::unauthorized());
     }
-    Ok(token.to_owned())
+    Ok(token)
 }
 
 /// Runs `f` with the store on the blocking pool.
@@ -467,7 +450,7 @@ async fn usage(
     blocking(&state, move |store| {
         authorize_database(store, &raw, "database:read", &database_id)?;
         let usage = store.usage(&database_id)?;
-        let (period_start, period_end) = store::month_period(time::OffsetDateTime::now_utc());
+        let (period_start, period_end) = clock::month_period(time::OffsetDateTime::now_utc());
         Ok(Json(json!({
             "database_id": database_id,
             "rows_read": usage.rows_read,

@@ -30,8 +30,9 @@ use super::proto::{
 };
 use super::streams::{AcquireError, Stream};
 use super::SqlServer;
-use crate::emulator::store::{SqlAuthError, Store, TokenKind};
-use crate::emulator::AppState;
+use super::{Namespaces, Refusal};
+use crate::emulator::comwit::AppState;
+use crate::emulator::core::auth::{self, BearerError};
 
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
@@ -46,9 +47,23 @@ pub const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 /// How long the SQL work of one HTTP request may run before SQLite interrupts it.
 pub const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
 
-/// The `/db/{database}/...` routes.
+/// The `/db/{database}/...` routes: the one table of what the data plane serves (the
+/// stats take their labels from it). Paths arrive with empty segments and a final `/`
+/// removed ([`super::normalize_path`]). Each handler checks its methods itself, so that a
+/// wrong method answers as sqld does (405 with `Allow`, no body).
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route("/db/*rest", any(handle))
+    Router::new()
+        .route("/db/:database", any(not_served))
+        .route("/db/:database/health", any(health))
+        .route("/db/:database/version", any(version))
+        .route("/db/:database/v2", any(index_v2))
+        .route("/db/:database/v3", any(index_v3))
+        .route("/db/:database/v2/pipeline", any(pipeline_v2))
+        .route("/db/:database/v3/pipeline", any(pipeline_v3))
+        .route("/db/:database/v3/cursor", any(cursor_v3))
+        .route("/db/:database/v3-protobuf", any(protobuf))
+        .route("/db/:database/v3-protobuf/*rest", any(protobuf))
+        .route("/db/:database/*rest", any(not_served))
 }
 
 // ---- answers -------------------------------------------------------------------------------
@@ -138,98 +153,171 @@ fn failure_response(database_id: &str, failure: Failure) -> Response {
 
 // ---- routing -------------------------------------------------------------------------------
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Endpoint {
-    Root,
-    Health,
-    Version,
-    Index(Version),
-    Pipeline(Version),
-    Cursor,
-    Protobuf,
-    Unknown,
-}
-
-fn endpoint(segments: &[&str]) -> Endpoint {
-    match segments {
-        [] => Endpoint::Root,
-        ["health"] => Endpoint::Health,
-        ["version"] => Endpoint::Version,
-        ["v2"] => Endpoint::Index(Version::Hrana2),
-        ["v3"] => Endpoint::Index(Version::Hrana3),
-        ["v2", "pipeline"] => Endpoint::Pipeline(Version::Hrana2),
-        ["v3", "pipeline"] => Endpoint::Pipeline(Version::Hrana3),
-        ["v3", "cursor"] => Endpoint::Cursor,
-        ["v3-protobuf", ..] => Endpoint::Protobuf,
-        _ => Endpoint::Unknown,
-    }
-}
-
-async fn handle(
-    State(state): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
-    method: Method,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let Ok(Path(rest)) = path else {
-        return StatusCode::NOT_FOUND.into_response();
+/// The database id of the path, or the answer when the "id" is really a path segment of a
+/// database URL that lost its final `/` (`/db/v2/pipeline`).
+fn database(path: Result<Path<String>, PathRejection>) -> Result<String, Box<Response>> {
+    let Ok(Path(database_id)) = path else {
+        return Err(Box::new(StatusCode::NOT_FOUND.into_response()));
     };
-    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
-    let Some((database_id, tail)) = segments.split_first() else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    if matches!(*database_id, "v2" | "v3" | "v3-protobuf") {
+    if matches!(database_id.as_str(), "v2" | "v3" | "v3-protobuf") {
         // A client resolved `v2/pipeline` against a database URL without its final `/`.
-        return text(
+        return Err(Box::new(text(
             StatusCode::NOT_FOUND,
             "No database in this URL: use the database_url exactly as the API gives it, \
              http://HOST:PORT/db/DATABASE_ID/ with its final slash (libSQL clients resolve \
              v2/pipeline relative to it)",
-        );
+        )));
     }
-    let database_id = (*database_id).to_owned();
-    let read = method == Method::GET || method == Method::HEAD;
-    match (endpoint(tail), &method) {
-        (Endpoint::Root | Endpoint::Unknown, _) => StatusCode::NOT_FOUND.into_response(),
-        (Endpoint::Protobuf, _) => text(
-            StatusCode::NOT_FOUND,
-            "Hrana over HTTP with the Protobuf encoding is not supported by the emulator; \
-             use the JSON endpoints (v2, v3)",
-        ),
-        (Endpoint::Health, _) if read => StatusCode::OK.into_response(),
-        (Endpoint::Version, _) if read => text(
-            StatusCode::OK,
-            concat!(
-                "sqld-compatible comwit-emulator ",
-                env!("CARGO_PKG_VERSION")
-            ),
-        ),
-        (Endpoint::Index(version), _) if read => index(&state, database_id, version).await,
-        (Endpoint::Pipeline(version), &Method::POST) => {
-            pipeline(state, database_id, version, &headers, body).await
-        }
-        (Endpoint::Cursor, &Method::POST) => cursor(state, database_id, &headers, body).await,
-        (Endpoint::Health | Endpoint::Version | Endpoint::Index(_), _) => {
-            method_not_allowed("GET, HEAD")
-        }
-        (Endpoint::Pipeline(_) | Endpoint::Cursor, _) => method_not_allowed("POST"),
+    Ok(database_id)
+}
+
+fn is_read(method: &Method) -> bool {
+    method == Method::GET || method == Method::HEAD
+}
+
+type DbPath = Result<Path<String>, PathRejection>;
+
+/// Any path under a database that is not served: 404 with an empty body.
+async fn not_served(path: Result<Path<Vec<(String, String)>>, PathRejection>) -> Response {
+    match misplaced(path) {
+        Some(resp) => resp,
+        None => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// The hint answer when the `database` parameter is really a path segment.
+fn misplaced(path: Result<Path<Vec<(String, String)>>, PathRejection>) -> Option<Response> {
+    let id = path
+        .ok()
+        .and_then(|Path(params)| params.into_iter().find(|(k, _)| k == "database"))
+        .map(|(_, v)| v)?;
+    database(Ok(Path(id))).err().map(|resp| *resp)
+}
+
+async fn protobuf(path: Result<Path<Vec<(String, String)>>, PathRejection>) -> Response {
+    if let Some(resp) = misplaced(path) {
+        return resp;
+    }
+    text(
+        StatusCode::NOT_FOUND,
+        "Hrana over HTTP with the Protobuf encoding is not supported by the emulator; \
+         use the JSON endpoints (v2, v3)",
+    )
+}
+
+async fn health(path: DbPath, method: Method) -> Response {
+    if let Err(resp) = database(path) {
+        return *resp;
+    }
+    if !is_read(&method) {
+        return method_not_allowed("GET, HEAD");
+    }
+    StatusCode::OK.into_response()
+}
+
+async fn version(path: DbPath, method: Method) -> Response {
+    if let Err(resp) = database(path) {
+        return *resp;
+    }
+    if !is_read(&method) {
+        return method_not_allowed("GET, HEAD");
+    }
+    text(
+        StatusCode::OK,
+        concat!(
+            "sqld-compatible comwit-emulator ",
+            env!("CARGO_PKG_VERSION")
+        ),
+    )
+}
+
+async fn index_v2(State(state): State<AppState>, path: DbPath, method: Method) -> Response {
+    index_route(state, path, method, Version::Hrana2).await
+}
+
+async fn index_v3(State(state): State<AppState>, path: DbPath, method: Method) -> Response {
+    index_route(state, path, method, Version::Hrana3).await
+}
+
+async fn index_route(state: AppState, path: DbPath, method: Method, v: Version) -> Response {
+    let database_id = match database(path) {
+        Ok(id) => id,
+        Err(resp) => return *resp,
+    };
+    if !is_read(&method) {
+        return method_not_allowed("GET, HEAD");
+    }
+    index(&state, database_id, v).await
+}
+
+async fn pipeline_v2(
+    State(state): State<AppState>,
+    path: DbPath,
+    method: Method,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    pipeline_route(state, path, method, headers, body, Version::Hrana2).await
+}
+
+async fn pipeline_v3(
+    State(state): State<AppState>,
+    path: DbPath,
+    method: Method,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    pipeline_route(state, path, method, headers, body, Version::Hrana3).await
+}
+
+async fn pipeline_route(
+    state: AppState,
+    path: DbPath,
+    method: Method,
+    headers: HeaderMap,
+    body: Body,
+    v: Version,
+) -> Response {
+    let database_id = match database(path) {
+        Ok(id) => id,
+        Err(resp) => return *resp,
+    };
+    if method != Method::POST {
+        return method_not_allowed("POST");
+    }
+    pipeline(state, database_id, v, &headers, body).await
+}
+
+async fn cursor_v3(
+    State(state): State<AppState>,
+    path: DbPath,
+    method: Method,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let database_id = match database(path) {
+        Ok(id) => id,
+        Err(resp) => return *resp,
+    };
+    if method != Method::POST {
+        return method_not_allowed("POST");
+    }
+    cursor(state, database_id, &headers, body).await
 }
 
 /// `GET v2` / `GET v3`: the version check clients may probe (no token needed, as in sqld).
 async fn index(state: &AppState, database_id: String, version: Version) -> Response {
-    let store = state.store.clone();
+    let ns = state.sql.namespaces.clone();
     let id = database_id.clone();
-    match tokio::task::spawn_blocking(move || store.get_database(&id)).await {
-        Ok(Ok(Some(_))) => text(
+    match tokio::task::spawn_blocking(move || ns.exists(&id)).await {
+        Ok(Ok(true)) => text(
             StatusCode::OK,
             match version {
                 Version::Hrana2 => "Hello, this is HTTP API v2 (Hrana over HTTP)",
                 Version::Hrana3 => "Hello, this is HTTP API v3 (Hrana over HTTP)",
             },
         ),
-        Ok(Ok(None)) => namespace_missing(&database_id),
+        Ok(Ok(false)) => namespace_missing(&database_id),
         Ok(Err(e)) => internal(e),
         Err(e) => internal(e),
     }
@@ -239,20 +327,14 @@ async fn index(state: &AppState, database_id: String, version: Version) -> Respo
 
 /// The bearer token of the request, or the reason sqld gives for refusing the header.
 fn bearer(headers: &HeaderMap) -> Result<String, &'static str> {
-    let value = headers
-        .get(header::AUTHORIZATION)
-        .ok_or("Expected authorization header but none given")?;
-    let value = value.to_str().map_err(|_| "Non-ASCII auth header")?;
-    let (scheme, token) = value
-        .trim()
-        .split_once(' ')
-        .ok_or("Auth string does not conform to '<scheme> <token>' form")?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(
-            "The authentication scheme in the `Authorization` HTTP header is not supported",
-        );
-    }
-    Ok(token.trim().to_owned())
+    auth::bearer(headers).map_err(|e| match e {
+        BearerError::Missing => "Expected authorization header but none given",
+        BearerError::NotAscii => "Non-ASCII auth header",
+        BearerError::Malformed => "Auth string does not conform to '<scheme> <token>' form",
+        BearerError::Scheme => {
+            "The authentication scheme in the `Authorization` HTTP header is not supported"
+        }
+    })
 }
 
 /// Whether a query token's audience only allows reading: its last word (split at `-`, `_`
@@ -268,39 +350,18 @@ pub fn is_read_only_audience(audience: &str) -> bool {
     last == "read" || last == "readonly"
 }
 
-enum Refusal {
-    NotFound,
-    Unauthorized(&'static str),
-    Suspended,
-    Internal(String),
-}
-
 fn authorize(
-    store: &Store,
+    ns: &dyn Namespaces,
     database_id: &str,
     token: Result<String, &'static str>,
 ) -> Result<Access, Refusal> {
-    match store.get_database(database_id) {
-        Ok(Some(_)) => {}
-        Ok(None) => return Err(Refusal::NotFound),
-        Err(e) => return Err(Refusal::Internal(e.to_string())),
+    match ns.exists(database_id) {
+        Ok(true) => {}
+        Ok(false) => return Err(Refusal::NotFound),
+        Err(e) => return Err(Refusal::Internal(e)),
     }
     let token = token.map_err(Refusal::Unauthorized)?;
-    match store.authorize_sql_token(database_id, &token) {
-        Ok(TokenKind::Database) => Ok(Access {
-            database_id: database_id.to_owned(),
-            read_only_audience: None,
-        }),
-        Ok(TokenKind::Query { audience, .. }) => Ok(Access {
-            database_id: database_id.to_owned(),
-            read_only_audience: is_read_only_audience(&audience).then_some(audience),
-        }),
-        Err(SqlAuthError::NotFound) => Err(Refusal::NotFound),
-        Err(SqlAuthError::Suspended) => Err(Refusal::Suspended),
-        Err(SqlAuthError::Expired) => Err(Refusal::Unauthorized("The JWT has expired")),
-        Err(SqlAuthError::Unauthorized) => Err(Refusal::Unauthorized("The JWT is invalid")),
-        Err(SqlAuthError::Internal(e)) => Err(Refusal::Internal(e.to_string())),
-    }
+    ns.authenticate(database_id, &token)
 }
 
 /// Checks the token on the blocking pool; the refusal is the answer to send.
@@ -309,10 +370,10 @@ async fn authorize_request(
     database_id: &str,
     headers: &HeaderMap,
 ) -> Result<Access, Response> {
-    let store = state.store.clone();
+    let ns = state.sql.namespaces.clone();
     let id = database_id.to_owned();
     let token = bearer(headers);
-    let outcome = tokio::task::spawn_blocking(move || authorize(&store, &id, token))
+    let outcome = tokio::task::spawn_blocking(move || authorize(&*ns, &id, token))
         .await
         .map_err(internal)?;
     outcome.map_err(|refusal| match refusal {
@@ -441,7 +502,7 @@ impl SqlServer {
             stream.closed = true;
         }
         for stats in &session.stats {
-            if let Err(e) = self.store.record_query(
+            if let Err(e) = self.namespaces.record_query(
                 &session.access.database_id,
                 stats.rows_read,
                 stats.rows_written,
@@ -715,17 +776,5 @@ mod tests {
             HeaderValue::from_static("bearer cdt_x"),
         );
         assert_eq!(bearer(&h), Ok("cdt_x".to_owned()));
-    }
-
-    #[test]
-    fn endpoints() {
-        assert_eq!(
-            endpoint(&["v2", "pipeline"]),
-            Endpoint::Pipeline(Version::Hrana2)
-        );
-        assert_eq!(endpoint(&["v3", "cursor"]), Endpoint::Cursor);
-        assert_eq!(endpoint(&["v3-protobuf"]), Endpoint::Protobuf);
-        assert_eq!(endpoint(&["v2", "cursor"]), Endpoint::Unknown);
-        assert_eq!(endpoint(&[]), Endpoint::Root);
     }
 }

@@ -4,6 +4,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
+use crate::emulator::core::CoreError;
+
 /// An API error answer. Every non-2xx answer of the emulator is built from one.
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -149,14 +151,43 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<crate::emulator::store::StoreError> for ApiError {
-    fn from(err: crate::emulator::store::StoreError) -> Self {
-        use crate::emulator::store::StoreError;
+impl From<crate::emulator::comwit::store::StoreError> for ApiError {
+    fn from(err: crate::emulator::comwit::store::StoreError) -> Self {
+        use crate::emulator::comwit::store::StoreError;
         match err {
             StoreError::NotFound(what) => ApiError::not_found(what),
             StoreError::Conflict(msg) => ApiError::conflict(msg),
             StoreError::Validation { field, message } => ApiError::validation(field, message),
             StoreError::Internal(e) => ApiError::internal(e),
+        }
+    }
+}
+
+impl From<CoreError> for ApiError {
+    fn from(err: CoreError) -> Self {
+        match err {
+            CoreError::AdminUnauthorized => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "missing or wrong X-Emulator-Admin header",
+            ),
+            // Not `not_found`: that code says an object is gone, and a client pointed at a
+            // wrong path prefix must not read every route as a deleted object.
+            CoreError::NotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such route")
+            }
+            CoreError::MethodNotAllowed => ApiError::method_not_allowed(),
+            CoreError::RateLimited { retry_after } => ApiError::rate_limited(retry_after),
+            CoreError::Injected {
+                status,
+                retry_after,
+            } => {
+                let mut err = ApiError::server(status, "injected fault");
+                err.retry_after = retry_after;
+                err
+            }
+            CoreError::BadRequest(message) => ApiError::bad_request(message),
+            CoreError::Validation { field, message } => ApiError::validation(&field, message),
         }
     }
 }

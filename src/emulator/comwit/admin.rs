@@ -1,6 +1,6 @@
-//! Emulator-only admin routes under `/_emulator/`. The `X-Emulator-Admin` header check is
-//! done by the connection layer (`server.rs`) before these handlers run; admin routes are
-//! never subject to faults and are not counted in the stats.
+//! Comwit's admin routes under `/_emulator/` (projects, tokens, database inspection), next
+//! to the core's (faults, stats). The `X-Emulator-Admin` check is done by the core's
+//! connection layer before these handlers run.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -13,36 +13,20 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::error::ApiError;
-use super::faults::FaultRules;
 use super::AppState;
-
-/// Name of the header carrying the admin secret.
-pub const ADMIN_HEADER: &str = "x-emulator-admin";
+use crate::emulator::core::admin::parse_body;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/_emulator/projects", post(create_project))
         .route("/_emulator/tokens", post(create_token))
         .route("/_emulator/databases", get(list_databases))
-        .route(
-            "/_emulator/faults",
-            get(get_faults).put(put_faults).delete(clear_faults),
-        )
-        .route("/_emulator/stats", get(get_stats))
-        .route("/_emulator/stats/reset", post(reset_stats))
 }
 
 fn parse<T: serde::de::DeserializeOwned>(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<T, ApiError> {
-    let body = body.map_err(|e| ApiError::bad_request(format!("cannot read body: {e}")))?;
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return serde_json::from_value(json!({}))
-            .map_err(|e| ApiError::validation("body", e.to_string()));
-    }
-    let value: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("malformed JSON body: {e}")))?;
-    serde_json::from_value(value).map_err(|e| ApiError::validation("body", e.to_string()))
+    parse_body(body).map_err(ApiError::from)
 }
 
 async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
@@ -130,34 +114,4 @@ async fn list_databases(State(state): State<AppState>) -> Result<Json<Value>, Ap
         Ok(Json(json!({ "databases": databases })))
     })
     .await
-}
-
-async fn get_faults(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({ "rules": state.faults.snapshot() }))
-}
-
-async fn put_faults(
-    State(state): State<AppState>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let rules: FaultRules = parse(body)?;
-    state
-        .faults
-        .replace(rules.rules)
-        .map_err(|(field, msg)| ApiError::validation(&field, msg))?;
-    Ok(Json(json!({ "rules": state.faults.snapshot() })))
-}
-
-async fn clear_faults(State(state): State<AppState>) -> StatusCode {
-    state.faults.clear();
-    StatusCode::NO_CONTENT
-}
-
-async fn get_stats(State(state): State<AppState>) -> Json<Value> {
-    Json(state.stats.snapshot())
-}
-
-async fn reset_stats(State(state): State<AppState>) -> Json<Value> {
-    state.stats.reset();
-    Json(state.stats.snapshot())
 }

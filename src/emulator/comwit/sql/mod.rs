@@ -4,9 +4,12 @@
 //! libSQL clients work against it. `docs/api/comwit.md` ("SQL over the database URL")
 //! describes the behaviour; this module implements it:
 //!
-//! - [`http`]: the routes under `/db/{database}/`, authorisation with the database token or
-//!   a query token ([`Store::authorize_sql_token`]), sqld's status codes and error bodies,
-//!   body and statement caps;
+//! - [`http`]: the routes under `/db/{database}/` (the one route table), sqld's status
+//!   codes and error bodies, body and statement caps;
+//! - [`Namespaces`]: what the server is handed instead of the store, as sqld is handed a
+//!   namespace store and an auth strategy: an authenticated context ([`exec::Access`]) for
+//!   a bearer token, and the connection maker (the database's file); Comwit's store
+//!   implements it at the end of this file;
 //! - [`streams`]: baton-carried streams, one SQLite connection each, with idle expiry;
 //! - [`exec`]: execute, batch (with conditions), sequence, describe, stored SQL texts;
 //! - [`conn`]: the connection fence (no `ATTACH` of other files, read-only tokens only read,
@@ -16,7 +19,7 @@
 //!
 //! All SQLite work runs on tokio's blocking pool. Usage counters (`rows_read`,
 //! `rows_written`, `queries`) are fed from every statement that runs
-//! ([`Store::record_query`]).
+//! ([`Namespaces::record_query`]).
 
 mod conn;
 mod exec;
@@ -33,8 +36,9 @@ use std::time::{Duration, Instant};
 use rusqlite::Connection;
 use tokio::sync::watch;
 
-use super::store::Store;
+use super::store::{SqlAuthError, Store, TokenKind};
 
+use exec::Access;
 pub(crate) use http::routes;
 pub use wal::WalStatus;
 
@@ -100,15 +104,15 @@ impl DbEntry {
 
 /// The SQL data plane's state, shared by the handlers.
 pub(crate) struct SqlServer {
-    store: Arc<Store>,
+    namespaces: Arc<dyn Namespaces>,
     streams: Arc<streams::Streams>,
     databases: Mutex<HashMap<String, Arc<DbEntry>>>,
 }
 
 impl SqlServer {
-    pub fn new(store: Arc<Store>) -> Arc<SqlServer> {
+    pub fn new(namespaces: Arc<dyn Namespaces>) -> Arc<SqlServer> {
         Arc::new(SqlServer {
-            store,
+            namespaces,
             streams: Arc::new(streams::Streams::default()),
             databases: Mutex::new(HashMap::new()),
         })
@@ -119,7 +123,7 @@ impl SqlServer {
             .entry(database_id.to_owned())
             .or_insert_with(|| {
                 Arc::new(DbEntry {
-                    path: self.store.database_file(database_id),
+                    path: self.namespaces.database_path(database_id),
                     keeper: Mutex::new(None),
                     wal: Mutex::new(wal::WalTracker::new(generation)),
                 })
@@ -207,21 +211,82 @@ impl SqlServer {
     }
 }
 
-/// The stats template of a `/db/{database}/...` path, from the segments after the
-/// database id (empty segments ignored). `None` for paths the data plane does not serve.
-pub(crate) fn route_template(rest: &[&str]) -> Option<&'static str> {
-    let rest: Vec<&str> = rest.iter().copied().filter(|s| !s.is_empty()).collect();
-    Some(match rest.as_slice() {
-        [] => "/db/{database}",
-        ["v2"] => "/db/{database}/v2",
-        ["v3"] => "/db/{database}/v3",
-        ["v2", "pipeline"] => "/db/{database}/v2/pipeline",
-        ["v3", "pipeline"] => "/db/{database}/v3/pipeline",
-        ["v3", "cursor"] => "/db/{database}/v3/cursor",
-        ["health"] => "/db/{database}/health",
-        ["version"] => "/db/{database}/version",
-        _ => return None,
-    })
+/// The path to route for a `/db/...` request: empty segments and a final `/` removed
+/// (`/db/<id>//v2/pipeline` is `/db/<id>/v2/pipeline`). `None` for other paths or when
+/// nothing changes.
+pub(crate) fn normalize_path(path: &str) -> Option<String> {
+    let rest = path.strip_prefix("/db/")?;
+    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    let normal = format!("/db/{}", segments.join("/"));
+    (normal != path).then_some(normal)
+}
+
+/// Why a SQL request was refused before any SQL ran.
+pub(crate) enum Refusal {
+    /// Unknown or deleted database (404).
+    NotFound,
+    /// No usable token; the reason as sqld words it (401).
+    Unauthorized(&'static str),
+    /// A valid token of a suspended database (403).
+    Suspended,
+    Internal(String),
+}
+
+/// What the Hrana server needs from its platform (never the store itself).
+pub(crate) trait Namespaces: Send + Sync + 'static {
+    /// Whether the database exists and is not deleted (no token needed).
+    fn exists(&self, database_id: &str) -> Result<bool, String>;
+    /// The authenticated context of a bearer token for this database, or the refusal.
+    fn authenticate(&self, database_id: &str, token: &str) -> Result<Access, Refusal>;
+    /// The connection maker: the SQLite file the database's connections open.
+    fn database_path(&self, database_id: &str) -> PathBuf;
+    /// Adds one statement's row counts to the database's usage.
+    fn record_query(
+        &self,
+        database_id: &str,
+        rows_read: u64,
+        rows_written: u64,
+    ) -> Result<(), String>;
+}
+
+/// Comwit's binding: the database token or a query token of this database.
+impl Namespaces for Store {
+    fn exists(&self, database_id: &str) -> Result<bool, String> {
+        self.get_database(database_id)
+            .map(|d| d.is_some())
+            .map_err(|e| e.to_string())
+    }
+
+    fn authenticate(&self, database_id: &str, token: &str) -> Result<Access, Refusal> {
+        match self.authorize_sql_token(database_id, token) {
+            Ok(TokenKind::Database) => Ok(Access {
+                database_id: database_id.to_owned(),
+                read_only_audience: None,
+            }),
+            Ok(TokenKind::Query { audience, .. }) => Ok(Access {
+                database_id: database_id.to_owned(),
+                read_only_audience: http::is_read_only_audience(&audience).then_some(audience),
+            }),
+            Err(SqlAuthError::NotFound) => Err(Refusal::NotFound),
+            Err(SqlAuthError::Suspended) => Err(Refusal::Suspended),
+            Err(SqlAuthError::Expired) => Err(Refusal::Unauthorized("The JWT has expired")),
+            Err(SqlAuthError::Unauthorized) => Err(Refusal::Unauthorized("The JWT is invalid")),
+            Err(SqlAuthError::Internal(e)) => Err(Refusal::Internal(e.to_string())),
+        }
+    }
+
+    fn database_path(&self, database_id: &str) -> PathBuf {
+        self.database_file(database_id)
+    }
+
+    fn record_query(
+        &self,
+        database_id: &str,
+        rows_read: u64,
+        rows_written: u64,
+    ) -> Result<(), String> {
+        Store::record_query(self, database_id, rows_read, rows_written).map_err(|e| e.to_string())
+    }
 }
 
 #[cfg(test)]
@@ -229,16 +294,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn route_templates() {
+    fn normalized_paths() {
         assert_eq!(
-            route_template(&["v2", "pipeline"]),
-            Some("/db/{database}/v2/pipeline")
+            normalize_path("/db/db_1//v3/cursor").as_deref(),
+            Some("/db/db_1/v3/cursor")
         );
-        assert_eq!(
-            route_template(&["", "v3", "cursor"]),
-            Some("/db/{database}/v3/cursor")
-        );
-        assert_eq!(route_template(&[""]), Some("/db/{database}"));
-        assert_eq!(route_template(&["v9"]), None);
+        assert_eq!(normalize_path("/db/db_1/").as_deref(), Some("/db/db_1"));
+        assert_eq!(normalize_path("/db/db_1/v2/pipeline"), None);
+        assert_eq!(normalize_path("/v1/databases/"), None);
     }
 }

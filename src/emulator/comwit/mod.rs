@@ -1,0 +1,449 @@
+//! The Comwit platform: its public API (`/v1/...`), its admin routes (projects, tokens,
+//! databases), its error shape, its store, and the SQL data plane (Hrana over HTTP on each
+//! database's URL). It uses the core (`super::core`) and nothing of another platform.
+
+mod admin;
+mod api;
+mod error;
+pub(crate) mod sql;
+pub mod store;
+pub mod validate;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::core::faults::{FaultRule, FaultRules, Faults};
+use super::core::secrets::{random_hex, write_secret};
+use super::core::server::{self, CoreState, Stats};
+use super::core::{CoreError, Platform, PlatformSpec};
+
+pub use error::ApiError;
+pub use store::{SqlAuthError, Store, StoreError, TokenKind};
+
+/// Comwit's name and default address.
+pub const SPEC: PlatformSpec = PlatformSpec {
+    name: "comwit",
+    default_listen: "127.0.0.1:8787",
+};
+
+/// Default protected tenants when `PLATFORM_API_PROTECTED_TENANTS` is unset. [documented]
+pub const DEFAULT_PROTECTED_TENANTS: &str = "louhi-app,comwit-db-synthetic";
+/// The runner every emulated database reports.
+pub const RUNNER: &str = "louhi-local-1";
+
+/// Env: protected tenants (comma separated).
+pub const ENV_PROTECTED_TENANTS: &str = "PLATFORM_API_PROTECTED_TENANTS";
+/// Env: raw bootstrap user token (`cwt_[0-9a-f]{16,}`), used on first start only.
+pub const ENV_BOOTSTRAP_TOKEN: &str = "COMWIT_EMULATOR_BOOTSTRAP_TOKEN";
+/// Env: admin secret for the `/_emulator/` routes.
+pub const ENV_ADMIN_SECRET: &str = "COMWIT_EMULATOR_ADMIN_SECRET";
+/// Env: initial fault rules, JSON `{"rules": [...]}`.
+pub const ENV_FAULTS: &str = "COMWIT_EMULATOR_FAULTS";
+
+/// Everything the Comwit emulator needs to start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on, e.g. `127.0.0.1:8787` (port 0 picks a free port).
+    pub listen: String,
+    /// State directory.
+    pub state_dir: PathBuf,
+    /// Database names or ids guarded by the protected-tenant rule.
+    pub protected_tenants: Vec<String>,
+    /// Raw bootstrap token to use on first start (random when `None`).
+    pub bootstrap_token: Option<String>,
+    /// Admin secret (random when `None`).
+    pub admin_secret: Option<String>,
+    /// Initial fault rules.
+    pub faults: Vec<FaultRule>,
+}
+
+impl Config {
+    /// A configuration with the defaults, ignoring the environment.
+    pub fn new(listen: impl Into<String>, state_dir: impl Into<PathBuf>) -> Config {
+        Config {
+            listen: listen.into(),
+            state_dir: state_dir.into(),
+            protected_tenants: parse_tenants(DEFAULT_PROTECTED_TENANTS),
+            bootstrap_token: None,
+            admin_secret: None,
+            faults: Vec::new(),
+        }
+    }
+
+    /// A configuration with the defaults overridden by the `PLATFORM_API_PROTECTED_TENANTS`,
+    /// `COMWIT_EMULATOR_BOOTSTRAP_TOKEN`, `COMWIT_EMULATOR_ADMIN_SECRET` and
+    /// `COMWIT_EMULATOR_FAULTS` environment variables.
+    pub fn from_env(
+        listen: impl Into<String>,
+        state_dir: impl Into<PathBuf>,
+    ) -> anyhow::Result<Config> {
+        let mut config = Config::new(listen, state_dir);
+        if let Ok(tenants) = std::env::var(ENV_PROTECTED_TENANTS) {
+            config.protected_tenants = parse_tenants(&tenants);
+        }
+        let non_empty = |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty());
+        config.bootstrap_token = non_empty(ENV_BOOTSTRAP_TOKEN);
+        config.admin_secret = non_empty(ENV_ADMIN_SECRET);
+        if let Some(faults) = non_empty(ENV_FAULTS) {
+            let rules: FaultRules =
+                serde_json::from_str(&faults).with_context(|| format!("parsing {ENV_FAULTS}"))?;
+            config.faults = rules.rules;
+        }
+        Ok(config)
+    }
+}
+
+fn parse_tenants(list: &str) -> Vec<String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Shared state of Comwit's HTTP handlers.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub store: Arc<Store>,
+    pub protected_tenants: Arc<Vec<String>>,
+    /// `http://host:port` of this emulator (for `database_url`).
+    pub public_base: Arc<str>,
+    /// The SQL data plane (`/db/{database}/...`).
+    pub sql: Arc<sql::SqlServer>,
+}
+
+/// The Comwit [`Platform`]: routes with their state, and the contract's error shape.
+pub(crate) struct Comwit {
+    state: AppState,
+}
+
+impl Platform for Comwit {
+    fn spec(&self) -> PlatformSpec {
+        SPEC
+    }
+
+    fn public_routes(&self) -> Router {
+        api::routes()
+            .merge(sql::routes())
+            .with_state(self.state.clone())
+    }
+
+    fn admin_routes(&self) -> Router {
+        admin::routes().with_state(self.state.clone())
+    }
+
+    fn error_response(&self, error: CoreError) -> Response {
+        ApiError::from(error).into_response()
+    }
+
+    /// Empty segments are ignored under `/db/` (a client appending `/v2/pipeline` to the
+    /// database URL sends `…/<id>//v2/pipeline`), and so is a final `/`.
+    fn normalize_path(&self, path: &str) -> Option<String> {
+        sql::normalize_path(path)
+    }
+}
+
+/// A running Comwit emulator.
+pub struct Emulator {
+    addr: SocketAddr,
+    base_url: String,
+    admin_secret: String,
+    bootstrap_token: Option<String>,
+    store: Arc<Store>,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<()>,
+    sql: Arc<sql::SqlServer>,
+    sql_maintenance: JoinHandle<()>,
+}
+
+impl Emulator {
+    /// Opens the state directory (migrating it), bootstraps it on first start, binds the
+    /// listener and starts serving in the background.
+    pub async fn start(config: Config) -> anyhow::Result<Emulator> {
+        let state_dir = config.state_dir.clone();
+        super::core::files::private_dir(&state_dir)
+            .with_context(|| format!("creating state dir {}", state_dir.display()))?;
+
+        let admin_secret = match config.admin_secret {
+            Some(secret) => {
+                if secret.is_empty() || !secret.bytes().all(|b| b.is_ascii_graphic()) {
+                    anyhow::bail!("{ENV_ADMIN_SECRET} must be non-empty visible ASCII");
+                }
+                secret
+            }
+            None => random_hex(16),
+        };
+        if let Some(token) = &config.bootstrap_token {
+            if !validate::is_user_token(token) {
+                anyhow::bail!("{ENV_BOOTSTRAP_TOKEN} must match cwt_[0-9a-f]{{16,}}");
+            }
+        }
+        let rules = Faults::default();
+        rules
+            .replace(config.faults.clone())
+            .map_err(|(field, msg)| anyhow::anyhow!("fault rule {field}: {msg}"))?;
+
+        let dir = state_dir.clone();
+        let bootstrap_env = config.bootstrap_token.clone();
+        let (store, bootstrap_token) =
+            tokio::task::spawn_blocking(move || -> anyhow::Result<(Store, Option<String>)> {
+                let store = Store::open(&dir)
+                    .with_context(|| format!("opening state in {}", dir.display()))?;
+                let token = store.bootstrap(bootstrap_env.as_deref())?;
+                if let Some(token) = &token {
+                    write_secret(&dir.join("bootstrap-token"), token)
+                        .context("writing bootstrap-token")?;
+                }
+                Ok((store, token))
+            })
+            .await??;
+        write_secret(&state_dir.join("admin-secret"), &admin_secret)
+            .context("writing admin-secret")?;
+
+        let bound = server::bind(&config.listen).await?;
+        let (addr, base_url) = (bound.addr, bound.base_url.clone());
+
+        let store = Arc::new(store);
+        let state = AppState {
+            store: store.clone(),
+            protected_tenants: Arc::new(config.protected_tenants.clone()),
+            public_base: Arc::from(base_url.as_str()),
+            sql: sql::SqlServer::new(store.clone()),
+        };
+        let core = CoreState {
+            platform: Arc::new(Comwit {
+                state: state.clone(),
+            }),
+            admin_secret: Arc::from(admin_secret.as_str()),
+            faults: Arc::new(rules),
+            stats: Arc::new(Stats::default()),
+        };
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let sql = state.sql.clone();
+        let sql_maintenance = tokio::spawn(sql.clone().run_maintenance(shutdown_rx.clone()));
+        let task = tokio::spawn(server::serve(bound.listener, core, shutdown_rx));
+        tracing::info!(
+            platform = SPEC.name,
+            %base_url,
+            state_dir = %state_dir.display(),
+            protected_tenants = ?config.protected_tenants,
+            bootstrapped = bootstrap_token.is_some(),
+            "emulator started"
+        );
+        Ok(Emulator {
+            addr,
+            base_url,
+            admin_secret,
+            bootstrap_token,
+            store,
+            shutdown,
+            task,
+            sql,
+            sql_maintenance,
+        })
+    }
+
+    /// The address the emulator listens on (loopback when bound to an unspecified address).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://host:port`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The admin secret for the `X-Emulator-Admin` header.
+    pub fn admin_secret(&self) -> &str {
+        &self.admin_secret
+    }
+
+    /// The raw bootstrap token, when this start bootstrapped the state directory.
+    pub fn bootstrap_token(&self) -> Option<&str> {
+        self.bootstrap_token.as_deref()
+    }
+
+    /// The state store (for in-process data-plane work and inspection).
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// Stops accepting, lets open requests finish (up to 5 seconds) and returns.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        if let Err(e) = self.task.await {
+            tracing::warn!(error = %e, "server task failed");
+        }
+        if let Err(e) = self.sql_maintenance.await {
+            tracing::warn!(error = %e, "SQL maintenance task failed");
+        }
+        // Closes the SQL connections once the open requests are done.
+        self.sql.shutdown().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(to)?;
+        for entry in std::fs::read_dir(from)? {
+            let entry = entry?;
+            let target = to.join(entry.file_name());
+            if entry.file_type()?.is_dir() {
+                copy_dir(&entry.path(), &target)?;
+            } else {
+                std::fs::copy(entry.path(), &target)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A state directory written by the emulator before schema versioning (fixture from
+    /// fec6ca6) opens, migrates to the latest version, and still serves its data.
+    #[tokio::test]
+    async fn a_state_dir_from_before_versioning_migrates() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/emulator-state-v0");
+        let facts: Value =
+            serde_json::from_str(&std::fs::read_to_string(fixture.join("fixture.json"))?)?;
+        let dir = tempfile::tempdir()?;
+        let state = dir.path().join("state");
+        copy_dir(&fixture, &state)?;
+        std::fs::remove_file(state.join("fixture.json"))?;
+        let old = rusqlite::Connection::open(state.join(store::STATE_FILE))?;
+        assert_eq!(crate::emulator::core::state::user_version(&old)?, 0);
+        drop(old);
+
+        let emu = Emulator::start(Config::new("127.0.0.1:0", &state)).await?;
+        assert_eq!(
+            emu.store().schema_version()?,
+            crate::emulator::core::state::latest_version(store::schema::MIGRATIONS)
+        );
+        assert!(emu.bootstrap_token().is_none(), "the old token is kept");
+        let http = reqwest::Client::new();
+        let user = facts["user_token"].as_str().ok_or("user_token")?;
+        let db = facts["database_id"].as_str().ok_or("database_id")?;
+        let resp = http
+            .get(format!("{}/v1/databases/{db}", emu.base_url()))
+            .bearer_auth(user)
+            .send()
+            .await?;
+        assert_eq!(resp.status(), 200);
+        let body: Value = resp.json().await?;
+        assert_eq!(body["name"], facts["database_name"]);
+
+        let sql = json!({"requests": [
+            {"type": "execute", "stmt": {"sql": "SELECT name FROM items ORDER BY id"}},
+            {"type": "close"}
+        ]});
+        let resp = http
+            .post(format!("{}/db/{db}/v2/pipeline", emu.base_url()))
+            .bearer_auth(facts["database_token"].as_str().ok_or("database_token")?)
+            .json(&sql)
+            .send()
+            .await?;
+        assert_eq!(resp.status(), 200);
+        let body: Value = resp.json().await?;
+        let rows = &body["results"][0]["response"]["result"]["rows"];
+        assert_eq!(rows[0][0]["value"], "apple", "{body}");
+        assert_eq!(rows[1][0]["value"], "pear", "{body}");
+
+        // The idempotency key of the fixture still replays the same database.
+        let resp = http
+            .post(format!(
+                "{}/v1/projects/prj_local/databases",
+                emu.base_url()
+            ))
+            .bearer_auth(user)
+            .header(
+                "Idempotency-Key",
+                facts["idempotency_key"].as_str().ok_or("key")?,
+            )
+            .json(&json!({"name": "orders"}))
+            .send()
+            .await?;
+        assert_eq!(resp.status(), 200);
+        let body: Value = resp.json().await?;
+        assert_eq!(body["database"]["database_id"], db);
+        emu.shutdown().await;
+
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: std::path::PathBuf| {
+                std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777)
+            };
+            assert_eq!(mode(state.clone())?, 0o700);
+            assert_eq!(mode(state.join("databases"))?, 0o700);
+            assert_eq!(mode(state.join(store::STATE_FILE))?, 0o600);
+        }
+        Ok(())
+    }
+
+    /// A state file with a newer schema version than this emulator knows is refused.
+    #[tokio::test]
+    async fn a_newer_state_file_is_refused() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        {
+            let conn = rusqlite::Connection::open(dir.path().join(store::STATE_FILE))?;
+            conn.pragma_update(None, "user_version", 99)?;
+        }
+        let err = match Emulator::start(Config::new("127.0.0.1:0", dir.path())).await {
+            Ok(emu) => {
+                emu.shutdown().await;
+                return Err("a newer state file was accepted".into());
+            }
+            Err(e) => format!("{e:#}"),
+        };
+        assert!(err.contains("schema version 99"), "{err}");
+        assert!(err.contains("newer than this emulator knows"), "{err}");
+        Ok(())
+    }
+
+    /// A fresh state directory: directories 0700, SQLite files 0600 (database files and
+    /// their WAL included), whatever the umask.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn state_files_are_private() -> Result<(), Box<dyn std::error::Error>> {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir()?;
+        let state = dir.path().join("fresh");
+        let emu = Emulator::start(Config::new("127.0.0.1:0", &state)).await?;
+        let created = emu.store().create_database(
+            store::LOCAL_PROJECT_ID,
+            &store::NewDatabase {
+                name: "modes".into(),
+                group: "default".into(),
+                size_limit_mb: 1,
+            },
+            None,
+        )?;
+        let file = emu.store().database_file(&created.database.database_id);
+        let mode =
+            |p: &std::path::Path| std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777);
+        assert_eq!(mode(&state)?, 0o700);
+        assert_eq!(mode(&state.join("databases"))?, 0o700);
+        for name in [
+            "emulator.sqlite",
+            "emulator.sqlite-wal",
+            "bootstrap-token",
+            "admin-secret",
+        ] {
+            assert_eq!(mode(&state.join(name))?, 0o600, "{name}");
+        }
+        assert_eq!(mode(&file)?, 0o600);
+        emu.shutdown().await;
+        Ok(())
+    }
+}

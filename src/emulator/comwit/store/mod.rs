@@ -1,0 +1,195 @@
+//! Comwit's state: one SQLite file (`<state-dir>/emulator.sqlite`, schema in [`schema`],
+//! migrated forward at open) plus one real SQLite file per database
+//! (`<state-dir>/databases/<database_id>.db`).
+//!
+//! Raw user, database and query tokens are never stored: only their SHA-256 hex hashes.
+//! All access goes through one `Mutex<Connection>`; every call is short and is run by the
+//! HTTP layer on the blocking pool. One file per job: [`tokens`] (user tokens, bootstrap,
+//! SQL token checks), [`projects`], [`databases`] (rows and files, usage), [`query_tokens`];
+//! idempotency keys are the core's (`core::idempotency`).
+
+pub mod databases;
+pub mod projects;
+pub mod query_tokens;
+pub mod schema;
+pub mod tokens;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::Connection;
+
+use crate::emulator::core::files;
+use crate::emulator::core::state::{self, StateError};
+
+pub use databases::{CreateOutcome, Database, DatabaseInspection, NewDatabase, Usage};
+pub use projects::Project;
+pub use query_tokens::IssuedQueryToken;
+pub use tokens::{Principal, SqlAuthError, TokenKind};
+
+/// How long an `Idempotency-Key` is remembered. [assumed: 24 hours]
+pub const IDEMPOTENCY_WINDOW_SECS: i64 = crate::emulator::core::idempotency::WINDOW_SECS;
+
+/// The bootstrap project.
+pub const LOCAL_PROJECT_ID: &str = "prj_local";
+/// The bootstrap project's name.
+pub const LOCAL_PROJECT_NAME: &str = "local";
+
+/// The state file's name in the state directory.
+pub const STATE_FILE: &str = "emulator.sqlite";
+
+/// A failure of a store operation, mapped 1:1 onto contract errors by the HTTP layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("{field}: {message}")]
+    Validation {
+        field: &'static str,
+        message: String,
+    },
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Internal(anyhow::Error::new(e).context("state database"))
+    }
+}
+
+impl From<std::io::Error> for StoreError {
+    fn from(e: std::io::Error) -> Self {
+        StoreError::Internal(anyhow::Error::new(e).context("state files"))
+    }
+}
+
+impl From<StateError> for StoreError {
+    fn from(e: StateError) -> Self {
+        StoreError::Internal(anyhow::Error::new(e))
+    }
+}
+
+/// The emulator's state store.
+pub struct Store {
+    conn: Mutex<Connection>,
+    databases_dir: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) `<state_dir>/emulator.sqlite` and `<state_dir>/databases/`
+    /// (directories 0700, files 0600), migrating the schema forward; refuses a state file
+    /// written by a newer emulator.
+    pub fn open(state_dir: &Path) -> Result<Store, StoreError> {
+        files::private_dir(state_dir)?;
+        let databases_dir = state_dir.join("databases");
+        files::private_dir(&databases_dir)?;
+        let conn = state::open(&state_dir.join(STATE_FILE), schema::MIGRATIONS)?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+            databases_dir,
+        })
+    }
+
+    /// The schema version of the open state file.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(state::user_version(&*self.conn()?)?)
+    }
+
+    pub(crate) fn conn(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
+        self.conn
+            .lock()
+            .map_err(|_| StoreError::Internal(anyhow::anyhow!("state lock poisoned")))
+    }
+
+    /// The directory holding the per-database SQLite files.
+    pub fn databases_dir(&self) -> &Path {
+        &self.databases_dir
+    }
+
+    /// The SQLite file of a database: `<state-dir>/databases/<database_id>.db`.
+    pub fn database_file(&self, database_id: &str) -> PathBuf {
+        self.databases_dir.join(format!("{database_id}.db"))
+    }
+
+    fn database_files(&self, database_id: &str) -> [PathBuf; 3] {
+        let main = self.database_file(database_id);
+        let mut wal = main.clone().into_os_string();
+        wal.push("-wal");
+        let mut shm = main.clone().into_os_string();
+        shm.push("-shm");
+        [main, PathBuf::from(wal), PathBuf::from(shm)]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emulator::comwit::validate;
+
+    fn new_db(name: &str) -> NewDatabase {
+        NewDatabase {
+            name: name.into(),
+            group: "default".into(),
+            size_limit_mb: 1024,
+        }
+    }
+
+    #[test]
+    fn sql_token_authorization() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let store = Store::open(dir.path())?;
+        let token = store.bootstrap(None)?.ok_or("no bootstrap token")?;
+        assert!(validate::is_user_token(&token));
+        assert!(store.bootstrap(None)?.is_none(), "bootstrap runs once");
+
+        let created = store.create_database(LOCAL_PROJECT_ID, &new_db("orders"), None)?;
+        let id = created.database.database_id.clone();
+        assert!(store.database_file(&id).exists());
+        assert_eq!(
+            store.authorize_sql_token(&id, &created.database_token)?,
+            TokenKind::Database
+        );
+        assert!(matches!(
+            store.authorize_sql_token(&id, "cdt_nope"),
+            Err(SqlAuthError::Unauthorized)
+        ));
+        let qt = store.issue_query_token(&id, 60, "sql", None)?;
+        assert!(matches!(
+            store.authorize_sql_token(&id, &qt.query_token)?,
+            TokenKind::Query { .. }
+        ));
+        let (rotated, _) = store.rotate_token(&id)?;
+        assert!(matches!(
+            store.authorize_sql_token(&id, &created.database_token),
+            Err(SqlAuthError::Unauthorized)
+        ));
+        assert_eq!(
+            store.authorize_sql_token(&id, &rotated)?,
+            TokenKind::Database
+        );
+
+        store.record_query(&id, 3, 1)?;
+        let usage = store.usage(&id)?;
+        assert_eq!(
+            (usage.rows_read, usage.rows_written, usage.queries),
+            (3, 1, 1)
+        );
+        assert!(usage.storage_bytes > 0);
+
+        store.transition(&id, "active", "suspended")?;
+        assert!(matches!(
+            store.authorize_sql_token(&id, &rotated),
+            Err(SqlAuthError::Suspended)
+        ));
+        store.delete_database(&id)?;
+        assert!(matches!(
+            store.authorize_sql_token(&id, &rotated),
+            Err(SqlAuthError::NotFound)
+        ));
+        assert!(!store.database_file(&id).exists());
+        Ok(())
+    }
+}

@@ -1,0 +1,27 @@
+//! The platform-neutral core of the emulator. It never names a platform: each platform
+//! (`super::comwit`, ...) implements [`Platform`] and uses these parts.
+//!
+//! - [`server`], bind, the accept loop and serve loop (TCP_NODELAY, header read timeout,
+//!   graceful drain), the admin-secret check, stats labelled from the matched route, fault
+//!   injection; core answers go through the platform's error shape;
+//! - [`admin`], the `/_emulator/faults` and `/_emulator/stats` routes;
+//! - [`faults`], the fault rules;
+//! - [`auth`], the bearer-token extractor;
+//! - [`idempotency`], the `Idempotency-Key` store;
+//! - [`secrets`], token hashes, random hex, constant-time comparison, secret files;
+//! - [`clock`], timestamps (UTC, whole seconds);
+//! - [`state`], a platform's SQLite state file with schema versions and migrations;
+//! - [`files`], modes of the state directory (0700) and files (0600).
+
+pub mod admin;
+pub mod auth;
+pub mod clock;
+pub mod faults;
+pub mod files;
+pub mod idempotency;
+pub mod platform;
+pub mod secrets;
+pub mod server;
+pub mod state;
+
+pub use platform::{CoreError, Platform, PlatformSpec};

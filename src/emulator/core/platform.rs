@@ -1,0 +1,68 @@
+//! What the core needs from one platform: its name, its default address, its routes and
+//! its error body shape.
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Router;
+
+/// The facts of a platform known before it starts (for the command line and the docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlatformSpec {
+    /// The platform's name as the command line and the listening line spell it (`comwit`).
+    pub name: &'static str,
+    /// Where it listens unless told otherwise (`127.0.0.1:8787` for comwit).
+    pub default_listen: &'static str,
+}
+
+/// An error the core answers itself, which the platform renders in its own error shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CoreError {
+    /// An `/_emulator/` request without the right `X-Emulator-Admin` header (401).
+    AdminUnauthorized,
+    /// No route has this path (404).
+    NotFound,
+    /// A route has this path, not this method (405; the `Allow` header is added by the
+    /// router).
+    MethodNotAllowed,
+    /// An injected `rate_limit` fault (429 with `Retry-After`).
+    RateLimited { retry_after: u64 },
+    /// An injected `error` fault (500, 502, 503 or 504, `Retry-After` when given).
+    Injected {
+        status: StatusCode,
+        retry_after: Option<u64>,
+    },
+    /// An admin body that is not JSON (400).
+    BadRequest(String),
+    /// An admin body with a bad field (422 naming it).
+    Validation { field: String, message: String },
+}
+
+/// One emulated platform, served by the core on its own port.
+///
+/// The core puts in front of [`Platform::public_routes`]: the request counters (labelled
+/// from the matched route), fault injection, the 404/405 fallbacks; and serves
+/// [`Platform::admin_routes`] under `/_emulator/` next to its own (faults, stats), behind
+/// the admin secret. Every answer the core makes itself goes through
+/// [`Platform::error_response`].
+pub trait Platform: Send + Sync + 'static {
+    /// Name and default address.
+    fn spec(&self) -> PlatformSpec;
+
+    /// The public API (state already applied). Route templates use axum's `:param`
+    /// syntax; the stats print them as `{param}`. A wildcard route (`*rest`) counts as
+    /// `(unmatched)`: keep wildcards for catch-alls that answer 404.
+    fn public_routes(&self) -> Router;
+
+    /// Platform-specific admin routes, all under `/_emulator/`.
+    fn admin_routes(&self) -> Router;
+
+    /// The platform's error body for a core error.
+    fn error_response(&self, error: CoreError) -> Response;
+
+    /// A path to route instead of the request's own (faults still see the original), for
+    /// platforms that ignore empty path segments somewhere. `None`: route as sent.
+    fn normalize_path(&self, path: &str) -> Option<String> {
+        let _ = path;
+        None
+    }
+}

@@ -1,0 +1,396 @@
+//! The connection layer every platform shares: our own accept loop (to count connections
+//! and to be able to drop one without an answer), the admin-secret check, request stats
+//! labelled from the matched route, and fault injection, in front of a platform's routers.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{Response, Uri};
+use axum::middleware::Next;
+use axum::response::IntoResponse;
+use axum::Router;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+
+use super::admin::{self, ADMIN_HEADER};
+use super::faults::{FaultAction, Faults};
+use super::platform::{CoreError, Platform};
+use super::secrets::constant_time_eq;
+
+/// How long shutdown waits for open connections to finish their current request.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a client may take to send a request head; then the connection is closed.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Request and connection counters (`GET /_emulator/stats`).
+#[derive(Debug, Default)]
+pub struct Stats {
+    requests: AtomicU64,
+    connections: AtomicU64,
+    by_route: Mutex<BTreeMap<String, u64>>,
+}
+
+impl Stats {
+    fn routes(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, u64>> {
+        self.by_route.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Counts one public request under its label (see [`route_label`]).
+    pub fn record_request(&self, label: String) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        *self.routes().entry(label).or_insert(0) += 1;
+    }
+
+    /// Counts one accepted TCP connection.
+    pub fn record_connection(&self) {
+        self.connections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn snapshot(&self) -> Value {
+        json!({
+            "requests": self.requests.load(Ordering::Relaxed),
+            "by_route": *self.routes(),
+            "connections": self.connections.load(Ordering::Relaxed),
+        })
+    }
+
+    pub fn reset(&self) {
+        let mut routes = self.routes();
+        routes.clear();
+        self.requests.store(0, Ordering::Relaxed);
+        self.connections.store(0, Ordering::Relaxed);
+    }
+}
+
+/// The stats key of a request from the route the router matched: `"METHOD /route/{param}"`
+/// (axum's `:param` written as the contract writes it), or `"METHOD (unmatched)"` when no
+/// route matched or a wildcard catch-all did.
+pub fn route_label(method: &str, matched: Option<&str>) -> String {
+    match matched.filter(|t| !t.contains('*')) {
+        Some(template) => {
+            let template: Vec<String> = template
+                .split('/')
+                .map(|s| match s.strip_prefix(':') {
+                    Some(name) => format!("{{{name}}}"),
+                    None => s.to_owned(),
+                })
+                .collect();
+            format!("{method} {}", template.join("/"))
+        }
+        None => format!("{method} (unmatched)"),
+    }
+}
+
+/// Everything the core keeps for one served platform.
+#[derive(Clone)]
+pub struct CoreState {
+    pub platform: Arc<dyn Platform>,
+    pub admin_secret: Arc<str>,
+    pub faults: Arc<Faults>,
+    pub stats: Arc<Stats>,
+}
+
+impl CoreState {
+    /// A core error in the platform's shape.
+    pub fn error(&self, error: CoreError) -> axum::response::Response {
+        self.platform.error_response(error)
+    }
+}
+
+/// The request path as the client sent it (faults match it), kept in the extensions.
+#[derive(Debug, Clone)]
+struct RawPath(String);
+
+/// A response marker: close the connection without sending this response.
+#[derive(Debug, Clone, Copy)]
+struct Abort;
+
+/// The error a service returns to make hyper close the connection without an answer.
+#[derive(Debug)]
+struct AbortConnection;
+
+impl std::fmt::Display for AbortConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection aborted by fault injection")
+    }
+}
+
+impl std::error::Error for AbortConnection {}
+
+fn aborted() -> axum::response::Response {
+    let mut resp = ().into_response();
+    resp.extensions_mut().insert(Abort);
+    resp
+}
+
+/// Middleware on every public route and the fallbacks: counts the request under its
+/// matched route, then applies the fault rules.
+async fn observe(State(core): State<CoreState>, req: Request, next: Next) -> Response<Body> {
+    let method = req.method().as_str().to_owned();
+    let path = match req.extensions().get::<RawPath>() {
+        Some(RawPath(p)) => p.clone(),
+        None => req.uri().path().to_owned(),
+    };
+    let matched = req.extensions().get::<MatchedPath>().map(|m| m.as_str());
+    core.stats.record_request(route_label(&method, matched));
+    let decision = core.faults.evaluate(&method, &path);
+    if !decision.delay.is_zero() {
+        tokio::time::sleep(decision.delay).await;
+    }
+    match decision.action {
+        None => next.run(req).await,
+        Some(FaultAction::RateLimit { retry_after }) => {
+            tracing::info!(%method, %path, "fault: rate_limit");
+            core.error(CoreError::RateLimited { retry_after })
+        }
+        Some(FaultAction::Error {
+            status,
+            retry_after,
+        }) => {
+            tracing::info!(%method, %path, status, "fault: error");
+            let status = axum::http::StatusCode::from_u16(status)
+                .unwrap_or(axum::http::StatusCode::SERVICE_UNAVAILABLE);
+            core.error(CoreError::Injected {
+                status,
+                retry_after,
+            })
+        }
+        Some(FaultAction::Drop) => {
+            tracing::info!(%method, %path, "fault: drop");
+            aborted()
+        }
+        Some(FaultAction::LoseResponse) => {
+            let resp = next.run(req).await;
+            tracing::info!(%method, %path, status = resp.status().as_u16(), "fault: lose_response");
+            drop(resp);
+            aborted()
+        }
+    }
+}
+
+/// The two routers of a served platform.
+#[derive(Clone)]
+pub struct App {
+    public: Router,
+    admin: Router,
+}
+
+/// Builds the public router (platform routes + fallbacks, under the stats and faults
+/// middleware) and the admin router (core and platform admin routes + fallbacks).
+pub fn app(core: &CoreState) -> App {
+    let (nf, mna) = (core.clone(), core.clone());
+    let public = core
+        .platform
+        .public_routes()
+        .fallback(move || async move { nf.error(CoreError::NotFound) })
+        .method_not_allowed_fallback(move || async move { mna.error(CoreError::MethodNotAllowed) })
+        .layer(axum::middleware::from_fn_with_state(core.clone(), observe));
+    let (nf, mna) = (core.clone(), core.clone());
+    let admin = admin::routes(core.clone())
+        .merge(core.platform.admin_routes())
+        .fallback(move || async move { nf.error(CoreError::NotFound) })
+        .method_not_allowed_fallback(move || async move { mna.error(CoreError::MethodNotAllowed) });
+    App { public, admin }
+}
+
+fn is_admin_path(path: &str) -> bool {
+    path == "/_emulator" || path.starts_with("/_emulator/")
+}
+
+async fn call_router(router: Router, req: Request<Incoming>) -> Response<Body> {
+    let svc = TowerToHyperService::new(router);
+    match hyper::service::Service::call(&svc, req).await {
+        Ok(resp) => resp,
+        Err(never) => match never {},
+    }
+}
+
+fn with_path(uri: &Uri, path: &str) -> Option<Uri> {
+    let pq = match uri.query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path.to_owned(),
+    };
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = Some(pq.parse().ok()?);
+    Uri::from_parts(parts).ok()
+}
+
+async fn dispatch(
+    mut req: Request<Incoming>,
+    app: App,
+    core: CoreState,
+) -> Result<Response<Body>, AbortConnection> {
+    let path = req.uri().path().to_owned();
+    let method = req.method().clone();
+    if is_admin_path(&path) {
+        let authorized = req
+            .headers()
+            .get(ADMIN_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| constant_time_eq(v, &core.admin_secret));
+        if !authorized {
+            return Ok(core.error(CoreError::AdminUnauthorized));
+        }
+        return Ok(call_router(app.admin, req).await);
+    }
+    if let Some(normal) = core.platform.normalize_path(&path) {
+        if let Some(uri) = with_path(req.uri(), &normal) {
+            *req.uri_mut() = uri;
+        }
+    }
+    req.extensions_mut().insert(RawPath(path.clone()));
+    let resp = call_router(app.public, req).await;
+    if resp.extensions().get::<Abort>().is_some() {
+        return Err(AbortConnection);
+    }
+    tracing::debug!(%method, %path, status = resp.status().as_u16(), "request");
+    Ok(resp)
+}
+
+/// A bound listener and the address clients should use.
+pub struct Bound {
+    pub listener: TcpListener,
+    /// The address clients use (loopback when bound to an unspecified address).
+    pub addr: SocketAddr,
+    /// `http://host:port`.
+    pub base_url: String,
+}
+
+/// Binds `listen` (port 0 picks a free port).
+pub async fn bind(listen: &str) -> anyhow::Result<Bound> {
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    let addr = public_addr(listener.local_addr()?);
+    Ok(Bound {
+        listener,
+        addr,
+        base_url: format!("http://{addr}"),
+    })
+}
+
+/// The address clients should use: an unspecified bind address becomes loopback.
+pub fn public_addr(bound: SocketAddr) -> SocketAddr {
+    match bound.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), bound.port())
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), bound.port())
+        }
+        _ => bound,
+    }
+}
+
+/// Serves a platform on `listener` until `shutdown` turns true, then lets open
+/// connections finish their current request (up to 5 seconds).
+pub async fn serve(listener: TcpListener, core: CoreState, mut shutdown: watch::Receiver<bool>) {
+    let app = app(&core);
+    // Every connection task holds a clone of `done_tx`; `done_rx.recv()` yields `None`
+    // once all of them ended.
+    let (done_tx, mut done_rx) = mpsc::channel::<Infallible>(1);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = async { let _ = shutdown.wait_for(|stop| *stop).await; } => break,
+        };
+        let (stream, peer) = match accepted {
+            Ok(pair) => pair,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+        core.stats.record_connection();
+        let app = app.clone();
+        let conn_core = core.clone();
+        let mut conn_shutdown = shutdown.clone();
+        let done = done_tx.clone();
+        tokio::spawn(async move {
+            let _done = done;
+            let svc = hyper::service::service_fn(move |req| {
+                dispatch(req, app.clone(), conn_core.clone())
+            });
+            let conn = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .serve_connection(TokioIo::new(stream), svc);
+            tokio::pin!(conn);
+            let result = tokio::select! {
+                result = conn.as_mut() => result,
+                _ = async { let _ = conn_shutdown.wait_for(|stop| *stop).await; } => {
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(e) = result {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    drop(done_tx);
+    tracing::debug!("stopped accepting; draining connections");
+    if tokio::time::timeout(DRAIN_TIMEOUT, done_rx.recv())
+        .await
+        .is_err()
+    {
+        tracing::warn!("open connections did not finish in time");
+    }
+    tracing::debug!("server stopped");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_labels() {
+        assert_eq!(route_label("GET", Some("/v1/projects")), "GET /v1/projects");
+        assert_eq!(
+            route_label("POST", Some("/v1/projects/:project/databases")),
+            "POST /v1/projects/{project}/databases"
+        );
+        assert_eq!(
+            route_label("POST", Some("/db/:database/v3/cursor")),
+            "POST /db/{database}/v3/cursor"
+        );
+        assert_eq!(
+            route_label("GET", Some("/db/:database/*rest")),
+            "GET (unmatched)"
+        );
+        assert_eq!(route_label("GET", None), "GET (unmatched)");
+    }
+
+    #[test]
+    fn stats_count_and_reset() {
+        let stats = Stats::default();
+        stats.record_connection();
+        stats.record_request(route_label("GET", Some("/v1/projects")));
+        stats.record_request(route_label("GET", Some("/v1/projects")));
+        let snap = stats.snapshot();
+        assert_eq!(snap["requests"], 2);
+        assert_eq!(snap["connections"], 1);
+        assert_eq!(snap["by_route"]["GET /v1/projects"], 2);
+        stats.reset();
+        let snap = stats.snapshot();
+        assert_eq!(snap["requests"], 0);
+        assert_eq!(snap["by_route"], json!({}));
+    }
+}
