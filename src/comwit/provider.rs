@@ -37,7 +37,7 @@ pub struct ComwitConfig<'a> {
     /// Per-request timeout in seconds.
     #[serde(default)]
     pub request_timeout_seconds: ValueNumber,
-    /// Retries on 429/502/503/504.
+    /// Retries on 429 and 5xx (where repeating is safe).
     #[serde(default)]
     pub max_retries: ValueNumber,
 }
@@ -213,7 +213,7 @@ impl Provider for ComwitProvider {
                          its retries included, waits at most twice this long."),
                     "max_retries" => attribute(AttributeType::Number, Optional,
                         "How many times a request is retried after a 429 (honouring `Retry-After`) \
-                         or a 502/503/504 answer, with capped, jittered backoff (0 to 10). Default 4. \
+                         or a 5xx answer, with capped, jittered backoff (0 to 10). Default 4. \
                          Creates are retried only with an idempotency key, never into a duplicate."),
                 },
                 ..Default::default()
