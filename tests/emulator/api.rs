@@ -294,7 +294,8 @@ async fn bootstrap_auth_scopes_and_membership() -> TestResult {
         .await?;
     assert_eq!(s, StatusCode::OK);
 
-    // 403 not_a_member on a project the token is not in; 404 on an unknown project.
+    // A project the token is not in answers as an unknown project: 404 not_found, the
+    // same body (the id aside), so ids and their projects do not leak.
     let (s, b) = emu
         .admin(
             Method::POST,
@@ -305,8 +306,16 @@ async fn bootstrap_auth_scopes_and_membership() -> TestResult {
     assert_eq!(s, StatusCode::CREATED, "{b}");
     assert_eq!(b["project_id"], "prj_other");
     let (s, b) = emu.api(Method::GET, "/v1/projects/prj_other", None).await?;
-    assert_error(s, &b, StatusCode::FORBIDDEN, "not_a_member");
-    assert_eq!(b["error"]["project_id"], "prj_other");
+    assert_error(s, &b, StatusCode::NOT_FOUND, "not_found");
+    let (s2, b2) = emu
+        .api(Method::GET, "/v1/projects/prj_nothere", None)
+        .await?;
+    assert_eq!(s2, StatusCode::NOT_FOUND);
+    assert_eq!(
+        b.to_string().replace("prj_other", "X"),
+        b2.to_string().replace("prj_nothere", "X"),
+        "a foreign project answers as an unknown one"
+    );
     let (s, b) = emu
         .api(
             Method::POST,
@@ -314,7 +323,7 @@ async fn bootstrap_auth_scopes_and_membership() -> TestResult {
             Some(json!({"name": "orders"})),
         )
         .await?;
-    assert_error(s, &b, StatusCode::FORBIDDEN, "not_a_member");
+    assert_error(s, &b, StatusCode::NOT_FOUND, "not_found");
     let (s, b) = emu
         .api(Method::GET, "/v1/projects/prj_missing", None)
         .await?;
@@ -337,9 +346,20 @@ async fn bootstrap_auth_scopes_and_membership() -> TestResult {
         (Method::POST, format!("/v1/databases/{id}/suspend")),
         (Method::DELETE, format!("/v1/databases/{id}")),
     ] {
-        let (s, b) = emu.call(method, &path, Some(&outsider), None).await?;
-        assert_error(s, &b, StatusCode::FORBIDDEN, "not_a_member");
-        assert_eq!(b["error"]["project_id"], "prj_local");
+        let (s, b) = emu
+            .call(method.clone(), &path, Some(&outsider), None)
+            .await?;
+        assert_error(s, &b, StatusCode::NOT_FOUND, "not_found");
+        let unknown = "db_00000000000000000000000000";
+        let (s2, b2) = emu
+            .call(method, &path.replace(&id, unknown), Some(&outsider), None)
+            .await?;
+        assert_eq!(s2, StatusCode::NOT_FOUND);
+        assert_eq!(
+            b.to_string().replace(&id, "X"),
+            b2.to_string().replace(unknown, "X"),
+            "a foreign database answers as an unknown one"
+        );
     }
 
     // Admin routes need the admin secret; minting validates scopes.
@@ -717,7 +737,7 @@ async fn protected_tenants_are_guarded_after_authorization() -> TestResult {
         assert_error(s, &b, StatusCode::FORBIDDEN, "forbidden");
         let outsider = emu.mint_token(&["database:write"], &[]).await?;
         let (s, b) = emu.call(method, &path, Some(&outsider), body).await?;
-        assert_error(s, &b, StatusCode::FORBIDDEN, "not_a_member");
+        assert_error(s, &b, StatusCode::NOT_FOUND, "not_found");
     }
     let (s, b) = emu
         .api(Method::GET, &format!("/v1/databases/{id}"), None)

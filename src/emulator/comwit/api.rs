@@ -1,7 +1,8 @@
 //! The public Comwit product API (`/v1/...`), as `docs/api/comwit.md` defines it.
 //!
 //! Order of checks for every route: bearer token (401), scope (403 `forbidden`), the
-//! project or database exists (404), membership of its project (403 `not_a_member`), the
+//! project or database exists and the token is a member of its project (404 `not_found`
+//! either way, the same body: a foreign id answers as an unknown one), the
 //! protected-tenant guard for the five guarded operations (403 `protected_tenant`), then the
 //! body (400 / 422) and the state (409).
 
@@ -84,12 +85,13 @@ fn authorize_project(
     project_id: &str,
 ) -> Result<(Principal, store::Project), ApiError> {
     let principal = authenticate(store, raw, scope)?;
-    let project = store
-        .get_project(project_id)?
-        .ok_or_else(|| ApiError::not_found(format!("project {project_id} not found")))?;
+    let unknown = || ApiError::not_found(format!("project {project_id} not found"));
+    // A project the token is not a member of answers exactly as an unknown one, so a
+    // token learns nothing of other tenants' ids. [assumed]
     if !principal.is_member(project_id) {
-        return Err(ApiError::not_a_member(project_id));
+        return Err(unknown());
     }
+    let project = store.get_project(project_id)?.ok_or_else(unknown)?;
     Ok((principal, project))
 }
 
@@ -102,11 +104,12 @@ fn authorize_database(
     database_id: &str,
 ) -> Result<(Principal, Database), ApiError> {
     let principal = authenticate(store, raw, scope)?;
-    let database = store
-        .get_database(database_id)?
-        .ok_or_else(|| ApiError::not_found(format!("database {database_id} not found")))?;
+    let unknown = || ApiError::not_found(format!("database {database_id} not found"));
+    let database = store.get_database(database_id)?.ok_or_else(unknown)?;
+    // A database of a project the token is not a member of answers exactly as an unknown
+    // one (same status, code and message), so ids and their projects do not leak. [assumed]
     if !principal.is_member(&database.project_id) {
-        return Err(ApiError::not_a_member(&database.project_id));
+        return Err(unknown());
     }
     Ok((principal, database))
 }

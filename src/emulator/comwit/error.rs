@@ -54,15 +54,6 @@ impl ApiError {
         .with("required_scope", scope)
     }
 
-    pub fn not_a_member(project_id: &str) -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "not_a_member",
-            format!("token is not a member of project {project_id}"),
-        )
-        .with("project_id", project_id)
-    }
-
     pub fn protected_tenant(database: &str) -> Self {
         Self::new(
             StatusCode::FORBIDDEN,

@@ -458,7 +458,8 @@ fn acquire_error(err: AcquireError) -> Response {
             StatusCode::TOO_MANY_REQUESTS,
             "TOO_MANY_STREAMS",
             format!(
-                "Too many open streams (at most {}); close streams when done",
+                "Too many open streams (at most {} for this database, {} in all); close streams when done",
+                super::streams::MAX_STREAMS_PER_DATABASE,
                 super::streams::MAX_STREAMS
             ),
         ),

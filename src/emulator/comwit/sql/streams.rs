@@ -19,6 +19,9 @@ pub const STREAM_IDLE: Duration = Duration::from_secs(10);
 pub const EXPIRED_KEEP: Duration = Duration::from_secs(300);
 /// Open streams (in use or idle) at most, over all databases.
 pub const MAX_STREAMS: usize = 512;
+/// Open streams at most per database, so one database (one token's sender that never
+/// closes its streams) cannot take every stream from the others. [assumed]
+pub const MAX_STREAMS_PER_DATABASE: usize = 128;
 
 /// One stream.
 pub struct Stream {
@@ -36,7 +39,9 @@ enum Handle {
         secret: u128,
         idle_since: Instant,
     },
-    Acquired,
+    Acquired {
+        database_id: String,
+    },
     Expired {
         since: Instant,
     },
@@ -89,7 +94,15 @@ impl Streams {
                     .values()
                     .filter(|h| !matches!(h, Handle::Expired { .. }))
                     .count();
-                if live >= MAX_STREAMS {
+                let of_database = map
+                    .values()
+                    .filter(|h| match h {
+                        Handle::Available { stream, .. } => stream.database_id == database_id,
+                        Handle::Acquired { database_id: d } => d == database_id,
+                        Handle::Expired { .. } => false,
+                    })
+                    .count();
+                if live >= MAX_STREAMS || of_database >= MAX_STREAMS_PER_DATABASE {
                     return Err(AcquireError::TooMany);
                 }
                 let mut id = rand::random::<u64>();
@@ -108,7 +121,7 @@ impl Streams {
                 let (id, secret) = decode_baton(baton).ok_or(AcquireError::Invalid)?;
                 let handle = map.get_mut(&id).ok_or(AcquireError::Invalid)?;
                 match handle {
-                    Handle::Acquired => return Err(AcquireError::Reused),
+                    Handle::Acquired { .. } => return Err(AcquireError::Reused),
                     Handle::Expired { .. } => return Err(AcquireError::Expired),
                     Handle::Available {
                         stream,
@@ -123,14 +136,24 @@ impl Streams {
                         }
                     }
                 }
-                match std::mem::replace(handle, Handle::Acquired) {
+                match std::mem::replace(
+                    handle,
+                    Handle::Acquired {
+                        database_id: database_id.to_owned(),
+                    },
+                ) {
                     Handle::Available { stream, .. } => (id, stream),
                     // Checked just above, under the same lock.
                     _ => return Err(AcquireError::Invalid),
                 }
             }
         };
-        map.insert(id, Handle::Acquired);
+        map.insert(
+            id,
+            Handle::Acquired {
+                database_id: database_id.to_owned(),
+            },
+        );
         Ok((
             Lease {
                 streams: self.clone(),
@@ -290,5 +313,26 @@ mod tests {
         assert_eq!(streams.open_count(), 1);
         drop(lease);
         assert_eq!(streams.open_count(), 0);
+    }
+
+    #[test]
+    fn one_database_cannot_take_every_stream() {
+        let streams = Arc::new(Streams::default());
+        let mut held = Vec::new();
+        for _ in 0..128 {
+            match streams.acquire("db_a", None) {
+                Ok(taken) => held.push(taken),
+                Err(e) => panic!("under the cap: {e:?}"),
+            }
+        }
+        assert_eq!(
+            streams.acquire("db_a", None).err(),
+            Some(AcquireError::TooMany),
+            "the offending database is capped"
+        );
+        assert!(
+            streams.acquire("db_b", None).is_ok(),
+            "others still get streams"
+        );
     }
 }
