@@ -14,12 +14,43 @@ pub fn api_error(diags: &mut Diagnostics, failure: &ApiFailure) {
     diags.root_error(failure.summary(), failure.detail());
 }
 
+/// A failure of a data source's read. A data source only reads what exists, so a 404
+/// gets no resource advice (`terraform state rm`, "let Terraform create it again") but
+/// what a reader can check.
+pub fn data_source_error(diags: &mut Diagnostics, failure: &ApiFailure) {
+    if !failure.is_not_found() {
+        return api_error(diags, failure);
+    }
+    diags.root_error(
+        failure.summary(),
+        format!(
+            "Could not {}: {}. A data source reads an object that already exists: check the id \
+             or name, and that the token is a member of its project. If this configuration \
+             creates the object, use that resource's attributes instead of a data source.",
+            failure.op.describe(),
+            failure.error.answer(Some(&failure.op)),
+        ),
+    );
+}
+
 /// The project a resource acts in: its own `project_id`, else the provider's default.
 /// Unknown stays unknown (plan time); absent on both sides is an error on `project_id`.
 pub fn project_id<'a>(
     diags: &mut Diagnostics,
     own: &ValueString<'a>,
     configured: Option<&Configured>,
+) -> Option<ValueString<'a>> {
+    project_or_default(diags, own, configured, "project_id", "resource")
+}
+
+/// [`project_id`] for an argument of another name or another kind of type: the message
+/// names `attr` on this `kind` (`data "comwit_project"` takes its project as `id`).
+pub fn project_or_default<'a>(
+    diags: &mut Diagnostics,
+    own: &ValueString<'a>,
+    configured: Option<&Configured>,
+    attr: &'static str,
+    kind: &str,
 ) -> Option<ValueString<'a>> {
     match own {
         Value::Value(_) | Value::Unknown => Some(own.clone()),
@@ -28,9 +59,11 @@ pub fn project_id<'a>(
             None => {
                 diags.error(
                     "Missing project",
-                    "Set `project_id` on this resource, or a default `project_id` in the provider \
-                     block (or the COMWIT_PROJECT_ID environment variable).",
-                    AttributePath::new("project_id"),
+                    format!(
+                        "Set `{attr}` on this {kind}, or a default `project_id` in the provider \
+                         block (or the COMWIT_PROJECT_ID environment variable)."
+                    ),
+                    AttributePath::new(attr),
                 );
                 None
             }
@@ -41,7 +74,7 @@ pub fn project_id<'a>(
 /// Contract rule for database names: 3 to 32 characters, lowercase letters, digits and `-`,
 /// starting with a letter and not ending with `-`.
 pub fn check_database_name(diags: &mut Diagnostics, name: &str, attr: &'static str) {
-    let ok = (3..=32).contains(&name.len())
+    let ok = (3..=32).contains(&name.chars().count())
         && name.starts_with(|c: char| c.is_ascii_lowercase())
         && !name.ends_with('-')
         && name
@@ -61,7 +94,7 @@ pub fn check_database_name(diags: &mut Diagnostics, name: &str, attr: &'static s
 
 /// Contract rule for placement groups: 1 to 32 letters, digits and `-`.
 pub fn check_group(diags: &mut Diagnostics, group: &str) {
-    let ok = (1..=32).contains(&group.len())
+    let ok = (1..=32).contains(&group.chars().count())
         && group.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
     if !ok {
         diags.error(
@@ -144,5 +177,11 @@ mod tests {
             project_id(&mut d, &Value::Unknown, None),
             Some(Value::Unknown)
         );
+        let mut d = Diagnostics::default();
+        assert!(project_or_default(&mut d, &Value::Null, None, "id", "data source").is_none());
+        assert_eq!(d.errors[0].attribute, AttributePath::new("id"));
+        assert!(d.errors[0]
+            .detail
+            .starts_with("Set `id` on this data source"));
     }
 }

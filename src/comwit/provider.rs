@@ -8,12 +8,12 @@ use serde::{Deserialize, Serialize};
 use tf_provider::schema::{
     Attribute, AttributeConstraint, AttributeType, Block, Description, Schema,
 };
-use tf_provider::value::{ValueNumber, ValueString};
+use tf_provider::value::ValueString;
 use tf_provider::{map, AttributePath, Diagnostics};
 use tokio_util::sync::CancellationToken;
 
 use super::client::{Client, ClientConfig, Secret};
-use crate::plugin::kit::{attribute, bounded, credential, env};
+use crate::plugin::kit::{attribute, bounded, credential, env, ValueNum};
 use crate::plugin::{unknown_attributes, ConfigSlot, Provider, Registry};
 
 pub use super::client::DEFAULT_API_URL;
@@ -36,10 +36,10 @@ pub struct ComwitConfig<'a> {
     pub project_id: ValueString<'a>,
     /// Per-request timeout in seconds.
     #[serde(default)]
-    pub request_timeout_seconds: ValueNumber,
+    pub request_timeout_seconds: ValueNum,
     /// Retries on 429 and 5xx (where repeating is safe).
     #[serde(default)]
-    pub max_retries: ValueNumber,
+    pub max_retries: ValueNum,
 }
 
 /// Settings resolved from the block and the environment.

@@ -9,6 +9,11 @@ use sha2::{Digest, Sha256};
 use support::checks::{self, Check, Import};
 use support::{Emulator, Terraform, COMWIT_TERRAFORM_BLOCK};
 
+/// Terraform wraps diagnostics at 80 columns: compare text on one line.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 fn sha256(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
@@ -586,4 +591,265 @@ fn identity_is_stored_and_import_blocks_can_use_it() {
     assert_eq!(second.resource("comwit_database.main")["id"], id.as_str());
     assert_eq!(live_databases(&emu).len(), 1, "adopted, not created");
     assert_eq!(second.plan_detailed_exitcode(), 0);
+}
+
+/// Issue 10, item 1: `-replace`, `taint` and `replace_triggered_by` plan a replacement
+/// without asking the provider about the delete; the apply refuses it before anything is
+/// deleted, and the database (with the token in state) survives each one.
+#[test]
+fn forced_replacement_never_deletes_a_protected_database() {
+    let emu = Emulator::start();
+    let tf = Terraform::comwit(&emu);
+    let config = format!(
+        "{COMWIT_TERRAFORM_BLOCK}
+resource \"terraform_data\" \"trigger\" {{
+  input = var.trigger
+}}
+variable \"trigger\" {{
+  default = \"a\"
+}}
+resource \"comwit_database\" \"main\" {{
+  name                = \"orders\"
+  deletion_protection = true
+  lifecycle {{
+    replace_triggered_by = [terraform_data.trigger]
+  }}
+}}
+"
+    );
+    tf.write_main(&config);
+    tf.apply();
+    let before = tf.resource("comwit_database.main");
+    let id = str_of(&before, "id").to_owned();
+    let token = str_of(&before, "database_token").to_owned();
+
+    let refused = |out: support::Output, how: &str| {
+        assert!(!out.success(), "{how}: {}", out.combined());
+        assert!(
+            out.combined()
+                .contains("Database is protected from deletion"),
+            "{how}: {}",
+            out.combined()
+        );
+        let live = live_databases(&emu);
+        assert_eq!(live.len(), 1, "{how}: {live:#?}");
+        assert_eq!(live[0]["database_id"], id.as_str(), "{how}: same database");
+        let after = tf.resource("comwit_database.main");
+        assert_eq!(str_of(&after, "id"), id, "{how}: state keeps the database");
+        assert_eq!(
+            str_of(&after, "database_token"),
+            token,
+            "{how}: and its token"
+        );
+    };
+    let replace = tf.run(&[
+        "apply",
+        "-auto-approve",
+        "-no-color",
+        "-input=false",
+        "-replace=comwit_database.main",
+    ]);
+    refused(replace, "-replace");
+
+    tf.run_ok(&["taint", "comwit_database.main"]);
+    refused(tf.try_apply(), "taint");
+    tf.run_ok(&["untaint", "comwit_database.main"]);
+
+    let triggered = tf.run(&[
+        "apply",
+        "-auto-approve",
+        "-no-color",
+        "-input=false",
+        "-var=trigger=b",
+    ]);
+    refused(triggered, "replace_triggered_by");
+
+    // Turning protection off and applying (as the message says) lets a replacement through.
+    // (The failed apply may or may not have stored the trigger's new input.)
+    tf.write_main(&config.replace("deletion_protection = true", "deletion_protection = false"));
+    let stored = tf.resource("terraform_data.trigger")["input"]
+        .as_str()
+        .expect("trigger input")
+        .to_owned();
+    let keep = format!("-var=trigger={stored}");
+    tf.run_ok(&["apply", "-auto-approve", "-no-color", "-input=false", &keep]);
+    assert_eq!(
+        live_databases(&emu)[0]["database_id"],
+        id.as_str(),
+        "only the flag changed"
+    );
+    tf.run_ok(&[
+        "apply",
+        "-auto-approve",
+        "-no-color",
+        "-input=false",
+        "-var=trigger=c",
+    ]);
+    let live = live_databases(&emu);
+    assert_eq!(live.len(), 1);
+    assert_ne!(live[0]["database_id"], id.as_str(), "replaced once allowed");
+    tf.run_ok(&[
+        "destroy",
+        "-auto-approve",
+        "-no-color",
+        "-input=false",
+        "-var=trigger=c",
+    ]);
+    assert!(live_databases(&emu).is_empty());
+}
+
+/// Issue 10, item 1: removing `deletion_protection = true` plans it back to the
+/// documented default, as a visible change, and a destroy then works.
+#[test]
+fn removing_deletion_protection_shows_a_diff_back_to_false() {
+    let emu = Emulator::start();
+    let tf = Terraform::comwit(&emu);
+    tf.write_main(&database_config("  deletion_protection = true"));
+    tf.apply();
+    tf.write_main(&database_config(""));
+    let plan = tf.plan();
+    assert!(
+        plan.combined()
+            .contains("deletion_protection = true -> false"),
+        "{}",
+        plan.combined()
+    );
+    tf.apply();
+    assert_eq!(
+        tf.resource("comwit_database.main")["deletion_protection"],
+        false
+    );
+    assert_eq!(tf.plan_detailed_exitcode(), 0, "converged");
+    tf.destroy();
+    assert!(live_databases(&emu).is_empty());
+}
+
+/// Issue 10, items 9 and 14: every number Terraform can send is decoded and checked on its
+/// attribute at plan time; text limits count characters.
+#[test]
+fn odd_numbers_and_non_ascii_text_are_judged_at_plan_time() {
+    let emu = Emulator::start();
+    let tf = Terraform::comwit(&emu);
+    for (attr, value, shown) in [
+        ("token_version", "1.5", "got 1.5"),
+        ("token_version", "1e20", "got 100000000000000000000"),
+        ("token_version", "-3", "got -3"),
+    ] {
+        tf.write_main(&database_config(&format!("  {attr} = {value}")));
+        let plan = tf.try_plan();
+        let text = one_line(&plan.combined());
+        assert!(!plan.success(), "{attr} = {value}: {text}");
+        assert!(!text.contains("This is a bug in the provider"), "{text}");
+        assert!(
+            text.contains(&format!("`{attr}` must be a whole number")) && text.contains(shown),
+            "{attr} = {value}: {text}"
+        );
+    }
+    for (ttl, shown) in [("60.5", "got 60.5"), ("1e20", "got 100000000000000000000")] {
+        tf.write_main(&format!(
+            "{COMWIT_TERRAFORM_BLOCK}
+resource \"comwit_database_query_token\" \"t\" {{
+  database_id = \"db_0000000000000000\"
+  ttl_seconds = {ttl}
+}}
+"
+        ));
+        let plan = tf.try_plan();
+        let text = one_line(&plan.combined());
+        assert!(!plan.success(), "{text}");
+        assert!(!text.contains("This is a bug in the provider"), "{text}");
+        assert!(
+            text.contains("whole number between 1 and 3600") && text.contains(shown),
+            "{text}"
+        );
+    }
+    // 200 x "ü" is 200 characters (400 bytes): accepted, and stored as given.
+    let reason = "ü".repeat(200);
+    tf.write_main(&format!(
+        "{COMWIT_TERRAFORM_BLOCK}
+resource \"comwit_database\" \"main\" {{
+  name          = \"orders\"
+  token_version = 2.0
+}}
+resource \"comwit_database_query_token\" \"t\" {{
+  database_id = comwit_database.main.id
+  ttl_seconds = 600
+  reason      = \"{reason}\"
+}}
+"
+    ));
+    tf.apply();
+    assert_eq!(
+        tf.resource("comwit_database_query_token.t")["reason"],
+        reason.as_str()
+    );
+    assert_eq!(tf.plan_detailed_exitcode(), 0, "converged");
+    assert!(live_databases(&emu).len() == 1);
+    tf.destroy();
+}
+
+/// Issue 10, item 13: after an import, the plan that stores a token rotates the live one;
+/// the plan says so, naming the database.
+#[test]
+fn a_plan_that_rotates_the_token_says_so() {
+    let emu = Emulator::start();
+    let tf = Terraform::comwit(&emu);
+    tf.write_main(&database_config(""));
+    tf.apply();
+    let id = str_of(&tf.resource("comwit_database.main"), "id").to_owned();
+    tf.run_ok(&["state", "rm", "comwit_database.main"]);
+    tf.run_ok(&[
+        "import",
+        "-no-color",
+        "-input=false",
+        "comwit_database.main",
+        &id,
+    ]);
+    tf.write_main(&database_config("  token_version = 1"));
+    let plan = tf.plan();
+    let text = one_line(&plan.combined());
+    assert!(
+        text.contains("This plan rotates a database token"),
+        "{text}"
+    );
+    assert!(text.contains("`orders`") && text.contains("401"), "{text}");
+    tf.apply();
+    // Converged: no change, no warning.
+    let again = tf.plan();
+    assert!(
+        !again.combined().contains("rotates a database token"),
+        "{}",
+        again.combined()
+    );
+    tf.destroy();
+}
+
+/// Issue 10, item 15: data-source errors give reader advice and name the data source's
+/// own argument.
+#[test]
+fn data_source_errors_name_their_own_arguments() {
+    let emu = Emulator::start();
+    let mut tf = Terraform::comwit(&emu);
+    tf.remove_env("COMWIT_PROJECT_ID");
+    tf.write_main(&format!(
+        "{COMWIT_TERRAFORM_BLOCK}\ndata \"comwit_project\" \"p\" {{}}\n"
+    ));
+    let plan = tf.try_plan();
+    let text = one_line(&plan.combined());
+    assert!(!plan.success());
+    assert!(text.contains("Set `id` on this data source"), "{text}");
+    assert!(!text.contains("on this resource"), "{text}");
+
+    tf.write_main(&format!(
+        "{COMWIT_TERRAFORM_BLOCK}\ndata \"comwit_database\" \"d\" {{\n  id = \"db_00000000000000aa\"\n}}\n"
+    ));
+    let plan = tf.try_plan();
+    let text = one_line(&plan.combined());
+    assert!(!plan.success());
+    assert!(
+        text.contains("A data source reads an object that already exists"),
+        "{text}"
+    );
+    assert!(!text.contains("terraform state rm"), "{text}");
+    assert!(!text.contains("let Terraform create it again"), "{text}");
 }

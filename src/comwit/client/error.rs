@@ -277,7 +277,7 @@ impl ApiError {
 
     /// The answer part of a message: "the API answered 403 (the token lacks scope
     /// `database:write`)". With an operation, missing facts are filled in from it.
-    fn answer(&self, op: Option<&Operation>) -> String {
+    pub fn answer(&self, op: Option<&Operation>) -> String {
         match self {
             ApiError::Unauthorized { .. } => {
                 "the API answered 401 (the token is missing, malformed or unknown)".to_owned()

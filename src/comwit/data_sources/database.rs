@@ -8,7 +8,7 @@ use tf_provider::schema::{AttributeConstraint, AttributeType, Block, Description
 use tf_provider::value::{Value, ValueEmpty, ValueNumber, ValueString};
 use tf_provider::{map, DataSource, Diagnostics};
 
-use crate::comwit::common::{api_error, check_id};
+use crate::comwit::common::{check_id, data_source_error};
 use crate::comwit::provider::ProviderData;
 use crate::plugin::kit::{attribute, known, text};
 
@@ -111,7 +111,7 @@ impl DataSource for DatabaseDataSource {
         let db = match client.get_database(&id).await {
             Ok(db) => db,
             Err(e) => {
-                api_error(diags, &e);
+                data_source_error(diags, &e);
                 return None;
             }
         };

@@ -9,7 +9,7 @@ use tf_provider::value::{ValueEmpty, ValueNumber, ValueString};
 use tf_provider::{map, DataSource, Diagnostics};
 
 use super::database::number;
-use crate::comwit::common::{api_error, check_id};
+use crate::comwit::common::{check_id, data_source_error};
 use crate::comwit::provider::ProviderData;
 use crate::plugin::kit::{attribute, known, text};
 
@@ -93,7 +93,7 @@ impl DataSource for DatabaseUsageDataSource {
         let usage = match client.get_database_usage(&id).await {
             Ok(u) => u,
             Err(e) => {
-                api_error(diags, &e);
+                data_source_error(diags, &e);
                 return None;
             }
         };

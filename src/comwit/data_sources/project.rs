@@ -8,7 +8,7 @@ use tf_provider::schema::{AttributeConstraint, AttributeType, Block, Description
 use tf_provider::value::{ValueEmpty, ValueString};
 use tf_provider::{map, DataSource, Diagnostics};
 
-use crate::comwit::common::{api_error, check_id, project_id};
+use crate::comwit::common::{check_id, data_source_error, project_or_default};
 use crate::comwit::provider::ProviderData;
 use crate::plugin::kit::{attribute, known, text};
 
@@ -77,18 +77,7 @@ impl DataSource for ProjectDataSource {
         _meta: ValueEmpty,
     ) -> Option<Self::State<'a>> {
         let configured = self.data.configured(diags)?;
-        let mut missing = Diagnostics::default();
-        let id = match project_id(&mut missing, &config.id, Some(&configured)) {
-            Some(id) => id,
-            None => {
-                // Same message, but on this data source's `id` attribute.
-                for mut e in missing.errors {
-                    e.attribute = tf_provider::AttributePath::new("id");
-                    diags.add_error(e);
-                }
-                return None;
-            }
-        };
+        let id = project_or_default(diags, &config.id, Some(&configured), "id", "data source")?;
         let id = text(&id)?.to_owned();
         match configured.client.get_project(&id).await {
             Ok(p) => Some(ProjectState {
@@ -97,7 +86,7 @@ impl DataSource for ProjectDataSource {
                 created_at: known(p.created_at),
             }),
             Err(e) => {
-                api_error(diags, &e);
+                data_source_error(diags, &e);
                 None
             }
         }

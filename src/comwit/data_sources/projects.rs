@@ -8,7 +8,7 @@ use tf_provider::schema::{AttributeConstraint, AttributeType, Block, Description
 use tf_provider::value::{Value, ValueEmpty, ValueList, ValueString};
 use tf_provider::{map, DataSource, Diagnostics};
 
-use crate::comwit::common::api_error;
+use crate::comwit::common::data_source_error;
 use crate::comwit::provider::ProviderData;
 use crate::plugin::kit::{attribute, known};
 
@@ -85,7 +85,7 @@ impl DataSource for ProjectsDataSource {
         let mut projects = match client.list_projects().await {
             Ok(p) => p,
             Err(e) => {
-                api_error(diags, &e);
+                data_source_error(diags, &e);
                 return None;
             }
         };

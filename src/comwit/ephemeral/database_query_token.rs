@@ -11,7 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{AttributeConstraint, AttributeType, Block, Description, Schema};
-use tf_provider::value::{Value, ValueEmpty, ValueNumber, ValueString};
+use tf_provider::value::{Value, ValueEmpty, ValueString};
 use tf_provider::{map, Diagnostics};
 
 use crate::comwit::common::api_error;
@@ -43,7 +43,7 @@ pub struct DatabaseQueryTokenEphemeralState<'a> {
     #[serde(borrow, default)]
     pub database_id: ValueString<'a>,
     #[serde(default)]
-    pub ttl_seconds: ValueNumber,
+    pub ttl_seconds: crate::plugin::kit::ValueNum,
     #[serde(borrow, default)]
     pub audience: ValueString<'a>,
     #[serde(borrow, default)]
@@ -59,7 +59,7 @@ impl<'a> DatabaseQueryTokenEphemeralState<'a> {
     fn as_managed(&self) -> DatabaseQueryTokenState<'a> {
         DatabaseQueryTokenState {
             database_id: self.database_id.clone(),
-            ttl_seconds: self.ttl_seconds,
+            ttl_seconds: self.ttl_seconds.clone(),
             audience: self.audience.clone(),
             reason: self.reason.clone(),
             ..Default::default()

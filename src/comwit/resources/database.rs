@@ -13,18 +13,21 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{AttributeConstraint, AttributeType, Block, Description, Schema};
-use tf_provider::value::{Value, ValueBool, ValueEmpty, ValueNumber, ValueString};
+use tf_provider::value::{Value, ValueBool, ValueEmpty, ValueString};
 use tf_provider::{map, AttributePath, Diagnostics, Resource};
 use tracing::debug;
 
 use crate::comwit::client::{ApiError, CreateDatabaseRequest, Database, DatabaseStatus};
 use crate::comwit::common::{api_error, check_database_name, check_id, project_id};
 use crate::comwit::provider::ProviderData;
-use crate::plugin::kit::{attribute, known, sensitive, text};
+use crate::plugin::kit::{attribute, known, sensitive, text, whole_number, ValueNum};
 use crate::plugin::{IdentityAttribute, IdentitySpec};
 
 /// The Terraform type name.
 pub const TYPE_NAME: &str = "comwit_database";
+
+/// What `token_version` may be: any whole number a JSON tool keeps exact (2^53 - 1).
+pub const TOKEN_VERSION_RANGE: std::ops::RangeInclusive<i64> = 0..=9_007_199_254_740_991;
 
 /// Identity `{ id }`: `import { to = ..., identity = { id = "db_..." } }` works too.
 pub fn identity() -> IdentitySpec {
@@ -66,7 +69,7 @@ pub struct DatabaseState<'a> {
     #[serde(default)]
     pub suspended: ValueBool,
     #[serde(default)]
-    pub token_version: ValueNumber,
+    pub token_version: ValueNum,
     #[serde(borrow, default)]
     pub database_token: ValueString<'a>,
     #[serde(default)]
@@ -81,6 +84,26 @@ fn status_for(suspended: &ValueBool) -> ValueString<'static> {
         Value::Value(false) => known("active"),
         _ => Value::Unknown,
     }
+}
+
+/// The plan rotates the token: say so, since every client of the old one gets 401.
+fn rotation_warning(diags: &mut Diagnostics, name: &str, imported: bool) {
+    let why = if imported {
+        "The database was imported, so Terraform never held its token: applying this plan \
+         rotates it to store one. "
+    } else {
+        ""
+    };
+    diags.warning(
+        "This plan rotates a database token",
+        format!(
+            "{why}Applying it issues a new `database_token` for database `{name}` and the \
+             current one stops working at once: every app, job or person connecting with it \
+             gets 401 until it is given the new token. To keep the current token, leave \
+             `token_version` as it is in state."
+        ),
+        AttributePath::new("token_version"),
+    );
 }
 
 fn protection_error(diags: &mut Diagnostics, what: &str, name: &str) {
@@ -130,15 +153,18 @@ impl Resource for DatabaseResource {
                          database in place, `false` resumes it. Left unset, the provider does not \
                          manage it (defaults to `false` on create)."),
                     "token_version" => attribute(Number, Optional,
-                        "Any number; changing it rotates the connection token in place: a new \
+                        "A whole number (0 to 2^53 - 1); changing it rotates the connection token in place: a new \
                          `database_token` is issued and the previous one stops working at once."),
                     "database_token" => sensitive(String, Computed,
                         "Long-lived connection token. Returned only by create and rotation and kept \
                          in state, since Comwit never returns it again; null after import until the \
                          next rotation."),
                     "deletion_protection" => attribute(Bool, OptionalComputed,
-                        "When `true`, any plan that would destroy or replace this database fails. \
-                         Default `false`."),
+                "When `true`, Terraform never deletes this database: a plan to destroy or \
+                         replace it fails, and so does the apply of a replacement Terraform plans \
+                         on its own (`-replace`, `taint`, `replace_triggered_by`), before anything \
+                         is deleted. Default `false`; removing the argument plans it back to \
+                         `false`."),
                     "created_at" => attribute(String, Computed, "Creation time (RFC 3339)."),
                 },
                 ..Default::default()
@@ -147,6 +173,12 @@ impl Resource for DatabaseResource {
     }
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: DatabaseState<'a>) -> Option<()> {
+        whole_number(
+            diags,
+            &config.token_version,
+            "token_version",
+            TOKEN_VERSION_RANGE,
+        );
         if let Some(name) = text(&config.name) {
             check_database_name(diags, name, "name");
         }
@@ -238,7 +270,9 @@ impl Resource for DatabaseResource {
         if proposed.suspended.is_null() {
             proposed.suspended = prior.suspended;
         }
-        if proposed.deletion_protection.is_null() {
+        // Removed from the configuration: back to the documented default, as a visible
+        // change (the proposal would otherwise keep the prior `true` silently).
+        if config.deletion_protection.is_null() {
             proposed.deletion_protection = Value::Value(false);
         }
         if !replace.is_empty() {
@@ -254,6 +288,8 @@ impl Resource for DatabaseResource {
         } else if proposed.token_version != prior.token_version && proposed.token_version.is_value()
         {
             proposed.database_token = Value::Unknown;
+            let name = text(&prior.name).unwrap_or_default().to_owned();
+            rotation_warning(diags, &name, prior.database_token.is_null());
         }
         proposed.status = if proposed.suspended == prior.suspended && replace.is_empty() {
             prior.status.clone()
@@ -372,6 +408,14 @@ impl Resource for DatabaseResource {
         _private: ValueEmpty,
         _meta: ValueEmpty,
     ) -> Option<()> {
+        // The last word on deletion: `-replace`, `taint` and `replace_triggered_by` plan a
+        // replacement without asking this provider about the delete half, so the flag in
+        // state is checked here, before anything is sent.
+        if prior.deletion_protection == Value::Value(true) {
+            let name = text(&prior.name).unwrap_or_default().to_owned();
+            protection_error(diags, "destroy (or replace)", &name);
+            return None;
+        }
         let client = self.data.configured(diags)?.client;
         let id = text(&prior.id)?.to_owned();
         match client.delete_database(&id).await {
@@ -440,7 +484,7 @@ fn from_api<'a>(db: Database, mut state: DatabaseState<'a>) -> DatabaseState<'a>
 fn with_token_only<'a>(prior: DatabaseState<'a>, state: &DatabaseState<'a>) -> DatabaseState<'a> {
     DatabaseState {
         database_token: state.database_token.clone(),
-        token_version: state.token_version,
+        token_version: state.token_version.clone(),
         ..prior
     }
 }
@@ -471,13 +515,13 @@ mod tests {
     fn from_api_keeps_terraform_only_fields() {
         let prior = DatabaseState {
             database_token: known("cdt_secret"),
-            token_version: Value::Value(3),
+            token_version: Value::Value(3.into()),
             deletion_protection: Value::Value(true),
             ..Default::default()
         };
         let s = from_api(db(DatabaseStatus::Suspended), prior);
         assert_eq!(s.database_token, known("cdt_secret"));
-        assert_eq!(s.token_version, Value::Value(3));
+        assert_eq!(s.token_version, Value::Value(3.into()));
         assert_eq!(s.deletion_protection, Value::Value(true));
         assert_eq!(s.suspended, Value::Value(true));
         assert_eq!(s.status, known("suspended"));
@@ -515,13 +559,13 @@ mod tests {
             database_url: known("u"),
             status: known("active"),
             suspended: Value::Value(false),
-            token_version: Value::Value(1),
+            token_version: Value::Value(1.into()),
             database_token: known("cdt_old"),
             deletion_protection: Value::Value(false),
             created_at: known("t"),
         };
         let mut proposed = prior.clone();
-        proposed.token_version = Value::Value(2);
+        proposed.token_version = Value::Value(2.into());
         let mut diags = Diagnostics::default();
         let (planned, _, replace) = r
             .plan_update(
@@ -572,5 +616,131 @@ mod tests {
             diags.errors[0].attribute,
             AttributePath::new("deletion_protection")
         );
+    }
+
+    fn live(protected: bool) -> DatabaseState<'static> {
+        DatabaseState {
+            id: known("db_1"),
+            project_id: known("prj_1"),
+            name: known("orders"),
+            database_url: known("u"),
+            status: known("active"),
+            suspended: Value::Value(false),
+            token_version: Value::Value(1.into()),
+            database_token: known("cdt_old"),
+            deletion_protection: Value::Value(protected),
+            created_at: known("t"),
+        }
+    }
+
+    #[tokio::test]
+    async fn destroy_itself_refuses_a_protected_database_before_any_request() {
+        // `-replace`, taint and replace_triggered_by reach destroy without plan_destroy.
+        let r = DatabaseResource::new(Arc::default());
+        let mut diags = Diagnostics::default();
+        assert!(r
+            .destroy(&mut diags, live(true), Value::Null, Value::Null)
+            .await
+            .is_none());
+        assert_eq!(diags.errors.len(), 1, "{:?}", diags.errors);
+        assert_eq!(
+            diags.errors[0].summary,
+            "Database is protected from deletion"
+        );
+        assert_eq!(
+            diags.errors[0].attribute,
+            AttributePath::new("deletion_protection")
+        );
+    }
+
+    #[tokio::test]
+    async fn removing_deletion_protection_plans_it_back_to_false() {
+        let r = DatabaseResource::new(Arc::default());
+        let prior = live(true);
+        // What Terraform proposes for an Optional+Computed attribute removed from config.
+        let proposed = prior.clone();
+        let config = DatabaseState {
+            deletion_protection: Value::Null,
+            ..prior.clone()
+        };
+        let mut diags = Diagnostics::default();
+        let (planned, _, replace) = r
+            .plan_update(
+                &mut diags,
+                prior,
+                proposed,
+                config,
+                Value::Null,
+                Value::Null,
+            )
+            .await
+            .expect("plan");
+        assert!(replace.is_empty());
+        assert_eq!(planned.deletion_protection, Value::Value(false));
+    }
+
+    #[tokio::test]
+    async fn a_plan_that_rotates_warns_and_names_the_database() {
+        let r = DatabaseResource::new(Arc::default());
+        // After an import: no token in state, token_version set in config.
+        let prior = DatabaseState {
+            token_version: Value::Null,
+            database_token: Value::Null,
+            ..live(false)
+        };
+        let proposed = DatabaseState {
+            token_version: Value::Value(1.into()),
+            ..prior.clone()
+        };
+        let mut diags = Diagnostics::default();
+        let (planned, _, _) = r
+            .plan_update(
+                &mut diags,
+                prior.clone(),
+                proposed.clone(),
+                proposed,
+                Value::Null,
+                Value::Null,
+            )
+            .await
+            .expect("plan");
+        assert!(planned.database_token.is_unknown());
+        assert_eq!(diags.warnings.len(), 1);
+        assert!(diags.warnings[0].detail.contains("`orders`"));
+        assert!(diags.warnings[0].detail.contains("imported"));
+        assert!(diags.warnings[0].detail.contains("401"));
+        // No rotation, no warning.
+        let mut diags = Diagnostics::default();
+        r.plan_update(
+            &mut diags,
+            live(false),
+            live(false),
+            live(false),
+            Value::Null,
+            Value::Null,
+        )
+        .await
+        .expect("plan");
+        assert!(diags.warnings.is_empty());
+    }
+
+    #[tokio::test]
+    async fn fractional_and_huge_token_versions_fail_validation_on_the_attribute() {
+        use crate::plugin::kit::Number;
+        let r = DatabaseResource::new(Arc::default());
+        for bad in [Number::Float(1.5), Number::Float(1e20), Number::Int(-1)] {
+            let mut diags = Diagnostics::default();
+            let config = DatabaseState {
+                token_version: Value::Value(bad.clone()),
+                ..live(false)
+            };
+            r.validate(&mut diags, config).await;
+            assert_eq!(diags.errors.len(), 1, "{bad}");
+            assert_eq!(
+                diags.errors[0].attribute,
+                AttributePath::new("token_version")
+            );
+            assert!(diags.errors[0].detail.contains("whole number"));
+        }
     }
 }

@@ -13,14 +13,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{AttributeConstraint, AttributeType, Block, Description, Schema};
-use tf_provider::value::{Value, ValueEmpty, ValueNumber, ValueString};
+use tf_provider::value::{Value, ValueEmpty, ValueString};
 use tf_provider::{map, AttributePath, Diagnostics, Resource};
 use tracing::debug;
 
 use crate::comwit::client::QueryTokenRequest;
 use crate::comwit::common::{api_error, check_id};
 use crate::comwit::provider::ProviderData;
-use crate::plugin::kit::{attribute, known, parse_time, sensitive, text};
+use crate::plugin::kit::{attribute, known, parse_time, sensitive, text, whole_number, ValueNum};
 
 /// Bounds of `ttl_seconds` (seed 000).
 pub const TTL_RANGE: std::ops::RangeInclusive<i64> = 1..=3600;
@@ -50,13 +50,13 @@ pub struct DatabaseQueryTokenState<'a> {
     #[serde(borrow, default)]
     pub database_id: ValueString<'a>,
     #[serde(default)]
-    pub ttl_seconds: ValueNumber,
+    pub ttl_seconds: ValueNum,
     #[serde(borrow, default)]
     pub audience: ValueString<'a>,
     #[serde(borrow, default)]
     pub reason: ValueString<'a>,
     #[serde(default)]
-    pub renew_before_seconds: ValueNumber,
+    pub renew_before_seconds: ValueNum,
     #[serde(borrow, default)]
     pub query_token: ValueString<'a>,
     #[serde(borrow, default)]
@@ -66,7 +66,7 @@ pub struct DatabaseQueryTokenState<'a> {
 impl DatabaseQueryTokenState<'_> {
     /// The database and the API request these (known) arguments ask for.
     pub(crate) fn request(&self) -> Option<(String, QueryTokenRequest)> {
-        let ttl = self.ttl_seconds.as_ref_option().copied()?;
+        let ttl = self.ttl_seconds.as_ref_option()?.whole()?;
         Some((
             text(&self.database_id)?.to_owned(),
             QueryTokenRequest {
@@ -80,17 +80,9 @@ impl DatabaseQueryTokenState<'_> {
 
 /// Plan-time checks of the documented rules (shared with the ephemeral variant).
 pub(crate) fn check(diags: &mut Diagnostics, s: &DatabaseQueryTokenState<'_>) {
-    if let Value::Value(ttl) = s.ttl_seconds {
-        if !TTL_RANGE.contains(&ttl) {
-            diags.error(
-                "Invalid ttl_seconds",
-                format!("`ttl_seconds` must be between 1 and 3600 seconds, got {ttl}."),
-                AttributePath::new("ttl_seconds"),
-            );
-        }
-    }
+    let ttl = whole_number(diags, &s.ttl_seconds, "ttl_seconds", TTL_RANGE);
     if let Some(audience) = text(&s.audience) {
-        let ok = (1..=64).contains(&audience.len())
+        let ok = (1..=64).contains(&audience.chars().count())
             && audience
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
@@ -105,7 +97,8 @@ pub(crate) fn check(diags: &mut Diagnostics, s: &DatabaseQueryTokenState<'_>) {
         }
     }
     if let Some(reason) = text(&s.reason) {
-        if reason.len() > 256 {
+        // The API counts characters, not bytes: 200 x "ü" is 200 characters.
+        if reason.chars().count() > 256 {
             diags.error(
                 "Invalid reason",
                 "`reason` must be at most 256 characters.",
@@ -113,16 +106,13 @@ pub(crate) fn check(diags: &mut Diagnostics, s: &DatabaseQueryTokenState<'_>) {
             );
         }
     }
-    if let (Value::Value(renew), Value::Value(ttl)) = (&s.renew_before_seconds, &s.ttl_seconds) {
-        if *renew < 0 || renew >= ttl {
-            diags.error(
-                "Invalid renew_before_seconds",
-                format!(
-                    "`renew_before_seconds` must be at least 0 and less than `ttl_seconds` ({ttl}), got {renew}."
-                ),
-                AttributePath::new("renew_before_seconds"),
-            );
-        }
+    if let Some(ttl) = ttl {
+        whole_number(
+            diags,
+            &s.renew_before_seconds,
+            "renew_before_seconds",
+            0..=ttl - 1,
+        );
     }
     if let Some(id) = text(&s.database_id) {
         check_id(diags, id, "db_", "database_id");
@@ -190,7 +180,7 @@ impl Resource for DatabaseQueryTokenResource {
         let renew = state
             .renew_before_seconds
             .as_ref_option()
-            .copied()
+            .and_then(|n| n.whole())
             .unwrap_or(0);
         let now = time::OffsetDateTime::now_utc();
         match expires {
@@ -349,7 +339,7 @@ mod tests {
     fn state(ttl: i64) -> DatabaseQueryTokenState<'static> {
         DatabaseQueryTokenState {
             database_id: known("db_1"),
-            ttl_seconds: Value::Value(ttl),
+            ttl_seconds: Value::Value(ttl.into()),
             ..Default::default()
         }
     }
@@ -390,7 +380,7 @@ mod tests {
         check(
             &mut d,
             &DatabaseQueryTokenState {
-                renew_before_seconds: Value::Value(60),
+                renew_before_seconds: Value::Value(60.into()),
                 ..state(60)
             },
         );
@@ -398,6 +388,45 @@ mod tests {
             d.errors[0].attribute,
             AttributePath::new("renew_before_seconds")
         );
+    }
+
+    #[test]
+    fn reason_counts_characters_and_numbers_must_be_whole() {
+        use crate::plugin::kit::Number;
+        let mut d = Diagnostics::default();
+        check(
+            &mut d,
+            &DatabaseQueryTokenState {
+                reason: known("ü".repeat(200)),
+                audience: known("sql"),
+                ..state(60)
+            },
+        );
+        assert!(d.errors.is_empty(), "{:?}", d.errors);
+        let mut d = Diagnostics::default();
+        check(
+            &mut d,
+            &DatabaseQueryTokenState {
+                reason: known("ü".repeat(257)),
+                ..state(60)
+            },
+        );
+        assert_eq!(d.errors[0].attribute, AttributePath::new("reason"));
+        for bad in [Number::Float(60.5), Number::Float(1e20)] {
+            let mut d = Diagnostics::default();
+            check(
+                &mut d,
+                &DatabaseQueryTokenState {
+                    ttl_seconds: Value::Value(bad),
+                    ..state(60)
+                },
+            );
+            assert_eq!(d.errors.len(), 1);
+            assert_eq!(d.errors[0].attribute, AttributePath::new("ttl_seconds"));
+            assert!(d.errors[0]
+                .detail
+                .contains("whole number between 1 and 3600"));
+        }
     }
 
     #[tokio::test]
@@ -427,7 +456,7 @@ mod tests {
             ..state(60)
         };
         let proposed = DatabaseQueryTokenState {
-            ttl_seconds: Value::Value(120),
+            ttl_seconds: Value::Value(120.into()),
             ..prior.clone()
         };
         let mut d = Diagnostics::default();

@@ -8,7 +8,7 @@ pub mod docs;
 use std::borrow::Cow;
 
 use tf_provider::schema::{Attribute, AttributeConstraint, AttributeType, Description};
-use tf_provider::value::{Value, ValueNumber, ValueString};
+use tf_provider::value::{Value, ValueString};
 use tf_provider::{AttributePath, Diagnostics};
 
 /// A known string value.
@@ -55,31 +55,129 @@ pub fn credential(value: &str) -> String {
     value.trim().to_owned()
 }
 
-/// A whole number in `range` from an optional attribute: its value, or `default` when it
-/// is null or unknown. Out of range is an error on the attribute that says the range.
-pub fn bounded(
+/// Any number Terraform can send for a `number` attribute. Terraform encodes a whole number
+/// that fits in 64 bits as an integer, a fraction or a larger number as a float, and a
+/// number beyond a float as its decimal text; `ValueNumber` (`i64`) decodes only the first,
+/// so `1.5` or `1e20` would fail as "could not decode a value". Attributes users set are
+/// [`ValueNum`], checked at plan time with [`whole_number`] or [`bounded`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Number {
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+/// A `number` attribute a user sets.
+pub type ValueNum = Value<Number>;
+
+impl Number {
+    /// The number, when it is a whole number that fits in an `i64`.
+    pub fn whole(&self) -> Option<i64> {
+        match self {
+            Number::Int(i) => Some(*i),
+            // 2^63 as f64 is the first value out of range; every whole f64 below it fits.
+            Number::Float(f) if f.fract() == 0.0 && f.abs() < 9.223_372_036_854_775_808e18 => {
+                Some(*f as i64)
+            }
+            Number::Float(_) => None,
+            Number::Text(t) => t.parse().ok(),
+        }
+    }
+}
+
+impl std::fmt::Display for Number {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Number::Int(i) => write!(f, "{i}"),
+            Number::Float(x) => write!(f, "{x}"),
+            Number::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+impl From<i64> for Number {
+    fn from(i: i64) -> Self {
+        Number::Int(i)
+    }
+}
+
+impl serde::Serialize for Number {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Number::Int(i) => s.serialize_i64(*i),
+            Number::Float(x) => s.serialize_f64(*x),
+            Number::Text(t) => s.serialize_str(t),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Number {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Number;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Number, E> {
+                Ok(Number::Int(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Number, E> {
+                Ok(i64::try_from(v).map_or(Number::Float(v as f64), Number::Int))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Number, E> {
+                Ok(Number::Float(v))
+            }
+            fn visit_f32<E>(self, v: f32) -> Result<Number, E> {
+                Ok(Number::Float(f64::from(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Number, E> {
+                Ok(Number::Text(v.to_owned()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A whole number in `range` from an optional attribute: `None` when it is null or
+/// unknown, or (with an error on the attribute that says what is allowed) when it is a
+/// fraction, too large, or out of range.
+pub fn whole_number(
     diags: &mut Diagnostics,
-    value: &ValueNumber,
+    value: &ValueNum,
     name: &'static str,
     range: std::ops::RangeInclusive<i64>,
-    default: i64,
-) -> i64 {
-    match value {
-        Value::Value(v) if !range.contains(v) => {
+) -> Option<i64> {
+    let Value::Value(n) = value else {
+        return None;
+    };
+    match n.whole() {
+        Some(v) if range.contains(&v) => Some(v),
+        _ => {
             diags.error(
                 format!("Invalid {name}"),
                 format!(
-                    "`{name}` must be between {} and {}, got {v}.",
+                    "`{name}` must be a whole number between {} and {}, got {n}.",
                     range.start(),
                     range.end()
                 ),
                 AttributePath::new(name),
             );
-            default
+            None
         }
-        Value::Value(v) => *v,
-        _ => default,
     }
+}
+
+/// [`whole_number`], or `default` when the attribute is null, unknown or invalid (the
+/// error is then in `diags`).
+pub fn bounded(
+    diags: &mut Diagnostics,
+    value: &ValueNum,
+    name: &'static str,
+    range: std::ops::RangeInclusive<i64>,
+    default: i64,
+) -> i64 {
+    whole_number(diags, value, name, range).unwrap_or(default)
 }
 
 /// An RFC 3339 timestamp.
@@ -94,12 +192,49 @@ mod tests {
     #[test]
     fn bounded_points_at_the_attribute() {
         let mut d = Diagnostics::default();
-        assert_eq!(bounded(&mut d, &Value::Value(5), "n", 1..=10, 3), 5);
+        let n = |x: Number| Value::Value(x);
+        assert_eq!(bounded(&mut d, &n(Number::Int(5)), "n", 1..=10, 3), 5);
         assert_eq!(bounded(&mut d, &Value::Null, "n", 1..=10, 3), 3);
+        assert_eq!(bounded(&mut d, &n(Number::Float(7.0)), "n", 1..=10, 3), 7);
         assert!(d.errors.is_empty());
-        assert_eq!(bounded(&mut d, &Value::Value(11), "n", 1..=10, 3), 3);
+        assert_eq!(bounded(&mut d, &n(Number::Int(11)), "n", 1..=10, 3), 3);
         assert_eq!(d.errors[0].attribute, AttributePath::new("n"));
-        assert!(d.errors[0].detail.contains("between 1 and 10"));
+        assert!(d.errors[0]
+            .detail
+            .contains("whole number between 1 and 10, got 11"));
+        for (bad, shown) in [
+            (Number::Float(60.5), "got 60.5"),
+            (Number::Float(1e20), "got 100000000000000000000"),
+            (Number::Float(-0.25), "got -0.25"),
+            (Number::Text("1e400".into()), "got 1e400"),
+        ] {
+            let mut d = Diagnostics::default();
+            assert_eq!(whole_number(&mut d, &n(bad), "ttl_seconds", 1..=3600), None);
+            assert!(d.errors[0].detail.contains(shown), "{}", d.errors[0].detail);
+        }
+    }
+
+    #[test]
+    fn numbers_decode_whatever_terraform_sends() {
+        // msgpack is what Terraform sends: integers, floats, and text for huge numbers.
+        let decode = |bytes: Vec<u8>| -> Number { rmp_serde::from_slice(&bytes).expect("decode") };
+        assert_eq!(decode(rmp_serde::to_vec(&42i64).unwrap()), Number::Int(42));
+        assert_eq!(
+            decode(rmp_serde::to_vec(&u64::MAX).unwrap()),
+            Number::Float(u64::MAX as f64)
+        );
+        assert_eq!(
+            decode(rmp_serde::to_vec(&1.5f64).unwrap()),
+            Number::Float(1.5)
+        );
+        assert_eq!(
+            decode(rmp_serde::to_vec("1e400").unwrap()),
+            Number::Text("1e400".into())
+        );
+        let json: Number = serde_json::from_str("1e20").unwrap();
+        assert_eq!(json.whole(), None);
+        assert_eq!(Number::Float(3.0).whole(), Some(3));
+        assert_eq!(serde_json::to_string(&Number::Int(7)).unwrap(), "7");
     }
 
     #[test]
