@@ -76,7 +76,7 @@ impl Number {
         match self {
             Number::Int(i) => Some(*i),
             // 2^63 as f64 is the first value out of range; every whole f64 below it fits.
-            Number::Float(f) if f.fract() == 0.0 && f.abs() < 9.223_372_036_854_775_808e18 => {
+            Number::Float(f) if f.fract() == 0.0 && f.abs() < 9.223_372_036_854_776e18 => {
                 Some(*f as i64)
             }
             Number::Float(_) => None,
