@@ -1265,3 +1265,38 @@ async fn stats_count_requests_and_connections() -> TestResult {
     assert_eq!(stats["by_route"], json!({}));
     emu.stop().await
 }
+
+/// Issue 10, item 17: a client that never finishes its request head is disconnected
+/// after the header-read timeout (10 s), instead of holding a connection forever; a
+/// well-behaved client meanwhile is served.
+#[test]
+fn a_half_sent_request_head_is_disconnected() {
+    use std::io::{Read, Write};
+    let emu = Emulator::start();
+    let addr = emu
+        .url()
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let mut slow = std::net::TcpStream::connect(&addr).expect("connect");
+    slow.write_all(b"GET /v1/projects HTTP/1.1\r\nHost: x\r\n")
+        .expect("half a head");
+    slow.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("read timeout");
+    let started = std::time::Instant::now();
+    let (status, _) = emu.api(Method::GET, "/v1/projects", None);
+    assert_eq!(status, 200, "others are served meanwhile");
+    let mut buf = [0u8; 512];
+    // The server closes (0 bytes, maybe after a 408 answer) or resets the connection.
+    loop {
+        match slow.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => continue,
+        }
+    }
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(8) && waited < Duration::from_secs(25),
+        "closed after {waited:?}"
+    );
+}

@@ -1436,3 +1436,65 @@ fn official_libsql_client_works_against_the_database_url() {
     assert!(usage["queries"].as_i64() >= Some(10), "{usage:#}");
     assert!(usage["rows_written"].as_i64() >= Some(5), "{usage:#}");
 }
+
+/// Issue 10, item 20: `size_limit_mb` is enforced with SQLite's own page limit, and a
+/// write past it answers as a libSQL server answers a full database (`SQLITE_FULL`);
+/// what fits still lands, and the database stays readable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn size_limit_is_enforced_like_a_full_libsql_database() -> TestResult {
+    let sql = Sql::start();
+    let body = sql
+        .api_ok(
+            Method::POST,
+            "/v1/projects/prj_local/databases",
+            Some(json!({"name": "tiny", "size_limit_mb": 1})),
+        )
+        .await;
+    let db = Db {
+        id: str_of(&body["database"]["database_id"]),
+        url: str_of(&body["database"]["database_url"]),
+        token: str_of(&body["database_token"]),
+    };
+    let t = db.token.as_str();
+    sql.exec_sql(&db, t, "CREATE TABLE blobs (b BLOB)").await;
+    // 256 KiB fits in 1 MiB.
+    sql.exec_sql(&db, t, "INSERT INTO blobs VALUES (zeroblob(262144))")
+        .await;
+    // 8 MiB does not.
+    let (status, body) = sql
+        .pipeline(
+            &db,
+            t,
+            None,
+            json!([{"type": "execute", "stmt": {"sql": "INSERT INTO blobs VALUES (zeroblob(8388608))"}}, {"type": "close"}]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body:#}");
+    assert_eq!(body["results"][0]["type"], "error", "{body:#}");
+    assert_eq!(
+        body["results"][0]["error"]["code"], "SQLITE_FULL",
+        "{body:#}"
+    );
+    assert_eq!(
+        sql.count(&db, "blobs").await,
+        1,
+        "the full write left nothing"
+    );
+    let bytes = file_bytes(sql.emu.state_dir(), &db.id);
+    assert!(
+        bytes < 2 * 1024 * 1024,
+        "the files stay near the limit: {bytes}"
+    );
+
+    // Another database with the default limit takes the same write.
+    let big = sql.create_db("roomy").await;
+    sql.exec_sql(&big, &big.token, "CREATE TABLE blobs (b BLOB)")
+        .await;
+    sql.exec_sql(
+        &big,
+        &big.token,
+        "INSERT INTO blobs VALUES (zeroblob(8388608))",
+    )
+    .await;
+    Ok(())
+}

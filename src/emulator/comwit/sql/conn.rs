@@ -186,6 +186,22 @@ pub fn open(path: &Path) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
+/// Caps the database file at `bytes` (rounded down to whole pages, at least the pages it
+/// already has): a write past it fails with `SQLITE_FULL`, "database or disk is full", as
+/// a libSQL server answers a full database.
+pub fn limit_size(conn: &Connection, bytes: u64) -> rusqlite::Result<()> {
+    let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+    let pages = bytes / u64::try_from(page_size.max(512)).unwrap_or(4096);
+    // SQLite never sets the limit below the current page count; that is what we want
+    // too (a database that is already over its limit stays readable, and cannot grow).
+    conn.query_row(
+        &format!("PRAGMA max_page_count = {}", pages.max(1)),
+        [],
+        |_| Ok(()),
+    )?;
+    Ok(())
+}
+
 /// The declared types of the result columns of the first statement of `sql` (`None` for a
 /// column that is an expression). Empty when the statement does not prepare.
 pub fn column_decltypes(conn: &Connection, sql: &str) -> Vec<Option<String>> {

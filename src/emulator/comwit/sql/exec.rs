@@ -50,6 +50,11 @@ pub struct Access {
     pub database_id: String,
     /// `Some(audience)` for a read-only query token.
     pub read_only_audience: Option<String>,
+    /// The database's `size_limit_mb` in bytes: its connections cannot grow the file
+    /// past it (SQLite's own page limit, which answers `SQLITE_FULL`).
+    pub size_limit_bytes: Option<u64>,
+    /// A fingerprint of the token (never the token): streams are capped per token.
+    pub owner: String,
 }
 
 impl Access {
@@ -701,6 +706,8 @@ mod tests {
             Access {
                 database_id: "db_test".into(),
                 read_only_audience: read_only.then(|| "sql-readonly".to_owned()),
+                size_limit_bytes: None,
+                owner: "test".into(),
             },
             version,
             1 << 20,

@@ -458,7 +458,8 @@ fn acquire_error(err: AcquireError) -> Response {
             StatusCode::TOO_MANY_REQUESTS,
             "TOO_MANY_STREAMS",
             format!(
-                "Too many open streams (at most {} for this database, {} in all); close streams when done",
+                "Too many open streams (at most {} for this token, {} for this database, {} in all); close streams when done",
+                super::streams::MAX_STREAMS_PER_TOKEN,
                 super::streams::MAX_STREAMS_PER_DATABASE,
                 super::streams::MAX_STREAMS
             ),
@@ -487,7 +488,12 @@ impl SqlServer {
         }
         entry.ensure_keeper().map_err(StartError::Open)?;
         if stream.conn.is_none() && !stream.closed {
-            stream.conn = Some(conn::open(&entry.path).map_err(StartError::Open)?);
+            let conn = conn::open(&entry.path).map_err(StartError::Open)?;
+            if let Some(bytes) = access.size_limit_bytes {
+                let _policy = conn::ThreadPolicy::switch_mode(conn::AuthMode::Internal);
+                conn::limit_size(&conn, bytes).map_err(StartError::Open)?;
+            }
+            stream.conn = Some(conn);
         }
         Ok(entry)
     }
@@ -566,14 +572,15 @@ async fn pipeline(
             "Too many statements in one request ({statements}, at most {MAX_STATEMENTS})"
         ));
     }
-    let (lease, stream) = match state
-        .sql
-        .streams
-        .acquire(&database_id, req.baton.as_deref())
-    {
-        Ok(x) => x,
-        Err(e) => return acquire_error(e),
-    };
+    let (lease, stream) =
+        match state
+            .sql
+            .streams
+            .acquire(&database_id, &access.owner, req.baton.as_deref())
+        {
+            Ok(x) => x,
+            Err(e) => return acquire_error(e),
+        };
     let server = state.sql.clone();
     let requests = req.requests;
     let db = database_id.clone();
@@ -657,14 +664,15 @@ async fn cursor(state: AppState, database_id: String, headers: &HeaderMap, body:
             req.batch.steps.len()
         ));
     }
-    let (lease, stream) = match state
-        .sql
-        .streams
-        .acquire(&database_id, req.baton.as_deref())
-    {
-        Ok(x) => x,
-        Err(e) => return acquire_error(e),
-    };
+    let (lease, stream) =
+        match state
+            .sql
+            .streams
+            .acquire(&database_id, &access.owner, req.baton.as_deref())
+        {
+            Ok(x) => x,
+            Err(e) => return acquire_error(e),
+        };
     let server = state.sql.clone();
     let batch = req.batch;
     let db = database_id.clone();

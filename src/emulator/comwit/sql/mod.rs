@@ -40,6 +40,7 @@ use super::store::{SqlAuthError, Store, TokenKind};
 
 use exec::Access;
 pub(crate) use http::routes;
+use sha2::Digest as _;
 pub use wal::WalStatus;
 
 /// How often idle streams are expired.
@@ -258,21 +259,33 @@ impl Namespaces for Store {
     }
 
     fn authenticate(&self, database_id: &str, token: &str) -> Result<Access, Refusal> {
-        match self.authorize_sql_token(database_id, token) {
-            Ok(TokenKind::Database) => Ok(Access {
-                database_id: database_id.to_owned(),
-                read_only_audience: None,
-            }),
-            Ok(TokenKind::Query { audience, .. }) => Ok(Access {
-                database_id: database_id.to_owned(),
-                read_only_audience: http::is_read_only_audience(&audience).then_some(audience),
-            }),
-            Err(SqlAuthError::NotFound) => Err(Refusal::NotFound),
-            Err(SqlAuthError::Suspended) => Err(Refusal::Suspended),
-            Err(SqlAuthError::Expired) => Err(Refusal::Unauthorized("The JWT has expired")),
-            Err(SqlAuthError::Unauthorized) => Err(Refusal::Unauthorized("The JWT is invalid")),
-            Err(SqlAuthError::Internal(e)) => Err(Refusal::Internal(e.to_string())),
-        }
+        let read_only_audience = match self.authorize_sql_token(database_id, token) {
+            Ok(TokenKind::Database) => None,
+            Ok(TokenKind::Query { audience, .. }) => {
+                http::is_read_only_audience(&audience).then_some(audience)
+            }
+            Err(SqlAuthError::NotFound) => return Err(Refusal::NotFound),
+            Err(SqlAuthError::Suspended) => return Err(Refusal::Suspended),
+            Err(SqlAuthError::Expired) => return Err(Refusal::Unauthorized("The JWT has expired")),
+            Err(SqlAuthError::Unauthorized) => {
+                return Err(Refusal::Unauthorized("The JWT is invalid"))
+            }
+            Err(SqlAuthError::Internal(e)) => return Err(Refusal::Internal(e.to_string())),
+        };
+        let size_limit_bytes = match self.get_database(database_id) {
+            Ok(Some(db)) => u64::try_from(db.size_limit_mb)
+                .ok()
+                .map(|mb| mb * 1024 * 1024),
+            Ok(None) => return Err(Refusal::NotFound),
+            Err(e) => return Err(Refusal::Internal(e.to_string())),
+        };
+        let digest = sha2::Sha256::digest(token.as_bytes());
+        Ok(Access {
+            database_id: database_id.to_owned(),
+            read_only_audience,
+            size_limit_bytes,
+            owner: hex::encode(&digest[..8]),
+        })
     }
 
     fn database_path(&self, database_id: &str) -> PathBuf {

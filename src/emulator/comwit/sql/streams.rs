@@ -22,10 +22,16 @@ pub const MAX_STREAMS: usize = 512;
 /// Open streams at most per database, so one database (one token's sender that never
 /// closes its streams) cannot take every stream from the others. [assumed]
 pub const MAX_STREAMS_PER_DATABASE: usize = 128;
+/// Open streams at most per token, so one token of a database (a query token handed to a
+/// script that never closes its streams) cannot take the database's streams from its
+/// other tokens. [assumed]
+pub const MAX_STREAMS_PER_TOKEN: usize = 64;
 
 /// One stream.
 pub struct Stream {
     pub database_id: String,
+    /// Who opened it: a fingerprint of the token (never the token).
+    pub owner: String,
     /// `None` before the first request opened it, and after `close`.
     pub conn: Option<Connection>,
     /// Set once the stream was closed (by a `close` request or a failure).
@@ -41,6 +47,7 @@ enum Handle {
     },
     Acquired {
         database_id: String,
+        owner: String,
     },
     Expired {
         since: Instant,
@@ -85,6 +92,7 @@ impl Streams {
     pub fn acquire(
         self: &Arc<Self>,
         database_id: &str,
+        owner: &str,
         baton: Option<&str>,
     ) -> Result<(Lease, Box<Stream>), AcquireError> {
         let mut map = self.lock();
@@ -98,11 +106,22 @@ impl Streams {
                     .values()
                     .filter(|h| match h {
                         Handle::Available { stream, .. } => stream.database_id == database_id,
-                        Handle::Acquired { database_id: d } => d == database_id,
+                        Handle::Acquired { database_id: d, .. } => d == database_id,
                         Handle::Expired { .. } => false,
                     })
                     .count();
-                if live >= MAX_STREAMS || of_database >= MAX_STREAMS_PER_DATABASE {
+                let of_owner = map
+                    .values()
+                    .filter(|h| match h {
+                        Handle::Available { stream, .. } => stream.owner == owner,
+                        Handle::Acquired { owner: o, .. } => o == owner,
+                        Handle::Expired { .. } => false,
+                    })
+                    .count();
+                if live >= MAX_STREAMS
+                    || of_database >= MAX_STREAMS_PER_DATABASE
+                    || of_owner >= MAX_STREAMS_PER_TOKEN
+                {
                     return Err(AcquireError::TooMany);
                 }
                 let mut id = rand::random::<u64>();
@@ -111,6 +130,7 @@ impl Streams {
                 }
                 let stream = Box::new(Stream {
                     database_id: database_id.to_owned(),
+                    owner: owner.to_owned(),
                     conn: None,
                     closed: false,
                     sqls: HashMap::new(),
@@ -140,6 +160,7 @@ impl Streams {
                     handle,
                     Handle::Acquired {
                         database_id: database_id.to_owned(),
+                        owner: owner.to_owned(),
                     },
                 ) {
                     Handle::Available { stream, .. } => (id, stream),
@@ -152,6 +173,7 @@ impl Streams {
             id,
             Handle::Acquired {
                 database_id: database_id.to_owned(),
+                owner: stream.owner.clone(),
             },
         );
         Ok((
@@ -258,7 +280,7 @@ mod tests {
     #[test]
     fn batons_work_once_and_expire() {
         let streams = Arc::new(Streams::default());
-        let (lease, stream) = match streams.acquire("db_a", None) {
+        let (lease, stream) = match streams.acquire("db_a", "tok_db_a", None) {
             Ok(x) => x,
             Err(e) => panic!("{e:?}"),
         };
@@ -267,19 +289,19 @@ mod tests {
         let baton = baton.unwrap_or_default();
         assert_eq!(baton.len(), 48);
         assert_eq!(
-            streams.acquire("db_b", Some(&baton)).err(),
+            streams.acquire("db_b", "tok_db_b", Some(&baton)).err(),
             Some(AcquireError::Invalid)
         );
         assert_eq!(
-            streams.acquire("db_a", Some("zz")).err(),
+            streams.acquire("db_a", "tok_db_a", Some("zz")).err(),
             Some(AcquireError::Invalid)
         );
-        let (lease, stream) = match streams.acquire("db_a", Some(&baton)) {
+        let (lease, stream) = match streams.acquire("db_a", "tok_db_a", Some(&baton)) {
             Ok(x) => x,
             Err(e) => panic!("{e:?}"),
         };
         assert_eq!(
-            streams.acquire("db_a", Some(&baton)).err(),
+            streams.acquire("db_a", "tok_db_a", Some(&baton)).err(),
             Some(AcquireError::Reused),
             "in use"
         );
@@ -287,7 +309,7 @@ mod tests {
         let next = next.unwrap_or_default();
         assert_ne!(next, baton);
         assert_eq!(
-            streams.acquire("db_a", Some(&baton)).err(),
+            streams.acquire("db_a", "tok_db_a", Some(&baton)).err(),
             Some(AcquireError::Reused),
             "an old baton"
         );
@@ -295,18 +317,18 @@ mod tests {
         let expired = streams.sweep(Instant::now() + STREAM_IDLE);
         assert_eq!(expired.len(), 1);
         assert_eq!(
-            streams.acquire("db_a", Some(&next)).err(),
+            streams.acquire("db_a", "tok_db_a", Some(&next)).err(),
             Some(AcquireError::Expired)
         );
         assert!(streams
             .sweep(Instant::now() + STREAM_IDLE + EXPIRED_KEEP)
             .is_empty());
         assert_eq!(
-            streams.acquire("db_a", Some(&next)).err(),
+            streams.acquire("db_a", "tok_db_a", Some(&next)).err(),
             Some(AcquireError::Invalid)
         );
         // A failed request drops its lease: the stream is gone.
-        let (lease, _stream) = match streams.acquire("db_a", None) {
+        let (lease, _stream) = match streams.acquire("db_a", "tok_db_a", None) {
             Ok(x) => x,
             Err(e) => panic!("{e:?}"),
         };
@@ -316,22 +338,44 @@ mod tests {
     }
 
     #[test]
-    fn one_database_cannot_take_every_stream() {
+    fn one_token_cannot_take_every_stream_of_its_database() {
         let streams = Arc::new(Streams::default());
         let mut held = Vec::new();
-        for _ in 0..128 {
-            match streams.acquire("db_a", None) {
+        for _ in 0..MAX_STREAMS_PER_TOKEN {
+            match streams.acquire("db_a", "query-token", None) {
                 Ok(taken) => held.push(taken),
                 Err(e) => panic!("under the cap: {e:?}"),
             }
         }
         assert_eq!(
-            streams.acquire("db_a", None).err(),
+            streams.acquire("db_a", "query-token", None).err(),
+            Some(AcquireError::TooMany),
+            "the offending token is capped"
+        );
+        assert!(
+            streams.acquire("db_a", "database-token", None).is_ok(),
+            "the database's other tokens still get streams"
+        );
+    }
+
+    #[test]
+    fn one_database_cannot_take_every_stream() {
+        let streams = Arc::new(Streams::default());
+        let mut held = Vec::new();
+        for i in 0..128 {
+            // Many tokens of one database (each under its own cap).
+            match streams.acquire("db_a", &format!("tok_{}", i % 4), None) {
+                Ok(taken) => held.push(taken),
+                Err(e) => panic!("under the cap: {e:?}"),
+            }
+        }
+        assert_eq!(
+            streams.acquire("db_a", "tok_db_a", None).err(),
             Some(AcquireError::TooMany),
             "the offending database is capped"
         );
         assert!(
-            streams.acquire("db_b", None).is_ok(),
+            streams.acquire("db_b", "tok_db_b", None).is_ok(),
             "others still get streams"
         );
     }
