@@ -47,6 +47,11 @@ pub struct FaultRule {
     pub times: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip: Option<u32>,
+    /// Fire on one matching request in `every` (the `every`-th, then the `2 x every`-th,
+    /// ...) after `skip`, letting the others through; `times` then defaults to no limit.
+    /// A steady fault rate for soak runs and the fault benchmark.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub every: Option<u32>,
 }
 
 /// The body of `PUT /_emulator/faults` and the value of `COMWIT_EMULATOR_FAULTS`.
@@ -69,6 +74,9 @@ impl FaultRule {
                     format!("status must be 500, 502, 503 or 504, got {status}"),
                 ));
             }
+        }
+        if self.every == Some(0) {
+            return Err(("every", "every must be at least 1".into()));
         }
         if self.times == Some(0) {
             return Err(("times", "times must be at least 1".into()));
@@ -132,6 +140,8 @@ struct ActiveRule {
     rule: FaultRule,
     remaining_times: u32,
     remaining_skip: u32,
+    /// Matching requests seen since the skip (for `every`).
+    seen: u64,
 }
 
 /// The current fault rules with their remaining counts.
@@ -160,8 +170,13 @@ impl Faults {
         let active = rules
             .into_iter()
             .map(|rule| ActiveRule {
-                remaining_times: rule.times.unwrap_or(1),
+                remaining_times: rule.times.unwrap_or(if rule.every.is_some() {
+                    u32::MAX
+                } else {
+                    1
+                }),
                 remaining_skip: rule.skip.unwrap_or(0),
+                seen: 0,
                 rule,
             })
             .collect();
@@ -202,6 +217,12 @@ impl Faults {
                 active.remaining_skip -= 1;
                 continue;
             }
+            if let Some(every) = active.rule.every {
+                active.seen += 1;
+                if active.seen % u64::from(every) != 0 {
+                    continue;
+                }
+            }
             active.remaining_times -= 1;
             let rule = &active.rule;
             decision.delay += Duration::from_millis(rule.latency_ms.unwrap_or(0));
@@ -238,6 +259,7 @@ mod tests {
             retry_after: None,
             times: None,
             skip: None,
+            every: None,
         }
     }
 
@@ -303,5 +325,25 @@ mod tests {
         )
         .expect("valid json");
         assert_eq!(parsed.rules[0].kind, FaultKind::LoseResponse);
+    }
+
+    #[test]
+    fn every_fires_at_a_steady_rate() {
+        let faults = Faults::default();
+        let rule: FaultRule =
+            serde_json::from_value(serde_json::json!({"kind": "error", "status": 500, "every": 4}))
+                .expect("rule");
+        faults.replace(vec![rule]).expect("valid");
+        let fired: Vec<bool> = (0..12)
+            .map(|_| faults.evaluate("GET", "/v1/x").action.is_some())
+            .collect();
+        assert_eq!(fired.iter().filter(|f| **f).count(), 3);
+        assert!(fired[3] && fired[7] && fired[11] && !fired[0]);
+        let zero: FaultRule =
+            serde_json::from_value(serde_json::json!({"kind": "drop", "every": 0})).expect("rule");
+        assert_eq!(
+            faults.replace(vec![zero]).err().map(|e| e.0),
+            Some("rules[0].every".to_owned())
+        );
     }
 }
