@@ -106,6 +106,27 @@ mod tests {
     }
 
     #[test]
+    fn parses_the_app_gateway_line() {
+        let l = Listening::parse("comwit-emulator: comwit-apps listening on http://127.0.0.1:8790");
+        assert_eq!(
+            l.map(|l| (l.platform, l.url)),
+            Some(("comwit-apps".to_owned(), "http://127.0.0.1:8790".to_owned()))
+        );
+        let lines = [
+            "comwit-emulator: comwit listening on http://127.0.0.1:8787",
+            "comwit-emulator: comwit-apps listening on http://127.0.0.1:8790",
+        ];
+        assert_eq!(
+            Listening::find(lines, "comwit").as_deref(),
+            Some("http://127.0.0.1:8787")
+        );
+        assert_eq!(
+            Listening::find(lines, crate::emulator::APPS_LISTENING_NAME).as_deref(),
+            Some("http://127.0.0.1:8790")
+        );
+    }
+
+    #[test]
     fn finds_a_platform_among_lines() {
         let lines = [
             "comwit-emulator: wayscloud listening on http://127.0.0.1:8788",

@@ -274,6 +274,73 @@ fn summarize(log: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    fn node() -> Result<(tempfile::TempDir, Node), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let binary =
+            std::env::var_os(ENV_NODE).map_or_else(|| PathBuf::from("node"), PathBuf::from);
+        let node = Node::install(binary, &dir.path().join("apps"))?;
+        Ok((dir, node))
+    }
+
+    #[tokio::test]
+    async fn a_slow_entry_times_out_and_is_killed() -> Result<(), Box<dyn std::error::Error>> {
+        let (dir, node) = node()?;
+        let build = dir.path().join("build");
+        std::fs::create_dir_all(&build)?;
+        std::fs::write(
+            build.join("index.mjs"),
+            "await new Promise((r) => setTimeout(r, 30000));\nexport default { fetch() {} };\n",
+        )?;
+        let started = std::time::Instant::now();
+        let outcome = node
+            .check(&build, "index.mjs", Duration::from_secs(1))
+            .await;
+        assert_eq!(outcome.error.as_deref(), Some("build timed out"));
+        assert!(outcome.log.contains("build timed out"), "{}", outcome.log);
+        assert!(started.elapsed() < Duration::from_secs(10));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_good_entry_passes_and_a_worker_serves() -> Result<(), Box<dyn std::error::Error>> {
+        let (dir, node) = node()?;
+        let build = dir.path().join("build");
+        std::fs::create_dir_all(&build)?;
+        std::fs::write(
+            build.join("index.mjs"),
+            "export default { fetch(req, env) { return new Response(`${env.A}:${new URL(req.url).host}:${String(process.env.COMWIT_SECRET_FOR_TEST)}`); } };\n",
+        )?;
+        let outcome = node
+            .check(&build, "index.mjs", Duration::from_secs(30))
+            .await;
+        assert_eq!(outcome.error, None, "{}", outcome.log);
+        assert!(
+            outcome.log.contains("has a fetch function"),
+            "{}",
+            outcome.log
+        );
+        let worker = node
+            .start_worker(&build, "index.mjs", &dir.path().join("worker.log"))
+            .await?;
+        let pid = worker.pid.ok_or("pid")?;
+        let env = br#"{"A":"x"}"#;
+        let mut body = env.to_vec();
+        body.extend_from_slice(b"ignored");
+        let resp = reqwest::Client::builder()
+            .no_proxy()
+            .build()?
+            .post(format!("http://127.0.0.1:{}/p", worker.port))
+            .header("x-comwit-emulator-url", "http://web.apps.localhost:1/p")
+            .header("x-comwit-emulator-env-bytes", env.len().to_string())
+            .body(body)
+            .send()
+            .await?;
+        assert_eq!(resp.text().await?, "x:web.apps.localhost:1:undefined");
+        worker.stop().await;
+        assert!(!Path::new(&format!("/proc/{pid}")).exists());
+        Ok(())
+    }
+
     #[test]
     fn summaries_name_the_error_and_the_place() {
         let log = "index.mjs:2\nexport default { fetch( {\n\n\nSyntaxError: Unexpected end \
