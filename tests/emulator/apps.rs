@@ -501,6 +501,12 @@ async fn failed_builds_say_why_and_the_previous_build_keeps_serving() -> TestRes
         .await;
     assert_eq!(thrower["status"], "ready");
     assert_eq!(t.fetch(&app, "/").await.status, 500);
+    let folder = t.admin_app(&app_id).await["folder"]
+        .as_str()
+        .ok_or("folder")?
+        .to_owned();
+    let worker_log = std::fs::read_to_string(std::path::Path::new(&folder).join("worker.log"))?;
+    assert!(worker_log.contains("kaput"), "{worker_log}");
     Ok(())
 }
 

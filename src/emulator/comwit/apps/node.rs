@@ -12,6 +12,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
 
+use super::super::store::builds::LOG_CAP_BYTES;
 use crate::emulator::core::files;
 
 /// Env: the `node` binary to run (else `node` on `PATH`).
@@ -124,7 +125,7 @@ impl Node {
                 };
             }
         };
-        let output = match tokio::time::timeout(timeout, child.wait_with_output()).await {
+        let output = match tokio::time::timeout(timeout, capped_output(child)).await {
             Ok(Ok(output)) => output,
             Ok(Err(e)) => {
                 let msg = format!("the app runtime failed: {e}");
@@ -168,14 +169,8 @@ impl Node {
         entry: &str,
         log_file: &Path,
     ) -> Result<Worker, String> {
-        let log = files::open_private(log_file, false)
-            .and_then(|f| {
-                use std::io::Seek;
-                let mut f = f;
-                f.seek(std::io::SeekFrom::End(0))?;
-                Ok(f)
-            })
-            .map_err(|e| format!("cannot open {}: {e}", log_file.display()))?;
+        let log =
+            append_log(log_file).map_err(|e| format!("cannot open {}: {e}", log_file.display()))?;
         let mut cmd = self.command("serve", &dir.join(entry), dir);
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -215,8 +210,19 @@ impl Node {
                 ));
             }
         };
-        // Keep reading what the worker prints, so it never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        // What the worker prints after its port line goes to its log too (and it never
+        // blocks on a full pipe).
+        let mut rest = lines.into_inner();
+        let sink = append_log(log_file);
+        tokio::spawn(async move {
+            let copied = match sink {
+                Ok(file) => tokio::io::copy(&mut rest, &mut tokio::fs::File::from_std(file)).await,
+                Err(_) => tokio::io::copy(&mut rest, &mut tokio::io::sink()).await,
+            };
+            if let Err(e) = copied {
+                tracing::debug!(error = %e, "worker output ended");
+            }
+        });
         let pid = child.id();
         Ok(Worker {
             child,
@@ -225,6 +231,51 @@ impl Node {
             pid,
         })
     }
+}
+
+/// A log file (mode 0600) opened for appending (`O_APPEND`: the worker's stderr and its
+/// stdout share it without overwriting each other).
+fn append_log(path: &Path) -> std::io::Result<std::fs::File> {
+    files::private_file(path)?;
+    std::fs::OpenOptions::new().append(true).open(path)
+}
+
+/// What a check printed, and how it exited.
+struct Output {
+    status: std::process::ExitStatus,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+/// Reads all of a pipe, keeping at most [`LOG_CAP_BYTES`] of it (a runtime that prints
+/// without end costs no memory).
+async fn read_capped(pipe: Option<impl tokio::io::AsyncRead + Unpin>) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut kept = Vec::new();
+    let Some(mut pipe) = pipe else {
+        return kept;
+    };
+    let mut buf = [0u8; 8192];
+    while let Ok(n) = pipe.read(&mut buf).await {
+        if n == 0 {
+            break;
+        }
+        let room = LOG_CAP_BYTES.saturating_sub(kept.len());
+        kept.extend_from_slice(&buf[..n.min(room)]);
+    }
+    kept
+}
+
+/// Waits for `child`, reading its stdout and stderr (each capped) meanwhile.
+async fn capped_output(mut child: Child) -> std::io::Result<Output> {
+    let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+    let (stdout, stderr, status) =
+        tokio::join!(read_capped(stdout), read_capped(stderr), child.wait());
+    Ok(Output {
+        status: status?,
+        stdout,
+        stderr,
+    })
 }
 
 /// The log with the build folder's path (as a path and as a `file://` URL) left out, so
