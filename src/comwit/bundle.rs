@@ -195,7 +195,11 @@ mod tests {
     }
 
     fn app(dir: &Path) {
-        write(dir, "index.mjs", "export default { fetch() { return new Response('v1'); } };\n");
+        write(
+            dir,
+            "index.mjs",
+            "export default { fetch() { return new Response('v1'); } };\n",
+        );
         write(dir, "lib/util.mjs", "export const x = 1;\n");
         write(dir, "b.txt", "b");
     }
@@ -218,7 +222,11 @@ mod tests {
         let b = from_dir(two.path()).unwrap();
         assert_eq!(a.sha256, b.sha256);
         assert_eq!(a.bytes, b.bytes);
-        assert_eq!(a.paths, ["b.txt", "index.mjs", "lib/util.mjs"], "byte order");
+        assert_eq!(
+            a.paths,
+            ["b.txt", "index.mjs", "lib/util.mjs"],
+            "byte order"
+        );
         assert_eq!(from_dir(one.path()).unwrap(), a, "and again");
     }
 

@@ -396,7 +396,9 @@ mod tests {
         client.delete_app(APP).await.unwrap();
         let gone = client.get_app(APP).await.unwrap_err();
         assert!(gone.is_not_found());
-        assert!(gone.detail().contains(&format!("app `{APP}` does not exist")));
+        assert!(gone
+            .detail()
+            .contains(&format!("app `{APP}` does not exist")));
         let calls = mock.calls();
         let routes: Vec<_> = calls
             .iter()
@@ -421,12 +423,7 @@ mod tests {
         ])
         .await;
         let app = test_client(&mock.base)
-            .create_app(
-                "prj_local",
-                &CreateAppRequest {
-                    name: "web".into(),
-                },
-            )
+            .create_app("prj_local", &CreateAppRequest { name: "web".into() })
             .await
             .unwrap();
         assert_eq!(app.app_id, APP);
@@ -448,12 +445,7 @@ mod tests {
         ])
         .await;
         let failure = test_client(&mock.base)
-            .create_app(
-                "prj_local",
-                &CreateAppRequest {
-                    name: "web".into(),
-                },
-            )
+            .create_app("prj_local", &CreateAppRequest { name: "web".into() })
             .await
             .unwrap_err();
         assert!(matches!(
@@ -464,8 +456,14 @@ mod tests {
             } if e.id == APP
         ));
         let text = failure.detail();
-        assert!(text.starts_with("Could not create app `web` in project `prj_local`"), "{text}");
-        assert!(text.contains(&format!("terraform import <address> {APP}")), "{text}");
+        assert!(
+            text.starts_with("Could not create app `web` in project `prj_local`"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("terraform import <address> {APP}")),
+            "{text}"
+        );
         assert!(!text.contains("token_version"), "{text}");
     }
 
@@ -476,12 +474,7 @@ mod tests {
         script.push(Canned::json(200, "{\"apps\": []}"));
         let mock = Mock::start(script).await;
         let failure = test_client(&mock.base)
-            .create_app(
-                "prj_local",
-                &CreateAppRequest {
-                    name: "web".into(),
-                },
-            )
+            .create_app("prj_local", &CreateAppRequest { name: "web".into() })
             .await
             .unwrap_err();
         assert!(matches!(
@@ -489,9 +482,16 @@ mod tests {
             ApiError::CreateUnresolved { existing: None, .. }
         ));
         let text = failure.detail();
-        assert!(text.contains("whether the create took effect is unknown"), "{text}");
+        assert!(
+            text.contains("whether the create took effect is unknown"),
+            "{text}"
+        );
         assert!(text.contains("If the app was created"), "{text}");
-        let posts: Vec<_> = mock.calls().into_iter().filter(|c| c.method == "POST").collect();
+        let posts: Vec<_> = mock
+            .calls()
+            .into_iter()
+            .filter(|c| c.method == "POST")
+            .collect();
         assert_eq!(posts.len(), 9);
         let key = posts[0].header("idempotency-key");
         assert!(posts.iter().all(|c| c.header("idempotency-key") == key));
@@ -515,7 +515,10 @@ mod tests {
         assert!(client.artifact_exists("prj_local", SHA).await.unwrap());
         let calls = mock.calls();
         assert_eq!(calls[0].method, "HEAD");
-        assert_eq!(calls[0].path, format!("/v1/projects/prj_local/artifacts/{SHA}"));
+        assert_eq!(
+            calls[0].path,
+            format!("/v1/projects/prj_local/artifacts/{SHA}")
+        );
         assert_eq!(calls[1].method, "PUT");
         assert_eq!(
             calls[1].header("content-type").as_deref(),
@@ -635,7 +638,11 @@ mod tests {
         client.rollback(APP, BLD).await.unwrap();
         let refused = client.rollback(APP, BLD).await.unwrap_err();
         assert!(matches!(refused.error, ApiError::Conflict { .. }));
-        assert!(refused.detail().contains("status is `ready`"), "{}", refused.detail());
+        assert!(
+            refused.detail().contains("status is `ready`"),
+            "{}",
+            refused.detail()
+        );
         let calls = mock.calls();
         assert_eq!(calls[1].path, format!("/v1/apps/{APP}/builds/{BLD}/log"));
         assert_eq!(calls[1].query.as_deref(), Some("tail_lines=30"));
@@ -702,7 +709,13 @@ mod tests {
         assert_eq!(calls[3].method, "DELETE");
         assert_eq!(calls[3].path, format!("/v1/apps/{APP}/env/NAME"));
         assert_eq!(
-            client.put_env(APP, "A", &EnvValue::Plain("x".into())).await.map(|_| ()).unwrap_err().error.status(),
+            client
+                .put_env(APP, "A", &EnvValue::Plain("x".into()))
+                .await
+                .map(|_| ())
+                .unwrap_err()
+                .error
+                .status(),
             Some(500),
             "script exhausted"
         );
@@ -735,7 +748,10 @@ mod tests {
         ));
         let text = failure.detail();
         assert!(text.contains("lacks scope `app:deploy`"), "{text}");
-        assert!(text.contains("Create a token with scope `app:deploy`"), "{text}");
+        assert!(
+            text.contains("Create a token with scope `app:deploy`"),
+            "{text}"
+        );
         assert!(!text.contains(TEST_TOKEN));
         assert_eq!(failure.summary(), "Error starting app build");
         assert_eq!(mock.calls().len(), 1, "a 403 is not retried");
@@ -752,6 +768,10 @@ mod tests {
             .rollback(APP, BLD)
             .await
             .unwrap_err();
-        assert!(failure.detail().contains("`app:deploy`"), "{}", failure.detail());
+        assert!(
+            failure.detail().contains("`app:deploy`"),
+            "{}",
+            failure.detail()
+        );
     }
 }

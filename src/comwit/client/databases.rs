@@ -182,7 +182,9 @@ impl Client {
             .with_database_name(request.name.clone());
         let body = encode(&op, request)?;
         let created: CreatedDatabase = self
-            .create_named(op, body, || self.existing_database(project_id, &request.name))
+            .create_named(op, body, || {
+                self.existing_database(project_id, &request.name)
+            })
             .await?;
         self.learn(&created.database_token);
         Ok(created)

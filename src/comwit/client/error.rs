@@ -614,7 +614,11 @@ impl ApiError {
                 None => format!(
                     "A{} {} with this name already exists in the project. Choose another \
                      name, or bring the existing one under Terraform with `terraform import`.",
-                    if op.kind.object_noun() == "app" { "n" } else { "" },
+                    if op.kind.object_noun() == "app" {
+                        "n"
+                    } else {
+                        ""
+                    },
                     op.kind.object_noun()
                 ),
             },

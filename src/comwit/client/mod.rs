@@ -173,7 +173,11 @@ impl Client {
 
     /// Sends `op` with a body of any type, a query or a long poll's wait, and decodes the
     /// 2xx answer as `T`.
-    async fn call_with<T: DeserializeOwned>(&self, op: Operation, request: Request<'_>) -> Result<T> {
+    async fn call_with<T: DeserializeOwned>(
+        &self,
+        op: Operation,
+        request: Request<'_>,
+    ) -> Result<T> {
         let bytes = self.send_with(&op, request).await?;
         self.decode(&op, &bytes)
     }

@@ -184,11 +184,7 @@ impl Resource for AppResource {
     ) -> Option<(AppState<'a>, ValueEmpty, Vec<AttributePath>)> {
         if config.project_id.is_null() {
             let mut quiet = Diagnostics::default();
-            if let Some(default) = self
-                .data
-                .configured(&mut quiet)
-                .and_then(|c| c.project_id)
-            {
+            if let Some(default) = self.data.configured(&mut quiet).and_then(|c| c.project_id) {
                 proposed.project_id = known(default);
             }
         }
@@ -382,7 +378,9 @@ mod tests {
         assert!(diags.errors[0].detail.contains("app name"));
         let mut diags = Diagnostics::default();
         assert!(r.import(&mut diags, "db_1".into()).await.is_none());
-        assert!(diags.errors[0].detail.contains("terraform import comwit_app.web"));
+        assert!(diags.errors[0]
+            .detail
+            .contains("terraform import comwit_app.web"));
     }
 
     #[test]

@@ -609,7 +609,11 @@ async fn deploy<'a>(
         .copied()
         .unwrap_or(DEFAULT_TIMEOUT_SECONDS);
     let waited = client
-        .wait_for_build(&app_id, &build.build_id, Duration::from_secs(timeout.max(1) as u64))
+        .wait_for_build(
+            &app_id,
+            &build.build_id,
+            Duration::from_secs(timeout.max(1) as u64),
+        )
         .await;
     let build = match waited {
         Ok(b) => b,
@@ -641,9 +645,9 @@ async fn deploy<'a>(
     if !build.is_ready() {
         build_failed(diags, client, &build, source.attribute()).await;
         // The previous active build keeps serving.
-        state.active_build_id = opt(app.active_build_id.or_else(|| {
-            prior.and_then(|p| text(&p.active_build_id).map(str::to_owned))
-        }));
+        state.active_build_id = opt(app
+            .active_build_id
+            .or_else(|| prior.and_then(|p| text(&p.active_build_id).map(str::to_owned))));
         return Some(state);
     }
     match rollback_to {
@@ -730,7 +734,10 @@ mod tests {
         let (planned, d) = plan(Some(&prior()), proposed("bbb", &cfg), &cfg);
         assert!(d.rebuild);
         assert!(planned.build_id.is_unknown() && planned.status.is_unknown());
-        assert!(planned.active_build_id.is_unknown(), "the new build will serve");
+        assert!(
+            planned.active_build_id.is_unknown(),
+            "the new build will serve"
+        );
         assert_eq!(planned.source_sha256, known("bbb"));
     }
 

@@ -167,7 +167,11 @@ impl AppEnvState<'_> {
 /// The keys an apply writes and deletes, from the prior state (`None` for a create), the
 /// configuration and the private state. Plan and apply both call it, so apply does what
 /// the plan said. A value not known yet counts as a write.
-pub fn changes(prior: Option<&AppEnvState<'_>>, config: &AppEnvState<'_>, private: &EnvPrivate) -> Changes {
+pub fn changes(
+    prior: Option<&AppEnvState<'_>>,
+    config: &AppEnvState<'_>,
+    private: &EnvPrivate,
+) -> Changes {
     let mut out = Changes::default();
     let wanted = config.config_keys();
     let Some(prior) = prior else {
@@ -358,9 +362,9 @@ pub fn refresh<'a>(
     }
     if let Value::Value(secrets) = &mut out.secrets {
         secrets.retain(|k, _| {
-            platform.get(k.as_ref()).is_some_and(|v| {
-                v.sensitive && Some(v.version as i64) == prior_version(k.as_ref())
-            })
+            platform
+                .get(k.as_ref())
+                .is_some_and(|v| v.sensitive && Some(v.version as i64) == prior_version(k.as_ref()))
         });
         for (k, _) in entries(&state.secrets) {
             // Still there (changed or not): its version is the platform's now.
@@ -595,8 +599,15 @@ impl Resource for AppEnvResource {
         _meta: ValueEmpty,
     ) -> Option<(AppEnvState<'a>, PrivateValue)> {
         let changes = changes(None, &config, &EnvPrivate::default());
-        self.apply(diags, None, planned, &config, changes, EnvPrivate::default())
-            .await
+        self.apply(
+            diags,
+            None,
+            planned,
+            &config,
+            changes,
+            EnvPrivate::default(),
+        )
+        .await
     }
 
     async fn update<'a>(
@@ -824,7 +835,11 @@ mod tests {
 
     fn managed() -> EnvPrivate {
         EnvPrivate {
-            managed: Some(["GREETING", "NAME", "TOKEN", "WO"].map(String::from).to_vec()),
+            managed: Some(
+                ["GREETING", "NAME", "TOKEN", "WO"]
+                    .map(String::from)
+                    .to_vec(),
+            ),
             stale_wo: vec![],
         }
     }
@@ -845,7 +860,11 @@ mod tests {
         let v = planned_versions(Some(&applied()), &config(), &c);
         assert_eq!(v, applied().versions);
         let (state, private) = refresh(applied(), managed(), platform());
-        assert_eq!(state, applied(), "values with newlines and non-ASCII kept as they are");
+        assert_eq!(
+            state,
+            applied(),
+            "values with newlines and non-ASCII kept as they are"
+        );
         assert_eq!(private, managed());
     }
 
@@ -880,7 +899,10 @@ mod tests {
         let mut env = platform();
         env[2] = var("TOKEN", None, 4);
         let (state, private) = refresh(applied(), managed(), env);
-        assert!(!has_key(&state.secrets, "TOKEN"), "dropped: its value is unknown now");
+        assert!(
+            !has_key(&state.secrets, "TOKEN"),
+            "dropped: its value is unknown now"
+        );
         assert_eq!(get(&state.versions, "TOKEN"), Some(&Value::Value(4)));
         assert_ne!(state.secrets, config().secrets, "so `secrets` shows a diff");
         let c = changes(Some(&state), &config(), &private);
@@ -920,12 +942,18 @@ mod tests {
         env.push(var("OTHER_SECRET", None, 2));
         let (state, private) = refresh(applied(), managed(), env.clone());
         assert_eq!(state, applied());
-        assert!(changes(Some(&state), &config(), &private).deletes.is_empty());
+        assert!(changes(Some(&state), &config(), &private)
+            .deletes
+            .is_empty());
 
         let mut auth = applied();
         auth.authoritative = Value::Value(true);
         let (state, private) = refresh(auth, managed(), env);
-        assert_eq!(get(&state.vars, "OTHER"), Some(&known("x")), "drift shows in vars");
+        assert_eq!(
+            get(&state.vars, "OTHER"),
+            Some(&known("x")),
+            "drift shows in vars"
+        );
         assert_eq!(get(&state.versions, "OTHER_SECRET"), Some(&Value::Value(2)));
         let mut cfg = config();
         cfg.authoritative = Value::Value(true);
@@ -969,7 +997,10 @@ mod tests {
         let mut cfg = config();
         cfg.secrets = Value::Unknown;
         let c = changes(Some(&applied()), &cfg, &managed());
-        assert!(c.deletes.is_empty(), "nothing deleted while the keys are unknown");
+        assert!(
+            c.deletes.is_empty(),
+            "nothing deleted while the keys are unknown"
+        );
         assert_eq!(planned_versions(Some(&applied()), &cfg, &c), Value::Unknown);
     }
 
@@ -989,7 +1020,11 @@ mod tests {
         let e = errors(&cfg);
         assert_eq!(e.len(), 1, "{e:?}");
         assert_eq!(e[0].1, AttributePath::new("secrets_wo").key("TOKEN"));
-        assert!(e[0].0.contains("both `secrets` and `secrets_wo`"), "{}", e[0].0);
+        assert!(
+            e[0].0.contains("both `secrets` and `secrets_wo`"),
+            "{}",
+            e[0].0
+        );
     }
 
     #[test]
@@ -1012,7 +1047,10 @@ mod tests {
         cfg.secrets = smap(&[("COMWIT_TOKEN", "secret-value-1")]);
         let e = errors(&cfg);
         assert_eq!(e[0].1, AttributePath::new("secrets").key("COMWIT_TOKEN"));
-        assert!(!e[0].0.contains("secret-value-1"), "values are never quoted");
+        assert!(
+            !e[0].0.contains("secret-value-1"),
+            "values are never quoted"
+        );
     }
 
     #[test]
@@ -1039,7 +1077,10 @@ mod tests {
     #[test]
     fn import_takes_plain_vars_only() {
         let (state, _) = imported("app_1".into(), platform());
-        assert_eq!(state.vars, smap(&[("GREETING", "héllo ✓"), ("NAME", "world\n")]));
+        assert_eq!(
+            state.vars,
+            smap(&[("GREETING", "héllo ✓"), ("NAME", "world\n")])
+        );
         assert_eq!(state.secrets, Value::Null);
         assert_eq!(state.versions, nmap(&[("GREETING", 1), ("NAME", 1)]));
         assert_eq!(state.authoritative, Value::Value(false));
