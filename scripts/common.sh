@@ -32,21 +32,27 @@ emulator_running() {
 # emulator_start BIN STATE_DIR PORT LOG: starts BIN in the background on 127.0.0.1:PORT (a
 # free port when PORT is busy) with its state in STATE_DIR, and waits until it listens.
 # LOG receives its stderr (logs); "-" leaves stderr on this terminal.
-# Sets EMULATOR_PID and EMULATOR_URL.
+# The app gateway listens on 127.0.0.1:8790 (a free port when that is busy).
+# Sets EMULATOR_PID, EMULATOR_URL and EMULATOR_APPS_URL.
 emulator_start() {
-  local bin="$1" state="$2" port="$3" log="$4" listen out
+  local bin="$1" state="$2" port="$3" log="$4" listen apps_listen out
   mkdir -p "$state"
   listen="127.0.0.1:$port"
   if port_in_use "$port"; then
     echo "port $port is busy: using a free port" >&2
     listen="127.0.0.1:0"
   fi
+  apps_listen="127.0.0.1:8790"
+  if port_in_use 8790; then
+    echo "port 8790 is busy: the app gateway uses a free port" >&2
+    apps_listen="127.0.0.1:0"
+  fi
   out="$state/emulator.stdout"
   : >"$out"
   if [ "$log" = "-" ]; then
-    "$bin" --listen "$listen" --state-dir "$state" </dev/null >"$out" &
+    "$bin" --listen "$listen" --apps-listen "$apps_listen" --state-dir "$state" </dev/null >"$out" &
   else
-    "$bin" --listen "$listen" --state-dir "$state" </dev/null >"$out" 2>>"$log" &
+    "$bin" --listen "$listen" --apps-listen "$apps_listen" --state-dir "$state" </dev/null >"$out" 2>>"$log" &
   fi
   EMULATOR_PID=$!
   EMULATOR_URL=""
@@ -65,6 +71,7 @@ emulator_start() {
     kill "$EMULATOR_PID" 2>/dev/null || true
     return 1
   fi
+  EMULATOR_APPS_URL="$(sed -n 's/^comwit-emulator: comwit-apps listening on //p' "$out" | head -n 1)"
   echo "$EMULATOR_PID" >"$state/emulator.pid"
   echo "$EMULATOR_URL" >"$state/emulator.url"
 }

@@ -1,24 +1,28 @@
-//! `comwit-emulator [--listen ADDR] [--serve PLATFORM=ADDR]... [--state-dir DIR]`: the local
-//! platform emulator; serves every platform it knows, each on its own port.
+//! `comwit-emulator [--listen ADDR] [--serve PLATFORM=ADDR]... [--apps-listen ADDR]
+//! [--state-dir DIR]`: the local platform emulator; serves every platform it knows, each on
+//! its own port, and comwit's app gateway.
 
 use std::process::ExitCode;
 
 use comwit::emulator::{self, RunConfig};
 
-const USAGE: &str = "usage: comwit-emulator [--listen ADDR] [--serve PLATFORM=ADDR]... [--state-dir DIR]
+const USAGE: &str = "usage: comwit-emulator [--listen ADDR] [--serve PLATFORM=ADDR]... [--apps-listen ADDR] [--state-dir DIR]
 
   --listen ADDR            comwit's address (default 127.0.0.1:8787; port 0 picks a free port)
   --serve PLATFORM=ADDR    a platform's address (repeatable); platforms: comwit
+  --apps-listen ADDR       comwit's app gateway (default 127.0.0.1:8790; port 0 picks a free port)
   --state-dir DIR          state directory (default ./.emulator)
 
-Once every platform listens, one line per platform goes to stdout:
+Once every platform listens, one line per listener goes to stdout:
   comwit-emulator: comwit listening on http://127.0.0.1:PORT
+  comwit-emulator: comwit-apps listening on http://127.0.0.1:PORT
 
 environment:
   PLATFORM_API_PROTECTED_TENANTS    protected database names/ids (default louhi-app,comwit-db-synthetic)
   COMWIT_EMULATOR_BOOTSTRAP_TOKEN   bootstrap user token on first start (cwt_ + 16+ hex)
   COMWIT_EMULATOR_ADMIN_SECRET      secret for the /_emulator/ admin routes
   COMWIT_EMULATOR_FAULTS            initial fault rules, JSON {\"rules\": [...]}
+  COMWIT_EMULATOR_NODE              the Node.js binary of apps (default node on PATH)
   COMWIT_EMULATOR_LOG               log filter (default info), logs go to stderr";
 
 enum Parsed {
@@ -50,6 +54,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Parsed, String> {
                     .ok_or_else(|| format!("--serve wants PLATFORM=ADDR, got {v:?}"))?;
                 config.listen(platform, addr)?;
             }
+            "--apps-listen" => config.apps_listen = value("--apps-listen")?,
             "--state-dir" => config.state_dir = value("--state-dir")?.into(),
             "-h" | "--help" => return Ok(Parsed::Help),
             other => return Err(format!("unknown argument {other:?}")),

@@ -25,6 +25,9 @@
 //! - `<state-dir>/emulator.sqlite`: projects, user tokens (hashes), databases, query tokens
 //!   (hashes), idempotency keys; schema version in `PRAGMA user_version`.
 //! - `<state-dir>/databases/<database_id>.db`: one real SQLite file per database.
+//! - `<state-dir>/artifacts/<sha256>.tar`: app artifacts, by content hash.
+//! - `<state-dir>/apps/runner.mjs` and `<state-dir>/apps/<app_id>/builds/<build_id>/`: the
+//!   Node.js runner of apps and the unpacked builds.
 //! - `<state-dir>/bootstrap-token`: the raw bootstrap user token (written on first start).
 //! - `<state-dir>/admin-secret`: the secret for the `/_emulator/` admin routes (every start).
 
@@ -37,10 +40,11 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
+pub use self::comwit::apps::{APPS_LISTENING_NAME, DEFAULT_APPS_LISTEN};
 pub use self::comwit::{store, validate};
 pub use self::comwit::{
     ApiError, Config, Emulator, SqlAuthError, Store, StoreError, TokenKind,
-    DEFAULT_PROTECTED_TENANTS, ENV_ADMIN_SECRET, ENV_BOOTSTRAP_TOKEN, ENV_FAULTS,
+    DEFAULT_PROTECTED_TENANTS, ENV_ADMIN_SECRET, ENV_BOOTSTRAP_TOKEN, ENV_FAULTS, ENV_NODE,
     ENV_PROTECTED_TENANTS, RUNNER,
 };
 pub use self::core::faults;
@@ -71,6 +75,8 @@ pub struct RunConfig {
     pub serve: Vec<(String, String)>,
     /// The state directory (each platform keeps its own files in it).
     pub state_dir: PathBuf,
+    /// Comwit's app gateway address (default `127.0.0.1:8790`).
+    pub apps_listen: String,
 }
 
 impl RunConfig {
@@ -82,6 +88,7 @@ impl RunConfig {
                 .map(|p| (p.name.to_owned(), p.default_listen.to_owned()))
                 .collect(),
             state_dir: state_dir.into(),
+            apps_listen: DEFAULT_APPS_LISTEN.to_owned(),
         }
     }
 
@@ -108,9 +115,20 @@ enum Running {
 }
 
 impl Running {
-    fn base_url(&self) -> &str {
+    /// The listening lines of the platform: its API, then its other listeners (comwit's
+    /// app gateway, `comwit-apps`).
+    fn listening(&self, name: &str) -> Vec<Listening> {
         match self {
-            Running::Comwit(e) => e.base_url(),
+            Running::Comwit(e) => vec![
+                Listening {
+                    platform: name.to_owned(),
+                    url: e.base_url().to_owned(),
+                },
+                Listening {
+                    platform: APPS_LISTENING_NAME.to_owned(),
+                    url: e.apps_url().to_owned(),
+                },
+            ],
         }
     }
 
@@ -121,15 +139,13 @@ impl Running {
     }
 }
 
-async fn start_platform(
-    name: &str,
-    listen: &str,
-    state_dir: &std::path::Path,
-) -> anyhow::Result<Running> {
+async fn start_platform(name: &str, listen: &str, config: &RunConfig) -> anyhow::Result<Running> {
     match name {
-        n if n == comwit::SPEC.name => Ok(Running::Comwit(
-            Emulator::start(Config::from_env(listen, state_dir)?).await?,
-        )),
+        n if n == comwit::SPEC.name => {
+            let mut comwit = Config::from_env(listen, &config.state_dir)?;
+            comwit.apps_listen = config.apps_listen.clone();
+            Ok(Running::Comwit(Emulator::start(comwit).await?))
+        }
         other => anyhow::bail!("unknown platform {other:?}"),
     }
 }
@@ -167,8 +183,9 @@ async fn wait_for_signal() {
 }
 
 /// Runs every platform of `config` until SIGINT or SIGTERM: builds its own tokio runtime,
-/// logs to stderr, and prints one [`Listening`] line per platform to stdout once they all
-/// listen: `comwit-emulator: comwit listening on http://127.0.0.1:PORT`.
+/// logs to stderr, and prints one [`Listening`] line per listener to stdout once they all
+/// listen: `comwit-emulator: comwit listening on http://127.0.0.1:PORT`, then
+/// `comwit-emulator: comwit-apps listening on http://127.0.0.1:PORT` (the app gateway).
 pub fn run(config: RunConfig) -> anyhow::Result<()> {
     init_tracing();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -178,7 +195,7 @@ pub fn run(config: RunConfig) -> anyhow::Result<()> {
     runtime.block_on(async move {
         let mut running = Vec::new();
         for (name, listen) in &config.serve {
-            match start_platform(name, listen, &config.state_dir).await {
+            match start_platform(name, listen, &config).await {
                 Ok(r) => running.push((name.clone(), r)),
                 Err(e) => {
                     for (_, r) in running {
@@ -191,11 +208,9 @@ pub fn run(config: RunConfig) -> anyhow::Result<()> {
         {
             let mut stdout = std::io::stdout().lock();
             for (name, r) in &running {
-                let line = Listening {
-                    platform: name.clone(),
-                    url: r.base_url().to_owned(),
-                };
-                writeln!(stdout, "{line}")?;
+                for line in r.listening(name) {
+                    writeln!(stdout, "{line}")?;
+                }
             }
             stdout.flush()?;
         }

@@ -2,6 +2,7 @@
 //!
 //! - `api`: the product and admin API (auth, scopes, databases, restarts, idempotency,
 //!   faults, stats);
+//! - `apps`: apps, artifacts, builds on Node.js, the app gateway, env, rollback;
 //! - `sql`: SQL over each database's URL (Hrana over HTTP), at the protocol level and with
 //!   the official libSQL client.
 
@@ -9,4 +10,5 @@
 mod support;
 
 mod api;
+mod apps;
 mod sql;

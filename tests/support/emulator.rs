@@ -36,6 +36,19 @@ pub fn parse_listening_line(line: &str) -> Option<String> {
         .map(|l| l.url)
 }
 
+/// The app gateway's URL in the emulator's second stdout line (`comwit-apps`).
+pub fn parse_apps_listening_line(line: &str) -> Option<String> {
+    comwit::emulator::Listening::parse(line)
+        .filter(|l| l.platform == comwit::emulator::APPS_LISTENING_NAME)
+        .map(|l| l.url)
+}
+
+fn port_of(url: &str) -> Option<u16> {
+    url.rsplit(':')
+        .next()
+        .and_then(|p| p.trim_end_matches('/').parse::<u16>().ok())
+}
+
 /// What an HTTP request to the emulator answered.
 #[derive(Debug, Clone)]
 pub struct Reply {
@@ -141,11 +154,12 @@ impl EmulatorBuilder {
             state_dir,
             envs: self.envs,
             url: String::new(),
+            apps_url: String::new(),
             token: String::new(),
             admin_secret: String::new(),
             rt: OnceLock::new(),
         };
-        emulator.spawn("127.0.0.1:0");
+        emulator.spawn("127.0.0.1:0", "127.0.0.1:0");
         emulator
     }
 
@@ -165,6 +179,8 @@ pub struct Emulator {
     log_path: PathBuf,
     envs: Vec<(String, String)>,
     url: String,
+    /// The app gateway, `http://127.0.0.1:PORT`.
+    apps_url: String,
     token: String,
     admin_secret: String,
     /// The runtime and client of the blocking HTTP helpers, made on first use.
@@ -188,7 +204,7 @@ impl Emulator {
             .start()
     }
 
-    fn spawn(&mut self, listen: &str) {
+    fn spawn(&mut self, listen: &str, apps_listen: &str) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -197,6 +213,8 @@ impl Emulator {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_comwit-emulator"));
         cmd.arg("--listen")
             .arg(listen)
+            .arg("--apps-listen")
+            .arg(apps_listen)
             .arg("--state-dir")
             .arg(&self.state_dir)
             .stdin(Stdio::null())
@@ -209,19 +227,23 @@ impl Emulator {
         let mut child = cmd.spawn().expect("start comwit-emulator");
         let stdout = child.stdout.take().expect("emulator stdout");
 
-        // Read the listening line on a thread (then keep draining stdout so the child never
-        // blocks on a full pipe); wait for it here with a timeout.
+        // Read the two listening lines (comwit, then its app gateway) on a thread (then keep
+        // draining stdout so the child never blocks on a full pipe); wait for them here with
+        // a timeout.
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             let mut lines = BufReader::new(stdout).lines();
-            let first = lines.next();
-            let _ = tx.send(first.and_then(Result::ok));
+            let first = lines.next().and_then(Result::ok);
+            let second = first
+                .as_ref()
+                .and_then(|_| lines.next().and_then(Result::ok));
+            let _ = tx.send(first.map(|f| (f, second.unwrap_or_default())));
             for _ in lines.by_ref() {}
         });
         let started = Instant::now();
-        let line = loop {
+        let (line, apps_line) = loop {
             match rx.recv_timeout(Duration::from_millis(50)) {
-                Ok(Some(line)) => break line,
+                Ok(Some(lines)) => break lines,
                 Ok(None) | Err(mpsc::RecvTimeoutError::Disconnected) => {
                     let status = child.wait().expect("wait for emulator");
                     panic!(
@@ -255,8 +277,17 @@ impl Emulator {
                 self.log()
             );
         };
+        let Some(apps_url) = parse_apps_listening_line(&apps_line) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "unexpected second line from comwit-emulator: {apps_line:?}\n--- emulator log ---\n{}",
+                self.log()
+            );
+        };
         self.child = Some(child);
         self.url = url;
+        self.apps_url = apps_url;
         self.token = read_secret(&self.state_dir.join("bootstrap-token"));
         self.admin_secret = read_secret(&self.state_dir.join("admin-secret"));
     }
@@ -264,6 +295,12 @@ impl Emulator {
     /// `http://127.0.0.1:PORT`.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The app gateway, `http://127.0.0.1:PORT` (an app answers there to its
+    /// `default_hostname` in the `Host` header).
+    pub fn apps_url(&self) -> &str {
+        &self.apps_url
     }
 
     /// The bootstrap user token (all scopes, member of [`LOCAL_PROJECT`]).
@@ -340,26 +377,27 @@ impl Emulator {
     }
 
     /// Stops the emulator (SIGTERM) and starts it again on the same state directory and the
-    /// same port, so [`Emulator::url`] and Terraform workspaces set up for it stay valid.
-    /// The admin secret is re-read (it changes on every start unless fixed by env).
+    /// same ports (API and app gateway), so [`Emulator::url`], [`Emulator::apps_url`] and
+    /// Terraform workspaces set up for it stay valid. The admin secret is re-read (it
+    /// changes on every start unless fixed by env).
     pub fn restart(&mut self) {
         if self.child.is_some() {
             self.stop();
         }
-        let port = self
-            .url
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.trim_end_matches('/').parse::<u16>().ok())
-            .expect("port of the emulator URL");
-        // The port can be busy for a moment after the old process exits.
+        let port = port_of(&self.url).expect("port of the emulator URL");
+        let apps_port = port_of(&self.apps_url).expect("port of the app gateway URL");
+        // The ports can be busy for a moment after the old process exits.
         let started = Instant::now();
-        while std::net::TcpListener::bind(("127.0.0.1", port)).is_err()
+        while (std::net::TcpListener::bind(("127.0.0.1", port)).is_err()
+            || std::net::TcpListener::bind(("127.0.0.1", apps_port)).is_err())
             && started.elapsed() < Duration::from_secs(10)
         {
             std::thread::sleep(Duration::from_millis(50));
         }
-        self.spawn(&format!("127.0.0.1:{port}"));
+        self.spawn(
+            &format!("127.0.0.1:{port}"),
+            &format!("127.0.0.1:{apps_port}"),
+        );
     }
 
     /// The process id (while running).

@@ -47,7 +47,7 @@ pub fn routes() -> Router<AppState> {
 // ---- helpers ------------------------------------------------------------------------------
 
 /// The raw bearer token of the request, or 401.
-fn bearer(headers: &HeaderMap) -> Result<String, ApiError> {
+pub(super) fn bearer(headers: &HeaderMap) -> Result<String, ApiError> {
     let token = auth::bearer(headers).map_err(|_| ApiError::unauthorized())?;
     if !validate::is_user_token(&token) {
         return Err(ApiError::unauthorized());
@@ -56,7 +56,7 @@ fn bearer(headers: &HeaderMap) -> Result<String, ApiError> {
 }
 
 /// Runs `f` with the store on the blocking pool.
-async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
+pub(super) async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
 where
     F: FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
@@ -67,7 +67,7 @@ where
         .map_err(ApiError::internal)?
 }
 
-fn authenticate(store: &Store, raw: &str, scope: &str) -> Result<Principal, ApiError> {
+pub(super) fn authenticate(store: &Store, raw: &str, scope: &str) -> Result<Principal, ApiError> {
     let principal = store
         .authenticate(raw)?
         .ok_or_else(ApiError::unauthorized)?;
@@ -78,7 +78,7 @@ fn authenticate(store: &Store, raw: &str, scope: &str) -> Result<Principal, ApiE
 }
 
 /// Authenticates, checks the scope, that the project exists and the token is a member.
-fn authorize_project(
+pub(super) fn authorize_project(
     store: &Store,
     raw: &str,
     scope: &str,
@@ -125,13 +125,15 @@ fn guard_protected(state: &AppState, database: &Database) -> Result<(), ApiError
     Ok(())
 }
 
-fn path_segment(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+pub(super) fn path_segment(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
     path.map(|Path(p)| p)
         .map_err(|_| ApiError::not_found("no such resource"))
 }
 
 /// The request body as a JSON object; an empty body is `{}`.
-fn json_object(body: Result<Bytes, BytesRejection>) -> Result<Map<String, Value>, ApiError> {
+pub(super) fn json_object(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Map<String, Value>, ApiError> {
     let body = body.map_err(|e| ApiError::bad_request(format!("cannot read body: {e}")))?;
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
@@ -143,7 +145,10 @@ fn json_object(body: Result<Bytes, BytesRejection>) -> Result<Map<String, Value>
     }
 }
 
-fn opt_string(obj: &Map<String, Value>, field: &str) -> Result<Option<String>, ApiError> {
+pub(super) fn opt_string(
+    obj: &Map<String, Value>,
+    field: &str,
+) -> Result<Option<String>, ApiError> {
     match obj.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -154,7 +159,7 @@ fn opt_string(obj: &Map<String, Value>, field: &str) -> Result<Option<String>, A
     }
 }
 
-fn opt_int(obj: &Map<String, Value>, field: &str) -> Result<Option<i64>, ApiError> {
+pub(super) fn opt_int(obj: &Map<String, Value>, field: &str) -> Result<Option<i64>, ApiError> {
     match obj.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => v
@@ -164,11 +169,36 @@ fn opt_int(obj: &Map<String, Value>, field: &str) -> Result<Option<i64>, ApiErro
     }
 }
 
-fn check(field: &str, result: Result<(), String>) -> Result<(), ApiError> {
+pub(super) fn check(field: &str, result: Result<(), String>) -> Result<(), ApiError> {
     result.map_err(|msg| ApiError::validation(field, msg))
 }
 
-fn project_json(p: &store::Project) -> Value {
+/// The `Idempotency-Key` header as sent: `Some(Err(()))` when present but not text.
+pub(super) type IdempotencyHeader = Option<Result<String, ()>>;
+
+/// Reads the `Idempotency-Key` header (checked later, after authorization).
+pub(super) fn idempotency_header(headers: &HeaderMap) -> IdempotencyHeader {
+    headers
+        .get("idempotency-key")
+        .map(|v| v.to_str().map(str::to_owned).map_err(|_| ()))
+}
+
+/// The checked `Idempotency-Key` (422 naming it when malformed).
+pub(super) fn idempotency_key_of(header: IdempotencyHeader) -> Result<Option<String>, ApiError> {
+    match header {
+        None => Ok(None),
+        Some(Ok(key)) => {
+            check("Idempotency-Key", validate::idempotency_key(&key))?;
+            Ok(Some(key))
+        }
+        Some(Err(())) => Err(ApiError::validation(
+            "Idempotency-Key",
+            "Idempotency-Key must be visible ASCII",
+        )),
+    }
+}
+
+pub(super) fn project_json(p: &store::Project) -> Value {
     json!({"project_id": p.project_id, "name": p.name, "created_at": p.created_at})
 }
 
@@ -270,27 +300,13 @@ async fn create_database(
     let project_id = path_segment(path)?;
     let raw = bearer(&headers)?;
     // `Some(Err(()))`: the header is present but not text.
-    let idempotency_key = headers
-        .get("idempotency-key")
-        .map(|v| v.to_str().map(str::to_owned).map_err(|_| ()));
+    let idempotency_key = idempotency_header(&headers);
     let st = state.clone();
     blocking(&state, move |store| {
         let (principal, _) = authorize_project(store, &raw, "database:write", &project_id)?;
         let obj = json_object(body)?;
         let new = parse_new_database(&obj)?;
-        let key = match idempotency_key {
-            None => None,
-            Some(Ok(key)) => {
-                check("Idempotency-Key", validate::idempotency_key(&key))?;
-                Some(key)
-            }
-            Some(Err(())) => {
-                return Err(ApiError::validation(
-                    "Idempotency-Key",
-                    "Idempotency-Key must be visible ASCII",
-                ))
-            }
-        };
+        let key = idempotency_key_of(idempotency_key)?;
         let idem = key.as_deref().map(|k| (principal.token_hash.as_str(), k));
         let outcome = store.create_database(&project_id, &new, idem)?;
         let status = if outcome.replayed {

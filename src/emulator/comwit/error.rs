@@ -80,6 +80,26 @@ impl ApiError {
         .with("field", field)
     }
 
+    /// 413 `payload_too_large`.
+    pub fn payload_too_large(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
+    }
+
+    /// 422 `digest_mismatch` naming `field`.
+    pub fn digest_mismatch(field: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "digest_mismatch", message).with("field", field)
+    }
+
+    /// 422 `invalid_archive`.
+    pub fn invalid_archive(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_archive", message)
+    }
+
+    /// 409 `build_not_ready`.
+    pub fn build_not_ready(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "build_not_ready", message)
+    }
+
     pub fn rate_limited(retry_after: u64) -> Self {
         let mut err = Self::new(
             StatusCode::TOO_MANY_REQUESTS,

@@ -4,6 +4,7 @@
 
 mod admin;
 mod api;
+pub mod apps;
 mod error;
 pub(crate) mod sql;
 pub mod store;
@@ -46,6 +47,8 @@ pub const ENV_BOOTSTRAP_TOKEN: &str = "COMWIT_EMULATOR_BOOTSTRAP_TOKEN";
 pub const ENV_ADMIN_SECRET: &str = "COMWIT_EMULATOR_ADMIN_SECRET";
 /// Env: initial fault rules, JSON `{"rules": [...]}`.
 pub const ENV_FAULTS: &str = "COMWIT_EMULATOR_FAULTS";
+/// Env: the Node.js binary that builds and serves apps (else `node` on `PATH`).
+pub const ENV_NODE: &str = apps::node::ENV_NODE;
 
 /// Everything the Comwit emulator needs to start.
 #[derive(Debug, Clone)]
@@ -62,6 +65,11 @@ pub struct Config {
     pub admin_secret: Option<String>,
     /// Initial fault rules.
     pub faults: Vec<FaultRule>,
+    /// Address of the app gateway (port 0 picks a free port). `Config::new` uses
+    /// `127.0.0.1:0`; the command line's default is `127.0.0.1:8790`.
+    pub apps_listen: String,
+    /// The Node.js binary of apps (`COMWIT_EMULATOR_NODE`, default `node` on `PATH`).
+    pub node_binary: PathBuf,
 }
 
 impl Config {
@@ -74,12 +82,14 @@ impl Config {
             bootstrap_token: None,
             admin_secret: None,
             faults: Vec::new(),
+            apps_listen: "127.0.0.1:0".to_owned(),
+            node_binary: PathBuf::from("node"),
         }
     }
 
     /// A configuration with the defaults overridden by the `PLATFORM_API_PROTECTED_TENANTS`,
     /// `COMWIT_EMULATOR_BOOTSTRAP_TOKEN`, `COMWIT_EMULATOR_ADMIN_SECRET` and
-    /// `COMWIT_EMULATOR_FAULTS` environment variables.
+    /// `COMWIT_EMULATOR_FAULTS` and `COMWIT_EMULATOR_NODE` environment variables.
     pub fn from_env(
         listen: impl Into<String>,
         state_dir: impl Into<PathBuf>,
@@ -91,6 +101,9 @@ impl Config {
         let non_empty = |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty());
         config.bootstrap_token = non_empty(ENV_BOOTSTRAP_TOKEN);
         config.admin_secret = non_empty(ENV_ADMIN_SECRET);
+        if let Some(node) = non_empty(ENV_NODE) {
+            config.node_binary = PathBuf::from(node);
+        }
         if let Some(faults) = non_empty(ENV_FAULTS) {
             let rules: FaultRules =
                 serde_json::from_str(&faults).with_context(|| format!("parsing {ENV_FAULTS}"))?;
@@ -117,6 +130,8 @@ pub(crate) struct AppState {
     pub public_base: Arc<str>,
     /// The SQL data plane (`/db/{database}/...`).
     pub sql: Arc<sql::SqlServer>,
+    /// Apps: builds, workers, the gateway's port.
+    pub apps: Arc<apps::Apps>,
 }
 
 /// The Comwit [`Platform`]: routes with their state, and the contract's error shape.
@@ -131,12 +146,15 @@ impl Platform for Comwit {
 
     fn public_routes(&self) -> Router {
         api::routes()
+            .merge(apps::api::routes())
             .merge(sql::routes())
             .with_state(self.state.clone())
     }
 
     fn admin_routes(&self) -> Router {
-        admin::routes().with_state(self.state.clone())
+        admin::routes()
+            .merge(apps::admin::routes())
+            .with_state(self.state.clone())
     }
 
     fn error_response(&self, error: CoreError) -> Response {
@@ -161,6 +179,9 @@ pub struct Emulator {
     task: JoinHandle<()>,
     sql: Arc<sql::SqlServer>,
     sql_maintenance: JoinHandle<()>,
+    apps_url: String,
+    apps: Arc<apps::Apps>,
+    gateway: JoinHandle<()>,
 }
 
 impl Emulator {
@@ -209,13 +230,23 @@ impl Emulator {
 
         let bound = server::bind(&config.listen).await?;
         let (addr, base_url) = (bound.addr, bound.base_url.clone());
+        let apps_bound = server::bind(&config.apps_listen)
+            .await
+            .context("binding the app gateway (--apps-listen)")?;
+        let apps_url = apps_bound.base_url.clone();
 
         let store = Arc::new(store);
+        let apps = Arc::new(apps::Apps::new(
+            store.clone(),
+            config.node_binary.clone(),
+            apps_bound.addr.port(),
+        )?);
         let state = AppState {
             store: store.clone(),
             protected_tenants: Arc::new(config.protected_tenants.clone()),
             public_base: Arc::from(base_url.as_str()),
             sql: sql::SqlServer::new(store.clone()),
+            apps: apps.clone(),
         };
         let core = CoreState {
             platform: Arc::new(Comwit {
@@ -228,10 +259,16 @@ impl Emulator {
         let (shutdown, shutdown_rx) = watch::channel(false);
         let sql = state.sql.clone();
         let sql_maintenance = tokio::spawn(sql.clone().run_maintenance(shutdown_rx.clone()));
+        let gateway = tokio::spawn(apps::gateway::serve(
+            apps_bound.listener,
+            apps::gateway::Gateway::new(apps.clone())?,
+            shutdown_rx.clone(),
+        ));
         let task = tokio::spawn(server::serve(bound.listener, core, shutdown_rx));
         tracing::info!(
             platform = SPEC.name,
             %base_url,
+            %apps_url,
             state_dir = %state_dir.display(),
             protected_tenants = ?config.protected_tenants,
             bootstrapped = bootstrap_token.is_some(),
@@ -247,7 +284,15 @@ impl Emulator {
             task,
             sql,
             sql_maintenance,
+            apps_url,
+            apps,
+            gateway,
         })
+    }
+
+    /// `http://host:port` of the app gateway.
+    pub fn apps_url(&self) -> &str {
+        &self.apps_url
     }
 
     /// The address the emulator listens on (loopback when bound to an unspecified address).
@@ -284,8 +329,12 @@ impl Emulator {
         if let Err(e) = self.sql_maintenance.await {
             tracing::warn!(error = %e, "SQL maintenance task failed");
         }
+        if let Err(e) = self.gateway.await {
+            tracing::warn!(error = %e, "app gateway task failed");
+        }
         // Closes the SQL connections once the open requests are done.
         self.sql.shutdown().await;
+        self.apps.shutdown().await;
     }
 }
 

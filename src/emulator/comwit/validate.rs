@@ -174,9 +174,119 @@ pub fn project_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Default entry point of a build. [assumed]
+pub const ENTRY_DEFAULT: &str = "index.mjs";
+/// Longest value of an app's environment variable, in bytes. [assumed]
+pub const ENV_VALUE_MAX_BYTES: usize = 65_536;
+/// Reserved prefix of env keys. [assumed]
+pub const ENV_RESERVED_PREFIX: &str = "COMWIT_";
+/// Longest `wait_seconds` of a build long poll.
+pub const WAIT_SECONDS_MAX: i64 = 30;
+/// Longest `tail_lines` of a build log.
+pub const TAIL_LINES_MAX: i64 = 1000;
+
+/// An app name: the database name rule.
+pub fn app_name(name: &str) -> Result<(), String> {
+    database_name(name)
+}
+
+/// A SHA-256 hex digest: 64 lowercase hex characters.
+pub fn sha256(value: &str) -> Result<(), String> {
+    if value.len() == 64
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        Ok(())
+    } else {
+        Err("must be a SHA-256 digest: 64 lowercase hex characters".into())
+    }
+}
+
+/// A build's entry point: a relative path in the archive (no leading `/`, no `..`, no
+/// `\`), 1 to 256 characters.
+pub fn entry(entry: &str) -> Result<(), String> {
+    let len = entry.chars().count();
+    if !(1..=256).contains(&len) {
+        return Err(format!("entry must be 1 to 256 characters, got {len}"));
+    }
+    if entry.starts_with('/')
+        || entry.contains('\\')
+        || entry.chars().any(char::is_control)
+        || entry.split('/').any(|part| part == ".." || part.is_empty())
+    {
+        return Err(
+            "entry must be a relative path in the archive (no leading '/', no '..')".into(),
+        );
+    }
+    Ok(())
+}
+
+/// An env key: 1 to 128 of `[A-Za-z0-9_]`, not starting with a digit nor with `COMWIT_`.
+pub fn env_key(key: &str) -> Result<(), String> {
+    if !(1..=128).contains(&key.len()) {
+        return Err(format!(
+            "key must be 1 to 128 characters, got {}",
+            key.len()
+        ));
+    }
+    if !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err("key may contain only letters, digits and '_'".into());
+    }
+    if key.starts_with(|c: char| c.is_ascii_digit()) {
+        return Err("key must not start with a digit".into());
+    }
+    if key.starts_with(ENV_RESERVED_PREFIX) {
+        return Err(format!(
+            "keys starting with {ENV_RESERVED_PREFIX} are reserved"
+        ));
+    }
+    Ok(())
+}
+
+/// An env value: at most 65,536 bytes of UTF-8.
+pub fn env_value(value: &str) -> Result<(), String> {
+    if value.len() > ENV_VALUE_MAX_BYTES {
+        return Err(format!(
+            "value must be at most {ENV_VALUE_MAX_BYTES} bytes, got {}",
+            value.len()
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn app_rules() {
+        assert!(sha256(&"a".repeat(64)).is_ok());
+        assert!(sha256(&"A".repeat(64)).is_err());
+        assert!(sha256(&"a".repeat(63)).is_err());
+        for ok in ["index.mjs", "dist/server.js", "a"] {
+            assert!(entry(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "/index.mjs",
+            "../x.mjs",
+            "a/../b",
+            "a//b",
+            "a\\b",
+            &"a".repeat(257),
+        ] {
+            assert!(entry(bad).is_err(), "{bad}");
+        }
+        for ok in ["NAME", "_x", "DATABASE_TOKEN", &"K".repeat(128)] {
+            assert!(env_key(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "1A", "A-B", "COMWIT_X", "Ä", &"K".repeat(129)] {
+            assert!(env_key(bad).is_err(), "{bad}");
+        }
+        assert!(env_value(&"x".repeat(65_536)).is_ok());
+        assert!(env_value(&"x".repeat(65_537)).is_err());
+    }
 
     #[test]
     fn database_names() {

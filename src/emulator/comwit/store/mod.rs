@@ -1,13 +1,20 @@
 //! Comwit's state: one SQLite file (`<state-dir>/emulator.sqlite`, schema in [`schema`],
 //! migrated forward at open) plus one real SQLite file per database
-//! (`<state-dir>/databases/<database_id>.db`).
+//! (`<state-dir>/databases/<database_id>.db`), the artifacts of apps by content hash
+//! (`<state-dir>/artifacts/<sha256>.tar`) and the unpacked builds
+//! (`<state-dir>/apps/<app_id>/builds/<build_id>/`).
 //!
 //! Raw user, database and query tokens are never stored: only their SHA-256 hex hashes.
 //! All access goes through one `Mutex<Connection>`; every call is short and is run by the
 //! HTTP layer on the blocking pool. One file per job: [`tokens`] (user tokens, bootstrap,
-//! SQL token checks), [`projects`], [`databases`] (rows and files, usage), [`query_tokens`];
-//! idempotency keys are the core's (`core::idempotency`).
+//! SQL token checks), [`projects`], [`databases`] (rows and files, usage), [`query_tokens`],
+//! [`apps`], [`builds`], [`app_env`], [`artifacts`]; idempotency keys are the core's
+//! (`core::idempotency`).
 
+pub mod app_env;
+pub mod apps;
+pub mod artifacts;
+pub mod builds;
 pub mod databases;
 pub mod projects;
 pub mod query_tokens;
@@ -22,6 +29,10 @@ use rusqlite::Connection;
 use crate::emulator::core::files;
 use crate::emulator::core::state::{self, StateError};
 
+pub use app_env::EnvVar;
+pub use apps::{App, AppCreateOutcome, AppInspection};
+pub use artifacts::ArtifactInspection;
+pub use builds::{Build, BuildCreateOutcome, BuildLog, NewBuild};
 pub use databases::{CreateOutcome, Database, DatabaseInspection, NewDatabase, Usage};
 pub use projects::Project;
 pub use query_tokens::IssuedQueryToken;
@@ -37,6 +48,10 @@ pub const LOCAL_PROJECT_NAME: &str = "local";
 
 /// The state file's name in the state directory.
 pub const STATE_FILE: &str = "emulator.sqlite";
+/// The artifacts' folder in the state directory.
+pub const ARTIFACTS_DIR: &str = "artifacts";
+/// The apps' folder in the state directory (runner script, one folder per app).
+pub const APPS_DIR: &str = "apps";
 
 /// A failure of a store operation, mapped 1:1 onto contract errors by the HTTP layer.
 #[derive(Debug, thiserror::Error)]
@@ -75,22 +90,34 @@ impl From<StateError> for StoreError {
 /// The emulator's state store.
 pub struct Store {
     conn: Mutex<Connection>,
+    state_dir: PathBuf,
     databases_dir: PathBuf,
 }
 
 impl Store {
-    /// Opens (creating if needed) `<state_dir>/emulator.sqlite` and `<state_dir>/databases/`
-    /// (directories 0700, files 0600), migrating the schema forward; refuses a state file
-    /// written by a newer emulator.
+    /// Opens (creating if needed) `<state_dir>/emulator.sqlite`, `<state_dir>/databases/`,
+    /// `<state_dir>/artifacts/` and `<state_dir>/apps/` (directories 0700, files 0600),
+    /// migrating the schema forward; refuses a state file written by a newer emulator.
+    /// Builds a previous run left unfinished are marked failed.
     pub fn open(state_dir: &Path) -> Result<Store, StoreError> {
         files::private_dir(state_dir)?;
         let databases_dir = state_dir.join("databases");
         files::private_dir(&databases_dir)?;
+        files::private_dir(&state_dir.join(ARTIFACTS_DIR))?;
+        files::private_dir(&state_dir.join(APPS_DIR))?;
         let conn = state::open(&state_dir.join(STATE_FILE), schema::MIGRATIONS)?;
-        Ok(Store {
+        let store = Store {
             conn: Mutex::new(conn),
+            state_dir: state_dir.to_owned(),
             databases_dir,
-        })
+        };
+        store.fail_interrupted_builds()?;
+        Ok(store)
+    }
+
+    /// The state directory.
+    pub fn state_dir(&self) -> &Path {
+        &self.state_dir
     }
 
     /// The schema version of the open state file.

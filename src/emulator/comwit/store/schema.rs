@@ -56,8 +56,62 @@ CREATE TABLE IF NOT EXISTS query_tokens (
 CREATE INDEX IF NOT EXISTS query_tokens_db ON query_tokens(database_id);
 "#;
 
+/// v2: apps (soft-deleted rows kept), artifacts held by a project, builds (with their log),
+/// environment variables (sensitive values are kept for the runtime, never answered).
+pub const V2_APPS: &str = r#"
+CREATE TABLE apps (
+    app_id           TEXT PRIMARY KEY,
+    project_id       TEXT NOT NULL REFERENCES projects(project_id),
+    name             TEXT NOT NULL,
+    default_hostname TEXT NOT NULL,
+    active_build_id  TEXT,
+    created_at       TEXT NOT NULL,
+    updated_at       TEXT NOT NULL,
+    deleted_at       TEXT
+);
+CREATE UNIQUE INDEX apps_live_name ON apps(project_id, name) WHERE deleted_at IS NULL;
+CREATE INDEX apps_hostname ON apps(default_hostname);
+CREATE TABLE artifacts (
+    project_id TEXT NOT NULL REFERENCES projects(project_id),
+    sha256     TEXT NOT NULL,
+    size       INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (project_id, sha256)
+);
+CREATE TABLE builds (
+    build_id        TEXT PRIMARY KEY,
+    app_id          TEXT NOT NULL REFERENCES apps(app_id),
+    artifact_sha256 TEXT NOT NULL,
+    entry           TEXT NOT NULL,
+    activate        INTEGER NOT NULL,
+    status          TEXT NOT NULL,
+    error           TEXT,
+    log             TEXT NOT NULL DEFAULT '',
+    log_truncated   INTEGER NOT NULL DEFAULT 0,
+    created_at      TEXT NOT NULL,
+    started_at      TEXT,
+    finished_at     TEXT
+);
+CREATE INDEX builds_app ON builds(app_id);
+CREATE TABLE app_env (
+    app_id     TEXT NOT NULL REFERENCES apps(app_id),
+    key        TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    sensitive  INTEGER NOT NULL,
+    version    INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (app_id, key)
+);
+"#;
+
 /// Every schema step, oldest first; the file's `user_version` is the number applied.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    description: "v1: projects, user tokens, databases, query tokens, idempotency keys",
-    sql: &[V1_TABLES, idempotency::SCHEMA_V1],
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        description: "v1: projects, user tokens, databases, query tokens, idempotency keys",
+        sql: &[V1_TABLES, idempotency::SCHEMA_V1],
+    },
+    Migration {
+        description: "v2: apps, artifacts, builds, app environment variables",
+        sql: &[V2_APPS],
+    },
+];
