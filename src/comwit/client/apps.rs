@@ -6,7 +6,10 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::{encode, ApiError, Client, ExistingObject, Operation, OperationKind, Result, Secret};
+use super::{
+    encode, ApiError, Client, ExistingObject, ForbiddenCode, Operation, OperationKind, Result,
+    Secret,
+};
 use crate::client::Request;
 
 /// The longest `wait_seconds` one long poll of a build asks for (the contract allows 30):
@@ -191,12 +194,24 @@ impl Client {
     /// `HEAD /v1/projects/{project}/artifacts/{sha256}` (`app:deploy`): whether the project
     /// holds that artifact. An answer to `HEAD` has no body, so any 404 means "not held"
     /// here (a wrong `api_url` then shows at the upload that follows, whose 404 has a body).
+    /// For the same reason a 403 cannot say why: the caller has just read the app of this
+    /// project, so it is the route's scope (`app:deploy`) the token lacks, and the error
+    /// says so.
     pub async fn artifact_exists(&self, project_id: &str, sha256: &str) -> Result<bool> {
         let op = Operation::on_project(OperationKind::HeadArtifact, project_id).with_sha256(sha256);
         match self.call_no_content(op).await {
             Ok(()) => Ok(true),
             Err(f) if f.error.status() == Some(404) => Ok(false),
-            Err(f) => Err(f),
+            Err(mut f) => {
+                if let ApiError::Forbidden {
+                    code: code @ ForbiddenCode::Other,
+                    ..
+                } = &mut f.error
+                {
+                    *code = ForbiddenCode::MissingScope;
+                }
+                Err(f)
+            }
         }
     }
 
@@ -351,7 +366,6 @@ mod tests {
     use super::super::testing::{test_client, test_client_with, TEST_TOKEN};
     use super::*;
     use crate::client::testutil::{Canned, Mock};
-    use crate::comwit::client::ForbiddenCode;
 
     const APP: &str = "app_5c2e9a1b00112233";
     const BLD: &str = "bld_0a1b2c3d4e5f6071";
@@ -755,6 +769,21 @@ mod tests {
         assert!(!text.contains(TEST_TOKEN));
         assert_eq!(failure.summary(), "Error starting app build");
         assert_eq!(mock.calls().len(), 1, "a 403 is not retried");
+    }
+
+    #[tokio::test]
+    async fn a_head_refused_without_a_body_names_the_deploy_scope() {
+        let mock = Mock::start(vec![Canned::empty(403)]).await;
+        let failure = test_client(&mock.base)
+            .artifact_exists("prj_local", SHA)
+            .await
+            .unwrap_err();
+        let text = failure.detail();
+        assert!(text.contains("this operation needs `app:deploy`"), "{text}");
+        assert!(
+            text.contains("Create a token with scope `app:deploy`"),
+            "{text}"
+        );
     }
 
     #[tokio::test]

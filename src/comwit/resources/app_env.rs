@@ -571,6 +571,21 @@ impl Resource for AppEnvResource {
         }
         let private = private_of(prior_private);
         let changes = changes(Some(&prior), &config, &private);
+        let newly_unmanaged = self
+            .turning_authoritative(diags, &prior, &config, &changes)
+            .await?;
+        if !newly_unmanaged.is_empty() {
+            let keys: Vec<String> = newly_unmanaged.iter().map(|k| format!("`{k}`")).collect();
+            diags.warning(
+                "Variables will be deleted",
+                format!(
+                    "With `authoritative = true`, apply deletes the app's variables that are \
+                     not in this resource: {}. Remove `authoritative` to leave them alone.",
+                    keys.join(", ")
+                ),
+                AttributePath::new("authoritative"),
+            );
+        }
         proposed.versions = planned_versions(Some(&prior), &config, &changes);
         proposed.secrets_wo = Value::Null;
         if config.authoritative.is_null() {
@@ -620,7 +635,11 @@ impl Resource for AppEnvResource {
         _meta: ValueEmpty,
     ) -> Option<(AppEnvState<'a>, PrivateValue)> {
         let private = private_of(private);
-        let changes = changes(Some(&prior), &config, &private);
+        let mut changes = changes(Some(&prior), &config, &private);
+        let newly_unmanaged = self
+            .turning_authoritative(diags, &prior, &config, &changes)
+            .await?;
+        changes.deletes.extend(newly_unmanaged);
         self.apply(diags, Some(prior), planned, &config, changes, private)
             .await
     }
@@ -689,6 +708,37 @@ impl Resource for AppEnvResource {
 }
 
 impl AppEnvResource {
+    /// When `authoritative` is turned on, the state knows nothing of the variables it did
+    /// not manage: the app's variables that neither the configuration nor `changes` has,
+    /// read from the platform (empty otherwise). Apply deletes them too.
+    async fn turning_authoritative(
+        &self,
+        diags: &mut Diagnostics,
+        prior: &AppEnvState<'_>,
+        config: &AppEnvState<'_>,
+        changes: &Changes,
+    ) -> Option<BTreeSet<String>> {
+        if !config.is_authoritative() || prior.is_authoritative() || config.keys_unknown() {
+            return Some(BTreeSet::new());
+        }
+        let client = self.data.configured(diags)?.client;
+        let app = text(&prior.app_id)?;
+        let env = match client.get_env(app).await {
+            Ok(env) => env,
+            Err(e) => {
+                api_error(diags, &e);
+                return None;
+            }
+        };
+        let wanted = config.config_keys();
+        Some(
+            env.into_iter()
+                .map(|v| v.key)
+                .filter(|k| !wanted.contains(k) && !changes.deletes.contains(k))
+                .collect(),
+        )
+    }
+
     /// Writes and deletes what `changes` says, then the state: `planned` with the
     /// versions the writes answered. On a failure, the prior state and private state (a
     /// refresh then sees what was written, and the next plan writes the rest).
