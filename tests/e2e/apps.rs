@@ -209,9 +209,8 @@ fn deploy_change_code_roll_back_set_env_and_destroy() {
         Some(json!({"value": "intruder"})),
     );
     assert_eq!(status, 200, "{body}");
-    let plan = tf.try_plan();
-    assert!(plan.stdout.contains("\"intruder\""), "{}", plan.stdout);
-    assert_plan_updates_in_place(&tf, "comwit_app_env.web");
+    let plan = assert_plan_updates_in_place(&tf, "comwit_app_env.web");
+    assert!(plan.contains("- intruder"), "the value found shows: {plan}");
     tf.apply();
     assert_eq!(fetch(&emu, &url), (200, "v2 hello there\n".to_owned()));
 

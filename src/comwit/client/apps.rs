@@ -616,6 +616,31 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn waiting_never_sleeps_between_polls() {
+        // Each poll answers at once (as a long poll does when the build moves on): the wait
+        // ends as soon as the answer says ready, with no sleep in between.
+        let mock = Mock::start(vec![
+            Canned::json(200, &build_json("queued")),
+            Canned::json(200, &build_json("building")),
+            Canned::json(200, &build_json("ready")),
+        ])
+        .await;
+        let client = test_client(&mock.base);
+        let started = Instant::now();
+        let build = client
+            .wait_for_build(APP, BLD, Duration::from_secs(300))
+            .await
+            .unwrap();
+        assert!(build.is_ready());
+        assert!(
+            started.elapsed() < Duration::from_millis(100),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(mock.calls().len(), 3);
+    }
+
+    #[tokio::test]
     async fn waiting_stops_at_the_timeout_with_the_build_as_last_seen() {
         let mock = Mock::start(vec![Canned::json(200, &build_json("building"))]).await;
         let client = test_client(&mock.base);
