@@ -269,6 +269,53 @@ fn a_failed_build_shows_its_log_and_fixing_the_code_succeeds() {
     tf.apply();
     assert_eq!(fetch(&emu, &url), (200, "v3 hello world".to_owned()));
     assert_eq!(tf.plan_detailed_exitcode(), 0);
+
+    // The data sources: the app by name, and its builds with their log tails.
+    let data = "
+data \"comwit_app\" \"by_name\" {
+  name       = \"web\"
+  depends_on = [comwit_app_deployment.web]
+}
+data \"comwit_app_builds\" \"all\" {
+  app_id         = comwit_app.web.id
+  log_tail_lines = 5
+  depends_on     = [comwit_app_deployment.web]
+}
+output \"by_name\" {
+  value = data.comwit_app.by_name
+}
+output \"builds\" {
+  value = data.comwit_app_builds.all.builds
+}
+";
+    tf.write_main(&format!(
+        "{}{data}",
+        app_config(env, "  timeout_seconds = 60")
+    ));
+    tf.apply();
+    let deployed = tf.resource("comwit_app_deployment.web");
+    let by_name = tf.output("by_name");
+    assert_eq!(by_name["id"], app["id"]);
+    assert_eq!(by_name["active_build_id"], deployed["build_id"]);
+    assert_eq!(by_name["default_url"], url.as_str());
+    let builds = tf.output("builds");
+    let builds = builds.as_array().expect("builds");
+    assert_eq!(builds.len(), 4, "two failed, then v1 and v3: {builds:#?}");
+    assert_eq!(builds[0]["id"], deployed["build_id"], "newest first");
+    assert_eq!(builds[0]["active"], true);
+    assert_eq!(builds[0]["status"], "ready");
+    assert!(builds[0]["finished_at"].is_string());
+    let failed: Vec<_> = builds.iter().filter(|b| b["status"] == "failed").collect();
+    assert_eq!(failed.len(), 2);
+    for b in &failed {
+        assert!(b["error"].is_string(), "{b:#}");
+        assert!(
+            b["log_tail"].as_str().is_some_and(|l| !l.is_empty()),
+            "{b:#}"
+        );
+        assert!(b["log_tail"].as_str().unwrap_or_default().lines().count() <= 5);
+    }
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
     tf.destroy();
     no_app_left(&emu);
 }
