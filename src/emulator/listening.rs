@@ -9,6 +9,10 @@
 //! `comwit-emulator: <platform> listening on <url>`: the platform name is one word of
 //! `[a-z0-9_-]`, the URL is `http://host:port` with no trailing slash (the real bound
 //! port; an unspecified bind address is printed as loopback).
+//!
+//! A platform with a second listener prints a line for it too, named after the platform:
+//! comwit's app gateway is `comwit-emulator: comwit-apps listening on http://127.0.0.1:8790`
+//! ([`crate::emulator::APPS_LISTENING_NAME`]), right after comwit's own line.
 
 use std::fmt;
 
@@ -103,6 +107,27 @@ mod tests {
         ] {
             assert_eq!(Listening::parse(line), None, "{line:?}");
         }
+    }
+
+    #[test]
+    fn parses_the_app_gateway_line() {
+        let l = Listening::parse("comwit-emulator: comwit-apps listening on http://127.0.0.1:8790");
+        assert_eq!(
+            l.map(|l| (l.platform, l.url)),
+            Some(("comwit-apps".to_owned(), "http://127.0.0.1:8790".to_owned()))
+        );
+        let lines = [
+            "comwit-emulator: comwit listening on http://127.0.0.1:8787",
+            "comwit-emulator: comwit-apps listening on http://127.0.0.1:8790",
+        ];
+        assert_eq!(
+            Listening::find(lines, "comwit").as_deref(),
+            Some("http://127.0.0.1:8787")
+        );
+        assert_eq!(
+            Listening::find(lines, crate::emulator::APPS_LISTENING_NAME).as_deref(),
+            Some("http://127.0.0.1:8790")
+        );
     }
 
     #[test]

@@ -501,12 +501,21 @@ async fn failed_builds_say_why_and_the_previous_build_keeps_serving() -> TestRes
         .await;
     assert_eq!(thrower["status"], "ready");
     assert_eq!(t.fetch(&app, "/").await.status, 500);
+    let folder = t.admin_app(&app_id).await["folder"]
+        .as_str()
+        .ok_or("folder")?
+        .to_owned();
+    let worker_log = std::fs::read_to_string(std::path::Path::new(&folder).join("worker.log"))?;
+    assert!(worker_log.contains("kaput"), "{worker_log}");
     Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn env_reaches_the_page_and_sensitive_values_never_leave() -> TestResult {
-    let t = Apps::start().await;
+    let t = Apps::start_with(
+        Emulator::builder().env("COMWIT_EMULATOR_ADMIN_SECRET", "admin-secret-not-for-apps"),
+    )
+    .await;
     let app = t.create_app("envy").await;
     let app_id = app["app_id"].as_str().ok_or("app_id")?.to_owned();
     let secret = "s3cr3t-value-9f8e7d";
@@ -537,6 +546,19 @@ async fn env_reaches_the_page_and_sensitive_values_never_leave() -> TestResult {
     assert_eq!(build["status"], "ready");
     let body = t.fetch(&app, "/").await.body;
     assert!(body.contains("\"NAME\":\"world\""), "{body}");
+
+    // The emulator's own settings never reach an app's process.
+    let probe = t.create_app("probe").await;
+    let probe_id = probe["app_id"].as_str().ok_or("app_id")?;
+    let b = t
+        .deploy(
+            probe_id,
+            &[("index.mjs", "export default { fetch() { return new Response(Object.keys(process.env).filter((k) => k.startsWith('COMWIT_')).join(',') || 'none'); } };\n")],
+            true,
+        )
+        .await;
+    assert_eq!(b["status"], "ready");
+    assert_eq!(t.fetch(&probe, "/").await.body, "none");
     assert!(
         body.contains(secret),
         "the runtime gets the sensitive value: {body}"
@@ -1099,9 +1121,14 @@ async fn apps_serve_again_after_a_restart() -> TestResult {
         .as_u64()
         .ok_or("worker_pid")?;
 
-    tokio::task::block_in_place(|| t.emu.restart());
+    // A crash (SIGKILL): the emulator cannot stop its workers; they exit as their stdin
+    // closes.
+    tokio::task::block_in_place(|| {
+        t.emu.kill();
+        t.emu.restart();
+    });
 
-    // The old worker went with the old emulator (its stdin closed).
+    // The old worker went with the old emulator.
     let started = Instant::now();
     while process_exists(pid) && started.elapsed() < Duration::from_secs(10) {
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -380,6 +380,18 @@ mod tests {
             crate::emulator::core::state::latest_version(store::schema::MIGRATIONS)
         );
         assert!(emu.bootstrap_token().is_none(), "the old token is kept");
+        // The v2 step added the apps tables, empty.
+        assert!(emu.store().list_apps("prj_local")?.is_empty());
+        let migrated = rusqlite::Connection::open(state.join(store::STATE_FILE))?;
+        for table in ["apps", "artifacts", "builds", "app_env"] {
+            let n: i64 = migrated.query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [table],
+                |r| r.get(0),
+            )?;
+            assert_eq!(n, 1, "table {table}");
+        }
+        drop(migrated);
         let http = reqwest::Client::new();
         let user = facts["user_token"].as_str().ok_or("user_token")?;
         let db = facts["database_id"].as_str().ok_or("database_id")?;

@@ -17,6 +17,12 @@ impl Apps {
             let build_id = build.build_id.clone();
             let app_id = build.app_id.clone();
             let (error, _log) = apps.run_build(&build).await;
+            // An app deleted while its build ran leaves no folder behind.
+            let id = app_id.clone();
+            if let Ok(None) = apps.blocking(move |s| s.get_app(&id)).await {
+                let dir = apps.store.app_dir(&app_id);
+                let _ = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(dir)).await;
+            }
             match &error {
                 None => tracing::info!(%app_id, %build_id, "build ready"),
                 Some(e) => tracing::info!(%app_id, %build_id, error = %e, "build failed"),
@@ -110,10 +116,6 @@ impl Apps {
             Err(e) => {
                 let removed = log.trim_end_matches("ready: serving as the app's active build\n");
                 let log = format!("{removed}the worker did not start: {e}\n");
-                if e == "the app was deleted" {
-                    let dir = dir.clone();
-                    let _ = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(dir)).await;
-                }
                 self.fail(build, format!("the worker did not start: {e}"), log)
                     .await
             }

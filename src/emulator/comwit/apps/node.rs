@@ -12,6 +12,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
 
+use super::super::store::builds::LOG_CAP_BYTES;
 use crate::emulator::core::files;
 
 /// Env: the `node` binary to run (else `node` on `PATH`).
@@ -124,7 +125,7 @@ impl Node {
                 };
             }
         };
-        let output = match tokio::time::timeout(timeout, child.wait_with_output()).await {
+        let output = match tokio::time::timeout(timeout, capped_output(child)).await {
             Ok(Ok(output)) => output,
             Ok(Err(e)) => {
                 let msg = format!("the app runtime failed: {e}");
@@ -168,14 +169,8 @@ impl Node {
         entry: &str,
         log_file: &Path,
     ) -> Result<Worker, String> {
-        let log = files::open_private(log_file, false)
-            .and_then(|f| {
-                use std::io::Seek;
-                let mut f = f;
-                f.seek(std::io::SeekFrom::End(0))?;
-                Ok(f)
-            })
-            .map_err(|e| format!("cannot open {}: {e}", log_file.display()))?;
+        let log =
+            append_log(log_file).map_err(|e| format!("cannot open {}: {e}", log_file.display()))?;
         let mut cmd = self.command("serve", &dir.join(entry), dir);
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -215,8 +210,19 @@ impl Node {
                 ));
             }
         };
-        // Keep reading what the worker prints, so it never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        // What the worker prints after its port line goes to its log too (and it never
+        // blocks on a full pipe).
+        let mut rest = lines.into_inner();
+        let sink = append_log(log_file);
+        tokio::spawn(async move {
+            let copied = match sink {
+                Ok(file) => tokio::io::copy(&mut rest, &mut tokio::fs::File::from_std(file)).await,
+                Err(_) => tokio::io::copy(&mut rest, &mut tokio::io::sink()).await,
+            };
+            if let Err(e) = copied {
+                tracing::debug!(error = %e, "worker output ended");
+            }
+        });
         let pid = child.id();
         Ok(Worker {
             child,
@@ -225,6 +231,51 @@ impl Node {
             pid,
         })
     }
+}
+
+/// A log file (mode 0600) opened for appending (`O_APPEND`: the worker's stderr and its
+/// stdout share it without overwriting each other).
+fn append_log(path: &Path) -> std::io::Result<std::fs::File> {
+    files::private_file(path)?;
+    std::fs::OpenOptions::new().append(true).open(path)
+}
+
+/// What a check printed, and how it exited.
+struct Output {
+    status: std::process::ExitStatus,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+/// Reads all of a pipe, keeping at most [`LOG_CAP_BYTES`] of it (a runtime that prints
+/// without end costs no memory).
+async fn read_capped(pipe: Option<impl tokio::io::AsyncRead + Unpin>) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut kept = Vec::new();
+    let Some(mut pipe) = pipe else {
+        return kept;
+    };
+    let mut buf = [0u8; 8192];
+    while let Ok(n) = pipe.read(&mut buf).await {
+        if n == 0 {
+            break;
+        }
+        let room = LOG_CAP_BYTES.saturating_sub(kept.len());
+        kept.extend_from_slice(&buf[..n.min(room)]);
+    }
+    kept
+}
+
+/// Waits for `child`, reading its stdout and stderr (each capped) meanwhile.
+async fn capped_output(mut child: Child) -> std::io::Result<Output> {
+    let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+    let (stdout, stderr, status) =
+        tokio::join!(read_capped(stdout), read_capped(stderr), child.wait());
+    Ok(Output {
+        status: status?,
+        stdout,
+        stderr,
+    })
 }
 
 /// The log with the build folder's path (as a path and as a `file://` URL) left out, so
@@ -273,6 +324,73 @@ fn summarize(log: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn node() -> Result<(tempfile::TempDir, Node), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let binary =
+            std::env::var_os(ENV_NODE).map_or_else(|| PathBuf::from("node"), PathBuf::from);
+        let node = Node::install(binary, &dir.path().join("apps"))?;
+        Ok((dir, node))
+    }
+
+    #[tokio::test]
+    async fn a_slow_entry_times_out_and_is_killed() -> Result<(), Box<dyn std::error::Error>> {
+        let (dir, node) = node()?;
+        let build = dir.path().join("build");
+        std::fs::create_dir_all(&build)?;
+        std::fs::write(
+            build.join("index.mjs"),
+            "await new Promise((r) => setTimeout(r, 30000));\nexport default { fetch() {} };\n",
+        )?;
+        let started = std::time::Instant::now();
+        let outcome = node
+            .check(&build, "index.mjs", Duration::from_secs(1))
+            .await;
+        assert_eq!(outcome.error.as_deref(), Some("build timed out"));
+        assert!(outcome.log.contains("build timed out"), "{}", outcome.log);
+        assert!(started.elapsed() < Duration::from_secs(10));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_good_entry_passes_and_a_worker_serves() -> Result<(), Box<dyn std::error::Error>> {
+        let (dir, node) = node()?;
+        let build = dir.path().join("build");
+        std::fs::create_dir_all(&build)?;
+        std::fs::write(
+            build.join("index.mjs"),
+            "export default { fetch(req, env) { return new Response(`${env.A}:${new URL(req.url).host}:${String(process.env.COMWIT_SECRET_FOR_TEST)}`); } };\n",
+        )?;
+        let outcome = node
+            .check(&build, "index.mjs", Duration::from_secs(30))
+            .await;
+        assert_eq!(outcome.error, None, "{}", outcome.log);
+        assert!(
+            outcome.log.contains("has a fetch function"),
+            "{}",
+            outcome.log
+        );
+        let worker = node
+            .start_worker(&build, "index.mjs", &dir.path().join("worker.log"))
+            .await?;
+        let pid = worker.pid.ok_or("pid")?;
+        let env = br#"{"A":"x"}"#;
+        let mut body = env.to_vec();
+        body.extend_from_slice(b"ignored");
+        let resp = reqwest::Client::builder()
+            .no_proxy()
+            .build()?
+            .post(format!("http://127.0.0.1:{}/p", worker.port))
+            .header("x-comwit-emulator-url", "http://web.apps.localhost:1/p")
+            .header("x-comwit-emulator-env-bytes", env.len().to_string())
+            .body(body)
+            .send()
+            .await?;
+        assert_eq!(resp.text().await?, "x:web.apps.localhost:1:undefined");
+        worker.stop().await;
+        assert!(!Path::new(&format!("/proc/{pid}")).exists());
+        Ok(())
+    }
 
     #[test]
     fn summaries_name_the_error_and_the_place() {
