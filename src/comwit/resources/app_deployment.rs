@@ -174,14 +174,16 @@ pub fn check(diags: &mut Diagnostics, config: &AppDeploymentState<'_>) {
     }
     if let Some(entry) = text(&config.entry) {
         let bad = entry.is_empty()
+            || entry.chars().count() > 256
             || entry.starts_with('/')
             || entry.split('/').any(|part| part.is_empty() || part == "..");
         if bad {
             diags.error(
                 "Invalid entry",
                 format!(
-                    "`entry` must be a relative path inside the bundle, such as `index.mjs` or \
-                     `src/main.mjs` (no leading `/`, no `..`), got `{entry}`."
+                    "`entry` must be a relative path inside the bundle of 1 to 256 characters, \
+                     such as `index.mjs` or `src/main.mjs` (no leading `/`, no `..`), got \
+                     `{entry}`."
                 ),
                 AttributePath::new("entry"),
             );
@@ -804,7 +806,8 @@ mod tests {
         let mut both = config("./app");
         both.source_archive = known("app.tar");
         assert_eq!(errors(&both), [AttributePath::new("source_archive")]);
-        for bad in ["/index.mjs", "../x.mjs", "", "a//b.mjs"] {
+        let long = "x".repeat(257);
+        for bad in ["/index.mjs", "../x.mjs", "", "a//b.mjs", &long] {
             let mut cfg = config("./app");
             cfg.entry = known(bad);
             assert_eq!(errors(&cfg), [AttributePath::new("entry")], "{bad}");
