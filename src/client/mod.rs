@@ -170,6 +170,22 @@ impl Failure {
     }
 }
 
+/// The parts of one call besides its route and ids.
+#[derive(Debug, Clone, Default)]
+pub struct Request<'a> {
+    /// The body, sent on every attempt.
+    pub body: Option<Vec<u8>>,
+    /// The body's `Content-Type` (`application/json` when `None`).
+    pub content_type: Option<&'static str>,
+    /// Query parameters (`wait_seconds`, `tail_lines`), escaped into the URL.
+    pub query: Vec<(&'static str, String)>,
+    /// The idempotency key sent on every attempt (a [`Retry::WithIdempotencyKey`] route
+    /// without one gets a fresh UUID v4).
+    pub idempotency_key: Option<&'a str>,
+    /// Added to the per-attempt timeout: the time a long poll may hold the answer back.
+    pub extra_timeout: Duration,
+}
+
 /// A platform's HTTP client. Cheap to clone: clones share one connection pool, one request
 /// counter, one redactor and one cancellation token.
 #[derive(Clone)]
@@ -337,6 +353,23 @@ impl HttpClient {
         (self.inner.timeout, self.inner.max_retries)
     }
 
+    /// Sends one call of `route` with a JSON body (or none) and returns the body of its
+    /// 2xx answer; see [`HttpClient::send_request`].
+    pub async fn send(
+        &self,
+        route: &Route,
+        params: &dyn Params,
+        body: Option<Vec<u8>>,
+        idempotency_key: Option<&str>,
+    ) -> Result<Vec<u8>, Failure> {
+        let request = Request {
+            body,
+            idempotency_key,
+            ..Request::default()
+        };
+        self.send_request(route, params, request).await
+    }
+
     /// Sends one call of `route` and returns the body of its 2xx answer.
     ///
     /// Retries 429 always (waiting the server's `Retry-After`, capped at
@@ -345,16 +378,27 @@ impl HttpClient {
     /// class allows. A [`Retry::WithIdempotencyKey`] route sends `idempotency_key` (or a
     /// fresh UUID v4) on every attempt. Stops at once when the cancel token fires, and
     /// when the operation's deadline has passed.
-    pub async fn send(
+    pub async fn send_request(
         &self,
         route: &Route,
         params: &dyn Params,
-        body: Option<Vec<u8>>,
-        idempotency_key: Option<&str>,
+        request: Request<'_>,
     ) -> Result<Vec<u8>, Failure> {
+        let Request {
+            body,
+            content_type,
+            query,
+            idempotency_key,
+            extra_timeout,
+        } = request;
         let inner = &*self.inner;
-        let url = route.url(&inner.base_url, params)?;
+        let mut url = route.url(&inner.base_url, params)?;
+        // Messages show the URL without its query.
         let shown_url = url.as_str().to_owned();
+        if !query.is_empty() {
+            url.query_pairs_mut()
+                .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+        }
         let label = route.label;
         let template = route.template;
         let method = &route.method;
@@ -382,9 +426,9 @@ impl HttpClient {
                             url: shown_url,
                         });
                     }
-                    inner.timeout.min(left)
+                    (inner.timeout + extra_timeout).min(left)
                 }
-                None => inner.timeout,
+                None => inner.timeout + extra_timeout,
             };
             let mut request = inner
                 .http
@@ -395,7 +439,7 @@ impl HttpClient {
             }
             if let Some(body) = &body {
                 request = request
-                    .header(CONTENT_TYPE, "application/json")
+                    .header(CONTENT_TYPE, content_type.unwrap_or("application/json"))
                     .body(body.clone());
             }
             inner.requests_sent.fetch_add(1, Ordering::Relaxed);

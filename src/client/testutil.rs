@@ -82,6 +82,8 @@ pub struct Recorded {
     pub method: String,
     /// The raw (still percent-encoded) path.
     pub path: String,
+    /// The raw query, if any.
+    pub query: Option<String>,
     pub headers: http::HeaderMap,
     pub body: Vec<u8>,
 }
@@ -152,6 +154,7 @@ async fn handle(State(state): State<Arc<MockState>>, request: Request) -> Respon
     state.calls.lock().unwrap().push(Recorded {
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
         headers: parts.headers.clone(),
         body,
     });

@@ -74,6 +74,15 @@ pub fn project_or_default<'a>(
 /// Contract rule for database names: 3 to 32 characters, lowercase letters, digits and `-`,
 /// starting with a letter and not ending with `-`.
 pub fn check_database_name(diags: &mut Diagnostics, name: &str, attr: &'static str) {
+    check_name(diags, "database", name, attr);
+}
+
+/// Contract rule for app names: the database name rule.
+pub fn check_app_name(diags: &mut Diagnostics, name: &str, attr: &'static str) {
+    check_name(diags, "app", name, attr);
+}
+
+fn check_name(diags: &mut Diagnostics, noun: &str, name: &str, attr: &'static str) {
     let ok = (3..=32).contains(&name.chars().count())
         && name.starts_with(|c: char| c.is_ascii_lowercase())
         && !name.ends_with('-')
@@ -82,9 +91,9 @@ pub fn check_database_name(diags: &mut Diagnostics, name: &str, attr: &'static s
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if !ok {
         diags.error(
-            "Invalid database name",
+            format!("Invalid {noun} name"),
             format!(
-                "`{name}` is not a valid database name: use 3 to 32 lowercase letters, digits \
+                "`{name}` is not a valid {noun} name: use 3 to 32 lowercase letters, digits \
                  and `-`, starting with a letter and not ending with `-`."
             ),
             AttributePath::new(attr),

@@ -1,11 +1,13 @@
-//! The `comwit` provider: Comwit Cloud projects and libSQL databases. Only Comwit's facts
+//! The `comwit` provider: Comwit Cloud projects, libSQL databases and apps. Only Comwit's facts
 //! live here; what every provider shares is in [`crate::client`] and [`crate::plugin`].
 //!
 //! - [`client`]: the typed platform API client (no plugin-framework imports).
 //! - [`provider`]: provider configuration and the shared, configured client.
 //! - [`common`]: Comwit's plan-time rules and API failures as diagnostics.
+//! - [`bundle`]: the deterministic tar archive an app deployment uploads.
 //! - One file per Terraform type under [`resources`], [`data_sources`] and [`ephemeral`].
 
+pub mod bundle;
 pub mod client;
 pub mod common;
 pub mod data_sources;

@@ -102,21 +102,42 @@ impl IdentitySpec {
         identity_data(out).ok_or_else(|| "Encoding the identity failed.".to_owned())
     }
 
-    /// The import id an identity stands for: the first attribute's string value.
+    /// The import id an identity stands for: its attributes' string values in order,
+    /// joined with `/` (`app_1/bld_2`; one attribute: its value). An attribute that is
+    /// absent or null is left out; a value that is not a string gives no id.
     pub fn import_id(&self, identity: &pb::ResourceIdentityData) -> Option<String> {
         let dv = identity.identity_data.as_ref()?;
-        let value: Mp = if dv.msgpack.is_empty() {
+        let pairs: Vec<(String, Mp)> = if dv.msgpack.is_empty() {
             let json: serde_json::Value = serde_json::from_slice(&dv.json).ok()?;
-            Mp::from(json.get(self.attributes.first()?.name)?.as_str()?)
+            json.as_object()?
+                .iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        serde_json::Value::String(s) => Mp::from(s.as_str()),
+                        serde_json::Value::Null => Mp::Nil,
+                        _ => Mp::Boolean(false),
+                    };
+                    (k.clone(), v)
+                })
+                .collect()
         } else {
             let v = rmpv::decode::read_value(&mut &dv.msgpack[..]).ok()?;
-            let first = self.attributes.first()?.name;
             v.as_map()?
                 .iter()
-                .find(|(k, _)| k.as_str() == Some(first))
-                .map(|(_, v)| v.clone())?
+                .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.clone())))
+                .collect()
         };
-        value.as_str().map(str::to_owned)
+        let mut parts = Vec::with_capacity(self.attributes.len());
+        for attr in &self.attributes {
+            match pairs.iter().find(|(k, _)| k == attr.name).map(|(_, v)| v) {
+                None | Some(Mp::Nil) => continue,
+                Some(v) => parts.push(v.as_str()?.to_owned()),
+            }
+        }
+        if parts.is_empty() {
+            return None;
+        }
+        Some(parts.join("/"))
     }
 }
 
@@ -191,6 +212,39 @@ mod tests {
             .contains("object"));
         let number = spec().upgrade(0, br#"{"id":7}"#).expect_err("number");
         assert!(number.contains("`id`"), "{number}");
+    }
+
+    #[test]
+    fn identities_of_several_attributes_join_into_the_import_id() {
+        let spec = IdentitySpec {
+            version: 0,
+            attributes: vec![
+                IdentityAttribute {
+                    name: "app_id",
+                    description: "App.",
+                    required_for_import: true,
+                },
+                IdentityAttribute {
+                    name: "build_id",
+                    description: "Build.",
+                    required_for_import: true,
+                },
+            ],
+        };
+        let state = Mp::Map(vec![
+            (Mp::from("build_id"), Mp::from("bld_2")),
+            (Mp::from("app_id"), Mp::from("app_1")),
+            (Mp::from("entry"), Mp::from("index.mjs")),
+        ]);
+        let identity = spec.from_state(&encode(&state)).expect("identity");
+        assert_eq!(spec.import_id(&identity).as_deref(), Some("app_1/bld_2"));
+        let json = pb::ResourceIdentityData {
+            identity_data: Some(pb::DynamicValue {
+                msgpack: Vec::new(),
+                json: br#"{"app_id":"app_1","build_id":"bld_2"}"#.to_vec(),
+            }),
+        };
+        assert_eq!(spec.import_id(&json).as_deref(), Some("app_1/bld_2"));
     }
 
     #[test]

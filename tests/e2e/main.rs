@@ -6,12 +6,15 @@
 //! - `isolation`: no credential or setting of the caller's environment reaches a provider;
 //! - `comwit`: the `comwit` provider against the real `comwit-emulator`, each type through
 //!   the standard checks (`support::checks`) and its own behaviour;
+//! - `apps`: Comwit apps: deploys served through the emulator's app gateway, rollback,
+//!   failed builds, env and secrets, scopes, imports;
 //! - `orphans`: lost create answers, names left by interrupted applies, a wrong `api_url`;
 //! - `sql`: the data plane, Terraform's tokens used by the official libSQL client.
 
 #[path = "../support/mod.rs"]
 mod support;
 
+mod apps;
 mod comwit;
 mod isolation;
 mod orphans;

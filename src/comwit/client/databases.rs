@@ -1,15 +1,7 @@
 //! Databases: create, list, read, delete, rotate the connection token, issue a query
 //! token, suspend, resume and usage.
 
-use super::{
-    encode, ApiError, ApiFailure, Client, ExistingDatabase, Operation, OperationKind, Result,
-    Secret,
-};
-use std::time::Duration;
-
-/// The waits before each extra repeat of a create whose outcome is unknown (with the
-/// same idempotency key; each repeat has the client's own retries too).
-pub const CREATE_RECOVERY_WAITS: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(3)];
+use super::{encode, Client, ExistingObject, Operation, OperationKind, Result, Secret};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A database's lifecycle state: `active` or `suspended`. Any other value the API may add
@@ -176,18 +168,11 @@ impl Client {
     }
 
     /// `POST /v1/projects/{project}/databases` (`database:write`). 200 and 201 are both
-    /// success. The create never ends with an outcome the caller cannot act on:
-    ///
-    /// - every attempt carries one `Idempotency-Key`, so a retry after a lost answer gets
-    ///   the API's replay (200, the same database and a fresh token), never a duplicate;
-    /// - when the answers stay lost or refused past the retries (5xx, 429, transport,
-    ///   deadline), the create is repeated with the same key [`CREATE_RECOVERY_WAITS`]
-    ///   more times, after waits, to settle it; if it stays unsettled, the error is
-    ///   [`ApiError::CreateUnresolved`] naming the database of that name the project now
-    ///   holds, if any;
-    /// - a 409 (the name is taken) is [`ApiError::NameTaken`] with the existing database,
-    ///   so the message can give its id and the import command (an earlier apply that
-    ///   died after its create committed leaves exactly this).
+    /// success. The create never ends with an outcome the caller cannot act on (see
+    /// [`Client::create_named`]): one `Idempotency-Key` on every attempt and repeat, then
+    /// [`ApiError::CreateUnresolved`](super::ApiError::CreateUnresolved) or
+    /// [`ApiError::NameTaken`](super::ApiError::NameTaken) naming the database of that name
+    /// the project holds, if any.
     pub async fn create_database(
         &self,
         project_id: &str,
@@ -196,65 +181,25 @@ impl Client {
         let op = Operation::on_project(OperationKind::CreateDatabase, project_id)
             .with_database_name(request.name.clone());
         let body = encode(&op, request)?;
-        let key = uuid::Uuid::new_v4().to_string();
-        let mut outcome = self.call(op.clone(), Some(body.clone()), Some(&key)).await;
-        for wait in CREATE_RECOVERY_WAITS {
-            match &outcome {
-                Err(f) if f.error.outcome_unknown() && f.error != ApiError::Cancelled => {}
-                _ => break,
-            }
-            tracing::warn!(
-                op = op.label(),
-                wait_ms = wait.as_millis() as u64,
-                "create outcome unknown; repeating it with the same idempotency key"
-            );
-            let cancel = self.cancel_token();
-            tokio::select! {
-                biased;
-                _ = cancel.cancelled() => break,
-                _ = tokio::time::sleep(wait) => {}
-            }
-            outcome = self.call(op.clone(), Some(body.clone()), Some(&key)).await;
-        }
-        match outcome {
-            Ok(created) => {
-                let created: CreatedDatabase = created;
-                self.learn(&created.database_token);
-                Ok(created)
-            }
-            Err(f) if f.error.outcome_unknown() => {
-                let existing = self.existing(project_id, &request.name).await;
-                Err(ApiFailure::new(
-                    op,
-                    ApiError::CreateUnresolved {
-                        cause: Box::new(f.error),
-                        existing,
-                    },
-                ))
-            }
-            Err(f) => match f.error {
-                ApiError::Conflict { message } => {
-                    let existing = self.existing(project_id, &request.name).await;
-                    Err(ApiFailure::new(
-                        op,
-                        ApiError::NameTaken { message, existing },
-                    ))
-                }
-                _ => Err(f),
-            },
-        }
+        let created: CreatedDatabase = self
+            .create_named(op, body, || {
+                self.existing_database(project_id, &request.name)
+            })
+            .await?;
+        self.learn(&created.database_token);
+        Ok(created)
     }
 
     /// The live database named `name` in the project, if the API can say now.
-    async fn existing(&self, project_id: &str, name: &str) -> Option<ExistingDatabase> {
+    async fn existing_database(&self, project_id: &str, name: &str) -> Option<ExistingObject> {
         if self.cancel_token().is_cancelled() {
             return None;
         }
         let list = self.list_databases(project_id).await.ok()?;
         list.into_iter()
             .find(|db| db.name == name)
-            .map(|db| ExistingDatabase {
-                database_id: db.database_id,
+            .map(|db| ExistingObject {
+                id: db.database_id,
                 created_at: db.created_at,
             })
     }
@@ -650,7 +595,7 @@ mod tests {
                 existing: Some(db),
                 cause,
             } => {
-                assert_eq!(db.database_id, DB);
+                assert_eq!(db.id, DB);
                 assert!(matches!(**cause, ApiError::Server { status: 500, .. }));
             }
             other => panic!("unexpected {other:?}"),

@@ -119,23 +119,25 @@ pub enum ApiError {
     Cancelled,
     /// A create whose outcome the client could not learn: its answers were lost or refused
     /// (`cause`), and repeating it with the same idempotency key did not settle it.
-    /// `existing` is the database of that name the project holds now, if the client could
-    /// look.
+    /// `existing` is the object (database, app) of that name the project holds now, if the
+    /// client could look.
     CreateUnresolved {
         cause: Box<ApiError>,
-        existing: Option<ExistingDatabase>,
+        existing: Option<ExistingObject>,
     },
     /// 409 on create: the name is taken, by `existing` when the client could look it up.
     NameTaken {
         message: String,
-        existing: Option<ExistingDatabase>,
+        existing: Option<ExistingObject>,
     },
 }
 
-/// A database found by name after a create failed, for the import advice.
+/// An object (a database, an app) found by name after its create failed, for the import
+/// advice.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExistingDatabase {
-    pub database_id: String,
+pub struct ExistingObject {
+    /// Its id (`db_...`, `app_...`).
+    pub id: String,
     /// RFC 3339.
     pub created_at: String,
 }
@@ -393,10 +395,11 @@ impl ApiError {
             ApiError::InvalidInput { field, message } => format!("invalid `{field}`: {message}"),
             ApiError::Cancelled => "the operation was cancelled".to_owned(),
             ApiError::CreateUnresolved { cause, existing } => {
+                let noun = op.map_or("object", |op| op.kind.object_noun());
                 let now = match existing {
-                    Some(db) => format!(
-                        "; database `{}` now exists in the project (created {})",
-                        db.database_id, db.created_at
+                    Some(found) => format!(
+                        "; {noun} `{}` now exists in the project (created {})",
+                        found.id, found.created_at
                     ),
                     None => String::new(),
                 };
@@ -406,9 +409,9 @@ impl ApiError {
                 )
             }
             ApiError::NameTaken { message, existing } => match existing {
-                Some(db) => format!(
+                Some(found) => format!(
                     "the API answered 409 ({message}): the name is taken by `{}`, created {}",
-                    db.database_id, db.created_at
+                    found.id, found.created_at
                 ),
                 None => format!("the API answered 409 ({message})"),
             },
@@ -467,7 +470,10 @@ impl ApiError {
                 }
                 OperationKind::GetProject
                 | OperationKind::ListDatabases
-                | OperationKind::CreateDatabase => {
+                | OperationKind::CreateDatabase
+                | OperationKind::ListApps
+                | OperationKind::CreateApp
+                | OperationKind::PutArtifact => {
                     "Check the project id, and that the token is a member of that project."
                         .to_owned()
                 }
@@ -501,6 +507,18 @@ impl ApiError {
                 }
                 OperationKind::ResumeDatabase => {
                     "The database is already active; refresh to see its current status.".to_owned()
+                }
+                OperationKind::CreateApp => {
+                    "An app with this name already exists in the project. Choose another \
+                     name, or bring the existing one under Terraform with `terraform import`."
+                        .to_owned()
+                }
+                OperationKind::RollbackApp => {
+                    "Only a build whose status is `ready` can become the active build. Set \
+                     `active_build_id` to a ready build of this app (see the \
+                     `comwit_app_builds` data source), or remove it to serve the build of \
+                     the source."
+                        .to_owned()
                 }
                 _ => "The request conflicts with the object's current state; refresh and try \
                       again."
@@ -579,29 +597,45 @@ impl ApiError {
                     .to_owned()
             }
             ApiError::CreateUnresolved { existing, .. } => match existing {
-                Some(db) => import_advice(&db.database_id),
-                None => "Nothing was recorded in Terraform's state. If the database was \
-                         created, the next apply finds it by name and prints its id and the \
-                         import command; otherwise the next apply creates it."
-                    .to_owned(),
+                Some(found) => import_advice(op.kind, &found.id),
+                None => format!(
+                    "Nothing was recorded in Terraform's state. If the {} was created, the \
+                     next apply finds it by name and prints its id and the import command; \
+                     otherwise the next apply creates it.",
+                    op.kind.object_noun()
+                ),
             },
             ApiError::NameTaken { existing, .. } => match existing {
-                Some(db) => format!(
+                Some(found) => format!(
                     "Choose another name, or adopt it if an interrupted apply of this \
                      configuration created it. {}",
-                    import_advice(&db.database_id)
+                    import_advice(op.kind, &found.id)
                 ),
-                None => "A database with this name already exists in the project. Choose \
-                         another name, or bring the existing one under Terraform with \
-                         `terraform import`."
-                    .to_owned(),
+                None => format!(
+                    "A{} {} with this name already exists in the project. Choose another \
+                     name, or bring the existing one under Terraform with `terraform import`.",
+                    if op.kind.object_noun() == "app" {
+                        "n"
+                    } else {
+                        ""
+                    },
+                    op.kind.object_noun()
+                ),
             },
         }
     }
 }
 
-/// How to bring a database nobody holds the token of under Terraform.
-fn import_advice(database_id: &str) -> String {
+/// How to bring an object created by a lost create under Terraform: an app is imported as
+/// it is; a database nobody holds the token of must also have its token rotated.
+fn import_advice(kind: OperationKind, id: &str) -> String {
+    if kind.object_noun() == "app" {
+        return format!(
+            "Bring it under Terraform with `terraform import <address> {id}` (or an \
+             `import {{ to = <address>, id = \"{id}\" }}` block)."
+        );
+    }
+    let database_id = id;
     format!(
         "Bring it under Terraform with `terraform import <address> {database_id}` (or an \
          `import {{ to = <address>, id = \"{database_id}\" }}` block), then set or change \

@@ -11,28 +11,37 @@
 //! Logs go through `tracing` (operation, method, path template, status, attempt, latency).
 //! Tokens, the Authorization header and response bodies are never logged.
 
+mod apps;
 mod databases;
 mod error;
 mod projects;
 pub mod routes;
 
+pub use apps::{
+    App, Artifact, Build, BuildLog, CreateAppRequest, CreateBuildRequest, EnvValue, EnvVar,
+    BUILD_POLL_MAX_WAIT,
+};
 pub use databases::{
     CreateDatabaseRequest, CreatedDatabase, Database, DatabaseStatus, FrameNumbers, QueryToken,
     QueryTokenRequest, RotatedToken, Usage,
 };
 pub use error::{
-    ApiError, ApiFailure, ComwitEnvelope, ExistingDatabase, ForbiddenCode, TOKEN_PREFIXES,
+    ApiError, ApiFailure, ComwitEnvelope, ExistingObject, ForbiddenCode, TOKEN_PREFIXES,
 };
 pub use projects::Project;
 pub use routes::{Operation, OperationKind};
 
 pub use crate::client::{ConfigError, Secret};
 
-use crate::client::{Auth, Failure, HttpClient, HttpConfig};
+use crate::client::{Auth, Failure, HttpClient, HttpConfig, Request};
 use serde::de::DeserializeOwned;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use url::Url;
+
+/// The waits before each extra repeat of a create whose outcome is unknown (with the
+/// same idempotency key; each repeat has the client's own retries too).
+pub const CREATE_RECOVERY_WAITS: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(3)];
 
 /// The product API's documented base URL.
 pub const DEFAULT_API_URL: &str = "https://api.cloud.comwit.io";
@@ -140,16 +149,7 @@ impl Client {
         idempotency_key: Option<&str>,
     ) -> Result<T> {
         let bytes = self.send(&op, body, idempotency_key).await?;
-        serde_json::from_slice(&bytes).map_err(|e| {
-            let message = self.http.redactor().clean(&e.to_string());
-            ApiFailure::new(
-                op.clone(),
-                ApiError::Decode {
-                    operation: op.label().to_owned(),
-                    message,
-                },
-            )
-        })
+        self.decode(&op, &bytes)
     }
 
     /// Sends `op` for an answer without a body worth reading (delete's 204).
@@ -163,8 +163,41 @@ impl Client {
         body: Option<Vec<u8>>,
         idempotency_key: Option<&str>,
     ) -> Result<Vec<u8>> {
+        let request = Request {
+            body,
+            idempotency_key,
+            ..Request::default()
+        };
+        self.send_with(op, request).await
+    }
+
+    /// Sends `op` with a body of any type, a query or a long poll's wait, and decodes the
+    /// 2xx answer as `T`.
+    async fn call_with<T: DeserializeOwned>(
+        &self,
+        op: Operation,
+        request: Request<'_>,
+    ) -> Result<T> {
+        let bytes = self.send_with(&op, request).await?;
+        self.decode(&op, &bytes)
+    }
+
+    fn decode<T: DeserializeOwned>(&self, op: &Operation, bytes: &[u8]) -> Result<T> {
+        serde_json::from_slice(bytes).map_err(|e| {
+            let message = self.http.redactor().clean(&e.to_string());
+            ApiFailure::new(
+                op.clone(),
+                ApiError::Decode {
+                    operation: op.label().to_owned(),
+                    message,
+                },
+            )
+        })
+    }
+
+    async fn send_with(&self, op: &Operation, request: Request<'_>) -> Result<Vec<u8>> {
         self.http
-            .send(op.route(), op, body, idempotency_key)
+            .send_request(op.route(), op, request)
             .await
             .map_err(|failure| {
                 // A refused placeholder is named as the argument the caller passed.
@@ -177,6 +210,73 @@ impl Client {
                 };
                 ApiFailure::new(op.clone(), ApiError::from_failure(failure))
             })
+    }
+
+    /// A keyed create (a [`Retry::WithIdempotencyKey`](crate::client::Retry) route) that
+    /// never ends with an outcome the caller cannot act on:
+    ///
+    /// - every attempt carries one `Idempotency-Key`, so a retry after a lost answer gets
+    ///   the API's replay (200, the same object), never a duplicate;
+    /// - when the answers stay lost or refused past the retries (5xx, 429, transport,
+    ///   deadline), the create is repeated with the same key [`CREATE_RECOVERY_WAITS`]
+    ///   more times, after waits, to settle it; if it stays unsettled, the error is
+    ///   [`ApiError::CreateUnresolved`] naming what `existing` finds (the object of that
+    ///   name the project now holds), if anything;
+    /// - a 409 (the name is taken) is [`ApiError::NameTaken`] with what `existing` finds,
+    ///   so the message can give its id and the import command (an earlier apply that
+    ///   died after its create committed leaves exactly this).
+    async fn create_named<T, F, Fut>(&self, op: Operation, body: Vec<u8>, existing: F) -> Result<T>
+    where
+        T: DeserializeOwned,
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Option<ExistingObject>>,
+    {
+        match self.create_keyed(op.clone(), body).await {
+            Ok(created) => Ok(created),
+            Err(f) if f.error.outcome_unknown() => Err(ApiFailure::new(
+                op,
+                ApiError::CreateUnresolved {
+                    cause: Box::new(f.error),
+                    existing: existing().await,
+                },
+            )),
+            Err(f) => match f.error {
+                ApiError::Conflict { message } => Err(ApiFailure::new(
+                    op,
+                    ApiError::NameTaken {
+                        message,
+                        existing: existing().await,
+                    },
+                )),
+                _ => Err(f),
+            },
+        }
+    }
+
+    /// Sends a keyed create, and repeats it with the same key after
+    /// [`CREATE_RECOVERY_WAITS`] while its outcome stays unknown. Returns the last outcome.
+    async fn create_keyed<T: DeserializeOwned>(&self, op: Operation, body: Vec<u8>) -> Result<T> {
+        let key = uuid::Uuid::new_v4().to_string();
+        let mut outcome = self.call(op.clone(), Some(body.clone()), Some(&key)).await;
+        for wait in CREATE_RECOVERY_WAITS {
+            match &outcome {
+                Err(f) if f.error.outcome_unknown() && f.error != ApiError::Cancelled => {}
+                _ => break,
+            }
+            tracing::warn!(
+                op = op.label(),
+                wait_ms = wait.as_millis() as u64,
+                "create outcome unknown; repeating it with the same idempotency key"
+            );
+            let cancel = self.cancel_token();
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => break,
+                _ = tokio::time::sleep(wait) => {}
+            }
+            outcome = self.call(op.clone(), Some(body.clone()), Some(&key)).await;
+        }
+        outcome
     }
 
     /// Remembers a secret an answer brought, so that no later message can show it.

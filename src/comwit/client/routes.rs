@@ -23,6 +23,20 @@ pub enum OperationKind {
     SuspendDatabase,
     ResumeDatabase,
     GetDatabaseUsage,
+    ListApps,
+    CreateApp,
+    GetApp,
+    DeleteApp,
+    HeadArtifact,
+    PutArtifact,
+    CreateBuild,
+    ListBuilds,
+    GetBuild,
+    GetBuildLog,
+    RollbackApp,
+    GetAppEnv,
+    PutAppEnv,
+    DeleteAppEnv,
 }
 
 /// The guard of the operations the platform refuses on a protected tenant
@@ -49,11 +63,37 @@ const WRITE: Route = Route {
     ..READ
 };
 
+const APP_READ: Route = Route {
+    scope: "app:read",
+    missing: "app {app}",
+    ..READ
+};
+
+const APP_WRITE: Route = Route {
+    method: Method::POST,
+    scope: "app:write",
+    retry: Retry::Never,
+    ..APP_READ
+};
+
+const APP_DEPLOY: Route = Route {
+    scope: "app:deploy",
+    ..APP_WRITE
+};
+
 /// One row per route, in [`OperationKind`] order. Retry classes: reads and delete repeat
 /// (a repeated delete at worst answers 404); create carries an `Idempotency-Key`, so the
 /// server replays the first result; rotate, suspend, resume and query-token do not, since
 /// the first attempt may have taken effect.
-pub static ROUTES: [Route; 11] = [
+///
+/// Apps: the artifact PUT repeats (its path is the body's SHA-256, so a repeat stores the
+/// same bytes under the same name); app and build creates carry an `Idempotency-Key`; an
+/// env PUT repeats (a repeat writes the same value again: the key's `version` may grow by
+/// one more, and the answer that is finally read carries the version that holds); an env
+/// DELETE repeats (at worst 404, which the caller takes as done). Rollback repeats too,
+/// unlike rotations: it names the build that must serve, so a repeat asks for the same end
+/// state again, and rolling back to the active build is a documented no-op (200).
+pub static ROUTES: [Route; 25] = [
     Route {
         template: "/v1/projects",
         scope: "project:read",
@@ -141,11 +181,130 @@ pub static ROUTES: [Route; 11] = [
         describe: "read usage of database {database}",
         ..READ
     },
+    Route {
+        template: "/v1/projects/{project}/apps",
+        label: "list apps",
+        summary: "Error listing apps",
+        describe: "list apps in project {project}",
+        missing: "project {project}",
+        ..APP_READ
+    },
+    Route {
+        template: "/v1/projects/{project}/apps",
+        retry: Retry::WithIdempotencyKey,
+        label: "create app",
+        summary: "Error creating app",
+        describe: "create app {app} in project {project}",
+        missing: "project {project}",
+        ..APP_WRITE
+    },
+    Route {
+        template: "/v1/apps/{app}",
+        label: "read app",
+        summary: "Error reading app",
+        describe: "read app {app}",
+        ..APP_READ
+    },
+    Route {
+        method: Method::DELETE,
+        template: "/v1/apps/{app}",
+        retry: Retry::Idempotent,
+        label: "delete app",
+        summary: "Error deleting app",
+        describe: "delete app {app}",
+        ..APP_WRITE
+    },
+    Route {
+        method: Method::HEAD,
+        template: "/v1/projects/{project}/artifacts/{sha256}",
+        retry: Retry::Idempotent,
+        label: "check for an artifact",
+        summary: "Error checking for an app artifact",
+        describe: "check whether project {project} holds artifact {sha256}",
+        missing: "project {project}",
+        ..APP_DEPLOY
+    },
+    Route {
+        method: Method::PUT,
+        template: "/v1/projects/{project}/artifacts/{sha256}",
+        retry: Retry::Idempotent,
+        label: "upload an artifact",
+        summary: "Error uploading app artifact",
+        describe: "upload artifact {sha256} to project {project}",
+        missing: "project {project}",
+        ..APP_DEPLOY
+    },
+    Route {
+        template: "/v1/apps/{app}/builds",
+        retry: Retry::WithIdempotencyKey,
+        label: "start a build",
+        summary: "Error starting app build",
+        describe: "start a build of app {app} from artifact {sha256}",
+        ..APP_DEPLOY
+    },
+    Route {
+        template: "/v1/apps/{app}/builds",
+        label: "list builds",
+        summary: "Error listing app builds",
+        describe: "list the builds of app {app}",
+        ..APP_READ
+    },
+    Route {
+        template: "/v1/apps/{app}/builds/{build}",
+        label: "read build",
+        summary: "Error reading app build",
+        describe: "read build {build} of app {app}",
+        missing: "build {build} of app {app}",
+        ..APP_READ
+    },
+    Route {
+        template: "/v1/apps/{app}/builds/{build}/log",
+        label: "read build log",
+        summary: "Error reading app build log",
+        describe: "read the log of build {build} of app {app}",
+        missing: "build {build} of app {app}",
+        ..APP_READ
+    },
+    Route {
+        template: "/v1/apps/{app}/rollback",
+        retry: Retry::Idempotent,
+        label: "roll back",
+        summary: "Error rolling back app",
+        describe: "make build {build} the active build of app {app}",
+        missing: "build {build} of app {app}",
+        ..APP_DEPLOY
+    },
+    Route {
+        template: "/v1/apps/{app}/env",
+        label: "read app environment",
+        summary: "Error reading app environment",
+        describe: "read the environment variables of app {app}",
+        ..APP_READ
+    },
+    Route {
+        method: Method::PUT,
+        template: "/v1/apps/{app}/env/{key}",
+        retry: Retry::Idempotent,
+        label: "set an environment variable",
+        summary: "Error setting app environment variable",
+        describe: "set variable {key} of app {app}",
+        ..APP_WRITE
+    },
+    Route {
+        method: Method::DELETE,
+        template: "/v1/apps/{app}/env/{key}",
+        retry: Retry::Idempotent,
+        label: "delete an environment variable",
+        summary: "Error deleting app environment variable",
+        describe: "delete variable {key} of app {app}",
+        missing: "variable {key} of app {app}",
+        ..APP_WRITE
+    },
 ];
 
 impl OperationKind {
     /// Every kind, in [`ROUTES`] order.
-    pub const ALL: [OperationKind; 11] = [
+    pub const ALL: [OperationKind; 25] = [
         OperationKind::ListProjects,
         OperationKind::GetProject,
         OperationKind::ListDatabases,
@@ -157,6 +316,20 @@ impl OperationKind {
         OperationKind::SuspendDatabase,
         OperationKind::ResumeDatabase,
         OperationKind::GetDatabaseUsage,
+        OperationKind::ListApps,
+        OperationKind::CreateApp,
+        OperationKind::GetApp,
+        OperationKind::DeleteApp,
+        OperationKind::HeadArtifact,
+        OperationKind::PutArtifact,
+        OperationKind::CreateBuild,
+        OperationKind::ListBuilds,
+        OperationKind::GetBuild,
+        OperationKind::GetBuildLog,
+        OperationKind::RollbackApp,
+        OperationKind::GetAppEnv,
+        OperationKind::PutAppEnv,
+        OperationKind::DeleteAppEnv,
     ];
 
     /// This kind's row.
@@ -185,6 +358,15 @@ impl OperationKind {
         self.route().guard == PROTECTED_TENANT
     }
 
+    /// What kind of object the route creates or acts on, for messages: "app" or "database".
+    pub fn object_noun(self) -> &'static str {
+        if self.route().scope.starts_with("app:") {
+            "app"
+        } else {
+            "database"
+        }
+    }
+
     /// Whether repeating the request after a 5xx, a timeout or a lost connection is safe.
     /// Every kind is retried after a 429 or a refused connection, since neither did any work.
     pub fn retry_safe(self) -> bool {
@@ -193,7 +375,8 @@ impl OperationKind {
 }
 
 /// One client call: its route kind and the ids (and, when known, the name) of the objects
-/// it acts on. Its ids fill the route's placeholders (`{project}`, `{database}`).
+/// it acts on. Its ids fill the route's placeholders (`{project}`, `{database}`, `{app}`,
+/// `{build}`, `{sha256}`, `{key}`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Operation {
     pub kind: OperationKind,
@@ -202,6 +385,14 @@ pub struct Operation {
     /// The database's name, when the caller knows it (create always does); used only in
     /// messages.
     pub database_name: Option<String>,
+    pub app_id: Option<String>,
+    /// The app's name, when the caller knows it; used only in messages.
+    pub app_name: Option<String>,
+    pub build_id: Option<String>,
+    /// An artifact's SHA-256 (hex).
+    pub sha256: Option<String>,
+    /// An environment variable's key.
+    pub env_key: Option<String>,
 }
 
 impl Params for Operation {
@@ -209,6 +400,10 @@ impl Params for Operation {
         match name {
             "project" => self.project_id.as_deref(),
             "database" => self.database_id.as_deref(),
+            "app" => self.app_id.as_deref(),
+            "build" => self.build_id.as_deref(),
+            "sha256" => self.sha256.as_deref(),
+            "key" => self.env_key.as_deref(),
             _ => None,
         }
     }
@@ -222,6 +417,11 @@ impl Operation {
             project_id: None,
             database_id: None,
             database_name: None,
+            app_id: None,
+            app_name: None,
+            build_id: None,
+            sha256: None,
+            env_key: None,
         }
     }
 
@@ -237,6 +437,37 @@ impl Operation {
             database_id: Some(database_id.to_owned()),
             ..Operation::new(kind)
         }
+    }
+
+    pub(crate) fn on_app(kind: OperationKind, app_id: &str) -> Self {
+        Operation {
+            app_id: Some(app_id.to_owned()),
+            ..Operation::new(kind)
+        }
+    }
+
+    /// Adds the app's name, for messages.
+    pub fn with_app_name(mut self, name: impl Into<String>) -> Self {
+        self.app_name = Some(name.into());
+        self
+    }
+
+    /// Adds a build id.
+    pub fn with_build(mut self, build_id: impl Into<String>) -> Self {
+        self.build_id = Some(build_id.into());
+        self
+    }
+
+    /// Adds an artifact's SHA-256.
+    pub fn with_sha256(mut self, sha256: impl Into<String>) -> Self {
+        self.sha256 = Some(sha256.into());
+        self
+    }
+
+    /// Adds an environment variable's key.
+    pub fn with_env_key(mut self, key: impl Into<String>) -> Self {
+        self.env_key = Some(key.into());
+        self
     }
 
     /// Adds the database's name, for messages.
@@ -272,19 +503,24 @@ impl Operation {
 
     /// The database as messages name it: "`orders` (`db_123`)", "`db_123`" or "`orders`".
     pub(crate) fn database_ref(&self) -> String {
-        match (&self.database_name, &self.database_id) {
-            (Some(name), Some(id)) if name != id => format!("`{name}` (`{id}`)"),
-            (Some(name), _) => format!("`{name}`"),
-            (None, Some(id)) => format!("`{id}`"),
-            (None, None) => "(unknown)".to_owned(),
-        }
+        named_ref(self.database_name.as_deref(), self.database_id.as_deref())
+    }
+
+    /// The app as messages name it: "`web` (`app_123`)", "`app_123`" or "`web`".
+    pub(crate) fn app_ref(&self) -> String {
+        named_ref(self.app_name.as_deref(), self.app_id.as_deref())
     }
 
     /// A message template of this call's row filled with its objects.
     fn fill(&self, template: &str) -> String {
+        let quoted = |v: &Option<String>| v.as_ref().map(|v| format!("`{v}`"));
         route::fill(template, |name| match name {
-            "project" => self.project_id.as_ref().map(|p| format!("`{p}`")),
+            "project" => quoted(&self.project_id),
             "database" => Some(self.database_ref()),
+            "app" => Some(self.app_ref()),
+            "build" => quoted(&self.build_id),
+            "sha256" => quoted(&self.sha256),
+            "key" => quoted(&self.env_key),
             _ => None,
         })
     }
@@ -301,6 +537,16 @@ impl Operation {
     }
 }
 
+/// An object as messages name it: "`orders` (`db_123`)", "`db_123`" or "`orders`".
+fn named_ref(name: Option<&str>, id: Option<&str>) -> String {
+    match (name, id) {
+        (Some(name), Some(id)) if name != id => format!("`{name}` (`{id}`)"),
+        (Some(name), _) => format!("`{name}`"),
+        (None, Some(id)) => format!("`{id}`"),
+        (None, None) => "(unknown)".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,7 +558,10 @@ mod tests {
             let route = kind.route();
             assert!(route.template.starts_with("/v1/"), "{kind:?}");
             for name in route.param_names() {
-                assert!(["project", "database"].contains(&name), "{kind:?}: {name}");
+                assert!(
+                    ["project", "database", "app", "build", "sha256", "key"].contains(&name),
+                    "{kind:?}: {name}"
+                );
             }
             for text in [route.label, route.summary, route.describe, route.missing] {
                 assert!(!text.is_empty(), "{kind:?}");
@@ -343,13 +592,68 @@ mod tests {
             "database:write"
         );
         for kind in OperationKind::ALL {
+            let scope = kind.required_scope();
             if kind.route().method == Method::GET {
-                assert!(kind.required_scope().ends_with(":read"), "{kind:?}");
+                assert!(scope.ends_with(":read"), "{kind:?}");
                 assert!(kind.retry_safe(), "{kind:?}");
+            } else if scope.starts_with("app:") {
+                assert!(["app:write", "app:deploy"].contains(&scope), "{kind:?}");
             } else {
-                assert_eq!(kind.required_scope(), "database:write", "{kind:?}");
+                assert_eq!(scope, "database:write", "{kind:?}");
             }
         }
+        // The seed's scope table: deploys, artifacts and rollback need `app:deploy`.
+        for kind in [
+            OperationKind::HeadArtifact,
+            OperationKind::PutArtifact,
+            OperationKind::CreateBuild,
+            OperationKind::RollbackApp,
+        ] {
+            assert_eq!(kind.required_scope(), "app:deploy", "{kind:?}");
+        }
+        for kind in [
+            OperationKind::CreateApp,
+            OperationKind::DeleteApp,
+            OperationKind::PutAppEnv,
+            OperationKind::DeleteAppEnv,
+        ] {
+            assert_eq!(kind.required_scope(), "app:write", "{kind:?}");
+        }
+        assert_eq!(OperationKind::GetAppEnv.required_scope(), "app:read");
+        assert_eq!(OperationKind::GetBuildLog.required_scope(), "app:read");
+    }
+
+    #[test]
+    fn app_routes_retry_by_what_a_repeat_does() {
+        use OperationKind::*;
+        for kind in [CreateApp, CreateBuild] {
+            assert_eq!(kind.route().retry, Retry::WithIdempotencyKey, "{kind:?}");
+        }
+        for kind in [
+            ListApps,
+            GetApp,
+            DeleteApp,
+            HeadArtifact,
+            PutArtifact,
+            ListBuilds,
+            GetBuild,
+            GetBuildLog,
+            RollbackApp,
+            GetAppEnv,
+            PutAppEnv,
+            DeleteAppEnv,
+        ] {
+            assert_eq!(kind.route().retry, Retry::Idempotent, "{kind:?}");
+        }
+        assert_eq!(CreateApp.object_noun(), "app");
+        assert_eq!(CreateDatabase.object_noun(), "database");
+        let op = Operation::on_app(GetBuild, "app_1")
+            .with_app_name("web")
+            .with_build("bld_2");
+        assert_eq!(op.describe(), "read build `bld_2` of app `web` (`app_1`)");
+        assert_eq!(op.missing_object(), "build `bld_2` of app `web` (`app_1`)");
+        let op = Operation::on_app(PutAppEnv, "app_1").with_env_key("API_KEY");
+        assert_eq!(op.describe(), "set variable `API_KEY` of app `app_1`");
     }
 
     #[test]

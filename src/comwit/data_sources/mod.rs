@@ -1,5 +1,7 @@
 //! `comwit` data sources, one file per Terraform type.
 
+pub mod app;
+pub mod app_builds;
 pub mod database;
 pub mod database_usage;
 pub mod project;
@@ -12,6 +14,11 @@ use crate::plugin::Registry;
 
 /// Register every data source type.
 pub fn register(registry: &mut Registry, data: &Arc<ProviderData>) {
+    registry.data_source(app::TYPE_NAME, app::AppDataSource::new(data.clone()));
+    registry.data_source(
+        app_builds::TYPE_NAME,
+        app_builds::AppBuildsDataSource::new(data.clone()),
+    );
     registry.data_source(
         database::TYPE_NAME,
         database::DatabaseDataSource::new(data.clone()),

@@ -1,0 +1,7 @@
+resource "comwit_app" "web" {
+  name = "web"
+}
+
+output "web_url" {
+  value = comwit_app.web.default_url
+}
