@@ -79,6 +79,12 @@ if [ -d "$example" ]; then
   "$terraform" -chdir="$example" apply -auto-approve -input=false
   say "terraform -chdir=$example output"
   "$terraform" -chdir="$example" output
+  # The app's page, through the emulator's app gateway (its default_url names a
+  # *.localhost host; the gateway routes by Host, so no name resolution is needed).
+  app_url="$("$terraform" -chdir="$example" output -raw app_url)"
+  app_host="$(echo "$app_url" | sed -E 's#^https?://([^:/]+).*#\1#')"
+  say "curl $app_url"
+  curl -fsS --max-time 10 -H "Host: $app_host" "$EMULATOR_APPS_URL/"
 else
   say "$example does not exist yet: nothing to apply"
 fi

@@ -1,4 +1,6 @@
-# Quickstart: a database, a short-lived query token, and what Comwit reports about them.
+# Quickstart: a database, a short-lived query token, what Comwit reports about them, and an
+# app (./app) whose page counts its visits in that database: the app reads DATABASE_URL and
+# DATABASE_TOKEN from its environment and queries the database over the libSQL protocol.
 #
 # Run it against the local emulator with `scripts/demo.sh` (it sets COMWIT_API_URL,
 # COMWIT_TOKEN and COMWIT_PROJECT_ID), or against Comwit Cloud with your own token.
@@ -26,6 +28,28 @@ resource "comwit_database_query_token" "console" {
   ttl_seconds = 3600
   audience    = "sql-console"
   reason      = "quickstart"
+}
+
+resource "comwit_app" "web" {
+  name = "quickstart-web"
+}
+
+resource "comwit_app_env" "web" {
+  app_id = comwit_app.web.id
+  vars = {
+    DATABASE_URL = comwit_database.app.database_url
+    GREETING     = "Hello"
+  }
+  secrets = {
+    DATABASE_TOKEN = comwit_database.app.database_token
+  }
+}
+
+# Changed code in ./app plans a new build; unchanged code plans nothing.
+resource "comwit_app_deployment" "web" {
+  app_id     = comwit_app.web.id
+  source_dir = "${path.module}/app"
+  depends_on = [comwit_app_env.web]
 }
 
 data "comwit_database" "app" {
@@ -63,4 +87,12 @@ output "database_token" {
 
 output "query_token_expires_at" {
   value = comwit_database_query_token.console.expires_at
+}
+
+output "app_url" {
+  value = comwit_app.web.default_url
+}
+
+output "app_build_id" {
+  value = comwit_app_deployment.web.build_id
 }

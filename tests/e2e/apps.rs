@@ -51,7 +51,7 @@ output \"url\" {{
 }
 
 /// What the app at `default_url` answers, through the emulator's gateway (`Host` header).
-fn fetch(emu: &Emulator, default_url: &str) -> (u16, String) {
+pub(crate) fn fetch(emu: &Emulator, default_url: &str) -> (u16, String) {
     let host = default_url
         .trim_start_matches("http://")
         .trim_end_matches('/')

@@ -9,6 +9,7 @@
 //! - `apps`: Comwit apps: deploys served through the emulator's app gateway, rollback,
 //!   failed builds, env and secrets, scopes, imports;
 //! - `orphans`: lost create answers, names left by interrupted applies, a wrong `api_url`;
+//! - `quickstart`: `examples/quickstart` applied, its app's database-backed page fetched;
 //! - `sql`: the data plane, Terraform's tokens used by the official libSQL client.
 
 #[path = "../support/mod.rs"]
@@ -18,5 +19,6 @@ mod apps;
 mod comwit;
 mod isolation;
 mod orphans;
+mod quickstart;
 mod sql;
 mod terraform_smoke;
