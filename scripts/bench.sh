@@ -9,12 +9,15 @@
 #     comwit_database vs terraform_data, API requests and connections, emulator throughput;
 #   - faults (benches/faults.rs): apply and destroy 200 comwit_database with about 20 % of
 #     API requests faulted (500, lost answers, 429, dropped connections) next to the same
-#     run without faults: duplicates, orphans and ghosts against the emulator's inventory.
+#     run without faults: duplicates, orphans and ghosts against the emulator's inventory;
+#   - apps (benches/apps.rs): a build through the API (the platform's own time) next to
+#     `terraform apply` of changed code, and how long after the new page was live apply
+#     returned.
 #
 # Usage:
 #   scripts/bench.sh              both (about 5 minutes on 2 CPUs once built; the first run
 #                                 also builds the tf-provider reference, a few minutes)
-#   scripts/bench.sh providers    one of them (or plugin_server, or faults)
+#   scripts/bench.sh providers    one of them (or plugin_server, faults, apps)
 #   BENCH_N=1000                  plugin_server's N (default 500); BENCH_SERVER_PLAN_RUNS=11
 #                                 plans per workload (medians, interleaved)
 #   BENCH_NS=100,500,1000         providers' Ns; BENCH_RUNS=3 applies and BENCH_PLAN_RUNS=5
@@ -32,12 +35,12 @@ bash scripts/setup.sh
 export TERRAFORM_BIN="$PWD/.tools/bin/terraform"
 
 benches=("$@")
-[ ${#benches[@]} -gt 0 ] || benches=(plugin_server providers faults)
+[ ${#benches[@]} -gt 0 ] || benches=(plugin_server providers faults apps)
 for b in "${benches[@]}"; do
   case "$b" in
-    plugin_server | providers | faults) ;;
+    plugin_server | providers | faults | apps) ;;
     *)
-      echo "bench: unknown benchmark $b (plugin_server, providers or faults)" >&2
+      echo "bench: unknown benchmark $b (plugin_server, providers, faults or apps)" >&2
       exit 2
       ;;
   esac

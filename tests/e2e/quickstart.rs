@@ -14,7 +14,11 @@ fn copy_dir(from: &Path, to: &Path) {
         let target = to.join(entry.file_name());
         if entry.file_type().expect("type").is_dir() {
             copy_dir(&entry.path(), &target);
-        } else if entry.path().extension().is_some_and(|e| e == "tf" || e == "mjs") {
+        } else if entry
+            .path()
+            .extension()
+            .is_some_and(|e| e == "tf" || e == "mjs")
+        {
             std::fs::copy(entry.path(), &target).expect("copy");
         }
     }
@@ -29,8 +33,14 @@ fn quickstart_serves_a_database_backed_page() {
     tf.apply();
     let outputs: serde_json::Value =
         serde_json::from_str(&tf.run_ok(&["output", "-json"]).stdout).expect("outputs json");
-    let url = outputs["app_url"]["value"].as_str().expect("app_url").to_owned();
-    assert!(outputs["database_token"]["sensitive"] == true, "{outputs:#}");
+    let url = outputs["app_url"]["value"]
+        .as_str()
+        .expect("app_url")
+        .to_owned();
+    assert!(
+        outputs["database_token"]["sensitive"] == true,
+        "{outputs:#}"
+    );
 
     let (status, first) = fetch(&emu, &url);
     assert_eq!(status, 200, "{first}");
@@ -39,7 +49,9 @@ fn quickstart_serves_a_database_backed_page() {
     assert!(second.starts_with("Hello from Comwit: visit 2"), "{second}");
 
     // The visits are rows of the quickstart database, as an outside client sees them.
-    let db = outputs["database_id"]["value"].as_str().expect("database_id");
+    let db = outputs["database_id"]["value"]
+        .as_str()
+        .expect("database_id");
     let usage = emu.api_get(&format!("/v1/databases/{db}/usage"));
     assert!(usage["rows_written"].as_u64() >= Some(2), "{usage:#}");
 
