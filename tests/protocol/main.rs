@@ -1,9 +1,11 @@
 //! Protocol tests of the plugin server: the built test-only provider
 //! (`tests/provider/testing.rs`) driven over gRPC exactly as Terraform drives a plugin
-//! (`support::plugin_client`), and the plugin server's safety (`safety`): one test binary.
+//! (`support::plugin_client`), the plugin server's safety (`safety`), and the comwit
+//! provider's schema flags and plan-time checks over the wire (`comwit`): one test binary.
 
 #[path = "../support/mod.rs"]
 mod support;
 
+mod comwit;
 mod safety;
 mod testing;
