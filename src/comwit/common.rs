@@ -6,7 +6,7 @@ use tf_provider::value::{Value, ValueString};
 use tf_provider::{AttributePath, Diagnostics};
 
 use super::client::ApiFailure;
-use super::provider::Configured;
+use super::provider::{Configured, ProviderData};
 use crate::plugin::kit::known;
 
 /// Report an API failure: the client's summary and actionable detail (never a token).
@@ -41,6 +41,45 @@ pub fn project_id<'a>(
     configured: Option<&Configured>,
 ) -> Option<ValueString<'a>> {
     project_or_default(diags, own, configured, "project_id", "resource")
+}
+
+/// The `project_id` a create plans: its own, else the provider's default. Needs no API
+/// call: with provider settings known only after apply, the default project is unknown
+/// too (known after apply). `None` (errors in `diags`) when the provider is not
+/// configured for another reason, or no project is set anywhere.
+pub fn planned_project<'a>(
+    diags: &mut Diagnostics,
+    data: &ProviderData,
+    own: &ValueString<'a>,
+) -> Option<ValueString<'a>> {
+    let mut quiet = Diagnostics::default();
+    let configured = data.configured(&mut quiet);
+    if configured.is_none() && data.unknown_settings().is_empty() {
+        diags.errors.extend(quiet.errors);
+        return None;
+    }
+    match configured {
+        None if own.is_null() => Some(Value::Unknown),
+        _ => project_id(diags, own, configured.as_ref()),
+    }
+}
+
+/// The `project_id` an update plans when the configuration leaves it unset: the provider's
+/// default project when it has one (a changed default then plans a replacement), else the
+/// prior value.
+pub fn default_project_on_update<'a>(
+    data: &ProviderData,
+    config: &ValueString<'a>,
+    proposed: ValueString<'a>,
+) -> ValueString<'a> {
+    if !config.is_null() {
+        return proposed;
+    }
+    let mut quiet = Diagnostics::default();
+    match data.configured(&mut quiet).and_then(|c| c.project_id) {
+        Some(default) => known(default),
+        None => proposed,
+    }
 }
 
 /// [`project_id`] for an argument of another name or another kind of type: the message

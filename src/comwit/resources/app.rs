@@ -18,7 +18,9 @@ use tf_provider::{map, AttributePath, Diagnostics, Resource};
 use tracing::debug;
 
 use crate::comwit::client::{App, CreateAppRequest};
-use crate::comwit::common::{api_error, check_app_name, check_id, project_id};
+use crate::comwit::common::{
+    api_error, check_app_name, check_id, default_project_on_update, planned_project,
+};
 use crate::comwit::provider::ProviderData;
 use crate::plugin::kit::{attribute, known, opt, text};
 use crate::plugin::{IdentityAttribute, IdentitySpec};
@@ -151,18 +153,7 @@ impl Resource for AppResource {
         _config: AppState<'a>,
         _meta: ValueEmpty,
     ) -> Option<(AppState<'a>, ValueEmpty)> {
-        // As for databases: a create's plan needs no API call, and the default project
-        // may be known only after apply.
-        let mut quiet = Diagnostics::default();
-        let configured = self.data.configured(&mut quiet);
-        if configured.is_none() && self.data.unknown_settings().is_empty() {
-            diags.errors.extend(quiet.errors);
-            return None;
-        }
-        proposed.project_id = match configured {
-            None if proposed.project_id.is_null() => Value::Unknown,
-            _ => project_id(diags, &proposed.project_id, configured.as_ref())?,
-        };
+        proposed.project_id = planned_project(diags, &self.data, &proposed.project_id)?;
         proposed.id = Value::Unknown;
         proposed.default_hostname = Value::Unknown;
         proposed.default_url = Value::Unknown;
@@ -182,12 +173,8 @@ impl Resource for AppResource {
         _prior_private: ValueEmpty,
         _meta: ValueEmpty,
     ) -> Option<(AppState<'a>, ValueEmpty, Vec<AttributePath>)> {
-        if config.project_id.is_null() {
-            let mut quiet = Diagnostics::default();
-            if let Some(default) = self.data.configured(&mut quiet).and_then(|c| c.project_id) {
-                proposed.project_id = known(default);
-            }
-        }
+        proposed.project_id =
+            default_project_on_update(&self.data, &config.project_id, proposed.project_id);
         let mut replace = vec![];
         if proposed.project_id != prior.project_id {
             replace.push(AttributePath::new("project_id"));

@@ -18,7 +18,9 @@ use tf_provider::{map, AttributePath, Diagnostics, Resource};
 use tracing::debug;
 
 use crate::comwit::client::{ApiError, CreateDatabaseRequest, Database, DatabaseStatus};
-use crate::comwit::common::{api_error, check_database_name, check_id, project_id};
+use crate::comwit::common::{
+    api_error, check_database_name, check_id, default_project_on_update, planned_project,
+};
 use crate::comwit::provider::ProviderData;
 use crate::plugin::kit::{attribute, known, sensitive, text, whole_number, ValueNum};
 use crate::plugin::{IdentityAttribute, IdentitySpec};
@@ -217,18 +219,7 @@ impl Resource for DatabaseResource {
         _config: DatabaseState<'a>,
         _meta: ValueEmpty,
     ) -> Option<(DatabaseState<'a>, ValueEmpty)> {
-        // A create's plan needs no API call: with provider settings known only after
-        // apply, the default project is known after apply too.
-        let mut quiet = Diagnostics::default();
-        let configured = self.data.configured(&mut quiet);
-        if configured.is_none() && self.data.unknown_settings().is_empty() {
-            diags.errors.extend(quiet.errors);
-            return None;
-        }
-        proposed.project_id = match configured {
-            None if proposed.project_id.is_null() => Value::Unknown,
-            _ => project_id(diags, &proposed.project_id, configured.as_ref())?,
-        };
+        proposed.project_id = planned_project(diags, &self.data, &proposed.project_id)?;
         proposed.id = Value::Unknown;
         proposed.database_url = Value::Unknown;
         proposed.created_at = Value::Unknown;
@@ -253,13 +244,8 @@ impl Resource for DatabaseResource {
         _meta: ValueEmpty,
     ) -> Option<(DatabaseState<'a>, ValueEmpty, Vec<AttributePath>)> {
         // Unset in config: follow the provider's default project when it has one.
-        if config.project_id.is_null() {
-            let mut quiet = Diagnostics::default();
-            let configured = self.data.configured(&mut quiet);
-            if let Some(default) = configured.and_then(|c| c.project_id) {
-                proposed.project_id = known(default);
-            }
-        }
+        proposed.project_id =
+            default_project_on_update(&self.data, &config.project_id, proposed.project_id);
         let mut replace = vec![];
         if proposed.project_id != prior.project_id {
             replace.push(AttributePath::new("project_id"));
