@@ -14,6 +14,19 @@ pub fn api_error(diags: &mut Diagnostics, failure: &ApiFailure) {
     diags.root_error(failure.summary(), failure.detail());
 }
 
+/// A delete's outcome for destroy: done, or already gone (the platform's `not_found`)
+/// counts as done; any other failure is reported.
+pub fn deleted(diags: &mut Diagnostics, result: Result<(), ApiFailure>) -> Option<()> {
+    match result {
+        Ok(()) => Some(()),
+        Err(e) if e.is_not_found() => Some(()),
+        Err(e) => {
+            api_error(diags, &e);
+            None
+        }
+    }
+}
+
 /// A failure of a data source's read. A data source only reads what exists, so a 404
 /// gets no resource advice (`terraform state rm`, "let Terraform create it again") but
 /// what a reader can check.

@@ -19,7 +19,7 @@ use tracing::debug;
 
 use crate::comwit::client::{App, CreateAppRequest};
 use crate::comwit::common::{
-    api_error, check_app_name, check_id, default_project_on_update, planned_project,
+    api_error, check_app_name, check_id, default_project_on_update, deleted, planned_project,
 };
 use crate::comwit::provider::ProviderData;
 use crate::plugin::kit::{attribute, known, opt, text};
@@ -246,14 +246,7 @@ impl Resource for AppResource {
     ) -> Option<()> {
         let client = self.data.configured(diags)?.client;
         let id = text(&prior.id)?.to_owned();
-        match client.delete_app(&id).await {
-            Ok(()) => Some(()),
-            Err(e) if e.is_not_found() => Some(()),
-            Err(e) => {
-                api_error(diags, &e);
-                None
-            }
-        }
+        deleted(diags, client.delete_app(&id).await)
     }
 
     async fn import<'a>(
