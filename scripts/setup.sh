@@ -40,6 +40,7 @@ pkgs=()
 command -v protoc >/dev/null 2>&1 || pkgs+=(protobuf-compiler libprotobuf-dev)
 command -v protoc >/dev/null 2>&1 && ! wkt_ok && pkgs+=(libprotobuf-dev)
 command -v sqlite3 >/dev/null 2>&1 || pkgs+=(sqlite3)
+command -v dig >/dev/null 2>&1 || pkgs+=(bind9-dnsutils) # dig: checks the emulator's DNS server
 [ ${#pkgs[@]} -eq 0 ] || apt_install "${pkgs[@]}"
 command -v protoc >/dev/null 2>&1 || { say "protoc still missing" >&2; exit 1; }
 wkt_ok || { say "protoc's well-known types (google/protobuf/empty.proto) still missing" >&2; exit 1; }

@@ -1,21 +1,23 @@
 //! `comwit-emulator [--listen ADDR] [--serve PLATFORM=ADDR]... [--apps-listen ADDR]
-//! [--state-dir DIR]`: the local platform emulator; serves every platform it knows, each on
+//! [--dns-listen ADDR] [--state-dir DIR]`: the local platform emulator; serves every platform it knows, each on
 //! its own port, and comwit's app gateway.
 
 use std::process::ExitCode;
 
 use comwit::emulator::{self, RunConfig};
 
-const USAGE: &str = "usage: comwit-emulator [--listen ADDR] [--serve PLATFORM=ADDR]... [--apps-listen ADDR] [--state-dir DIR]
+const USAGE: &str = "usage: comwit-emulator [--listen ADDR] [--serve PLATFORM=ADDR]... [--apps-listen ADDR] [--dns-listen ADDR] [--state-dir DIR]
 
   --listen ADDR            comwit's address (default 127.0.0.1:8787; port 0 picks a free port)
   --serve PLATFORM=ADDR    a platform's address (repeatable); platforms: comwit
   --apps-listen ADDR       comwit's app gateway (default 127.0.0.1:8790; port 0 picks a free port)
+  --dns-listen ADDR        comwit's DNS server, UDP and TCP (default 127.0.0.1:8753; port 0 picks a free port)
   --state-dir DIR          state directory (default ./.emulator)
 
 Once every platform listens, one line per listener goes to stdout:
   comwit-emulator: comwit listening on http://127.0.0.1:PORT
   comwit-emulator: comwit-apps listening on http://127.0.0.1:PORT
+  comwit-emulator: comwit-dns listening on dns://127.0.0.1:PORT
 
 environment:
   PLATFORM_API_PROTECTED_TENANTS    protected database names/ids (default louhi-app,comwit-db-synthetic)
@@ -23,6 +25,7 @@ environment:
   COMWIT_EMULATOR_ADMIN_SECRET      secret for the /_emulator/ admin routes
   COMWIT_EMULATOR_FAULTS            initial fault rules, JSON {\"rules\": [...]}
   COMWIT_EMULATOR_NODE              the Node.js binary of apps (default node on PATH)
+  COMWIT_EMULATOR_DNS_RESOLVER      the DNS server (ip:port) delegation and verification ask (default: its own)
   COMWIT_EMULATOR_LOG               log filter (default info), logs go to stderr";
 
 enum Parsed {
@@ -55,6 +58,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Parsed, String> {
                 config.listen(platform, addr)?;
             }
             "--apps-listen" => config.apps_listen = value("--apps-listen")?,
+            "--dns-listen" => config.dns_listen = value("--dns-listen")?,
             "--state-dir" => config.state_dir = value("--state-dir")?.into(),
             "-h" | "--help" => return Ok(Parsed::Help),
             other => return Err(format!("unknown argument {other:?}")),

@@ -12,7 +12,9 @@
 //!
 //! A platform with a second listener prints a line for it too, named after the platform:
 //! comwit's app gateway is `comwit-emulator: comwit-apps listening on http://127.0.0.1:8790`
-//! ([`crate::emulator::APPS_LISTENING_NAME`]), right after comwit's own line.
+//! ([`crate::emulator::APPS_LISTENING_NAME`]), right after comwit's own line, then its DNS
+//! server, whose URL is `dns://host:port` (UDP and TCP on that port):
+//! `comwit-emulator: comwit-dns listening on dns://127.0.0.1:8753`.
 
 use std::fmt;
 
@@ -46,7 +48,10 @@ impl Listening {
             && platform
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-        let url_ok = url.starts_with("http://") && url.len() > 7 && !url.contains(' ');
+        let url_ok = ["http://", "dns://"]
+            .iter()
+            .any(|scheme| url.starts_with(scheme) && url.len() > scheme.len())
+            && !url.contains(' ');
         (name_ok && url_ok).then(|| Listening {
             platform: platform.to_owned(),
             url: url.to_owned(),
@@ -127,6 +132,19 @@ mod tests {
         assert_eq!(
             Listening::find(lines, crate::emulator::APPS_LISTENING_NAME).as_deref(),
             Some("http://127.0.0.1:8790")
+        );
+    }
+
+    #[test]
+    fn parses_the_dns_line() {
+        let l = Listening::parse("comwit-emulator: comwit-dns listening on dns://127.0.0.1:8753");
+        assert_eq!(
+            l.map(|l| (l.platform, l.url)),
+            Some(("comwit-dns".to_owned(), "dns://127.0.0.1:8753".to_owned()))
+        );
+        assert_eq!(
+            Listening::parse("comwit-emulator: comwit-dns listening on dns://"),
+            None
         );
     }
 

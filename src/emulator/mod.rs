@@ -28,6 +28,8 @@
 //! - `<state-dir>/artifacts/<sha256>.tar`: app artifacts, by content hash.
 //! - `<state-dir>/apps/runner.mjs` and `<state-dir>/apps/<app_id>/builds/<build_id>/`: the
 //!   Node.js runner of apps and the unpacked builds.
+//! - DNS: the domains, records and hostnames are rows of `emulator.sqlite` (schema v3);
+//!   the DNS server serves them from memory.
 //! - `<state-dir>/bootstrap-token`: the raw bootstrap user token (written on first start).
 //! - `<state-dir>/admin-secret`: the secret for the `/_emulator/` admin routes (every start).
 
@@ -41,6 +43,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 pub use self::comwit::apps::{APPS_LISTENING_NAME, DEFAULT_APPS_LISTEN};
+pub use self::comwit::dns::server::{DEFAULT_DNS_LISTEN, DNS_LISTENING_NAME};
 pub use self::comwit::{store, validate};
 pub use self::comwit::{
     ApiError, Config, Emulator, SqlAuthError, Store, StoreError, TokenKind,
@@ -77,6 +80,8 @@ pub struct RunConfig {
     pub state_dir: PathBuf,
     /// Comwit's app gateway address (default `127.0.0.1:8790`).
     pub apps_listen: String,
+    /// Comwit's DNS server address, UDP and TCP (default `127.0.0.1:8753`).
+    pub dns_listen: String,
 }
 
 impl RunConfig {
@@ -89,6 +94,7 @@ impl RunConfig {
                 .collect(),
             state_dir: state_dir.into(),
             apps_listen: DEFAULT_APPS_LISTEN.to_owned(),
+            dns_listen: DEFAULT_DNS_LISTEN.to_owned(),
         }
     }
 
@@ -128,6 +134,10 @@ impl Running {
                     platform: APPS_LISTENING_NAME.to_owned(),
                     url: e.apps_url().to_owned(),
                 },
+                Listening {
+                    platform: DNS_LISTENING_NAME.to_owned(),
+                    url: format!("dns://{}", e.dns_addr()),
+                },
             ],
         }
     }
@@ -144,6 +154,7 @@ async fn start_platform(name: &str, listen: &str, config: &RunConfig) -> anyhow:
         n if n == comwit::SPEC.name => {
             let mut comwit = Config::from_env(listen, &config.state_dir)?;
             comwit.apps_listen = config.apps_listen.clone();
+            comwit.dns_listen = config.dns_listen.clone();
             Ok(Running::Comwit(Emulator::start(comwit).await?))
         }
         other => anyhow::bail!("unknown platform {other:?}"),
@@ -185,7 +196,9 @@ async fn wait_for_signal() {
 /// Runs every platform of `config` until SIGINT or SIGTERM: builds its own tokio runtime,
 /// logs to stderr, and prints one [`Listening`] line per listener to stdout once they all
 /// listen: `comwit-emulator: comwit listening on http://127.0.0.1:PORT`, then
-/// `comwit-emulator: comwit-apps listening on http://127.0.0.1:PORT` (the app gateway).
+/// `comwit-emulator: comwit-apps listening on http://127.0.0.1:PORT` (the app gateway),
+/// `comwit-emulator: comwit-dns listening on dns://127.0.0.1:PORT` (the DNS server, UDP
+/// and TCP).
 pub fn run(config: RunConfig) -> anyhow::Result<()> {
     init_tracing();
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -3,6 +3,7 @@
 //! - `api`: the product and admin API (auth, scopes, databases, restarts, idempotency,
 //!   faults, stats);
 //! - `apps`: apps, artifacts, builds on Node.js, the app gateway, env, rollback;
+//! - `dns`: domains, records and hostnames, checked with `dig` against the DNS server;
 //! - `sql`: SQL over each database's URL (Hrana over HTTP), at the protocol level and with
 //!   the official libSQL client.
 
@@ -11,4 +12,5 @@ mod support;
 
 mod api;
 mod apps;
+mod dns;
 mod sql;

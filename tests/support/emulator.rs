@@ -215,6 +215,8 @@ impl Emulator {
             .arg(listen)
             .arg("--apps-listen")
             .arg(apps_listen)
+            .arg("--dns-listen")
+            .arg("127.0.0.1:0")
             .arg("--state-dir")
             .arg(&self.state_dir)
             .stdin(Stdio::null())
@@ -398,6 +400,15 @@ impl Emulator {
             &format!("127.0.0.1:{port}"),
             &format!("127.0.0.1:{apps_port}"),
         );
+    }
+
+    /// The DNS server's `ip:port` (UDP and TCP), from `GET /_emulator/dns` (a restart may
+    /// move it).
+    pub fn dns_addr(&self) -> String {
+        self.admin_get("/_emulator/dns")["server"]
+            .as_str()
+            .expect("server in /_emulator/dns")
+            .to_owned()
     }
 
     /// The process id (while running).

@@ -5,6 +5,7 @@
 mod admin;
 mod api;
 pub mod apps;
+pub mod dns;
 mod error;
 pub(crate) mod sql;
 pub mod store;
@@ -70,6 +71,12 @@ pub struct Config {
     pub apps_listen: String,
     /// The Node.js binary of apps (`COMWIT_EMULATOR_NODE`, default `node` on `PATH`).
     pub node_binary: PathBuf,
+    /// Address of the DNS server, UDP and TCP (port 0 picks a free port). `Config::new`
+    /// uses `127.0.0.1:0`; the command line's default is `127.0.0.1:8753`.
+    pub dns_listen: String,
+    /// The DNS server delegation checks and hostname verification ask
+    /// (`COMWIT_EMULATOR_DNS_RESOLVER`); `None`: the emulator's own DNS server.
+    pub dns_resolver: Option<SocketAddr>,
 }
 
 impl Config {
@@ -84,6 +91,8 @@ impl Config {
             faults: Vec::new(),
             apps_listen: "127.0.0.1:0".to_owned(),
             node_binary: PathBuf::from("node"),
+            dns_listen: "127.0.0.1:0".to_owned(),
+            dns_resolver: None,
         }
     }
 
@@ -103,6 +112,14 @@ impl Config {
         config.admin_secret = non_empty(ENV_ADMIN_SECRET);
         if let Some(node) = non_empty(ENV_NODE) {
             config.node_binary = PathBuf::from(node);
+        }
+        if let Some(resolver) = non_empty(dns::ENV_DNS_RESOLVER) {
+            config.dns_resolver = Some(resolver.trim().parse().with_context(|| {
+                format!(
+                    "{} must be ip:port, got {resolver:?}",
+                    dns::ENV_DNS_RESOLVER
+                )
+            })?);
         }
         if let Some(faults) = non_empty(ENV_FAULTS) {
             let rules: FaultRules =
@@ -132,6 +149,8 @@ pub(crate) struct AppState {
     pub sql: Arc<sql::SqlServer>,
     /// Apps: builds, workers, the gateway's port.
     pub apps: Arc<apps::Apps>,
+    /// The DNS server's address and the resolver lookups ask.
+    pub dns: dns::DnsInfo,
 }
 
 /// The Comwit [`Platform`]: routes with their state, and the contract's error shape.
@@ -147,6 +166,7 @@ impl Platform for Comwit {
     fn public_routes(&self) -> Router {
         api::routes()
             .merge(apps::api::routes())
+            .merge(dns::api::routes())
             .merge(sql::routes())
             .with_state(self.state.clone())
     }
@@ -154,6 +174,7 @@ impl Platform for Comwit {
     fn admin_routes(&self) -> Router {
         admin::routes()
             .merge(apps::admin::routes())
+            .merge(dns::api::admin_routes())
             .with_state(self.state.clone())
     }
 
@@ -182,6 +203,7 @@ pub struct Emulator {
     apps_url: String,
     apps: Arc<apps::Apps>,
     gateway: JoinHandle<()>,
+    dns_server: dns::server::DnsServer,
 }
 
 impl Emulator {
@@ -236,6 +258,15 @@ impl Emulator {
         let apps_url = apps_bound.base_url.clone();
 
         let store = Arc::new(store);
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let dns_server =
+            dns::server::DnsServer::start(&config.dns_listen, store.clone(), shutdown_rx.clone())
+                .await
+                .context("starting the DNS server (--dns-listen)")?;
+        let dns_info = dns::DnsInfo {
+            server: dns_server.addr,
+            resolver: config.dns_resolver.unwrap_or(dns_server.addr),
+        };
         let apps = Arc::new(apps::Apps::new(
             store.clone(),
             config.node_binary.clone(),
@@ -247,6 +278,7 @@ impl Emulator {
             public_base: Arc::from(base_url.as_str()),
             sql: sql::SqlServer::new(store.clone()),
             apps: apps.clone(),
+            dns: dns_info,
         };
         let core = CoreState {
             platform: Arc::new(Comwit {
@@ -256,12 +288,11 @@ impl Emulator {
             faults: Arc::new(rules),
             stats: Arc::new(Stats::default()),
         };
-        let (shutdown, shutdown_rx) = watch::channel(false);
         let sql = state.sql.clone();
         let sql_maintenance = tokio::spawn(sql.clone().run_maintenance(shutdown_rx.clone()));
         let gateway = tokio::spawn(apps::gateway::serve(
             apps_bound.listener,
-            apps::gateway::Gateway::new(apps.clone())?,
+            apps::gateway::Gateway::new(apps.clone(), state.clone())?,
             shutdown_rx.clone(),
         ));
         let task = tokio::spawn(server::serve(bound.listener, core, shutdown_rx));
@@ -269,6 +300,7 @@ impl Emulator {
             platform = SPEC.name,
             %base_url,
             %apps_url,
+            dns = %dns_info.server,
             state_dir = %state_dir.display(),
             protected_tenants = ?config.protected_tenants,
             bootstrapped = bootstrap_token.is_some(),
@@ -287,7 +319,13 @@ impl Emulator {
             apps_url,
             apps,
             gateway,
+            dns_server,
         })
+    }
+
+    /// The DNS server's address (UDP and TCP).
+    pub fn dns_addr(&self) -> SocketAddr {
+        self.dns_server.addr
     }
 
     /// `http://host:port` of the app gateway.
@@ -332,6 +370,7 @@ impl Emulator {
         if let Err(e) = self.gateway.await {
             tracing::warn!(error = %e, "app gateway task failed");
         }
+        self.dns_server.stopped().await;
         // Closes the SQL connections once the open requests are done.
         self.sql.shutdown().await;
         self.apps.shutdown().await;
@@ -380,10 +419,19 @@ mod tests {
             crate::emulator::core::state::latest_version(store::schema::MIGRATIONS)
         );
         assert!(emu.bootstrap_token().is_none(), "the old token is kept");
-        // The v2 step added the apps tables, empty.
+        // The v2 step added the apps tables, empty; v3 the DNS tables.
         assert!(emu.store().list_apps("prj_local")?.is_empty());
+        assert!(emu.store().list_domains("prj_local")?.is_empty());
         let migrated = rusqlite::Connection::open(state.join(store::STATE_FILE))?;
-        for table in ["apps", "artifacts", "builds", "app_env"] {
+        for table in [
+            "apps",
+            "artifacts",
+            "builds",
+            "app_env",
+            "domains",
+            "dns_records",
+            "app_hostnames",
+        ] {
             let n: i64 = migrated.query_row(
                 "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
                 [table],

@@ -74,15 +74,20 @@ fn text(status: StatusCode, body: String) -> Response<Body> {
 pub struct Gateway {
     apps: Arc<Apps>,
     http: reqwest::Client,
+    /// For attached hostnames (and their verification).
+    state: crate::emulator::comwit::AppState,
 }
 
 impl Gateway {
-    pub fn new(apps: Arc<Apps>) -> anyhow::Result<Gateway> {
+    pub fn new(
+        apps: Arc<Apps>,
+        state: crate::emulator::comwit::AppState,
+    ) -> anyhow::Result<Gateway> {
         let http = reqwest::Client::builder()
             .no_proxy()
             .pool_idle_timeout(Duration::from_secs(5))
             .build()?;
-        Ok(Gateway { apps, http })
+        Ok(Gateway { apps, http, state })
     }
 
     async fn handle(&self, req: Request<Incoming>) -> Response<Body> {
@@ -96,7 +101,10 @@ impl Gateway {
             .await
         {
             Ok(Some(app)) => app,
-            Ok(None) => return text(StatusCode::NOT_FOUND, format!("no app serves {host}\n")),
+            Ok(None) => match self.attached(&host).await {
+                Ok(app) => app,
+                Err(resp) => return resp,
+            },
             Err(e) => {
                 tracing::error!(error = %e, "gateway lookup failed");
                 return text(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n".into());
@@ -192,6 +200,58 @@ impl Gateway {
             StatusCode::BAD_GATEWAY,
             format!("app {} did not answer\n", app.name),
         )
+    }
+}
+
+impl Gateway {
+    /// The app `host` is attached to as a hostname, once verified: its records are looked
+    /// up in DNS when it is not verified yet. Otherwise the gateway's answer.
+    async fn attached(&self, host: &str) -> Result<super::super::store::App, Response<Body>> {
+        let lookup = host.to_owned();
+        let route = self
+            .apps
+            .blocking(move |s| s.hostname_route(&lookup))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "gateway hostname lookup failed");
+                text(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n".into())
+            })?;
+        let Some((hostname, app)) = route else {
+            return Err(text(
+                StatusCode::NOT_FOUND,
+                format!("no app serves {host}\n"),
+            ));
+        };
+        if hostname.verified_at.is_some() {
+            return Ok(app);
+        }
+        let status = crate::emulator::comwit::dns::api::hostname_json(&self.state, &hostname, &app)
+            .await
+            .map_err(|e| text(e.status, format!("{}\n", e.message)))?;
+        if status["status"] == "verified" {
+            return Ok(app);
+        }
+        let missing: Vec<String> = status["missing"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|m| {
+                format!(
+                    "{} {} {}",
+                    m["name"].as_str().unwrap_or(""),
+                    m["type"].as_str().unwrap_or(""),
+                    m["value"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        Err(text(
+            StatusCode::MISDIRECTED_REQUEST,
+            format!(
+                "hostname {host} is attached to app {} but not verified yet; missing in DNS: {}\n",
+                app.name,
+                missing.join("; ")
+            ),
+        ))
     }
 }
 

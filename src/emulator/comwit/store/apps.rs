@@ -238,6 +238,17 @@ impl Store {
             params![ts, app_id],
         )?;
         tx.execute("DELETE FROM app_env WHERE app_id = ?1", params![app_id])?;
+        // Its hostnames go with it, and the records they wrote.
+        let hostnames: Vec<String> = {
+            let mut stmt = tx.prepare("SELECT hostname FROM app_hostnames WHERE app_id = ?1")?;
+            let rows = stmt
+                .query_map(params![app_id], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?;
+            rows
+        };
+        for hostname in &hostnames {
+            super::dns::delete_hostname_rows(&tx, hostname)?;
+        }
         let used: Vec<String> = {
             let mut stmt =
                 tx.prepare("SELECT DISTINCT artifact_sha256 FROM builds WHERE app_id = ?1")?;
@@ -271,6 +282,10 @@ impl Store {
             }
         }
         tx.commit()?;
+        drop(conn);
+        if !hostnames.is_empty() {
+            self.dns_changed();
+        }
         Ok(gone)
     }
 

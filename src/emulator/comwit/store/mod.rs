@@ -8,7 +8,8 @@
 //! All access goes through one `Mutex<Connection>`; every call is short and is run by the
 //! HTTP layer on the blocking pool. One file per job: [`tokens`] (user tokens, bootstrap,
 //! SQL token checks), [`projects`], [`databases`] (rows and files, usage), [`query_tokens`],
-//! [`apps`], [`builds`], [`app_env`], [`artifacts`]; idempotency keys are the core's
+//! [`apps`], [`builds`], [`app_env`], [`artifacts`], [`dns`] (domains, records,
+//! hostnames); idempotency keys are the core's
 //! (`core::idempotency`).
 
 pub mod app_env;
@@ -16,6 +17,7 @@ pub mod apps;
 pub mod artifacts;
 pub mod builds;
 pub mod databases;
+pub mod dns;
 pub mod projects;
 pub mod query_tokens;
 pub mod schema;
@@ -34,6 +36,7 @@ pub use apps::{App, AppCreateOutcome, AppInspection};
 pub use artifacts::ArtifactInspection;
 pub use builds::{Build, BuildCreateOutcome, BuildLog, NewBuild};
 pub use databases::{CreateOutcome, Database, DatabaseInspection, NewDatabase, Usage};
+pub use dns::{DnsRecord, Domain, Hostname, Zone};
 pub use projects::Project;
 pub use query_tokens::IssuedQueryToken;
 pub use tokens::{Principal, SqlAuthError, TokenKind};
@@ -92,6 +95,8 @@ pub struct Store {
     conn: Mutex<Connection>,
     state_dir: PathBuf,
     databases_dir: PathBuf,
+    /// Bumped at every change of a zone (see [`dns`]).
+    dns_generation: std::sync::atomic::AtomicU64,
 }
 
 impl Store {
@@ -110,6 +115,7 @@ impl Store {
             conn: Mutex::new(conn),
             state_dir: state_dir.to_owned(),
             databases_dir,
+            dns_generation: std::sync::atomic::AtomicU64::new(1),
         };
         store.fail_interrupted_builds()?;
         Ok(store)

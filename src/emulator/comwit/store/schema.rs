@@ -104,6 +104,45 @@ CREATE TABLE app_env (
 );
 "#;
 
+/// v3: project domains (their zone's SOA serial), DNS records (those an automatic-DNS
+/// hostname wrote carry `managed_by`), app hostnames (manual or automatic DNS).
+pub const V3_DNS: &str = r#"
+CREATE TABLE domains (
+    domain_id  TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(project_id),
+    name       TEXT NOT NULL,
+    serial     INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX domains_name ON domains(name);
+CREATE TABLE dns_records (
+    record_id  TEXT PRIMARY KEY,
+    domain_id  TEXT NOT NULL REFERENCES domains(domain_id),
+    name       TEXT NOT NULL,
+    type       TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    ttl        INTEGER NOT NULL,
+    priority   INTEGER,
+    weight     INTEGER,
+    port       INTEGER,
+    managed_by TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX dns_records_domain ON dns_records(domain_id, name);
+CREATE TABLE app_hostnames (
+    hostname    TEXT PRIMARY KEY,
+    app_id      TEXT NOT NULL REFERENCES apps(app_id),
+    dns_mode    TEXT NOT NULL,
+    domain_id   TEXT REFERENCES domains(domain_id),
+    token       TEXT NOT NULL,
+    verified_at TEXT,
+    created_at  TEXT NOT NULL
+);
+CREATE INDEX app_hostnames_app ON app_hostnames(app_id);
+"#;
+
 /// Every schema step, oldest first; the file's `user_version` is the number applied.
 pub const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -113,5 +152,9 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration {
         description: "v2: apps, artifacts, builds, app environment variables",
         sql: &[V2_APPS],
+    },
+    Migration {
+        description: "v3: project domains, DNS records, app hostnames",
+        sql: &[V3_DNS],
     },
 ];

@@ -1,0 +1,269 @@
+//! The authoritative DNS server: hickory-server answers, over UDP and TCP on one port,
+//! every zone the store holds. Each zone is written as zone-file text (SOA with the zone's
+//! serial, the platform's NS records, then every record) and parsed by hickory's own zone
+//! parser into an in-memory authority; the catalog is rebuilt whenever the store's DNS
+//! generation moves, so an answer always shows the latest committed change.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use hickory_proto::rr::{LowerName, Name};
+use hickory_proto::serialize::txt::Parser;
+use hickory_server::authority::{Catalog, ZoneType};
+use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
+use hickory_server::store::in_memory::InMemoryAuthority;
+use hickory_server::ServerFuture;
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::watch;
+
+use super::rules;
+use super::{NAME_SERVERS, SOA_MINIMUM, ZONE_TTL};
+use crate::emulator::comwit::store::{Store, Zone};
+
+/// The listening-line name of the DNS server.
+pub const DNS_LISTENING_NAME: &str = "comwit-dns";
+/// The DNS server's default address (CLI flag `--dns-listen`), UDP and TCP.
+pub const DEFAULT_DNS_LISTEN: &str = "127.0.0.1:8753";
+
+/// Quotes one TXT string for zone-file text.
+fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\{:03}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A zone as zone-file text (names relative to `$ORIGIN`).
+pub fn zone_text(zone: &Zone) -> String {
+    let d = &zone.domain;
+    let mut text = format!(
+        "$ORIGIN {name}.\n@ {ZONE_TTL} IN SOA {ns}. hostmaster.{name}. {serial} 3600 600 604800 {SOA_MINIMUM}\n",
+        name = d.name,
+        ns = NAME_SERVERS[0],
+        serial = d.serial,
+    );
+    for ns in NAME_SERVERS {
+        text.push_str(&format!("@ {ZONE_TTL} IN NS {ns}.\n"));
+    }
+    for r in &zone.records {
+        let rdata = match r.rtype.as_str() {
+            "CNAME" | "NS" => format!("{}.", r.value),
+            "MX" => format!("{} {}.", r.priority.unwrap_or(0), r.value),
+            "SRV" => format!(
+                "{} {} {} {}.",
+                r.priority.unwrap_or(0),
+                r.weight.unwrap_or(0),
+                r.port.unwrap_or(0),
+                r.value
+            ),
+            "TXT" => rules::txt_strings(&r.value)
+                .iter()
+                .map(|s| quoted(s))
+                .collect::<Vec<_>>()
+                .join(" "),
+            _ => r.value.clone(),
+        };
+        text.push_str(&format!("{} {} IN {} {rdata}\n", r.name, r.ttl, r.rtype));
+    }
+    text
+}
+
+/// Builds the catalog of every zone; a zone that does not parse is left out and logged.
+pub fn catalog(zones: &[Zone]) -> Catalog {
+    let mut catalog = Catalog::new();
+    for zone in zones {
+        let built = (|| -> anyhow::Result<(LowerName, InMemoryAuthority)> {
+            let origin = Name::from_ascii(format!("{}.", zone.domain.name))?;
+            let (origin, records) = Parser::new(zone_text(zone), None, Some(origin)).parse()?;
+            let lower = LowerName::new(&origin);
+            let authority = InMemoryAuthority::new(origin, records, ZoneType::Primary, false)
+                .map_err(|e| anyhow::anyhow!(e))?;
+            Ok((lower, authority))
+        })();
+        match built {
+            Ok((origin, authority)) => {
+                catalog.upsert(origin, Box::new(Arc::new(authority)));
+            }
+            Err(e) => tracing::error!(zone = %zone.domain.name, error = %e, "zone left out"),
+        }
+    }
+    catalog
+}
+
+/// The request handler: the catalog of the latest DNS generation.
+struct Zones {
+    store: Arc<Store>,
+    current: tokio::sync::Mutex<(u64, Arc<Catalog>)>,
+}
+
+impl Zones {
+    async fn catalog(&self) -> Arc<Catalog> {
+        let mut current = self.current.lock().await;
+        let generation = self.store.dns_generation();
+        if current.0 != generation {
+            let store = self.store.clone();
+            match tokio::task::spawn_blocking(move || store.zones()).await {
+                Ok(Ok(zones)) => *current = (generation, Arc::new(catalog(&zones))),
+                Ok(Err(e)) => tracing::error!(error = %e, "cannot read the zones"),
+                Err(e) => tracing::error!(error = %e, "zone reader failed"),
+            }
+        }
+        current.1.clone()
+    }
+}
+
+struct Handler(Arc<Zones>);
+
+#[async_trait::async_trait]
+impl RequestHandler for Handler {
+    async fn handle_request<R: ResponseHandler>(
+        &self,
+        request: &Request,
+        response_handle: R,
+    ) -> ResponseInfo {
+        let catalog = self.0.catalog().await;
+        catalog.handle_request(request, response_handle).await
+    }
+}
+
+/// Binds UDP and TCP on one address (port 0: a free port both take, tried a few times).
+async fn bind(listen: &str) -> anyhow::Result<(UdpSocket, TcpListener, SocketAddr)> {
+    let mut last = None;
+    for _ in 0..20 {
+        let udp = UdpSocket::bind(listen)
+            .await
+            .with_context(|| format!("binding the DNS server (UDP) on {listen}"))?;
+        let addr = udp.local_addr()?;
+        match TcpListener::bind(addr).await {
+            Ok(tcp) => return Ok((udp, tcp, addr)),
+            Err(e) => last = Some(e),
+        }
+        if !listen.ends_with(":0") {
+            break;
+        }
+    }
+    Err(anyhow::anyhow!(
+        "binding the DNS server (TCP) on {listen}: {}",
+        last.map(|e| e.to_string()).unwrap_or_default()
+    ))
+}
+
+/// A running DNS server.
+pub struct DnsServer {
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl DnsServer {
+    /// Binds `listen` (UDP and TCP) and serves the store's zones until `shutdown` is true.
+    pub async fn start(
+        listen: &str,
+        store: Arc<Store>,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> anyhow::Result<DnsServer> {
+        let (udp, tcp, addr) = bind(listen).await?;
+        let zones = Arc::new(Zones {
+            store,
+            current: tokio::sync::Mutex::new((0, Arc::new(Catalog::new()))),
+        });
+        let mut server = ServerFuture::new(Handler(zones));
+        server.register_socket(udp);
+        server.register_listener(tcp, Duration::from_secs(10));
+        let task = tokio::spawn(async move {
+            let _ = shutdown.wait_for(|stop| *stop).await;
+            if let Err(e) = server.shutdown_gracefully().await {
+                tracing::debug!(error = %e, "DNS server shutdown");
+            }
+        });
+        Ok(DnsServer { addr, task })
+    }
+
+    /// Waits for the server to stop (after the shutdown signal).
+    pub async fn stopped(self) {
+        let _ = self.task.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emulator::comwit::store::{DnsRecord, Domain};
+
+    fn rec(name: &str, t: &str, v: &str) -> DnsRecord {
+        DnsRecord {
+            record_id: "rec_1".into(),
+            domain_id: "dom_1".into(),
+            name: name.into(),
+            rtype: t.into(),
+            value: v.into(),
+            ttl: 120,
+            priority: (t == "MX" || t == "SRV").then_some(10),
+            weight: (t == "SRV").then_some(5),
+            port: (t == "SRV").then_some(443),
+            managed_by: None,
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn every_type_parses_as_a_zone() {
+        let zone = Zone {
+            domain: Domain {
+                domain_id: "dom_1".into(),
+                project_id: "prj_local".into(),
+                name: "example.test".into(),
+                serial: 7,
+                created_at: String::new(),
+                updated_at: String::new(),
+            },
+            records: vec![
+                rec("@", "A", "192.0.2.1"),
+                rec("v6", "AAAA", "2001:db8::1"),
+                rec("www", "CNAME", "example.test"),
+                rec("@", "TXT", &format!("say \"hi\" \\ é {}", "x".repeat(300))),
+                rec("@", "MX", "mail.example.test"),
+                rec("_sip._tcp", "SRV", "sip.example.test"),
+                rec("@", "CAA", "0 issue \"letsencrypt.org\""),
+                rec("sub", "NS", "ns.elsewhere.test"),
+            ],
+        };
+        let origin = Name::from_ascii("example.test.").expect("name");
+        let (_, records) = Parser::new(zone_text(&zone), None, Some(origin))
+            .parse()
+            .expect("zone text parses");
+        // SOA, NS, and the 8 records, one set each.
+        assert_eq!(records.len(), 10, "{}", zone_text(&zone));
+        let txt = records
+            .iter()
+            .find(|(k, _)| k.record_type == hickory_proto::rr::RecordType::TXT)
+            .and_then(|(_, v)| v.records_without_rrsigs().next().cloned())
+            .expect("txt");
+        let Some(hickory_proto::rr::RData::TXT(data)) = txt.data() else {
+            panic!("not TXT")
+        };
+        let joined: Vec<u8> = data.iter().flat_map(|b| b.iter().copied()).collect();
+        assert_eq!(
+            String::from_utf8(joined).expect("utf8"),
+            format!("say \"hi\" \\ é {}", "x".repeat(300))
+        );
+        assert!(data.iter().all(|s| s.len() <= 255));
+        assert!(
+            catalog(std::slice::from_ref(&zone)).contains(&LowerName::new(
+                &Name::from_ascii("example.test.").expect("name")
+            ))
+        );
+    }
+}
