@@ -11,6 +11,7 @@ pub mod bundle;
 pub mod client;
 pub mod common;
 pub mod data_sources;
+pub mod dns_rules;
 pub mod ephemeral;
 pub mod provider;
 pub mod resources;

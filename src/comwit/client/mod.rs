@@ -13,6 +13,7 @@
 
 mod apps;
 mod databases;
+mod dns;
 mod error;
 mod projects;
 pub mod routes;
@@ -25,6 +26,7 @@ pub use databases::{
     CreateDatabaseRequest, CreatedDatabase, Database, DatabaseStatus, FrameNumbers, QueryToken,
     QueryTokenRequest, RotatedToken, Usage,
 };
+pub use dns::{DnsRecord, Domain, Hostname, HostnameRequest, NeededRecord, RecordRequest};
 pub use error::{
     ApiError, ApiFailure, ComwitEnvelope, ExistingObject, ForbiddenCode, TOKEN_PREFIXES,
 };

@@ -37,6 +37,19 @@ pub enum OperationKind {
     GetAppEnv,
     PutAppEnv,
     DeleteAppEnv,
+    ListDomains,
+    CreateDomain,
+    GetDomain,
+    DeleteDomain,
+    ListDnsRecords,
+    CreateDnsRecord,
+    GetDnsRecord,
+    UpdateDnsRecord,
+    DeleteDnsRecord,
+    ListHostnames,
+    CreateHostname,
+    GetHostname,
+    DeleteHostname,
 }
 
 /// The guard of the operations the platform refuses on a protected tenant
@@ -81,6 +94,19 @@ const APP_DEPLOY: Route = Route {
     ..APP_WRITE
 };
 
+const DOMAIN_READ: Route = Route {
+    scope: "domain:read",
+    missing: "domain {domain}",
+    ..READ
+};
+
+const DOMAIN_WRITE: Route = Route {
+    method: Method::POST,
+    scope: "domain:write",
+    retry: Retry::Never,
+    ..DOMAIN_READ
+};
+
 /// One row per route, in [`OperationKind`] order. Retry classes: reads and delete repeat
 /// (a repeated delete at worst answers 404); create carries an `Idempotency-Key`, so the
 /// server replays the first result; rotate, suspend, resume and query-token do not, since
@@ -93,7 +119,7 @@ const APP_DEPLOY: Route = Route {
 /// DELETE repeats (at worst 404, which the caller takes as done). Rollback repeats too,
 /// unlike rotations: it names the build that must serve, so a repeat asks for the same end
 /// state again, and rolling back to the active build is a documented no-op (200).
-pub static ROUTES: [Route; 25] = [
+pub static ROUTES: [Route; 38] = [
     Route {
         template: "/v1/projects",
         scope: "project:read",
@@ -300,11 +326,117 @@ pub static ROUTES: [Route; 25] = [
         missing: "variable {key} of app {app}",
         ..APP_WRITE
     },
+    Route {
+        template: "/v1/projects/{project}/domains",
+        label: "list domains",
+        summary: "Error listing project domains",
+        describe: "list the domains of project {project}",
+        missing: "project {project}",
+        ..DOMAIN_READ
+    },
+    Route {
+        template: "/v1/projects/{project}/domains",
+        label: "onboard domain",
+        summary: "Error onboarding project domain",
+        describe: "onboard domain {domain} in project {project}",
+        missing: "project {project}",
+        ..DOMAIN_WRITE
+    },
+    Route {
+        template: "/v1/domains/{domain}",
+        label: "read domain",
+        summary: "Error reading project domain",
+        describe: "read domain {domain}",
+        ..DOMAIN_READ
+    },
+    Route {
+        method: Method::DELETE,
+        template: "/v1/domains/{domain}",
+        retry: Retry::Idempotent,
+        label: "remove domain",
+        summary: "Error removing project domain",
+        describe: "remove domain {domain}",
+        ..DOMAIN_WRITE
+    },
+    Route {
+        template: "/v1/domains/{domain}/records",
+        label: "list DNS records",
+        summary: "Error listing DNS records",
+        describe: "list the DNS records of domain {domain}",
+        ..DOMAIN_READ
+    },
+    Route {
+        template: "/v1/domains/{domain}/records",
+        label: "create DNS record",
+        summary: "Error creating DNS record",
+        describe: "create a DNS record in domain {domain}",
+        ..DOMAIN_WRITE
+    },
+    Route {
+        template: "/v1/domains/{domain}/records/{record}",
+        label: "read DNS record",
+        summary: "Error reading DNS record",
+        describe: "read DNS record {record} of domain {domain}",
+        missing: "DNS record {record} of domain {domain}",
+        ..DOMAIN_READ
+    },
+    Route {
+        method: Method::PUT,
+        template: "/v1/domains/{domain}/records/{record}",
+        retry: Retry::Idempotent,
+        label: "update DNS record",
+        summary: "Error updating DNS record",
+        describe: "update DNS record {record} of domain {domain}",
+        missing: "DNS record {record} of domain {domain}",
+        ..DOMAIN_WRITE
+    },
+    Route {
+        method: Method::DELETE,
+        template: "/v1/domains/{domain}/records/{record}",
+        retry: Retry::Idempotent,
+        label: "delete DNS record",
+        summary: "Error deleting DNS record",
+        describe: "delete DNS record {record} of domain {domain}",
+        missing: "DNS record {record} of domain {domain}",
+        ..DOMAIN_WRITE
+    },
+    Route {
+        template: "/v1/apps/{app}/hostnames",
+        label: "list hostnames",
+        summary: "Error listing app hostnames",
+        describe: "list the hostnames of app {app}",
+        ..APP_READ
+    },
+    Route {
+        template: "/v1/apps/{app}/hostnames",
+        label: "attach hostname",
+        summary: "Error attaching app hostname",
+        describe: "attach hostname {hostname} to app {app}",
+        ..APP_WRITE
+    },
+    Route {
+        template: "/v1/apps/{app}/hostnames/{hostname}",
+        label: "read hostname",
+        summary: "Error reading app hostname",
+        describe: "read hostname {hostname} of app {app}",
+        missing: "hostname {hostname} of app {app}",
+        ..APP_READ
+    },
+    Route {
+        method: Method::DELETE,
+        template: "/v1/apps/{app}/hostnames/{hostname}",
+        retry: Retry::Idempotent,
+        label: "detach hostname",
+        summary: "Error detaching app hostname",
+        describe: "detach hostname {hostname} from app {app}",
+        missing: "hostname {hostname} of app {app}",
+        ..APP_WRITE
+    },
 ];
 
 impl OperationKind {
     /// Every kind, in [`ROUTES`] order.
-    pub const ALL: [OperationKind; 25] = [
+    pub const ALL: [OperationKind; 38] = [
         OperationKind::ListProjects,
         OperationKind::GetProject,
         OperationKind::ListDatabases,
@@ -330,6 +462,19 @@ impl OperationKind {
         OperationKind::GetAppEnv,
         OperationKind::PutAppEnv,
         OperationKind::DeleteAppEnv,
+        OperationKind::ListDomains,
+        OperationKind::CreateDomain,
+        OperationKind::GetDomain,
+        OperationKind::DeleteDomain,
+        OperationKind::ListDnsRecords,
+        OperationKind::CreateDnsRecord,
+        OperationKind::GetDnsRecord,
+        OperationKind::UpdateDnsRecord,
+        OperationKind::DeleteDnsRecord,
+        OperationKind::ListHostnames,
+        OperationKind::CreateHostname,
+        OperationKind::GetHostname,
+        OperationKind::DeleteHostname,
     ];
 
     /// This kind's row.
@@ -360,7 +505,14 @@ impl OperationKind {
 
     /// What kind of object the route creates or acts on, for messages: "app" or "database".
     pub fn object_noun(self) -> &'static str {
-        if self.route().scope.starts_with("app:") {
+        let route = self.route();
+        if route.template.contains("/hostnames") {
+            "hostname"
+        } else if route.template.contains("/records") {
+            "DNS record"
+        } else if route.scope.starts_with("domain:") {
+            "domain"
+        } else if route.scope.starts_with("app:") {
             "app"
         } else {
             "database"
@@ -393,6 +545,14 @@ pub struct Operation {
     pub sha256: Option<String>,
     /// An environment variable's key.
     pub env_key: Option<String>,
+    /// A project domain's id (`dom_...`).
+    pub domain_id: Option<String>,
+    /// The domain's name, when the caller knows it; used only in messages.
+    pub domain_name: Option<String>,
+    /// A DNS record's id (`rec_...`).
+    pub record_id: Option<String>,
+    /// An app hostname.
+    pub hostname: Option<String>,
 }
 
 impl Params for Operation {
@@ -404,6 +564,9 @@ impl Params for Operation {
             "build" => self.build_id.as_deref(),
             "sha256" => self.sha256.as_deref(),
             "key" => self.env_key.as_deref(),
+            "domain" => self.domain_id.as_deref(),
+            "record" => self.record_id.as_deref(),
+            "hostname" => self.hostname.as_deref(),
             _ => None,
         }
     }
@@ -422,7 +585,36 @@ impl Operation {
             build_id: None,
             sha256: None,
             env_key: None,
+            domain_id: None,
+            domain_name: None,
+            record_id: None,
+            hostname: None,
         }
+    }
+
+    pub(crate) fn on_domain(kind: OperationKind, domain_id: &str) -> Self {
+        Operation {
+            domain_id: Some(domain_id.to_owned()),
+            ..Operation::new(kind)
+        }
+    }
+
+    /// Adds the domain's name, for messages.
+    pub fn with_domain_name(mut self, name: impl Into<String>) -> Self {
+        self.domain_name = Some(name.into());
+        self
+    }
+
+    /// Adds a DNS record's id.
+    pub fn with_record(mut self, record_id: impl Into<String>) -> Self {
+        self.record_id = Some(record_id.into());
+        self
+    }
+
+    /// Adds a hostname.
+    pub fn with_hostname(mut self, hostname: impl Into<String>) -> Self {
+        self.hostname = Some(hostname.into());
+        self
     }
 
     pub(crate) fn on_project(kind: OperationKind, project_id: &str) -> Self {
@@ -521,6 +713,16 @@ impl Operation {
             "build" => quoted(&self.build_id),
             "sha256" => quoted(&self.sha256),
             "key" => quoted(&self.env_key),
+            "domain" => Some(named_ref(
+                self.domain_name.as_deref(),
+                self.domain_id.as_deref(),
+            )),
+            "record" => Some(
+                self.record_id
+                    .as_deref()
+                    .map_or_else(|| "(new)".to_owned(), |r| format!("`{r}`")),
+            ),
+            "hostname" => quoted(&self.hostname),
             _ => None,
         })
     }
@@ -559,7 +761,11 @@ mod tests {
             assert!(route.template.starts_with("/v1/"), "{kind:?}");
             for name in route.param_names() {
                 assert!(
-                    ["project", "database", "app", "build", "sha256", "key"].contains(&name),
+                    [
+                        "project", "database", "app", "build", "sha256", "key", "domain", "record",
+                        "hostname"
+                    ]
+                    .contains(&name),
                     "{kind:?}: {name}"
                 );
             }
@@ -598,6 +804,8 @@ mod tests {
                 assert!(kind.retry_safe(), "{kind:?}");
             } else if scope.starts_with("app:") {
                 assert!(["app:write", "app:deploy"].contains(&scope), "{kind:?}");
+            } else if scope.starts_with("domain:") {
+                assert_eq!(scope, "domain:write", "{kind:?}");
             } else {
                 assert_eq!(scope, "database:write", "{kind:?}");
             }
@@ -654,6 +862,52 @@ mod tests {
         assert_eq!(op.missing_object(), "build `bld_2` of app `web` (`app_1`)");
         let op = Operation::on_app(PutAppEnv, "app_1").with_env_key("API_KEY");
         assert_eq!(op.describe(), "set variable `API_KEY` of app `app_1`");
+    }
+
+    #[test]
+    fn dns_routes_follow_the_seed_scopes() {
+        use OperationKind::*;
+        for kind in [ListDomains, GetDomain, ListDnsRecords, GetDnsRecord] {
+            assert_eq!(kind.required_scope(), "domain:read", "{kind:?}");
+        }
+        for kind in [
+            CreateDomain,
+            DeleteDomain,
+            CreateDnsRecord,
+            UpdateDnsRecord,
+            DeleteDnsRecord,
+        ] {
+            assert_eq!(kind.required_scope(), "domain:write", "{kind:?}");
+        }
+        for kind in [CreateHostname, DeleteHostname] {
+            assert_eq!(kind.required_scope(), "app:write", "{kind:?}");
+        }
+        // A repeated create would answer 409 (not a duplicate): never repeated blindly.
+        for kind in [CreateDomain, CreateDnsRecord, CreateHostname] {
+            assert!(!kind.retry_safe(), "{kind:?}");
+        }
+        for kind in [
+            DeleteDomain,
+            UpdateDnsRecord,
+            DeleteDnsRecord,
+            DeleteHostname,
+        ] {
+            assert!(kind.retry_safe(), "{kind:?}");
+        }
+        let op = Operation::on_domain(GetDnsRecord, "dom_1")
+            .with_domain_name("example.com")
+            .with_record("rec_2");
+        assert_eq!(
+            op.describe(),
+            "read DNS record `rec_2` of domain `example.com` (`dom_1`)"
+        );
+        assert_eq!(op.kind.object_noun(), "DNS record");
+        let op = Operation::on_app(CreateHostname, "app_1").with_hostname("www.example.com");
+        assert_eq!(
+            op.describe(),
+            "attach hostname `www.example.com` to app `app_1`"
+        );
+        assert_eq!(CreateDomain.object_noun(), "domain");
     }
 
     #[test]

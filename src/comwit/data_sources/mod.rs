@@ -2,9 +2,12 @@
 
 pub mod app;
 pub mod app_builds;
+pub mod app_hostname;
 pub mod database;
 pub mod database_usage;
+pub mod dns_records;
 pub mod project;
+pub mod project_domain;
 pub mod projects;
 
 use std::sync::Arc;
@@ -30,6 +33,18 @@ pub fn register(registry: &mut Registry, data: &Arc<ProviderData>) {
     registry.data_source(
         project::TYPE_NAME,
         project::ProjectDataSource::new(data.clone()),
+    );
+    registry.data_source(
+        project_domain::TYPE_NAME,
+        project_domain::ProjectDomainDataSource::new(data.clone()),
+    );
+    registry.data_source(
+        dns_records::TYPE_NAME,
+        dns_records::DnsRecordsDataSource::new(data.clone()),
+    );
+    registry.data_source(
+        app_hostname::TYPE_NAME,
+        app_hostname::AppHostnameDataSource::new(data.clone()),
     );
     registry.data_source(
         projects::TYPE_NAME,

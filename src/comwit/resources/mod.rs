@@ -3,8 +3,11 @@
 pub mod app;
 pub mod app_deployment;
 pub mod app_env;
+pub mod app_hostname;
 pub mod database;
 pub mod database_query_token;
+pub mod dns_record;
+pub mod project_domain;
 
 use std::sync::Arc;
 
@@ -42,6 +45,30 @@ pub fn register(registry: &mut Registry, data: &Arc<ProviderData>) {
         database::DatabaseResource::new(data.clone()),
         SchemaExtras {
             identity: Some(database::identity()),
+            ..Default::default()
+        },
+    );
+    registry.resource_with(
+        project_domain::TYPE_NAME,
+        project_domain::ProjectDomainResource::new(data.clone()),
+        SchemaExtras {
+            identity: Some(project_domain::identity()),
+            ..Default::default()
+        },
+    );
+    registry.resource_with(
+        dns_record::TYPE_NAME,
+        dns_record::DnsRecordResource::new(data.clone()),
+        SchemaExtras {
+            identity: Some(dns_record::identity()),
+            ..Default::default()
+        },
+    );
+    registry.resource_with(
+        app_hostname::TYPE_NAME,
+        app_hostname::AppHostnameResource::new(data.clone()),
+        SchemaExtras {
+            identity: Some(app_hostname::identity()),
             ..Default::default()
         },
     );

@@ -1,0 +1,7 @@
+data "comwit_project_domain" "main" {
+  domain = "example.com"
+}
+
+output "delegated" {
+  value = data.comwit_project_domain.main.delegation_status == "delegated"
+}

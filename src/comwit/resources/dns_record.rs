@@ -1,0 +1,754 @@
+//! `comwit_dns_record`: one DNS record in a project domain's zone.
+//!
+//! - Each type's rules are checked at plan time, with the error on the attribute: an A
+//!   value that is not IPv4, an MX without `priority`, a `port` on a TXT record, a TTL out
+//!   of range; with the domain known, also the name (inside the zone), a CNAME beside
+//!   other records of the same name (either way round), a duplicate, and the shared TTL of
+//!   a name and type (the zone's records are read at plan time).
+//! - Spelling is never a change: `@`, the zone's name and its FQDN with a final dot are
+//!   one name; case does not matter in names, types and host values; TXT written as quoted
+//!   strings is their concatenation; `2001:DB8::1` is `2001:db8::1`. The state keeps the
+//!   configuration's spelling while the platform holds the same record; a real change made
+//!   outside Terraform shows as a change. A TXT value over 255 bytes is split into strings
+//!   as DNS does.
+//! - `domain_id` replaces the record; everything else is updated in place (same id).
+//! - Import by `<domain_id>/<record_id>`, or by identity `{ domain_id, id }`.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tf_provider::schema::{AttributeConstraint, AttributeType, Block, Description, Schema};
+use tf_provider::value::{Value, ValueEmpty, ValueString};
+use tf_provider::{map, AttributePath, Diagnostics, Resource};
+
+use crate::comwit::client::{Client, DnsRecord, RecordRequest};
+use crate::comwit::common::{api_error, check_id, deleted};
+use crate::comwit::dns_rules::{self, RecordSpec};
+use crate::comwit::provider::ProviderData;
+use crate::plugin::kit::{attribute, known, text, whole_number, Number, ValueNum};
+use crate::plugin::{IdentityAttribute, IdentitySpec};
+
+/// The Terraform type name.
+pub const TYPE_NAME: &str = "comwit_dns_record";
+
+/// Identity `{ domain_id, id }`; its import id is `<domain_id>/<id>`.
+pub fn identity() -> IdentitySpec {
+    IdentitySpec {
+        version: 0,
+        attributes: vec![
+            IdentityAttribute {
+                name: "domain_id",
+                description: "Project domain (`dom_...`) whose zone holds the record.",
+                required_for_import: true,
+            },
+            IdentityAttribute {
+                name: "id",
+                description: "DNS record id (`rec_...`).",
+                required_for_import: true,
+            },
+        ],
+    }
+}
+
+/// The `comwit_dns_record` resource.
+pub struct DnsRecordResource {
+    data: Arc<ProviderData>,
+}
+
+impl DnsRecordResource {
+    /// A resource sharing the provider's configured client.
+    pub fn new(data: Arc<ProviderData>) -> Self {
+        Self { data }
+    }
+}
+
+/// State of `comwit_dns_record`; field names are the attribute names.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DnsRecordState<'a> {
+    #[serde(borrow, default)]
+    pub id: ValueString<'a>,
+    #[serde(borrow, default)]
+    pub domain_id: ValueString<'a>,
+    #[serde(borrow, default)]
+    pub domain: ValueString<'a>,
+    #[serde(borrow, default)]
+    pub name: ValueString<'a>,
+    #[serde(borrow, default)]
+    pub fqdn: ValueString<'a>,
+    #[serde(borrow, default, rename = "type")]
+    pub rtype: ValueString<'a>,
+    #[serde(borrow, default)]
+    pub value: ValueString<'a>,
+    #[serde(default)]
+    pub ttl: ValueNum,
+    #[serde(default)]
+    pub priority: ValueNum,
+    #[serde(default)]
+    pub weight: ValueNum,
+    #[serde(default)]
+    pub port: ValueNum,
+}
+
+fn num(v: Option<i64>) -> ValueNum {
+    v.map_or(Value::Null, |n| Value::Value(Number::Int(n)))
+}
+
+fn whole(v: &ValueNum) -> Option<i64> {
+    match v {
+        Value::Value(n) => n.whole(),
+        _ => None,
+    }
+}
+
+/// Every argument that decides the record is known (null counts as known).
+fn all_known(s: &DnsRecordState<'_>) -> bool {
+    !s.name.is_unknown()
+        && !s.rtype.is_unknown()
+        && !s.value.is_unknown()
+        && !s.ttl.is_unknown()
+        && !s.priority.is_unknown()
+        && !s.weight.is_unknown()
+        && !s.port.is_unknown()
+}
+
+/// The record's canonical spec in `zone` (errors on their attributes).
+fn spec(diags: &mut Diagnostics, s: &DnsRecordState<'_>, zone: &str) -> Option<RecordSpec> {
+    let nums = [
+        ("ttl", &s.ttl, dns_rules::TTL_MIN..=dns_rules::TTL_MAX),
+        ("priority", &s.priority, 0..=65535),
+        ("weight", &s.weight, 0..=65535),
+        ("port", &s.port, 0..=65535),
+    ];
+    let before = diags.errors.len();
+    let mut values = [None; 4];
+    for (i, (name, v, range)) in nums.into_iter().enumerate() {
+        values[i] = whole_number(diags, v, name, range);
+    }
+    if diags.errors.len() > before {
+        return None;
+    }
+    match dns_rules::record(
+        zone,
+        text(&s.name)?,
+        text(&s.rtype)?,
+        text(&s.value)?,
+        values[0],
+        values[1],
+        values[2],
+        values[3],
+    ) {
+        Ok(spec) => Some(spec),
+        Err((field, message)) => {
+            let field = if field == "type" { "type" } else { field };
+            diags.error(
+                format!("Invalid DNS record {field}"),
+                message,
+                AttributePath::new(field),
+            );
+            None
+        }
+    }
+}
+
+fn request(spec: &RecordSpec) -> RecordRequest {
+    RecordRequest {
+        name: spec.name.clone(),
+        rtype: spec.rtype.clone(),
+        value: spec.value.clone(),
+        ttl: spec.ttl,
+        priority: spec.priority,
+        weight: spec.weight,
+        port: spec.port,
+    }
+}
+
+/// Why `spec` cannot join the zone's records (skipping `own`), and on which attribute.
+pub fn conflict(
+    records: &[DnsRecord],
+    spec: &RecordSpec,
+    own: Option<&str>,
+) -> Option<(&'static str, String)> {
+    let same_name: Vec<&DnsRecord> = records
+        .iter()
+        .filter(|r| Some(r.record_id.as_str()) != own && r.name == spec.name)
+        .collect();
+    if spec.rtype == "CNAME" {
+        if let Some(other) = same_name.first() {
+            return Some((
+                "type",
+                format!(
+                    "A CNAME record cannot sit beside other records, and `{}` already has a {} \
+                     record (`{}`). Use another name, or remove the other records.",
+                    other.fqdn, other.rtype, other.record_id
+                ),
+            ));
+        }
+    } else if let Some(c) = same_name.iter().find(|r| r.rtype == "CNAME") {
+        return Some((
+            "name",
+            format!(
+                "`{}` has a CNAME record (`{}`), and a CNAME cannot sit beside other records.",
+                c.fqdn, c.record_id
+            ),
+        ));
+    }
+    for r in same_name.iter().filter(|r| r.rtype == spec.rtype) {
+        if r.value == spec.value
+            && r.priority == spec.priority
+            && r.weight == spec.weight
+            && r.port == spec.port
+        {
+            return Some((
+                "value",
+                format!(
+                    "The zone already has this {} record for `{}` (`{}`){}. Import it \
+                     (`terraform import <address> {}/{}`) instead of creating it again.",
+                    spec.rtype,
+                    r.fqdn,
+                    r.record_id,
+                    r.managed_by
+                        .as_deref()
+                        .map(|m| format!(", written by {m}"))
+                        .unwrap_or_default(),
+                    r.domain_id,
+                    r.record_id
+                ),
+            ));
+        }
+        if r.ttl != spec.ttl {
+            return Some((
+                "ttl",
+                format!(
+                    "Records of one name and type share one TTL: the {} record `{}` of `{}` \
+                     has ttl {}.",
+                    r.rtype, r.record_id, r.fqdn, r.ttl
+                ),
+            ));
+        }
+    }
+    None
+}
+
+#[async_trait]
+impl Resource for DnsRecordResource {
+    type State<'a> = DnsRecordState<'a>;
+    type PrivateState<'a> = ValueEmpty;
+    type ProviderMetaState<'a> = ValueEmpty;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        use AttributeConstraint::{Computed, Optional, OptionalComputed, Required};
+        use AttributeType::{Number, String};
+        Some(Schema {
+            version: 0,
+            block: Block {
+                description: Description::markdown(
+                    "One DNS record in a project domain's zone (`comwit_project_domain`), \
+                     served by the platform's name servers. Types: A, AAAA, CNAME, TXT, MX, \
+                     SRV, CAA and NS, each checked at plan time. `@`, the zone's name and its \
+                     FQDN with a final dot are one name, and case never matters in names and \
+                     host values: spelling never plans a change.",
+                ),
+                attributes: map! {
+                    "id" => attribute(String, Computed, "DNS record id (`rec_...`)."),
+                    "domain_id" => attribute(String, Required,
+                        "Project domain (`dom_...`) whose zone holds the record. Changing it \
+                         replaces the record."),
+                    "domain" => attribute(String, Computed, "The zone's name."),
+                    "name" => attribute(String, Required,
+                        "Name in the zone: `@` (or the zone's name) for the apex, a relative \
+                         name such as `www` or `_sip._tcp`, or a FQDN inside the zone (with or \
+                         without the final dot). `*` may be the first label."),
+                    "fqdn" => attribute(String, Computed, "The record's full name."),
+                    "type" => attribute(String, Required,
+                        "`A`, `AAAA`, `CNAME`, `TXT`, `MX`, `SRV`, `CAA` or `NS` (any case). A \
+                         CNAME cannot be at the apex or beside other records of its name; NS \
+                         only delegates a subdomain."),
+                    "value" => attribute(String, Required,
+                        "The value: an IPv4 (A) or IPv6 (AAAA) address; a host name (CNAME, NS, \
+                         MX and SRV targets; a final dot does not matter); text (TXT, up to \
+                         2048 bytes, split into 255-byte strings as DNS does; `\"a\" \"b\"` is \
+                         `ab`); `<flags> <tag> \"<value>\"` (CAA, e.g. `0 issue \
+                         \"letsencrypt.org\"`)."),
+                    "ttl" => attribute(Number, OptionalComputed,
+                        "Time to live, 60 to 86400 seconds (default 300). Records of one name \
+                         and type share one TTL."),
+                    "priority" => attribute(Number, Optional,
+                        "Priority, 0 to 65535: required for MX and SRV, refused on other \
+                         types."),
+                    "weight" => attribute(Number, Optional,
+                        "Weight, 0 to 65535: required for SRV, refused on other types."),
+                    "port" => attribute(Number, Optional,
+                        "Port, 0 to 65535: required for SRV, refused on other types."),
+                },
+                ..Default::default()
+            },
+        })
+    }
+
+    async fn validate<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        config: DnsRecordState<'a>,
+    ) -> Option<()> {
+        if let Some(id) = text(&config.domain_id) {
+            check_id(diags, id, "dom_", "domain_id");
+        }
+        if all_known(&config) && text(&config.name).is_some() {
+            // The zone is not known here: the value's rules only (the name is checked at
+            // plan time, in its zone).
+            let mut probe = config.clone();
+            probe.name = known("x");
+            spec(diags, &probe, "zone.invalid");
+        }
+        Some(())
+    }
+
+    async fn read<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        state: DnsRecordState<'a>,
+        private: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<(DnsRecordState<'a>, ValueEmpty)> {
+        let client = self.data.configured(diags)?.client;
+        let domain_id = text(&state.domain_id)?.to_owned();
+        let id = text(&state.id)?.to_owned();
+        match client.get_record(&domain_id, &id).await {
+            Ok(r) => Some((keep_spelling(from_api(r), &state), private)),
+            Err(e) if e.is_not_found() => None,
+            Err(e) => {
+                api_error(diags, &e);
+                None
+            }
+        }
+    }
+
+    async fn plan_create<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        mut proposed: DnsRecordState<'a>,
+        _config: DnsRecordState<'a>,
+        _meta: ValueEmpty,
+    ) -> Option<(DnsRecordState<'a>, ValueEmpty)> {
+        proposed.id = Value::Unknown;
+        if proposed.ttl.is_null() {
+            proposed.ttl = num(Some(dns_rules::TTL_DEFAULT));
+        }
+        proposed.domain = Value::Unknown;
+        proposed.fqdn = Value::Unknown;
+        self.check_in_zone(diags, &mut proposed, None).await;
+        Some((proposed, Value::Null))
+    }
+
+    async fn plan_update<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: DnsRecordState<'a>,
+        mut proposed: DnsRecordState<'a>,
+        _config: DnsRecordState<'a>,
+        _prior_private: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<(DnsRecordState<'a>, ValueEmpty, Vec<AttributePath>)> {
+        if proposed.ttl.is_null() {
+            proposed.ttl = num(Some(dns_rules::TTL_DEFAULT));
+        }
+        if proposed.domain_id != prior.domain_id {
+            proposed.id = Value::Unknown;
+            proposed.domain = Value::Unknown;
+            proposed.fqdn = Value::Unknown;
+            self.check_in_zone(diags, &mut proposed, None).await;
+            return Some((proposed, Value::Null, vec![AttributePath::new("domain_id")]));
+        }
+        let zone = text(&prior.domain).map(str::to_owned);
+        let same = match (&zone, all_known(&proposed)) {
+            (Some(zone), true) => {
+                let mut quiet = Diagnostics::default();
+                spec(&mut quiet, &prior, zone) == spec(&mut quiet, &proposed, zone)
+            }
+            _ => false,
+        };
+        if !same {
+            let own = text(&prior.id).map(str::to_owned);
+            proposed.fqdn = Value::Unknown;
+            self.check_in_zone(diags, &mut proposed, own.as_deref())
+                .await;
+        }
+        Some((proposed, Value::Null, vec![]))
+    }
+
+    async fn plan_destroy<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        _prior: DnsRecordState<'a>,
+        _prior_private: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<ValueEmpty> {
+        Some(Value::Null)
+    }
+
+    async fn create<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        planned: DnsRecordState<'a>,
+        _config: DnsRecordState<'a>,
+        _private: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<(DnsRecordState<'a>, ValueEmpty)> {
+        let client = self.data.configured(diags)?.client;
+        let domain_id = text(&planned.domain_id)?.to_owned();
+        let zone = zone_of(diags, &client, &domain_id).await?;
+        let spec = spec(diags, &planned, &zone)?;
+        match client.create_record(&domain_id, &request(&spec)).await {
+            Ok(r) => Some((keep_spelling(from_api(r), &planned), Value::Null)),
+            Err(e) => {
+                api_error(diags, &e);
+                None
+            }
+        }
+    }
+
+    async fn update<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: DnsRecordState<'a>,
+        planned: DnsRecordState<'a>,
+        _config: DnsRecordState<'a>,
+        _private: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<(DnsRecordState<'a>, ValueEmpty)> {
+        let client = self.data.configured(diags)?.client;
+        let domain_id = text(&planned.domain_id)?.to_owned();
+        let id = text(&prior.id)?.to_owned();
+        let zone = match text(&prior.domain) {
+            Some(z) => z.to_owned(),
+            None => zone_of(diags, &client, &domain_id).await?,
+        };
+        let want = spec(diags, &planned, &zone)?;
+        let mut quiet = Diagnostics::default();
+        if spec(&mut quiet, &prior, &zone).as_ref() == Some(&want) {
+            // Only the spelling changed: the platform holds this record already.
+            let mut state = planned;
+            state.fqdn = prior.fqdn;
+            return Some((state, Value::Null));
+        }
+        match client.update_record(&domain_id, &id, &request(&want)).await {
+            Ok(r) => Some((keep_spelling(from_api(r), &planned), Value::Null)),
+            Err(e) => {
+                api_error(diags, &e);
+                None
+            }
+        }
+    }
+
+    async fn destroy<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: DnsRecordState<'a>,
+        _private: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<()> {
+        let client = self.data.configured(diags)?.client;
+        let domain_id = text(&prior.domain_id)?.to_owned();
+        let id = text(&prior.id)?.to_owned();
+        deleted(diags, client.delete_record(&domain_id, &id).await)
+    }
+
+    async fn import<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        id: String,
+    ) -> Option<(DnsRecordState<'a>, ValueEmpty)> {
+        let parts = id.split_once('/');
+        let ok = parts.is_some_and(|(d, r)| {
+            let mut probe = Diagnostics::default();
+            check_id(&mut probe, d, "dom_", "id");
+            check_id(&mut probe, r, "rec_", "id");
+            probe.errors.is_empty()
+        });
+        let Some((domain_id, record_id)) = parts.filter(|_| ok) else {
+            diags.root_error(
+                "Invalid import id",
+                format!(
+                    "Import a DNS record by `<domain_id>/<record_id>`, for example `terraform \
+                     import comwit_dns_record.www dom_5c2e9a1b00112233/rec_0a1b2c3d4e5f6a7b` \
+                     (got `{id}`)."
+                ),
+            );
+            return None;
+        };
+        let client = self.data.configured(diags)?.client;
+        match client.get_record(domain_id, record_id).await {
+            Ok(r) => Some((from_api(r), Value::Null)),
+            Err(e) => {
+                api_error(diags, &e);
+                None
+            }
+        }
+    }
+}
+
+impl DnsRecordResource {
+    /// With the domain known: the name inside the zone, the type's rules, and the zone's
+    /// other records (CNAME beside others, duplicate, shared TTL), errors on their
+    /// attribute; fills `domain` and `fqdn`.
+    async fn check_in_zone(
+        &self,
+        diags: &mut Diagnostics,
+        planned: &mut DnsRecordState<'_>,
+        own: Option<&str>,
+    ) {
+        let Some(domain_id) = text(&planned.domain_id).map(str::to_owned) else {
+            return;
+        };
+        let mut quiet = Diagnostics::default();
+        let Some(client) = self.data.configured(&mut quiet).map(|c| c.client) else {
+            return;
+        };
+        let zone = match client.get_domain(&domain_id).await {
+            Ok(d) => d.domain,
+            Err(e) if e.is_not_found() => {
+                diags.error(
+                    "Unknown project domain",
+                    format!(
+                        "Project domain `{domain_id}` does not exist (or the token is not a \
+                         member of its project)."
+                    ),
+                    AttributePath::new("domain_id"),
+                );
+                return;
+            }
+            Err(e) => {
+                api_error(diags, &e);
+                return;
+            }
+        };
+        planned.domain = known(zone.clone());
+        if !all_known(planned) {
+            return;
+        }
+        let Some(spec) = spec(diags, planned, &zone) else {
+            return;
+        };
+        planned.fqdn = known(dns_rules::fqdn(&spec.name, &zone));
+        match client.list_records(&domain_id).await {
+            Ok(records) => {
+                if let Some((field, message)) = conflict(&records, &spec, own) {
+                    diags.error("DNS record conflict", message, AttributePath::new(field));
+                }
+            }
+            Err(e) => api_error(diags, &e),
+        }
+    }
+}
+
+async fn zone_of(diags: &mut Diagnostics, client: &Client, domain_id: &str) -> Option<String> {
+    match client.get_domain(domain_id).await {
+        Ok(d) => Some(d.domain),
+        Err(e) => {
+            api_error(diags, &e);
+            None
+        }
+    }
+}
+
+/// The state of a record as the API answers it (canonical spellings).
+pub fn from_api<'a>(r: DnsRecord) -> DnsRecordState<'a> {
+    DnsRecordState {
+        id: known(r.record_id),
+        domain_id: known(r.domain_id),
+        domain: known(r.domain),
+        name: known(r.name),
+        fqdn: known(r.fqdn),
+        rtype: known(r.rtype),
+        value: known(r.value),
+        ttl: num(Some(r.ttl)),
+        priority: num(r.priority),
+        weight: num(r.weight),
+        port: num(r.port),
+    }
+}
+
+/// `fresh` with the spellings of `known_state` where they name the same thing.
+pub fn keep_spelling<'a>(
+    mut fresh: DnsRecordState<'a>,
+    ks: &DnsRecordState<'a>,
+) -> DnsRecordState<'a> {
+    let zone = text(&fresh.domain).unwrap_or("").to_owned();
+    let rtype = text(&fresh.rtype).unwrap_or("").to_owned();
+    if let (Some(a), Some(b)) = (text(&fresh.name), text(&ks.name)) {
+        if dns_rules::same_name(a, b, &zone) {
+            fresh.name = ks.name.clone();
+        }
+    }
+    if let (Some(a), Some(b)) = (text(&fresh.rtype), text(&ks.rtype)) {
+        if a.eq_ignore_ascii_case(b) {
+            fresh.rtype = ks.rtype.clone();
+        }
+    }
+    if let (Some(a), Some(b)) = (text(&fresh.value), text(&ks.value)) {
+        if dns_rules::same_value(&rtype, a, b) {
+            fresh.value = ks.value.clone();
+        }
+    }
+    // A number written as 300.0 stays as written.
+    for (f, k) in [
+        (&mut fresh.ttl, &ks.ttl),
+        (&mut fresh.priority, &ks.priority),
+        (&mut fresh.weight, &ks.weight),
+        (&mut fresh.port, &ks.port),
+    ] {
+        if whole(f).is_some() && whole(f) == whole(k) {
+            *f = k.clone();
+        }
+    }
+    fresh
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(name: &str, t: &str, v: &str) -> DnsRecord {
+        DnsRecord {
+            record_id: "rec_1".into(),
+            domain_id: "dom_1".into(),
+            domain: "example.com".into(),
+            name: name.into(),
+            fqdn: dns_rules::fqdn(name, "example.com"),
+            rtype: t.into(),
+            value: v.into(),
+            ttl: 300,
+            priority: None,
+            weight: None,
+            port: None,
+            managed_by: None,
+        }
+    }
+
+    fn config(name: &str, t: &str, v: &str) -> DnsRecordState<'static> {
+        DnsRecordState {
+            domain_id: known("dom_1"),
+            name: known(name.to_owned()),
+            rtype: known(t.to_owned()),
+            value: known(v.to_owned()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn spellings_are_kept_and_real_changes_are_not() {
+        for (name, t, v, api_name, api_value) in [
+            ("@", "a", "192.0.2.1", "@", "192.0.2.1"),
+            ("example.com", "A", "192.0.2.1", "@", "192.0.2.1"),
+            ("Example.COM.", "A", "192.0.2.1", "@", "192.0.2.1"),
+            (
+                "WWW.example.com.",
+                "CNAME",
+                "Target.Example.NET.",
+                "www",
+                "target.example.net",
+            ),
+            ("txt", "TXT", "\"a\" \"b\"", "txt", "ab"),
+            ("v6", "AAAA", "2001:DB8:0::1", "v6", "2001:db8::1"),
+        ] {
+            let state = config(name, t, v);
+            let fresh = keep_spelling(
+                from_api(api(api_name, &t.to_uppercase(), api_value)),
+                &state,
+            );
+            assert_eq!(
+                (fresh.name, fresh.rtype, fresh.value),
+                (state.name, state.rtype, state.value)
+            );
+        }
+        // Out-of-band: another address is a change.
+        let state = config("www", "A", "192.0.2.1");
+        let fresh = keep_spelling(from_api(api("www", "A", "192.0.2.9")), &state);
+        assert_eq!(fresh.value, known("192.0.2.9"));
+        // TXT is case-sensitive.
+        let state = config("t", "TXT", "Hello");
+        let fresh = keep_spelling(from_api(api("t", "TXT", "hello")), &state);
+        assert_eq!(fresh.value, known("hello"));
+    }
+
+    #[tokio::test]
+    async fn each_type_rule_is_an_error_on_its_attribute() {
+        let r = DnsRecordResource::new(Arc::default());
+        for (c, field) in [
+            (config("x", "A", "2001:db8::1"), "value"),
+            (config("x", "AAAA", "10.0.0.1"), "value"),
+            (config("x", "MX", "mail.example.com"), "priority"),
+            (config("x", "SPF", "v=spf1"), "type"),
+            (config("x", "TXT", &"x".repeat(3000)), "value"),
+            (
+                DnsRecordState {
+                    port: Value::Value(Number::Int(80)),
+                    ..config("x", "A", "192.0.2.1")
+                },
+                "port",
+            ),
+            (
+                DnsRecordState {
+                    ttl: Value::Value(Number::Float(300.5)),
+                    ..config("x", "A", "192.0.2.1")
+                },
+                "ttl",
+            ),
+        ] {
+            let mut diags = Diagnostics::default();
+            r.validate(&mut diags, c.clone()).await;
+            assert_eq!(
+                diags
+                    .errors
+                    .iter()
+                    .map(|e| e.attribute.clone())
+                    .collect::<Vec<_>>(),
+                vec![AttributePath::new(field)],
+                "{c:?}"
+            );
+        }
+        let mut diags = Diagnostics::default();
+        r.validate(&mut diags, config("x", "TXT", &"x".repeat(600)))
+            .await;
+        assert!(diags.errors.is_empty(), "long TXT is split, not refused");
+    }
+
+    #[test]
+    fn a_cname_beside_other_records_conflicts_either_way() {
+        let records = vec![api("www", "A", "192.0.2.1")];
+        let spec = dns_rules::record(
+            "example.com",
+            "WWW",
+            "cname",
+            "x.net",
+            None,
+            None,
+            None,
+            None,
+        )
+        .expect("spec");
+        assert_eq!(conflict(&records, &spec, None).map(|c| c.0), Some("type"));
+        assert_eq!(conflict(&records, &spec, Some("rec_1")), None);
+        let records = vec![api("www", "CNAME", "x.net")];
+        let spec = dns_rules::record("example.com", "www", "TXT", "hi", None, None, None, None)
+            .expect("spec");
+        assert_eq!(conflict(&records, &spec, None).map(|c| c.0), Some("name"));
+        let records = vec![api("a", "A", "192.0.2.1")];
+        let spec = dns_rules::record("example.com", "a", "A", "192.0.2.1", None, None, None, None)
+            .expect("spec");
+        assert_eq!(conflict(&records, &spec, None).map(|c| c.0), Some("value"));
+        let spec = dns_rules::record(
+            "example.com",
+            "a",
+            "A",
+            "192.0.2.2",
+            Some(60),
+            None,
+            None,
+            None,
+        )
+        .expect("spec");
+        assert_eq!(conflict(&records, &spec, None).map(|c| c.0), Some("ttl"));
+    }
+}
