@@ -8,6 +8,8 @@
 //!   the standard checks (`support::checks`) and its own behaviour;
 //! - `apps`: Comwit apps: deploys served through the emulator's app gateway, rollback,
 //!   failed builds, env and secrets, scopes, imports;
+//! - `dns`: project domains, DNS records and app hostnames, checked with `dig` and
+//!   through the app gateway;
 //! - `orphans`: lost create answers, names left by interrupted applies, a wrong `api_url`;
 //! - `quickstart`: `examples/quickstart` applied, its app's database-backed page fetched;
 //! - `sql`: the data plane, Terraform's tokens used by the official libSQL client.
@@ -17,6 +19,7 @@ mod support;
 
 mod apps;
 mod comwit;
+mod dns;
 mod isolation;
 mod orphans;
 mod quickstart;

@@ -166,12 +166,12 @@ impl Resource for AppHostnameResource {
                         "`manual` (default): you publish `records`; `automatic`: the platform \
                          writes them into a project domain covering the hostname. Changing it \
                          replaces the hostname."),
-                    "domain_id" => attribute(String, Optional,
+                    "domain_id" => attribute(String, OptionalComputed,
                         "Automatic mode: the project domain (`dom_...`) whose zone gets the \
                          records; it must cover the hostname. Without it, the project's domain \
-                         covering the hostname is used, and must exist at plan time (set \
-                         `domain_id` when the domain is created in the same apply). Changing \
-                         it replaces the hostname."),
+                         covering the hostname is used (and shown here), and must exist at plan \
+                         time (set `domain_id` when the domain is created in the same apply). \
+                         Changing it replaces the hostname."),
                     "wait_for_verification" => attribute(Bool, Optional,
                         "Wait at create until `status` is `verified` (default false). On \
                          timeout the hostname stays in state, tainted, and the error names the \
@@ -281,6 +281,9 @@ impl Resource for AppHostnameResource {
         proposed.verified_at = Value::Unknown;
         if text(&proposed.dns_mode) == Some("automatic") {
             self.check_covered(diags, &proposed).await;
+            if proposed.domain_id.is_null() {
+                proposed.domain_id = Value::Unknown;
+            }
         }
         Some((proposed, Value::Null))
     }
@@ -609,17 +612,13 @@ pub fn from_api<'a>(h: Hostname) -> AppHostnameState<'a> {
     }
 }
 
-/// Keeps what only the configuration knows (the wait settings, `domain_id` when it was
-/// left to the platform) and the user's spelling of `hostname`.
+/// Keeps what only the configuration knows (the wait settings) and the user's spelling of
+/// `hostname`.
 fn merge<'a>(mut fresh: AppHostnameState<'a>, ks: &AppHostnameState<'a>) -> AppHostnameState<'a> {
     if let (Some(a), Some(b)) = (text(&fresh.hostname), text(&ks.hostname)) {
         if dns_rules::same_host(a, b) {
             fresh.hostname = ks.hostname.clone();
         }
-    }
-    if ks.domain_id.is_null() {
-        // Not configured: the covering domain the platform chose is not an argument's value.
-        fresh.domain_id = Value::Null;
     }
     fresh.wait_for_verification = ks.wait_for_verification;
     fresh.verification_timeout_seconds = ks.verification_timeout_seconds.clone();

@@ -1,0 +1,620 @@
+//! End to end: Comwit project domains, DNS records and app hostnames with the real
+//! Terraform CLI against the real `comwit-emulator`, checked with `dig` against its DNS
+//! server and with pages fetched through its app gateway by hostname.
+
+use crate::support;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use support::checks::{self, Check, Import};
+use support::dns::{dig, soa_serial};
+use support::{Emulator, Terraform, COMWIT_TERRAFORM_BLOCK};
+
+/// Terraform's text with its line wrapping undone.
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn str_of<'v>(values: &'v Value, attr: &str) -> &'v str {
+    values[attr]
+        .as_str()
+        .unwrap_or_else(|| panic!("no string {attr} in {values:#}"))
+}
+
+/// A domain onboarded through the API (outside the configuration under test).
+fn api_domain(emu: &Emulator, name: &str) -> String {
+    let (code, body) = emu.api(
+        Method::POST,
+        "/v1/projects/prj_local/domains",
+        Some(json!({ "domain": name })),
+    );
+    assert_eq!(code, 201, "{body}");
+    str_of(&body, "domain_id").to_owned()
+}
+
+fn zone(emu: &Emulator, domain_id: &str) -> Vec<Value> {
+    emu.admin_get("/_emulator/dns")["zones"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|z| z["domain_id"] == domain_id)
+        .and_then(|z| z["records"].as_array().cloned())
+        .unwrap_or_default()
+}
+
+fn zones(emu: &Emulator) -> Vec<Value> {
+    emu.admin_get("/_emulator/dns")["zones"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[test]
+fn project_domain_lifecycle_and_delegation() {
+    let emu = Emulator::start();
+    let tf = Terraform::comwit(&emu);
+    let config = format!(
+        "{COMWIT_TERRAFORM_BLOCK}
+resource \"comwit_project_domain\" \"main\" {{
+  domain = \"lifecycle.test\"
+}}
+"
+    );
+    let dns = emu.dns_addr();
+    let outcome = checks::lifecycle(
+        &tf,
+        &Check {
+            address: "comwit_project_domain.main",
+            config: &config,
+            import: Import::Verify {
+                id: Box::new(|v| str_of(v, "id").to_owned()),
+                not_importable: &[],
+            },
+            exists: Box::new(|v| {
+                assert!(zones(&emu).iter().any(|z| z["domain_id"] == v["id"]));
+                assert_eq!(v["delegation_status"], "delegated", "{v:#}");
+                assert_eq!(dig(&dns, "lifecycle.test", "NS", false).len(), 2);
+            }),
+            delete_out_of_band: Box::new(|v| {
+                let (code, body) = emu.api(
+                    Method::DELETE,
+                    &format!("/v1/domains/{}", str_of(v, "id")),
+                    None,
+                );
+                assert_eq!(code, 204, "{body}");
+            }),
+            nothing_left: Box::new(|| assert!(zones(&emu).is_empty(), "zones left behind")),
+        },
+    );
+    assert_eq!(outcome.created["domain"], "lifecycle.test");
+    assert_eq!(
+        outcome.created["name_servers"],
+        json!(["ns1.dns.comwit.localhost", "ns2.dns.comwit.localhost"])
+    );
+    // Case and a final dot are spelling: kept in state, never a change.
+    tf.write_main(&format!(
+        "{COMWIT_TERRAFORM_BLOCK}resource \"comwit_project_domain\" \"main\" {{\n  domain = \"Spelled.TEST.\"\n  wait_for_delegation = true\n}}\n"
+    ));
+    tf.apply();
+    assert_eq!(
+        tf.resource("comwit_project_domain.main")["domain"],
+        "Spelled.TEST."
+    );
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
+    assert_eq!(zones(&emu)[0]["domain"], "spelled.test");
+    tf.destroy();
+}
+
+#[test]
+fn a_domain_that_is_not_delegated_times_out_naming_its_name_servers() {
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let resolver = silent.local_addr().expect("addr").to_string();
+    let emu = Emulator::builder()
+        .env("COMWIT_EMULATOR_DNS_RESOLVER", &resolver)
+        .start();
+    let tf = Terraform::comwit(&emu);
+    tf.write_main(&format!(
+        "{COMWIT_TERRAFORM_BLOCK}
+resource \"comwit_project_domain\" \"main\" {{
+  domain                     = \"pending.test\"
+  wait_for_delegation        = true
+  delegation_timeout_seconds = 3
+}}
+"
+    ));
+    let out = tf.try_apply();
+    assert!(!out.success(), "{out}");
+    let text = out.combined();
+    assert!(text.contains("not delegated after 3 s"), "{text}");
+    assert!(text.contains("ns1.dns.comwit.localhost"), "{text}");
+    // Kept in state, tainted: nothing half-created is lost.
+    assert_eq!(
+        tf.state_list(),
+        vec!["comwit_project_domain.main".to_owned()]
+    );
+    let plan = tf.try_plan();
+    assert!(
+        plan.stdout.contains("is tainted, so must be replaced"),
+        "{plan}"
+    );
+    tf.destroy();
+    assert!(zones(&emu).is_empty());
+}
+
+#[test]
+fn records_of_every_type_resolve_with_their_ttl_and_spelling_never_plans_a_change() {
+    let emu = Emulator::start();
+    let dns = emu.dns_addr();
+    let domain = api_domain(&emu, "example.test");
+    let tf = Terraform::comwit(&emu);
+    let long_txt = format!("v=long {}", "y".repeat(300));
+    // (address, name as written, type, value as written, extra, fqdn, dig data, ttl)
+    let records: Vec<(&str, &str, &str, String, &str, &str, String, u32)> = vec![
+        (
+            "apex_a",
+            "@",
+            "A",
+            "192.0.2.10".into(),
+            "",
+            "example.test",
+            "192.0.2.10".into(),
+            120,
+        ),
+        (
+            "v6",
+            "V6.Example.Test.",
+            "aaaa",
+            "2001:DB8:0:0::1".into(),
+            "",
+            "v6.example.test",
+            "2001:db8::1".into(),
+            180,
+        ),
+        (
+            "alias",
+            "alias",
+            "CNAME",
+            "WWW.Example.Test.".into(),
+            "",
+            "alias.example.test",
+            "www.example.test.".into(),
+            240,
+        ),
+        (
+            "mx",
+            "example.test",
+            "MX",
+            "Mail.Example.Test.".into(),
+            "priority = 10",
+            "example.test",
+            "10 mail.example.test.".into(),
+            300,
+        ),
+        (
+            "srv",
+            "_sip._tcp",
+            "SRV",
+            "sip.example.test".into(),
+            "priority = 1\n  weight = 2\n  port = 5060",
+            "_sip._tcp.example.test",
+            "1 2 5060 sip.example.test.".into(),
+            360,
+        ),
+        (
+            "caa",
+            "example.test.",
+            "CAA",
+            "0 issue letsencrypt.org".into(),
+            "",
+            "example.test",
+            "0 issue \"letsencrypt.org\"".into(),
+            420,
+        ),
+        (
+            "ns",
+            "sub",
+            "NS",
+            "ns.elsewhere.test.".into(),
+            "",
+            "sub.example.test",
+            "ns.elsewhere.test.".into(),
+            480,
+        ),
+        (
+            "txt",
+            "TXT",
+            "TXT",
+            "\\\"hello\\\" \\\"world\\\"".into(),
+            "",
+            "txt.example.test",
+            "\"helloworld\"".into(),
+            540,
+        ),
+        (
+            "long",
+            "long",
+            "TXT",
+            long_txt.clone(),
+            "",
+            "long.example.test",
+            String::new(),
+            600,
+        ),
+    ];
+    let mut hcl = COMWIT_TERRAFORM_BLOCK.to_owned();
+    for (addr, name, t, value, extra, _, _, ttl) in &records {
+        hcl.push_str(&format!(
+            "resource \"comwit_dns_record\" \"{addr}\" {{\n  domain_id = \"{domain}\"\n  name = \"{name}\"\n  type = \"{t}\"\n  value = \"{value}\"\n  ttl = {ttl}\n  {extra}\n}}\n"
+        ));
+    }
+    tf.write_main(&hcl);
+    let serial_before = soa_serial(&dns, "example.test");
+    tf.apply();
+    assert_eq!(
+        tf.plan_detailed_exitcode(),
+        0,
+        "spellings never plan a change"
+    );
+    assert_eq!(
+        soa_serial(&dns, "example.test"),
+        serial_before + records.len() as u64,
+        "one serial per change"
+    );
+    for (addr, name, t, _, _, fqdn, data, ttl) in &records {
+        let state = tf.resource(&format!("comwit_dns_record.{addr}"));
+        assert_eq!(state["name"], *name, "the configuration's spelling is kept");
+        assert_eq!(state["fqdn"], *fqdn);
+        let rtype = t.to_uppercase();
+        let answers = dig(&dns, fqdn, &rtype, false);
+        let found = answers
+            .iter()
+            .find(|a| a.rtype == rtype)
+            .unwrap_or_else(|| panic!("{fqdn} {rtype}: {answers:?}"));
+        assert_eq!(found.ttl, *ttl, "{fqdn} {rtype}");
+        if data.is_empty() {
+            // Over 255 bytes: two strings, the whole text.
+            assert_eq!(found.data.matches("\" \"").count(), 1, "{}", found.data);
+            assert_eq!(found.data.replace("\" \"", "").trim_matches('"'), long_txt);
+        } else {
+            assert_eq!(&found.data, data, "{fqdn} {rtype}");
+        }
+    }
+
+    // A record edited out of band is noticed, and apply puts it back.
+    let apex = tf.resource("comwit_dns_record.apex_a");
+    let (code, body) = emu.api(
+        Method::PUT,
+        &format!("/v1/domains/{domain}/records/{}", str_of(&apex, "id")),
+        Some(json!({"name": "@", "type": "A", "value": "192.0.2.99", "ttl": 120})),
+    );
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(
+        tf.plan_detailed_exitcode(),
+        2,
+        "an out-of-band edit is a change"
+    );
+    let plan = tf.try_plan();
+    assert!(
+        plan.stdout.contains("\"192.0.2.99\" -> \"192.0.2.10\""),
+        "{plan}"
+    );
+    tf.apply();
+    assert_eq!(dig(&dns, "example.test", "A", false)[0].data, "192.0.2.10");
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
+
+    // Plan-time rules, on the attribute: a CNAME beside the apex-free `alias` CNAME's
+    // neighbour, an A value that is not IPv4.
+    let mut bad = hcl.clone();
+    bad.push_str(&format!(
+        "resource \"comwit_dns_record\" \"beside\" {{\n  domain_id = \"{domain}\"\n  name = \"ALIAS.example.test.\"\n  type = \"TXT\"\n  value = \"x\"\n}}\n"
+    ));
+    tf.write_main(&bad);
+    let plan = tf.try_plan();
+    assert!(!plan.success(), "{plan}");
+    let text = flat(&plan.stderr);
+    assert!(text.contains("has a CNAME record"), "{plan}");
+    assert!(
+        text.contains("a CNAME cannot sit beside other records"),
+        "{plan}"
+    );
+    assert!(text.contains("with comwit_dns_record.beside"), "{plan}");
+    assert!(
+        text.contains("name = \"ALIAS.example.test.\""),
+        "on the attribute: {plan}"
+    );
+    let mut bad = hcl.clone();
+    bad.push_str(&format!(
+        "resource \"comwit_dns_record\" \"v4\" {{\n  domain_id = \"{domain}\"\n  name = \"v4\"\n  type = \"A\"\n  value = \"2001:db8::1\"\n}}\n"
+    ));
+    tf.write_main(&bad);
+    let plan = tf.try_plan();
+    assert!(!plan.success(), "{plan}");
+    let text = flat(&plan.stderr);
+    assert!(text.contains("must be an IPv4 address"), "{plan}");
+    assert!(
+        text.contains("value = \"2001:db8::1\""),
+        "on the attribute: {plan}"
+    );
+
+    tf.write_main(&hcl);
+    tf.destroy();
+    assert!(zone(&emu, &domain).is_empty(), "records left behind");
+    assert!(dig(&dns, "v6.example.test", "AAAA", false).is_empty());
+}
+
+#[test]
+fn dns_record_lifecycle_and_import() {
+    let emu = Emulator::start();
+    let domain = api_domain(&emu, "import.test");
+    let tf = Terraform::comwit(&emu);
+    let config = format!(
+        "{COMWIT_TERRAFORM_BLOCK}
+resource \"comwit_dns_record\" \"mx\" {{
+  domain_id = \"{domain}\"
+  name      = \"@\"
+  type      = \"MX\"
+  value     = \"mail.import.test\"
+  priority  = 10
+  ttl       = 600
+}}
+"
+    );
+    let outcome = checks::lifecycle(
+        &tf,
+        &Check {
+            address: "comwit_dns_record.mx",
+            config: &config,
+            import: Import::Verify {
+                id: Box::new(|v| format!("{}/{}", str_of(v, "domain_id"), str_of(v, "id"))),
+                not_importable: &[],
+            },
+            exists: Box::new(|v| {
+                assert!(zone(&emu, &domain)
+                    .iter()
+                    .any(|r| r["record_id"] == v["id"]));
+            }),
+            delete_out_of_band: Box::new(|v| {
+                let (code, body) = emu.api(
+                    Method::DELETE,
+                    &format!("/v1/domains/{domain}/records/{}", str_of(v, "id")),
+                    None,
+                );
+                assert_eq!(code, 204, "{body}");
+            }),
+            nothing_left: Box::new(|| assert!(zone(&emu, &domain).is_empty())),
+        },
+    );
+    assert_eq!(outcome.imported["fqdn"], "import.test");
+    let fresh = tf.fresh();
+    fresh.write_main(&config);
+    let out = fresh.run(&["import", "-no-color", "comwit_dns_record.mx", "rec_1"]);
+    assert!(!out.success());
+    assert!(out.combined().contains("<domain_id>/<record_id>"), "{out}");
+}
+
+fn page() -> &'static str {
+    "export default { async fetch(request) { return new Response(`hello from ${new URL(request.url).host}`); } };\n"
+}
+
+/// The page the gateway serves for `host`.
+fn fetch_host(emu: &Emulator, host: &str) -> (u16, String) {
+    crate::apps::fetch(emu, &format!("http://{host}/"))
+}
+
+#[test]
+fn hostnames_automatic_and_manual_serve_the_app_and_leave_nothing_behind() {
+    let emu = Emulator::start();
+    let dns = emu.dns_addr();
+    let tf = Terraform::comwit(&emu);
+    tf.write_file("app/index.mjs", page());
+    let base = format!(
+        "{COMWIT_TERRAFORM_BLOCK}
+resource \"comwit_app\" \"web\" {{
+  name = \"web\"
+}}
+
+resource \"comwit_app_deployment\" \"web\" {{
+  app_id     = comwit_app.web.id
+  source_dir = \"${{path.module}}/app\"
+}}
+
+resource \"comwit_project_domain\" \"auto\" {{
+  domain = \"auto.test\"
+}}
+
+resource \"comwit_project_domain\" \"publish\" {{
+  domain = \"publish.test\"
+}}
+"
+    );
+    let hostnames = "
+resource \"comwit_app_hostname\" \"www\" {
+  app_id                = comwit_app.web.id
+  hostname              = \"WWW.auto.test.\"
+  dns_mode              = \"automatic\"
+  domain_id             = comwit_project_domain.auto.id
+  wait_for_verification = true
+  depends_on            = [comwit_app_deployment.web]
+}
+
+resource \"comwit_app_hostname\" \"shop\" {
+  app_id   = comwit_app.web.id
+  hostname = \"shop.publish.test\"
+}
+
+# The manual hostname's records, published in the second project domain.
+resource \"comwit_dns_record\" \"shop\" {
+  count     = 2
+  domain_id = comwit_project_domain.publish.id
+  name      = comwit_app_hostname.shop.records[count.index].name
+  type      = comwit_app_hostname.shop.records[count.index].type
+  value     = comwit_app_hostname.shop.records[count.index].value
+  ttl       = comwit_app_hostname.shop.records[count.index].ttl
+}
+
+data \"comwit_app_hostname\" \"shop\" {
+  app_id     = comwit_app.web.id
+  hostname   = comwit_app_hostname.shop.hostname
+  depends_on = [comwit_dns_record.shop]
+}
+
+output \"shop_status_at_create\" {
+  value = comwit_app_hostname.shop.status
+}
+
+output \"shop_status\" {
+  value = data.comwit_app_hostname.shop.status
+}
+";
+    tf.write_main(&format!("{base}{hostnames}"));
+    tf.apply();
+
+    // Automatic: its records are in the zone, resolve, and route the gateway to the app.
+    let www = tf.resource("comwit_app_hostname.www");
+    assert_eq!(www["status"], "verified", "{www:#}");
+    assert_eq!(www["hostname"], "WWW.auto.test.");
+    let app = tf.resource("comwit_app.web");
+    let cname = dig(&dns, "www.auto.test", "CNAME", false);
+    assert_eq!(
+        cname[0].data,
+        format!("{}.", str_of(&app, "default_hostname"))
+    );
+    assert_eq!(cname[0].ttl, 300);
+    assert_eq!(
+        dig(&dns, "_comwit-challenge.www.auto.test", "TXT", true).len(),
+        1
+    );
+    let (status, body) = fetch_host(&emu, "www.auto.test");
+    assert_eq!((status, body.as_str()), (200, "hello from www.auto.test"));
+
+    // Manual: pending at create, with the records to publish; published through
+    // Terraform in the other domain, the hostname turns verified and serves.
+    assert_eq!(tf.output("shop_status_at_create"), "pending");
+    assert_eq!(tf.output("shop_status"), "verified");
+    let shop = tf.resource("comwit_app_hostname.shop");
+    assert_eq!(shop["records"][0]["type"], "TXT");
+    assert_eq!(shop["records"][1]["type"], "CNAME");
+    let (status, body) = fetch_host(&emu, "shop.publish.test");
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "hello from shop.publish.test")
+    );
+    // A refresh shows the resource verified too, and nothing to change.
+    tf.run_ok(&[
+        "apply",
+        "-refresh-only",
+        "-auto-approve",
+        "-no-color",
+        "-input=false",
+    ]);
+    assert_eq!(
+        tf.resource("comwit_app_hostname.shop")["status"],
+        "verified"
+    );
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
+
+    // Removing the automatic hostname removes its records from the zone; the gateway
+    // stops serving it.
+    let without_www = hostnames
+        .split("resource \"comwit_app_hostname\" \"shop\"")
+        .nth(1)
+        .map(|rest| format!("resource \"comwit_app_hostname\" \"shop\"{rest}"))
+        .expect("split");
+    tf.write_main(&format!("{base}{without_www}"));
+    tf.apply();
+    assert!(dig(&dns, "www.auto.test", "CNAME", false).is_empty());
+    assert!(dig(&dns, "_comwit-challenge.www.auto.test", "TXT", false).is_empty());
+    assert_eq!(fetch_host(&emu, "www.auto.test").0, 404);
+
+    tf.destroy();
+    assert!(zones(&emu).is_empty(), "zones left behind");
+    assert_eq!(fetch_host(&emu, "shop.publish.test").0, 404);
+}
+
+#[test]
+fn automatic_dns_outside_every_project_domain_fails_at_plan_time() {
+    let emu = Emulator::start();
+    api_domain(&emu, "mine.test");
+    let tf = Terraform::comwit(&emu);
+    tf.write_main(&format!(
+        "{COMWIT_TERRAFORM_BLOCK}
+resource \"comwit_app\" \"web\" {{
+  name = \"web\"
+}}
+
+resource \"comwit_app_hostname\" \"www\" {{
+  app_id   = comwit_app.web.id
+  hostname = \"www.elsewhere.test\"
+  dns_mode = \"automatic\"
+}}
+"
+    ));
+    let plan = tf.try_plan();
+    assert!(!plan.success(), "{plan}");
+    let text = plan.combined();
+    assert!(
+        text.contains("No project domain covers the hostname"),
+        "{text}"
+    );
+    assert!(text.contains("`www.elsewhere.test`"), "{text}");
+    assert!(text.contains("has only `mine.test`"), "{text}");
+    assert!(text.contains("with comwit_app_hostname.www"), "{text}");
+    assert!(emu.api_get("/v1/projects/prj_local/apps")["apps"]
+        .as_array()
+        .is_some_and(Vec::is_empty));
+}
+
+#[test]
+fn app_hostname_lifecycle_and_import() {
+    let emu = Emulator::start();
+    let domain = api_domain(&emu, "life.test");
+    let (code, app) = emu.api(
+        Method::POST,
+        "/v1/projects/prj_local/apps",
+        Some(json!({"name": "site"})),
+    );
+    assert_eq!(code, 201, "{app}");
+    let app_id = str_of(&app, "app_id").to_owned();
+    let tf = Terraform::comwit(&emu);
+    let config = format!(
+        "{COMWIT_TERRAFORM_BLOCK}
+resource \"comwit_app_hostname\" \"www\" {{
+  app_id   = \"{app_id}\"
+  hostname = \"www.life.test\"
+  dns_mode = \"automatic\"
+}}
+"
+    );
+    let dns = emu.dns_addr();
+    let outcome = checks::lifecycle(
+        &tf,
+        &Check {
+            address: "comwit_app_hostname.www",
+            config: &config,
+            import: Import::Verify {
+                id: Box::new(|v| format!("{}/{}", str_of(v, "app_id"), str_of(v, "hostname"))),
+                not_importable: &[],
+            },
+            exists: Box::new(|v| {
+                assert_eq!(v["domain_id"], domain.as_str(), "the covering domain");
+                assert_eq!(dig(&dns, "www.life.test", "CNAME", false).len(), 1);
+            }),
+            delete_out_of_band: Box::new(|_| {
+                let (code, body) = emu.api(
+                    Method::DELETE,
+                    &format!("/v1/apps/{app_id}/hostnames/www.life.test"),
+                    None,
+                );
+                assert_eq!(code, 204, "{body}");
+            }),
+            nothing_left: Box::new(|| {
+                assert!(
+                    zone(&emu, &domain).is_empty(),
+                    "the hostname's records are gone"
+                );
+                assert!(dig(&dns, "www.life.test", "CNAME", false).is_empty());
+            }),
+        },
+    );
+    assert_eq!(outcome.imported["status"], "verified");
+}
