@@ -27,15 +27,17 @@ emulator_running() {
   tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q comwit-emulator || return 1
   EMULATOR_PID="$pid"
   EMULATOR_URL="$(cat "$state/emulator.url")"
+  EMULATOR_DNS="$(cat "$state/emulator.dns" 2>/dev/null || true)"
 }
 
 # emulator_start BIN STATE_DIR PORT LOG: starts BIN in the background on 127.0.0.1:PORT (a
 # free port when PORT is busy) with its state in STATE_DIR, and waits until it listens.
 # LOG receives its stderr (logs); "-" leaves stderr on this terminal.
-# The app gateway listens on 127.0.0.1:8790 (a free port when that is busy).
-# Sets EMULATOR_PID, EMULATOR_URL and EMULATOR_APPS_URL.
+# The app gateway listens on 127.0.0.1:8790, the DNS server on 127.0.0.1:8753 (UDP and TCP)
+# (each on a free port when that is busy).
+# Sets EMULATOR_PID, EMULATOR_URL, EMULATOR_APPS_URL and EMULATOR_DNS (ip:port).
 emulator_start() {
-  local bin="$1" state="$2" port="$3" log="$4" listen apps_listen out
+  local bin="$1" state="$2" port="$3" log="$4" listen apps_listen dns_listen out
   mkdir -p "$state"
   listen="127.0.0.1:$port"
   if port_in_use "$port"; then
@@ -47,12 +49,17 @@ emulator_start() {
     echo "port 8790 is busy: the app gateway uses a free port" >&2
     apps_listen="127.0.0.1:0"
   fi
+  dns_listen="127.0.0.1:8753"
+  if port_in_use 8753; then
+    echo "port 8753 is busy: the DNS server uses a free port" >&2
+    dns_listen="127.0.0.1:0"
+  fi
   out="$state/emulator.stdout"
   : >"$out"
   if [ "$log" = "-" ]; then
-    "$bin" --listen "$listen" --apps-listen "$apps_listen" --state-dir "$state" </dev/null >"$out" &
+    "$bin" --listen "$listen" --apps-listen "$apps_listen" --dns-listen "$dns_listen" --state-dir "$state" </dev/null >"$out" &
   else
-    "$bin" --listen "$listen" --apps-listen "$apps_listen" --state-dir "$state" </dev/null >"$out" 2>>"$log" &
+    "$bin" --listen "$listen" --apps-listen "$apps_listen" --dns-listen "$dns_listen" --state-dir "$state" </dev/null >"$out" 2>>"$log" &
   fi
   EMULATOR_PID=$!
   EMULATOR_URL=""
@@ -72,6 +79,12 @@ emulator_start() {
     return 1
   fi
   EMULATOR_APPS_URL="$(sed -n 's/^comwit-emulator: comwit-apps listening on //p' "$out" | head -n 1)"
+  for _ in $(seq 1 50); do
+    EMULATOR_DNS="$(sed -n 's|^comwit-emulator: comwit-dns listening on dns://||p' "$out" | head -n 1)"
+    [ -n "$EMULATOR_DNS" ] && break
+    sleep 0.1
+  done
+  echo "$EMULATOR_DNS" >"$state/emulator.dns"
   echo "$EMULATOR_PID" >"$state/emulator.pid"
   echo "$EMULATOR_URL" >"$state/emulator.url"
 }
@@ -87,7 +100,7 @@ emulator_stop() {
     done
     kill -KILL "$pid" 2>/dev/null || true
   fi
-  rm -f "$state/emulator.pid" "$state/emulator.url"
+  rm -f "$state/emulator.pid" "$state/emulator.url" "$state/emulator.dns"
 }
 
 # write_cli_config FILE PROVIDER_DIR: a Terraform CLI config serving comwit/comwit from

@@ -85,6 +85,15 @@ if [ -d "$example" ]; then
   app_host="$(echo "$app_url" | sed -E 's#^https?://([^:/]+).*#\1#')"
   say "curl $app_url"
   curl -fsS --max-time 10 -H "Host: $app_host" "$EMULATOR_APPS_URL/"
+  # The app's own hostname: its records in the quickstart domain's zone, as an outside
+  # resolver sees them, then the page by that name.
+  site_host="$("$terraform" -chdir="$example" output -raw site_hostname)"
+  if [ -n "${EMULATOR_DNS:-}" ] && command -v dig >/dev/null 2>&1; then
+    say "dig @${EMULATOR_DNS%:*} -p ${EMULATOR_DNS##*:} $site_host CNAME"
+    dig +noall +answer @"${EMULATOR_DNS%:*}" -p "${EMULATOR_DNS##*:}" "$site_host" CNAME
+  fi
+  say "curl http://$site_host/ (through the app gateway)"
+  curl -fsS --max-time 10 -H "Host: $site_host" "$EMULATOR_APPS_URL/"
 else
   say "$example does not exist yet: nothing to apply"
 fi

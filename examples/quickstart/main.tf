@@ -1,6 +1,8 @@
 # Quickstart: a database, a short-lived query token, what Comwit reports about them, and an
 # app (./app) whose page counts its visits in that database: the app reads DATABASE_URL and
 # DATABASE_TOKEN from its environment and queries the database over the libSQL protocol.
+# The app is also served at www.quickstart.test, a hostname in a project domain whose DNS
+# records Comwit manages.
 #
 # Run it against the local emulator with `scripts/demo.sh` (it sets COMWIT_API_URL,
 # COMWIT_TOKEN and COMWIT_PROJECT_ID), or against Comwit Cloud with your own token.
@@ -52,6 +54,28 @@ resource "comwit_app_deployment" "web" {
   depends_on = [comwit_app_env.web]
 }
 
+# A domain for the app: Comwit hosts its zone (set name_servers at your registrar), a
+# record in it, and the app served at www by automatic DNS (Comwit writes the records).
+resource "comwit_project_domain" "site" {
+  domain = "quickstart.test"
+}
+
+resource "comwit_dns_record" "spf" {
+  domain_id = comwit_project_domain.site.id
+  name      = "@"
+  type      = "TXT"
+  value     = "v=spf1 -all"
+}
+
+resource "comwit_app_hostname" "www" {
+  app_id                = comwit_app.web.id
+  hostname              = "www.quickstart.test"
+  dns_mode              = "automatic"
+  domain_id             = comwit_project_domain.site.id
+  wait_for_verification = true
+  depends_on            = [comwit_app_deployment.web]
+}
+
 data "comwit_database" "app" {
   id = comwit_database.app.id
 }
@@ -95,4 +119,12 @@ output "app_url" {
 
 output "app_build_id" {
   value = comwit_app_deployment.web.build_id
+}
+
+output "name_servers" {
+  value = comwit_project_domain.site.name_servers
+}
+
+output "site_hostname" {
+  value = comwit_app_hostname.www.hostname
 }

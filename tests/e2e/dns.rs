@@ -149,7 +149,16 @@ fn records_of_every_type_resolve_with_their_ttl_and_spelling_never_plans_a_chang
     let tf = Terraform::comwit(&emu);
     let long_txt = format!("v=long {}", "y".repeat(300));
     // (address, name as written, type, value as written, extra, fqdn, dig data, ttl)
-    type Case<'a> = (&'a str, &'a str, &'a str, String, &'a str, &'a str, String, u32);
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        &'a str,
+        String,
+        &'a str,
+        &'a str,
+        String,
+        u32,
+    );
     let records: Vec<Case> = vec![
         (
             "apex_a",

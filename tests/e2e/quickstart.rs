@@ -55,6 +55,19 @@ fn quickstart_serves_a_database_backed_page() {
     let usage = emu.api_get(&format!("/v1/databases/{db}/usage"));
     assert!(usage["rows_written"].as_u64() >= Some(2), "{usage:#}");
 
+    // The app's hostname: its CNAME resolves through the emulator's DNS server, and the
+    // gateway serves the same page by that name.
+    let host = outputs["site_hostname"]["value"]
+        .as_str()
+        .expect("site_hostname");
+    let cname = crate::support::dns::dig(&emu.dns_addr(), host, "CNAME", false);
+    assert_eq!(cname.len(), 1, "{cname:?}");
+    let (status, third) = fetch(&emu, &format!("http://{host}/"));
+    assert_eq!(status, 200, "{third}");
+    assert!(third.starts_with("Hello from Comwit: visit 3"), "{third}");
+    let spf = crate::support::dns::dig(&emu.dns_addr(), "quickstart.test", "TXT", false);
+    assert_eq!(spf[0].data, "\"v=spf1 -all\"");
+
     // No resource changes; only the storage_bytes output may move (the visits grew it).
     let plan = tf.plan();
     let text = plan.combined();
