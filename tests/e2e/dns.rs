@@ -628,3 +628,68 @@ resource \"comwit_app_hostname\" \"www\" {{
     );
     assert_eq!(outcome.imported["status"], "verified");
 }
+
+#[test]
+fn lost_create_answers_leave_no_duplicates_and_nothing_orphaned() {
+    let emu = Emulator::start();
+    let dns = emu.dns_addr();
+    // Each create commits and its answer is lost: the provider finds what it asked for
+    // (domain by name, the identical record, the hostname on its app) instead of failing
+    // or creating it twice.
+    emu.admin_put(
+        "/_emulator/faults",
+        json!({"rules": [
+            {"method": "POST", "path_prefix": "/v1/projects/prj_local/domains", "kind": "lose_response", "times": 1},
+            {"method": "POST", "path_prefix": "/v1/domains/", "kind": "lose_response", "times": 1},
+            {"method": "POST", "path_prefix": "/v1/apps/", "kind": "lose_response", "times": 1}
+        ]}),
+    );
+    let tf = Terraform::comwit(&emu);
+    tf.write_main(&format!(
+        "{COMWIT_TERRAFORM_BLOCK}
+resource \"comwit_project_domain\" \"main\" {{
+  domain = \"faults.test\"
+}}
+
+resource \"comwit_dns_record\" \"www\" {{
+  domain_id = comwit_project_domain.main.id
+  name      = \"www\"
+  type      = \"A\"
+  value     = \"192.0.2.7\"
+}}
+
+resource \"comwit_app\" \"web\" {{
+  name = \"web\"
+}}
+
+resource \"comwit_app_hostname\" \"api\" {{
+  app_id    = comwit_app.web.id
+  hostname  = \"api.faults.test\"
+  dns_mode  = \"automatic\"
+  domain_id = comwit_project_domain.main.id
+}}
+"
+    ));
+    tf.apply();
+    let faults = emu.admin_get("/_emulator/faults");
+    for rule in faults["rules"].as_array().expect("rules") {
+        assert_eq!(rule["remaining_times"], 0, "fault did not fire: {rule}");
+    }
+    let held = zones(&emu);
+    assert_eq!(held.len(), 1, "one domain: {held:?}");
+    let records = held[0]["records"].as_array().cloned().unwrap_or_default();
+    let www: Vec<&Value> = records.iter().filter(|r| r["name"] == "www").collect();
+    assert_eq!(www.len(), 1, "one record: {records:?}");
+    assert_eq!(
+        tf.resource("comwit_dns_record.www")["id"],
+        www[0]["record_id"]
+    );
+    assert_eq!(
+        dig(&dns, "www.faults.test", "A", false)[0].data,
+        "192.0.2.7"
+    );
+    assert_eq!(tf.resource("comwit_app_hostname.api")["status"], "verified");
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
+    tf.destroy();
+    assert!(zones(&emu).is_empty());
+}

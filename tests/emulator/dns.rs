@@ -282,6 +282,30 @@ fn records_of_every_type_resolve_with_their_ttl_and_bump_the_serial() {
     assert_eq!(status(&dns, "www.zone.test", "A"), "NXDOMAIN");
 }
 
+/// `GET /` on the app gateway with `Host: host`: status and body (plain HTTP/1.1).
+fn gateway(emu: &Emulator, host: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let addr = emu.apps_url().trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&addr).expect("connect to the gateway");
+    write!(
+        stream,
+        "GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut text = String::new();
+    stream.read_to_string(&mut text).expect("read");
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
 fn create_app(emu: &Emulator, name: &str) -> Value {
     let (code, app) = emu.api(
         Method::POST,
@@ -373,6 +397,11 @@ fn hostnames_in_both_modes_are_verified_by_real_lookups() {
         dig(&dns, "shop.publish.test", "CNAME", false).is_empty(),
         "manual mode writes nothing"
     );
+    // The gateway does not serve an unverified hostname: it says what DNS still lacks.
+    let (code, body) = gateway(&emu, "shop.publish.test");
+    assert_eq!(code, 421, "{body}");
+    assert!(body.contains("not verified yet"), "{body}");
+    assert!(body.contains("CNAME"), "names what is missing: {body}");
     let needed = m["records"].as_array().cloned().unwrap_or_default();
     // Publish only the TXT first: the CNAME is still missing.
     let publish = |r: &Value| {
@@ -392,6 +421,10 @@ fn hostnames_in_both_modes_are_verified_by_real_lookups() {
     let now = emu.api_get(&format!("/v1/apps/{app_id}/hostnames/shop.publish.test"));
     assert_eq!(now["status"], "verified", "{now}");
     assert!(now["verified_at"].is_string());
+    // Verified: the gateway routes it to the app (which has no build yet).
+    let (code, body) = gateway(&emu, "SHOP.publish.test.");
+    assert_eq!(code, 503, "{body}");
+    assert!(body.contains("app web has no active build"), "{body}");
 
     // Detaching the automatic hostname removes its records from the zone.
     let (code, _) = emu.api(
@@ -410,4 +443,25 @@ fn hostnames_in_both_modes_are_verified_by_real_lookups() {
     assert!(dig(&dns, "auto.test", "A", false).is_empty());
     let (code, _) = emu.api(Method::DELETE, &format!("/v1/domains/{auto_zone}"), None);
     assert_eq!(code, 204);
+}
+
+#[test]
+fn zones_survive_a_restart_and_answer_again() {
+    let mut emu = Emulator::start();
+    let d = id(&create_domain(&emu, "kept.test"), "domain_id");
+    let (code, body) = add(
+        &emu,
+        &d,
+        json!({"name": "www", "type": "A", "value": "192.0.2.5", "ttl": 90}),
+    );
+    assert_eq!(code, 201, "{body}");
+    let serial = soa_serial(&emu.dns_addr(), "kept.test");
+    emu.restart();
+    let dns = emu.dns_addr();
+    let answers = dig(&dns, "www.kept.test", "A", true);
+    assert_eq!(
+        (answers[0].data.as_str(), answers[0].ttl),
+        ("192.0.2.5", 90)
+    );
+    assert_eq!(soa_serial(&dns, "kept.test"), serial);
 }
