@@ -1,7 +1,8 @@
 //! Real database engines behind a platform part: private servers the emulator initialises
 //! in its state directory, starts, supervises and stops. None runs as a system service.
 //!
-//! - [`postgres`]: a PostgreSQL 15 cluster (`initdb`, `postgres`, `psql`).
+//! - [`postgres`]: a PostgreSQL 15 cluster (`initdb`, `postgres`, `psql`);
+//! - [`mariadb`]: a MariaDB server (`mariadb-install-db`, `mariadbd`, `mysql`).
 //!
 //! What every engine shares lives here:
 //!
@@ -24,6 +25,7 @@
 //! - **Ports.** An engine listens on loopback only, on the port it used last time (kept in
 //!   `<dir>/port`) when that port is free, else on a free one.
 
+pub mod mariadb;
 pub mod postgres;
 
 use std::io;
