@@ -4,7 +4,8 @@
 //!   faults, stats);
 //! - `apps`: apps, artifacts, builds on Node.js, the app gateway, env, rollback;
 //! - `sql`: SQL over each database's URL (Hrana over HTTP), at the protocol level and with
-//!   the official libSQL client.
+//!   the official libSQL client;
+//! - `wayscloud`: the WaysCloud databases API on its real PostgreSQL and MariaDB servers.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -12,3 +13,4 @@ mod support;
 mod api;
 mod apps;
 mod sql;
+mod wayscloud;

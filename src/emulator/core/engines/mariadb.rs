@@ -147,6 +147,8 @@ impl MariaDb {
                 "--performance-schema=OFF",
                 "--innodb-buffer-pool-size=32M",
                 "--innodb-flush-log-at-trx-commit=2",
+                // Many test servers at once exhaust the kernel's async I/O contexts.
+                "--innodb-use-native-aio=0",
                 "--max-connections=300",
                 "--character-set-server=utf8mb4",
                 "--collation-server=utf8mb4_unicode_ci",
@@ -235,14 +237,18 @@ impl MariaDb {
     }
 
     /// A client command connected as `root@127.0.0.1` over TCP (password in `MYSQL_PWD`),
-    /// options files ignored.
+    /// options files ignored (`mysql` also gets a 5-second connect timeout; the dump tool
+    /// has no such option).
     pub fn client(&self, binary: &str) -> tokio::process::Command {
         let mut cmd = tokio::process::Command::new(self.binary(binary));
         cmd.arg("--no-defaults")
             .args(["--protocol=TCP", "-h", HOST])
             .arg(format!("--port={}", self.port))
-            .args(["-u", ROOT, "--connect-timeout=5"])
+            .args(["-u", ROOT])
             .env("MYSQL_PWD", &self.password);
+        if matches!(binary, "mysql" | "mariadb") {
+            cmd.arg("--connect-timeout=5");
+        }
         cmd
     }
 
