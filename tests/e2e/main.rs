@@ -22,3 +22,4 @@ mod orphans;
 mod quickstart;
 mod sql;
 mod terraform_smoke;
+mod wayscloud;
