@@ -386,3 +386,235 @@ fn permission_quota_and_api_url_errors() {
     assert!(!out.success());
     assert!(out.combined().contains("api_url"), "{out}");
 }
+
+fn with_children(pg_extra: &str) -> String {
+    format!(
+        r#"{BLOCK}
+resource "wayscloud_database" "pg" {{
+  db_type        = "postgresql"
+  requested_name = "shop"
+  password_version = 1
+}}
+resource "wayscloud_database" "my" {{
+  db_type        = "mariadb"
+  requested_name = "shop"
+  password_version = 1
+}}
+resource "wayscloud_database_firewall_rule" "pg" {{
+  db_type    = wayscloud_database.pg.db_type
+  db_name    = wayscloud_database.pg.db_name
+  ip_address = "127.0.0.2/32"
+  description = "second office"
+}}
+resource "wayscloud_database_firewall_rule" "my" {{
+  db_type    = wayscloud_database.my.db_type
+  db_name    = wayscloud_database.my.db_name
+  ip_address = "127.0.0.2"
+}}
+resource "wayscloud_database_snapshot" "pg" {{
+  db_type     = wayscloud_database.pg.db_type
+  db_name     = wayscloud_database.pg.db_name
+  description = "first rows"
+}}
+resource "wayscloud_database_snapshot" "my" {{
+  db_type = wayscloud_database.my.db_type
+  db_name = wayscloud_database.my.db_name
+}}
+resource "wayscloud_database_backup_policy" "pg" {{
+  db_type        = wayscloud_database.pg.db_type
+  db_name        = wayscloud_database.pg.db_name
+  enabled        = true
+  frequency      = "weekly"
+  retention_days = 30
+  time_of_day    = "03:15"
+}}
+{pg_extra}
+"#
+    )
+}
+
+/// Firewall rules let a client from 127.0.0.2 in and their removal shuts it out;
+/// snapshots and a restore (explicit and warned about in the plan) bring old rows back;
+/// the backup policy is set; every type imports back to an empty plan.
+#[test]
+fn firewall_snapshots_restore_and_policy_with_terraform() {
+    use crate::support::wayscloud::Relay;
+    use std::net::{Ipv4Addr, SocketAddr};
+
+    let w = WaysCloud::start();
+    let tf = terraform(&w, None);
+    // The databases and rows first, so the snapshots hold them.
+    tf.write_main(&format!("{BLOCK}\nresource \"wayscloud_database\" \"pg\" {{\n  db_type = \"postgresql\"\n  requested_name = \"shop\"\n  password_version = 1\n}}\nresource \"wayscloud_database\" \"my\" {{\n  db_type = \"mariadb\"\n  requested_name = \"shop\"\n  password_version = 1\n}}\n"));
+    tf.apply();
+    let dbs = [
+        tf.resource("wayscloud_database.pg"),
+        tf.resource("wayscloud_database.my"),
+    ];
+    let outside = |db: &Value, relay: &Relay| {
+        client_sql(
+            &s(db, "db_type"),
+            "127.0.0.1",
+            relay.port,
+            &s(db, "username"),
+            &s(db, "password"),
+            &s(db, "db_name"),
+            "SELECT 1",
+        )
+        .0
+    };
+    let relays: Vec<Relay> = dbs
+        .iter()
+        .map(|db| {
+            Relay::start(
+                Ipv4Addr::new(127, 0, 0, 2),
+                SocketAddr::from((
+                    [127, 0, 0, 1],
+                    db["port"]
+                        .as_u64()
+                        .and_then(|p| u16::try_from(p).ok())
+                        .expect("port"),
+                )),
+            )
+        })
+        .collect();
+    for (db, relay) in dbs.iter().zip(&relays) {
+        assert!(
+            sql(
+                db,
+                &s(db, "password"),
+                "CREATE TABLE t (v varchar(20)); INSERT INTO t VALUES ('old');"
+            )
+            .0
+        );
+        assert!(!outside(db, relay), "127.0.0.2 got in without a rule");
+    }
+
+    tf.write_main(&with_children(""));
+    tf.apply();
+    assert_eq!(tf.plan_detailed_exitcode(), 0, "second plan not empty");
+    for (db, relay) in dbs.iter().zip(&relays) {
+        assert!(outside(db, relay), "the rule did not let 127.0.0.2 in");
+        assert!(
+            sql(
+                db,
+                &s(db, "password"),
+                "DELETE FROM t; INSERT INTO t VALUES ('new');"
+            )
+            .0
+        );
+    }
+    let policy = tf.resource("wayscloud_database_backup_policy.pg");
+    assert_eq!(
+        (
+            policy["frequency"].as_str(),
+            policy["retention_days"].as_i64()
+        ),
+        (Some("weekly"), Some(30))
+    );
+    assert!(policy["next_backup"].as_str().is_some(), "{policy}");
+
+    // Import round trip of every child type.
+    for addr in [
+        "wayscloud_database_firewall_rule.pg",
+        "wayscloud_database_firewall_rule.my",
+        "wayscloud_database_snapshot.pg",
+        "wayscloud_database_backup_policy.pg",
+    ] {
+        let id = s(&tf.resource(addr), "id");
+        tf.run_ok(&["state", "rm", addr]);
+        tf.import(addr, &id);
+    }
+    assert_eq!(
+        tf.plan_detailed_exitcode(),
+        0,
+        "plan after imports not empty"
+    );
+
+    // The restore is explicit in the plan and warned about; it brings the old rows back.
+    let restores = r#"
+resource "wayscloud_database_restore" "pg" {
+  db_type     = wayscloud_database_snapshot.pg.db_type
+  db_name     = wayscloud_database_snapshot.pg.db_name
+  snapshot_id = wayscloud_database_snapshot.pg.snapshot_id
+}
+resource "wayscloud_database_restore" "my" {
+  db_type     = wayscloud_database_snapshot.my.db_type
+  db_name     = wayscloud_database_snapshot.my.db_name
+  snapshot_id = wayscloud_database_snapshot.my.snapshot_id
+}
+resource "wayscloud_database_restore" "copy" {
+  db_type        = wayscloud_database_snapshot.pg.db_type
+  db_name        = wayscloud_database_snapshot.pg.db_name
+  snapshot_id    = wayscloud_database_snapshot.pg.snapshot_id
+  target_db_name = "shop_copy"
+}
+"#;
+    tf.write_main(&with_children(restores));
+    let plan = tf.plan().combined();
+    assert!(
+        plan.contains("wayscloud_database_restore.pg will be created"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("restores a snapshot over a database"),
+        "{plan}"
+    );
+    assert!(plan.contains("cannot be undone"), "{plan}");
+    tf.apply();
+    for db in &dbs {
+        let (ok, out) = sql(db, &s(db, "password"), "SELECT v FROM t");
+        assert!(ok && out == "old", "{}: {out}", s(db, "db_type"));
+    }
+    let copy = tf.resource("wayscloud_database_restore.copy");
+    assert_eq!(s(&copy, "restored_db_name"), "cust_6dd1d906_pg_shop_copy");
+    assert_eq!(
+        tf.plan_detailed_exitcode(),
+        0,
+        "plan after restore not empty"
+    );
+
+    // Removing the rules shuts 127.0.0.2 out again.
+    let without_rules = with_children(restores)
+        .split("resource \"wayscloud_database_firewall_rule\"")
+        .enumerate()
+        .map(|(i, part)| {
+            if i == 0 {
+                part.to_owned()
+            } else {
+                part.split_once("}\n")
+                    .map(|(_, rest)| rest.to_owned())
+                    .unwrap_or_default()
+            }
+        })
+        .collect::<String>();
+    tf.write_main(&without_rules);
+    tf.apply();
+    for (db, relay) in dbs.iter().zip(&relays) {
+        assert!(
+            !outside(db, relay),
+            "127.0.0.2 still gets in after the rule was destroyed"
+        );
+    }
+    // The copy made by the restore is not Terraform's: remove it through the API.
+    let (status, _) = w.api(
+        Method::DELETE,
+        "/v1/databases/postgresql/cust_6dd1d906_pg_shop_copy?username=cust_6dd1d906_pg_shop_copy",
+        None,
+    );
+    assert_eq!(status, 200);
+    tf.destroy();
+    assert_eq!(
+        w.admin_sql(
+            "postgresql",
+            "SELECT count(*) FROM pg_database WHERE datname LIKE 'cust_%'"
+        ),
+        "0"
+    );
+    assert_eq!(
+        w.admin_sql(
+            "mariadb",
+            "SELECT count(*) FROM mysql.user WHERE User LIKE 'cust_%'"
+        ),
+        "0"
+    );
+}
