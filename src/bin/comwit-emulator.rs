@@ -9,7 +9,9 @@ use comwit::emulator::{self, RunConfig};
 const USAGE: &str = "usage: comwit-emulator [--listen ADDR] [--serve PLATFORM=ADDR]... [--apps-listen ADDR] [--dns-listen ADDR] [--state-dir DIR]
 
   --listen ADDR            comwit's address (default 127.0.0.1:8787; port 0 picks a free port)
-  --serve PLATFORM=ADDR    a platform's address (repeatable); platforms: comwit
+  --serve PLATFORM=ADDR    a platform's address (repeatable); platforms: comwit (served by
+                           default), wayscloud (only when named: --serve wayscloud=127.0.0.1:8788;
+                           starts private PostgreSQL 15 and MariaDB servers in the state directory)
   --apps-listen ADDR       comwit's app gateway (default 127.0.0.1:8790; port 0 picks a free port)
   --dns-listen ADDR        comwit's DNS server, UDP and TCP (default 127.0.0.1:8753; port 0 picks a free port)
   --state-dir DIR          state directory (default ./.emulator)
@@ -26,6 +28,10 @@ environment:
   COMWIT_EMULATOR_FAULTS            initial fault rules, JSON {\"rules\": [...]}
   COMWIT_EMULATOR_NODE              the Node.js binary of apps (default node on PATH)
   COMWIT_EMULATOR_DNS_RESOLVER      the DNS server (ip:port) delegation and verification ask (default: its own)
+  WAYSCLOUD_EMULATOR_API_KEY        WaysCloud bootstrap API key on first start (else random, in <state>/wayscloud/bootstrap-api-key)
+  WAYSCLOUD_EMULATOR_ADMIN_SECRET   WaysCloud secret for its /_emulator/ admin routes
+  WAYSCLOUD_EMULATOR_QUOTA          WaysCloud databases per customer (default 5)
+  WAYSCLOUD_EMULATOR_FAULTS         WaysCloud initial fault rules
   COMWIT_EMULATOR_LOG               log filter (default info), logs go to stderr";
 
 enum Parsed {

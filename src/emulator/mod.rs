@@ -12,6 +12,8 @@
 //!   injected faults) in that shape.
 //! - [`comwit`]: the Comwit platform: its routes, handlers, store tables, validation and
 //!   the Hrana SQL server on each database's URL (`docs/api/comwit.md`).
+//! - [`wayscloud`]: the WaysCloud databases API on real PostgreSQL and MariaDB servers
+//!   (`docs/api/wayscloud.md`), served when asked (`--serve wayscloud=ADDR`).
 //!
 //! The emulator and the API client (`crate::comwit`) never import each other: they are two
 //! independent readings of the contract.
@@ -36,6 +38,7 @@
 pub mod comwit;
 pub mod core;
 mod listening;
+pub mod wayscloud;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -63,8 +66,13 @@ pub const DEFAULT_STATE_DIR: &str = "./.emulator";
 pub const ENV_LOG: &str = "COMWIT_EMULATOR_LOG";
 
 /// Every platform this emulator serves, in the order their listening lines are printed.
-/// Reserved, not served yet: `wayscloud` (127.0.0.1:8788), `cloudsync` (127.0.0.1:8789).
-pub const PLATFORMS: &[PlatformSpec] = &[comwit::SPEC];
+/// Reserved, not served yet: `cloudsync` (127.0.0.1:8789).
+pub const PLATFORMS: &[PlatformSpec] = &[comwit::SPEC, wayscloud::SPEC];
+
+/// The platforms served without a `--serve` flag naming them. WaysCloud starts real
+/// PostgreSQL and MariaDB servers, so it is served only when asked
+/// (`--serve wayscloud=127.0.0.1:8788`).
+pub const SERVED_BY_DEFAULT: &[&str] = &[comwit::SPEC.name];
 
 /// The spec of a platform by name.
 pub fn platform(name: &str) -> Option<PlatformSpec> {
@@ -90,6 +98,7 @@ impl RunConfig {
         RunConfig {
             serve: PLATFORMS
                 .iter()
+                .filter(|p| SERVED_BY_DEFAULT.contains(&p.name))
                 .map(|p| (p.name.to_owned(), p.default_listen.to_owned()))
                 .collect(),
             state_dir: state_dir.into(),
@@ -118,6 +127,7 @@ impl RunConfig {
 /// One started platform, as [`run`] holds it.
 enum Running {
     Comwit(Emulator),
+    WaysCloud(wayscloud::Emulator),
 }
 
 impl Running {
@@ -139,12 +149,17 @@ impl Running {
                     url: format!("dns://{}", e.dns_addr()),
                 },
             ],
+            Running::WaysCloud(e) => vec![Listening {
+                platform: name.to_owned(),
+                url: e.base_url().to_owned(),
+            }],
         }
     }
 
     async fn shutdown(self) {
         match self {
             Running::Comwit(e) => e.shutdown().await,
+            Running::WaysCloud(e) => e.shutdown().await,
         }
     }
 }
@@ -156,6 +171,12 @@ async fn start_platform(name: &str, listen: &str, config: &RunConfig) -> anyhow:
             comwit.apps_listen = config.apps_listen.clone();
             comwit.dns_listen = config.dns_listen.clone();
             Ok(Running::Comwit(Emulator::start(comwit).await?))
+        }
+        n if n == wayscloud::SPEC.name => {
+            let config = wayscloud::Config::from_env(listen, &config.state_dir)?;
+            Ok(Running::WaysCloud(
+                wayscloud::Emulator::start(config).await?,
+            ))
         }
         other => anyhow::bail!("unknown platform {other:?}"),
     }

@@ -25,3 +25,4 @@ mod orphans;
 mod quickstart;
 mod sql;
 mod terraform_smoke;
+mod wayscloud;

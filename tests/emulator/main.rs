@@ -5,7 +5,8 @@
 //! - `apps`: apps, artifacts, builds on Node.js, the app gateway, env, rollback;
 //! - `dns`: domains, records and hostnames, checked with `dig` against the DNS server;
 //! - `sql`: SQL over each database's URL (Hrana over HTTP), at the protocol level and with
-//!   the official libSQL client.
+//!   the official libSQL client;
+//! - `wayscloud`: the WaysCloud databases API on its real PostgreSQL and MariaDB servers.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -14,3 +15,4 @@ mod api;
 mod apps;
 mod dns;
 mod sql;
+mod wayscloud;

@@ -48,6 +48,7 @@ pub mod emulator;
 pub mod plugin_client;
 pub mod sql_client;
 pub mod terraform;
+pub mod wayscloud;
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,2 @@
+# Import a snapshot by db_type/db_name/snapshot_id.
+terraform import wayscloud_database_snapshot.before_migration postgresql/cust_6dd1d906_pg_webapp_prod_db/snap_20251126_143000_a1b2c3d4

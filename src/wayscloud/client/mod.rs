@@ -1,0 +1,817 @@
+//! Typed client for the WaysCloud databases API (no plugin-framework imports), on the
+//! platform-neutral core in [`crate::client`]. Contract: `docs/api/wayscloud.md`.
+//!
+//! - [`Client`]: `X-API-Key` auth, WaysCloud's User-Agent and error envelope, one method
+//!   per route ([`routes::ROUTES`]);
+//! - [`ApiFailure`]: a failed call as a typed error with the operation, the platform's
+//!   message and a remedy that names the provider's settings.
+//!
+//! Every password an answer brings is given to the redactor before anything else.
+
+pub mod routes;
+
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::client::{
+    Auth, ErrorEnvelope, ErrorFields, Failure, HttpClient, HttpConfig, Request, Route,
+};
+pub use crate::client::{ConfigError, Secret};
+
+/// The reference's base URL.
+pub const DEFAULT_API_URL: &str = "https://api.wayscloud.services";
+/// The header the key travels in. [documented]
+pub const API_KEY_HEADER: &str = "x-api-key";
+/// Key prefixes masked in any server text.
+pub const TOKEN_PREFIXES: &[&str] = &["wcs_"];
+/// The User-Agent product token.
+pub const USER_AGENT_PRODUCT: &str =
+    concat!("terraform-provider-wayscloud/", env!("CARGO_PKG_VERSION"));
+
+/// WaysCloud's error body: `{"detail": "...", "code": "...", ...}`; a FastAPI `detail`
+/// alone is read too (documented = it has a string `detail`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WaysCloudEnvelope;
+
+impl ErrorEnvelope for WaysCloudEnvelope {
+    fn parse(&self, body: &[u8]) -> ErrorFields {
+        let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+            return ErrorFields::default();
+        };
+        match value.as_object() {
+            Some(object) if object.get("detail").is_some_and(|d| d.is_string()) => {
+                ErrorFields::from_object(object, &["detail"])
+            }
+            _ => ErrorFields {
+                json: true,
+                ..ErrorFields::default()
+            },
+        }
+    }
+}
+
+/// How a [`Client`] reaches the API.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub base_url: Url,
+    pub api_key: Secret,
+    pub timeout: Duration,
+    pub max_retries: u32,
+    pub user_agent_suffix: Option<String>,
+    pub operation_timeout: Option<Duration>,
+}
+
+/// What kind of failure, as resources ask about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// 404 `not_found`: the object is gone (or another customer's).
+    NotFound,
+    /// 401.
+    Unauthorized,
+    /// 403 `forbidden` with the missing permission.
+    Forbidden { permission: String },
+    /// 403 `quota_exceeded`.
+    QuotaExceeded,
+    /// 409.
+    Conflict,
+    /// 422 with the field.
+    Validation { field: Option<String> },
+    /// 429 after the retries.
+    RateLimited,
+    /// 5xx after the retries (or not safe to repeat).
+    Server { status: u16 },
+    /// Any other answer, or one not in WaysCloud's shape (a wrong `api_url`).
+    Other { status: u16, documented: bool },
+    /// No answer.
+    Transport { timed_out: bool },
+    /// An answer that is not the documented JSON.
+    Decode,
+    /// Stopped by Terraform.
+    Cancelled,
+}
+
+/// A failed call: the operation, the kind and the platform's message, all redacted.
+#[derive(Debug, Clone)]
+pub struct ApiFailure {
+    pub route: &'static Route,
+    /// What was attempted ("delete database `x` (postgresql)").
+    pub describe: String,
+    pub kind: Kind,
+    pub message: String,
+}
+
+impl ApiFailure {
+    pub fn is_not_found(&self) -> bool {
+        self.kind == Kind::NotFound
+    }
+
+    pub fn summary(&self) -> &'static str {
+        self.route.summary
+    }
+
+    /// What happened, and what to do about it.
+    pub fn detail(&self) -> String {
+        let remedy = match &self.kind {
+            Kind::NotFound => "It does not exist (any more), or belongs to another customer than the API key's.".to_owned(),
+            Kind::Unauthorized => "The API key was refused: check `api_key` in the provider block or WAYSCLOUD_API_KEY.".to_owned(),
+            Kind::Forbidden { permission } => format!(
+                "The API key lacks the `{permission}` permission. Use a key that has it (set `api_key` or WAYSCLOUD_API_KEY), or ask your WaysCloud administrator to grant it."
+            ),
+            Kind::QuotaExceeded => "The customer's database quota is used up: delete a database you no longer need (see data source `wayscloud_quota`), or ask WaysCloud support to raise the limit.".to_owned(),
+            Kind::Conflict => "It conflicts with an object that already exists.".to_owned(),
+            Kind::Validation { field: Some(f) } => format!("WaysCloud refused the value of `{f}`."),
+            Kind::Validation { field: None } => "WaysCloud refused the request.".to_owned(),
+            Kind::RateLimited => "WaysCloud kept answering 429 (too many requests) after the retries: try again later, or raise `max_retries`.".to_owned(),
+            Kind::Server { status } => format!("WaysCloud answered {status} after the retries; nothing is assumed done: run the plan again to see what exists."),
+            Kind::Other { status, documented: false } => format!(
+                "The answer ({status}) is not from the WaysCloud API: check `api_url` (or WAYSCLOUD_API_URL), default {DEFAULT_API_URL}."
+            ),
+            Kind::Other { status, .. } => format!("WaysCloud answered {status}."),
+            Kind::Transport { timed_out: true } => "No answer in time: check `api_url` and the network, or raise `request_timeout_seconds`.".to_owned(),
+            Kind::Transport { .. } => format!("WaysCloud could not be reached: check `api_url` (or WAYSCLOUD_API_URL; default {DEFAULT_API_URL}) and the network."),
+            Kind::Decode => "The answer was not the documented JSON: check `api_url`.".to_owned(),
+            Kind::Cancelled => "Terraform stopped the provider.".to_owned(),
+        };
+        let message = if self.message.is_empty() {
+            String::new()
+        } else {
+            format!(" WaysCloud said: {}.", self.message.trim_end_matches('.'))
+        };
+        format!("Could not {}.{message} {remedy}", self.describe)
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ApiFailure>;
+
+/// The values of one call's placeholders (and its messages).
+#[derive(Debug, Default, Clone)]
+pub struct Ids {
+    pairs: Vec<(&'static str, String)>,
+}
+
+impl Ids {
+    pub fn db(db_type: &str, db_name: &str) -> Ids {
+        Ids {
+            pairs: vec![
+                ("db_type", db_type.to_owned()),
+                ("db_name", db_name.to_owned()),
+            ],
+        }
+    }
+
+    pub fn with(mut self, name: &'static str, value: &str) -> Ids {
+        self.pairs.push((name, value.to_owned()));
+        self
+    }
+
+    fn fill(&self, template: &str) -> String {
+        crate::client::route::fill(template, |name| {
+            self.pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.clone())
+        })
+    }
+}
+
+impl crate::client::Params for Ids {
+    fn param(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+// ---- answers ------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Created {
+    pub db_type: String,
+    pub db_name: String,
+    pub username: String,
+    #[serde(default)]
+    pub password: Option<String>,
+    pub host: String,
+    pub port: i64,
+    pub connection_string: String,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub password_generated: Option<bool>,
+    #[serde(default)]
+    pub idempotent: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseEntry {
+    pub db_name: String,
+    #[serde(default)]
+    pub db_type: Option<String>,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub host: Option<String>,
+    #[serde(default)]
+    pub port: Option<i64>,
+    #[serde(default)]
+    pub connection_limit: Option<i64>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct DatabaseList {
+    databases: Vec<DatabaseEntry>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Rotated {
+    pub db_name: String,
+    pub username: String,
+    pub password: String,
+    pub host: String,
+    pub port: i64,
+    pub connection_string: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Credentials {
+    pub host: String,
+    pub port: i64,
+    pub database: String,
+    pub username: String,
+    pub connection_string: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Info {
+    pub db_name: String,
+    pub db_type: String,
+    #[serde(default)]
+    pub size_mb: Option<f64>,
+    #[serde(default)]
+    pub connection_count: Option<i64>,
+    #[serde(default)]
+    pub connection_limit: Option<i64>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub owner: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Metrics {
+    #[serde(default)]
+    pub database_id: Option<String>,
+    #[serde(default)]
+    pub storage_gb: Option<f64>,
+    #[serde(default)]
+    pub backup_gb: Option<f64>,
+    #[serde(default)]
+    pub active_connections: Option<i64>,
+    #[serde(default)]
+    pub max_connections: Option<i64>,
+    #[serde(default)]
+    pub total_queries: Option<i64>,
+    #[serde(default)]
+    pub queries_per_sec: Option<f64>,
+    #[serde(default)]
+    pub cache_hit_ratio: Option<f64>,
+    #[serde(default)]
+    pub cpu_percent: Option<f64>,
+    #[serde(default)]
+    pub memory_percent: Option<f64>,
+    #[serde(default)]
+    pub measured_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Rule {
+    pub rule_id: String,
+    pub ip_address: String,
+    #[serde(default)]
+    pub port: Option<i64>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct RuleList {
+    rules: Vec<Rule>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Snapshot {
+    pub snapshot_id: String,
+    #[serde(default)]
+    pub size_mb: Option<f64>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct SnapshotList {
+    snapshots: Vec<Snapshot>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Restored {
+    pub db_name: String,
+    pub snapshot_id: String,
+    #[serde(default)]
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BackupPolicy {
+    pub enabled: bool,
+    #[serde(default)]
+    pub frequency: Option<String>,
+    #[serde(default)]
+    pub retention_days: Option<i64>,
+    #[serde(default)]
+    pub time_of_day: Option<String>,
+    #[serde(default, skip_serializing)]
+    pub last_backup: Option<String>,
+    #[serde(default, skip_serializing)]
+    pub next_backup: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Quota {
+    pub used: i64,
+    pub limit: i64,
+    #[serde(default)]
+    pub storage_used_gb: Option<f64>,
+    #[serde(default)]
+    pub storage_limit_gb: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HistoryEntry {
+    pub db_name: String,
+    #[serde(default)]
+    pub db_type: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub deleted_at: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct History {
+    databases: Vec<HistoryEntry>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Engine {
+    pub db_type: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub port: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Engines {
+    engines: Vec<Engine>,
+}
+
+/// The WaysCloud API client. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Client {
+    http: HttpClient,
+}
+
+impl Client {
+    pub fn new(
+        config: ClientConfig,
+        cancel: CancellationToken,
+    ) -> std::result::Result<Client, ConfigError> {
+        let mut http = HttpConfig::new(
+            config.base_url,
+            Auth::Header {
+                name: API_KEY_HEADER,
+                secret: config.api_key,
+            },
+            USER_AGENT_PRODUCT,
+        );
+        http.user_agent_suffix = config.user_agent_suffix;
+        http.timeout = config.timeout;
+        http.max_retries = config.max_retries;
+        http.operation_timeout = config.operation_timeout;
+        http.token_prefixes = TOKEN_PREFIXES;
+        Ok(Client {
+            http: HttpClient::new(http, WaysCloudEnvelope, cancel)?,
+        })
+    }
+
+    pub fn base_url(&self) -> &Url {
+        self.http.base_url()
+    }
+
+    fn failure(&self, route: &'static Route, ids: &Ids, failure: Failure) -> ApiFailure {
+        let describe = ids.fill(route.describe);
+        let (kind, message) = match failure {
+            Failure::Status { status, fields, .. } => {
+                let code = fields.code.clone().unwrap_or_default();
+                let message = fields.message.clone().unwrap_or_default();
+                let kind = match (status, code.as_str()) {
+                    (404, "not_found") => Kind::NotFound,
+                    // No such route: the API is not where `api_url` says.
+                    (404, "route_not_found") => Kind::Other {
+                        status,
+                        documented: false,
+                    },
+                    (404, _) if fields.documented && code.is_empty() => Kind::NotFound,
+                    (401, _) => Kind::Unauthorized,
+                    (403, "quota_exceeded") => Kind::QuotaExceeded,
+                    (403, _) => Kind::Forbidden {
+                        permission: fields.get("permission").unwrap_or(route.scope).to_owned(),
+                    },
+                    (409, _) => Kind::Conflict,
+                    (422, _) => Kind::Validation {
+                        field: fields.field.clone(),
+                    },
+                    (429, _) => Kind::RateLimited,
+                    (500..=599, _) => Kind::Server { status },
+                    _ => Kind::Other {
+                        status,
+                        documented: fields.documented,
+                    },
+                };
+                (kind, message)
+            }
+            Failure::Transport {
+                message, timed_out, ..
+            } => (Kind::Transport { timed_out }, message),
+            Failure::Deadline { after, .. } => (
+                Kind::Transport { timed_out: true },
+                format!("no answer after {after:?}"),
+            ),
+            Failure::TooLarge { limit, .. } => {
+                (Kind::Decode, format!("answer larger than {limit} bytes"))
+            }
+            Failure::InvalidInput { field, message } => {
+                (Kind::Validation { field: Some(field) }, message)
+            }
+            Failure::Cancelled => (Kind::Cancelled, String::new()),
+        };
+        ApiFailure {
+            route,
+            describe,
+            kind,
+            message: self.http.redactor().clean(&message),
+        }
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        route: &'static Route,
+        ids: &Ids,
+        body: Option<serde_json::Value>,
+        query: Vec<(&'static str, String)>,
+    ) -> Result<T> {
+        let request = Request {
+            body: body.map(|b| b.to_string().into_bytes()),
+            query,
+            ..Request::default()
+        };
+        let bytes = self
+            .http
+            .send_request(route, ids, request)
+            .await
+            .map_err(|f| self.failure(route, ids, f))?;
+        serde_json::from_slice(&bytes).map_err(|e| ApiFailure {
+            route,
+            describe: ids.fill(route.describe),
+            kind: Kind::Decode,
+            message: self.http.redactor().clean(&e.to_string()),
+        })
+    }
+
+    fn learn(&self, secret: &str) {
+        if !secret.is_empty() {
+            self.http.redactor().add(&Secret::new(secret));
+        }
+    }
+
+    /// `POST /v1/databases`.
+    pub async fn create_database(
+        &self,
+        db_type: &str,
+        requested_name: Option<&str>,
+        customer_id: Option<&str>,
+    ) -> Result<Created> {
+        let ids = Ids::default().with("db_type", db_type);
+        let body = serde_json::json!({
+            "db_type": db_type,
+            "requested_name": requested_name,
+            "customer_id": customer_id,
+        });
+        let created: Created = self
+            .call(&routes::CREATE_DATABASE, &ids, Some(body), vec![])
+            .await?;
+        if let Some(pw) = &created.password {
+            self.learn(pw);
+        }
+        self.learn_connection_string(&created.connection_string);
+        Ok(created)
+    }
+
+    fn learn_connection_string(&self, cs: &str) {
+        // scheme://user:password@host...
+        if let Some(rest) = cs.split_once("://").map(|(_, r)| r) {
+            if let Some((auth, _)) = rest.split_once('@') {
+                if let Some((_, pw)) = auth.split_once(':') {
+                    self.learn(pw);
+                }
+            }
+        }
+    }
+
+    /// `DELETE /v1/databases/{db_type}/{db_name}?username=` (the user too).
+    pub async fn delete_database(
+        &self,
+        db_type: &str,
+        db_name: &str,
+        username: &str,
+    ) -> Result<()> {
+        let ids = Ids::db(db_type, db_name);
+        self.call::<serde_json::Value>(
+            &routes::DELETE_DATABASE,
+            &ids,
+            None,
+            vec![("username", username.to_owned())],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// `PATCH /v1/databases/{db_type}/{db_name}`.
+    pub async fn update_database(
+        &self,
+        db_type: &str,
+        db_name: &str,
+        connection_limit: Option<i64>,
+        description: Option<&str>,
+    ) -> Result<()> {
+        let ids = Ids::db(db_type, db_name);
+        let body =
+            serde_json::json!({"connection_limit": connection_limit, "description": description});
+        self.call::<serde_json::Value>(&routes::UPDATE_DATABASE, &ids, Some(body), vec![])
+            .await
+            .map(|_| ())
+    }
+
+    /// `GET /v1/databases/{db_type}` (`customer_id` for internal keys).
+    pub async fn list_databases(
+        &self,
+        db_type: &str,
+        customer_id: Option<&str>,
+    ) -> Result<Vec<DatabaseEntry>> {
+        let ids = Ids::default().with("db_type", db_type);
+        let query = customer_id
+            .map(|c| vec![("customer_id", c.to_owned())])
+            .unwrap_or_default();
+        let list: DatabaseList = self
+            .call(&routes::LIST_DATABASES, &ids, None, query)
+            .await?;
+        Ok(list.databases)
+    }
+
+    /// One database from the list, `None` when it is not there.
+    pub async fn find_database(
+        &self,
+        db_type: &str,
+        db_name: &str,
+        customer_id: Option<&str>,
+    ) -> Result<Option<DatabaseEntry>> {
+        Ok(self
+            .list_databases(db_type, customer_id)
+            .await?
+            .into_iter()
+            .find(|d| d.db_name == db_name))
+    }
+
+    pub async fn engines(&self) -> Result<Vec<Engine>> {
+        let e: Engines = self
+            .call(&routes::LIST_ENGINES, &Ids::default(), None, vec![])
+            .await?;
+        Ok(e.engines)
+    }
+
+    pub async fn restart(&self, db_type: &str, db_name: &str) -> Result<String> {
+        let v: serde_json::Value = self
+            .call(&routes::RESTART, &Ids::db(db_type, db_name), None, vec![])
+            .await?;
+        Ok(v["message"].as_str().unwrap_or_default().to_owned())
+    }
+
+    pub async fn credentials(&self, db_type: &str, db_name: &str) -> Result<Credentials> {
+        self.call(
+            &routes::CREDENTIALS,
+            &Ids::db(db_type, db_name),
+            None,
+            vec![],
+        )
+        .await
+    }
+
+    pub async fn rotate(&self, db_type: &str, db_name: &str) -> Result<Rotated> {
+        let r: Rotated = self
+            .call(&routes::ROTATE, &Ids::db(db_type, db_name), None, vec![])
+            .await?;
+        self.learn(&r.password);
+        Ok(r)
+    }
+
+    pub async fn info(&self, db_type: &str, db_name: &str) -> Result<Info> {
+        self.call(&routes::INFO, &Ids::db(db_type, db_name), None, vec![])
+            .await
+    }
+
+    pub async fn metrics(&self, db_type: &str, db_name: &str) -> Result<Metrics> {
+        self.call(&routes::METRICS, &Ids::db(db_type, db_name), None, vec![])
+            .await
+    }
+
+    pub async fn add_rule(
+        &self,
+        db_type: &str,
+        db_name: &str,
+        ip_address: &str,
+        description: Option<&str>,
+    ) -> Result<Rule> {
+        let body = serde_json::json!({"ip_address": ip_address, "description": description});
+        self.call(
+            &routes::ADD_RULE,
+            &Ids::db(db_type, db_name),
+            Some(body),
+            vec![],
+        )
+        .await
+    }
+
+    pub async fn rules(&self, db_type: &str, db_name: &str) -> Result<Vec<Rule>> {
+        let l: RuleList = self
+            .call(
+                &routes::LIST_RULES,
+                &Ids::db(db_type, db_name),
+                None,
+                vec![],
+            )
+            .await?;
+        Ok(l.rules)
+    }
+
+    pub async fn delete_rule(&self, db_type: &str, db_name: &str, rule_id: &str) -> Result<()> {
+        let ids = Ids::db(db_type, db_name).with("rule_id", rule_id);
+        self.call::<serde_json::Value>(&routes::DELETE_RULE, &ids, None, vec![])
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn quota(&self) -> Result<Quota> {
+        self.call(&routes::QUOTA, &Ids::default(), None, vec![])
+            .await
+    }
+
+    pub async fn history(&self) -> Result<Vec<HistoryEntry>> {
+        let h: History = self
+            .call(&routes::HISTORY, &Ids::default(), None, vec![])
+            .await?;
+        Ok(h.databases)
+    }
+
+    pub async fn create_snapshot(
+        &self,
+        db_type: &str,
+        db_name: &str,
+        description: Option<&str>,
+    ) -> Result<Snapshot> {
+        let body = serde_json::json!({"description": description});
+        self.call(
+            &routes::CREATE_SNAPSHOT,
+            &Ids::db(db_type, db_name),
+            Some(body),
+            vec![],
+        )
+        .await
+    }
+
+    pub async fn snapshots(&self, db_type: &str, db_name: &str) -> Result<Vec<Snapshot>> {
+        let l: SnapshotList = self
+            .call(
+                &routes::LIST_SNAPSHOTS,
+                &Ids::db(db_type, db_name),
+                None,
+                vec![],
+            )
+            .await?;
+        Ok(l.snapshots)
+    }
+
+    pub async fn delete_snapshot(
+        &self,
+        db_type: &str,
+        db_name: &str,
+        snapshot_id: &str,
+    ) -> Result<()> {
+        let ids = Ids::db(db_type, db_name).with("snapshot_id", snapshot_id);
+        self.call::<serde_json::Value>(&routes::DELETE_SNAPSHOT, &ids, None, vec![])
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn restore(
+        &self,
+        db_type: &str,
+        db_name: &str,
+        snapshot_id: &str,
+        target: Option<&str>,
+    ) -> Result<Restored> {
+        let ids = Ids::db(db_type, db_name).with("snapshot_id", snapshot_id);
+        let body = serde_json::json!({"snapshot_id": snapshot_id, "target_db_name": target});
+        self.call(&routes::RESTORE, &ids, Some(body), vec![]).await
+    }
+
+    pub async fn backup_policy(&self, db_type: &str, db_name: &str) -> Result<BackupPolicy> {
+        self.call(
+            &routes::GET_POLICY,
+            &Ids::db(db_type, db_name),
+            None,
+            vec![],
+        )
+        .await
+    }
+
+    pub async fn set_backup_policy(
+        &self,
+        db_type: &str,
+        db_name: &str,
+        policy: &BackupPolicy,
+    ) -> Result<BackupPolicy> {
+        let body = serde_json::to_value(policy).unwrap_or_default();
+        self.call(
+            &routes::SET_POLICY,
+            &Ids::db(db_type, db_name),
+            Some(body),
+            vec![],
+        )
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_envelope_reads_detail_and_code() {
+        let f = WaysCloudEnvelope.parse(br#"{"detail":"API key lacks permission database:create","code":"forbidden","permission":"database:create"}"#);
+        assert!(f.documented);
+        assert_eq!(f.code.as_deref(), Some("forbidden"));
+        assert_eq!(f.get("permission"), Some("database:create"));
+        let f = WaysCloudEnvelope.parse(br#"{"error":{"message":"x"}}"#);
+        assert!(f.json && !f.documented);
+        let f = WaysCloudEnvelope.parse(b"<html>");
+        assert!(!f.json);
+    }
+
+    #[test]
+    fn a_forbidden_detail_names_the_permission_and_the_setting() {
+        let failure = ApiFailure {
+            route: &routes::CREATE_DATABASE,
+            describe: "create a postgresql database".into(),
+            kind: Kind::Forbidden {
+                permission: "database:create".into(),
+            },
+            message: "API key lacks permission database:create".into(),
+        };
+        let d = failure.detail();
+        assert!(d.contains("`database:create`"), "{d}");
+        assert!(d.contains("WAYSCLOUD_API_KEY"), "{d}");
+        assert!(
+            d.starts_with("Could not create a postgresql database."),
+            "{d}"
+        );
+    }
+}

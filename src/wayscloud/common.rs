@@ -1,0 +1,188 @@
+//! WaysCloud's plan-time rules (the contract's, checked before anything is sent) and API
+//! failures as diagnostics.
+
+use tf_provider::{AttributePath, Diagnostics};
+
+use super::client::ApiFailure;
+
+/// The engines. [documented]
+pub const DB_TYPES: &[&str] = &["postgresql", "mariadb"];
+
+/// An API failure as an error diagnostic: summary, what was attempted, what WaysCloud
+/// said and the remedy.
+pub fn api_error(diags: &mut Diagnostics, failure: &ApiFailure) {
+    diags.root_error(failure.summary(), failure.detail());
+}
+
+/// A delete's outcome: done, or already gone (404) counts as done.
+pub fn deleted(diags: &mut Diagnostics, result: Result<(), ApiFailure>) -> Option<()> {
+    match result {
+        Ok(()) => Some(()),
+        Err(e) if e.is_not_found() => Some(()),
+        Err(e) => {
+            api_error(diags, &e);
+            None
+        }
+    }
+}
+
+pub fn check_db_type(diags: &mut Diagnostics, value: &str, attribute: &'static str) {
+    if !DB_TYPES.contains(&value) {
+        diags.error(
+            format!("Invalid {attribute}"),
+            format!("`{attribute}` must be `postgresql` or `mariadb`, got `{value}`."),
+            AttributePath::new(attribute),
+        );
+    }
+}
+
+/// A `requested_name` (or a restore's `target_db_name`): 1 to 30 letters, digits or `_`.
+/// [documented]
+pub fn check_requested_name(diags: &mut Diagnostics, value: &str, attribute: &'static str) {
+    if value.is_empty()
+        || value.len() > 30
+        || !value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        diags.error(
+            format!("Invalid {attribute}"),
+            format!(
+                "`{attribute}` must be 1 to 30 ASCII letters, digits or underscores (WaysCloud makes the database name `cust_<customer>_<pg|my>_{attribute}` from it), got `{value}`."
+            ),
+            AttributePath::new(attribute),
+        );
+    }
+}
+
+/// A database name as WaysCloud makes them: `cust_...`, letters, digits, `_`.
+pub fn check_db_name(diags: &mut Diagnostics, value: &str, attribute: &'static str) {
+    if !value.starts_with("cust_")
+        || value.len() > 63
+        || !value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        diags.error(
+            format!("Invalid {attribute}"),
+            format!("`{attribute}` must be a WaysCloud database name such as `cust_6dd1d906_pg_webapp` (the `db_name` of a `wayscloud_database`), got `{value}`."),
+            AttributePath::new(attribute),
+        );
+    }
+}
+
+/// An IPv4 address or CIDR block with no host bits set. [documented: IPv4 or CIDR]
+pub fn check_ip_address(diags: &mut Diagnostics, value: &str, attribute: &'static str) {
+    if let Err(why) = parse_ipv4_or_cidr(value) {
+        diags.error(
+            format!("Invalid {attribute}"),
+            format!("`{attribute}` must be an IPv4 address or CIDR block such as `192.0.2.10` or `10.0.0.0/24`: {why}"),
+            AttributePath::new(attribute),
+        );
+    }
+}
+
+pub fn parse_ipv4_or_cidr(value: &str) -> Result<(std::net::Ipv4Addr, u32), String> {
+    let (addr, bits) = match value.split_once('/') {
+        Some((a, b)) => {
+            if b.is_empty() || b.len() > 2 || !b.bytes().all(|c| c.is_ascii_digit()) {
+                return Err(format!("`{value}` has no prefix length from 0 to 32"));
+            }
+            (a, b.parse::<u32>().map_err(|e| e.to_string())?)
+        }
+        None => (value, 32),
+    };
+    if bits > 32 {
+        return Err(format!("the prefix length of `{value}` is larger than 32"));
+    }
+    let ip: std::net::Ipv4Addr = addr
+        .parse()
+        .map_err(|_| format!("`{addr}` is not an IPv4 address"))?;
+    let mask = if bits == 0 {
+        0
+    } else {
+        u32::MAX << (32 - bits)
+    };
+    if u32::from(ip) & !mask != 0 {
+        return Err(format!(
+            "`{value}` has host bits set; the network is `{}/{bits}`",
+            std::net::Ipv4Addr::from(u32::from(ip) & mask)
+        ));
+    }
+    Ok((ip, bits))
+}
+
+/// `HH:MM` from 00:00 to 23:59.
+pub fn check_time_of_day(diags: &mut Diagnostics, value: &str, attribute: &'static str) {
+    let ok = value.len() == 5
+        && value.as_bytes()[2] == b':'
+        && value[..2].parse::<u8>().is_ok_and(|h| h < 24)
+        && value[3..].parse::<u8>().is_ok_and(|m| m < 60)
+        && value
+            .bytes()
+            .enumerate()
+            .all(|(i, b)| i == 2 || b.is_ascii_digit());
+    if !ok {
+        diags.error(
+            format!("Invalid {attribute}"),
+            format!(
+                "`{attribute}` must be a time of day `HH:MM` (UTC, 00:00 to 23:59), got `{value}`."
+            ),
+            AttributePath::new(attribute),
+        );
+    }
+}
+
+/// An import id of `n` parts joined with `/`, each non-empty; else an error showing the
+/// expected form.
+pub fn import_parts(
+    diags: &mut Diagnostics,
+    id: &str,
+    n: usize,
+    example: &str,
+) -> Option<Vec<String>> {
+    let parts: Vec<String> = id.split('/').map(str::to_owned).collect();
+    if parts.len() != n || parts.iter().any(String::is_empty) {
+        diags.root_error(
+            "Invalid import id",
+            format!("Import this type by `{example}` (got `{id}`)."),
+        );
+        return None;
+    }
+    Some(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_time_rules() {
+        let mut d = Diagnostics::default();
+        check_requested_name(&mut d, "webapp_prod_db", "requested_name");
+        check_ip_address(&mut d, "10.0.0.0/24", "ip_address");
+        check_ip_address(&mut d, "127.0.0.2", "ip_address");
+        check_time_of_day(&mut d, "02:00", "time_of_day");
+        check_db_type(&mut d, "mariadb", "db_type");
+        assert!(d.errors.is_empty());
+        for bad in ["a-b", "", "ünïcode", &"x".repeat(31)] {
+            let mut d = Diagnostics::default();
+            check_requested_name(&mut d, bad, "requested_name");
+            assert_eq!(
+                d.errors[0].attribute,
+                AttributePath::new("requested_name"),
+                "{bad}"
+            );
+        }
+        for bad in ["10.0.0.1/24", "10.0.0.0/33", "::1", "1.2.3", "10.0.0.0/"] {
+            let mut d = Diagnostics::default();
+            check_ip_address(&mut d, bad, "ip_address");
+            assert_eq!(d.errors.len(), 1, "{bad}");
+        }
+        for bad in ["24:00", "2:00", "02:60", "0200"] {
+            let mut d = Diagnostics::default();
+            check_time_of_day(&mut d, bad, "time_of_day");
+            assert_eq!(d.errors.len(), 1, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,620 @@
+//! `wayscloud_database` with real Terraform against the emulator's WaysCloud part, checked
+//! with `psql` and `mysql` using the credentials Terraform holds.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::support::wayscloud::{client_sql, WaysCloud};
+use crate::support::Terraform;
+
+const BLOCK: &str = r#"
+terraform {
+  required_providers {
+    wayscloud = { source = "wayscloud/wayscloud" }
+  }
+}
+provider "wayscloud" {}
+"#;
+
+fn terraform(w: &WaysCloud, key: Option<&str>) -> Terraform {
+    let mut b = Terraform::builder()
+        .provider(
+            "wayscloud/wayscloud",
+            env!("CARGO_BIN_EXE_terraform-provider-wayscloud"),
+        )
+        .provider_log();
+    for (k, v) in w.provider_env() {
+        let v = match (k.as_str(), key) {
+            ("WAYSCLOUD_API_KEY", Some(key)) => key.to_owned(),
+            _ => v,
+        };
+        b = b.env(k, v);
+    }
+    b.build()
+}
+
+fn databases(extra_pg: &str, extra_my: &str) -> String {
+    format!(
+        r#"{BLOCK}
+resource "wayscloud_database" "pg" {{
+  db_type          = "postgresql"
+  requested_name   = "orders"
+  connection_limit = 20
+  description      = "Bestellungen ✓"
+{extra_pg}
+}}
+resource "wayscloud_database" "my" {{
+  db_type        = "mariadb"
+  requested_name = "orders"
+{extra_my}
+}}
+"#
+    )
+}
+
+fn s(v: &Value, k: &str) -> String {
+    v[k].as_str()
+        .unwrap_or_else(|| panic!("{k} in {v}"))
+        .to_owned()
+}
+
+fn sql(db: &Value, password: &str, text: &str) -> (bool, String) {
+    client_sql(
+        &s(db, "db_type"),
+        &s(db, "host"),
+        db["port"]
+            .as_u64()
+            .and_then(|p| u16::try_from(p).ok())
+            .expect("port"),
+        &s(db, "username"),
+        password,
+        &s(db, "db_name"),
+        text,
+    )
+}
+
+/// The connection string Terraform holds works with the engine's own client.
+fn connect_with_uri(db: &Value) -> (bool, String) {
+    let uri = s(db, "connection_string");
+    let out = if s(db, "db_type") == "postgresql" {
+        Command::new("psql")
+            .args(["-X", "-A", "-t", &uri, "-c", "SELECT current_user"])
+            .output()
+    } else {
+        // mysql has no URI option: the URI's parts.
+        let rest = uri.trim_start_matches("mysql://");
+        let (auth, hostdb) = rest.split_once('@').expect("auth");
+        let (user, pw) = auth.split_once(':').expect("password in uri");
+        let (hostport, dbname) = hostdb.split_once('/').expect("db");
+        let (host, port) = hostport.split_once(':').expect("port");
+        Command::new("mysql")
+            .args([
+                "--no-defaults",
+                "--protocol=TCP",
+                "-h",
+                host,
+                "-P",
+                port,
+                "-u",
+                user,
+                "-N",
+                "-B",
+                dbname,
+                "-e",
+                "SELECT current_user()",
+            ])
+            .env("MYSQL_PWD", pw)
+            .output()
+    }
+    .expect("client");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+fn hold(db: &Value, password: &str, n: usize) -> Vec<std::process::Child> {
+    (0..n)
+        .map(|_| {
+            let port = db["port"].to_string();
+            let mut cmd = if s(db, "db_type") == "postgresql" {
+                let mut c = Command::new("psql");
+                c.args([
+                    "-X",
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    &port,
+                    "-U",
+                    &s(db, "username"),
+                    "-d",
+                    &s(db, "db_name"),
+                    "-c",
+                    "SELECT pg_sleep(15)",
+                ])
+                .env("PGPASSWORD", password);
+                c
+            } else {
+                let mut c = Command::new("mysql");
+                c.args([
+                    "--no-defaults",
+                    "--protocol=TCP",
+                    "-h",
+                    "127.0.0.1",
+                    "-P",
+                    &port,
+                    "-u",
+                    &s(db, "username"),
+                    &s(db, "db_name"),
+                    "-e",
+                    "SELECT SLEEP(15)",
+                ])
+                .env("MYSQL_PWD", password);
+                c
+            };
+            cmd.stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("session")
+        })
+        .collect()
+}
+
+/// Both engines: apply, clients connect with what Terraform holds, empty second plan,
+/// import round trip, rotation (old password refused), connection_limit in place and
+/// enforced, an idempotent create warned about, plan-time validation, destroy leaves
+/// nothing on either server.
+#[test]
+fn databases_on_both_engines_with_terraform() {
+    let w = WaysCloud::start();
+    let tf = terraform(&w, None);
+    tf.write_main(&databases("", ""));
+    tf.apply();
+    let pg = tf.resource("wayscloud_database.pg");
+    let my = tf.resource("wayscloud_database.my");
+    assert_eq!(s(&pg, "db_name"), "cust_6dd1d906_pg_orders");
+    assert_eq!(s(&my, "db_name"), "cust_6dd1d906_my_orders");
+    assert_eq!(pg["connection_limit"], 20);
+    assert_eq!(my["connection_limit"], 100);
+    let show = tf.show_json().to_string();
+    assert!(
+        show.contains("\"password\":true"),
+        "password is marked sensitive in state"
+    );
+    for db in [&pg, &my] {
+        let (ok, out) = connect_with_uri(db);
+        assert!(ok, "{out}");
+        let (ok, out) = sql(
+            db,
+            &s(db, "password"),
+            "CREATE TABLE t (v varchar(20)); INSERT INTO t VALUES ('row1');",
+        );
+        assert!(ok, "{out}");
+    }
+    assert_eq!(tf.plan_detailed_exitcode(), 0, "second plan not empty");
+    let plan = tf.plan().stdout;
+    assert!(
+        !plan.contains(&s(&pg, "password")),
+        "a password in plan output"
+    );
+
+    // Import round trip.
+    for (addr, db) in [
+        ("wayscloud_database.pg", &pg),
+        ("wayscloud_database.my", &my),
+    ] {
+        tf.run_ok(&["state", "rm", addr]);
+        let out = tf.import(addr, &s(db, "id"));
+        assert!(
+            out.combined().contains("password unknown after import"),
+            "{out}"
+        );
+    }
+    let imported = tf.resource("wayscloud_database.pg");
+    assert!(imported["password"].is_null());
+    assert_eq!(s(&imported, "description"), "Bestellungen ✓");
+    assert_eq!(
+        tf.plan_detailed_exitcode(),
+        0,
+        "plan after import not empty"
+    );
+
+    // Rotation through password_version: the old password is refused, the new one works.
+    tf.write_main(&databases(
+        "  password_version = 1",
+        "  password_version = 1",
+    ));
+    let plan = tf.plan().combined();
+    assert!(plan.contains("rotates a database password"), "{plan}");
+    assert!(plan.contains("update in-place"), "{plan}");
+    tf.apply();
+    for (addr, old) in [
+        ("wayscloud_database.pg", &pg),
+        ("wayscloud_database.my", &my),
+    ] {
+        let now = tf.resource(addr);
+        let (ok, out) = sql(&now, &s(old, "password"), "SELECT 1");
+        assert!(!ok, "old password still accepted: {out}");
+        let (ok, out) = sql(&now, &s(&now, "password"), "SELECT v FROM t");
+        assert!(ok && out.contains("row1"), "{out}");
+        let (ok, out) = connect_with_uri(&now);
+        assert!(ok, "{out}");
+    }
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
+
+    // connection_limit in place, enforced by the engine.
+    tf.write_main(
+        &databases(
+            "  password_version = 1",
+            "  password_version = 1\n  connection_limit = 10",
+        )
+        .replace("connection_limit = 20", "connection_limit = 10"),
+    );
+    let plan = tf.plan().stdout;
+    assert!(
+        plan.contains("update in-place") && !plan.contains("must be replaced"),
+        "{plan}"
+    );
+    tf.apply();
+    for addr in ["wayscloud_database.pg", "wayscloud_database.my"] {
+        let db = tf.resource(addr);
+        assert_eq!(db["connection_limit"], 10);
+        let pw = s(&db, "password");
+        let sessions = hold(&db, &pw, 10);
+        let t = s(&db, "db_type");
+        let name = s(&db, "db_name");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let (_, info) = w.api(Method::GET, &format!("/v1/databases/{t}/{name}/info"), None);
+            if info["connection_count"].as_i64() == Some(10) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{info}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let (ok, out) = sql(&db, &pw, "SELECT 1");
+        assert!(!ok, "an 11th session was let in: {out}");
+        let (status, _) = w.api(
+            Method::POST,
+            &format!("/v1/databases/{t}/{name}/restart"),
+            None,
+        );
+        assert_eq!(status, 200);
+        for mut c in sessions {
+            let _ = c.wait();
+        }
+    }
+
+    // An idempotent create: the database exists but is not in state.
+    tf.run_ok(&["state", "rm", "wayscloud_database.my"]);
+    let out = tf.apply();
+    assert!(out.combined().contains("already existed"), "{out}");
+    assert!(tf.resource("wayscloud_database.my")["password"].is_null());
+
+    // Plan-time validation, before anything is sent.
+    let bad = tf.fresh();
+    bad.write_main(&format!("{BLOCK}\nresource \"wayscloud_database\" \"x\" {{\n  db_type = \"oracle\"\n  requested_name = \"bad-name\"\n  connection_limit = 10.5\n}}\n"));
+    let out = bad.try_plan();
+    assert!(!out.success());
+    let text = out.combined();
+    for needle in [
+        "Invalid db_type",
+        "Invalid requested_name",
+        "Invalid connection_limit",
+    ] {
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
+
+    let names = [s(&pg, "db_name"), s(&my, "db_name")];
+    tf.destroy();
+    assert_eq!(
+        w.admin_sql(
+            "postgresql",
+            &format!(
+                "SELECT count(*) FROM pg_database WHERE datname = '{}'",
+                names[0]
+            )
+        ),
+        "0"
+    );
+    assert_eq!(
+        w.admin_sql(
+            "postgresql",
+            &format!(
+                "SELECT count(*) FROM pg_roles WHERE rolname = '{}'",
+                names[0]
+            )
+        ),
+        "0"
+    );
+    assert_eq!(
+        w.admin_sql(
+            "mariadb",
+            &format!(
+                "SELECT count(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '{}'",
+                names[1]
+            )
+        ),
+        "0"
+    );
+    assert_eq!(
+        w.admin_sql(
+            "mariadb",
+            &format!(
+                "SELECT count(*) FROM mysql.user WHERE User = '{}'",
+                names[1]
+            )
+        ),
+        "0"
+    );
+}
+
+/// A key without `database:create` gets an error naming it; the quota gives a clear error;
+/// a wrong api_url says so.
+#[test]
+fn permission_quota_and_api_url_errors() {
+    let w = WaysCloud::start_with_env(&[("WAYSCLOUD_EMULATOR_QUOTA", "1")]);
+    let reader = w.new_key(&["database:read"]);
+    let tf = terraform(&w, Some(&reader));
+    tf.write_main(&format!("{BLOCK}\nresource \"wayscloud_database\" \"a\" {{\n  db_type = \"postgresql\"\n  requested_name = \"a\"\n}}\n"));
+    let out = tf.try_apply();
+    assert!(!out.success());
+    assert!(out.combined().contains("database:create"), "{out}");
+
+    let tf = terraform(&w, None);
+    tf.write_main(&format!("{BLOCK}\nresource \"wayscloud_database\" \"a\" {{\n  db_type = \"postgresql\"\n  requested_name = \"a\"\n}}\nresource \"wayscloud_database\" \"b\" {{\n  db_type = \"mariadb\"\n  requested_name = \"b\"\n  depends_on = [wayscloud_database.a]\n}}\n"));
+    let out = tf.try_apply();
+    assert!(!out.success());
+    let text = out.combined();
+    assert!(text.contains("quota"), "{text}");
+    assert!(text.contains("1 of 1"), "{text}");
+    tf.destroy();
+
+    let mut wrong = terraform(&w, None);
+    wrong.set_env("WAYSCLOUD_API_URL", format!("{}/nothing-here", w.url()));
+    wrong.write_main(&format!(
+        "{BLOCK}\nresource \"wayscloud_database\" \"a\" {{\n  db_type = \"postgresql\"\n}}\n"
+    ));
+    let out = wrong.try_apply();
+    assert!(!out.success());
+    assert!(out.combined().contains("api_url"), "{out}");
+}
+
+fn with_children(pg_extra: &str) -> String {
+    format!(
+        r#"{BLOCK}
+resource "wayscloud_database" "pg" {{
+  db_type        = "postgresql"
+  requested_name = "shop"
+  password_version = 1
+}}
+resource "wayscloud_database" "my" {{
+  db_type        = "mariadb"
+  requested_name = "shop"
+  password_version = 1
+}}
+resource "wayscloud_database_firewall_rule" "pg" {{
+  db_type    = wayscloud_database.pg.db_type
+  db_name    = wayscloud_database.pg.db_name
+  ip_address = "127.0.0.2/32"
+  description = "second office"
+}}
+resource "wayscloud_database_firewall_rule" "my" {{
+  db_type    = wayscloud_database.my.db_type
+  db_name    = wayscloud_database.my.db_name
+  ip_address = "127.0.0.2"
+}}
+resource "wayscloud_database_snapshot" "pg" {{
+  db_type     = wayscloud_database.pg.db_type
+  db_name     = wayscloud_database.pg.db_name
+  description = "first rows"
+}}
+resource "wayscloud_database_snapshot" "my" {{
+  db_type = wayscloud_database.my.db_type
+  db_name = wayscloud_database.my.db_name
+}}
+resource "wayscloud_database_backup_policy" "pg" {{
+  db_type        = wayscloud_database.pg.db_type
+  db_name        = wayscloud_database.pg.db_name
+  enabled        = true
+  frequency      = "weekly"
+  retention_days = 30
+  time_of_day    = "03:15"
+}}
+{pg_extra}
+"#
+    )
+}
+
+/// Firewall rules let a client from 127.0.0.2 in and their removal shuts it out;
+/// snapshots and a restore (explicit and warned about in the plan) bring old rows back;
+/// the backup policy is set; every type imports back to an empty plan.
+#[test]
+fn firewall_snapshots_restore_and_policy_with_terraform() {
+    use crate::support::wayscloud::Relay;
+    use std::net::{Ipv4Addr, SocketAddr};
+
+    let w = WaysCloud::start();
+    let tf = terraform(&w, None);
+    // The databases and rows first, so the snapshots hold them.
+    tf.write_main(&format!("{BLOCK}\nresource \"wayscloud_database\" \"pg\" {{\n  db_type = \"postgresql\"\n  requested_name = \"shop\"\n  password_version = 1\n}}\nresource \"wayscloud_database\" \"my\" {{\n  db_type = \"mariadb\"\n  requested_name = \"shop\"\n  password_version = 1\n}}\n"));
+    tf.apply();
+    let dbs = [
+        tf.resource("wayscloud_database.pg"),
+        tf.resource("wayscloud_database.my"),
+    ];
+    let outside = |db: &Value, relay: &Relay| {
+        client_sql(
+            &s(db, "db_type"),
+            "127.0.0.1",
+            relay.port,
+            &s(db, "username"),
+            &s(db, "password"),
+            &s(db, "db_name"),
+            "SELECT 1",
+        )
+        .0
+    };
+    let relays: Vec<Relay> = dbs
+        .iter()
+        .map(|db| {
+            Relay::start(
+                Ipv4Addr::new(127, 0, 0, 2),
+                SocketAddr::from((
+                    [127, 0, 0, 1],
+                    db["port"]
+                        .as_u64()
+                        .and_then(|p| u16::try_from(p).ok())
+                        .expect("port"),
+                )),
+            )
+        })
+        .collect();
+    for (db, relay) in dbs.iter().zip(&relays) {
+        assert!(
+            sql(
+                db,
+                &s(db, "password"),
+                "CREATE TABLE t (v varchar(20)); INSERT INTO t VALUES ('old');"
+            )
+            .0
+        );
+        assert!(!outside(db, relay), "127.0.0.2 got in without a rule");
+    }
+
+    tf.write_main(&with_children(""));
+    tf.apply();
+    assert_eq!(tf.plan_detailed_exitcode(), 0, "second plan not empty");
+    for (db, relay) in dbs.iter().zip(&relays) {
+        assert!(outside(db, relay), "the rule did not let 127.0.0.2 in");
+        assert!(
+            sql(
+                db,
+                &s(db, "password"),
+                "DELETE FROM t; INSERT INTO t VALUES ('new');"
+            )
+            .0
+        );
+    }
+    let policy = tf.resource("wayscloud_database_backup_policy.pg");
+    assert_eq!(
+        (
+            policy["frequency"].as_str(),
+            policy["retention_days"].as_i64()
+        ),
+        (Some("weekly"), Some(30))
+    );
+    assert!(policy["next_backup"].as_str().is_some(), "{policy}");
+
+    // Import round trip of every child type.
+    for addr in [
+        "wayscloud_database_firewall_rule.pg",
+        "wayscloud_database_firewall_rule.my",
+        "wayscloud_database_snapshot.pg",
+        "wayscloud_database_backup_policy.pg",
+    ] {
+        let id = s(&tf.resource(addr), "id");
+        tf.run_ok(&["state", "rm", addr]);
+        tf.import(addr, &id);
+    }
+    assert_eq!(
+        tf.plan_detailed_exitcode(),
+        0,
+        "plan after imports not empty"
+    );
+
+    // The restore is explicit in the plan and warned about; it brings the old rows back.
+    let restores = r#"
+resource "wayscloud_database_restore" "pg" {
+  db_type     = wayscloud_database_snapshot.pg.db_type
+  db_name     = wayscloud_database_snapshot.pg.db_name
+  snapshot_id = wayscloud_database_snapshot.pg.snapshot_id
+}
+resource "wayscloud_database_restore" "my" {
+  db_type     = wayscloud_database_snapshot.my.db_type
+  db_name     = wayscloud_database_snapshot.my.db_name
+  snapshot_id = wayscloud_database_snapshot.my.snapshot_id
+}
+resource "wayscloud_database_restore" "copy" {
+  db_type        = wayscloud_database_snapshot.pg.db_type
+  db_name        = wayscloud_database_snapshot.pg.db_name
+  snapshot_id    = wayscloud_database_snapshot.pg.snapshot_id
+  target_db_name = "shop_copy"
+}
+"#;
+    tf.write_main(&with_children(restores));
+    let plan = tf.plan().combined();
+    assert!(
+        plan.contains("wayscloud_database_restore.pg will be created"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("restores a snapshot over a database"),
+        "{plan}"
+    );
+    assert!(plan.contains("cannot be undone"), "{plan}");
+    tf.apply();
+    for db in &dbs {
+        let (ok, out) = sql(db, &s(db, "password"), "SELECT v FROM t");
+        assert!(ok && out == "old", "{}: {out}", s(db, "db_type"));
+    }
+    let copy = tf.resource("wayscloud_database_restore.copy");
+    assert_eq!(s(&copy, "restored_db_name"), "cust_6dd1d906_pg_shop_copy");
+    assert_eq!(
+        tf.plan_detailed_exitcode(),
+        0,
+        "plan after restore not empty"
+    );
+
+    // Removing the rules shuts 127.0.0.2 out again.
+    let without_rules = with_children(restores)
+        .split("resource \"wayscloud_database_firewall_rule\"")
+        .enumerate()
+        .map(|(i, part)| {
+            if i == 0 {
+                part.to_owned()
+            } else {
+                part.split_once("}\n")
+                    .map(|(_, rest)| rest.to_owned())
+                    .unwrap_or_default()
+            }
+        })
+        .collect::<String>();
+    tf.write_main(&without_rules);
+    tf.apply();
+    for (db, relay) in dbs.iter().zip(&relays) {
+        assert!(
+            !outside(db, relay),
+            "127.0.0.2 still gets in after the rule was destroyed"
+        );
+    }
+    // The copy made by the restore is not Terraform's: remove it through the API.
+    let (status, _) = w.api(
+        Method::DELETE,
+        "/v1/databases/postgresql/cust_6dd1d906_pg_shop_copy?username=cust_6dd1d906_pg_shop_copy",
+        None,
+    );
+    assert_eq!(status, 200);
+    tf.destroy();
+    assert_eq!(
+        w.admin_sql(
+            "postgresql",
+            "SELECT count(*) FROM pg_database WHERE datname LIKE 'cust_%'"
+        ),
+        "0"
+    );
+    assert_eq!(
+        w.admin_sql(
+            "mariadb",
+            "SELECT count(*) FROM mysql.user WHERE User LIKE 'cust_%'"
+        ),
+        "0"
+    );
+}
