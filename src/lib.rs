@@ -58,6 +58,31 @@ mod layout {
             "the emulator is its own reading of the contracts",
         ),
         (
+            "src/cloudsync/client",
+            &["crate::plugin", "crate::emulator", "tf_provider"],
+            "a platform client never uses the plugin framework or the emulator",
+        ),
+        (
+            "src/emulator",
+            &["crate::cloudsync"],
+            "the emulator is its own reading of the contracts",
+        ),
+        (
+            "src/plugin",
+            &["crate::cloudsync"],
+            "the plugin server and kit serve every provider and know none",
+        ),
+        (
+            "src/client",
+            &["crate::cloudsync"],
+            "the client core is platform-neutral and plugin-free",
+        ),
+        (
+            "src/emulator/core",
+            &["emulator::cloudsync", "super::cloudsync"],
+            "the emulator core serves every platform and knows none",
+        ),
+        (
             "src/emulator/core",
             &["emulator::comwit", "super::comwit", "super::super::comwit"],
             "the emulator core serves every platform and knows none",

@@ -9,7 +9,8 @@ use comwit::emulator::{self, RunConfig};
 const USAGE: &str = "usage: comwit-emulator [--listen ADDR] [--serve PLATFORM=ADDR]... [--apps-listen ADDR] [--state-dir DIR]
 
   --listen ADDR            comwit's address (default 127.0.0.1:8787; port 0 picks a free port)
-  --serve PLATFORM=ADDR    a platform's address (repeatable); platforms: comwit
+  --serve PLATFORM=ADDR    a platform's address (repeatable); platforms: comwit,
+                           cloudsync (served only when named; e.g. cloudsync=127.0.0.1:8789)
   --apps-listen ADDR       comwit's app gateway (default 127.0.0.1:8790; port 0 picks a free port)
   --state-dir DIR          state directory (default ./.emulator)
 
@@ -23,7 +24,10 @@ environment:
   COMWIT_EMULATOR_ADMIN_SECRET      secret for the /_emulator/ admin routes
   COMWIT_EMULATOR_FAULTS            initial fault rules, JSON {\"rules\": [...]}
   COMWIT_EMULATOR_NODE              the Node.js binary of apps (default node on PATH)
-  COMWIT_EMULATOR_LOG               log filter (default info), logs go to stderr";
+  COMWIT_EMULATOR_LOG               log filter (default info), logs go to stderr
+  CLOUDSYNC_EMULATOR_API_KEY        CloudSync's bootstrap management key on first start (csk_ + 32+ hex)
+  CLOUDSYNC_EMULATOR_ADMIN_SECRET   secret for CloudSync's /_emulator/ admin routes
+  CLOUDSYNC_EMULATOR_FAULTS         CloudSync's initial fault rules";
 
 enum Parsed {
     Run(RunConfig),

@@ -12,6 +12,9 @@
 //!   injected faults) in that shape.
 //! - [`comwit`]: the Comwit platform: its routes, handlers, store tables, validation and
 //!   the Hrana SQL server on each database's URL (`docs/api/comwit.md`).
+//! - [`cloudsync`]: SQLite Cloud's CloudSync management API (`docs/api/cloudsync.md`),
+//!   served only when asked for: `--serve cloudsync=ADDR` (reserved default
+//!   127.0.0.1:8789).
 //!
 //! The emulator and the API client (`crate::comwit`) never import each other: they are two
 //! independent readings of the contract.
@@ -31,6 +34,7 @@
 //! - `<state-dir>/bootstrap-token`: the raw bootstrap user token (written on first start).
 //! - `<state-dir>/admin-secret`: the secret for the `/_emulator/` admin routes (every start).
 
+pub mod cloudsync;
 pub mod comwit;
 pub mod core;
 mod listening;
@@ -63,9 +67,17 @@ pub const ENV_LOG: &str = "COMWIT_EMULATOR_LOG";
 /// Reserved, not served yet: `wayscloud` (127.0.0.1:8788), `cloudsync` (127.0.0.1:8789).
 pub const PLATFORMS: &[PlatformSpec] = &[comwit::SPEC];
 
+/// Platforms served only when `--serve PLATFORM=ADDR` names them (their default address
+/// is reserved for them, not bound unasked).
+pub const ON_REQUEST: &[PlatformSpec] = &[cloudsync::SPEC];
+
 /// The spec of a platform by name.
 pub fn platform(name: &str) -> Option<PlatformSpec> {
-    PLATFORMS.iter().copied().find(|p| p.name == name)
+    PLATFORMS
+        .iter()
+        .chain(ON_REQUEST)
+        .copied()
+        .find(|p| p.name == name)
 }
 
 /// What [`run`] serves: one address per platform, one state directory.
@@ -95,7 +107,7 @@ impl RunConfig {
     /// Sets the address of one platform (it must be known).
     pub fn listen(&mut self, platform_name: &str, addr: &str) -> Result<(), String> {
         if platform(platform_name).is_none() {
-            let known: Vec<&str> = PLATFORMS.iter().map(|p| p.name).collect();
+            let known: Vec<&str> = PLATFORMS.iter().chain(ON_REQUEST).map(|p| p.name).collect();
             return Err(format!(
                 "unknown platform {platform_name:?} (this emulator serves: {})",
                 known.join(", ")
@@ -112,6 +124,7 @@ impl RunConfig {
 /// One started platform, as [`run`] holds it.
 enum Running {
     Comwit(Emulator),
+    CloudSync(cloudsync::Emulator),
 }
 
 impl Running {
@@ -129,12 +142,17 @@ impl Running {
                     url: e.apps_url().to_owned(),
                 },
             ],
+            Running::CloudSync(e) => vec![Listening {
+                platform: name.to_owned(),
+                url: e.base_url().to_owned(),
+            }],
         }
     }
 
     async fn shutdown(self) {
         match self {
             Running::Comwit(e) => e.shutdown().await,
+            Running::CloudSync(e) => e.shutdown().await,
         }
     }
 }
@@ -145,6 +163,12 @@ async fn start_platform(name: &str, listen: &str, config: &RunConfig) -> anyhow:
             let mut comwit = Config::from_env(listen, &config.state_dir)?;
             comwit.apps_listen = config.apps_listen.clone();
             Ok(Running::Comwit(Emulator::start(comwit).await?))
+        }
+        n if n == cloudsync::SPEC.name => {
+            let config = cloudsync::Config::from_env(listen, &config.state_dir)?;
+            Ok(Running::CloudSync(
+                cloudsync::Emulator::start(config).await?,
+            ))
         }
         other => anyhow::bail!("unknown platform {other:?}"),
     }

@@ -43,6 +43,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod checks;
+pub mod cloudsync;
 pub mod emulator;
 pub mod plugin_client;
 pub mod sql_client;
