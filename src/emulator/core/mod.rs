@@ -11,11 +11,13 @@
 //! - [`secrets`], token hashes, random hex, constant-time comparison, secret files;
 //! - [`clock`], timestamps (UTC, whole seconds);
 //! - [`state`], a platform's SQLite state file with schema versions and migrations;
-//! - [`files`], modes of the state directory (0700) and files (0600).
+//! - [`files`], modes of the state directory (0700) and files (0600);
+//! - [`engines`], private database servers (PostgreSQL) run from the state directory.
 
 pub mod admin;
 pub mod auth;
 pub mod clock;
+pub mod engines;
 pub mod faults;
 pub mod files;
 pub mod idempotency;
