@@ -394,3 +394,141 @@ fn devices_page_and_notifications() {
     let (status, body) = emu.api(Method::DELETE, &expo, None);
     assert_eq!((status, code(&body)), (404, "not_found"));
 }
+
+fn register_pg(emu: &CloudSync, url: &str, db: &str, schema: Option<&str>) -> (u16, Value) {
+    let mut req = json!({
+        "label": "pg", "connectionString": url, "provider": "postgres",
+        "flavor": "vanilla", "databaseName": db,
+    });
+    if let Some(schema) = schema {
+        req["schemaName"] = json!(schema);
+    }
+    emu.api(Method::POST, "/v1/databases", Some(req))
+}
+
+#[test]
+fn postgres_tenants_are_verified_for_real() {
+    use crate::support::cloudsync::TenantPostgres;
+    let pg = TenantPostgres::get();
+    let emu = CloudSync::start();
+    let (db, role, password) = pg.database(
+        "CREATE TABLE users (id uuid PRIMARY KEY, name text);
+         CREATE TABLE orders (id bigint PRIMARY KEY, total numeric);
+         CREATE TABLE audit (line text);",
+    );
+    // Wrong password: auth failed, nothing stored, the password never echoed.
+    let (status, body) = register_pg(&emu, &pg.url(&role, "wrong-password-x", &db), &db, None);
+    assert_eq!(
+        (status, code(&body)),
+        (422, "database_auth_failed"),
+        "{body}"
+    );
+    assert!(!body.to_string().contains("wrong-password-x"));
+    // Nothing listening on the port.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let url = format!("postgres://{role}:{password}@127.0.0.1:{port}/{db}");
+    let (status, body) = register_pg(&emu, &url, &db, None);
+    assert_eq!(
+        (status, code(&body)),
+        (503, "database_unreachable"),
+        "{body}"
+    );
+    // An unknown schema, and one the role may not create in.
+    let good = pg.url(&role, &password, &db);
+    let (status, body) = register_pg(&emu, &good, &db, Some("nope"));
+    assert_eq!((status, code(&body)), (422, "database_error"), "{body}");
+    pg.sql(&db, "CREATE SCHEMA locked AUTHORIZATION postgres;");
+    let (status, body) = register_pg(&emu, &good, &db, Some("locked"));
+    assert_eq!(
+        (status, code(&body)),
+        (422, "database_permission_denied"),
+        "{body}"
+    );
+    assert!(emu.stored().is_empty());
+
+    let (status, body) = register_pg(&emu, &good, &db, None);
+    assert_eq!(status, 201, "{body}");
+    let id = body["data"]["managedDatabaseId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, tables) = emu.api(
+        Method::GET,
+        &format!("/v1/databases/{id}/cloudsync/tables"),
+        None,
+    );
+    assert_eq!(
+        tables["data"],
+        json!([{"name": "audit", "enabled": false}, {"name": "orders", "enabled": false},
+               {"name": "users", "enabled": false}])
+    );
+    let enable = format!("/v1/databases/{id}/cloudsync/enable");
+    let (status, body) = emu.api(
+        Method::POST,
+        &enable,
+        Some(json!({"tables": ["users", "orders"]})),
+    );
+    assert_eq!(status, 200, "{body}");
+    let meta = pg.sql(
+        &db,
+        "SELECT table_name FROM information_schema.tables WHERE table_name LIKE '%_cloudsync' ORDER BY 1",
+    );
+    assert_eq!(
+        meta,
+        vec![
+            vec!["orders_cloudsync".to_owned()],
+            vec!["users_cloudsync".to_owned()]
+        ]
+    );
+    let (status, body) = emu.api(Method::POST, &enable, Some(json!({"tables": ["audit"]})));
+    assert_eq!(
+        (status, code(&body)),
+        (422, "database_cloudsync_not_ready"),
+        "{body}"
+    );
+    // A table owned by someone else: no TRIGGER privilege.
+    pg.sql(&db, "CREATE TABLE public.foreign_owned (id int PRIMARY KEY); GRANT SELECT ON public.foreign_owned TO PUBLIC;");
+    let (status, body) = emu.api(
+        Method::POST,
+        &enable,
+        Some(json!({"tables": ["foreign_owned"]})),
+    );
+    assert_eq!(
+        (status, code(&body)),
+        (422, "database_permission_denied"),
+        "{body}"
+    );
+    // A paused database.
+    pg.sql(
+        "postgres",
+        &format!("ALTER DATABASE {db} ALLOW_CONNECTIONS false;"),
+    );
+    let (_, check) = emu.api(Method::GET, &format!("/v1/databases/{id}/connection"), None);
+    assert_eq!(
+        check["data"]["failure"]["code"], "database_paused",
+        "{check}"
+    );
+    pg.sql(
+        "postgres",
+        &format!("ALTER DATABASE {db} ALLOW_CONNECTIONS true;"),
+    );
+    // A new connection string is verified again: a wrong one changes nothing.
+    let (status, body) = emu.api(
+        Method::PATCH,
+        &format!("/v1/databases/{id}"),
+        Some(json!({"connectionString": pg.url(&role, "bad-password-y", &db)})),
+    );
+    assert_eq!((status, code(&body)), (422, "database_auth_failed"));
+    assert_eq!(emu.stored()[0]["connectionString"], good);
+    // Delete disables what is enabled in the tenant.
+    let (status, body) = emu.api(Method::DELETE, &format!("/v1/databases/{id}"), None);
+    assert_eq!(status, 200);
+    assert_eq!(body["data"]["warnings"], json!([]), "{body}");
+    let meta = pg.sql(
+        &db,
+        "SELECT count(*) FROM information_schema.tables WHERE table_name LIKE '%_cloudsync'",
+    );
+    assert_eq!(meta, vec![vec!["0".to_owned()]]);
+}

@@ -206,3 +206,89 @@ impl Drop for CloudSync {
         }
     }
 }
+
+/// A real PostgreSQL 15 for tenant databases, one per test process (the emulator core's
+/// engine runner, `comwit::emulator::core::engines::postgres`), its cluster kept under
+/// `target/tmp/` so `initdb` runs once; it dies with the test process. Tests talk to it
+/// with `psql` as the superuser (an outside client).
+pub struct TenantPostgres {
+    rt: tokio::runtime::Runtime,
+    pg: comwit::emulator::core::engines::postgres::Postgres,
+}
+
+static TENANT_PG: std::sync::OnceLock<TenantPostgres> = std::sync::OnceLock::new();
+
+impl TenantPostgres {
+    /// The process's tenant server, started on first use.
+    pub fn get() -> &'static TenantPostgres {
+        TENANT_PG.get_or_init(|| {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            let exe = std::env::current_exe().expect("test executable");
+            let name = exe
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .and_then(|s| s.split('-').next())
+                .unwrap_or("tests")
+                .to_owned();
+            let dir = super::crate_dir()
+                .join("target")
+                .join("tmp")
+                .join(format!("cloudsync-tenant-postgres-{name}"));
+            let config = comwit::emulator::core::engines::postgres::PostgresConfig::new(dir);
+            let pg = rt
+                .block_on(comwit::emulator::core::engines::postgres::Postgres::start(
+                    config,
+                ))
+                .unwrap_or_else(|e| panic!("starting the tenant PostgreSQL: {e:#}"));
+            TenantPostgres { rt, pg }
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.pg.port()
+    }
+
+    /// Runs `sql` in `database` as the superuser; rows as text.
+    pub fn sql(&self, database: &str, sql: &str) -> Vec<Vec<String>> {
+        self.rt
+            .block_on(self.pg.query(database, sql))
+            .unwrap_or_else(|e| panic!("psql in {database}: {e:#}\n{sql}"))
+    }
+
+    /// A fresh database owned by a fresh login role: (database, role, password). Names are
+    /// unique per call.
+    pub fn database(&self, tables_sql: &str) -> (String, String, String) {
+        let tag = format!(
+            "{}_{}",
+            std::process::id(),
+            uuid::Uuid::new_v4()
+                .simple()
+                .to_string()
+                .get(..8)
+                .unwrap_or("x")
+        );
+        let (db, role) = (format!("tenant_{tag}"), format!("app_{tag}"));
+        let password = format!("pw-{}", uuid::Uuid::new_v4().simple());
+        self.sql(
+            "postgres",
+            &format!("CREATE ROLE {role} LOGIN PASSWORD '{password}';"),
+        );
+        self.sql("postgres", &format!("CREATE DATABASE {db} OWNER {role};"));
+        if !tables_sql.is_empty() {
+            self.sql(&db, &format!("SET ROLE {role};\n{tables_sql}"));
+        }
+        (db, role, password)
+    }
+
+    /// `postgres://role:password@127.0.0.1:PORT/database`.
+    pub fn url(&self, role: &str, password: &str, database: &str) -> String {
+        format!(
+            "postgres://{role}:{password}@127.0.0.1:{}/{database}",
+            self.port()
+        )
+    }
+}
