@@ -9,9 +9,11 @@
 //!   provider's types use ([`plugin::kit`]: values, schema attributes, settings, docs).
 //! - [`client`]: the platform-neutral API client core (send, retries, auth, redaction).
 //! - [`comwit`]: the `comwit` provider: Comwit's API client, resources and data sources.
+//! - [`cloudsync`]: the `cloudsync` provider: SQLite Cloud's CloudSync management API.
 //! - [`emulator`]: the local platform emulator.
 
 pub mod client;
+pub mod cloudsync;
 pub mod comwit;
 pub mod emulator;
 pub mod plugin;

@@ -3,7 +3,10 @@
 
 fn main() -> std::io::Result<()> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    for (path, content) in comwit::comwit::docs(root) {
+    let pages = comwit::comwit::docs(root)
+        .into_iter()
+        .chain(comwit::cloudsync::docs(root));
+    for (path, content) in pages {
         let full = root.join(&path);
         if let Some(dir) = full.parent() {
             std::fs::create_dir_all(dir)?;

@@ -16,6 +16,7 @@
 mod support;
 
 mod apps;
+mod cloudsync;
 mod comwit;
 mod isolation;
 mod orphans;

@@ -1,0 +1,583 @@
+//! Typed client for the CloudSync management API (no plugin-framework imports), on the
+//! platform-neutral core in [`crate::client`]. The contract is `docs/api/cloudsync.md`.
+//!
+//! - this file: [`ClientConfig`], [`Client`] (bearer key, User-Agent, the `{"data": ...}`
+//!   envelope) and one method per route, with the request and answer types;
+//! - `routes.rs`: one row per route;
+//! - `error.rs`: the `errors` envelope, [`ApiFailure`] with its remedies.
+//!
+//! Every secret the client sends (the key, connection strings, the JWT secret, the Expo
+//! token) is given to the redactor first, so no message or log can carry it.
+
+mod error;
+pub mod routes;
+
+pub use error::{tenant_remedy, ApiError, ApiFailure, CloudSyncEnvelope, Operation, TENANT_CODES};
+pub use routes::Kind;
+
+pub use crate::client::{ConfigError, Secret};
+
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::client::{Auth, HttpClient, HttpConfig, Request};
+
+/// The documented base URL.
+pub const DEFAULT_API_URL: &str = "https://cloudsync.sqlite.ai";
+/// The User-Agent product token.
+pub const USER_AGENT_PRODUCT: &str =
+    concat!("terraform-provider-cloudsync/", env!("CARGO_PKG_VERSION"));
+/// The largest `page_size` of the devices list (seed 002).
+pub const MAX_PAGE_SIZE: u32 = 500;
+
+pub type Result<T> = std::result::Result<T, ApiFailure>;
+
+/// How a [`Client`] reaches the API.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub base_url: Url,
+    pub api_key: Secret,
+    pub timeout: Duration,
+    pub max_retries: u32,
+    pub user_agent_suffix: Option<String>,
+    pub operation_timeout: Option<Duration>,
+}
+
+impl ClientConfig {
+    pub fn new(base_url: Url, api_key: Secret) -> Self {
+        ClientConfig {
+            base_url,
+            api_key,
+            timeout: crate::client::DEFAULT_TIMEOUT,
+            max_retries: crate::client::DEFAULT_MAX_RETRIES,
+            user_agent_suffix: None,
+            operation_timeout: None,
+        }
+    }
+}
+
+/// The organization of the key.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Organization {
+    pub organization_id: String,
+    #[serde(default)]
+    pub slug: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub status: String,
+}
+
+/// A managed database as read endpoints return it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Database {
+    pub managed_database_id: String,
+    #[serde(default)]
+    pub workspace_id: Option<String>,
+    pub label: String,
+    pub provider: String,
+    pub flavor: String,
+    pub database_name: String,
+    #[serde(default)]
+    pub schema_name: Option<String>,
+    #[serde(default)]
+    pub jwt_allowed_issuers: Option<Vec<String>>,
+    #[serde(default)]
+    pub jwt_expected_audiences: Option<Vec<String>>,
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
+    /// Whether a JWT secret is set (not in the seed: absent means unknown).
+    #[serde(default)]
+    pub jwt_secret_configured: Option<bool>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+}
+
+/// `POST /v1/databases`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewDatabase {
+    pub label: String,
+    pub connection_string: String,
+    pub provider: String,
+    pub flavor: String,
+    pub database_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwt_allowed_issuers: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwt_expected_audiences: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwt_secret: Option<String>,
+}
+
+/// `PATCH /v1/databases/{id}`: only the fields set are sent. `jwt_secret: Some("")`
+/// clears the secret; `None` leaves it. A list `Some(vec![])` and `jwks_uri: Some(None)`
+/// clear those settings.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct DatabasePatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_string: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwt_allowed_issuers: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwt_expected_audiences: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwt_secret: Option<String>,
+}
+
+impl DatabasePatch {
+    pub fn is_empty(&self) -> bool {
+        *self == DatabasePatch::default()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Created {
+    managed_database_id: String,
+}
+
+/// What delete reported.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deleted {
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+/// The live connection check.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionCheck {
+    pub ok: bool,
+    #[serde(default)]
+    pub checked_at: Option<String>,
+    #[serde(default)]
+    pub failure: Option<ConnectionFailure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionFailure {
+    pub code: String,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub retryable: bool,
+}
+
+/// One table and whether CloudSync is enabled on it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Table {
+    pub name: String,
+    pub enabled: bool,
+}
+
+/// Expo access token metadata (never the token).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExpoToken {
+    #[serde(default)]
+    pub configured: bool,
+    #[serde(default)]
+    pub token_suffix: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+}
+
+/// Push notification status.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct NotificationStatus {
+    pub status: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// One registered device.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Device {
+    pub site_id: String,
+    #[serde(default)]
+    pub platform: Option<String>,
+    #[serde(default)]
+    pub has_push_token: Option<bool>,
+    #[serde(default)]
+    pub app_version: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub last_seen_at: Option<String>,
+}
+
+/// The `meta` of a devices page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageMeta {
+    #[serde(default)]
+    pub total: Option<u64>,
+    #[serde(default)]
+    pub total_pages: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct Data<T> {
+    data: T,
+}
+
+#[derive(Deserialize)]
+struct Page<T> {
+    data: Vec<T>,
+    #[serde(default)]
+    meta: Option<PageMeta>,
+}
+
+/// The CloudSync API client. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Client {
+    http: HttpClient,
+}
+
+impl Client {
+    /// A client whose requests stop when `cancel` fires.
+    pub fn with_cancel_token(
+        config: ClientConfig,
+        cancel: CancellationToken,
+    ) -> std::result::Result<Client, ConfigError> {
+        let mut http = HttpConfig::new(
+            config.base_url,
+            Auth::Bearer(config.api_key),
+            USER_AGENT_PRODUCT,
+        );
+        http.user_agent_suffix = config.user_agent_suffix;
+        http.timeout = config.timeout;
+        http.max_retries = config.max_retries;
+        http.operation_timeout = config.operation_timeout;
+        Ok(Client {
+            http: HttpClient::new(http, CloudSyncEnvelope, cancel)?,
+        })
+    }
+
+    pub fn base_url(&self) -> &Url {
+        self.http.base_url()
+    }
+
+    pub fn requests_sent(&self) -> u64 {
+        self.http.requests_sent()
+    }
+
+    /// Remembers a secret so no later message shows it.
+    pub fn learn(&self, secret: &str) {
+        if !secret.is_empty() {
+            self.http.redactor().add(&Secret::new(secret));
+        }
+        // The password of a connection URI, on its own too.
+        if let Ok(url) = Url::parse(secret) {
+            if let Some(password) = url.password() {
+                self.http.redactor().add(&Secret::new(password));
+                if let Ok(decoded) = urlencoding_decode(password) {
+                    self.http.redactor().add(&Secret::new(decoded));
+                }
+            }
+            for (k, v) in url.query_pairs() {
+                if k == "apikey" || k == "password" {
+                    self.http.redactor().add(&Secret::new(v.into_owned()));
+                }
+            }
+        }
+    }
+
+    /// Cleans a text of every secret the client knows.
+    pub fn clean(&self, text: &str) -> String {
+        self.http.redactor().clean(text)
+    }
+
+    async fn send(&self, op: &Operation, request: Request<'_>) -> Result<Vec<u8>> {
+        self.http
+            .send_request(op.kind.route(), op, request)
+            .await
+            .map_err(|f| ApiFailure::new(op.clone(), ApiError::from_failure(f)))
+    }
+
+    fn decode<T: DeserializeOwned>(&self, op: &Operation, bytes: &[u8]) -> Result<T> {
+        serde_json::from_slice(bytes).map_err(|e| {
+            ApiFailure::new(
+                op.clone(),
+                ApiError::Decode {
+                    message: self.clean(&e.to_string()),
+                },
+            )
+        })
+    }
+
+    async fn data<T: DeserializeOwned>(&self, op: Operation, body: Option<Vec<u8>>) -> Result<T> {
+        let bytes = self
+            .send(
+                &op,
+                Request {
+                    body,
+                    ..Request::default()
+                },
+            )
+            .await?;
+        Ok(self.decode::<Data<T>>(&op, &bytes)?.data)
+    }
+
+    fn encode<T: Serialize>(&self, op: &Operation, value: &T) -> Result<Vec<u8>> {
+        serde_json::to_vec(value).map_err(|e| {
+            ApiFailure::new(
+                op.clone(),
+                ApiError::InvalidInput {
+                    field: "request".into(),
+                    message: e.to_string(),
+                },
+            )
+        })
+    }
+
+    pub async fn get_org(&self) -> Result<Organization> {
+        self.data(Operation::new(Kind::GetOrg), None).await
+    }
+
+    pub async fn list_databases(&self) -> Result<Vec<Database>> {
+        self.data(Operation::new(Kind::ListDatabases), None).await
+    }
+
+    /// Registers a database; the API verifies the tenant connection first. Returns its id.
+    pub async fn create_database(&self, request: &NewDatabase) -> Result<String> {
+        self.learn(&request.connection_string);
+        if let Some(s) = &request.jwt_secret {
+            self.learn(s);
+        }
+        let op = Operation {
+            label: Some(request.label.clone()),
+            ..Operation::new(Kind::CreateDatabase)
+        };
+        let body = self.encode(&op, request)?;
+        let created: Created = self.data(op, Some(body)).await?;
+        Ok(created.managed_database_id)
+    }
+
+    pub async fn get_database(&self, id: &str) -> Result<Database> {
+        self.data(Operation::on(Kind::GetDatabase, id), None).await
+    }
+
+    pub async fn patch_database(&self, id: &str, patch: &DatabasePatch) -> Result<Database> {
+        if let Some(s) = &patch.connection_string {
+            self.learn(s);
+        }
+        if let Some(s) = &patch.jwt_secret {
+            self.learn(s);
+        }
+        let op = Operation::on(Kind::PatchDatabase, id);
+        let body = self.encode(&op, patch)?;
+        self.data(op, Some(body)).await
+    }
+
+    pub async fn delete_database(&self, id: &str) -> Result<Deleted> {
+        self.data(Operation::on(Kind::DeleteDatabase, id), None)
+            .await
+    }
+
+    pub async fn check_connection(&self, id: &str) -> Result<ConnectionCheck> {
+        let mut check: ConnectionCheck = self
+            .data(Operation::on(Kind::CheckConnection, id), None)
+            .await?;
+        if let Some(f) = check.failure.as_mut() {
+            f.message = self.clean(&f.message);
+        }
+        Ok(check)
+    }
+
+    pub async fn list_tables(&self, id: &str) -> Result<Vec<Table>> {
+        self.data(Operation::on(Kind::ListTables, id), None).await
+    }
+
+    async fn switch(&self, kind: Kind, id: &str, tables: &[String]) -> Result<Vec<Table>> {
+        let op = Operation {
+            table: Some(tables.join(", ")),
+            ..Operation::on(kind, id)
+        };
+        let body = self.encode(&op, &serde_json::json!({ "tables": tables }))?;
+        self.data(op, Some(body)).await
+    }
+
+    pub async fn enable_tables(&self, id: &str, tables: &[String]) -> Result<Vec<Table>> {
+        self.switch(Kind::EnableTables, id, tables).await
+    }
+
+    pub async fn disable_tables(&self, id: &str, tables: &[String]) -> Result<Vec<Table>> {
+        self.switch(Kind::DisableTables, id, tables).await
+    }
+
+    pub async fn put_expo_token(&self, id: &str, token: &Secret) -> Result<ExpoToken> {
+        self.learn(token.expose());
+        let op = Operation::on(Kind::PutExpoToken, id);
+        let body = self.encode(
+            &op,
+            &serde_json::json!({ "expoAccessToken": token.expose() }),
+        )?;
+        self.data(op, Some(body)).await
+    }
+
+    pub async fn get_expo_token(&self, id: &str) -> Result<ExpoToken> {
+        self.data(Operation::on(Kind::GetExpoToken, id), None).await
+    }
+
+    pub async fn delete_expo_token(&self, id: &str) -> Result<()> {
+        self.send(
+            &Operation::on(Kind::DeleteExpoToken, id),
+            Request::default(),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn notification_status(&self, id: &str) -> Result<NotificationStatus> {
+        self.data(Operation::on(Kind::NotificationStatus, id), None)
+            .await
+    }
+
+    /// One page of devices (`page` from 1, `page_size` 1 to 500).
+    pub async fn devices_page(
+        &self,
+        id: &str,
+        page: u64,
+        page_size: u32,
+    ) -> Result<(Vec<Device>, PageMeta)> {
+        let op = Operation::on(Kind::ListDevices, id);
+        let request = Request {
+            query: vec![
+                ("page", page.to_string()),
+                ("page_size", page_size.clamp(1, MAX_PAGE_SIZE).to_string()),
+            ],
+            ..Request::default()
+        };
+        let bytes = self.send(&op, request).await?;
+        let page: Page<Device> = self.decode(&op, &bytes)?;
+        Ok((page.data, page.meta.unwrap_or_default()))
+    }
+
+    /// Every device, following every page: until `meta.totalPages` when the API gives it,
+    /// else until a short or empty page. Stops with an error rather than loop forever on
+    /// an API that keeps answering full pages past its own total.
+    pub async fn list_devices(&self, id: &str, page_size: u32) -> Result<Vec<Device>> {
+        let page_size = page_size.clamp(1, MAX_PAGE_SIZE);
+        let mut all: Vec<Device> = Vec::new();
+        let mut page = 1u64;
+        loop {
+            let (devices, meta) = self.devices_page(id, page, page_size).await?;
+            let got = devices.len();
+            all.extend(devices);
+            let last = match meta.total_pages {
+                Some(total_pages) => page >= total_pages,
+                None => got < page_size as usize,
+            };
+            if last || got == 0 {
+                break;
+            }
+            page += 1;
+            if page > 100_000 {
+                return Err(ApiFailure::new(
+                    Operation::on(Kind::ListDevices, id),
+                    ApiError::Decode {
+                        message: "the device list did not end after 100000 pages".into(),
+                    },
+                ));
+            }
+        }
+        all.sort_by(|a, b| a.site_id.cmp(&b.site_id));
+        all.dedup_by(|a, b| a.site_id == b.site_id);
+        Ok(all)
+    }
+
+    pub async fn delete_device(&self, id: &str, site: &str) -> Result<()> {
+        let op = Operation {
+            site: Some(site.to_owned()),
+            ..Operation::on(Kind::DeleteDevice, id)
+        };
+        self.send(&op, Request::default()).await.map(|_| ())
+    }
+}
+
+/// Percent-decoding of a URI component (a password may carry `%40` for `@`).
+fn urlencoding_decode(s: &str) -> std::result::Result<String, std::string::FromUtf8Error> {
+    let bytes: Vec<u8> = url::form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned().into_bytes())
+        .unwrap_or_default();
+    String::from_utf8(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_patch_sends_only_what_is_set() {
+        let patch = DatabasePatch {
+            jwt_secret: Some(String::new()),
+            jwks_uri: Some(None),
+            ..Default::default()
+        };
+        assert_eq!(
+            serde_json::to_value(&patch).unwrap(),
+            serde_json::json!({"jwtSecret": "", "jwksUri": null})
+        );
+        assert!(DatabasePatch::default().is_empty());
+        assert_eq!(
+            serde_json::to_value(DatabasePatch::default()).unwrap(),
+            serde_json::json!({})
+        );
+    }
+
+    #[test]
+    fn a_database_answer_decodes_with_and_without_assumed_fields() {
+        let db: Database = serde_json::from_str(
+            r#"{"managedDatabaseId":"db_1","label":"L","provider":"postgres","flavor":"vanilla","databaseName":"app"}"#,
+        )
+        .unwrap();
+        assert_eq!(db.jwt_secret_configured, None);
+        assert_eq!(db.schema_name, None);
+    }
+
+    #[test]
+    fn connection_string_passwords_are_learned() {
+        let client = Client::with_cancel_token(
+            ClientConfig::new(
+                Url::parse("http://127.0.0.1:1").unwrap(),
+                "csk_0123456789abcdef0123456789abcdef".into(),
+            ),
+            CancellationToken::new(),
+        )
+        .unwrap();
+        client.learn("postgres://app:p%40ssw0rd-x@h:5432/db");
+        client.learn("sqlitecloud://h:8860?apikey=node-key-123");
+        let text = client.clean(
+            "login p@ssw0rd-x failed; key node-key-123; csk_0123456789abcdef0123456789abcdef",
+        );
+        assert!(
+            !text.contains("p@ssw0rd") && !text.contains("node-key") && !text.contains("csk_0"),
+            "{text}"
+        );
+    }
+}
