@@ -580,4 +580,140 @@ mod tests {
             "{text}"
         );
     }
+
+    use crate::client::testutil::{Canned, Mock};
+
+    fn client(base: &Url, retries: u32) -> Client {
+        let mut config =
+            ClientConfig::new(base.clone(), "csk_0123456789abcdef0123456789abcdef".into());
+        config.max_retries = retries;
+        config.timeout = Duration::from_secs(5);
+        Client::with_cancel_token(config, CancellationToken::new()).unwrap()
+    }
+
+    const DB: &str = r#"{"data":{"managedDatabaseId":"db_1","label":"L","provider":"postgres","flavor":"vanilla","databaseName":"app","jwtSecretConfigured":true}}"#;
+
+    #[tokio::test]
+    async fn a_429_waits_and_the_key_is_a_bearer() {
+        let mock = Mock::start(vec![
+            Canned::json(429, r#"{"errors":[{"status":"429","code":"rate_limited","title":"Too Many Requests","detail":"slow"}]}"#)
+                .header("retry-after", "0"),
+            Canned::json(200, DB),
+        ])
+        .await;
+        let db = client(&mock.base, 2).get_database("db_1").await.unwrap();
+        assert_eq!(db.jwt_secret_configured, Some(true));
+        let calls = mock.calls();
+        assert_eq!(calls.len(), 2);
+        assert_eq!(calls[1].path, "/v1/databases/db_1");
+        assert_eq!(
+            calls[1].header("authorization").as_deref(),
+            Some("Bearer csk_0123456789abcdef0123456789abcdef")
+        );
+        assert!(calls[1]
+            .header("user-agent")
+            .is_some_and(|u| u.starts_with("terraform-provider-cloudsync/")));
+    }
+
+    #[tokio::test]
+    async fn a_registration_is_never_repeated_after_an_ambiguous_failure() {
+        let mock = Mock::start(vec![Canned::json(503, r#"{"errors":[{"status":"503","code":"unavailable","title":"Service Unavailable","detail":"x"}]}"#)]).await;
+        let request = NewDatabase {
+            label: "L".into(),
+            connection_string: "postgres://u:hunter2-secret@h/db".into(),
+            provider: "postgres".into(),
+            flavor: "vanilla".into(),
+            database_name: "db".into(),
+            schema_name: None,
+            jwt_allowed_issuers: None,
+            jwt_expected_audiences: None,
+            jwks_uri: None,
+            jwt_secret: Some("jwt-secret-value".into()),
+        };
+        let err = client(&mock.base, 3)
+            .create_database(&request)
+            .await
+            .unwrap_err();
+        assert_eq!(mock.calls().len(), 1);
+        assert!(err.outcome_unknown());
+        let body = mock.calls()[0].json();
+        assert_eq!(body["jwtSecret"], "jwt-secret-value");
+        assert!(body.get("schemaName").is_none());
+    }
+
+    #[tokio::test]
+    async fn server_text_never_carries_a_secret_it_was_sent() {
+        let mock = Mock::start(vec![Canned::json(
+            422,
+            r#"{"errors":[{"status":"422","code":"database_auth_failed","title":"Unprocessable Entity","detail":"login to postgres://u:hunter2-secret@h/db failed","source":{"pointer":"/connectionString"}}]}"#,
+        )])
+        .await;
+        let c = client(&mock.base, 0);
+        let patch = DatabasePatch {
+            connection_string: Some("postgres://u:hunter2-secret@h/db".into()),
+            ..Default::default()
+        };
+        let err = c.patch_database("db_1", &patch).await.unwrap_err();
+        assert_eq!(err.tenant_code(), Some("database_auth_failed"));
+        assert_eq!(err.field(), Some("connectionString"));
+        let text = err.to_string();
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("user name and password"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn devices_follow_every_page() {
+        let page = |from: usize, n: usize, pages: u64| {
+            let items: Vec<String> = (from..from + n)
+                .map(|i| format!(r#"{{"siteId":"site_{i:03}"}}"#))
+                .collect();
+            Canned::json(
+                200,
+                &format!(
+                    r#"{{"data":[{}],"meta":{{"page":1,"pageSize":2,"total":5,"totalPages":{pages}}}}}"#,
+                    items.join(",")
+                ),
+            )
+        };
+        let mock = Mock::start(vec![page(0, 2, 3), page(2, 2, 3), page(4, 1, 3)]).await;
+        let all = client(&mock.base, 0).list_devices("db_1", 2).await.unwrap();
+        assert_eq!(all.len(), 5);
+        let queries: Vec<_> = mock
+            .calls()
+            .iter()
+            .map(|c| c.query.clone().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            queries,
+            [
+                "page=1&page_size=2",
+                "page=2&page_size=2",
+                "page=3&page_size=2"
+            ]
+        );
+        // Without meta: until a short page; a page_size over 500 is sent as 500.
+        let mock = Mock::start(vec![
+            page(0, 2, 0).header("x", "y"),
+            Canned::json(200, r#"{"data":[]}"#),
+        ])
+        .await;
+        let c = client(&mock.base, 0);
+        let (_, meta) = c.devices_page("db_1", 1, 9999).await.unwrap();
+        assert_eq!(meta.total, Some(5));
+        assert_eq!(
+            mock.calls()[0].query.as_deref(),
+            Some("page=1&page_size=500")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_proxy_page_is_not_read_as_the_api() {
+        let mock = Mock::start(vec![Canned::text(404, "<html>nginx</html>")]).await;
+        let err = client(&mock.base, 0)
+            .get_database("db_1")
+            .await
+            .unwrap_err();
+        assert!(!err.is_not_found());
+        assert!(err.remedy().contains("api_url"), "{}", err.remedy());
+    }
 }
