@@ -664,3 +664,161 @@ output "push" { value = data.cloudsync_notification_status.edge.status }
     tf.destroy();
     assert!(stored(&emu).is_empty());
 }
+
+fn edge_config(extra_db: &str, provider_block: &str, extra: &str) -> String {
+    format!(
+        r#"{BLOCK}
+{provider_block}
+resource "cloudsync_database" "edge" {{
+  label             = "Edge"
+  connection_string = "sqlitecloud://{NODE}:8860?apikey={NODE_KEY}"
+  database_provider = "sqlitecloud"
+  flavor            = "sqlitecloud"
+  database_name     = "appdb"
+{extra_db}
+}}
+{extra}"#
+    )
+}
+
+#[test]
+fn lost_answers_faults_drift_and_a_sensitive_secret() {
+    let emu = CloudSync::start();
+    let dir = emu.sqlite_node(NODE, NODE_KEY);
+    CloudSync::sqlite_database(&dir, "appdb", "CREATE TABLE notes (id TEXT PRIMARY KEY);");
+    let tf = terraform(&emu);
+
+    // The registration's answer is lost: the error names what the workspace now holds and
+    // how to import it; importing it leaves one registration.
+    emu.admin(
+        Method::PUT,
+        "/_emulator/faults",
+        Some(json!({"rules": [{"method": "POST", "path_prefix": "/v1/databases", "kind": "lose_response", "times": 1}]})),
+    );
+    tf.write_main(&edge_config("", "", ""));
+    let out = tf.try_apply();
+    assert!(!out.success(), "{out}");
+    let rows = stored(&emu);
+    assert_eq!(rows.len(), 1, "the lost create did commit");
+    let id = rows[0]["managedDatabaseId"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let text = out.combined();
+    assert!(text.contains("may have been made"), "{text}");
+    assert!(
+        text.contains("terraform import") && text.contains(&id),
+        "{text}"
+    );
+    assert!(!text.contains(NODE_KEY), "{text}");
+    tf.import("cloudsync_database.edge", &id);
+    tf.apply();
+    assert_eq!(stored(&emu).len(), 1, "no duplicate");
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
+
+    // 429s and 5xx on reads are retried; a hung API ends with a timeout naming the setting.
+    emu.admin(
+        Method::PUT,
+        "/_emulator/faults",
+        Some(json!({"rules": [
+            {"method": "GET", "path_prefix": "/v1/databases/", "kind": "rate_limit", "retry_after": 1, "times": 1},
+            {"method": "GET", "path_prefix": "/v1/databases/", "kind": "error", "status": 502, "times": 1}
+        ]})),
+    );
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
+    emu.admin(
+        Method::PUT,
+        "/_emulator/faults",
+        Some(json!({"rules": [{"method": "GET", "kind": "latency", "latency_ms": 4000}]})),
+    );
+    let hung = terraform(&emu);
+    hung.write_main(&format!(
+        "{BLOCK}\nprovider \"cloudsync\" {{\n  request_timeout_seconds = 1\n  max_retries = 0\n}}\ndata \"cloudsync_organization\" \"o\" {{}}\n"
+    ));
+    let started = std::time::Instant::now();
+    let out = hung.try_plan();
+    assert!(!out.success());
+    assert!(out.combined().contains("timed out"), "{out}");
+    assert!(out.combined().contains("request_timeout_seconds"), "{out}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    emu.admin(Method::DELETE, "/_emulator/faults", None);
+
+    // A label changed outside Terraform is planned back.
+    emu.api(
+        Method::PATCH,
+        &format!("/v1/databases/{id}"),
+        Some(json!({"label": "renamed"})),
+    );
+    let plan = tf.plan();
+    assert!(plan.stdout.contains("\"renamed\" -> \"Edge\""), "{plan}");
+    tf.apply();
+    assert_eq!(stored(&emu)[0]["label"], "Edge");
+
+    // A sensitive secret (kept in state), JWT lists and jwks_uri; then all removed: cleared.
+    let jwt = r#"  jwt_secret             = "sensitive-jwt-Q7"
+  jwt_allowed_issuers    = ["https://ïssuer.example"]
+  jwt_expected_audiences = []
+  jwks_uri               = "https://issuer.example/jwks.json""#;
+    tf.write_main(&edge_config(jwt, "", ""));
+    let out = tf.apply();
+    assert!(!out.combined().contains("sensitive-jwt-Q7"));
+    assert!(!tf.log().contains("sensitive-jwt-Q7"));
+    let row = &stored(&emu)[0];
+    assert_eq!(row["jwtSecret"], "sensitive-jwt-Q7");
+    assert_eq!(row["jwtAllowedIssuers"], json!(["https://ïssuer.example"]));
+    assert_eq!(row["jwksUri"], "https://issuer.example/jwks.json");
+    assert_eq!(tf.plan_detailed_exitcode(), 0, "[] stays [] without a diff");
+    tf.write_main(&edge_config("", "", ""));
+    tf.apply();
+    let row = &stored(&emu)[0];
+    assert_eq!(
+        row["jwtSecret"],
+        Value::Null,
+        "removing jwt_secret clears it"
+    );
+    assert_eq!(row["jwtAllowedIssuers"], json!([]));
+    assert_eq!(row["jwksUri"], Value::Null);
+    assert_eq!(row["jwtSecretConfigured"], false);
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
+    // A secret set outside Terraform while the configuration has none is cleared again.
+    emu.api(
+        Method::PATCH,
+        &format!("/v1/databases/{id}"),
+        Some(json!({"jwtSecret": "set-behind-terraform"})),
+    );
+    assert_eq!(tf.plan_detailed_exitcode(), 2);
+    tf.apply();
+    assert_eq!(stored(&emu)[0]["jwtSecret"], Value::Null);
+
+    // Provider settings unknown until apply: the plan still works, the apply uses them.
+    let late = Terraform::builder()
+        .provider("cloudsync/cloudsync", provider_binary())
+        .env("CLOUDSYNC_API_URL", emu.url())
+        .build();
+    late.write_main(&format!(
+        r#"{BLOCK}
+resource "terraform_data" "key" {{
+  input = {key}
+}}
+provider "cloudsync" {{
+  api_key = terraform_data.key.output
+}}
+resource "cloudsync_table_sync" "notes" {{
+  database_id = {id}
+  table       = "notes"
+}}
+"#,
+        key = hcl(emu.api_key()),
+        id = hcl(&id),
+    ));
+    late.apply();
+    let (_, tables) = emu.api(
+        Method::GET,
+        &format!("/v1/databases/{id}/cloudsync/tables"),
+        None,
+    );
+    assert_eq!(tables["data"], json!([{"name": "notes", "enabled": true}]));
+    late.destroy();
+    tf.destroy();
+    assert!(stored(&emu).is_empty());
+}

@@ -532,3 +532,43 @@ fn postgres_tenants_are_verified_for_real() {
     );
     assert_eq!(meta, vec![vec!["0".to_owned()]]);
 }
+
+#[test]
+fn state_survives_a_restart() {
+    let (mut emu, _file) = with_tenant();
+    let (_, body) = register(&emu, "appdb", NODE_KEY);
+    let id = body["data"]["managedDatabaseId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    emu.api(
+        Method::PUT,
+        &format!("/v1/databases/{id}/notifications/expo-access-token"),
+        Some(json!({"expoAccessToken": "expo-token-restart"})),
+    );
+    emu.api(
+        Method::POST,
+        &format!("/v1/databases/{id}/cloudsync/enable"),
+        Some(json!({"tables": ["users"]})),
+    );
+    let key = emu.api_key().to_owned();
+    emu.restart();
+    assert_eq!(emu.api_key(), key, "the bootstrap key is kept");
+    let (status, db) = emu.api(Method::GET, &format!("/v1/databases/{id}"), None);
+    assert_eq!(status, 200, "{db}");
+    let (_, meta) = emu.api(
+        Method::GET,
+        &format!("/v1/databases/{id}/notifications/expo-access-token"),
+        None,
+    );
+    assert_eq!(meta["data"]["tokenSuffix"], "tart");
+    let (_, tables) = emu.api(
+        Method::GET,
+        &format!("/v1/databases/{id}/cloudsync/tables"),
+        None,
+    );
+    assert_eq!(tables["data"][2], json!({"name": "users", "enabled": true}));
+    // The node registration survived too.
+    let (_, check) = emu.api(Method::GET, &format!("/v1/databases/{id}/connection"), None);
+    assert_eq!(check["data"]["ok"], true);
+}

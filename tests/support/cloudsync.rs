@@ -37,60 +37,10 @@ impl CloudSync {
             .expect("temporary directory");
         let state_dir = tmp.path().join("state");
         let log_path = tmp.path().join("emulator.log");
-        let log = std::fs::File::create(&log_path).expect("emulator log");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_comwit-emulator"));
-        cmd.args([
-            "--listen",
-            "127.0.0.1:0",
-            "--apps-listen",
-            "127.0.0.1:0",
-            "--serve",
-            "cloudsync=127.0.0.1:0",
-            "--state-dir",
-        ])
-        .arg(&state_dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(log));
-        clear_isolated_env(&mut cmd);
-        cmd.env("COMWIT_EMULATOR_LOG", "debug");
-        let mut child = cmd.spawn().expect("start comwit-emulator");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let started = Instant::now();
-        let url = loop {
-            match rx.recv_timeout(Duration::from_millis(100)) {
-                Ok(line) => {
-                    if let Some(l) = comwit::emulator::Listening::parse(&line) {
-                        if l.platform == "cloudsync" {
-                            break l.url;
-                        }
-                    }
-                }
-                Err(mpsc::RecvTimeoutError::Timeout)
-                    if started.elapsed() < Duration::from_secs(60) => {}
-                Err(_) => {
-                    let _ = child.kill();
-                    panic!(
-                        "no cloudsync listening line\n{}",
-                        std::fs::read_to_string(&log_path).unwrap_or_default()
-                    );
-                }
-            }
-        };
+        let (child, url) = spawn(&state_dir, &log_path, "127.0.0.1:0");
         let root = state_dir.join("cloudsync");
-        let read = |name: &str| {
-            std::fs::read_to_string(root.join(name))
-                .unwrap_or_else(|e| panic!("read {name}: {e}"))
-                .trim()
-                .to_owned()
-        };
-        let (api_key, admin_secret) = (read("api-key"), read("admin-secret"));
+        let api_key = read_trimmed(&root.join("api-key"));
+        let admin_secret = read_trimmed(&root.join("admin-secret"));
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -107,6 +57,33 @@ impl CloudSync {
             rt,
             http: super::emulator::http_client(),
         }
+    }
+
+    /// Stops the emulator (SIGTERM) and starts it again on the same state and port; the
+    /// admin secret is read again (a new one every start).
+    pub fn restart(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(child.id().to_string())
+                .status();
+            let _ = child.wait();
+        }
+        let port = self.url.rsplit(':').next().unwrap_or("0").to_owned();
+        let started = Instant::now();
+        while std::net::TcpListener::bind(format!("127.0.0.1:{port}")).is_err()
+            && started.elapsed() < Duration::from_secs(10)
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let (child, url) = spawn(
+            &self.state_dir,
+            &self.log_path,
+            &format!("127.0.0.1:{port}"),
+        );
+        self.child = Some(child);
+        self.url = url;
+        self.admin_secret = read_trimmed(&self.state_dir.join("cloudsync").join("admin-secret"));
     }
 
     pub fn url(&self) -> &str {
@@ -195,6 +172,68 @@ impl CloudSync {
             .as_array()
             .cloned()
             .unwrap_or_default()
+    }
+}
+
+fn read_trimmed(path: &Path) -> String {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+        .trim()
+        .to_owned()
+}
+
+/// Starts `comwit-emulator` serving CloudSync on `listen` (comwit on free ports) and
+/// waits for CloudSync's listening line.
+fn spawn(state_dir: &Path, log_path: &Path, listen: &str) -> (Child, String) {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_path)
+        .expect("emulator log");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_comwit-emulator"));
+    cmd.args([
+        "--listen",
+        "127.0.0.1:0",
+        "--apps-listen",
+        "127.0.0.1:0",
+        "--serve",
+    ])
+    .arg(format!("cloudsync={listen}"))
+    .arg("--state-dir")
+    .arg(state_dir)
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::from(log));
+    clear_isolated_env(&mut cmd);
+    cmd.env("COMWIT_EMULATOR_LOG", "debug");
+    let mut child = cmd.spawn().expect("start comwit-emulator");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let started = Instant::now();
+    loop {
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(line) => {
+                if let Some(l) = comwit::emulator::Listening::parse(&line) {
+                    if l.platform == "cloudsync" {
+                        return (child, l.url);
+                    }
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) if started.elapsed() < Duration::from_secs(60) => {
+            }
+            Err(_) => {
+                let _ = child.kill();
+                panic!(
+                    "no cloudsync listening line\n{}",
+                    std::fs::read_to_string(log_path).unwrap_or_default()
+                );
+            }
+        }
     }
 }
 
