@@ -228,6 +228,7 @@ fn spawn(state_dir: &Path, log_path: &Path, listen: &str) -> (Child, String) {
             }
             Err(_) => {
                 let _ = child.kill();
+                let _ = child.wait();
                 panic!(
                     "no cloudsync listening line\n{}",
                     std::fs::read_to_string(log_path).unwrap_or_default()
