@@ -652,6 +652,37 @@ output "push" { value = data.cloudsync_notification_status.edge.status }
         "cond"
     );
 
+    // Import by identity (an `import` block), for the table with a two-part id.
+    let by_identity = tf.fresh();
+    by_identity.write_main(&format!(
+        r#"{BLOCK}
+import {{
+  to       = cloudsync_table_sync.notes
+  identity = {{
+    database_id = {id}
+    table       = "notes"
+  }}
+}}
+
+resource "cloudsync_table_sync" "notes" {{
+  database_id = {id}
+  table       = "notes"
+}}
+"#,
+        id = hcl(&id)
+    ));
+    let plan = by_identity.plan();
+    assert!(
+        plan.stdout
+            .contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
+        "{plan}"
+    );
+    by_identity.apply();
+    assert_eq!(
+        by_identity.resource("cloudsync_table_sync.notes")["id"],
+        format!("{id}/notes")
+    );
+
     // Removed from the configuration: the token is deleted.
     tf.write_main(&sqlite_config(""));
     tf.apply();
@@ -661,7 +692,21 @@ output "push" { value = data.cloudsync_notification_status.edge.status }
         None,
     );
     assert_eq!(meta["data"]["configured"], false);
-    tf.destroy();
+
+    // Destroy while the node is paused: the registration goes, CloudSync's cleanup warning
+    // is shown.
+    tf.write_main(&sqlite_config(""));
+    emu.admin(
+        Method::PUT,
+        &format!("/_emulator/cloudsync/sqlitecloud/nodes/{NODE}"),
+        Some(json!({"apikey": NODE_KEY, "paused": true})),
+    );
+    let out = tf.destroy();
+    assert!(
+        out.combined().contains("CloudSync cleanup warning"),
+        "{out}"
+    );
+    assert!(out.combined().contains("database_paused"), "{out}");
     assert!(stored(&emu).is_empty());
 }
 
