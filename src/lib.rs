@@ -10,9 +10,11 @@
 //! - [`client`]: the platform-neutral API client core (send, retries, auth, redaction).
 //! - [`comwit`]: the `comwit` provider: Comwit's API client, resources and data sources.
 //! - [`wayscloud`]: the `wayscloud` provider: WaysCloud's API client, resources and data sources.
+//! - [`cloudsync`]: the `cloudsync` provider: SQLite Cloud's CloudSync management API.
 //! - [`emulator`]: the local platform emulator.
 
 pub mod client;
+pub mod cloudsync;
 pub mod comwit;
 pub mod emulator;
 pub mod plugin;
@@ -80,6 +82,31 @@ mod layout {
                 "tf_provider",
             ],
             "the emulator is its own reading of the contracts",
+        ),
+        (
+            "src/cloudsync/client",
+            &["crate::plugin", "crate::emulator", "tf_provider"],
+            "a platform client never uses the plugin framework or the emulator",
+        ),
+        (
+            "src/emulator",
+            &["crate::cloudsync"],
+            "the emulator is its own reading of the contracts",
+        ),
+        (
+            "src/plugin",
+            &["crate::cloudsync"],
+            "the plugin server and kit serve every provider and know none",
+        ),
+        (
+            "src/client",
+            &["crate::cloudsync"],
+            "the client core is platform-neutral and plugin-free",
+        ),
+        (
+            "src/emulator/core",
+            &["emulator::cloudsync", "super::cloudsync"],
+            "the emulator core serves every platform and knows none",
         ),
         (
             "src/emulator/core",

@@ -11,7 +11,8 @@ const USAGE: &str = "usage: comwit-emulator [--listen ADDR] [--serve PLATFORM=AD
   --listen ADDR            comwit's address (default 127.0.0.1:8787; port 0 picks a free port)
   --serve PLATFORM=ADDR    a platform's address (repeatable); platforms: comwit (served by
                            default), wayscloud (only when named: --serve wayscloud=127.0.0.1:8788;
-                           starts private PostgreSQL 15 and MariaDB servers in the state directory)
+                           starts private PostgreSQL 15 and MariaDB servers in the state directory),
+                           cloudsync (only when named: --serve cloudsync=127.0.0.1:8789)
   --apps-listen ADDR       comwit's app gateway (default 127.0.0.1:8790; port 0 picks a free port)
   --dns-listen ADDR        comwit's DNS server, UDP and TCP (default 127.0.0.1:8753; port 0 picks a free port)
   --state-dir DIR          state directory (default ./.emulator)
@@ -32,6 +33,9 @@ environment:
   WAYSCLOUD_EMULATOR_ADMIN_SECRET   WaysCloud secret for its /_emulator/ admin routes
   WAYSCLOUD_EMULATOR_QUOTA          WaysCloud databases per customer (default 5)
   WAYSCLOUD_EMULATOR_FAULTS         WaysCloud initial fault rules
+  CLOUDSYNC_EMULATOR_API_KEY        CloudSync's bootstrap management key on first start (csk_ + 32+ hex)
+  CLOUDSYNC_EMULATOR_ADMIN_SECRET   secret for CloudSync's /_emulator/ admin routes
+  CLOUDSYNC_EMULATOR_FAULTS         CloudSync's initial fault rules
   COMWIT_EMULATOR_LOG               log filter (default info), logs go to stderr";
 
 enum Parsed {

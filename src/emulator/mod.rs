@@ -14,6 +14,8 @@
 //!   the Hrana SQL server on each database's URL (`docs/api/comwit.md`).
 //! - [`wayscloud`]: the WaysCloud databases API on real PostgreSQL and MariaDB servers
 //!   (`docs/api/wayscloud.md`), served when asked (`--serve wayscloud=ADDR`).
+//! - [`cloudsync`]: SQLite Cloud's CloudSync management API (`docs/api/cloudsync.md`),
+//!   served when asked (`--serve cloudsync=ADDR`).
 //!
 //! The emulator and the API client (`crate::comwit`) never import each other: they are two
 //! independent readings of the contract.
@@ -35,6 +37,7 @@
 //! - `<state-dir>/bootstrap-token`: the raw bootstrap user token (written on first start).
 //! - `<state-dir>/admin-secret`: the secret for the `/_emulator/` admin routes (every start).
 
+pub mod cloudsync;
 pub mod comwit;
 pub mod core;
 mod listening;
@@ -66,12 +69,11 @@ pub const DEFAULT_STATE_DIR: &str = "./.emulator";
 pub const ENV_LOG: &str = "COMWIT_EMULATOR_LOG";
 
 /// Every platform this emulator serves, in the order their listening lines are printed.
-/// Reserved, not served yet: `cloudsync` (127.0.0.1:8789).
-pub const PLATFORMS: &[PlatformSpec] = &[comwit::SPEC, wayscloud::SPEC];
+pub const PLATFORMS: &[PlatformSpec] = &[comwit::SPEC, wayscloud::SPEC, cloudsync::SPEC];
 
 /// The platforms served without a `--serve` flag naming them. WaysCloud starts real
-/// PostgreSQL and MariaDB servers, so it is served only when asked
-/// (`--serve wayscloud=127.0.0.1:8788`).
+/// PostgreSQL and MariaDB servers and CloudSync reaches tenant databases, so each is served
+/// only when asked (`--serve wayscloud=127.0.0.1:8788`, `--serve cloudsync=127.0.0.1:8789`).
 pub const SERVED_BY_DEFAULT: &[&str] = &[comwit::SPEC.name];
 
 /// The spec of a platform by name.
@@ -128,6 +130,7 @@ impl RunConfig {
 enum Running {
     Comwit(Emulator),
     WaysCloud(wayscloud::Emulator),
+    CloudSync(cloudsync::Emulator),
 }
 
 impl Running {
@@ -153,6 +156,10 @@ impl Running {
                 platform: name.to_owned(),
                 url: e.base_url().to_owned(),
             }],
+            Running::CloudSync(e) => vec![Listening {
+                platform: name.to_owned(),
+                url: e.base_url().to_owned(),
+            }],
         }
     }
 
@@ -160,6 +167,7 @@ impl Running {
         match self {
             Running::Comwit(e) => e.shutdown().await,
             Running::WaysCloud(e) => e.shutdown().await,
+            Running::CloudSync(e) => e.shutdown().await,
         }
     }
 }
@@ -176,6 +184,12 @@ async fn start_platform(name: &str, listen: &str, config: &RunConfig) -> anyhow:
             let config = wayscloud::Config::from_env(listen, &config.state_dir)?;
             Ok(Running::WaysCloud(
                 wayscloud::Emulator::start(config).await?,
+            ))
+        }
+        n if n == cloudsync::SPEC.name => {
+            let config = cloudsync::Config::from_env(listen, &config.state_dir)?;
+            Ok(Running::CloudSync(
+                cloudsync::Emulator::start(config).await?,
             ))
         }
         other => anyhow::bail!("unknown platform {other:?}"),

@@ -18,6 +18,7 @@
 mod support;
 
 mod apps;
+mod cloudsync;
 mod comwit;
 mod dns;
 mod isolation;

@@ -14,5 +14,6 @@ mod support;
 mod api;
 mod apps;
 mod dns;
+mod cloudsync;
 mod sql;
 mod wayscloud;

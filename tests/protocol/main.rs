@@ -6,6 +6,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod cloudsync;
 mod comwit;
 mod safety;
 mod testing;

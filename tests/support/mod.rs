@@ -44,6 +44,7 @@
 
 pub mod checks;
 pub mod dns;
+pub mod cloudsync;
 pub mod emulator;
 pub mod plugin_client;
 pub mod sql_client;

@@ -1,0 +1,5 @@
+data "cloudsync_databases" "all" {}
+
+output "database_ids" {
+  value = [for d in data.cloudsync_databases.all.databases : d.id]
+}

@@ -1,0 +1,260 @@
+//! The `cloudsync` provider block: management API key, API URL, timeouts and retries.
+//! Configure builds one API client that every resource and data source shares.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tf_provider::schema::{
+    Attribute, AttributeConstraint, AttributeType, Block, Description, Schema,
+};
+use tf_provider::value::ValueString;
+use tf_provider::{map, AttributePath, Diagnostics};
+use tokio_util::sync::CancellationToken;
+
+use super::client::{Client, ClientConfig, Secret, DEFAULT_API_URL};
+use crate::plugin::kit::{attribute, bounded, credential, env, ValueNum};
+use crate::plugin::{unknown_attributes, ConfigSlot, Provider, Registry};
+
+/// Env: the management API key.
+pub const ENV_API_KEY: &str = "CLOUDSYNC_API_KEY";
+/// Env: the API base URL.
+pub const ENV_API_URL: &str = "CLOUDSYNC_API_URL";
+
+/// The `provider "cloudsync"` block.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct CloudSyncConfig<'a> {
+    #[serde(borrow, default)]
+    pub api_key: ValueString<'a>,
+    #[serde(borrow, default)]
+    pub api_url: ValueString<'a>,
+    #[serde(default)]
+    pub request_timeout_seconds: ValueNum,
+    #[serde(default)]
+    pub max_retries: ValueNum,
+}
+
+/// Settings resolved from the block and the environment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    pub api_key: String,
+    pub api_url: url::Url,
+    pub timeout_seconds: u64,
+    pub max_retries: u32,
+}
+
+/// Shared by the provider and every type: the configured client and the stop token.
+#[derive(Default)]
+pub struct ProviderData {
+    configured: ConfigSlot<Client>,
+    pub cancel: CancellationToken,
+}
+
+impl ProviderData {
+    /// The configured client, or an error naming what is missing.
+    pub fn client(&self, diags: &mut Diagnostics) -> Option<Client> {
+        self.configured.get(diags)
+    }
+}
+
+/// The `cloudsync` provider.
+#[derive(Default, Clone)]
+pub struct CloudSyncProvider {
+    pub data: Arc<ProviderData>,
+}
+
+/// The block and the environment into settings, errors on the attribute. `Some(None)`
+/// while a value is unknown.
+pub fn resolve(diags: &mut Diagnostics, config: &CloudSyncConfig<'_>) -> Option<Option<Settings>> {
+    if config.api_key.is_unknown() || config.api_url.is_unknown() {
+        return Some(None);
+    }
+    let before = diags.errors.len();
+    // `file("key.txt")` brings a newline: never part of a key.
+    let api_key = config
+        .api_key
+        .as_deref_option()
+        .map(credential)
+        .or_else(|| env(ENV_API_KEY).as_deref().map(credential))
+        .filter(|k| !k.is_empty());
+    if api_key.is_none() {
+        diags.error(
+            "Missing CloudSync API key",
+            "Set `api_key` in the provider block or the CLOUDSYNC_API_KEY environment variable \
+             to a management API key with the `workspace-admin` role (SQLite Cloud Dashboard: \
+             your project, CloudSync > API Keys).",
+            AttributePath::new("api_key"),
+        );
+    }
+    let raw_url = config
+        .api_url
+        .as_deref_option()
+        .map(str::to_owned)
+        .or_else(|| env(ENV_API_URL))
+        .unwrap_or_else(|| DEFAULT_API_URL.to_owned());
+    let api_url = match url::Url::parse(raw_url.trim()) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(u),
+        _ => {
+            diags.error(
+                "Invalid CloudSync API URL",
+                format!(
+                    "`{raw_url}` is not an http(s) URL. Use the default {DEFAULT_API_URL}, or \
+                     the emulator's address such as http://127.0.0.1:8789."
+                ),
+                AttributePath::new("api_url"),
+            );
+            None
+        }
+    };
+    let timeout = bounded(
+        diags,
+        &config.request_timeout_seconds,
+        "request_timeout_seconds",
+        1..=600,
+        30,
+    );
+    let retries = bounded(diags, &config.max_retries, "max_retries", 0..=10, 4);
+    if diags.errors.len() > before {
+        return None;
+    }
+    Some(Some(Settings {
+        api_key: api_key?,
+        api_url: api_url?,
+        timeout_seconds: u64::try_from(timeout).ok()?,
+        max_retries: u32::try_from(retries).ok()?,
+    }))
+}
+
+#[async_trait]
+impl Provider for CloudSyncProvider {
+    type Config<'a> = CloudSyncConfig<'a>;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        use AttributeConstraint::Optional;
+        Some(Schema {
+            version: 0,
+            block: Block {
+                description: Description::markdown(
+                    "The CloudSync provider manages SQLite Cloud's CloudSync: registered tenant \
+                     databases (PostgreSQL or SQLite Cloud), sync per table, and push \
+                     notifications, through the CloudSync management API. The workspace is the \
+                     API key's. Every setting can also come from the environment.",
+                ),
+                attributes: map! {
+                    "api_key" => Attribute {
+                        sensitive: true,
+                        ..attribute(AttributeType::String, Optional,
+                            "Management API key with the `workspace-admin` role, sent as a bearer \
+                             token; the workspace is derived from it. Defaults to the \
+                             `CLOUDSYNC_API_KEY` environment variable. Surrounding whitespace \
+                             (a newline from `file()`) is ignored.")
+                    },
+                    "api_url" => attribute(AttributeType::String, Optional,
+                        "Base URL of the CloudSync management API. Defaults to the \
+                         `CLOUDSYNC_API_URL` environment variable, then \
+                         `https://cloudsync.sqlite.ai`. Point it at the local emulator (for \
+                         example `http://127.0.0.1:8789`) to try a configuration."),
+                    "request_timeout_seconds" => attribute(AttributeType::Number, Optional,
+                        "Timeout of one API request, in seconds (1 to 600). Default 30. One \
+                         operation, its retries included, waits at most twice this long."),
+                    "max_retries" => attribute(AttributeType::Number, Optional,
+                        "How many times a request is retried after a 429 (honouring \
+                         `Retry-After`), a 5xx or a lost answer, with capped, jittered backoff (0 \
+                         to 10). Default 4. Registering and updating a database are retried only \
+                         when the API surely did nothing (429, refused connection)."),
+                },
+                ..Default::default()
+            },
+        })
+    }
+
+    async fn validate<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        config: CloudSyncConfig<'a>,
+    ) -> Option<()> {
+        let _ = bounded(
+            diags,
+            &config.request_timeout_seconds,
+            "request_timeout_seconds",
+            1..=600,
+            0,
+        );
+        let _ = bounded(diags, &config.max_retries, "max_retries", 0..=10, 0);
+        Some(())
+    }
+
+    async fn configure<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        terraform_version: String,
+        config: CloudSyncConfig<'a>,
+    ) -> Option<()> {
+        let unknown = unknown_attributes(&config);
+        if !unknown.is_empty() {
+            self.data.configured.set_unknown(unknown);
+            return Some(());
+        }
+        let Some(settings) = resolve(diags, &config)? else {
+            return Some(());
+        };
+        let client_config = ClientConfig {
+            base_url: settings.api_url,
+            api_key: Secret::new(settings.api_key),
+            timeout: std::time::Duration::from_secs(settings.timeout_seconds),
+            max_retries: settings.max_retries,
+            user_agent_suffix: Some(format!("terraform/{terraform_version}")),
+            operation_timeout: Some(std::time::Duration::from_secs(
+                settings.timeout_seconds.saturating_mul(2),
+            )),
+        };
+        match Client::with_cancel_token(client_config, self.data.cancel.child_token()) {
+            Ok(client) => {
+                self.data.configured.set(client);
+                Some(())
+            }
+            Err(e) => {
+                diags.error(
+                    "Invalid provider configuration",
+                    format!("The CloudSync API client cannot be set up: {e}."),
+                    AttributePath::new("api_url"),
+                );
+                None
+            }
+        }
+    }
+
+    fn register(&self, registry: &mut Registry) {
+        super::resources::register(registry, &self.data);
+        super::data_sources::register(registry, &self.data);
+    }
+
+    fn stop(&self) {
+        self.data.cancel.cancel();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tf_provider::value::Value;
+
+    #[test]
+    fn a_key_from_a_file_and_a_bad_url() {
+        let mut diags = Diagnostics::default();
+        let config = CloudSyncConfig {
+            api_key: Value::Value("csk_abc\n".to_owned().into()),
+            api_url: Value::Value("http://127.0.0.1:8789".into()),
+            ..Default::default()
+        };
+        let s = resolve(&mut diags, &config).flatten().expect("settings");
+        assert_eq!(s.api_key, "csk_abc");
+        let config = CloudSyncConfig {
+            api_key: Value::Value("k".into()),
+            api_url: Value::Value("ftp://x".into()),
+            ..Default::default()
+        };
+        assert!(resolve(&mut diags, &config).is_none());
+        assert_eq!(diags.errors[0].attribute, AttributePath::new("api_url"));
+    }
+}

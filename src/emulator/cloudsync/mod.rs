@@ -1,0 +1,220 @@
+//! The CloudSync platform (SQLite Cloud's CloudSync management API, seed 002): its public
+//! API (`/v1/...`), its emulator-only routes (`/_emulator/cloudsync/...`), its error shape
+//! (`{"errors": [{status, code, title, detail}]}`), its store, and the tenant databases it
+//! really reaches (PostgreSQL over the network, `sqlitecloud://` as local SQLite files).
+//! It uses the core (`super::core`) and nothing of another platform. Contract:
+//! `docs/api/cloudsync.md`.
+//!
+//! State, under `<state-dir>/cloudsync/`: `cloudsync.sqlite` (organization, workspaces,
+//! key hashes, databases, Expo tokens, devices, nodes), `api-key` (the bootstrap
+//! workspace-admin key, written on first start), `admin-secret` (every start), and
+//! `sqlitecloud/<host>/<databaseName>.sqlite` (the emulated SQLite Cloud databases).
+
+mod admin;
+mod api;
+mod error;
+pub mod store;
+pub mod tenant;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::core::faults::{FaultRule, FaultRules, Faults};
+use super::core::secrets::{random_hex, write_secret};
+use super::core::server::{self, CoreState, Stats};
+use super::core::{CoreError, Platform, PlatformSpec};
+
+pub use error::ApiError;
+pub use store::Store;
+
+/// CloudSync's name and default address.
+pub const SPEC: PlatformSpec = PlatformSpec {
+    name: "cloudsync",
+    default_listen: "127.0.0.1:8789",
+};
+
+/// Env: the bootstrap management key (`csk_` + 32+ hex), used on first start only.
+pub const ENV_API_KEY: &str = "CLOUDSYNC_EMULATOR_API_KEY";
+/// Env: the admin secret of the `/_emulator/` routes.
+pub const ENV_ADMIN_SECRET: &str = "CLOUDSYNC_EMULATOR_ADMIN_SECRET";
+/// Env: initial fault rules, JSON `{"rules": [...]}`.
+pub const ENV_FAULTS: &str = "CLOUDSYNC_EMULATOR_FAULTS";
+
+/// Everything the CloudSync emulator needs to start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on (port 0 picks a free port).
+    pub listen: String,
+    /// The emulator's state directory (CloudSync keeps its files in `cloudsync/` there).
+    pub state_dir: PathBuf,
+    /// The bootstrap key on first start (random when `None`).
+    pub api_key: Option<String>,
+    /// The admin secret (random when `None`).
+    pub admin_secret: Option<String>,
+    /// Initial fault rules.
+    pub faults: Vec<FaultRule>,
+}
+
+impl Config {
+    pub fn new(listen: impl Into<String>, state_dir: impl Into<PathBuf>) -> Config {
+        Config {
+            listen: listen.into(),
+            state_dir: state_dir.into(),
+            api_key: None,
+            admin_secret: None,
+            faults: Vec::new(),
+        }
+    }
+
+    /// The defaults overridden by `CLOUDSYNC_EMULATOR_API_KEY`,
+    /// `CLOUDSYNC_EMULATOR_ADMIN_SECRET` and `CLOUDSYNC_EMULATOR_FAULTS`.
+    pub fn from_env(
+        listen: impl Into<String>,
+        state_dir: impl Into<PathBuf>,
+    ) -> anyhow::Result<Config> {
+        let mut config = Config::new(listen, state_dir);
+        let non_empty = |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty());
+        config.api_key = non_empty(ENV_API_KEY);
+        config.admin_secret = non_empty(ENV_ADMIN_SECRET);
+        if let Some(faults) = non_empty(ENV_FAULTS) {
+            let rules: FaultRules =
+                serde_json::from_str(&faults).with_context(|| format!("parsing {ENV_FAULTS}"))?;
+            config.faults = rules.rules;
+        }
+        Ok(config)
+    }
+}
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub store: Arc<Store>,
+    /// `<state-dir>/cloudsync`.
+    pub root: PathBuf,
+}
+
+struct CloudSync {
+    state: AppState,
+}
+
+impl Platform for CloudSync {
+    fn spec(&self) -> PlatformSpec {
+        SPEC
+    }
+
+    fn public_routes(&self) -> Router {
+        api::routes().with_state(self.state.clone())
+    }
+
+    fn admin_routes(&self) -> Router {
+        admin::routes().with_state(self.state.clone())
+    }
+
+    fn error_response(&self, error: CoreError) -> Response {
+        ApiError::from(error).into_response()
+    }
+}
+
+/// A running CloudSync emulator.
+pub struct Emulator {
+    base_url: String,
+    admin_secret: String,
+    api_key: Option<String>,
+    root: PathBuf,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl Emulator {
+    /// Opens (migrating) the state, bootstraps it on first start, binds and serves in the
+    /// background.
+    pub async fn start(config: Config) -> anyhow::Result<Emulator> {
+        let root = config.state_dir.join("cloudsync");
+        super::core::files::private_dir(&root)
+            .with_context(|| format!("creating {}", root.display()))?;
+        let admin_secret = match config.admin_secret {
+            Some(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic()) => s,
+            Some(_) => anyhow::bail!("{ENV_ADMIN_SECRET} must be non-empty visible ASCII"),
+            None => random_hex(16),
+        };
+        if let Some(key) = &config.api_key {
+            if !store::is_key(key) {
+                anyhow::bail!("{ENV_API_KEY} must match csk_[0-9a-f]{{32,}}");
+            }
+        }
+        let faults = Faults::default();
+        faults
+            .replace(config.faults.clone())
+            .map_err(|(field, msg)| anyhow::anyhow!("fault rule {field}: {msg}"))?;
+        let dir = root.clone();
+        let key_env = config.api_key.clone();
+        let (store, api_key) =
+            tokio::task::spawn_blocking(move || -> anyhow::Result<(Store, Option<String>)> {
+                let store = Store::open(&dir)?;
+                let key = store.bootstrap(key_env.as_deref())?;
+                if let Some(key) = &key {
+                    write_secret(&dir.join("api-key"), key).context("writing api-key")?;
+                }
+                Ok((store, key))
+            })
+            .await??;
+        write_secret(&root.join("admin-secret"), &admin_secret).context("writing admin-secret")?;
+        let bound = server::bind(&config.listen).await?;
+        let base_url = bound.base_url.clone();
+        let state = AppState {
+            store: Arc::new(store),
+            root: root.clone(),
+        };
+        let core = CoreState {
+            platform: Arc::new(CloudSync { state }),
+            admin_secret: Arc::from(admin_secret.as_str()),
+            faults: Arc::new(faults),
+            stats: Arc::new(Stats::default()),
+        };
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let task = tokio::spawn(server::serve(bound.listener, core, shutdown_rx));
+        tracing::info!(platform = SPEC.name, %base_url, "emulator started");
+        Ok(Emulator {
+            base_url,
+            admin_secret,
+            api_key,
+            root,
+            shutdown,
+            task,
+        })
+    }
+
+    /// `http://host:port`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The admin secret for the `X-Emulator-Admin` header.
+    pub fn admin_secret(&self) -> &str {
+        &self.admin_secret
+    }
+
+    /// The bootstrap key, when this start bootstrapped the state (else read `api-key`).
+    pub fn api_key(&self) -> Option<&str> {
+        self.api_key.as_deref()
+    }
+
+    /// `<state-dir>/cloudsync`.
+    pub fn root(&self) -> &std::path::Path {
+        &self.root
+    }
+
+    /// Stops accepting, lets open requests finish, and returns.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        if let Err(e) = self.task.await {
+            tracing::warn!(error = %e, "server task failed");
+        }
+    }
+}

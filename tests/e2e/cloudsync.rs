@@ -1,0 +1,869 @@
+//! The `cloudsync` provider with the real Terraform CLI against the emulator's CloudSync
+//! part, with real tenant databases: a PostgreSQL 15 (tables checked with `psql`) and
+//! `sqlitecloud://` SQLite files (checked with an SQLite client).
+
+use std::path::PathBuf;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::support::cloudsync::{CloudSync, TenantPostgres};
+use crate::support::Terraform;
+
+const BLOCK: &str = r#"terraform {
+  required_providers {
+    cloudsync = { source = "cloudsync/cloudsync" }
+  }
+}
+"#;
+
+fn provider_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-cloudsync"))
+}
+
+fn terraform(emu: &CloudSync) -> Terraform {
+    emu.provider_env()
+        .into_iter()
+        .fold(
+            Terraform::builder().provider("cloudsync/cloudsync", provider_binary()),
+            |b, (k, v)| b.env(k, v),
+        )
+        .provider_log()
+        .build()
+}
+
+fn hcl(s: &str) -> String {
+    serde_json::to_string(s).expect("string")
+}
+
+fn cloudsync_tables(pg: &TenantPostgres, db: &str) -> Vec<String> {
+    pg.sql(
+        db,
+        "SELECT table_name FROM information_schema.tables WHERE table_name LIKE '%_cloudsync' ORDER BY 1",
+    )
+    .into_iter()
+    .map(|r| r.join(""))
+    .collect()
+}
+
+#[derive(Clone, Copy)]
+struct PgConfig<'a> {
+    db: &'a str,
+    label: &'a str,
+    secret_version: u32,
+    tables: &'a [&'a str],
+}
+
+fn pg_config(c: &PgConfig) -> String {
+    let mut s = format!(
+        r#"{BLOCK}
+variable "secret" {{
+  type      = string
+  sensitive = true
+  ephemeral = true
+}}
+
+variable "conn" {{
+  type      = string
+  sensitive = true
+}}
+
+resource "cloudsync_database" "app" {{
+  label                  = {label}
+  connection_string      = var.conn
+  database_provider      = "postgres"
+  flavor                 = "vanilla"
+  database_name          = {db}
+  jwt_allowed_issuers    = ["https://issuer.example/auth/v1"]
+  jwt_expected_audiences = ["authenticated"]
+  jwks_uri               = "https://issuer.example/auth/v1/.well-known/jwks.json"
+  jwt_secret_wo          = var.secret
+  jwt_secret_wo_version  = {version}
+}}
+"#,
+        label = hcl(c.label),
+        db = hcl(c.db),
+        version = c.secret_version,
+    );
+    for t in c.tables {
+        s.push_str(&format!(
+            "\nresource \"cloudsync_table_sync\" \"{t}\" {{\n  database_id = cloudsync_database.app.id\n  table       = {}\n}}\n",
+            hcl(t)
+        ));
+    }
+    s
+}
+
+/// The connection string of the workspace's `var.conn` (a user keeps it out of the
+/// configuration's text the same way: Terraform's diagnostics quote source lines).
+fn set_conn(tf: &mut Terraform, url: &str) {
+    tf.set_env("TF_VAR_conn", url);
+}
+
+fn with_secret(tf: &Terraform, args: &[&str], secret: &str) -> crate::support::Output {
+    let var = format!("secret={secret}");
+    // Options go between the subcommand and its positional arguments.
+    let mut all: Vec<&str> = args[..1].to_vec();
+    all.extend(["-no-color", "-input=false", "-var", &var]);
+    all.extend(args[1..].iter().copied().filter(|a| *a != "-no-color"));
+    tf.run(&all)
+}
+
+fn stored(emu: &CloudSync) -> Vec<Value> {
+    emu.stored()
+}
+
+#[test]
+fn postgres_database_tables_secret_import_and_destroy() {
+    let pg = TenantPostgres::get();
+    let emu = CloudSync::start();
+    let (db, role, password) = pg.database(
+        "CREATE TABLE users (id uuid PRIMARY KEY, name text);
+         CREATE TABLE orders (id bigint PRIMARY KEY, total numeric);
+         CREATE TABLE audit (line text);",
+    );
+    let url = pg.url(&role, &password, &db);
+    let secret = "jwt-secret-Zq81-never-shown";
+    let mut tf = terraform(&emu);
+    set_conn(&mut tf, &url);
+
+    // Register with two synced tables.
+    let config = PgConfig {
+        db: &db,
+        label: "App DB ünïcode",
+        secret_version: 1,
+        tables: &["users", "orders"],
+    };
+    tf.write_main(&pg_config(&config));
+    let out = with_secret(&tf, &["apply", "-auto-approve"], secret);
+    assert!(out.success(), "{out}");
+    let app = tf.resource("cloudsync_database.app");
+    let id = app["id"].as_str().expect("id").to_owned();
+    assert!(id.starts_with("db_"));
+    assert_eq!(app["label"], "App DB ünïcode");
+    assert_eq!(app["jwt_secret_configured"], true);
+    assert_eq!(app["jwt_secret_wo"], Value::Null);
+    let rows = stored(&emu);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["jwtSecret"], secret);
+    assert_eq!(rows[0]["connectionString"], url.as_str());
+    assert_eq!(
+        cloudsync_tables(pg, &db),
+        ["orders_cloudsync", "users_cloudsync"]
+    );
+    let plan = with_secret(&tf, &["plan", "-detailed-exitcode"], secret);
+    assert_eq!(plan.code, 0, "second plan is empty\n{plan}");
+
+    // The secret is nowhere: state, plan/apply output, provider log.
+    let state = std::fs::read_to_string(tf.dir().join("terraform.tfstate")).expect("state");
+    for (what, text) in [
+        ("state", state.as_str()),
+        ("apply", &out.combined()),
+        ("plan", &plan.combined()),
+        ("log", &tf.log()),
+    ] {
+        assert!(!text.contains(secret), "the JWT secret is in the {what}");
+        // The connection string is kept in state (sensitive): only outputs and logs must
+        // never show its password.
+        if what != "state" {
+            assert!(
+                !text.contains(&password),
+                "the tenant password is in the {what}"
+            );
+        }
+    }
+    assert!(
+        state.contains(&url),
+        "the connection string is kept (sensitive) in state"
+    );
+
+    // Rotate the write-only secret by its version.
+    let rotated = "jwt-secret-rotated-7731";
+    let out = with_secret(&tf, &["apply", "-auto-approve"], rotated);
+    assert!(out.success(), "{out}");
+    assert_eq!(
+        stored(&emu)[0]["jwtSecret"],
+        secret,
+        "same version: not sent"
+    );
+    tf.write_main(&pg_config(&PgConfig {
+        secret_version: 2,
+        ..config
+    }));
+    let out = with_secret(&tf, &["apply", "-auto-approve"], rotated);
+    assert!(out.success(), "{out}");
+    assert_eq!(stored(&emu)[0]["jwtSecret"], rotated);
+    assert!(!tf.log().contains(rotated));
+
+    // A secret cleared outside Terraform is noticed and set again.
+    let (status, _) = emu.api(
+        Method::PATCH,
+        &format!("/v1/databases/{id}"),
+        Some(json!({"jwtSecret": ""})),
+    );
+    assert_eq!(status, 200);
+    let plan = with_secret(&tf, &["plan", "-detailed-exitcode"], rotated);
+    assert_eq!(plan.code, 2, "{plan}");
+    assert!(plan.stdout.contains("jwt_secret_configured"), "{plan}");
+    assert!(with_secret(&tf, &["apply", "-auto-approve"], rotated).success());
+    assert_eq!(stored(&emu)[0]["jwtSecret"], rotated);
+
+    // Disable one table: only it loses its metadata table.
+    let config = PgConfig {
+        secret_version: 2,
+        tables: &["users"],
+        ..config
+    };
+    tf.write_main(&pg_config(&config));
+    let out = with_secret(&tf, &["apply", "-auto-approve"], rotated);
+    assert!(out.success(), "{out}");
+    assert_eq!(cloudsync_tables(pg, &db), ["users_cloudsync"]);
+
+    // A table disabled outside Terraform is enabled again.
+    pg.sql(&db, "DROP TABLE users_cloudsync;");
+    let plan = with_secret(&tf, &["plan", "-no-color"], rotated);
+    assert!(
+        plan.stdout
+            .contains("cloudsync_table_sync.users will be created"),
+        "{plan}"
+    );
+    assert!(with_secret(&tf, &["apply", "-auto-approve"], rotated).success());
+    assert_eq!(cloudsync_tables(pg, &db), ["users_cloudsync"]);
+
+    // Change the connection string in place: a new password, verified again.
+    let new_password = format!("{password}-2");
+    pg.sql(
+        "postgres",
+        &format!("ALTER ROLE {role} PASSWORD '{new_password}';"),
+    );
+    let new_url = pg.url(&role, &new_password, &db);
+    set_conn(&mut tf, &new_url);
+    tf.write_main(&pg_config(&config));
+    let plan = with_secret(&tf, &["plan", "-no-color"], rotated);
+    assert!(
+        plan.stdout
+            .contains("cloudsync_database.app will be updated in-place"),
+        "{plan}"
+    );
+    assert!(!plan.stdout.contains(&new_password));
+    let out = with_secret(&tf, &["apply", "-auto-approve"], rotated);
+    assert!(out.success(), "{out}");
+    assert_eq!(tf.resource("cloudsync_database.app")["id"], id.as_str());
+    assert_eq!(stored(&emu)[0]["connectionString"], new_url.as_str());
+
+    // Import round trip into a fresh workspace.
+    let mut fresh = tf.fresh();
+    set_conn(&mut fresh, &new_url);
+    fresh.write_main(&pg_config(&config));
+    let out = with_secret(&fresh, &["import", "cloudsync_database.app", &id], rotated);
+    assert!(out.success(), "{out}");
+    assert!(out.combined().contains("not imported"), "{out}");
+    let out = with_secret(
+        &fresh,
+        &[
+            "import",
+            "cloudsync_table_sync.users",
+            &format!("{id}/users"),
+        ],
+        rotated,
+    );
+    assert!(out.success(), "{out}");
+    let imported = fresh.resource("cloudsync_database.app");
+    let created = tf.resource("cloudsync_database.app");
+    for attr in [
+        "id",
+        "label",
+        "database_provider",
+        "flavor",
+        "database_name",
+        "schema_name",
+        "jwt_allowed_issuers",
+        "jwt_expected_audiences",
+        "jwks_uri",
+        "jwt_secret_configured",
+        "workspace_id",
+        "created_at",
+    ] {
+        assert_eq!(imported[attr], created[attr], "{attr} after import");
+    }
+    assert_eq!(imported["connection_string"], Value::Null);
+    assert_eq!(
+        fresh.resource("cloudsync_table_sync.users"),
+        tf.resource("cloudsync_table_sync.users")
+    );
+    let plan = with_secret(&fresh, &["plan", "-no-color"], rotated);
+    assert!(
+        plan.stdout.contains("0 to add, 1 to change, 0 to destroy"),
+        "after import only the connection string and secret are sent\n{plan}"
+    );
+    let other = tf.fresh();
+    other.write_main(&pg_config(&PgConfig {
+        tables: &["orders"],
+        ..config
+    }));
+    let bad_import = other.run(&[
+        "import",
+        "-no-color",
+        "-input=false",
+        "-var",
+        "secret=x",
+        "cloudsync_table_sync.orders",
+        &format!("{id}/orders"),
+    ]);
+    assert!(!bad_import.success());
+    assert!(
+        bad_import.combined().contains("not enabled"),
+        "{bad_import}"
+    );
+
+    // Destroy: the registration is gone and the tenant has no CloudSync table left.
+    let out = with_secret(&tf, &["destroy", "-auto-approve"], rotated);
+    assert!(out.success(), "{out}");
+    assert!(stored(&emu).is_empty());
+    assert!(cloudsync_tables(pg, &db).is_empty());
+    let log = tf.log();
+    assert!(!log.contains(secret) && !log.contains(rotated) && !log.contains(&new_password));
+}
+
+#[test]
+fn a_wrong_password_is_a_clear_error_and_registers_nothing() {
+    let pg = TenantPostgres::get();
+    let emu = CloudSync::start();
+    let (db, role, _password) = pg.database("CREATE TABLE users (id int PRIMARY KEY);");
+    let wrong = "wrong-password-Kx93";
+    let mut tf = terraform(&emu);
+    set_conn(&mut tf, &pg.url(&role, wrong, &db));
+    tf.write_main(&format!(
+        r#"{BLOCK}
+variable "conn" {{
+  type      = string
+  sensitive = true
+}}
+
+resource "cloudsync_database" "app" {{
+  label             = "app"
+  connection_string = var.conn
+  database_provider = "postgres"
+  flavor            = "vanilla"
+  database_name     = {db}
+}}
+"#,
+        db = hcl(&db),
+    ));
+    let out = tf.try_apply();
+    assert!(!out.success(), "{out}");
+    let text = out.combined();
+    assert!(text.contains("database_auth_failed"), "{text}");
+    assert!(text.contains("user name and password"), "{text}");
+    assert!(text.contains("connection_string"), "{text}");
+    assert!(!text.contains(wrong), "{text}");
+    assert!(!tf.log().contains(wrong));
+    assert!(stored(&emu).is_empty(), "nothing registered");
+    assert!(tf.state_list().is_empty());
+}
+
+#[test]
+fn plan_time_errors_and_a_wrong_api_url() {
+    let emu = CloudSync::start();
+    let tf = terraform(&emu);
+    tf.write_main(&format!(
+        r#"{BLOCK}
+resource "cloudsync_database" "app" {{
+  label             = "app"
+  connection_string = "sqlitecloud://n.example?apikey=k"
+  database_provider = "sqlitecloud"
+  flavor            = "sqlitecloud"
+  database_name     = "appdb"
+  schema_name       = "public"
+}}
+"#
+    ));
+    let out = tf.try_plan();
+    assert!(!out.success());
+    assert!(
+        out.combined()
+            .contains("schema_name is for PostgreSQL only"),
+        "{out}"
+    );
+    assert!(out.combined().contains("schema_name"), "{out}");
+
+    // A wrong api_url (a server that is not CloudSync's API) is named as such.
+    let mut tf = terraform(&emu);
+    tf.set_env("CLOUDSYNC_API_URL", format!("{}/prefix", emu.url()));
+    tf.write_main(&format!(
+        "{BLOCK}\ndata \"cloudsync_organization\" \"o\" {{}}\n"
+    ));
+    let out = tf.try_plan();
+    assert!(!out.success());
+    assert!(out.combined().contains("api_url"), "{out}");
+    // And a key CloudSync refuses.
+    let mut tf = terraform(&emu);
+    tf.set_env("CLOUDSYNC_API_KEY", "csk_ffffffffffffffffffffffffffffffff");
+    tf.write_main(&format!(
+        "{BLOCK}\ndata \"cloudsync_organization\" \"o\" {{}}\n"
+    ));
+    let out = tf.try_plan();
+    assert!(!out.success());
+    assert!(out.combined().contains("API Keys"), "{out}");
+    assert!(!out.combined().contains("csk_ffff"), "{out}");
+}
+
+const NODE: &str = "project.sqlite.cloud";
+const NODE_KEY: &str = "node-apikey-5531";
+
+fn sqlite_config(extra: &str) -> String {
+    format!(
+        r#"{BLOCK}
+variable "expo" {{
+  type      = string
+  sensitive = true
+  ephemeral = true
+  default   = null
+}}
+
+resource "cloudsync_database" "edge" {{
+  label             = "Edge"
+  connection_string = "sqlitecloud://{NODE}:8860?apikey={NODE_KEY}"
+  database_provider = "sqlitecloud"
+  flavor            = "sqlitecloud"
+  database_name     = "appdb"
+}}
+{extra}"#
+    )
+}
+
+#[test]
+fn sqlitecloud_expo_token_devices_and_data_sources() {
+    let emu = CloudSync::start();
+    let dir = emu.sqlite_node(NODE, NODE_KEY);
+    let file = CloudSync::sqlite_database(
+        &dir,
+        "appdb",
+        "CREATE TABLE notes (id TEXT PRIMARY KEY, body TEXT); CREATE TABLE raw (x);",
+    );
+    let tf = terraform(&emu);
+    tf.write_main(&sqlite_config(""));
+    tf.apply();
+    let id = tf.resource("cloudsync_database.edge")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(
+        tf.resource("cloudsync_database.edge")["schema_name"],
+        Value::Null
+    );
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
+
+    // A table the database lacks, and one without a primary key: clear errors on `table`.
+    tf.write_main(&sqlite_config(
+        r#"
+resource "cloudsync_table_sync" "missing" {
+  database_id = cloudsync_database.edge.id
+  table       = "nope"
+}
+"#,
+    ));
+    let out = tf.try_apply();
+    assert!(!out.success());
+    assert!(
+        out.combined()
+            .contains("Table not found in the tenant database"),
+        "{out}"
+    );
+    assert!(out.combined().contains("notes"), "{out}");
+    tf.write_main(&sqlite_config(
+        r#"
+resource "cloudsync_table_sync" "raw" {
+  database_id = cloudsync_database.edge.id
+  table       = "raw"
+}
+"#,
+    ));
+    let out = tf.try_apply();
+    assert!(!out.success());
+    assert!(out.combined().contains("primary key"), "{out}");
+
+    // Devices across pages, and every data source.
+    let devices: Vec<Value> = (0..120)
+        .map(|i| json!({"siteId": format!("site_{i:03}"), "platform": if i % 2 == 0 { "ios" } else { "android" }}))
+        .collect();
+    emu.admin(
+        Method::POST,
+        &format!("/_emulator/cloudsync/databases/{id}/devices"),
+        Some(json!({ "devices": devices })),
+    );
+    emu.admin(Method::POST, "/_emulator/stats/reset", None);
+    let token = "expo-token-AAAA-first";
+    let data = r#"
+resource "cloudsync_table_sync" "notes" {
+  database_id = cloudsync_database.edge.id
+  table       = "notes"
+}
+
+resource "cloudsync_expo_access_token" "push" {
+  database_id      = cloudsync_database.edge.id
+  token_wo         = var.expo
+  token_wo_version = VERSION
+}
+
+data "cloudsync_devices" "all" {
+  database_id = cloudsync_database.edge.id
+  page_size   = 50
+}
+data "cloudsync_organization" "o" {}
+data "cloudsync_databases" "all" {
+  depends_on = [cloudsync_database.edge]
+}
+data "cloudsync_database" "edge" {
+  id = cloudsync_database.edge.id
+}
+data "cloudsync_database_connection" "edge" {
+  database_id = cloudsync_database.edge.id
+}
+data "cloudsync_tables" "edge" {
+  database_id = cloudsync_database.edge.id
+  depends_on  = [cloudsync_table_sync.notes]
+}
+data "cloudsync_notification_status" "edge" {
+  database_id = cloudsync_database.edge.id
+  depends_on  = [cloudsync_expo_access_token.push]
+}
+output "device_total" { value = data.cloudsync_devices.all.total }
+output "last_device" { value = data.cloudsync_devices.all.devices[119].site_id }
+output "org" { value = data.cloudsync_organization.o.status }
+output "ids" { value = [for d in data.cloudsync_databases.all.databases : d.id] }
+output "label" { value = data.cloudsync_database.edge.label }
+output "ok" { value = data.cloudsync_database_connection.edge.ok }
+output "enabled" { value = data.cloudsync_tables.edge.enabled_tables }
+output "push" { value = data.cloudsync_notification_status.edge.status }
+"#;
+    tf.write_main(&sqlite_config(&data.replace("VERSION", "1")));
+    let out = tf.run(&[
+        "apply",
+        "-auto-approve",
+        "-no-color",
+        "-input=false",
+        "-var",
+        &format!("expo={token}"),
+    ]);
+    assert!(out.success(), "{out}");
+    assert_eq!(tf.output("device_total"), 120);
+    assert_eq!(tf.output("last_device"), "site_119");
+    assert_eq!(tf.output("org"), "active");
+    assert_eq!(tf.output("ids"), json!([id]));
+    assert_eq!(tf.output("label"), "Edge");
+    assert_eq!(tf.output("ok"), true);
+    assert_eq!(tf.output("enabled"), json!(["notes"]));
+    assert_eq!(tf.output("push"), "enabled");
+    let stats = emu.admin(Method::GET, "/_emulator/stats", None);
+    let pages = stats["by_route"]["GET /v1/databases/{database}/devices"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(pages >= 3, "three pages of 50 read: {stats}");
+    let outside = rusqlite::Connection::open(&file).expect("tenant file");
+    let meta: i64 = outside
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'notes_cloudsync'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("query");
+    assert_eq!(meta, 1);
+    let (_, meta) = emu.api(
+        Method::GET,
+        &format!("/v1/databases/{id}/notifications/expo-access-token"),
+        None,
+    );
+    assert_eq!(meta["data"]["tokenSuffix"], "irst");
+    let push = tf.resource("cloudsync_expo_access_token.push");
+    assert_eq!(push["token_wo"], Value::Null);
+    assert_eq!(push["token_suffix"], "irst");
+    let state = std::fs::read_to_string(tf.dir().join("terraform.tfstate")).expect("state");
+    assert!(!state.contains(token) && !tf.log().contains(token) && !out.combined().contains(token));
+
+    // Rotated by its version.
+    let token2 = "expo-token-BBBB-second";
+    tf.write_main(&sqlite_config(&data.replace("VERSION", "2")));
+    let out = tf.run(&[
+        "apply",
+        "-auto-approve",
+        "-no-color",
+        "-input=false",
+        "-var",
+        &format!("expo={token2}"),
+    ]);
+    assert!(out.success(), "{out}");
+    let (_, meta) = emu.api(
+        Method::GET,
+        &format!("/v1/databases/{id}/notifications/expo-access-token"),
+        None,
+    );
+    assert_eq!(meta["data"]["tokenSuffix"], "cond");
+    let expo_var = format!("expo={token2}");
+    let plan = tf.run(&[
+        "plan",
+        "-detailed-exitcode",
+        "-no-color",
+        "-input=false",
+        "-var",
+        &expo_var,
+    ]);
+    assert_eq!(plan.code, 0, "{plan}");
+
+    // Removed outside Terraform: noticed.
+    let (status, _) = emu.api(
+        Method::DELETE,
+        &format!("/v1/databases/{id}/notifications/expo-access-token"),
+        None,
+    );
+    assert_eq!(status, 204);
+    let plan = tf.run(&["plan", "-no-color", "-input=false", "-var", &expo_var]);
+    assert!(
+        plan.stdout
+            .contains("cloudsync_expo_access_token.push will be created"),
+        "{plan}"
+    );
+    assert!(tf
+        .run(&[
+            "apply",
+            "-auto-approve",
+            "-no-color",
+            "-input=false",
+            "-var",
+            &expo_var
+        ])
+        .success());
+
+    // Import of the token by database id.
+    let fresh = tf.fresh();
+    fresh.write_main(&sqlite_config(&data.replace("VERSION", "2")));
+    let out = fresh.run(&[
+        "import",
+        "-no-color",
+        "-input=false",
+        "-var",
+        &expo_var,
+        "cloudsync_expo_access_token.push",
+        &id,
+    ]);
+    assert!(out.success(), "{out}");
+    assert_eq!(
+        fresh.resource("cloudsync_expo_access_token.push")["token_suffix"],
+        "cond"
+    );
+
+    // Import by identity (an `import` block), for the table with a two-part id.
+    let by_identity = tf.fresh();
+    by_identity.write_main(&format!(
+        r#"{BLOCK}
+import {{
+  to       = cloudsync_table_sync.notes
+  identity = {{
+    database_id = {id}
+    table       = "notes"
+  }}
+}}
+
+resource "cloudsync_table_sync" "notes" {{
+  database_id = {id}
+  table       = "notes"
+}}
+"#,
+        id = hcl(&id)
+    ));
+    let plan = by_identity.plan();
+    assert!(
+        plan.stdout
+            .contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
+        "{plan}"
+    );
+    by_identity.apply();
+    assert_eq!(
+        by_identity.resource("cloudsync_table_sync.notes")["id"],
+        format!("{id}/notes")
+    );
+
+    // Removed from the configuration: the token is deleted.
+    tf.write_main(&sqlite_config(""));
+    tf.apply();
+    let (_, meta) = emu.api(
+        Method::GET,
+        &format!("/v1/databases/{id}/notifications/expo-access-token"),
+        None,
+    );
+    assert_eq!(meta["data"]["configured"], false);
+
+    // Destroy while the node is paused: the registration goes, CloudSync's cleanup warning
+    // is shown.
+    tf.write_main(&sqlite_config(""));
+    emu.admin(
+        Method::PUT,
+        &format!("/_emulator/cloudsync/sqlitecloud/nodes/{NODE}"),
+        Some(json!({"apikey": NODE_KEY, "paused": true})),
+    );
+    let out = tf.destroy();
+    assert!(
+        out.combined().contains("CloudSync cleanup warning"),
+        "{out}"
+    );
+    assert!(out.combined().contains("database_paused"), "{out}");
+    assert!(stored(&emu).is_empty());
+}
+
+fn edge_config(extra_db: &str, provider_block: &str, extra: &str) -> String {
+    format!(
+        r#"{BLOCK}
+{provider_block}
+resource "cloudsync_database" "edge" {{
+  label             = "Edge"
+  connection_string = "sqlitecloud://{NODE}:8860?apikey={NODE_KEY}"
+  database_provider = "sqlitecloud"
+  flavor            = "sqlitecloud"
+  database_name     = "appdb"
+{extra_db}
+}}
+{extra}"#
+    )
+}
+
+#[test]
+fn lost_answers_faults_drift_and_a_sensitive_secret() {
+    let emu = CloudSync::start();
+    let dir = emu.sqlite_node(NODE, NODE_KEY);
+    CloudSync::sqlite_database(&dir, "appdb", "CREATE TABLE notes (id TEXT PRIMARY KEY);");
+    let tf = terraform(&emu);
+
+    // The registration's answer is lost: the error names what the workspace now holds and
+    // how to import it; importing it leaves one registration.
+    emu.admin(
+        Method::PUT,
+        "/_emulator/faults",
+        Some(json!({"rules": [{"method": "POST", "path_prefix": "/v1/databases", "kind": "lose_response", "times": 1}]})),
+    );
+    tf.write_main(&edge_config("", "", ""));
+    let out = tf.try_apply();
+    assert!(!out.success(), "{out}");
+    let rows = stored(&emu);
+    assert_eq!(rows.len(), 1, "the lost create did commit");
+    let id = rows[0]["managedDatabaseId"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let text = out.combined();
+    assert!(text.contains("may have been made"), "{text}");
+    assert!(
+        text.contains("terraform import") && text.contains(&id),
+        "{text}"
+    );
+    assert!(!text.contains(NODE_KEY), "{text}");
+    tf.import("cloudsync_database.edge", &id);
+    tf.apply();
+    assert_eq!(stored(&emu).len(), 1, "no duplicate");
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
+
+    // 429s and 5xx on reads are retried; a hung API ends with a timeout naming the setting.
+    emu.admin(
+        Method::PUT,
+        "/_emulator/faults",
+        Some(json!({"rules": [
+            {"method": "GET", "path_prefix": "/v1/databases/", "kind": "rate_limit", "retry_after": 1, "times": 1},
+            {"method": "GET", "path_prefix": "/v1/databases/", "kind": "error", "status": 502, "times": 1}
+        ]})),
+    );
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
+    emu.admin(
+        Method::PUT,
+        "/_emulator/faults",
+        Some(json!({"rules": [{"method": "GET", "kind": "latency", "latency_ms": 4000}]})),
+    );
+    let hung = terraform(&emu);
+    hung.write_main(&format!(
+        "{BLOCK}\nprovider \"cloudsync\" {{\n  request_timeout_seconds = 1\n  max_retries = 0\n}}\ndata \"cloudsync_organization\" \"o\" {{}}\n"
+    ));
+    let started = std::time::Instant::now();
+    let out = hung.try_plan();
+    assert!(!out.success());
+    assert!(out.combined().contains("timed out"), "{out}");
+    assert!(out.combined().contains("request_timeout_seconds"), "{out}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    emu.admin(Method::DELETE, "/_emulator/faults", None);
+
+    // A label changed outside Terraform is planned back.
+    emu.api(
+        Method::PATCH,
+        &format!("/v1/databases/{id}"),
+        Some(json!({"label": "renamed"})),
+    );
+    let plan = tf.plan();
+    assert!(plan.stdout.contains("\"renamed\" -> \"Edge\""), "{plan}");
+    tf.apply();
+    assert_eq!(stored(&emu)[0]["label"], "Edge");
+
+    // A sensitive secret (kept in state), JWT lists and jwks_uri; then all removed: cleared.
+    let jwt = r#"  jwt_secret             = "sensitive-jwt-Q7"
+  jwt_allowed_issuers    = ["https://ïssuer.example"]
+  jwt_expected_audiences = []
+  jwks_uri               = "https://issuer.example/jwks.json""#;
+    tf.write_main(&edge_config(jwt, "", ""));
+    let out = tf.apply();
+    assert!(!out.combined().contains("sensitive-jwt-Q7"));
+    assert!(!tf.log().contains("sensitive-jwt-Q7"));
+    let row = &stored(&emu)[0];
+    assert_eq!(row["jwtSecret"], "sensitive-jwt-Q7");
+    assert_eq!(row["jwtAllowedIssuers"], json!(["https://ïssuer.example"]));
+    assert_eq!(row["jwksUri"], "https://issuer.example/jwks.json");
+    assert_eq!(tf.plan_detailed_exitcode(), 0, "[] stays [] without a diff");
+    tf.write_main(&edge_config("", "", ""));
+    tf.apply();
+    let row = &stored(&emu)[0];
+    assert_eq!(
+        row["jwtSecret"],
+        Value::Null,
+        "removing jwt_secret clears it"
+    );
+    assert_eq!(row["jwtAllowedIssuers"], json!([]));
+    assert_eq!(row["jwksUri"], Value::Null);
+    assert_eq!(row["jwtSecretConfigured"], false);
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
+    // A secret set outside Terraform while the configuration has none is cleared again.
+    emu.api(
+        Method::PATCH,
+        &format!("/v1/databases/{id}"),
+        Some(json!({"jwtSecret": "set-behind-terraform"})),
+    );
+    assert_eq!(tf.plan_detailed_exitcode(), 2);
+    tf.apply();
+    assert_eq!(stored(&emu)[0]["jwtSecret"], Value::Null);
+
+    // Provider settings unknown until apply: the plan still works, the apply uses them.
+    let late = Terraform::builder()
+        .provider("cloudsync/cloudsync", provider_binary())
+        .env("CLOUDSYNC_API_URL", emu.url())
+        .build();
+    late.write_main(&format!(
+        r#"{BLOCK}
+resource "terraform_data" "key" {{
+  input = {key}
+}}
+provider "cloudsync" {{
+  api_key = terraform_data.key.output
+}}
+resource "cloudsync_table_sync" "notes" {{
+  database_id = {id}
+  table       = "notes"
+}}
+"#,
+        key = hcl(emu.api_key()),
+        id = hcl(&id),
+    ));
+    late.apply();
+    let (_, tables) = emu.api(
+        Method::GET,
+        &format!("/v1/databases/{id}/cloudsync/tables"),
+        None,
+    );
+    assert_eq!(tables["data"], json!([{"name": "notes", "enabled": true}]));
+    late.destroy();
+    tf.destroy();
+    assert!(stored(&emu).is_empty());
+}
