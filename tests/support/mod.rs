@@ -51,7 +51,9 @@ pub mod terraform;
 use std::path::{Path, PathBuf};
 
 pub use emulator::{Emulator, EmulatorBuilder, LOCAL_PROJECT};
-pub use terraform::{state_resource, terraform_bin, Output, Terraform, TerraformBuilder};
+pub use terraform::{
+    oldest_terraform_bin, state_resource, terraform_bin, Output, Terraform, TerraformBuilder,
+};
 
 /// Environment variables that no process the harness starts (Terraform, and through it the
 /// providers; the emulator) inherits from the caller: every provider's credentials and
