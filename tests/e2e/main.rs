@@ -20,5 +20,6 @@ mod comwit;
 mod isolation;
 mod orphans;
 mod quickstart;
+mod release;
 mod sql;
 mod terraform_smoke;
