@@ -11,4 +11,5 @@ mod support;
 
 mod api;
 mod apps;
+mod ratelimit;
 mod sql;
