@@ -12,12 +12,15 @@
 #     run without faults: duplicates, orphans and ghosts against the emulator's inventory;
 #   - apps (benches/apps.rs): a build through the API (the platform's own time) next to
 #     `terraform apply` of changed code, and how long after the new page was live apply
-#     returned.
+#     returned;
+#   - ratelimit (benches/ratelimit.rs): apply and refresh 1000 comwit_database under a
+#     50 requests/s per-token limit, with the provider's pacing on and off: wall time
+#     against the limit's floor, 429s, failed operations.
 #
 # Usage:
 #   scripts/bench.sh              both (about 5 minutes on 2 CPUs once built; the first run
 #                                 also builds the tf-provider reference, a few minutes)
-#   scripts/bench.sh providers    one of them (or plugin_server, faults, apps)
+#   scripts/bench.sh providers    one of them (or plugin_server, faults, apps, ratelimit)
 #   BENCH_N=1000                  plugin_server's N (default 500); BENCH_SERVER_PLAN_RUNS=11
 #                                 plans per workload (medians, interleaved)
 #   BENCH_NS=100,500,1000         providers' Ns; BENCH_RUNS=3 applies and BENCH_PLAN_RUNS=5
@@ -35,12 +38,12 @@ bash scripts/setup.sh
 export TERRAFORM_BIN="$PWD/.tools/bin/terraform"
 
 benches=("$@")
-[ ${#benches[@]} -gt 0 ] || benches=(plugin_server providers faults apps)
+[ ${#benches[@]} -gt 0 ] || benches=(plugin_server providers faults apps ratelimit)
 for b in "${benches[@]}"; do
   case "$b" in
-    plugin_server | providers | faults | apps) ;;
+    plugin_server | providers | faults | apps | ratelimit) ;;
     *)
-      echo "bench: unknown benchmark $b (plugin_server, providers, faults or apps)" >&2
+      echo "bench: unknown benchmark $b (plugin_server, providers, faults, apps or ratelimit)" >&2
       exit 2
       ;;
   esac

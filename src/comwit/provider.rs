@@ -42,6 +42,10 @@ pub struct ComwitConfig<'a> {
     pub max_retries: ValueNum,
 }
 
+/// Env: `off` stops the provider from pacing its requests by the API's announced rate
+/// limit (for comparisons; 429s are still retried).
+pub const ENV_RATE_PACING: &str = "COMWIT_RATE_PACING";
+
 /// Settings resolved from the block and the environment.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
@@ -260,6 +264,7 @@ impl Provider for ComwitProvider {
             operation_timeout: Some(std::time::Duration::from_secs(
                 settings.timeout_seconds.saturating_mul(2),
             )),
+            pacing: crate::client::pacer::enabled_by(env(ENV_RATE_PACING).as_deref()),
         };
         let client = match Client::with_cancel_token(client_config, self.data.cancel.child_token())
         {

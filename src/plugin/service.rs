@@ -167,6 +167,60 @@ fn timestamp(t: Option<time::OffsetDateTime>) -> Option<prost_types::Timestamp> 
     })
 }
 
+/// A Terraform that does not announce write-only attributes (before 1.11, OpenTofu before
+/// its support) would keep their values in plan and state: a value set on one is refused
+/// on its attribute, before anything is planned.
+fn refuse_write_only(
+    diags: &mut Diagnostics,
+    extras: &SchemaExtras,
+    config: Option<&pb::DynamicValue>,
+) {
+    if extras.write_only.is_empty() {
+        return;
+    }
+    let Some(config) = config else { return };
+    let decoded = if config.msgpack.is_empty() {
+        serde_json::from_slice::<serde_json::Value>(&config.json)
+            .ok()
+            .map(|v| {
+                v.as_object()
+                    .map(|o| {
+                        o.iter()
+                            .filter(|(_, v)| !v.is_null())
+                            .map(|(k, _)| k.clone())
+                            .collect::<Vec<_>>()
+                    })
+                    .unwrap_or_default()
+            })
+    } else {
+        rmpv::decode::read_value(&mut config.msgpack.as_slice())
+            .ok()
+            .map(|v| match v {
+                rmpv::Value::Map(entries) => entries
+                    .into_iter()
+                    .filter(|(_, v)| !v.is_nil())
+                    .filter_map(|(k, _)| k.as_str().map(str::to_owned))
+                    .collect(),
+                _ => Vec::new(),
+            })
+    };
+    for name in decoded.unwrap_or_default() {
+        if extras.write_only.contains(&name) {
+            diags.error(
+                "Write-only attribute not supported by this Terraform",
+                format!(
+                    "`{name}` is write-only: its value is sent to the provider and never kept in \
+                     plan or state. This Terraform does not support write-only attributes \
+                     (Terraform 1.11 or later does; OpenTofu does not yet) and would store the \
+                     value in the state file. Upgrade Terraform, or use the attribute's \
+                     sensitive counterpart instead (it is kept in state, marked sensitive)."
+                ),
+                tf_provider::AttributePath::new(name.clone()),
+            );
+        }
+    }
+}
+
 fn dv(v: &Option<pb::DynamicValue>) -> Dv<'_> {
     match v {
         Some(v) => Dv::from_parts(&v.msgpack, &v.json),
@@ -280,6 +334,15 @@ impl GrpcProvider for Arc<PluginServer> {
         let req = request.into_inner();
         let mut diags = Diagnostics::default();
         if let Some(r) = self.resource(&mut diags, &req.type_name) {
+            let allowed = req
+                .client_capabilities
+                .as_ref()
+                .is_some_and(|c| c.write_only_attributes_allowed);
+            if !allowed {
+                if let Some(extras) = self.extras.get(&req.type_name) {
+                    refuse_write_only(&mut diags, extras, req.config.as_ref());
+                }
+            }
             r.validate(&mut diags, dv(&req.config)).await;
         }
         Ok(Response::new(pb::validate_resource_config::Response {

@@ -24,6 +24,7 @@ mod dns;
 mod isolation;
 mod orphans;
 mod quickstart;
+mod release;
 mod sql;
 mod terraform_smoke;
 mod wayscloud;

@@ -1,11 +1,13 @@
 //! `examples/quickstart` as README's main job runs it: applied with real Terraform against
-//! the emulator, its app's page counts visits in the quickstart database, and a second
-//! plan is empty. Keeps the example true to the code.
+//! the emulator, its app's page counts visits in the quickstart database, a second plan is
+//! empty, an import round trip plans nothing, and destroy leaves nothing behind. The same
+//! on the oldest Terraform we support (1.6, the stand-in for OpenTofu) and on the newest.
+//! Keeps the example true to the code.
 
 use std::path::Path;
 
 use crate::apps::fetch;
-use crate::support::{Emulator, Terraform};
+use crate::support::{oldest_terraform_bin, terraform_bin, Emulator, Terraform};
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("create dir");
@@ -24,10 +26,16 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-#[test]
-fn quickstart_serves_a_database_backed_page() {
+/// Apply, the page, a second plan, an import round trip, destroy: with Terraform `bin`.
+fn quickstart_round_trip(bin: &Path) {
     let emu = Emulator::start();
-    let tf = Terraform::comwit(&emu);
+    let tf = Terraform::builder()
+        .comwit_provider()
+        .emulator_env(&emu)
+        .provider_log()
+        .bin(bin)
+        .build();
+    let version = tf.version();
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/quickstart");
     copy_dir(&example, tf.dir());
     tf.apply();
@@ -43,7 +51,7 @@ fn quickstart_serves_a_database_backed_page() {
     );
 
     let (status, first) = fetch(&emu, &url);
-    assert_eq!(status, 200, "{first}");
+    assert_eq!(status, 200, "{version}: {first}");
     assert!(first.starts_with("Hello from Comwit: visit 1"), "{first}");
     let (_, second) = fetch(&emu, &url);
     assert!(second.starts_with("Hello from Comwit: visit 2"), "{second}");
@@ -51,7 +59,8 @@ fn quickstart_serves_a_database_backed_page() {
     // The visits are rows of the quickstart database, as an outside client sees them.
     let db = outputs["database_id"]["value"]
         .as_str()
-        .expect("database_id");
+        .expect("database_id")
+        .to_owned();
     let usage = emu.api_get(&format!("/v1/databases/{db}/usage"));
     assert!(usage["rows_written"].as_u64() >= Some(2), "{usage:#}");
 
@@ -69,10 +78,112 @@ fn quickstart_serves_a_database_backed_page() {
     assert_eq!(spf[0].data, "\"v=spf1 -all\"");
 
     // No resource changes; only the storage_bytes output may move (the visits grew it).
-    let plan = tf.plan();
-    let text = plan.combined();
-    assert!(
-        !text.contains("will perform the following actions"),
-        "the quickstart converges: {text}"
+    let converged = |when: &str| {
+        let text = tf.plan().combined();
+        assert!(
+            !text.contains("will perform the following actions"),
+            "{version}: the quickstart converges {when}: {text}"
+        );
+    };
+    converged("after apply");
+
+    // Import round trip: the app forgotten by state, imported by its id, plans nothing.
+    let show = tf.show_json();
+    let app_id = tf.state_resource(&show, "comwit_app.web")["id"]
+        .as_str()
+        .expect("app id")
+        .to_owned();
+    tf.run_ok(&["state", "rm", "-no-color", "comwit_app.web"]);
+    tf.run_ok(&[
+        "import",
+        "-no-color",
+        "-input=false",
+        "comwit_app.web",
+        &app_id,
+    ]);
+    converged("after importing comwit_app.web");
+
+    // Destroy: the database is protected, so protection goes first (as a user would).
+    let main = std::fs::read_to_string(tf.dir().join("main.tf")).expect("main.tf");
+    assert!(main.contains("deletion_protection = true"), "{main}");
+    tf.write_file(
+        "main.tf",
+        &main.replace("deletion_protection = true", "deletion_protection = false"),
     );
+    tf.apply();
+    tf.run_ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+    let live_dbs = emu.admin_get("/_emulator/databases")["databases"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|d| d["deleted"] != true)
+        .count();
+    let live_apps = emu.admin_get("/_emulator/apps")["apps"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|a| a["deleted"] != true)
+        .count();
+    assert_eq!(
+        (live_dbs, live_apps),
+        (0, 0),
+        "{version}: destroy left objects"
+    );
+}
+
+#[test]
+fn quickstart_round_trip_on_the_newest_terraform() {
+    quickstart_round_trip(&terraform_bin());
+}
+
+#[test]
+fn quickstart_round_trip_on_the_oldest_supported_terraform() {
+    let bin = oldest_terraform_bin();
+    quickstart_round_trip(&bin);
+}
+
+/// Terraform 1.6 knows no write-only attributes and would keep their values in state: the
+/// provider refuses such a value at plan time, on its attribute, and nothing is created.
+#[test]
+fn terraform_1_6_is_refused_a_write_only_secret_and_stores_nothing() {
+    let emu = Emulator::start();
+    let tf = Terraform::builder()
+        .comwit_provider()
+        .emulator_env(&emu)
+        .bin(oldest_terraform_bin())
+        .build();
+    let secret = "wo-secret-for-1.6";
+    tf.write_main(&format!(
+        "{}
+resource \"comwit_app\" \"web\" {{
+  name = \"compat-web\"
+}}
+
+resource \"comwit_app_env\" \"web\" {{
+  app_id             = comwit_app.web.id
+  secrets_wo         = {{ SIGNING = \"{secret}\" }}
+  secrets_wo_version = 1
+}}
+",
+        crate::support::COMWIT_TERRAFORM_BLOCK
+    ));
+    let out = tf.try_apply();
+    assert!(!out.success(), "{out}");
+    let text = out.combined();
+    assert!(text.contains("Terraform 1.11 or later"), "{text}");
+    assert!(text.contains("secrets_wo"), "{text}");
+    // Terraform quotes the configuration line; nothing else may carry the value.
+    let elsewhere: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains(secret) && !l.contains("secrets_wo "))
+        .collect();
+    assert!(elsewhere.is_empty(), "{elsewhere:?}");
+    let state = std::fs::read_to_string(tf.dir().join("terraform.tfstate")).unwrap_or_default();
+    assert!(!state.contains(secret), "{state}");
+    let apps = emu.admin_get("/_emulator/apps")["apps"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(apps, 0, "nothing is created when validation refuses");
 }

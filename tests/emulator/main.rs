@@ -13,7 +13,8 @@ mod support;
 
 mod api;
 mod apps;
-mod dns;
 mod cloudsync;
+mod dns;
+mod ratelimit;
 mod sql;
 mod wayscloud;

@@ -216,4 +216,58 @@ async fn dns_record_rules_are_judged_on_their_attribute_over_the_wire() {
         .expect("validate")
         .into_inner();
     assert!(r.diagnostics.is_empty(), "{:?}", errors(&r.diagnostics));
+
+/// What Terraform sends for a `comwit_app_env` with `secrets_wo` set.
+fn env_config_with_write_only_secret() -> Mp {
+    obj(&[
+        ("app_id", s("app_0123456789abcdef")),
+        ("vars", Mp::Nil),
+        ("secrets", Mp::Nil),
+        (
+            "secrets_wo",
+            Mp::Map(vec![(s("API_KEY"), s("do-not-store-me"))]),
+        ),
+        ("secrets_wo_version", Mp::from(1)),
+        ("authoritative", Mp::Nil),
+        ("versions", Mp::Nil),
+    ])
+}
+
+/// A Terraform before 1.11 (no `write_only_attributes_allowed`) would keep a write-only
+/// value in state: the value is refused on its attribute, naming the version that works.
+#[tokio::test]
+async fn write_only_values_are_refused_by_a_terraform_that_would_store_them() {
+    let mut p = start().await;
+    let validate = |caps: Option<pb::ClientCapabilities>| pb::validate_resource_config::Request {
+        type_name: "comwit_app_env".into(),
+        config: dv(&env_config_with_write_only_secret()),
+        client_capabilities: caps,
+    };
+    let old = p
+        .provider
+        .validate_resource_config(validate(None))
+        .await
+        .expect("validate")
+        .into_inner();
+    let errs = errors(&old.diagnostics);
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("Terraform 1.11 or later") && e.ends_with("@secrets_wo")),
+        "{errs:?}"
+    );
+    assert!(
+        !errs.iter().any(|e| e.contains("do-not-store-me")),
+        "{errs:?}"
+    );
+    let new = p
+        .provider
+        .validate_resource_config(validate(Some(pb::ClientCapabilities {
+            deferral_allowed: false,
+            write_only_attributes_allowed: true,
+        })))
+        .await
+        .expect("validate")
+        .into_inner();
+    let errs = errors(&new.diagnostics);
+    assert!(!errs.iter().any(|e| e.contains("write-only")), "{errs:?}");
 }

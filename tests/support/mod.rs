@@ -43,8 +43,8 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod checks;
-pub mod dns;
 pub mod cloudsync;
+pub mod dns;
 pub mod emulator;
 pub mod plugin_client;
 pub mod sql_client;
@@ -54,7 +54,9 @@ pub mod wayscloud;
 use std::path::{Path, PathBuf};
 
 pub use emulator::{Emulator, EmulatorBuilder, LOCAL_PROJECT};
-pub use terraform::{state_resource, terraform_bin, Output, Terraform, TerraformBuilder};
+pub use terraform::{
+    oldest_terraform_bin, state_resource, terraform_bin, Output, Terraform, TerraformBuilder,
+};
 
 /// Environment variables that no process the harness starts (Terraform, and through it the
 /// providers; the emulator) inherits from the caller: every provider's credentials and

@@ -37,6 +37,22 @@ pub fn terraform_bin() -> PathBuf {
     bin
 }
 
+/// The oldest Terraform we support (1.6, the stand-in for OpenTofu): `$TERRAFORM_OLDEST_BIN`,
+/// else `<crate>/.tools/bin/terraform-1.6` (from `scripts/setup.sh`). Panics when missing.
+pub fn oldest_terraform_bin() -> PathBuf {
+    let bin = std::env::var_os("TERRAFORM_OLDEST_BIN")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/bin/terraform-1.6"));
+    assert!(
+        bin.is_file(),
+        "the oldest supported Terraform is not at {}: run `scripts/setup.sh` first, or set \
+         TERRAFORM_OLDEST_BIN",
+        bin.display()
+    );
+    bin
+}
+
 /// What a finished Terraform command gave.
 #[derive(Debug, Clone)]
 pub struct Output {
@@ -82,6 +98,7 @@ pub struct TerraformBuilder {
     envs: Vec<(OsString, OsString)>,
     provider_log: bool,
     root: Option<PathBuf>,
+    bin: Option<PathBuf>,
 }
 
 impl TerraformBuilder {
@@ -128,6 +145,12 @@ impl TerraformBuilder {
     /// under `target/bench/`).
     pub fn root(mut self, root: impl Into<PathBuf>) -> Self {
         self.root = Some(root.into());
+        self
+    }
+
+    /// Runs this Terraform CLI instead of [`terraform_bin`] (e.g. [`oldest_terraform_bin`]).
+    pub fn bin(mut self, bin: impl Into<PathBuf>) -> Self {
+        self.bin = Some(bin.into());
         self
     }
 
@@ -195,7 +218,7 @@ impl Terraform {
     }
 
     fn create(b: TerraformBuilder) -> Terraform {
-        let bin = terraform_bin();
+        let bin = b.bin.clone().unwrap_or_else(terraform_bin);
         let (tmp, root) = match &b.root {
             Some(root) => {
                 std::fs::create_dir_all(root)
@@ -259,6 +282,7 @@ impl Terraform {
             envs: self.envs.clone(),
             provider_log: self.provider_log,
             root: None,
+            bin: Some(self.bin.clone()),
         })
     }
 

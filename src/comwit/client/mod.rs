@@ -72,6 +72,8 @@ pub struct ClientConfig {
     /// The limit for one operation, every attempt and wait included ([`None`]: attempts x
     /// timeout plus the waits).
     pub operation_timeout: Option<Duration>,
+    /// Pace requests by the rate limit the API announces (see `crate::client::pacer`).
+    pub pacing: bool,
 }
 
 impl ClientConfig {
@@ -87,6 +89,7 @@ impl ClientConfig {
             max_retries: Self::DEFAULT_MAX_RETRIES,
             user_agent_suffix: None,
             operation_timeout: None,
+            pacing: true,
         }
     }
 }
@@ -119,6 +122,7 @@ impl Client {
         http.timeout = config.timeout;
         http.max_retries = config.max_retries;
         http.operation_timeout = config.operation_timeout;
+        http.pacing = config.pacing;
         http.token_prefixes = TOKEN_PREFIXES;
         Ok(Client {
             http: HttpClient::new(http, ComwitEnvelope, cancel)?,

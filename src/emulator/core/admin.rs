@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 
 use super::faults::FaultRules;
 use super::platform::CoreError;
+use super::ratelimit::RateLimitConfig;
 use super::server::CoreState;
 
 /// Name of the header carrying the admin secret.
@@ -24,6 +25,12 @@ pub fn routes(core: CoreState) -> Router {
         .route(
             "/_emulator/faults",
             get(get_faults).put(put_faults).delete(clear_faults),
+        )
+        .route(
+            "/_emulator/rate_limit",
+            get(get_rate_limit)
+                .put(put_rate_limit)
+                .delete(clear_rate_limit),
         )
         .route("/_emulator/stats", get(get_stats))
         .route("/_emulator/stats/reset", post(reset_stats))
@@ -71,7 +78,40 @@ async fn clear_faults(State(core): State<CoreState>) -> StatusCode {
 }
 
 async fn get_stats(State(core): State<CoreState>) -> Json<Value> {
-    Json(core.stats.snapshot())
+    let mut snapshot = core.stats.snapshot();
+    snapshot["rate_limited"] = json!(core.faults.rate_limit.limited());
+    Json(snapshot)
+}
+
+fn rate_limit_answer(core: &CoreState) -> Json<Value> {
+    Json(json!({ "rate_limit": core.faults.rate_limit.config() }))
+}
+
+async fn get_rate_limit(State(core): State<CoreState>) -> Json<Value> {
+    rate_limit_answer(&core)
+}
+
+/// Sets the per-credential limit; every bucket starts full and the refused count restarts.
+async fn put_rate_limit(
+    State(core): State<CoreState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let config: RateLimitConfig = match parse_body(body) {
+        Ok(config) => config,
+        Err(e) => return core.error(e),
+    };
+    if let Err((field, message)) = core.faults.rate_limit.set(Some(config)) {
+        return core.error(CoreError::Validation {
+            field: field.into(),
+            message,
+        });
+    }
+    rate_limit_answer(&core).into_response()
+}
+
+async fn clear_rate_limit(State(core): State<CoreState>) -> StatusCode {
+    let _ = core.faults.rate_limit.set(None);
+    StatusCode::NO_CONTENT
 }
 
 async fn reset_stats(State(core): State<CoreState>) -> Json<Value> {

@@ -148,6 +148,8 @@ struct ActiveRule {
 #[derive(Debug, Default)]
 pub struct Faults {
     rules: Mutex<Vec<ActiveRule>>,
+    /// The per-credential rate limit (off until set; `PUT /_emulator/rate_limit`).
+    pub rate_limit: super::ratelimit::RateLimiter,
 }
 
 /// A rule and its remaining counts, as `GET /_emulator/faults` shows it.

@@ -5,7 +5,7 @@
 //!   graceful drain), the admin-secret check, stats labelled from the matched route, fault
 //!   injection; core answers go through the platform's error shape;
 //! - [`admin`], the `/_emulator/faults` and `/_emulator/stats` routes;
-//! - [`faults`], the fault rules;
+//! - [`faults`], the fault rules, and [`ratelimit`], a per-credential token bucket;
 //! - [`auth`], the bearer-token extractor;
 //! - [`idempotency`], the `Idempotency-Key` store;
 //! - [`secrets`], token hashes, random hex, constant-time comparison, secret files;
@@ -22,6 +22,7 @@ pub mod faults;
 pub mod files;
 pub mod idempotency;
 pub mod platform;
+pub mod ratelimit;
 pub mod secrets;
 pub mod server;
 pub mod state;

@@ -27,6 +27,7 @@ use tokio::sync::{mpsc, watch};
 use super::admin::{self, ADMIN_HEADER};
 use super::faults::{FaultAction, Faults};
 use super::platform::{CoreError, Platform};
+use super::ratelimit;
 use super::secrets::constant_time_eq;
 
 /// How long shutdown waits for open connections to finish their current request.
@@ -145,7 +146,33 @@ async fn observe(State(core): State<CoreState>, req: Request, next: Next) -> Res
     };
     let matched = req.extensions().get::<MatchedPath>().map(|m| m.as_str());
     core.stats.record_request(route_label(&method, matched));
-    let decision = core.faults.evaluate(&method, &path);
+    let limit = core.faults.rate_limit.check(
+        &ratelimit::credential(req.headers()),
+        std::time::Instant::now(),
+    );
+    if let Some(limit) = limit {
+        let mut resp = match limit.refused {
+            Some(retry_after) => {
+                tracing::debug!(%method, %path, retry_after, "rate limited");
+                core.error(CoreError::RateLimited { retry_after })
+            }
+            None => faulted(&core, req, next, &method, &path).await,
+        };
+        ratelimit::write_headers(&limit, resp.headers_mut());
+        return resp;
+    }
+    faulted(&core, req, next, &method, &path).await
+}
+
+/// Applies the fault rules to a request, then serves it (unless a fault decides).
+async fn faulted(
+    core: &CoreState,
+    req: Request,
+    next: Next,
+    method: &str,
+    path: &str,
+) -> Response<Body> {
+    let decision = core.faults.evaluate(method, path);
     if !decision.delay.is_zero() {
         tokio::time::sleep(decision.delay).await;
     }
