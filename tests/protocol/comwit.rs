@@ -216,6 +216,7 @@ async fn dns_record_rules_are_judged_on_their_attribute_over_the_wire() {
         .expect("validate")
         .into_inner();
     assert!(r.diagnostics.is_empty(), "{:?}", errors(&r.diagnostics));
+}
 
 /// What Terraform sends for a `comwit_app_env` with `secrets_wo` set.
 fn env_config_with_write_only_secret() -> Mp {
