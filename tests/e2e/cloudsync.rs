@@ -867,3 +867,61 @@ resource "cloudsync_table_sync" "notes" {{
     tf.destroy();
     assert!(stored(&emu).is_empty());
 }
+
+#[test]
+fn a_sensitive_expo_token_from_a_file_keeps_no_newline() {
+    let emu = CloudSync::start();
+    let dir = emu.sqlite_node(NODE, NODE_KEY);
+    CloudSync::sqlite_database(&dir, "appdb", "CREATE TABLE t (id TEXT PRIMARY KEY);");
+    let tf = terraform(&emu);
+    tf.write_file("token.txt", "expo-file-token-ZZ99\n");
+    let token = r#"
+resource "cloudsync_expo_access_token" "push" {
+  database_id = cloudsync_database.edge.id
+  token       = file("token.txt")
+}
+"#;
+    tf.write_main(&sqlite_config(token));
+    tf.apply();
+    let id = tf.resource("cloudsync_database.edge")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let (_, meta) = emu.api(
+        Method::GET,
+        &format!("/v1/databases/{id}/notifications/expo-access-token"),
+        None,
+    );
+    assert_eq!(
+        meta["data"]["tokenSuffix"], "ZZ99",
+        "sent without the newline"
+    );
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
+    let plan = tf.plan();
+    assert!(!plan.combined().contains("expo-file-token"));
+    // Replaced outside Terraform: noticed through the metadata, set back.
+    emu.api(
+        Method::PUT,
+        &format!("/v1/databases/{id}/notifications/expo-access-token"),
+        Some(json!({"expoAccessToken": "someone-elses-token-AB12"})),
+    );
+    assert_eq!(tf.plan_detailed_exitcode(), 2);
+    tf.apply();
+    let (_, meta) = emu.api(
+        Method::GET,
+        &format!("/v1/databases/{id}/notifications/expo-access-token"),
+        None,
+    );
+    assert_eq!(meta["data"]["tokenSuffix"], "ZZ99");
+    assert!(!tf.log().contains("expo-file-token-ZZ99"));
+    // Rotated by a new value.
+    tf.write_file("token.txt", "expo-file-token-YY88\n");
+    tf.apply();
+    let (_, meta) = emu.api(
+        Method::GET,
+        &format!("/v1/databases/{id}/notifications/expo-access-token"),
+        None,
+    );
+    assert_eq!(meta["data"]["tokenSuffix"], "YY88");
+    tf.destroy();
+}

@@ -289,7 +289,9 @@ impl Resource for DatabaseResource {
                      `connection_string`); when verification fails nothing is registered and \
                      the error says what to fix. Destroying it deletes the registration (the \
                      tenant database itself stays; CloudSync disables its tables first and \
-                     reports what it could not clean up as warnings).",
+                     reports what it could not clean up as warnings). CloudSync never returns the \
+                     connection string or the JWT secret: their attributes say what drift can \
+                     and cannot be seen.",
                 ),
                 attributes: map! {
                     "id" => attribute(String, Computed, "Managed database id (`db_...`), CloudSync's `managedDatabaseId`."),
@@ -435,6 +437,8 @@ impl Resource for DatabaseResource {
         let secret_changed = proposed.jwt_secret != prior.jwt_secret
             || proposed.jwt_secret_wo_version != prior.jwt_secret_wo_version;
         match (wants_secret(&config), &prior.jwt_secret_configured) {
+            // The API does not report it: nothing to plan.
+            (_, Value::Null) => {}
             (None, _) => proposed.jwt_secret_configured = Value::Unknown,
             (Some(want), Value::Value(have)) if want != *have => {
                 proposed.jwt_secret_configured = Value::Value(want)
