@@ -925,3 +925,31 @@ resource "cloudsync_expo_access_token" "push" {
     assert_eq!(meta["data"]["tokenSuffix"], "YY88");
     tf.destroy();
 }
+
+/// Every example under `examples/cloudsync/` together in one configuration: Terraform
+/// validates it against the provider's schema (so the docs' examples stay true).
+#[test]
+fn the_examples_validate() {
+    let emu = CloudSync::start();
+    let tf = terraform(&emu);
+    let root = crate::support::crate_dir().join("examples").join("cloudsync");
+    let mut files = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("examples dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "tf") {
+                files.push(path);
+            }
+        }
+    }
+    assert!(files.len() >= 11, "{files:?}");
+    for (i, file) in files.iter().enumerate() {
+        let text = std::fs::read_to_string(file).expect("example");
+        tf.write_file(&format!("example_{i}.tf"), &text);
+    }
+    let out = tf.run(&["validate", "-no-color"]);
+    assert!(out.success(), "{out}");
+}
