@@ -3,9 +3,8 @@
 
 fn main() -> std::io::Result<()> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let pages = comwit::comwit::docs(root)
-        .into_iter()
-        .chain(comwit::cloudsync::docs(root));
+    let mut pages = comwit::comwit::docs(root);
+    pages.extend(comwit::cloudsync::docs(root));
     for (path, content) in pages {
         let full = root.join(&path);
         if let Some(dir) = full.parent() {

@@ -64,20 +64,17 @@ pub const DEFAULT_STATE_DIR: &str = "./.emulator";
 pub const ENV_LOG: &str = "COMWIT_EMULATOR_LOG";
 
 /// Every platform this emulator serves, in the order their listening lines are printed.
-/// Reserved, not served yet: `wayscloud` (127.0.0.1:8788), `cloudsync` (127.0.0.1:8789).
-pub const PLATFORMS: &[PlatformSpec] = &[comwit::SPEC];
+/// Reserved, not served yet: `wayscloud` (127.0.0.1:8788).
+pub const PLATFORMS: &[PlatformSpec] = &[comwit::SPEC, cloudsync::SPEC];
 
-/// Platforms served only when `--serve PLATFORM=ADDR` names them (their default address
-/// is reserved for them, not bound unasked).
-pub const ON_REQUEST: &[PlatformSpec] = &[cloudsync::SPEC];
+/// The platforms served without a `--serve` flag naming them. CloudSync is served only
+/// when asked (`--serve cloudsync=127.0.0.1:8789`): its default address is reserved for
+/// it, not bound unasked.
+pub const SERVED_BY_DEFAULT: &[&str] = &[comwit::SPEC.name];
 
 /// The spec of a platform by name.
 pub fn platform(name: &str) -> Option<PlatformSpec> {
-    PLATFORMS
-        .iter()
-        .chain(ON_REQUEST)
-        .copied()
-        .find(|p| p.name == name)
+    PLATFORMS.iter().copied().find(|p| p.name == name)
 }
 
 /// What [`run`] serves: one address per platform, one state directory.
@@ -97,6 +94,7 @@ impl RunConfig {
         RunConfig {
             serve: PLATFORMS
                 .iter()
+                .filter(|p| SERVED_BY_DEFAULT.contains(&p.name))
                 .map(|p| (p.name.to_owned(), p.default_listen.to_owned()))
                 .collect(),
             state_dir: state_dir.into(),
@@ -107,7 +105,7 @@ impl RunConfig {
     /// Sets the address of one platform (it must be known).
     pub fn listen(&mut self, platform_name: &str, addr: &str) -> Result<(), String> {
         if platform(platform_name).is_none() {
-            let known: Vec<&str> = PLATFORMS.iter().chain(ON_REQUEST).map(|p| p.name).collect();
+            let known: Vec<&str> = PLATFORMS.iter().map(|p| p.name).collect();
             return Err(format!(
                 "unknown platform {platform_name:?} (this emulator serves: {})",
                 known.join(", ")
@@ -247,4 +245,28 @@ pub fn run(config: RunConfig) -> anyhow::Result<()> {
     })?;
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     Ok(())
+}
+
+#[cfg(test)]
+mod cloudsync_serving_tests {
+    use super::*;
+
+    #[test]
+    fn cloudsync_is_served_only_when_named() {
+        let mut config = RunConfig::new("/tmp/x");
+        assert_eq!(
+            config.serve,
+            vec![("comwit".to_owned(), "127.0.0.1:8787".to_owned())]
+        );
+        config.listen("cloudsync", "127.0.0.1:0").unwrap();
+        assert!(config
+            .serve
+            .contains(&("cloudsync".to_owned(), "127.0.0.1:0".to_owned())));
+        let err = config.listen("nope", "x").unwrap_err();
+        assert!(err.contains("comwit") && err.contains("cloudsync"), "{err}");
+        assert_eq!(
+            platform("cloudsync").map(|p| p.default_listen),
+            Some("127.0.0.1:8789")
+        );
+    }
 }

@@ -932,7 +932,9 @@ resource "cloudsync_expo_access_token" "push" {
 fn the_examples_validate() {
     let emu = CloudSync::start();
     let tf = terraform(&emu);
-    let root = crate::support::crate_dir().join("examples").join("cloudsync");
+    let root = crate::support::crate_dir()
+        .join("examples")
+        .join("cloudsync");
     let mut files = Vec::new();
     let mut stack = vec![root.clone()];
     while let Some(dir) = stack.pop() {
