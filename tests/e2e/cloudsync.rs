@@ -923,7 +923,40 @@ resource "cloudsync_expo_access_token" "push" {
         None,
     );
     assert_eq!(meta["data"]["tokenSuffix"], "YY88");
+
+    // A new database_name replaces the registration (with a warning), and the token moves
+    // to the new id; the old registration is gone.
+    CloudSync::sqlite_database(&dir, "appdb2", "CREATE TABLE t (id TEXT PRIMARY KEY);");
+    let moved = sqlite_config(token).replace(
+        "database_name     = \"appdb\"",
+        "database_name     = \"appdb2\"",
+    );
+    tf.write_main(&moved);
+    let plan = tf.plan();
+    assert!(plan.stdout.contains("must be replaced"), "{plan}");
+    assert!(
+        plan.combined()
+            .contains("This plan replaces a CloudSync registration"),
+        "{plan}"
+    );
+    tf.apply();
+    let new_id = tf.resource("cloudsync_database.edge")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_ne!(new_id, id);
+    let rows = stored(&emu);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["databaseName"], "appdb2");
+    let (_, meta) = emu.api(
+        Method::GET,
+        &format!("/v1/databases/{new_id}/notifications/expo-access-token"),
+        None,
+    );
+    assert_eq!(meta["data"]["tokenSuffix"], "YY88");
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
     tf.destroy();
+    assert!(stored(&emu).is_empty());
 }
 
 /// Every example under `examples/cloudsync/` together in one configuration: Terraform

@@ -393,7 +393,7 @@ impl Resource for DatabaseResource {
 
     async fn plan_update<'a>(
         &self,
-        _diags: &mut Diagnostics,
+        diags: &mut Diagnostics,
         prior: DatabaseState<'a>,
         mut proposed: DatabaseState<'a>,
         config: DatabaseState<'a>,
@@ -423,6 +423,20 @@ impl Resource for DatabaseResource {
             replace.push(AttributePath::new("schema_name"));
         }
         if !replace.is_empty() {
+            let names: Vec<String> = replace.iter().map(|p| format!("`{p}`")).collect();
+            diags.warning(
+                "This plan replaces a CloudSync registration",
+                format!(
+                    "CloudSync cannot change {} in place, so this plan deletes the registration \
+                     `{}` (CloudSync disables sync on its tables and drops their metadata) and \
+                     registers the database again under a new id; the `cloudsync_table_sync` \
+                     and `cloudsync_expo_access_token` resources of the old id are replaced \
+                     too. Devices registered with the old id do not move.",
+                    names.join(", "),
+                    text(&prior.id).unwrap_or_default()
+                ),
+                replace[0].clone(),
+            );
             proposed.id = Value::Unknown;
             proposed.workspace_id = Value::Unknown;
             proposed.created_at = Value::Unknown;
@@ -806,5 +820,17 @@ mod tests {
             ]
         );
         assert!(planned.id.is_unknown());
+        let mut diags = Diagnostics::default();
+        let mut c = prior();
+        c.flavor = known("supabase");
+        r.plan_update(&mut diags, prior(), c.clone(), c, Value::Null, Value::Null)
+            .await
+            .unwrap();
+        assert_eq!(diags.warnings.len(), 1);
+        assert!(
+            diags.warnings[0].detail.contains("db_1"),
+            "{}",
+            diags.warnings[0].detail
+        );
     }
 }
