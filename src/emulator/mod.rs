@@ -272,3 +272,27 @@ pub fn run(config: RunConfig) -> anyhow::Result<()> {
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     Ok(())
 }
+
+#[cfg(test)]
+mod cloudsync_serving_tests {
+    use super::*;
+
+    #[test]
+    fn cloudsync_is_served_only_when_named() {
+        let mut config = RunConfig::new("/tmp/x");
+        assert_eq!(
+            config.serve,
+            vec![("comwit".to_owned(), "127.0.0.1:8787".to_owned())]
+        );
+        config.listen("cloudsync", "127.0.0.1:0").unwrap();
+        assert!(config
+            .serve
+            .contains(&("cloudsync".to_owned(), "127.0.0.1:0".to_owned())));
+        let err = config.listen("nope", "x").unwrap_err();
+        assert!(err.contains("comwit") && err.contains("cloudsync"), "{err}");
+        assert_eq!(
+            platform("cloudsync").map(|p| p.default_listen),
+            Some("127.0.0.1:8789")
+        );
+    }
+}

@@ -867,3 +867,124 @@ resource "cloudsync_table_sync" "notes" {{
     tf.destroy();
     assert!(stored(&emu).is_empty());
 }
+
+#[test]
+fn a_sensitive_expo_token_from_a_file_keeps_no_newline() {
+    let emu = CloudSync::start();
+    let dir = emu.sqlite_node(NODE, NODE_KEY);
+    CloudSync::sqlite_database(&dir, "appdb", "CREATE TABLE t (id TEXT PRIMARY KEY);");
+    let tf = terraform(&emu);
+    tf.write_file("token.txt", "expo-file-token-ZZ99\n");
+    let token = r#"
+resource "cloudsync_expo_access_token" "push" {
+  database_id = cloudsync_database.edge.id
+  token       = file("token.txt")
+}
+"#;
+    tf.write_main(&sqlite_config(token));
+    tf.apply();
+    let id = tf.resource("cloudsync_database.edge")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let (_, meta) = emu.api(
+        Method::GET,
+        &format!("/v1/databases/{id}/notifications/expo-access-token"),
+        None,
+    );
+    assert_eq!(
+        meta["data"]["tokenSuffix"], "ZZ99",
+        "sent without the newline"
+    );
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
+    let plan = tf.plan();
+    assert!(!plan.combined().contains("expo-file-token"));
+    // Replaced outside Terraform: noticed through the metadata, set back.
+    emu.api(
+        Method::PUT,
+        &format!("/v1/databases/{id}/notifications/expo-access-token"),
+        Some(json!({"expoAccessToken": "someone-elses-token-AB12"})),
+    );
+    assert_eq!(tf.plan_detailed_exitcode(), 2);
+    tf.apply();
+    let (_, meta) = emu.api(
+        Method::GET,
+        &format!("/v1/databases/{id}/notifications/expo-access-token"),
+        None,
+    );
+    assert_eq!(meta["data"]["tokenSuffix"], "ZZ99");
+    assert!(!tf.log().contains("expo-file-token-ZZ99"));
+    // Rotated by a new value.
+    tf.write_file("token.txt", "expo-file-token-YY88\n");
+    tf.apply();
+    let (_, meta) = emu.api(
+        Method::GET,
+        &format!("/v1/databases/{id}/notifications/expo-access-token"),
+        None,
+    );
+    assert_eq!(meta["data"]["tokenSuffix"], "YY88");
+
+    // A new database_name replaces the registration (with a warning), and the token moves
+    // to the new id; the old registration is gone.
+    CloudSync::sqlite_database(&dir, "appdb2", "CREATE TABLE t (id TEXT PRIMARY KEY);");
+    let moved = sqlite_config(token).replace(
+        "database_name     = \"appdb\"",
+        "database_name     = \"appdb2\"",
+    );
+    tf.write_main(&moved);
+    let plan = tf.plan();
+    assert!(plan.stdout.contains("must be replaced"), "{plan}");
+    assert!(
+        plan.combined()
+            .contains("This plan replaces a CloudSync registration"),
+        "{plan}"
+    );
+    tf.apply();
+    let new_id = tf.resource("cloudsync_database.edge")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_ne!(new_id, id);
+    let rows = stored(&emu);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["databaseName"], "appdb2");
+    let (_, meta) = emu.api(
+        Method::GET,
+        &format!("/v1/databases/{new_id}/notifications/expo-access-token"),
+        None,
+    );
+    assert_eq!(meta["data"]["tokenSuffix"], "YY88");
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
+    tf.destroy();
+    assert!(stored(&emu).is_empty());
+}
+
+/// Every example under `examples/cloudsync/` together in one configuration: Terraform
+/// validates it against the provider's schema (so the docs' examples stay true).
+#[test]
+fn the_examples_validate() {
+    let emu = CloudSync::start();
+    let tf = terraform(&emu);
+    let root = crate::support::crate_dir()
+        .join("examples")
+        .join("cloudsync");
+    let mut files = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("examples dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "tf") {
+                files.push(path);
+            }
+        }
+    }
+    assert!(files.len() >= 11, "{files:?}");
+    for (i, file) in files.iter().enumerate() {
+        let text = std::fs::read_to_string(file).expect("example");
+        tf.write_file(&format!("example_{i}.tf"), &text);
+    }
+    let out = tf.run(&["validate", "-no-color"]);
+    assert!(out.success(), "{out}");
+}

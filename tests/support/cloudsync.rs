@@ -196,6 +196,8 @@ fn spawn(state_dir: &Path, log_path: &Path, listen: &str) -> (Child, String) {
         "127.0.0.1:0",
         "--apps-listen",
         "127.0.0.1:0",
+        "--dns-listen",
+        "127.0.0.1:0",
         "--serve",
     ])
     .arg(format!("cloudsync={listen}"))

@@ -71,14 +71,21 @@ impl WaysCloud {
             .open(&self.log_path)
             .expect("open log");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_comwit-emulator"));
-        cmd.args(["--listen", "127.0.0.1:0", "--apps-listen", "127.0.0.1:0"])
-            .arg("--serve")
-            .arg(format!("wayscloud={listen}"))
-            .arg("--state-dir")
-            .arg(&self.state_dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log));
+        cmd.args([
+            "--listen",
+            "127.0.0.1:0",
+            "--apps-listen",
+            "127.0.0.1:0",
+            "--dns-listen",
+            "127.0.0.1:0",
+        ])
+        .arg("--serve")
+        .arg(format!("wayscloud={listen}"))
+        .arg("--state-dir")
+        .arg(&self.state_dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log));
         super::clear_isolated_env(&mut cmd);
         for (k, v) in &self.envs {
             cmd.env(k, v);

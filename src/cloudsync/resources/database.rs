@@ -289,7 +289,9 @@ impl Resource for DatabaseResource {
                      `connection_string`); when verification fails nothing is registered and \
                      the error says what to fix. Destroying it deletes the registration (the \
                      tenant database itself stays; CloudSync disables its tables first and \
-                     reports what it could not clean up as warnings).",
+                     reports what it could not clean up as warnings). CloudSync never returns the \
+                     connection string or the JWT secret: their attributes say what drift can \
+                     and cannot be seen.",
                 ),
                 attributes: map! {
                     "id" => attribute(String, Computed, "Managed database id (`db_...`), CloudSync's `managedDatabaseId`."),
@@ -391,7 +393,7 @@ impl Resource for DatabaseResource {
 
     async fn plan_update<'a>(
         &self,
-        _diags: &mut Diagnostics,
+        diags: &mut Diagnostics,
         prior: DatabaseState<'a>,
         mut proposed: DatabaseState<'a>,
         config: DatabaseState<'a>,
@@ -421,6 +423,20 @@ impl Resource for DatabaseResource {
             replace.push(AttributePath::new("schema_name"));
         }
         if !replace.is_empty() {
+            let names: Vec<String> = replace.iter().map(|p| format!("`{p}`")).collect();
+            diags.warning(
+                "This plan replaces a CloudSync registration",
+                format!(
+                    "CloudSync cannot change {} in place, so this plan deletes the registration \
+                     `{}` (CloudSync disables sync on its tables and drops their metadata) and \
+                     registers the database again under a new id; the `cloudsync_table_sync` \
+                     and `cloudsync_expo_access_token` resources of the old id are replaced \
+                     too. Devices registered with the old id do not move.",
+                    names.join(", "),
+                    text(&prior.id).unwrap_or_default()
+                ),
+                replace[0].clone(),
+            );
             proposed.id = Value::Unknown;
             proposed.workspace_id = Value::Unknown;
             proposed.created_at = Value::Unknown;
@@ -435,6 +451,8 @@ impl Resource for DatabaseResource {
         let secret_changed = proposed.jwt_secret != prior.jwt_secret
             || proposed.jwt_secret_wo_version != prior.jwt_secret_wo_version;
         match (wants_secret(&config), &prior.jwt_secret_configured) {
+            // The API does not report it: nothing to plan.
+            (_, Value::Null) => {}
             (None, _) => proposed.jwt_secret_configured = Value::Unknown,
             (Some(want), Value::Value(have)) if want != *have => {
                 proposed.jwt_secret_configured = Value::Value(want)
@@ -802,5 +820,17 @@ mod tests {
             ]
         );
         assert!(planned.id.is_unknown());
+        let mut diags = Diagnostics::default();
+        let mut c = prior();
+        c.flavor = known("supabase");
+        r.plan_update(&mut diags, prior(), c.clone(), c, Value::Null, Value::Null)
+            .await
+            .unwrap();
+        assert_eq!(diags.warnings.len(), 1);
+        assert!(
+            diags.warnings[0].detail.contains("db_1"),
+            "{}",
+            diags.warnings[0].detail
+        );
     }
 }

@@ -107,8 +107,8 @@ impl Resource for ExpoTokenResource {
                         "The `cloudsync_database`'s id. Changing it replaces this resource."),
                     "token" => sensitive(String, Optional,
                         "The Expo access token (sensitive, kept in state). Changing it rotates the \
-                         token in place. Surrounding whitespace (a newline from `file()`) is \
-                         removed."),
+                         token in place. Surrounding whitespace (a newline from `file()`) is not \
+                         sent."),
                     "token_wo" => Attribute {
                         sensitive: true,
                         ..attribute(String, Optional,
@@ -214,10 +214,6 @@ impl Resource for ExpoTokenResource {
     ) -> Option<(ExpoTokenState<'a>, ValueEmpty)> {
         proposed.id = proposed.database_id.clone();
         proposed.token_wo = Value::Null;
-        proposed.token = match &config.token {
-            Value::Value(t) => known(t.trim()),
-            other => other.clone(),
-        };
         proposed.token_suffix = match (&config.token, &config.token_wo) {
             (Value::Value(t), _) | (_, Value::Value(t)) => known(suffix(t.trim())),
             _ => Value::Unknown,
@@ -236,9 +232,6 @@ impl Resource for ExpoTokenResource {
         _meta: ValueEmpty,
     ) -> Option<(ExpoTokenState<'a>, ValueEmpty, Vec<AttributePath>)> {
         proposed.token_wo = Value::Null;
-        if let Value::Value(t) = &config.token {
-            proposed.token = known(t.trim());
-        }
         let mut replace = vec![];
         if proposed.database_id != prior.database_id {
             replace.push(AttributePath::new("database_id"));
