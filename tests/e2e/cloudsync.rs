@@ -988,3 +988,67 @@ fn the_examples_validate() {
     let out = tf.run(&["validate", "-no-color"]);
     assert!(out.success(), "{out}");
 }
+
+/// `examples/cloudsync/quickstart` on the oldest supported Terraform (1.6) and the newest:
+/// apply, a second plan with no changes, an import round trip, destroy.
+fn quickstart_round_trip(bin: &std::path::Path) {
+    let emu = CloudSync::start();
+    let node = "quickstart.sqlite.test";
+    let key = "qs-key-0123";
+    let dir = emu.sqlite_node(node, key);
+    CloudSync::sqlite_database(
+        &dir,
+        "notes",
+        "CREATE TABLE notes (id TEXT PRIMARY KEY NOT NULL, body TEXT)",
+    );
+    let tf = emu
+        .provider_env()
+        .into_iter()
+        .fold(
+            Terraform::builder()
+                .provider("cloudsync/cloudsync", provider_binary())
+                .bin(bin),
+            |b, (k, v)| b.env(k, v),
+        )
+        .env(
+            "TF_VAR_connection_string",
+            format!("sqlitecloud://{node}:8860?apikey={key}"),
+        )
+        .build();
+    let version = tf.version();
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/cloudsync/quickstart/main.tf");
+    tf.write_main(&std::fs::read_to_string(example).expect("quickstart"));
+    tf.apply();
+    assert_eq!(
+        tf.plan_detailed_exitcode(),
+        0,
+        "{version}: the quickstart converges"
+    );
+    let db = tf.run_ok(&["output", "-raw", "database_id"]).stdout;
+    assert_eq!(emu.stored().len(), 1, "{version}");
+    tf.run_ok(&["state", "rm", "-no-color", "cloudsync_table_sync.notes"]);
+    tf.run_ok(&[
+        "import",
+        "-no-color",
+        "-input=false",
+        "cloudsync_table_sync.notes",
+        &format!("{}/notes", db.trim()),
+    ]);
+    assert_eq!(
+        tf.plan_detailed_exitcode(),
+        0,
+        "{version}: import round trip"
+    );
+    tf.run_ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+    assert!(
+        emu.stored().is_empty(),
+        "{version}: destroy left a database"
+    );
+}
+
+#[test]
+fn quickstart_on_the_oldest_supported_and_the_newest_terraform() {
+    quickstart_round_trip(&crate::support::oldest_terraform_bin());
+    quickstart_round_trip(&crate::support::terraform_bin());
+}
