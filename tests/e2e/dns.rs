@@ -346,7 +346,19 @@ fn records_of_every_type_resolve_with_their_ttl_and_spelling_never_plans_a_chang
         "on the attribute: {plan}"
     );
 
-    tf.write_main(&hcl);
+    // Rewriting a name into another spelling of it: an update that sends nothing.
+    let respelled = hcl.replacen("name = \"@\"", "name = \"EXAMPLE.test.\"", 1);
+    assert_ne!(respelled, hcl);
+    tf.write_main(&respelled);
+    let serial = soa_serial(&dns, "example.test");
+    tf.apply();
+    assert_eq!(soa_serial(&dns, "example.test"), serial, "nothing was sent");
+    assert_eq!(
+        tf.resource("comwit_dns_record.apex_a")["name"],
+        "EXAMPLE.test."
+    );
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
+
     tf.destroy();
     assert!(zone(&emu, &domain).is_empty(), "records left behind");
     assert!(dig(&dns, "v6.example.test", "AAAA", false).is_empty());

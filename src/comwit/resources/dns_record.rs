@@ -10,7 +10,8 @@
 //!   strings is their concatenation; `2001:DB8::1` is `2001:db8::1`. The state keeps the
 //!   configuration's spelling while the platform holds the same record; a real change made
 //!   outside Terraform shows as a change. A TXT value over 255 bytes is split into strings
-//!   as DNS does.
+//!   as DNS does. (Rewriting the configuration from one spelling to another shows as an
+//!   in-place update, since Terraform plans the configuration's value; it sends nothing.)
 //! - `domain_id` replaces the record; everything else is updated in place (same id).
 //! - Import by `<domain_id>/<record_id>`, or by identity `{ domain_id, id }`.
 
@@ -258,7 +259,9 @@ impl Resource for DnsRecordResource {
                     "name" => attribute(String, Required,
                         "Name in the zone: `@` (or the zone's name) for the apex, a relative \
                          name such as `www` or `_sip._tcp`, or a FQDN inside the zone (with or \
-                         without the final dot). `*` may be the first label."),
+                         without the final dot). `*` may be the first label. The state keeps \
+                         your spelling; rewriting it into another spelling of the same name \
+                         is an in-place update that changes nothing on the platform."),
                     "fqdn" => attribute(String, Computed, "The record's full name."),
                     "type" => attribute(String, Required,
                         "`A`, `AAAA`, `CNAME`, `TXT`, `MX`, `SRV`, `CAA` or `NS` (any case). A \
