@@ -61,6 +61,14 @@ fn domains_onboard_and_are_delegated_through_dns() {
     let dns = emu.dns_addr();
     let ns = dig(&dns, "example.test", "NS", false);
     assert_eq!(ns.len(), 2, "{ns:?}");
+    let soa = dig(&dns, "example.test", "SOA", false);
+    assert_eq!(soa[0].ttl, 3600, "{soa:?}");
+    assert!(
+        soa[0]
+            .data
+            .starts_with("ns1.dns.comwit.localhost. hostmaster.example.test. "),
+        "{soa:?}"
+    );
     assert_eq!(status(&dns, "not-held.test", "A"), "REFUSED");
     let list = emu.api_get("/v1/projects/prj_local/domains");
     assert_eq!(list["domains"].as_array().map(Vec::len), Some(1));

@@ -86,7 +86,14 @@ pub fn catalog(zones: &[Zone]) -> Catalog {
     for zone in zones {
         let built = (|| -> anyhow::Result<(LowerName, InMemoryAuthority)> {
             let origin = Name::from_ascii(format!("{}.", zone.domain.name))?;
-            let (origin, records) = Parser::new(zone_text(zone), None, Some(origin)).parse()?;
+            let (origin, mut records) = Parser::new(zone_text(zone), None, Some(origin)).parse()?;
+            // hickory's zone parser gives the SOA the TTL of its `expire` field: give it
+            // the zone's TTL, as written.
+            for (key, set) in records.iter_mut() {
+                if key.record_type == hickory_proto::rr::RecordType::SOA {
+                    set.set_ttl(ZONE_TTL as u32);
+                }
+            }
             let lower = LowerName::new(&origin);
             let authority = InMemoryAuthority::new(origin, records, ZoneType::Primary, false)
                 .map_err(|e| anyhow::anyhow!(e))?;
