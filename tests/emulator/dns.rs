@@ -239,6 +239,22 @@ fn records_of_every_type_resolve_with_their_ttl_and_bump_the_serial() {
         assert_eq!(code, 422, "{body} -> {err}");
         assert_eq!(err["error"]["field"], field, "{body} -> {err}");
     }
+    // Two records of one set with other TTLs: both kept, served with the smallest.
+    let (code, body) = add(
+        &emu,
+        &d,
+        json!({"name": "pair", "type": "A", "value": "192.0.2.1", "ttl": 600}),
+    );
+    assert_eq!(code, 201, "{body}");
+    let (code, body) = add(
+        &emu,
+        &d,
+        json!({"name": "pair", "type": "A", "value": "192.0.2.2", "ttl": 120}),
+    );
+    assert_eq!(code, 201, "{body}");
+    let pair = dig(&dns, "pair.zone.test", "A", false);
+    assert_eq!(pair.len(), 2, "{pair:?}");
+    assert!(pair.iter().all(|a| a.ttl == 120), "{pair:?}");
     // A CNAME beside other records, either way round: 409.
     let (code, err) = add(
         &emu,
