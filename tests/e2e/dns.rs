@@ -762,3 +762,42 @@ resource \"comwit_app_hostname\" \"api\" {{
     tf.destroy();
     assert!(zones(&emu).is_empty());
 }
+
+#[test]
+fn a_domain_and_a_hostname_covered_without_domain_id_destroy_together() {
+    let emu = Emulator::start();
+    let tf = Terraform::comwit(&emu);
+    let domain = format!(
+        "{COMWIT_TERRAFORM_BLOCK}
+resource \"comwit_project_domain\" \"main\" {{
+  domain = \"together.test\"
+}}
+
+resource \"comwit_app\" \"web\" {{
+  name = \"web\"
+}}
+"
+    );
+    tf.write_main(&domain);
+    tf.apply();
+    // The covering domain exists now, so the hostname may leave `domain_id` to the
+    // platform: no dependency links the two, and destroy runs them at once.
+    tf.write_main(&format!(
+        "{domain}
+resource \"comwit_app_hostname\" \"www\" {{
+  app_id   = comwit_app.web.id
+  hostname = \"www.together.test\"
+  dns_mode = \"automatic\"
+}}
+"
+    ));
+    tf.apply();
+    let www = tf.resource("comwit_app_hostname.www");
+    assert_eq!(
+        www["domain_id"],
+        tf.resource("comwit_project_domain.main")["id"]
+    );
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
+    tf.destroy();
+    assert!(zones(&emu).is_empty());
+}
