@@ -68,6 +68,10 @@ Point the provider at it (in another shell):
   export COMWIT_PROJECT_ID=prj_local
   $root/.tools/bin/terraform -chdir=examples/quickstart apply   # after scripts/setup.sh
 
+Apps are served by the app gateway at $EMULATOR_APPS_URL (by Host); every project
+domain's zone by the DNS server at $EMULATOR_DNS (UDP and TCP), e.g.
+  dig @${EMULATOR_DNS%:*} -p ${EMULATOR_DNS##*:} www.quickstart.test CNAME
+
 Admin routes (/_emulator/...) take the header X-Emulator-Admin: \$(cat $state/admin-secret)
 Press Ctrl-C to stop.
 
@@ -75,5 +79,5 @@ EOF
 
 status=0
 wait "$pid" || status=$?
-rm -f "$state/emulator.pid" "$state/emulator.url"
+rm -f "$state/emulator.pid" "$state/emulator.url" "$state/emulator.dns"
 exit "$status"

@@ -346,7 +346,19 @@ fn records_of_every_type_resolve_with_their_ttl_and_spelling_never_plans_a_chang
         "on the attribute: {plan}"
     );
 
-    tf.write_main(&hcl);
+    // Rewriting a name into another spelling of it: an update that sends nothing.
+    let respelled = hcl.replacen("name = \"@\"", "name = \"EXAMPLE.test.\"", 1);
+    assert_ne!(respelled, hcl);
+    tf.write_main(&respelled);
+    let serial = soa_serial(&dns, "example.test");
+    tf.apply();
+    assert_eq!(soa_serial(&dns, "example.test"), serial, "nothing was sent");
+    assert_eq!(
+        tf.resource("comwit_dns_record.apex_a")["name"],
+        "EXAMPLE.test."
+    );
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
+
     tf.destroy();
     assert!(zone(&emu, &domain).is_empty(), "records left behind");
     assert!(dig(&dns, "v6.example.test", "AAAA", false).is_empty());
@@ -447,6 +459,26 @@ resource \"comwit_app_hostname\" \"www\" {
   depends_on            = [comwit_app_deployment.web]
 }
 
+data \"comwit_dns_records\" \"www\" {
+  domain_id  = comwit_project_domain.auto.id
+  name       = \"WWW.auto.test.\"
+  type       = \"cname\"
+  depends_on = [comwit_app_hostname.www]
+}
+
+data \"comwit_project_domain\" \"auto\" {
+  domain     = \"Auto.Test\"
+  depends_on = [comwit_project_domain.auto]
+}
+
+output \"www_records\" {
+  value = data.comwit_dns_records.www.records
+}
+
+output \"auto_delegation\" {
+  value = data.comwit_project_domain.auto.delegation_status
+}
+
 resource \"comwit_app_hostname\" \"shop\" {
   app_id   = comwit_app.web.id
   hostname = \"shop.publish.test\"
@@ -496,6 +528,16 @@ output \"shop_status\" {
     );
     let (status, body) = fetch_host(&emu, "www.auto.test");
     assert_eq!((status, body.as_str()), (200, "hello from www.auto.test"));
+    // The data sources see the hostname's record in the zone, and the domain delegated.
+    let www_records = tf.output("www_records");
+    assert_eq!(
+        www_records.as_array().map(Vec::len),
+        Some(1),
+        "{www_records:#}"
+    );
+    assert_eq!(www_records[0]["managed_by"], "hostname:www.auto.test");
+    assert_eq!(www_records[0]["fqdn"], "www.auto.test");
+    assert_eq!(tf.output("auto_delegation"), "delegated");
 
     // Manual: pending at create, with the records to publish; published through
     // Terraform in the other domain, the hostname turns verified and serves.
@@ -572,6 +614,33 @@ resource \"comwit_app_hostname\" \"www\" {{
     assert!(emu.api_get("/v1/projects/prj_local/apps")["apps"]
         .as_array()
         .is_some_and(Vec::is_empty));
+
+    // With `domain_id` known, the domain must cover the hostname.
+    let mine = emu.api_get("/v1/projects/prj_local/domains")["domains"][0]["domain_id"]
+        .as_str()
+        .expect("domain id")
+        .to_owned();
+    tf.write_main(&format!(
+        "{COMWIT_TERRAFORM_BLOCK}
+resource \"comwit_app\" \"web\" {{
+  name = \"web\"
+}}
+
+resource \"comwit_app_hostname\" \"www\" {{
+  app_id    = comwit_app.web.id
+  hostname  = \"www.elsewhere.test\"
+  dns_mode  = \"automatic\"
+  domain_id = \"{mine}\"
+}}
+"
+    ));
+    let plan = tf.try_plan();
+    assert!(!plan.success(), "{plan}");
+    let text = flat(&plan.combined());
+    assert!(
+        text.contains("`www.elsewhere.test` is not in project domain `mine.test`"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -689,6 +758,45 @@ resource \"comwit_app_hostname\" \"api\" {{
         "192.0.2.7"
     );
     assert_eq!(tf.resource("comwit_app_hostname.api")["status"], "verified");
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
+    tf.destroy();
+    assert!(zones(&emu).is_empty());
+}
+
+#[test]
+fn a_domain_and_a_hostname_covered_without_domain_id_destroy_together() {
+    let emu = Emulator::start();
+    let tf = Terraform::comwit(&emu);
+    let domain = format!(
+        "{COMWIT_TERRAFORM_BLOCK}
+resource \"comwit_project_domain\" \"main\" {{
+  domain = \"together.test\"
+}}
+
+resource \"comwit_app\" \"web\" {{
+  name = \"web\"
+}}
+"
+    );
+    tf.write_main(&domain);
+    tf.apply();
+    // The covering domain exists now, so the hostname may leave `domain_id` to the
+    // platform: no dependency links the two, and destroy runs them at once.
+    tf.write_main(&format!(
+        "{domain}
+resource \"comwit_app_hostname\" \"www\" {{
+  app_id   = comwit_app.web.id
+  hostname = \"www.together.test\"
+  dns_mode = \"automatic\"
+}}
+"
+    ));
+    tf.apply();
+    let www = tf.resource("comwit_app_hostname.www");
+    assert_eq!(
+        www["domain_id"],
+        tf.resource("comwit_project_domain.main")["id"]
+    );
     assert_eq!(tf.plan_detailed_exitcode(), 0);
     tf.destroy();
     assert!(zones(&emu).is_empty());

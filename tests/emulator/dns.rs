@@ -61,6 +61,14 @@ fn domains_onboard_and_are_delegated_through_dns() {
     let dns = emu.dns_addr();
     let ns = dig(&dns, "example.test", "NS", false);
     assert_eq!(ns.len(), 2, "{ns:?}");
+    let soa = dig(&dns, "example.test", "SOA", false);
+    assert_eq!(soa[0].ttl, 3600, "{soa:?}");
+    assert!(
+        soa[0]
+            .data
+            .starts_with("ns1.dns.comwit.localhost. hostmaster.example.test. "),
+        "{soa:?}"
+    );
     assert_eq!(status(&dns, "not-held.test", "A"), "REFUSED");
     let list = emu.api_get("/v1/projects/prj_local/domains");
     assert_eq!(list["domains"].as_array().map(Vec::len), Some(1));
@@ -231,6 +239,22 @@ fn records_of_every_type_resolve_with_their_ttl_and_bump_the_serial() {
         assert_eq!(code, 422, "{body} -> {err}");
         assert_eq!(err["error"]["field"], field, "{body} -> {err}");
     }
+    // Two records of one set with other TTLs: both kept, served with the smallest.
+    let (code, body) = add(
+        &emu,
+        &d,
+        json!({"name": "pair", "type": "A", "value": "192.0.2.1", "ttl": 600}),
+    );
+    assert_eq!(code, 201, "{body}");
+    let (code, body) = add(
+        &emu,
+        &d,
+        json!({"name": "pair", "type": "A", "value": "192.0.2.2", "ttl": 120}),
+    );
+    assert_eq!(code, 201, "{body}");
+    let pair = dig(&dns, "pair.zone.test", "A", false);
+    assert_eq!(pair.len(), 2, "{pair:?}");
+    assert!(pair.iter().all(|a| a.ttl == 120), "{pair:?}");
     // A CNAME beside other records, either way round: 409.
     let (code, err) = add(
         &emu,

@@ -175,7 +175,9 @@ impl Resource for AppHostnameResource {
                     "wait_for_verification" => attribute(Bool, Optional,
                         "Wait at create until `status` is `verified` (default false). On \
                          timeout the hostname stays in state, tainted, and the error names the \
-                         missing records."),
+                         missing records. In manual mode, records published from `records` in \
+                         the same configuration come after the hostname: leave this off there \
+                         and read `data \"comwit_app_hostname\"` after them instead."),
                     "verification_timeout_seconds" => attribute(Number, Optional,
                         "How long `wait_for_verification` waits, 1 to 3600 seconds (default \
                          300)."),

@@ -3,14 +3,16 @@
 //! - Each type's rules are checked at plan time, with the error on the attribute: an A
 //!   value that is not IPv4, an MX without `priority`, a `port` on a TXT record, a TTL out
 //!   of range; with the domain known, also the name (inside the zone), a CNAME beside
-//!   other records of the same name (either way round), a duplicate, and the shared TTL of
-//!   a name and type (the zone's records are read at plan time).
+//!   other records of the same name (either way round) and a duplicate (the zone's records
+//!   are read at plan time). Records of one name and type are served with the smallest of
+//!   their TTLs, as DNS wants one TTL per set.
 //! - Spelling is never a change: `@`, the zone's name and its FQDN with a final dot are
 //!   one name; case does not matter in names, types and host values; TXT written as quoted
 //!   strings is their concatenation; `2001:DB8::1` is `2001:db8::1`. The state keeps the
 //!   configuration's spelling while the platform holds the same record; a real change made
 //!   outside Terraform shows as a change. A TXT value over 255 bytes is split into strings
-//!   as DNS does.
+//!   as DNS does. (Rewriting the configuration from one spelling to another shows as an
+//!   in-place update, since Terraform plans the configuration's value; it sends nothing.)
 //! - `domain_id` replaces the record; everything else is updated in place (same id).
 //! - Import by `<domain_id>/<record_id>`, or by identity `{ domain_id, id }`.
 
@@ -216,16 +218,6 @@ pub fn conflict(
                 ),
             ));
         }
-        if r.ttl != spec.ttl {
-            return Some((
-                "ttl",
-                format!(
-                    "Records of one name and type share one TTL: the {} record `{}` of `{}` \
-                     has ttl {}.",
-                    r.rtype, r.record_id, r.fqdn, r.ttl
-                ),
-            ));
-        }
     }
     None
 }
@@ -258,7 +250,9 @@ impl Resource for DnsRecordResource {
                     "name" => attribute(String, Required,
                         "Name in the zone: `@` (or the zone's name) for the apex, a relative \
                          name such as `www` or `_sip._tcp`, or a FQDN inside the zone (with or \
-                         without the final dot). `*` may be the first label."),
+                         without the final dot). `*` may be the first label. The state keeps \
+                         your spelling; rewriting it into another spelling of the same name \
+                         is an in-place update that changes nothing on the platform."),
                     "fqdn" => attribute(String, Computed, "The record's full name."),
                     "type" => attribute(String, Required,
                         "`A`, `AAAA`, `CNAME`, `TXT`, `MX`, `SRV`, `CAA` or `NS` (any case). A \
@@ -272,7 +266,7 @@ impl Resource for DnsRecordResource {
                          \"letsencrypt.org\"`)."),
                     "ttl" => attribute(Number, OptionalComputed,
                         "Time to live, 60 to 86400 seconds (default 300). Records of one name \
-                         and type share one TTL."),
+                         and type are served with the smallest TTL among them."),
                     "priority" => attribute(Number, Optional,
                         "Priority, 0 to 65535: required for MX and SRV, refused on other \
                          types."),
@@ -490,7 +484,7 @@ impl Resource for DnsRecordResource {
 
 impl DnsRecordResource {
     /// With the domain known: the name inside the zone, the type's rules, and the zone's
-    /// other records (CNAME beside others, duplicate, shared TTL), errors on their
+    /// other records (CNAME beside others, duplicate), errors on their
     /// attribute; fills `domain` and `fqdn`.
     async fn check_in_zone(
         &self,
@@ -738,6 +732,7 @@ mod tests {
         let spec = dns_rules::record("example.com", "a", "A", "192.0.2.1", None, None, None, None)
             .expect("spec");
         assert_eq!(conflict(&records, &spec, None).map(|c| c.0), Some("value"));
+        // Another TTL for the same set is no conflict (the set is served with the smallest).
         let spec = dns_rules::record(
             "example.com",
             "a",
@@ -749,6 +744,6 @@ mod tests {
             None,
         )
         .expect("spec");
-        assert_eq!(conflict(&records, &spec, None).map(|c| c.0), Some("ttl"));
+        assert_eq!(conflict(&records, &spec, None), None);
     }
 }

@@ -9,8 +9,9 @@
 //! - `wait_for_delegation` makes create wait (up to `delegation_timeout_seconds`) until
 //!   the domain is delegated; on timeout the domain is kept in state, tainted, with an
 //!   error naming the name servers to set.
-//! - Destroy removes the domain, its zone and every record in it (refused while an
-//!   automatic-DNS hostname writes into it).
+//! - Destroy removes the domain, its zone and every record in it. The platform refuses
+//!   while an automatic-DNS hostname writes into it; destroy asks again for up to 20 s
+//!   (such a hostname may be destroyed in the same run), then reports the refusal.
 //! - Import by domain id (`dom_...`), or by identity `{ id }`.
 
 use std::sync::Arc;
@@ -38,6 +39,9 @@ pub const TIMEOUT_RANGE: std::ops::RangeInclusive<i64> = 1..=3600;
 pub const DEFAULT_TIMEOUT: i64 = 300;
 /// How often a wait asks again.
 pub const POLL_EVERY: Duration = Duration::from_secs(2);
+/// How long destroy keeps asking while the platform refuses because a hostname still
+/// writes into the zone.
+pub const CONFLICT_PATIENCE: Duration = Duration::from_secs(20);
 
 /// Identity `{ id }`.
 pub fn identity() -> IdentitySpec {
@@ -289,7 +293,18 @@ impl Resource for ProjectDomainResource {
     ) -> Option<()> {
         let client = self.data.configured(diags)?.client;
         let id = text(&prior.id)?.to_owned();
-        deleted(diags, client.delete_domain(&id).await)
+        // A hostname writing into the zone without naming it in `domain_id` has no
+        // dependency on this resource, so Terraform may destroy both at once: while the
+        // platform refuses (409, the hostname is still there), ask again for a while.
+        let deadline = Instant::now() + CONFLICT_PATIENCE;
+        loop {
+            match client.delete_domain(&id).await {
+                Err(e) if e.error.status() == Some(409) && Instant::now() < deadline => {
+                    tokio::time::sleep(POLL_EVERY).await;
+                }
+                other => return deleted(diags, other),
+            }
+        }
     }
 
     async fn import<'a>(

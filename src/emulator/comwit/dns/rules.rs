@@ -40,6 +40,12 @@ fn host(name: &str, wild: bool) -> Result<(), String> {
     if name.is_empty() {
         return Err("a name may not be empty".into());
     }
+    if !name.is_ascii() {
+        return Err(format!(
+            "{name:?} is not ASCII: write an internationalised name in its ASCII form \
+             (punycode, `xn--...`)"
+        ));
+    }
     if name.len() > 253 {
         return Err(format!(
             "a name is at most 253 characters, got {}",
@@ -349,6 +355,8 @@ mod tests {
         }
         assert!(relative_name("www.other.org.", "example.com").is_err());
         assert!(relative_name("bad_label!", "example.com").is_err());
+        assert!(domain_name("bücher.example").is_err_and(|e| e.contains("punycode")));
+        assert!(domain_name("xn--bcher-kva.example").is_ok());
         assert_eq!(fqdn("@", "example.com"), "example.com");
         assert_eq!(fqdn("www", "example.com"), "www.example.com");
         assert!(domain_name("com").is_err());

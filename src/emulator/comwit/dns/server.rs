@@ -57,7 +57,19 @@ pub fn zone_text(zone: &Zone) -> String {
     for ns in NAME_SERVERS {
         text.push_str(&format!("@ {ZONE_TTL} IN NS {ns}.\n"));
     }
+    // One TTL per set: the smallest of its records'.
+    let mut set_ttl: std::collections::HashMap<(&str, &str), i64> = Default::default();
     for r in &zone.records {
+        let ttl = set_ttl
+            .entry((r.name.as_str(), r.rtype.as_str()))
+            .or_insert(r.ttl);
+        *ttl = (*ttl).min(r.ttl);
+    }
+    for r in &zone.records {
+        let ttl = set_ttl
+            .get(&(r.name.as_str(), r.rtype.as_str()))
+            .copied()
+            .unwrap_or(r.ttl);
         let rdata = match r.rtype.as_str() {
             "CNAME" | "NS" => format!("{}.", r.value),
             "MX" => format!("{} {}.", r.priority.unwrap_or(0), r.value),
@@ -75,7 +87,7 @@ pub fn zone_text(zone: &Zone) -> String {
                 .join(" "),
             _ => r.value.clone(),
         };
-        text.push_str(&format!("{} {} IN {} {rdata}\n", r.name, r.ttl, r.rtype));
+        text.push_str(&format!("{} {ttl} IN {} {rdata}\n", r.name, r.rtype));
     }
     text
 }
@@ -86,7 +98,14 @@ pub fn catalog(zones: &[Zone]) -> Catalog {
     for zone in zones {
         let built = (|| -> anyhow::Result<(LowerName, InMemoryAuthority)> {
             let origin = Name::from_ascii(format!("{}.", zone.domain.name))?;
-            let (origin, records) = Parser::new(zone_text(zone), None, Some(origin)).parse()?;
+            let (origin, mut records) = Parser::new(zone_text(zone), None, Some(origin)).parse()?;
+            // hickory's zone parser gives the SOA the TTL of its `expire` field: give it
+            // the zone's TTL, as written.
+            for (key, set) in records.iter_mut() {
+                if key.record_type == hickory_proto::rr::RecordType::SOA {
+                    set.set_ttl(ZONE_TTL as u32);
+                }
+            }
             let lower = LowerName::new(&origin);
             let authority = InMemoryAuthority::new(origin, records, ZoneType::Primary, false)
                 .map_err(|e| anyhow::anyhow!(e))?;

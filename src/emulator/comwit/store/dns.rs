@@ -169,12 +169,6 @@ pub fn conflict(existing: &[DnsRecord], spec: &RecordSpec, skip: Option<&str>) -
                 spec.rtype, spec.name, r.record_id
             ));
         }
-        if r.ttl != spec.ttl {
-            return Some(format!(
-                "records of one name and type share one TTL: {} {} ({}) has ttl {}",
-                spec.name, spec.rtype, r.record_id, r.ttl
-            ));
-        }
     }
     None
 }
