@@ -225,7 +225,14 @@ async fn put_artifact(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_ARCHIVE_BYTES as u64) {
+    if let Some(n) = declared.filter(|n| *n > MAX_ARCHIVE_BYTES as u64) {
+        // Read (and drop) a body up to four times the limit before answering, as a web
+        // server's lingering close does, so the client reads the 413 instead of a broken
+        // pipe; a larger one is refused at once.
+        if n <= 4 * MAX_ARCHIVE_BYTES as u64 {
+            let mut chunks = body.into_data_stream();
+            while let Some(Ok(_)) = futures::StreamExt::next(&mut chunks).await {}
+        }
         return Err(too_large());
     }
     let bytes = match axum::body::to_bytes(body, MAX_ARCHIVE_BYTES).await {
