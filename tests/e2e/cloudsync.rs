@@ -959,7 +959,7 @@ resource "cloudsync_expo_access_token" "push" {
     assert!(stored(&emu).is_empty());
 }
 
-/// Every example under `examples/cloudsync/` together in one configuration: Terraform
+/// Every example under `examples/cloudsync/` (but the quickstart) in one configuration: Terraform
 /// validates it against the provider's schema (so the docs' examples stay true).
 #[test]
 fn the_examples_validate() {
@@ -973,7 +973,8 @@ fn the_examples_validate() {
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).expect("examples dir").flatten() {
             let path = entry.path();
-            if path.is_dir() {
+            // The quickstart is a whole configuration of its own, applied by its own test.
+            if path.is_dir() && !path.ends_with("quickstart") {
                 stack.push(path);
             } else if path.extension().is_some_and(|e| e == "tf") {
                 files.push(path);
