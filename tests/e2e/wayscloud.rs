@@ -618,3 +618,113 @@ resource "wayscloud_database_restore" "copy" {
         "0"
     );
 }
+
+/// Every data source, read in the same apply that makes the database (inputs unknown at
+/// plan): values from the engines, and the credentials never carry the password.
+#[test]
+fn data_sources_read_the_whole_api() {
+    let w = WaysCloud::start();
+    let tf = terraform(&w, None);
+    tf.write_main(&format!(
+        r#"{BLOCK}
+resource "wayscloud_database" "app" {{
+  db_type        = "postgresql"
+  requested_name = "reporting"
+}}
+resource "wayscloud_database_firewall_rule" "office" {{
+  db_type    = wayscloud_database.app.db_type
+  db_name    = wayscloud_database.app.db_name
+  ip_address = "192.0.2.0/24"
+}}
+resource "wayscloud_database_snapshot" "s" {{
+  db_type = wayscloud_database.app.db_type
+  db_name = wayscloud_database.app.db_name
+}}
+data "wayscloud_database_engines" "all" {{}}
+data "wayscloud_quota" "q" {{
+  depends_on = [wayscloud_database.app]
+}}
+data "wayscloud_database_history" "h" {{
+  depends_on = [wayscloud_database.app]
+}}
+data "wayscloud_databases" "pg" {{
+  db_type    = "postgresql"
+  depends_on = [wayscloud_database.app]
+}}
+data "wayscloud_database_info" "i" {{
+  db_type = wayscloud_database.app.db_type
+  db_name = wayscloud_database.app.db_name
+}}
+data "wayscloud_database_metrics" "m" {{
+  db_type = wayscloud_database.app.db_type
+  db_name = wayscloud_database.app.db_name
+}}
+data "wayscloud_database_credentials" "c" {{
+  db_type = wayscloud_database.app.db_type
+  db_name = wayscloud_database.app.db_name
+}}
+data "wayscloud_database_snapshots" "s" {{
+  db_type    = wayscloud_database.app.db_type
+  db_name    = wayscloud_database.app.db_name
+  depends_on = [wayscloud_database_snapshot.s]
+}}
+data "wayscloud_database_firewall_rules" "r" {{
+  db_type    = wayscloud_database.app.db_type
+  db_name    = wayscloud_database.app.db_name
+  depends_on = [wayscloud_database_firewall_rule.office]
+}}
+data "wayscloud_database_backup_policy" "p" {{
+  db_type = wayscloud_database.app.db_type
+  db_name = wayscloud_database.app.db_name
+}}
+output "engines" {{ value = data.wayscloud_database_engines.all.engines }}
+output "quota_used" {{ value = data.wayscloud_quota.q.used }}
+output "history" {{ value = data.wayscloud_database_history.h.databases }}
+output "dbs" {{ value = data.wayscloud_databases.pg.databases }}
+output "owner" {{ value = data.wayscloud_database_info.i.owner }}
+output "limit" {{ value = data.wayscloud_database_info.i.connection_limit }}
+output "queries" {{ value = data.wayscloud_database_metrics.m.total_queries }}
+output "cs" {{ value = data.wayscloud_database_credentials.c.connection_string }}
+output "snapshots" {{ value = data.wayscloud_database_snapshots.s.snapshots }}
+output "rules" {{ value = data.wayscloud_database_firewall_rules.r.rules }}
+output "policy_enabled" {{ value = data.wayscloud_database_backup_policy.p.enabled }}
+"#
+    ));
+    tf.apply();
+    let app = tf.resource("wayscloud_database.app");
+    let name = s(&app, "db_name");
+    let engines = tf.output("engines");
+    assert!(
+        engines[0]["version"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("15.")),
+        "{engines}"
+    );
+    assert!(
+        engines[1]["version"]
+            .as_str()
+            .is_some_and(|v| v.contains("MariaDB")),
+        "{engines}"
+    );
+    assert_eq!(tf.output("quota_used"), 1);
+    assert_eq!(tf.output("history")[0]["db_name"], name.as_str());
+    assert_eq!(tf.output("dbs")[0]["db_name"], name.as_str());
+    assert_eq!(tf.output("owner"), name.as_str());
+    assert_eq!(tf.output("limit"), 100);
+    assert!(tf.output("queries").as_i64().is_some());
+    let cs = tf.output("cs");
+    assert!(
+        !cs.to_string().contains(&s(&app, "password")),
+        "the credentials data source carries the password"
+    );
+    assert_eq!(tf.output("snapshots").as_array().map(Vec::len), Some(1));
+    assert_eq!(tf.output("rules")[0]["ip_address"], "192.0.2.0/24");
+    assert_eq!(tf.output("policy_enabled"), false);
+    let show = tf.show_json().to_string();
+    assert_eq!(
+        show.matches(&s(&app, "password")).count(),
+        2,
+        "the password is in state only in the resource's password and connection_string"
+    );
+    tf.destroy();
+}
