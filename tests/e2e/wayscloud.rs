@@ -728,3 +728,64 @@ output "policy_enabled" {{ value = data.wayscloud_database_backup_policy.p.enabl
     );
     tf.destroy();
 }
+
+/// Out-of-band changes are noticed (a deleted database is planned again, a changed limit
+/// is planned back); a 429 and a 503 are retried through; no password reaches the
+/// provider's log or the plan.
+#[test]
+fn drift_faults_and_secrecy() {
+    let w = WaysCloud::start();
+    let tf = terraform(&w, None);
+    tf.write_main(&format!("{BLOCK}\nresource \"wayscloud_database\" \"a\" {{\n  db_type = \"mariadb\"\n  requested_name = \"drift\"\n  connection_limit = 50\n}}\n"));
+    // The create meets a 429 and the first read a 503: both retried.
+    let (status, body) = w.admin(
+        Method::PUT,
+        "/_emulator/faults",
+        serde_json::json!({"rules": [
+            {"method": "POST", "path_prefix": "/v1/databases", "kind": "rate_limit", "retry_after": 1, "times": 1},
+            {"method": "GET", "path_prefix": "/v1/databases/mariadb", "kind": "error", "status": 503, "times": 1}
+        ]}),
+    );
+    assert_eq!(status, 200, "{body}");
+    tf.apply();
+    let db = tf.resource("wayscloud_database.a");
+    let name = s(&db, "db_name");
+    let password = s(&db, "password");
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
+
+    // Out of band: the limit changed, then the database deleted.
+    let (status, _) = w.api(
+        Method::PATCH,
+        &format!("/v1/databases/mariadb/{name}"),
+        Some(serde_json::json!({"connection_limit": 30})),
+    );
+    assert_eq!(status, 200);
+    let plan = tf.plan().stdout;
+    assert!(
+        plan.lines()
+            .any(|l| l.contains("connection_limit") && l.contains("30 -> 50")),
+        "{plan}"
+    );
+    let (status, _) = w.api(
+        Method::DELETE,
+        &format!("/v1/databases/mariadb/{name}?username={name}"),
+        None,
+    );
+    assert_eq!(status, 200);
+    let plan = tf.plan().stdout;
+    assert!(plan.contains("will be created"), "{plan}");
+    tf.apply();
+    let again = tf.resource("wayscloud_database.a");
+    assert_ne!(s(&again, "password"), password);
+
+    let log = tf.log();
+    assert!(!log.is_empty(), "no provider log");
+    for secret in [
+        password.as_str(),
+        again["password"].as_str().unwrap_or("x"),
+        w.api_key(),
+    ] {
+        assert!(!log.contains(secret), "a secret in the provider log");
+    }
+    tf.destroy();
+}
