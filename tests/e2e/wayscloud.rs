@@ -789,3 +789,42 @@ fn drift_faults_and_secrecy() {
     }
     tf.destroy();
 }
+
+/// Every example under `examples/wayscloud/` (provider, resources, data sources) applies
+/// together against the emulator, plans empty afterwards and destroys.
+#[test]
+fn the_examples_apply() {
+    let w = WaysCloud::start();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/wayscloud");
+    let mut main = std::fs::read_to_string(root.join("provider/provider.tf")).expect("provider.tf");
+    for kind in ["resources", "data-sources"] {
+        let mut dirs: Vec<_> = std::fs::read_dir(root.join(kind))
+            .expect(kind)
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        dirs.sort();
+        for dir in dirs {
+            for file in ["resource.tf", "data-source.tf"] {
+                if let Ok(text) = std::fs::read_to_string(dir.join(file)) {
+                    main.push_str(&format!("\n# {}\n{text}", dir.display()));
+                }
+            }
+        }
+    }
+    let mut tf = terraform(&w, None);
+    tf.set_env("TF_VAR_wayscloud_api_key", w.api_key());
+    tf.remove_env("WAYSCLOUD_API_KEY");
+    tf.write_main(&main);
+    let out = tf.apply();
+    assert!(out.combined().contains("Apply complete"), "{out}");
+    assert_eq!(
+        tf.plan_detailed_exitcode(),
+        0,
+        "plan after the examples not empty"
+    );
+    let app = tf.resource("wayscloud_database.app");
+    assert_eq!(s(&app, "db_name"), "cust_6dd1d906_pg_webapp_prod_db");
+    assert_eq!(app["connection_limit"], 200);
+    tf.destroy();
+}
