@@ -143,6 +143,21 @@ fn from_entry<'a>(
         state.created_at = known(created);
     }
     state.db_name = known(entry.db_name);
+    // The server may have moved (a new host or port): the connection string follows.
+    if let (Some(pw), Some(user), Some(host), Value::Value(port), Some(db)) = (
+        text(&state.password),
+        text(&state.username),
+        text(&state.host),
+        &state.port,
+        text(&state.db_name),
+    ) {
+        let scheme = if db_type == "mariadb" {
+            "mysql"
+        } else {
+            "postgresql"
+        };
+        state.connection_string = known(format!("{scheme}://{user}:{pw}@{host}:{port}/{db}"));
+    }
     state
 }
 
