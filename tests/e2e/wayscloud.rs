@@ -828,3 +828,142 @@ fn the_examples_apply() {
     assert_eq!(app["connection_limit"], 200);
     tf.destroy();
 }
+
+/// The standard checks (`support::checks::lifecycle`) for the database on both engines,
+/// a firewall rule and a snapshot: apply and empty plan, import into a fresh state with the
+/// same attributes (the password and connection string null), out-of-band deletion noticed
+/// and re-created, nothing left after destroy.
+#[test]
+fn standard_lifecycle_checks() {
+    use crate::support::checks::{lifecycle, Check, Import};
+
+    let w = WaysCloud::start();
+    let live = |t: &str| -> Vec<String> {
+        let (_, list) = w.api(Method::GET, &format!("/v1/databases/{t}"), None);
+        list["databases"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|d| d["db_name"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for t in ["postgresql", "mariadb"] {
+        let tf = terraform(&w, None);
+        let config = format!("{BLOCK}\nresource \"wayscloud_database\" \"main\" {{\n  db_type = \"{t}\"\n  requested_name = \"life_cycle\"\n  description = \"ünïcode\"\n}}\n");
+        lifecycle(
+            &tf,
+            &Check {
+                address: "wayscloud_database.main",
+                config: &config,
+                import: Import::Verify {
+                    id: Box::new(|v| s(v, "id")),
+                    not_importable: &["password", "connection_string"],
+                },
+                exists: Box::new(|v| assert!(live(t).contains(&s(v, "db_name")), "{v}")),
+                delete_out_of_band: Box::new(|v| {
+                    let name = s(v, "db_name");
+                    let (status, body) = w.api(
+                        Method::DELETE,
+                        &format!("/v1/databases/{t}/{name}?username={name}"),
+                        None,
+                    );
+                    assert_eq!(status, 200, "{body}");
+                }),
+                nothing_left: Box::new(|| assert!(live(t).is_empty(), "{:?}", live(t))),
+            },
+        );
+    }
+
+    // Children of a database made through the API (a single-resource configuration each).
+    let (status, db) = w.api(
+        Method::POST,
+        "/v1/databases",
+        Some(serde_json::json!({"db_type": "postgresql", "requested_name": "parent"})),
+    );
+    assert_eq!(status, 201, "{db}");
+    let name = s(&db, "db_name");
+    let rules = || -> Vec<String> {
+        let (_, list) = w.api(
+            Method::GET,
+            &format!("/v1/databases/postgresql/{name}/firewall"),
+            None,
+        );
+        list["rules"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|r| r["rule_id"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let tf = terraform(&w, None);
+    let config = format!("{BLOCK}\nresource \"wayscloud_database_firewall_rule\" \"main\" {{\n  db_type = \"postgresql\"\n  db_name = \"{name}\"\n  ip_address = \"198.51.100.0/24\"\n  description = \"VPN\"\n}}\n");
+    lifecycle(
+        &tf,
+        &Check {
+            address: "wayscloud_database_firewall_rule.main",
+            config: &config,
+            import: Import::Verify {
+                id: Box::new(|v| s(v, "id")),
+                not_importable: &[],
+            },
+            exists: Box::new(|v| assert!(rules().contains(&s(v, "rule_id")))),
+            delete_out_of_band: Box::new(|v| {
+                let (status, _) = w.api(
+                    Method::DELETE,
+                    &format!(
+                        "/v1/databases/postgresql/{name}/firewall/{}",
+                        s(v, "rule_id")
+                    ),
+                    None,
+                );
+                assert_eq!(status, 200);
+            }),
+            nothing_left: Box::new(|| assert!(rules().is_empty())),
+        },
+    );
+    let snapshots = || -> Vec<String> {
+        let (_, list) = w.api(
+            Method::GET,
+            &format!("/v1/databases/postgresql/{name}/snapshots"),
+            None,
+        );
+        list["snapshots"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|r| r["snapshot_id"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let tf = terraform(&w, None);
+    let config = format!("{BLOCK}\nresource \"wayscloud_database_snapshot\" \"main\" {{\n  db_type = \"postgresql\"\n  db_name = \"{name}\"\n  description = \"nightly\"\n}}\n");
+    lifecycle(
+        &tf,
+        &Check {
+            address: "wayscloud_database_snapshot.main",
+            config: &config,
+            import: Import::Verify {
+                id: Box::new(|v| s(v, "id")),
+                not_importable: &[],
+            },
+            exists: Box::new(|v| assert!(snapshots().contains(&s(v, "snapshot_id")))),
+            delete_out_of_band: Box::new(|v| {
+                let (status, _) = w.api(
+                    Method::DELETE,
+                    &format!(
+                        "/v1/databases/postgresql/{name}/snapshots/{}",
+                        s(v, "snapshot_id")
+                    ),
+                    None,
+                );
+                assert_eq!(status, 200);
+            }),
+            nothing_left: Box::new(|| assert!(snapshots().is_empty())),
+        },
+    );
+}

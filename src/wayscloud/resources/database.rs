@@ -226,8 +226,8 @@ impl Resource for DatabaseResource {
                         "The user's password. WaysCloud returns it only at create and rotation, so it is \
                          kept in state; null after import (or an `idempotent` create) until the next rotation."),
                     "connection_string" => sensitive(String, Computed,
-                        "`postgresql://` or `mysql://` URL with user and password (without the password \
-                         while `password` is null)."),
+                        "`postgresql://` or `mysql://` URL with user and password; null while `password` \
+                         is (after import or an `idempotent` create). Host and port follow the server on refresh."),
                     "created_at" => attribute(String, Computed, "Creation time (RFC 3339)."),
                 },
                 ..Default::default()
@@ -403,18 +403,19 @@ impl Resource for DatabaseResource {
         state.username = known(created.username.clone());
         state.host = known(created.host.clone());
         state.port = Value::Value(created.port);
-        state.connection_string = known(created.connection_string.clone());
         match created.password.as_deref() {
             Some(pw) if !pw.is_empty() && created.idempotent != Some(true) => {
-                state.password = known(pw)
+                state.password = known(pw);
+                state.connection_string = known(created.connection_string.clone());
             }
             _ => {
                 state.password = Value::Null;
+                state.connection_string = Value::Null;
                 diags.root_warning(
                     "The database already existed",
                     format!(
                         "WaysCloud answered that database `{}` already existed (`idempotent`), so it \
-                         returned no password: `password` is null and `connection_string` has no password. \
+                         returned no password: `password` and `connection_string` are null. \
                          Terraform now manages the existing database and its data. To get a password, set \
                          or change `password_version` and apply (the current password then stops working).",
                         created.db_name
@@ -578,16 +579,14 @@ impl Resource for DatabaseResource {
         };
         diags.root_warning(
             "Database password unknown after import",
-            "WaysCloud never returns a database's password after create, so `password` is null and \
-             `connection_string` has no password. Set or change `password_version` and apply to rotate \
-             the password and store the new one.",
+            "WaysCloud never returns a database's password after create, so `password` and \
+             `connection_string` are null. Set or change `password_version` and apply to rotate the \
+             password and store both.",
         );
-        let mut state = from_entry(entry, &parts[0], DatabaseState::default());
-        match configured.client.credentials(&parts[0], &parts[1]).await {
-            Ok(c) => state.connection_string = known(c.connection_string),
-            Err(e) => api_error(diags, &e),
-        }
-        Some((state, Value::Null))
+        Some((
+            from_entry(entry, &parts[0], DatabaseState::default()),
+            Value::Null,
+        ))
     }
 }
 
