@@ -967,3 +967,27 @@ fn standard_lifecycle_checks() {
         },
     );
 }
+
+/// The create's answer is lost after WaysCloud made the database: the provider notices it
+/// was made by this apply, rotates its password, and the apply succeeds with a working one.
+#[test]
+fn a_lost_create_answer_is_recovered() {
+    let w = WaysCloud::start();
+    let tf = terraform(&w, None);
+    let (status, body) = w.admin(
+        Method::PUT,
+        "/_emulator/faults",
+        serde_json::json!({"rules": [
+            {"method": "POST", "path_prefix": "/v1/databases", "kind": "lose_response", "times": 1}
+        ]}),
+    );
+    assert_eq!(status, 200, "{body}");
+    tf.write_main(&format!("{BLOCK}\nresource \"wayscloud_database\" \"a\" {{\n  db_type = \"postgresql\"\n  requested_name = \"lost\"\n}}\n"));
+    let out = tf.apply();
+    assert!(out.combined().contains("answer was lost"), "{out}");
+    let db = tf.resource("wayscloud_database.a");
+    let (ok, text) = sql(&db, &s(&db, "password"), "SELECT 1");
+    assert!(ok, "{text}");
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
+    tf.destroy();
+}

@@ -109,6 +109,15 @@ impl ApiFailure {
         self.kind == Kind::NotFound
     }
 
+    /// The request may have done its work though no answer said so (no answer, a 5xx, an
+    /// answer cut short).
+    pub fn is_ambiguous(&self) -> bool {
+        matches!(
+            self.kind,
+            Kind::Transport { .. } | Kind::Server { .. } | Kind::Decode
+        )
+    }
+
     pub fn summary(&self) -> &'static str {
         self.route.summary
     }
