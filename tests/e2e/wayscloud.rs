@@ -991,3 +991,42 @@ fn a_lost_create_answer_is_recovered() {
     assert_eq!(tf.plan_detailed_exitcode(), 0);
     tf.destroy();
 }
+
+/// A provider setting known only at apply (`api_url` from another resource): the plan
+/// goes through without the API, the apply creates the database.
+#[test]
+fn provider_settings_unknown_until_apply() {
+    let w = WaysCloud::start();
+    let mut tf = terraform(&w, None);
+    tf.remove_env("WAYSCLOUD_API_URL");
+    tf.write_main(&format!(
+        r#"
+terraform {{
+  required_providers {{
+    wayscloud = {{ source = "wayscloud/wayscloud" }}
+  }}
+}}
+resource "terraform_data" "url" {{
+  input = "{}"
+}}
+provider "wayscloud" {{
+  api_url = terraform_data.url.output
+}}
+resource "wayscloud_database" "a" {{
+  db_type        = "mariadb"
+  requested_name = "late"
+}}
+"#,
+        w.url()
+    ));
+    let plan = tf.plan().stdout;
+    assert!(
+        plan.contains("wayscloud_database.a will be created"),
+        "{plan}"
+    );
+    tf.apply();
+    let db = tf.resource("wayscloud_database.a");
+    let (ok, out) = sql(&db, &s(&db, "password"), "SELECT 1");
+    assert!(ok, "{out}");
+    tf.destroy();
+}
