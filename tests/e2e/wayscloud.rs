@@ -618,3 +618,415 @@ resource "wayscloud_database_restore" "copy" {
         "0"
     );
 }
+
+/// Every data source, read in the same apply that makes the database (inputs unknown at
+/// plan): values from the engines, and the credentials never carry the password.
+#[test]
+fn data_sources_read_the_whole_api() {
+    let w = WaysCloud::start();
+    let tf = terraform(&w, None);
+    tf.write_main(&format!(
+        r#"{BLOCK}
+resource "wayscloud_database" "app" {{
+  db_type        = "postgresql"
+  requested_name = "reporting"
+}}
+resource "wayscloud_database_firewall_rule" "office" {{
+  db_type    = wayscloud_database.app.db_type
+  db_name    = wayscloud_database.app.db_name
+  ip_address = "192.0.2.0/24"
+}}
+resource "wayscloud_database_snapshot" "s" {{
+  db_type = wayscloud_database.app.db_type
+  db_name = wayscloud_database.app.db_name
+}}
+data "wayscloud_database_engines" "all" {{}}
+data "wayscloud_quota" "q" {{
+  depends_on = [wayscloud_database.app]
+}}
+data "wayscloud_database_history" "h" {{
+  depends_on = [wayscloud_database.app]
+}}
+data "wayscloud_databases" "pg" {{
+  db_type    = "postgresql"
+  depends_on = [wayscloud_database.app]
+}}
+data "wayscloud_database_info" "i" {{
+  db_type = wayscloud_database.app.db_type
+  db_name = wayscloud_database.app.db_name
+}}
+data "wayscloud_database_metrics" "m" {{
+  db_type = wayscloud_database.app.db_type
+  db_name = wayscloud_database.app.db_name
+}}
+data "wayscloud_database_credentials" "c" {{
+  db_type = wayscloud_database.app.db_type
+  db_name = wayscloud_database.app.db_name
+}}
+data "wayscloud_database_snapshots" "s" {{
+  db_type    = wayscloud_database.app.db_type
+  db_name    = wayscloud_database.app.db_name
+  depends_on = [wayscloud_database_snapshot.s]
+}}
+data "wayscloud_database_firewall_rules" "r" {{
+  db_type    = wayscloud_database.app.db_type
+  db_name    = wayscloud_database.app.db_name
+  depends_on = [wayscloud_database_firewall_rule.office]
+}}
+data "wayscloud_database_backup_policy" "p" {{
+  db_type = wayscloud_database.app.db_type
+  db_name = wayscloud_database.app.db_name
+}}
+output "engines" {{ value = data.wayscloud_database_engines.all.engines }}
+output "quota_used" {{ value = data.wayscloud_quota.q.used }}
+output "history" {{ value = data.wayscloud_database_history.h.databases }}
+output "dbs" {{ value = data.wayscloud_databases.pg.databases }}
+output "owner" {{ value = data.wayscloud_database_info.i.owner }}
+output "limit" {{ value = data.wayscloud_database_info.i.connection_limit }}
+output "queries" {{ value = data.wayscloud_database_metrics.m.total_queries }}
+output "cs" {{ value = data.wayscloud_database_credentials.c.connection_string }}
+output "snapshots" {{ value = data.wayscloud_database_snapshots.s.snapshots }}
+output "rules" {{ value = data.wayscloud_database_firewall_rules.r.rules }}
+output "policy_enabled" {{ value = data.wayscloud_database_backup_policy.p.enabled }}
+"#
+    ));
+    tf.apply();
+    let app = tf.resource("wayscloud_database.app");
+    let name = s(&app, "db_name");
+    let engines = tf.output("engines");
+    assert!(
+        engines[0]["version"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("15.")),
+        "{engines}"
+    );
+    assert!(
+        engines[1]["version"]
+            .as_str()
+            .is_some_and(|v| v.contains("MariaDB")),
+        "{engines}"
+    );
+    assert_eq!(tf.output("quota_used"), 1);
+    assert_eq!(tf.output("history")[0]["db_name"], name.as_str());
+    assert_eq!(tf.output("dbs")[0]["db_name"], name.as_str());
+    assert_eq!(tf.output("owner"), name.as_str());
+    assert_eq!(tf.output("limit"), 100);
+    assert!(tf.output("queries").as_i64().is_some());
+    let cs = tf.output("cs");
+    assert!(
+        !cs.to_string().contains(&s(&app, "password")),
+        "the credentials data source carries the password"
+    );
+    assert_eq!(tf.output("snapshots").as_array().map(Vec::len), Some(1));
+    assert_eq!(tf.output("rules")[0]["ip_address"], "192.0.2.0/24");
+    assert_eq!(tf.output("policy_enabled"), false);
+    let show = tf.show_json().to_string();
+    assert_eq!(
+        show.matches(&s(&app, "password")).count(),
+        2,
+        "the password is in state only in the resource's password and connection_string"
+    );
+    tf.destroy();
+}
+
+/// Out-of-band changes are noticed (a deleted database is planned again, a changed limit
+/// is planned back); a 429 and a 503 are retried through; no password reaches the
+/// provider's log or the plan.
+#[test]
+fn drift_faults_and_secrecy() {
+    let w = WaysCloud::start();
+    let tf = terraform(&w, None);
+    tf.write_main(&format!("{BLOCK}\nresource \"wayscloud_database\" \"a\" {{\n  db_type = \"mariadb\"\n  requested_name = \"drift\"\n  connection_limit = 50\n}}\n"));
+    // The create meets a 429 and the first read a 503: both retried.
+    let (status, body) = w.admin(
+        Method::PUT,
+        "/_emulator/faults",
+        serde_json::json!({"rules": [
+            {"method": "POST", "path_prefix": "/v1/databases", "kind": "rate_limit", "retry_after": 1, "times": 1},
+            {"method": "GET", "path_prefix": "/v1/databases/mariadb", "kind": "error", "status": 503, "times": 1}
+        ]}),
+    );
+    assert_eq!(status, 200, "{body}");
+    tf.apply();
+    let db = tf.resource("wayscloud_database.a");
+    let name = s(&db, "db_name");
+    let password = s(&db, "password");
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
+
+    // Out of band: the limit changed, then the database deleted.
+    let (status, _) = w.api(
+        Method::PATCH,
+        &format!("/v1/databases/mariadb/{name}"),
+        Some(serde_json::json!({"connection_limit": 30})),
+    );
+    assert_eq!(status, 200);
+    let plan = tf.plan().stdout;
+    assert!(
+        plan.lines()
+            .any(|l| l.contains("connection_limit") && l.contains("30 -> 50")),
+        "{plan}"
+    );
+    let (status, _) = w.api(
+        Method::DELETE,
+        &format!("/v1/databases/mariadb/{name}?username={name}"),
+        None,
+    );
+    assert_eq!(status, 200);
+    let plan = tf.plan().stdout;
+    assert!(plan.contains("will be created"), "{plan}");
+    tf.apply();
+    let again = tf.resource("wayscloud_database.a");
+    assert_ne!(s(&again, "password"), password);
+
+    let log = tf.log();
+    assert!(!log.is_empty(), "no provider log");
+    for secret in [
+        password.as_str(),
+        again["password"].as_str().unwrap_or("x"),
+        w.api_key(),
+    ] {
+        assert!(!log.contains(secret), "a secret in the provider log");
+    }
+    tf.destroy();
+}
+
+/// Every example under `examples/wayscloud/` (provider, resources, data sources) applies
+/// together against the emulator, plans empty afterwards and destroys.
+#[test]
+fn the_examples_apply() {
+    let w = WaysCloud::start();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/wayscloud");
+    let mut main = std::fs::read_to_string(root.join("provider/provider.tf")).expect("provider.tf");
+    for kind in ["resources", "data-sources"] {
+        let mut dirs: Vec<_> = std::fs::read_dir(root.join(kind))
+            .expect(kind)
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        dirs.sort();
+        for dir in dirs {
+            for file in ["resource.tf", "data-source.tf"] {
+                if let Ok(text) = std::fs::read_to_string(dir.join(file)) {
+                    main.push_str(&format!("\n# {}\n{text}", dir.display()));
+                }
+            }
+        }
+    }
+    let mut tf = terraform(&w, None);
+    tf.set_env("TF_VAR_wayscloud_api_key", w.api_key());
+    tf.remove_env("WAYSCLOUD_API_KEY");
+    tf.write_main(&main);
+    let out = tf.apply();
+    assert!(out.combined().contains("Apply complete"), "{out}");
+    assert_eq!(
+        tf.plan_detailed_exitcode(),
+        0,
+        "plan after the examples not empty"
+    );
+    let app = tf.resource("wayscloud_database.app");
+    assert_eq!(s(&app, "db_name"), "cust_6dd1d906_pg_webapp_prod_db");
+    assert_eq!(app["connection_limit"], 200);
+    tf.destroy();
+}
+
+/// The standard checks (`support::checks::lifecycle`) for the database on both engines,
+/// a firewall rule and a snapshot: apply and empty plan, import into a fresh state with the
+/// same attributes (the password and connection string null), out-of-band deletion noticed
+/// and re-created, nothing left after destroy.
+#[test]
+fn standard_lifecycle_checks() {
+    use crate::support::checks::{lifecycle, Check, Import};
+
+    let w = WaysCloud::start();
+    let live = |t: &str| -> Vec<String> {
+        let (_, list) = w.api(Method::GET, &format!("/v1/databases/{t}"), None);
+        list["databases"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|d| d["db_name"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for t in ["postgresql", "mariadb"] {
+        let tf = terraform(&w, None);
+        let config = format!("{BLOCK}\nresource \"wayscloud_database\" \"main\" {{\n  db_type = \"{t}\"\n  requested_name = \"life_cycle\"\n  description = \"ünïcode\"\n}}\n");
+        lifecycle(
+            &tf,
+            &Check {
+                address: "wayscloud_database.main",
+                config: &config,
+                import: Import::Verify {
+                    id: Box::new(|v| s(v, "id")),
+                    not_importable: &["password", "connection_string"],
+                },
+                exists: Box::new(|v| assert!(live(t).contains(&s(v, "db_name")), "{v}")),
+                delete_out_of_band: Box::new(|v| {
+                    let name = s(v, "db_name");
+                    let (status, body) = w.api(
+                        Method::DELETE,
+                        &format!("/v1/databases/{t}/{name}?username={name}"),
+                        None,
+                    );
+                    assert_eq!(status, 200, "{body}");
+                }),
+                nothing_left: Box::new(|| assert!(live(t).is_empty(), "{:?}", live(t))),
+            },
+        );
+    }
+
+    // Children of a database made through the API (a single-resource configuration each).
+    let (status, db) = w.api(
+        Method::POST,
+        "/v1/databases",
+        Some(serde_json::json!({"db_type": "postgresql", "requested_name": "parent"})),
+    );
+    assert_eq!(status, 201, "{db}");
+    let name = s(&db, "db_name");
+    let rules = || -> Vec<String> {
+        let (_, list) = w.api(
+            Method::GET,
+            &format!("/v1/databases/postgresql/{name}/firewall"),
+            None,
+        );
+        list["rules"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|r| r["rule_id"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let tf = terraform(&w, None);
+    let config = format!("{BLOCK}\nresource \"wayscloud_database_firewall_rule\" \"main\" {{\n  db_type = \"postgresql\"\n  db_name = \"{name}\"\n  ip_address = \"198.51.100.0/24\"\n  description = \"VPN\"\n}}\n");
+    lifecycle(
+        &tf,
+        &Check {
+            address: "wayscloud_database_firewall_rule.main",
+            config: &config,
+            import: Import::Verify {
+                id: Box::new(|v| s(v, "id")),
+                not_importable: &[],
+            },
+            exists: Box::new(|v| assert!(rules().contains(&s(v, "rule_id")))),
+            delete_out_of_band: Box::new(|v| {
+                let (status, _) = w.api(
+                    Method::DELETE,
+                    &format!(
+                        "/v1/databases/postgresql/{name}/firewall/{}",
+                        s(v, "rule_id")
+                    ),
+                    None,
+                );
+                assert_eq!(status, 200);
+            }),
+            nothing_left: Box::new(|| assert!(rules().is_empty())),
+        },
+    );
+    let snapshots = || -> Vec<String> {
+        let (_, list) = w.api(
+            Method::GET,
+            &format!("/v1/databases/postgresql/{name}/snapshots"),
+            None,
+        );
+        list["snapshots"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|r| r["snapshot_id"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let tf = terraform(&w, None);
+    let config = format!("{BLOCK}\nresource \"wayscloud_database_snapshot\" \"main\" {{\n  db_type = \"postgresql\"\n  db_name = \"{name}\"\n  description = \"nightly\"\n}}\n");
+    lifecycle(
+        &tf,
+        &Check {
+            address: "wayscloud_database_snapshot.main",
+            config: &config,
+            import: Import::Verify {
+                id: Box::new(|v| s(v, "id")),
+                not_importable: &[],
+            },
+            exists: Box::new(|v| assert!(snapshots().contains(&s(v, "snapshot_id")))),
+            delete_out_of_band: Box::new(|v| {
+                let (status, _) = w.api(
+                    Method::DELETE,
+                    &format!(
+                        "/v1/databases/postgresql/{name}/snapshots/{}",
+                        s(v, "snapshot_id")
+                    ),
+                    None,
+                );
+                assert_eq!(status, 200);
+            }),
+            nothing_left: Box::new(|| assert!(snapshots().is_empty())),
+        },
+    );
+}
+
+/// The create's answer is lost after WaysCloud made the database: the provider notices it
+/// was made by this apply, rotates its password, and the apply succeeds with a working one.
+#[test]
+fn a_lost_create_answer_is_recovered() {
+    let w = WaysCloud::start();
+    let tf = terraform(&w, None);
+    let (status, body) = w.admin(
+        Method::PUT,
+        "/_emulator/faults",
+        serde_json::json!({"rules": [
+            {"method": "POST", "path_prefix": "/v1/databases", "kind": "lose_response", "times": 1}
+        ]}),
+    );
+    assert_eq!(status, 200, "{body}");
+    tf.write_main(&format!("{BLOCK}\nresource \"wayscloud_database\" \"a\" {{\n  db_type = \"postgresql\"\n  requested_name = \"lost\"\n}}\n"));
+    let out = tf.apply();
+    assert!(out.combined().contains("answer was lost"), "{out}");
+    let db = tf.resource("wayscloud_database.a");
+    let (ok, text) = sql(&db, &s(&db, "password"), "SELECT 1");
+    assert!(ok, "{text}");
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
+    tf.destroy();
+}
+
+/// A provider setting known only at apply (`api_url` from another resource): the plan
+/// goes through without the API, the apply creates the database.
+#[test]
+fn provider_settings_unknown_until_apply() {
+    let w = WaysCloud::start();
+    let mut tf = terraform(&w, None);
+    tf.remove_env("WAYSCLOUD_API_URL");
+    tf.write_main(&format!(
+        r#"
+terraform {{
+  required_providers {{
+    wayscloud = {{ source = "wayscloud/wayscloud" }}
+  }}
+}}
+resource "terraform_data" "url" {{
+  input = "{}"
+}}
+provider "wayscloud" {{
+  api_url = terraform_data.url.output
+}}
+resource "wayscloud_database" "a" {{
+  db_type        = "mariadb"
+  requested_name = "late"
+}}
+"#,
+        w.url()
+    ));
+    let plan = tf.plan().stdout;
+    assert!(
+        plan.contains("wayscloud_database.a will be created"),
+        "{plan}"
+    );
+    tf.apply();
+    let db = tf.resource("wayscloud_database.a");
+    let (ok, out) = sql(&db, &s(&db, "password"), "SELECT 1");
+    assert!(ok, "{out}");
+    tf.destroy();
+}

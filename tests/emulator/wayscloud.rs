@@ -527,6 +527,39 @@ fn permissions_ownership_quota_and_policy() {
             "{body}"
         );
     }
+    // An internal key acts for the customer it names; a regular key's customer_id is ignored.
+    let (status, internal) = w.admin(
+        Method::POST,
+        "/_emulator/api-keys",
+        json!({"permissions": ["database:create", "database:read"], "internal": true}),
+    );
+    assert_eq!(status, 200, "{internal}");
+    let internal = s(&internal, "api_key");
+    let (status, body) = w.call(Some(&internal), Method::POST, "/v1/databases", Some(json!({"db_type": "postgresql", "requested_name": "for_them", "customer_id": "c0ffee01"})));
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["db_name"], "cust_c0ffee01_pg_for_them");
+    let (_, list) = w.call(
+        Some(&internal),
+        Method::GET,
+        "/v1/databases/postgresql?customer_id=c0ffee01",
+        None,
+    );
+    assert_eq!(
+        list["databases"][0]["db_name"], "cust_c0ffee01_pg_for_them",
+        "{list}"
+    );
+    let (_, list) = w.call(
+        Some(&reader),
+        Method::GET,
+        "/v1/databases/postgresql?customer_id=c0ffee01",
+        None,
+    );
+    assert_eq!(
+        list["databases"].as_array().map(Vec::len),
+        Some(0),
+        "a regular key listed another customer's: {list}"
+    );
+
     let (_, engines) = w.api(Method::GET, "/v1/databases/engines", None);
     assert!(
         s(&engines["engines"][0], "version").starts_with("15."),

@@ -109,6 +109,15 @@ impl ApiFailure {
         self.kind == Kind::NotFound
     }
 
+    /// The request may have done its work though no answer said so (no answer, a 5xx, an
+    /// answer cut short).
+    pub fn is_ambiguous(&self) -> bool {
+        matches!(
+            self.kind,
+            Kind::Transport { .. } | Kind::Server { .. } | Kind::Decode
+        )
+    }
+
     pub fn summary(&self) -> &'static str {
         self.route.summary
     }
@@ -783,6 +792,105 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::client::testutil::{Canned, Mock};
+
+    fn test_client(base: &Url) -> Client {
+        Client::new(
+            ClientConfig {
+                base_url: base.clone(),
+                api_key: Secret::new("wcs_testkey0123456789"),
+                timeout: Duration::from_secs(5),
+                max_retries: 2,
+                user_agent_suffix: None,
+                operation_timeout: None,
+            },
+            CancellationToken::new(),
+        )
+        .expect("client")
+    }
+
+    const ROTATED: &str = r#"{"success":true,"db_name":"cust_a_pg_x","username":"cust_a_pg_x","password":"Sup3rSecretPassw0rd","host":"h","port":5432,"connection_string":"postgresql://cust_a_pg_x:Sup3rSecretPassw0rd@h:5432/cust_a_pg_x","created_at":"t"}"#;
+
+    #[tokio::test]
+    async fn requests_carry_the_key_and_passwords_never_reach_a_message() {
+        let mock = Mock::start(vec![
+            Canned::json(200, ROTATED),
+            // A server that echoes the password back in an error.
+            Canned::json(422, r#"{"detail":"bad value Sup3rSecretPassw0rd","code":"validation_error","field":"description"}"#),
+        ])
+        .await;
+        let client = test_client(&mock.base);
+        let rotated = client
+            .rotate("postgresql", "cust_a_pg_x")
+            .await
+            .expect("rotate");
+        assert_eq!(rotated.password, "Sup3rSecretPassw0rd");
+        let failure = client
+            .update_database("postgresql", "cust_a_pg_x", Some(20), Some("x"))
+            .await
+            .expect_err("422");
+        assert_eq!(
+            failure.kind,
+            Kind::Validation {
+                field: Some("description".into())
+            }
+        );
+        let detail = failure.detail();
+        assert!(!detail.contains("Sup3rSecretPassw0rd"), "{detail}");
+        let calls = mock.calls();
+        assert_eq!(
+            calls[0].path,
+            "/v1/databases/postgresql/cust_a_pg_x/credentials/rotate"
+        );
+        assert_eq!(
+            calls[0].header("x-api-key").as_deref(),
+            Some("wcs_testkey0123456789")
+        );
+        assert_eq!(calls[1].method, "PATCH");
+        assert_eq!(calls[1].json()["connection_limit"], 20);
+    }
+
+    #[tokio::test]
+    async fn a_rotation_is_not_repeated_after_a_5xx_but_a_read_is() {
+        let mock = Mock::start(vec![
+            Canned::json(503, r#"{"detail":"busy","code":"unavailable"}"#),
+            Canned::json(503, r#"{"detail":"busy","code":"unavailable"}"#),
+            Canned::json(200, r#"{"db_type":"postgresql","databases":[]}"#),
+        ])
+        .await;
+        let client = test_client(&mock.base);
+        let failure = client
+            .rotate("postgresql", "cust_a_pg_x")
+            .await
+            .expect_err("503");
+        assert_eq!(failure.kind, Kind::Server { status: 503 });
+        assert_eq!(mock.calls().len(), 1, "a rotation was repeated after a 503");
+        let list = client
+            .list_databases("postgresql", None)
+            .await
+            .expect("list retried");
+        assert!(list.is_empty());
+        assert_eq!(mock.calls().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_foreign_404_is_not_a_deleted_database() {
+        let mock = Mock::start(vec![
+            Canned::text(404, "<html>nginx</html>"),
+            Canned::json(
+                404,
+                r#"{"detail":"Database x not found","code":"not_found"}"#,
+            ),
+        ])
+        .await;
+        let client = test_client(&mock.base);
+        let foreign = client.info("postgresql", "x").await.expect_err("404");
+        assert!(!foreign.is_not_found());
+        assert!(foreign.detail().contains("api_url"), "{}", foreign.detail());
+        let gone = client.info("postgresql", "x").await.expect_err("404");
+        assert!(gone.is_not_found());
+    }
 
     #[test]
     fn the_envelope_reads_detail_and_code() {

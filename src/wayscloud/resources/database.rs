@@ -7,6 +7,10 @@
 //!   state; changing `password_version` rotates them in place. An `idempotent` create (the
 //!   database already existed) returns no password: a warning says so.
 //! - Import by `db_type/db_name`; the password is then unknown until a rotation.
+//! - Create is never repeated blindly (a second create of the same name answers
+//!   `idempotent`, without password). When its answer is lost, the provider looks: a named
+//!   database that did not exist before and exists now was made by this apply, and its
+//!   password reached nobody, so it is rotated to store one (with a warning).
 
 use std::sync::Arc;
 
@@ -18,7 +22,7 @@ use tf_provider::{map, AttributePath, Diagnostics, Resource};
 
 use crate::plugin::kit::{attribute, known, opt, sensitive, text, whole_number, Number, ValueNum};
 use crate::plugin::{IdentityAttribute, IdentitySpec};
-use crate::wayscloud::client::{Client, DatabaseEntry};
+use crate::wayscloud::client::{Client, Created, DatabaseEntry};
 use crate::wayscloud::common::{
     api_error, check_db_type, check_requested_name, deleted, import_parts,
 };
@@ -143,6 +147,21 @@ fn from_entry<'a>(
         state.created_at = known(created);
     }
     state.db_name = known(entry.db_name);
+    // The server may have moved (a new host or port): the connection string follows.
+    if let (Some(pw), Some(user), Some(host), Value::Value(port), Some(db)) = (
+        text(&state.password),
+        text(&state.username),
+        text(&state.host),
+        &state.port,
+        text(&state.db_name),
+    ) {
+        let scheme = if db_type == "mariadb" {
+            "mysql"
+        } else {
+            "postgresql"
+        };
+        state.connection_string = known(format!("{scheme}://{user}:{pw}@{host}:{port}/{db}"));
+    }
     state
 }
 
@@ -169,6 +188,46 @@ async fn refresh<'a>(
             state
         }
     }
+}
+
+/// The live database whose name ends in `_<requested>` after the customer and type tag;
+/// `None` when the lookup itself fails (nothing can be concluded).
+async fn find_requested(
+    client: &Client,
+    customer: Option<&str>,
+    db_type: &str,
+    requested: &str,
+) -> Option<Option<DatabaseEntry>> {
+    let list = client.list_databases(db_type, customer).await.ok()?;
+    Some(
+        list.into_iter()
+            .find(|d| requested_part(&d.db_name) == Some(requested)),
+    )
+}
+
+/// After a create whose outcome is unknown, of a database that did not exist before: if it
+/// exists now, this apply made it, and the password in the lost answer reached nobody, so
+/// a rotation gives the provider one. `None` when it does not exist (or cannot be told).
+async fn recover_lost_create(
+    client: &Client,
+    customer: Option<&str>,
+    db_type: &str,
+    requested: &str,
+) -> Option<Created> {
+    let entry = find_requested(client, customer, db_type, requested).await??;
+    let rotated = client.rotate(db_type, &entry.db_name).await.ok()?;
+    Some(Created {
+        db_type: db_type.to_owned(),
+        db_name: rotated.db_name,
+        username: rotated.username,
+        password: Some(rotated.password),
+        host: rotated.host,
+        port: rotated.port,
+        connection_string: rotated.connection_string,
+        message: String::new(),
+        password_generated: Some(true),
+        idempotent: Some(false),
+    })
 }
 
 #[async_trait]
@@ -211,8 +270,8 @@ impl Resource for DatabaseResource {
                         "The user's password. WaysCloud returns it only at create and rotation, so it is \
                          kept in state; null after import (or an `idempotent` create) until the next rotation."),
                     "connection_string" => sensitive(String, Computed,
-                        "`postgresql://` or `mysql://` URL with user and password (without the password \
-                         while `password` is null)."),
+                        "`postgresql://` or `mysql://` URL with user and password; null while `password` \
+                         is (after import or an `idempotent` create). Host and port follow the server on refresh."),
                     "created_at" => attribute(String, Computed, "Creation time (RFC 3339)."),
                 },
                 ..Default::default()
@@ -372,11 +431,46 @@ impl Resource for DatabaseResource {
         let client = &configured.client;
         let customer = configured.customer_id.as_deref();
         let db_type = text(&planned.db_type)?.to_owned();
+        let requested = text(&planned.requested_name).map(str::to_owned);
+        // Whether the named database exists before the create, so that a create whose
+        // answer is lost can be told apart from one that found it already there.
+        let existed_before = match &requested {
+            Some(r) => find_requested(client, customer, &db_type, r)
+                .await
+                .map(|d| d.is_some()),
+            None => None,
+        };
         let created = match client
-            .create_database(&db_type, text(&planned.requested_name), customer)
+            .create_database(&db_type, requested.as_deref(), customer)
             .await
         {
             Ok(c) => c,
+            Err(e) if e.is_ambiguous() && existed_before == Some(false) => {
+                match recover_lost_create(
+                    client,
+                    customer,
+                    &db_type,
+                    requested.as_deref().unwrap_or_default(),
+                )
+                .await
+                {
+                    Some(c) => {
+                        diags.root_warning(
+                            "The create's answer was lost",
+                            format!(
+                                "WaysCloud made database `{}` but its answer did not arrive ({}), so the password                                  it sent is lost. The database did not exist before this apply, so nobody holds                                  that password: the provider rotated it to store a new one.",
+                                c.db_name,
+                                e.detail()
+                            ),
+                        );
+                        c
+                    }
+                    None => {
+                        api_error(diags, &e);
+                        return None;
+                    }
+                }
+            }
             Err(e) => {
                 api_error(diags, &e);
                 return None;
@@ -388,18 +482,19 @@ impl Resource for DatabaseResource {
         state.username = known(created.username.clone());
         state.host = known(created.host.clone());
         state.port = Value::Value(created.port);
-        state.connection_string = known(created.connection_string.clone());
         match created.password.as_deref() {
             Some(pw) if !pw.is_empty() && created.idempotent != Some(true) => {
-                state.password = known(pw)
+                state.password = known(pw);
+                state.connection_string = known(created.connection_string.clone());
             }
             _ => {
                 state.password = Value::Null;
+                state.connection_string = Value::Null;
                 diags.root_warning(
                     "The database already existed",
                     format!(
                         "WaysCloud answered that database `{}` already existed (`idempotent`), so it \
-                         returned no password: `password` is null and `connection_string` has no password. \
+                         returned no password: `password` and `connection_string` are null. \
                          Terraform now manages the existing database and its data. To get a password, set \
                          or change `password_version` and apply (the current password then stops working).",
                         created.db_name
@@ -563,16 +658,14 @@ impl Resource for DatabaseResource {
         };
         diags.root_warning(
             "Database password unknown after import",
-            "WaysCloud never returns a database's password after create, so `password` is null and \
-             `connection_string` has no password. Set or change `password_version` and apply to rotate \
-             the password and store the new one.",
+            "WaysCloud never returns a database's password after create, so `password` and \
+             `connection_string` are null. Set or change `password_version` and apply to rotate the \
+             password and store both.",
         );
-        let mut state = from_entry(entry, &parts[0], DatabaseState::default());
-        match configured.client.credentials(&parts[0], &parts[1]).await {
-            Ok(c) => state.connection_string = known(c.connection_string),
-            Err(e) => api_error(diags, &e),
-        }
-        Some((state, Value::Null))
+        Some((
+            from_entry(entry, &parts[0], DatabaseState::default()),
+            Value::Null,
+        ))
     }
 }
 

@@ -1,0 +1,1 @@
+data "wayscloud_database_engines" "all" {}

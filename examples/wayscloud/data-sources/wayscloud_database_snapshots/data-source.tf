@@ -1,0 +1,4 @@
+data "wayscloud_database_snapshots" "app" {
+  db_type = wayscloud_database.app.db_type
+  db_name = wayscloud_database.app.db_name
+}

@@ -1,0 +1,3 @@
+data "wayscloud_databases" "postgres" {
+  db_type = "postgresql"
+}
