@@ -1030,3 +1030,73 @@ resource "wayscloud_database" "a" {{
     assert!(ok, "{out}");
     tf.destroy();
 }
+
+/// `examples/wayscloud/quickstart` on the oldest supported Terraform (1.6) and the newest:
+/// apply, a second plan with no changes, an import round trip, destroy (no database or
+/// role left on the engine).
+fn quickstart_round_trip(w: &WaysCloud, bin: &std::path::Path) {
+    let tf = w
+        .provider_env()
+        .into_iter()
+        .fold(
+            Terraform::builder()
+                .provider(
+                    "wayscloud/wayscloud",
+                    env!("CARGO_BIN_EXE_terraform-provider-wayscloud"),
+                )
+                .bin(bin),
+            |b, (k, v)| b.env(k, v),
+        )
+        .build();
+    let version = tf.version();
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/wayscloud/quickstart/main.tf");
+    tf.write_main(&std::fs::read_to_string(example).expect("quickstart"));
+    tf.apply();
+    assert_eq!(
+        tf.plan_detailed_exitcode(),
+        0,
+        "{version}: the quickstart converges"
+    );
+    let name = tf.run_ok(&["output", "-raw", "db_name"]).stdout;
+    let name = name.trim().to_owned();
+    let count = |sql: &str| w.admin_sql("postgresql", &sql.replace("NAME", &name));
+    assert_eq!(
+        count("SELECT count(*) FROM pg_database WHERE datname = 'NAME'"),
+        "1"
+    );
+    tf.run_ok(&[
+        "state",
+        "rm",
+        "-no-color",
+        "wayscloud_database_backup_policy.app",
+    ]);
+    tf.run_ok(&[
+        "import",
+        "-no-color",
+        "-input=false",
+        "wayscloud_database_backup_policy.app",
+        &format!("postgresql/{name}"),
+    ]);
+    assert_eq!(
+        tf.plan_detailed_exitcode(),
+        0,
+        "{version}: import round trip"
+    );
+    tf.run_ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+    assert_eq!(
+        count("SELECT count(*) FROM pg_database WHERE datname = 'NAME'"),
+        "0"
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM pg_roles WHERE rolname = 'NAME'"),
+        "0"
+    );
+}
+
+#[test]
+fn quickstart_on_the_oldest_supported_and_the_newest_terraform() {
+    let w = WaysCloud::start();
+    quickstart_round_trip(&w, &crate::support::oldest_terraform_bin());
+    quickstart_round_trip(&w, &crate::support::terraform_bin());
+}
