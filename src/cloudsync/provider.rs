@@ -13,7 +13,7 @@ use tf_provider::{map, AttributePath, Diagnostics};
 use tokio_util::sync::CancellationToken;
 
 use super::client::{Client, ClientConfig, Secret, DEFAULT_API_URL};
-use crate::plugin::kit::{attribute, bounded, credential, env, ValueNum};
+use crate::plugin::kit::{attribute, credential, env, request_limits, ValueNum};
 use crate::plugin::{unknown_attributes, ConfigSlot, Provider, Registry};
 
 /// Env: the management API key.
@@ -106,22 +106,23 @@ pub fn resolve(diags: &mut Diagnostics, config: &CloudSyncConfig<'_>) -> Option<
             None
         }
     };
-    let timeout = bounded(
+    let (timeout_seconds, max_retries) = request_limits(
         diags,
         &config.request_timeout_seconds,
-        "request_timeout_seconds",
-        1..=600,
-        30,
+        &config.max_retries,
+        (
+            crate::client::DEFAULT_TIMEOUT.as_secs() as i64,
+            i64::from(crate::client::DEFAULT_MAX_RETRIES),
+        ),
     );
-    let retries = bounded(diags, &config.max_retries, "max_retries", 0..=10, 4);
     if diags.errors.len() > before {
         return None;
     }
     Some(Some(Settings {
         api_key: api_key?,
         api_url: api_url?,
-        timeout_seconds: u64::try_from(timeout).ok()?,
-        max_retries: u32::try_from(retries).ok()?,
+        timeout_seconds,
+        max_retries,
     }))
 }
 
@@ -173,14 +174,12 @@ impl Provider for CloudSyncProvider {
         diags: &mut Diagnostics,
         config: CloudSyncConfig<'a>,
     ) -> Option<()> {
-        let _ = bounded(
+        let _ = request_limits(
             diags,
             &config.request_timeout_seconds,
-            "request_timeout_seconds",
-            1..=600,
-            0,
+            &config.max_retries,
+            (1, 0),
         );
-        let _ = bounded(diags, &config.max_retries, "max_retries", 0..=10, 0);
         Some(())
     }
 

@@ -13,7 +13,7 @@ use tf_provider::{map, AttributePath, Diagnostics};
 use tokio_util::sync::CancellationToken;
 
 use super::client::{Client, ClientConfig, Secret};
-use crate::plugin::kit::{attribute, bounded, credential, env, ValueNum};
+use crate::plugin::kit::{attribute, credential, env, request_limits, ValueNum};
 use crate::plugin::{unknown_attributes, ConfigSlot, Provider, Registry};
 
 pub use super::client::DEFAULT_API_URL;
@@ -158,19 +158,11 @@ pub fn resolve(diags: &mut Diagnostics, config: &ComwitConfig<'_>) -> Option<Opt
         .as_deref_option()
         .map(str::to_owned)
         .or_else(|| env("COMWIT_PROJECT_ID"));
-    let timeout = bounded(
+    let (timeout_seconds, max_retries) = request_limits(
         diags,
         &config.request_timeout_seconds,
-        "request_timeout_seconds",
-        1..=600,
-        DEFAULT_TIMEOUT_SECONDS,
-    );
-    let retries = bounded(
-        diags,
         &config.max_retries,
-        "max_retries",
-        0..=10,
-        DEFAULT_MAX_RETRIES,
+        (DEFAULT_TIMEOUT_SECONDS, DEFAULT_MAX_RETRIES),
     );
     if diags.errors.len() > errors_before {
         return None;
@@ -179,8 +171,8 @@ pub fn resolve(diags: &mut Diagnostics, config: &ComwitConfig<'_>) -> Option<Opt
         token: token?,
         api_url: api_url?,
         project_id,
-        timeout_seconds: u64::try_from(timeout).ok()?,
-        max_retries: u32::try_from(retries).ok()?,
+        timeout_seconds,
+        max_retries,
     }))
 }
 
@@ -227,14 +219,12 @@ impl Provider for ComwitProvider {
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: ComwitConfig<'a>) -> Option<()> {
         // Range checks only; the token may legitimately come from the environment later.
-        let _ = bounded(
+        let _ = request_limits(
             diags,
             &config.request_timeout_seconds,
-            "request_timeout_seconds",
-            1..=600,
-            0,
+            &config.max_retries,
+            (1, 0),
         );
-        let _ = bounded(diags, &config.max_retries, "max_retries", 0..=10, 0);
         Some(())
     }
 

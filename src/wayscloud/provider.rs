@@ -13,7 +13,7 @@ use tf_provider::{map, AttributePath, Diagnostics};
 use tokio_util::sync::CancellationToken;
 
 use super::client::{Client, ClientConfig, Secret, DEFAULT_API_URL};
-use crate::plugin::kit::{attribute, bounded, credential, env, ValueNum};
+use crate::plugin::kit::{attribute, credential, env, request_limits, ValueNum};
 use crate::plugin::{unknown_attributes, ConfigSlot, Provider, Registry};
 
 pub const DEFAULT_TIMEOUT_SECONDS: i64 = crate::client::DEFAULT_TIMEOUT.as_secs() as i64;
@@ -125,19 +125,11 @@ pub fn resolve(diags: &mut Diagnostics, config: &WaysCloudConfig<'_>) -> Option<
             );
         }
     }
-    let timeout = bounded(
+    let (timeout_seconds, max_retries) = request_limits(
         diags,
         &config.request_timeout_seconds,
-        "request_timeout_seconds",
-        1..=600,
-        DEFAULT_TIMEOUT_SECONDS,
-    );
-    let retries = bounded(
-        diags,
         &config.max_retries,
-        "max_retries",
-        0..=10,
-        DEFAULT_MAX_RETRIES,
+        (DEFAULT_TIMEOUT_SECONDS, DEFAULT_MAX_RETRIES),
     );
     if diags.errors.len() > errors_before {
         return None;
@@ -146,8 +138,8 @@ pub fn resolve(diags: &mut Diagnostics, config: &WaysCloudConfig<'_>) -> Option<
         api_key: api_key?,
         api_url: api_url?,
         customer_id,
-        timeout_seconds: u64::try_from(timeout).ok()?,
-        max_retries: u32::try_from(retries).ok()?,
+        timeout_seconds,
+        max_retries,
     }))
 }
 
@@ -203,14 +195,12 @@ impl Provider for WaysCloudProvider {
         diags: &mut Diagnostics,
         config: WaysCloudConfig<'a>,
     ) -> Option<()> {
-        let _ = bounded(
+        let _ = request_limits(
             diags,
             &config.request_timeout_seconds,
-            "request_timeout_seconds",
-            1..=600,
-            0,
+            &config.max_retries,
+            (1, 0),
         );
-        let _ = bounded(diags, &config.max_retries, "max_retries", 0..=10, 0);
         Some(())
     }
 

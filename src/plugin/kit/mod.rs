@@ -180,6 +180,29 @@ pub fn bounded(
     whole_number(diags, value, name, range).unwrap_or(default)
 }
 
+/// The request limits every provider block has, judged on their attributes:
+/// `request_timeout_seconds` (1 to 600) and `max_retries` (0 to 10), each falling back to
+/// its `defaults` entry when null, unknown or invalid (the error is then in `diags`).
+pub fn request_limits(
+    diags: &mut Diagnostics,
+    timeout_seconds: &ValueNum,
+    max_retries: &ValueNum,
+    defaults: (i64, i64),
+) -> (u64, u32) {
+    let timeout = bounded(
+        diags,
+        timeout_seconds,
+        "request_timeout_seconds",
+        1..=600,
+        defaults.0,
+    );
+    let retries = bounded(diags, max_retries, "max_retries", 0..=10, defaults.1);
+    (
+        u64::try_from(timeout).unwrap_or(1),
+        u32::try_from(retries).unwrap_or(0),
+    )
+}
+
 /// An RFC 3339 timestamp.
 pub fn parse_time(s: &str) -> Option<time::OffsetDateTime> {
     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
