@@ -1,9 +1,11 @@
 //! WaysCloud's plan-time rules (the contract's, checked before anything is sent) and API
 //! failures as diagnostics.
 
+use tf_provider::value::ValueString;
 use tf_provider::{AttributePath, Diagnostics};
 
 use super::client::ApiFailure;
+use crate::plugin::kit::text;
 
 /// The engines. [documented]
 pub const DB_TYPES: &[&str] = &["postgresql", "mariadb"];
@@ -23,6 +25,30 @@ pub fn deleted(diags: &mut Diagnostics, result: Result<(), ApiFailure>) -> Optio
             api_error(diags, &e);
             None
         }
+    }
+}
+
+/// A read's outcome: the answer, or `None` when WaysCloud says the object is gone (its
+/// documented 404); any other failure is an error diagnostic.
+pub fn found<T>(diags: &mut Diagnostics, result: Result<T, ApiFailure>) -> Option<T> {
+    match result {
+        Ok(value) => Some(value),
+        Err(e) if e.is_not_found() => None,
+        Err(e) => {
+            api_error(diags, &e);
+            None
+        }
+    }
+}
+
+/// The `db_type` and `db_name` of a resource that belongs to a database, checked when
+/// known.
+pub fn check_database_ref(diags: &mut Diagnostics, db_type: &ValueString, db_name: &ValueString) {
+    if let Some(t) = text(db_type) {
+        check_db_type(diags, t, "db_type");
+    }
+    if let Some(n) = text(db_name) {
+        check_db_name(diags, n, "db_name");
     }
 }
 

@@ -14,7 +14,7 @@ use crate::plugin::kit::{attribute, known, opt, text, whole_number, Number, Valu
 use crate::plugin::{IdentityAttribute, IdentitySpec};
 use crate::wayscloud::client::BackupPolicy;
 use crate::wayscloud::common::{
-    api_error, check_db_name, check_db_type, check_time_of_day, import_parts,
+    api_error, check_database_ref, check_db_type, check_time_of_day, found, import_parts,
 };
 use crate::wayscloud::provider::ProviderData;
 
@@ -139,12 +139,7 @@ impl Resource for BackupPolicyResource {
     }
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: PolicyState<'a>) -> Option<()> {
-        if let Some(t) = text(&config.db_type) {
-            check_db_type(diags, t, "db_type");
-        }
-        if let Some(n) = text(&config.db_name) {
-            check_db_name(diags, n, "db_name");
-        }
+        check_database_ref(diags, &config.db_type, &config.db_name);
         if let Some(f) = text(&config.frequency) {
             if !FREQUENCIES.contains(&f) {
                 diags.error(
@@ -173,14 +168,8 @@ impl Resource for BackupPolicyResource {
             text(&state.db_type)?.to_owned(),
             text(&state.db_name)?.to_owned(),
         );
-        match client.backup_policy(&t, &n).await {
-            Ok(p) => Some((from_policy(p, &t, &n, state), private)),
-            Err(e) if e.is_not_found() => None,
-            Err(e) => {
-                api_error(diags, &e);
-                None
-            }
-        }
+        let p = found(diags, client.backup_policy(&t, &n).await)?;
+        Some((from_policy(p, &t, &n, state), private))
     }
 
     async fn plan_create<'a>(

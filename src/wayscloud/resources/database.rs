@@ -24,7 +24,7 @@ use crate::plugin::kit::{attribute, known, opt, sensitive, text, whole_number, N
 use crate::plugin::{IdentityAttribute, IdentitySpec};
 use crate::wayscloud::client::{Client, Created, DatabaseEntry};
 use crate::wayscloud::common::{
-    api_error, check_db_type, check_requested_name, deleted, import_parts,
+    api_error, check_db_type, check_requested_name, deleted, found, import_parts,
 };
 use crate::wayscloud::provider::ProviderData;
 
@@ -323,19 +323,12 @@ impl Resource for DatabaseResource {
         let configured = self.data.configured(diags)?;
         let db_type = text(&state.db_type)?.to_owned();
         let db_name = text(&state.db_name)?.to_owned();
-        match configured
+        let listed = configured
             .client
             .find_database(&db_type, &db_name, configured.customer_id.as_deref())
-            .await
-        {
-            Ok(Some(entry)) => Some((from_entry(entry, &db_type, state), private)),
-            Ok(None) => None,
-            Err(e) if e.is_not_found() => None,
-            Err(e) => {
-                api_error(diags, &e);
-                None
-            }
-        }
+            .await;
+        let entry = found(diags, listed)??;
+        Some((from_entry(entry, &db_type, state), private))
     }
 
     async fn plan_create<'a>(

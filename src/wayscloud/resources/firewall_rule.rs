@@ -14,7 +14,7 @@ use crate::plugin::kit::{attribute, known, opt, text};
 use crate::plugin::{IdentityAttribute, IdentitySpec};
 use crate::wayscloud::client::Rule;
 use crate::wayscloud::common::{
-    api_error, check_db_name, check_db_type, check_ip_address, deleted, import_parts,
+    api_error, check_database_ref, check_db_type, check_ip_address, deleted, found, import_parts,
 };
 use crate::wayscloud::provider::ProviderData;
 
@@ -123,12 +123,7 @@ impl Resource for FirewallRuleResource {
     }
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: RuleState<'a>) -> Option<()> {
-        if let Some(t) = text(&config.db_type) {
-            check_db_type(diags, t, "db_type");
-        }
-        if let Some(n) = text(&config.db_name) {
-            check_db_name(diags, n, "db_name");
-        }
+        check_database_ref(diags, &config.db_type, &config.db_name);
         if let Some(ip) = text(&config.ip_address) {
             check_ip_address(diags, ip, "ip_address");
         }
@@ -148,17 +143,10 @@ impl Resource for FirewallRuleResource {
             text(&state.db_name)?.to_owned(),
             text(&state.rule_id)?.to_owned(),
         );
-        match client.rules(&t, &n).await {
-            Ok(rules) => rules
-                .into_iter()
-                .find(|r| r.rule_id == id)
-                .map(|r| (from_rule(r, &t, &n, state), private)),
-            Err(e) if e.is_not_found() => None,
-            Err(e) => {
-                api_error(diags, &e);
-                None
-            }
-        }
+        found(diags, client.rules(&t, &n).await)?
+            .into_iter()
+            .find(|r| r.rule_id == id)
+            .map(|r| (from_rule(r, &t, &n, state), private))
     }
 
     async fn plan_create<'a>(

@@ -15,7 +15,7 @@ use tf_provider::{map, AttributePath, Diagnostics, Resource};
 use crate::plugin::kit::{attribute, known, text};
 use crate::plugin::{IdentityAttribute, IdentitySpec};
 use crate::wayscloud::common::{
-    api_error, check_db_name, check_db_type, check_requested_name, import_parts,
+    api_error, check_database_ref, check_db_type, check_requested_name, import_parts,
 };
 use crate::wayscloud::provider::ProviderData;
 
@@ -122,12 +122,7 @@ impl Resource for RestoreResource {
     }
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: RestoreState<'a>) -> Option<()> {
-        if let Some(t) = text(&config.db_type) {
-            check_db_type(diags, t, "db_type");
-        }
-        if let Some(n) = text(&config.db_name) {
-            check_db_name(diags, n, "db_name");
-        }
+        check_database_ref(diags, &config.db_type, &config.db_name);
         if let Some(t) = text(&config.target_db_name) {
             check_requested_name(diags, t, "target_db_name");
         }

@@ -12,7 +12,9 @@ use tf_provider::{map, AttributePath, Diagnostics, Resource};
 use crate::plugin::kit::{attribute, known, opt, text, Number, ValueNum};
 use crate::plugin::{IdentityAttribute, IdentitySpec};
 use crate::wayscloud::client::Snapshot;
-use crate::wayscloud::common::{api_error, check_db_name, check_db_type, deleted, import_parts};
+use crate::wayscloud::common::{
+    api_error, check_database_ref, check_db_type, deleted, found, import_parts,
+};
 use crate::wayscloud::provider::ProviderData;
 
 pub const TYPE_NAME: &str = "wayscloud_database_snapshot";
@@ -119,12 +121,7 @@ impl Resource for SnapshotResource {
     }
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: SnapshotState<'a>) -> Option<()> {
-        if let Some(t) = text(&config.db_type) {
-            check_db_type(diags, t, "db_type");
-        }
-        if let Some(n) = text(&config.db_name) {
-            check_db_name(diags, n, "db_name");
-        }
+        check_database_ref(diags, &config.db_type, &config.db_name);
         Some(())
     }
 
@@ -141,17 +138,10 @@ impl Resource for SnapshotResource {
             text(&state.db_name)?.to_owned(),
             text(&state.snapshot_id)?.to_owned(),
         );
-        match client.snapshots(&t, &n).await {
-            Ok(list) => list
-                .into_iter()
-                .find(|s| s.snapshot_id == id)
-                .map(|s| (from_snapshot(s, &t, &n, state), private)),
-            Err(e) if e.is_not_found() => None,
-            Err(e) => {
-                api_error(diags, &e);
-                None
-            }
-        }
+        found(diags, client.snapshots(&t, &n).await)?
+            .into_iter()
+            .find(|s| s.snapshot_id == id)
+            .map(|s| (from_snapshot(s, &t, &n, state), private))
     }
 
     async fn plan_create<'a>(
