@@ -179,32 +179,28 @@ fn refuse_write_only(
         return;
     }
     let Some(config) = config else { return };
-    let decoded = if config.msgpack.is_empty() {
-        serde_json::from_slice::<serde_json::Value>(&config.json)
-            .ok()
-            .map(|v| {
-                v.as_object()
-                    .map(|o| {
-                        o.iter()
-                            .filter(|(_, v)| !v.is_null())
-                            .map(|(k, _)| k.clone())
-                            .collect::<Vec<_>>()
-                    })
-                    .unwrap_or_default()
-            })
-    } else {
-        rmpv::decode::read_value(&mut config.msgpack.as_slice())
-            .ok()
-            .map(|v| match v {
-                rmpv::Value::Map(entries) => entries
-                    .into_iter()
-                    .filter(|(_, v)| !v.is_nil())
-                    .filter_map(|(k, _)| k.as_str().map(str::to_owned))
-                    .collect(),
-                _ => Vec::new(),
-            })
+    // The top-level attributes the configuration sets (not null).
+    let set: Vec<String> = match Dv::from_parts(&config.msgpack, &config.json) {
+        Dv::Json(bytes) => {
+            serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(bytes)
+                .map(|o| {
+                    o.into_iter()
+                        .filter(|(_, v)| !v.is_null())
+                        .map(|(k, _)| k)
+                        .collect()
+                })
+                .unwrap_or_default()
+        }
+        Dv::Msgpack(bytes) => match rmpv::decode::read_value(&mut &bytes[..]) {
+            Ok(rmpv::Value::Map(entries)) => entries
+                .into_iter()
+                .filter(|(_, v)| !v.is_nil())
+                .filter_map(|(k, _)| k.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        },
     };
-    for name in decoded.unwrap_or_default() {
+    for name in set {
         if extras.write_only.contains(&name) {
             diags.error(
                 "Write-only attribute not supported by this Terraform",
