@@ -134,8 +134,10 @@ impl MariaDb {
             .with_context(|| format!("opening {}", log_path.display()))?;
         let log = append(log)?;
         let mut cmd = std::process::Command::new(bin("mariadbd"));
+        let tmp = private_tmp(&dir, run_as.as_ref())?;
         cmd.arg("--no-defaults")
             .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--tmpdir={}", tmp.display()))
             .arg(format!("--port={port}"))
             .arg(format!("--bind-address={HOST}"))
             .arg(format!("--socket={}", data.join("mysqld.sock").display()))
@@ -297,9 +299,11 @@ async fn init_data(
             .with_context(|| format!("removing the unfinished data {}", data.display()))?;
     }
     super::owned_dir(data, run_as).with_context(|| format!("creating {}", data.display()))?;
+    let tmp = private_tmp(dir, run_as)?;
     let mut cmd = tokio::process::Command::new(install_db);
     cmd.arg("--no-defaults")
         .arg(format!("--datadir={}", data.display()))
+        .arg(format!("--tmpdir={}", tmp.display()))
         .args([
             "--auth-root-authentication-method=normal",
             "--skip-test-db",
@@ -312,6 +316,15 @@ async fn init_data(
     super::run_tool(cmd, None, &format!("{}", install_db.display())).await?;
     super::chown_tree(data, run_as).context("chowning the MariaDB data")?;
     Ok(())
+}
+
+/// The server's own temporary directory (`<dir>/tmp`): with the shared `/tmp`, servers
+/// bootstrapped at the same moment name their temporary tables alike and remove each
+/// other's (`Unknown table 'mysql.tmp_proxies_priv'`).
+fn private_tmp(dir: &Path, run_as: Option<&RunAs>) -> anyhow::Result<PathBuf> {
+    let tmp = dir.join("tmp");
+    super::owned_dir(&tmp, run_as).with_context(|| format!("creating {}", tmp.display()))?;
+    Ok(tmp)
 }
 
 fn append(file: std::fs::File) -> anyhow::Result<std::fs::File> {
