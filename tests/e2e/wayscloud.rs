@@ -1,7 +1,7 @@
 //! `wayscloud_database` with real Terraform against the emulator's WaysCloud part, checked
 //! with `psql` and `mysql` using the credentials Terraform holds.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
@@ -80,7 +80,7 @@ fn sql(db: &Value, password: &str, text: &str) -> (bool, String) {
 fn connect_with_uri(db: &Value) -> (bool, String) {
     let uri = s(db, "connection_string");
     let out = if s(db, "db_type") == "postgresql" {
-        Command::new("psql")
+        crate::support::outside_tool("psql")
             .args(["-X", "-A", "-t", &uri, "-c", "SELECT current_user"])
             .output()
     } else {
@@ -90,7 +90,7 @@ fn connect_with_uri(db: &Value) -> (bool, String) {
         let (user, pw) = auth.split_once(':').expect("password in uri");
         let (hostport, dbname) = hostdb.split_once('/').expect("db");
         let (host, port) = hostport.split_once(':').expect("port");
-        Command::new("mysql")
+        crate::support::outside_tool("mysql")
             .args([
                 "--no-defaults",
                 "--protocol=TCP",
@@ -125,7 +125,7 @@ fn hold(db: &Value, password: &str, n: usize) -> Vec<std::process::Child> {
         .map(|_| {
             let port = db["port"].to_string();
             let mut cmd = if s(db, "db_type") == "postgresql" {
-                let mut c = Command::new("psql");
+                let mut c = crate::support::outside_tool("psql");
                 c.args([
                     "-X",
                     "-h",
@@ -142,7 +142,7 @@ fn hold(db: &Value, password: &str, n: usize) -> Vec<std::process::Child> {
                 .env("PGPASSWORD", password);
                 c
             } else {
-                let mut c = Command::new("mysql");
+                let mut c = crate::support::outside_tool("mysql");
                 c.args([
                     "--no-defaults",
                     "--protocol=TCP",

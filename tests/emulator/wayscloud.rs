@@ -2,7 +2,7 @@
 //! every database is real (PostgreSQL 15 and MariaDB started by the emulator).
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use reqwest::Method;
@@ -163,7 +163,7 @@ fn hold_sessions(db: &Value, password: &str, n: usize) -> Vec<std::process::Chil
     (0..n)
         .map(|_| {
             let mut cmd = if t == "postgresql" {
-                let mut c = Command::new("psql");
+                let mut c = crate::support::outside_tool("psql");
                 c.args([
                     "-X",
                     "-h",
@@ -180,7 +180,7 @@ fn hold_sessions(db: &Value, password: &str, n: usize) -> Vec<std::process::Chil
                 .env("PGPASSWORD", password);
                 c
             } else {
-                let mut c = Command::new("mysql");
+                let mut c = crate::support::outside_tool("mysql");
                 c.args([
                     "--no-defaults",
                     "--protocol=TCP",

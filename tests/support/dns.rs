@@ -16,7 +16,7 @@ pub struct Answer {
 /// Panics when dig is missing or fails.
 pub fn dig(server: &str, name: &str, rtype: &str, tcp: bool) -> Vec<Answer> {
     let (host, port) = server.rsplit_once(':').expect("ip:port");
-    let mut cmd = Command::new("dig");
+    let mut cmd = super::outside_tool("dig");
     cmd.args([
         "+noall",
         "+answer",
@@ -76,7 +76,7 @@ pub fn soa_serial(server: &str, zone: &str) -> u64 {
 /// dig's status line word (`NOERROR`, `NXDOMAIN`, `REFUSED`).
 pub fn status(server: &str, name: &str, rtype: &str) -> String {
     let (host, port) = server.rsplit_once(':').expect("ip:port");
-    let out = Command::new("dig")
+    let out = super::outside_tool("dig")
         .args([
             "+time=2",
             "+tries=2",

@@ -51,7 +51,9 @@ pub mod sql_client;
 pub mod terraform;
 pub mod wayscloud;
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 pub use emulator::{Emulator, EmulatorBuilder, LOCAL_PROJECT};
 pub use terraform::{
@@ -159,4 +161,16 @@ pub fn example_binary(name: &str) -> PathBuf {
 /// The crate root (`CARGO_MANIFEST_DIR`).
 pub fn crate_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A command for a tool outside the project (`dig`, `psql`, `mysql`, Node.js clients), run
+/// on the real clock. The year-ahead check (`scripts/test.sh`) runs the test binaries under
+/// libfaketime, which is preloaded into every child; only the project's own code needs the
+/// moved clock, and some tools hang under it (`dig`).
+pub fn outside_tool(program: impl AsRef<OsStr>) -> Command {
+    let mut cmd = Command::new(program);
+    for var in ["LD_PRELOAD", "FAKETIME", "FAKETIME_DONT_FAKE_MONOTONIC"] {
+        cmd.env_remove(var);
+    }
+    cmd
 }

@@ -48,7 +48,7 @@ pub fn node(args: &[&str]) -> NodeRun {
         dir.display()
     );
     let bin = std::env::var("NODE").unwrap_or_else(|_| "node".to_owned());
-    let out = Command::new(&bin)
+    let out = super::outside_tool(&bin)
         .arg("client.mjs")
         .args(args)
         .current_dir(&dir)

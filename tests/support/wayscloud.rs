@@ -261,7 +261,7 @@ impl WaysCloud {
             "postgresql" => {
                 let port = read(&dir.join("postgres/port"));
                 let pw = read(&dir.join("postgres/superuser-password"));
-                let out = Command::new("psql")
+                let out = super::outside_tool("psql")
                     .args([
                         "-X",
                         "-A",
@@ -290,7 +290,7 @@ impl WaysCloud {
             _ => {
                 let port = read(&dir.join("mariadb/port"));
                 let pw = read(&dir.join("mariadb/root-password"));
-                let out = Command::new("mysql")
+                let out = super::outside_tool("mysql")
                     .args([
                         "--no-defaults",
                         "--protocol=TCP",
@@ -368,7 +368,7 @@ pub fn client_sql(
     sql: &str,
 ) -> (bool, String) {
     let out = match db_type {
-        "postgresql" => Command::new("psql")
+        "postgresql" => super::outside_tool("psql")
             .args([
                 "-X",
                 "-A",
@@ -389,7 +389,7 @@ pub fn client_sql(
             .env("PGPASSWORD", password)
             .env("PGCONNECT_TIMEOUT", "5")
             .output(),
-        _ => Command::new("mysql")
+        _ => super::outside_tool("mysql")
             .args([
                 "--no-defaults",
                 "--protocol=TCP",

@@ -469,7 +469,7 @@ async fn usage(
     blocking(&state, move |store| {
         authorize_database(store, &raw, "database:read", &database_id)?;
         let usage = store.usage(&database_id)?;
-        let (period_start, period_end) = clock::month_period(time::OffsetDateTime::now_utc());
+        let (period_start, period_end) = clock::month_period(store.now());
         Ok(Json(json!({
             "database_id": database_id,
             "rows_read": usage.rows_read,

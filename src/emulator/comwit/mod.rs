@@ -21,6 +21,7 @@ use axum::Router;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use super::core::clock::Clock;
 use super::core::faults::{FaultRule, FaultRules, Faults};
 use super::core::secrets::{random_hex, write_secret};
 use super::core::server::{self, CoreState, Stats};
@@ -77,6 +78,8 @@ pub struct Config {
     /// The DNS server delegation checks and hostname verification ask
     /// (`COMWIT_EMULATOR_DNS_RESOLVER`); `None`: the emulator's own DNS server.
     pub dns_resolver: Option<SocketAddr>,
+    /// Where the state reads the time: the system clock, or one a test controls.
+    pub clock: Clock,
 }
 
 impl Config {
@@ -93,6 +96,7 @@ impl Config {
             node_binary: PathBuf::from("node"),
             dns_listen: "127.0.0.1:0".to_owned(),
             dns_resolver: None,
+            clock: Clock::system(),
         }
     }
 
@@ -235,9 +239,10 @@ impl Emulator {
 
         let dir = state_dir.clone();
         let bootstrap_env = config.bootstrap_token.clone();
+        let clock = config.clock.clone();
         let (store, bootstrap_token) =
             tokio::task::spawn_blocking(move || -> anyhow::Result<(Store, Option<String>)> {
-                let store = Store::open(&dir)
+                let store = Store::open_with_clock(&dir, clock)
                     .with_context(|| format!("opening state in {}", dir.display()))?;
                 let token = store.bootstrap(bootstrap_env.as_deref())?;
                 if let Some(token) = &token {
@@ -411,9 +416,20 @@ mod tests {
         std::fs::remove_file(state.join("fixture.json"))?;
         let old = rusqlite::Connection::open(state.join(store::STATE_FILE))?;
         assert_eq!(crate::emulator::core::state::user_version(&old)?, 0);
-        drop(old);
 
-        let emu = Emulator::start(Config::new("127.0.0.1:0", &state)).await?;
+        // The emulator's clock stands an hour after the fixture's idempotency key was
+        // written (whatever today's date), so the key is inside its replay window.
+        let key_written: i64 = old.query_row(
+            "SELECT created_unix FROM idempotency_keys WHERE key = ?1",
+            [facts["idempotency_key"].as_str().ok_or("key")?],
+            |r| r.get(0),
+        )?;
+        drop(old);
+        let clock = Clock::fixed(time::OffsetDateTime::from_unix_timestamp(key_written)?);
+        clock.advance(time::Duration::hours(1));
+        let mut config = Config::new("127.0.0.1:0", &state);
+        config.clock = clock.clone();
+        let emu = Emulator::start(config).await?;
         assert_eq!(
             emu.store().schema_version()?,
             crate::emulator::core::state::latest_version(store::schema::MIGRATIONS)
@@ -485,6 +501,24 @@ mod tests {
         assert_eq!(resp.status(), 200);
         let body: Value = resp.json().await?;
         assert_eq!(body["database"]["database_id"], db);
+
+        // A day later the key is forgotten: the same request is a new create, refused
+        // because the name is taken (it is not replayed).
+        clock.advance(time::Duration::hours(24));
+        let resp = http
+            .post(format!(
+                "{}/v1/projects/prj_local/databases",
+                emu.base_url()
+            ))
+            .bearer_auth(user)
+            .header(
+                "Idempotency-Key",
+                facts["idempotency_key"].as_str().ok_or("key")?,
+            )
+            .json(&json!({"name": "orders"}))
+            .send()
+            .await?;
+        assert_eq!(resp.status(), 409, "{}", resp.text().await?);
         emu.shutdown().await;
 
         #[cfg(unix)]

@@ -3,7 +3,7 @@
 
 use rusqlite::{params, OptionalExtension};
 
-use crate::emulator::core::clock::{format_ts, now};
+use crate::emulator::core::clock::format_ts;
 
 use super::apps::require_live_app;
 use super::{Store, StoreError};
@@ -107,7 +107,7 @@ impl Store {
             value: value.to_owned(),
             sensitive,
             version: version.unwrap_or(0) + 1,
-            updated_at: format_ts(now()),
+            updated_at: format_ts(self.now()),
         };
         tx.execute(
             "INSERT INTO app_env (app_id, key, value, sensitive, version, updated_at) \

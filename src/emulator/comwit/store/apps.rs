@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::emulator::core::clock::{format_ts, now};
+use crate::emulator::core::clock::format_ts;
 use crate::emulator::core::idempotency::{self, KeyScope, Remembered};
 use crate::emulator::core::secrets::random_hex;
 
@@ -135,7 +135,7 @@ impl Store {
     ) -> Result<AppCreateOutcome, StoreError> {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
-        let now = now();
+        let now = self.now();
         let ts = format_ts(now);
         let scope_name = key_scope(project_id);
         let scope = idempotency.map(|(principal, key)| KeyScope {
@@ -219,7 +219,7 @@ impl Store {
         require_live_app(&conn, app_id)?;
         conn.execute(
             "UPDATE apps SET active_build_id = ?1, updated_at = ?2 WHERE app_id = ?3",
-            params![build_id, format_ts(now()), app_id],
+            params![build_id, format_ts(self.now()), app_id],
         )?;
         require_live_app(&conn, app_id)
     }
@@ -232,7 +232,7 @@ impl Store {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         let app = require_live_app(&tx, app_id)?;
-        let ts = format_ts(now());
+        let ts = format_ts(self.now());
         tx.execute(
             "UPDATE apps SET deleted_at = ?1, updated_at = ?1 WHERE app_id = ?2",
             params![ts, app_id],
@@ -247,7 +247,7 @@ impl Store {
             rows
         };
         for hostname in &hostnames {
-            super::dns::delete_hostname_rows(&tx, hostname)?;
+            super::dns::delete_hostname_rows(&tx, hostname, &ts)?;
         }
         let used: Vec<String> = {
             let mut stmt =

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use rusqlite::{params, OptionalExtension};
 
-use crate::emulator::core::clock::{format_ts, now};
+use crate::emulator::core::clock::format_ts;
 use crate::emulator::core::files;
 use crate::emulator::core::secrets::random_hex;
 
@@ -75,7 +75,7 @@ impl Store {
                 project_id,
                 sha256,
                 i64::try_from(bytes.len()).unwrap_or(i64::MAX),
-                format_ts(now())
+                format_ts(self.now())
             ],
         )?;
         Ok(n > 0)

@@ -2,7 +2,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::emulator::core::clock::{format_ts, now};
+use crate::emulator::core::clock::format_ts;
 use crate::emulator::core::idempotency::{self, KeyScope, Remembered};
 use crate::emulator::core::secrets::random_hex;
 
@@ -117,7 +117,7 @@ impl Store {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         let app = require_live_app(&tx, app_id)?;
-        let now = now();
+        let now = self.now();
         let ts = format_ts(now);
         let scope_name = format!("builds/{app_id}");
         let scope = idempotency.map(|(principal, key)| KeyScope {
@@ -242,7 +242,7 @@ impl Store {
         conn.execute(
             "UPDATE builds SET status = 'building', started_at = ?1 \
              WHERE build_id = ?2 AND status = 'queued'",
-            params![format_ts(now()), build_id],
+            params![format_ts(self.now()), build_id],
         )?;
         Ok(())
     }
@@ -258,7 +258,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let (log, truncated) = cap_log(log);
         let status = if error.is_none() { "ready" } else { "failed" };
-        let ts = format_ts(now());
+        let ts = format_ts(self.now());
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         tx.execute(
@@ -286,7 +286,7 @@ impl Store {
              error = 'build interrupted: the emulator stopped before it finished', \
              log = log || 'build interrupted: the emulator stopped before it finished\n', \
              finished_at = ?1 WHERE status IN ('queued', 'building')",
-            params![format_ts(now())],
+            params![format_ts(self.now())],
         )?;
         if n > 0 {
             tracing::info!(builds = n, "marked interrupted builds failed");

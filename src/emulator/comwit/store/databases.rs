@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
-use crate::emulator::core::clock::{format_ts, now};
+use crate::emulator::core::clock::format_ts;
 use crate::emulator::core::files;
 use crate::emulator::core::idempotency::{self, KeyScope, Remembered};
 use crate::emulator::core::secrets::{random_hex, sha256_hex};
@@ -150,7 +150,7 @@ impl Store {
     ) -> Result<CreateOutcome, StoreError> {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
-        let now = now();
+        let now = self.now();
         let now_unix = now.unix_timestamp();
         let ts = format_ts(now);
 
@@ -297,7 +297,7 @@ impl Store {
             let changed = conn.execute(
                 "UPDATE databases SET deleted_at = ?1, updated_at = ?1 \
                  WHERE database_id = ?2 AND deleted_at IS NULL",
-                params![format_ts(now()), database_id],
+                params![format_ts(self.now()), database_id],
             )?;
             if changed == 0 {
                 return Err(StoreError::NotFound(format!(
@@ -314,7 +314,7 @@ impl Store {
     pub fn rotate_token(&self, database_id: &str) -> Result<(String, String), StoreError> {
         let conn = self.conn()?;
         let token = format!("cdt_{}", random_hex(24));
-        let ts = format_ts(now());
+        let ts = format_ts(self.now());
         let changed = conn.execute(
             "UPDATE databases SET token_hash = ?1, token_rotated_at = ?2 \
              WHERE database_id = ?3 AND deleted_at IS NULL",
@@ -347,7 +347,7 @@ impl Store {
         }
         tx.execute(
             "UPDATE databases SET status = ?1, updated_at = ?2 WHERE database_id = ?3",
-            params![to, format_ts(now()), database_id],
+            params![to, format_ts(self.now()), database_id],
         )?;
         let database = require_live(&tx, database_id)?;
         tx.commit()?;

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::emulator::comwit::dns::rules::{self, RecordSpec};
-use crate::emulator::core::clock::{format_ts, now};
+use crate::emulator::core::clock::format_ts;
 use crate::emulator::core::secrets::random_hex;
 
 use super::apps::require_live_app;
@@ -131,10 +131,10 @@ fn records_of(conn: &Connection, domain_id: &str) -> Result<Vec<DnsRecord>, Stor
     Ok(rows)
 }
 
-fn bump_serial(conn: &Connection, domain_id: &str) -> Result<(), StoreError> {
+fn bump_serial(conn: &Connection, domain_id: &str, ts: &str) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE domains SET serial = serial + 1, updated_at = ?1 WHERE domain_id = ?2",
-        params![format_ts(now()), domain_id],
+        params![ts, domain_id],
     )?;
     Ok(())
 }
@@ -178,8 +178,9 @@ fn insert_record(
     domain_id: &str,
     spec: &RecordSpec,
     managed_by: Option<&str>,
+    ts: &str,
 ) -> Result<DnsRecord, StoreError> {
-    let ts = format_ts(now());
+    let ts = ts.to_owned();
     let record = DnsRecord {
         record_id: format!("rec_{}", random_hex(8)),
         domain_id: domain_id.to_owned(),
@@ -245,7 +246,7 @@ impl Store {
                 "domain {name} is already onboarded in {whose}"
             )));
         }
-        let ts = format_ts(now());
+        let ts = format_ts(self.now());
         let domain = Domain {
             domain_id: format!("dom_{}", random_hex(8)),
             project_id: project_id.to_owned(),
@@ -355,8 +356,8 @@ impl Store {
         if let Some(why) = conflict(&records_of(&tx, domain_id)?, spec, None) {
             return Err(StoreError::Conflict(why));
         }
-        let record = insert_record(&tx, domain_id, spec, None)?;
-        bump_serial(&tx, domain_id)?;
+        let record = insert_record(&tx, domain_id, spec, None, &format_ts(self.now()))?;
+        bump_serial(&tx, domain_id, &format_ts(self.now()))?;
         tx.commit()?;
         drop(conn);
         self.dns_changed();
@@ -398,11 +399,11 @@ impl Store {
                 spec.priority,
                 spec.weight,
                 spec.port,
-                format_ts(now()),
+                format_ts(self.now()),
                 record_id
             ],
         )?;
-        bump_serial(&tx, domain_id)?;
+        bump_serial(&tx, domain_id, &format_ts(self.now()))?;
         let sql = format!("SELECT {RECORD_COLUMNS} FROM dns_records WHERE record_id = ?1");
         let record = tx.query_row(&sql, params![record_id], record_from_row)?;
         tx.commit()?;
@@ -431,7 +432,7 @@ impl Store {
             "DELETE FROM dns_records WHERE record_id = ?1",
             params![record_id],
         )?;
-        bump_serial(&conn, domain_id)?;
+        bump_serial(&conn, domain_id, &format_ts(self.now()))?;
         drop(conn);
         self.dns_changed();
         Ok(())
@@ -511,7 +512,7 @@ impl Store {
             domain_id: domain.map(|d| d.domain_id.clone()),
             token: random_hex(16),
             verified_at: None,
-            created_at: format_ts(now()),
+            created_at: format_ts(self.now()),
         };
         let owner = format!("hostname:{hostname}");
         if let Some(domain) = domain {
@@ -524,9 +525,15 @@ impl Store {
                         domain.name
                     )));
                 }
-                existing.push(insert_record(&tx, &domain.domain_id, &spec, Some(&owner))?);
+                existing.push(insert_record(
+                    &tx,
+                    &domain.domain_id,
+                    &spec,
+                    Some(&owner),
+                    &format_ts(self.now()),
+                )?);
             }
-            bump_serial(&tx, &domain.domain_id)?;
+            bump_serial(&tx, &domain.domain_id, &format_ts(self.now()))?;
         }
         tx.execute(
             &format!("INSERT INTO app_hostnames ({HOSTNAME_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
@@ -571,7 +578,7 @@ impl Store {
     pub fn delete_hostname(&self, hostname: &str) -> Result<(), StoreError> {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
-        delete_hostname_rows(&tx, hostname)?;
+        delete_hostname_rows(&tx, hostname, &format_ts(self.now()))?;
         tx.commit()?;
         drop(conn);
         self.dns_changed();
@@ -585,7 +592,7 @@ impl Store {
         if verified {
             conn.execute(
                 "UPDATE app_hostnames SET verified_at = COALESCE(verified_at, ?1) WHERE hostname = ?2",
-                params![format_ts(now()), hostname],
+                params![format_ts(self.now()), hostname],
             )?;
         } else {
             conn.execute(
@@ -607,7 +614,11 @@ impl Store {
 }
 
 /// Detaches a hostname inside a transaction: its row, and its records with a serial bump.
-pub(super) fn delete_hostname_rows(conn: &Connection, hostname: &str) -> Result<(), StoreError> {
+pub(super) fn delete_hostname_rows(
+    conn: &Connection,
+    hostname: &str,
+    ts: &str,
+) -> Result<(), StoreError> {
     let domain: Option<Option<String>> = conn
         .query_row(
             "SELECT domain_id FROM app_hostnames WHERE hostname = ?1",
@@ -626,7 +637,7 @@ pub(super) fn delete_hostname_rows(conn: &Connection, hostname: &str) -> Result<
         params![owner],
     )?;
     if let (Some(domain), true) = (domain, removed > 0) {
-        bump_serial(conn, &domain)?;
+        bump_serial(conn, &domain, ts)?;
     }
     conn.execute(
         "DELETE FROM app_hostnames WHERE hostname = ?1",

@@ -28,6 +28,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::Connection;
 
+use crate::emulator::core::clock::Clock;
 use crate::emulator::core::files;
 use crate::emulator::core::state::{self, StateError};
 
@@ -97,6 +98,8 @@ pub struct Store {
     databases_dir: PathBuf,
     /// Bumped at every change of a zone (see [`dns`]).
     dns_generation: std::sync::atomic::AtomicU64,
+    /// Where every timestamp and window of the state reads the time.
+    clock: Clock,
 }
 
 impl Store {
@@ -105,6 +108,11 @@ impl Store {
     /// migrating the schema forward; refuses a state file written by a newer emulator.
     /// Builds a previous run left unfinished are marked failed.
     pub fn open(state_dir: &Path) -> Result<Store, StoreError> {
+        Store::open_with_clock(state_dir, Clock::system())
+    }
+
+    /// [`Store::open`] with the time read from `clock`.
+    pub fn open_with_clock(state_dir: &Path, clock: Clock) -> Result<Store, StoreError> {
         files::private_dir(state_dir)?;
         let databases_dir = state_dir.join("databases");
         files::private_dir(&databases_dir)?;
@@ -116,6 +124,7 @@ impl Store {
             state_dir: state_dir.to_owned(),
             databases_dir,
             dns_generation: std::sync::atomic::AtomicU64::new(1),
+            clock,
         };
         store.fail_interrupted_builds()?;
         Ok(store)
@@ -124,6 +133,16 @@ impl Store {
     /// The state directory.
     pub fn state_dir(&self) -> &Path {
         &self.state_dir
+    }
+
+    /// The current time, from the store's clock.
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.clock.now()
+    }
+
+    /// The store's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// The schema version of the open state file.

@@ -3,7 +3,7 @@
 use rusqlite::{params, OptionalExtension};
 
 use crate::emulator::comwit::validate;
-use crate::emulator::core::clock::{format_ts, now};
+use crate::emulator::core::clock::format_ts;
 use crate::emulator::core::secrets::random_hex;
 
 use super::{Principal, Store, StoreError};
@@ -40,7 +40,7 @@ impl Store {
         let project = Project {
             project_id,
             name: name.to_owned(),
-            created_at: format_ts(now()),
+            created_at: format_ts(self.now()),
         };
         let inserted = conn.execute(
             "INSERT OR IGNORE INTO projects (project_id, name, created_at) VALUES (?1, ?2, ?3)",

@@ -2,7 +2,7 @@
 
 use rusqlite::params;
 
-use crate::emulator::core::clock::{format_ts, now};
+use crate::emulator::core::clock::format_ts;
 use crate::emulator::core::secrets::{random_hex, sha256_hex};
 
 use super::databases::require_live;
@@ -38,7 +38,7 @@ impl Store {
                 database.status
             )));
         }
-        let now = now();
+        let now = self.now();
         let expires = now + time::Duration::seconds(ttl_seconds);
         let issued = IssuedQueryToken {
             token_id: format!("qt_{}", random_hex(8)),

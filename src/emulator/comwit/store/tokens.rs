@@ -4,7 +4,7 @@
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use crate::emulator::comwit::validate;
-use crate::emulator::core::clock::{format_ts, now};
+use crate::emulator::core::clock::format_ts;
 use crate::emulator::core::secrets::{constant_time_eq, random_hex, sha256_hex};
 
 use super::databases::live_database;
@@ -84,10 +84,16 @@ impl Store {
         };
         tx.execute(
             "INSERT OR IGNORE INTO projects (project_id, name, created_at) VALUES (?1, ?2, ?3)",
-            params![LOCAL_PROJECT_ID, LOCAL_PROJECT_NAME, format_ts(now())],
+            params![LOCAL_PROJECT_ID, LOCAL_PROJECT_NAME, format_ts(self.now())],
         )?;
         let scopes: Vec<String> = validate::ALL_SCOPES.iter().map(|s| s.to_string()).collect();
-        insert_user_token(&tx, &token, &scopes, &[LOCAL_PROJECT_ID.to_owned()])?;
+        insert_user_token(
+            &tx,
+            &token,
+            &scopes,
+            &[LOCAL_PROJECT_ID.to_owned()],
+            &format_ts(self.now()),
+        )?;
         tx.commit()?;
         Ok(Some(token))
     }
@@ -122,7 +128,7 @@ impl Store {
             }
         }
         let token = format!("cwt_{}", random_hex(16));
-        insert_user_token(&tx, &token, scopes, projects)?;
+        insert_user_token(&tx, &token, scopes, projects, &format_ts(self.now()))?;
         tx.commit()?;
         Ok(token)
     }
@@ -189,7 +195,7 @@ impl Store {
                 .map_err(StoreError::from)?;
             match row {
                 Some((token_id, audience, expires_at, expires_unix)) => {
-                    if expires_unix <= now().unix_timestamp() {
+                    if expires_unix <= self.now().unix_timestamp() {
                         return Err(SqlAuthError::Expired);
                     }
                     TokenKind::Query {
@@ -215,18 +221,14 @@ fn insert_user_token(
     raw_token: &str,
     scopes: &[String],
     projects: &[String],
+    ts: &str,
 ) -> Result<(), StoreError> {
     let token_id = format!("ut_{}", random_hex(8));
     let scopes_json = serde_json::to_string(scopes).map_err(|e| StoreError::Internal(e.into()))?;
     tx.execute(
         "INSERT INTO user_tokens (token_id, token_hash, scopes, created_at) \
          VALUES (?1, ?2, ?3, ?4)",
-        params![
-            token_id,
-            sha256_hex(raw_token),
-            scopes_json,
-            format_ts(now())
-        ],
+        params![token_id, sha256_hex(raw_token), scopes_json, ts],
     )?;
     for project in projects {
         tx.execute(
