@@ -221,6 +221,37 @@ fn deploy_change_code_roll_back_set_env_and_destroy() {
     assert_eq!(fetch(&emu, &url).0, 404);
 }
 
+/// The deployment, not the app, sets the serving build: the first refresh after an apply
+/// that deployed finds nothing "changed outside of Terraform", even where the whole app
+/// object is used (an output), and the app's `active_build_id` stays what it was when the
+/// app was made (deprecated: the live value is the deployment's and the data source's).
+#[test]
+fn a_deployment_leaves_the_app_quiet_on_refresh() {
+    let emu = Emulator::start();
+    let tf = Terraform::comwit(&emu);
+    tf.write_file("app/index.mjs", &page("v1"));
+    let config = format!(
+        "{}\noutput \"app\" {{\n  value = comwit_app.web\n}}\n\ndata \"comwit_app\" \"web\" {{\n  id         = comwit_app.web.id\n  depends_on = [comwit_app_deployment.web]\n}}\n\noutput \"serving\" {{\n  value = data.comwit_app.web.active_build_id\n}}\n",
+        app_config("", "")
+    );
+    tf.write_main(&config);
+    tf.apply();
+    let deployment = tf.resource("comwit_app_deployment.web");
+    assert_eq!(deployment["status"], "ready", "{deployment:#}");
+    let plan = tf.plan();
+    assert!(
+        !plan.stdout.contains("changed outside of Terraform"),
+        "no drift after the deployment: {}",
+        plan.stdout
+    );
+    assert!(plan.stdout.contains("No changes"), "{}", plan.stdout);
+    let state = tf.show_json();
+    let app = tf.state_resource(&state, "comwit_app.web");
+    assert_eq!(app["active_build_id"], Value::Null, "{app:#}");
+    assert_eq!(tf.output("serving"), deployment["active_build_id"]);
+    tf.destroy();
+}
+
 #[test]
 fn a_failed_build_shows_its_log_and_fixing_the_code_succeeds() {
     let emu = Emulator::start();

@@ -3,7 +3,11 @@
 //! - `name` and `project_id` replace the app when changed (there is no rename route).
 //! - Create carries an `Idempotency-Key` and the databases' recovery of a lost answer.
 //! - The code is deployed by `comwit_app_deployment`, the environment set by
-//!   `comwit_app_env`; `active_build_id` here only reports which build serves.
+//!   `comwit_app_env`. `active_build_id` here is deprecated: it keeps the value it had
+//!   when the app was made or imported, because the deployment (another resource) changes
+//!   the serving build and a refresh of the app must not report that as a change made
+//!   outside Terraform. The live value is `comwit_app_deployment.active_build_id` and the
+//!   data source's.
 //! - Destroy deletes the app: it stops serving at once, and its builds and environment
 //!   go with it.
 //! - Import by app id (`app_...`), or by identity `{ id }`.
@@ -12,7 +16,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use tf_provider::schema::{AttributeConstraint, AttributeType, Block, Description, Schema};
+use tf_provider::schema::{
+    Attribute, AttributeConstraint, AttributeType, Block, Description, Schema,
+};
 use tf_provider::value::{Value, ValueEmpty, ValueString};
 use tf_provider::{map, AttributePath, Diagnostics, Resource};
 use tracing::debug;
@@ -76,6 +82,14 @@ pub const ACTIVE_BUILD_DESCRIPTION: &str =
     "The build (`bld_...`) that serves the app's traffic; null until a build has become \
      active. Set by `comwit_app_deployment`.";
 
+/// The resource's `active_build_id`: what it was when the app was made or imported.
+const RESOURCE_ACTIVE_BUILD_DESCRIPTION: &str =
+    "Deprecated: the build (`bld_...`) that served when the app was created or imported \
+     (null for a new app), not refreshed afterwards, because `comwit_app_deployment` changes \
+     the serving build and a refresh must not report that as a change made outside \
+     Terraform. Use `comwit_app_deployment.active_build_id`, or the `comwit_app` data \
+     source, for the build that serves now.";
+
 #[async_trait]
 impl Resource for AppResource {
     type State<'a> = AppState<'a>;
@@ -106,7 +120,10 @@ impl Resource for AppResource {
                     "default_hostname" => attribute(String, Computed,
                         "The app's hostname, `<name>-<first 8 hex of the id>.apps.comwit.app`."),
                     "default_url" => attribute(String, Computed, "The URL the app is served at."),
-                    "active_build_id" => attribute(String, Computed, ACTIVE_BUILD_DESCRIPTION),
+                    "active_build_id" => Attribute {
+                        deprecated: true,
+                        ..attribute(String, Computed, RESOURCE_ACTIVE_BUILD_DESCRIPTION)
+                    },
                     "created_at" => attribute(String, Computed, "Creation time (RFC 3339)."),
                 },
                 ..Default::default()
@@ -134,7 +151,7 @@ impl Resource for AppResource {
         let client = self.data.configured(diags)?.client;
         let id = text(&state.id)?.to_owned();
         match client.get_app(&id).await {
-            Ok(app) => Some((from_api(app), private)),
+            Ok(app) => Some((refreshed(app, state), private)),
             Err(e) if e.is_not_found() => {
                 debug!(app_id = %id, "app no longer exists");
                 None
@@ -274,6 +291,16 @@ impl Resource for AppResource {
     }
 }
 
+/// The state after a refresh: the API's, but for `active_build_id`, which keeps its value
+/// in state (see the module's docs).
+fn refreshed<'a>(app: App, prior: AppState<'a>) -> AppState<'a> {
+    let mut state = from_api(app);
+    if !prior.active_build_id.is_unknown() {
+        state.active_build_id = prior.active_build_id;
+    }
+    state
+}
+
 /// The state of an app as the API answers it: every attribute is the API's.
 pub fn from_api<'a>(app: App) -> AppState<'a> {
     AppState {
@@ -361,6 +388,37 @@ mod tests {
         assert!(diags.errors[0]
             .detail
             .contains("terraform import comwit_app.web"));
+    }
+
+    #[test]
+    fn a_refresh_keeps_the_active_build_in_state() {
+        let live = || App {
+            app_id: "app_1".into(),
+            project_id: "prj_1".into(),
+            name: "web".into(),
+            default_hostname: "h".into(),
+            default_url: "u".into(),
+            active_build_id: Some("bld_2".into()),
+            created_at: "t".into(),
+            updated_at: None,
+        };
+        let made = AppState {
+            active_build_id: Value::Null,
+            ..prior()
+        };
+        let state = refreshed(live(), made);
+        assert_eq!(
+            state.active_build_id,
+            Value::Null,
+            "not the deployment's bld_2"
+        );
+        assert_eq!(state.default_hostname, known("h"), "the rest is the API's");
+        assert_eq!(refreshed(live(), prior()).active_build_id, known("bld_1"));
+        let unknown = AppState {
+            active_build_id: Value::Unknown,
+            ..prior()
+        };
+        assert_eq!(refreshed(live(), unknown).active_build_id, known("bld_2"));
     }
 
     #[test]
