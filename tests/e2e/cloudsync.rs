@@ -408,6 +408,114 @@ resource "cloudsync_database" "app" {{
     assert!(!out.combined().contains("csk_ffff"), "{out}");
 }
 
+/// Null is "not set" to every rule (issue 20, defect 7): a reusable module passes each
+/// optional attribute as `x = var.x`, and the variables are null. `terraform validate`
+/// (where variables are unknown), plan and apply accept it; the second plan is empty.
+#[test]
+fn every_optional_attribute_accepts_null() {
+    let emu = CloudSync::start();
+    let dir = emu.sqlite_node(NODE, NODE_KEY);
+    CloudSync::sqlite_database(&dir, "appdb", "CREATE TABLE notes (id TEXT PRIMARY KEY);");
+    let tf = terraform(&emu);
+    tf.write_main(&format!(
+        r#"{BLOCK}
+variable "schema" {{
+  type    = string
+  default = null
+}}
+variable "jwks" {{
+  type    = string
+  default = null
+}}
+variable "secret" {{
+  type      = string
+  default   = null
+  sensitive = true
+}}
+variable "secret_wo" {{
+  type      = string
+  default   = null
+  sensitive = true
+  ephemeral = true
+}}
+variable "secret_version" {{
+  type    = number
+  default = null
+}}
+variable "token" {{
+  type      = string
+  default   = null
+  sensitive = true
+}}
+
+resource "cloudsync_database" "edge" {{
+  label                 = "Edge"
+  connection_string     = "sqlitecloud://{NODE}:8860?apikey={NODE_KEY}"
+  database_provider     = "sqlitecloud"
+  flavor                = "sqlitecloud"
+  database_name         = "appdb"
+  schema_name           = var.schema
+  jwks_uri              = var.jwks
+  jwt_secret            = var.secret
+  jwt_secret_wo         = "a-write-only-secret"
+  jwt_secret_wo_version = 1
+}}
+
+resource "cloudsync_database" "plain" {{
+  label                 = "Plain"
+  connection_string     = "sqlitecloud://{NODE}:8860?apikey={NODE_KEY}"
+  database_provider     = "sqlitecloud"
+  flavor                = "sqlitecloud"
+  database_name         = "appdb"
+  schema_name           = var.schema
+  jwks_uri              = var.jwks
+  jwt_secret            = var.secret
+  jwt_secret_wo         = var.secret_wo
+  jwt_secret_wo_version = var.secret_version
+}}
+
+resource "cloudsync_expo_access_token" "push" {{
+  database_id      = cloudsync_database.edge.id
+  token            = var.token
+  token_wo         = "ExponentPushToken-from-a-module"
+  token_wo_version = 1
+}}
+"#
+    ));
+    let out = tf.run(&["validate", "-no-color"]);
+    assert!(out.success(), "validate with null variables: {out}");
+    let plan = tf.try_plan();
+    assert!(plan.success(), "plan with null variables: {plan}");
+    assert!(plan.stdout.contains("3 to add"), "{}", plan.stdout);
+    tf.apply();
+    assert_eq!(
+        tf.resource("cloudsync_database.edge")["jwt_secret_configured"],
+        true
+    );
+    assert_eq!(
+        tf.resource("cloudsync_database.plain")["jwt_secret_configured"],
+        false
+    );
+    assert_eq!(tf.plan_detailed_exitcode(), 0, "a second plan is empty");
+    tf.destroy();
+
+    // The rules still fire on known values: both secrets set is an error on the
+    // write-only one.
+    tf.write_main(&format!(
+        r#"{BLOCK}
+resource "cloudsync_expo_access_token" "push" {{
+  database_id      = "db_0000000000000000"
+  token            = "ExponentPushToken-a"
+  token_wo         = "ExponentPushToken-b"
+  token_wo_version = 1
+}}
+"#
+    ));
+    let out = tf.run(&["validate", "-no-color"]);
+    assert!(!out.success(), "{out}");
+    assert!(out.combined().contains("Conflicting tokens"), "{out}");
+}
+
 const NODE: &str = "project.sqlite.cloud";
 const NODE_KEY: &str = "node-apikey-5531";
 

@@ -31,7 +31,9 @@ use tf_provider::{map, AttributePath, Diagnostics, Resource};
 use crate::cloudsync::client::{Database, DatabasePatch, NewDatabase};
 use crate::cloudsync::common::{api_error, api_list, check_database_id, deleted, strings};
 use crate::cloudsync::provider::ProviderData;
-use crate::plugin::kit::{attribute, known, opt, sensitive, text, whole_number, ValueNum};
+use crate::plugin::kit::{
+    attribute, known, opt, presence, sensitive, text, whole_number, ValueNum,
+};
 use crate::plugin::{IdentityAttribute, IdentitySpec};
 
 pub const TYPE_NAME: &str = "cloudsync_database";
@@ -132,7 +134,7 @@ pub fn check_config(diags: &mut Diagnostics, config: &DatabaseState<'_>) {
             );
         }
     }
-    if provider == Some("sqlitecloud") && !config.schema_name.is_null() {
+    if provider == Some("sqlitecloud") && config.schema_name.is_value() {
         diags.error(
             "schema_name is for PostgreSQL only",
             "`schema_name` applies to the `postgres` provider only: a SQLite Cloud database has \
@@ -216,14 +218,18 @@ pub fn check_config(diags: &mut Diagnostics, config: &DatabaseState<'_>) {
             );
         }
     }
-    if !config.jwt_secret.is_null() && !config.jwt_secret_wo.is_null() {
+    // Null and unknown are not set (`x = var.x` with the variable null, or unknown in
+    // `terraform validate`).
+    if presence(&config.jwt_secret) == Some(true) && presence(&config.jwt_secret_wo) == Some(true) {
         diags.error(
             "Conflicting JWT secrets",
             "Set either `jwt_secret` or the write-only `jwt_secret_wo`, not both.",
             AttributePath::new("jwt_secret_wo"),
         );
     }
-    if !config.jwt_secret_wo.is_null() && config.jwt_secret_wo_version.is_null() {
+    if presence(&config.jwt_secret_wo) == Some(true)
+        && presence(&config.jwt_secret_wo_version) == Some(false)
+    {
         diags.error(
             "Missing jwt_secret_wo_version",
             "A write-only value is never stored, so Terraform cannot see when it changes: set \

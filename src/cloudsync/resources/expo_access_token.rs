@@ -25,7 +25,9 @@ use tf_provider::{map, AttributePath, Diagnostics, Resource};
 use crate::cloudsync::client::{ExpoToken, Secret};
 use crate::cloudsync::common::{api_error, check_database_id, deleted};
 use crate::cloudsync::provider::ProviderData;
-use crate::plugin::kit::{attribute, known, opt, sensitive, text, whole_number, ValueNum};
+use crate::plugin::kit::{
+    attribute, known, opt, presence, sensitive, text, whole_number, ValueNum,
+};
 use crate::plugin::{IdentityAttribute, IdentitySpec};
 
 pub const TYPE_NAME: &str = "cloudsync_expo_access_token";
@@ -134,21 +136,23 @@ impl Resource for ExpoTokenResource {
         if let Some(id) = text(&config.database_id) {
             check_database_id(diags, id, "database_id");
         }
-        let has_token = !config.token.is_null();
-        let has_wo = !config.token_wo.is_null();
-        if has_token && has_wo {
+        // Null and unknown are not set (`token = var.token` with the variable null, or
+        // unknown in `terraform validate`): a rule fires only on what is known.
+        let has_token = presence(&config.token);
+        let has_wo = presence(&config.token_wo);
+        if has_token == Some(true) && has_wo == Some(true) {
             diags.error(
                 "Conflicting tokens",
                 "Set either `token` or the write-only `token_wo`, not both.",
                 AttributePath::new("token_wo"),
             );
-        } else if !has_token && !has_wo {
+        } else if has_token == Some(false) && has_wo == Some(false) {
             diags.root_error(
                 "Missing token",
                 "Set `token`, or `token_wo` with `token_wo_version`.",
             );
         }
-        if has_wo && config.token_wo_version.is_null() {
+        if has_wo == Some(true) && presence(&config.token_wo_version) == Some(false) {
             diags.error(
                 "Missing token_wo_version",
                 "A write-only value is never stored, so Terraform cannot see when it changes: set \

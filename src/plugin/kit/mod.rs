@@ -26,6 +26,19 @@ pub fn text<'b>(v: &'b ValueString<'_>) -> Option<&'b str> {
     v.as_deref_option()
 }
 
+/// Whether a configuration value is set, for the rules that compare attributes: `Some(true)`
+/// for a known value, `Some(false)` for null, `None` while unknown (a variable in
+/// `terraform validate`, a value from a resource not yet made). Every rule treats null as
+/// not set, and decides nothing on an unknown value: "set both" fires only when both are
+/// `Some(true)`, "set one" only when both are `Some(false)`.
+pub fn presence<T>(v: &Value<T>) -> Option<bool> {
+    match v {
+        Value::Value(_) => Some(true),
+        Value::Null => Some(false),
+        Value::Unknown => None,
+    }
+}
+
 /// Schema attribute with a markdown description.
 pub fn attribute(t: AttributeType, c: AttributeConstraint, description: &str) -> Attribute {
     Attribute {
@@ -211,6 +224,14 @@ pub fn parse_time(s: &str) -> Option<time::OffsetDateTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn presence_is_known_value_null_or_undecided() {
+        assert_eq!(presence(&known("x")), Some(true));
+        assert_eq!(presence(&known("")), Some(true));
+        assert_eq!(presence::<Number>(&Value::Null), Some(false));
+        assert_eq!(presence::<Number>(&Value::Unknown), None);
+    }
 
     #[test]
     fn bounded_points_at_the_attribute() {
