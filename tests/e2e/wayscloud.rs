@@ -226,10 +226,32 @@ fn databases_on_both_engines_with_terraform() {
         "plan after import not empty"
     );
 
-    // Rotation through password_version: the old password is refused, the new one works.
+    // A version set where state has none (after the import) is recorded, not acted on:
+    // the live password keeps working (issue 20, defect 11).
     tf.write_main(&databases(
         "  password_version = 1",
         "  password_version = 1",
+    ));
+    let plan = tf.plan().combined();
+    assert!(!plan.contains("rotates a database password"), "{plan}");
+    assert!(plan.contains("recorded, not acted on"), "{plan}");
+    tf.apply();
+    for (addr, old) in [
+        ("wayscloud_database.pg", &pg),
+        ("wayscloud_database.my", &my),
+    ] {
+        let now = tf.resource(addr);
+        assert_eq!(now["password_version"], 1);
+        assert!(now["password"].is_null(), "{now}");
+        let (ok, out) = sql(old, &s(old, "password"), "SELECT 1");
+        assert!(ok, "the live password was rotated by an import: {out}");
+    }
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
+
+    // Rotation through password_version: the old password is refused, the new one works.
+    tf.write_main(&databases(
+        "  password_version = 2",
+        "  password_version = 2",
     ));
     let plan = tf.plan().combined();
     assert!(plan.contains("rotates a database password"), "{plan}");
@@ -252,8 +274,8 @@ fn databases_on_both_engines_with_terraform() {
     // connection_limit in place, enforced by the engine.
     tf.write_main(
         &databases(
-            "  password_version = 1",
-            "  password_version = 1\n  connection_limit = 10",
+            "  password_version = 2",
+            "  password_version = 2\n  connection_limit = 10",
         )
         .replace("connection_limit = 20", "connection_limit = 10"),
     );

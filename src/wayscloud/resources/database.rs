@@ -4,8 +4,11 @@
 //!   `requested_name` WaysCloud picks a dated name, kept in state.
 //! - `connection_limit` and `description` change in place (PATCH).
 //! - `password` and `connection_string` come only from create and rotation and are kept in
-//!   state; changing `password_version` rotates them in place. An `idempotent` create (the
-//!   database already existed) returns no password: a warning says so.
+//!   state; changing `password_version` from one number to another rotates them in place.
+//!   Setting it where state has none (after an import) records it without rotating, so
+//!   an import of a configuration that sets it never rotates a live password. An
+//!   `idempotent` create (the database already existed) returns no password: a warning
+//!   says so.
 //! - Import by `db_type/db_name`; the password is then unknown until a rotation.
 //! - Create is never repeated blindly (a second create of the same name answers
 //!   `idempotent`, without password). When its answer is lost, the provider looks: a named
@@ -98,6 +101,13 @@ pub fn requested_part(db_name: &str) -> Option<&str> {
         (Some("cust"), Some(_), Some("pg" | "my"), Some(rest)) if !rest.is_empty() => Some(rest),
         _ => None,
     }
+}
+
+/// Whether a plan from `prior` to `proposed` rotates the password: the version changes from
+/// one number to another. Setting one where state has none (an import) records it, and
+/// removing it does nothing.
+fn rotates(prior: &ValueNum, proposed: &ValueNum) -> bool {
+    prior.is_value() && proposed.is_value() && prior != proposed
 }
 
 fn rotation_warning(diags: &mut Diagnostics, name: &str, imported: bool) {
@@ -264,8 +274,10 @@ impl Resource for DatabaseResource {
                          place. Unset, WaysCloud's default (100) is kept in state."),
                     "description" => attribute(String, Optional, "Notes on the database (at most 500 characters); changed in place."),
                     "password_version" => attribute(Number, Optional,
-                        "A whole number (0 to 2^53 - 1); changing it rotates the password in place: a new \
-                         `password` and `connection_string` are issued and the old password is refused at once."),
+                        "A whole number (0 to 2^53 - 1); changing it from one number to another rotates the \
+                         password in place: a new `password` and `connection_string` are issued and the old \
+                         password is refused at once. Where state has no version (after an import), the \
+                         configured one is recorded without rotating; change it afterwards to rotate."),
                     "password" => sensitive(String, Computed,
                         "The user's password. WaysCloud returns it only at create and rotation, so it is \
                          kept in state; null after import (or an `idempotent` create) until the next rotation."),
@@ -391,13 +403,21 @@ impl Resource for DatabaseResource {
             if config.connection_limit.is_null() {
                 proposed.connection_limit = Value::Unknown;
             }
-        } else if proposed.password_version != prior.password_version
-            && proposed.password_version.is_value()
-        {
+        } else if rotates(&prior.password_version, &proposed.password_version) {
             proposed.password = Value::Unknown;
             proposed.connection_string = Value::Unknown;
             let name = text(&prior.db_name).unwrap_or_default().to_owned();
             rotation_warning(diags, &name, prior.password.is_null());
+        } else if prior.password_version.is_null() && proposed.password_version.is_value() {
+            // After an import, the configured version is adopted, not acted on.
+            diags.warning(
+                "password_version is recorded, not acted on",
+                "State has no `password_version` (an imported database, or one created without \
+                 it), so this plan \
+                 records the configured one without rotating the password. Change it later to \
+                 rotate the password and store the new one.",
+                AttributePath::new("password_version"),
+            );
         }
         Some((proposed, Value::Null, replace))
     }
@@ -652,7 +672,8 @@ impl Resource for DatabaseResource {
         diags.root_warning(
             "Database password unknown after import",
             "WaysCloud never returns a database's password after create, so `password` and \
-             `connection_string` are null. Set or change `password_version` and apply to rotate the \
+             `connection_string` are null. A `password_version` in the configuration is recorded \
+             at the next apply without rotating; change it after that and apply to rotate the \
              password and store both.",
         );
         Some((
@@ -725,5 +746,47 @@ mod tests {
             .await
             .expect("plan");
         assert_eq!(replace, vec![AttributePath::new("requested_name")]);
+    }
+
+    #[tokio::test]
+    async fn an_imported_database_adopts_the_configured_version() {
+        let r = DatabaseResource::new(Arc::default());
+        // What an import stores: no password, no version.
+        let imported = DatabaseState {
+            id: known("postgresql/cust_a_pg_x"),
+            db_type: known("postgresql"),
+            requested_name: known("x"),
+            db_name: known("cust_a_pg_x"),
+            connection_limit: Value::Value(Number::Int(100)),
+            ..Default::default()
+        };
+        let mut proposed = imported.clone();
+        proposed.password_version = Value::Value(Number::Int(3));
+        let mut diags = Diagnostics::default();
+        let (planned, _, replace) = r
+            .plan_update(
+                &mut diags,
+                imported.clone(),
+                proposed.clone(),
+                proposed,
+                Value::Null,
+                Value::Null,
+            )
+            .await
+            .expect("plan");
+        assert!(replace.is_empty());
+        assert!(planned.password.is_null(), "no rotation: {planned:?}");
+        assert!(planned.connection_string.is_null());
+        assert_eq!(planned.password_version, Value::Value(Number::Int(3)));
+        assert_eq!(diags.warnings.len(), 1);
+        assert!(diags.warnings[0].summary.contains("not acted on"));
+
+        // Removing a version does nothing either; changing one rotates.
+        let one = Value::Value(Number::Int(1));
+        assert!(!rotates(&one, &Value::Null));
+        assert!(!rotates(&Value::Null, &one));
+        assert!(!rotates(&one, &one.clone()));
+        assert!(rotates(&one, &Value::Value(Number::Int(2))));
+        assert!(!rotates(&one, &Value::Unknown));
     }
 }
