@@ -485,19 +485,18 @@ mod tests {
         assert_eq!(rows[1][0]["value"], "pear", "{body}");
 
         // The idempotency key of the fixture still replays the same database.
-        let resp = http
-            .post(format!(
+        let key = facts["idempotency_key"].as_str().ok_or("key")?;
+        let create_again = || {
+            http.post(format!(
                 "{}/v1/projects/prj_local/databases",
                 emu.base_url()
             ))
             .bearer_auth(user)
-            .header(
-                "Idempotency-Key",
-                facts["idempotency_key"].as_str().ok_or("key")?,
-            )
+            .header("Idempotency-Key", key)
             .json(&json!({"name": "orders"}))
             .send()
-            .await?;
+        };
+        let resp = create_again().await?;
         assert_eq!(resp.status(), 200);
         let body: Value = resp.json().await?;
         assert_eq!(body["database"]["database_id"], db);
@@ -505,19 +504,7 @@ mod tests {
         // A day later the key is forgotten: the same request is a new create, refused
         // because the name is taken (it is not replayed).
         clock.advance(time::Duration::hours(24));
-        let resp = http
-            .post(format!(
-                "{}/v1/projects/prj_local/databases",
-                emu.base_url()
-            ))
-            .bearer_auth(user)
-            .header(
-                "Idempotency-Key",
-                facts["idempotency_key"].as_str().ok_or("key")?,
-            )
-            .json(&json!({"name": "orders"}))
-            .send()
-            .await?;
+        let resp = create_again().await?;
         assert_eq!(resp.status(), 409, "{}", resp.text().await?);
         emu.shutdown().await;
 
