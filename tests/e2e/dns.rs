@@ -366,18 +366,20 @@ fn records_of_every_type_resolve_with_their_ttl_and_spelling_never_plans_a_chang
         "on the attribute: {plan}"
     );
 
-    // Rewriting a name into another spelling of it: an update that sends nothing.
+    // Rewriting a name into another spelling of it: no change (the state keeps the
+    // spelling it had).
     let respelled = hcl.replacen("name = \"@\"", "name = \"EXAMPLE.test.\"", 1);
     assert_ne!(respelled, hcl);
     tf.write_main(&respelled);
     let serial = soa_serial(&dns, "example.test");
+    assert_eq!(
+        tf.plan_detailed_exitcode(),
+        0,
+        "another spelling is no change"
+    );
     tf.apply();
     assert_eq!(soa_serial(&dns, "example.test"), serial, "nothing was sent");
-    assert_eq!(
-        tf.resource("comwit_dns_record.apex_a")["name"],
-        "EXAMPLE.test."
-    );
-    assert_eq!(tf.plan_detailed_exitcode(), 0);
+    assert_eq!(tf.resource("comwit_dns_record.apex_a")["name"], "@");
 
     tf.destroy();
     assert!(zone(&emu, &domain).is_empty(), "records left behind");
@@ -1010,4 +1012,155 @@ resource \"comwit_dns_record\" \"extra\" {{
         "-input=false",
     ]);
     assert!(zone(&emu, &domain).is_empty());
+}
+
+/// Issue item 4: after an import (by id, and by identity) the state holds the API's
+/// canonical spellings; a configuration that spells the same names and values otherwise
+/// (case, a final dot, `@` or the apex, TXT quoting, host targets) plans no change.
+#[test]
+fn imports_of_oddly_spelled_configurations_plan_no_change() {
+    let emu = Emulator::start();
+    let domain = api_domain(&emu, "c40-spell.test");
+    let record = |body: Value| {
+        let (code, r) = emu.api(
+            Method::POST,
+            &format!("/v1/domains/{domain}/records"),
+            Some(body),
+        );
+        assert_eq!(code, 201, "{r}");
+        str_of(&r, "record_id").to_owned()
+    };
+    // (address, canonical body, attributes as the configuration spells them)
+    let records = [
+        (
+            "mx",
+            json!({"name": "@", "type": "MX", "value": "mail.example.com", "priority": 10}),
+            "name = \"C40-Spell.TEST.\"\n  type = \"mx\"\n  value = \"mail.example.com.\"\n  priority = 10",
+        ),
+        (
+            "txt",
+            json!({"name": "note", "type": "TXT", "value": "helloworld"}),
+            "name = \"Note\"\n  type = \"TXT\"\n  value = \"\\\"hello\\\" \\\"world\\\"\"",
+        ),
+        (
+            "alias",
+            json!({"name": "alias", "type": "CNAME", "value": "target.example.net"}),
+            "name = \"ALIAS.c40-spell.test\"\n  type = \"Cname\"\n  value = \"Target.Example.NET.\"",
+        ),
+        (
+            "srv",
+            json!({"name": "_sip._tcp", "type": "SRV", "value": "sip.example.net",
+                   "priority": 1, "weight": 2, "port": 5060}),
+            "name = \"_SIP._TCP\"\n  type = \"srv\"\n  value = \"SIP.example.net.\"\n  priority = 1\n  weight = 2\n  port = 5060",
+        ),
+        (
+            "ns",
+            json!({"name": "sub", "type": "NS", "value": "ns1.elsewhere.test"}),
+            "name = \"sub.c40-spell.test.\"\n  type = \"NS\"\n  value = \"NS1.Elsewhere.Test.\"",
+        ),
+    ];
+    let ids: Vec<String> = records.iter().map(|(_, b, _)| record(b.clone())).collect();
+    let (code, app) = emu.api(
+        Method::POST,
+        "/v1/projects/prj_local/apps",
+        Some(json!({"name": "spell"})),
+    );
+    assert_eq!(code, 201, "{app}");
+    let app_id = str_of(&app, "app_id").to_owned();
+    let (code, body) = emu.api(
+        Method::POST,
+        &format!("/v1/apps/{app_id}/hostnames"),
+        Some(json!({"hostname": "www.c40-spell.test", "dns_mode": "automatic"})),
+    );
+    assert_eq!(code, 201, "{body}");
+
+    let mut config = format!(
+        "{COMWIT_TERRAFORM_BLOCK}
+resource \"comwit_project_domain\" \"main\" {{
+  domain = \"C40-SPELL.TEST.\"
+}}
+
+resource \"comwit_app_hostname\" \"www\" {{
+  app_id   = \"{app_id}\"
+  hostname = \"WWW.c40-spell.test.\"
+  dns_mode = \"automatic\"
+}}
+"
+    );
+    for (addr, _, attrs) in &records {
+        config.push_str(&format!(
+            "\nresource \"comwit_dns_record\" \"{addr}\" {{\n  domain_id = \"{domain}\"\n  {attrs}\n}}\n"
+        ));
+    }
+    let mut by_id = vec![
+        ("comwit_project_domain.main".to_owned(), domain.clone()),
+        (
+            "comwit_app_hostname.www".to_owned(),
+            format!("{app_id}/WWW.c40-spell.test."),
+        ),
+    ];
+    for ((addr, _, _), id) in records.iter().zip(&ids) {
+        by_id.push((
+            format!("comwit_dns_record.{addr}"),
+            format!("{domain}/{id}"),
+        ));
+    }
+
+    // By id.
+    let tf = Terraform::comwit(&emu);
+    tf.write_main(&config);
+    for (addr, id) in &by_id {
+        tf.import(addr, id);
+    }
+    assert_eq!(
+        tf.resource("comwit_project_domain.main")["domain"],
+        "c40-spell.test",
+        "the API's spelling after import"
+    );
+    let plan = tf.run(&["plan", "-detailed-exitcode", "-no-color", "-input=false"]);
+    assert_eq!(plan.code, 0, "no change after import by id: {plan}");
+
+    // By identity (import blocks).
+    let tf = Terraform::comwit(&emu);
+    let mut blocks = config.clone();
+    blocks.push_str(&format!(
+        "
+import {{
+  to       = comwit_project_domain.main
+  identity = {{ id = \"{domain}\" }}
+}}
+
+import {{
+  to       = comwit_app_hostname.www
+  identity = {{ app_id = \"{app_id}\", hostname = \"www.c40-spell.test\" }}
+}}
+"
+    ));
+    for ((addr, _, _), id) in records.iter().zip(&ids) {
+        blocks.push_str(&format!(
+            "\nimport {{\n  to       = comwit_dns_record.{addr}\n  identity = {{ domain_id = \"{domain}\", id = \"{id}\" }}\n}}\n"
+        ));
+    }
+    tf.write_main(&blocks);
+    let plan = tf.plan();
+    let want = format!(
+        "Plan: {} to import, 0 to add, 0 to change, 0 to destroy.",
+        by_id.len()
+    );
+    assert!(plan.stdout.contains(&want), "{plan}");
+    let serial = soa_serial(&emu.dns_addr(), "c40-spell.test");
+    tf.apply();
+    assert_eq!(
+        soa_serial(&emu.dns_addr(), "c40-spell.test"),
+        serial,
+        "nothing was sent"
+    );
+    assert_eq!(
+        tf.resource("comwit_app_hostname.www")["hostname"],
+        "www.c40-spell.test"
+    );
+    let plan = tf.run(&["plan", "-detailed-exitcode", "-no-color", "-input=false"]);
+    assert_eq!(plan.code, 0, "no change after import by identity: {plan}");
+    tf.destroy();
+    assert!(zones(&emu).is_empty());
 }

@@ -314,7 +314,11 @@ impl Resource for AppHostnameResource {
             (Some(a), Some(b)) => dns_rules::same_host(a, b),
             _ => prior.hostname == proposed.hostname,
         };
-        if !same_host {
+        if same_host {
+            // Semantic equality: another spelling of the same name (the API's canonical one
+            // after an import) plans the state's value, so it is no change.
+            proposed.hostname = prior.hostname.clone();
+        } else {
             replace.push(AttributePath::new("hostname"));
         }
         if proposed.dns_mode != prior.dns_mode {
@@ -764,7 +768,7 @@ mod tests {
         let mut diags = Diagnostics::default();
         let mut same = prior.clone();
         same.hostname = known("WWW.EXAMPLE.COM.");
-        let (_, _, replace) = r
+        let (planned, _, replace) = r
             .plan_update(
                 &mut diags,
                 prior.clone(),
@@ -776,6 +780,7 @@ mod tests {
             .await
             .expect("plan");
         assert!(replace.is_empty());
+        assert_eq!(planned.hostname, prior.hostname, "no change either");
         let mut auto = prior.clone();
         auto.dns_mode = known("automatic");
         let (planned, _, replace) = r

@@ -20,8 +20,9 @@
 //!   strings is their concatenation; `2001:DB8::1` is `2001:db8::1`. The state keeps the
 //!   configuration's spelling while the platform holds the same record; a real change made
 //!   outside Terraform shows as a change. A TXT value over 255 bytes is split into strings
-//!   as DNS does. (Rewriting the configuration from one spelling to another shows as an
-//!   in-place update, since Terraform plans the configuration's value; it sends nothing.)
+//!   as DNS does. The plan is semantically equal too: an argument the configuration spells
+//!   differently from the state (the API's canonical spelling after an import, or a
+//!   rewritten configuration) plans the state's value, so it is no change.
 //! - `domain_id` replaces the record; everything else is updated in place (same id).
 //! - Import by `<domain_id>/<record_id>`, or by identity `{ domain_id, id }`.
 
@@ -291,8 +292,8 @@ impl Resource for DnsRecordResource {
                         "Name in the zone: `@` (or the zone's name) for the apex, a relative \
                          name such as `www` or `_sip._tcp`, or a FQDN inside the zone (with or \
                          without the final dot). `*` may be the first label. The state keeps \
-                         your spelling; rewriting it into another spelling of the same name \
-                         is an in-place update that changes nothing on the platform."),
+                         the spelling the record was created with (the API's after an \
+                         import); another spelling of the same name plans no change."),
                     "fqdn" => attribute(String, Computed, "The record's full name."),
                     "type" => attribute(String, Required,
                         "`A`, `AAAA`, `CNAME`, `TXT`, `MX`, `SRV`, `CAA` or `NS` (any case). A \
@@ -395,6 +396,10 @@ impl Resource for DnsRecordResource {
             return Some((proposed, Value::Null, vec![AttributePath::new("domain_id")]));
         }
         let zone = text(&prior.domain).map(str::to_owned);
+        // Semantic equality: an argument the configuration spells differently from the
+        // state (after an import the state holds the API's canonical spelling) plans the
+        // state's value, so another spelling of the same record is no change.
+        proposed = keep_prior_spelling(proposed, &prior);
         let same = match (&zone, all_known(&proposed)) {
             (Some(zone), true) => {
                 let mut quiet = Diagnostics::default();
@@ -630,6 +635,25 @@ pub fn from_api<'a>(r: DnsRecord) -> DnsRecordState<'a> {
     }
 }
 
+/// The plan of an in-place update: `proposed` (the configuration's values) with the prior
+/// state's value for each argument that is another spelling of it. Terraform takes a
+/// planned value equal to the prior state in place of a differing configuration value.
+pub fn keep_prior_spelling<'a>(
+    proposed: DnsRecordState<'a>,
+    prior: &DnsRecordState<'a>,
+) -> DnsRecordState<'a> {
+    let same_type = match (text(&proposed.rtype), text(&prior.rtype)) {
+        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+        _ => false,
+    };
+    let mut planned = keep_spelling(proposed.clone(), prior);
+    if !same_type {
+        // A value is only the same value within one type.
+        planned.value = proposed.value;
+    }
+    planned
+}
+
 /// `fresh` with the spellings of `known_state` where they name the same thing.
 pub fn keep_spelling<'a>(
     mut fresh: DnsRecordState<'a>,
@@ -812,6 +836,56 @@ mod tests {
         )
         .expect("spec");
         assert_eq!(conflict(&records, &spec, None), None);
+    }
+
+    #[test]
+    fn an_update_plans_the_prior_spelling_of_each_equal_argument() {
+        // After an import: the API's spelling in state, the user's in the configuration.
+        for (name, t, v, api_name, api_value) in [
+            (
+                "Example.COM.",
+                "mx",
+                "Mail.Example.com.",
+                "@",
+                "mail.example.com",
+            ),
+            ("@", "TXT", "\"a\" \"b\"", "@", "ab"),
+            ("Alias", "cname", "T.example.NET.", "alias", "t.example.net"),
+            ("_sip._TCP", "SRV", "SIP.x.net.", "_sip._tcp", "sip.x.net"),
+            ("Sub.example.com", "NS", "NS1.x.net", "sub", "ns1.x.net"),
+            ("v6", "AAAA", "2001:DB8:0::1", "v6", "2001:db8::1"),
+            (
+                "c",
+                "CAA",
+                "0 ISSUE letsencrypt.org",
+                "c",
+                "0 issue \"letsencrypt.org\"",
+            ),
+        ] {
+            let prior = from_api(api(api_name, &t.to_uppercase(), api_value));
+            let mut proposed = config(name, t, v);
+            proposed.domain = prior.domain.clone();
+            proposed.ttl = Value::Value(Number::Float(300.0));
+            let planned = keep_prior_spelling(proposed, &prior);
+            assert_eq!(
+                (&planned.name, &planned.rtype, &planned.value, &planned.ttl),
+                (&prior.name, &prior.rtype, &prior.value, &prior.ttl),
+                "{name} {t} {v}"
+            );
+        }
+        // A real change stays a change; a value is the same only within one type.
+        let prior = from_api(api("www", "A", "192.0.2.1"));
+        let mut proposed = config("WWW", "A", "192.0.2.2");
+        proposed.domain = prior.domain.clone();
+        let planned = keep_prior_spelling(proposed, &prior);
+        assert_eq!(
+            (planned.name, planned.value),
+            (prior.name, known("192.0.2.2"))
+        );
+        let prior = from_api(api("t", "TXT", "x.net"));
+        let mut proposed = config("t", "CNAME", "x.net.");
+        proposed.domain = prior.domain.clone();
+        assert_eq!(keep_prior_spelling(proposed, &prior).value, known("x.net."));
     }
 
     #[test]
