@@ -1164,3 +1164,57 @@ import {{
     tf.destroy();
     assert!(zones(&emu).is_empty());
 }
+
+/// Issue item 12: two new records of one configuration that conflict with each other (a
+/// CNAME and an A of one name) are not seen at plan time, since Terraform plans each
+/// resource alone and neither is in the zone yet; the apply makes one and refuses the
+/// other, naming the record in the way. Once one is in the zone, a plan warns.
+#[test]
+fn a_new_cname_and_a_new_a_of_one_name_fail_at_apply_not_at_plan() {
+    let emu = Emulator::start();
+    let domain = api_domain(&emu, "both.test");
+    let tf = Terraform::comwit(&emu);
+    tf.write_main(&format!(
+        "{COMWIT_TERRAFORM_BLOCK}
+resource \"comwit_dns_record\" \"alias\" {{
+  domain_id = \"{domain}\"
+  name      = \"www\"
+  type      = \"CNAME\"
+  value     = \"target.example.net\"
+}}
+
+resource \"comwit_dns_record\" \"address\" {{
+  domain_id = \"{domain}\"
+  name      = \"www\"
+  type      = \"A\"
+  value     = \"192.0.2.1\"
+}}
+"
+    ));
+    let plan = tf.try_plan();
+    assert!(plan.success(), "{plan}");
+    assert!(
+        !plan.combined().contains("Possible DNS record conflict"),
+        "neither record is in the zone at plan time: {plan}"
+    );
+    let out = tf.try_apply();
+    assert!(!out.success(), "{out}");
+    let text = flat(&out.stderr);
+    assert!(
+        text.contains("DNS record conflict (the API answered 409)"),
+        "{text}"
+    );
+    assert!(text.contains("cannot sit beside other records"), "{text}");
+    let made = ids_named(&emu, &domain, "www");
+    assert_eq!(made.len(), 1, "one of the two was made: {made:?}");
+    assert_eq!(tf.state_list().len(), 1, "{:?}", tf.state_list());
+    // Now the made one is in the zone: the other's plan warns (never an error).
+    let plan = tf.try_plan();
+    assert!(plan.success(), "{plan}");
+    assert!(
+        flat(&plan.combined()).contains("Warning: Possible DNS record conflict"),
+        "{plan}"
+    );
+    tf.destroy();
+    assert!(zone(&emu, &domain).is_empty());
+}

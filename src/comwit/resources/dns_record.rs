@@ -297,8 +297,10 @@ impl Resource for DnsRecordResource {
                     "fqdn" => attribute(String, Computed, "The record's full name."),
                     "type" => attribute(String, Required,
                         "`A`, `AAAA`, `CNAME`, `TXT`, `MX`, `SRV`, `CAA` or `NS` (any case). A \
-                         CNAME cannot be at the apex or beside other records of its name; NS \
-                         only delegates a subdomain."),
+                         CNAME cannot be at the apex (an error at plan time) or beside other \
+                         records of its name (refused at apply; a plan warns about the records \
+                         already in the zone, not about new ones of the same configuration); \
+                         NS only delegates a subdomain."),
                     "value" => attribute(String, Required,
                         "The value: an IPv4 (A) or IPv6 (AAAA) address; a host name (CNAME, NS, \
                          MX and SRV targets; a final dot does not matter); text (TXT, up to \
