@@ -1106,19 +1106,25 @@ resource \"comwit_app_hostname\" \"www\" {{
         ));
     }
 
-    // By id.
-    let tf = Terraform::comwit(&emu);
-    tf.write_main(&config);
-    for (addr, id) in &by_id {
-        tf.import(addr, id);
+    // By id, on the current and on the oldest supported Terraform.
+    let oldest = Terraform::builder()
+        .comwit_provider()
+        .emulator_env(&emu)
+        .bin(support::oldest_terraform_bin())
+        .build();
+    for tf in [Terraform::comwit(&emu), oldest] {
+        tf.write_main(&config);
+        for (addr, id) in &by_id {
+            tf.import(addr, id);
+        }
+        assert_eq!(
+            tf.resource("comwit_project_domain.main")["domain"],
+            "c40-spell.test",
+            "the API's spelling after import"
+        );
+        let plan = tf.run(&["plan", "-detailed-exitcode", "-no-color", "-input=false"]);
+        assert_eq!(plan.code, 0, "no change after import by id: {plan}");
     }
-    assert_eq!(
-        tf.resource("comwit_project_domain.main")["domain"],
-        "c40-spell.test",
-        "the API's spelling after import"
-    );
-    let plan = tf.run(&["plan", "-detailed-exitcode", "-no-color", "-input=false"]);
-    assert_eq!(plan.code, 0, "no change after import by id: {plan}");
 
     // By identity (import blocks).
     let tf = Terraform::comwit(&emu);
