@@ -7,7 +7,9 @@
 //! - Automatic: the platform writes the same records into a project domain's zone: the one
 //!   `domain_id` names, else the project's domain covering the hostname, checked at plan
 //!   time when the hostname and domain are known (a hostname outside every project domain
-//!   is an error on `hostname`). Destroy detaches the hostname and its records go.
+//!   is a warning on `hostname`: an error would block `terraform destroy`, which plans a
+//!   configured hostname missing from the state too), and again at apply before anything
+//!   is sent (an error). Destroy detaches the hostname and its records go.
 //! - `status` is `verified` only when DNS lookups answer every record; `missing` says which
 //!   are not answered yet. `wait_for_verification` makes create wait (up to
 //!   `verification_timeout_seconds`); on timeout the hostname stays in state, tainted, and
@@ -169,9 +171,11 @@ impl Resource for AppHostnameResource {
                     "domain_id" => attribute(String, OptionalComputed,
                         "Automatic mode: the project domain (`dom_...`) whose zone gets the \
                          records; it must cover the hostname. Without it, the project's domain \
-                         covering the hostname is used (and shown here), and must exist at plan \
-                         time (set `domain_id` when the domain is created in the same apply). \
-                         Changing it replaces the hostname."),
+                         covering the hostname is used (and shown here); set `domain_id` when \
+                         the domain is created in the same apply, as it is not seen at plan \
+                         time otherwise. A hostname no project domain covers is a warning at \
+                         plan time and an error at apply, before anything is sent. Changing it \
+                         replaces the hostname."),
                     "wait_for_verification" => attribute(Bool, Optional,
                         "Wait at create until `status` is `verified` (default false). On \
                          timeout the hostname stays in state, tainted, and the error names the \
@@ -282,7 +286,7 @@ impl Resource for AppHostnameResource {
         proposed.missing = Value::Unknown;
         proposed.verified_at = Value::Unknown;
         if text(&proposed.dns_mode) == Some("automatic") {
-            self.check_covered(diags, &proposed).await;
+            self.check_covered(diags, &proposed, false).await;
             if proposed.domain_id.is_null() {
                 proposed.domain_id = Value::Unknown;
             }
@@ -310,7 +314,11 @@ impl Resource for AppHostnameResource {
             (Some(a), Some(b)) => dns_rules::same_host(a, b),
             _ => prior.hostname == proposed.hostname,
         };
-        if !same_host {
+        if same_host {
+            // Semantic equality: another spelling of the same name (the API's canonical one
+            // after an import) plans the state's value, so it is no change.
+            proposed.hostname = prior.hostname.clone();
+        } else {
             replace.push(AttributePath::new("hostname"));
         }
         if proposed.dns_mode != prior.dns_mode {
@@ -349,6 +357,11 @@ impl Resource for AppHostnameResource {
     ) -> Option<(AppHostnameState<'a>, ValueEmpty)> {
         let client = self.data.configured(diags)?.client;
         let app_id = text(&planned.app_id)?.to_owned();
+        if text(&planned.dns_mode) == Some("automatic")
+            && !self.check_covered(diags, &planned, true).await
+        {
+            return None;
+        }
         let request = HostnameRequest {
             hostname: canonical(text(&planned.hostname)?),
             dns_mode: text(&planned.dns_mode).unwrap_or("manual").to_owned(),
@@ -437,8 +450,40 @@ impl Resource for AppHostnameResource {
 impl AppHostnameResource {
     /// Automatic mode: a project domain must cover the hostname. Checked when the hostname
     /// (and `domain_id`, when set) are known; without `domain_id`, in the app's project (or
-    /// the provider's default project while the app is not created yet).
-    async fn check_covered(&self, diags: &mut Diagnostics, planned: &AppHostnameState<'_>) {
+    /// the provider's default project while the app is not created yet). At plan time
+    /// (`at_apply` false) a finding is a warning: `terraform destroy` plans the configured
+    /// hostnames missing from the state too (one detached, and its domain deleted, outside
+    /// Terraform), and must not fail on them. At apply it is an error, before anything is
+    /// sent; returns whether the hostname may be created.
+    async fn check_covered(
+        &self,
+        diags: &mut Diagnostics,
+        planned: &AppHostnameState<'_>,
+        at_apply: bool,
+    ) -> bool {
+        let mut found = Diagnostics::default();
+        if at_apply && planned.domain_id.is_unknown() {
+            // At apply every argument is known: an unknown `domain_id` is one left unset.
+            let mut unset = planned.clone();
+            unset.domain_id = Value::Null;
+            self.find_uncovered(&mut found, &unset).await;
+        } else {
+            self.find_uncovered(&mut found, planned).await;
+        }
+        let ok = found.errors.is_empty();
+        for d in found.errors {
+            if at_apply {
+                diags.add_error(d);
+            } else {
+                let mut d = d;
+                d.detail = format!("{} Creating the hostname will fail.", d.detail).into();
+                diags.add_warning(d);
+            }
+        }
+        ok
+    }
+
+    async fn find_uncovered(&self, diags: &mut Diagnostics, planned: &AppHostnameState<'_>) {
         let Some(hostname) = text(&planned.hostname).map(canonical) else {
             return;
         };
@@ -723,7 +768,7 @@ mod tests {
         let mut diags = Diagnostics::default();
         let mut same = prior.clone();
         same.hostname = known("WWW.EXAMPLE.COM.");
-        let (_, _, replace) = r
+        let (planned, _, replace) = r
             .plan_update(
                 &mut diags,
                 prior.clone(),
@@ -735,6 +780,7 @@ mod tests {
             .await
             .expect("plan");
         assert!(replace.is_empty());
+        assert_eq!(planned.hostname, prior.hostname, "no change either");
         let mut auto = prior.clone();
         auto.dns_mode = known("automatic");
         let (planned, _, replace) = r

@@ -2,17 +2,27 @@
 //!
 //! - Each type's rules are checked at plan time, with the error on the attribute: an A
 //!   value that is not IPv4, an MX without `priority`, a `port` on a TXT record, a TTL out
-//!   of range; with the domain known, also the name (inside the zone), a CNAME beside
-//!   other records of the same name (either way round) and a duplicate (the zone's records
-//!   are read at plan time). Records of one name and type are served with the smallest of
-//!   their TTLs, as DNS wants one TTL per set.
+//!   of range; with the domain known, also the name (inside the zone). Records of one name
+//!   and type are served with the smallest of their TTLs, as DNS wants one TTL per set.
+//! - The zone's records are read at plan time too: a CNAME beside records already in the
+//!   zone of the same name (either way round), or a duplicate of one, is a **warning** on
+//!   the attribute, and the apply fails (the platform's 409, explained: the record in the
+//!   way, and for a duplicate the `terraform import` command). Never an error at plan
+//!   time: Terraform plans the create half of a replacement (`-replace`, taint,
+//!   `replace_triggered_by`) without the object it replaces, so the record would conflict
+//!   with itself, and `terraform destroy` plans a configured record missing from the state
+//!   (committed by an interrupted apply) and must not fail. Records of the same
+//!   configuration that are not created yet are not seen at plan time (Terraform plans
+//!   each resource alone): a new CNAME and a new A of one name fail at apply, after one
+//!   of them was made. An unknown `domain_id` is a warning at plan time too.
 //! - Spelling is never a change: `@`, the zone's name and its FQDN with a final dot are
 //!   one name; case does not matter in names, types and host values; TXT written as quoted
 //!   strings is their concatenation; `2001:DB8::1` is `2001:db8::1`. The state keeps the
 //!   configuration's spelling while the platform holds the same record; a real change made
 //!   outside Terraform shows as a change. A TXT value over 255 bytes is split into strings
-//!   as DNS does. (Rewriting the configuration from one spelling to another shows as an
-//!   in-place update, since Terraform plans the configuration's value; it sends nothing.)
+//!   as DNS does. The plan is semantically equal too: an argument the configuration spells
+//!   differently from the state (the API's canonical spelling after an import, or a
+//!   rewritten configuration) plans the state's value, so it is no change.
 //! - `domain_id` replaces the record; everything else is updated in place (same id).
 //! - Import by `<domain_id>/<record_id>`, or by identity `{ domain_id, id }`.
 
@@ -24,7 +34,7 @@ use tf_provider::schema::{AttributeConstraint, AttributeType, Block, Description
 use tf_provider::value::{Value, ValueEmpty, ValueString};
 use tf_provider::{map, AttributePath, Diagnostics, Resource};
 
-use crate::comwit::client::{Client, DnsRecord, RecordRequest};
+use crate::comwit::client::{ApiFailure, Client, DnsRecord, RecordRequest};
 use crate::comwit::common::{api_error, check_id, deleted};
 use crate::comwit::dns_rules::{self, RecordSpec};
 use crate::comwit::provider::ProviderData;
@@ -165,6 +175,10 @@ fn request(spec: &RecordSpec) -> RecordRequest {
     }
 }
 
+/// The placeholder for the resource's address in an import command: the plugin protocol
+/// never tells a provider the address of the resource it plans or applies.
+pub const ADDRESS: &str = "comwit_dns_record.<name>";
+
 /// Why `spec` cannot join the zone's records (skipping `own`), and on which attribute.
 pub fn conflict(
     records: &[DnsRecord],
@@ -201,25 +215,45 @@ pub fn conflict(
             && r.weight == spec.weight
             && r.port == spec.port
         {
+            let advice = match r.managed_by.as_deref() {
+                Some(m) => format!(
+                    ", written by {m}: it is changed and removed only through that hostname. \
+                     Remove this resource, or detach the hostname."
+                ),
+                None => format!(
+                    ". If an interrupted apply (or anyone) created it, bring it under \
+                     Terraform instead of creating it again: `terraform import {ADDRESS} \
+                     {}/{}` (or an `import {{ to = {ADDRESS}, id = \"{}/{}\" }}` block), \
+                     with this resource's address.",
+                    r.domain_id, r.record_id, r.domain_id, r.record_id
+                ),
+            };
             return Some((
                 "value",
                 format!(
-                    "The zone already has this {} record for `{}` (`{}`){}. Import it \
-                     (`terraform import <address> {}/{}`) instead of creating it again.",
-                    spec.rtype,
-                    r.fqdn,
-                    r.record_id,
-                    r.managed_by
-                        .as_deref()
-                        .map(|m| format!(", written by {m}"))
-                        .unwrap_or_default(),
-                    r.domain_id,
-                    r.record_id
+                    "The zone already has this {} record for `{}` (`{}`){advice}",
+                    spec.rtype, r.fqdn, r.record_id,
                 ),
             ));
         }
     }
     None
+}
+
+/// The plan-time form of a conflict with the zone's records: a warning. A plan cannot tell
+/// a conflict from the record it replaces (Terraform plans the create half of a
+/// replacement without the object it replaces), and `terraform destroy` plans (and must
+/// not fail on) a configured record that is missing from the state.
+pub fn conflict_warning(diags: &mut Diagnostics, field: &'static str, message: String) {
+    diags.warning(
+        "Possible DNS record conflict",
+        format!(
+            "{message} Unless that record is gone by then, the apply fails here. It is \
+             expected when this plan replaces or destroys that record (`-replace`, a taint, \
+             `replace_triggered_by`, a removed resource): Terraform deletes it first."
+        ),
+        AttributePath::new(field),
+    );
 }
 
 #[async_trait]
@@ -237,9 +271,16 @@ impl Resource for DnsRecordResource {
                 description: Description::markdown(
                     "One DNS record in a project domain's zone (`comwit_project_domain`), \
                      served by the platform's name servers. Types: A, AAAA, CNAME, TXT, MX, \
-                     SRV, CAA and NS, each checked at plan time. `@`, the zone's name and its \
-                     FQDN with a final dot are one name, and case never matters in names and \
-                     host values: spelling never plans a change.",
+                     SRV, CAA and NS, each type's rules checked at plan time (an error on the \
+                     attribute). A CNAME beside other records of its name, or a duplicate \
+                     record, is refused by the platform at apply; at plan time only the \
+                     records already in the zone are seen, and a conflict with one of them is \
+                     a warning (it is expected when the plan replaces or destroys that \
+                     record), so two new records of one configuration that conflict (a new \
+                     CNAME and a new A of one name) fail at apply, after one of them was \
+                     made. A duplicate's error names the `terraform import` command. `@`, the \
+                     zone's name and its FQDN with a final dot are one name, and case never \
+                     matters in names and host values: spelling never plans a change.",
                 ),
                 attributes: map! {
                     "id" => attribute(String, Computed, "DNS record id (`rec_...`)."),
@@ -251,13 +292,15 @@ impl Resource for DnsRecordResource {
                         "Name in the zone: `@` (or the zone's name) for the apex, a relative \
                          name such as `www` or `_sip._tcp`, or a FQDN inside the zone (with or \
                          without the final dot). `*` may be the first label. The state keeps \
-                         your spelling; rewriting it into another spelling of the same name \
-                         is an in-place update that changes nothing on the platform."),
+                         the spelling the record was created with (the API's after an \
+                         import); another spelling of the same name plans no change."),
                     "fqdn" => attribute(String, Computed, "The record's full name."),
                     "type" => attribute(String, Required,
                         "`A`, `AAAA`, `CNAME`, `TXT`, `MX`, `SRV`, `CAA` or `NS` (any case). A \
-                         CNAME cannot be at the apex or beside other records of its name; NS \
-                         only delegates a subdomain."),
+                         CNAME cannot be at the apex (an error at plan time) or beside other \
+                         records of its name (refused at apply; a plan warns about the records \
+                         already in the zone, not about new ones of the same configuration); \
+                         NS only delegates a subdomain."),
                     "value" => attribute(String, Required,
                         "The value: an IPv4 (A) or IPv6 (AAAA) address; a host name (CNAME, NS, \
                          MX and SRV targets; a final dot does not matter); text (TXT, up to \
@@ -355,6 +398,10 @@ impl Resource for DnsRecordResource {
             return Some((proposed, Value::Null, vec![AttributePath::new("domain_id")]));
         }
         let zone = text(&prior.domain).map(str::to_owned);
+        // Semantic equality: an argument the configuration spells differently from the
+        // state (after an import the state holds the API's canonical spelling) plans the
+        // state's value, so another spelling of the same record is no change.
+        proposed = keep_prior_spelling(proposed, &prior);
         let same = match (&zone, all_known(&proposed)) {
             (Some(zone), true) => {
                 let mut quiet = Diagnostics::default();
@@ -396,7 +443,7 @@ impl Resource for DnsRecordResource {
         match client.create_record(&domain_id, &request(&spec)).await {
             Ok(r) => Some((keep_spelling(from_api(r), &planned), Value::Null)),
             Err(e) => {
-                api_error(diags, &e);
+                refused(diags, &client, &e, &domain_id, &spec, None).await;
                 None
             }
         }
@@ -429,7 +476,7 @@ impl Resource for DnsRecordResource {
         match client.update_record(&domain_id, &id, &request(&want)).await {
             Ok(r) => Some((keep_spelling(from_api(r), &planned), Value::Null)),
             Err(e) => {
-                api_error(diags, &e);
+                refused(diags, &client, &e, &domain_id, &want, Some(&id)).await;
                 None
             }
         }
@@ -483,9 +530,9 @@ impl Resource for DnsRecordResource {
 }
 
 impl DnsRecordResource {
-    /// With the domain known: the name inside the zone, the type's rules, and the zone's
-    /// other records (CNAME beside others, duplicate), errors on their
-    /// attribute; fills `domain` and `fqdn`.
+    /// With the domain known: the name inside the zone and the type's rules (errors on
+    /// their attribute), and the zone's other records (CNAME beside others, duplicate:
+    /// warnings, the apply refuses); fills `domain` and `fqdn`.
     async fn check_in_zone(
         &self,
         diags: &mut Diagnostics,
@@ -502,11 +549,13 @@ impl DnsRecordResource {
         let zone = match client.get_domain(&domain_id).await {
             Ok(d) => d.domain,
             Err(e) if e.is_not_found() => {
-                diags.error(
+                // A warning: `terraform destroy` plans the configured records missing from
+                // the state too, and must not fail on a domain deleted outside Terraform.
+                diags.warning(
                     "Unknown project domain",
                     format!(
                         "Project domain `{domain_id}` does not exist (or the token is not a \
-                         member of its project)."
+                         member of its project): creating this record will fail."
                     ),
                     AttributePath::new("domain_id"),
                 );
@@ -528,12 +577,37 @@ impl DnsRecordResource {
         match client.list_records(&domain_id).await {
             Ok(records) => {
                 if let Some((field, message)) = conflict(&records, &spec, own) {
-                    diags.error("DNS record conflict", message, AttributePath::new(field));
+                    conflict_warning(diags, field, message);
                 }
             }
             Err(e) => api_error(diags, &e),
         }
     }
+}
+
+/// A failed create or update: on a 409, the zone's record it conflicts with and what to
+/// do (the import command for a duplicate), on its attribute; otherwise the API's error.
+async fn refused(
+    diags: &mut Diagnostics,
+    client: &Client,
+    failure: &ApiFailure,
+    domain_id: &str,
+    spec: &RecordSpec,
+    own: Option<&str>,
+) {
+    if failure.error.status() == Some(409) {
+        if let Ok(records) = client.list_records(domain_id).await {
+            if let Some((field, message)) = conflict(&records, spec, own) {
+                diags.error(
+                    failure.summary(),
+                    format!("DNS record conflict (the API answered 409): {message}"),
+                    AttributePath::new(field),
+                );
+                return;
+            }
+        }
+    }
+    api_error(diags, failure);
 }
 
 async fn zone_of(diags: &mut Diagnostics, client: &Client, domain_id: &str) -> Option<String> {
@@ -561,6 +635,25 @@ pub fn from_api<'a>(r: DnsRecord) -> DnsRecordState<'a> {
         weight: num(r.weight),
         port: num(r.port),
     }
+}
+
+/// The plan of an in-place update: `proposed` (the configuration's values) with the prior
+/// state's value for each argument that is another spelling of it. Terraform takes a
+/// planned value equal to the prior state in place of a differing configuration value.
+pub fn keep_prior_spelling<'a>(
+    proposed: DnsRecordState<'a>,
+    prior: &DnsRecordState<'a>,
+) -> DnsRecordState<'a> {
+    let same_type = match (text(&proposed.rtype), text(&prior.rtype)) {
+        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+        _ => false,
+    };
+    let mut planned = keep_spelling(proposed.clone(), prior);
+    if !same_type {
+        // A value is only the same value within one type.
+        planned.value = proposed.value;
+    }
+    planned
 }
 
 /// `fresh` with the spellings of `known_state` where they name the same thing.
@@ -745,5 +838,78 @@ mod tests {
         )
         .expect("spec");
         assert_eq!(conflict(&records, &spec, None), None);
+    }
+
+    #[test]
+    fn an_update_plans_the_prior_spelling_of_each_equal_argument() {
+        // After an import: the API's spelling in state, the user's in the configuration.
+        for (name, t, v, api_name, api_value) in [
+            (
+                "Example.COM.",
+                "mx",
+                "Mail.Example.com.",
+                "@",
+                "mail.example.com",
+            ),
+            ("@", "TXT", "\"a\" \"b\"", "@", "ab"),
+            ("Alias", "cname", "T.example.NET.", "alias", "t.example.net"),
+            ("_sip._TCP", "SRV", "SIP.x.net.", "_sip._tcp", "sip.x.net"),
+            ("Sub.example.com", "NS", "NS1.x.net", "sub", "ns1.x.net"),
+            ("v6", "AAAA", "2001:DB8:0::1", "v6", "2001:db8::1"),
+            (
+                "c",
+                "CAA",
+                "0 ISSUE letsencrypt.org",
+                "c",
+                "0 issue \"letsencrypt.org\"",
+            ),
+        ] {
+            let prior = from_api(api(api_name, &t.to_uppercase(), api_value));
+            let mut proposed = config(name, t, v);
+            proposed.domain = prior.domain.clone();
+            proposed.ttl = Value::Value(Number::Float(300.0));
+            let planned = keep_prior_spelling(proposed, &prior);
+            assert_eq!(
+                (&planned.name, &planned.rtype, &planned.value, &planned.ttl),
+                (&prior.name, &prior.rtype, &prior.value, &prior.ttl),
+                "{name} {t} {v}"
+            );
+        }
+        // A real change stays a change; a value is the same only within one type.
+        let prior = from_api(api("www", "A", "192.0.2.1"));
+        let mut proposed = config("WWW", "A", "192.0.2.2");
+        proposed.domain = prior.domain.clone();
+        let planned = keep_prior_spelling(proposed, &prior);
+        assert_eq!(
+            (planned.name, planned.value),
+            (prior.name, known("192.0.2.2"))
+        );
+        let prior = from_api(api("t", "TXT", "x.net"));
+        let mut proposed = config("t", "CNAME", "x.net.");
+        proposed.domain = prior.domain.clone();
+        assert_eq!(keep_prior_spelling(proposed, &prior).value, known("x.net."));
+    }
+
+    #[test]
+    fn a_duplicate_names_the_import_command_unless_a_hostname_wrote_it() {
+        let spec = dns_rules::record("example.com", "a", "A", "192.0.2.1", None, None, None, None)
+            .expect("spec");
+        let records = vec![api("a", "A", "192.0.2.1")];
+        let (field, message) = conflict(&records, &spec, None).expect("duplicate");
+        assert_eq!(field, "value");
+        assert!(
+            message.contains("`terraform import comwit_dns_record.<name> dom_1/rec_1`"),
+            "{message}"
+        );
+        let mut written = api("a", "A", "192.0.2.1");
+        written.managed_by = Some("hostname:a.example.com".into());
+        let (_, message) = conflict(&[written], &spec, None).expect("duplicate");
+        assert!(!message.contains("terraform import"), "{message}");
+        assert!(message.contains("hostname:a.example.com"), "{message}");
+        // At plan time a conflict is a warning on the attribute, never an error.
+        let mut diags = Diagnostics::default();
+        conflict_warning(&mut diags, field, "x".into());
+        assert!(diags.errors.is_empty());
+        assert_eq!(diags.warnings[0].attribute, AttributePath::new("value"));
     }
 }

@@ -215,7 +215,11 @@ impl Resource for ProjectDomainResource {
             (Some(a), Some(b)) => dns_rules::same_host(a, b),
             _ => proposed.domain == prior.domain,
         };
-        if !same {
+        if same {
+            // Semantic equality: another spelling of the same name (the API's canonical one
+            // after an import) plans the state's value, so it is no change.
+            proposed.domain = prior.domain.clone();
+        } else {
             replace.push(AttributePath::new("domain"));
         }
         if !replace.is_empty() {
@@ -440,7 +444,7 @@ mod tests {
         let prior = from_api(domain());
         let mut proposed = prior.clone();
         proposed.domain = known("EXAMPLE.com.");
-        let (_, _, replace) = r
+        let (planned, _, replace) = r
             .plan_update(
                 &mut diags,
                 prior.clone(),
@@ -452,6 +456,7 @@ mod tests {
             .await
             .expect("plan");
         assert!(replace.is_empty());
+        assert_eq!(planned.domain, known("example.com"), "no change either");
         let mut proposed = prior.clone();
         proposed.domain = known("example.org");
         let (planned, _, replace) = r
