@@ -31,7 +31,7 @@ use crate::comwit::client::{Client, Hostname, HostnameRequest};
 use crate::comwit::common::{api_error, check_id, deleted};
 use crate::comwit::dns_rules;
 use crate::comwit::provider::ProviderData;
-use crate::plugin::kit::{attribute, bounded, known, opt, text, Number, ValueNum};
+use crate::plugin::kit::{attribute, bounded, known, opt, presence, text, Number, ValueNum};
 use crate::plugin::{IdentityAttribute, IdentitySpec};
 
 /// The Terraform type name.
@@ -225,7 +225,8 @@ impl Resource for AppHostnameResource {
         if let Some(id) = text(&config.domain_id) {
             check_id(diags, id, "dom_", "domain_id");
         }
-        if !config.domain_id.is_null()
+        // An unknown `domain_id` (from a domain made in the same apply) is not set yet.
+        if presence(&config.domain_id) == Some(true)
             && text(&config.dns_mode) != Some("automatic")
             && !config.dns_mode.is_unknown()
         {
@@ -759,6 +760,25 @@ mod tests {
             .await
             .is_none());
         assert!(diags.errors[0].detail.contains("<app_id>/<hostname>"));
+
+        // Null and unknown are not set: a manual hostname with `domain_id = var.x` (null,
+        // or unknown until apply) is no error; a known one is.
+        for domain_id in [Value::Null, Value::Unknown, known("dom_1")] {
+            let is_known = domain_id.is_value();
+            let mut diags = Diagnostics::default();
+            r.validate(
+                &mut diags,
+                AppHostnameState {
+                    app_id: known("app_1"),
+                    hostname: known("www.example.com"),
+                    dns_mode: known("manual"),
+                    domain_id,
+                    ..Default::default()
+                },
+            )
+            .await;
+            assert_eq!(diags.errors.is_empty(), !is_known, "{:?}", diags.errors);
+        }
     }
 
     #[tokio::test]
