@@ -1,12 +1,12 @@
 //! `comwit-emulator [--listen ADDR] [--serve PLATFORM=ADDR]... [--apps-listen ADDR]
-//! [--dns-listen ADDR] [--state-dir DIR]`: the local platform emulator; serves every platform it knows, each on
+//! [--dns-listen ADDR] [--allow-host NAME]... [--state-dir DIR]`: the local platform emulator; serves every platform it knows, each on
 //! its own port, and comwit's app gateway.
 
 use std::process::ExitCode;
 
 use comwit::emulator::{self, RunConfig};
 
-const USAGE: &str = "usage: comwit-emulator [--listen ADDR] [--serve PLATFORM=ADDR]... [--apps-listen ADDR] [--dns-listen ADDR] [--state-dir DIR]
+const USAGE: &str = "usage: comwit-emulator [--listen ADDR] [--serve PLATFORM=ADDR]... [--apps-listen ADDR] [--dns-listen ADDR] [--allow-host NAME]... [--state-dir DIR]
 
   --listen ADDR            comwit's address (default 127.0.0.1:8787; port 0 picks a free port)
   --serve PLATFORM=ADDR    a platform's address (repeatable); platforms: comwit (served by
@@ -15,6 +15,10 @@ const USAGE: &str = "usage: comwit-emulator [--listen ADDR] [--serve PLATFORM=AD
                            cloudsync (only when named: --serve cloudsync=127.0.0.1:8789)
   --apps-listen ADDR       comwit's app gateway (default 127.0.0.1:8790; port 0 picks a free port)
   --dns-listen ADDR        comwit's DNS server, UDP and TCP (default 127.0.0.1:8753; port 0 picks a free port)
+  --allow-host NAME        a Host name every listener accepts (repeatable; *.NAME for every name under
+                           it). Without it only loopback addresses, localhost, *.localhost, the listen
+                           address when it is not loopback, and app hostnames on the gateway are
+                           answered; others get 421 (a guard against DNS rebinding)
   --state-dir DIR          state directory (default ./.emulator)
 
 Once every platform listens, one line per listener goes to stdout:
@@ -29,6 +33,7 @@ environment:
   COMWIT_EMULATOR_FAULTS            initial fault rules, JSON {\"rules\": [...]}
   COMWIT_EMULATOR_NODE              the Node.js binary of apps (default node on PATH)
   COMWIT_EMULATOR_DNS_RESOLVER      the DNS server (ip:port) delegation and verification ask (default: its own)
+  COMWIT_EMULATOR_ALLOWED_HOSTS     more Host names to accept, comma separated (as --allow-host)
   WAYSCLOUD_EMULATOR_API_KEY        WaysCloud bootstrap API key on first start (else random, in <state>/wayscloud/bootstrap-api-key)
   WAYSCLOUD_EMULATOR_ADMIN_SECRET   WaysCloud secret for its /_emulator/ admin routes
   WAYSCLOUD_EMULATOR_QUOTA          WaysCloud databases per customer (default 5)
@@ -69,6 +74,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Parsed, String> {
             }
             "--apps-listen" => config.apps_listen = value("--apps-listen")?,
             "--dns-listen" => config.dns_listen = value("--dns-listen")?,
+            "--allow-host" => config.allowed_hosts.push(value("--allow-host")?),
             "--state-dir" => config.state_dir = value("--state-dir")?.into(),
             "-h" | "--help" => return Ok(Parsed::Help),
             other => return Err(format!("unknown argument {other:?}")),

@@ -58,6 +58,7 @@ pub use self::comwit::{
 };
 pub use self::core::faults;
 pub use self::core::faults::{FaultKind, FaultRule, FaultRules};
+pub use self::core::hosts::{AllowedHosts, ENV_ALLOWED_HOSTS};
 pub use self::core::PlatformSpec;
 pub use listening::{Listening, LISTENING_PREFIX};
 
@@ -92,6 +93,9 @@ pub struct RunConfig {
     pub apps_listen: String,
     /// Comwit's DNS server address, UDP and TCP (default `127.0.0.1:8753`).
     pub dns_listen: String,
+    /// `Host` names every listener accepts beyond loopback and `localhost` (`--allow-host`,
+    /// added to `COMWIT_EMULATOR_ALLOWED_HOSTS`).
+    pub allowed_hosts: Vec<String>,
 }
 
 impl RunConfig {
@@ -106,6 +110,7 @@ impl RunConfig {
             state_dir: state_dir.into(),
             apps_listen: DEFAULT_APPS_LISTEN.to_owned(),
             dns_listen: DEFAULT_DNS_LISTEN.to_owned(),
+            allowed_hosts: Vec::new(),
         }
     }
 
@@ -178,19 +183,18 @@ async fn start_platform(name: &str, listen: &str, config: &RunConfig) -> anyhow:
             let mut comwit = Config::from_env(listen, &config.state_dir)?;
             comwit.apps_listen = config.apps_listen.clone();
             comwit.dns_listen = config.dns_listen.clone();
+            comwit.allowed_hosts.extend(&config.allowed_hosts);
             Ok(Running::Comwit(Emulator::start(comwit).await?))
         }
         n if n == wayscloud::SPEC.name => {
-            let config = wayscloud::Config::from_env(listen, &config.state_dir)?;
-            Ok(Running::WaysCloud(
-                wayscloud::Emulator::start(config).await?,
-            ))
+            let mut ways = wayscloud::Config::from_env(listen, &config.state_dir)?;
+            ways.allowed_hosts.extend(&config.allowed_hosts);
+            Ok(Running::WaysCloud(wayscloud::Emulator::start(ways).await?))
         }
         n if n == cloudsync::SPEC.name => {
-            let config = cloudsync::Config::from_env(listen, &config.state_dir)?;
-            Ok(Running::CloudSync(
-                cloudsync::Emulator::start(config).await?,
-            ))
+            let mut sync = cloudsync::Config::from_env(listen, &config.state_dir)?;
+            sync.allowed_hosts.extend(&config.allowed_hosts);
+            Ok(Running::CloudSync(cloudsync::Emulator::start(sync).await?))
         }
         other => anyhow::bail!("unknown platform {other:?}"),
     }

@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::support::dns::{dig, soa_serial, status};
+use crate::support::dns::{dig, query, soa_serial, status, Answer};
 use crate::support::Emulator;
 
 fn create_domain(emu: &Emulator, name: &str) -> Value {
@@ -177,7 +177,12 @@ fn records_of_every_type_resolve_with_their_ttl_and_bump_the_serial() {
     for (body, name, rtype, data, ttl) in &cases {
         let (code, created) = add(&emu, &d, body.clone());
         assert_eq!(code, 201, "{body} -> {created}");
-        let answers = dig(&dns, name, rtype, false);
+        // An NS record below the apex delegates: it comes back as a referral.
+        let answers = if *rtype == "NS" {
+            query(&dns, name, rtype).authority
+        } else {
+            dig(&dns, name, rtype, false)
+        };
         let found = answers.iter().find(|a| a.rtype == *rtype);
         let found = found.unwrap_or_else(|| panic!("{name} {rtype}: {answers:?}"));
         assert_eq!(
@@ -304,6 +309,143 @@ fn records_of_every_type_resolve_with_their_ttl_and_bump_the_serial() {
     assert_eq!(code, 204);
     assert!(dig(&dns, "www.zone.test", "A", false).is_empty());
     assert_eq!(status(&dns, "www.zone.test", "A"), "NXDOMAIN");
+}
+
+fn has(records: &[Answer], name: &str, rtype: &str, data: &str) -> bool {
+    records
+        .iter()
+        .any(|r| r.name == name && r.rtype == rtype && r.data == data)
+}
+
+#[test]
+fn a_delegated_subdomain_is_answered_with_a_referral() {
+    let emu = Emulator::start();
+    let dns = emu.dns_addr();
+    let d = id(&create_domain(&emu, "parent.test"), "domain_id");
+    for body in [
+        json!({"name": "sub", "type": "NS", "value": "ns1.sub.parent.test"}),
+        json!({"name": "sub", "type": "NS", "value": "ns.elsewhere.test"}),
+        // Glue for the in-zone name server, below the delegation point.
+        json!({"name": "ns1.sub", "type": "A", "value": "192.0.2.53"}),
+        json!({"name": "ns1.sub", "type": "AAAA", "value": "2001:db8::53"}),
+        // Occluded by the delegation: never answered with authority.
+        json!({"name": "host.sub", "type": "A", "value": "192.0.2.99"}),
+        json!({"name": "alias", "type": "CNAME", "value": "host.sub.parent.test"}),
+        json!({"name": "www", "type": "A", "value": "192.0.2.80"}),
+    ] {
+        let (code, created) = add(&emu, &d, body.clone());
+        assert_eq!(code, 201, "{body} -> {created}");
+    }
+    let referral = |name: &str, rtype: &str| {
+        let r = query(&dns, name, rtype);
+        assert_eq!(r.status, "NOERROR", "{name} {rtype}: {r:?}");
+        assert!(
+            !r.has_flag("aa"),
+            "{name} {rtype}: a referral is not authoritative: {r:?}"
+        );
+        assert!(r.answer.is_empty(), "{name} {rtype}: {r:?}");
+        for ns in ["ns1.sub.parent.test.", "ns.elsewhere.test."] {
+            assert!(
+                has(&r.authority, "sub.parent.test.", "NS", ns),
+                "{name} {rtype}: NS {ns} in the authority section: {r:?}"
+            );
+        }
+        assert!(
+            !r.authority.iter().any(|a| a.rtype == "SOA"),
+            "{name} {rtype}: {r:?}"
+        );
+        assert!(
+            has(&r.additional, "ns1.sub.parent.test.", "A", "192.0.2.53")
+                && has(
+                    &r.additional,
+                    "ns1.sub.parent.test.",
+                    "AAAA",
+                    "2001:db8::53"
+                ),
+            "{name} {rtype}: glue: {r:?}"
+        );
+        assert!(
+            !r.additional.iter().any(|a| a.data == "192.0.2.99"),
+            "{name} {rtype}: {r:?}"
+        );
+    };
+    // A name under the delegation, the delegation point itself (RFC 1034 4.3.2), the name
+    // server's own name and a name that does not exist under it: all referrals.
+    referral("host.sub.parent.test", "A");
+    referral("sub.parent.test", "NS");
+    referral("sub.parent.test", "A");
+    referral("ns1.sub.parent.test", "A");
+    referral("a.b.sub.parent.test", "TXT");
+    // A glue-less delegation (the name server is elsewhere): NS only, no additional records.
+    let (code, created) = add(
+        &emu,
+        &d,
+        json!({"name": "ext", "type": "NS", "value": "ns.elsewhere.test"}),
+    );
+    assert_eq!(code, 201, "{created}");
+    let r = query(&dns, "x.ext.parent.test", "A");
+    assert!(!r.has_flag("aa") && r.status == "NOERROR", "{r:?}");
+    assert!(
+        has(&r.authority, "ext.parent.test.", "NS", "ns.elsewhere.test.") && r.authority.len() == 1,
+        "{r:?}"
+    );
+    assert!(r.additional.iter().all(|a| a.rtype == "OPT"), "{r:?}");
+
+    // Names beside the delegation answer as before, with authority.
+    let r = query(&dns, "www.parent.test", "A");
+    assert!(r.has_flag("aa") && r.status == "NOERROR", "{r:?}");
+    assert!(
+        has(&r.answer, "www.parent.test.", "A", "192.0.2.80"),
+        "{r:?}"
+    );
+    for name in ["nothing.parent.test", "hostsub.parent.test"] {
+        let r = query(&dns, name, "A");
+        assert!(r.has_flag("aa") && r.status == "NXDOMAIN", "{name}: {r:?}");
+    }
+    // A CNAME into the delegation: the CNAME, never the occluded address.
+    let r = query(&dns, "alias.parent.test", "A");
+    assert!(r.has_flag("aa"), "{r:?}");
+    assert!(
+        has(
+            &r.answer,
+            "alias.parent.test.",
+            "CNAME",
+            "host.sub.parent.test."
+        ),
+        "{r:?}"
+    );
+    assert!(!r.answer.iter().any(|a| a.rtype == "A"), "{r:?}");
+    // DS at the delegation point is the parent's: authoritative, no data.
+    let r = query(&dns, "sub.parent.test", "DS");
+    assert!(r.has_flag("aa") && r.status == "NOERROR", "{r:?}");
+    assert!(r.answer.is_empty(), "{r:?}");
+    // The apex is unaffected.
+    let r = query(&dns, "parent.test", "NS");
+    assert!(r.has_flag("aa"), "{r:?}");
+    assert_eq!(r.answer.len(), 2, "{r:?}");
+    let r = query(&dns, "parent.test", "SOA");
+    assert!(
+        r.has_flag("aa") && r.answer.iter().any(|a| a.rtype == "SOA"),
+        "{r:?}"
+    );
+    // Removing the delegation un-occludes what was under it.
+    let list = emu.api_get(&format!("/v1/domains/{d}/records"));
+    for rec in list["records"].as_array().into_iter().flatten() {
+        if rec["name"] == "sub" && rec["type"] == "NS" {
+            let (code, _) = emu.api(
+                Method::DELETE,
+                &format!("/v1/domains/{d}/records/{}", id(rec, "record_id")),
+                None,
+            );
+            assert_eq!(code, 204);
+        }
+    }
+    let r = query(&dns, "host.sub.parent.test", "A");
+    assert!(r.has_flag("aa"), "{r:?}");
+    assert!(
+        has(&r.answer, "host.sub.parent.test.", "A", "192.0.2.99"),
+        "{r:?}"
+    );
 }
 
 /// `GET /` on the app gateway with `Host: host`: status and body (plain HTTP/1.1).

@@ -4,6 +4,7 @@
 //!   faults, stats);
 //! - `apps`: apps, artifacts, builds on Node.js, the app gateway, env, rollback;
 //! - `dns`: domains, records and hostnames, checked with `dig` against the DNS server;
+//! - `hosts`: the `Host` check of every listener (421 for foreign names);
 //! - `sql`: SQL over each database's URL (Hrana over HTTP), at the protocol level and with
 //!   the official libSQL client;
 //! - `wayscloud`: the WaysCloud databases API on its real PostgreSQL and MariaDB servers.
@@ -15,6 +16,7 @@ mod api;
 mod apps;
 mod cloudsync;
 mod dns;
+mod hosts;
 mod ratelimit;
 mod sql;
 mod wayscloud;

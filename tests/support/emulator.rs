@@ -109,6 +109,7 @@ pub fn http_client() -> reqwest::Client {
 #[derive(Debug, Clone, Default)]
 pub struct EmulatorBuilder {
     envs: Vec<(String, String)>,
+    args: Vec<String>,
     state_dir: Option<PathBuf>,
 }
 
@@ -118,6 +119,12 @@ impl EmulatorBuilder {
     /// Nothing else of [`super::ISOLATED_ENV_PREFIXES`] reaches it from the caller.
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.envs.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// A command-line argument for the emulator, after the harness's own (`--allow-host`).
+    pub fn arg(mut self, arg: &str) -> Self {
+        self.args.push(arg.to_owned());
         self
     }
 
@@ -153,6 +160,7 @@ impl EmulatorBuilder {
             tmp,
             state_dir,
             envs: self.envs,
+            args: self.args,
             url: String::new(),
             apps_url: String::new(),
             token: String::new(),
@@ -178,6 +186,7 @@ pub struct Emulator {
     state_dir: PathBuf,
     log_path: PathBuf,
     envs: Vec<(String, String)>,
+    args: Vec<String>,
     url: String,
     /// The app gateway, `http://127.0.0.1:PORT`.
     apps_url: String,
@@ -219,6 +228,7 @@ impl Emulator {
             .arg("127.0.0.1:0")
             .arg("--state-dir")
             .arg(&self.state_dir)
+            .args(&self.args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log));

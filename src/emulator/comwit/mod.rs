@@ -23,6 +23,7 @@ use tokio::task::JoinHandle;
 
 use super::core::clock::Clock;
 use super::core::faults::{FaultRule, FaultRules, Faults};
+use super::core::hosts::AllowedHosts;
 use super::core::secrets::{random_hex, write_secret};
 use super::core::server::{self, CoreState, Stats};
 use super::core::{CoreError, Platform, PlatformSpec};
@@ -80,6 +81,9 @@ pub struct Config {
     pub dns_resolver: Option<SocketAddr>,
     /// Where the state reads the time: the system clock, or one a test controls.
     pub clock: Clock,
+    /// `Host` names every listener accepts beyond loopback and `localhost`
+    /// (`--allow-host`, `COMWIT_EMULATOR_ALLOWED_HOSTS`).
+    pub allowed_hosts: AllowedHosts,
 }
 
 impl Config {
@@ -97,6 +101,7 @@ impl Config {
             dns_listen: "127.0.0.1:0".to_owned(),
             dns_resolver: None,
             clock: Clock::system(),
+            allowed_hosts: AllowedHosts::default(),
         }
     }
 
@@ -108,6 +113,7 @@ impl Config {
         state_dir: impl Into<PathBuf>,
     ) -> anyhow::Result<Config> {
         let mut config = Config::new(listen, state_dir);
+        config.allowed_hosts = AllowedHosts::from_env();
         if let Ok(tenants) = std::env::var(ENV_PROTECTED_TENANTS) {
             config.protected_tenants = parse_tenants(&tenants);
         }
@@ -292,12 +298,13 @@ impl Emulator {
             admin_secret: Arc::from(admin_secret.as_str()),
             faults: Arc::new(rules),
             stats: Arc::new(Stats::default()),
+            allowed_hosts: config.allowed_hosts.clone(),
         };
         let sql = state.sql.clone();
         let sql_maintenance = tokio::spawn(sql.clone().run_maintenance(shutdown_rx.clone()));
         let gateway = tokio::spawn(apps::gateway::serve(
             apps_bound.listener,
-            apps::gateway::Gateway::new(apps.clone(), state.clone())?,
+            apps::gateway::Gateway::new(apps.clone(), state.clone(), config.allowed_hosts.clone())?,
             shutdown_rx.clone(),
         ));
         let task = tokio::spawn(server::serve(bound.listener, core, shutdown_rx));

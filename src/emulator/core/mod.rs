@@ -2,8 +2,9 @@
 //! (`super::comwit`, ...) implements [`Platform`] and uses these parts.
 //!
 //! - [`server`], bind, the accept loop and serve loop (TCP_NODELAY, header read timeout,
-//!   graceful drain), the admin-secret check, stats labelled from the matched route, fault
+//!   graceful drain), the `Host` check ([`hosts`]), the admin-secret check, stats labelled from the matched route, fault
 //!   injection; core answers go through the platform's error shape;
+//! - [`hosts`], the `Host` names a listener answers (a guard against DNS rebinding);
 //! - [`admin`], the `/_emulator/faults` and `/_emulator/stats` routes;
 //! - [`faults`], the fault rules, and [`ratelimit`], a per-credential token bucket;
 //! - [`auth`], the bearer-token extractor;
@@ -20,6 +21,7 @@ pub mod clock;
 pub mod engines;
 pub mod faults;
 pub mod files;
+pub mod hosts;
 pub mod idempotency;
 pub mod platform;
 pub mod ratelimit;

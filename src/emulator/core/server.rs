@@ -1,5 +1,6 @@
 //! The connection layer every platform shares: our own accept loop (to count connections
-//! and to be able to drop one without an answer), the admin-secret check, request stats
+//! and to be able to drop one without an answer), the `Host` check (`super::hosts`: loopback
+//! and `localhost` names only, unless allowed), the admin-secret check, request stats
 //! labelled from the matched route, and fault injection, in front of a platform's routers.
 
 use std::collections::BTreeMap;
@@ -26,6 +27,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::admin::{self, ADMIN_HEADER};
 use super::faults::{FaultAction, Faults};
+use super::hosts::{AllowedHosts, HostPolicy};
 use super::platform::{CoreError, Platform};
 use super::ratelimit;
 use super::secrets::constant_time_eq;
@@ -101,6 +103,8 @@ pub struct CoreState {
     pub admin_secret: Arc<str>,
     pub faults: Arc<Faults>,
     pub stats: Arc<Stats>,
+    /// The `Host` names allowed beyond loopback and `localhost` (`--allow-host`).
+    pub allowed_hosts: AllowedHosts,
 }
 
 impl CoreState {
@@ -258,9 +262,14 @@ async fn dispatch(
     mut req: Request<Incoming>,
     app: App,
     core: CoreState,
+    hosts: Arc<HostPolicy>,
 ) -> Result<Response<Body>, AbortConnection> {
     let path = req.uri().path().to_owned();
     let method = req.method().clone();
+    if !hosts.accepts_request(req.uri(), req.headers()) {
+        tracing::debug!(%method, %path, host = ?req.headers().get(axum::http::header::HOST), "Host refused");
+        return Ok(hosts.refusal(req.headers(), ""));
+    }
     if is_admin_path(&path) {
         let authorized = req
             .headers()
@@ -325,6 +334,13 @@ pub fn public_addr(bound: SocketAddr) -> SocketAddr {
 /// connections finish their current request (up to 5 seconds).
 pub async fn serve(listener: TcpListener, core: CoreState, mut shutdown: watch::Receiver<bool>) {
     let app = app(&core);
+    let hosts = match listener.local_addr() {
+        Ok(bound) => Arc::new(core.allowed_hosts.for_listener(bound)),
+        Err(e) => {
+            tracing::error!(error = %e, "no local address; not serving");
+            return;
+        }
+    };
     // Every connection task holds a clone of `done_tx`; `done_rx.recv()` yields `None`
     // once all of them ended.
     let (done_tx, mut done_rx) = mpsc::channel::<Infallible>(1);
@@ -347,12 +363,13 @@ pub async fn serve(listener: TcpListener, core: CoreState, mut shutdown: watch::
         core.stats.record_connection();
         let app = app.clone();
         let conn_core = core.clone();
+        let conn_hosts = hosts.clone();
         let mut conn_shutdown = shutdown.clone();
         let done = done_tx.clone();
         tokio::spawn(async move {
             let _done = done;
             let svc = hyper::service::service_fn(move |req| {
-                dispatch(req, app.clone(), conn_core.clone())
+                dispatch(req, app.clone(), conn_core.clone(), conn_hosts.clone())
             });
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())

@@ -23,6 +23,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::core::faults::{FaultRule, FaultRules, Faults};
+use super::core::hosts::AllowedHosts;
 use super::core::secrets::{random_hex, write_secret};
 use super::core::server::{self, CoreState, Stats};
 use super::core::{clock, CoreError, Platform, PlatformSpec};
@@ -67,6 +68,9 @@ pub struct Config {
     pub admin_secret: Option<String>,
     pub default_quota: i64,
     pub faults: Vec<FaultRule>,
+    /// `Host` names the listener accepts beyond loopback and `localhost`
+    /// (`--allow-host`, `COMWIT_EMULATOR_ALLOWED_HOSTS`).
+    pub allowed_hosts: AllowedHosts,
 }
 
 impl Config {
@@ -78,6 +82,7 @@ impl Config {
             admin_secret: None,
             default_quota: DEFAULT_QUOTA,
             faults: Vec::new(),
+            allowed_hosts: AllowedHosts::default(),
         }
     }
 
@@ -86,6 +91,7 @@ impl Config {
         state_dir: impl Into<PathBuf>,
     ) -> anyhow::Result<Config> {
         let mut config = Config::new(listen, state_dir);
+        config.allowed_hosts = AllowedHosts::from_env();
         let non_empty = |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty());
         config.api_key = non_empty(ENV_API_KEY);
         config.admin_secret = non_empty(ENV_ADMIN_SECRET);
@@ -232,6 +238,7 @@ impl Emulator {
             admin_secret: Arc::from(admin_secret.as_str()),
             faults: Arc::new(faults),
             stats: Arc::new(Stats::default()),
+            allowed_hosts: config.allowed_hosts.clone(),
         };
         let (shutdown, shutdown_rx) = watch::channel(false);
         let task = tokio::spawn(server::serve(bound.listener, core, shutdown_rx));

@@ -1,8 +1,10 @@
 //! The app gateway: a second listener that routes every request by its `Host` (port left
 //! out) to the app whose `default_hostname` it is, and forwards it to that app's worker
 //! with the app's current env. Unknown host: 404 `no app serves <host>`; no active build:
-//! 503 `app <name> has no active build`; a worker that cannot start: 502. Answers of the
-//! gateway itself are plain text. Not faulted, not counted in the stats.
+//! 503 `app <name> has no active build`; a worker that cannot start: 502. A `Host` that is
+//! neither a loopback or `localhost` name the core accepts (`core::hosts`) nor a hostname
+//! attached to an app: 421, as on every listener. Answers of the gateway itself are plain
+//! text. Not faulted, not counted in the stats.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -18,6 +20,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
 use super::{Apps, ServeError};
+use crate::emulator::core::hosts::{AllowedHosts, HostPolicy};
 use crate::emulator::core::server::HEADER_READ_TIMEOUT;
 
 /// The largest request body the gateway forwards. [assumed: 32 MiB]
@@ -76,24 +79,44 @@ pub struct Gateway {
     http: reqwest::Client,
     /// For attached hostnames (and their verification).
     state: crate::emulator::comwit::AppState,
+    /// `Host` names accepted beyond loopback and `localhost` (`--allow-host`).
+    allowed_hosts: AllowedHosts,
 }
 
 impl Gateway {
     pub fn new(
         apps: Arc<Apps>,
         state: crate::emulator::comwit::AppState,
+        allowed_hosts: AllowedHosts,
     ) -> anyhow::Result<Gateway> {
         let http = reqwest::Client::builder()
             .no_proxy()
             .pool_idle_timeout(Duration::from_secs(5))
             .build()?;
-        Ok(Gateway { apps, http, state })
+        Ok(Gateway {
+            apps,
+            http,
+            state,
+            allowed_hosts,
+        })
     }
 
-    async fn handle(&self, req: Request<Incoming>) -> Response<Body> {
+    async fn handle(&self, req: Request<Incoming>, hosts: &HostPolicy) -> Response<Body> {
         let Some(host) = request_host(req.headers()) else {
-            return text(StatusCode::BAD_REQUEST, "no Host header\n".into());
+            return hosts.refusal(req.headers(), ", app hostnames");
         };
+        if !hosts.accepts_request(req.uri(), req.headers()) {
+            // Not a name the core accepts: only a hostname attached to an app is served.
+            let lookup = host.clone();
+            match self.apps.blocking(move |s| s.hostname_route(&lookup)).await {
+                Ok(Some(_)) if req.uri().authority().is_none() => {}
+                Ok(_) => return hosts.refusal(req.headers(), ", app hostnames"),
+                Err(e) => {
+                    tracing::error!(error = %e, "gateway hostname lookup failed");
+                    return text(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n".into());
+                }
+            }
+        }
         let lookup = host.clone();
         let app = match self
             .apps
@@ -283,6 +306,13 @@ async fn answer(resp: reqwest::Response) -> Response<Body> {
 /// Serves the gateway on `listener` until `shutdown` turns true, then lets open
 /// connections finish (up to 5 seconds).
 pub async fn serve(listener: TcpListener, gateway: Gateway, mut shutdown: watch::Receiver<bool>) {
+    let hosts = match listener.local_addr() {
+        Ok(bound) => Arc::new(gateway.allowed_hosts.for_listener(bound)),
+        Err(e) => {
+            tracing::error!(error = %e, "gateway: no local address; not serving");
+            return;
+        }
+    };
     let (done_tx, mut done_rx) = mpsc::channel::<Infallible>(1);
     loop {
         let accepted = tokio::select! {
@@ -299,13 +329,15 @@ pub async fn serve(listener: TcpListener, gateway: Gateway, mut shutdown: watch:
         };
         let _ = stream.set_nodelay(true);
         let gateway = gateway.clone();
+        let conn_hosts = hosts.clone();
         let mut conn_shutdown = shutdown.clone();
         let done = done_tx.clone();
         tokio::spawn(async move {
             let _done = done;
             let svc = hyper::service::service_fn(move |req| {
                 let gateway = gateway.clone();
-                async move { Ok::<_, Infallible>(gateway.handle(req).await) }
+                let hosts = conn_hosts.clone();
+                async move { Ok::<_, Infallible>(gateway.handle(req, &hosts).await) }
             });
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())

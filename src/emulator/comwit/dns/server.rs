@@ -4,14 +4,16 @@
 //! parser into an in-memory authority; the catalog is rebuilt whenever the store's DNS
 //! generation moves, so an answer always shows the latest committed change.
 
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use hickory_proto::rr::{LowerName, Name};
+use hickory_proto::op::{Edns, Header, MessageType, OpCode, ResponseCode};
+use hickory_proto::rr::{LowerName, Name, RData, Record, RecordSet, RecordType, RrKey};
 use hickory_proto::serialize::txt::Parser;
-use hickory_server::authority::{Catalog, ZoneType};
+use hickory_server::authority::{Catalog, MessageResponseBuilder, ZoneType};
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::store::in_memory::InMemoryAuthority;
 use hickory_server::ServerFuture;
@@ -92,43 +94,145 @@ pub fn zone_text(zone: &Zone) -> String {
     text
 }
 
+/// The delegations of one zone: the NS records of each delegation point (the topmost ones:
+/// a delegation below another is occluded by it), and the glue a referral carries, the
+/// A/AAAA records the zone holds for the in-zone name servers of its delegations.
+#[derive(Debug, Default)]
+struct Cuts {
+    ns: HashMap<LowerName, Vec<Record>>,
+    glue: HashMap<LowerName, Vec<Record>>,
+}
+
+/// A zone's records, split: what the zone answers with authority (occluded names left out)
+/// and its delegations.
+fn split_cuts(origin: &LowerName, records: &mut BTreeMap<RrKey, RecordSet>) -> Cuts {
+    let below = |name: &LowerName, top: &LowerName| top.zone_of(name) && name != top;
+    let points: Vec<LowerName> = records
+        .keys()
+        .filter(|k| k.record_type == RecordType::NS && &k.name != origin)
+        .map(|k| k.name.clone())
+        .collect();
+    // Only the topmost delegation points: those under no other one.
+    let points: Vec<LowerName> = points
+        .iter()
+        .filter(|p| !points.iter().any(|q| below(p, q)))
+        .cloned()
+        .collect();
+    let mut cuts = Cuts::default();
+    for point in &points {
+        let key = RrKey::new(point.clone(), RecordType::NS);
+        let Some(set) = records.get(&key) else {
+            continue;
+        };
+        let ns: Vec<Record> = set.records_without_rrsigs().cloned().collect();
+        for target in ns.iter().filter_map(|r| match r.data() {
+            Some(RData::NS(n)) => Some(LowerName::new(&n.0)),
+            _ => None,
+        }) {
+            if !origin.zone_of(&target) || cuts.glue.contains_key(&target) {
+                continue;
+            }
+            let glue: Vec<Record> = [RecordType::A, RecordType::AAAA]
+                .into_iter()
+                .filter_map(|t| records.get(&RrKey::new(target.clone(), t)))
+                .flat_map(|set| set.records_without_rrsigs().cloned())
+                .collect();
+            if !glue.is_empty() {
+                cuts.glue.insert(target, glue);
+            }
+        }
+        cuts.ns.insert(point.clone(), ns);
+    }
+    // Data at or under a delegation point is not the zone's to answer (RFC 1034 4.2.1):
+    // only the point's NS (and DS) records stay, for the referral.
+    records.retain(|k, _| {
+        !points.iter().any(|p| {
+            below(&k.name, p)
+                || (&k.name == p && !matches!(k.record_type, RecordType::NS | RecordType::DS))
+        })
+    });
+    cuts
+}
+
+/// Every zone the server answers: hickory's catalog of in-memory authorities, and each
+/// zone's delegations, which the catalog of hickory-server 0.24 does not know (it answers
+/// a name under a delegation NXDOMAIN with authority).
+pub struct Served {
+    catalog: Catalog,
+    cuts: HashMap<LowerName, Cuts>,
+}
+
+impl Served {
+    /// Whether a zone of this origin is served.
+    pub fn contains(&self, origin: &LowerName) -> bool {
+        self.catalog.contains(origin)
+    }
+
+    /// The referral for `name` `rtype` (NS records of the delegation point, glue) when the
+    /// name is at or under a delegation point of the zone that holds it. A DS query at the
+    /// point itself is the parent's to answer, as an ordinary query.
+    fn referral(&self, name: &LowerName, rtype: RecordType) -> Option<(&[Record], Vec<&Record>)> {
+        let origin = self.catalog.find(name)?.origin();
+        let cuts = self.cuts.get(origin)?;
+        let (point, ns) = cuts.ns.iter().find(|(p, _)| p.zone_of(name))?;
+        if point == name && rtype == RecordType::DS {
+            return None;
+        }
+        let glue = ns
+            .iter()
+            .filter_map(|r| match r.data() {
+                Some(RData::NS(n)) => cuts.glue.get(&LowerName::new(&n.0)),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        Some((ns.as_slice(), glue))
+    }
+}
+
 /// Builds the catalog of every zone; a zone that does not parse is left out and logged.
-pub fn catalog(zones: &[Zone]) -> Catalog {
+pub fn catalog(zones: &[Zone]) -> Served {
     let mut catalog = Catalog::new();
+    let mut all_cuts = HashMap::new();
     for zone in zones {
-        let built = (|| -> anyhow::Result<(LowerName, InMemoryAuthority)> {
+        let built = (|| -> anyhow::Result<(LowerName, InMemoryAuthority, Cuts)> {
             let origin = Name::from_ascii(format!("{}.", zone.domain.name))?;
             let (origin, mut records) = Parser::new(zone_text(zone), None, Some(origin)).parse()?;
             // hickory's zone parser gives the SOA the TTL of its `expire` field: give it
             // the zone's TTL, as written.
             for (key, set) in records.iter_mut() {
-                if key.record_type == hickory_proto::rr::RecordType::SOA {
+                if key.record_type == RecordType::SOA {
                     set.set_ttl(ZONE_TTL as u32);
                 }
             }
             let lower = LowerName::new(&origin);
+            let cuts = split_cuts(&lower, &mut records);
             let authority = InMemoryAuthority::new(origin, records, ZoneType::Primary, false)
                 .map_err(|e| anyhow::anyhow!(e))?;
-            Ok((lower, authority))
+            Ok((lower, authority, cuts))
         })();
         match built {
-            Ok((origin, authority)) => {
+            Ok((origin, authority, cuts)) => {
+                all_cuts.insert(origin.clone(), cuts);
                 catalog.upsert(origin, Box::new(Arc::new(authority)));
             }
             Err(e) => tracing::error!(zone = %zone.domain.name, error = %e, "zone left out"),
         }
     }
-    catalog
+    Served {
+        catalog,
+        cuts: all_cuts,
+    }
 }
 
 /// The request handler: the catalog of the latest DNS generation.
 struct Zones {
     store: Arc<Store>,
-    current: tokio::sync::Mutex<(u64, Arc<Catalog>)>,
+    current: tokio::sync::Mutex<(u64, Arc<Served>)>,
 }
 
 impl Zones {
-    async fn catalog(&self) -> Arc<Catalog> {
+    async fn served(&self) -> Arc<Served> {
         let mut current = self.current.lock().await;
         let generation = self.store.dns_generation();
         if current.0 != generation {
@@ -145,6 +249,44 @@ impl Zones {
 
 struct Handler(Arc<Zones>);
 
+/// Answers a query under a delegation with a referral, as BIND does: NOERROR without the
+/// authoritative flag, the delegation's NS records in the authority section, glue in the
+/// additional section. `None` when the request is not such a query (the catalog answers).
+async fn refer<R: ResponseHandler>(
+    served: &Served,
+    request: &Request,
+    mut response_handle: R,
+) -> Option<ResponseInfo> {
+    if request.message_type() != MessageType::Query || request.op_code() != OpCode::Query {
+        return None;
+    }
+    if request.edns().is_some_and(|e| e.version() > 0) {
+        return None; // the catalog answers BADVERS
+    }
+    let query = request.query();
+    let (ns, glue) = served.referral(query.name(), query.query_type())?;
+    let mut header = Header::response_from_request(request.header());
+    header.set_authoritative(false);
+    header.set_response_code(ResponseCode::NoError);
+    let mut builder = MessageResponseBuilder::from_message_request(request);
+    if let Some(req_edns) = request.edns() {
+        let mut edns = Edns::new();
+        edns.set_max_payload(req_edns.max_payload().max(512));
+        edns.set_version(0);
+        builder.edns(edns);
+    }
+    let response = builder.build(header, [], ns.iter(), [], glue);
+    Some(match response_handle.send_response(response).await {
+        Ok(info) => info,
+        Err(e) => {
+            tracing::debug!(error = %e, "sending a referral");
+            let mut failed = Header::new();
+            failed.set_response_code(ResponseCode::ServFail);
+            failed.into()
+        }
+    })
+}
+
 #[async_trait::async_trait]
 impl RequestHandler for Handler {
     async fn handle_request<R: ResponseHandler>(
@@ -152,8 +294,14 @@ impl RequestHandler for Handler {
         request: &Request,
         response_handle: R,
     ) -> ResponseInfo {
-        let catalog = self.0.catalog().await;
-        catalog.handle_request(request, response_handle).await
+        let served = self.0.served().await;
+        if let Some(info) = refer(&served, request, response_handle.clone()).await {
+            return info;
+        }
+        served
+            .catalog
+            .handle_request(request, response_handle)
+            .await
     }
 }
 
@@ -195,7 +343,13 @@ impl DnsServer {
         let (udp, tcp, addr) = bind(listen).await?;
         let zones = Arc::new(Zones {
             store,
-            current: tokio::sync::Mutex::new((0, Arc::new(Catalog::new()))),
+            current: tokio::sync::Mutex::new((
+                0,
+                Arc::new(Served {
+                    catalog: Catalog::new(),
+                    cuts: HashMap::new(),
+                }),
+            )),
         });
         let mut server = ServerFuture::new(Handler(zones));
         server.register_socket(udp);
