@@ -8,6 +8,8 @@
 //!   framework that erases `tf-provider` types behind a registry, and the kit every
 //!   provider's types use ([`plugin::kit`]: values, schema attributes, settings, docs).
 //! - [`client`]: the platform-neutral API client core (send, retries, auth, redaction).
+//! - [`contract`]: the platforms' pure rules (DNS names and values), one reading that the
+//!   providers and the emulator share.
 //! - [`comwit`]: the `comwit` provider: Comwit's API client, resources and data sources.
 //! - [`wayscloud`]: the `wayscloud` provider: WaysCloud's API client, resources and data sources.
 //! - [`cloudsync`]: the `cloudsync` provider: SQLite Cloud's CloudSync management API.
@@ -16,6 +18,7 @@
 pub mod client;
 pub mod cloudsync;
 pub mod comwit;
+pub mod contract;
 pub mod emulator;
 pub mod plugin;
 pub mod proto;
@@ -31,6 +34,21 @@ mod layout {
 
     /// (folder, what no file under it may name, why).
     const RULES: &[(&str, &[&str], &str)] = &[
+        (
+            "src/contract",
+            &[
+                "crate::comwit",
+                "crate::wayscloud",
+                "crate::cloudsync",
+                "crate::emulator",
+                "crate::client",
+                "crate::plugin",
+                "tf_provider",
+                "reqwest",
+                "axum",
+            ],
+            "the contract's pure rules serve the providers and the emulator and know neither",
+        ),
         (
             "src/plugin",
             &[

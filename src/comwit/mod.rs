@@ -11,7 +11,6 @@ pub mod bundle;
 pub mod client;
 pub mod common;
 pub mod data_sources;
-pub mod dns_rules;
 pub mod ephemeral;
 pub mod provider;
 pub mod resources;

@@ -10,12 +10,12 @@ use tf_provider::value::{Value, ValueEmpty, ValueList, ValueString};
 use tf_provider::{map, AttributePath, DataSource, Diagnostics};
 
 use crate::comwit::common::{check_id, data_source_error};
-use crate::comwit::dns_rules;
 use crate::comwit::provider::ProviderData;
 use crate::comwit::resources::app_hostname::{
     canonical, missing_value, record_type, records_value, RecordItem, MISSING_DESCRIPTION,
     RECORDS_DESCRIPTION, STATUS_DESCRIPTION,
 };
+use crate::contract::dns as dns_rules;
 use crate::plugin::kit::{attribute, known, opt, text};
 
 /// The Terraform type name.

@@ -10,8 +10,8 @@ use tf_provider::value::{Value, ValueEmpty, ValueList, ValueString};
 use tf_provider::{map, DataSource, Diagnostics};
 
 use crate::comwit::common::{check_id, data_source_error};
-use crate::comwit::dns_rules;
 use crate::comwit::provider::ProviderData;
+use crate::contract::dns as dns_rules;
 use crate::plugin::kit::{attribute, known, opt, text, Number, ValueNum};
 
 /// The Terraform type name.

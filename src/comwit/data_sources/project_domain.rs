@@ -11,9 +11,9 @@ use tf_provider::{map, AttributePath, DataSource, Diagnostics};
 
 use crate::comwit::client::Domain;
 use crate::comwit::common::{check_id, data_source_error, project_id};
-use crate::comwit::dns_rules;
 use crate::comwit::provider::ProviderData;
 use crate::comwit::resources::project_domain::DELEGATION_DESCRIPTION;
+use crate::contract::dns as dns_rules;
 use crate::plugin::kit::{attribute, known, text};
 
 /// The Terraform type name.

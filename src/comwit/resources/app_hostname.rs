@@ -29,8 +29,8 @@ use tf_provider::{map, AttributePath, Diagnostics, Resource};
 
 use crate::comwit::client::{Client, Hostname, HostnameRequest};
 use crate::comwit::common::{api_error, check_id, deleted};
-use crate::comwit::dns_rules;
 use crate::comwit::provider::ProviderData;
+use crate::contract::dns as dns_rules;
 use crate::plugin::kit::{attribute, bounded, known, opt, presence, text, Number, ValueNum};
 use crate::plugin::{IdentityAttribute, IdentitySpec};
 

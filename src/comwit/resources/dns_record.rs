@@ -36,8 +36,8 @@ use tf_provider::{map, AttributePath, Diagnostics, Resource};
 
 use crate::comwit::client::{ApiFailure, Client, DnsRecord, RecordRequest};
 use crate::comwit::common::{api_error, check_id, deleted};
-use crate::comwit::dns_rules::{self, RecordSpec};
 use crate::comwit::provider::ProviderData;
+use crate::contract::dns::{self as dns_rules, RecordSpec};
 use crate::plugin::kit::{attribute, known, text, whole_number, Number, ValueNum};
 use crate::plugin::{IdentityAttribute, IdentitySpec};
 

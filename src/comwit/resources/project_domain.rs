@@ -27,8 +27,8 @@ use crate::comwit::client::{Client, Domain};
 use crate::comwit::common::{
     api_error, check_id, default_project_on_update, deleted, planned_project,
 };
-use crate::comwit::dns_rules;
 use crate::comwit::provider::ProviderData;
+use crate::contract::dns as dns_rules;
 use crate::plugin::kit::{attribute, bounded, known, text, ValueNum};
 use crate::plugin::{IdentityAttribute, IdentitySpec};
 

@@ -19,7 +19,8 @@ use super::super::error::ApiError;
 use super::super::store::dns::{covers, spec_in_zone};
 use super::super::store::{App, DnsRecord, Domain, Hostname, Principal, Store};
 use super::super::AppState;
-use super::{delegation, needed_records, rules, verify, DnsInfo, NAME_SERVERS};
+use super::{delegation, needed_records, verify, DnsInfo, NAME_SERVERS};
+use crate::contract::dns as rules;
 
 /// Every DNS route.
 pub fn routes() -> Router<AppState> {

@@ -15,7 +15,6 @@
 
 pub(crate) mod api;
 pub mod lookup;
-pub mod rules;
 pub mod server;
 
 use std::net::SocketAddr;
@@ -71,14 +70,14 @@ pub fn needed_records(hostname: &Hostname, app: &App, domain: Option<&Domain>) -
             name: hostname.hostname.clone(),
             rtype: "A",
             value: GATEWAY_IPV4.to_owned(),
-            ttl: rules::TTL_DEFAULT,
+            ttl: crate::contract::dns::TTL_DEFAULT,
         }
     } else {
         Needed {
             name: hostname.hostname.clone(),
             rtype: "CNAME",
             value: app.default_hostname.clone(),
-            ttl: rules::TTL_DEFAULT,
+            ttl: crate::contract::dns::TTL_DEFAULT,
         }
     };
     vec![
@@ -86,7 +85,7 @@ pub fn needed_records(hostname: &Hostname, app: &App, domain: Option<&Domain>) -
             name: format!("{CHALLENGE_LABEL}.{}", hostname.hostname),
             rtype: "TXT",
             value: format!("comwit-verify={}", hostname.token),
-            ttl: rules::TTL_DEFAULT,
+            ttl: crate::contract::dns::TTL_DEFAULT,
         },
         route,
     ]

@@ -20,8 +20,8 @@ use hickory_server::ServerFuture;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::watch;
 
-use super::rules;
 use super::{NAME_SERVERS, SOA_MINIMUM, ZONE_TTL};
+use crate::contract::dns as rules;
 use crate::emulator::comwit::store::{Store, Zone};
 
 /// The listening-line name of the DNS server.

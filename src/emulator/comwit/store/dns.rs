@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::emulator::comwit::dns::rules::{self, RecordSpec};
+use crate::contract::dns::{self as rules, RecordSpec};
 use crate::emulator::core::clock::format_ts;
 use crate::emulator::core::secrets::random_hex;
 

@@ -1,6 +1,9 @@
-//! The DNS rules of the contract (`docs/api/comwit.md`, "Domains and DNS"), as pure
-//! functions: domain and record names, each record type's value, TTL and the numbers MX
-//! and SRV carry, in their canonical (stored and answered) forms.
+//! Comwit's DNS rules (`docs/api/comwit.md`, "Domains and DNS"), as pure functions: domain
+//! and record names, each record type's value, TTL and the numbers MX and SRV carry, in
+//! their canonical (stored and answered) forms. The provider checks a plan with them on the
+//! attribute and compares spellings (`@`, the apex and a trailing-dot FQDN are one name,
+//! case never matters in names and host values, TXT quoting and splitting is presentation);
+//! the emulator accepts, stores and serves records by them.
 //!
 //! Canonical forms: names are lowercase without a final dot; a record's name is relative
 //! to its zone, `@` for the apex; a name written as the zone's FQDN (with or without the
@@ -330,9 +333,349 @@ pub fn caa(raw: &str) -> Result<String, String> {
     Ok(format!("{flags} {tag} \"{value}\""))
 }
 
+/// Whether two spellings of a record name are the same name in `zone`.
+pub fn same_name(a: &str, b: &str, zone: &str) -> bool {
+    match (relative_name(a, zone), relative_name(b, zone)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// A value in its canonical form for `rtype` (the value as given when it breaks a rule).
+pub fn canonical_value(rtype: &str, value: &str) -> String {
+    let rtype = rtype.trim().to_ascii_uppercase();
+    let (priority, weight, port) = match rtype.as_str() {
+        "MX" => (Some(0), None, None),
+        "SRV" => (Some(0), Some(0), Some(0)),
+        _ => (None, None, None),
+    };
+    record(
+        "zone.invalid",
+        "x",
+        &rtype,
+        value,
+        None,
+        priority,
+        weight,
+        port,
+    )
+    .map(|r| r.value)
+    .unwrap_or_else(|_| value.to_owned())
+}
+
+/// Whether two spellings of a value are the same value for `rtype`.
+pub fn same_value(rtype: &str, a: &str, b: &str) -> bool {
+    a == b || canonical_value(rtype, a) == canonical_value(rtype, b)
+}
+
+/// Whether two spellings of a domain or host name are the same name.
+pub fn same_host(a: &str, b: &str) -> bool {
+    a.trim()
+        .trim_end_matches('.')
+        .eq_ignore_ascii_case(b.trim().trim_end_matches('.'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The documented cases of `docs/api/comwit.md` ("Names", "Record types and their
+    /// rules"), one row each: (name, type, value, ttl, priority, weight, port) in zone
+    /// `example.com`, and the canonical value or the field a refusal is on. The provider
+    /// and the emulator both read records through [`record`], so this table holds for both.
+    #[test]
+    fn the_documented_cases() {
+        type Case<'a> = (
+            &'a str,
+            &'a str,
+            &'a str,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Result<(&'a str, &'a str), &'a str>,
+        );
+        let cases: &[Case] = &[
+            // Names: relative, `@` for the apex, the zone's own name, any case, final dot.
+            (
+                "@",
+                "A",
+                "192.0.2.1",
+                None,
+                None,
+                None,
+                None,
+                Ok(("@", "192.0.2.1")),
+            ),
+            (
+                "example.com.",
+                "A",
+                "192.0.2.1",
+                None,
+                None,
+                None,
+                None,
+                Ok(("@", "192.0.2.1")),
+            ),
+            (
+                "WWW.Example.COM",
+                "A",
+                "192.0.2.1",
+                None,
+                None,
+                None,
+                None,
+                Ok(("www", "192.0.2.1")),
+            ),
+            (
+                "_dmarc",
+                "TXT",
+                "v=DMARC1",
+                None,
+                None,
+                None,
+                None,
+                Ok(("_dmarc", "v=DMARC1")),
+            ),
+            (
+                "*",
+                "A",
+                "192.0.2.1",
+                None,
+                None,
+                None,
+                None,
+                Ok(("*", "192.0.2.1")),
+            ),
+            (
+                "www.other.org.",
+                "A",
+                "192.0.2.1",
+                None,
+                None,
+                None,
+                None,
+                Err("name"),
+            ),
+            // A and AAAA: canonical text.
+            (
+                "v6",
+                "AAAA",
+                "2001:DB8:0:0::1",
+                None,
+                None,
+                None,
+                None,
+                Ok(("v6", "2001:db8::1")),
+            ),
+            ("v4", "A", "300.1.1.1", None, None, None, None, Err("value")),
+            (
+                "v6",
+                "AAAA",
+                "192.0.2.1",
+                None,
+                None,
+                None,
+                None,
+                Err("value"),
+            ),
+            // CNAME: a host, not at the apex.
+            (
+                "www",
+                "CNAME",
+                "Target.Example.NET.",
+                None,
+                None,
+                None,
+                None,
+                Ok(("www", "target.example.net")),
+            ),
+            (
+                "@",
+                "CNAME",
+                "target.example.net",
+                None,
+                None,
+                None,
+                None,
+                Err("name"),
+            ),
+            // TXT: quoted strings are their concatenation; 1 to 2048 bytes.
+            (
+                "t",
+                "TXT",
+                "\"a\" \"b\"",
+                None,
+                None,
+                None,
+                None,
+                Ok(("t", "ab")),
+            ),
+            ("t", "TXT", "", None, None, None, None, Err("value")),
+            // MX: priority required, 0 to 65535.
+            (
+                "@",
+                "MX",
+                "Mail.example.com.",
+                None,
+                Some(10),
+                None,
+                None,
+                Ok(("@", "mail.example.com")),
+            ),
+            (
+                "@",
+                "MX",
+                "mail.example.com",
+                None,
+                None,
+                None,
+                None,
+                Err("priority"),
+            ),
+            (
+                "@",
+                "MX",
+                "mail.example.com",
+                None,
+                Some(65536),
+                None,
+                None,
+                Err("priority"),
+            ),
+            // SRV: priority, weight and port required.
+            (
+                "_sip._tcp",
+                "SRV",
+                "sip.example.com",
+                None,
+                Some(1),
+                Some(2),
+                Some(5060),
+                Ok(("_sip._tcp", "sip.example.com")),
+            ),
+            (
+                "_sip._tcp",
+                "SRV",
+                "sip.example.com",
+                None,
+                Some(1),
+                Some(2),
+                None,
+                Err("port"),
+            ),
+            // CAA: flags, tag, quoted value.
+            (
+                "@",
+                "CAA",
+                "0 ISSUE letsencrypt.org",
+                None,
+                None,
+                None,
+                None,
+                Ok(("@", "0 issue \"letsencrypt.org\"")),
+            ),
+            (
+                "@",
+                "CAA",
+                "0 bogus x",
+                None,
+                None,
+                None,
+                None,
+                Err("value"),
+            ),
+            // NS: only below the apex.
+            (
+                "sub",
+                "NS",
+                "ns1.example.net",
+                None,
+                None,
+                None,
+                None,
+                Ok(("sub", "ns1.example.net")),
+            ),
+            (
+                "@",
+                "NS",
+                "ns1.example.net",
+                None,
+                None,
+                None,
+                None,
+                Err("name"),
+            ),
+            // TTL 60 to 86400; a field the type does not have is refused on it.
+            (
+                "w",
+                "A",
+                "192.0.2.1",
+                Some(59),
+                None,
+                None,
+                None,
+                Err("ttl"),
+            ),
+            (
+                "w",
+                "A",
+                "192.0.2.1",
+                Some(86_401),
+                None,
+                None,
+                None,
+                Err("ttl"),
+            ),
+            (
+                "w",
+                "A",
+                "192.0.2.1",
+                None,
+                Some(10),
+                None,
+                None,
+                Err("priority"),
+            ),
+            // Types the API does not take.
+            (
+                "w",
+                "PTR",
+                "x.example.com",
+                None,
+                None,
+                None,
+                None,
+                Err("type"),
+            ),
+        ];
+        for (name, rtype, value, ttl, priority, weight, port, want) in cases {
+            let got = record(
+                "example.com",
+                name,
+                rtype,
+                value,
+                *ttl,
+                *priority,
+                *weight,
+                *port,
+            );
+            match (want, got) {
+                (Ok((n, v)), Ok(spec)) => {
+                    assert_eq!(
+                        (spec.name.as_str(), spec.value.as_str()),
+                        (*n, *v),
+                        "{name} {rtype} {value}"
+                    );
+                    assert_eq!(spec.ttl, ttl.unwrap_or(TTL_DEFAULT));
+                }
+                (Err(field), Err((got_field, message))) => {
+                    assert_eq!(*field, got_field, "{name} {rtype} {value}: {message}")
+                }
+                (want, got) => panic!("{name} {rtype} {value:?}: wanted {want:?}, got {got:?}"),
+            }
+        }
+    }
 
     #[test]
     fn names_are_relative_and_case_free() {
@@ -436,6 +779,27 @@ mod tests {
             None,
         );
         assert_eq!(prio.map_err(|e| e.0), Err("priority"));
+    }
+
+    #[test]
+    fn spellings_of_one_thing_are_the_same() {
+        assert!(same_name("@", "Example.COM.", "example.com"));
+        assert!(same_name("www", "WWW.example.com.", "example.com"));
+        assert!(!same_name("www", "web", "example.com"));
+        assert!(same_value("AAAA", "2001:DB8:0:0::1", "2001:db8::1"));
+        assert!(same_value("TXT", "\"a\" \"b\"", "ab"));
+        assert!(!same_value("TXT", "AB", "ab"));
+        assert!(same_value(
+            "CNAME",
+            "Target.Example.net.",
+            "target.example.net"
+        ));
+        assert!(same_value(
+            "CAA",
+            "0 ISSUE letsencrypt.org",
+            "0 issue \"letsencrypt.org\""
+        ));
+        assert!(same_host("Example.com.", "example.com"));
     }
 
     #[test]
