@@ -495,7 +495,7 @@ impl HttpClient {
                         .cleaned(|t| inner.redactor.clean(t));
                     let wait = match status {
                         429 => Some(match retry_after {
-                            Some(after) => after + jitter(),
+                            Some(after) => after.saturating_add(jitter()),
                             None => inner.backoff.delay(retries),
                         }),
                         500 | 502..=504 if repeatable => {
@@ -545,9 +545,15 @@ impl HttpClient {
             // A `Retry-After` longer than we wait on our own ends the call: retrying
             // earlier than asked would only be refused again. So does a wait that would
             // end after the operation's deadline.
-            let past_deadline = deadline.is_some_and(|d| Instant::now() + wait >= d);
+            // (A wait too long to add to the clock is past any deadline.)
+            let past_deadline = deadline.is_some_and(|d| {
+                Instant::now()
+                    .checked_add(wait)
+                    .is_none_or(|resume| resume >= d)
+            });
             if retries >= inner.max_retries
                 || asked.is_some_and(|d| d > MAX_RETRY_AFTER)
+                || wait > MAX_RETRY_AFTER.saturating_add(BACKOFF_CAP)
                 || past_deadline
             {
                 return Err(failure);
@@ -642,11 +648,20 @@ fn jitter() -> Duration {
     Duration::from_millis(rand::thread_rng().gen_range(0..=100))
 }
 
+/// The longest `Retry-After` read as it is; a longer one (up to `u64::MAX` seconds, or a
+/// number too long for any integer) reads as this. Far above [`MAX_RETRY_AFTER`], so such
+/// an answer still ends the call, and small enough to add to any clock.
+pub const RETRY_AFTER_CEILING: Duration = Duration::from_secs(366 * 86_400);
+
 /// Reads `Retry-After`: whole seconds, or an HTTP date (IMF-fixdate) relative to `now`.
+/// Never panics and never gives more than [`RETRY_AFTER_CEILING`]: the value comes from
+/// the network.
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Digits only: whole seconds, however many (a number past u64 saturates).
+        let seconds = value.parse::<u64>().unwrap_or(u64::MAX);
+        return Some(Duration::from_secs(seconds).min(RETRY_AFTER_CEILING));
     }
     let format = time::macros::format_description!(
         "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
@@ -655,7 +670,11 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
         .ok()?
         .assume_utc();
     let at: SystemTime = at.into();
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+    Some(
+        at.duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .min(RETRY_AFTER_CEILING),
+    )
 }
 
 #[cfg(test)]
@@ -875,6 +894,80 @@ mod tests {
         );
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-1", now), None);
+    }
+
+    #[test]
+    fn hostile_retry_after_values_saturate_or_are_refused() {
+        let now = SystemTime::now();
+        for huge in [
+            "18446744073709551615",
+            "18446744073709551616",
+            "99999999999999999999999999999999",
+            "31622401",
+        ] {
+            assert_eq!(
+                parse_retry_after(huge, now),
+                Some(RETRY_AFTER_CEILING),
+                "{huge}"
+            );
+        }
+        for refused in [
+            "-5",
+            "1.5",
+            "NaN",
+            "inf",
+            "1e300",
+            "",
+            "+3",
+            "0x10",
+            "Sun, 06 Nov",
+        ] {
+            assert_eq!(parse_retry_after(refused, now), None, "{refused:?}");
+        }
+        // A date in the year 9999 is far, but not past the ceiling's clock arithmetic.
+        assert_eq!(
+            parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now),
+            Some(RETRY_AFTER_CEILING)
+        );
+        // The ceiling plus the jitter still adds to the clock.
+        assert!(Instant::now()
+            .checked_add(RETRY_AFTER_CEILING.saturating_add(jitter()))
+            .is_some());
+    }
+
+    #[tokio::test]
+    async fn a_429_with_the_largest_retry_after_ends_the_call_without_a_panic() {
+        for header in ["18446744073709551615", "99999999999999999999999"] {
+            for operation_timeout in [None, Some(Duration::from_secs(5))] {
+                let mock = Mock::start(vec![Canned::json(
+                    429,
+                    r#"{"error":{"code":"rate_limited","message":"slow down"}}"#,
+                )
+                .header("retry-after", header)])
+                .await;
+                let c = client(&mock.base, |c| c.operation_timeout = operation_timeout);
+                let started = Instant::now();
+                let failure = c
+                    .send(&GET, &[("thing", "t")], None, None)
+                    .await
+                    .unwrap_err();
+                assert!(started.elapsed() < Duration::from_secs(2));
+                match failure {
+                    Failure::Status {
+                        status: 429,
+                        retry_after: Some(after),
+                        retries: 0,
+                        ..
+                    } => assert_eq!(after, RETRY_AFTER_CEILING),
+                    other => panic!("unexpected {other:?}"),
+                }
+                // The pacer paused at most its own cap, not the server's century.
+                let waited = tokio::time::timeout(Duration::from_secs(1), c.inner.pacer.acquire())
+                    .await
+                    .is_ok();
+                assert!(!waited, "the pacer pauses every call a while after a 429");
+            }
+        }
     }
 
     #[test]

@@ -1,0 +1,45 @@
+//! Hostile and misdirected APIs: a provider pointed at a server that answers in ways the
+//! platform never should (huge `Retry-After`, answers that drip) or at another service
+//! altogether. Each must end with a diagnostic that says what happened, never a panic
+//! (the harness fails a test whose provider panicked) and never "Request cancelled".
+
+use crate::support;
+
+use support::canned_http::{Answer, CannedHttp};
+use support::{Terraform, COMWIT_TERRAFORM_BLOCK};
+
+/// Terraform wraps diagnostics at 80 columns: compare text on one line.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The comwit provider pointed at `url` with a well-formed token.
+fn comwit_at(url: &str) -> Terraform {
+    Terraform::builder()
+        .comwit_provider()
+        .env("COMWIT_API_URL", url)
+        .env("COMWIT_TOKEN", "cwt_00112233445566778899aabb")
+        .env("COMWIT_PROJECT_ID", "prj_local")
+        .build()
+}
+
+#[test]
+fn a_429_with_the_largest_retry_after_is_a_diagnostic_not_a_crash() {
+    let server = CannedHttp::start(
+        Answer::json(
+            429,
+            r#"{"error":{"code":"rate_limited","message":"slow down"}}"#,
+        )
+        .header("retry-after", "18446744073709551615"),
+    );
+    let tf = comwit_at(&server.url);
+    tf.write_main(&format!(
+        "{COMWIT_TERRAFORM_BLOCK}\ndata \"comwit_projects\" \"all\" {{}}\n"
+    ));
+    let out = tf.try_plan();
+    let text = one_line(&out.combined());
+    assert_eq!(out.code, 1, "{out}");
+    assert!(!text.contains("Request cancelled"), "{out}");
+    assert!(text.contains("rate limiting"), "{out}");
+    assert!(!server.requests().is_empty(), "the API was asked");
+}
