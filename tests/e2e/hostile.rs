@@ -43,3 +43,41 @@ fn a_429_with_the_largest_retry_after_is_a_diagnostic_not_a_crash() {
     assert!(text.contains("rate limiting"), "{out}");
     assert!(!server.requests().is_empty(), "the API was asked");
 }
+
+#[test]
+fn a_create_whose_answers_drip_ends_within_one_operation_deadline() {
+    // Every answer drips one byte every 200 ms: no attempt ever completes in time.
+    let server = CannedHttp::start(
+        Answer::json(201, &format!("{{\"padding\":\"{}\"}}", "x".repeat(400)))
+            .drip(std::time::Duration::from_millis(200)),
+    );
+    let tf = comwit_at(&server.url);
+    tf.write_main(&format!(
+        "{COMWIT_TERRAFORM_BLOCK}
+provider \"comwit\" {{
+  request_timeout_seconds = 2
+}}
+resource \"comwit_database\" \"main\" {{
+  name = \"orders\"
+}}
+"
+    ));
+    let started = std::time::Instant::now();
+    let out = tf.try_apply();
+    let took = started.elapsed();
+    let text = one_line(&out.combined());
+    eprintln!("apply against a dripping API took {took:?}");
+    assert_eq!(out.code, 1, "{out}");
+    // One operation deadline (2 x request_timeout_seconds = 4 s) for the create, its
+    // replays and the lookup, plus Terraform's own start-up; each used to get its own.
+    assert!(
+        took < std::time::Duration::from_secs(12),
+        "took {took:?}\n{out}"
+    );
+    assert!(
+        text.contains("whether the create took effect is unknown"),
+        "{out}"
+    );
+    assert!(text.contains("attempts in"), "{out}");
+    assert!(text.contains("create database timed out after"), "{out}");
+}

@@ -124,6 +124,9 @@ pub enum ApiError {
     CreateUnresolved {
         cause: Box<ApiError>,
         existing: Option<ExistingObject>,
+        /// What the create, its replays and the lookup tried (attempts, time, how each
+        /// ended), all within one operation deadline; empty when unknown.
+        tried: String,
     },
     /// 409 on create: the name is taken, by `existing` when the client could look it up.
     NameTaken {
@@ -394,7 +397,11 @@ impl ApiError {
             }
             ApiError::InvalidInput { field, message } => format!("invalid `{field}`: {message}"),
             ApiError::Cancelled => "the operation was cancelled".to_owned(),
-            ApiError::CreateUnresolved { cause, existing } => {
+            ApiError::CreateUnresolved {
+                cause,
+                existing,
+                tried,
+            } => {
                 let noun = op.map_or("object", |op| op.kind.object_noun());
                 let now = match existing {
                     Some(found) => format!(
@@ -403,8 +410,13 @@ impl ApiError {
                     ),
                     None => String::new(),
                 };
+                let tried = if tried.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (tried {tried})")
+                };
                 format!(
-                    "{}, so whether the create took effect is unknown{now}",
+                    "{}, so whether the create took effect is unknown{tried}{now}",
                     cause.answer(op)
                 )
             }
