@@ -81,3 +81,61 @@ resource \"comwit_database\" \"main\" {{
     assert!(text.contains("attempts in"), "{out}");
     assert!(text.contains("create database timed out after"), "{out}");
 }
+
+#[test]
+fn wayscloud_pointed_at_another_service_names_api_url_not_the_key() {
+    // What the Comwit API answers a request without its bearer token.
+    let server = CannedHttp::start(Answer::json(
+        401,
+        r#"{"error":{"code":"unauthorized","message":"missing or invalid bearer token"}}"#,
+    ));
+    let tf = Terraform::builder()
+        .provider(
+            "wayscloud/wayscloud",
+            env!("CARGO_BIN_EXE_terraform-provider-wayscloud"),
+        )
+        .env("WAYSCLOUD_API_URL", &server.url)
+        .env("WAYSCLOUD_API_KEY", "wc_test_0123456789abcdef")
+        .build();
+    tf.write_main(
+        r#"
+terraform {
+  required_providers {
+    wayscloud = { source = "wayscloud/wayscloud" }
+  }
+}
+provider "wayscloud" {}
+data "wayscloud_quota" "q" {}
+"#,
+    );
+    let out = tf.try_plan();
+    let text = one_line(&out.combined());
+    assert_eq!(out.code, 1, "{out}");
+    assert!(text.contains("is not from the WaysCloud API"), "{out}");
+    assert!(text.contains("WAYSCLOUD_API_URL"), "{out}");
+    assert!(!text.contains("API key was refused"), "{out}");
+    assert!(!text.contains("wc_test_0123456789abcdef"), "{out}");
+    assert!(!server.requests().is_empty(), "the API was asked");
+}
+
+#[test]
+fn importing_an_unknown_id_says_to_check_it_not_to_remove_state() {
+    let emu = support::Emulator::start();
+    let tf = Terraform::comwit(&emu);
+    tf.write_main(&format!(
+        "{COMWIT_TERRAFORM_BLOCK}\nresource \"comwit_database\" \"main\" {{\n  name = \"orders\"\n}}\n"
+    ));
+    let out = tf.run(&[
+        "import",
+        "-no-color",
+        "-input=false",
+        "comwit_database.main",
+        "db_00000000000000aa",
+    ]);
+    let text = one_line(&out.combined());
+    assert!(!out.success(), "{out}");
+    assert!(text.contains("db_00000000000000aa"), "{out}");
+    assert!(text.contains("check the id"), "{out}");
+    assert!(!text.contains("deleted outside Terraform"), "{out}");
+    assert!(!text.contains("state rm"), "{out}");
+}
