@@ -432,6 +432,16 @@ impl Client {
         })
     }
 
+    /// Runs `fut` as one operation: every request in it (a create, the lookups that
+    /// settle a lost answer) ends by one deadline, the client's operation timeout from now,
+    /// and the tally says what each attempt gave (see `HttpClient::operation`).
+    pub async fn operation<F: std::future::Future>(
+        &self,
+        fut: F,
+    ) -> (F::Output, crate::client::Tally) {
+        self.http.operation(fut).await
+    }
+
     pub fn base_url(&self) -> &Url {
         self.http.base_url()
     }
@@ -954,6 +964,42 @@ mod tests {
             matches!(forbidden.kind, Kind::Forbidden { .. }),
             "{forbidden:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn one_operation_bounds_a_create_and_the_lookup_after_it() {
+        let drip = || Canned::drip(201, ROTATED, Duration::from_millis(100));
+        let mock = Mock::start((0..10).map(|_| drip()).collect()).await;
+        let client = Client::new(
+            ClientConfig {
+                base_url: mock.base.clone(),
+                api_key: Secret::new("wcs_testkey0123456789"),
+                timeout: Duration::from_millis(400),
+                max_retries: 2,
+                user_agent_suffix: None,
+                operation_timeout: Some(Duration::from_millis(1000)),
+            },
+            CancellationToken::new(),
+        )
+        .expect("client");
+        let started = std::time::Instant::now();
+        let ((created, listed), tally) = client
+            .operation(async {
+                let created = client.create_database("postgresql", Some("x"), None).await;
+                let listed = client.list_databases("postgresql", None).await;
+                (created, listed)
+            })
+            .await;
+        let took = started.elapsed();
+        assert!(created.is_err() && listed.is_err());
+        // Each call alone may take 1 s; together they end by the one deadline.
+        assert!(took < Duration::from_millis(1600), "took {took:?}");
+        let text = tally.describe();
+        assert!(
+            text.contains("create database") || text.contains("timed out"),
+            "{text}"
+        );
+        assert!(text.contains("the limit of one operation is 1 s"), "{text}");
     }
 
     #[test]
