@@ -98,6 +98,7 @@ pub struct TerraformBuilder {
     envs: Vec<(OsString, OsString)>,
     provider_log: bool,
     allow_provider_panic: bool,
+    without_log: bool,
     root: Option<PathBuf>,
     bin: Option<PathBuf>,
 }
@@ -146,6 +147,13 @@ impl TerraformBuilder {
     /// fail it (see [`Terraform::provider_panic`]).
     pub fn allow_provider_panic(mut self) -> Self {
         self.allow_provider_panic = true;
+        self
+    }
+
+    /// No provider log at all (and so no panic check): for benchmarks, whose timings must
+    /// not include the providers' `DEBUG` logging. Never for a test.
+    pub fn without_provider_log(mut self) -> Self {
+        self.without_log = true;
         self
     }
 
@@ -265,8 +273,9 @@ impl Terraform {
         )
         .expect("write CLI config");
 
-        // Always written: a provider's panic reaches it (see `check_provider_panic`).
-        let log_path = Some(root.join("terraform.log"));
+        // Written unless a benchmark opts out: a provider's panic reaches it (see
+        // `check_provider_panic`).
+        let log_path = (!b.without_log).then(|| root.join("terraform.log"));
         let timeout = std::env::var("TERRAFORM_TIMEOUT_SECS")
             .ok()
             .and_then(|v| v.parse().ok())
@@ -294,6 +303,7 @@ impl Terraform {
             envs: self.envs.clone(),
             provider_log: self.provider_log,
             allow_provider_panic: self.allow_provider_panic,
+            without_log: self.log_path.is_none(),
             root: None,
             bin: Some(self.bin.clone()),
         })
