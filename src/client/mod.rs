@@ -94,8 +94,8 @@ pub struct Tally {
 }
 
 impl Tally {
-    /// `3 attempts in 12.0 s (the limit of one operation is 12 s): create database timed
-    /// out after 5.0 s; ...`; empty when nothing was sent.
+    /// `3 attempts in 12.0 s (one operation's limit: 12 s): create database timed out
+    /// after 5.0 s, ...`; empty when nothing was sent.
     pub fn describe(&self) -> String {
         if self.tried.is_empty() {
             return String::new();
@@ -103,7 +103,7 @@ impl Tally {
         let n = self.tried.len();
         let limit = self
             .limit
-            .map(|l| format!(" (the limit of one operation is {} s)", l.as_secs()))
+            .map(|l| format!(" (one operation's limit: {} s)", l.as_secs()))
             .unwrap_or_default();
         let each: Vec<String> = self
             .tried
@@ -121,7 +121,7 @@ impl Tally {
             "{n} attempt{} in {:.1} s{limit}: {}",
             if n == 1 { "" } else { "s" },
             self.elapsed.as_secs_f64(),
-            each.join("; ")
+            each.join(", ")
         )
     }
 }

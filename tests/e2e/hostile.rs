@@ -66,7 +66,7 @@ resource \"comwit_database\" \"main\" {{
     let out = tf.try_apply();
     let took = started.elapsed();
     let text = one_line(&out.combined());
-    eprintln!("apply against a dripping API took {took:?}");
+    eprintln!("apply against a dripping API took {took:?}:\n{text}");
     assert_eq!(out.code, 1, "{out}");
     // One operation deadline (2 x request_timeout_seconds = 4 s) for the create, its
     // replays and the lookup, plus Terraform's own start-up; each used to get its own.

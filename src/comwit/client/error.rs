@@ -413,7 +413,7 @@ impl ApiError {
                 let tried = if tried.is_empty() {
                     String::new()
                 } else {
-                    format!(" (tried {tried})")
+                    format!(". Tried: {tried}")
                 };
                 format!(
                     "{}, so whether the create took effect is unknown{tried}{now}",

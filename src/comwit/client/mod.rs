@@ -846,10 +846,7 @@ mod tests {
             ApiError::CreateUnresolved { tried, cause, .. } => {
                 assert!(cause.outcome_unknown(), "{cause:?}");
                 assert!(tried.contains("create database timed out after"), "{tried}");
-                assert!(
-                    tried.contains("the limit of one operation is 1 s"),
-                    "{tried}"
-                );
+                assert!(tried.contains("one operation's limit: 1 s"), "{tried}");
             }
             other => panic!("unexpected {other:?}"),
         }

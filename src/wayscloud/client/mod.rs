@@ -999,7 +999,7 @@ mod tests {
             text.contains("create database") || text.contains("timed out"),
             "{text}"
         );
-        assert!(text.contains("the limit of one operation is 1 s"), "{text}");
+        assert!(text.contains("one operation's limit: 1 s"), "{text}");
     }
 
     #[test]
