@@ -77,7 +77,7 @@ impl Workload {
             .join("target/bench/plugin_server")
             .join(label);
         let _ = std::fs::remove_dir_all(&root);
-        let mut builder = Terraform::builder().root(&root);
+        let mut builder = Terraform::builder().root(&root).without_provider_log();
         if let Some(p) = &plugin {
             builder = builder.provider(p.address, p.path);
         }

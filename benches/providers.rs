@@ -503,7 +503,10 @@ impl Workspace {
     /// A workspace under `root` whose CLI config serves `comwit/comwit` from our binary
     /// (used for both kinds, so both pay the same CLI-config cost).
     fn new(root: &Path, name: &str, kind: Kind, n: usize, emulator: &Emulator) -> Workspace {
-        let mut builder = Terraform::builder().root(root.join(name)).comwit_provider();
+        let mut builder = Terraform::builder()
+            .root(root.join(name))
+            .comwit_provider()
+            .without_provider_log();
         if kind == Kind::Comwit {
             builder = builder.emulator_env(&emulator.inner);
         }

@@ -60,6 +60,111 @@ pub const DEFAULT_MAX_RETRIES: u32 = 4;
 /// biggest, a list of a project's objects, is a few hundred kilobytes).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 16 << 20;
 
+tokio::task_local! {
+    /// The operation the current task's requests belong to ([`HttpClient::operation`]).
+    static OPERATION: OperationScope;
+}
+
+/// One Terraform-level operation made of several requests (a create, its replays and the
+/// lookup that settles it): one deadline for all of them, and a record of what each tried.
+#[derive(Clone)]
+struct OperationScope {
+    deadline: Option<Instant>,
+    tried: Arc<std::sync::Mutex<Vec<Tried>>>,
+}
+
+/// One attempt of an operation: which request, how it ended, how long it took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tried {
+    /// The route's label (`create database`).
+    pub label: &'static str,
+    /// `timed out`, `answered 503`, `connection failed`, `the connection broke ...`.
+    pub outcome: String,
+    pub took: Duration,
+}
+
+/// What the requests of one [`HttpClient::operation`] tried, for its diagnostic.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub tried: Vec<Tried>,
+    /// From the start of the operation to its end.
+    pub elapsed: Duration,
+    /// The operation's limit (`None`: no deadline).
+    pub limit: Option<Duration>,
+}
+
+impl Tally {
+    /// `3 attempts in 12.0 s (one operation's limit: 12 s): create database timed out
+    /// after 5.0 s, ...`; empty when nothing was sent.
+    pub fn describe(&self) -> String {
+        if self.tried.is_empty() {
+            return String::new();
+        }
+        let n = self.tried.len();
+        let limit = self
+            .limit
+            .map(|l| format!(" (one operation's limit: {} s)", l.as_secs()))
+            .unwrap_or_default();
+        let each: Vec<String> = self
+            .tried
+            .iter()
+            .map(|t| {
+                format!(
+                    "{} {} after {:.1} s",
+                    t.label,
+                    t.outcome,
+                    t.took.as_secs_f64()
+                )
+            })
+            .collect();
+        format!(
+            "{n} attempt{} in {:.1} s{limit}: {}",
+            if n == 1 { "" } else { "s" },
+            self.elapsed.as_secs_f64(),
+            each.join(", ")
+        )
+    }
+}
+
+/// The deadline of the operation the current task is in, if any.
+fn operation_deadline() -> Option<Instant> {
+    OPERATION.try_with(|s| s.deadline).ok().flatten()
+}
+
+/// Records one attempt in the current operation, if any.
+fn record_attempt(label: &'static str, outcome: String, took: Duration) {
+    let _ = OPERATION.try_with(|s| {
+        if let Ok(mut tried) = s.tried.lock() {
+            tried.push(Tried {
+                label,
+                outcome,
+                took,
+            });
+        }
+    });
+}
+
+/// The time left in the current operation (`None` outside one or without a deadline).
+pub fn operation_time_left() -> Option<Duration> {
+    operation_deadline().map(|d| d.saturating_duration_since(Instant::now()))
+}
+
+/// Runs `fut` with the current operation's deadline moved `reserve` earlier, keeping that
+/// time for what follows (the lookup that settles a create). Outside an operation, or
+/// without a deadline, runs `fut` as it is.
+pub async fn leaving<F: std::future::Future>(reserve: Duration, fut: F) -> F::Output {
+    match OPERATION.try_with(|s| s.clone()) {
+        Ok(scope) if scope.deadline.is_some() => {
+            let inner = OperationScope {
+                deadline: scope.deadline.map(|d| d.checked_sub(reserve).unwrap_or(d)),
+                tried: scope.tried,
+            };
+            OPERATION.scope(inner, fut).await
+        }
+        _ => fut.await,
+    }
+}
+
 /// How an [`HttpClient`] reaches one platform's API.
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
@@ -361,6 +466,37 @@ impl HttpClient {
         (self.inner.timeout, self.inner.max_retries)
     }
 
+    /// Runs `fut` as one operation: every request made in it (by any clone of any client,
+    /// in this task) ends by one deadline, this client's operation timeout from now (or
+    /// the enclosing operation's, if earlier), and what each attempt gave is tallied for
+    /// the diagnostic. A create that is replayed to recover a lost answer, and the lookup
+    /// after it, run in one operation, so a hung API holds it for that long, not for that
+    /// long per request.
+    pub async fn operation<F: std::future::Future>(&self, fut: F) -> (F::Output, Tally) {
+        let started = Instant::now();
+        let own = self
+            .inner
+            .operation_timeout
+            .and_then(|d| started.checked_add(d));
+        let deadline = match (own, operation_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let scope = OperationScope {
+            deadline,
+            tried: Arc::default(),
+        };
+        let tried = scope.tried.clone();
+        let output = OPERATION.scope(scope, fut).await;
+        let tried = tried.lock().map(|t| t.clone()).unwrap_or_default();
+        let tally = Tally {
+            tried,
+            elapsed: started.elapsed(),
+            limit: deadline.map(|d| d.saturating_duration_since(started)),
+        };
+        (output, tally)
+    }
+
     /// Sends one call of `route` with a JSON body (or none) and returns the body of its
     /// 2xx answer; see [`HttpClient::send_request`].
     pub async fn send(
@@ -417,7 +553,12 @@ impl HttpClient {
             _ => None,
         };
         let started = Instant::now();
-        let deadline = inner.operation_timeout.map(|d| started + d);
+        // This call's own deadline, or the operation's it is part of, whichever is first.
+        let own = inner.operation_timeout.and_then(|d| started.checked_add(d));
+        let deadline = match (own, operation_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let mut retries: u32 = 0;
         loop {
             if inner.cancel.is_cancelled() {
@@ -486,6 +627,7 @@ impl HttpClient {
                 } => {
                     tracing::debug!(op = label, method = %method, path = template,
                         status, attempt, latency_ms, "api response");
+                    record_attempt(label, format!("answered {status}"), sent_at.elapsed());
                     if (200..300).contains(&status) {
                         return Ok(body);
                     }
@@ -495,7 +637,7 @@ impl HttpClient {
                         .cleaned(|t| inner.redactor.clean(t));
                     let wait = match status {
                         429 => Some(match retry_after {
-                            Some(after) => after + jitter(),
+                            Some(after) => after.saturating_add(jitter()),
                             None => inner.backoff.delay(retries),
                         }),
                         500 | 502..=504 if repeatable => {
@@ -515,6 +657,7 @@ impl HttpClient {
                     (failure, wait, retry_after)
                 }
                 Attempt::TooLarge => {
+                    record_attempt(label, "answered too large".into(), sent_at.elapsed());
                     tracing::debug!(op = label, method = %method, path = template, attempt,
                         limit = inner.max_body_bytes, "api answer too large");
                     return Err(Failure::TooLarge {
@@ -527,6 +670,8 @@ impl HttpClient {
                     // A refused connection never reached the server: always safe to repeat.
                     let again = err.is_connect() || repeatable;
                     let message = inner.redactor.clean(&transport_message(&err));
+                    let outcome = message.split(':').next().unwrap_or("failed").to_owned();
+                    record_attempt(label, outcome, sent_at.elapsed());
                     tracing::debug!(op = label, method = %method, path = template, attempt,
                         latency_ms, timed_out, error = %message, "api request failed");
                     let failure = Failure::Transport {
@@ -545,9 +690,15 @@ impl HttpClient {
             // A `Retry-After` longer than we wait on our own ends the call: retrying
             // earlier than asked would only be refused again. So does a wait that would
             // end after the operation's deadline.
-            let past_deadline = deadline.is_some_and(|d| Instant::now() + wait >= d);
+            // (A wait too long to add to the clock is past any deadline.)
+            let past_deadline = deadline.is_some_and(|d| {
+                Instant::now()
+                    .checked_add(wait)
+                    .is_none_or(|resume| resume >= d)
+            });
             if retries >= inner.max_retries
                 || asked.is_some_and(|d| d > MAX_RETRY_AFTER)
+                || wait > MAX_RETRY_AFTER.saturating_add(BACKOFF_CAP)
                 || past_deadline
             {
                 return Err(failure);
@@ -642,11 +793,20 @@ fn jitter() -> Duration {
     Duration::from_millis(rand::thread_rng().gen_range(0..=100))
 }
 
+/// The longest `Retry-After` read as it is; a longer one (up to `u64::MAX` seconds, or a
+/// number too long for any integer) reads as this. Far above [`MAX_RETRY_AFTER`], so such
+/// an answer still ends the call, and small enough to add to any clock.
+pub const RETRY_AFTER_CEILING: Duration = Duration::from_secs(366 * 86_400);
+
 /// Reads `Retry-After`: whole seconds, or an HTTP date (IMF-fixdate) relative to `now`.
+/// Never panics and never gives more than [`RETRY_AFTER_CEILING`]: the value comes from
+/// the network.
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Digits only: whole seconds, however many (a number past u64 saturates).
+        let seconds = value.parse::<u64>().unwrap_or(u64::MAX);
+        return Some(Duration::from_secs(seconds).min(RETRY_AFTER_CEILING));
     }
     let format = time::macros::format_description!(
         "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
@@ -655,7 +815,11 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
         .ok()?
         .assume_utc();
     let at: SystemTime = at.into();
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+    Some(
+        at.duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .min(RETRY_AFTER_CEILING),
+    )
 }
 
 #[cfg(test)]
@@ -875,6 +1039,80 @@ mod tests {
         );
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-1", now), None);
+    }
+
+    #[test]
+    fn hostile_retry_after_values_saturate_or_are_refused() {
+        let now = SystemTime::now();
+        for huge in [
+            "18446744073709551615",
+            "18446744073709551616",
+            "99999999999999999999999999999999",
+            "31622401",
+        ] {
+            assert_eq!(
+                parse_retry_after(huge, now),
+                Some(RETRY_AFTER_CEILING),
+                "{huge}"
+            );
+        }
+        for refused in [
+            "-5",
+            "1.5",
+            "NaN",
+            "inf",
+            "1e300",
+            "",
+            "+3",
+            "0x10",
+            "Sun, 06 Nov",
+        ] {
+            assert_eq!(parse_retry_after(refused, now), None, "{refused:?}");
+        }
+        // A date in the year 9999 is far, but not past the ceiling's clock arithmetic.
+        assert_eq!(
+            parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now),
+            Some(RETRY_AFTER_CEILING)
+        );
+        // The ceiling plus the jitter still adds to the clock.
+        assert!(Instant::now()
+            .checked_add(RETRY_AFTER_CEILING.saturating_add(jitter()))
+            .is_some());
+    }
+
+    #[tokio::test]
+    async fn a_429_with_the_largest_retry_after_ends_the_call_without_a_panic() {
+        for header in ["18446744073709551615", "99999999999999999999999"] {
+            for operation_timeout in [None, Some(Duration::from_secs(5))] {
+                let mock = Mock::start(vec![Canned::json(
+                    429,
+                    r#"{"error":{"code":"rate_limited","message":"slow down"}}"#,
+                )
+                .header("retry-after", header)])
+                .await;
+                let c = client(&mock.base, |c| c.operation_timeout = operation_timeout);
+                let started = Instant::now();
+                let failure = c
+                    .send(&GET, &[("thing", "t")], None, None)
+                    .await
+                    .unwrap_err();
+                assert!(started.elapsed() < Duration::from_secs(2));
+                match failure {
+                    Failure::Status {
+                        status: 429,
+                        retry_after: Some(after),
+                        retries: 0,
+                        ..
+                    } => assert_eq!(after, RETRY_AFTER_CEILING),
+                    other => panic!("unexpected {other:?}"),
+                }
+                // The pacer paused at most its own cap, not the server's century.
+                let waited = tokio::time::timeout(Duration::from_secs(1), c.inner.pacer.acquire())
+                    .await
+                    .is_ok();
+                assert!(!waited, "the pacer pauses every call a while after a 429");
+            }
+        }
     }
 
     #[test]

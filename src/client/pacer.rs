@@ -172,7 +172,7 @@ impl Pacer {
                 }
             }
         }
-        let interval = Duration::from_secs_f64(1.0 / rate.max(0.001));
+        let interval = seconds(1.0 / rate.max(0.001), MAX_INTERVAL);
         let slot = s.next_slot.max(earliest);
         s.next_slot = slot + interval;
         if let Some(left) = s.remaining.as_mut() {
@@ -266,11 +266,15 @@ impl Headers {
         let policy_rate = text(&["ratelimit-policy"]).and_then(policy_rate);
         let reset = number(&["ratelimit-reset", "x-ratelimit-reset"]).map(|n| {
             // Values past 2001 in seconds are a Unix time (GitHub's and Vercel's style).
+            // Either way at most a day: the value comes from the network.
             if n > 1e9 {
-                let at = UNIX_EPOCH + Duration::from_secs_f64(n);
-                at.duration_since(wall).unwrap_or(Duration::ZERO)
+                UNIX_EPOCH
+                    .checked_add(seconds(n, MAX_RESET_AT))
+                    .and_then(|at| at.duration_since(wall).ok())
+                    .unwrap_or(Duration::ZERO)
+                    .min(MAX_RESET)
             } else {
-                Duration::from_secs_f64(n.min(86_400.0))
+                seconds(n, MAX_RESET)
             }
         });
         Headers {
@@ -294,8 +298,25 @@ fn policy_rate(value: &str) -> Option<f64> {
             window = w.parse().ok()?;
         }
     }
-    (quota > 0.0 && quota.is_finite() && window > 0.0 && window.is_finite())
-        .then_some(quota / window)
+    let rate = quota / window;
+    (quota > 0.0 && quota.is_finite() && window > 0.0 && window.is_finite() && rate.is_finite())
+        .then_some(rate)
+}
+
+/// The longest window reset read from a header.
+const MAX_RESET: Duration = Duration::from_secs(86_400);
+/// The latest Unix time a reset header may name (year 2100); a later one reads as this.
+const MAX_RESET_AT: Duration = Duration::from_secs(4_102_444_800);
+/// The longest interval between two paced calls (a rate of one call in 1000 s).
+const MAX_INTERVAL: Duration = Duration::from_secs(1000);
+
+/// `secs` (a number from the network) as a duration, never panicking: NaN and negative
+/// read as zero, anything over `cap` (infinity included) as `cap`.
+fn seconds(secs: f64, cap: Duration) -> Duration {
+    if secs.is_nan() || secs <= 0.0 {
+        return Duration::ZERO;
+    }
+    Duration::try_from_secs_f64(secs).map_or(cap, |d| d.min(cap))
 }
 
 #[cfg(test)]
@@ -445,6 +466,66 @@ mod tests {
         ]);
         p.observe_at(t0, SystemTime::now(), 200, &h, None);
         assert_eq!(p.learned().remaining, Some(16.0));
+    }
+
+    #[test]
+    fn hostile_rate_limit_headers_never_panic_and_stay_bounded() {
+        let hostile = [
+            "18446744073709551615",
+            "1e300",
+            "1.7976931348623157e308",
+            "-1",
+            "NaN",
+            "inf",
+            "-inf",
+            "0.000000001",
+            "0.5",
+            "1e-300",
+            "",
+        ];
+        for value in hostile {
+            for status in [200, 429] {
+                let p = Pacer::new(true);
+                let t0 = Instant::now();
+                let h = headers(&[
+                    ("x-ratelimit-limit", value),
+                    ("x-ratelimit-remaining", value),
+                    ("x-ratelimit-reset", value),
+                ]);
+                p.observe_at(t0, SystemTime::now(), status, &h, None);
+                let policy = format!("{value};w={value}");
+                let h = headers(&[
+                    ("ratelimit-policy", policy.as_str()),
+                    ("ratelimit-remaining", "0"),
+                ]);
+                p.observe_at(t0, SystemTime::now(), status, &h, Some(Duration::MAX));
+                if let Some(rate) = p.learned().rate {
+                    assert!(!rate.is_nan(), "{value}: rate {rate}");
+                }
+                // Every slot is at most the longest pause plus some calls' intervals away.
+                for wait in slots(&p, t0, 3) {
+                    assert!(
+                        wait <= (MAX_PAUSE + 3 * MAX_INTERVAL).as_millis(),
+                        "{value}: {wait} ms"
+                    );
+                }
+            }
+        }
+        let wall = SystemTime::now();
+        let read = Headers::read(&headers(&[("ratelimit-reset", "1e300")]), wall);
+        assert_eq!(
+            read.reset,
+            Some(MAX_RESET),
+            "a reset past 2100 reads as the longest"
+        );
+        let read = Headers::read(&headers(&[("ratelimit-reset", "4000000000.5")]), wall);
+        assert!(read.reset.is_some_and(|r| r <= MAX_RESET));
+        assert_eq!(seconds(f64::NAN, MAX_RESET), Duration::ZERO);
+        assert_eq!(seconds(-3.0, MAX_RESET), Duration::ZERO);
+        assert_eq!(seconds(f64::INFINITY, MAX_RESET), MAX_RESET);
+        assert_eq!(seconds(1e300, MAX_RESET), MAX_RESET);
+        assert_eq!(seconds(1.5, MAX_RESET), Duration::from_millis(1500));
+        assert_eq!(policy_rate("1e308;w=1e-300"), None);
     }
 
     #[test]

@@ -25,6 +25,8 @@ enum CannedBody {
     Text(String),
     /// Sends the head and a bit of body, then breaks the connection.
     Abort,
+    /// Sends the head at once, then the body one byte per pause (a slow drip).
+    Drip(String, Duration),
 }
 
 impl Canned {
@@ -61,6 +63,16 @@ impl Canned {
             status,
             headers: vec![("content-type", "application/json".to_owned())],
             body: CannedBody::Abort,
+            delay: Duration::ZERO,
+        }
+    }
+
+    /// A `status` answer whose body drips in one byte per `pause`.
+    pub fn drip(status: u16, body: &str, pause: Duration) -> Canned {
+        Canned {
+            status,
+            headers: vec![("content-type", "application/json".to_owned())],
+            body: CannedBody::Drip(body.to_owned(), pause),
             delay: Duration::ZERO,
         }
     }
@@ -177,6 +189,14 @@ async fn handle(State(state): State<Arc<MockState>>, request: Request) -> Respon
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     Err(std::io::Error::other("mock broke the connection"))
                 }
+            });
+            Body::from_stream(chunks)
+        }
+        CannedBody::Drip(text, pause) => {
+            let bytes: Vec<u8> = text.into_bytes();
+            let chunks = futures::stream::iter(bytes).then(move |b| async move {
+                tokio::time::sleep(pause).await;
+                Ok::<_, std::io::Error>(vec![b])
             });
             Body::from_stream(chunks)
         }

@@ -206,7 +206,8 @@ impl Provider for ComwitProvider {
                          `project_id`. Defaults to the `COMWIT_PROJECT_ID` environment variable."),
                     "request_timeout_seconds" => attribute(AttributeType::Number, Optional,
                         "Timeout of one API request, in seconds (1 to 600). Default 30. One operation, \
-                         its retries included, waits at most twice this long."),
+                         its retries included, waits at most twice this long (a create, the repeats \
+                         that settle a lost answer and the lookup after them are one operation)."),
                     "max_retries" => attribute(AttributeType::Number, Optional,
                         "How many times a request is retried after a 429 (honouring `Retry-After`) \
                          or a 5xx answer, with capped, jittered backoff (0 to 10). Default 4. \

@@ -74,12 +74,15 @@ fn the_provider_sees_only_what_the_test_sets() {
             "{name} from the parent environment reached the provider: {names:?}"
         );
     }
-    // Of the isolated prefixes, the provider sees only what the harness, the test and
-    // Terraform (the plugin handshake) set.
+    // Of the isolated prefixes, the provider sees only what the harness (its CLI config,
+    // and the provider log in which a panic is caught), the test and Terraform (the plugin
+    // handshake) set.
     let allowed = [
         SET_BY_TEST.0,
         "TF_CLI_CONFIG_FILE",
         "TF_IN_AUTOMATION",
+        "TF_LOG_PROVIDER",
+        "TF_LOG_PATH",
         "TF_PLUGIN_MAGIC_COOKIE",
     ];
     for name in &names {

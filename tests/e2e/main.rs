@@ -12,7 +12,9 @@
 //!   through the app gateway;
 //! - `orphans`: lost create answers, names left by interrupted applies, a wrong `api_url`;
 //! - `quickstart`: `examples/quickstart` applied, its app's database-backed page fetched;
-//! - `sql`: the data plane, Terraform's tokens used by the official libSQL client.
+//! - `sql`: the data plane, Terraform's tokens used by the official libSQL client;
+//! - `hostile`: APIs that misbehave (a huge `Retry-After`, answers that drip) or are
+//!   another service: a diagnostic that says so, never a panic.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -21,6 +23,7 @@ mod apps;
 mod cloudsync;
 mod comwit;
 mod dns;
+mod hostile;
 mod isolation;
 mod orphans;
 mod quickstart;

@@ -200,3 +200,47 @@ fn dev_override_provider_plans_and_applies_without_init() {
     tf.destroy();
     assert!(!tf.dir().join(".terraform").exists(), "no init happened");
 }
+
+/// A configuration whose provider block makes the test-only provider panic in
+/// ConfigureProvider.
+fn panicking_provider_config() -> String {
+    format!(
+        "{}\nprovider \"testing\" {{\n  prefix = \"panic\"\n}}\n\
+         resource \"testing_thing\" \"a\" {{\n  name = \"smoke\"\n}}\n",
+        support::TESTING_TERRAFORM_BLOCK
+    )
+}
+
+#[test]
+#[should_panic(expected = "a provider panicked during terraform plan")]
+fn a_provider_panic_fails_the_test() {
+    let tf = Terraform::testing();
+    tf.write_main(&panicking_provider_config());
+    // Terraform itself fails the plan; the harness must fail the test even though this
+    // test asks for the raw output and asserts nothing about it.
+    let _ = tf.try_plan();
+}
+
+#[test]
+fn a_provider_panic_is_found_in_the_provider_log() {
+    let tf = Terraform::builder()
+        .testing_provider()
+        .allow_provider_panic()
+        .build();
+    tf.write_main(&panicking_provider_config());
+    let out = tf.try_plan();
+    assert_ne!(out.code, 0, "{out}");
+    let report = tf.provider_panic().unwrap_or_else(|| {
+        panic!("no panic found in the provider log:\n{}", tf.log());
+    });
+    assert!(
+        report.contains("prefix `panic` panics on purpose"),
+        "{report}"
+    );
+
+    // The same configuration without the panic: nothing reported.
+    let calm = Terraform::testing();
+    calm.write_main(&panicking_provider_config().replace("\"panic\"", "\"calm\""));
+    calm.plan();
+    assert_eq!(calm.provider_panic(), None);
+}

@@ -11,7 +11,7 @@ use comwit::proto::plugin as gp;
 use comwit::proto::tfplugin6 as pb;
 use rmpv::Value as Mp;
 use support::{Emulator, Terraform, COMWIT_TERRAFORM_BLOCK};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt, BufReader};
 
 // ---- A: the provider does not outlive Terraform ---------------------------------------
 
@@ -241,12 +241,6 @@ async fn trace_log(extra: &[(&'static str, String)]) -> Vec<serde_json::Value> {
         },
     )
     .await;
-    let mut stderr = p.child.stderr.take().expect("stderr");
-    let collected = tokio::spawn(async move {
-        let mut all = String::new();
-        let _ = stderr.read_to_string(&mut all).await;
-        all
-    });
     p.provider
         .get_provider_schema(pb::get_provider_schema::Request {})
         .await
@@ -263,10 +257,7 @@ async fn trace_log(extra: &[(&'static str, String)]) -> Vec<serde_json::Value> {
     }
     let _ = p.controller.shutdown(gp::Empty {}).await;
     let _ = tokio::time::timeout(Duration::from_secs(10), p.child.wait()).await;
-    let text = tokio::time::timeout(Duration::from_secs(10), collected)
-        .await
-        .expect("stderr closed")
-        .expect("reader");
+    let text = p.stderr.text();
     text.lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("hclog JSON line: {l}")))
         .collect()

@@ -84,7 +84,7 @@ async fn a_client_with_another_certificate_is_refused() {
         (COOKIE.0, COOKIE.1.to_string()),
         ("PLUGIN_CLIENT_CERT", cert.pem.clone()),
     ];
-    let (_child, line) = spawn(&testing_provider(), &env, &[]).await;
+    let (_child, line, _stderr) = spawn(&testing_provider(), &env, &[]).await;
     let h = Handshake::parse(&line);
     let stranger = ClientCert::generate();
     let refused = match connect(&h, Some(&stranger)).await {
@@ -204,6 +204,47 @@ async fn configure_errors_point_at_the_attribute() {
         .expect("configure")
         .into_inner();
     assert!(ok.diagnostics.is_empty());
+}
+
+#[tokio::test]
+async fn a_provider_panic_is_caught_from_its_stderr_and_fails_the_test() {
+    let mut p = start().await;
+    let answer = p
+        .provider
+        .configure_provider(pb::configure_provider::Request {
+            terraform_version: "1.15.5".into(),
+            config: dv(&obj(&[("prefix", s("panic"))])),
+            client_capabilities: None,
+        })
+        .await;
+    assert!(answer.is_err(), "a panicking RPC has no answer: {answer:?}");
+    let report = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Some(report) = p.stderr.panic_report() {
+                return report;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the panic reaches the provider's stderr");
+    assert!(
+        report.contains("prefix `panic` panics on purpose"),
+        "{report}"
+    );
+
+    // Dropping what the provider wrote fails the test ...
+    let stderr = std::mem::take(&mut p.stderr);
+    let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(stderr)))
+        .expect_err("a provider's panic fails the test");
+    let message = failed.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains("the provider panicked"), "{message}");
+    assert!(message.contains("panics on purpose"), "{message}");
+    // ... unless the test said it expects it.
+    let mut expected = std::mem::take(&mut p.stderr);
+    std::fs::write(expected.path(), "thread 'x' panicked at here\n").expect("write");
+    expected.allow_panic();
+    drop(expected);
 }
 
 #[tokio::test]
@@ -587,7 +628,7 @@ async fn stop_provider_then_controller_shutdown_ends_the_process() {
 
 #[tokio::test]
 async fn debug_mode_prints_reattach_config_and_serves_plaintext() {
-    let (mut child, first) = spawn(&testing_provider(), &[], &["--debug"]).await;
+    let (mut child, first, _stderr) = spawn(&testing_provider(), &[], &["--debug"]).await;
     assert!(first.starts_with("Provider started"), "{first}");
     // The reattach JSON is a few lines further down; read it from a fresh run of the
     // same parser: the address is in the socket dir, so find it via the process' output.
@@ -596,7 +637,7 @@ async fn debug_mode_prints_reattach_config_and_serves_plaintext() {
 
     let dir = tempfile::tempdir().expect("tempdir");
     let env = vec![("PLUGIN_UNIX_SOCKET_DIR", dir.path().display().to_string())];
-    let (_child, _first) = spawn(&testing_provider(), &env, &["--debug"]).await;
+    let (_child, _first, _stderr) = spawn(&testing_provider(), &env, &["--debug"]).await;
     let socket = tokio::time::timeout(Duration::from_secs(5), async {
         loop {
             if let Some(e) = std::fs::read_dir(dir.path()).expect("dir").flatten().next() {

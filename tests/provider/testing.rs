@@ -51,7 +51,7 @@ impl Provider for TestingProvider {
                 attributes: map! {
                     "prefix" => Attribute {
                         attr_type: AttributeType::String,
-                        description: Description::plain("Prefix for generated ids. `fail` makes configure fail."),
+                        description: Description::plain("Prefix for generated ids. `fail` makes configure fail; `panic` makes it panic (to test that a provider's panic fails a test)."),
                         constraint: AttributeConstraint::Optional,
                         ..Default::default()
                     },
@@ -67,6 +67,9 @@ impl Provider for TestingProvider {
         _terraform_version: String,
         config: ProviderConfig<'a>,
     ) -> Option<()> {
+        if config.prefix.as_deref_option() == Some("panic") {
+            panic!("prefix `panic` panics on purpose");
+        }
         if config.prefix.as_deref_option() == Some("fail") {
             diags.error(
                 "Invalid provider configuration",

@@ -42,6 +42,7 @@
 //! Set `COMWIT_KEEP_TEST_DIRS=1` to keep the temporary directories of failing tests.
 #![allow(dead_code, unused_imports)]
 
+pub mod canned_http;
 pub mod checks;
 pub mod cloudsync;
 pub mod dns;

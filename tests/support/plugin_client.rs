@@ -95,12 +95,82 @@ impl ClientCert {
     }
 }
 
-/// A running provider process with connected gRPC clients.
+/// A running provider process with connected gRPC clients. Dropping it fails the test
+/// when the provider panicked (see [`ProviderStderr`]).
 pub struct Plugin {
     pub child: Child,
     pub handshake: Handshake,
     pub provider: ProviderClient<Channel>,
     pub controller: GrpcControllerClient<Channel>,
+    pub stderr: ProviderStderr,
+}
+
+/// What a provider process writes on stderr, kept in a file (no pipe to drain, nothing
+/// lost at the end). A provider that panicked wrote `panicked at` there: when this is
+/// dropped, that fails the test with the lines around it, unless the test said it expects
+/// the panic ([`ProviderStderr::allow_panic`]). A panic in a provider is a defect even
+/// when the test's own assertions pass (Terraform only shows "Request cancelled").
+pub struct ProviderStderr {
+    file: tempfile::NamedTempFile,
+    allow_panic: bool,
+}
+
+/// The text a Rust panic writes on stderr (`thread '...' panicked at src/...`).
+pub const PANIC_MARK: &str = "panicked at";
+
+impl ProviderStderr {
+    /// An empty one (what [`spawn`] gives a provider to write to).
+    pub fn new() -> ProviderStderr {
+        ProviderStderr {
+            file: tempfile::NamedTempFile::new().expect("create the provider's stderr file"),
+            allow_panic: false,
+        }
+    }
+
+    /// The file the provider writes to.
+    pub fn path(&self) -> &Path {
+        self.file.path()
+    }
+
+    /// Everything the provider wrote on stderr so far.
+    pub fn text(&self) -> String {
+        std::fs::read_to_string(self.file.path()).unwrap_or_default()
+    }
+
+    /// The test expects this provider to panic: dropping does not fail it.
+    pub fn allow_panic(&mut self) {
+        self.allow_panic = true;
+    }
+
+    /// The panic the provider reported (a few lines around `panicked at`), if any.
+    pub fn panic_report(&self) -> Option<String> {
+        panic_excerpt(&self.text())
+    }
+}
+
+impl Default for ProviderStderr {
+    fn default() -> ProviderStderr {
+        ProviderStderr::new()
+    }
+}
+
+impl Drop for ProviderStderr {
+    fn drop(&mut self) {
+        if self.allow_panic || std::thread::panicking() {
+            return;
+        }
+        if let Some(excerpt) = self.panic_report() {
+            panic!("the provider panicked (a provider must never panic):\n{excerpt}");
+        }
+    }
+}
+
+/// The lines around the first `panicked at` in `text`, if any.
+pub fn panic_excerpt(text: &str) -> Option<String> {
+    let at = text.find(PANIC_MARK)?;
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let lines: Vec<&str> = text[start..].lines().take(12).collect();
+    Some(lines.join("\n"))
 }
 
 /// Start options.
@@ -113,9 +183,18 @@ pub struct Start<'a> {
 }
 
 /// Spawn the binary with the environment Terraform would give it (none of the caller's
-/// [`super::ISOLATED_ENV_PREFIXES`] variables, then `env`); return the child and the first
-/// stdout line.
-pub async fn spawn(bin: &Path, env: &[(&str, String)], args: &[&str]) -> (Child, String) {
+/// [`super::ISOLATED_ENV_PREFIXES`] variables, then `env`); return the child, the first
+/// stdout line and its stderr (which fails the test on drop if the provider panicked).
+pub async fn spawn(
+    bin: &Path,
+    env: &[(&str, String)],
+    args: &[&str],
+) -> (Child, String, ProviderStderr) {
+    let stderr = ProviderStderr::new();
+    let stderr_file = stderr
+        .file
+        .reopen()
+        .expect("open the provider's stderr file");
     let mut cmd = Command::new(bin);
     for key in super::isolated_env_vars() {
         cmd.env_remove(key);
@@ -123,7 +202,7 @@ pub async fn spawn(bin: &Path, env: &[(&str, String)], args: &[&str]) -> (Child,
     cmd.args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::from(stderr_file))
         .kill_on_drop(true);
     for (k, v) in env {
         cmd.env(k, v);
@@ -138,7 +217,7 @@ pub async fn spawn(bin: &Path, env: &[(&str, String)], args: &[&str]) -> (Child,
         .unwrap_or_default();
     // Keep draining stdout so the child never blocks on it.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, line)
+    (child, line, stderr)
 }
 
 impl Plugin {
@@ -151,7 +230,7 @@ impl Plugin {
             ("PLUGIN_CLIENT_CERT", cert.pem.clone()),
         ];
         env.extend(opts.env.iter().cloned());
-        let (child, line) = spawn(bin, &env, &opts.args).await;
+        let (child, line, stderr) = spawn(bin, &env, &opts.args).await;
         let handshake = Handshake::parse(&line);
         let presented = if opts.present_other_cert {
             ClientCert::generate()
@@ -166,6 +245,7 @@ impl Plugin {
             handshake,
             provider: ProviderClient::new(channel.clone()),
             controller: GrpcControllerClient::new(channel),
+            stderr,
         }
     }
 }

@@ -97,6 +97,8 @@ pub struct TerraformBuilder {
     providers: Vec<(String, PathBuf)>,
     envs: Vec<(OsString, OsString)>,
     provider_log: bool,
+    allow_provider_panic: bool,
+    without_log: bool,
     root: Option<PathBuf>,
     bin: Option<PathBuf>,
 }
@@ -133,10 +135,25 @@ impl TerraformBuilder {
         self
     }
 
-    /// `TF_LOG_PROVIDER=TRACE` into a file read by [`Terraform::log`] (and shown when a
-    /// command fails).
+    /// `TF_LOG_PROVIDER=TRACE` into the file read by [`Terraform::log`] (and shown when a
+    /// command fails). Without it the providers log at `DEBUG` into that file (the level at
+    /// which Terraform writes what a provider prints on stderr, so a panic is seen).
     pub fn provider_log(mut self) -> Self {
         self.provider_log = true;
+        self
+    }
+
+    /// The test expects a provider to panic: a `panicked at` in the provider log does not
+    /// fail it (see [`Terraform::provider_panic`]).
+    pub fn allow_provider_panic(mut self) -> Self {
+        self.allow_provider_panic = true;
+        self
+    }
+
+    /// No provider log at all (and so no panic check): for benchmarks, whose timings must
+    /// not include the providers' `DEBUG` logging. Never for a test.
+    pub fn without_provider_log(mut self) -> Self {
+        self.without_log = true;
         self
     }
 
@@ -174,6 +191,7 @@ pub struct Terraform {
     /// The providers and log setting it was built with, for [`Terraform::fresh`].
     providers: Vec<(String, PathBuf)>,
     provider_log: bool,
+    allow_provider_panic: bool,
     bin: PathBuf,
     work: PathBuf,
     cli_config: PathBuf,
@@ -255,7 +273,9 @@ impl Terraform {
         )
         .expect("write CLI config");
 
-        let log_path = b.provider_log.then(|| root.join("terraform.log"));
+        // Written unless a benchmark opts out: a provider's panic reaches it (see
+        // `check_provider_panic`).
+        let log_path = (!b.without_log).then(|| root.join("terraform.log"));
         let timeout = std::env::var("TERRAFORM_TIMEOUT_SECS")
             .ok()
             .and_then(|v| v.parse().ok())
@@ -265,6 +285,7 @@ impl Terraform {
             tmp,
             providers: b.providers,
             provider_log: b.provider_log,
+            allow_provider_panic: b.allow_provider_panic,
             bin,
             work,
             cli_config,
@@ -281,6 +302,8 @@ impl Terraform {
             providers: self.providers.clone(),
             envs: self.envs.clone(),
             provider_log: self.provider_log,
+            allow_provider_panic: self.allow_provider_panic,
+            without_log: self.log_path.is_none(),
             root: None,
             bin: Some(self.bin.clone()),
         })
@@ -328,7 +351,8 @@ impl Terraform {
         std::fs::remove_file(&path).unwrap_or_else(|e| panic!("remove {}: {e}", path.display()));
     }
 
-    /// The provider trace log so far (empty without [`TerraformBuilder::provider_log`]).
+    /// The provider log so far (`TRACE` with [`TerraformBuilder::provider_log`], else
+    /// `DEBUG`).
     pub fn log(&self) -> String {
         self.log_path
             .as_ref()
@@ -345,7 +369,8 @@ impl Terraform {
             .env("CHECKPOINT_DISABLE", "1")
             .env("TF_IN_AUTOMATION", "1");
         if let Some(log) = &self.log_path {
-            cmd.env("TF_LOG_PROVIDER", "TRACE").env("TF_LOG_PATH", log);
+            let level = if self.provider_log { "TRACE" } else { "DEBUG" };
+            cmd.env("TF_LOG_PROVIDER", level).env("TF_LOG_PATH", log);
         }
         for (k, v) in &self.envs {
             cmd.env(k, v);
@@ -389,10 +414,37 @@ impl Terraform {
             std::thread::sleep(pause);
             pause = (pause * 2).min(Duration::from_millis(50));
         };
-        Output {
+        let output = Output {
             code: status.code().unwrap_or(-1),
             stdout: out.join().unwrap_or_default(),
             stderr: err.join().unwrap_or_default(),
+        };
+        self.check_provider_panic(&format!("terraform {shown}"), Some(&output));
+        output
+    }
+
+    /// The panic a provider reported in the provider log (the lines around the first
+    /// `panicked at`), if any.
+    pub fn provider_panic(&self) -> Option<String> {
+        let log = self.log();
+        let at = log.find("panicked at")?;
+        let start = log[..at].rfind('\n').map_or(0, |i| i + 1);
+        let lines: Vec<&str> = log[start..].lines().take(12).collect();
+        Some(lines.join("\n"))
+    }
+
+    /// Fails the test when a provider panicked (a provider must never panic, even when
+    /// Terraform's own output only says "Request cancelled"), unless the test allowed it.
+    fn check_provider_panic(&self, after: &str, output: Option<&Output>) {
+        if self.allow_provider_panic {
+            return;
+        }
+        if let Some(excerpt) = self.provider_panic() {
+            let output = output.map(|o| format!("\n{o}")).unwrap_or_default();
+            panic!(
+                "a provider panicked during {after} (a provider must never panic):\n\
+                 --- provider log ---\n{excerpt}{output}"
+            );
         }
     }
 
@@ -527,11 +579,16 @@ impl Terraform {
 
 impl Drop for Terraform {
     fn drop(&mut self) {
-        if std::thread::panicking() && keep_test_dirs() {
-            if let Some(tmp) = self.tmp.take() {
-                eprintln!("kept Terraform workspace {}", tmp.keep().display());
+        if std::thread::panicking() {
+            if keep_test_dirs() {
+                if let Some(tmp) = self.tmp.take() {
+                    eprintln!("kept Terraform workspace {}", tmp.keep().display());
+                }
             }
+            return;
         }
+        // Commands run through `Terraform::command` are checked here.
+        self.check_provider_panic("the test", None);
     }
 }
 

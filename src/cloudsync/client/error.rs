@@ -284,7 +284,26 @@ impl ApiFailure {
                 .to_owned(),
             (_, Some("not_found")) => {
                 let missing = fill(self.op.kind.route().missing, |n| self.op.value(n));
-                format!("{missing} no longer exists (deleted outside Terraform?).")
+                match self.op.kind {
+                    // Changes to an object only Terraform's state names: it was there.
+                    Kind::PatchDatabase
+                    | Kind::DeleteDatabase
+                    | Kind::DisableTables
+                    | Kind::DeleteExpoToken
+                    | Kind::DeleteDevice => format!(
+                        "{missing} no longer exists: it was deleted outside Terraform. Apply \
+                         again (the next refresh notices it is gone), or remove it from state \
+                         with `terraform state rm <address>` if Terraform should no longer \
+                         manage it."
+                    ),
+                    // An id the user gave: `terraform import`, a data source, or
+                    // `database_id` in the configuration.
+                    _ => format!(
+                        "{missing} is not found: check the id given in the configuration \
+                         (`database_id`) or to `terraform import` (a typo, or a database of \
+                         another workspace than the API key's)."
+                    ),
+                }
             }
             (_, Some("table_not_found")) => "Create the table in the tenant database first \
                 (CloudSync syncs existing tables), or fix the table name."
@@ -423,6 +442,38 @@ mod tests {
         assert!(status("route_not_found", 404, true)
             .remedy()
             .contains("api_url"));
+    }
+
+    #[test]
+    fn a_404_blames_deletion_only_for_objects_from_state() {
+        let not_found = |kind: Kind| {
+            ApiFailure::new(
+                Operation::on(kind, "db_typo"),
+                ApiError::Status {
+                    status: 404,
+                    documented: true,
+                    code: Some("not_found".into()),
+                    detail: Some("Database not found".into()),
+                    field: None,
+                    retries: 0,
+                    url: "u".into(),
+                },
+            )
+            .remedy()
+        };
+        for kind in [Kind::GetDatabase, Kind::EnableTables, Kind::PutExpoToken] {
+            let text = not_found(kind);
+            assert!(text.contains("check the id"), "{kind:?}: {text}");
+            assert!(text.contains("`database_id`"), "{kind:?}: {text}");
+            assert!(
+                !text.contains("deleted outside Terraform"),
+                "{kind:?}: {text}"
+            );
+            assert!(!text.contains("state rm"), "{kind:?}: {text}");
+        }
+        let text = not_found(Kind::PatchDatabase);
+        assert!(text.contains("deleted outside Terraform"), "{text}");
+        assert!(text.contains("terraform state rm"), "{text}");
     }
 
     #[test]

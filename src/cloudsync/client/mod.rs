@@ -277,6 +277,16 @@ impl Client {
         })
     }
 
+    /// Runs `fut` as one operation: every request in it (a create, the lookups that
+    /// settle a lost answer) ends by one deadline, the client's operation timeout from now,
+    /// and the tally says what each attempt gave (see `HttpClient::operation`).
+    pub async fn operation<F: std::future::Future>(
+        &self,
+        fut: F,
+    ) -> (F::Output, crate::client::Tally) {
+        self.http.operation(fut).await
+    }
+
     pub fn base_url(&self) -> &Url {
         self.http.base_url()
     }

@@ -282,7 +282,11 @@ impl Client {
         build_id: &str,
         timeout: Duration,
     ) -> Result<Build> {
-        let deadline = Instant::now() + timeout;
+        // A timeout too long for the clock waits "forever" (a year), never panics.
+        let now = Instant::now();
+        let deadline = now
+            .checked_add(timeout)
+            .unwrap_or_else(|| now + Duration::from_secs(366 * 86_400));
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             // Whole seconds; the last poll may overrun the timeout by under a second.
@@ -627,8 +631,9 @@ mod tests {
         .await;
         let client = test_client(&mock.base);
         let started = Instant::now();
+        // Duration::MAX: a timeout no clock can add, which must not panic.
         let build = client
-            .wait_for_build(APP, BLD, Duration::from_secs(300))
+            .wait_for_build(APP, BLD, Duration::MAX)
             .await
             .unwrap();
         assert!(build.is_ready());

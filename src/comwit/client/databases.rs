@@ -594,6 +594,7 @@ mod tests {
             ApiError::CreateUnresolved {
                 existing: Some(db),
                 cause,
+                ..
             } => {
                 assert_eq!(db.id, DB);
                 assert!(matches!(**cause, ApiError::Server { status: 500, .. }));

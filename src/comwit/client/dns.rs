@@ -7,7 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{encode, Client, Operation, OperationKind, Result};
+use super::{
+    encode, ApiError, ApiFailure, Client, ExistingObject, Operation, OperationKind, Result,
+};
 
 /// A project domain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -237,7 +239,27 @@ impl Client {
                 });
                 found.ok_or(f)
             }
-            Err(f) => Err(f),
+            // A duplicate: the identical record, so the message can give its import id.
+            Err(f) => match f.error {
+                ApiError::Conflict { message } => {
+                    let found = self.list_records(domain_id).await.ok().and_then(|list| {
+                        list.into_iter()
+                            .find(|r| r.managed_by.is_none() && request.matches(r))
+                    });
+                    let error = match found {
+                        Some(r) => ApiError::NameTaken {
+                            message,
+                            existing: Some(ExistingObject {
+                                id: format!("{}/{}", r.domain_id, r.record_id),
+                                created_at: String::new(),
+                            }),
+                        },
+                        None => ApiError::Conflict { message },
+                    };
+                    Err(ApiFailure::new(*f.op, error))
+                }
+                _ => Err(f),
+            },
         }
     }
 
@@ -367,6 +389,54 @@ mod tests {
         let r = client.create_record("dom_1", &request).await.unwrap();
         assert_eq!(r.record_id, "rec_1");
         assert_eq!(mock.calls().len(), 2, "the create is not repeated");
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_record_names_the_record_and_its_import_command() {
+        let list = format!(r#"{{"records": [{RECORD}], "soa_serial": 2}}"#);
+        let conflict =
+            r#"{"error": {"code": "conflict", "message": "an identical record exists"}}"#;
+        let request = RecordRequest {
+            name: "www".into(),
+            rtype: "A".into(),
+            value: "192.0.2.1".into(),
+            ttl: 300,
+            priority: None,
+            weight: None,
+            port: None,
+        };
+        let mock = Mock::start(vec![Canned::json(409, conflict), Canned::json(200, &list)]).await;
+        let failure = test_client(&mock.base)
+            .create_record("dom_1", &request)
+            .await
+            .unwrap_err();
+        let text = failure.detail();
+        assert!(
+            text.contains("terraform import <address> dom_1/rec_1"),
+            "{text}"
+        );
+        assert!(text.contains("already holds this record"), "{text}");
+        assert!(!text.contains("refresh and try again"), "{text}");
+        assert_eq!(mock.calls().len(), 2, "the create is not repeated");
+
+        // A clash with another record (no identical one): what to resolve, no refresh.
+        let other = RecordRequest {
+            rtype: "CNAME".into(),
+            value: "elsewhere.example.net".into(),
+            ..request
+        };
+        let mock = Mock::start(vec![Canned::json(409, conflict), Canned::json(200, &list)]).await;
+        let failure = test_client(&mock.base)
+            .create_record("dom_1", &other)
+            .await
+            .unwrap_err();
+        let text = failure.detail();
+        assert!(text.contains("clashes with"), "{text}");
+        assert!(
+            text.contains("terraform import <address> <domain_id>/<record_id>"),
+            "{text}"
+        );
+        assert!(!text.contains("refresh and try again"), "{text}");
     }
 
     #[tokio::test]

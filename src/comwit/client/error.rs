@@ -124,6 +124,9 @@ pub enum ApiError {
     CreateUnresolved {
         cause: Box<ApiError>,
         existing: Option<ExistingObject>,
+        /// What the create, its replays and the lookup tried (attempts, time, how each
+        /// ended), all within one operation deadline; empty when unknown.
+        tried: String,
     },
     /// 409 on create: the name is taken, by `existing` when the client could look it up.
     NameTaken {
@@ -394,7 +397,11 @@ impl ApiError {
             }
             ApiError::InvalidInput { field, message } => format!("invalid `{field}`: {message}"),
             ApiError::Cancelled => "the operation was cancelled".to_owned(),
-            ApiError::CreateUnresolved { cause, existing } => {
+            ApiError::CreateUnresolved {
+                cause,
+                existing,
+                tried,
+            } => {
                 let noun = op.map_or("object", |op| op.kind.object_noun());
                 let now = match existing {
                     Some(found) => format!(
@@ -403,12 +410,21 @@ impl ApiError {
                     ),
                     None => String::new(),
                 };
+                let tried = if tried.is_empty() {
+                    String::new()
+                } else {
+                    format!(". Tried: {tried}")
+                };
                 format!(
-                    "{}, so whether the create took effect is unknown{now}",
+                    "{}, so whether the create took effect is unknown{tried}{now}",
                     cause.answer(op)
                 )
             }
             ApiError::NameTaken { message, existing } => match existing {
+                Some(found) if found.created_at.is_empty() => format!(
+                    "the API answered 409 ({message}): `{}` is the same record",
+                    found.id
+                ),
                 Some(found) => format!(
                     "the API answered 409 ({message}): the name is taken by `{}`, created {}",
                     found.id, found.created_at
@@ -477,9 +493,45 @@ impl ApiError {
                     "Check the project id, and that the token is a member of that project."
                         .to_owned()
                 }
-                _ => "Was it deleted outside Terraform? Check the id; if it is gone, remove it \
-                      from state (`terraform state rm`) or let Terraform create it again."
-                    .to_owned(),
+                // Acting on the resource's own object, which only Terraform's state names:
+                // it was there, and now it is gone.
+                OperationKind::RotateDatabaseToken
+                | OperationKind::SuspendDatabase
+                | OperationKind::ResumeDatabase
+                | OperationKind::UpdateDnsRecord
+                | OperationKind::DeleteAppEnv => {
+                    "It was deleted outside Terraform. Run `terraform apply` again (the next \
+                     refresh notices it is gone and plans to create it), or remove it from \
+                     state with `terraform state rm <address>` if Terraform should no longer \
+                     manage it."
+                        .to_owned()
+                }
+                // An id the user gave: `terraform import`, a data source, or an id in the
+                // configuration (`database_id`, `app_id`, `domain_id`, `active_build_id`).
+                kind => {
+                    let attribute = match kind {
+                        OperationKind::CreateQueryToken | OperationKind::GetDatabaseUsage => {
+                            " (`database_id`)"
+                        }
+                        OperationKind::RollbackApp => " (`active_build_id`)",
+                        OperationKind::CreateDnsRecord | OperationKind::ListDnsRecords => {
+                            " (`domain_id`)"
+                        }
+                        OperationKind::CreateBuild
+                        | OperationKind::ListBuilds
+                        | OperationKind::GetAppEnv
+                        | OperationKind::PutAppEnv
+                        | OperationKind::CreateHostname
+                        | OperationKind::ListHostnames => " (`app_id`)",
+                        _ => "",
+                    };
+                    format!(
+                        "No such {} is found: check the id given in the configuration{attribute} \
+                         or to `terraform import` (a typo, or an id of another project or \
+                         another platform).",
+                        kind.object_noun()
+                    )
+                }
             },
             ApiError::NotTheApi { .. } | ApiError::TooLarge { .. } => {
                 "Check that the provider's `api_url` argument (or COMWIT_API_URL) points at the \
@@ -520,8 +572,17 @@ impl ApiError {
                      the source."
                         .to_owned()
                 }
-                _ => "The request conflicts with the object's current state; refresh and try \
-                      again."
+                OperationKind::CreateDnsRecord => {
+                    "The zone already holds a record this one clashes with (an identical \
+                     record, or a CNAME beside other records of that name; see the API's words \
+                     above). Change this record, or remove the other one; if it is the same \
+                     record, bring it under Terraform with `terraform import <address> \
+                     <domain_id>/<record_id>` (the ids are in the `comwit_dns_records` data \
+                     source) instead of creating it again."
+                        .to_owned()
+                }
+                _ => "The request conflicts with the object's current state (see the API's \
+                      words above); `terraform plan` shows what Terraform knows of it now."
                     .to_owned(),
             },
             ApiError::Validation { field, .. } => match field {
@@ -606,6 +667,13 @@ impl ApiError {
                 ),
             },
             ApiError::NameTaken { existing, .. } => match existing {
+                Some(found) if op.kind == OperationKind::CreateDnsRecord => format!(
+                    "The zone already holds this record (same name, type and value). Bring \
+                     it under Terraform with `terraform import <address> {}` (or an \
+                     `import {{ to = <address>, id = \"{}\" }}` block) instead of creating it \
+                     again, or remove it from the zone.",
+                    found.id, found.id
+                ),
                 Some(found) => format!(
                     "Choose another name, or adopt it if an interrupted apply of this \
                      configuration created it. {}",
@@ -802,6 +870,45 @@ mod tests {
     }
 
     #[test]
+    fn a_404_blames_deletion_only_for_objects_from_state() {
+        let not_found = include_str!("fixtures/error_not_found.json");
+        // Ids the user typed: import or a data source (a read by id), a build id in the
+        // configuration, a database id in the configuration.
+        for (op, attribute) in [
+            (
+                Operation::on_database(OperationKind::GetDatabase, "db_typo"),
+                None,
+            ),
+            (
+                Operation::on_app(OperationKind::RollbackApp, "app_1").with_build("bld_typo"),
+                Some("`active_build_id`"),
+            ),
+            (
+                Operation::on_database(OperationKind::CreateQueryToken, "db_typo"),
+                Some("`database_id`"),
+            ),
+            (Operation::on_app(OperationKind::GetApp, "app_typo"), None),
+        ] {
+            let text = detail(op, 404, not_found);
+            assert!(text.contains("check the id"), "{text}");
+            assert!(text.contains("`terraform import`"), "{text}");
+            assert!(!text.contains("deleted outside Terraform"), "{text}");
+            assert!(!text.contains("state rm"), "{text}");
+            if let Some(attribute) = attribute {
+                assert!(text.contains(attribute), "{text}");
+            }
+        }
+        // An object only Terraform's state names, gone now.
+        let text = detail(
+            Operation::on_database(OperationKind::RotateDatabaseToken, "db_1"),
+            404,
+            not_found,
+        );
+        assert!(text.contains("deleted outside Terraform"), "{text}");
+        assert!(text.contains("terraform state rm"), "{text}");
+    }
+
+    #[test]
     fn parses_every_contract_error() {
         assert!(matches!(
             error(401, include_str!("fixtures/error_unauthorized.json")),
@@ -972,7 +1079,10 @@ mod tests {
             include_str!("fixtures/error_not_found.json"),
         );
         assert!(text.contains("database `db_1` does not exist"), "{text}");
-        assert!(text.contains("deleted outside Terraform"), "{text}");
+        // A read by id is what import and data sources do: the id may be a typo.
+        assert!(text.contains("check the id"), "{text}");
+        assert!(!text.contains("deleted outside Terraform"), "{text}");
+        assert!(!text.contains("state rm"), "{text}");
 
         let text = detail(
             Operation::on_project(OperationKind::ListDatabases, "prj_x"),

@@ -237,26 +237,46 @@ impl Client {
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Option<ExistingObject>>,
     {
-        match self.create_keyed(op.clone(), body).await {
-            Ok(created) => Ok(created),
-            Err(f) if f.error.outcome_unknown() => Err(ApiFailure::new(
-                op,
-                ApiError::CreateUnresolved {
-                    cause: Box::new(f.error),
-                    existing: existing().await,
-                },
-            )),
-            Err(f) => match f.error {
-                ApiError::Conflict { message } => Err(ApiFailure::new(
-                    op,
-                    ApiError::NameTaken {
-                        message,
+        // One operation: the create, its replays and the lookup share one deadline (the
+        // lookup keeps a part of it), and the error says what each attempt gave.
+        let (timeout, _) = self.http.limits();
+        let (outcome, tally) = self
+            .http
+            .operation(async {
+                let reserve = crate::client::operation_time_left()
+                    .map_or(Duration::ZERO, |left| timeout.min(left / 4));
+                let created =
+                    crate::client::leaving(reserve, self.create_keyed(op.clone(), body)).await;
+                match created {
+                    Ok(created) => Ok(created),
+                    Err(f) if f.error.outcome_unknown() => Err(ApiError::CreateUnresolved {
+                        cause: Box::new(f.error),
                         existing: existing().await,
+                        tried: String::new(),
+                    }),
+                    Err(f) => match f.error {
+                        ApiError::Conflict { message } => Err(ApiError::NameTaken {
+                            message,
+                            existing: existing().await,
+                        }),
+                        other => Err(other),
                     },
-                )),
-                _ => Err(f),
-            },
-        }
+                }
+            })
+            .await;
+        outcome.map_err(|error| {
+            let error = match error {
+                ApiError::CreateUnresolved {
+                    cause, existing, ..
+                } => ApiError::CreateUnresolved {
+                    cause,
+                    existing,
+                    tried: tally.describe(),
+                },
+                other => other,
+            };
+            ApiFailure::new(op, error)
+        })
     }
 
     /// Sends a keyed create, and repeats it with the same key after
@@ -268,6 +288,10 @@ impl Client {
             match &outcome {
                 Err(f) if f.error.outcome_unknown() && f.error != ApiError::Cancelled => {}
                 _ => break,
+            }
+            // No repeat that could not end before the operation's deadline.
+            if crate::client::operation_time_left().is_some_and(|left| left <= wait) {
+                break;
             }
             tracing::warn!(
                 op = op.label(),
@@ -785,6 +809,53 @@ mod tests {
         }
         assert_eq!(client.requests_sent(), 2);
         assert!(failure.detail().contains("COMWIT_API_URL"));
+    }
+
+    #[tokio::test]
+    async fn one_deadline_bounds_a_create_its_replays_and_the_lookup() {
+        // Every answer drips (one byte every 100 ms): no attempt ever completes.
+        let drip = || {
+            Canned::drip(
+                201,
+                include_str!("fixtures/created_database.json"),
+                Duration::from_millis(100),
+            )
+        };
+        let mock = Mock::start((0..40).map(|_| drip()).collect()).await;
+        let client = test_client_with(&mock.base, |c| {
+            c.timeout = Duration::from_millis(400);
+            c.max_retries = 4;
+            c.operation_timeout = Some(Duration::from_millis(1200));
+        });
+        let request = CreateDatabaseRequest {
+            name: "orders".into(),
+            group: None,
+            size_limit_mb: None,
+        };
+        let started = Instant::now();
+        let failure = client
+            .create_database("prj_6f1c2a", &request)
+            .await
+            .unwrap_err();
+        let took = started.elapsed();
+        // One operation deadline (1.2 s) for the create, its replays and the lookup; the
+        // old code gave each of them its own (about 3 x 1.2 s + the 4 s of recovery
+        // waits + 1.2 s for the lookup).
+        assert!(took < Duration::from_millis(1900), "took {took:?}");
+        match &failure.error {
+            ApiError::CreateUnresolved { tried, cause, .. } => {
+                assert!(cause.outcome_unknown(), "{cause:?}");
+                assert!(tried.contains("create database timed out after"), "{tried}");
+                assert!(tried.contains("one operation's limit: 1 s"), "{tried}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let detail = failure.detail();
+        assert!(detail.contains("attempts in"), "{detail}");
+        assert!(
+            detail.contains("whether the create took effect is unknown"),
+            "{detail}"
+        );
     }
 
     #[tokio::test]

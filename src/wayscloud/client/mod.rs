@@ -137,7 +137,7 @@ impl ApiFailure {
             Kind::RateLimited => "WaysCloud kept answering 429 (too many requests) after the retries: try again later, or raise `max_retries`.".to_owned(),
             Kind::Server { status } => format!("WaysCloud answered {status} after the retries; nothing is assumed done: run the plan again to see what exists."),
             Kind::Other { status, documented: false } => format!(
-                "The answer ({status}) is not from the WaysCloud API: check `api_url` (or WAYSCLOUD_API_URL), default {DEFAULT_API_URL}."
+                "The answer ({status}) is not from the WaysCloud API (it lacks WaysCloud's error body, `detail` and `code`): check `api_url` (or WAYSCLOUD_API_URL), default {DEFAULT_API_URL}; the API key was not judged."
             ),
             Kind::Other { status, .. } => format!("WaysCloud answered {status}."),
             Kind::Transport { timed_out: true } => "No answer in time: check `api_url` and the network, or raise `request_timeout_seconds`.".to_owned(),
@@ -432,6 +432,16 @@ impl Client {
         })
     }
 
+    /// Runs `fut` as one operation: every request in it (a create, the lookups that
+    /// settle a lost answer) ends by one deadline, the client's operation timeout from now,
+    /// and the tally says what each attempt gave (see `HttpClient::operation`).
+    pub async fn operation<F: std::future::Future>(
+        &self,
+        fut: F,
+    ) -> (F::Output, crate::client::Tally) {
+        self.http.operation(fut).await
+    }
+
     pub fn base_url(&self) -> &Url {
         self.http.base_url()
     }
@@ -450,9 +460,11 @@ impl Client {
                         documented: false,
                     },
                     (404, _) if fields.documented && code.is_empty() => Kind::NotFound,
-                    (401, _) => Kind::Unauthorized,
-                    (403, "quota_exceeded") => Kind::QuotaExceeded,
-                    (403, _) => Kind::Forbidden {
+                    // A 401 or 403 blames the key only in WaysCloud's own shape (a `detail`
+                    // and its code): another service's refusal means `api_url` is wrong.
+                    (401, "unauthorized" | "") if fields.documented => Kind::Unauthorized,
+                    (403, "quota_exceeded") if fields.documented => Kind::QuotaExceeded,
+                    (403, "forbidden" | "") if fields.documented => Kind::Forbidden {
                         permission: fields.get("permission").unwrap_or(route.scope).to_owned(),
                     },
                     (409, _) => Kind::Conflict,
@@ -890,6 +902,104 @@ mod tests {
         assert!(foreign.detail().contains("api_url"), "{}", foreign.detail());
         let gone = client.info("postgresql", "x").await.expect_err("404");
         assert!(gone.is_not_found());
+    }
+
+    #[tokio::test]
+    async fn a_foreign_401_or_403_names_api_url_not_the_key() {
+        let foreign = [
+            // Comwit's envelope (another platform's API at `api_url`).
+            Canned::json(
+                401,
+                r#"{"error":{"code":"unauthorized","message":"missing bearer token"}}"#,
+            ),
+            Canned::text(401, "<html>401 Authorization Required</html>"),
+            Canned::json(403, r#"{"message":"Forbidden"}"#),
+            Canned::empty(403),
+            Canned::json(404, r#"{"errors":[{"code":"not_found"}]}"#),
+        ];
+        let n = foreign.len();
+        let mock = Mock::start(foreign.into_iter().collect()).await;
+        let client = test_client(&mock.base);
+        for i in 0..n {
+            let failure = client.info("postgresql", "x").await.expect_err("refused");
+            let d = failure.detail();
+            assert!(
+                matches!(
+                    failure.kind,
+                    Kind::Other {
+                        documented: false,
+                        ..
+                    }
+                ),
+                "answer {i}: {:?}",
+                failure.kind
+            );
+            assert!(
+                d.contains("`api_url`") && d.contains("WAYSCLOUD_API_URL"),
+                "{d}"
+            );
+            assert!(!d.contains("API key was refused"), "{d}");
+            assert!(!d.contains("lacks the"), "{d}");
+        }
+
+        // WaysCloud's own refusals still blame the key.
+        let mock = Mock::start(vec![
+            Canned::json(401, r#"{"detail":"Invalid API key","code":"unauthorized"}"#),
+            Canned::json(
+                403,
+                r#"{"detail":"API key lacks permission database:read","code":"forbidden","permission":"database:read"}"#,
+            ),
+        ])
+        .await;
+        let client = test_client(&mock.base);
+        let refused = client.info("postgresql", "x").await.expect_err("401");
+        assert_eq!(refused.kind, Kind::Unauthorized);
+        assert!(
+            refused.detail().contains("`api_key`"),
+            "{}",
+            refused.detail()
+        );
+        let forbidden = client.info("postgresql", "x").await.expect_err("403");
+        assert!(
+            matches!(forbidden.kind, Kind::Forbidden { .. }),
+            "{forbidden:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn one_operation_bounds_a_create_and_the_lookup_after_it() {
+        let drip = || Canned::drip(201, ROTATED, Duration::from_millis(100));
+        let mock = Mock::start((0..10).map(|_| drip()).collect()).await;
+        let client = Client::new(
+            ClientConfig {
+                base_url: mock.base.clone(),
+                api_key: Secret::new("wcs_testkey0123456789"),
+                timeout: Duration::from_millis(400),
+                max_retries: 2,
+                user_agent_suffix: None,
+                operation_timeout: Some(Duration::from_millis(1000)),
+            },
+            CancellationToken::new(),
+        )
+        .expect("client");
+        let started = std::time::Instant::now();
+        let ((created, listed), tally) = client
+            .operation(async {
+                let created = client.create_database("postgresql", Some("x"), None).await;
+                let listed = client.list_databases("postgresql", None).await;
+                (created, listed)
+            })
+            .await;
+        let took = started.elapsed();
+        assert!(created.is_err() && listed.is_err());
+        // Each call alone may take 1 s; together they end by the one deadline.
+        assert!(took < Duration::from_millis(1600), "took {took:?}");
+        let text = tally.describe();
+        assert!(
+            text.contains("create database") || text.contains("timed out"),
+            "{text}"
+        );
+        assert!(text.contains("one operation's limit: 1 s"), "{text}");
     }
 
     #[test]
