@@ -139,3 +139,99 @@ fn importing_an_unknown_id_says_to_check_it_not_to_remove_state() {
     assert!(!text.contains("deleted outside Terraform"), "{out}");
     assert!(!text.contains("state rm"), "{out}");
 }
+
+/// A provider binary pointed at `url` through its two environment variables.
+fn provider_at(source: &str, binary: &str, env: [(&str, &str); 2]) -> Terraform {
+    env.iter()
+        .fold(
+            Terraform::builder().provider(source, binary),
+            |b, (k, v)| b.env(k, v),
+        )
+        .build()
+}
+
+/// The WaysCloud and CloudSync creates, with the look before and the lookups that settle a
+/// lost answer, end by one operation deadline too (2 x request_timeout_seconds), and the
+/// error says what was tried.
+#[test]
+fn wayscloud_and_cloudsync_creates_against_a_dripping_api_end_within_one_deadline() {
+    let server = CannedHttp::start(
+        Answer::json(201, &format!("{{\"padding\":\"{}\"}}", "x".repeat(400)))
+            .drip(std::time::Duration::from_millis(200)),
+    );
+    let wayscloud = provider_at(
+        "wayscloud/wayscloud",
+        env!("CARGO_BIN_EXE_terraform-provider-wayscloud"),
+        [
+            ("WAYSCLOUD_API_URL", &server.url),
+            ("WAYSCLOUD_API_KEY", "wc_test_0123456789abcdef"),
+        ],
+    );
+    wayscloud.write_main(
+        r#"
+terraform {
+  required_providers {
+    wayscloud = { source = "wayscloud/wayscloud" }
+  }
+}
+provider "wayscloud" {
+  request_timeout_seconds = 2
+}
+resource "wayscloud_database" "main" {
+  db_type        = "postgresql"
+  requested_name = "orders"
+}
+"#,
+    );
+    let cloudsync = provider_at(
+        "cloudsync/cloudsync",
+        env!("CARGO_BIN_EXE_terraform-provider-cloudsync"),
+        [
+            ("CLOUDSYNC_API_URL", &server.url),
+            ("CLOUDSYNC_API_KEY", "csk_0123456789abcdef0123456789abcdef"),
+        ],
+    );
+    cloudsync.write_main(
+        r#"
+terraform {
+  required_providers {
+    cloudsync = { source = "cloudsync/cloudsync" }
+  }
+}
+provider "cloudsync" {
+  request_timeout_seconds = 2
+}
+resource "cloudsync_database" "main" {
+  label             = "main"
+  connection_string = "sqlitecloud://n.example:8860?apikey=k"
+  database_provider = "sqlitecloud"
+  flavor            = "sqlitecloud"
+  database_name     = "appdb"
+}
+"#,
+    );
+    for tf in [&wayscloud, &cloudsync] {
+        let started = std::time::Instant::now();
+        let out = tf.try_apply();
+        let took = started.elapsed();
+        let text = one_line(&out.combined());
+        eprintln!("apply against a dripping API took {took:?}:\n{text}");
+        assert_eq!(out.code, 1, "{out}");
+        // Each request used to get its own 4 s: the look before, the create, and the
+        // lookups after it; now they share one.
+        assert!(
+            took < std::time::Duration::from_secs(12),
+            "took {took:?}\n{out}"
+        );
+        assert!(text.contains("Tried:"), "{out}");
+        assert!(text.contains("timed out after"), "{out}");
+        // The provider's own tally: "N attempts in X s (one operation's limit: 4 s)".
+        let spent: f64 = text
+            .split(" attempts in ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no tally in {text}"));
+        assert!(spent <= 4.5, "one operation took {spent} s: {text}");
+    }
+}

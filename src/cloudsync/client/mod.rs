@@ -291,6 +291,11 @@ impl Client {
         self.http.base_url()
     }
 
+    /// The per-attempt timeout and the retry count.
+    pub fn limits(&self) -> (std::time::Duration, u32) {
+        self.http.limits()
+    }
+
     pub fn requests_sent(&self) -> u64 {
         self.http.requests_sent()
     }

@@ -503,13 +503,38 @@ impl Resource for DatabaseResource {
             jwks_uri: text(&planned.jwks_uri).map(str::to_owned),
             jwt_secret: secret_value(&planned, &config).filter(|s| !s.is_empty()),
         };
-        let id = match client.create_database(&request).await {
+        // One operation: the registration and, when its answer is lost, the list that
+        // looks for it share one deadline (the list keeps a part of it), and the error says
+        // what each attempt gave.
+        let (timeout, _) = client.limits();
+        let mut lookup = Diagnostics::default();
+        let (outcome, tally) = client
+            .operation(async {
+                let reserve = crate::client::operation_time_left()
+                    .map_or(std::time::Duration::ZERO, |left| timeout.min(left / 4));
+                let created =
+                    crate::client::leaving(reserve, client.create_database(&request)).await;
+                if let Err(e) = &created {
+                    if e.outcome_unknown() {
+                        registration_unknown(&mut lookup, &client, &request).await;
+                    }
+                }
+                created
+            })
+            .await;
+        let id = match outcome {
             Ok(id) => id,
             Err(e) => {
                 api_error(diags, &e);
-                if e.outcome_unknown() {
-                    registration_unknown(diags, &client, &request).await;
+                let tried = tally.describe();
+                if let (true, Some(last)) = (
+                    e.outcome_unknown() && !tried.is_empty(),
+                    diags.errors.last_mut(),
+                ) {
+                    last.detail = format!("{}\n\nTried: {tried}.", last.detail).into();
                 }
+                diags.errors.append(&mut lookup.errors);
+                diags.warnings.append(&mut lookup.warnings);
                 return None;
             }
         };

@@ -446,6 +446,11 @@ impl Client {
         self.http.base_url()
     }
 
+    /// The per-attempt timeout and the retry count.
+    pub fn limits(&self) -> (std::time::Duration, u32) {
+        self.http.limits()
+    }
+
     fn failure(&self, route: &'static Route, ids: &Ids, failure: Failure) -> ApiFailure {
         let describe = ids.fill(route.describe);
         let (kind, message) = match failure {

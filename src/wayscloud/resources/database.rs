@@ -445,47 +445,63 @@ impl Resource for DatabaseResource {
         let customer = configured.customer_id.as_deref();
         let db_type = text(&planned.db_type)?.to_owned();
         let requested = text(&planned.requested_name).map(str::to_owned);
-        // Whether the named database exists before the create, so that a create whose
-        // answer is lost can be told apart from one that found it already there.
-        let existed_before = match &requested {
-            Some(r) => find_requested(client, customer, &db_type, r)
-                .await
-                .map(|d| d.is_some()),
-            None => None,
-        };
-        let created = match client
-            .create_database(&db_type, requested.as_deref(), customer)
-            .await
-        {
-            Ok(c) => c,
-            Err(e) if e.is_ambiguous() && existed_before == Some(false) => {
-                match recover_lost_create(
-                    client,
-                    customer,
-                    &db_type,
-                    requested.as_deref().unwrap_or_default(),
+        // One operation: the look before, the create and the lookups that settle a lost
+        // answer share one deadline (the settling keeps a part of it), and an error says
+        // what each attempt gave.
+        let (timeout, _) = client.limits();
+        let (outcome, tally) = client
+            .operation(async {
+                // Whether the named database exists before the create, so that a create
+                // whose answer is lost can be told apart from one that found it there.
+                let existed_before = match &requested {
+                    Some(r) => find_requested(client, customer, &db_type, r)
+                        .await
+                        .map(|d| d.is_some()),
+                    None => None,
+                };
+                let reserve = crate::client::operation_time_left()
+                    .map_or(std::time::Duration::ZERO, |left| timeout.min(left / 4));
+                let created = crate::client::leaving(
+                    reserve,
+                    client.create_database(&db_type, requested.as_deref(), customer),
                 )
-                .await
-                {
-                    Some(c) => {
-                        diags.root_warning(
-                            "The create's answer was lost",
-                            format!(
-                                "WaysCloud made database `{}` but its answer did not arrive ({}), so the password                                  it sent is lost. The database did not exist before this apply, so nobody holds                                  that password: the provider rotated it to store a new one.",
-                                c.db_name,
-                                e.detail()
-                            ),
-                        );
-                        c
+                .await;
+                match created {
+                    Ok(c) => Ok((c, None)),
+                    Err(e) if e.is_ambiguous() && existed_before == Some(false) => {
+                        let name = requested.as_deref().unwrap_or_default();
+                        match recover_lost_create(client, customer, &db_type, name).await {
+                            Some(c) => Ok((c, Some(e.detail()))),
+                            None => Err(e),
+                        }
                     }
-                    None => {
-                        api_error(diags, &e);
-                        return None;
-                    }
+                    Err(e) => Err(e),
                 }
+            })
+            .await;
+        let created = match outcome {
+            Ok((c, None)) => c,
+            Ok((c, Some(lost))) => {
+                diags.root_warning(
+                    "The create's answer was lost",
+                    format!(
+                        "WaysCloud made database `{}` but its answer did not arrive ({lost}), so \
+                         the password it sent is lost. The database did not exist before this \
+                         apply, so nobody holds that password: the provider rotated it to store \
+                         a new one.",
+                        c.db_name
+                    ),
+                );
+                c
             }
             Err(e) => {
-                api_error(diags, &e);
+                let tried = tally.describe();
+                let detail = if tried.is_empty() {
+                    e.detail()
+                } else {
+                    format!("{}\n\nTried: {tried}.", e.detail())
+                };
+                diags.root_error(e.summary(), detail);
                 return None;
             }
         };
@@ -508,8 +524,9 @@ impl Resource for DatabaseResource {
                     format!(
                         "WaysCloud answered that database `{}` already existed (`idempotent`), so it \
                          returned no password: `password` and `connection_string` are null. \
-                         Terraform now manages the existing database and its data. To get a password, set \
-                         or change `password_version` and apply (the current password then stops working).",
+                         Terraform now manages the existing database and its data. To get a password, \
+                         change `password_version` and apply (where it is not set yet, setting it only \
+                         records it: set it, then change it); the current password then stops working.",
                         created.db_name
                     ),
                 );
