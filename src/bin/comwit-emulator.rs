@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use comwit::emulator::{self, RunConfig};
+use platforms::emulator::{self, RunConfig};
 
 const USAGE: &str = "usage: comwit-emulator [--listen ADDR] [--serve PLATFORM=ADDR]... [--apps-listen ADDR] [--dns-listen ADDR] [--allow-host NAME]... [--state-dir DIR]
 

@@ -3,9 +3,9 @@
 
 fn main() -> std::io::Result<()> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut pages = comwit::comwit::docs(root);
-    pages.extend(comwit::wayscloud::docs(root));
-    pages.extend(comwit::cloudsync::docs(root));
+    let mut pages = platforms::comwit::docs(root);
+    pages.extend(platforms::wayscloud::docs(root));
+    pages.extend(platforms::cloudsync::docs(root));
     for (path, content) in pages {
         let full = root.join(&path);
         if let Some(dir) = full.parent() {

@@ -2,5 +2,5 @@
 //! `cloudsync` provider over the plugin protocol.
 
 fn main() -> std::process::ExitCode {
-    comwit::cloudsync::serve()
+    platforms::cloudsync::serve()
 }

@@ -36,7 +36,7 @@ impl Listening {
     /// the line is not a listening line.
     ///
     /// ```
-    /// use comwit::emulator::Listening;
+    /// use platforms::emulator::Listening;
     /// let l = Listening::parse("comwit-emulator: comwit listening on http://127.0.0.1:8787\n");
     /// assert_eq!(l.map(|l| (l.platform, l.url)),
     ///            Some(("comwit".to_owned(), "http://127.0.0.1:8787".to_owned())));

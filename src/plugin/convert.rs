@@ -305,7 +305,7 @@ mod tests {
 
     #[test]
     fn backtraces_are_cut_from_details() {
-        let frames = "   0: tf_provider::diagnostics::Diagnostic::new\n             at /src/diagnostics.rs:207:25\n   1: <comwit::plugin::X as Y>::validate::{{closure}}\n             at ./src/plugin/framework.rs:357:40\n  12: std::rt::lang_start\n";
+        let frames = "   0: tf_provider::diagnostics::Diagnostic::new\n             at /src/diagnostics.rs:207:25\n   1: <platforms::plugin::X as Y>::validate::{{closure}}\n             at ./src/plugin/framework.rs:357:40\n  12: std::rt::lang_start\n";
         assert_eq!(
             user_detail(&format!("size must be 1 to 100\n{frames}")),
             "size must be 1 to 100"

@@ -209,10 +209,10 @@ mod tests {
     #[test]
     fn our_targets_are_the_library_and_the_binary() {
         let ours = our_crates("terraform-provider-comwit");
-        assert!(is_ours(&ours, "comwit"));
-        assert!(is_ours(&ours, "comwit::plugin::service"));
+        assert!(is_ours(&ours, "platforms"));
+        assert!(is_ours(&ours, "platforms::plugin::service"));
         assert!(is_ours(&ours, "terraform_provider_comwit"));
-        assert!(!is_ours(&ours, "comwitx::y"));
+        assert!(!is_ours(&ours, "platformsx::y"));
         assert!(!is_ours(&ours, "h2::codec::framed_write"));
         assert!(!is_ours(&ours, "hyper_util::client"));
     }

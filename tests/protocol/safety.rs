@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use crate::support;
 use crate::support::plugin_client::*;
-use comwit::proto::plugin as gp;
-use comwit::proto::tfplugin6 as pb;
+use platforms::proto::plugin as gp;
+use platforms::proto::tfplugin6 as pb;
 use rmpv::Value as Mp;
 use support::{Emulator, Terraform, COMWIT_TERRAFORM_BLOCK};
 use tokio::io::{AsyncBufReadExt, BufReader};

@@ -5,8 +5,8 @@ use crate::support::plugin_client;
 
 use std::time::Duration;
 
-use comwit::proto::plugin as gp;
-use comwit::proto::tfplugin6 as pb;
+use platforms::proto::plugin as gp;
+use platforms::proto::tfplugin6 as pb;
 use plugin_client::*;
 use rmpv::Value as Mp;
 

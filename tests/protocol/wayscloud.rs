@@ -3,7 +3,7 @@
 
 use crate::support::plugin_client;
 
-use comwit::proto::tfplugin6 as pb;
+use platforms::proto::tfplugin6 as pb;
 use plugin_client::*;
 use rmpv::Value as Mp;
 

@@ -16,7 +16,7 @@ use tf_provider::schema::{
 use tf_provider::value::{Value, ValueEmpty, ValueMap, ValueNumber, ValueString};
 use tf_provider::{map, AttributePath, DataSource, Diagnostics, Resource};
 
-use comwit::plugin::{
+use platforms::plugin::{
     serve, EphemeralResource, IdentityAttribute, IdentitySpec, Provider, Registry, SchemaExtras,
     ServeOptions,
 };

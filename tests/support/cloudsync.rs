@@ -220,7 +220,7 @@ fn spawn(state_dir: &Path, log_path: &Path, listen: &str) -> (Child, String) {
     loop {
         match rx.recv_timeout(Duration::from_millis(100)) {
             Ok(line) => {
-                if let Some(l) = comwit::emulator::Listening::parse(&line) {
+                if let Some(l) = platforms::emulator::Listening::parse(&line) {
                     if l.platform == "cloudsync" {
                         return (child, l.url);
                     }
@@ -250,12 +250,12 @@ impl Drop for CloudSync {
 }
 
 /// A real PostgreSQL 15 for tenant databases, one per test process (the emulator core's
-/// engine runner, `comwit::emulator::core::engines::postgres`), its cluster kept under
+/// engine runner, `platforms::emulator::core::engines::postgres`), its cluster kept under
 /// `target/tmp/` so `initdb` runs once; it dies with the test process. Tests talk to it
 /// with `psql` as the superuser (an outside client).
 pub struct TenantPostgres {
     rt: tokio::runtime::Runtime,
-    pg: comwit::emulator::core::engines::postgres::Postgres,
+    pg: platforms::emulator::core::engines::postgres::Postgres,
 }
 
 static TENANT_PG: std::sync::OnceLock<TenantPostgres> = std::sync::OnceLock::new();
@@ -280,11 +280,9 @@ impl TenantPostgres {
                 .join("target")
                 .join("tmp")
                 .join(format!("cloudsync-tenant-postgres-{name}"));
-            let config = comwit::emulator::core::engines::postgres::PostgresConfig::new(dir);
+            let config = platforms::emulator::core::engines::postgres::PostgresConfig::new(dir);
             let pg = rt
-                .block_on(comwit::emulator::core::engines::postgres::Postgres::start(
-                    config,
-                ))
+                .block_on(platforms::emulator::core::engines::postgres::Postgres::start(config))
                 .unwrap_or_else(|e| panic!("starting the tenant PostgreSQL: {e:#}"));
             TenantPostgres { rt, pg }
         })

@@ -31,15 +31,15 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// The base URL (`http://127.0.0.1:PORT`) in the emulator's first stdout line, `None` when
 /// the line is not its listening line. The one place that knows the line's format.
 pub fn parse_listening_line(line: &str) -> Option<String> {
-    comwit::emulator::Listening::parse(line)
+    platforms::emulator::Listening::parse(line)
         .filter(|l| l.platform == "comwit")
         .map(|l| l.url)
 }
 
 /// The app gateway's URL in the emulator's second stdout line (`comwit-apps`).
 pub fn parse_apps_listening_line(line: &str) -> Option<String> {
-    comwit::emulator::Listening::parse(line)
-        .filter(|l| l.platform == comwit::emulator::APPS_LISTENING_NAME)
+    platforms::emulator::Listening::parse(line)
+        .filter(|l| l.platform == platforms::emulator::APPS_LISTENING_NAME)
         .map(|l| l.url)
 }
 

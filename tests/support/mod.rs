@@ -13,7 +13,7 @@
 //!   import, out-of-band deletion, destroy), written once.
 //! - [`plugin_client`]: starts a provider binary the way Terraform does and talks gRPC to
 //!   it (protocol tests); the go-plugin cookie is the library's
-//!   ([`comwit::plugin::handshake`]).
+//!   ([`platforms::plugin::handshake`]).
 //!
 //! Terraform and the emulator's helpers are blocking (plain `#[test]` functions): Terraform
 //! commands are processes, and the emulator's HTTP helpers run on a runtime of their own

@@ -11,9 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
-use comwit::proto::plugin::grpc_controller_client::GrpcControllerClient;
-use comwit::proto::tfplugin6 as pb;
-use comwit::proto::tfplugin6::provider_client::ProviderClient;
+use platforms::proto::plugin::grpc_controller_client::GrpcControllerClient;
+use platforms::proto::tfplugin6 as pb;
+use platforms::proto::tfplugin6::provider_client::ProviderClient;
 use rmpv::Value as Mp;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
@@ -25,8 +25,8 @@ use tonic::transport::{Channel, Endpoint, Uri};
 /// go-plugin's magic cookie (variable, value), as Terraform sets it for a plugin: the
 /// library's own constants, so tests and server can never disagree.
 pub const COOKIE: (&str, &str) = (
-    comwit::plugin::handshake::MAGIC_COOKIE_KEY,
-    comwit::plugin::handshake::MAGIC_COOKIE_VALUE,
+    platforms::plugin::handshake::MAGIC_COOKIE_KEY,
+    platforms::plugin::handshake::MAGIC_COOKIE_VALUE,
 );
 
 /// Path of the test-only provider binary.

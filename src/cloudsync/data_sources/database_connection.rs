@@ -19,7 +19,7 @@ pub const TYPE_NAME: &str = "cloudsync_database_connection";
 data_source_struct!(ConnectionDataSource);
 
 #[derive(Debug, Default, Serialize, Deserialize)]
-pub struct ConnectionState<'a> {
+pub struct DatabaseConnectionState<'a> {
     #[serde(borrow, default)]
     pub database_id: ValueString<'a>,
     #[serde(default)]
@@ -38,7 +38,7 @@ pub struct ConnectionState<'a> {
 
 #[async_trait]
 impl DataSource for ConnectionDataSource {
-    type State<'a> = ConnectionState<'a>;
+    type State<'a> = DatabaseConnectionState<'a>;
     type ProviderMetaState<'a> = ValueEmpty;
 
     fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
@@ -86,7 +86,7 @@ impl DataSource for ConnectionDataSource {
         match client.check_connection(&id).await {
             Ok(c) => {
                 let failure = c.failure;
-                Some(ConnectionState {
+                Some(DatabaseConnectionState {
                     database_id: known(id),
                     ok: Value::Value(c.ok),
                     checked_at: opt(c.checked_at),

@@ -15,7 +15,7 @@ pub const TYPE_NAME: &str = "cloudsync_notification_status";
 data_source_struct!(NotificationStatusDataSource);
 
 #[derive(Debug, Default, Serialize, Deserialize)]
-pub struct StatusState<'a> {
+pub struct NotificationStatusState<'a> {
     #[serde(borrow, default)]
     pub database_id: ValueString<'a>,
     #[serde(borrow, default)]
@@ -26,7 +26,7 @@ pub struct StatusState<'a> {
 
 #[async_trait]
 impl DataSource for NotificationStatusDataSource {
-    type State<'a> = StatusState<'a>;
+    type State<'a> = NotificationStatusState<'a>;
     type ProviderMetaState<'a> = ValueEmpty;
 
     fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
@@ -67,7 +67,7 @@ impl DataSource for NotificationStatusDataSource {
         let client = self.data.client(diags)?;
         let id = text(&config.database_id)?.to_owned();
         match client.notification_status(&id).await {
-            Ok(s) => Some(StatusState {
+            Ok(s) => Some(NotificationStatusState {
                 database_id: known(id),
                 status: known(s.status),
                 reason: opt(s.reason),

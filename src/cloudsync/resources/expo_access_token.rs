@@ -43,18 +43,18 @@ pub fn identity() -> IdentitySpec {
     }
 }
 
-pub struct ExpoTokenResource {
+pub struct ExpoAccessTokenResource {
     data: Arc<ProviderData>,
 }
 
-impl ExpoTokenResource {
+impl ExpoAccessTokenResource {
     pub fn new(data: Arc<ProviderData>) -> Self {
         Self { data }
     }
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ExpoTokenState<'a> {
+pub struct ExpoAccessTokenState<'a> {
     #[serde(borrow, default)]
     pub id: ValueString<'a>,
     #[serde(borrow, default)]
@@ -76,7 +76,7 @@ fn suffix(token: &str) -> String {
     chars[chars.len().saturating_sub(4)..].iter().collect()
 }
 
-fn with_meta<'a>(mut state: ExpoTokenState<'a>, meta: ExpoToken) -> ExpoTokenState<'a> {
+fn with_meta<'a>(mut state: ExpoAccessTokenState<'a>, meta: ExpoToken) -> ExpoAccessTokenState<'a> {
     state.token_suffix = opt(meta.token_suffix);
     state.updated_at = opt(meta.updated_at);
     state.token_wo = Value::Null;
@@ -84,8 +84,8 @@ fn with_meta<'a>(mut state: ExpoTokenState<'a>, meta: ExpoToken) -> ExpoTokenSta
 }
 
 #[async_trait]
-impl Resource for ExpoTokenResource {
-    type State<'a> = ExpoTokenState<'a>;
+impl Resource for ExpoAccessTokenResource {
+    type State<'a> = ExpoAccessTokenState<'a>;
     type PrivateState<'a> = ValueEmpty;
     type ProviderMetaState<'a> = ValueEmpty;
 
@@ -131,7 +131,7 @@ impl Resource for ExpoTokenResource {
     async fn validate<'a>(
         &self,
         diags: &mut Diagnostics,
-        config: ExpoTokenState<'a>,
+        config: ExpoAccessTokenState<'a>,
     ) -> Option<()> {
         if let Some(id) = text(&config.database_id) {
             check_database_id(diags, id, "database_id");
@@ -179,10 +179,10 @@ impl Resource for ExpoTokenResource {
     async fn read<'a>(
         &self,
         diags: &mut Diagnostics,
-        state: ExpoTokenState<'a>,
+        state: ExpoAccessTokenState<'a>,
         private: ValueEmpty,
         _meta: ValueEmpty,
-    ) -> Option<(ExpoTokenState<'a>, ValueEmpty)> {
+    ) -> Option<(ExpoAccessTokenState<'a>, ValueEmpty)> {
         let client = self.data.client(diags)?;
         let db = text(&state.database_id)?.to_owned();
         match client.get_expo_token(&db).await {
@@ -212,10 +212,10 @@ impl Resource for ExpoTokenResource {
     async fn plan_create<'a>(
         &self,
         _diags: &mut Diagnostics,
-        mut proposed: ExpoTokenState<'a>,
-        config: ExpoTokenState<'a>,
+        mut proposed: ExpoAccessTokenState<'a>,
+        config: ExpoAccessTokenState<'a>,
         _meta: ValueEmpty,
-    ) -> Option<(ExpoTokenState<'a>, ValueEmpty)> {
+    ) -> Option<(ExpoAccessTokenState<'a>, ValueEmpty)> {
         proposed.id = proposed.database_id.clone();
         proposed.token_wo = Value::Null;
         proposed.token_suffix = match (&config.token, &config.token_wo) {
@@ -229,12 +229,12 @@ impl Resource for ExpoTokenResource {
     async fn plan_update<'a>(
         &self,
         _diags: &mut Diagnostics,
-        prior: ExpoTokenState<'a>,
-        mut proposed: ExpoTokenState<'a>,
-        config: ExpoTokenState<'a>,
+        prior: ExpoAccessTokenState<'a>,
+        mut proposed: ExpoAccessTokenState<'a>,
+        config: ExpoAccessTokenState<'a>,
         _prior_private: ValueEmpty,
         _meta: ValueEmpty,
-    ) -> Option<(ExpoTokenState<'a>, ValueEmpty, Vec<AttributePath>)> {
+    ) -> Option<(ExpoAccessTokenState<'a>, ValueEmpty, Vec<AttributePath>)> {
         proposed.token_wo = Value::Null;
         let mut replace = vec![];
         if proposed.database_id != prior.database_id {
@@ -266,11 +266,11 @@ impl Resource for ExpoTokenResource {
     async fn create<'a>(
         &self,
         diags: &mut Diagnostics,
-        planned: ExpoTokenState<'a>,
-        config: ExpoTokenState<'a>,
+        planned: ExpoAccessTokenState<'a>,
+        config: ExpoAccessTokenState<'a>,
         _private: ValueEmpty,
         _meta: ValueEmpty,
-    ) -> Option<(ExpoTokenState<'a>, ValueEmpty)> {
+    ) -> Option<(ExpoAccessTokenState<'a>, ValueEmpty)> {
         let client = self.data.client(diags)?;
         let db = text(&planned.database_id)?.to_owned();
         let token = text(&planned.token)
@@ -289,12 +289,12 @@ impl Resource for ExpoTokenResource {
     async fn update<'a>(
         &self,
         diags: &mut Diagnostics,
-        prior: ExpoTokenState<'a>,
-        planned: ExpoTokenState<'a>,
-        config: ExpoTokenState<'a>,
+        prior: ExpoAccessTokenState<'a>,
+        planned: ExpoAccessTokenState<'a>,
+        config: ExpoAccessTokenState<'a>,
         private: ValueEmpty,
         meta: ValueEmpty,
-    ) -> Option<(ExpoTokenState<'a>, ValueEmpty)> {
+    ) -> Option<(ExpoAccessTokenState<'a>, ValueEmpty)> {
         if planned.updated_at.is_unknown() {
             return self.create(diags, planned, config, private, meta).await;
         }
@@ -305,7 +305,7 @@ impl Resource for ExpoTokenResource {
     async fn destroy<'a>(
         &self,
         diags: &mut Diagnostics,
-        prior: ExpoTokenState<'a>,
+        prior: ExpoAccessTokenState<'a>,
         _private: ValueEmpty,
         _meta: ValueEmpty,
     ) -> Option<()> {
@@ -318,7 +318,7 @@ impl Resource for ExpoTokenResource {
         &self,
         diags: &mut Diagnostics,
         id: String,
-    ) -> Option<(ExpoTokenState<'a>, ValueEmpty)> {
+    ) -> Option<(ExpoAccessTokenState<'a>, ValueEmpty)> {
         check_database_id(diags, &id, "database_id");
         if !diags.errors.is_empty() {
             return None;
@@ -331,7 +331,7 @@ impl Resource for ExpoTokenResource {
                     "CloudSync never returns the token, so `token` is null after import: the \
                      next apply sets the configured token.",
                 );
-                let state = ExpoTokenState {
+                let state = ExpoAccessTokenState {
                     id: known(id.clone()),
                     database_id: known(id),
                     ..Default::default()

@@ -28,7 +28,7 @@ pub fn register(registry: &mut Registry, data: &Arc<ProviderData>) {
     );
     registry.resource_with(
         expo_access_token::TYPE_NAME,
-        expo_access_token::ExpoTokenResource::new(data.clone()),
+        expo_access_token::ExpoAccessTokenResource::new(data.clone()),
         SchemaExtras {
             identity: Some(expo_access_token::identity()),
             write_only: ["token_wo".to_owned()].into(),

@@ -9,10 +9,10 @@ use crate::wayscloud::client::{ApiFailure, Client};
 
 pub const TYPE_NAME: &str = "wayscloud_database_backup_policy";
 
-pub struct BackupPolicy;
+pub struct DatabaseBackupPolicy;
 
 #[async_trait]
-impl Source for BackupPolicy {
+impl Source for DatabaseBackupPolicy {
     fn type_name(&self) -> &'static str {
         TYPE_NAME
     }

@@ -9,10 +9,10 @@ use crate::wayscloud::client::{ApiFailure, Client};
 
 pub const TYPE_NAME: &str = "wayscloud_database_engines";
 
-pub struct Engines;
+pub struct DatabaseEngines;
 
 #[async_trait]
-impl Source for Engines {
+impl Source for DatabaseEngines {
     fn type_name(&self) -> &'static str {
         TYPE_NAME
     }

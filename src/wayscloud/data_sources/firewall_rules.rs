@@ -9,10 +9,10 @@ use crate::wayscloud::client::{ApiFailure, Client};
 
 pub const TYPE_NAME: &str = "wayscloud_database_firewall_rules";
 
-pub struct FirewallRules;
+pub struct DatabaseFirewallRules;
 
 #[async_trait]
-impl Source for FirewallRules {
+impl Source for DatabaseFirewallRules {
     fn type_name(&self) -> &'static str {
         TYPE_NAME
     }

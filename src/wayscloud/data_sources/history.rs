@@ -9,10 +9,10 @@ use crate::wayscloud::client::{ApiFailure, Client};
 
 pub const TYPE_NAME: &str = "wayscloud_database_history";
 
-pub struct History;
+pub struct DatabaseHistory;
 
 #[async_trait]
-impl Source for History {
+impl Source for DatabaseHistory {
     fn type_name(&self) -> &'static str {
         TYPE_NAME
     }

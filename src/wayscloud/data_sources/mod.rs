@@ -210,14 +210,14 @@ fn register_one<S: Source>(registry: &mut Registry, data: &Arc<ProviderData>, so
 
 /// Register every data source type.
 pub fn register(registry: &mut Registry, data: &Arc<ProviderData>) {
-    register_one(registry, data, engines::Engines);
+    register_one(registry, data, engines::DatabaseEngines);
     register_one(registry, data, databases::Databases);
     register_one(registry, data, info::DatabaseInfo);
     register_one(registry, data, metrics::DatabaseMetrics);
     register_one(registry, data, credentials::DatabaseCredentials);
     register_one(registry, data, quota::Quota);
-    register_one(registry, data, history::History);
-    register_one(registry, data, snapshots::Snapshots);
-    register_one(registry, data, firewall_rules::FirewallRules);
-    register_one(registry, data, backup_policy::BackupPolicy);
+    register_one(registry, data, history::DatabaseHistory);
+    register_one(registry, data, snapshots::DatabaseSnapshots);
+    register_one(registry, data, firewall_rules::DatabaseFirewallRules);
+    register_one(registry, data, backup_policy::DatabaseBackupPolicy);
 }

@@ -9,10 +9,10 @@ use crate::wayscloud::client::{ApiFailure, Client};
 
 pub const TYPE_NAME: &str = "wayscloud_database_snapshots";
 
-pub struct Snapshots;
+pub struct DatabaseSnapshots;
 
 #[async_trait]
-impl Source for Snapshots {
+impl Source for DatabaseSnapshots {
     fn type_name(&self) -> &'static str {
         TYPE_NAME
     }

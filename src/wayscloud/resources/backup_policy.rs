@@ -39,18 +39,18 @@ pub fn identity() -> IdentitySpec {
     }
 }
 
-pub struct BackupPolicyResource {
+pub struct DatabaseBackupPolicyResource {
     data: Arc<ProviderData>,
 }
 
-impl BackupPolicyResource {
+impl DatabaseBackupPolicyResource {
     pub fn new(data: Arc<ProviderData>) -> Self {
         Self { data }
     }
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PolicyState<'a> {
+pub struct DatabaseBackupPolicyState<'a> {
     #[serde(borrow, default)]
     pub id: ValueString<'a>,
     #[serde(borrow, default)]
@@ -75,8 +75,8 @@ fn from_policy<'a>(
     p: BackupPolicy,
     db_type: &str,
     db_name: &str,
-    mut state: PolicyState<'a>,
-) -> PolicyState<'a> {
+    mut state: DatabaseBackupPolicyState<'a>,
+) -> DatabaseBackupPolicyState<'a> {
     state.id = known(format!("{db_type}/{db_name}"));
     state.db_type = known(db_type);
     state.db_name = known(db_name);
@@ -92,7 +92,7 @@ fn from_policy<'a>(
     state
 }
 
-fn request(state: &PolicyState<'_>) -> BackupPolicy {
+fn request(state: &DatabaseBackupPolicyState<'_>) -> BackupPolicy {
     BackupPolicy {
         enabled: matches!(state.enabled, Value::Value(true)),
         frequency: text(&state.frequency).map(str::to_owned),
@@ -107,8 +107,8 @@ fn request(state: &PolicyState<'_>) -> BackupPolicy {
 }
 
 #[async_trait]
-impl Resource for BackupPolicyResource {
-    type State<'a> = PolicyState<'a>;
+impl Resource for DatabaseBackupPolicyResource {
+    type State<'a> = DatabaseBackupPolicyState<'a>;
     type PrivateState<'a> = ValueEmpty;
     type ProviderMetaState<'a> = ValueEmpty;
 
@@ -138,7 +138,11 @@ impl Resource for BackupPolicyResource {
         })
     }
 
-    async fn validate<'a>(&self, diags: &mut Diagnostics, config: PolicyState<'a>) -> Option<()> {
+    async fn validate<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        config: DatabaseBackupPolicyState<'a>,
+    ) -> Option<()> {
         check_database_ref(diags, &config.db_type, &config.db_name);
         if let Some(f) = text(&config.frequency) {
             if !FREQUENCIES.contains(&f) {
@@ -159,10 +163,10 @@ impl Resource for BackupPolicyResource {
     async fn read<'a>(
         &self,
         diags: &mut Diagnostics,
-        state: PolicyState<'a>,
+        state: DatabaseBackupPolicyState<'a>,
         private: ValueEmpty,
         _meta: ValueEmpty,
-    ) -> Option<(PolicyState<'a>, ValueEmpty)> {
+    ) -> Option<(DatabaseBackupPolicyState<'a>, ValueEmpty)> {
         let client = self.data.configured(diags)?.client;
         let (t, n) = (
             text(&state.db_type)?.to_owned(),
@@ -175,10 +179,10 @@ impl Resource for BackupPolicyResource {
     async fn plan_create<'a>(
         &self,
         _diags: &mut Diagnostics,
-        mut proposed: PolicyState<'a>,
-        _config: PolicyState<'a>,
+        mut proposed: DatabaseBackupPolicyState<'a>,
+        _config: DatabaseBackupPolicyState<'a>,
         _meta: ValueEmpty,
-    ) -> Option<(PolicyState<'a>, ValueEmpty)> {
+    ) -> Option<(DatabaseBackupPolicyState<'a>, ValueEmpty)> {
         proposed.id = Value::Unknown;
         for v in [&mut proposed.frequency, &mut proposed.time_of_day] {
             if v.is_null() {
@@ -196,12 +200,16 @@ impl Resource for BackupPolicyResource {
     async fn plan_update<'a>(
         &self,
         _diags: &mut Diagnostics,
-        prior: PolicyState<'a>,
-        mut proposed: PolicyState<'a>,
-        _config: PolicyState<'a>,
+        prior: DatabaseBackupPolicyState<'a>,
+        mut proposed: DatabaseBackupPolicyState<'a>,
+        _config: DatabaseBackupPolicyState<'a>,
         _pp: ValueEmpty,
         _meta: ValueEmpty,
-    ) -> Option<(PolicyState<'a>, ValueEmpty, Vec<AttributePath>)> {
+    ) -> Option<(
+        DatabaseBackupPolicyState<'a>,
+        ValueEmpty,
+        Vec<AttributePath>,
+    )> {
         let mut replace = vec![];
         if proposed.db_type != prior.db_type {
             replace.push(AttributePath::new("db_type"));
@@ -222,7 +230,7 @@ impl Resource for BackupPolicyResource {
     async fn plan_destroy<'a>(
         &self,
         _diags: &mut Diagnostics,
-        _prior: PolicyState<'a>,
+        _prior: DatabaseBackupPolicyState<'a>,
         _pp: ValueEmpty,
         _meta: ValueEmpty,
     ) -> Option<ValueEmpty> {
@@ -232,11 +240,11 @@ impl Resource for BackupPolicyResource {
     async fn create<'a>(
         &self,
         diags: &mut Diagnostics,
-        planned: PolicyState<'a>,
-        _config: PolicyState<'a>,
+        planned: DatabaseBackupPolicyState<'a>,
+        _config: DatabaseBackupPolicyState<'a>,
         _private: ValueEmpty,
         _meta: ValueEmpty,
-    ) -> Option<(PolicyState<'a>, ValueEmpty)> {
+    ) -> Option<(DatabaseBackupPolicyState<'a>, ValueEmpty)> {
         let client = self.data.configured(diags)?.client;
         let (t, n) = (
             text(&planned.db_type)?.to_owned(),
@@ -254,12 +262,12 @@ impl Resource for BackupPolicyResource {
     async fn update<'a>(
         &self,
         diags: &mut Diagnostics,
-        prior: PolicyState<'a>,
-        planned: PolicyState<'a>,
-        config: PolicyState<'a>,
+        prior: DatabaseBackupPolicyState<'a>,
+        planned: DatabaseBackupPolicyState<'a>,
+        config: DatabaseBackupPolicyState<'a>,
         private: ValueEmpty,
         meta: ValueEmpty,
-    ) -> Option<(PolicyState<'a>, ValueEmpty)> {
+    ) -> Option<(DatabaseBackupPolicyState<'a>, ValueEmpty)> {
         let _ = prior;
         self.create(diags, planned, config, private, meta).await
     }
@@ -267,7 +275,7 @@ impl Resource for BackupPolicyResource {
     async fn destroy<'a>(
         &self,
         diags: &mut Diagnostics,
-        prior: PolicyState<'a>,
+        prior: DatabaseBackupPolicyState<'a>,
         _private: ValueEmpty,
         _meta: ValueEmpty,
     ) -> Option<()> {
@@ -297,7 +305,7 @@ impl Resource for BackupPolicyResource {
         &self,
         diags: &mut Diagnostics,
         id: String,
-    ) -> Option<(PolicyState<'a>, ValueEmpty)> {
+    ) -> Option<(DatabaseBackupPolicyState<'a>, ValueEmpty)> {
         let parts = import_parts(diags, &id, 2, "db_type/db_name")?;
         check_db_type(diags, &parts[0], "db_type");
         if !diags.errors.is_empty() {
@@ -306,7 +314,12 @@ impl Resource for BackupPolicyResource {
         let client = self.data.configured(diags)?.client;
         match client.backup_policy(&parts[0], &parts[1]).await {
             Ok(p) => Some((
-                from_policy(p, &parts[0], &parts[1], PolicyState::default()),
+                from_policy(
+                    p,
+                    &parts[0],
+                    &parts[1],
+                    DatabaseBackupPolicyState::default(),
+                ),
                 Value::Null,
             )),
             Err(e) => {

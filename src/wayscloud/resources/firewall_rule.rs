@@ -43,18 +43,18 @@ pub fn identity() -> IdentitySpec {
     }
 }
 
-pub struct FirewallRuleResource {
+pub struct DatabaseFirewallRuleResource {
     data: Arc<ProviderData>,
 }
 
-impl FirewallRuleResource {
+impl DatabaseFirewallRuleResource {
     pub fn new(data: Arc<ProviderData>) -> Self {
         Self { data }
     }
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RuleState<'a> {
+pub struct DatabaseFirewallRuleState<'a> {
     #[serde(borrow, default)]
     pub id: ValueString<'a>,
     #[serde(borrow, default)]
@@ -77,8 +77,8 @@ fn from_rule<'a>(
     rule: Rule,
     db_type: &str,
     db_name: &str,
-    mut state: RuleState<'a>,
-) -> RuleState<'a> {
+    mut state: DatabaseFirewallRuleState<'a>,
+) -> DatabaseFirewallRuleState<'a> {
     state.id = known(format!("{db_type}/{db_name}/{}", rule.rule_id));
     state.db_type = known(db_type);
     state.db_name = known(db_name);
@@ -91,8 +91,8 @@ fn from_rule<'a>(
 }
 
 #[async_trait]
-impl Resource for FirewallRuleResource {
-    type State<'a> = RuleState<'a>;
+impl Resource for DatabaseFirewallRuleResource {
+    type State<'a> = DatabaseFirewallRuleState<'a>;
     type PrivateState<'a> = ValueEmpty;
     type ProviderMetaState<'a> = ValueEmpty;
 
@@ -122,7 +122,11 @@ impl Resource for FirewallRuleResource {
         })
     }
 
-    async fn validate<'a>(&self, diags: &mut Diagnostics, config: RuleState<'a>) -> Option<()> {
+    async fn validate<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        config: DatabaseFirewallRuleState<'a>,
+    ) -> Option<()> {
         check_database_ref(diags, &config.db_type, &config.db_name);
         if let Some(ip) = text(&config.ip_address) {
             check_ip_address(diags, ip, "ip_address");
@@ -133,10 +137,10 @@ impl Resource for FirewallRuleResource {
     async fn read<'a>(
         &self,
         diags: &mut Diagnostics,
-        state: RuleState<'a>,
+        state: DatabaseFirewallRuleState<'a>,
         private: ValueEmpty,
         _meta: ValueEmpty,
-    ) -> Option<(RuleState<'a>, ValueEmpty)> {
+    ) -> Option<(DatabaseFirewallRuleState<'a>, ValueEmpty)> {
         let client = self.data.configured(diags)?.client;
         let (t, n, id) = (
             text(&state.db_type)?.to_owned(),
@@ -152,10 +156,10 @@ impl Resource for FirewallRuleResource {
     async fn plan_create<'a>(
         &self,
         _diags: &mut Diagnostics,
-        mut proposed: RuleState<'a>,
-        _config: RuleState<'a>,
+        mut proposed: DatabaseFirewallRuleState<'a>,
+        _config: DatabaseFirewallRuleState<'a>,
         _meta: ValueEmpty,
-    ) -> Option<(RuleState<'a>, ValueEmpty)> {
+    ) -> Option<(DatabaseFirewallRuleState<'a>, ValueEmpty)> {
         proposed.id = Value::Unknown;
         proposed.rule_id = Value::Unknown;
         proposed.port = Value::Unknown;
@@ -166,12 +170,16 @@ impl Resource for FirewallRuleResource {
     async fn plan_update<'a>(
         &self,
         _diags: &mut Diagnostics,
-        prior: RuleState<'a>,
-        mut proposed: RuleState<'a>,
-        _config: RuleState<'a>,
+        prior: DatabaseFirewallRuleState<'a>,
+        mut proposed: DatabaseFirewallRuleState<'a>,
+        _config: DatabaseFirewallRuleState<'a>,
         _pp: ValueEmpty,
         _meta: ValueEmpty,
-    ) -> Option<(RuleState<'a>, ValueEmpty, Vec<AttributePath>)> {
+    ) -> Option<(
+        DatabaseFirewallRuleState<'a>,
+        ValueEmpty,
+        Vec<AttributePath>,
+    )> {
         let mut replace = vec![];
         for (name, changed) in [
             ("db_type", proposed.db_type != prior.db_type),
@@ -195,7 +203,7 @@ impl Resource for FirewallRuleResource {
     async fn plan_destroy<'a>(
         &self,
         _diags: &mut Diagnostics,
-        _prior: RuleState<'a>,
+        _prior: DatabaseFirewallRuleState<'a>,
         _pp: ValueEmpty,
         _meta: ValueEmpty,
     ) -> Option<ValueEmpty> {
@@ -205,11 +213,11 @@ impl Resource for FirewallRuleResource {
     async fn create<'a>(
         &self,
         diags: &mut Diagnostics,
-        planned: RuleState<'a>,
-        _config: RuleState<'a>,
+        planned: DatabaseFirewallRuleState<'a>,
+        _config: DatabaseFirewallRuleState<'a>,
         _private: ValueEmpty,
         _meta: ValueEmpty,
-    ) -> Option<(RuleState<'a>, ValueEmpty)> {
+    ) -> Option<(DatabaseFirewallRuleState<'a>, ValueEmpty)> {
         let client = self.data.configured(diags)?.client;
         let (t, n) = (
             text(&planned.db_type)?.to_owned(),
@@ -241,19 +249,19 @@ impl Resource for FirewallRuleResource {
     async fn update<'a>(
         &self,
         _diags: &mut Diagnostics,
-        _prior: RuleState<'a>,
-        planned: RuleState<'a>,
-        _config: RuleState<'a>,
+        _prior: DatabaseFirewallRuleState<'a>,
+        planned: DatabaseFirewallRuleState<'a>,
+        _config: DatabaseFirewallRuleState<'a>,
         _private: ValueEmpty,
         _meta: ValueEmpty,
-    ) -> Option<(RuleState<'a>, ValueEmpty)> {
+    ) -> Option<(DatabaseFirewallRuleState<'a>, ValueEmpty)> {
         Some((planned, Value::Null))
     }
 
     async fn destroy<'a>(
         &self,
         diags: &mut Diagnostics,
-        prior: RuleState<'a>,
+        prior: DatabaseFirewallRuleState<'a>,
         _private: ValueEmpty,
         _meta: ValueEmpty,
     ) -> Option<()> {
@@ -274,7 +282,7 @@ impl Resource for FirewallRuleResource {
         &self,
         diags: &mut Diagnostics,
         id: String,
-    ) -> Option<(RuleState<'a>, ValueEmpty)> {
+    ) -> Option<(DatabaseFirewallRuleState<'a>, ValueEmpty)> {
         let parts = import_parts(diags, &id, 3, "db_type/db_name/rule_id")?;
         check_db_type(diags, &parts[0], "db_type");
         if !diags.errors.is_empty() {
@@ -284,7 +292,12 @@ impl Resource for FirewallRuleResource {
         match client.rules(&parts[0], &parts[1]).await {
             Ok(rules) => match rules.into_iter().find(|r| r.rule_id == parts[2]) {
                 Some(r) => Some((
-                    from_rule(r, &parts[0], &parts[1], RuleState::default()),
+                    from_rule(
+                        r,
+                        &parts[0],
+                        &parts[1],
+                        DatabaseFirewallRuleState::default(),
+                    ),
                     Value::Null,
                 )),
                 None => {

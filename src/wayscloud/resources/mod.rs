@@ -24,22 +24,22 @@ pub fn register(registry: &mut Registry, data: &Arc<ProviderData>) {
     );
     registry.resource_with(
         firewall_rule::TYPE_NAME,
-        firewall_rule::FirewallRuleResource::new(data.clone()),
+        firewall_rule::DatabaseFirewallRuleResource::new(data.clone()),
         with_identity(firewall_rule::identity()),
     );
     registry.resource_with(
         snapshot::TYPE_NAME,
-        snapshot::SnapshotResource::new(data.clone()),
+        snapshot::DatabaseSnapshotResource::new(data.clone()),
         with_identity(snapshot::identity()),
     );
     registry.resource_with(
         restore::TYPE_NAME,
-        restore::RestoreResource::new(data.clone()),
+        restore::DatabaseRestoreResource::new(data.clone()),
         with_identity(restore::identity()),
     );
     registry.resource_with(
         backup_policy::TYPE_NAME,
-        backup_policy::BackupPolicyResource::new(data.clone()),
+        backup_policy::DatabaseBackupPolicyResource::new(data.clone()),
         with_identity(backup_policy::identity()),
     );
 }

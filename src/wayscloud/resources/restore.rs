@@ -44,18 +44,18 @@ pub fn identity() -> IdentitySpec {
     }
 }
 
-pub struct RestoreResource {
+pub struct DatabaseRestoreResource {
     data: Arc<ProviderData>,
 }
 
-impl RestoreResource {
+impl DatabaseRestoreResource {
     pub fn new(data: Arc<ProviderData>) -> Self {
         Self { data }
     }
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RestoreState<'a> {
+pub struct DatabaseRestoreState<'a> {
     #[serde(borrow, default)]
     pub id: ValueString<'a>,
     #[serde(borrow, default)]
@@ -86,8 +86,8 @@ fn destructive_warning(diags: &mut Diagnostics, db_name: &str, snapshot: &str) {
 }
 
 #[async_trait]
-impl Resource for RestoreResource {
-    type State<'a> = RestoreState<'a>;
+impl Resource for DatabaseRestoreResource {
+    type State<'a> = DatabaseRestoreState<'a>;
     type PrivateState<'a> = ValueEmpty;
     type ProviderMetaState<'a> = ValueEmpty;
 
@@ -121,7 +121,11 @@ impl Resource for RestoreResource {
         })
     }
 
-    async fn validate<'a>(&self, diags: &mut Diagnostics, config: RestoreState<'a>) -> Option<()> {
+    async fn validate<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        config: DatabaseRestoreState<'a>,
+    ) -> Option<()> {
         check_database_ref(diags, &config.db_type, &config.db_name);
         if let Some(t) = text(&config.target_db_name) {
             check_requested_name(diags, t, "target_db_name");
@@ -132,10 +136,10 @@ impl Resource for RestoreResource {
     async fn read<'a>(
         &self,
         diags: &mut Diagnostics,
-        state: RestoreState<'a>,
+        state: DatabaseRestoreState<'a>,
         private: ValueEmpty,
         _meta: ValueEmpty,
-    ) -> Option<(RestoreState<'a>, ValueEmpty)> {
+    ) -> Option<(DatabaseRestoreState<'a>, ValueEmpty)> {
         // A restore happened; it stays in state while the restored database exists.
         let configured = self.data.configured(diags)?;
         let t = text(&state.db_type)?.to_owned();
@@ -157,10 +161,10 @@ impl Resource for RestoreResource {
     async fn plan_create<'a>(
         &self,
         diags: &mut Diagnostics,
-        mut proposed: RestoreState<'a>,
-        _config: RestoreState<'a>,
+        mut proposed: DatabaseRestoreState<'a>,
+        _config: DatabaseRestoreState<'a>,
         _meta: ValueEmpty,
-    ) -> Option<(RestoreState<'a>, ValueEmpty)> {
+    ) -> Option<(DatabaseRestoreState<'a>, ValueEmpty)> {
         if proposed.target_db_name.is_null() {
             let db = text(&proposed.db_name)
                 .unwrap_or("(known after apply)")
@@ -179,12 +183,12 @@ impl Resource for RestoreResource {
     async fn plan_update<'a>(
         &self,
         diags: &mut Diagnostics,
-        prior: RestoreState<'a>,
-        mut proposed: RestoreState<'a>,
-        _config: RestoreState<'a>,
+        prior: DatabaseRestoreState<'a>,
+        mut proposed: DatabaseRestoreState<'a>,
+        _config: DatabaseRestoreState<'a>,
         _pp: ValueEmpty,
         _meta: ValueEmpty,
-    ) -> Option<(RestoreState<'a>, ValueEmpty, Vec<AttributePath>)> {
+    ) -> Option<(DatabaseRestoreState<'a>, ValueEmpty, Vec<AttributePath>)> {
         let mut replace = vec![];
         for (name, changed) in [
             ("db_type", proposed.db_type != prior.db_type),
@@ -219,7 +223,7 @@ impl Resource for RestoreResource {
     async fn plan_destroy<'a>(
         &self,
         _diags: &mut Diagnostics,
-        _prior: RestoreState<'a>,
+        _prior: DatabaseRestoreState<'a>,
         _pp: ValueEmpty,
         _meta: ValueEmpty,
     ) -> Option<ValueEmpty> {
@@ -229,11 +233,11 @@ impl Resource for RestoreResource {
     async fn create<'a>(
         &self,
         diags: &mut Diagnostics,
-        planned: RestoreState<'a>,
-        _config: RestoreState<'a>,
+        planned: DatabaseRestoreState<'a>,
+        _config: DatabaseRestoreState<'a>,
         _private: ValueEmpty,
         _meta: ValueEmpty,
-    ) -> Option<(RestoreState<'a>, ValueEmpty)> {
+    ) -> Option<(DatabaseRestoreState<'a>, ValueEmpty)> {
         let client = self.data.configured(diags)?.client;
         let (t, n, snap) = (
             text(&planned.db_type)?.to_owned(),
@@ -261,19 +265,19 @@ impl Resource for RestoreResource {
     async fn update<'a>(
         &self,
         _diags: &mut Diagnostics,
-        _prior: RestoreState<'a>,
-        planned: RestoreState<'a>,
-        _config: RestoreState<'a>,
+        _prior: DatabaseRestoreState<'a>,
+        planned: DatabaseRestoreState<'a>,
+        _config: DatabaseRestoreState<'a>,
         _private: ValueEmpty,
         _meta: ValueEmpty,
-    ) -> Option<(RestoreState<'a>, ValueEmpty)> {
+    ) -> Option<(DatabaseRestoreState<'a>, ValueEmpty)> {
         Some((planned, Value::Null))
     }
 
     async fn destroy<'a>(
         &self,
         _diags: &mut Diagnostics,
-        _prior: RestoreState<'a>,
+        _prior: DatabaseRestoreState<'a>,
         _private: ValueEmpty,
         _meta: ValueEmpty,
     ) -> Option<()> {
@@ -285,7 +289,7 @@ impl Resource for RestoreResource {
         &self,
         diags: &mut Diagnostics,
         id: String,
-    ) -> Option<(RestoreState<'a>, ValueEmpty)> {
+    ) -> Option<(DatabaseRestoreState<'a>, ValueEmpty)> {
         let parts = import_parts(diags, &id, 3, "db_type/db_name/snapshot_id")?;
         check_db_type(diags, &parts[0], "db_type");
         if !diags.errors.is_empty() {
@@ -297,7 +301,7 @@ impl Resource for RestoreResource {
              happened; nothing is restored by importing it.",
         );
         Some((
-            RestoreState {
+            DatabaseRestoreState {
                 id: known(id.clone()),
                 db_type: known(parts[0].clone()),
                 db_name: known(parts[1].clone()),

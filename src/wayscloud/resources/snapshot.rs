@@ -42,18 +42,18 @@ pub fn identity() -> IdentitySpec {
     }
 }
 
-pub struct SnapshotResource {
+pub struct DatabaseSnapshotResource {
     data: Arc<ProviderData>,
 }
 
-impl SnapshotResource {
+impl DatabaseSnapshotResource {
     pub fn new(data: Arc<ProviderData>) -> Self {
         Self { data }
     }
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SnapshotState<'a> {
+pub struct DatabaseSnapshotState<'a> {
     #[serde(borrow, default)]
     pub id: ValueString<'a>,
     #[serde(borrow, default)]
@@ -74,8 +74,8 @@ fn from_snapshot<'a>(
     s: Snapshot,
     db_type: &str,
     db_name: &str,
-    mut state: SnapshotState<'a>,
-) -> SnapshotState<'a> {
+    mut state: DatabaseSnapshotState<'a>,
+) -> DatabaseSnapshotState<'a> {
     state.id = known(format!("{db_type}/{db_name}/{}", s.snapshot_id));
     state.db_type = known(db_type);
     state.db_name = known(db_name);
@@ -90,8 +90,8 @@ fn from_snapshot<'a>(
 }
 
 #[async_trait]
-impl Resource for SnapshotResource {
-    type State<'a> = SnapshotState<'a>;
+impl Resource for DatabaseSnapshotResource {
+    type State<'a> = DatabaseSnapshotState<'a>;
     type PrivateState<'a> = ValueEmpty;
     type ProviderMetaState<'a> = ValueEmpty;
 
@@ -120,7 +120,11 @@ impl Resource for SnapshotResource {
         })
     }
 
-    async fn validate<'a>(&self, diags: &mut Diagnostics, config: SnapshotState<'a>) -> Option<()> {
+    async fn validate<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        config: DatabaseSnapshotState<'a>,
+    ) -> Option<()> {
         check_database_ref(diags, &config.db_type, &config.db_name);
         Some(())
     }
@@ -128,10 +132,10 @@ impl Resource for SnapshotResource {
     async fn read<'a>(
         &self,
         diags: &mut Diagnostics,
-        state: SnapshotState<'a>,
+        state: DatabaseSnapshotState<'a>,
         private: ValueEmpty,
         _meta: ValueEmpty,
-    ) -> Option<(SnapshotState<'a>, ValueEmpty)> {
+    ) -> Option<(DatabaseSnapshotState<'a>, ValueEmpty)> {
         let client = self.data.configured(diags)?.client;
         let (t, n, id) = (
             text(&state.db_type)?.to_owned(),
@@ -147,10 +151,10 @@ impl Resource for SnapshotResource {
     async fn plan_create<'a>(
         &self,
         _diags: &mut Diagnostics,
-        mut proposed: SnapshotState<'a>,
-        _config: SnapshotState<'a>,
+        mut proposed: DatabaseSnapshotState<'a>,
+        _config: DatabaseSnapshotState<'a>,
         _meta: ValueEmpty,
-    ) -> Option<(SnapshotState<'a>, ValueEmpty)> {
+    ) -> Option<(DatabaseSnapshotState<'a>, ValueEmpty)> {
         proposed.id = Value::Unknown;
         proposed.snapshot_id = Value::Unknown;
         proposed.size_mb = Value::Unknown;
@@ -161,12 +165,12 @@ impl Resource for SnapshotResource {
     async fn plan_update<'a>(
         &self,
         _diags: &mut Diagnostics,
-        prior: SnapshotState<'a>,
-        mut proposed: SnapshotState<'a>,
-        _config: SnapshotState<'a>,
+        prior: DatabaseSnapshotState<'a>,
+        mut proposed: DatabaseSnapshotState<'a>,
+        _config: DatabaseSnapshotState<'a>,
         _pp: ValueEmpty,
         _meta: ValueEmpty,
-    ) -> Option<(SnapshotState<'a>, ValueEmpty, Vec<AttributePath>)> {
+    ) -> Option<(DatabaseSnapshotState<'a>, ValueEmpty, Vec<AttributePath>)> {
         let mut replace = vec![];
         for (name, changed) in [
             ("db_type", proposed.db_type != prior.db_type),
@@ -189,7 +193,7 @@ impl Resource for SnapshotResource {
     async fn plan_destroy<'a>(
         &self,
         _diags: &mut Diagnostics,
-        _prior: SnapshotState<'a>,
+        _prior: DatabaseSnapshotState<'a>,
         _pp: ValueEmpty,
         _meta: ValueEmpty,
     ) -> Option<ValueEmpty> {
@@ -199,11 +203,11 @@ impl Resource for SnapshotResource {
     async fn create<'a>(
         &self,
         diags: &mut Diagnostics,
-        planned: SnapshotState<'a>,
-        _config: SnapshotState<'a>,
+        planned: DatabaseSnapshotState<'a>,
+        _config: DatabaseSnapshotState<'a>,
         _private: ValueEmpty,
         _meta: ValueEmpty,
-    ) -> Option<(SnapshotState<'a>, ValueEmpty)> {
+    ) -> Option<(DatabaseSnapshotState<'a>, ValueEmpty)> {
         let client = self.data.configured(diags)?.client;
         let (t, n) = (
             text(&planned.db_type)?.to_owned(),
@@ -228,19 +232,19 @@ impl Resource for SnapshotResource {
     async fn update<'a>(
         &self,
         _diags: &mut Diagnostics,
-        _prior: SnapshotState<'a>,
-        planned: SnapshotState<'a>,
-        _config: SnapshotState<'a>,
+        _prior: DatabaseSnapshotState<'a>,
+        planned: DatabaseSnapshotState<'a>,
+        _config: DatabaseSnapshotState<'a>,
         _private: ValueEmpty,
         _meta: ValueEmpty,
-    ) -> Option<(SnapshotState<'a>, ValueEmpty)> {
+    ) -> Option<(DatabaseSnapshotState<'a>, ValueEmpty)> {
         Some((planned, Value::Null))
     }
 
     async fn destroy<'a>(
         &self,
         diags: &mut Diagnostics,
-        prior: SnapshotState<'a>,
+        prior: DatabaseSnapshotState<'a>,
         _private: ValueEmpty,
         _meta: ValueEmpty,
     ) -> Option<()> {
@@ -261,7 +265,7 @@ impl Resource for SnapshotResource {
         &self,
         diags: &mut Diagnostics,
         id: String,
-    ) -> Option<(SnapshotState<'a>, ValueEmpty)> {
+    ) -> Option<(DatabaseSnapshotState<'a>, ValueEmpty)> {
         let parts = import_parts(diags, &id, 3, "db_type/db_name/snapshot_id")?;
         check_db_type(diags, &parts[0], "db_type");
         if !diags.errors.is_empty() {
@@ -271,7 +275,7 @@ impl Resource for SnapshotResource {
         match client.snapshots(&parts[0], &parts[1]).await {
             Ok(list) => match list.into_iter().find(|s| s.snapshot_id == parts[2]) {
                 Some(s) => Some((
-                    from_snapshot(s, &parts[0], &parts[1], SnapshotState::default()),
+                    from_snapshot(s, &parts[0], &parts[1], DatabaseSnapshotState::default()),
                     Value::Null,
                 )),
                 None => {

@@ -2,5 +2,5 @@
 //! `comwit` provider over the plugin protocol.
 
 fn main() -> std::process::ExitCode {
-    comwit::comwit::serve()
+    platforms::comwit::serve()
 }

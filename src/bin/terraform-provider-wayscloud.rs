@@ -2,5 +2,5 @@
 //! `wayscloud` provider over the plugin protocol.
 
 fn main() -> std::process::ExitCode {
-    comwit::wayscloud::serve()
+    platforms::wayscloud::serve()
 }
