@@ -80,17 +80,6 @@ const MAX_PAUSE: Duration = Duration::from_secs(60);
 /// The wait after a 429 that names no `Retry-After`.
 const DEFAULT_PAUSE: Duration = Duration::from_secs(1);
 
-/// Whether a provider's pacing switch (an environment variable such as
-/// `COMWIT_RATE_PACING`) leaves pacing on: unset or anything but `off`, `false`, `0`.
-pub fn enabled_by(switch: Option<&str>) -> bool {
-    switch.is_none_or(|v| {
-        !matches!(
-            v.trim().to_ascii_lowercase().as_str(),
-            "off" | "false" | "0"
-        )
-    })
-}
-
 impl Pacer {
     pub fn new(enabled: bool) -> Pacer {
         Pacer {
@@ -337,15 +326,6 @@ mod tests {
         (0..n)
             .map(|_| p.schedule(t0).map_or(0, |at| (at - t0).as_millis()))
             .collect()
-    }
-
-    #[test]
-    fn the_switch_turns_pacing_off_only_when_it_says_so() {
-        assert!(enabled_by(None));
-        assert!(enabled_by(Some("on")));
-        assert!(!enabled_by(Some("off")));
-        assert!(!enabled_by(Some(" FALSE ")));
-        assert!(!enabled_by(Some("0")));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use tf_provider::{map, AttributePath, Diagnostics};
 use tokio_util::sync::CancellationToken;
 
 use super::client::{Client, ClientConfig, Secret, DEFAULT_API_URL};
-use crate::plugin::kit::{attribute, credential, env, request_limits, ValueNum};
+use crate::plugin::kit::{api_url, attribute, credential, env, pacing, request_limits, ValueNum};
 use crate::plugin::{unknown_attributes, ConfigSlot, Provider, Registry};
 
 /// Env: the management API key.
@@ -33,6 +33,10 @@ pub struct CloudSyncConfig<'a> {
     #[serde(default)]
     pub max_retries: ValueNum,
 }
+
+/// Env: `off` stops the provider from pacing its requests by the API's announced rate
+/// limit (for comparisons; 429s are still retried).
+pub const ENV_RATE_PACING: &str = "CLOUDSYNC_RATE_PACING";
 
 /// Settings resolved from the block and the environment.
 #[derive(Clone, Debug, PartialEq)]
@@ -86,26 +90,14 @@ pub fn resolve(diags: &mut Diagnostics, config: &CloudSyncConfig<'_>) -> Option<
             AttributePath::new("api_key"),
         );
     }
-    let raw_url = config
-        .api_url
-        .as_deref_option()
-        .map(str::to_owned)
-        .or_else(|| env(ENV_API_URL))
-        .unwrap_or_else(|| DEFAULT_API_URL.to_owned());
-    let api_url = match url::Url::parse(raw_url.trim()) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(u),
-        _ => {
-            diags.error(
-                "Invalid CloudSync API URL",
-                format!(
-                    "`{raw_url}` is not an http(s) URL. Use the default {DEFAULT_API_URL}, or \
-                     the emulator's address such as http://127.0.0.1:8789."
-                ),
-                AttributePath::new("api_url"),
-            );
-            None
-        }
-    };
+    let api_url = api_url(
+        diags,
+        config.api_url.as_deref_option(),
+        ENV_API_URL,
+        DEFAULT_API_URL,
+        "CloudSync",
+        "http://127.0.0.1:8789",
+    );
     let (timeout_seconds, max_retries) = request_limits(
         diags,
         &config.request_timeout_seconds,
@@ -206,6 +198,7 @@ impl Provider for CloudSyncProvider {
             operation_timeout: Some(std::time::Duration::from_secs(
                 settings.timeout_seconds.saturating_mul(2),
             )),
+            pacing: pacing(ENV_RATE_PACING),
         };
         match Client::with_cancel_token(client_config, self.data.cancel.child_token()) {
             Ok(client) => {

@@ -13,7 +13,7 @@ use tf_provider::{map, AttributePath, Diagnostics};
 use tokio_util::sync::CancellationToken;
 
 use super::client::{Client, ClientConfig, Secret};
-use crate::plugin::kit::{attribute, credential, env, request_limits, ValueNum};
+use crate::plugin::kit::{api_url, attribute, credential, env, pacing, request_limits, ValueNum};
 use crate::plugin::{unknown_attributes, ConfigSlot, Provider, Registry};
 
 pub use super::client::DEFAULT_API_URL;
@@ -133,26 +133,14 @@ pub fn resolve(diags: &mut Diagnostics, config: &ComwitConfig<'_>) -> Option<Opt
             None
         }
     };
-    let raw_url = config
-        .api_url
-        .as_deref_option()
-        .map(str::to_owned)
-        .or_else(|| env("COMWIT_API_URL"))
-        .unwrap_or_else(|| DEFAULT_API_URL.to_owned());
-    let api_url = match url::Url::parse(&raw_url) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(u),
-        _ => {
-            diags.error(
-                "Invalid Comwit API URL",
-                format!(
-                    "`{raw_url}` is not an http(s) URL. Use the default {DEFAULT_API_URL}, or \
-                     the emulator's address such as http://127.0.0.1:8787."
-                ),
-                AttributePath::new("api_url"),
-            );
-            None
-        }
-    };
+    let api_url = api_url(
+        diags,
+        config.api_url.as_deref_option(),
+        "COMWIT_API_URL",
+        DEFAULT_API_URL,
+        "Comwit",
+        "http://127.0.0.1:8787",
+    );
     let project_id = config
         .project_id
         .as_deref_option()
@@ -255,7 +243,7 @@ impl Provider for ComwitProvider {
             operation_timeout: Some(std::time::Duration::from_secs(
                 settings.timeout_seconds.saturating_mul(2),
             )),
-            pacing: crate::client::pacer::enabled_by(env(ENV_RATE_PACING).as_deref()),
+            pacing: pacing(ENV_RATE_PACING),
         };
         let client = match Client::with_cancel_token(client_config, self.data.cancel.child_token())
         {

@@ -13,7 +13,7 @@ use tf_provider::{map, AttributePath, Diagnostics};
 use tokio_util::sync::CancellationToken;
 
 use super::client::{Client, ClientConfig, Secret, DEFAULT_API_URL};
-use crate::plugin::kit::{attribute, credential, env, request_limits, ValueNum};
+use crate::plugin::kit::{api_url, attribute, credential, env, pacing, request_limits, ValueNum};
 use crate::plugin::{unknown_attributes, ConfigSlot, Provider, Registry};
 
 pub const DEFAULT_TIMEOUT_SECONDS: i64 = crate::client::DEFAULT_TIMEOUT.as_secs() as i64;
@@ -32,6 +32,10 @@ pub struct WaysCloudConfig<'a> {
     #[serde(default)]
     pub max_retries: ValueNum,
 }
+
+/// Env: `off` stops the provider from pacing its requests by the API's announced rate
+/// limit (for comparisons; 429s are still retried).
+pub const ENV_RATE_PACING: &str = "WAYSCLOUD_RATE_PACING";
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
@@ -98,23 +102,14 @@ pub fn resolve(diags: &mut Diagnostics, config: &WaysCloudConfig<'_>) -> Option<
             None
         }
     };
-    let raw_url = config
-        .api_url
-        .as_deref_option()
-        .map(str::to_owned)
-        .or_else(|| env("WAYSCLOUD_API_URL"))
-        .unwrap_or_else(|| DEFAULT_API_URL.to_owned());
-    let api_url = match url::Url::parse(raw_url.trim()) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(u),
-        _ => {
-            diags.error(
-                "Invalid WaysCloud API URL",
-                format!("`{raw_url}` is not an http(s) URL. Use the default {DEFAULT_API_URL}, or the emulator's address such as http://127.0.0.1:8788."),
-                AttributePath::new("api_url"),
-            );
-            None
-        }
-    };
+    let api_url = api_url(
+        diags,
+        config.api_url.as_deref_option(),
+        "WAYSCLOUD_API_URL",
+        DEFAULT_API_URL,
+        "WaysCloud",
+        "http://127.0.0.1:8788",
+    );
     let customer_id = config.customer_id.as_deref_option().map(str::to_owned);
     if let Some(c) = &customer_id {
         if c.is_empty() || c.len() > 32 || !c.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -227,6 +222,7 @@ impl Provider for WaysCloudProvider {
             operation_timeout: Some(std::time::Duration::from_secs(
                 settings.timeout_seconds.saturating_mul(2),
             )),
+            pacing: pacing(ENV_RATE_PACING),
         };
         let client = match Client::new(client_config, self.data.cancel.child_token()) {
             Ok(c) => c,

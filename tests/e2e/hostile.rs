@@ -235,3 +235,23 @@ resource "cloudsync_database" "main" {
         assert!(spent <= 4.5, "one operation took {spent} s: {text}");
     }
 }
+
+/// One `api_url` rule for every provider: a URL read from a file keeps its newline, and
+/// surrounding white space is not part of it (the comwit provider refused it, the other
+/// two trimmed it).
+#[test]
+fn an_api_url_with_a_trailing_newline_works() {
+    let emu = support::Emulator::start();
+    let tf = Terraform::comwit(&emu);
+    tf.write_main(&format!(
+        "{COMWIT_TERRAFORM_BLOCK}
+provider \"comwit\" {{
+  api_url = \"{}\\n\"
+}}
+data \"comwit_project\" \"p\" {{}}
+",
+        emu.url()
+    ));
+    let out = tf.try_plan();
+    assert!(out.success(), "{out}");
+}

@@ -45,6 +45,8 @@ pub struct ClientConfig {
     pub max_retries: u32,
     pub user_agent_suffix: Option<String>,
     pub operation_timeout: Option<Duration>,
+    /// Pace requests by the rate limit the API announces (see `client::pacer`).
+    pub pacing: bool,
 }
 
 impl ClientConfig {
@@ -56,6 +58,7 @@ impl ClientConfig {
             max_retries: crate::client::DEFAULT_MAX_RETRIES,
             user_agent_suffix: None,
             operation_timeout: None,
+            pacing: true,
         }
     }
 }
@@ -272,6 +275,7 @@ impl Client {
         http.timeout = config.timeout;
         http.max_retries = config.max_retries;
         http.operation_timeout = config.operation_timeout;
+        http.pacing = config.pacing;
         Ok(Client {
             http: HttpClient::new(http, CloudSyncEnvelope, cancel)?,
         })

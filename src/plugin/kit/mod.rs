@@ -39,6 +39,57 @@ pub fn presence<T>(v: &Value<T>) -> Option<bool> {
     }
 }
 
+/// A provider's API URL, the one rule of every provider block: the `api_url` argument, else
+/// the environment variable `env_var`, else `default`; surrounding white space (a URL read
+/// from a file ends in a newline) is not part of it; it must be an absolute http(s) URL with
+/// a host. A bad one is an error on `api_url` that names the value, the default and the
+/// emulator's address (`platform` names the API in the summary: "Invalid Comwit API URL").
+pub fn api_url(
+    diags: &mut Diagnostics,
+    configured: Option<&str>,
+    env_var: &str,
+    default: &str,
+    platform: &str,
+    emulator: &str,
+) -> Option<url::Url> {
+    let raw = configured
+        .map(str::to_owned)
+        .or_else(|| env(env_var))
+        .unwrap_or_else(|| default.to_owned());
+    match url::Url::parse(raw.trim()) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(u),
+        _ => {
+            diags.error(
+                format!("Invalid {platform} API URL"),
+                format!(
+                    "`{}` is not an http(s) URL. Use the default {default}, or the emulator's \
+                     address such as {emulator}.",
+                    raw.trim()
+                ),
+                AttributePath::new("api_url"),
+            );
+            None
+        }
+    }
+}
+
+/// Whether the provider paces its requests by the rate limit the API announces: on unless
+/// the environment variable `env_var` says `off`, `false` or `0` (for comparisons; 429s
+/// are retried either way).
+pub fn pacing(env_var: &str) -> bool {
+    pacing_switch(env(env_var).as_deref())
+}
+
+/// The pacing switch's value: unset, or anything but `off`, `false`, `0`, leaves it on.
+fn pacing_switch(value: Option<&str>) -> bool {
+    !value.is_some_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "off" | "false" | "0"
+        )
+    })
+}
+
 /// Schema attribute with a markdown description.
 pub fn attribute(t: AttributeType, c: AttributeConstraint, description: &str) -> Attribute {
     Attribute {
@@ -224,6 +275,43 @@ pub fn parse_time(s: &str) -> Option<time::OffsetDateTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_api_url_rule() {
+        let mut d = Diagnostics::default();
+        let env_var = "PLATFORMS_KIT_TEST_API_URL_UNSET";
+        let url = |c: Option<&str>, d: &mut Diagnostics| {
+            api_url(
+                d,
+                c,
+                env_var,
+                "https://api.example.com",
+                "Test",
+                "http://127.0.0.1:1",
+            )
+        };
+        assert_eq!(
+            url(Some(" http://127.0.0.1:8787/api \n"), &mut d).map(String::from),
+            Some("http://127.0.0.1:8787/api".to_owned())
+        );
+        assert_eq!(
+            url(None, &mut d).map(String::from),
+            Some("https://api.example.com/".to_owned())
+        );
+        assert!(d.errors.is_empty());
+        for bad in ["ftp://x", "not a url", "", "http://"] {
+            let mut d = Diagnostics::default();
+            assert!(url(Some(bad), &mut d).is_none(), "{bad}");
+            assert_eq!(d.errors[0].attribute, AttributePath::new("api_url"));
+            assert!(d.errors[0].summary.contains("Invalid Test API URL"));
+        }
+        assert!(pacing(env_var), "on unless switched off");
+        assert!(pacing_switch(None));
+        assert!(pacing_switch(Some("on")));
+        assert!(!pacing_switch(Some("off")));
+        assert!(!pacing_switch(Some(" FALSE ")));
+        assert!(!pacing_switch(Some("0")));
+    }
 
     #[test]
     fn presence_is_known_value_null_or_undecided() {

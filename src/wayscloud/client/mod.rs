@@ -63,6 +63,8 @@ pub struct ClientConfig {
     pub max_retries: u32,
     pub user_agent_suffix: Option<String>,
     pub operation_timeout: Option<Duration>,
+    /// Pace requests by the rate limit the API announces (see `client::pacer`).
+    pub pacing: bool,
 }
 
 /// What kind of failure, as resources ask about it.
@@ -426,6 +428,7 @@ impl Client {
         http.timeout = config.timeout;
         http.max_retries = config.max_retries;
         http.operation_timeout = config.operation_timeout;
+        http.pacing = config.pacing;
         http.token_prefixes = TOKEN_PREFIXES;
         Ok(Client {
             http: HttpClient::new(http, WaysCloudEnvelope, cancel)?,
@@ -821,6 +824,7 @@ mod tests {
                 max_retries: 2,
                 user_agent_suffix: None,
                 operation_timeout: None,
+                pacing: true,
             },
             CancellationToken::new(),
         )
@@ -983,6 +987,7 @@ mod tests {
                 max_retries: 2,
                 user_agent_suffix: None,
                 operation_timeout: Some(Duration::from_millis(1000)),
+                pacing: true,
             },
             CancellationToken::new(),
         )
