@@ -66,10 +66,7 @@ where
     F: FnOnce(&store::Store) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    let store = state.store.clone();
-    tokio::task::spawn_blocking(move || f(&store))
-        .await
-        .map_err(ApiError::internal)?
+    crate::emulator::core::blocking::run(&state.store, f).await
 }
 
 async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Principal, ApiError> {

@@ -186,6 +186,13 @@ impl From<CoreError> for ApiError {
     }
 }
 
+/// A store call's task that panicked or was cancelled (`core::blocking`): a 500.
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(err: tokio::task::JoinError) -> Self {
+        ApiError::internal(err)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

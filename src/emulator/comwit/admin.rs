@@ -34,10 +34,7 @@ where
     F: FnOnce(&super::store::Store) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    let store = state.store.clone();
-    tokio::task::spawn_blocking(move || f(&store))
-        .await
-        .map_err(ApiError::internal)?
+    crate::emulator::core::blocking::run(&state.store, f).await
 }
 
 #[derive(Deserialize)]

@@ -61,10 +61,7 @@ where
     F: FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    let store = state.store.clone();
-    tokio::task::spawn_blocking(move || f(&store))
-        .await
-        .map_err(ApiError::internal)?
+    crate::emulator::core::blocking::run(&state.store, f).await
 }
 
 pub(super) fn authenticate(store: &Store, raw: &str, scope: &str) -> Result<Principal, ApiError> {

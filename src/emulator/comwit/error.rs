@@ -162,6 +162,13 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A store call's task that panicked or was cancelled (`core::blocking`): a 500.
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(err: tokio::task::JoinError) -> Self {
+        ApiError::internal(err)
+    }
+}
+
 impl From<crate::emulator::comwit::store::StoreError> for ApiError {
     fn from(err: crate::emulator::comwit::store::StoreError) -> Self {
         use crate::emulator::comwit::store::StoreError;

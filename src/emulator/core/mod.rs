@@ -7,7 +7,7 @@
 //! - [`hosts`], the `Host` names a listener answers (a guard against DNS rebinding);
 //! - [`admin`], the `/_emulator/faults` and `/_emulator/stats` routes;
 //! - [`faults`], the fault rules, and [`ratelimit`], a per-credential token bucket;
-//! - [`auth`], the bearer-token extractor;
+//! - [`auth`], the bearer-token extractor; [`blocking`], store calls on the blocking pool;
 //! - [`idempotency`], the `Idempotency-Key` store;
 //! - [`secrets`], token hashes, random hex, constant-time comparison, secret files;
 //! - [`clock`], timestamps (UTC, whole seconds);
@@ -17,6 +17,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod blocking;
 pub mod clock;
 pub mod engines;
 pub mod faults;

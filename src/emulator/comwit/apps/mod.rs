@@ -91,10 +91,7 @@ impl Apps {
         F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || f(&store))
-            .await
-            .map_err(|e| StoreError::Internal(anyhow::anyhow!("store task failed: {e}")))?
+        crate::emulator::core::blocking::run(&self.store, f).await
     }
 
     fn notify_builds(&self) {

@@ -79,6 +79,12 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
+impl From<tokio::task::JoinError> for StoreError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        StoreError::Internal(anyhow::anyhow!("store task failed: {e}"))
+    }
+}
+
 impl From<std::io::Error> for StoreError {
     fn from(e: std::io::Error) -> Self {
         StoreError::Internal(anyhow::Error::new(e).context("state files"))
