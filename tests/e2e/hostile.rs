@@ -44,6 +44,24 @@ fn a_429_with_the_largest_retry_after_is_a_diagnostic_not_a_crash() {
     assert!(!server.requests().is_empty(), "the API was asked");
 }
 
+/// `terraform apply` of a create against an API whose answers drip: it fails (code 1)
+/// within one operation deadline (2 x request_timeout_seconds = 4 s) for the create, its
+/// replays and the lookups, plus Terraform's own start-up; each request used to get its
+/// own. Returns the output and its text on one line.
+fn apply_against_a_dripping_api(tf: &Terraform) -> (support::Output, String) {
+    let started = std::time::Instant::now();
+    let out = tf.try_apply();
+    let took = started.elapsed();
+    let text = one_line(&out.combined());
+    eprintln!("apply against a dripping API took {took:?}:\n{text}");
+    assert_eq!(out.code, 1, "{out}");
+    assert!(
+        took < std::time::Duration::from_secs(12),
+        "took {took:?}\n{out}"
+    );
+    (out, text)
+}
+
 #[test]
 fn a_create_whose_answers_drip_ends_within_one_operation_deadline() {
     // Every answer drips one byte every 200 ms: no attempt ever completes in time.
@@ -62,18 +80,7 @@ resource \"comwit_database\" \"main\" {{
 }}
 "
     ));
-    let started = std::time::Instant::now();
-    let out = tf.try_apply();
-    let took = started.elapsed();
-    let text = one_line(&out.combined());
-    eprintln!("apply against a dripping API took {took:?}:\n{text}");
-    assert_eq!(out.code, 1, "{out}");
-    // One operation deadline (2 x request_timeout_seconds = 4 s) for the create, its
-    // replays and the lookup, plus Terraform's own start-up; each used to get its own.
-    assert!(
-        took < std::time::Duration::from_secs(12),
-        "took {took:?}\n{out}"
-    );
+    let (out, text) = apply_against_a_dripping_api(&tf);
     assert!(
         text.contains("whether the create took effect is unknown"),
         "{out}"
@@ -211,18 +218,7 @@ resource "cloudsync_database" "main" {
 "#,
     );
     for tf in [&wayscloud, &cloudsync] {
-        let started = std::time::Instant::now();
-        let out = tf.try_apply();
-        let took = started.elapsed();
-        let text = one_line(&out.combined());
-        eprintln!("apply against a dripping API took {took:?}:\n{text}");
-        assert_eq!(out.code, 1, "{out}");
-        // Each request used to get its own 4 s: the look before, the create, and the
-        // lookups after it; now they share one.
-        assert!(
-            took < std::time::Duration::from_secs(12),
-            "took {took:?}\n{out}"
-        );
+        let (out, text) = apply_against_a_dripping_api(tf);
         assert!(text.contains("Tried:"), "{out}");
         assert!(text.contains("timed out after"), "{out}");
         // The provider's own tally: "N attempts in X s (one operation's limit: 4 s)".

@@ -704,6 +704,39 @@ impl Resource for DatabaseResource {
 mod tests {
     use super::*;
 
+    /// A database in state: `postgresql/cust_a_pg_x`, no password, no version.
+    fn in_state() -> DatabaseState<'static> {
+        DatabaseState {
+            id: known("postgresql/cust_a_pg_x"),
+            db_type: known("postgresql"),
+            requested_name: known("x"),
+            db_name: known("cust_a_pg_x"),
+            connection_limit: Value::Value(Number::Int(100)),
+            ..Default::default()
+        }
+    }
+
+    /// The plan from `prior` to `proposed` (also the configuration), with its diagnostics.
+    async fn plan<'a>(
+        prior: DatabaseState<'a>,
+        proposed: DatabaseState<'a>,
+    ) -> (DatabaseState<'a>, Vec<AttributePath>, Diagnostics) {
+        let r = DatabaseResource::new(Arc::default());
+        let mut diags = Diagnostics::default();
+        let (planned, _, replace) = r
+            .plan_update(
+                &mut diags,
+                prior,
+                proposed.clone(),
+                proposed,
+                Value::Null,
+                Value::Null,
+            )
+            .await
+            .expect("plan");
+        (planned, replace, diags)
+    }
+
     #[test]
     fn the_requested_part_of_a_name() {
         assert_eq!(
@@ -719,78 +752,30 @@ mod tests {
 
     #[tokio::test]
     async fn a_new_version_rotates_and_a_new_name_replaces() {
-        let r = DatabaseResource::new(Arc::default());
         let prior = DatabaseState {
-            id: known("postgresql/cust_a_pg_x"),
-            db_type: known("postgresql"),
-            requested_name: known("x"),
-            db_name: known("cust_a_pg_x"),
             password: known("secret"),
             password_version: Value::Value(Number::Int(1)),
-            connection_limit: Value::Value(Number::Int(100)),
-            ..Default::default()
+            ..in_state()
         };
         let mut proposed = prior.clone();
         proposed.password_version = Value::Value(Number::Int(2));
-        let mut diags = Diagnostics::default();
-        let (planned, _, replace) = r
-            .plan_update(
-                &mut diags,
-                prior.clone(),
-                proposed.clone(),
-                proposed,
-                Value::Null,
-                Value::Null,
-            )
-            .await
-            .expect("plan");
+        let (planned, replace, diags) = plan(prior.clone(), proposed).await;
         assert!(replace.is_empty());
         assert!(planned.password.is_unknown());
         assert_eq!(diags.warnings.len(), 1);
 
         let mut proposed = prior.clone();
         proposed.requested_name = known("y");
-        let mut diags = Diagnostics::default();
-        let (_, _, replace) = r
-            .plan_update(
-                &mut diags,
-                prior.clone(),
-                proposed.clone(),
-                proposed,
-                Value::Null,
-                Value::Null,
-            )
-            .await
-            .expect("plan");
+        let (_, replace, _) = plan(prior, proposed).await;
         assert_eq!(replace, vec![AttributePath::new("requested_name")]);
     }
 
     #[tokio::test]
     async fn an_imported_database_adopts_the_configured_version() {
-        let r = DatabaseResource::new(Arc::default());
         // What an import stores: no password, no version.
-        let imported = DatabaseState {
-            id: known("postgresql/cust_a_pg_x"),
-            db_type: known("postgresql"),
-            requested_name: known("x"),
-            db_name: known("cust_a_pg_x"),
-            connection_limit: Value::Value(Number::Int(100)),
-            ..Default::default()
-        };
-        let mut proposed = imported.clone();
+        let mut proposed = in_state();
         proposed.password_version = Value::Value(Number::Int(3));
-        let mut diags = Diagnostics::default();
-        let (planned, _, replace) = r
-            .plan_update(
-                &mut diags,
-                imported.clone(),
-                proposed.clone(),
-                proposed,
-                Value::Null,
-                Value::Null,
-            )
-            .await
-            .expect("plan");
+        let (planned, replace, diags) = plan(in_state(), proposed).await;
         assert!(replace.is_empty());
         assert!(planned.password.is_null(), "no rotation: {planned:?}");
         assert!(planned.connection_string.is_null());
