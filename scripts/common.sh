@@ -24,7 +24,7 @@ emulator_running() {
   [ -f "$state/emulator.pid" ] && [ -f "$state/emulator.url" ] || return 1
   pid="$(cat "$state/emulator.pid")"
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q comwit-emulator || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q platform-emulator || return 1
   EMULATOR_PID="$pid"
   EMULATOR_URL="$(cat "$state/emulator.url")"
   EMULATOR_DNS="$(cat "$state/emulator.dns" 2>/dev/null || true)"
@@ -64,23 +64,23 @@ emulator_start() {
   EMULATOR_PID=$!
   EMULATOR_URL=""
   for _ in $(seq 1 300); do
-    EMULATOR_URL="$(sed -n 's/^comwit-emulator: comwit listening on //p' "$out" | head -n 1)"
+    EMULATOR_URL="$(sed -n 's/^platform-emulator: comwit listening on //p' "$out" | head -n 1)"
     [ -n "$EMULATOR_URL" ] && break
     if ! kill -0 "$EMULATOR_PID" 2>/dev/null; then
-      echo "comwit-emulator exited before listening" >&2
+      echo "platform-emulator exited before listening" >&2
       [ "$log" != "-" ] && tail -n 20 "$log" >&2
       return 1
     fi
     sleep 0.1
   done
   if [ -z "$EMULATOR_URL" ]; then
-    echo "comwit-emulator did not start within 30 s" >&2
+    echo "platform-emulator did not start within 30 s" >&2
     kill "$EMULATOR_PID" 2>/dev/null || true
     return 1
   fi
-  EMULATOR_APPS_URL="$(sed -n 's/^comwit-emulator: comwit-apps listening on //p' "$out" | head -n 1)"
+  EMULATOR_APPS_URL="$(sed -n 's/^platform-emulator: comwit-apps listening on //p' "$out" | head -n 1)"
   for _ in $(seq 1 50); do
-    EMULATOR_DNS="$(sed -n 's|^comwit-emulator: comwit-dns listening on dns://||p' "$out" | head -n 1)"
+    EMULATOR_DNS="$(sed -n 's|^platform-emulator: comwit-dns listening on dns://||p' "$out" | head -n 1)"
     [ -n "$EMULATOR_DNS" ] && break
     sleep 0.1
   done

@@ -49,8 +49,8 @@ started=0
 if emulator_running "$state"; then
   say "reusing the emulator already running on .emulator/ (pid $EMULATOR_PID) at $EMULATOR_URL"
 else
-  say "starting comwit-emulator (state in .emulator/, log in .emulator/emulator.log)"
-  emulator_start "$release/comwit-emulator" "$state" "$DEFAULT_EMULATOR_PORT" "$log"
+  say "starting platform-emulator (state in .emulator/, log in .emulator/emulator.log)"
+  emulator_start "$release/platform-emulator" "$state" "$DEFAULT_EMULATOR_PORT" "$log"
   started=1
   say "emulator listening on $EMULATOR_URL (pid $EMULATOR_PID)"
 fi

@@ -38,11 +38,11 @@ if emulator_running "$state"; then
   exit 1
 fi
 
-echo "emulator: cargo build --release --bin comwit-emulator --bin terraform-provider-comwit"
-cargo build --release --bin comwit-emulator --bin terraform-provider-comwit
+echo "emulator: cargo build --release --bin platform-emulator --bin terraform-provider-comwit"
+cargo build --release --bin platform-emulator --bin terraform-provider-comwit
 release="$(target_dir)/release"
 
-emulator_start "$release/comwit-emulator" "$state" "$port" -
+emulator_start "$release/platform-emulator" "$state" "$port" -
 pid="$EMULATOR_PID"
 # shellcheck disable=SC2317 # invoked by the trap
 stop() {
@@ -57,7 +57,7 @@ cli_config="$(target_dir)/terraform-dev.tfrc"
 write_cli_config "$cli_config" "$release"
 cat <<EOF
 
-comwit-emulator listening on $EMULATOR_URL (state in $state)
+platform-emulator listening on $EMULATOR_URL (state in $state)
 
 Point the provider at it (in another shell):
 

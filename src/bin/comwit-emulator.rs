@@ -1,104 +1,37 @@
-//! `comwit-emulator [--listen ADDR] [--serve PLATFORM=ADDR]... [--apps-listen ADDR]
-//! [--dns-listen ADDR] [--allow-host NAME]... [--state-dir DIR]`: the local platform emulator; serves every platform it knows, each on
-//! its own port, and comwit's app gateway.
+//! `comwit-emulator`: the emulator's old name, kept for one release. It says where the new
+//! command is (`platform-emulator`, the same flags and output) and runs it, from the same
+//! directory, with the same arguments. It uses nothing of the library, so it links in an
+//! instant and is never rebuilt for a change elsewhere.
 
 use std::process::ExitCode;
 
-use platforms::emulator::{self, RunConfig};
-
-const USAGE: &str = "usage: comwit-emulator [--listen ADDR] [--serve PLATFORM=ADDR]... [--apps-listen ADDR] [--dns-listen ADDR] [--allow-host NAME]... [--state-dir DIR]
-
-  --listen ADDR            comwit's address (default 127.0.0.1:8787; port 0 picks a free port)
-  --serve PLATFORM=ADDR    a platform's address (repeatable); platforms: comwit (served by
-                           default), wayscloud (only when named: --serve wayscloud=127.0.0.1:8788;
-                           starts private PostgreSQL 15 and MariaDB servers in the state directory),
-                           cloudsync (only when named: --serve cloudsync=127.0.0.1:8789)
-  --apps-listen ADDR       comwit's app gateway (default 127.0.0.1:8790; port 0 picks a free port)
-  --dns-listen ADDR        comwit's DNS server, UDP and TCP (default 127.0.0.1:8753; port 0 picks a free port)
-  --allow-host NAME        a Host name every listener accepts (repeatable; *.NAME for every name under
-                           it). Without it only loopback addresses, localhost, *.localhost, the listen
-                           address when it is not loopback, and app hostnames on the gateway are
-                           answered; others get 421 (a guard against DNS rebinding)
-  --state-dir DIR          state directory (default ./.emulator)
-
-Once every platform listens, one line per listener goes to stdout:
-  comwit-emulator: comwit listening on http://127.0.0.1:PORT
-  comwit-emulator: comwit-apps listening on http://127.0.0.1:PORT
-  comwit-emulator: comwit-dns listening on dns://127.0.0.1:PORT
-
-environment:
-  PLATFORM_API_PROTECTED_TENANTS    protected database names/ids (default louhi-app,comwit-db-synthetic)
-  COMWIT_EMULATOR_BOOTSTRAP_TOKEN   bootstrap user token on first start (cwt_ + 16+ hex)
-  COMWIT_EMULATOR_ADMIN_SECRET      secret for the /_emulator/ admin routes
-  COMWIT_EMULATOR_FAULTS            initial fault rules, JSON {\"rules\": [...]}
-  COMWIT_EMULATOR_NODE              the Node.js binary of apps (default node on PATH)
-  COMWIT_EMULATOR_DNS_RESOLVER      the DNS server (ip:port) delegation and verification ask (default: its own)
-  COMWIT_EMULATOR_ALLOWED_HOSTS     more Host names to accept, comma separated (as --allow-host)
-  WAYSCLOUD_EMULATOR_API_KEY        WaysCloud bootstrap API key on first start (else random, in <state>/wayscloud/bootstrap-api-key)
-  WAYSCLOUD_EMULATOR_ADMIN_SECRET   WaysCloud secret for its /_emulator/ admin routes
-  WAYSCLOUD_EMULATOR_QUOTA          WaysCloud databases per customer (default 5)
-  WAYSCLOUD_EMULATOR_FAULTS         WaysCloud initial fault rules
-  CLOUDSYNC_EMULATOR_API_KEY        CloudSync's bootstrap management key on first start (csk_ + 32+ hex)
-  CLOUDSYNC_EMULATOR_ADMIN_SECRET   secret for CloudSync's /_emulator/ admin routes
-  CLOUDSYNC_EMULATOR_FAULTS         CloudSync's initial fault rules
-  COMWIT_EMULATOR_LOG               log filter (default info), logs go to stderr";
-
-enum Parsed {
-    Run(RunConfig),
-    Help,
-}
-
-fn parse_args(args: impl Iterator<Item = String>) -> Result<Parsed, String> {
-    let mut config = RunConfig::new(emulator::DEFAULT_STATE_DIR);
-    let mut args = args.peekable();
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        let mut value = |name: &str| -> Result<String, String> {
-            match inline.clone().or_else(|| args.next()) {
-                Some(v) if !v.is_empty() => Ok(v),
-                _ => Err(format!("{name} needs a value")),
-            }
-        };
-        match flag.as_str() {
-            "--listen" => config.listen("comwit", &value("--listen")?)?,
-            "--serve" => {
-                let v = value("--serve")?;
-                let (platform, addr) = v
-                    .split_once('=')
-                    .filter(|(p, a)| !p.is_empty() && !a.is_empty())
-                    .ok_or_else(|| format!("--serve wants PLATFORM=ADDR, got {v:?}"))?;
-                config.listen(platform, addr)?;
-            }
-            "--apps-listen" => config.apps_listen = value("--apps-listen")?,
-            "--dns-listen" => config.dns_listen = value("--dns-listen")?,
-            "--allow-host" => config.allowed_hosts.push(value("--allow-host")?),
-            "--state-dir" => config.state_dir = value("--state-dir")?.into(),
-            "-h" | "--help" => return Ok(Parsed::Help),
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-    Ok(Parsed::Run(config))
-}
-
 fn main() -> ExitCode {
-    let config = match parse_args(std::env::args().skip(1)) {
-        Ok(Parsed::Run(config)) => config,
-        Ok(Parsed::Help) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("comwit-emulator: {e}\n{USAGE}");
-            return ExitCode::from(2);
-        }
+    eprintln!(
+        "comwit-emulator: this command is now `platform-emulator` (same flags, same output); \
+         running it. The old name goes in the next release."
+    );
+    let Some(new) = std::env::current_exe()
+        .ok()
+        .map(|p| p.with_file_name(format!("platform-emulator{}", std::env::consts::EXE_SUFFIX)))
+    else {
+        eprintln!("comwit-emulator: cannot tell where this program is; run platform-emulator");
+        return ExitCode::FAILURE;
     };
-    match emulator::run(config) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("comwit-emulator: {e:#}");
+    let mut command = std::process::Command::new(&new);
+    command.args(std::env::args_os().skip(1));
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let err = command.exec();
+        eprintln!("comwit-emulator: could not run {}: {err}", new.display());
+        ExitCode::FAILURE
+    }
+    #[cfg(not(unix))]
+    match command.status() {
+        Ok(status) if status.success() => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(err) => {
+            eprintln!("comwit-emulator: could not run {}: {err}", new.display());
             ExitCode::FAILURE
         }
     }

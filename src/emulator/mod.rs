@@ -234,9 +234,9 @@ async fn wait_for_signal() {
 
 /// Runs every platform of `config` until SIGINT or SIGTERM: builds its own tokio runtime,
 /// logs to stderr, and prints one [`Listening`] line per listener to stdout once they all
-/// listen: `comwit-emulator: comwit listening on http://127.0.0.1:PORT`, then
-/// `comwit-emulator: comwit-apps listening on http://127.0.0.1:PORT` (the app gateway),
-/// `comwit-emulator: comwit-dns listening on dns://127.0.0.1:PORT` (the DNS server, UDP
+/// listen: `platform-emulator: comwit listening on http://127.0.0.1:PORT`, then
+/// `platform-emulator: comwit-apps listening on http://127.0.0.1:PORT` (the app gateway),
+/// `platform-emulator: comwit-dns listening on dns://127.0.0.1:PORT` (the DNS server, UDP
 /// and TCP).
 pub fn run(config: RunConfig) -> anyhow::Result<()> {
     init_tracing();

@@ -1,4 +1,4 @@
-//! End to end: Comwit apps with the real Terraform CLI against the real `comwit-emulator`
+//! End to end: Comwit apps with the real Terraform CLI against the real `platform-emulator`
 //! (builds on Node.js, pages fetched through its app gateway).
 
 use crate::support;

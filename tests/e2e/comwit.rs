@@ -1,5 +1,5 @@
 //! End-to-end: the real Terraform CLI drives `terraform-provider-comwit` against the real
-//! `comwit-emulator`.
+//! `platform-emulator`.
 
 use crate::support;
 

@@ -1,5 +1,5 @@
 //! End to end: Comwit project domains, DNS records and app hostnames with the real
-//! Terraform CLI against the real `comwit-emulator`, checked with `dig` against its DNS
+//! Terraform CLI against the real `platform-emulator`, checked with `dig` against its DNS
 //! server and with pages fetched through its app gateway by hostname.
 
 use crate::support;

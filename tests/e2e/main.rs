@@ -4,7 +4,7 @@
 //! - `terraform_smoke`: the harness itself (Terraform's version, `terraform_data`, the
 //!   `dev_overrides` CLI config, the test-only provider);
 //! - `isolation`: no credential or setting of the caller's environment reaches a provider;
-//! - `comwit`: the `comwit` provider against the real `comwit-emulator`, each type through
+//! - `comwit`: the `comwit` provider against the real `platform-emulator`, each type through
 //!   the standard checks (`support::checks`) and its own behaviour;
 //! - `apps`: Comwit apps: deploys served through the emulator's app gateway, rollback,
 //!   failed builds, env and secrets, scopes, imports;

@@ -1,4 +1,4 @@
-//! End-to-end tests of the `comwit-emulator` binary: each test starts the real binary on
+//! End-to-end tests of the `platform-emulator` binary: each test starts the real binary on
 //! `127.0.0.1:0` with its own temporary state directory and talks HTTP to it.
 
 use std::path::{Path, PathBuf};
@@ -918,7 +918,7 @@ async fn bootstrap_token_and_admin_secret_from_env() -> TestResult {
     emu.stop().await?;
 
     // An invalid bootstrap token refuses to start.
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_comwit-emulator"))
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_platform-emulator"))
         .args(["--listen", "127.0.0.1:0", "--state-dir"])
         .arg(tmp.path().join("other"))
         .env("COMWIT_EMULATOR_BOOTSTRAP_TOKEN", "cwt_short")
@@ -1299,4 +1299,33 @@ fn a_half_sent_request_head_is_disconnected() {
         waited >= Duration::from_secs(8) && waited < Duration::from_secs(25),
         "closed after {waited:?}"
     );
+}
+
+/// The emulator's old command name says where the new one is and runs it with the same
+/// arguments (for one release).
+#[test]
+fn the_old_command_name_points_at_the_new_one_and_runs_it() -> TestResult {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_comwit-emulator"))
+        .arg("--help")
+        .output()?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stderr.contains("this command is now `platform-emulator`"),
+        "{stderr}"
+    );
+    let new = std::process::Command::new(env!("CARGO_BIN_EXE_platform-emulator"))
+        .arg("--help")
+        .output()?;
+    assert_eq!(out.status.code(), new.status.code());
+    assert_eq!(
+        stdout,
+        String::from_utf8_lossy(&new.stdout),
+        "the same program ran"
+    );
+    assert!(
+        format!("{stdout}{stderr}").contains("usage: platform-emulator"),
+        "{stdout}{stderr}"
+    );
+    Ok(())
 }

@@ -1,4 +1,4 @@
-//! Comwit apps on the real `comwit-emulator` binary, over HTTP: artifacts, builds on
+//! Comwit apps on the real `platform-emulator` binary, over HTTP: artifacts, builds on
 //! Node.js, the app gateway (by `Host`), env, rollback, scopes, long polls, idempotency,
 //! delete and restarts.
 

@@ -1,4 +1,4 @@
-//! Comwit domains, DNS records and app hostnames on the real `comwit-emulator` binary,
+//! Comwit domains, DNS records and app hostnames on the real `platform-emulator` binary,
 //! checked over HTTP and with `dig` against its DNS server (UDP and TCP).
 
 use reqwest::Method;

@@ -1,4 +1,4 @@
-//! The real `comwit-emulator` binary, tested over HTTP: one test binary.
+//! The real `platform-emulator` binary, tested over HTTP: one test binary.
 //!
 //! - `api`: the product and admin API (auth, scopes, databases, restarts, idempotency,
 //!   faults, stats);

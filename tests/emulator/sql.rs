@@ -1,4 +1,4 @@
-//! SQL over the database URL: the real `comwit-emulator` binary serving Hrana over HTTP on
+//! SQL over the database URL: the real `platform-emulator` binary serving Hrana over HTTP on
 //! each database's `database_url`, tested at the protocol level with reqwest and end to end
 //! with the official libSQL client (`@libsql/client`, driven by `tests/sql_client/client.mjs`
 //! under Node.js).

@@ -1,4 +1,4 @@
-//! [`CloudSync`]: the real `comwit-emulator` binary serving CloudSync
+//! [`CloudSync`]: the real `platform-emulator` binary serving CloudSync
 //! (`--serve cloudsync=127.0.0.1:0`, next to comwit on free ports) with a temporary state
 //! directory, killed on drop; blocking HTTP helpers with the bootstrap management key and
 //! the admin secret; [`CloudSync::sqlite_node`] for `sqlitecloud://` tenant databases.
@@ -182,7 +182,7 @@ fn read_trimmed(path: &Path) -> String {
         .to_owned()
 }
 
-/// Starts `comwit-emulator` serving CloudSync on `listen` (comwit on free ports) and
+/// Starts `platform-emulator` serving CloudSync on `listen` (comwit on free ports) and
 /// waits for CloudSync's listening line.
 fn spawn(state_dir: &Path, log_path: &Path, listen: &str) -> (Child, String) {
     let log = std::fs::OpenOptions::new()
@@ -190,7 +190,7 @@ fn spawn(state_dir: &Path, log_path: &Path, listen: &str) -> (Child, String) {
         .append(true)
         .open(log_path)
         .expect("emulator log");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_comwit-emulator"));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_platform-emulator"));
     cmd.args([
         "--listen",
         "127.0.0.1:0",
@@ -208,7 +208,7 @@ fn spawn(state_dir: &Path, log_path: &Path, listen: &str) -> (Child, String) {
     .stderr(Stdio::from(log));
     clear_isolated_env(&mut cmd);
     cmd.env("COMWIT_EMULATOR_LOG", "debug");
-    let mut child = cmd.spawn().expect("start comwit-emulator");
+    let mut child = cmd.spawn().expect("start platform-emulator");
     let stdout = child.stdout.take().expect("stdout");
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {

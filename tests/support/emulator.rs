@@ -1,4 +1,4 @@
-//! [`Emulator`]: the real `comwit-emulator` binary on `127.0.0.1:<free port>` with a
+//! [`Emulator`]: the real `platform-emulator` binary on `127.0.0.1:<free port>` with a
 //! temporary state directory (or one the test names), killed on drop.
 //!
 //! One implementation for every caller: plain `#[test]` functions use [`Emulator::start`]
@@ -179,7 +179,7 @@ impl EmulatorBuilder {
     }
 }
 
-/// A running `comwit-emulator`.
+/// A running `platform-emulator`.
 pub struct Emulator {
     child: Option<Child>,
     tmp: Option<TempDir>,
@@ -219,7 +219,7 @@ impl Emulator {
             .append(true)
             .open(&self.log_path)
             .expect("open emulator log");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_comwit-emulator"));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_platform-emulator"));
         cmd.arg("--listen")
             .arg(listen)
             .arg("--apps-listen")
@@ -236,7 +236,7 @@ impl Emulator {
         for (k, v) in &self.envs {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().expect("start comwit-emulator");
+        let mut child = cmd.spawn().expect("start platform-emulator");
         let stdout = child.stdout.take().expect("emulator stdout");
 
         // Read the two listening lines (comwit, then its app gateway) on a thread (then keep
@@ -259,14 +259,14 @@ impl Emulator {
                 Ok(None) | Err(mpsc::RecvTimeoutError::Disconnected) => {
                     let status = child.wait().expect("wait for emulator");
                     panic!(
-                        "comwit-emulator exited ({status}) before listening\n--- emulator log ---\n{}",
+                        "platform-emulator exited ({status}) before listening\n--- emulator log ---\n{}",
                         self.log()
                     );
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     if let Some(status) = child.try_wait().expect("poll emulator") {
                         panic!(
-                            "comwit-emulator exited ({status}) before listening\n--- emulator log ---\n{}",
+                            "platform-emulator exited ({status}) before listening\n--- emulator log ---\n{}",
                             self.log()
                         );
                     }
@@ -274,7 +274,7 @@ impl Emulator {
                         let _ = child.kill();
                         let _ = child.wait();
                         panic!(
-                            "comwit-emulator did not print its listening line within {START_TIMEOUT:?}\n--- emulator log ---\n{}",
+                            "platform-emulator did not print its listening line within {START_TIMEOUT:?}\n--- emulator log ---\n{}",
                             self.log()
                         );
                     }
@@ -285,7 +285,7 @@ impl Emulator {
             let _ = child.kill();
             let _ = child.wait();
             panic!(
-                "unexpected first line from comwit-emulator: {line:?}\n--- emulator log ---\n{}",
+                "unexpected first line from platform-emulator: {line:?}\n--- emulator log ---\n{}",
                 self.log()
             );
         };
@@ -293,7 +293,7 @@ impl Emulator {
             let _ = child.kill();
             let _ = child.wait();
             panic!(
-                "unexpected second line from comwit-emulator: {apps_line:?}\n--- emulator log ---\n{}",
+                "unexpected second line from platform-emulator: {apps_line:?}\n--- emulator log ---\n{}",
                 self.log()
             );
         };

@@ -6,7 +6,7 @@
 //!   from `scripts/setup.sh`; a missing CLI fails the test, it never skips) in a temporary
 //!   workspace with `dev_overrides`, so no `terraform init` is needed. It never passes on
 //!   the caller's variables named in [`ISOLATED_ENV_PREFIXES`].
-//! - [`Emulator`]: the real `comwit-emulator` binary on a free loopback port with a
+//! - [`Emulator`]: the real `platform-emulator` binary on a free loopback port with a
 //!   temporary state directory; [`emulator::parse_listening_line`] is the one reader of
 //!   its listening line.
 //! - [`checks`]: the standard checks every resource type passes (apply, empty second plan,

@@ -1,4 +1,4 @@
-//! The WaysCloud part of the real `comwit-emulator` binary (`--serve wayscloud=127.0.0.1:0`)
+//! The WaysCloud part of the real `platform-emulator` binary (`--serve wayscloud=127.0.0.1:0`)
 //! with a temporary state directory, its private PostgreSQL and MariaDB servers, and the
 //! outside clients that check what was made: `psql` and `mysql`, optionally connecting
 //! "from" another loopback address through [`Relay`].
@@ -70,7 +70,7 @@ impl WaysCloud {
             .append(true)
             .open(&self.log_path)
             .expect("open log");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_comwit-emulator"));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_platform-emulator"));
         cmd.args([
             "--listen",
             "127.0.0.1:0",
@@ -90,13 +90,13 @@ impl WaysCloud {
         for (k, v) in &self.envs {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().expect("start comwit-emulator");
+        let mut child = cmd.spawn().expect("start platform-emulator");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(url) = line
-                    .strip_prefix("comwit-emulator: wayscloud listening on ")
+                    .strip_prefix("platform-emulator: wayscloud listening on ")
                     .map(str::to_owned)
                 {
                     let _ = tx.send(url);

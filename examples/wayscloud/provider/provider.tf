@@ -11,7 +11,7 @@ terraform {
 provider "wayscloud" {
   api_key = var.wayscloud_api_key # sent as X-API-Key; keep it out of the configuration
 
-  # api_url = "http://127.0.0.1:8788" # the local emulator: comwit-emulator --serve wayscloud=127.0.0.1:8788
+  # api_url = "http://127.0.0.1:8788" # the local emulator: platform-emulator --serve wayscloud=127.0.0.1:8788
   # customer_id = "6dd1d906"         # internal API keys only: act for this customer
 }
 

@@ -33,7 +33,7 @@ pub enum StateError {
     /// The file was written by a newer emulator.
     #[error(
         "{path} has schema version {found}, newer than this emulator knows (at most \
-         {known}): use a newer comwit-emulator, or another --state-dir"
+         {known}): use a newer platform-emulator, or another --state-dir"
     )]
     TooNew {
         path: String,

@@ -1,4 +1,4 @@
-// The comwit-emulator's app runner (written into the state directory by the emulator).
+// The platform-emulator's app runner (written into the state directory by the emulator).
 //
 //   node runner.mjs check ENTRY   loads ENTRY and checks that its default export has a
 //                                 fetch function (exit 0), else says why (exit 1)

@@ -225,7 +225,7 @@ async fn version(path: DbPath, method: Method) -> Response {
     text(
         StatusCode::OK,
         concat!(
-            "sqld-compatible comwit-emulator ",
+            "sqld-compatible platform-emulator ",
             env!("CARGO_PKG_VERSION")
         ),
     )
