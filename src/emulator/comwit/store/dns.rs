@@ -24,7 +24,7 @@ pub struct Domain {
     pub updated_at: String,
 }
 
-/// One DNS record of a zone (canonical forms, see `dns::rules`).
+/// One DNS record of a zone (canonical forms, see `crate::contract::dns`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DnsRecord {
     pub record_id: String,
