@@ -252,6 +252,31 @@ fn a_deployment_leaves_the_app_quiet_on_refresh() {
     tf.destroy();
 }
 
+/// A checkout without the app's directory (a CI job that only tears down, a deleted build
+/// folder) can still destroy: the deployment's plan-time hash is not needed to delete.
+#[test]
+fn destroy_works_without_the_source_directory() {
+    let emu = Emulator::start();
+    let tf = Terraform::comwit(&emu);
+    tf.write_file("app/index.mjs", &page("v1"));
+    tf.write_main(&app_config("", ""));
+    tf.apply();
+    tf.remove_file("app/index.mjs");
+    std::fs::remove_dir(tf.dir().join("app")).expect("remove app/");
+    // A plan warns and keeps the build; it changes nothing.
+    let plan = tf.try_plan();
+    assert!(plan.success(), "{plan}");
+    assert!(
+        plan.combined().contains("The app's source is not here"),
+        "{plan}"
+    );
+    assert!(plan.stdout.contains("No changes"), "{}", plan.stdout);
+    let out = tf.run(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+    assert!(out.success(), "{out}");
+    assert!(tf.state_list().is_empty());
+    no_app_left(&emu);
+}
+
 #[test]
 fn a_failed_build_shows_its_log_and_fixing_the_code_succeeds() {
     let emu = Emulator::start();

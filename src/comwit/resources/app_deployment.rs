@@ -1,5 +1,7 @@
 //! `comwit_app_deployment`: a build of an app from a local directory or tar archive.
 //!
+//! - An update's plan without the source on disk warns and keeps the deployment's build,
+//!   so a checkout without it can still destroy (a create needs it).
 //! - At plan time the provider writes the deterministic archive of `source_dir` (see
 //!   `comwit::bundle`) or reads `source_archive`, and plans its SHA-256 as
 //!   `source_sha256`: changed code plans an in-place update that makes a new build;
@@ -124,6 +126,18 @@ impl Source {
             Source::Dir(_) => "source_dir",
             Source::Archive(_) => "source_archive",
         }
+    }
+
+    fn path(&self) -> &std::path::Path {
+        match self {
+            Source::Dir(p) | Source::Archive(p) => p,
+        }
+    }
+
+    /// Whether the directory or archive is there (a plan of an update without it keeps the
+    /// deployment's build).
+    fn exists(&self) -> bool {
+        self.path().exists()
     }
 
     /// The bundle, made on a blocking thread (the plugin's own thread never blocks).
@@ -382,7 +396,25 @@ impl Resource for AppDeploymentResource {
         if !diags.errors.is_empty() {
             return None;
         }
-        proposed.source_sha256 = planned_sha(diags, &config).await?;
+        proposed.source_sha256 = match Source::of(&config).filter(|s| !s.exists()) {
+            // A checkout without the source (a job that only tears down, a deleted build
+            // folder) must still plan, or it could not even destroy: the deployment keeps
+            // its build, and an apply that needs the source says so.
+            Some(missing) => {
+                diags.warning(
+                    "The app's source is not here",
+                    format!(
+                        "`{}` does not exist, so this plan cannot tell whether the code \
+                         changed: the deployment keeps its current build. Apply with the \
+                         source present to deploy it; `terraform destroy` does not need it.",
+                        missing.path().display()
+                    ),
+                    AttributePath::new(missing.attribute()),
+                );
+                prior.source_sha256.clone()
+            }
+            None => planned_sha(diags, &config).await?,
+        };
         // Proposed values of optional+computed attributes left unset are the prior ones;
         // the plan decides them from the configuration.
         proposed.entry = config.entry.clone();
