@@ -153,25 +153,7 @@ pub fn soa_serial(server: &str, zone: &str) -> u64 {
         .unwrap_or_else(|| panic!("SOA serial in {soa:?}"))
 }
 
-/// dig's status line word (`NOERROR`, `NXDOMAIN`, `REFUSED`).
+/// dig's status line word (`NOERROR`, `NXDOMAIN`, `REFUSED`), from [`query`].
 pub fn status(server: &str, name: &str, rtype: &str) -> String {
-    let (host, port) = server.rsplit_once(':').expect("ip:port");
-    let out = super::outside_tool("dig")
-        .args([
-            "+time=2",
-            "+tries=2",
-            &format!("@{host}"),
-            "-p",
-            port,
-            name,
-            rtype,
-        ])
-        .output()
-        .expect("dig");
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.split("status: ")
-        .nth(1)
-        .and_then(|s| s.split(',').next())
-        .unwrap_or("")
-        .to_owned()
+    query(server, name, rtype).status
 }

@@ -344,11 +344,9 @@ mod tests {
         "ttl": 300, "priority": null, "weight": null, "port": null, "managed_by": null,
         "created_at": "t", "updated_at": "t"}"#;
 
-    #[tokio::test]
-    async fn a_record_create_sends_the_canonical_body_and_reads_the_answer() {
-        let mock = Mock::start(vec![Canned::json(201, RECORD)]).await;
-        let client = test_client(&mock.base);
-        let request = RecordRequest {
+    /// The request for the record `RECORD` holds.
+    fn www_a() -> RecordRequest {
+        RecordRequest {
             name: "www".into(),
             rtype: "A".into(),
             value: "192.0.2.1".into(),
@@ -356,7 +354,14 @@ mod tests {
             priority: None,
             weight: None,
             port: None,
-        };
+        }
+    }
+
+    #[tokio::test]
+    async fn a_record_create_sends_the_canonical_body_and_reads_the_answer() {
+        let mock = Mock::start(vec![Canned::json(201, RECORD)]).await;
+        let client = test_client(&mock.base);
+        let request = www_a();
         let r = client.create_record("dom_1", &request).await.unwrap();
         assert_eq!(r.fqdn, "www.example.com");
         let call = &mock.calls()[0];
@@ -377,15 +382,7 @@ mod tests {
         ])
         .await;
         let client = test_client(&mock.base);
-        let request = RecordRequest {
-            name: "www".into(),
-            rtype: "A".into(),
-            value: "192.0.2.1".into(),
-            ttl: 300,
-            priority: None,
-            weight: None,
-            port: None,
-        };
+        let request = www_a();
         let r = client.create_record("dom_1", &request).await.unwrap();
         assert_eq!(r.record_id, "rec_1");
         assert_eq!(mock.calls().len(), 2, "the create is not repeated");
@@ -396,15 +393,7 @@ mod tests {
         let list = format!(r#"{{"records": [{RECORD}], "soa_serial": 2}}"#);
         let conflict =
             r#"{"error": {"code": "conflict", "message": "an identical record exists"}}"#;
-        let request = RecordRequest {
-            name: "www".into(),
-            rtype: "A".into(),
-            value: "192.0.2.1".into(),
-            ttl: 300,
-            priority: None,
-            weight: None,
-            port: None,
-        };
+        let request = www_a();
         let mock = Mock::start(vec![Canned::json(409, conflict), Canned::json(200, &list)]).await;
         let failure = test_client(&mock.base)
             .create_record("dom_1", &request)
