@@ -466,6 +466,16 @@ impl HttpClient {
         (self.inner.timeout, self.inner.max_retries)
     }
 
+    /// Runs `fut` (a create's first attempt and its replays) keeping part of the current
+    /// operation's time for what settles its outcome afterwards (a lookup by name): a
+    /// quarter of what is left, at most one request timeout. Outside an operation, runs
+    /// `fut` as it is.
+    pub async fn leaving_time_to_settle<F: std::future::Future>(&self, fut: F) -> F::Output {
+        let reserve =
+            operation_time_left().map_or(Duration::ZERO, |left| self.inner.timeout.min(left / 4));
+        leaving(reserve, fut).await
+    }
+
     /// Runs `fut` as one operation: every request made in it (by any clone of any client,
     /// in this task) ends by one deadline, this client's operation timeout from now (or
     /// the enclosing operation's, if earlier), and what each attempt gave is tallied for

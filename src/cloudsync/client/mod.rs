@@ -295,9 +295,10 @@ impl Client {
         self.http.base_url()
     }
 
-    /// The per-attempt timeout and the retry count.
-    pub fn limits(&self) -> (std::time::Duration, u32) {
-        self.http.limits()
+    /// Runs `fut` keeping part of the current operation's time for the lookups that
+    /// settle a create (see `HttpClient::leaving_time_to_settle`).
+    pub async fn leaving_time_to_settle<F: std::future::Future>(&self, fut: F) -> F::Output {
+        self.http.leaving_time_to_settle(fut).await
     }
 
     pub fn requests_sent(&self) -> u64 {

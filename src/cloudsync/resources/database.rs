@@ -506,14 +506,12 @@ impl Resource for DatabaseResource {
         // One operation: the registration and, when its answer is lost, the list that
         // looks for it share one deadline (the list keeps a part of it), and the error says
         // what each attempt gave.
-        let (timeout, _) = client.limits();
         let mut lookup = Diagnostics::default();
         let (outcome, tally) = client
             .operation(async {
-                let reserve = crate::client::operation_time_left()
-                    .map_or(std::time::Duration::ZERO, |left| timeout.min(left / 4));
-                let created =
-                    crate::client::leaving(reserve, client.create_database(&request)).await;
+                let created = client
+                    .leaving_time_to_settle(client.create_database(&request))
+                    .await;
                 if let Err(e) = &created {
                     if e.outcome_unknown() {
                         registration_unknown(&mut lookup, &client, &request).await;

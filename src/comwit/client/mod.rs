@@ -239,14 +239,13 @@ impl Client {
     {
         // One operation: the create, its replays and the lookup share one deadline (the
         // lookup keeps a part of it), and the error says what each attempt gave.
-        let (timeout, _) = self.http.limits();
         let (outcome, tally) = self
             .http
             .operation(async {
-                let reserve = crate::client::operation_time_left()
-                    .map_or(Duration::ZERO, |left| timeout.min(left / 4));
-                let created =
-                    crate::client::leaving(reserve, self.create_keyed(op.clone(), body)).await;
+                let created = self
+                    .http
+                    .leaving_time_to_settle(self.create_keyed(op.clone(), body))
+                    .await;
                 match created {
                     Ok(created) => Ok(created),
                     Err(f) if f.error.outcome_unknown() => Err(ApiError::CreateUnresolved {

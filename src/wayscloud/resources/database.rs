@@ -448,7 +448,6 @@ impl Resource for DatabaseResource {
         // One operation: the look before, the create and the lookups that settle a lost
         // answer share one deadline (the settling keeps a part of it), and an error says
         // what each attempt gave.
-        let (timeout, _) = client.limits();
         let (outcome, tally) = client
             .operation(async {
                 // Whether the named database exists before the create, so that a create
@@ -459,13 +458,13 @@ impl Resource for DatabaseResource {
                         .map(|d| d.is_some()),
                     None => None,
                 };
-                let reserve = crate::client::operation_time_left()
-                    .map_or(std::time::Duration::ZERO, |left| timeout.min(left / 4));
-                let created = crate::client::leaving(
-                    reserve,
-                    client.create_database(&db_type, requested.as_deref(), customer),
-                )
-                .await;
+                let created = client
+                    .leaving_time_to_settle(client.create_database(
+                        &db_type,
+                        requested.as_deref(),
+                        customer,
+                    ))
+                    .await;
                 match created {
                     Ok(c) => Ok((c, None)),
                     Err(e) if e.is_ambiguous() && existed_before == Some(false) => {
