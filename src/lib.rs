@@ -25,120 +25,136 @@ pub mod proto;
 pub mod wayscloud;
 
 /// The import rules of `docs/architecture.md`, checked over the source tree: shared code
-/// never reaches into a platform, clients never use the plugin framework, and the
-/// emulator and the clients never import each other (two independent readings of each
-/// contract).
+/// never reaches into a platform, clients never use the plugin framework, a platform never
+/// uses another, and the emulator and the clients never import each other (two
+/// independent readings of each contract). The rules are written once over the list of
+/// platforms, so a new platform is checked by adding its name to [`layout::PLATFORMS`].
 #[cfg(test)]
 mod layout {
     use std::path::{Path, PathBuf};
 
-    /// (folder, what no file under it may name, why).
-    const RULES: &[(&str, &[&str], &str)] = &[
-        (
-            "src/contract",
-            &[
-                "crate::comwit",
-                "crate::wayscloud",
-                "crate::cloudsync",
-                "crate::emulator",
-                "crate::client",
-                "crate::plugin",
-                "tf_provider",
-                "reqwest",
-                "axum",
-            ],
-            "the contract's pure rules serve the providers and the emulator and know neither",
-        ),
-        (
-            "src/plugin",
-            &[
-                "crate::comwit",
-                "crate::wayscloud",
-                "crate::emulator",
-                "crate::client",
-            ],
-            "the plugin server and kit serve every provider and know none",
-        ),
-        (
-            "src/client",
-            &[
-                "crate::comwit",
-                "crate::wayscloud",
-                "crate::emulator",
-                "crate::plugin",
-                "tf_provider",
-            ],
-            "the client core is platform-neutral and plugin-free",
-        ),
-        (
-            "src/comwit/client",
-            &["crate::plugin", "crate::emulator", "tf_provider"],
-            "a platform client never uses the plugin framework or the emulator",
-        ),
-        (
-            "src/wayscloud/client",
-            &[
-                "crate::plugin",
-                "crate::emulator",
-                "tf_provider",
-                "crate::comwit",
-            ],
-            "a platform client never uses the plugin framework or the emulator",
-        ),
-        (
-            "src/wayscloud",
-            &["crate::emulator", "crate::comwit"],
-            "a provider never uses the emulator or another platform",
-        ),
-        (
-            "src/emulator",
-            &[
-                "crate::comwit",
-                "crate::wayscloud",
-                "crate::client",
-                "crate::plugin",
-                "tf_provider",
-            ],
-            "the emulator is its own reading of the contracts",
-        ),
-        (
-            "src/cloudsync/client",
-            &["crate::plugin", "crate::emulator", "tf_provider"],
-            "a platform client never uses the plugin framework or the emulator",
-        ),
-        (
-            "src/emulator",
-            &["crate::cloudsync"],
-            "the emulator is its own reading of the contracts",
-        ),
-        (
-            "src/plugin",
-            &["crate::cloudsync"],
-            "the plugin server and kit serve every provider and know none",
-        ),
-        (
-            "src/client",
-            &["crate::cloudsync"],
-            "the client core is platform-neutral and plugin-free",
-        ),
-        (
-            "src/emulator/core",
-            &["emulator::cloudsync", "super::cloudsync"],
-            "the emulator core serves every platform and knows none",
-        ),
-        (
-            "src/emulator/core",
-            &[
-                "emulator::comwit",
-                "super::comwit",
-                "super::super::comwit",
-                "emulator::wayscloud",
-                "super::wayscloud",
-                "super::super::wayscloud",
-            ],
-            "the emulator core serves every platform and knows none",
-        ),
-    ];
+    /// Every platform: a provider folder `src/<name>/` (with `client/`) and an emulator part
+    /// `src/emulator/<name>/`.
+    const PLATFORMS: &[&str] = &["comwit", "wayscloud", "cloudsync"];
+
+    /// The folders of `src/` that are not a platform's, each with its rule. A folder of
+    /// `src/` named in neither list fails the test: every folder has a rule.
+    const SHARED: &[&str] = &["bin", "client", "contract", "emulator", "plugin"];
+
+    /// One rule: no file under `dir` may name any of `forbidden` in code.
+    struct Rule {
+        dir: String,
+        forbidden: Vec<String>,
+        why: &'static str,
+    }
+
+    fn rule(dir: &str, forbidden: Vec<String>, why: &'static str) -> Rule {
+        Rule {
+            dir: dir.to_owned(),
+            forbidden,
+            why,
+        }
+    }
+
+    fn names(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    /// `crate::<platform>` for every platform but `except`.
+    fn platforms_but(except: Option<&str>) -> Vec<String> {
+        PLATFORMS
+            .iter()
+            .filter(|p| Some(**p) != except)
+            .map(|p| format!("crate::{p}"))
+            .collect()
+    }
+
+    /// The table of `docs/architecture.md`, "What each folder may import".
+    fn rules() -> Vec<Rule> {
+        let any_platform = platforms_but(None);
+        let mut rules = vec![
+            rule(
+                "src/contract",
+                [
+                    any_platform.clone(),
+                    names(&[
+                        "crate::emulator",
+                        "crate::client",
+                        "crate::plugin",
+                        "tf_provider",
+                        "reqwest",
+                        "axum",
+                    ]),
+                ]
+                .concat(),
+                "the contract's pure rules serve the providers and the emulator and know neither",
+            ),
+            rule(
+                "src/plugin",
+                [
+                    any_platform.clone(),
+                    names(&["crate::emulator", "crate::client"]),
+                ]
+                .concat(),
+                "the plugin server and kit serve every provider and know none",
+            ),
+            rule(
+                "src/client",
+                [
+                    any_platform.clone(),
+                    names(&["crate::emulator", "crate::plugin", "tf_provider"]),
+                ]
+                .concat(),
+                "the client core is platform-neutral and plugin-free",
+            ),
+            rule(
+                "src/emulator",
+                [
+                    any_platform.clone(),
+                    names(&["crate::client", "crate::plugin", "tf_provider"]),
+                ]
+                .concat(),
+                "the emulator is its own reading of the contracts",
+            ),
+        ];
+        let mut core_forbidden = Vec::new();
+        for p in PLATFORMS {
+            core_forbidden.extend([
+                format!("emulator::{p}"),
+                format!("super::{p}"),
+                format!("super::super::{p}"),
+            ]);
+        }
+        rules.push(Rule {
+            dir: "src/emulator/core".to_owned(),
+            forbidden: core_forbidden,
+            why: "the emulator core serves every platform and knows none",
+        });
+        for p in PLATFORMS {
+            let others = platforms_but(Some(p));
+            rules.push(Rule {
+                dir: format!("src/{p}"),
+                forbidden: [others.clone(), names(&["crate::emulator"])].concat(),
+                why: "a provider never uses the emulator or another platform",
+            });
+            rules.push(Rule {
+                dir: format!("src/{p}/client"),
+                forbidden: names(&["crate::plugin", "tf_provider"]),
+                why: "a platform client never uses the plugin framework",
+            });
+            let other_parts = PLATFORMS
+                .iter()
+                .filter(|o| *o != p)
+                .flat_map(|o| [format!("emulator::{o}"), format!("super::{o}")])
+                .collect();
+            rules.push(Rule {
+                dir: format!("src/emulator/{p}"),
+                forbidden: other_parts,
+                why: "a platform part of the emulator never uses another platform's part",
+            });
+        }
+        rules
+    }
 
     fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
@@ -175,12 +191,19 @@ mod layout {
     fn imports_follow_the_architecture() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut broken = Vec::new();
-        for (dir, forbidden, why) in RULES {
+        for Rule {
+            dir,
+            forbidden,
+            why,
+        } in rules()
+        {
+            let forbidden: Vec<&str> = forbidden.iter().map(String::as_str).collect();
             let mut files = Vec::new();
-            rust_files(&root.join(dir), &mut files);
+            rust_files(&root.join(&dir), &mut files);
+            assert!(!files.is_empty(), "no Rust files under {dir}: a stale rule");
             for file in files {
                 let source = std::fs::read_to_string(&file).unwrap_or_default();
-                for (line, name) in violations(&source, forbidden) {
+                for (line, name) in violations(&source, &forbidden) {
                     let rel = file
                         .strip_prefix(root)
                         .unwrap_or(&file)
@@ -195,6 +218,45 @@ mod layout {
             "import rules broken:\n{}",
             broken.join("\n")
         );
+    }
+
+    #[test]
+    fn every_folder_of_src_has_a_rule() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut unruled = Vec::new();
+        for entry in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if entry.path().is_dir()
+                && !PLATFORMS.contains(&name.as_str())
+                && !SHARED.contains(&name.as_str())
+            {
+                unruled.push(name);
+            }
+        }
+        assert!(
+            unruled.is_empty(),
+            "folders of src/ with no import rule (add them to layout::PLATFORMS or SHARED, and to docs/architecture.md): {unruled:?}"
+        );
+        for p in PLATFORMS {
+            assert!(root.join(p).join("client").is_dir(), "src/{p}/client/");
+            assert!(root.join("emulator").join(p).is_dir(), "src/emulator/{p}/");
+        }
+    }
+
+    #[test]
+    fn a_platform_is_forbidden_from_every_other_platform() {
+        let rules = rules();
+        for p in PLATFORMS {
+            let own = rules
+                .iter()
+                .find(|r| r.dir == format!("src/{p}"))
+                .map(|r| r.forbidden.clone())
+                .unwrap_or_default();
+            for o in PLATFORMS.iter().filter(|o| *o != p) {
+                assert!(own.contains(&format!("crate::{o}")), "src/{p} may use {o}");
+            }
+            assert!(!own.contains(&format!("crate::{p}")));
+        }
     }
 
     #[test]
