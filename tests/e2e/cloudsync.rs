@@ -2,13 +2,11 @@
 //! part, with real tenant databases: a PostgreSQL 15 (tables checked with `psql`) and
 //! `sqlitecloud://` SQLite files (checked with an SQLite client).
 
-use std::path::PathBuf;
-
 use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::support::cloudsync::{CloudSync, TenantPostgres};
-use crate::support::Terraform;
+use crate::support::{Platform, Terraform};
 
 const BLOCK: &str = r#"terraform {
   required_providers {
@@ -17,19 +15,8 @@ const BLOCK: &str = r#"terraform {
 }
 "#;
 
-fn provider_binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-cloudsync"))
-}
-
 fn terraform(emu: &CloudSync) -> Terraform {
-    emu.provider_env()
-        .into_iter()
-        .fold(
-            Terraform::builder().provider("cloudsync/cloudsync", provider_binary()),
-            |b, (k, v)| b.env(k, v),
-        )
-        .provider_log()
-        .build()
+    Terraform::on(emu)
 }
 
 fn hcl(s: &str) -> String {
@@ -945,7 +932,7 @@ fn lost_answers_faults_drift_and_a_sensitive_secret() {
 
     // Provider settings unknown until apply: the plan still works, the apply uses them.
     let late = Terraform::builder()
-        .provider("cloudsync/cloudsync", provider_binary())
+        .platform_provider(Platform::CloudSync)
         .env("CLOUDSYNC_API_URL", emu.url())
         .build();
     late.write_main(&format!(
@@ -1110,15 +1097,9 @@ fn quickstart_round_trip(bin: &std::path::Path) {
         "notes",
         "CREATE TABLE notes (id TEXT PRIMARY KEY NOT NULL, body TEXT)",
     );
-    let tf = emu
-        .provider_env()
-        .into_iter()
-        .fold(
-            Terraform::builder()
-                .provider("cloudsync/cloudsync", provider_binary())
-                .bin(bin),
-            |b, (k, v)| b.env(k, v),
-        )
+    let tf = Terraform::builder()
+        .platform(&emu, Platform::CloudSync)
+        .bin(bin)
         .env(
             "TF_VAR_connection_string",
             format!("sqlitecloud://{node}:8860?apikey={key}"),

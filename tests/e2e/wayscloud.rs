@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::Value;
 
 use crate::support::wayscloud::{client_sql, WaysCloud};
-use crate::support::Terraform;
+use crate::support::{Platform, Terraform};
 
 const BLOCK: &str = r#"
 terraform {
@@ -19,21 +19,13 @@ terraform {
 provider "wayscloud" {}
 "#;
 
+/// The wayscloud provider pointed at `w`, with `key` instead of the bootstrap key if given.
 fn terraform(w: &WaysCloud, key: Option<&str>) -> Terraform {
-    let mut b = Terraform::builder()
-        .provider(
-            "wayscloud/wayscloud",
-            env!("CARGO_BIN_EXE_terraform-provider-wayscloud"),
-        )
-        .provider_log();
-    for (k, v) in w.provider_env() {
-        let v = match (k.as_str(), key) {
-            ("WAYSCLOUD_API_KEY", Some(key)) => key.to_owned(),
-            _ => v,
-        };
-        b = b.env(k, v);
+    let mut tf = Terraform::on(w);
+    if let Some(key) = key {
+        tf.set_env("WAYSCLOUD_API_KEY", key);
     }
-    b.build()
+    tf
 }
 
 fn databases(extra_pg: &str, extra_my: &str) -> String {
@@ -1057,18 +1049,9 @@ resource "wayscloud_database" "a" {{
 /// apply, a second plan with no changes, an import round trip, destroy (no database or
 /// role left on the engine).
 fn quickstart_round_trip(w: &WaysCloud, bin: &std::path::Path) {
-    let tf = w
-        .provider_env()
-        .into_iter()
-        .fold(
-            Terraform::builder()
-                .provider(
-                    "wayscloud/wayscloud",
-                    env!("CARGO_BIN_EXE_terraform-provider-wayscloud"),
-                )
-                .bin(bin),
-            |b, (k, v)| b.env(k, v),
-        )
+    let tf = Terraform::builder()
+        .platform(w, Platform::WaysCloud)
+        .bin(bin)
         .build();
     let version = tf.version();
     let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
