@@ -844,12 +844,12 @@ fn the_examples_apply() {
 }
 
 /// The standard checks (`support::checks::lifecycle`) for the database on both engines,
-/// a firewall rule and a snapshot: apply and empty plan, import into a fresh state with the
+/// a firewall rule, a snapshot and the backup policy: apply and empty plan, import into a fresh state with the
 /// same attributes (the password and connection string null), out-of-band deletion noticed
 /// and re-created, nothing left after destroy.
 #[test]
 fn standard_lifecycle_checks() {
-    use crate::support::checks::{lifecycle, Check, Import};
+    use crate::support::checks::{lifecycle, Check, Import, OutOfBand};
 
     let w = WaysCloud::start();
     let live = |t: &str| -> Vec<String> {
@@ -876,7 +876,7 @@ fn standard_lifecycle_checks() {
                     not_importable: &["password", "connection_string"],
                 },
                 exists: Box::new(|v| assert!(live(t).contains(&s(v, "db_name")), "{v}")),
-                delete_out_of_band: Box::new(|v| {
+                out_of_band: OutOfBand::Delete(Box::new(|v| {
                     let name = s(v, "db_name");
                     let (status, body) = w.api(
                         Method::DELETE,
@@ -884,7 +884,7 @@ fn standard_lifecycle_checks() {
                         None,
                     );
                     assert_eq!(status, 200, "{body}");
-                }),
+                })),
                 nothing_left: Box::new(|| assert!(live(t).is_empty(), "{:?}", live(t))),
             },
         );
@@ -925,7 +925,7 @@ fn standard_lifecycle_checks() {
                 not_importable: &[],
             },
             exists: Box::new(|v| assert!(rules().contains(&s(v, "rule_id")))),
-            delete_out_of_band: Box::new(|v| {
+            out_of_band: OutOfBand::Delete(Box::new(|v| {
                 let (status, _) = w.api(
                     Method::DELETE,
                     &format!(
@@ -935,7 +935,7 @@ fn standard_lifecycle_checks() {
                     None,
                 );
                 assert_eq!(status, 200);
-            }),
+            })),
             nothing_left: Box::new(|| assert!(rules().is_empty())),
         },
     );
@@ -966,7 +966,7 @@ fn standard_lifecycle_checks() {
                 not_importable: &[],
             },
             exists: Box::new(|v| assert!(snapshots().contains(&s(v, "snapshot_id")))),
-            delete_out_of_band: Box::new(|v| {
+            out_of_band: OutOfBand::Delete(Box::new(|v| {
                 let (status, _) = w.api(
                     Method::DELETE,
                     &format!(
@@ -976,8 +976,48 @@ fn standard_lifecycle_checks() {
                     None,
                 );
                 assert_eq!(status, 200);
-            }),
+            })),
             nothing_left: Box::new(|| assert!(snapshots().is_empty())),
+        },
+    );
+
+    // The backup policy is a setting of the database: there is nothing to delete out of
+    // band, so the drift is a change (the policy turned off), and destroy turns it off.
+    let policy = || -> Value {
+        let (status, body) = w.api(
+            Method::GET,
+            &format!("/v1/databases/postgresql/{name}/backup-policy"),
+            None,
+        );
+        assert_eq!(status, 200, "{body}");
+        body
+    };
+    let tf = terraform(&w, None);
+    let config = format!("{BLOCK}\nresource \"wayscloud_database_backup_policy\" \"main\" {{\n  db_type = \"postgresql\"\n  db_name = \"{name}\"\n  enabled = true\n  frequency = \"weekly\"\n  retention_days = 30\n  time_of_day = \"03:15\"\n}}\n");
+    lifecycle(
+        &tf,
+        &Check {
+            address: "wayscloud_database_backup_policy.main",
+            config: &config,
+            import: Import::Verify {
+                id: Box::new(|v| s(v, "id")),
+                not_importable: &[],
+            },
+            exists: Box::new(|v| {
+                let p = policy();
+                assert_eq!(p["enabled"], true, "{p}");
+                assert_eq!(p["frequency"], v["frequency"], "{p} {v}");
+                assert_eq!(p["retention_days"], 30, "{p}");
+            }),
+            out_of_band: OutOfBand::Change(Box::new(|_| {
+                let (status, body) = w.api(
+                    Method::PUT,
+                    &format!("/v1/databases/postgresql/{name}/backup-policy"),
+                    Some(serde_json::json!({"enabled": false})),
+                );
+                assert_eq!(status, 200, "{body}");
+            })),
+            nothing_left: Box::new(|| assert_eq!(policy()["enabled"], false)),
         },
     );
 }
