@@ -844,7 +844,8 @@ fn the_examples_apply() {
 }
 
 /// The standard checks (`support::checks::lifecycle`) for the database on both engines,
-/// a firewall rule, a snapshot and the backup policy: apply and empty plan, import into a fresh state with the
+/// a firewall rule, a snapshot, the backup policy and a restore into a copy (without its
+/// import round trip, see there): apply and empty plan, import into a fresh state with the
 /// same attributes (the password and connection string null), out-of-band deletion noticed
 /// and re-created, nothing left after destroy.
 #[test]
@@ -1020,6 +1021,67 @@ fn standard_lifecycle_checks() {
             nothing_left: Box::new(|| assert_eq!(policy()["enabled"], false)),
         },
     );
+
+    // A restore into a copy: the copy is what it made, so deleting the copy out of band is
+    // noticed and a new apply restores again. Destroy only forgets a restore (it cannot be
+    // undone): the copy stays. Not checked: the import round trip, whose id
+    // (db_type/db_name/snapshot_id) has no place for target_db_name, so an imported
+    // restore always stands for one over the database itself.
+    let (status, snap) = w.api(
+        Method::POST,
+        &format!("/v1/databases/postgresql/{name}/snapshots"),
+        Some(serde_json::json!({"description": "for the restore"})),
+    );
+    assert_eq!(status, 201, "{snap}");
+    let snapshot_id = s(&snap, "snapshot_id");
+    let databases = || -> Vec<String> {
+        let (_, list) = w.api(Method::GET, "/v1/databases/postgresql", None);
+        list["databases"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|d| d["db_name"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let tf = terraform(&w, None);
+    let config = format!("{BLOCK}\nresource \"wayscloud_database_restore\" \"main\" {{\n  db_type = \"postgresql\"\n  db_name = \"{name}\"\n  snapshot_id = \"{snapshot_id}\"\n  target_db_name = \"life_copy\"\n}}\n");
+    let copy = std::cell::RefCell::new(String::new());
+    let check = Check {
+        address: "wayscloud_database_restore.main",
+        config: &config,
+        // Not used: step 3 is not run for a restore into a copy (see above).
+        import: Import::Refused {
+            id: "",
+            message: "",
+        },
+        exists: Box::new(|v| {
+            let restored = s(v, "restored_db_name");
+            assert!(restored.ends_with("life_copy"), "{v}");
+            assert!(databases().contains(&restored), "{v}");
+            *copy.borrow_mut() = restored;
+        }),
+        out_of_band: OutOfBand::Delete(Box::new(|v| {
+            let restored = s(v, "restored_db_name");
+            let (status, body) = w.api(
+                Method::DELETE,
+                &format!("/v1/databases/postgresql/{restored}?username={restored}"),
+                None,
+            );
+            assert_eq!(status, 200, "{body}");
+        })),
+        nothing_left: Box::new(|| {
+            let copy = copy.borrow().clone();
+            assert!(
+                databases().contains(&copy),
+                "destroy only forgets a restore: {copy} stays"
+            );
+        }),
+    };
+    let created = crate::support::checks::apply_then_empty_plan(&tf, &check);
+    crate::support::checks::out_of_band_drift_is_noticed(&tf, &check, &created);
+    crate::support::checks::destroy_leaves_nothing(&tf, &check);
 }
 
 /// The create's answer is lost after WaysCloud made the database: the provider notices it
