@@ -5,7 +5,7 @@ use crate::support;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::checks::{self, Check, Import};
+use support::checks::{self, Check, Import, OutOfBand};
 use support::{Emulator, Terraform, COMWIT_TERRAFORM_BLOCK};
 
 /// A page that answers `version` and the env variables `NAME`.
@@ -564,14 +564,14 @@ fn apps_and_envs_pass_the_standard_checks() {
                 assert_eq!(app["deleted"], false, "{app:#}");
                 assert_eq!(app["name"], "site");
             }),
-            delete_out_of_band: Box::new(|v| {
+            out_of_band: OutOfBand::Delete(Box::new(|v| {
                 let (status, body) = emu.api(
                     Method::DELETE,
                     &format!("/v1/apps/{}", str_of(v, "id")),
                     None,
                 );
                 assert_eq!(status, 204, "{body}");
-            }),
+            })),
             nothing_left: Box::new(|| no_app_left(&emu)),
         },
     );
@@ -617,7 +617,10 @@ resource \"comwit_app_env\" \"main\" {{
             not_importable: &[],
         },
         exists: Box::new(|_| assert_eq!(env_keys(), ["A", "MULTI", "UNMANAGED"])),
-        delete_out_of_band: Box::new(|_| {}),
+        out_of_band: OutOfBand::Change(Box::new(|_| {
+            let (status, _) = emu.api(Method::DELETE, &format!("/v1/apps/{app_id}/env/A"), None);
+            assert_eq!(status, 204);
+        })),
         nothing_left: Box::new(|| assert_eq!(env_keys(), ["UNMANAGED"])),
     };
     let created = checks::apply_then_empty_plan(&tf, &check);
@@ -637,6 +640,7 @@ resource \"comwit_app_env\" \"main\" {{
         Some(json!({"value": "stays"})),
     );
     assert_eq!(status, 200);
+    checks::out_of_band_drift_is_noticed(&tf, &check, &created);
     checks::destroy_leaves_nothing(&tf, &check);
 }
 
@@ -711,4 +715,87 @@ import {{
     assert!(bad.combined().contains("app_id/build_id"), "{bad}");
     tf.destroy();
     no_app_left(&emu);
+}
+
+/// The standard checks for `comwit_app_deployment`, on an app made through the API with a
+/// first build of its own: apply and empty plan, import (`app_id/build_id`; the source is
+/// not imported, so the plan after it records the source in place without a new build),
+/// an out-of-band rollback to the first build is noticed and undone, and destroy only
+/// forgets the deployment (its builds live until the app is deleted).
+#[test]
+fn a_deployment_passes_the_standard_checks() {
+    let emu = Emulator::start();
+    let (status, app) = emu.api(
+        Method::POST,
+        "/v1/projects/prj_local/apps",
+        Some(json!({"name": "checked"})),
+    );
+    assert_eq!(status, 201, "{app}");
+    let app_id = str_of(&app, "app_id").to_owned();
+    // An absolute source directory, so the fresh workspace of the import step reads the
+    // same code.
+    let source = tempfile::tempdir().expect("source directory");
+    let config = |version: &str| {
+        std::fs::write(source.path().join("index.mjs"), page(version)).expect("write page");
+        format!(
+            "{COMWIT_TERRAFORM_BLOCK}
+resource \"comwit_app_deployment\" \"main\" {{
+  app_id     = \"{app_id}\"
+  source_dir = \"{}\"
+}}
+",
+            source.path().display()
+        )
+    };
+    // The first build, from a workspace that is then forgotten.
+    let first = Terraform::comwit(&emu);
+    first.write_main(&config("v0"));
+    first.apply();
+    let first_build = str_of(&first.resource("comwit_app_deployment.main"), "build_id").to_owned();
+    let builds = || -> Vec<String> {
+        admin_app(&emu, &app_id)["builds"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|b| b["build_id"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let active = || emu.api_get(&format!("/v1/apps/{app_id}"))["active_build_id"].clone();
+
+    let config = config("v1");
+    let tf = Terraform::comwit(&emu);
+    let outcome = checks::lifecycle(
+        &tf,
+        &Check {
+            address: "comwit_app_deployment.main",
+            config: &config,
+            import: Import::VerifyThenUpdate {
+                id: Box::new(|v| format!("{}/{}", str_of(v, "app_id"), str_of(v, "build_id"))),
+                not_importable: &["source_dir"],
+            },
+            exists: Box::new(|v| {
+                assert_eq!(active(), v["build_id"], "the deployment's build serves");
+                assert_eq!(v["status"], "ready", "{v:#}");
+            }),
+            out_of_band: OutOfBand::Change(Box::new(|_| {
+                let (status, body) = emu.api(
+                    Method::POST,
+                    &format!("/v1/apps/{app_id}/rollback"),
+                    Some(json!({"build_id": first_build})),
+                );
+                assert_eq!(status, 200, "{body}");
+            })),
+            nothing_left: Box::new(|| {
+                assert_eq!(
+                    builds().len(),
+                    2,
+                    "destroy deletes no build: {:?}",
+                    builds()
+                );
+                assert_ne!(active(), Value::Null, "the active build keeps serving");
+            }),
+        },
+    );
+    assert_ne!(outcome.created["build_id"], first_build.as_str());
+    assert_eq!(outcome.recreated["build_id"], outcome.created["build_id"]);
 }

@@ -2,13 +2,11 @@
 //! part, with real tenant databases: a PostgreSQL 15 (tables checked with `psql`) and
 //! `sqlitecloud://` SQLite files (checked with an SQLite client).
 
-use std::path::PathBuf;
-
 use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::support::cloudsync::{CloudSync, TenantPostgres};
-use crate::support::Terraform;
+use crate::support::{Platform, Terraform};
 
 const BLOCK: &str = r#"terraform {
   required_providers {
@@ -17,19 +15,8 @@ const BLOCK: &str = r#"terraform {
 }
 "#;
 
-fn provider_binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-cloudsync"))
-}
-
 fn terraform(emu: &CloudSync) -> Terraform {
-    emu.provider_env()
-        .into_iter()
-        .fold(
-            Terraform::builder().provider("cloudsync/cloudsync", provider_binary()),
-            |b, (k, v)| b.env(k, v),
-        )
-        .provider_log()
-        .build()
+    Terraform::on(emu)
 }
 
 fn hcl(s: &str) -> String {
@@ -945,7 +932,7 @@ fn lost_answers_faults_drift_and_a_sensitive_secret() {
 
     // Provider settings unknown until apply: the plan still works, the apply uses them.
     let late = Terraform::builder()
-        .provider("cloudsync/cloudsync", provider_binary())
+        .platform_provider(Platform::CloudSync)
         .env("CLOUDSYNC_API_URL", emu.url())
         .build();
     late.write_main(&format!(
@@ -1110,15 +1097,9 @@ fn quickstart_round_trip(bin: &std::path::Path) {
         "notes",
         "CREATE TABLE notes (id TEXT PRIMARY KEY NOT NULL, body TEXT)",
     );
-    let tf = emu
-        .provider_env()
-        .into_iter()
-        .fold(
-            Terraform::builder()
-                .provider("cloudsync/cloudsync", provider_binary())
-                .bin(bin),
-            |b, (k, v)| b.env(k, v),
-        )
+    let tf = Terraform::builder()
+        .platform(&emu, Platform::CloudSync)
+        .bin(bin)
         .env(
             "TF_VAR_connection_string",
             format!("sqlitecloud://{node}:8860?apikey={key}"),
@@ -1160,4 +1141,138 @@ fn quickstart_round_trip(bin: &std::path::Path) {
 fn quickstart_on_the_oldest_supported_and_the_newest_terraform() {
     quickstart_round_trip(&crate::support::oldest_terraform_bin());
     quickstart_round_trip(&crate::support::terraform_bin());
+}
+
+fn s(v: &Value, k: &str) -> String {
+    v[k].as_str()
+        .unwrap_or_else(|| panic!("{k} in {v}"))
+        .to_owned()
+}
+
+/// The standard checks (`support::checks::lifecycle`) for every CloudSync type: the
+/// database registration (on a `sqlitecloud://` node; its connection string is not
+/// importable, so the plan after import sets it in place), a table's sync and the Expo
+/// access token (both on a registration made through the API): apply and empty plan,
+/// import into a fresh state with the same attributes, out-of-band deletion noticed and
+/// re-created, nothing left after destroy.
+#[test]
+fn standard_lifecycle_checks() {
+    use crate::support::checks::{lifecycle, Check, Import, OutOfBand};
+
+    let emu = CloudSync::start();
+    let dir = emu.sqlite_node(NODE, NODE_KEY);
+    CloudSync::sqlite_database(
+        &dir,
+        "appdb",
+        "CREATE TABLE notes (id TEXT PRIMARY KEY, body TEXT);",
+    );
+    let ids = || -> Vec<String> {
+        stored(&emu)
+            .iter()
+            .filter_map(|d| d["managedDatabaseId"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let config = sqlite_config("");
+    lifecycle(
+        &terraform(&emu),
+        &Check {
+            address: "cloudsync_database.edge",
+            config: &config,
+            import: Import::VerifyThenUpdate {
+                id: Box::new(|v| s(v, "id")),
+                not_importable: &["connection_string"],
+            },
+            exists: Box::new(|v| assert!(ids().contains(&s(v, "id")), "{v}")),
+            out_of_band: OutOfBand::Delete(Box::new(|v| {
+                let (status, body) = emu.api(
+                    Method::DELETE,
+                    &format!("/v1/databases/{}", s(v, "id")),
+                    None,
+                );
+                assert!((200..300).contains(&status), "{status} {body}");
+            })),
+            nothing_left: Box::new(|| assert!(ids().is_empty(), "{:?}", ids())),
+        },
+    );
+
+    // Children of a registration made through the API (a single-resource configuration
+    // each).
+    let (status, db) = emu.api(
+        Method::POST,
+        "/v1/databases",
+        Some(json!({
+            "label": "Parent",
+            "connectionString": format!("sqlitecloud://{NODE}:8860?apikey={NODE_KEY}"),
+            "provider": "sqlitecloud",
+            "flavor": "sqlitecloud",
+            "databaseName": "appdb",
+        })),
+    );
+    assert!((200..300).contains(&status), "{status} {db}");
+    let id = s(&db["data"], "managedDatabaseId");
+    let enabled = || -> Vec<String> {
+        let (_, list) = emu.api(
+            Method::GET,
+            &format!("/v1/databases/{id}/cloudsync/tables"),
+            None,
+        );
+        list["data"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter(|t| t["enabled"] == true)
+                    .filter_map(|t| t["name"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let config = format!(
+        "{BLOCK}\nresource \"cloudsync_table_sync\" \"notes\" {{\n  database_id = {}\n  table       = \"notes\"\n}}\n",
+        hcl(&id)
+    );
+    lifecycle(
+        &terraform(&emu),
+        &Check {
+            address: "cloudsync_table_sync.notes",
+            config: &config,
+            import: Import::Verify {
+                id: Box::new(|v| format!("{}/{}", s(v, "database_id"), s(v, "table"))),
+                not_importable: &[],
+            },
+            exists: Box::new(|v| assert!(enabled().contains(&s(v, "table")), "{v}")),
+            out_of_band: OutOfBand::Delete(Box::new(|_| {
+                let (status, body) = emu.api(
+                    Method::POST,
+                    &format!("/v1/databases/{id}/cloudsync/disable"),
+                    Some(json!({"tables": ["notes"]})),
+                );
+                assert!((200..300).contains(&status), "{status} {body}");
+            })),
+            nothing_left: Box::new(|| assert!(enabled().is_empty(), "{:?}", enabled())),
+        },
+    );
+
+    let token_path = format!("/v1/databases/{id}/notifications/expo-access-token");
+    let configured = || emu.api(Method::GET, &token_path, None).1["data"]["configured"] == true;
+    let config = format!(
+        "{BLOCK}\nresource \"cloudsync_expo_access_token\" \"push\" {{\n  database_id      = {}\n  token_wo         = \"expo-token-life-cycle\"\n  token_wo_version = 1\n}}\n",
+        hcl(&id)
+    );
+    lifecycle(
+        &terraform(&emu),
+        &Check {
+            address: "cloudsync_expo_access_token.push",
+            config: &config,
+            import: Import::VerifyThenUpdate {
+                id: Box::new(|v| s(v, "database_id")),
+                not_importable: &["token_wo_version"],
+            },
+            exists: Box::new(|v| assert!(configured(), "{v}")),
+            out_of_band: OutOfBand::Delete(Box::new(|_| {
+                let (status, body) = emu.api(Method::DELETE, &token_path, None);
+                assert_eq!(status, 204, "{body}");
+            })),
+            nothing_left: Box::new(|| assert!(!configured())),
+        },
+    );
 }

@@ -6,7 +6,7 @@ use crate::support;
 use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use support::checks::{self, Check, Import};
+use support::checks::{self, Check, Import, OutOfBand};
 use support::{Emulator, Terraform, COMWIT_TERRAFORM_BLOCK};
 
 /// Terraform wraps diagnostics at 80 columns: compare text on one line.
@@ -103,7 +103,9 @@ fn database_check<'a>(emu: &'a Emulator, address: &'a str, config: &'a str) -> C
                 );
             }
         }),
-        delete_out_of_band: Box::new(move |v| delete_database_out_of_band(emu, str_of(v, "id"))),
+        out_of_band: OutOfBand::Delete(Box::new(move |v| {
+            delete_database_out_of_band(emu, str_of(v, "id"))
+        })),
         nothing_left: Box::new(move || no_database_left(emu)),
     }
 }
@@ -285,9 +287,9 @@ resource \"comwit_database_query_token\" \"t\" {{
             },
             exists: Box::new(token_exists),
             // No route deletes a query token: deleting its database ends it.
-            delete_out_of_band: Box::new(|v| {
+            out_of_band: OutOfBand::Delete(Box::new(|v| {
                 delete_database_out_of_band(&emu, str_of(v, "database_id"))
-            }),
+            })),
             nothing_left: Box::new(|| no_database_left(&emu)),
         },
     );

@@ -6,7 +6,7 @@ use crate::support;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::checks::{self, Check, Import};
+use support::checks::{self, Check, Import, OutOfBand};
 use support::dns::{dig, soa_serial};
 use support::{Emulator, Terraform, COMWIT_TERRAFORM_BLOCK};
 
@@ -75,14 +75,14 @@ resource \"comwit_project_domain\" \"main\" {{
                 assert_eq!(v["delegation_status"], "delegated", "{v:#}");
                 assert_eq!(dig(&dns, "lifecycle.test", "NS", false).len(), 2);
             }),
-            delete_out_of_band: Box::new(|v| {
+            out_of_band: OutOfBand::Delete(Box::new(|v| {
                 let (code, body) = emu.api(
                     Method::DELETE,
                     &format!("/v1/domains/{}", str_of(v, "id")),
                     None,
                 );
                 assert_eq!(code, 204, "{body}");
-            }),
+            })),
             nothing_left: Box::new(|| assert!(zones(&emu).is_empty(), "zones left behind")),
         },
     );
@@ -425,14 +425,14 @@ resource \"comwit_dns_record\" \"mx\" {{
                     .iter()
                     .any(|r| r["record_id"] == v["id"]));
             }),
-            delete_out_of_band: Box::new(|v| {
+            out_of_band: OutOfBand::Delete(Box::new(|v| {
                 let (code, body) = emu.api(
                     Method::DELETE,
                     &format!("/v1/domains/{domain}/records/{}", str_of(v, "id")),
                     None,
                 );
                 assert_eq!(code, 204, "{body}");
-            }),
+            })),
             nothing_left: Box::new(|| assert!(zone(&emu, &domain).is_empty())),
         },
     );
@@ -732,14 +732,14 @@ resource \"comwit_app_hostname\" \"www\" {{
                 assert_eq!(v["domain_id"], domain.as_str(), "the covering domain");
                 assert_eq!(dig(&dns, "www.life.test", "CNAME", false).len(), 1);
             }),
-            delete_out_of_band: Box::new(|_| {
+            out_of_band: OutOfBand::Delete(Box::new(|_| {
                 let (code, body) = emu.api(
                     Method::DELETE,
                     &format!("/v1/apps/{app_id}/hostnames/www.life.test"),
                     None,
                 );
                 assert_eq!(code, 204, "{body}");
-            }),
+            })),
             nothing_left: Box::new(|| {
                 assert!(
                     zone(&emu, &domain).is_empty(),

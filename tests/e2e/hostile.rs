@@ -6,7 +6,7 @@
 use crate::support;
 
 use support::canned_http::{Answer, CannedHttp};
-use support::{Terraform, COMWIT_TERRAFORM_BLOCK};
+use support::{Platform, Terraform, COMWIT_TERRAFORM_BLOCK};
 
 /// Terraform wraps diagnostics at 80 columns: compare text on one line.
 fn one_line(s: &str) -> String {
@@ -97,10 +97,7 @@ fn wayscloud_pointed_at_another_service_names_api_url_not_the_key() {
         r#"{"error":{"code":"unauthorized","message":"missing or invalid bearer token"}}"#,
     ));
     let tf = Terraform::builder()
-        .provider(
-            "wayscloud/wayscloud",
-            env!("CARGO_BIN_EXE_terraform-provider-wayscloud"),
-        )
+        .platform_provider(Platform::WaysCloud)
         .env("WAYSCLOUD_API_URL", &server.url)
         .env("WAYSCLOUD_API_KEY", "wc_test_0123456789abcdef")
         .build();
@@ -147,11 +144,11 @@ fn importing_an_unknown_id_says_to_check_it_not_to_remove_state() {
     assert!(!text.contains("state rm"), "{out}");
 }
 
-/// A provider binary pointed at `url` through its two environment variables.
-fn provider_at(source: &str, binary: &str, env: [(&str, &str); 2]) -> Terraform {
+/// A platform's provider pointed at `url` through its two environment variables.
+fn provider_at(platform: Platform, env: [(&str, &str); 2]) -> Terraform {
     env.iter()
         .fold(
-            Terraform::builder().provider(source, binary),
+            Terraform::builder().platform_provider(platform),
             |b, (k, v)| b.env(k, v),
         )
         .build()
@@ -167,8 +164,7 @@ fn wayscloud_and_cloudsync_creates_against_a_dripping_api_end_within_one_deadlin
             .drip(std::time::Duration::from_millis(200)),
     );
     let wayscloud = provider_at(
-        "wayscloud/wayscloud",
-        env!("CARGO_BIN_EXE_terraform-provider-wayscloud"),
+        Platform::WaysCloud,
         [
             ("WAYSCLOUD_API_URL", &server.url),
             ("WAYSCLOUD_API_KEY", "wc_test_0123456789abcdef"),
@@ -191,8 +187,7 @@ resource "wayscloud_database" "main" {
 "#,
     );
     let cloudsync = provider_at(
-        "cloudsync/cloudsync",
-        env!("CARGO_BIN_EXE_terraform-provider-cloudsync"),
+        Platform::CloudSync,
         [
             ("CLOUDSYNC_API_URL", &server.url),
             ("CLOUDSYNC_API_KEY", "csk_0123456789abcdef0123456789abcdef"),

@@ -13,6 +13,8 @@
 //! - `orphans`: lost create answers, names left by interrupted applies, a wrong `api_url`;
 //! - `quickstart`: `examples/quickstart` applied, its app's database-backed page fetched;
 //! - `sql`: the data plane, Terraform's tokens used by the official libSQL client;
+//! - `platforms`: one emulator serving two platforms, one configuration using both
+//!   providers;
 //! - `hostile`: APIs that misbehave (a huge `Retry-After`, answers that drip) or are
 //!   another service: a diagnostic that says so, never a panic.
 
@@ -26,6 +28,7 @@ mod dns;
 mod hostile;
 mod isolation;
 mod orphans;
+mod platforms;
 mod quickstart;
 mod release;
 mod sql;

@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::Value;
 
 use crate::support::wayscloud::{client_sql, WaysCloud};
-use crate::support::Terraform;
+use crate::support::{Platform, Terraform};
 
 const BLOCK: &str = r#"
 terraform {
@@ -19,21 +19,13 @@ terraform {
 provider "wayscloud" {}
 "#;
 
+/// The wayscloud provider pointed at `w`, with `key` instead of the bootstrap key if given.
 fn terraform(w: &WaysCloud, key: Option<&str>) -> Terraform {
-    let mut b = Terraform::builder()
-        .provider(
-            "wayscloud/wayscloud",
-            env!("CARGO_BIN_EXE_terraform-provider-wayscloud"),
-        )
-        .provider_log();
-    for (k, v) in w.provider_env() {
-        let v = match (k.as_str(), key) {
-            ("WAYSCLOUD_API_KEY", Some(key)) => key.to_owned(),
-            _ => v,
-        };
-        b = b.env(k, v);
+    let mut tf = Terraform::on(w);
+    if let Some(key) = key {
+        tf.set_env("WAYSCLOUD_API_KEY", key);
     }
-    b.build()
+    tf
 }
 
 fn databases(extra_pg: &str, extra_my: &str) -> String {
@@ -852,12 +844,13 @@ fn the_examples_apply() {
 }
 
 /// The standard checks (`support::checks::lifecycle`) for the database on both engines,
-/// a firewall rule and a snapshot: apply and empty plan, import into a fresh state with the
+/// a firewall rule, a snapshot, the backup policy and a restore into a copy (without its
+/// import round trip, see there): apply and empty plan, import into a fresh state with the
 /// same attributes (the password and connection string null), out-of-band deletion noticed
 /// and re-created, nothing left after destroy.
 #[test]
 fn standard_lifecycle_checks() {
-    use crate::support::checks::{lifecycle, Check, Import};
+    use crate::support::checks::{lifecycle, Check, Import, OutOfBand};
 
     let w = WaysCloud::start();
     let live = |t: &str| -> Vec<String> {
@@ -884,7 +877,7 @@ fn standard_lifecycle_checks() {
                     not_importable: &["password", "connection_string"],
                 },
                 exists: Box::new(|v| assert!(live(t).contains(&s(v, "db_name")), "{v}")),
-                delete_out_of_band: Box::new(|v| {
+                out_of_band: OutOfBand::Delete(Box::new(|v| {
                     let name = s(v, "db_name");
                     let (status, body) = w.api(
                         Method::DELETE,
@@ -892,7 +885,7 @@ fn standard_lifecycle_checks() {
                         None,
                     );
                     assert_eq!(status, 200, "{body}");
-                }),
+                })),
                 nothing_left: Box::new(|| assert!(live(t).is_empty(), "{:?}", live(t))),
             },
         );
@@ -933,7 +926,7 @@ fn standard_lifecycle_checks() {
                 not_importable: &[],
             },
             exists: Box::new(|v| assert!(rules().contains(&s(v, "rule_id")))),
-            delete_out_of_band: Box::new(|v| {
+            out_of_band: OutOfBand::Delete(Box::new(|v| {
                 let (status, _) = w.api(
                     Method::DELETE,
                     &format!(
@@ -943,7 +936,7 @@ fn standard_lifecycle_checks() {
                     None,
                 );
                 assert_eq!(status, 200);
-            }),
+            })),
             nothing_left: Box::new(|| assert!(rules().is_empty())),
         },
     );
@@ -974,7 +967,7 @@ fn standard_lifecycle_checks() {
                 not_importable: &[],
             },
             exists: Box::new(|v| assert!(snapshots().contains(&s(v, "snapshot_id")))),
-            delete_out_of_band: Box::new(|v| {
+            out_of_band: OutOfBand::Delete(Box::new(|v| {
                 let (status, _) = w.api(
                     Method::DELETE,
                     &format!(
@@ -984,10 +977,111 @@ fn standard_lifecycle_checks() {
                     None,
                 );
                 assert_eq!(status, 200);
-            }),
+            })),
             nothing_left: Box::new(|| assert!(snapshots().is_empty())),
         },
     );
+
+    // The backup policy is a setting of the database: there is nothing to delete out of
+    // band, so the drift is a change (the policy turned off), and destroy turns it off.
+    let policy = || -> Value {
+        let (status, body) = w.api(
+            Method::GET,
+            &format!("/v1/databases/postgresql/{name}/backup-policy"),
+            None,
+        );
+        assert_eq!(status, 200, "{body}");
+        body
+    };
+    let tf = terraform(&w, None);
+    let config = format!("{BLOCK}\nresource \"wayscloud_database_backup_policy\" \"main\" {{\n  db_type = \"postgresql\"\n  db_name = \"{name}\"\n  enabled = true\n  frequency = \"weekly\"\n  retention_days = 30\n  time_of_day = \"03:15\"\n}}\n");
+    lifecycle(
+        &tf,
+        &Check {
+            address: "wayscloud_database_backup_policy.main",
+            config: &config,
+            import: Import::Verify {
+                id: Box::new(|v| s(v, "id")),
+                not_importable: &[],
+            },
+            exists: Box::new(|v| {
+                let p = policy();
+                assert_eq!(p["enabled"], true, "{p}");
+                assert_eq!(p["frequency"], v["frequency"], "{p} {v}");
+                assert_eq!(p["retention_days"], 30, "{p}");
+            }),
+            out_of_band: OutOfBand::Change(Box::new(|_| {
+                let (status, body) = w.api(
+                    Method::PUT,
+                    &format!("/v1/databases/postgresql/{name}/backup-policy"),
+                    Some(serde_json::json!({"enabled": false})),
+                );
+                assert_eq!(status, 200, "{body}");
+            })),
+            nothing_left: Box::new(|| assert_eq!(policy()["enabled"], false)),
+        },
+    );
+
+    // A restore into a copy: the copy is what it made, so deleting the copy out of band is
+    // noticed and a new apply restores again. Destroy only forgets a restore (it cannot be
+    // undone): the copy stays. Not checked: the import round trip, whose id
+    // (db_type/db_name/snapshot_id) has no place for target_db_name, so an imported
+    // restore always stands for one over the database itself.
+    let (status, snap) = w.api(
+        Method::POST,
+        &format!("/v1/databases/postgresql/{name}/snapshots"),
+        Some(serde_json::json!({"description": "for the restore"})),
+    );
+    assert_eq!(status, 201, "{snap}");
+    let snapshot_id = s(&snap, "snapshot_id");
+    let databases = || -> Vec<String> {
+        let (_, list) = w.api(Method::GET, "/v1/databases/postgresql", None);
+        list["databases"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|d| d["db_name"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let tf = terraform(&w, None);
+    let config = format!("{BLOCK}\nresource \"wayscloud_database_restore\" \"main\" {{\n  db_type = \"postgresql\"\n  db_name = \"{name}\"\n  snapshot_id = \"{snapshot_id}\"\n  target_db_name = \"life_copy\"\n}}\n");
+    let copy = std::cell::RefCell::new(String::new());
+    let check = Check {
+        address: "wayscloud_database_restore.main",
+        config: &config,
+        // Not used: step 3 is not run for a restore into a copy (see above).
+        import: Import::Refused {
+            id: "",
+            message: "",
+        },
+        exists: Box::new(|v| {
+            let restored = s(v, "restored_db_name");
+            assert!(restored.ends_with("life_copy"), "{v}");
+            assert!(databases().contains(&restored), "{v}");
+            *copy.borrow_mut() = restored;
+        }),
+        out_of_band: OutOfBand::Delete(Box::new(|v| {
+            let restored = s(v, "restored_db_name");
+            let (status, body) = w.api(
+                Method::DELETE,
+                &format!("/v1/databases/postgresql/{restored}?username={restored}"),
+                None,
+            );
+            assert_eq!(status, 200, "{body}");
+        })),
+        nothing_left: Box::new(|| {
+            let copy = copy.borrow().clone();
+            assert!(
+                databases().contains(&copy),
+                "destroy only forgets a restore: {copy} stays"
+            );
+        }),
+    };
+    let created = crate::support::checks::apply_then_empty_plan(&tf, &check);
+    crate::support::checks::out_of_band_drift_is_noticed(&tf, &check, &created);
+    crate::support::checks::destroy_leaves_nothing(&tf, &check);
 }
 
 /// The create's answer is lost after WaysCloud made the database: the provider notices it
@@ -1057,18 +1151,9 @@ resource "wayscloud_database" "a" {{
 /// apply, a second plan with no changes, an import round trip, destroy (no database or
 /// role left on the engine).
 fn quickstart_round_trip(w: &WaysCloud, bin: &std::path::Path) {
-    let tf = w
-        .provider_env()
-        .into_iter()
-        .fold(
-            Terraform::builder()
-                .provider(
-                    "wayscloud/wayscloud",
-                    env!("CARGO_BIN_EXE_terraform-provider-wayscloud"),
-                )
-                .bin(bin),
-            |b, (k, v)| b.env(k, v),
-        )
+    let tf = Terraform::builder()
+        .platform(w, Platform::WaysCloud)
+        .bin(bin)
         .build();
     let version = tf.version();
     let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

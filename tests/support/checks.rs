@@ -4,11 +4,14 @@
 //! 1. apply the configuration; the platform has the object ([`Check::exists`]);
 //! 2. a second `plan -detailed-exitcode` is 0 (no changes);
 //! 3. import into a fresh state gives the same attributes, except those documented as not
-//!    importable (which are null after import), and a plan after it is empty; or, for a
-//!    type that cannot be imported, the import is refused with the documented message;
-//! 4. an out-of-band deletion ([`Check::delete_out_of_band`], e.g. an emulator API call) is
-//!    noticed by the next plan (exit code 2, "`address` will be created"); an apply
-//!    re-creates it;
+//!    importable (which are null after import), and a plan after it is empty (or, when the
+//!    configuration sets what cannot be imported, an in-place update that converges); or,
+//!    for a type that cannot be imported, the import is refused with the documented
+//!    message;
+//! 4. an out-of-band deletion ([`OutOfBand::Delete`], e.g. an emulator API call) is
+//!    noticed by the next plan (exit code 2, "`address` will be created"), or for a type
+//!    that is a setting of another object an out-of-band change ([`OutOfBand::Change`]) is
+//!    ("`address` will be updated in-place"); an apply puts it back;
 //! 5. after `terraform destroy` the platform holds nothing ([`Check::nothing_left`]).
 //!
 //! ```ignore
@@ -20,7 +23,7 @@
 //!         not_importable: &["database_token"],
 //!     },
 //!     exists: Box::new(|v| assert!(live(&emu).iter().any(|d| d["database_id"] == v["id"]))),
-//!     delete_out_of_band: Box::new(|v| { emu.api(DELETE, &format!("/v1/databases/{}", v["id"]), None); }),
+//!     out_of_band: OutOfBand::Delete(Box::new(|v| { emu.api(DELETE, &format!("/v1/databases/{}", v["id"]), None); })),
 //!     nothing_left: Box::new(|| assert!(live(&emu).is_empty())),
 //! });
 //! ```
@@ -40,8 +43,26 @@ pub enum Import<'a> {
         id: Box<dyn Fn(&Value) -> String + 'a>,
         not_importable: &'a [&'a str],
     },
+    /// As [`Import::Verify`], for a type whose not-importable attributes are set in the
+    /// configuration (a connection string, a write-only secret's version): the plan after
+    /// import updates the resource in place (nothing added or destroyed), and once applied
+    /// the next plan is empty.
+    VerifyThenUpdate {
+        id: Box<dyn Fn(&Value) -> String + 'a>,
+        not_importable: &'a [&'a str],
+    },
     /// Import is refused: `terraform import <address> <id>` fails and says `message`.
     Refused { id: &'a str, message: &'a str },
+}
+
+/// The out-of-band drift step 4 makes, and what the next plan must say.
+pub enum OutOfBand<'a> {
+    /// Deletes the object: the next plan creates it again.
+    Delete(Box<dyn Fn(&Value) + 'a>),
+    /// Changes it (for a type that is a setting of another object, such as a backup policy
+    /// or an app's environment, and cannot be deleted on its own): the next plan updates
+    /// it in place.
+    Change(Box<dyn Fn(&Value) + 'a>),
 }
 
 /// A resource type's facts for the standard checks.
@@ -54,8 +75,8 @@ pub struct Check<'a> {
     /// Asserts the platform holds the object behind these state values (after apply and
     /// after the re-creation).
     pub exists: Box<dyn Fn(&Value) + 'a>,
-    /// Deletes the object behind these state values behind Terraform's back.
-    pub delete_out_of_band: Box<dyn Fn(&Value) + 'a>,
+    /// What happens to the object behind these state values behind Terraform's back.
+    pub out_of_band: OutOfBand<'a>,
     /// Asserts the platform holds nothing of what the configuration created (after destroy).
     pub nothing_left: Box<dyn Fn() + 'a>,
 }
@@ -68,7 +89,7 @@ pub struct Outcome {
     pub import_output: Output,
     /// The state values after import (`Null` for [`Import::Refused`]).
     pub imported: Value,
-    /// The state values after the out-of-band deletion was re-created.
+    /// The state values after the out-of-band drift was put back.
     pub recreated: Value,
 }
 
@@ -77,7 +98,7 @@ pub struct Outcome {
 pub fn lifecycle(tf: &Terraform, check: &Check) -> Outcome {
     let created = apply_then_empty_plan(tf, check);
     let (import_output, imported) = import_matches(tf, check, &created);
-    let recreated = out_of_band_delete_is_noticed(tf, check, &created);
+    let recreated = out_of_band_drift_is_noticed(tf, check, &created);
     destroy_leaves_nothing(tf, check);
     Outcome {
         created,
@@ -110,42 +131,30 @@ pub fn import_matches(tf: &Terraform, check: &Check, created: &Value) -> (Output
     fresh.write_main(check.config);
     match &check.import {
         Import::Verify { id, not_importable } => {
-            let id = id(created);
-            let out = fresh.import(check.address, &id);
-            let imported = fresh.resource(check.address);
-            let (Some(want), Some(got)) = (created.as_object(), imported.as_object()) else {
-                panic!(
-                    "{}: state values are not objects: {created} / {imported}",
-                    check.address
-                );
-            };
-            for (attr, value) in want {
-                if not_importable.contains(&attr.as_str()) {
-                    assert_eq!(
-                        got.get(attr),
-                        Some(&Value::Null),
-                        "{}: {attr} is documented as not importable, so null after import",
-                        check.address
-                    );
-                } else {
-                    assert_eq!(
-                        got.get(attr),
-                        Some(value),
-                        "{}: attribute {attr} after import of {id}",
-                        check.address
-                    );
-                }
-            }
-            assert_eq!(
-                got.len(),
-                want.len(),
-                "{}: the same attributes after import: {imported:#}",
-                check.address
-            );
+            let (out, imported) =
+                import_same_attributes(&fresh, check, created, id, not_importable);
             assert_eq!(
                 fresh.plan_detailed_exitcode(),
                 0,
                 "{}: import causes no diff",
+                check.address
+            );
+            (out, imported)
+        }
+        Import::VerifyThenUpdate { id, not_importable } => {
+            let (out, imported) =
+                import_same_attributes(&fresh, check, created, id, not_importable);
+            let plan = fresh.plan();
+            assert!(
+                plan.stdout.contains("0 to add, 1 to change, 0 to destroy"),
+                "{}: after import, the plan sets what was not imported in place\n{plan}",
+                check.address
+            );
+            fresh.apply();
+            assert_eq!(
+                fresh.plan_detailed_exitcode(),
+                0,
+                "{}: a plan after applying the imported state is empty",
                 check.address
             );
             (out, imported)
@@ -172,22 +181,72 @@ pub fn import_matches(tf: &Terraform, check: &Check, created: &Value) -> (Output
     }
 }
 
-/// Step 4: deletes the object behind `created` out of band; the next plan must want to
-/// create it again; an apply does, and a plan after it is empty. Returns the new state
-/// values.
-pub fn out_of_band_delete_is_noticed(tf: &Terraform, check: &Check, created: &Value) -> Value {
-    (check.delete_out_of_band)(created);
+/// Imports the object behind `created` into `fresh` and checks every attribute is the
+/// same, except `not_importable`, which must be null.
+fn import_same_attributes(
+    fresh: &Terraform,
+    check: &Check,
+    created: &Value,
+    id: &dyn Fn(&Value) -> String,
+    not_importable: &[&str],
+) -> (Output, Value) {
+    let id = id(created);
+    let out = fresh.import(check.address, &id);
+    let imported = fresh.resource(check.address);
+    let (Some(want), Some(got)) = (created.as_object(), imported.as_object()) else {
+        panic!(
+            "{}: state values are not objects: {created} / {imported}",
+            check.address
+        );
+    };
+    for (attr, value) in want {
+        if not_importable.contains(&attr.as_str()) {
+            assert_eq!(
+                got.get(attr),
+                Some(&Value::Null),
+                "{}: {attr} is documented as not importable, so null after import",
+                check.address
+            );
+        } else {
+            assert_eq!(
+                got.get(attr),
+                Some(value),
+                "{}: attribute {attr} after import of {id}",
+                check.address
+            );
+        }
+    }
+    assert_eq!(
+        got.len(),
+        want.len(),
+        "{}: the same attributes after import: {imported:#}",
+        check.address
+    );
+    (out, imported)
+}
+
+/// Step 4: deletes (or changes, [`OutOfBand::Change`]) the object behind `created` out of
+/// band; the next plan must want to create it again (or update it in place); an apply
+/// does, and a plan after it is empty. Returns the new state values.
+pub fn out_of_band_drift_is_noticed(tf: &Terraform, check: &Check, created: &Value) -> Value {
+    let (drift, wanted) = match &check.out_of_band {
+        OutOfBand::Delete(delete) => (delete, format!("{} will be created", check.address)),
+        OutOfBand::Change(change) => (
+            change,
+            format!("{} will be updated in-place", check.address),
+        ),
+    };
+    drift(created);
     assert_eq!(
         tf.plan_detailed_exitcode(),
         2,
-        "{}: a plan after an out-of-band deletion has changes",
+        "{}: a plan after an out-of-band drift has changes",
         check.address
     );
     let plan = tf.try_plan();
-    let wanted = format!("{} will be created", check.address);
     assert!(
         plan.success() && plan.stdout.contains(&wanted),
-        "{}: {wanted:?} after an out-of-band deletion\n{plan}",
+        "{}: {wanted:?} after an out-of-band drift\n{plan}",
         check.address
     );
     tf.apply();

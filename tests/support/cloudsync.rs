@@ -1,117 +1,55 @@
-//! [`CloudSync`]: the real `platform-emulator` binary serving CloudSync
-//! (`--serve cloudsync=127.0.0.1:0`, next to comwit on free ports) with a temporary state
-//! directory, killed on drop; blocking HTTP helpers with the bootstrap management key and
-//! the admin secret; [`CloudSync::sqlite_node`] for `sqlitecloud://` tenant databases.
+//! [`CloudSync`]: an [`Emulator`] serving CloudSync alone, with CloudSync's own helpers:
+//! requests with a key or the admin secret, [`CloudSync::sqlite_node`] for `sqlitecloud://`
+//! tenant databases, the stored databases; and [`TenantPostgres`], a real PostgreSQL for
+//! tenant databases.
+//!
+//! Start-up, restart, the provider environment and the state directory are the one
+//! [`Emulator`]'s (through `Deref`); a test that needs CloudSync beside another platform
+//! uses [`Emulator::serving`] and [`Emulator::on`].
 
-use std::io::{BufRead, BufReader};
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use tempfile::TempDir;
 
-use super::clear_isolated_env;
+use super::emulator::Emulator;
+use super::platform::Platform;
 
 /// A running emulator serving CloudSync.
-pub struct CloudSync {
-    child: Option<Child>,
-    _tmp: TempDir,
-    state_dir: PathBuf,
-    log_path: PathBuf,
-    url: String,
-    api_key: String,
-    admin_secret: String,
-    rt: tokio::runtime::Runtime,
-    http: reqwest::Client,
+pub struct CloudSync(Emulator);
+
+impl Deref for CloudSync {
+    type Target = Emulator;
+    fn deref(&self) -> &Emulator {
+        &self.0
+    }
+}
+
+impl DerefMut for CloudSync {
+    fn deref_mut(&mut self) -> &mut Emulator {
+        &mut self.0
+    }
 }
 
 impl CloudSync {
     /// Starts the emulator and waits for CloudSync's listening line.
     pub fn start() -> CloudSync {
-        let tmp = tempfile::Builder::new()
-            .prefix("cloudsync-emu-")
-            .tempdir()
-            .expect("temporary directory");
-        let state_dir = tmp.path().join("state");
-        let log_path = tmp.path().join("emulator.log");
-        let (child, url) = spawn(&state_dir, &log_path, "127.0.0.1:0");
-        let root = state_dir.join("cloudsync");
-        let api_key = read_trimmed(&root.join("api-key"));
-        let admin_secret = read_trimmed(&root.join("admin-secret"));
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        CloudSync {
-            child: Some(child),
-            _tmp: tmp,
-            state_dir,
-            log_path,
-            url,
-            api_key,
-            admin_secret,
-            rt,
-            http: super::emulator::http_client(),
-        }
+        CloudSync(Emulator::serving(&[Platform::CloudSync]))
     }
 
-    /// Stops the emulator (SIGTERM) and starts it again on the same state and port; the
-    /// admin secret is read again (a new one every start).
-    pub fn restart(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = Command::new("kill")
-                .arg("-TERM")
-                .arg(child.id().to_string())
-                .status();
-            let _ = child.wait();
-        }
-        let port = self.url.rsplit(':').next().unwrap_or("0").to_owned();
-        let started = Instant::now();
-        while std::net::TcpListener::bind(format!("127.0.0.1:{port}")).is_err()
-            && started.elapsed() < Duration::from_secs(10)
-        {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let (child, url) = spawn(
-            &self.state_dir,
-            &self.log_path,
-            &format!("127.0.0.1:{port}"),
-        );
-        self.child = Some(child);
-        self.url = url;
-        self.admin_secret = read_trimmed(&self.state_dir.join("cloudsync").join("admin-secret"));
-    }
-
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
+    /// The bootstrap management key.
     pub fn api_key(&self) -> &str {
-        &self.api_key
+        self.token()
     }
 
     /// `<state-dir>/cloudsync`.
     pub fn root(&self) -> PathBuf {
-        self.state_dir.join("cloudsync")
+        self.state_dir().join("cloudsync")
     }
 
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log_path).unwrap_or_default()
-    }
-
-    /// `CLOUDSYNC_API_URL` and `CLOUDSYNC_API_KEY` for a provider.
-    pub fn provider_env(&self) -> Vec<(String, String)> {
-        vec![
-            ("CLOUDSYNC_API_URL".into(), self.url.clone()),
-            ("CLOUDSYNC_API_KEY".into(), self.api_key.clone()),
-        ]
-    }
-
-    /// One request; `key` is sent as the bearer key; answers (status, JSON body or Null).
+    /// One request; `key` is sent as the bearer key, `admin` adds the admin secret;
+    /// answers (status, JSON body or Null).
     pub fn request(
         &self,
         method: Method,
@@ -120,24 +58,14 @@ impl CloudSync {
         admin: bool,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let url = format!("{}{path}", self.url);
-        let mut headers = Vec::new();
-        if admin {
-            headers.push(("x-emulator-admin", self.admin_secret.as_str()));
-        }
-        let body = body.map(|b| serde_json::to_vec(&b).expect("json"));
-        let reply = self
-            .rt
-            .block_on(super::emulator::send(
-                &self.http, method, &url, key, &headers, body,
-            ))
-            .unwrap_or_else(|e| panic!("{path}: {e}"));
-        (reply.status.as_u16(), reply.body)
-    }
-
-    /// A public API call with the bootstrap key.
-    pub fn api(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        self.request(method, path, Some(&self.api_key), false, body)
+        let on = self.on(Platform::CloudSync);
+        let secret = on.admin_secret().to_owned();
+        let headers: &[(&str, &str)] = if admin {
+            &[("x-emulator-admin", &secret)]
+        } else {
+            &[]
+        };
+        on.request(method, path, key, headers, body)
     }
 
     /// An admin call; panics unless 2xx.
@@ -172,80 +100,6 @@ impl CloudSync {
             .as_array()
             .cloned()
             .unwrap_or_default()
-    }
-}
-
-fn read_trimmed(path: &Path) -> String {
-    std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
-        .trim()
-        .to_owned()
-}
-
-/// Starts `platform-emulator` serving CloudSync on `listen` (comwit on free ports) and
-/// waits for CloudSync's listening line.
-fn spawn(state_dir: &Path, log_path: &Path, listen: &str) -> (Child, String) {
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log_path)
-        .expect("emulator log");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_platform-emulator"));
-    cmd.args([
-        "--listen",
-        "127.0.0.1:0",
-        "--apps-listen",
-        "127.0.0.1:0",
-        "--dns-listen",
-        "127.0.0.1:0",
-        "--serve",
-    ])
-    .arg(format!("cloudsync={listen}"))
-    .arg("--state-dir")
-    .arg(state_dir)
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::from(log));
-    clear_isolated_env(&mut cmd);
-    cmd.env("COMWIT_EMULATOR_LOG", "debug");
-    let mut child = cmd.spawn().expect("start platform-emulator");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let started = Instant::now();
-    loop {
-        match rx.recv_timeout(Duration::from_millis(100)) {
-            Ok(line) => {
-                if let Some(l) = platforms::emulator::Listening::parse(&line) {
-                    if l.platform == "cloudsync" {
-                        return (child, l.url);
-                    }
-                }
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) if started.elapsed() < Duration::from_secs(60) => {
-            }
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "no cloudsync listening line\n{}",
-                    std::fs::read_to_string(log_path).unwrap_or_default()
-                );
-            }
-        }
-    }
-}
-
-impl Drop for CloudSync {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
     }
 }
 

@@ -1,11 +1,15 @@
-//! [`Emulator`]: the real `platform-emulator` binary on `127.0.0.1:<free port>` with a
-//! temporary state directory (or one the test names), killed on drop.
+//! [`Emulator`]: the real `platform-emulator` binary serving any set of platforms
+//! ([`Emulator::serving`]`(&[Platform::Comwit, Platform::WaysCloud])`), each on its own
+//! free loopback port, with a temporary state directory (or one the test names), stopped on
+//! drop. What differs between platforms (names, state files, how a request carries the
+//! credential, the provider's environment) is data in [`super::platform`].
 //!
 //! One implementation for every caller: plain `#[test]` functions use [`Emulator::start`]
-//! and the blocking HTTP helpers (requests run on a small Tokio runtime the `Emulator`
-//! creates on first use, so they also work inside `#[tokio::test(flavor =
-//! "multi_thread")]`); async tests use [`EmulatorBuilder::start_async`] (the same start
-//! on a blocking thread) and [`send`] with a client of their own; the benchmarks use
+//! (Comwit alone) or [`Emulator::serving`] and the blocking HTTP helpers (requests run on a
+//! small Tokio runtime the `Emulator` creates on first use, so they also work inside
+//! `#[tokio::test(flavor = "multi_thread")]`); [`Emulator::on`] gives the same helpers for
+//! one platform of several. Async tests use [`EmulatorBuilder::start_async`] (the same
+//! start on a blocking thread) and [`send`] with a client of their own; the benchmarks use
 //! [`Emulator::start`] and [`send`] on their runtime.
 
 use std::future::Future;
@@ -21,26 +25,34 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 use super::clear_isolated_env;
+use super::platform::{CredentialHeader, Platform};
 use super::terraform::keep_test_dirs;
 
 /// The project every bootstrap token belongs to.
 pub const LOCAL_PROJECT: &str = "prj_local";
 
-const START_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// The base URL (`http://127.0.0.1:PORT`) in the emulator's first stdout line, `None` when
-/// the line is not its listening line. The one place that knows the line's format.
-pub fn parse_listening_line(line: &str) -> Option<String> {
-    platforms::emulator::Listening::parse(line)
-        .filter(|l| l.platform == "comwit")
-        .map(|l| l.url)
+/// How long a stop with SIGTERM may take before SIGKILL: WaysCloud's engines take the
+/// longest (their own clean shutdown).
+fn stop_timeout(graceful: bool) -> Duration {
+    Duration::from_secs(if graceful { 60 } else { 10 })
 }
 
-/// The app gateway's URL in the emulator's second stdout line (`comwit-apps`).
-pub fn parse_apps_listening_line(line: &str) -> Option<String> {
-    platforms::emulator::Listening::parse(line)
-        .filter(|l| l.platform == platforms::emulator::APPS_LISTENING_NAME)
-        .map(|l| l.url)
+/// Whether this `platform-emulator` starts Comwit even when no `--serve` names it (the rule
+/// before "the `--serve` flags alone decide what runs"; its `--help` says Comwit is "served
+/// by default"). Asked once per test process. With the newer rule `--listen` names Comwit,
+/// so the harness passes it only to an emulator of the older rule. Remove this when every
+/// emulator the harness can meet has the newer rule.
+fn comwit_always_starts() -> bool {
+    static OLD_RULE: OnceLock<bool> = OnceLock::new();
+    *OLD_RULE.get_or_init(|| {
+        let help = Command::new(env!("CARGO_BIN_EXE_platform-emulator"))
+            .arg("--help")
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .expect("platform-emulator --help");
+        String::from_utf8_lossy(&help.stdout).contains("comwit (served by")
+    })
 }
 
 fn port_of(url: &str) -> Option<u16> {
@@ -105,15 +117,27 @@ pub fn http_client() -> reqwest::Client {
         .unwrap_or_else(|e| panic!("building the HTTP client: {e}"))
 }
 
-/// Options for [`Emulator`]: extra environment, the state directory.
+/// Options for [`Emulator`]: the platforms, extra environment, the state directory.
 #[derive(Debug, Clone, Default)]
 pub struct EmulatorBuilder {
+    platforms: Vec<Platform>,
     envs: Vec<(String, String)>,
     args: Vec<String>,
     state_dir: Option<PathBuf>,
 }
 
 impl EmulatorBuilder {
+    /// The platforms to serve (each on a free port, in this order; the first is the one
+    /// the unqualified helpers such as [`Emulator::api`] talk to). Without it: Comwit.
+    pub fn platforms(mut self, platforms: &[Platform]) -> Self {
+        for p in platforms {
+            if !self.platforms.contains(p) {
+                self.platforms.push(*p);
+            }
+        }
+        self
+    }
+
     /// An environment variable for the emulator, e.g.
     /// `("COMWIT_EMULATOR_FAULTS", r#"{"rules": [...]}"#)` or `("COMWIT_EMULATOR_LOG", "debug")`.
     /// Nothing else of [`super::ISOLATED_ENV_PREFIXES`] reaches it from the caller.
@@ -122,7 +146,7 @@ impl EmulatorBuilder {
         self
     }
 
-    /// A command-line argument for the emulator, after the harness's own (`--allow-host`).
+    /// A command-line argument for the emulator, after the harness's own (`--serve`, ...).
     pub fn arg(mut self, arg: &str) -> Self {
         self.args.push(arg.to_owned());
         self
@@ -136,8 +160,13 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Starts the emulator and waits for its listening line.
+    /// Starts the emulator and waits for the listening line of every platform.
     pub fn start(self) -> Emulator {
+        let platforms = if self.platforms.is_empty() {
+            vec![Platform::Comwit]
+        } else {
+            self.platforms
+        };
         let (tmp, state_dir, log_path) = match self.state_dir {
             Some(dir) => {
                 let log = dir.with_extension("log");
@@ -145,7 +174,7 @@ impl EmulatorBuilder {
             }
             None => {
                 let tmp = tempfile::Builder::new()
-                    .prefix("comwit-emu-")
+                    .prefix("platform-emu-")
                     .tempdir()
                     .expect("create temporary emulator directory");
                 let state_dir = tmp.path().join("state");
@@ -154,20 +183,33 @@ impl EmulatorBuilder {
                 (Some(tmp), state_dir, log)
             }
         };
+        // Each platform's own emulator environment first, so the test's can override it.
+        let mut envs: Vec<(String, String)> = platforms
+            .iter()
+            .flat_map(|p| p.facts().emulator_env)
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        envs.extend(self.envs);
         let mut emulator = Emulator {
             child: None,
             log_path,
             tmp,
             state_dir,
-            envs: self.envs,
+            envs,
             args: self.args,
-            url: String::new(),
-            apps_url: String::new(),
-            token: String::new(),
-            admin_secret: String::new(),
+            served: platforms
+                .into_iter()
+                .map(|platform| Served {
+                    platform,
+                    url: String::new(),
+                    credential: String::new(),
+                    admin_secret: String::new(),
+                })
+                .collect(),
+            apps_url: None,
             rt: OnceLock::new(),
         };
-        emulator.spawn("127.0.0.1:0", "127.0.0.1:0");
+        emulator.spawn(None);
         emulator
     }
 
@@ -179,6 +221,19 @@ impl EmulatorBuilder {
     }
 }
 
+/// One platform of a running emulator: its API URL, bootstrap credential and admin secret.
+#[derive(Debug, Clone)]
+pub struct Served {
+    pub platform: Platform,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// The bootstrap credential (Comwit's user token, WaysCloud's API key, CloudSync's
+    /// management key).
+    pub credential: String,
+    /// The secret of the platform's `/_emulator/` admin routes (header `X-Emulator-Admin`).
+    pub admin_secret: String,
+}
+
 /// A running `platform-emulator`.
 pub struct Emulator {
     child: Option<Child>,
@@ -187,11 +242,10 @@ pub struct Emulator {
     log_path: PathBuf,
     envs: Vec<(String, String)>,
     args: Vec<String>,
-    url: String,
-    /// The app gateway, `http://127.0.0.1:PORT`.
-    apps_url: String,
-    token: String,
-    admin_secret: String,
+    /// The platforms, in the order asked for.
+    served: Vec<Served>,
+    /// Comwit's app gateway, `http://127.0.0.1:PORT`, when Comwit is served.
+    apps_url: Option<String>,
     /// The runtime and client of the blocking HTTP helpers, made on first use.
     rt: OnceLock<(tokio::runtime::Runtime, reqwest::Client)>,
 }
@@ -201,29 +255,88 @@ impl Emulator {
         EmulatorBuilder::default()
     }
 
-    /// Starts an emulator with a fresh state directory.
+    /// Starts an emulator serving Comwit, with a fresh state directory.
     pub fn start() -> Emulator {
         Emulator::builder().start()
     }
 
-    /// Starts an emulator with extra environment variables; see [`EmulatorBuilder::env`].
+    /// Starts an emulator serving `platforms` (each on a free port), with a fresh state
+    /// directory.
+    pub fn serving(platforms: &[Platform]) -> Emulator {
+        Emulator::builder().platforms(platforms).start()
+    }
+
+    /// Starts an emulator serving Comwit with extra environment variables; see
+    /// [`EmulatorBuilder::env`].
     pub fn start_with_env(envs: &[(&str, &str)]) -> Emulator {
         envs.iter()
             .fold(Emulator::builder(), |b, (k, v)| b.env(k, v))
             .start()
     }
 
-    fn spawn(&mut self, listen: &str, apps_listen: &str) {
+    /// The platforms served, the first being the one the unqualified helpers use.
+    pub fn platforms(&self) -> Vec<Platform> {
+        self.served.iter().map(|s| s.platform).collect()
+    }
+
+    fn serves(&self, platform: Platform) -> bool {
+        self.served.iter().any(|s| s.platform == platform)
+    }
+
+    fn primary(&self) -> Platform {
+        self.served[0].platform
+    }
+
+    /// What the emulator serves of `platform`; panics when it does not serve it.
+    pub fn served(&self, platform: Platform) -> &Served {
+        self.served
+            .iter()
+            .find(|s| s.platform == platform)
+            .unwrap_or_else(|| {
+                panic!(
+                    "this emulator does not serve {} (it serves {:?}): start it with Emulator::serving",
+                    platform.name(),
+                    self.platforms()
+                )
+            })
+    }
+
+    /// The blocking HTTP helpers for one platform of several.
+    pub fn on(&self, platform: Platform) -> On<'_> {
+        On {
+            emu: self,
+            served: self.served(platform),
+        }
+    }
+
+    fn graceful_stop(&self) -> bool {
+        self.served.iter().any(|s| s.platform.facts().graceful_stop)
+    }
+
+    /// Starts the process. `ports`: each platform's port and the app gateway's, to start
+    /// again where a stopped emulator listened; `None` for free ports.
+    fn spawn(&mut self, ports: Option<(Vec<u16>, Option<u16>)>) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.log_path)
             .expect("open emulator log");
+        let (ports, apps_port) = ports.unwrap_or_else(|| (vec![0; self.served.len()], None));
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_platform-emulator"));
-        cmd.arg("--listen")
-            .arg(listen)
-            .arg("--apps-listen")
-            .arg(apps_listen)
+        // Every platform is named with `--serve`, so the command means the same under the
+        // rule "the --serve flags alone decide what runs".
+        for (served, port) in self.served.iter().zip(&ports) {
+            cmd.arg("--serve")
+                .arg(format!("{}=127.0.0.1:{port}", served.platform.name()));
+        }
+        // Comwit's other listeners on free ports. An emulator that starts Comwit even when
+        // no `--serve` names it also gets a free port for its API, so parallel tests never
+        // meet on the default one.
+        if !self.serves(Platform::Comwit) && comwit_always_starts() {
+            cmd.arg("--listen").arg("127.0.0.1:0");
+        }
+        cmd.arg("--apps-listen")
+            .arg(format!("127.0.0.1:{}", apps_port.unwrap_or(0)))
             .arg("--dns-listen")
             .arg("127.0.0.1:0")
             .arg("--state-dir")
@@ -239,27 +352,36 @@ impl Emulator {
         let mut child = cmd.spawn().expect("start platform-emulator");
         let stdout = child.stdout.take().expect("emulator stdout");
 
-        // Read the two listening lines (comwit, then its app gateway) on a thread (then keep
-        // draining stdout so the child never blocks on a full pipe); wait for them here with
-        // a timeout.
+        // Read the listening lines on a thread (which keeps draining stdout so the child
+        // never blocks on a full pipe); wait here, with a timeout, until every platform
+        // (and Comwit's app gateway) has its line.
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            let first = lines.next().and_then(Result::ok);
-            let second = first
-                .as_ref()
-                .and_then(|_| lines.next().and_then(Result::ok));
-            let _ = tx.send(first.map(|f| (f, second.unwrap_or_default())));
-            for _ in lines.by_ref() {}
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(l) = platforms::emulator::Listening::parse(&line) {
+                    let _ = tx.send((l.platform, l.url));
+                }
+            }
         });
+        let timeout = self
+            .served
+            .iter()
+            .map(|s| s.platform.facts().start_timeout)
+            .max()
+            .unwrap_or(Duration::from_secs(60));
+        let mut wanted: Vec<&str> = self.served.iter().map(|s| s.platform.name()).collect();
+        if self.serves(Platform::Comwit) {
+            wanted.push(platforms::emulator::APPS_LISTENING_NAME);
+        }
+        let mut urls: Vec<(String, String)> = Vec::new();
         let started = Instant::now();
-        let (line, apps_line) = loop {
+        while !wanted.iter().all(|w| urls.iter().any(|(p, _)| p == w)) {
             match rx.recv_timeout(Duration::from_millis(50)) {
-                Ok(Some(lines)) => break lines,
-                Ok(None) | Err(mpsc::RecvTimeoutError::Disconnected) => {
+                Ok(line) => urls.push(line),
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
                     let status = child.wait().expect("wait for emulator");
                     panic!(
-                        "platform-emulator exited ({status}) before listening\n--- emulator log ---\n{}",
+                        "platform-emulator exited ({status}) before listening for {wanted:?} (got {urls:?})\n--- emulator log ---\n{}",
                         self.log()
                     );
                 }
@@ -270,59 +392,56 @@ impl Emulator {
                             self.log()
                         );
                     }
-                    if started.elapsed() > START_TIMEOUT {
+                    if started.elapsed() > timeout {
                         let _ = child.kill();
                         let _ = child.wait();
                         panic!(
-                            "platform-emulator did not print its listening line within {START_TIMEOUT:?}\n--- emulator log ---\n{}",
+                            "platform-emulator did not print the listening lines of {wanted:?} within {timeout:?} (got {urls:?})\n--- emulator log ---\n{}",
                             self.log()
                         );
                     }
                 }
             }
+        }
+        let url_of = |name: &str| -> Option<String> {
+            urls.iter()
+                .find(|(p, _)| p == name)
+                .map(|(_, url)| url.clone())
         };
-        let Some(url) = parse_listening_line(&line) else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "unexpected first line from platform-emulator: {line:?}\n--- emulator log ---\n{}",
-                self.log()
-            );
-        };
-        let Some(apps_url) = parse_apps_listening_line(&apps_line) else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "unexpected second line from platform-emulator: {apps_line:?}\n--- emulator log ---\n{}",
-                self.log()
-            );
-        };
+        self.apps_url = url_of(platforms::emulator::APPS_LISTENING_NAME)
+            .filter(|_| self.serves(Platform::Comwit));
+        for served in &mut self.served {
+            let facts = served.platform.facts();
+            served.url = url_of(facts.name).unwrap_or_default();
+            served.credential = read_secret(&self.state_dir.join(facts.credential_file));
+            served.admin_secret = read_secret(&self.state_dir.join(facts.admin_secret_file));
+        }
         self.child = Some(child);
-        self.url = url;
-        self.apps_url = apps_url;
-        self.token = read_secret(&self.state_dir.join("bootstrap-token"));
-        self.admin_secret = read_secret(&self.state_dir.join("admin-secret"));
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// The first platform's API, `http://127.0.0.1:PORT`.
     pub fn url(&self) -> &str {
-        &self.url
+        &self.served[0].url
     }
 
-    /// The app gateway, `http://127.0.0.1:PORT` (an app answers there to its
+    /// Comwit's app gateway, `http://127.0.0.1:PORT` (an app answers there to its
     /// `default_hostname` in the `Host` header).
     pub fn apps_url(&self) -> &str {
-        &self.apps_url
+        self.apps_url
+            .as_deref()
+            .expect("the app gateway is Comwit's: serve Platform::Comwit")
     }
 
-    /// The bootstrap user token (all scopes, member of [`LOCAL_PROJECT`]).
+    /// The first platform's bootstrap credential (Comwit's: the user token with all
+    /// scopes, member of [`LOCAL_PROJECT`]).
     pub fn token(&self) -> &str {
-        &self.token
+        &self.served[0].credential
     }
 
-    /// The secret for the `/_emulator/` admin routes (header `X-Emulator-Admin`).
+    /// The first platform's secret for the `/_emulator/` admin routes (header
+    /// `X-Emulator-Admin`).
     pub fn admin_secret(&self) -> &str {
-        &self.admin_secret
+        &self.served[0].admin_secret
     }
 
     /// [`LOCAL_PROJECT`].
@@ -339,14 +458,31 @@ impl Emulator {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
     }
 
-    /// What the provider needs to use this emulator: `COMWIT_API_URL`, `COMWIT_TOKEN`,
-    /// `COMWIT_PROJECT_ID`.
+    /// What the providers of every served platform need to use this emulator: each
+    /// platform's URL and credential variables (Comwit's: `COMWIT_API_URL`, `COMWIT_TOKEN`,
+    /// `COMWIT_PROJECT_ID`).
     pub fn provider_env(&self) -> Vec<(String, String)> {
-        vec![
-            ("COMWIT_API_URL".into(), self.url.clone()),
-            ("COMWIT_TOKEN".into(), self.token.clone()),
-            ("COMWIT_PROJECT_ID".into(), LOCAL_PROJECT.into()),
-        ]
+        self.served
+            .iter()
+            .flat_map(|s| self.provider_env_of(s.platform))
+            .collect()
+    }
+
+    /// [`Emulator::provider_env`] of one platform.
+    pub fn provider_env_of(&self, platform: Platform) -> Vec<(String, String)> {
+        let served = self.served(platform);
+        let facts = platform.facts();
+        let mut env = vec![
+            (facts.url_env.to_owned(), served.url.clone()),
+            (facts.credential_env.to_owned(), served.credential.clone()),
+        ];
+        env.extend(
+            facts
+                .extra_provider_env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        env
     }
 
     /// Whether the process is still running.
@@ -354,9 +490,10 @@ impl Emulator {
         matches!(self.child.as_mut().map(|c| c.try_wait()), Some(Ok(None)))
     }
 
-    /// Stops the emulator with SIGTERM (SIGKILL after 10 s) and returns whether it exited
-    /// successfully. The state directory stays.
+    /// Stops the emulator with SIGTERM (SIGKILL after 10 s, 60 s with WaysCloud's engines)
+    /// and returns whether it exited successfully. The state directory stays.
     pub fn stop(&mut self) -> bool {
+        let timeout = stop_timeout(self.graceful_stop());
         let Some(mut child) = self.child.take() else {
             return false;
         };
@@ -368,7 +505,7 @@ impl Emulator {
         loop {
             match child.try_wait() {
                 Ok(Some(status)) => return status.success(),
-                Ok(None) if started.elapsed() < Duration::from_secs(10) => {
+                Ok(None) if started.elapsed() < timeout => {
                     std::thread::sleep(Duration::from_millis(20))
                 }
                 _ => {
@@ -389,33 +526,39 @@ impl Emulator {
     }
 
     /// Stops the emulator (SIGTERM) and starts it again on the same state directory and the
-    /// same ports (API and app gateway), so [`Emulator::url`], [`Emulator::apps_url`] and
-    /// Terraform workspaces set up for it stay valid. The admin secret is re-read (it
-    /// changes on every start unless fixed by env).
+    /// same ports (every platform's API and the app gateway), so the URLs and Terraform
+    /// workspaces set up for it stay valid. The admin secrets are re-read (they change on
+    /// every start unless fixed by env).
     pub fn restart(&mut self) {
         if self.child.is_some() {
             self.stop();
         }
-        let port = port_of(&self.url).expect("port of the emulator URL");
-        let apps_port = port_of(&self.apps_url).expect("port of the app gateway URL");
+        let ports: Vec<u16> = self
+            .served
+            .iter()
+            .map(|s| port_of(&s.url).expect("port of a platform's URL"))
+            .collect();
+        let apps_port = self
+            .apps_url
+            .as_deref()
+            .map(|u| port_of(u).expect("port of the app gateway URL"));
         // The ports can be busy for a moment after the old process exits.
         let started = Instant::now();
-        while (std::net::TcpListener::bind(("127.0.0.1", port)).is_err()
-            || std::net::TcpListener::bind(("127.0.0.1", apps_port)).is_err())
+        while ports
+            .iter()
+            .chain(&apps_port)
+            .any(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_err())
             && started.elapsed() < Duration::from_secs(10)
         {
             std::thread::sleep(Duration::from_millis(50));
         }
-        self.spawn(
-            &format!("127.0.0.1:{port}"),
-            &format!("127.0.0.1:{apps_port}"),
-        );
+        self.spawn(Some((ports, apps_port)));
     }
 
-    /// The DNS server's `ip:port` (UDP and TCP), from `GET /_emulator/dns` (a restart may
-    /// move it).
+    /// Comwit's DNS server's `ip:port` (UDP and TCP), from `GET /_emulator/dns` (a restart
+    /// may move it).
     pub fn dns_addr(&self) -> String {
-        self.admin_get("/_emulator/dns")["server"]
+        self.on(Platform::Comwit).admin_get("/_emulator/dns")["server"]
             .as_str()
             .expect("server in /_emulator/dns")
             .to_owned()
@@ -428,7 +571,7 @@ impl Emulator {
 
     /// `url()` followed by `path` (which starts with `/`).
     pub fn url_of(&self, path: &str) -> String {
-        format!("{}{path}", self.url)
+        format!("{}{path}", self.url())
     }
 
     fn runtime(&self) -> &(tokio::runtime::Runtime, reqwest::Client) {
@@ -452,9 +595,7 @@ impl Emulator {
         futures::executor::block_on(handle).expect("HTTP task panicked")
     }
 
-    /// Any request, blocking; `token` becomes `Authorization: Bearer`, `headers` are added
-    /// as given. Returns the status and the body (JSON; `Null` when empty; a JSON string
-    /// when the body is not JSON). Panics only when the request cannot be made.
+    /// [`On::request`] to the first platform.
     pub fn request(
         &self,
         method: Method,
@@ -463,16 +604,98 @@ impl Emulator {
         headers: &[(&str, &str)],
         body: Option<Value>,
     ) -> (u16, Value) {
-        let http = self.runtime().1.clone();
+        self.on(self.primary())
+            .request(method, path, token, headers, body)
+    }
+
+    /// [`On::api`] to the first platform.
+    pub fn api(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        self.on(self.primary()).api(method, path, body)
+    }
+
+    /// [`On::api_get`] to the first platform.
+    pub fn api_get(&self, path: &str) -> Value {
+        self.on(self.primary()).api_get(path)
+    }
+
+    /// [`On::admin`] to the first platform.
+    pub fn admin(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        self.on(self.primary()).admin(method, path, body)
+    }
+
+    /// [`On::admin_get`] to the first platform.
+    pub fn admin_get(&self, path: &str) -> Value {
+        self.on(self.primary()).admin_get(path)
+    }
+
+    /// [`On::admin_put`] to the first platform.
+    pub fn admin_put(&self, path: &str, body: Value) -> Value {
+        self.on(self.primary()).admin_put(path, body)
+    }
+
+    /// [`On::admin_post`] to the first platform.
+    pub fn admin_post(&self, path: &str, body: Value) -> Value {
+        self.on(self.primary()).admin_post(path, body)
+    }
+
+    /// [`On::admin_delete`] to the first platform.
+    pub fn admin_delete(&self, path: &str, body: Value) -> Value {
+        self.on(self.primary()).admin_delete(path, body)
+    }
+}
+
+/// The blocking HTTP helpers for one platform of an [`Emulator`] ([`Emulator::on`]).
+#[derive(Clone, Copy)]
+pub struct On<'a> {
+    emu: &'a Emulator,
+    served: &'a Served,
+}
+
+impl On<'_> {
+    /// `http://127.0.0.1:PORT` of this platform.
+    pub fn url(&self) -> &str {
+        &self.served.url
+    }
+
+    /// This platform's bootstrap credential.
+    pub fn credential(&self) -> &str {
+        &self.served.credential
+    }
+
+    /// This platform's admin secret (header `X-Emulator-Admin`).
+    pub fn admin_secret(&self) -> &str {
+        &self.served.admin_secret
+    }
+
+    /// Any request, blocking; `credential` goes where the platform wants it
+    /// (`Authorization: Bearer`, or WaysCloud's `X-API-Key`), `headers` are added as given.
+    /// Returns the status and the body (JSON; `Null` when empty; a JSON string when the
+    /// body is not JSON). Panics only when the request cannot be made.
+    pub fn request(
+        &self,
+        method: Method,
+        path: &str,
+        credential: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let http = self.emu.runtime().1.clone();
         let what = format!("{method} {path}");
-        let url = self.url_of(path);
-        let token = token.map(str::to_owned);
-        let headers: Vec<(String, String)> = headers
+        let url = format!("{}{path}", self.served.url);
+        let mut headers: Vec<(String, String)> = headers
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
+        let token = match (credential, self.served.platform.facts().credential_header) {
+            (Some(c), CredentialHeader::Bearer) => Some(c.to_owned()),
+            (Some(c), CredentialHeader::Named(name)) => {
+                headers.push((name.to_owned(), c.to_owned()));
+                None
+            }
+            (None, _) => None,
+        };
         let body = body.map(|b| b.to_string().into_bytes());
-        self.block_on(async move {
+        self.emu.block_on(async move {
             let headers: Vec<(&str, &str)> = headers
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -484,12 +707,12 @@ impl Emulator {
         })
     }
 
-    /// A product API request with the bootstrap token; see [`Emulator::request`].
+    /// A product API request with the bootstrap credential; see [`On::request`].
     pub fn api(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        self.request(method, path, Some(&self.token), &[], body)
+        self.request(method, path, Some(&self.served.credential), &[], body)
     }
 
-    /// `GET path` with the bootstrap token; panics unless 2xx.
+    /// `GET path` with the bootstrap credential; panics unless 2xx.
     pub fn api_get(&self, path: &str) -> Value {
         expect_success("GET", path, self.api(Method::GET, path, None))
     }
@@ -502,7 +725,7 @@ impl Emulator {
             method,
             &path,
             None,
-            &[("X-Emulator-Admin", &self.admin_secret)],
+            &[("X-Emulator-Admin", &self.served.admin_secret)],
             body,
         )
     }
@@ -536,7 +759,11 @@ impl Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
-        self.kill();
+        if self.graceful_stop() {
+            self.stop();
+        } else {
+            self.kill();
+        }
         if let Some((rt, _)) = self.rt.take() {
             // Never blocks, so dropping an Emulator inside an async test is fine.
             rt.shutdown_background();

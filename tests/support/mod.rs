@@ -6,9 +6,14 @@
 //!   from `scripts/setup.sh`; a missing CLI fails the test, it never skips) in a temporary
 //!   workspace with `dev_overrides`, so no `terraform init` is needed. It never passes on
 //!   the caller's variables named in [`ISOLATED_ENV_PREFIXES`].
-//! - [`Emulator`]: the real `platform-emulator` binary on a free loopback port with a
-//!   temporary state directory; [`emulator::parse_listening_line`] is the one reader of
-//!   its listening line.
+//! - [`Emulator`]: the real `platform-emulator` binary serving any set of platforms
+//!   ([`Emulator::serving`]), each on a free loopback port, with a temporary state
+//!   directory; it is the one reader of the listening lines. [`Platform`] holds each
+//!   platform's facts as data (emulator name, state files, credential header, provider
+//!   source, binary and environment); [`wayscloud::WaysCloud`] and
+//!   [`cloudsync::CloudSync`] are an `Emulator` serving that platform plus its own helpers.
+//! - [`Terraform::on`]: one workspace with the provider of every platform an emulator
+//!   serves (one configuration may use several).
 //! - [`checks`]: the standard checks every resource type passes (apply, empty second plan,
 //!   import, out-of-band deletion, destroy), written once.
 //! - [`plugin_client`]: starts a provider binary the way Terraform does and talks gRPC to
@@ -47,6 +52,7 @@ pub mod checks;
 pub mod cloudsync;
 pub mod dns;
 pub mod emulator;
+pub mod platform;
 pub mod plugin_client;
 pub mod sql_client;
 pub mod terraform;
@@ -56,7 +62,8 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub use emulator::{Emulator, EmulatorBuilder, LOCAL_PROJECT};
+pub use emulator::{Emulator, EmulatorBuilder, On, LOCAL_PROJECT};
+pub use platform::Platform;
 pub use terraform::{
     oldest_terraform_bin, state_resource, terraform_bin, Output, Terraform, TerraformBuilder,
 };
@@ -96,8 +103,6 @@ pub fn clear_isolated_env(cmd: &mut std::process::Command) {
     }
 }
 
-/// Source address of our provider.
-pub const COMWIT_SOURCE: &str = "comwit/comwit";
 /// Source address of the test-only provider.
 pub const TESTING_SOURCE: &str = "comwit/testing";
 
@@ -121,11 +126,6 @@ pub const TESTING_TERRAFORM_BLOCK: &str = r#"terraform {
   }
 }
 "#;
-
-/// The cargo-built `terraform-provider-comwit` of this test run's profile.
-pub fn provider_binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-comwit"))
-}
 
 /// The cargo-built test-only provider `terraform-provider-testing` (a `[[bin]]` of
 /// `tests/provider/testing.rs`, so cargo builds it before integration tests).

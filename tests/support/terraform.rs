@@ -13,9 +13,8 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 use super::emulator::Emulator;
-use super::{
-    clear_isolated_env, provider_binary, testing_provider_binary, COMWIT_SOURCE, TESTING_SOURCE,
-};
+use super::platform::Platform;
+use super::{clear_isolated_env, testing_provider_binary, TESTING_SOURCE};
 
 /// How long one Terraform command may run before it is killed and the test fails.
 /// `TERRAFORM_TIMEOUT_SECS` overrides it.
@@ -110,9 +109,26 @@ impl TerraformBuilder {
         self
     }
 
+    /// The provider of `platform` (the cargo-built `terraform-provider-<name>`), without
+    /// environment.
+    pub fn platform_provider(self, platform: Platform) -> Self {
+        let facts = platform.facts();
+        self.provider(facts.provider_source, facts.provider_binary)
+    }
+
+    /// The provider of `platform`, pointed at `emulator` (its URL and credential
+    /// variables).
+    pub fn platform(mut self, emulator: &Emulator, platform: Platform) -> Self {
+        self = self.platform_provider(platform);
+        for (k, v) in emulator.provider_env_of(platform) {
+            self = self.env(k, v);
+        }
+        self
+    }
+
     /// Our `comwit` provider (the cargo-built `terraform-provider-comwit`).
     pub fn comwit_provider(self) -> Self {
-        self.provider(COMWIT_SOURCE, provider_binary())
+        self.platform_provider(Platform::Comwit)
     }
 
     /// The test-only `testing` provider (`tests/provider/testing.rs`).
@@ -127,7 +143,8 @@ impl TerraformBuilder {
         self
     }
 
-    /// `COMWIT_API_URL`, `COMWIT_TOKEN` and `COMWIT_PROJECT_ID` pointing at `emulator`.
+    /// The URL and credential variables of every platform `emulator` serves (for Comwit:
+    /// `COMWIT_API_URL`, `COMWIT_TOKEN` and `COMWIT_PROJECT_ID`).
     pub fn emulator_env(mut self, emulator: &Emulator) -> Self {
         for (k, v) in emulator.provider_env() {
             self = self.env(k, v);
@@ -224,8 +241,18 @@ impl Terraform {
     /// The `comwit` provider pointed at `emulator`, with the provider trace log on.
     pub fn comwit(emulator: &Emulator) -> Terraform {
         Terraform::builder()
-            .comwit_provider()
-            .emulator_env(emulator)
+            .platform(emulator, Platform::Comwit)
+            .provider_log()
+            .build()
+    }
+
+    /// The provider of every platform `emulator` serves, each pointed at it, with the
+    /// provider trace log on: one configuration may use them all.
+    pub fn on(emulator: &Emulator) -> Terraform {
+        emulator
+            .platforms()
+            .into_iter()
+            .fold(Terraform::builder(), |b, p| b.platform(emulator, p))
             .provider_log()
             .build()
     }

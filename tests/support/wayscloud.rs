@@ -1,35 +1,37 @@
-//! The WaysCloud part of the real `platform-emulator` binary (`--serve wayscloud=127.0.0.1:0`)
-//! with a temporary state directory, its private PostgreSQL and MariaDB servers, and the
-//! outside clients that check what was made: `psql` and `mysql`, optionally connecting
-//! "from" another loopback address through [`Relay`].
+//! [`WaysCloud`]: an [`Emulator`] serving WaysCloud alone (its private PostgreSQL and
+//! MariaDB servers in the temporary state directory), with WaysCloud's own helpers: keys of
+//! new customers, the engines' superuser view, their processes; and the outside clients
+//! that check what was made: `psql` and `mysql`, optionally connecting "from" another
+//! loopback address through [`Relay`].
 //!
-//! Blocking helpers (HTTP through a runtime of its own), like [`super::Emulator`].
+//! Start-up, stop, restart, the provider environment and the API and admin requests are
+//! the one [`Emulator`]'s (through `Deref`); a test that needs WaysCloud beside another
+//! platform uses [`Emulator::serving`] and [`Emulator::on`].
 
-use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::ops::{Deref, DerefMut};
+use std::path::Path;
 
 use reqwest::Method;
 use serde_json::Value;
-use tempfile::TempDir;
 
-const START_TIMEOUT: Duration = Duration::from_secs(120);
+use super::emulator::Emulator;
+use super::platform::Platform;
 
 /// A running emulator serving WaysCloud.
-pub struct WaysCloud {
-    child: Option<Child>,
-    _tmp: Option<TempDir>,
-    state_dir: PathBuf,
-    log_path: PathBuf,
-    envs: Vec<(String, String)>,
-    url: String,
-    api_key: String,
-    admin_secret: String,
-    rt: tokio::runtime::Runtime,
-    http: reqwest::Client,
+pub struct WaysCloud(Emulator);
+
+impl Deref for WaysCloud {
+    type Target = Emulator;
+    fn deref(&self) -> &Emulator {
+        &self.0
+    }
+}
+
+impl DerefMut for WaysCloud {
+    fn deref_mut(&mut self) -> &mut Emulator {
+        &mut self.0
+    }
 }
 
 impl WaysCloud {
@@ -38,128 +40,22 @@ impl WaysCloud {
     }
 
     pub fn start_with_env(envs: &[(&str, &str)]) -> WaysCloud {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let state_dir = tmp.path().join("state");
-        let log_path = tmp.path().join("emulator.log");
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let mut w = WaysCloud {
-            child: None,
-            _tmp: Some(tmp),
-            state_dir,
-            log_path,
-            envs: envs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-            url: String::new(),
-            api_key: String::new(),
-            admin_secret: String::new(),
-            rt,
-            http: super::emulator::http_client(),
-        };
-        w.spawn("127.0.0.1:0");
-        w
+        WaysCloud(
+            envs.iter()
+                .fold(
+                    Emulator::builder().platforms(&[Platform::WaysCloud]),
+                    |b, (k, v)| b.env(k, v),
+                )
+                .start(),
+        )
     }
 
-    fn spawn(&mut self, listen: &str) {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log_path)
-            .expect("open log");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_platform-emulator"));
-        cmd.args([
-            "--listen",
-            "127.0.0.1:0",
-            "--apps-listen",
-            "127.0.0.1:0",
-            "--dns-listen",
-            "127.0.0.1:0",
-        ])
-        .arg("--serve")
-        .arg(format!("wayscloud={listen}"))
-        .arg("--state-dir")
-        .arg(&self.state_dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(log));
-        super::clear_isolated_env(&mut cmd);
-        for (k, v) in &self.envs {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("start platform-emulator");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(url) = line
-                    .strip_prefix("platform-emulator: wayscloud listening on ")
-                    .map(str::to_owned)
-                {
-                    let _ = tx.send(url);
-                }
-            }
-        });
-        let started = Instant::now();
-        let url = loop {
-            match rx.recv_timeout(Duration::from_millis(100)) {
-                Ok(url) => break url,
-                Err(_) => {
-                    if let Ok(Some(status)) = child.try_wait() {
-                        panic!(
-                            "emulator exited ({status}) before listening\n{}",
-                            self.log()
-                        );
-                    }
-                    if started.elapsed() > START_TIMEOUT {
-                        let _ = child.kill();
-                        panic!(
-                            "emulator did not listen within {START_TIMEOUT:?}\n{}",
-                            self.log()
-                        );
-                    }
-                }
-            }
-        };
-        self.child = Some(child);
-        self.url = url;
-        let dir = self.state_dir.join("wayscloud");
-        self.api_key = read(&dir.join("bootstrap-api-key"));
-        self.admin_secret = read(&dir.join("admin-secret"));
-    }
-
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
+    /// The bootstrap customer's API key.
     pub fn api_key(&self) -> &str {
-        &self.api_key
+        self.token()
     }
 
-    pub fn state_dir(&self) -> &Path {
-        &self.state_dir
-    }
-
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log_path).unwrap_or_default()
-    }
-
-    pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(Child::id)
-    }
-
-    /// `WAYSCLOUD_API_URL` and `WAYSCLOUD_API_KEY` for the provider.
-    pub fn provider_env(&self) -> Vec<(String, String)> {
-        vec![
-            ("WAYSCLOUD_API_URL".into(), self.url.clone()),
-            ("WAYSCLOUD_API_KEY".into(), self.api_key.clone()),
-        ]
-    }
-
-    /// A request with `key` (none when `None`); (status, JSON body or Null).
+    /// A request with `key` (none when `None`) in `X-API-Key`; (status, JSON body).
     pub fn call(
         &self,
         key: Option<&str>,
@@ -167,40 +63,13 @@ impl WaysCloud {
         path: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let mut req = self.http.request(method, format!("{}{path}", self.url));
-        if let Some(key) = key {
-            req = req.header("X-API-Key", key);
-        }
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        self.rt.block_on(async move {
-            let resp = req.send().await.expect("request");
-            let status = resp.status().as_u16();
-            let bytes = resp.bytes().await.expect("body");
-            (
-                status,
-                serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-            )
-        })
+        self.on(Platform::WaysCloud)
+            .request(method, path, key, &[], body)
     }
 
-    /// A request with the bootstrap key.
-    pub fn api(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        self.call(Some(&self.api_key.clone()), method, path, body)
-    }
-
+    /// An admin request with a JSON body (`Null` is sent as `null`).
     pub fn admin(&self, method: Method, path: &str, body: Value) -> (u16, Value) {
-        let req = self
-            .http
-            .request(method, format!("{}{path}", self.url))
-            .header("X-Emulator-Admin", &self.admin_secret)
-            .json(&body);
-        self.rt.block_on(async move {
-            let resp = req.send().await.expect("request");
-            let status = resp.status().as_u16();
-            (status, resp.json().await.unwrap_or(Value::Null))
-        })
+        self.0.admin(method, path, Some(body))
     }
 
     /// A new key of a new customer with these permissions.
@@ -214,49 +83,9 @@ impl WaysCloud {
         body["api_key"].as_str().expect("api_key").to_owned()
     }
 
-    /// Stops with SIGTERM (the engines stop cleanly with it); the state stays.
-    pub fn stop(&mut self) -> bool {
-        let Some(mut child) = self.child.take() else {
-            return false;
-        };
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(child.id().to_string())
-            .status();
-        let started = Instant::now();
-        loop {
-            match child.try_wait() {
-                Ok(Some(status)) => return status.success(),
-                Ok(None) if started.elapsed() < Duration::from_secs(60) => {
-                    std::thread::sleep(Duration::from_millis(50))
-                }
-                _ => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    return false;
-                }
-            }
-        }
-    }
-
-    /// SIGKILL (a crash).
-    pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// Starts again on the same state directory and API address.
-    pub fn restart(&mut self) {
-        self.stop();
-        let listen = self.url.trim_start_matches("http://").to_owned();
-        self.spawn(&listen);
-    }
-
     /// The superuser/root view of an engine: `psql` as `postgres` or `mysql` as root.
     pub fn admin_sql(&self, db_type: &str, sql: &str) -> String {
-        let dir = self.state_dir.join("wayscloud");
+        let dir = self.state_dir().join("wayscloud");
         match db_type {
             "postgresql" => {
                 let port = read(&dir.join("postgres/port"));
@@ -320,7 +149,7 @@ impl WaysCloud {
 
     /// Every process of the engines (by their pid files' processes), to check none is left.
     pub fn engine_pids(&self) -> Vec<u32> {
-        let dir = self.state_dir.join("wayscloud");
+        let dir = self.state_dir().join("wayscloud");
         [
             dir.join("postgres/data/postmaster.pid"),
             dir.join("mariadb/data/mariadb.pid"),
@@ -329,12 +158,6 @@ impl WaysCloud {
         .filter_map(|p| std::fs::read_to_string(p).ok())
         .filter_map(|s| s.lines().next().and_then(|l| l.trim().parse().ok()))
         .collect()
-    }
-}
-
-impl Drop for WaysCloud {
-    fn drop(&mut self) {
-        self.stop();
     }
 }
 
