@@ -33,10 +33,10 @@ pub fn api_error(diags: &mut Diagnostics, failure: &ApiFailure) {
     let summary = match failure.tenant_code() {
         Some(code) => format!(
             "{} ({})",
-            failure.op.kind.route().summary,
+            failure.op.route.summary,
             tenant_summary(code)
         ),
-        None => failure.op.kind.route().summary.to_owned(),
+        None => failure.op.route.summary.to_owned(),
     };
     let detail = failure.to_string();
     let attribute = failure
@@ -79,7 +79,7 @@ pub fn data_source_error(diags: &mut Diagnostics, failure: &ApiFailure) {
         return api_error(diags, failure);
     }
     diags.root_error(
-        failure.op.kind.route().summary,
+        failure.op.route.summary,
         format!(
             "Could not {}: {}. A data source reads an object that already exists: check the \
              database id, and that the API key belongs to the database's workspace.",
