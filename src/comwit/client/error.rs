@@ -188,6 +188,12 @@ impl ApiError {
         matches!(self, ApiError::NotFound { .. })
     }
 
+    /// Whether the API answered 409: the name is taken, or the object's state refuses the
+    /// change (already suspended, a record that clashes, a domain still in use).
+    pub fn is_conflict(&self) -> bool {
+        self.status() == Some(409)
+    }
+
     /// The typed error for a failed request. A non-2xx body is read leniently: a body that
     /// is not the contract's error JSON still gives a typed error.
     pub(crate) fn from_failure(failure: Failure) -> ApiError {
@@ -826,6 +832,11 @@ impl ApiFailure {
     /// Whether the API answered 404.
     pub fn is_not_found(&self) -> bool {
         self.error.is_not_found()
+    }
+
+    /// Whether the API answered 409 ([`ApiError::is_conflict`]).
+    pub fn is_conflict(&self) -> bool {
+        self.error.is_conflict()
     }
 
     /// Adds the database's name to the operation, for messages.
