@@ -486,7 +486,7 @@ impl ApiError {
                 ),
             },
             ApiError::NotFound { .. } => match op.route {
-                r if one_of(r, &[&routes::LIST_PROJECTS]) => {
+                r if *r == routes::LIST_PROJECTS => {
                     "Check that the provider's `api_url` argument (or COMWIT_API_URL) \
                      points at the Comwit product API."
                         .to_owned()
@@ -536,7 +536,7 @@ impl ApiError {
                         {
                             " (`database_id`)"
                         }
-                        r if one_of(r, &[&routes::ROLLBACK_APP]) => " (`active_build_id`)",
+                        r if *r == routes::ROLLBACK_APP => " (`active_build_id`)",
                         r if one_of(
                             r,
                             &[&routes::CREATE_DNS_RECORD, &routes::LIST_DNS_RECORDS],
@@ -582,32 +582,32 @@ impl ApiError {
                     .to_owned()
             }
             ApiError::Conflict { .. } => match op.route {
-                r if one_of(r, &[&routes::CREATE_DATABASE]) => {
+                r if *r == routes::CREATE_DATABASE => {
                     "A database with this name already exists in the project. Choose \
                      another name, or bring the existing one under Terraform with \
                      `terraform import`."
                         .to_owned()
                 }
-                r if one_of(r, &[&routes::SUSPEND_DATABASE]) => {
+                r if *r == routes::SUSPEND_DATABASE => {
                     "The database is already suspended; refresh to see its current status."
                         .to_owned()
                 }
-                r if one_of(r, &[&routes::RESUME_DATABASE]) => {
+                r if *r == routes::RESUME_DATABASE => {
                     "The database is already active; refresh to see its current status.".to_owned()
                 }
-                r if one_of(r, &[&routes::CREATE_APP]) => {
+                r if *r == routes::CREATE_APP => {
                     "An app with this name already exists in the project. Choose another \
                      name, or bring the existing one under Terraform with `terraform import`."
                         .to_owned()
                 }
-                r if one_of(r, &[&routes::ROLLBACK_APP]) => {
+                r if *r == routes::ROLLBACK_APP => {
                     "Only a build whose status is `ready` can become the active build. Set \
                      `active_build_id` to a ready build of this app (see the \
                      `comwit_app_builds` data source), or remove it to serve the build of \
                      the source."
                         .to_owned()
                 }
-                r if one_of(r, &[&routes::CREATE_DNS_RECORD]) => {
+                r if *r == routes::CREATE_DNS_RECORD => {
                     "The zone already holds a record this one clashes with (an identical \
                      record, or a CNAME beside other records of that name; see the API's words \
                      above). Change this record, or remove the other one; if it is the same \
@@ -770,12 +770,12 @@ fn plural(n: u32) -> &'static str {
 /// The advice for a request that may have taken effect and was not repeated.
 fn not_retried(route: &Route) -> &'static str {
     match route {
-        r if one_of(r, &[&routes::ROTATE_DATABASE_TOKEN]) => {
+        r if *r == routes::ROTATE_DATABASE_TOKEN => {
             "The request was not retried automatically because it may already have taken \
              effect: if it did, the previous connection token no longer works. Rotate again \
              to get a usable token."
         }
-        r if one_of(r, &[&routes::CREATE_QUERY_TOKEN]) => {
+        r if *r == routes::CREATE_QUERY_TOKEN => {
             "The request was not retried automatically because it may already have taken \
              effect; request a new query token."
         }
