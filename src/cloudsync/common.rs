@@ -5,6 +5,7 @@ use tf_provider::value::{Value, ValueList, ValueString};
 use tf_provider::{AttributePath, Diagnostics};
 
 use super::client::ApiFailure;
+use crate::plugin::kit::failure::{self, ClientFailure};
 use crate::plugin::kit::known;
 
 /// The Terraform attribute of an API field.
@@ -26,26 +27,31 @@ pub fn attribute_of(field: &str) -> Option<&'static str> {
     })
 }
 
-/// Reports an API failure: the route's summary, then "Could not ...: why. What to do." A
-/// tenant failure or a refused field points at its attribute. Never a secret: every text
-/// went through the client's redactor.
-pub fn api_error(diags: &mut Diagnostics, failure: &ApiFailure) {
-    let summary = match failure.tenant_code() {
-        Some(code) => format!(
-            "{} ({})",
-            failure.op.kind.route().summary,
-            tenant_summary(code)
-        ),
-        None => failure.op.kind.route().summary.to_owned(),
-    };
-    let detail = failure.to_string();
-    let attribute = failure
-        .field()
-        .and_then(attribute_of)
-        .or_else(|| failure.tenant_code().map(|_| "connection_string"));
-    match attribute {
-        Some(attr) => diags.error(summary, detail, AttributePath::new(attr)),
-        None => diags.root_error(summary, detail),
+pub use crate::plugin::kit::failure::{api_error, deleted};
+
+/// An API failure's diagnostic: the route's summary (with the tenant failure's name), then
+/// "Could not ...: why. What to do." A tenant failure or a refused field points at its
+/// attribute. Never a secret: every text went through the client's redactor.
+impl ClientFailure for ApiFailure {
+    fn summary(&self) -> String {
+        match self.tenant_code() {
+            Some(code) => format!("{} ({})", self.op.route.summary, tenant_summary(code)),
+            None => self.op.route.summary.to_owned(),
+        }
+    }
+    fn detail(&self) -> String {
+        self.to_string()
+    }
+    fn attempt(&self) -> String {
+        format!("{}: {}", self.op.describe(), ApiFailure::detail(self))
+    }
+    fn is_not_found(&self) -> bool {
+        ApiFailure::is_not_found(self)
+    }
+    fn attribute(&self) -> Option<&'static str> {
+        self.field()
+            .and_then(attribute_of)
+            .or_else(|| self.tenant_code().map(|_| "connection_string"))
     }
 }
 
@@ -61,31 +67,13 @@ pub fn tenant_summary(code: &str) -> &'static str {
     }
 }
 
-/// A destroy's delete: done, or already gone.
-pub fn deleted<T>(diags: &mut Diagnostics, result: Result<T, ApiFailure>) -> Option<()> {
-    match result {
-        Ok(_) => Some(()),
-        Err(e) if e.is_not_found() => Some(()),
-        Err(e) => {
-            api_error(diags, &e);
-            None
-        }
-    }
-}
-
-/// A data source's read failure: a 404 says what to check.
+/// A data source's read failure ([`failure::data_source_error`]): a 404 says what a reader
+/// of CloudSync can check.
 pub fn data_source_error(diags: &mut Diagnostics, failure: &ApiFailure) {
-    if !failure.is_not_found() {
-        return api_error(diags, failure);
-    }
-    diags.root_error(
-        failure.op.kind.route().summary,
-        format!(
-            "Could not {}: {}. A data source reads an object that already exists: check the \
-             database id, and that the API key belongs to the database's workspace.",
-            failure.op.describe(),
-            failure.detail()
-        ),
+    failure::data_source_error(
+        diags,
+        failure,
+        "check the database id, and that the API key belongs to the database's workspace.",
     );
 }
 

@@ -7,42 +7,39 @@ use tf_provider::{AttributePath, Diagnostics};
 
 use super::client::ApiFailure;
 use super::provider::{Configured, ProviderData};
+use crate::plugin::kit::failure::{self, ClientFailure};
 use crate::plugin::kit::known;
 
-/// Report an API failure: the client's summary and actionable detail (never a token).
-pub fn api_error(diags: &mut Diagnostics, failure: &ApiFailure) {
-    diags.root_error(failure.summary(), failure.detail());
-}
+pub use crate::plugin::kit::failure::{api_error, deleted};
 
-/// A delete's outcome for destroy: done, or already gone (the platform's `not_found`)
-/// counts as done; any other failure is reported.
-pub fn deleted(diags: &mut Diagnostics, result: Result<(), ApiFailure>) -> Option<()> {
-    match result {
-        Ok(()) => Some(()),
-        Err(e) if e.is_not_found() => Some(()),
-        Err(e) => {
-            api_error(diags, &e);
-            None
-        }
+impl ClientFailure for ApiFailure {
+    fn summary(&self) -> String {
+        ApiFailure::summary(self)
     }
-}
-
-/// A failure of a data source's read. A data source only reads what exists, so a 404
-/// gets no resource advice (`terraform state rm`, "let Terraform create it again") but
-/// what a reader can check.
-pub fn data_source_error(diags: &mut Diagnostics, failure: &ApiFailure) {
-    if !failure.is_not_found() {
-        return api_error(diags, failure);
+    fn detail(&self) -> String {
+        ApiFailure::detail(self)
     }
-    diags.root_error(
-        failure.summary(),
+    fn attempt(&self) -> String {
         format!(
-            "Could not {}: {}. A data source reads an object that already exists: check the id \
-             or name, and that the token is a member of its project. If this configuration \
-             creates the object, use that resource's attributes instead of a data source.",
-            failure.op.describe(),
-            failure.error.answer(Some(&failure.op)),
-        ),
+            "{}: {}",
+            self.op.describe(),
+            self.error.answer(Some(&self.op))
+        )
+    }
+    fn is_not_found(&self) -> bool {
+        ApiFailure::is_not_found(self)
+    }
+}
+
+/// A failure of a data source's read ([`failure::data_source_error`]), with what a reader
+/// of Comwit can check.
+pub fn data_source_error(diags: &mut Diagnostics, failure: &ApiFailure) {
+    failure::data_source_error(
+        diags,
+        failure,
+        "check the id or name, and that the token is a member of its project. If this \
+         configuration creates the object, use that resource's attributes instead of a data \
+         source.",
     );
 }
 

@@ -5,39 +5,30 @@ use tf_provider::value::ValueString;
 use tf_provider::{AttributePath, Diagnostics};
 
 use super::client::ApiFailure;
+use crate::plugin::kit::failure::ClientFailure;
 use crate::plugin::kit::text;
 
 /// The engines. [documented]
 pub const DB_TYPES: &[&str] = &["postgresql", "mariadb"];
 
-/// An API failure as an error diagnostic: summary, what was attempted, what WaysCloud
-/// said and the remedy.
-pub fn api_error(diags: &mut Diagnostics, failure: &ApiFailure) {
-    diags.root_error(failure.summary(), failure.detail());
-}
+pub use crate::plugin::kit::failure::{api_error, deleted, found};
 
-/// A delete's outcome: done, or already gone (404) counts as done.
-pub fn deleted(diags: &mut Diagnostics, result: Result<(), ApiFailure>) -> Option<()> {
-    match result {
-        Ok(()) => Some(()),
-        Err(e) if e.is_not_found() => Some(()),
-        Err(e) => {
-            api_error(diags, &e);
-            None
+impl ClientFailure for ApiFailure {
+    fn summary(&self) -> String {
+        ApiFailure::summary(self).to_owned()
+    }
+    fn detail(&self) -> String {
+        ApiFailure::detail(self)
+    }
+    fn attempt(&self) -> String {
+        if self.message.is_empty() {
+            self.describe.clone()
+        } else {
+            format!("{}: WaysCloud said {}", self.describe, self.message)
         }
     }
-}
-
-/// A read's outcome: the answer, or `None` when WaysCloud says the object is gone (its
-/// documented 404); any other failure is an error diagnostic.
-pub fn found<T>(diags: &mut Diagnostics, result: Result<T, ApiFailure>) -> Option<T> {
-    match result {
-        Ok(value) => Some(value),
-        Err(e) if e.is_not_found() => None,
-        Err(e) => {
-            api_error(diags, &e);
-            None
-        }
+    fn is_not_found(&self) -> bool {
+        ApiFailure::is_not_found(self)
     }
 }
 

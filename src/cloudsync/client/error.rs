@@ -3,7 +3,8 @@
 
 use crate::client::{route::fill, ErrorEnvelope, ErrorFields, Failure};
 
-use super::routes::Kind;
+use super::routes;
+use crate::client::Route;
 
 /// Reads `{"errors": [{"status", "code", "title", "detail", "source": {"pointer"},
 /// "meta": {"retryable"}}]}` (the first member).
@@ -53,7 +54,7 @@ impl ErrorEnvelope for CloudSyncEnvelope {
 /// One client call: its route and the names it acts on (for messages).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Operation {
-    pub kind: Kind,
+    pub route: &'static Route,
     pub database: Option<String>,
     pub table: Option<String>,
     pub site: Option<String>,
@@ -61,9 +62,9 @@ pub struct Operation {
 }
 
 impl Operation {
-    pub fn new(kind: Kind) -> Operation {
+    pub fn new(route: &'static Route) -> Operation {
         Operation {
-            kind,
+            route,
             database: None,
             table: None,
             site: None,
@@ -71,16 +72,16 @@ impl Operation {
         }
     }
 
-    pub fn on(kind: Kind, database: &str) -> Operation {
+    pub fn on(route: &'static Route, database: &str) -> Operation {
         Operation {
             database: Some(database.to_owned()),
-            ..Operation::new(kind)
+            ..Operation::new(route)
         }
     }
 
     /// "register database `Primary DB`".
     pub fn describe(&self) -> String {
-        fill(self.kind.route().describe, |name| self.value(name))
+        fill(self.route.describe, |name| self.value(name))
     }
 
     fn value(&self, name: &str) -> Option<String> {
@@ -283,19 +284,25 @@ impl ApiFailure {
                 management key with that role (CloudSync > API Keys)."
                 .to_owned(),
             (_, Some("not_found")) => {
-                let missing = fill(self.op.kind.route().missing, |n| self.op.value(n));
-                match self.op.kind {
+                let missing = fill(self.op.route.missing, |n| self.op.value(n));
+                match self.op.route {
                     // Changes to an object only Terraform's state names: it was there.
-                    Kind::PatchDatabase
-                    | Kind::DeleteDatabase
-                    | Kind::DisableTables
-                    | Kind::DeleteExpoToken
-                    | Kind::DeleteDevice => format!(
-                        "{missing} no longer exists: it was deleted outside Terraform. Apply \
+                    r if [
+                        &routes::PATCH_DATABASE,
+                        &routes::DELETE_DATABASE,
+                        &routes::DISABLE_TABLES,
+                        &routes::DELETE_EXPO_TOKEN,
+                        &routes::DELETE_DEVICE,
+                    ]
+                    .contains(&r) =>
+                    {
+                        format!(
+                            "{missing} no longer exists: it was deleted outside Terraform. Apply \
                          again (the next refresh notices it is gone), or remove it from state \
                          with `terraform state rm <address>` if Terraform should no longer \
                          manage it."
-                    ),
+                        )
+                    }
                     // An id the user gave: `terraform import`, a data source, or
                     // `database_id` in the configuration.
                     _ => format!(
@@ -421,7 +428,7 @@ mod tests {
 
     fn status(code: &str, status: u16, documented: bool) -> ApiFailure {
         ApiFailure::new(
-            Operation::on(Kind::GetDatabase, "db_1"),
+            Operation::on(&routes::GET_DATABASE, "db_1"),
             ApiError::Status {
                 status,
                 documented,
@@ -446,9 +453,9 @@ mod tests {
 
     #[test]
     fn a_404_blames_deletion_only_for_objects_from_state() {
-        let not_found = |kind: Kind| {
+        let not_found = |route: &'static Route| {
             ApiFailure::new(
-                Operation::on(kind, "db_typo"),
+                Operation::on(route, "db_typo"),
                 ApiError::Status {
                     status: 404,
                     documented: true,
@@ -461,7 +468,11 @@ mod tests {
             )
             .remedy()
         };
-        for kind in [Kind::GetDatabase, Kind::EnableTables, Kind::PutExpoToken] {
+        for kind in [
+            &routes::GET_DATABASE,
+            &routes::ENABLE_TABLES,
+            &routes::PUT_EXPO_TOKEN,
+        ] {
             let text = not_found(kind);
             assert!(text.contains("check the id"), "{kind:?}: {text}");
             assert!(text.contains("`database_id`"), "{kind:?}: {text}");
@@ -471,7 +482,7 @@ mod tests {
             );
             assert!(!text.contains("state rm"), "{kind:?}: {text}");
         }
-        let text = not_found(Kind::PatchDatabase);
+        let text = not_found(&routes::PATCH_DATABASE);
         assert!(text.contains("deleted outside Terraform"), "{text}");
         assert!(text.contains("terraform state rm"), "{text}");
     }

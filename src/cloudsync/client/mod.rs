@@ -13,7 +13,6 @@ mod error;
 pub mod routes;
 
 pub use error::{tenant_remedy, ApiError, ApiFailure, CloudSyncEnvelope, Operation, TENANT_CODES};
-pub use routes::Kind;
 
 pub use crate::client::{ConfigError, Secret};
 
@@ -24,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::client::{Auth, HttpClient, HttpConfig, Request};
+use crate::client::{Auth, HttpClient, HttpConfig, Request, Route};
 
 /// The documented base URL.
 pub const DEFAULT_API_URL: &str = "https://cloudsync.sqlite.ai";
@@ -333,7 +332,7 @@ impl Client {
 
     async fn send(&self, op: &Operation, request: Request<'_>) -> Result<Vec<u8>> {
         self.http
-            .send_request(op.kind.route(), op, request)
+            .send_request(op.route, op, request)
             .await
             .map_err(|f| ApiFailure::new(op.clone(), ApiError::from_failure(f)))
     }
@@ -375,11 +374,12 @@ impl Client {
     }
 
     pub async fn get_org(&self) -> Result<Organization> {
-        self.data(Operation::new(Kind::GetOrg), None).await
+        self.data(Operation::new(&routes::GET_ORG), None).await
     }
 
     pub async fn list_databases(&self) -> Result<Vec<Database>> {
-        self.data(Operation::new(Kind::ListDatabases), None).await
+        self.data(Operation::new(&routes::LIST_DATABASES), None)
+            .await
     }
 
     /// Registers a database; the API verifies the tenant connection first. Returns its id.
@@ -390,7 +390,7 @@ impl Client {
         }
         let op = Operation {
             label: Some(request.label.clone()),
-            ..Operation::new(Kind::CreateDatabase)
+            ..Operation::new(&routes::CREATE_DATABASE)
         };
         let body = self.encode(&op, request)?;
         let created: Created = self.data(op, Some(body)).await?;
@@ -398,7 +398,8 @@ impl Client {
     }
 
     pub async fn get_database(&self, id: &str) -> Result<Database> {
-        self.data(Operation::on(Kind::GetDatabase, id), None).await
+        self.data(Operation::on(&routes::GET_DATABASE, id), None)
+            .await
     }
 
     pub async fn patch_database(&self, id: &str, patch: &DatabasePatch) -> Result<Database> {
@@ -408,19 +409,19 @@ impl Client {
         if let Some(s) = &patch.jwt_secret {
             self.learn(s);
         }
-        let op = Operation::on(Kind::PatchDatabase, id);
+        let op = Operation::on(&routes::PATCH_DATABASE, id);
         let body = self.encode(&op, patch)?;
         self.data(op, Some(body)).await
     }
 
     pub async fn delete_database(&self, id: &str) -> Result<Deleted> {
-        self.data(Operation::on(Kind::DeleteDatabase, id), None)
+        self.data(Operation::on(&routes::DELETE_DATABASE, id), None)
             .await
     }
 
     pub async fn check_connection(&self, id: &str) -> Result<ConnectionCheck> {
         let mut check: ConnectionCheck = self
-            .data(Operation::on(Kind::CheckConnection, id), None)
+            .data(Operation::on(&routes::CHECK_CONNECTION, id), None)
             .await?;
         if let Some(f) = check.failure.as_mut() {
             f.message = self.clean(&f.message);
@@ -429,29 +430,35 @@ impl Client {
     }
 
     pub async fn list_tables(&self, id: &str) -> Result<Vec<Table>> {
-        self.data(Operation::on(Kind::ListTables, id), None).await
+        self.data(Operation::on(&routes::LIST_TABLES, id), None)
+            .await
     }
 
-    async fn switch(&self, kind: Kind, id: &str, tables: &[String]) -> Result<Vec<Table>> {
+    async fn switch(
+        &self,
+        route: &'static Route,
+        id: &str,
+        tables: &[String],
+    ) -> Result<Vec<Table>> {
         let op = Operation {
             table: Some(tables.join(", ")),
-            ..Operation::on(kind, id)
+            ..Operation::on(route, id)
         };
         let body = self.encode(&op, &serde_json::json!({ "tables": tables }))?;
         self.data(op, Some(body)).await
     }
 
     pub async fn enable_tables(&self, id: &str, tables: &[String]) -> Result<Vec<Table>> {
-        self.switch(Kind::EnableTables, id, tables).await
+        self.switch(&routes::ENABLE_TABLES, id, tables).await
     }
 
     pub async fn disable_tables(&self, id: &str, tables: &[String]) -> Result<Vec<Table>> {
-        self.switch(Kind::DisableTables, id, tables).await
+        self.switch(&routes::DISABLE_TABLES, id, tables).await
     }
 
     pub async fn put_expo_token(&self, id: &str, token: &Secret) -> Result<ExpoToken> {
         self.learn(token.expose());
-        let op = Operation::on(Kind::PutExpoToken, id);
+        let op = Operation::on(&routes::PUT_EXPO_TOKEN, id);
         let body = self.encode(
             &op,
             &serde_json::json!({ "expoAccessToken": token.expose() }),
@@ -460,12 +467,13 @@ impl Client {
     }
 
     pub async fn get_expo_token(&self, id: &str) -> Result<ExpoToken> {
-        self.data(Operation::on(Kind::GetExpoToken, id), None).await
+        self.data(Operation::on(&routes::GET_EXPO_TOKEN, id), None)
+            .await
     }
 
     pub async fn delete_expo_token(&self, id: &str) -> Result<()> {
         self.send(
-            &Operation::on(Kind::DeleteExpoToken, id),
+            &Operation::on(&routes::DELETE_EXPO_TOKEN, id),
             Request::default(),
         )
         .await
@@ -473,7 +481,7 @@ impl Client {
     }
 
     pub async fn notification_status(&self, id: &str) -> Result<NotificationStatus> {
-        self.data(Operation::on(Kind::NotificationStatus, id), None)
+        self.data(Operation::on(&routes::NOTIFICATION_STATUS, id), None)
             .await
     }
 
@@ -484,7 +492,7 @@ impl Client {
         page: u64,
         page_size: u32,
     ) -> Result<(Vec<Device>, PageMeta)> {
-        let op = Operation::on(Kind::ListDevices, id);
+        let op = Operation::on(&routes::LIST_DEVICES, id);
         let request = Request {
             query: vec![
                 ("page", page.to_string()),
@@ -518,7 +526,7 @@ impl Client {
             page += 1;
             if page > 100_000 {
                 return Err(ApiFailure::new(
-                    Operation::on(Kind::ListDevices, id),
+                    Operation::on(&routes::LIST_DEVICES, id),
                     ApiError::Decode {
                         message: "the device list did not end after 100000 pages".into(),
                     },
@@ -533,7 +541,7 @@ impl Client {
     pub async fn delete_device(&self, id: &str, site: &str) -> Result<()> {
         let op = Operation {
             site: Some(site.to_owned()),
-            ..Operation::on(Kind::DeleteDevice, id)
+            ..Operation::on(&routes::DELETE_DEVICE, id)
         };
         self.send(&op, Request::default()).await.map(|_| ())
     }

@@ -79,7 +79,7 @@ fn switch_error(diags: &mut Diagnostics, e: &ApiFailure) {
         );
     } else if e.code() == Some("database_cloudsync_not_ready") {
         diags.error(
-            e.op.kind.route().summary,
+            e.op.route.summary,
             e.to_string(),
             AttributePath::new("table"),
         );

@@ -6,10 +6,8 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::{
-    encode, ApiError, Client, ExistingObject, ForbiddenCode, Operation, OperationKind, Result,
-    Secret,
-};
+use super::routes;
+use super::{encode, ApiError, Client, ExistingObject, ForbiddenCode, Operation, Result, Secret};
 use crate::client::Request;
 
 /// The longest `wait_seconds` one long poll of a build asks for (the contract allows 30):
@@ -148,7 +146,7 @@ struct EnvList {
 impl Client {
     /// `GET /v1/projects/{project}/apps` (`app:read`).
     pub async fn list_apps(&self, project_id: &str) -> Result<Vec<App>> {
-        let op = Operation::on_project(OperationKind::ListApps, project_id);
+        let op = Operation::on_project(&routes::LIST_APPS, project_id);
         let list: AppList = self.call(op, None, None).await?;
         Ok(list.apps)
     }
@@ -157,7 +155,7 @@ impl Client {
     /// recovery ([`Client::create_named`]): one `Idempotency-Key` on every attempt and
     /// repeat; a create left unsettled or a taken name names the app of that name.
     pub async fn create_app(&self, project_id: &str, request: &CreateAppRequest) -> Result<App> {
-        let op = Operation::on_project(OperationKind::CreateApp, project_id)
+        let op = Operation::on_project(&routes::CREATE_APP, project_id)
             .with_app_name(request.name.clone());
         let body = encode(&op, request)?;
         self.create_named(op, body, || self.existing_app(project_id, &request.name))
@@ -180,14 +178,14 @@ impl Client {
 
     /// `GET /v1/apps/{app}` (`app:read`).
     pub async fn get_app(&self, app_id: &str) -> Result<App> {
-        let op = Operation::on_app(OperationKind::GetApp, app_id);
+        let op = Operation::on_app(&routes::GET_APP, app_id);
         self.call(op, None, None).await
     }
 
     /// `DELETE /v1/apps/{app}` (`app:write`): the app stops serving at once; its builds,
     /// env and artifact references go with it. A missing app is `NotFound`.
     pub async fn delete_app(&self, app_id: &str) -> Result<()> {
-        let op = Operation::on_app(OperationKind::DeleteApp, app_id);
+        let op = Operation::on_app(&routes::DELETE_APP, app_id);
         self.call_no_content(op).await
     }
 
@@ -198,7 +196,7 @@ impl Client {
     /// project, so it is the route's scope (`app:deploy`) the token lacks, and the error
     /// says so.
     pub async fn artifact_exists(&self, project_id: &str, sha256: &str) -> Result<bool> {
-        let op = Operation::on_project(OperationKind::HeadArtifact, project_id).with_sha256(sha256);
+        let op = Operation::on_project(&routes::HEAD_ARTIFACT, project_id).with_sha256(sha256);
         match self.call_no_content(op).await {
             Ok(()) => Ok(true),
             Err(f) if f.error.status() == Some(404) => Ok(false),
@@ -223,7 +221,7 @@ impl Client {
         sha256: &str,
         archive: Vec<u8>,
     ) -> Result<Artifact> {
-        let op = Operation::on_project(OperationKind::PutArtifact, project_id).with_sha256(sha256);
+        let op = Operation::on_project(&routes::PUT_ARTIFACT, project_id).with_sha256(sha256);
         let request = Request {
             body: Some(archive),
             content_type: Some("application/x-tar"),
@@ -236,7 +234,7 @@ impl Client {
     /// replay). One `Idempotency-Key` on every attempt, and repeats while the outcome is
     /// unknown, so a lost answer never starts a second build.
     pub async fn create_build(&self, app_id: &str, request: &CreateBuildRequest) -> Result<Build> {
-        let op = Operation::on_app(OperationKind::CreateBuild, app_id)
+        let op = Operation::on_app(&routes::CREATE_BUILD, app_id)
             .with_sha256(request.artifact_sha256.clone());
         let body = encode(&op, request)?;
         self.create_keyed(op, body).await
@@ -244,7 +242,7 @@ impl Client {
 
     /// `GET /v1/apps/{app}/builds` (`app:read`), newest first.
     pub async fn list_builds(&self, app_id: &str) -> Result<Vec<Build>> {
-        let op = Operation::on_app(OperationKind::ListBuilds, app_id);
+        let op = Operation::on_app(&routes::LIST_BUILDS, app_id);
         let list: BuildList = self.call(op, None, None).await?;
         Ok(list.builds)
     }
@@ -258,7 +256,7 @@ impl Client {
     /// answers as soon as the build is `ready` (and live) or `failed`, or after `wait`
     /// (whole seconds, at most [`BUILD_POLL_MAX_WAIT`]) with its current state.
     pub async fn poll_build(&self, app_id: &str, build_id: &str, wait: Duration) -> Result<Build> {
-        let op = Operation::on_app(OperationKind::GetBuild, app_id).with_build(build_id);
+        let op = Operation::on_app(&routes::GET_BUILD, app_id).with_build(build_id);
         let wait = wait.min(BUILD_POLL_MAX_WAIT);
         let secs = wait.as_secs();
         let request = Request {
@@ -297,7 +295,7 @@ impl Client {
             }
             if self.cancel_token().is_cancelled() {
                 return Err(super::ApiFailure::new(
-                    Operation::on_app(OperationKind::GetBuild, app_id).with_build(build_id),
+                    Operation::on_app(&routes::GET_BUILD, app_id).with_build(build_id),
                     ApiError::Cancelled,
                 ));
             }
@@ -312,7 +310,7 @@ impl Client {
         build_id: &str,
         tail_lines: Option<u32>,
     ) -> Result<BuildLog> {
-        let op = Operation::on_app(OperationKind::GetBuildLog, app_id).with_build(build_id);
+        let op = Operation::on_app(&routes::GET_BUILD_LOG, app_id).with_build(build_id);
         let request = Request {
             query: tail_lines
                 .map(|n| vec![("tail_lines", n.clamp(1, 1000).to_string())])
@@ -325,14 +323,14 @@ impl Client {
     /// `POST /v1/apps/{app}/rollback` (`app:deploy`): makes a `ready` build the active one;
     /// the answer (the app) comes once it serves. 409 when the build is not ready.
     pub async fn rollback(&self, app_id: &str, build_id: &str) -> Result<App> {
-        let op = Operation::on_app(OperationKind::RollbackApp, app_id).with_build(build_id);
+        let op = Operation::on_app(&routes::ROLLBACK_APP, app_id).with_build(build_id);
         let body = encode(&op, &serde_json::json!({ "build_id": build_id }))?;
         self.call(op, Some(body), None).await
     }
 
     /// `GET /v1/apps/{app}/env` (`app:read`), ordered by key.
     pub async fn get_env(&self, app_id: &str) -> Result<Vec<EnvVar>> {
-        let op = Operation::on_app(OperationKind::GetAppEnv, app_id);
+        let op = Operation::on_app(&routes::GET_APP_ENV, app_id);
         let list: EnvList = self.call(op, None, None).await?;
         Ok(list.env)
     }
@@ -340,7 +338,7 @@ impl Client {
     /// `PUT /v1/apps/{app}/env/{key}` (`app:write`): the running build sees the value
     /// before the answer is sent. A sensitive value is learned by the redactor first.
     pub async fn put_env(&self, app_id: &str, key: &str, value: &EnvValue) -> Result<EnvVar> {
-        let op = Operation::on_app(OperationKind::PutAppEnv, app_id).with_env_key(key);
+        let op = Operation::on_app(&routes::PUT_APP_ENV, app_id).with_env_key(key);
         let write = match value {
             EnvValue::Plain(value) => EnvWrite {
                 value,
@@ -360,7 +358,7 @@ impl Client {
 
     /// `DELETE /v1/apps/{app}/env/{key}` (`app:write`); an unknown key is `NotFound`.
     pub async fn delete_env(&self, app_id: &str, key: &str) -> Result<()> {
-        let op = Operation::on_app(OperationKind::DeleteAppEnv, app_id).with_env_key(key);
+        let op = Operation::on_app(&routes::DELETE_APP_ENV, app_id).with_env_key(key);
         self.call_no_content(op).await
     }
 }

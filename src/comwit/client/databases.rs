@@ -1,7 +1,8 @@
 //! Databases: create, list, read, delete, rotate the connection token, issue a query
 //! token, suspend, resume and usage.
 
-use super::{encode, Client, ExistingObject, Operation, OperationKind, Result, Secret};
+use super::routes;
+use super::{encode, Client, ExistingObject, Operation, Result, Secret};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A database's lifecycle state: `active` or `suspended`. Any other value the API may add
@@ -162,7 +163,7 @@ struct DatabaseList {
 impl Client {
     /// `GET /v1/projects/{project}/databases` (`database:read`).
     pub async fn list_databases(&self, project_id: &str) -> Result<Vec<Database>> {
-        let op = Operation::on_project(OperationKind::ListDatabases, project_id);
+        let op = Operation::on_project(&routes::LIST_DATABASES, project_id);
         let list: DatabaseList = self.call(op, None, None).await?;
         Ok(list.databases)
     }
@@ -178,7 +179,7 @@ impl Client {
         project_id: &str,
         request: &CreateDatabaseRequest,
     ) -> Result<CreatedDatabase> {
-        let op = Operation::on_project(OperationKind::CreateDatabase, project_id)
+        let op = Operation::on_project(&routes::CREATE_DATABASE, project_id)
             .with_database_name(request.name.clone());
         let body = encode(&op, request)?;
         let created: CreatedDatabase = self
@@ -207,7 +208,7 @@ impl Client {
     /// `GET /v1/databases/{database}` (`database:read`). A missing database is
     /// [`ApiError::NotFound`](super::ApiError::NotFound).
     pub async fn get_database(&self, database_id: &str) -> Result<Database> {
-        let op = Operation::on_database(OperationKind::GetDatabase, database_id);
+        let op = Operation::on_database(&routes::GET_DATABASE, database_id);
         self.call(op, None, None).await
     }
 
@@ -215,7 +216,7 @@ impl Client {
     /// A missing database is [`ApiError::NotFound`](super::ApiError::NotFound): the
     /// resource layer decides whether that counts as success.
     pub async fn delete_database(&self, database_id: &str) -> Result<()> {
-        let op = Operation::on_database(OperationKind::DeleteDatabase, database_id);
+        let op = Operation::on_database(&routes::DELETE_DATABASE, database_id);
         self.call_no_content(op).await
     }
 
@@ -223,7 +224,7 @@ impl Client {
     /// tenants). The old token stops working at once. Not repeated after a 5xx or a lost
     /// answer (a repeat would rotate again).
     pub async fn rotate_database_token(&self, database_id: &str) -> Result<RotatedToken> {
-        let op = Operation::on_database(OperationKind::RotateDatabaseToken, database_id);
+        let op = Operation::on_database(&routes::ROTATE_DATABASE_TOKEN, database_id);
         let rotated: RotatedToken = self.call(op, None, None).await?;
         self.learn(&rotated.database_token);
         Ok(rotated)
@@ -236,7 +237,7 @@ impl Client {
         database_id: &str,
         request: &QueryTokenRequest,
     ) -> Result<QueryToken> {
-        let op = Operation::on_database(OperationKind::CreateQueryToken, database_id);
+        let op = Operation::on_database(&routes::CREATE_QUERY_TOKEN, database_id);
         let body = encode(&op, request)?;
         let token: QueryToken = self.call(op, Some(body), None).await?;
         self.learn(&token.query_token);
@@ -246,20 +247,20 @@ impl Client {
     /// `POST /v1/databases/{database}/suspend` (`database:write`; refused on protected
     /// tenants). A suspended database answers 409.
     pub async fn suspend_database(&self, database_id: &str) -> Result<Database> {
-        let op = Operation::on_database(OperationKind::SuspendDatabase, database_id);
+        let op = Operation::on_database(&routes::SUSPEND_DATABASE, database_id);
         self.call(op, None, None).await
     }
 
     /// `POST /v1/databases/{database}/resume` (`database:write`; refused on protected
     /// tenants). An active database answers 409.
     pub async fn resume_database(&self, database_id: &str) -> Result<Database> {
-        let op = Operation::on_database(OperationKind::ResumeDatabase, database_id);
+        let op = Operation::on_database(&routes::RESUME_DATABASE, database_id);
         self.call(op, None, None).await
     }
 
     /// `GET /v1/databases/{database}/usage` (`database:read`).
     pub async fn get_database_usage(&self, database_id: &str) -> Result<Usage> {
-        let op = Operation::on_database(OperationKind::GetDatabaseUsage, database_id);
+        let op = Operation::on_database(&routes::GET_DATABASE_USAGE, database_id);
         self.call(op, None, None).await
     }
 }

@@ -7,9 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{
-    encode, ApiError, ApiFailure, Client, ExistingObject, Operation, OperationKind, Result,
-};
+use super::routes;
+use super::{encode, ApiError, ApiFailure, Client, ExistingObject, Operation, Result};
 
 /// A project domain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -169,7 +168,7 @@ impl RecordRequest {
 impl Client {
     /// `GET /v1/projects/{project}/domains` (`domain:read`).
     pub async fn list_domains(&self, project_id: &str) -> Result<Vec<Domain>> {
-        let op = Operation::on_project(OperationKind::ListDomains, project_id);
+        let op = Operation::on_project(&routes::LIST_DOMAINS, project_id);
         let list: DomainList = self.call(op, None, None).await?;
         Ok(list.domains)
     }
@@ -178,7 +177,7 @@ impl Client {
     /// of that name in the project, if it is there now.
     pub async fn create_domain(&self, project_id: &str, domain: &str) -> Result<Domain> {
         let mut op =
-            Operation::on_project(OperationKind::CreateDomain, project_id).with_domain_name(domain);
+            Operation::on_project(&routes::CREATE_DOMAIN, project_id).with_domain_name(domain);
         op.domain_id = None;
         let body = encode(&op, &serde_json::json!({ "domain": domain }))?;
         match self.call::<Domain>(op, Some(body), None).await {
@@ -204,19 +203,19 @@ impl Client {
 
     /// `GET /v1/domains/{domain}` (`domain:read`).
     pub async fn get_domain(&self, domain_id: &str) -> Result<Domain> {
-        let op = Operation::on_domain(OperationKind::GetDomain, domain_id);
+        let op = Operation::on_domain(&routes::GET_DOMAIN, domain_id);
         self.call(op, None, None).await
     }
 
     /// `DELETE /v1/domains/{domain}` (`domain:write`): the zone and its records go.
     pub async fn delete_domain(&self, domain_id: &str) -> Result<()> {
-        let op = Operation::on_domain(OperationKind::DeleteDomain, domain_id);
+        let op = Operation::on_domain(&routes::DELETE_DOMAIN, domain_id);
         self.call_no_content(op).await
     }
 
     /// `GET /v1/domains/{domain}/records` (`domain:read`).
     pub async fn list_records(&self, domain_id: &str) -> Result<Vec<DnsRecord>> {
-        let op = Operation::on_domain(OperationKind::ListDnsRecords, domain_id);
+        let op = Operation::on_domain(&routes::LIST_DNS_RECORDS, domain_id);
         let list: RecordList = self.call(op, None, None).await?;
         Ok(list.records)
     }
@@ -228,7 +227,7 @@ impl Client {
         domain_id: &str,
         request: &RecordRequest,
     ) -> Result<DnsRecord> {
-        let op = Operation::on_domain(OperationKind::CreateDnsRecord, domain_id);
+        let op = Operation::on_domain(&routes::CREATE_DNS_RECORD, domain_id);
         let body = encode(&op, request)?;
         match self.call::<DnsRecord>(op, Some(body), None).await {
             Ok(r) => Ok(r),
@@ -265,8 +264,7 @@ impl Client {
 
     /// `GET /v1/domains/{domain}/records/{record}` (`domain:read`).
     pub async fn get_record(&self, domain_id: &str, record_id: &str) -> Result<DnsRecord> {
-        let op =
-            Operation::on_domain(OperationKind::GetDnsRecord, domain_id).with_record(record_id);
+        let op = Operation::on_domain(&routes::GET_DNS_RECORD, domain_id).with_record(record_id);
         self.call(op, None, None).await
     }
 
@@ -277,22 +275,20 @@ impl Client {
         record_id: &str,
         request: &RecordRequest,
     ) -> Result<DnsRecord> {
-        let op =
-            Operation::on_domain(OperationKind::UpdateDnsRecord, domain_id).with_record(record_id);
+        let op = Operation::on_domain(&routes::UPDATE_DNS_RECORD, domain_id).with_record(record_id);
         let body = encode(&op, request)?;
         self.call(op, Some(body), None).await
     }
 
     /// `DELETE /v1/domains/{domain}/records/{record}` (`domain:write`).
     pub async fn delete_record(&self, domain_id: &str, record_id: &str) -> Result<()> {
-        let op =
-            Operation::on_domain(OperationKind::DeleteDnsRecord, domain_id).with_record(record_id);
+        let op = Operation::on_domain(&routes::DELETE_DNS_RECORD, domain_id).with_record(record_id);
         self.call_no_content(op).await
     }
 
     /// `GET /v1/apps/{app}/hostnames` (`app:read`).
     pub async fn list_hostnames(&self, app_id: &str) -> Result<Vec<Hostname>> {
-        let op = Operation::on_app(OperationKind::ListHostnames, app_id);
+        let op = Operation::on_app(&routes::LIST_HOSTNAMES, app_id);
         let list: HostnameList = self.call(op, None, None).await?;
         Ok(list.hostnames)
     }
@@ -305,7 +301,7 @@ impl Client {
         app_id: &str,
         request: &HostnameRequest,
     ) -> Result<Hostname> {
-        let op = Operation::on_app(OperationKind::CreateHostname, app_id)
+        let op = Operation::on_app(&routes::CREATE_HOSTNAME, app_id)
             .with_hostname(request.hostname.clone());
         let body = encode(&op, request)?;
         match self.call::<Hostname>(op, Some(body), None).await {
@@ -322,13 +318,13 @@ impl Client {
 
     /// `GET /v1/apps/{app}/hostnames/{hostname}` (`app:read`): verified now.
     pub async fn get_hostname(&self, app_id: &str, hostname: &str) -> Result<Hostname> {
-        let op = Operation::on_app(OperationKind::GetHostname, app_id).with_hostname(hostname);
+        let op = Operation::on_app(&routes::GET_HOSTNAME, app_id).with_hostname(hostname);
         self.call(op, None, None).await
     }
 
     /// `DELETE /v1/apps/{app}/hostnames/{hostname}` (`app:write`): its records go too.
     pub async fn delete_hostname(&self, app_id: &str, hostname: &str) -> Result<()> {
-        let op = Operation::on_app(OperationKind::DeleteHostname, app_id).with_hostname(hostname);
+        let op = Operation::on_app(&routes::DELETE_HOSTNAME, app_id).with_hostname(hostname);
         self.call_no_content(op).await
     }
 }

@@ -1,7 +1,8 @@
 //! [`ApiError`], the typed failures of the Comwit API, and [`ApiFailure`], an error with the
 //! [`Operation`] it broke, which turns both into user-actionable diagnostic text.
 
-use super::routes::{Operation, OperationKind};
+use super::routes::{self, Operation};
+use crate::client::Route;
 use crate::client::{ErrorEnvelope, ErrorFields, ErrorObject, Failure};
 use std::fmt;
 use std::time::Duration;
@@ -185,6 +186,12 @@ impl ApiError {
     /// Whether this is a 404.
     pub fn is_not_found(&self) -> bool {
         matches!(self, ApiError::NotFound { .. })
+    }
+
+    /// Whether the API answered 409: the name is taken, or the object's state refuses the
+    /// change (already suspended, a record that clashes, a domain still in use).
+    pub fn is_conflict(&self) -> bool {
+        self.status() == Some(409)
     }
 
     /// The typed error for a failed request. A non-2xx body is read leniently: a body that
@@ -402,7 +409,7 @@ impl ApiError {
                 existing,
                 tried,
             } => {
-                let noun = op.map_or("object", |op| op.kind.object_noun());
+                let noun = op.map_or("object", |op| op.object_noun());
                 let now = match existing {
                     Some(found) => format!(
                         "; {noun} `{}` now exists in the project (created {})",
@@ -478,28 +485,40 @@ impl ApiError {
                     op.required_scope()
                 ),
             },
-            ApiError::NotFound { .. } => match op.kind {
-                OperationKind::ListProjects => {
+            ApiError::NotFound { .. } => match op.route {
+                r if *r == routes::LIST_PROJECTS => {
                     "Check that the provider's `api_url` argument (or COMWIT_API_URL) \
                      points at the Comwit product API."
                         .to_owned()
                 }
-                OperationKind::GetProject
-                | OperationKind::ListDatabases
-                | OperationKind::CreateDatabase
-                | OperationKind::ListApps
-                | OperationKind::CreateApp
-                | OperationKind::PutArtifact => {
+                r if one_of(
+                    r,
+                    &[
+                        &routes::GET_PROJECT,
+                        &routes::LIST_DATABASES,
+                        &routes::CREATE_DATABASE,
+                        &routes::LIST_APPS,
+                        &routes::CREATE_APP,
+                        &routes::PUT_ARTIFACT,
+                    ],
+                ) =>
+                {
                     "Check the project id, and that the token is a member of that project."
                         .to_owned()
                 }
                 // Acting on the resource's own object, which only Terraform's state names:
                 // it was there, and now it is gone.
-                OperationKind::RotateDatabaseToken
-                | OperationKind::SuspendDatabase
-                | OperationKind::ResumeDatabase
-                | OperationKind::UpdateDnsRecord
-                | OperationKind::DeleteAppEnv => {
+                r if one_of(
+                    r,
+                    &[
+                        &routes::ROTATE_DATABASE_TOKEN,
+                        &routes::SUSPEND_DATABASE,
+                        &routes::RESUME_DATABASE,
+                        &routes::UPDATE_DNS_RECORD,
+                        &routes::DELETE_APP_ENV,
+                    ],
+                ) =>
+                {
                     "It was deleted outside Terraform. Run `terraform apply` again (the next \
                      refresh notices it is gone and plans to create it), or remove it from \
                      state with `terraform state rm <address>` if Terraform should no longer \
@@ -508,28 +527,44 @@ impl ApiError {
                 }
                 // An id the user gave: `terraform import`, a data source, or an id in the
                 // configuration (`database_id`, `app_id`, `domain_id`, `active_build_id`).
-                kind => {
-                    let attribute = match kind {
-                        OperationKind::CreateQueryToken | OperationKind::GetDatabaseUsage => {
+                route => {
+                    let attribute = match route {
+                        r if one_of(
+                            r,
+                            &[&routes::CREATE_QUERY_TOKEN, &routes::GET_DATABASE_USAGE],
+                        ) =>
+                        {
                             " (`database_id`)"
                         }
-                        OperationKind::RollbackApp => " (`active_build_id`)",
-                        OperationKind::CreateDnsRecord | OperationKind::ListDnsRecords => {
+                        r if *r == routes::ROLLBACK_APP => " (`active_build_id`)",
+                        r if one_of(
+                            r,
+                            &[&routes::CREATE_DNS_RECORD, &routes::LIST_DNS_RECORDS],
+                        ) =>
+                        {
                             " (`domain_id`)"
                         }
-                        OperationKind::CreateBuild
-                        | OperationKind::ListBuilds
-                        | OperationKind::GetAppEnv
-                        | OperationKind::PutAppEnv
-                        | OperationKind::CreateHostname
-                        | OperationKind::ListHostnames => " (`app_id`)",
+                        r if one_of(
+                            r,
+                            &[
+                                &routes::CREATE_BUILD,
+                                &routes::LIST_BUILDS,
+                                &routes::GET_APP_ENV,
+                                &routes::PUT_APP_ENV,
+                                &routes::CREATE_HOSTNAME,
+                                &routes::LIST_HOSTNAMES,
+                            ],
+                        ) =>
+                        {
+                            " (`app_id`)"
+                        }
                         _ => "",
                     };
                     format!(
                         "No such {} is found: check the id given in the configuration{attribute} \
                          or to `terraform import` (a typo, or an id of another project or \
                          another platform).",
-                        kind.object_noun()
+                        routes::object_noun(route)
                     )
                 }
             },
@@ -546,33 +581,33 @@ impl ApiError {
                  check the `api_url` and your network, or raise them."
                     .to_owned()
             }
-            ApiError::Conflict { .. } => match op.kind {
-                OperationKind::CreateDatabase => {
+            ApiError::Conflict { .. } => match op.route {
+                r if *r == routes::CREATE_DATABASE => {
                     "A database with this name already exists in the project. Choose \
                      another name, or bring the existing one under Terraform with \
                      `terraform import`."
                         .to_owned()
                 }
-                OperationKind::SuspendDatabase => {
+                r if *r == routes::SUSPEND_DATABASE => {
                     "The database is already suspended; refresh to see its current status."
                         .to_owned()
                 }
-                OperationKind::ResumeDatabase => {
+                r if *r == routes::RESUME_DATABASE => {
                     "The database is already active; refresh to see its current status.".to_owned()
                 }
-                OperationKind::CreateApp => {
+                r if *r == routes::CREATE_APP => {
                     "An app with this name already exists in the project. Choose another \
                      name, or bring the existing one under Terraform with `terraform import`."
                         .to_owned()
                 }
-                OperationKind::RollbackApp => {
+                r if *r == routes::ROLLBACK_APP => {
                     "Only a build whose status is `ready` can become the active build. Set \
                      `active_build_id` to a ready build of this app (see the \
                      `comwit_app_builds` data source), or remove it to serve the build of \
                      the source."
                         .to_owned()
                 }
-                OperationKind::CreateDnsRecord => {
+                r if *r == routes::CREATE_DNS_RECORD => {
                     "The zone already holds a record this one clashes with (an identical \
                      record, or a CNAME beside other records of that name; see the API's words \
                      above). Change this record, or remove the other one; if it is the same \
@@ -604,7 +639,7 @@ impl ApiError {
                 )
             }
             ApiError::Server { retries, .. } => {
-                if op.kind.retry_safe() {
+                if op.retry_safe() {
                     format!(
                         "This is a problem on the Comwit side (the provider retried {retries} \
                          time{}). Try again later.",
@@ -613,7 +648,7 @@ impl ApiError {
                 } else {
                     format!(
                         "This is a problem on the Comwit side. {}",
-                        not_retried(op.kind)
+                        not_retried(op.route)
                     )
                 }
             }
@@ -629,9 +664,9 @@ impl ApiError {
                                 your network or proxy. The provider's `request_timeout_seconds` \
                                 and `max_retries` settings bound how long it waits."
                     .to_owned();
-                if !op.kind.retry_safe() {
+                if !op.retry_safe() {
                     text.push(' ');
-                    text.push_str(not_retried(op.kind));
+                    text.push_str(not_retried(op.route));
                 }
                 text
             }
@@ -640,9 +675,9 @@ impl ApiError {
                                 points at the Comwit product API; if it does, the API's answer \
                                 changed and the provider needs an update."
                     .to_owned();
-                if matches!(
-                    op.kind,
-                    OperationKind::CreateDatabase | OperationKind::RotateDatabaseToken
+                if one_of(
+                    op.route,
+                    &[&routes::CREATE_DATABASE, &routes::ROTATE_DATABASE_TOKEN],
                 ) {
                     text.push_str(
                         " The database token in that answer could not be read: rotate the \
@@ -658,16 +693,16 @@ impl ApiError {
                     .to_owned()
             }
             ApiError::CreateUnresolved { existing, .. } => match existing {
-                Some(found) => import_advice(op.kind, &found.id),
+                Some(found) => import_advice(op.route, &found.id),
                 None => format!(
                     "Nothing was recorded in Terraform's state. If the {} was created, the \
                      next apply finds it by name and prints its id and the import command; \
                      otherwise the next apply creates it.",
-                    op.kind.object_noun()
+                    op.object_noun()
                 ),
             },
             ApiError::NameTaken { existing, .. } => match existing {
-                Some(found) if op.kind == OperationKind::CreateDnsRecord => format!(
+                Some(found) if op.is(&routes::CREATE_DNS_RECORD) => format!(
                     "The zone already holds this record (same name, type and value). Bring \
                      it under Terraform with `terraform import <address> {}` (or an \
                      `import {{ to = <address>, id = \"{}\" }}` block) instead of creating it \
@@ -677,17 +712,13 @@ impl ApiError {
                 Some(found) => format!(
                     "Choose another name, or adopt it if an interrupted apply of this \
                      configuration created it. {}",
-                    import_advice(op.kind, &found.id)
+                    import_advice(op.route, &found.id)
                 ),
                 None => format!(
                     "A{} {} with this name already exists in the project. Choose another \
                      name, or bring the existing one under Terraform with `terraform import`.",
-                    if op.kind.object_noun() == "app" {
-                        "n"
-                    } else {
-                        ""
-                    },
-                    op.kind.object_noun()
+                    if op.object_noun() == "app" { "n" } else { "" },
+                    op.object_noun()
                 ),
             },
         }
@@ -696,8 +727,8 @@ impl ApiError {
 
 /// How to bring an object created by a lost create under Terraform: an app is imported as
 /// it is; a database nobody holds the token of must also have its token rotated.
-fn import_advice(kind: OperationKind, id: &str) -> String {
-    if kind.object_noun() == "app" {
+fn import_advice(route: &Route, id: &str) -> String {
+    if routes::object_noun(route) == "app" {
         return format!(
             "Bring it under Terraform with `terraform import <address> {id}` (or an \
              `import {{ to = <address>, id = \"{id}\" }}` block)."
@@ -710,6 +741,11 @@ fn import_advice(kind: OperationKind, id: &str) -> String {
          `token_version` and apply: its connection token was never seen, so it must be \
          rotated."
     )
+}
+
+/// Whether `route` is one of `routes`.
+fn one_of(route: &Route, routes: &[&Route]) -> bool {
+    routes.contains(&route)
 }
 
 fn after_retries(retries: u32) -> String {
@@ -732,14 +768,14 @@ fn plural(n: u32) -> &'static str {
 }
 
 /// The advice for a request that may have taken effect and was not repeated.
-fn not_retried(kind: OperationKind) -> &'static str {
-    match kind {
-        OperationKind::RotateDatabaseToken => {
+fn not_retried(route: &Route) -> &'static str {
+    match route {
+        r if *r == routes::ROTATE_DATABASE_TOKEN => {
             "The request was not retried automatically because it may already have taken \
              effect: if it did, the previous connection token no longer works. Rotate again \
              to get a usable token."
         }
-        OperationKind::CreateQueryToken => {
+        r if *r == routes::CREATE_QUERY_TOKEN => {
             "The request was not retried automatically because it may already have taken \
              effect; request a new query token."
         }
@@ -796,6 +832,11 @@ impl ApiFailure {
     /// Whether the API answered 404.
     pub fn is_not_found(&self) -> bool {
         self.error.is_not_found()
+    }
+
+    /// Whether the API answered 409 ([`ApiError::is_conflict`]).
+    pub fn is_conflict(&self) -> bool {
+        self.error.is_conflict()
     }
 
     /// Adds the database's name to the operation, for messages.
@@ -862,7 +903,7 @@ mod tests {
     }
 
     fn create_op() -> Operation {
-        Operation::on_project(OperationKind::CreateDatabase, "prj_123").with_database_name("orders")
+        Operation::on_project(&routes::CREATE_DATABASE, "prj_123").with_database_name("orders")
     }
 
     fn detail(op: Operation, status: u16, body: &str) -> String {
@@ -876,18 +917,18 @@ mod tests {
         // configuration, a database id in the configuration.
         for (op, attribute) in [
             (
-                Operation::on_database(OperationKind::GetDatabase, "db_typo"),
+                Operation::on_database(&routes::GET_DATABASE, "db_typo"),
                 None,
             ),
             (
-                Operation::on_app(OperationKind::RollbackApp, "app_1").with_build("bld_typo"),
+                Operation::on_app(&routes::ROLLBACK_APP, "app_1").with_build("bld_typo"),
                 Some("`active_build_id`"),
             ),
             (
-                Operation::on_database(OperationKind::CreateQueryToken, "db_typo"),
+                Operation::on_database(&routes::CREATE_QUERY_TOKEN, "db_typo"),
                 Some("`database_id`"),
             ),
-            (Operation::on_app(OperationKind::GetApp, "app_typo"), None),
+            (Operation::on_app(&routes::GET_APP, "app_typo"), None),
         ] {
             let text = detail(op, 404, not_found);
             assert!(text.contains("check the id"), "{text}");
@@ -900,7 +941,7 @@ mod tests {
         }
         // An object only Terraform's state names, gone now.
         let text = detail(
-            Operation::on_database(OperationKind::RotateDatabaseToken, "db_1"),
+            Operation::on_database(&routes::ROTATE_DATABASE_TOKEN, "db_1"),
             404,
             not_found,
         );
@@ -1035,14 +1076,14 @@ mod tests {
             "Error creating database"
         );
         // Without `required_scope` in the body, the contract's scope for the operation.
-        let op = Operation::on_database(OperationKind::GetDatabaseUsage, "db_1");
+        let op = Operation::on_database(&routes::GET_DATABASE_USAGE, "db_1");
         let text = detail(op, 403, "{\"error\":{\"code\":\"forbidden\"}}");
         assert!(text.contains("`database:read`"), "{text}");
     }
 
     #[test]
     fn detail_for_protected_tenant_names_the_rule() {
-        let op = Operation::on_database(OperationKind::SuspendDatabase, "db_9")
+        let op = Operation::on_database(&routes::SUSPEND_DATABASE, "db_9")
             .with_database_name("louhi-app");
         let text = detail(
             op,
@@ -1061,7 +1102,7 @@ mod tests {
 
     #[test]
     fn detail_for_other_errors_says_what_to_do() {
-        let get = Operation::on_database(OperationKind::GetDatabase, "db_1");
+        let get = Operation::on_database(&routes::GET_DATABASE, "db_1");
         let text = detail(
             get.clone(),
             401,
@@ -1085,7 +1126,7 @@ mod tests {
         assert!(!text.contains("state rm"), "{text}");
 
         let text = detail(
-            Operation::on_project(OperationKind::ListDatabases, "prj_x"),
+            Operation::on_project(&routes::LIST_DATABASES, "prj_x"),
             403,
             include_str!("fixtures/error_not_a_member.json"),
         );
@@ -1104,7 +1145,7 @@ mod tests {
             "{text}"
         );
 
-        let qt = Operation::on_database(OperationKind::CreateQueryToken, "db_1");
+        let qt = Operation::on_database(&routes::CREATE_QUERY_TOKEN, "db_1");
         let text = detail(qt, 422, include_str!("fixtures/error_validation.json"));
         assert!(text.contains("field `ttl_seconds`"), "{text}");
         assert!(text.contains("Fix the value of `ttl_seconds`"), "{text}");
@@ -1123,7 +1164,7 @@ mod tests {
         );
         assert!(text.contains("retried 3 times"), "{text}");
 
-        let rotate = Operation::on_database(OperationKind::RotateDatabaseToken, "db_1");
+        let rotate = Operation::on_database(&routes::ROTATE_DATABASE_TOKEN, "db_1");
         let text = detail(rotate, 503, "{}");
         assert!(
             text.contains("503") && text.contains("Rotate again"),
@@ -1162,11 +1203,8 @@ mod tests {
         ] {
             let e = error(404, body);
             assert!(!e.is_not_found(), "{body}: {e:?}");
-            let text = ApiFailure::new(
-                Operation::on_database(OperationKind::GetDatabase, "db_1"),
-                e,
-            )
-            .detail();
+            let text =
+                ApiFailure::new(Operation::on_database(&routes::GET_DATABASE, "db_1"), e).detail();
             assert!(text.contains("http://api.test/v1/x"), "{text}");
             assert!(text.contains("`api_url`"), "{text}");
             assert!(!text.contains("deleted outside Terraform"), "{text}");

@@ -31,7 +31,7 @@ pub use error::{
     ApiError, ApiFailure, ComwitEnvelope, ExistingObject, ForbiddenCode, TOKEN_PREFIXES,
 };
 pub use projects::Project;
-pub use routes::{Operation, OperationKind};
+pub use routes::Operation;
 
 pub use crate::client::{ConfigError, Secret};
 
@@ -203,7 +203,7 @@ impl Client {
 
     async fn send_with(&self, op: &Operation, request: Request<'_>) -> Result<Vec<u8>> {
         self.http
-            .send_request(op.route(), op, request)
+            .send_request(op.route, op, request)
             .await
             .map_err(|failure| {
                 // A refused placeholder is named as the argument the caller passed.

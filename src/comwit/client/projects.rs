@@ -1,6 +1,7 @@
 //! Projects: `GET /v1/projects` and `GET /v1/projects/{project}`.
 
-use super::{Client, Operation, OperationKind, Result};
+use super::routes;
+use super::{Client, Operation, Result};
 use serde::{Deserialize, Serialize};
 
 /// A project: the workspace that owns databases (and later apps and domains).
@@ -20,14 +21,14 @@ struct ProjectList {
 impl Client {
     /// `GET /v1/projects`: the projects the token is a member of (`project:read`).
     pub async fn list_projects(&self) -> Result<Vec<Project>> {
-        let op = Operation::new(OperationKind::ListProjects);
+        let op = Operation::new(&routes::LIST_PROJECTS);
         let list: ProjectList = self.call(op, None, None).await?;
         Ok(list.projects)
     }
 
     /// `GET /v1/projects/{project}` (`project:read`).
     pub async fn get_project(&self, project_id: &str) -> Result<Project> {
-        let op = Operation::on_project(OperationKind::GetProject, project_id);
+        let op = Operation::on_project(&routes::GET_PROJECT, project_id);
         self.call(op, None, None).await
     }
 }

@@ -1,56 +1,12 @@
-//! Comwit's API routes, one row each ([`ROUTES`]), and [`Operation`]: one client call, its
-//! route and the ids (and, when known, the name) of the objects it acts on, so an error
-//! can say what failed and on what.
+//! Comwit's API routes, one named constant each (`CREATE_DATABASE`, ...; [`ROUTES`] lists them), and
+//! [`Operation`]: one client call, its route and the ids (and, when known, the name) of the
+//! objects it acts on, so an error can say what failed and on what.
 //!
 //! The facts come from the contract (`docs/api/comwit.md`): its route table, scope table
 //! and protected-tenant rule. The URL of every call is built from the row's template.
 
 use crate::client::{route, Params, Retry, Route};
 use reqwest::Method;
-
-/// Which API route a call uses; [`OperationKind::route`] gives its row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum OperationKind {
-    ListProjects,
-    GetProject,
-    ListDatabases,
-    CreateDatabase,
-    GetDatabase,
-    DeleteDatabase,
-    RotateDatabaseToken,
-    CreateQueryToken,
-    SuspendDatabase,
-    ResumeDatabase,
-    GetDatabaseUsage,
-    ListApps,
-    CreateApp,
-    GetApp,
-    DeleteApp,
-    HeadArtifact,
-    PutArtifact,
-    CreateBuild,
-    ListBuilds,
-    GetBuild,
-    GetBuildLog,
-    RollbackApp,
-    GetAppEnv,
-    PutAppEnv,
-    DeleteAppEnv,
-    ListDomains,
-    CreateDomain,
-    GetDomain,
-    DeleteDomain,
-    ListDnsRecords,
-    CreateDnsRecord,
-    GetDnsRecord,
-    UpdateDnsRecord,
-    DeleteDnsRecord,
-    ListHostnames,
-    CreateHostname,
-    GetHostname,
-    DeleteHostname,
-}
 
 /// The guard of the operations the platform refuses on a protected tenant
 /// (`PLATFORM_API_PROTECTED_TENANTS`).
@@ -107,431 +63,431 @@ const DOMAIN_WRITE: Route = Route {
     ..DOMAIN_READ
 };
 
-/// One row per route, in [`OperationKind`] order. Retry classes: reads and delete repeat
-/// (a repeated delete at worst answers 404); create carries an `Idempotency-Key`, so the
-/// server replays the first result; rotate, suspend, resume and query-token do not, since
-/// the first attempt may have taken effect.
-///
-/// Apps: the artifact PUT repeats (its path is the body's SHA-256, so a repeat stores the
-/// same bytes under the same name); app and build creates carry an `Idempotency-Key`; an
-/// env PUT repeats (a repeat writes the same value again: the key's `version` may grow by
-/// one more, and the answer that is finally read carries the version that holds); an env
-/// DELETE repeats (at worst 404, which the caller takes as done). Rollback repeats too,
-/// unlike rotations: it names the build that must serve, so a repeat asks for the same end
-/// state again, and rolling back to the active build is a documented no-op (200).
-pub static ROUTES: [Route; 38] = [
-    Route {
-        template: "/v1/projects",
-        scope: "project:read",
-        label: "list projects",
-        summary: "Error listing projects",
-        describe: "list projects",
-        missing: "the API route",
-        ..READ
-    },
-    Route {
-        template: "/v1/projects/{project}",
-        scope: "project:read",
-        label: "read project",
-        summary: "Error reading project",
-        describe: "read project {project}",
-        missing: "project {project}",
-        ..READ
-    },
-    Route {
-        template: "/v1/projects/{project}/databases",
-        label: "list databases",
-        summary: "Error listing databases",
-        describe: "list databases in project {project}",
-        missing: "project {project}",
-        ..READ
-    },
-    Route {
-        template: "/v1/projects/{project}/databases",
-        retry: Retry::WithIdempotencyKey,
-        guard: None,
-        label: "create database",
-        summary: "Error creating database",
-        describe: "create database {database} in project {project}",
-        missing: "project {project}",
-        ..WRITE
-    },
-    Route {
-        template: "/v1/databases/{database}",
-        label: "read database",
-        summary: "Error reading database",
-        describe: "read database {database}",
-        ..READ
-    },
-    Route {
-        method: Method::DELETE,
-        template: "/v1/databases/{database}",
-        retry: Retry::Idempotent,
-        label: "delete database",
-        summary: "Error deleting database",
-        describe: "delete database {database}",
-        ..WRITE
-    },
-    Route {
-        template: "/v1/databases/{database}/token/rotate",
-        label: "rotate the connection token",
-        summary: "Error rotating the connection token",
-        describe: "rotate the connection token of database {database}",
-        ..WRITE
-    },
-    Route {
-        template: "/v1/databases/{database}/query-token",
-        label: "issue a query token",
-        summary: "Error issuing a query token",
-        describe: "issue a query token for database {database}",
-        ..WRITE
-    },
-    Route {
-        template: "/v1/databases/{database}/suspend",
-        label: "suspend database",
-        summary: "Error suspending database",
-        describe: "suspend database {database}",
-        ..WRITE
-    },
-    Route {
-        template: "/v1/databases/{database}/resume",
-        label: "resume database",
-        summary: "Error resuming database",
-        describe: "resume database {database}",
-        ..WRITE
-    },
-    Route {
-        template: "/v1/databases/{database}/usage",
-        label: "read database usage",
-        summary: "Error reading database usage",
-        describe: "read usage of database {database}",
-        ..READ
-    },
-    Route {
-        template: "/v1/projects/{project}/apps",
-        label: "list apps",
-        summary: "Error listing apps",
-        describe: "list apps in project {project}",
-        missing: "project {project}",
-        ..APP_READ
-    },
-    Route {
-        template: "/v1/projects/{project}/apps",
-        retry: Retry::WithIdempotencyKey,
-        label: "create app",
-        summary: "Error creating app",
-        describe: "create app {app} in project {project}",
-        missing: "project {project}",
-        ..APP_WRITE
-    },
-    Route {
-        template: "/v1/apps/{app}",
-        label: "read app",
-        summary: "Error reading app",
-        describe: "read app {app}",
-        ..APP_READ
-    },
-    Route {
-        method: Method::DELETE,
-        template: "/v1/apps/{app}",
-        retry: Retry::Idempotent,
-        label: "delete app",
-        summary: "Error deleting app",
-        describe: "delete app {app}",
-        ..APP_WRITE
-    },
-    Route {
-        method: Method::HEAD,
-        template: "/v1/projects/{project}/artifacts/{sha256}",
-        retry: Retry::Idempotent,
-        label: "check for an artifact",
-        summary: "Error checking for an app artifact",
-        describe: "check whether project {project} holds artifact {sha256}",
-        missing: "project {project}",
-        ..APP_DEPLOY
-    },
-    Route {
-        method: Method::PUT,
-        template: "/v1/projects/{project}/artifacts/{sha256}",
-        retry: Retry::Idempotent,
-        label: "upload an artifact",
-        summary: "Error uploading app artifact",
-        describe: "upload artifact {sha256} to project {project}",
-        missing: "project {project}",
-        ..APP_DEPLOY
-    },
-    Route {
-        template: "/v1/apps/{app}/builds",
-        retry: Retry::WithIdempotencyKey,
-        label: "start a build",
-        summary: "Error starting app build",
-        describe: "start a build of app {app} from artifact {sha256}",
-        ..APP_DEPLOY
-    },
-    Route {
-        template: "/v1/apps/{app}/builds",
-        label: "list builds",
-        summary: "Error listing app builds",
-        describe: "list the builds of app {app}",
-        ..APP_READ
-    },
-    Route {
-        template: "/v1/apps/{app}/builds/{build}",
-        label: "read build",
-        summary: "Error reading app build",
-        describe: "read build {build} of app {app}",
-        missing: "build {build} of app {app}",
-        ..APP_READ
-    },
-    Route {
-        template: "/v1/apps/{app}/builds/{build}/log",
-        label: "read build log",
-        summary: "Error reading app build log",
-        describe: "read the log of build {build} of app {app}",
-        missing: "build {build} of app {app}",
-        ..APP_READ
-    },
-    Route {
-        template: "/v1/apps/{app}/rollback",
-        retry: Retry::Idempotent,
-        label: "roll back",
-        summary: "Error rolling back app",
-        describe: "make build {build} the active build of app {app}",
-        missing: "build {build} of app {app}",
-        ..APP_DEPLOY
-    },
-    Route {
-        template: "/v1/apps/{app}/env",
-        label: "read app environment",
-        summary: "Error reading app environment",
-        describe: "read the environment variables of app {app}",
-        ..APP_READ
-    },
-    Route {
-        method: Method::PUT,
-        template: "/v1/apps/{app}/env/{key}",
-        retry: Retry::Idempotent,
-        label: "set an environment variable",
-        summary: "Error setting app environment variable",
-        describe: "set variable {key} of app {app}",
-        ..APP_WRITE
-    },
-    Route {
-        method: Method::DELETE,
-        template: "/v1/apps/{app}/env/{key}",
-        retry: Retry::Idempotent,
-        label: "delete an environment variable",
-        summary: "Error deleting app environment variable",
-        describe: "delete variable {key} of app {app}",
-        missing: "variable {key} of app {app}",
-        ..APP_WRITE
-    },
-    Route {
-        template: "/v1/projects/{project}/domains",
-        label: "list domains",
-        summary: "Error listing project domains",
-        describe: "list the domains of project {project}",
-        missing: "project {project}",
-        ..DOMAIN_READ
-    },
-    Route {
-        template: "/v1/projects/{project}/domains",
-        label: "onboard domain",
-        summary: "Error onboarding project domain",
-        describe: "onboard domain {domain} in project {project}",
-        missing: "project {project}",
-        ..DOMAIN_WRITE
-    },
-    Route {
-        template: "/v1/domains/{domain}",
-        label: "read domain",
-        summary: "Error reading project domain",
-        describe: "read domain {domain}",
-        ..DOMAIN_READ
-    },
-    Route {
-        method: Method::DELETE,
-        template: "/v1/domains/{domain}",
-        retry: Retry::Idempotent,
-        label: "remove domain",
-        summary: "Error removing project domain",
-        describe: "remove domain {domain}",
-        ..DOMAIN_WRITE
-    },
-    Route {
-        template: "/v1/domains/{domain}/records",
-        label: "list DNS records",
-        summary: "Error listing DNS records",
-        describe: "list the DNS records of domain {domain}",
-        ..DOMAIN_READ
-    },
-    Route {
-        template: "/v1/domains/{domain}/records",
-        label: "create DNS record",
-        summary: "Error creating DNS record",
-        describe: "create a DNS record in domain {domain}",
-        ..DOMAIN_WRITE
-    },
-    Route {
-        template: "/v1/domains/{domain}/records/{record}",
-        label: "read DNS record",
-        summary: "Error reading DNS record",
-        describe: "read DNS record {record} of domain {domain}",
-        missing: "DNS record {record} of domain {domain}",
-        ..DOMAIN_READ
-    },
-    Route {
-        method: Method::PUT,
-        template: "/v1/domains/{domain}/records/{record}",
-        retry: Retry::Idempotent,
-        label: "update DNS record",
-        summary: "Error updating DNS record",
-        describe: "update DNS record {record} of domain {domain}",
-        missing: "DNS record {record} of domain {domain}",
-        ..DOMAIN_WRITE
-    },
-    Route {
-        method: Method::DELETE,
-        template: "/v1/domains/{domain}/records/{record}",
-        retry: Retry::Idempotent,
-        label: "delete DNS record",
-        summary: "Error deleting DNS record",
-        describe: "delete DNS record {record} of domain {domain}",
-        missing: "DNS record {record} of domain {domain}",
-        ..DOMAIN_WRITE
-    },
-    Route {
-        template: "/v1/apps/{app}/hostnames",
-        label: "list hostnames",
-        summary: "Error listing app hostnames",
-        describe: "list the hostnames of app {app}",
-        ..APP_READ
-    },
-    Route {
-        template: "/v1/apps/{app}/hostnames",
-        label: "attach hostname",
-        summary: "Error attaching app hostname",
-        describe: "attach hostname {hostname} to app {app}",
-        ..APP_WRITE
-    },
-    Route {
-        template: "/v1/apps/{app}/hostnames/{hostname}",
-        label: "read hostname",
-        summary: "Error reading app hostname",
-        describe: "read hostname {hostname} of app {app}",
-        missing: "hostname {hostname} of app {app}",
-        ..APP_READ
-    },
-    Route {
-        method: Method::DELETE,
-        template: "/v1/apps/{app}/hostnames/{hostname}",
-        retry: Retry::Idempotent,
-        label: "detach hostname",
-        summary: "Error detaching app hostname",
-        describe: "detach hostname {hostname} from app {app}",
-        missing: "hostname {hostname} of app {app}",
-        ..APP_WRITE
-    },
+// The routes, one named constant each. Retry classes: reads and delete repeat
+// (a repeated delete at worst answers 404); create carries an `Idempotency-Key`, so the
+// server replays the first result; rotate, suspend, resume and query-token do not, since
+// the first attempt may have taken effect.
+//
+// Apps: the artifact PUT repeats (its path is the body's SHA-256, so a repeat stores the
+// same bytes under the same name); app and build creates carry an `Idempotency-Key`; an
+// env PUT repeats (a repeat writes the same value again: the key's `version` may grow by
+// one more, and the answer that is finally read carries the version that holds); an env
+// DELETE repeats (at worst 404, which the caller takes as done). Rollback repeats too,
+// unlike rotations: it names the build that must serve, so a repeat asks for the same end
+// state again, and rolling back to the active build is a documented no-op (200).
+pub const LIST_PROJECTS: Route = Route {
+    template: "/v1/projects",
+    scope: "project:read",
+    label: "list projects",
+    summary: "Error listing projects",
+    describe: "list projects",
+    missing: "the API route",
+    ..READ
+};
+
+pub const GET_PROJECT: Route = Route {
+    template: "/v1/projects/{project}",
+    scope: "project:read",
+    label: "read project",
+    summary: "Error reading project",
+    describe: "read project {project}",
+    missing: "project {project}",
+    ..READ
+};
+
+pub const LIST_DATABASES: Route = Route {
+    template: "/v1/projects/{project}/databases",
+    label: "list databases",
+    summary: "Error listing databases",
+    describe: "list databases in project {project}",
+    missing: "project {project}",
+    ..READ
+};
+
+pub const CREATE_DATABASE: Route = Route {
+    template: "/v1/projects/{project}/databases",
+    retry: Retry::WithIdempotencyKey,
+    guard: None,
+    label: "create database",
+    summary: "Error creating database",
+    describe: "create database {database} in project {project}",
+    missing: "project {project}",
+    ..WRITE
+};
+
+pub const GET_DATABASE: Route = Route {
+    template: "/v1/databases/{database}",
+    label: "read database",
+    summary: "Error reading database",
+    describe: "read database {database}",
+    ..READ
+};
+
+pub const DELETE_DATABASE: Route = Route {
+    method: Method::DELETE,
+    template: "/v1/databases/{database}",
+    retry: Retry::Idempotent,
+    label: "delete database",
+    summary: "Error deleting database",
+    describe: "delete database {database}",
+    ..WRITE
+};
+
+pub const ROTATE_DATABASE_TOKEN: Route = Route {
+    template: "/v1/databases/{database}/token/rotate",
+    label: "rotate the connection token",
+    summary: "Error rotating the connection token",
+    describe: "rotate the connection token of database {database}",
+    ..WRITE
+};
+
+pub const CREATE_QUERY_TOKEN: Route = Route {
+    template: "/v1/databases/{database}/query-token",
+    label: "issue a query token",
+    summary: "Error issuing a query token",
+    describe: "issue a query token for database {database}",
+    ..WRITE
+};
+
+pub const SUSPEND_DATABASE: Route = Route {
+    template: "/v1/databases/{database}/suspend",
+    label: "suspend database",
+    summary: "Error suspending database",
+    describe: "suspend database {database}",
+    ..WRITE
+};
+
+pub const RESUME_DATABASE: Route = Route {
+    template: "/v1/databases/{database}/resume",
+    label: "resume database",
+    summary: "Error resuming database",
+    describe: "resume database {database}",
+    ..WRITE
+};
+
+pub const GET_DATABASE_USAGE: Route = Route {
+    template: "/v1/databases/{database}/usage",
+    label: "read database usage",
+    summary: "Error reading database usage",
+    describe: "read usage of database {database}",
+    ..READ
+};
+
+pub const LIST_APPS: Route = Route {
+    template: "/v1/projects/{project}/apps",
+    label: "list apps",
+    summary: "Error listing apps",
+    describe: "list apps in project {project}",
+    missing: "project {project}",
+    ..APP_READ
+};
+
+pub const CREATE_APP: Route = Route {
+    template: "/v1/projects/{project}/apps",
+    retry: Retry::WithIdempotencyKey,
+    label: "create app",
+    summary: "Error creating app",
+    describe: "create app {app} in project {project}",
+    missing: "project {project}",
+    ..APP_WRITE
+};
+
+pub const GET_APP: Route = Route {
+    template: "/v1/apps/{app}",
+    label: "read app",
+    summary: "Error reading app",
+    describe: "read app {app}",
+    ..APP_READ
+};
+
+pub const DELETE_APP: Route = Route {
+    method: Method::DELETE,
+    template: "/v1/apps/{app}",
+    retry: Retry::Idempotent,
+    label: "delete app",
+    summary: "Error deleting app",
+    describe: "delete app {app}",
+    ..APP_WRITE
+};
+
+pub const HEAD_ARTIFACT: Route = Route {
+    method: Method::HEAD,
+    template: "/v1/projects/{project}/artifacts/{sha256}",
+    retry: Retry::Idempotent,
+    label: "check for an artifact",
+    summary: "Error checking for an app artifact",
+    describe: "check whether project {project} holds artifact {sha256}",
+    missing: "project {project}",
+    ..APP_DEPLOY
+};
+
+pub const PUT_ARTIFACT: Route = Route {
+    method: Method::PUT,
+    template: "/v1/projects/{project}/artifacts/{sha256}",
+    retry: Retry::Idempotent,
+    label: "upload an artifact",
+    summary: "Error uploading app artifact",
+    describe: "upload artifact {sha256} to project {project}",
+    missing: "project {project}",
+    ..APP_DEPLOY
+};
+
+pub const CREATE_BUILD: Route = Route {
+    template: "/v1/apps/{app}/builds",
+    retry: Retry::WithIdempotencyKey,
+    label: "start a build",
+    summary: "Error starting app build",
+    describe: "start a build of app {app} from artifact {sha256}",
+    ..APP_DEPLOY
+};
+
+pub const LIST_BUILDS: Route = Route {
+    template: "/v1/apps/{app}/builds",
+    label: "list builds",
+    summary: "Error listing app builds",
+    describe: "list the builds of app {app}",
+    ..APP_READ
+};
+
+pub const GET_BUILD: Route = Route {
+    template: "/v1/apps/{app}/builds/{build}",
+    label: "read build",
+    summary: "Error reading app build",
+    describe: "read build {build} of app {app}",
+    missing: "build {build} of app {app}",
+    ..APP_READ
+};
+
+pub const GET_BUILD_LOG: Route = Route {
+    template: "/v1/apps/{app}/builds/{build}/log",
+    label: "read build log",
+    summary: "Error reading app build log",
+    describe: "read the log of build {build} of app {app}",
+    missing: "build {build} of app {app}",
+    ..APP_READ
+};
+
+pub const ROLLBACK_APP: Route = Route {
+    template: "/v1/apps/{app}/rollback",
+    retry: Retry::Idempotent,
+    label: "roll back",
+    summary: "Error rolling back app",
+    describe: "make build {build} the active build of app {app}",
+    missing: "build {build} of app {app}",
+    ..APP_DEPLOY
+};
+
+pub const GET_APP_ENV: Route = Route {
+    template: "/v1/apps/{app}/env",
+    label: "read app environment",
+    summary: "Error reading app environment",
+    describe: "read the environment variables of app {app}",
+    ..APP_READ
+};
+
+pub const PUT_APP_ENV: Route = Route {
+    method: Method::PUT,
+    template: "/v1/apps/{app}/env/{key}",
+    retry: Retry::Idempotent,
+    label: "set an environment variable",
+    summary: "Error setting app environment variable",
+    describe: "set variable {key} of app {app}",
+    ..APP_WRITE
+};
+
+pub const DELETE_APP_ENV: Route = Route {
+    method: Method::DELETE,
+    template: "/v1/apps/{app}/env/{key}",
+    retry: Retry::Idempotent,
+    label: "delete an environment variable",
+    summary: "Error deleting app environment variable",
+    describe: "delete variable {key} of app {app}",
+    missing: "variable {key} of app {app}",
+    ..APP_WRITE
+};
+
+pub const LIST_DOMAINS: Route = Route {
+    template: "/v1/projects/{project}/domains",
+    label: "list domains",
+    summary: "Error listing project domains",
+    describe: "list the domains of project {project}",
+    missing: "project {project}",
+    ..DOMAIN_READ
+};
+
+pub const CREATE_DOMAIN: Route = Route {
+    template: "/v1/projects/{project}/domains",
+    label: "onboard domain",
+    summary: "Error onboarding project domain",
+    describe: "onboard domain {domain} in project {project}",
+    missing: "project {project}",
+    ..DOMAIN_WRITE
+};
+
+pub const GET_DOMAIN: Route = Route {
+    template: "/v1/domains/{domain}",
+    label: "read domain",
+    summary: "Error reading project domain",
+    describe: "read domain {domain}",
+    ..DOMAIN_READ
+};
+
+pub const DELETE_DOMAIN: Route = Route {
+    method: Method::DELETE,
+    template: "/v1/domains/{domain}",
+    retry: Retry::Idempotent,
+    label: "remove domain",
+    summary: "Error removing project domain",
+    describe: "remove domain {domain}",
+    ..DOMAIN_WRITE
+};
+
+pub const LIST_DNS_RECORDS: Route = Route {
+    template: "/v1/domains/{domain}/records",
+    label: "list DNS records",
+    summary: "Error listing DNS records",
+    describe: "list the DNS records of domain {domain}",
+    ..DOMAIN_READ
+};
+
+pub const CREATE_DNS_RECORD: Route = Route {
+    template: "/v1/domains/{domain}/records",
+    label: "create DNS record",
+    summary: "Error creating DNS record",
+    describe: "create a DNS record in domain {domain}",
+    ..DOMAIN_WRITE
+};
+
+pub const GET_DNS_RECORD: Route = Route {
+    template: "/v1/domains/{domain}/records/{record}",
+    label: "read DNS record",
+    summary: "Error reading DNS record",
+    describe: "read DNS record {record} of domain {domain}",
+    missing: "DNS record {record} of domain {domain}",
+    ..DOMAIN_READ
+};
+
+pub const UPDATE_DNS_RECORD: Route = Route {
+    method: Method::PUT,
+    template: "/v1/domains/{domain}/records/{record}",
+    retry: Retry::Idempotent,
+    label: "update DNS record",
+    summary: "Error updating DNS record",
+    describe: "update DNS record {record} of domain {domain}",
+    missing: "DNS record {record} of domain {domain}",
+    ..DOMAIN_WRITE
+};
+
+pub const DELETE_DNS_RECORD: Route = Route {
+    method: Method::DELETE,
+    template: "/v1/domains/{domain}/records/{record}",
+    retry: Retry::Idempotent,
+    label: "delete DNS record",
+    summary: "Error deleting DNS record",
+    describe: "delete DNS record {record} of domain {domain}",
+    missing: "DNS record {record} of domain {domain}",
+    ..DOMAIN_WRITE
+};
+
+pub const LIST_HOSTNAMES: Route = Route {
+    template: "/v1/apps/{app}/hostnames",
+    label: "list hostnames",
+    summary: "Error listing app hostnames",
+    describe: "list the hostnames of app {app}",
+    ..APP_READ
+};
+
+pub const CREATE_HOSTNAME: Route = Route {
+    template: "/v1/apps/{app}/hostnames",
+    label: "attach hostname",
+    summary: "Error attaching app hostname",
+    describe: "attach hostname {hostname} to app {app}",
+    ..APP_WRITE
+};
+
+pub const GET_HOSTNAME: Route = Route {
+    template: "/v1/apps/{app}/hostnames/{hostname}",
+    label: "read hostname",
+    summary: "Error reading app hostname",
+    describe: "read hostname {hostname} of app {app}",
+    missing: "hostname {hostname} of app {app}",
+    ..APP_READ
+};
+
+pub const DELETE_HOSTNAME: Route = Route {
+    method: Method::DELETE,
+    template: "/v1/apps/{app}/hostnames/{hostname}",
+    retry: Retry::Idempotent,
+    label: "detach hostname",
+    summary: "Error detaching app hostname",
+    describe: "detach hostname {hostname} from app {app}",
+    missing: "hostname {hostname} of app {app}",
+    ..APP_WRITE
+};
+
+/// Every route, for the tests that check each one.
+pub static ROUTES: [&Route; 38] = [
+    &LIST_PROJECTS,
+    &GET_PROJECT,
+    &LIST_DATABASES,
+    &CREATE_DATABASE,
+    &GET_DATABASE,
+    &DELETE_DATABASE,
+    &ROTATE_DATABASE_TOKEN,
+    &CREATE_QUERY_TOKEN,
+    &SUSPEND_DATABASE,
+    &RESUME_DATABASE,
+    &GET_DATABASE_USAGE,
+    &LIST_APPS,
+    &CREATE_APP,
+    &GET_APP,
+    &DELETE_APP,
+    &HEAD_ARTIFACT,
+    &PUT_ARTIFACT,
+    &CREATE_BUILD,
+    &LIST_BUILDS,
+    &GET_BUILD,
+    &GET_BUILD_LOG,
+    &ROLLBACK_APP,
+    &GET_APP_ENV,
+    &PUT_APP_ENV,
+    &DELETE_APP_ENV,
+    &LIST_DOMAINS,
+    &CREATE_DOMAIN,
+    &GET_DOMAIN,
+    &DELETE_DOMAIN,
+    &LIST_DNS_RECORDS,
+    &CREATE_DNS_RECORD,
+    &GET_DNS_RECORD,
+    &UPDATE_DNS_RECORD,
+    &DELETE_DNS_RECORD,
+    &LIST_HOSTNAMES,
+    &CREATE_HOSTNAME,
+    &GET_HOSTNAME,
+    &DELETE_HOSTNAME,
 ];
 
-impl OperationKind {
-    /// Every kind, in [`ROUTES`] order.
-    pub const ALL: [OperationKind; 38] = [
-        OperationKind::ListProjects,
-        OperationKind::GetProject,
-        OperationKind::ListDatabases,
-        OperationKind::CreateDatabase,
-        OperationKind::GetDatabase,
-        OperationKind::DeleteDatabase,
-        OperationKind::RotateDatabaseToken,
-        OperationKind::CreateQueryToken,
-        OperationKind::SuspendDatabase,
-        OperationKind::ResumeDatabase,
-        OperationKind::GetDatabaseUsage,
-        OperationKind::ListApps,
-        OperationKind::CreateApp,
-        OperationKind::GetApp,
-        OperationKind::DeleteApp,
-        OperationKind::HeadArtifact,
-        OperationKind::PutArtifact,
-        OperationKind::CreateBuild,
-        OperationKind::ListBuilds,
-        OperationKind::GetBuild,
-        OperationKind::GetBuildLog,
-        OperationKind::RollbackApp,
-        OperationKind::GetAppEnv,
-        OperationKind::PutAppEnv,
-        OperationKind::DeleteAppEnv,
-        OperationKind::ListDomains,
-        OperationKind::CreateDomain,
-        OperationKind::GetDomain,
-        OperationKind::DeleteDomain,
-        OperationKind::ListDnsRecords,
-        OperationKind::CreateDnsRecord,
-        OperationKind::GetDnsRecord,
-        OperationKind::UpdateDnsRecord,
-        OperationKind::DeleteDnsRecord,
-        OperationKind::ListHostnames,
-        OperationKind::CreateHostname,
-        OperationKind::GetHostname,
-        OperationKind::DeleteHostname,
-    ];
-
-    /// This kind's row.
-    pub fn route(self) -> &'static Route {
-        &ROUTES[self as usize]
-    }
-
-    /// A human label: "create database", "rotate the connection token", ...
-    pub fn label(self) -> &'static str {
-        self.route().label
-    }
-
-    /// The diagnostic summary for a failure: "Error creating database", ...
-    pub fn summary(self) -> &'static str {
-        self.route().summary
-    }
-
-    /// The token scope the route needs (the contract's scope table).
-    pub fn required_scope(self) -> &'static str {
-        self.route().scope
-    }
-
-    /// Whether the platform refuses this operation on a protected tenant: suspend, resume,
-    /// delete, rotate token and issue query token.
-    pub fn protected_tenant_guarded(self) -> bool {
-        self.route().guard == PROTECTED_TENANT
-    }
-
-    /// What kind of object the route creates or acts on, for messages: "app" or "database".
-    pub fn object_noun(self) -> &'static str {
-        let route = self.route();
-        if route.template.contains("/hostnames") {
-            "hostname"
-        } else if route.template.contains("/records") {
-            "DNS record"
-        } else if route.scope.starts_with("domain:") {
-            "domain"
-        } else if route.scope.starts_with("app:") {
-            "app"
-        } else {
-            "database"
-        }
-    }
-
-    /// Whether repeating the request after a 5xx, a timeout or a lost connection is safe.
-    /// Every kind is retried after a 429 or a refused connection, since neither did any work.
-    pub fn retry_safe(self) -> bool {
-        self.route().retry.repeats_after_ambiguous_failure()
+/// What kind of object `route` creates or acts on, for messages: "app" or "database".
+pub fn object_noun(route: &Route) -> &'static str {
+    if route.template.contains("/hostnames") {
+        "hostname"
+    } else if route.template.contains("/records") {
+        "DNS record"
+    } else if route.scope.starts_with("domain:") {
+        "domain"
+    } else if route.scope.starts_with("app:") {
+        "app"
+    } else {
+        "database"
     }
 }
 
-/// One client call: its route kind and the ids (and, when known, the name) of the objects
+/// One client call: its route and the ids (and, when known, the name) of the objects
 /// it acts on. Its ids fill the route's placeholders (`{project}`, `{database}`, `{app}`,
 /// `{build}`, `{sha256}`, `{key}`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Operation {
-    pub kind: OperationKind,
+    pub route: &'static Route,
     pub project_id: Option<String>,
     pub database_id: Option<String>,
     /// The database's name, when the caller knows it (create always does); used only in
@@ -574,9 +530,9 @@ impl Params for Operation {
 
 impl Operation {
     /// An operation with no object ids yet.
-    pub fn new(kind: OperationKind) -> Self {
+    pub fn new(route: &'static Route) -> Self {
         Operation {
-            kind,
+            route,
             project_id: None,
             database_id: None,
             database_name: None,
@@ -592,10 +548,10 @@ impl Operation {
         }
     }
 
-    pub(crate) fn on_domain(kind: OperationKind, domain_id: &str) -> Self {
+    pub(crate) fn on_domain(route: &'static Route, domain_id: &str) -> Self {
         Operation {
             domain_id: Some(domain_id.to_owned()),
-            ..Operation::new(kind)
+            ..Operation::new(route)
         }
     }
 
@@ -617,24 +573,24 @@ impl Operation {
         self
     }
 
-    pub(crate) fn on_project(kind: OperationKind, project_id: &str) -> Self {
+    pub(crate) fn on_project(route: &'static Route, project_id: &str) -> Self {
         Operation {
             project_id: Some(project_id.to_owned()),
-            ..Operation::new(kind)
+            ..Operation::new(route)
         }
     }
 
-    pub(crate) fn on_database(kind: OperationKind, database_id: &str) -> Self {
+    pub(crate) fn on_database(route: &'static Route, database_id: &str) -> Self {
         Operation {
             database_id: Some(database_id.to_owned()),
-            ..Operation::new(kind)
+            ..Operation::new(route)
         }
     }
 
-    pub(crate) fn on_app(kind: OperationKind, app_id: &str) -> Self {
+    pub(crate) fn on_app(route: &'static Route, app_id: &str) -> Self {
         Operation {
             app_id: Some(app_id.to_owned()),
-            ..Operation::new(kind)
+            ..Operation::new(route)
         }
     }
 
@@ -668,29 +624,42 @@ impl Operation {
         self
     }
 
-    /// This call's row.
-    pub fn route(&self) -> &'static Route {
-        self.kind.route()
+    /// Whether this call uses `route`.
+    pub fn is(&self, route: &Route) -> bool {
+        self.route == route
     }
 
-    /// See [`OperationKind::label`].
+    /// A human label: "create database", "rotate the connection token", ...
     pub fn label(&self) -> &'static str {
-        self.kind.label()
+        self.route.label
     }
 
-    /// See [`OperationKind::required_scope`].
+    /// The token scope the route needs (the contract's scope table).
     pub fn required_scope(&self) -> &'static str {
-        self.kind.required_scope()
+        self.route.scope
     }
 
-    /// See [`OperationKind::protected_tenant_guarded`].
+    /// Whether the platform refuses this operation on a protected tenant: suspend, resume,
+    /// delete, rotate token and issue query token.
     pub fn protected_tenant_guarded(&self) -> bool {
-        self.kind.protected_tenant_guarded()
+        self.route.guard == PROTECTED_TENANT
     }
 
-    /// See [`OperationKind::summary`].
+    /// The diagnostic summary for a failure: "Error creating database", ...
     pub fn summary(&self) -> &'static str {
-        self.kind.summary()
+        self.route.summary
+    }
+
+    /// What kind of object the route creates or acts on, for messages: "app" or "database".
+    pub fn object_noun(&self) -> &'static str {
+        object_noun(self.route)
+    }
+
+    /// Whether repeating the request after a 5xx, a timeout or a lost connection is safe.
+    /// Every route is retried after a 429 or a refused connection, since neither did any
+    /// work.
+    pub fn retry_safe(&self) -> bool {
+        self.route.retry.repeats_after_ambiguous_failure()
     }
 
     /// The database as messages name it: "`orders` (`db_123`)", "`db_123`" or "`orders`".
@@ -730,12 +699,12 @@ impl Operation {
     /// What was attempted, with its objects: "create database `orders` in project
     /// `prj_123`". Completes "Could not ...".
     pub fn describe(&self) -> String {
-        self.fill(self.route().describe)
+        self.fill(self.route.describe)
     }
 
     /// What kind of object a 404 means is missing, with its id.
     pub(crate) fn missing_object(&self) -> String {
-        self.fill(self.route().missing)
+        self.fill(self.route.missing)
     }
 }
 
@@ -753,12 +722,18 @@ fn named_ref(name: Option<&str>, id: Option<&str>) -> String {
 mod tests {
     use super::*;
 
+    /// A call of `route` with no ids, to ask the route's facts.
+    fn call(route: &'static Route) -> Operation {
+        Operation::new(route)
+    }
+
     #[test]
-    fn rows_are_in_kind_order_and_templates_match_the_operations() {
-        for (i, kind) in OperationKind::ALL.iter().enumerate() {
-            assert_eq!(*kind as usize, i);
-            let route = kind.route();
-            assert!(route.template.starts_with("/v1/"), "{kind:?}");
+    fn every_route_once_and_templates_match_the_operations() {
+        let keys: std::collections::BTreeSet<String> = ROUTES.iter().map(|r| r.key()).collect();
+        assert_eq!(keys.len(), ROUTES.len(), "each route once");
+        for route in ROUTES {
+            let key = route.key();
+            assert!(route.template.starts_with("/v1/"), "{key}");
             for name in route.param_names() {
                 assert!(
                     [
@@ -766,173 +741,156 @@ mod tests {
                         "hostname"
                     ]
                     .contains(&name),
-                    "{kind:?}: {name}"
+                    "{key}: {name}"
                 );
             }
             for text in [route.label, route.summary, route.describe, route.missing] {
-                assert!(!text.is_empty(), "{kind:?}");
+                assert!(!text.is_empty(), "{key}");
             }
         }
     }
 
     #[test]
     fn exactly_five_operations_are_guarded() {
-        let guarded: Vec<_> = OperationKind::ALL
+        let guarded: Vec<_> = ROUTES
             .iter()
-            .filter(|k| k.protected_tenant_guarded())
+            .filter(|r| call(r).protected_tenant_guarded())
             .collect();
         assert_eq!(guarded.len(), 5);
-        assert!(!OperationKind::GetDatabase.protected_tenant_guarded());
-        assert!(!OperationKind::CreateDatabase.protected_tenant_guarded());
+        assert!(!call(&GET_DATABASE).protected_tenant_guarded());
+        assert!(!call(&CREATE_DATABASE).protected_tenant_guarded());
     }
 
     #[test]
     fn scopes_follow_the_contract() {
-        assert_eq!(OperationKind::ListProjects.required_scope(), "project:read");
-        assert_eq!(
-            OperationKind::GetDatabaseUsage.required_scope(),
-            "database:read"
-        );
-        assert_eq!(
-            OperationKind::CreateQueryToken.required_scope(),
-            "database:write"
-        );
-        for kind in OperationKind::ALL {
-            let scope = kind.required_scope();
-            if kind.route().method == Method::GET {
-                assert!(scope.ends_with(":read"), "{kind:?}");
-                assert!(kind.retry_safe(), "{kind:?}");
+        assert_eq!(LIST_PROJECTS.scope, "project:read");
+        assert_eq!(GET_DATABASE_USAGE.scope, "database:read");
+        assert_eq!(CREATE_QUERY_TOKEN.scope, "database:write");
+        for route in ROUTES {
+            let (scope, key) = (route.scope, route.key());
+            if route.method == Method::GET {
+                assert!(scope.ends_with(":read"), "{key}");
+                assert!(call(route).retry_safe(), "{key}");
             } else if scope.starts_with("app:") {
-                assert!(["app:write", "app:deploy"].contains(&scope), "{kind:?}");
+                assert!(["app:write", "app:deploy"].contains(&scope), "{key}");
             } else if scope.starts_with("domain:") {
-                assert_eq!(scope, "domain:write", "{kind:?}");
+                assert_eq!(scope, "domain:write", "{key}");
             } else {
-                assert_eq!(scope, "database:write", "{kind:?}");
+                assert_eq!(scope, "database:write", "{key}");
             }
         }
         // The seed's scope table: deploys, artifacts and rollback need `app:deploy`.
-        for kind in [
-            OperationKind::HeadArtifact,
-            OperationKind::PutArtifact,
-            OperationKind::CreateBuild,
-            OperationKind::RollbackApp,
-        ] {
-            assert_eq!(kind.required_scope(), "app:deploy", "{kind:?}");
+        for route in [HEAD_ARTIFACT, PUT_ARTIFACT, CREATE_BUILD, ROLLBACK_APP] {
+            assert_eq!(route.scope, "app:deploy", "{}", route.key());
         }
-        for kind in [
-            OperationKind::CreateApp,
-            OperationKind::DeleteApp,
-            OperationKind::PutAppEnv,
-            OperationKind::DeleteAppEnv,
-        ] {
-            assert_eq!(kind.required_scope(), "app:write", "{kind:?}");
+        for route in [CREATE_APP, DELETE_APP, PUT_APP_ENV, DELETE_APP_ENV] {
+            assert_eq!(route.scope, "app:write", "{}", route.key());
         }
-        assert_eq!(OperationKind::GetAppEnv.required_scope(), "app:read");
-        assert_eq!(OperationKind::GetBuildLog.required_scope(), "app:read");
+        assert_eq!(GET_APP_ENV.scope, "app:read");
+        assert_eq!(GET_BUILD_LOG.scope, "app:read");
     }
 
     #[test]
     fn app_routes_retry_by_what_a_repeat_does() {
-        use OperationKind::*;
-        for kind in [CreateApp, CreateBuild] {
-            assert_eq!(kind.route().retry, Retry::WithIdempotencyKey, "{kind:?}");
+        for route in [CREATE_APP, CREATE_BUILD] {
+            assert_eq!(route.retry, Retry::WithIdempotencyKey, "{}", route.key());
         }
-        for kind in [
-            ListApps,
-            GetApp,
-            DeleteApp,
-            HeadArtifact,
-            PutArtifact,
-            ListBuilds,
-            GetBuild,
-            GetBuildLog,
-            RollbackApp,
-            GetAppEnv,
-            PutAppEnv,
-            DeleteAppEnv,
+        for route in [
+            LIST_APPS,
+            GET_APP,
+            DELETE_APP,
+            HEAD_ARTIFACT,
+            PUT_ARTIFACT,
+            LIST_BUILDS,
+            GET_BUILD,
+            GET_BUILD_LOG,
+            ROLLBACK_APP,
+            GET_APP_ENV,
+            PUT_APP_ENV,
+            DELETE_APP_ENV,
         ] {
-            assert_eq!(kind.route().retry, Retry::Idempotent, "{kind:?}");
+            assert_eq!(route.retry, Retry::Idempotent, "{}", route.key());
         }
-        assert_eq!(CreateApp.object_noun(), "app");
-        assert_eq!(CreateDatabase.object_noun(), "database");
-        let op = Operation::on_app(GetBuild, "app_1")
+        assert_eq!(object_noun(&CREATE_APP), "app");
+        assert_eq!(object_noun(&CREATE_DATABASE), "database");
+        let op = Operation::on_app(&GET_BUILD, "app_1")
             .with_app_name("web")
             .with_build("bld_2");
         assert_eq!(op.describe(), "read build `bld_2` of app `web` (`app_1`)");
         assert_eq!(op.missing_object(), "build `bld_2` of app `web` (`app_1`)");
-        let op = Operation::on_app(PutAppEnv, "app_1").with_env_key("API_KEY");
+        let op = Operation::on_app(&PUT_APP_ENV, "app_1").with_env_key("API_KEY");
         assert_eq!(op.describe(), "set variable `API_KEY` of app `app_1`");
     }
 
     #[test]
     fn dns_routes_follow_the_seed_scopes() {
-        use OperationKind::*;
-        for kind in [ListDomains, GetDomain, ListDnsRecords, GetDnsRecord] {
-            assert_eq!(kind.required_scope(), "domain:read", "{kind:?}");
+        for route in [LIST_DOMAINS, GET_DOMAIN, LIST_DNS_RECORDS, GET_DNS_RECORD] {
+            assert_eq!(route.scope, "domain:read", "{}", route.key());
         }
-        for kind in [
-            CreateDomain,
-            DeleteDomain,
-            CreateDnsRecord,
-            UpdateDnsRecord,
-            DeleteDnsRecord,
+        for route in [
+            CREATE_DOMAIN,
+            DELETE_DOMAIN,
+            CREATE_DNS_RECORD,
+            UPDATE_DNS_RECORD,
+            DELETE_DNS_RECORD,
         ] {
-            assert_eq!(kind.required_scope(), "domain:write", "{kind:?}");
+            assert_eq!(route.scope, "domain:write", "{}", route.key());
         }
-        for kind in [CreateHostname, DeleteHostname] {
-            assert_eq!(kind.required_scope(), "app:write", "{kind:?}");
+        for route in [CREATE_HOSTNAME, DELETE_HOSTNAME] {
+            assert_eq!(route.scope, "app:write", "{}", route.key());
         }
         // A repeated create would answer 409 (not a duplicate): never repeated blindly.
-        for kind in [CreateDomain, CreateDnsRecord, CreateHostname] {
-            assert!(!kind.retry_safe(), "{kind:?}");
+        for route in [&CREATE_DOMAIN, &CREATE_DNS_RECORD, &CREATE_HOSTNAME] {
+            assert!(!call(route).retry_safe(), "{}", route.key());
         }
-        for kind in [
-            DeleteDomain,
-            UpdateDnsRecord,
-            DeleteDnsRecord,
-            DeleteHostname,
+        for route in [
+            &DELETE_DOMAIN,
+            &UPDATE_DNS_RECORD,
+            &DELETE_DNS_RECORD,
+            &DELETE_HOSTNAME,
         ] {
-            assert!(kind.retry_safe(), "{kind:?}");
+            assert!(call(route).retry_safe(), "{}", route.key());
         }
-        let op = Operation::on_domain(GetDnsRecord, "dom_1")
+        let op = Operation::on_domain(&GET_DNS_RECORD, "dom_1")
             .with_domain_name("example.com")
             .with_record("rec_2");
         assert_eq!(
             op.describe(),
             "read DNS record `rec_2` of domain `example.com` (`dom_1`)"
         );
-        assert_eq!(op.kind.object_noun(), "DNS record");
-        let op = Operation::on_app(CreateHostname, "app_1").with_hostname("www.example.com");
+        assert_eq!(op.object_noun(), "DNS record");
+        assert!(op.is(&GET_DNS_RECORD) && !op.is(&GET_DOMAIN));
+        let op = Operation::on_app(&CREATE_HOSTNAME, "app_1").with_hostname("www.example.com");
         assert_eq!(
             op.describe(),
             "attach hostname `www.example.com` to app `app_1`"
         );
-        assert_eq!(CreateDomain.object_noun(), "domain");
+        assert_eq!(object_noun(&CREATE_DOMAIN), "domain");
     }
 
     #[test]
     fn unsafe_posts_are_not_retry_safe() {
-        assert!(OperationKind::CreateDatabase.retry_safe());
-        assert_eq!(
-            OperationKind::CreateDatabase.route().retry,
-            Retry::WithIdempotencyKey
-        );
-        assert!(OperationKind::DeleteDatabase.retry_safe());
-        assert!(!OperationKind::RotateDatabaseToken.retry_safe());
-        assert!(!OperationKind::CreateQueryToken.retry_safe());
-        assert!(!OperationKind::SuspendDatabase.retry_safe());
-        assert!(!OperationKind::ResumeDatabase.retry_safe());
+        assert!(call(&CREATE_DATABASE).retry_safe());
+        assert_eq!(CREATE_DATABASE.retry, Retry::WithIdempotencyKey);
+        assert!(call(&DELETE_DATABASE).retry_safe());
+        for route in [
+            &ROTATE_DATABASE_TOKEN,
+            &CREATE_QUERY_TOKEN,
+            &SUSPEND_DATABASE,
+            &RESUME_DATABASE,
+        ] {
+            assert!(!call(route).retry_safe(), "{}", route.key());
+        }
     }
 
     #[test]
     fn describe_names_the_objects() {
-        let op = Operation::on_project(OperationKind::CreateDatabase, "prj_123")
-            .with_database_name("orders");
+        let op = Operation::on_project(&CREATE_DATABASE, "prj_123").with_database_name("orders");
         assert_eq!(
             op.describe(),
             "create database `orders` in project `prj_123`"
         );
-        let op = Operation::on_database(OperationKind::RotateDatabaseToken, "db_1");
+        let op = Operation::on_database(&ROTATE_DATABASE_TOKEN, "db_1");
         assert_eq!(
             op.describe(),
             "rotate the connection token of database `db_1`"
@@ -943,7 +901,7 @@ mod tests {
             "rotate the connection token of database `orders` (`db_1`)"
         );
         assert_eq!(op.missing_object(), "database `orders` (`db_1`)");
-        let op = Operation::new(OperationKind::ListProjects);
+        let op = Operation::new(&LIST_PROJECTS);
         assert_eq!(op.missing_object(), "the API route");
     }
 }

@@ -17,7 +17,7 @@ use tf_provider::value::{Value, ValueBool, ValueEmpty, ValueString};
 use tf_provider::{map, AttributePath, Diagnostics, Resource};
 use tracing::debug;
 
-use crate::comwit::client::{ApiError, CreateDatabaseRequest, Database, DatabaseStatus};
+use crate::comwit::client::{CreateDatabaseRequest, Database, DatabaseStatus};
 use crate::comwit::common::{
     api_error, check_database_name, check_id, default_project_on_update, deleted, planned_project,
 };
@@ -367,15 +367,13 @@ impl Resource for DatabaseResource {
             let db = match result {
                 Ok(db) => db,
                 // 409: it already is in the wanted state (e.g. a retried apply): confirm.
-                Err(e) if matches!(e.error, ApiError::Conflict { .. }) => {
-                    match client.get_database(&id).await {
-                        Ok(db) => db,
-                        Err(e) => {
-                            api_error(diags, &e);
-                            return Some((with_token_only(prior, &state), Value::Null));
-                        }
+                Err(e) if e.is_conflict() => match client.get_database(&id).await {
+                    Ok(db) => db,
+                    Err(e) => {
+                        api_error(diags, &e);
+                        return Some((with_token_only(prior, &state), Value::Null));
                     }
-                }
+                },
                 Err(e) => {
                     api_error(diags, &e);
                     // Keep what changed (a rotated token must not be lost).

@@ -595,7 +595,7 @@ async fn refused(
     spec: &RecordSpec,
     own: Option<&str>,
 ) {
-    if failure.error.status() == Some(409) {
+    if failure.is_conflict() {
         if let Ok(records) = client.list_records(domain_id).await {
             if let Some((field, message)) = conflict(&records, spec, own) {
                 diags.error(

@@ -303,7 +303,7 @@ impl Resource for ProjectDomainResource {
         let deadline = Instant::now() + CONFLICT_PATIENCE;
         loop {
             match client.delete_domain(&id).await {
-                Err(e) if e.error.status() == Some(409) && Instant::now() < deadline => {
+                Err(e) if e.is_conflict() && Instant::now() < deadline => {
                     tokio::time::sleep(POLL_EVERY).await;
                 }
                 other => return deleted(diags, other),

@@ -6,256 +6,274 @@ use reqwest::Method;
 
 use crate::client::{Retry, Route};
 
-macro_rules! route {
-    ($name:ident, $method:ident, $template:literal, $perm:literal, $retry:ident, $label:literal, $summary:literal, $describe:literal, $missing:literal) => {
-        pub const $name: Route = Route {
-            method: Method::$method,
-            template: $template,
-            scope: $perm,
-            retry: Retry::$retry,
-            guard: None,
-            label: $label,
-            summary: $summary,
-            describe: $describe,
-            missing: $missing,
-        };
-    };
-}
+/// What every WaysCloud route shares: no guard (WaysCloud has no platform rule that refuses
+/// a route whatever the key's permissions).
+const BASE: Route = Route {
+    method: Method::GET,
+    template: "",
+    scope: "",
+    retry: Retry::Idempotent,
+    guard: None,
+    label: "",
+    summary: "",
+    describe: "",
+    missing: "",
+};
 
-route!(
-    CREATE_DATABASE,
-    POST,
-    "/v1/databases",
-    "database:create",
-    Never,
-    "create database",
-    "Error creating database",
-    "create a {db_type} database",
-    "the database"
-);
-route!(
-    DELETE_DATABASE,
-    DELETE,
-    "/v1/databases/{db_type}/{db_name}",
-    "database:delete",
-    Idempotent,
-    "delete database",
-    "Error deleting database",
-    "delete database `{db_name}` ({db_type})",
-    "database `{db_name}` ({db_type})"
-);
-route!(
-    UPDATE_DATABASE,
-    PATCH,
-    "/v1/databases/{db_type}/{db_name}",
-    "database:update",
-    Idempotent,
-    "update database",
-    "Error updating database",
-    "update database `{db_name}` ({db_type})",
-    "database `{db_name}` ({db_type})"
-);
-route!(
-    LIST_DATABASES,
-    GET,
-    "/v1/databases/{db_type}",
-    "database:read",
-    Idempotent,
-    "list databases",
-    "Error listing databases",
-    "list {db_type} databases",
-    "the database list"
-);
-route!(
-    LIST_ENGINES,
-    GET,
-    "/v1/databases/engines",
-    "",
-    Idempotent,
-    "list engines",
-    "Error listing database engines",
-    "list database engines",
-    "the engine list"
-);
-route!(
-    RESTART,
-    POST,
-    "/v1/databases/{db_type}/{db_name}/restart",
-    "database:update",
-    Never,
-    "restart database",
-    "Error restarting database",
-    "end the connections of database `{db_name}` ({db_type})",
-    "database `{db_name}` ({db_type})"
-);
-route!(
-    CREDENTIALS,
-    GET,
-    "/v1/databases/{db_type}/{db_name}/credentials",
-    "database:read",
-    Idempotent,
-    "get credentials",
-    "Error reading database credentials",
-    "read the credentials of database `{db_name}` ({db_type})",
-    "database `{db_name}` ({db_type})"
-);
-route!(
-    ROTATE,
-    POST,
-    "/v1/databases/{db_type}/{db_name}/credentials/rotate",
-    "database:update",
-    Never,
-    "rotate credentials",
-    "Error rotating database credentials",
-    "rotate the password of database `{db_name}` ({db_type})",
-    "database `{db_name}` ({db_type})"
-);
-route!(
-    INFO,
-    GET,
-    "/v1/databases/{db_type}/{db_name}/info",
-    "database:read",
-    Idempotent,
-    "get info",
-    "Error reading database info",
-    "read the info of database `{db_name}` ({db_type})",
-    "database `{db_name}` ({db_type})"
-);
-route!(
-    METRICS,
-    GET,
-    "/v1/databases/{db_type}/{db_name}/metrics",
-    "database:read",
-    Idempotent,
-    "get metrics",
-    "Error reading database metrics",
-    "read the metrics of database `{db_name}` ({db_type})",
-    "database `{db_name}` ({db_type})"
-);
-route!(
-    ADD_RULE,
-    POST,
-    "/v1/databases/{db_type}/{db_name}/firewall",
-    "database:update",
-    Never,
-    "add firewall rule",
-    "Error adding firewall rule",
-    "add a firewall rule to database `{db_name}` ({db_type})",
-    "database `{db_name}` ({db_type})"
-);
-route!(
-    LIST_RULES,
-    GET,
-    "/v1/databases/{db_type}/{db_name}/firewall",
-    "database:read",
-    Idempotent,
-    "list firewall rules",
-    "Error listing firewall rules",
-    "list the firewall rules of database `{db_name}` ({db_type})",
-    "database `{db_name}` ({db_type})"
-);
-route!(
-    DELETE_RULE,
-    DELETE,
-    "/v1/databases/{db_type}/{db_name}/firewall/{rule_id}",
-    "database:update",
-    Idempotent,
-    "delete firewall rule",
-    "Error deleting firewall rule",
-    "delete firewall rule `{rule_id}` of database `{db_name}` ({db_type})",
-    "firewall rule `{rule_id}`"
-);
-route!(
-    QUOTA,
-    GET,
-    "/v1/quota",
-    "database:read",
-    Idempotent,
-    "get quota",
-    "Error reading database quota",
-    "read the database quota",
-    "the quota"
-);
-route!(
-    HISTORY,
-    GET,
-    "/v1/databases/history",
-    "database:read",
-    Idempotent,
-    "list history",
-    "Error reading database history",
-    "read the database history",
-    "the history"
-);
-route!(
-    CREATE_SNAPSHOT,
-    POST,
-    "/v1/databases/{db_type}/{db_name}/snapshots",
-    "database:read",
-    Never,
-    "create snapshot",
-    "Error creating snapshot",
-    "snapshot database `{db_name}` ({db_type})",
-    "database `{db_name}` ({db_type})"
-);
-route!(
-    LIST_SNAPSHOTS,
-    GET,
-    "/v1/databases/{db_type}/{db_name}/snapshots",
-    "database:read",
-    Idempotent,
-    "list snapshots",
-    "Error listing snapshots",
-    "list the snapshots of database `{db_name}` ({db_type})",
-    "database `{db_name}` ({db_type})"
-);
-route!(
-    DELETE_SNAPSHOT,
-    DELETE,
-    "/v1/databases/{db_type}/{db_name}/snapshots/{snapshot_id}",
-    "database:delete",
-    Idempotent,
-    "delete snapshot",
-    "Error deleting snapshot",
-    "delete snapshot `{snapshot_id}` of database `{db_name}` ({db_type})",
-    "snapshot `{snapshot_id}`"
-);
-route!(
-    RESTORE,
-    POST,
-    "/v1/databases/{db_type}/{db_name}/restore",
-    "database:update",
-    Never,
-    "restore snapshot",
-    "Error restoring snapshot",
-    "restore snapshot `{snapshot_id}` of database `{db_name}` ({db_type})",
-    "snapshot `{snapshot_id}` or database `{db_name}`"
-);
-route!(
-    GET_POLICY,
-    GET,
-    "/v1/databases/{db_type}/{db_name}/backup-policy",
-    "database:read",
-    Idempotent,
-    "get backup policy",
-    "Error reading backup policy",
-    "read the backup policy of database `{db_name}` ({db_type})",
-    "database `{db_name}` ({db_type})"
-);
-route!(
-    SET_POLICY,
-    PUT,
-    "/v1/databases/{db_type}/{db_name}/backup-policy",
-    "database:update",
-    Idempotent,
-    "set backup policy",
-    "Error setting backup policy",
-    "set the backup policy of database `{db_name}` ({db_type})",
-    "database `{db_name}` ({db_type})"
-);
+pub const CREATE_DATABASE: Route = Route {
+    method: Method::POST,
+    template: "/v1/databases",
+    scope: "database:create",
+    retry: Retry::Never,
+    label: "create database",
+    summary: "Error creating database",
+    describe: "create a {db_type} database",
+    missing: "the database",
+    ..BASE
+};
+
+pub const DELETE_DATABASE: Route = Route {
+    method: Method::DELETE,
+    template: "/v1/databases/{db_type}/{db_name}",
+    scope: "database:delete",
+    retry: Retry::Idempotent,
+    label: "delete database",
+    summary: "Error deleting database",
+    describe: "delete database `{db_name}` ({db_type})",
+    missing: "database `{db_name}` ({db_type})",
+    ..BASE
+};
+
+pub const UPDATE_DATABASE: Route = Route {
+    method: Method::PATCH,
+    template: "/v1/databases/{db_type}/{db_name}",
+    scope: "database:update",
+    retry: Retry::Idempotent,
+    label: "update database",
+    summary: "Error updating database",
+    describe: "update database `{db_name}` ({db_type})",
+    missing: "database `{db_name}` ({db_type})",
+    ..BASE
+};
+
+pub const LIST_DATABASES: Route = Route {
+    method: Method::GET,
+    template: "/v1/databases/{db_type}",
+    scope: "database:read",
+    retry: Retry::Idempotent,
+    label: "list databases",
+    summary: "Error listing databases",
+    describe: "list {db_type} databases",
+    missing: "the database list",
+    ..BASE
+};
+
+pub const LIST_ENGINES: Route = Route {
+    method: Method::GET,
+    template: "/v1/databases/engines",
+    scope: "",
+    retry: Retry::Idempotent,
+    label: "list engines",
+    summary: "Error listing database engines",
+    describe: "list database engines",
+    missing: "the engine list",
+    ..BASE
+};
+
+pub const RESTART: Route = Route {
+    method: Method::POST,
+    template: "/v1/databases/{db_type}/{db_name}/restart",
+    scope: "database:update",
+    retry: Retry::Never,
+    label: "restart database",
+    summary: "Error restarting database",
+    describe: "end the connections of database `{db_name}` ({db_type})",
+    missing: "database `{db_name}` ({db_type})",
+    ..BASE
+};
+
+pub const CREDENTIALS: Route = Route {
+    method: Method::GET,
+    template: "/v1/databases/{db_type}/{db_name}/credentials",
+    scope: "database:read",
+    retry: Retry::Idempotent,
+    label: "get credentials",
+    summary: "Error reading database credentials",
+    describe: "read the credentials of database `{db_name}` ({db_type})",
+    missing: "database `{db_name}` ({db_type})",
+    ..BASE
+};
+
+pub const ROTATE: Route = Route {
+    method: Method::POST,
+    template: "/v1/databases/{db_type}/{db_name}/credentials/rotate",
+    scope: "database:update",
+    retry: Retry::Never,
+    label: "rotate credentials",
+    summary: "Error rotating database credentials",
+    describe: "rotate the password of database `{db_name}` ({db_type})",
+    missing: "database `{db_name}` ({db_type})",
+    ..BASE
+};
+
+pub const INFO: Route = Route {
+    method: Method::GET,
+    template: "/v1/databases/{db_type}/{db_name}/info",
+    scope: "database:read",
+    retry: Retry::Idempotent,
+    label: "get info",
+    summary: "Error reading database info",
+    describe: "read the info of database `{db_name}` ({db_type})",
+    missing: "database `{db_name}` ({db_type})",
+    ..BASE
+};
+
+pub const METRICS: Route = Route {
+    method: Method::GET,
+    template: "/v1/databases/{db_type}/{db_name}/metrics",
+    scope: "database:read",
+    retry: Retry::Idempotent,
+    label: "get metrics",
+    summary: "Error reading database metrics",
+    describe: "read the metrics of database `{db_name}` ({db_type})",
+    missing: "database `{db_name}` ({db_type})",
+    ..BASE
+};
+
+pub const ADD_RULE: Route = Route {
+    method: Method::POST,
+    template: "/v1/databases/{db_type}/{db_name}/firewall",
+    scope: "database:update",
+    retry: Retry::Never,
+    label: "add firewall rule",
+    summary: "Error adding firewall rule",
+    describe: "add a firewall rule to database `{db_name}` ({db_type})",
+    missing: "database `{db_name}` ({db_type})",
+    ..BASE
+};
+
+pub const LIST_RULES: Route = Route {
+    method: Method::GET,
+    template: "/v1/databases/{db_type}/{db_name}/firewall",
+    scope: "database:read",
+    retry: Retry::Idempotent,
+    label: "list firewall rules",
+    summary: "Error listing firewall rules",
+    describe: "list the firewall rules of database `{db_name}` ({db_type})",
+    missing: "database `{db_name}` ({db_type})",
+    ..BASE
+};
+
+pub const DELETE_RULE: Route = Route {
+    method: Method::DELETE,
+    template: "/v1/databases/{db_type}/{db_name}/firewall/{rule_id}",
+    scope: "database:update",
+    retry: Retry::Idempotent,
+    label: "delete firewall rule",
+    summary: "Error deleting firewall rule",
+    describe: "delete firewall rule `{rule_id}` of database `{db_name}` ({db_type})",
+    missing: "firewall rule `{rule_id}`",
+    ..BASE
+};
+
+pub const QUOTA: Route = Route {
+    method: Method::GET,
+    template: "/v1/quota",
+    scope: "database:read",
+    retry: Retry::Idempotent,
+    label: "get quota",
+    summary: "Error reading database quota",
+    describe: "read the database quota",
+    missing: "the quota",
+    ..BASE
+};
+
+pub const HISTORY: Route = Route {
+    method: Method::GET,
+    template: "/v1/databases/history",
+    scope: "database:read",
+    retry: Retry::Idempotent,
+    label: "list history",
+    summary: "Error reading database history",
+    describe: "read the database history",
+    missing: "the history",
+    ..BASE
+};
+
+pub const CREATE_SNAPSHOT: Route = Route {
+    method: Method::POST,
+    template: "/v1/databases/{db_type}/{db_name}/snapshots",
+    scope: "database:read",
+    retry: Retry::Never,
+    label: "create snapshot",
+    summary: "Error creating snapshot",
+    describe: "snapshot database `{db_name}` ({db_type})",
+    missing: "database `{db_name}` ({db_type})",
+    ..BASE
+};
+
+pub const LIST_SNAPSHOTS: Route = Route {
+    method: Method::GET,
+    template: "/v1/databases/{db_type}/{db_name}/snapshots",
+    scope: "database:read",
+    retry: Retry::Idempotent,
+    label: "list snapshots",
+    summary: "Error listing snapshots",
+    describe: "list the snapshots of database `{db_name}` ({db_type})",
+    missing: "database `{db_name}` ({db_type})",
+    ..BASE
+};
+
+pub const DELETE_SNAPSHOT: Route = Route {
+    method: Method::DELETE,
+    template: "/v1/databases/{db_type}/{db_name}/snapshots/{snapshot_id}",
+    scope: "database:delete",
+    retry: Retry::Idempotent,
+    label: "delete snapshot",
+    summary: "Error deleting snapshot",
+    describe: "delete snapshot `{snapshot_id}` of database `{db_name}` ({db_type})",
+    missing: "snapshot `{snapshot_id}`",
+    ..BASE
+};
+
+pub const RESTORE: Route = Route {
+    method: Method::POST,
+    template: "/v1/databases/{db_type}/{db_name}/restore",
+    scope: "database:update",
+    retry: Retry::Never,
+    label: "restore snapshot",
+    summary: "Error restoring snapshot",
+    describe: "restore snapshot `{snapshot_id}` of database `{db_name}` ({db_type})",
+    missing: "snapshot `{snapshot_id}` or database `{db_name}`",
+    ..BASE
+};
+
+pub const GET_POLICY: Route = Route {
+    method: Method::GET,
+    template: "/v1/databases/{db_type}/{db_name}/backup-policy",
+    scope: "database:read",
+    retry: Retry::Idempotent,
+    label: "get backup policy",
+    summary: "Error reading backup policy",
+    describe: "read the backup policy of database `{db_name}` ({db_type})",
+    missing: "database `{db_name}` ({db_type})",
+    ..BASE
+};
+
+pub const SET_POLICY: Route = Route {
+    method: Method::PUT,
+    template: "/v1/databases/{db_type}/{db_name}/backup-policy",
+    scope: "database:update",
+    retry: Retry::Idempotent,
+    label: "set backup policy",
+    summary: "Error setting backup policy",
+    describe: "set the backup policy of database `{db_name}` ({db_type})",
+    missing: "database `{db_name}` ({db_type})",
+    ..BASE
+};
 
 /// Every route, in the reference's order.
-pub const ROUTES: &[&Route] = &[
+pub static ROUTES: &[&Route] = &[
     &CREATE_DATABASE,
     &DELETE_DATABASE,
     &UPDATE_DATABASE,
