@@ -421,20 +421,20 @@ impl Resource for AppHostnameResource {
         diags: &mut Diagnostics,
         id: String,
     ) -> Option<(AppHostnameState<'a>, ValueEmpty)> {
-        let parsed = id.split_once('/').filter(|(a, h)| {
-            let mut probe = Diagnostics::default();
-            check_id(&mut probe, a, "app_", "id");
-            probe.errors.is_empty() && dns_rules::domain_name(h).is_ok()
-        });
-        let Some((app_id, hostname)) = parsed else {
-            diags.root_error(
-                "Invalid import id",
-                format!(
-                    "Import an app hostname by `<app_id>/<hostname>`, for example `terraform \
-                     import comwit_app_hostname.www app_5c2e9a1b00112233/www.example.com` (got \
-                     `{id}`)."
-                ),
-            );
+        let parts = identity().parse_import_id(
+            diags,
+            &id,
+            |p| {
+                matches!(p, [a, h] if {
+                    let mut probe = Diagnostics::default();
+                    check_id(&mut probe, a, "app_", "id");
+                    probe.errors.is_empty() && dns_rules::domain_name(h).is_ok()
+                })
+            },
+            "Import an app hostname by `<app_id>/<hostname>`, for example `terraform import \
+             comwit_app_hostname.www app_5c2e9a1b00112233/www.example.com`",
+        )?;
+        let &[app_id, hostname] = parts.as_slice() else {
             return None;
         };
         let client = self.data.configured(diags)?.client;
