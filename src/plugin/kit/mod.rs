@@ -4,6 +4,7 @@
 //! [`ConfigSlot`](super::ConfigSlot) and [`unknown_attributes`](super::unknown_attributes).
 
 pub mod docs;
+pub mod poll;
 pub mod settings;
 
 use std::borrow::Cow;
