@@ -233,6 +233,8 @@ mod tests {
             .expect("settings");
         assert!(diags.errors.is_empty(), "{:?}", diags.errors);
         assert_eq!(settings.credential.expose(), "cwt_0011223344556677");
+        // The settings are a Secret's holder: their Debug never shows the token.
+        assert!(!format!("{settings:?}").contains("cwt_"), "{settings:?}");
         let mut diags = Diagnostics::default();
         assert!(resolve(&mut diags, &config("  \tcwt_00112233\r\n")).is_some());
         assert!(diags.errors.is_empty());
