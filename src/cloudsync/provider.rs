@@ -9,12 +9,12 @@ use tf_provider::schema::{
     Attribute, AttributeConstraint, AttributeType, Block, Description, Schema,
 };
 use tf_provider::value::ValueString;
-use tf_provider::{map, AttributePath, Diagnostics};
-use tokio_util::sync::CancellationToken;
+use tf_provider::{map, Diagnostics};
 
 use super::client::{Client, ClientConfig, Secret, DEFAULT_API_URL};
-use crate::plugin::kit::{api_url, attribute, credential, env, pacing, request_limits, ValueNum};
-use crate::plugin::{unknown_attributes, ConfigSlot, Provider, Registry};
+use crate::plugin::kit::settings::{self, CredentialFacts, Message, ProviderFacts};
+use crate::plugin::kit::{attribute, ValueNum};
+use crate::plugin::{Provider, Registry};
 
 /// Env: the management API key.
 pub const ENV_API_KEY: &str = "CLOUDSYNC_API_KEY";
@@ -34,30 +34,58 @@ pub struct CloudSyncConfig<'a> {
     pub max_retries: ValueNum,
 }
 
+impl CloudSyncConfig<'_> {
+    /// The attributes every provider block has (CloudSync has no others).
+    fn block(&self) -> settings::Block<'_> {
+        settings::Block {
+            credential: &self.api_key,
+            api_url: &self.api_url,
+            request_timeout_seconds: &self.request_timeout_seconds,
+            max_retries: &self.max_retries,
+        }
+    }
+}
+
 /// Env: `off` stops the provider from pacing its requests by the API's announced rate
 /// limit (for comparisons; 429s are still retried).
 pub const ENV_RATE_PACING: &str = "CLOUDSYNC_RATE_PACING";
 
+/// CloudSync's provider-block facts.
+pub const FACTS: ProviderFacts = ProviderFacts {
+    platform: "CloudSync",
+    credential: CredentialFacts {
+        attribute: "api_key",
+        env: ENV_API_KEY,
+        // Any key; an empty one is a missing one.
+        is_valid: |k| !k.is_empty(),
+        missing: Message {
+            summary: "Missing CloudSync API key",
+            detail: "Set `api_key` in the provider block or the CLOUDSYNC_API_KEY environment \
+                     variable to a management API key with the `workspace-admin` role (SQLite \
+                     Cloud Dashboard: your project, CloudSync > API Keys).",
+        },
+        invalid: None,
+    },
+    api_url_env: ENV_API_URL,
+    default_api_url: DEFAULT_API_URL,
+    emulator_url: "http://127.0.0.1:8789",
+    pacing_env: ENV_RATE_PACING,
+    default_limits: (
+        crate::client::DEFAULT_TIMEOUT.as_secs() as i64,
+        crate::client::DEFAULT_MAX_RETRIES as i64,
+    ),
+};
+
 /// Settings resolved from the block and the environment.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Settings {
-    pub api_key: String,
-    pub api_url: url::Url,
-    pub timeout_seconds: u64,
-    pub max_retries: u32,
-}
+pub type Settings = settings::Settings<Secret, ()>;
 
 /// Shared by the provider and every type: the configured client and the stop token.
-#[derive(Default)]
-pub struct ProviderData {
-    configured: ConfigSlot<Client>,
-    pub cancel: CancellationToken,
-}
+pub type ProviderData = settings::ProviderData<Client>;
 
 impl ProviderData {
     /// The configured client, or an error naming what is missing.
     pub fn client(&self, diags: &mut Diagnostics) -> Option<Client> {
-        self.configured.get(diags)
+        self.configured(diags)
     }
 }
 
@@ -70,52 +98,7 @@ pub struct CloudSyncProvider {
 /// The block and the environment into settings, errors on the attribute. `Some(None)`
 /// while a value is unknown.
 pub fn resolve(diags: &mut Diagnostics, config: &CloudSyncConfig<'_>) -> Option<Option<Settings>> {
-    if config.api_key.is_unknown() || config.api_url.is_unknown() {
-        return Some(None);
-    }
-    let before = diags.errors.len();
-    // `file("key.txt")` brings a newline: never part of a key.
-    let api_key = config
-        .api_key
-        .as_deref_option()
-        .map(credential)
-        .or_else(|| env(ENV_API_KEY).as_deref().map(credential))
-        .filter(|k| !k.is_empty());
-    if api_key.is_none() {
-        diags.error(
-            "Missing CloudSync API key",
-            "Set `api_key` in the provider block or the CLOUDSYNC_API_KEY environment variable \
-             to a management API key with the `workspace-admin` role (SQLite Cloud Dashboard: \
-             your project, CloudSync > API Keys).",
-            AttributePath::new("api_key"),
-        );
-    }
-    let api_url = api_url(
-        diags,
-        config.api_url.as_deref_option(),
-        ENV_API_URL,
-        DEFAULT_API_URL,
-        "CloudSync",
-        "http://127.0.0.1:8789",
-    );
-    let (timeout_seconds, max_retries) = request_limits(
-        diags,
-        &config.request_timeout_seconds,
-        &config.max_retries,
-        (
-            crate::client::DEFAULT_TIMEOUT.as_secs() as i64,
-            i64::from(crate::client::DEFAULT_MAX_RETRIES),
-        ),
-    );
-    if diags.errors.len() > before {
-        return None;
-    }
-    Some(Some(Settings {
-        api_key: api_key?,
-        api_url: api_url?,
-        timeout_seconds,
-        max_retries,
-    }))
+    settings::resolve(diags, &FACTS, config, config.block(), |_| ())
 }
 
 #[async_trait]
@@ -166,12 +149,7 @@ impl Provider for CloudSyncProvider {
         diags: &mut Diagnostics,
         config: CloudSyncConfig<'a>,
     ) -> Option<()> {
-        let _ = request_limits(
-            diags,
-            &config.request_timeout_seconds,
-            &config.max_retries,
-            (1, 0),
-        );
+        settings::validate(diags, config.block());
         Some(())
     }
 
@@ -181,39 +159,26 @@ impl Provider for CloudSyncProvider {
         terraform_version: String,
         config: CloudSyncConfig<'a>,
     ) -> Option<()> {
-        let unknown = unknown_attributes(&config);
-        if !unknown.is_empty() {
-            self.data.configured.set_unknown(unknown);
-            return Some(());
-        }
-        let Some(settings) = resolve(diags, &config)? else {
-            return Some(());
-        };
-        let client_config = ClientConfig {
-            base_url: settings.api_url,
-            api_key: Secret::new(settings.api_key),
-            timeout: std::time::Duration::from_secs(settings.timeout_seconds),
-            max_retries: settings.max_retries,
-            user_agent_suffix: Some(format!("terraform/{terraform_version}")),
-            operation_timeout: Some(std::time::Duration::from_secs(
-                settings.timeout_seconds.saturating_mul(2),
-            )),
-            pacing: pacing(ENV_RATE_PACING),
-        };
-        match Client::with_cancel_token(client_config, self.data.cancel.child_token()) {
-            Ok(client) => {
-                self.data.configured.set(client);
-                Some(())
-            }
-            Err(e) => {
-                diags.error(
-                    "Invalid provider configuration",
-                    format!("The CloudSync API client cannot be set up: {e}."),
-                    AttributePath::new("api_url"),
-                );
-                None
-            }
-        }
+        self.data.configure(
+            diags,
+            &FACTS,
+            &terraform_version,
+            &config,
+            config.block(),
+            |_| (),
+            |settings: Settings, user_agent_suffix, cancel| {
+                let client_config = ClientConfig {
+                    operation_timeout: Some(settings.operation_timeout()),
+                    base_url: settings.api_url,
+                    api_key: settings.credential,
+                    timeout: settings.timeout,
+                    max_retries: settings.max_retries,
+                    user_agent_suffix: Some(user_agent_suffix),
+                    pacing: settings.pacing,
+                };
+                Client::with_cancel_token(client_config, cancel)
+            },
+        )
     }
 
     fn register(&self, registry: &mut Registry) {
@@ -222,7 +187,7 @@ impl Provider for CloudSyncProvider {
     }
 
     fn stop(&self) {
-        self.data.cancel.cancel();
+        self.data.stop();
     }
 }
 
@@ -230,6 +195,7 @@ impl Provider for CloudSyncProvider {
 mod tests {
     use super::*;
     use tf_provider::value::Value;
+    use tf_provider::AttributePath;
 
     #[test]
     fn a_key_from_a_file_and_a_bad_url() {
@@ -240,7 +206,7 @@ mod tests {
             ..Default::default()
         };
         let s = resolve(&mut diags, &config).flatten().expect("settings");
-        assert_eq!(s.api_key, "csk_abc");
+        assert_eq!(s.credential.expose(), "csk_abc");
         let config = CloudSyncConfig {
             api_key: Value::Value("k".into()),
             api_url: Value::Value("ftp://x".into()),

@@ -9,12 +9,12 @@ use tf_provider::schema::{
     Attribute, AttributeConstraint, AttributeType, Block, Description, Schema,
 };
 use tf_provider::value::ValueString;
-use tf_provider::{map, AttributePath, Diagnostics};
-use tokio_util::sync::CancellationToken;
+use tf_provider::{map, Diagnostics};
 
 use super::client::{Client, ClientConfig, Secret};
-use crate::plugin::kit::{api_url, attribute, credential, env, pacing, request_limits, ValueNum};
-use crate::plugin::{unknown_attributes, ConfigSlot, Provider, Registry};
+use crate::plugin::kit::settings::{self, CredentialFacts, Message, ProviderFacts};
+use crate::plugin::kit::{attribute, env, ValueNum};
+use crate::plugin::{Provider, Registry};
 
 pub use super::client::DEFAULT_API_URL;
 /// Default per-request timeout (the client core's).
@@ -42,24 +42,57 @@ pub struct ComwitConfig<'a> {
     pub max_retries: ValueNum,
 }
 
+impl ComwitConfig<'_> {
+    /// The attributes every provider block has.
+    fn block(&self) -> settings::Block<'_> {
+        settings::Block {
+            credential: &self.token,
+            api_url: &self.api_url,
+            request_timeout_seconds: &self.request_timeout_seconds,
+            max_retries: &self.max_retries,
+        }
+    }
+
+    /// The default project: the block's, else `COMWIT_PROJECT_ID`.
+    fn project_id(&self) -> Option<String> {
+        self.project_id
+            .as_deref_option()
+            .map(str::to_owned)
+            .or_else(|| env("COMWIT_PROJECT_ID"))
+    }
+}
+
 /// Env: `off` stops the provider from pacing its requests by the API's announced rate
 /// limit (for comparisons; 429s are still retried).
 pub const ENV_RATE_PACING: &str = "COMWIT_RATE_PACING";
 
-/// Settings resolved from the block and the environment.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Settings {
-    /// API token (never logged).
-    pub token: String,
-    /// Product API base URL.
-    pub api_url: url::Url,
-    /// Default project.
-    pub project_id: Option<String>,
-    /// Per-request timeout.
-    pub timeout_seconds: u64,
-    /// Retries.
-    pub max_retries: u32,
-}
+/// Comwit's provider-block facts.
+pub const FACTS: ProviderFacts = ProviderFacts {
+    platform: "Comwit",
+    credential: CredentialFacts {
+        attribute: "token",
+        env: "COMWIT_TOKEN",
+        is_valid: |t| t.starts_with("cwt_") && t.len() > 4,
+        missing: Message {
+            summary: "Missing Comwit API token",
+            detail: "Set `token` in the provider block or the COMWIT_TOKEN environment variable \
+                     to a `cwt_` user token with the scopes your configuration needs.",
+        },
+        invalid: Some(Message {
+            summary: "Invalid Comwit API token",
+            detail: "The token is not a Comwit user token: user tokens start with `cwt_`. \
+                     Create one with `comwit login` or in the console (Settings → Tokens).",
+        }),
+    },
+    api_url_env: "COMWIT_API_URL",
+    default_api_url: DEFAULT_API_URL,
+    emulator_url: "http://127.0.0.1:8787",
+    pacing_env: ENV_RATE_PACING,
+    default_limits: (DEFAULT_TIMEOUT_SECONDS, DEFAULT_MAX_RETRIES),
+};
+
+/// Settings resolved from the block and the environment; `extra` is the default project.
+pub type Settings = settings::Settings<Secret, Option<String>>;
 
 /// What configure produced: the client every resource shares, and the default project.
 #[derive(Clone, Debug)]
@@ -72,25 +105,7 @@ pub struct Configured {
 
 /// State shared by the provider and every resource: the configured client and a
 /// cancellation token that `StopProvider` fires.
-#[derive(Default)]
-pub struct ProviderData {
-    configured: ConfigSlot<Configured>,
-    /// Fired when Terraform asks the provider to stop.
-    pub cancel: CancellationToken,
-}
-
-impl ProviderData {
-    /// The configured client, or an error diagnostic naming the provider settings that are
-    /// not known until apply (or saying the configuration was invalid).
-    pub fn configured(&self, diags: &mut Diagnostics) -> Option<Configured> {
-        self.configured.get(diags)
-    }
-
-    /// Provider settings not known until apply (empty once configured).
-    pub fn unknown_settings(&self) -> Vec<String> {
-        self.configured.unknown()
-    }
-}
+pub type ProviderData = settings::ProviderData<Configured>;
 
 /// The `comwit` provider.
 #[derive(Default, Clone)]
@@ -100,68 +115,11 @@ pub struct ComwitProvider {
 }
 
 /// Resolve the block and the environment into settings, with attribute-scoped errors.
-/// Returns `Ok(None)` when a needed value is still unknown.
+/// Returns `Some(None)` when a needed value is still unknown.
 pub fn resolve(diags: &mut Diagnostics, config: &ComwitConfig<'_>) -> Option<Option<Settings>> {
-    if config.token.is_unknown() || config.api_url.is_unknown() || config.project_id.is_unknown() {
-        return Some(None);
-    }
-    let errors_before = diags.errors.len();
-    // Surrounding whitespace (the newline of `file("token.txt")`) is not part of a token.
-    let token = config
-        .token
-        .as_deref_option()
-        .map(credential)
-        .or_else(|| env("COMWIT_TOKEN").as_deref().map(credential));
-    let token = match token {
-        Some(t) if t.starts_with("cwt_") && t.len() > 4 => Some(t),
-        Some(_) => {
-            diags.error(
-                "Invalid Comwit API token",
-                "The token is not a Comwit user token: user tokens start with `cwt_`. Create \
-                 one with `comwit login` or in the console (Settings → Tokens).",
-                AttributePath::new("token"),
-            );
-            None
-        }
-        None => {
-            diags.error(
-                "Missing Comwit API token",
-                "Set `token` in the provider block or the COMWIT_TOKEN environment variable to a \
-                 `cwt_` user token with the scopes your configuration needs.",
-                AttributePath::new("token"),
-            );
-            None
-        }
-    };
-    let api_url = api_url(
-        diags,
-        config.api_url.as_deref_option(),
-        "COMWIT_API_URL",
-        DEFAULT_API_URL,
-        "Comwit",
-        "http://127.0.0.1:8787",
-    );
-    let project_id = config
-        .project_id
-        .as_deref_option()
-        .map(str::to_owned)
-        .or_else(|| env("COMWIT_PROJECT_ID"));
-    let (timeout_seconds, max_retries) = request_limits(
-        diags,
-        &config.request_timeout_seconds,
-        &config.max_retries,
-        (DEFAULT_TIMEOUT_SECONDS, DEFAULT_MAX_RETRIES),
-    );
-    if diags.errors.len() > errors_before {
-        return None;
-    }
-    Some(Some(Settings {
-        token: token?,
-        api_url: api_url?,
-        project_id,
-        timeout_seconds,
-        max_retries,
-    }))
+    settings::resolve(diags, &FACTS, config, config.block(), |_| {
+        config.project_id()
+    })
 }
 
 #[async_trait]
@@ -207,13 +165,7 @@ impl Provider for ComwitProvider {
     }
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: ComwitConfig<'a>) -> Option<()> {
-        // Range checks only; the token may legitimately come from the environment later.
-        let _ = request_limits(
-            diags,
-            &config.request_timeout_seconds,
-            &config.max_retries,
-            (1, 0),
-        );
+        settings::validate(diags, config.block());
         Some(())
     }
 
@@ -223,45 +175,29 @@ impl Provider for ComwitProvider {
         terraform_version: String,
         config: ComwitConfig<'a>,
     ) -> Option<()> {
-        let unknown = unknown_attributes(&config);
-        if !unknown.is_empty() {
-            // Known at apply. Plans go on; what needs the API during plan names the setting.
-            self.data.configured.set_unknown(unknown);
-            return Some(());
-        }
-        let Some(settings) = resolve(diags, &config)? else {
-            return Some(()); // unknown until apply: resources report it if they need the API
-        };
-        let client_config = ClientConfig {
-            base_url: settings.api_url.clone(),
-            token: Secret::new(settings.token.clone()),
-            timeout: std::time::Duration::from_secs(settings.timeout_seconds),
-            max_retries: settings.max_retries,
-            user_agent_suffix: Some(format!("terraform/{terraform_version}")),
-            // A hung API holds one operation for two request timeouts at most, not for
-            // every retry's timeout (5 x 30 s).
-            operation_timeout: Some(std::time::Duration::from_secs(
-                settings.timeout_seconds.saturating_mul(2),
-            )),
-            pacing: pacing(ENV_RATE_PACING),
-        };
-        let client = match Client::with_cancel_token(client_config, self.data.cancel.child_token())
-        {
-            Ok(c) => c,
-            Err(e) => {
-                diags.error(
-                    "Invalid provider configuration",
-                    format!("The Comwit API client cannot be set up: {e}."),
-                    AttributePath::new("api_url"),
-                );
-                return None;
-            }
-        };
-        self.data.configured.set(Configured {
-            client,
-            project_id: settings.project_id,
-        });
-        Some(())
+        self.data.configure(
+            diags,
+            &FACTS,
+            &terraform_version,
+            &config,
+            config.block(),
+            |_| config.project_id(),
+            |settings: Settings, user_agent_suffix, cancel| {
+                let client_config = ClientConfig {
+                    operation_timeout: Some(settings.operation_timeout()),
+                    base_url: settings.api_url,
+                    token: settings.credential,
+                    timeout: settings.timeout,
+                    max_retries: settings.max_retries,
+                    user_agent_suffix: Some(user_agent_suffix),
+                    pacing: settings.pacing,
+                };
+                Client::with_cancel_token(client_config, cancel).map(|client| Configured {
+                    client,
+                    project_id: settings.extra,
+                })
+            },
+        )
     }
 
     fn register(&self, registry: &mut Registry) {
@@ -271,7 +207,7 @@ impl Provider for ComwitProvider {
     }
 
     fn stop(&self) {
-        self.data.cancel.cancel();
+        self.data.stop();
     }
 }
 
@@ -279,6 +215,7 @@ impl Provider for ComwitProvider {
 mod tests {
     use super::*;
     use tf_provider::value::Value;
+    use tf_provider::AttributePath;
 
     fn config(token: &str) -> ComwitConfig<'static> {
         ComwitConfig {
@@ -295,7 +232,9 @@ mod tests {
             .flatten()
             .expect("settings");
         assert!(diags.errors.is_empty(), "{:?}", diags.errors);
-        assert_eq!(settings.token, "cwt_0011223344556677");
+        assert_eq!(settings.credential.expose(), "cwt_0011223344556677");
+        // The settings are a Secret's holder: their Debug never shows the token.
+        assert!(!format!("{settings:?}").contains("cwt_"), "{settings:?}");
         let mut diags = Diagnostics::default();
         assert!(resolve(&mut diags, &config("  \tcwt_00112233\r\n")).is_some());
         assert!(diags.errors.is_empty());

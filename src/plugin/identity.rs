@@ -6,6 +6,7 @@
 //! so the server derives them from the state the resource returns: no resource code needed.
 
 use rmpv::Value as Mp;
+use tf_provider::Diagnostics;
 
 use crate::proto::tfplugin6 as pb;
 
@@ -139,6 +140,39 @@ impl IdentitySpec {
         }
         Some(parts.join("/"))
     }
+    /// The form of an import id: the attribute names joined with `/` (`db_type/db_name`).
+    pub fn import_form(&self) -> String {
+        let names: Vec<&str> = self.attributes.iter().map(|a| a.name).collect();
+        names.join("/")
+    }
+
+    /// An import id's parts, one per attribute in order: the inverse of
+    /// [`import_id`](Self::import_id). The id splits at `/`, the last attribute taking the
+    /// rest (a table named `a/b`); no part may be empty, and `valid` may refuse the parts
+    /// (their prefixes, a `/` where the platform allows none). Otherwise an "Invalid import
+    /// id" error whose detail is `expected` (the expected form, with an example) and the id
+    /// given.
+    pub fn parse_import_id<'i>(
+        &self,
+        diags: &mut Diagnostics,
+        id: &'i str,
+        valid: impl FnOnce(&[&'i str]) -> bool,
+        expected: impl std::fmt::Display,
+    ) -> Option<Vec<&'i str>> {
+        let n = self.attributes.len().max(1);
+        let parts: Vec<&str> = id.splitn(n, '/').collect();
+        if parts.len() == n && !parts.iter().any(|p| p.is_empty()) && valid(&parts) {
+            return Some(parts);
+        }
+        diags.root_error("Invalid import id", format!("{expected} (got `{id}`)."));
+        None
+    }
+
+    /// For [`parse_import_id`](Self::parse_import_id): no part holds a `/` (the platform's
+    /// names and ids never do, so an id of too many parts is refused, not looked up).
+    pub fn no_slash(parts: &[&str]) -> bool {
+        !parts.iter().any(|p| p.contains('/'))
+    }
 }
 
 /// Identity data for Terraform: the attribute pairs as a msgpack object.
@@ -252,5 +286,59 @@ mod tests {
         let unknown = Mp::Map(vec![(Mp::from("id"), Mp::Ext(0, vec![0]))]);
         assert!(spec().from_state(&encode(&unknown)).is_none());
         assert!(spec().from_state(&encode(&Mp::Nil)).is_none());
+    }
+    #[test]
+    fn import_ids_parse_by_the_spec_the_last_part_taking_the_rest() {
+        let two = IdentitySpec {
+            version: 0,
+            attributes: vec![
+                IdentityAttribute {
+                    name: "database_id",
+                    description: "Database.",
+                    required_for_import: true,
+                },
+                IdentityAttribute {
+                    name: "table",
+                    description: "Table.",
+                    required_for_import: true,
+                },
+            ],
+        };
+        assert_eq!(two.import_form(), "database_id/table");
+        let expected = "Import it by `<database_id>/<table>`";
+        let mut d = Diagnostics::default();
+        assert_eq!(
+            two.parse_import_id(&mut d, "db_1/users", |_| true, expected),
+            Some(vec!["db_1", "users"])
+        );
+        assert_eq!(
+            two.parse_import_id(&mut d, "db_1/a/b", |_| true, expected),
+            Some(vec!["db_1", "a/b"])
+        );
+        assert!(d.errors.is_empty());
+        for bad in ["db_1", "db_1/", "/users", ""] {
+            let mut d = Diagnostics::default();
+            assert_eq!(two.parse_import_id(&mut d, bad, |_| true, expected), None);
+            assert_eq!(d.errors[0].summary, "Invalid import id");
+            // tf_provider appends a backtrace when RUST_BACKTRACE is set.
+            assert!(d.errors[0].detail.starts_with(&format!(
+                "Import it by `<database_id>/<table>` (got `{bad}`)."
+            )));
+        }
+        let mut d = Diagnostics::default();
+        assert_eq!(
+            two.parse_import_id(&mut d, "db_1/a/b", IdentitySpec::no_slash, expected),
+            None
+        );
+        assert_eq!(d.errors.len(), 1);
+        let mut d = Diagnostics::default();
+        assert_eq!(
+            spec().parse_import_id(&mut d, "db_1/x", |_| true, "By id"),
+            Some(vec!["db_1/x"])
+        );
+        assert_eq!(
+            spec().parse_import_id(&mut d, "db_1/x", IdentitySpec::no_slash, "By id"),
+            None
+        );
     }
 }

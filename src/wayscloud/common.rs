@@ -150,25 +150,6 @@ pub fn check_time_of_day(diags: &mut Diagnostics, value: &str, attribute: &'stat
     }
 }
 
-/// An import id of `n` parts joined with `/`, each non-empty; else an error showing the
-/// expected form.
-pub fn import_parts(
-    diags: &mut Diagnostics,
-    id: &str,
-    n: usize,
-    example: &str,
-) -> Option<Vec<String>> {
-    let parts: Vec<String> = id.split('/').map(str::to_owned).collect();
-    if parts.len() != n || parts.iter().any(String::is_empty) {
-        diags.root_error(
-            "Invalid import id",
-            format!("Import this type by `{example}` (got `{id}`)."),
-        );
-        return None;
-    }
-    Some(parts)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

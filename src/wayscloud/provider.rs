@@ -10,11 +10,11 @@ use tf_provider::schema::{
 };
 use tf_provider::value::ValueString;
 use tf_provider::{map, AttributePath, Diagnostics};
-use tokio_util::sync::CancellationToken;
 
 use super::client::{Client, ClientConfig, Secret, DEFAULT_API_URL};
-use crate::plugin::kit::{api_url, attribute, credential, env, pacing, request_limits, ValueNum};
-use crate::plugin::{unknown_attributes, ConfigSlot, Provider, Registry};
+use crate::plugin::kit::settings::{self, CredentialFacts, Message, ProviderFacts};
+use crate::plugin::kit::{attribute, ValueNum};
+use crate::plugin::{Provider, Registry};
 
 pub const DEFAULT_TIMEOUT_SECONDS: i64 = crate::client::DEFAULT_TIMEOUT.as_secs() as i64;
 pub const DEFAULT_MAX_RETRIES: i64 = crate::client::DEFAULT_MAX_RETRIES as i64;
@@ -33,18 +33,62 @@ pub struct WaysCloudConfig<'a> {
     pub max_retries: ValueNum,
 }
 
+impl WaysCloudConfig<'_> {
+    /// The attributes every provider block has.
+    fn block(&self) -> settings::Block<'_> {
+        settings::Block {
+            credential: &self.api_key,
+            api_url: &self.api_url,
+            request_timeout_seconds: &self.request_timeout_seconds,
+            max_retries: &self.max_retries,
+        }
+    }
+
+    /// `customer_id`, an error on it when it is not a customer id.
+    fn customer_id(&self, diags: &mut Diagnostics) -> Option<String> {
+        let customer_id = self.customer_id.as_deref_option().map(str::to_owned);
+        if let Some(c) = &customer_id {
+            if c.is_empty() || c.len() > 32 || !c.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                diags.error(
+                    "Invalid customer_id",
+                    format!("`customer_id` must be a WaysCloud customer id (letters and digits), got `{c}`."),
+                    AttributePath::new("customer_id"),
+                );
+            }
+        }
+        customer_id
+    }
+}
+
 /// Env: `off` stops the provider from pacing its requests by the API's announced rate
 /// limit (for comparisons; 429s are still retried).
 pub const ENV_RATE_PACING: &str = "WAYSCLOUD_RATE_PACING";
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct Settings {
-    pub api_key: String,
-    pub api_url: url::Url,
-    pub customer_id: Option<String>,
-    pub timeout_seconds: u64,
-    pub max_retries: u32,
-}
+/// WaysCloud's provider-block facts.
+pub const FACTS: ProviderFacts = ProviderFacts {
+    platform: "WaysCloud",
+    credential: CredentialFacts {
+        attribute: "api_key",
+        env: "WAYSCLOUD_API_KEY",
+        is_valid: |k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_graphic()),
+        missing: Message {
+            summary: "Missing WaysCloud API key",
+            detail: "Set `api_key` in the provider block or the WAYSCLOUD_API_KEY environment variable to an API key with the `database:*` permissions your configuration needs.",
+        },
+        invalid: Some(Message {
+            summary: "Invalid WaysCloud API key",
+            detail: "The API key has spaces or control characters inside it; copy it again from the WaysCloud console.",
+        }),
+    },
+    api_url_env: "WAYSCLOUD_API_URL",
+    default_api_url: DEFAULT_API_URL,
+    emulator_url: "http://127.0.0.1:8788",
+    pacing_env: ENV_RATE_PACING,
+    default_limits: (DEFAULT_TIMEOUT_SECONDS, DEFAULT_MAX_RETRIES),
+};
+
+/// Settings resolved from the block and the environment; `extra` is `customer_id`.
+pub type Settings = settings::Settings<Secret, Option<String>>;
 
 #[derive(Clone, Debug)]
 pub struct Configured {
@@ -53,17 +97,8 @@ pub struct Configured {
     pub customer_id: Option<String>,
 }
 
-#[derive(Default)]
-pub struct ProviderData {
-    configured: ConfigSlot<Configured>,
-    pub cancel: CancellationToken,
-}
-
-impl ProviderData {
-    pub fn configured(&self, diags: &mut Diagnostics) -> Option<Configured> {
-        self.configured.get(diags)
-    }
-}
+/// The configured client and the stop token, shared with every type.
+pub type ProviderData = settings::ProviderData<Configured>;
 
 #[derive(Default, Clone)]
 pub struct WaysCloudProvider {
@@ -73,69 +108,9 @@ pub struct WaysCloudProvider {
 /// The block and the environment as settings, errors on their attributes; `Some(None)`
 /// while a value is unknown.
 pub fn resolve(diags: &mut Diagnostics, config: &WaysCloudConfig<'_>) -> Option<Option<Settings>> {
-    if config.api_key.is_unknown() || config.api_url.is_unknown() || config.customer_id.is_unknown()
-    {
-        return Some(None);
-    }
-    let errors_before = diags.errors.len();
-    let api_key = config
-        .api_key
-        .as_deref_option()
-        .map(credential)
-        .or_else(|| env("WAYSCLOUD_API_KEY").as_deref().map(credential));
-    let api_key = match api_key {
-        Some(k) if !k.is_empty() && k.bytes().all(|b| b.is_ascii_graphic()) => Some(k),
-        Some(_) => {
-            diags.error(
-                "Invalid WaysCloud API key",
-                "The API key has spaces or control characters inside it; copy it again from the WaysCloud console.",
-                AttributePath::new("api_key"),
-            );
-            None
-        }
-        None => {
-            diags.error(
-                "Missing WaysCloud API key",
-                "Set `api_key` in the provider block or the WAYSCLOUD_API_KEY environment variable to an API key with the `database:*` permissions your configuration needs.",
-                AttributePath::new("api_key"),
-            );
-            None
-        }
-    };
-    let api_url = api_url(
-        diags,
-        config.api_url.as_deref_option(),
-        "WAYSCLOUD_API_URL",
-        DEFAULT_API_URL,
-        "WaysCloud",
-        "http://127.0.0.1:8788",
-    );
-    let customer_id = config.customer_id.as_deref_option().map(str::to_owned);
-    if let Some(c) = &customer_id {
-        if c.is_empty() || c.len() > 32 || !c.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            diags.error(
-                "Invalid customer_id",
-                format!("`customer_id` must be a WaysCloud customer id (letters and digits), got `{c}`."),
-                AttributePath::new("customer_id"),
-            );
-        }
-    }
-    let (timeout_seconds, max_retries) = request_limits(
-        diags,
-        &config.request_timeout_seconds,
-        &config.max_retries,
-        (DEFAULT_TIMEOUT_SECONDS, DEFAULT_MAX_RETRIES),
-    );
-    if diags.errors.len() > errors_before {
-        return None;
-    }
-    Some(Some(Settings {
-        api_key: api_key?,
-        api_url: api_url?,
-        customer_id,
-        timeout_seconds,
-        max_retries,
-    }))
+    settings::resolve(diags, &FACTS, config, config.block(), |d| {
+        config.customer_id(d)
+    })
 }
 
 #[async_trait]
@@ -190,12 +165,7 @@ impl Provider for WaysCloudProvider {
         diags: &mut Diagnostics,
         config: WaysCloudConfig<'a>,
     ) -> Option<()> {
-        let _ = request_limits(
-            diags,
-            &config.request_timeout_seconds,
-            &config.max_retries,
-            (1, 0),
-        );
+        settings::validate(diags, config.block());
         Some(())
     }
 
@@ -205,41 +175,29 @@ impl Provider for WaysCloudProvider {
         terraform_version: String,
         config: WaysCloudConfig<'a>,
     ) -> Option<()> {
-        let unknown = unknown_attributes(&config);
-        if !unknown.is_empty() {
-            self.data.configured.set_unknown(unknown);
-            return Some(());
-        }
-        let Some(settings) = resolve(diags, &config)? else {
-            return Some(());
-        };
-        let client_config = ClientConfig {
-            base_url: settings.api_url.clone(),
-            api_key: Secret::new(settings.api_key.clone()),
-            timeout: std::time::Duration::from_secs(settings.timeout_seconds),
-            max_retries: settings.max_retries,
-            user_agent_suffix: Some(format!("terraform/{terraform_version}")),
-            operation_timeout: Some(std::time::Duration::from_secs(
-                settings.timeout_seconds.saturating_mul(2),
-            )),
-            pacing: pacing(ENV_RATE_PACING),
-        };
-        let client = match Client::new(client_config, self.data.cancel.child_token()) {
-            Ok(c) => c,
-            Err(e) => {
-                diags.error(
-                    "Invalid provider configuration",
-                    format!("The WaysCloud API client cannot be set up: {e}."),
-                    AttributePath::new("api_url"),
-                );
-                return None;
-            }
-        };
-        self.data.configured.set(Configured {
-            client,
-            customer_id: settings.customer_id,
-        });
-        Some(())
+        self.data.configure(
+            diags,
+            &FACTS,
+            &terraform_version,
+            &config,
+            config.block(),
+            |d| config.customer_id(d),
+            |settings: Settings, user_agent_suffix, cancel| {
+                let client_config = ClientConfig {
+                    operation_timeout: Some(settings.operation_timeout()),
+                    base_url: settings.api_url,
+                    api_key: settings.credential,
+                    timeout: settings.timeout,
+                    max_retries: settings.max_retries,
+                    user_agent_suffix: Some(user_agent_suffix),
+                    pacing: settings.pacing,
+                };
+                Client::new(client_config, cancel).map(|client| Configured {
+                    client,
+                    customer_id: settings.extra,
+                })
+            },
+        )
     }
 
     fn register(&self, registry: &mut Registry) {
@@ -248,7 +206,7 @@ impl Provider for WaysCloudProvider {
     }
 
     fn stop(&self) {
-        self.data.cancel.cancel();
+        self.data.stop();
     }
 }
 
@@ -271,7 +229,7 @@ mod tests {
         let s = resolve(&mut diags, &config("wcs_abc\n", "http://127.0.0.1:8788"))
             .flatten()
             .expect("settings");
-        assert_eq!(s.api_key, "wcs_abc");
+        assert_eq!(s.credential.expose(), "wcs_abc");
         let mut diags = Diagnostics::default();
         assert!(resolve(&mut diags, &config("wcs_abc", "ftp://x")).is_none());
         assert_eq!(diags.errors[0].attribute, AttributePath::new("api_url"));

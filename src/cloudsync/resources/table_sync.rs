@@ -298,18 +298,14 @@ impl Resource for TableSyncResource {
         diags: &mut Diagnostics,
         id: String,
     ) -> Option<(TableSyncState<'a>, ValueEmpty)> {
-        let Some((db, table)) = id
-            .split_once('/')
-            .filter(|(d, t)| !d.is_empty() && !t.is_empty())
-        else {
-            diags.root_error(
-                "Invalid import id",
-                format!(
-                    "Import a table's sync as `<database_id>/<table>`, for example \
-                     `terraform import cloudsync_table_sync.users db_0123456789abcdef01234567/users` \
-                     (got `{id}`)."
-                ),
-            );
+        let parts = identity().parse_import_id(
+            diags,
+            &id,
+            |_| true,
+            "Import a table's sync as `<database_id>/<table>`, for example `terraform import \
+             cloudsync_table_sync.users db_0123456789abcdef01234567/users`",
+        )?;
+        let &[db, table] = parts.as_slice() else {
             return None;
         };
         check_database_id(diags, db, "database_id");

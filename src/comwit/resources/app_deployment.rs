@@ -495,15 +495,14 @@ impl Resource for AppDeploymentResource {
         diags: &mut Diagnostics,
         id: String,
     ) -> Option<(AppDeploymentState<'a>, ValueEmpty)> {
-        let Some((app_id, build_id)) = id.split_once('/') else {
-            diags.root_error(
-                "Invalid import id",
-                format!(
-                    "Import a deployment as `app_id/build_id`, for example `terraform import \
-                     comwit_app_deployment.web app_5c2e9a1b00112233/bld_0a1b2c3d4e5f6071` (got \
-                     `{id}`)."
-                ),
-            );
+        let parts = identity().parse_import_id(
+            diags,
+            &id,
+            |_| true,
+            "Import a deployment as `app_id/build_id`, for example `terraform import \
+             comwit_app_deployment.web app_5c2e9a1b00112233/bld_0a1b2c3d4e5f6071`",
+        )?;
+        let &[app_id, build_id] = parts.as_slice() else {
             return None;
         };
         check_id(diags, app_id, "app_", "app_id");

@@ -19,7 +19,7 @@
 //! - Import by `<app_id>/<hostname>`, or by identity `{ app_id, hostname }`.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -31,6 +31,7 @@ use crate::comwit::client::{Client, Hostname, HostnameRequest};
 use crate::comwit::common::{api_error, check_id, deleted};
 use crate::comwit::provider::ProviderData;
 use crate::contract::dns as dns_rules;
+use crate::plugin::kit::poll::{self, Backoff, Polled};
 use crate::plugin::kit::{attribute, bounded, known, opt, presence, text, Number, ValueNum};
 use crate::plugin::{IdentityAttribute, IdentitySpec};
 
@@ -41,6 +42,8 @@ pub const TIMEOUT_RANGE: std::ops::RangeInclusive<i64> = 1..=3600;
 pub const DEFAULT_TIMEOUT: i64 = 300;
 /// How often a wait asks again.
 pub const POLL_EVERY: Duration = Duration::from_secs(1);
+/// The longest wait between two looks at a hostname being verified.
+pub const POLL_AT_MOST: Duration = Duration::from_secs(4);
 
 /// Identity `{ app_id, hostname }`; its import id is `<app_id>/<hostname>`.
 pub fn identity() -> IdentitySpec {
@@ -421,20 +424,20 @@ impl Resource for AppHostnameResource {
         diags: &mut Diagnostics,
         id: String,
     ) -> Option<(AppHostnameState<'a>, ValueEmpty)> {
-        let parsed = id.split_once('/').filter(|(a, h)| {
-            let mut probe = Diagnostics::default();
-            check_id(&mut probe, a, "app_", "id");
-            probe.errors.is_empty() && dns_rules::domain_name(h).is_ok()
-        });
-        let Some((app_id, hostname)) = parsed else {
-            diags.root_error(
-                "Invalid import id",
-                format!(
-                    "Import an app hostname by `<app_id>/<hostname>`, for example `terraform \
-                     import comwit_app_hostname.www app_5c2e9a1b00112233/www.example.com` (got \
-                     `{id}`)."
-                ),
-            );
+        let parts = identity().parse_import_id(
+            diags,
+            &id,
+            |p| {
+                matches!(p, [a, h] if {
+                    let mut probe = Diagnostics::default();
+                    check_id(&mut probe, a, "app_", "id");
+                    probe.errors.is_empty() && dns_rules::domain_name(h).is_ok()
+                })
+            },
+            "Import an app hostname by `<app_id>/<hostname>`, for example `terraform import \
+             comwit_app_hostname.www app_5c2e9a1b00112233/www.example.com`",
+        )?;
+        let &[app_id, hostname] = parts.as_slice() else {
             return None;
         };
         let client = self.data.configured(diags)?.client;
@@ -558,17 +561,35 @@ impl AppHostnameResource {
     }
 }
 
-/// Polls until the hostname is verified or `timeout_secs` passed (then an error naming
-/// the missing records, and the hostname as last read).
+/// Polls (every [`POLL_EVERY`], backing off to [`POLL_AT_MOST`]) until the hostname is
+/// verified, `timeout_secs` passed (then an error naming the missing records) or Terraform
+/// stops the provider; returns the hostname as last read.
 async fn wait_verified(
     diags: &mut Diagnostics,
     client: &Client,
-    mut h: Hostname,
+    h: Hostname,
     timeout_secs: i64,
 ) -> Hostname {
-    let deadline = Instant::now() + Duration::from_secs(timeout_secs.max(1) as u64);
-    while !h.is_verified() {
-        if Instant::now() >= deadline {
+    let (app_id, hostname) = (h.app_id.clone(), h.hostname.clone());
+    let (app_id, hostname) = (app_id.as_str(), hostname.as_str());
+    let polled = poll::until(
+        Backoff::growing(POLL_EVERY, POLL_AT_MOST),
+        poll::deadline_in(timeout_secs),
+        &client.cancel_token(),
+        h,
+        Hostname::is_verified,
+        move || async move {
+            match client.get_hostname(app_id, hostname).await {
+                Ok(now) => Ok(Some(now)),
+                Err(e) if e.error.outcome_unknown() => Ok(None),
+                Err(e) => Err(e),
+            }
+        },
+    )
+    .await;
+    match polled {
+        Polled::Done(h) => h,
+        Polled::TimedOut(h) => {
             diags.root_error(
                 "Hostname not verified in time",
                 format!(
@@ -581,19 +602,24 @@ async fn wait_verified(
                     h.missing_summary()
                 ),
             );
-            return h;
+            h
         }
-        tokio::time::sleep(POLL_EVERY).await;
-        match client.get_hostname(&h.app_id, &h.hostname).await {
-            Ok(now) => h = now,
-            Err(e) if e.error.outcome_unknown() => {}
-            Err(e) => {
-                api_error(diags, &e);
-                return h;
-            }
+        Polled::Failed(h, e) => {
+            api_error(diags, &e);
+            h
+        }
+        Polled::Cancelled(h) => {
+            poll::stopped(
+                diags,
+                &format!(
+                    "hostname `{}` of app `{}` to be verified; it is attached and kept in \
+                     state (tainted)",
+                    h.hostname, h.app_id
+                ),
+            );
+            h
         }
     }
-    h
 }
 
 /// A hostname as the API writes it: lowercase, without the final dot.

@@ -500,22 +500,21 @@ impl Resource for DnsRecordResource {
         diags: &mut Diagnostics,
         id: String,
     ) -> Option<(DnsRecordState<'a>, ValueEmpty)> {
-        let parts = id.split_once('/');
-        let ok = parts.is_some_and(|(d, r)| {
-            let mut probe = Diagnostics::default();
-            check_id(&mut probe, d, "dom_", "id");
-            check_id(&mut probe, r, "rec_", "id");
-            probe.errors.is_empty()
-        });
-        let Some((domain_id, record_id)) = parts.filter(|_| ok) else {
-            diags.root_error(
-                "Invalid import id",
-                format!(
-                    "Import a DNS record by `<domain_id>/<record_id>`, for example `terraform \
-                     import comwit_dns_record.www dom_5c2e9a1b00112233/rec_0a1b2c3d4e5f6a7b` \
-                     (got `{id}`)."
-                ),
-            );
+        let parts = identity().parse_import_id(
+            diags,
+            &id,
+            |p| {
+                matches!(p, [d, r] if {
+                    let mut probe = Diagnostics::default();
+                    check_id(&mut probe, d, "dom_", "id");
+                    check_id(&mut probe, r, "rec_", "id");
+                    probe.errors.is_empty()
+                })
+            },
+            "Import a DNS record by `<domain_id>/<record_id>`, for example `terraform import \
+             comwit_dns_record.www dom_5c2e9a1b00112233/rec_0a1b2c3d4e5f6a7b`",
+        )?;
+        let &[domain_id, record_id] = parts.as_slice() else {
             return None;
         };
         let client = self.data.configured(diags)?.client;

@@ -29,6 +29,7 @@ use crate::comwit::common::{
 };
 use crate::comwit::provider::ProviderData;
 use crate::contract::dns as dns_rules;
+use crate::plugin::kit::poll::{self, Backoff, Polled};
 use crate::plugin::kit::{attribute, bounded, known, text, ValueNum};
 use crate::plugin::{IdentityAttribute, IdentitySpec};
 
@@ -39,6 +40,8 @@ pub const TIMEOUT_RANGE: std::ops::RangeInclusive<i64> = 1..=3600;
 pub const DEFAULT_TIMEOUT: i64 = 300;
 /// How often a wait asks again.
 pub const POLL_EVERY: Duration = Duration::from_secs(2);
+/// The longest wait between two looks at a domain being delegated.
+pub const POLL_AT_MOST: Duration = Duration::from_secs(8);
 /// How long destroy keeps asking while the platform refuses because a hostname still
 /// writes into the zone.
 pub const CONFLICT_PATIENCE: Duration = Duration::from_secs(20);
@@ -336,17 +339,35 @@ impl Resource for ProjectDomainResource {
     }
 }
 
-/// Polls until the domain is delegated or `timeout_secs` passed (then an error, and the
-/// domain as last read).
+/// Polls (every [`POLL_EVERY`], backing off to [`POLL_AT_MOST`]) until the domain is
+/// delegated, `timeout_secs` passed (then an error) or Terraform stops the provider;
+/// returns the domain as last read.
 async fn wait_delegated(
     diags: &mut Diagnostics,
     client: &Client,
-    mut domain: Domain,
+    domain: Domain,
     timeout_secs: i64,
 ) -> Domain {
-    let deadline = Instant::now() + Duration::from_secs(timeout_secs.max(1) as u64);
-    while domain.delegation_status != "delegated" {
-        if Instant::now() >= deadline {
+    let domain_id = domain.domain_id.clone();
+    let domain_id = domain_id.as_str();
+    let polled = poll::until(
+        Backoff::growing(POLL_EVERY, POLL_AT_MOST),
+        poll::deadline_in(timeout_secs),
+        &client.cancel_token(),
+        domain,
+        |d: &Domain| d.delegation_status == "delegated",
+        move || async move {
+            match client.get_domain(domain_id).await {
+                Ok(d) => Ok(Some(d)),
+                Err(e) if e.error.outcome_unknown() => Ok(None),
+                Err(e) => Err(e),
+            }
+        },
+    )
+    .await;
+    match polled {
+        Polled::Done(domain) => domain,
+        Polled::TimedOut(domain) => {
             let found = if domain.delegated_name_servers.is_empty() {
                 "DNS answers no name servers for it".to_owned()
             } else {
@@ -364,19 +385,24 @@ async fn wait_delegated(
                     domain.name_servers.join(", ")
                 ),
             );
-            return domain;
+            domain
         }
-        tokio::time::sleep(POLL_EVERY).await;
-        match client.get_domain(&domain.domain_id).await {
-            Ok(d) => domain = d,
-            Err(e) if e.error.outcome_unknown() => {}
-            Err(e) => {
-                api_error(diags, &e);
-                return domain;
-            }
+        Polled::Failed(domain, e) => {
+            api_error(diags, &e);
+            domain
+        }
+        Polled::Cancelled(domain) => {
+            poll::stopped(
+                diags,
+                &format!(
+                    "domain `{}` (`{}`) to be delegated; it is onboarded and kept in state \
+                     (tainted)",
+                    domain.domain, domain.domain_id
+                ),
+            );
+            domain
         }
     }
-    domain
 }
 
 /// The state of a domain as the API answers it (the wait settings null).

@@ -5,6 +5,8 @@
 
 pub mod docs;
 pub mod failure;
+pub mod poll;
+pub mod settings;
 
 use std::borrow::Cow;
 

@@ -14,7 +14,7 @@ use crate::plugin::kit::{attribute, known, opt, text, whole_number, Number, Valu
 use crate::plugin::{IdentityAttribute, IdentitySpec};
 use crate::wayscloud::client::BackupPolicy;
 use crate::wayscloud::common::{
-    api_error, check_database_ref, check_db_type, check_time_of_day, found, import_parts,
+    api_error, check_database_ref, check_db_type, check_time_of_day, found,
 };
 use crate::wayscloud::provider::ProviderData;
 
@@ -306,20 +306,17 @@ impl Resource for DatabaseBackupPolicyResource {
         diags: &mut Diagnostics,
         id: String,
     ) -> Option<(DatabaseBackupPolicyState<'a>, ValueEmpty)> {
-        let parts = import_parts(diags, &id, 2, "db_type/db_name")?;
-        check_db_type(diags, &parts[0], "db_type");
+        let spec = identity();
+        let expected = format!("Import this type by `{}`", spec.import_form());
+        let parts = spec.parse_import_id(diags, &id, IdentitySpec::no_slash, expected)?;
+        check_db_type(diags, parts[0], "db_type");
         if !diags.errors.is_empty() {
             return None;
         }
         let client = self.data.configured(diags)?.client;
-        match client.backup_policy(&parts[0], &parts[1]).await {
+        match client.backup_policy(parts[0], parts[1]).await {
             Ok(p) => Some((
-                from_policy(
-                    p,
-                    &parts[0],
-                    &parts[1],
-                    DatabaseBackupPolicyState::default(),
-                ),
+                from_policy(p, parts[0], parts[1], DatabaseBackupPolicyState::default()),
                 Value::Null,
             )),
             Err(e) => {

@@ -26,9 +26,7 @@ use tf_provider::{map, AttributePath, Diagnostics, Resource};
 use crate::plugin::kit::{attribute, known, opt, sensitive, text, whole_number, Number, ValueNum};
 use crate::plugin::{IdentityAttribute, IdentitySpec};
 use crate::wayscloud::client::{Client, Created, DatabaseEntry};
-use crate::wayscloud::common::{
-    api_error, check_db_type, check_requested_name, deleted, found, import_parts,
-};
+use crate::wayscloud::common::{api_error, check_db_type, check_requested_name, deleted, found};
 use crate::wayscloud::provider::ProviderData;
 
 pub const TYPE_NAME: &str = "wayscloud_database";
@@ -653,20 +651,20 @@ impl Resource for DatabaseResource {
         diags: &mut Diagnostics,
         id: String,
     ) -> Option<(DatabaseState<'a>, ValueEmpty)> {
-        let parts = import_parts(
-            diags,
-            &id,
-            2,
-            "db_type/db_name, e.g. postgresql/cust_6dd1d906_pg_webapp",
-        )?;
-        check_db_type(diags, &parts[0], "db_type");
+        let spec = identity();
+        let expected = format!(
+            "Import this type by `{}, e.g. postgresql/cust_6dd1d906_pg_webapp`",
+            spec.import_form()
+        );
+        let parts = spec.parse_import_id(diags, &id, IdentitySpec::no_slash, expected)?;
+        check_db_type(diags, parts[0], "db_type");
         if !diags.errors.is_empty() {
             return None;
         }
         let configured = self.data.configured(diags)?;
         let entry = match configured
             .client
-            .find_database(&parts[0], &parts[1], configured.customer_id.as_deref())
+            .find_database(parts[0], parts[1], configured.customer_id.as_deref())
             .await
         {
             Ok(Some(e)) => e,
@@ -693,7 +691,7 @@ impl Resource for DatabaseResource {
              password and store both.",
         );
         Some((
-            from_entry(entry, &parts[0], DatabaseState::default()),
+            from_entry(entry, parts[0], DatabaseState::default()),
             Value::Null,
         ))
     }

@@ -14,7 +14,7 @@ use crate::plugin::kit::{attribute, known, opt, text};
 use crate::plugin::{IdentityAttribute, IdentitySpec};
 use crate::wayscloud::client::Rule;
 use crate::wayscloud::common::{
-    api_error, check_database_ref, check_db_type, check_ip_address, deleted, found, import_parts,
+    api_error, check_database_ref, check_db_type, check_ip_address, deleted, found,
 };
 use crate::wayscloud::provider::ProviderData;
 
@@ -283,21 +283,18 @@ impl Resource for DatabaseFirewallRuleResource {
         diags: &mut Diagnostics,
         id: String,
     ) -> Option<(DatabaseFirewallRuleState<'a>, ValueEmpty)> {
-        let parts = import_parts(diags, &id, 3, "db_type/db_name/rule_id")?;
-        check_db_type(diags, &parts[0], "db_type");
+        let spec = identity();
+        let expected = format!("Import this type by `{}`", spec.import_form());
+        let parts = spec.parse_import_id(diags, &id, IdentitySpec::no_slash, expected)?;
+        check_db_type(diags, parts[0], "db_type");
         if !diags.errors.is_empty() {
             return None;
         }
         let client = self.data.configured(diags)?.client;
-        match client.rules(&parts[0], &parts[1]).await {
+        match client.rules(parts[0], parts[1]).await {
             Ok(rules) => match rules.into_iter().find(|r| r.rule_id == parts[2]) {
                 Some(r) => Some((
-                    from_rule(
-                        r,
-                        &parts[0],
-                        &parts[1],
-                        DatabaseFirewallRuleState::default(),
-                    ),
+                    from_rule(r, parts[0], parts[1], DatabaseFirewallRuleState::default()),
                     Value::Null,
                 )),
                 None => {

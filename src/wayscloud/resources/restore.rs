@@ -15,7 +15,7 @@ use tf_provider::{map, AttributePath, Diagnostics, Resource};
 use crate::plugin::kit::{attribute, known, text};
 use crate::plugin::{IdentityAttribute, IdentitySpec};
 use crate::wayscloud::common::{
-    api_error, check_database_ref, check_db_type, check_requested_name, import_parts,
+    api_error, check_database_ref, check_db_type, check_requested_name,
 };
 use crate::wayscloud::provider::ProviderData;
 
@@ -290,8 +290,10 @@ impl Resource for DatabaseRestoreResource {
         diags: &mut Diagnostics,
         id: String,
     ) -> Option<(DatabaseRestoreState<'a>, ValueEmpty)> {
-        let parts = import_parts(diags, &id, 3, "db_type/db_name/snapshot_id")?;
-        check_db_type(diags, &parts[0], "db_type");
+        let spec = identity();
+        let expected = format!("Import this type by `{}`", spec.import_form());
+        let parts = spec.parse_import_id(diags, &id, IdentitySpec::no_slash, expected)?;
+        check_db_type(diags, parts[0], "db_type");
         if !diags.errors.is_empty() {
             return None;
         }
@@ -303,11 +305,11 @@ impl Resource for DatabaseRestoreResource {
         Some((
             DatabaseRestoreState {
                 id: known(id.clone()),
-                db_type: known(parts[0].clone()),
-                db_name: known(parts[1].clone()),
-                snapshot_id: known(parts[2].clone()),
+                db_type: known(parts[0]),
+                db_name: known(parts[1]),
+                snapshot_id: known(parts[2]),
                 target_db_name: Value::Null,
-                restored_db_name: known(parts[1].clone()),
+                restored_db_name: known(parts[1]),
                 message: known(""),
             },
             Value::Null,

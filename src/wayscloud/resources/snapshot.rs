@@ -12,9 +12,7 @@ use tf_provider::{map, AttributePath, Diagnostics, Resource};
 use crate::plugin::kit::{attribute, known, opt, text, Number, ValueNum};
 use crate::plugin::{IdentityAttribute, IdentitySpec};
 use crate::wayscloud::client::Snapshot;
-use crate::wayscloud::common::{
-    api_error, check_database_ref, check_db_type, deleted, found, import_parts,
-};
+use crate::wayscloud::common::{api_error, check_database_ref, check_db_type, deleted, found};
 use crate::wayscloud::provider::ProviderData;
 
 pub const TYPE_NAME: &str = "wayscloud_database_snapshot";
@@ -266,16 +264,18 @@ impl Resource for DatabaseSnapshotResource {
         diags: &mut Diagnostics,
         id: String,
     ) -> Option<(DatabaseSnapshotState<'a>, ValueEmpty)> {
-        let parts = import_parts(diags, &id, 3, "db_type/db_name/snapshot_id")?;
-        check_db_type(diags, &parts[0], "db_type");
+        let spec = identity();
+        let expected = format!("Import this type by `{}`", spec.import_form());
+        let parts = spec.parse_import_id(diags, &id, IdentitySpec::no_slash, expected)?;
+        check_db_type(diags, parts[0], "db_type");
         if !diags.errors.is_empty() {
             return None;
         }
         let client = self.data.configured(diags)?.client;
-        match client.snapshots(&parts[0], &parts[1]).await {
+        match client.snapshots(parts[0], parts[1]).await {
             Ok(list) => match list.into_iter().find(|s| s.snapshot_id == parts[2]) {
                 Some(s) => Some((
-                    from_snapshot(s, &parts[0], &parts[1], DatabaseSnapshotState::default()),
+                    from_snapshot(s, parts[0], parts[1], DatabaseSnapshotState::default()),
                     Value::Null,
                 )),
                 None => {
