@@ -35,7 +35,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use rand::Rng;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -347,7 +346,7 @@ impl Backoff {
     /// A random wait in `[0, ceiling(retry)]`.
     pub(crate) fn delay(&self, retry: u32) -> Duration {
         let ceiling = self.ceiling(retry).as_millis() as u64;
-        Duration::from_millis(rand::thread_rng().gen_range(0..=ceiling))
+        Duration::from_millis(rand::random_range(0..=ceiling))
     }
 }
 
@@ -800,7 +799,7 @@ fn transport_message(err: &reqwest::Error) -> String {
 
 /// A little randomness on top of a `Retry-After`, so clients told the same time spread out.
 fn jitter() -> Duration {
-    Duration::from_millis(rand::thread_rng().gen_range(0..=100))
+    Duration::from_millis(rand::random_range(0..=100))
 }
 
 /// The longest `Retry-After` read as it is; a longer one (up to `u64::MAX` seconds, or a

@@ -16,7 +16,7 @@ use platforms::proto::tfplugin6 as pb;
 use platforms::proto::tfplugin6::provider_client::ProviderClient;
 use rmpv::Value as Mp;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -73,25 +73,133 @@ impl Handshake {
     }
 }
 
-/// A client certificate like go-plugin's (ECDSA P-521, self-signed, CA).
+/// A client certificate like go-plugin's (ECDSA P-521, self-signed, CA, `localhost`).
+/// ring (the build's one TLS crypto crate) has no P-521, and so neither has rcgen on it:
+/// the certificate is written here in DER and signed with the `p521` crate.
 pub struct ClientCert {
     pub pem: String,
     pub der: Vec<u8>,
-    pub key_der: Vec<u8>,
+    pub key: Arc<p521::ecdsa::SigningKey>,
 }
 
 impl ClientCert {
     pub fn generate() -> Self {
-        use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair, PKCS_ECDSA_P521_SHA512};
-        let mut params = CertificateParams::new(vec!["localhost".into()]).expect("params");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let key = KeyPair::generate_for(&PKCS_ECDSA_P521_SHA512).expect("P-521 key");
-        let cert = params.self_signed(&key).expect("self-signed");
-        ClientCert {
-            pem: cert.pem(),
-            der: cert.der().to_vec(),
-            key_der: key.serialize_der(),
+        use p521::ecdsa::signature::Signer;
+        use p521::elliptic_curve::Generate;
+        // DER: a tag, the length of the content, the content.
+        fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+            let mut out = vec![tag];
+            let len = content.len();
+            if len < 0x80 {
+                out.push(len as u8);
+            } else {
+                let bytes: Vec<u8> = len
+                    .to_be_bytes()
+                    .into_iter()
+                    .skip_while(|b| *b == 0)
+                    .collect();
+                out.push(0x80 | bytes.len() as u8);
+                out.extend(bytes);
+            }
+            out.extend_from_slice(content);
+            out
         }
+        let seq = |parts: &[Vec<u8>]| tlv(0x30, &parts.concat());
+        let key = p521::ecdsa::SigningKey::generate_from_rng(&mut rand::rng());
+        let point = key.verifying_key().to_sec1_point(false);
+        // ecdsa-with-SHA512, id-ecPublicKey, secp521r1, commonName, basicConstraints.
+        let ecdsa_sha512 = seq(&[tlv(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04])]);
+        let ec_public_key = tlv(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]);
+        let secp521r1 = tlv(0x06, &[0x2b, 0x81, 0x04, 0x00, 0x23]);
+        let name = seq(&[tlv(
+            0x31,
+            &seq(&[tlv(0x06, &[0x55, 0x04, 0x03]), tlv(0x0c, b"localhost")]),
+        )]);
+        let ca = seq(&[
+            tlv(0x06, &[0x55, 0x1d, 0x13]),
+            tlv(0x01, &[0xff]),
+            tlv(0x04, &seq(&[tlv(0x01, &[0xff])])),
+        ]);
+        let tbs = seq(&[
+            tlv(0xa0, &tlv(0x02, &[2])),
+            tlv(0x02, &[0x01]),
+            ecdsa_sha512.clone(),
+            name.clone(),
+            seq(&[tlv(0x17, b"250101000000Z"), tlv(0x18, b"20991231235959Z")]),
+            name,
+            seq(&[
+                seq(&[ec_public_key, secp521r1]),
+                tlv(0x03, &[&[0u8][..], point.as_bytes()].concat()),
+            ]),
+            tlv(0xa3, &seq(&[ca])),
+        ]);
+        let signature: p521::ecdsa::Signature = key.sign(&tbs);
+        let signature = signature.to_der();
+        let der = seq(&[
+            tbs,
+            ecdsa_sha512,
+            tlv(0x03, &[&[0u8][..], signature.as_ref()].concat()),
+        ]);
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&der);
+        let lines: Vec<&str> = b64
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).expect("base64 is ASCII"))
+            .collect();
+        ClientCert {
+            pem: format!(
+                "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+                lines.join("\n")
+            ),
+            der,
+            key: Arc::new(key),
+        }
+    }
+}
+
+/// Signs the client's side of the handshake with a [`ClientCert`]'s P-521 key.
+#[derive(Debug)]
+struct P521Key(Arc<p521::ecdsa::SigningKey>);
+
+impl rustls::sign::SigningKey for P521Key {
+    fn choose_scheme(&self, offered: &[SignatureScheme]) -> Option<Box<dyn rustls::sign::Signer>> {
+        offered
+            .contains(&SignatureScheme::ECDSA_NISTP521_SHA512)
+            .then(|| Box::new(P521Key(self.0.clone())) as Box<dyn rustls::sign::Signer>)
+    }
+
+    fn algorithm(&self) -> rustls::SignatureAlgorithm {
+        rustls::SignatureAlgorithm::ECDSA
+    }
+}
+
+impl rustls::sign::Signer for P521Key {
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, rustls::Error> {
+        use p521::ecdsa::signature::Signer;
+        let signature: p521::ecdsa::Signature = self.0.sign(message);
+        Ok(signature.to_der().as_ref().to_vec())
+    }
+
+    fn scheme(&self) -> SignatureScheme {
+        SignatureScheme::ECDSA_NISTP521_SHA512
+    }
+}
+
+/// Presents one certificate, whatever the server asks.
+#[derive(Debug)]
+struct Present(Arc<rustls::sign::CertifiedKey>);
+
+impl rustls::client::ResolvesClientCert for Present {
+    fn resolve(
+        &self,
+        _root_hint_subjects: &[&[u8]],
+        _schemes: &[SignatureScheme],
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        Some(self.0.clone())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
     }
 }
 
@@ -259,7 +367,7 @@ pub async fn connect(
         None
     } else {
         let client = client.expect("client certificate for TLS");
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let provider = platforms::plugin::tls::crypto_provider();
         let verifier = Arc::new(PinnedServer {
             der: handshake.cert_der.clone(),
             algs: provider.signature_verification_algorithms,
@@ -269,11 +377,12 @@ pub async fn connect(
             .expect("versions")
             .dangerous()
             .with_custom_certificate_verifier(verifier)
-            .with_client_auth_cert(
-                vec![CertificateDer::from(client.der.clone())],
-                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(client.key_der.clone())),
-            )
-            .expect("client auth cert");
+            .with_client_cert_resolver(Arc::new(Present(Arc::new(
+                rustls::sign::CertifiedKey::new(
+                    vec![CertificateDer::from(client.der.clone())],
+                    Arc::new(P521Key(client.key.clone())),
+                ),
+            ))));
         cfg.alpn_protocols = vec![b"h2".to_vec()];
         Some(tokio_rustls::TlsConnector::from(Arc::new(cfg)))
     };

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use rand::RngCore;
+use rand::Rng;
 use sha2::{Digest, Sha256};
 
 /// SHA-256 of `s`, lowercase hex.
@@ -15,7 +15,7 @@ pub fn sha256_hex(s: &str) -> String {
 /// `n` random bytes as lowercase hex (2n characters).
 pub fn random_hex(n: usize) -> String {
     let mut buf = vec![0u8; n];
-    rand::thread_rng().fill_bytes(&mut buf);
+    rand::rng().fill_bytes(&mut buf);
     hex::encode(buf)
 }
 

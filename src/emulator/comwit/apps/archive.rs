@@ -62,7 +62,7 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Entry>, InvalidArchive> {
     if bytes.is_empty() {
         return Err(InvalidArchive("the archive is empty".into()));
     }
-    if bytes.len() % 512 != 0 {
+    if !bytes.len().is_multiple_of(512) {
         return Err(InvalidArchive(format!(
             "a tar archive is a whole number of 512-byte blocks, got {} bytes",
             bytes.len()

@@ -28,12 +28,9 @@ pub async fn lookup(
 async fn ask(server: SocketAddr, name: &str, rtype: RecordType) -> Result<Vec<String>, String> {
     let qname = Name::from_ascii(format!("{}.", name.trim_end_matches('.')))
         .map_err(|e| format!("{name}: {e}"))?;
-    let mut msg = Message::new();
-    msg.set_id(rand::random())
-        .set_message_type(MessageType::Query)
-        .set_op_code(OpCode::Query)
-        .set_recursion_desired(true)
-        .add_query(Query::query(qname, rtype));
+    let mut msg = Message::new(rand::random(), MessageType::Query, OpCode::Query);
+    msg.metadata.recursion_desired = true;
+    msg.add_query(Query::query(qname, rtype));
     let mut edns = Edns::new();
     edns.set_max_payload(4096);
     msg.set_edns(edns);
@@ -51,11 +48,11 @@ async fn ask(server: SocketAddr, name: &str, rtype: RecordType) -> Result<Vec<St
     let answer = loop {
         let n = socket.recv(&mut buf).await.map_err(|e| e.to_string())?;
         let answer = Message::from_vec(&buf[..n]).map_err(|e| e.to_string())?;
-        if answer.id() == msg.id() {
+        if answer.metadata.id == msg.metadata.id {
             break answer;
         }
     };
-    let answer = if answer.truncated() {
+    let answer = if answer.metadata.truncation {
         let mut tcp = TcpStream::connect(server)
             .await
             .map_err(|e| e.to_string())?;
@@ -72,15 +69,15 @@ async fn ask(server: SocketAddr, name: &str, rtype: RecordType) -> Result<Vec<St
     } else {
         answer
     };
-    match answer.response_code() {
+    match answer.metadata.response_code {
         ResponseCode::NoError | ResponseCode::NXDomain => {}
         other => return Err(format!("{server} answered {other}")),
     }
     Ok(answer
-        .answers()
+        .answers
         .iter()
         .filter(|r| r.record_type() == rtype)
-        .filter_map(|r| r.data().map(presentation))
+        .map(|r| presentation(&r.data))
         .collect())
 }
 
@@ -96,6 +93,7 @@ fn presentation(data: &RData) -> String {
         RData::A(a) => a.0.to_string(),
         RData::AAAA(a) => a.0.to_string(),
         RData::TXT(t) => t
+            .txt_data
             .iter()
             .map(|s| String::from_utf8_lossy(s).into_owned())
             .collect::<String>(),

@@ -10,13 +10,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use hickory_proto::op::{Edns, Header, MessageType, OpCode, ResponseCode};
+use hickory_proto::op::{Edns, Header, MessageType, Metadata, OpCode, ResponseCode};
 use hickory_proto::rr::{LowerName, Name, RData, Record, RecordSet, RecordType, RrKey};
 use hickory_proto::serialize::txt::Parser;
-use hickory_server::authority::{Catalog, MessageResponseBuilder, ZoneType};
+use hickory_server::net::runtime::Time;
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
-use hickory_server::store::in_memory::InMemoryAuthority;
-use hickory_server::ServerFuture;
+use hickory_server::store::in_memory::InMemoryZoneHandler;
+use hickory_server::zone_handler::{AxfrPolicy, Catalog, MessageResponseBuilder, ZoneType};
+use hickory_server::Server;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::watch;
 
@@ -28,6 +29,8 @@ use crate::emulator::comwit::store::{Store, Zone};
 pub const DNS_LISTENING_NAME: &str = "comwit-dns";
 /// The DNS server's default address (CLI flag `--dns-listen`), UDP and TCP.
 pub const DEFAULT_DNS_LISTEN: &str = "127.0.0.1:8753";
+/// Responses a TCP connection may have queued (hickory-server 0.24's fixed channel size).
+const TCP_RESPONSE_BUFFER: usize = 32;
 
 /// Quotes one TXT string for zone-file text.
 fn quoted(s: &str) -> String {
@@ -125,8 +128,8 @@ fn split_cuts(origin: &LowerName, records: &mut BTreeMap<RrKey, RecordSet>) -> C
             continue;
         };
         let ns: Vec<Record> = set.records_without_rrsigs().cloned().collect();
-        for target in ns.iter().filter_map(|r| match r.data() {
-            Some(RData::NS(n)) => Some(LowerName::new(&n.0)),
+        for target in ns.iter().filter_map(|r| match &r.data {
+            RData::NS(n) => Some(LowerName::new(&n.0)),
             _ => None,
         }) {
             if !origin.zone_of(&target) || cuts.glue.contains_key(&target) {
@@ -172,7 +175,7 @@ impl Served {
     /// name is at or under a delegation point of the zone that holds it. A DS query at the
     /// point itself is the parent's to answer, as an ordinary query.
     fn referral(&self, name: &LowerName, rtype: RecordType) -> Option<(&[Record], Vec<&Record>)> {
-        let origin = self.catalog.find(name)?.origin();
+        let origin = self.catalog.find(name)?.first()?.origin();
         let cuts = self.cuts.get(origin)?;
         let (point, ns) = cuts.ns.iter().find(|(p, _)| p.zone_of(name))?;
         if point == name && rtype == RecordType::DS {
@@ -180,8 +183,8 @@ impl Served {
         }
         let glue = ns
             .iter()
-            .filter_map(|r| match r.data() {
-                Some(RData::NS(n)) => cuts.glue.get(&LowerName::new(&n.0)),
+            .filter_map(|r| match &r.data {
+                RData::NS(n) => cuts.glue.get(&LowerName::new(&n.0)),
                 _ => None,
             })
             .flatten()
@@ -195,7 +198,7 @@ pub fn catalog(zones: &[Zone]) -> Served {
     let mut catalog = Catalog::new();
     let mut all_cuts = HashMap::new();
     for zone in zones {
-        let built = (|| -> anyhow::Result<(LowerName, InMemoryAuthority, Cuts)> {
+        let built = (|| -> anyhow::Result<(LowerName, InMemoryZoneHandler, Cuts)> {
             let origin = Name::from_ascii(format!("{}.", zone.domain.name))?;
             let (origin, mut records) = Parser::new(zone_text(zone), None, Some(origin)).parse()?;
             // hickory's zone parser gives the SOA the TTL of its `expire` field: give it
@@ -207,14 +210,15 @@ pub fn catalog(zones: &[Zone]) -> Served {
             }
             let lower = LowerName::new(&origin);
             let cuts = split_cuts(&lower, &mut records);
-            let authority = InMemoryAuthority::new(origin, records, ZoneType::Primary, false)
-                .map_err(|e| anyhow::anyhow!(e))?;
+            let authority =
+                InMemoryZoneHandler::new(origin, records, ZoneType::Primary, AxfrPolicy::Deny)
+                    .map_err(|e| anyhow::anyhow!(e))?;
             Ok((lower, authority, cuts))
         })();
         match built {
             Ok((origin, authority, cuts)) => {
                 all_cuts.insert(origin.clone(), cuts);
-                catalog.upsert(origin, Box::new(Arc::new(authority)));
+                catalog.upsert(origin, vec![Arc::new(authority)]);
             }
             Err(e) => tracing::error!(zone = %zone.domain.name, error = %e, "zone left out"),
         }
@@ -257,39 +261,48 @@ async fn refer<R: ResponseHandler>(
     request: &Request,
     mut response_handle: R,
 ) -> Option<ResponseInfo> {
-    if request.message_type() != MessageType::Query || request.op_code() != OpCode::Query {
+    if request.metadata.message_type != MessageType::Query
+        || request.metadata.op_code != OpCode::Query
+    {
         return None;
     }
-    if request.edns().is_some_and(|e| e.version() > 0) {
+    if request.edns.as_ref().is_some_and(|e| e.version() > 0) {
         return None; // the catalog answers BADVERS
     }
-    let query = request.query();
+    let query = request.request_info().ok()?.query;
     let (ns, glue) = served.referral(query.name(), query.query_type())?;
-    let mut header = Header::response_from_request(request.header());
-    header.set_authoritative(false);
-    header.set_response_code(ResponseCode::NoError);
-    let mut builder = MessageResponseBuilder::from_message_request(request);
-    if let Some(req_edns) = request.edns() {
+    let mut metadata = Metadata::response_from_request(&request.metadata);
+    metadata.authoritative = false;
+    metadata.response_code = ResponseCode::NoError;
+    let edns = request.edns.as_ref().map(|req_edns| {
         let mut edns = Edns::new();
         edns.set_max_payload(req_edns.max_payload().max(512));
         edns.set_version(0);
+        edns
+    });
+    let mut builder = MessageResponseBuilder::from_message_request(request);
+    if let Some(edns) = &edns {
         builder.edns(edns);
     }
-    let response = builder.build(header, [], ns.iter(), [], glue);
+    let response = builder.build(metadata, [], ns.iter(), [], glue);
     Some(match response_handle.send_response(response).await {
         Ok(info) => info,
         Err(e) => {
             tracing::debug!(error = %e, "sending a referral");
-            let mut failed = Header::new();
-            failed.set_response_code(ResponseCode::ServFail);
-            failed.into()
+            let mut failed = Metadata::response_from_request(&request.metadata);
+            failed.response_code = ResponseCode::ServFail;
+            Header {
+                metadata: failed,
+                counts: Default::default(),
+            }
+            .into()
         }
     })
 }
 
 #[async_trait::async_trait]
 impl RequestHandler for Handler {
-    async fn handle_request<R: ResponseHandler>(
+    async fn handle_request<R: ResponseHandler, T: Time>(
         &self,
         request: &Request,
         response_handle: R,
@@ -300,7 +313,7 @@ impl RequestHandler for Handler {
         }
         served
             .catalog
-            .handle_request(request, response_handle)
+            .handle_request::<R, T>(request, response_handle)
             .await
     }
 }
@@ -351,9 +364,9 @@ impl DnsServer {
                 }),
             )),
         });
-        let mut server = ServerFuture::new(Handler(zones));
+        let mut server = Server::new(Handler(zones));
         server.register_socket(udp);
-        server.register_listener(tcp, Duration::from_secs(10));
+        server.register_listener(tcp, Duration::from_secs(10), TCP_RESPONSE_BUFFER);
         let task = tokio::spawn(async move {
             let _ = shutdown.wait_for(|stop| *stop).await;
             if let Err(e) = server.shutdown_gracefully().await {
@@ -424,15 +437,19 @@ mod tests {
             .find(|(k, _)| k.record_type == hickory_proto::rr::RecordType::TXT)
             .and_then(|(_, v)| v.records_without_rrsigs().next().cloned())
             .expect("txt");
-        let Some(hickory_proto::rr::RData::TXT(data)) = txt.data() else {
+        let hickory_proto::rr::RData::TXT(data) = &txt.data else {
             panic!("not TXT")
         };
-        let joined: Vec<u8> = data.iter().flat_map(|b| b.iter().copied()).collect();
+        let joined: Vec<u8> = data
+            .txt_data
+            .iter()
+            .flat_map(|b| b.iter().copied())
+            .collect();
         assert_eq!(
             String::from_utf8(joined).expect("utf8"),
             format!("say \"hi\" \\ é {}", "x".repeat(300))
         );
-        assert!(data.iter().all(|s| s.len() <= 255));
+        assert!(data.txt_data.iter().all(|s| s.len() <= 255));
         assert!(
             catalog(std::slice::from_ref(&zone)).contains(&LowerName::new(
                 &Name::from_ascii("example.test.").expect("name")

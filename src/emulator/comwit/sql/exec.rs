@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
+use rusqlite::fallible_iterator::FallibleIterator as _;
 use rusqlite::{Connection, ErrorCode, Statement, StatementStatus};
 
 use super::conn::{self, AuthMode, ThreadPolicy};
