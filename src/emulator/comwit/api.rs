@@ -25,23 +25,23 @@ use crate::emulator::core::{auth, clock};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/projects", get(list_projects))
-        .route("/v1/projects/:project", get(get_project))
+        .route("/v1/projects/{project}", get(get_project))
         .route(
-            "/v1/projects/:project/databases",
+            "/v1/projects/{project}/databases",
             get(list_databases).post(create_database),
         )
         .route(
-            "/v1/databases/:database",
+            "/v1/databases/{database}",
             get(get_database).delete(delete_database),
         )
-        .route("/v1/databases/:database/token/rotate", post(rotate_token))
+        .route("/v1/databases/{database}/token/rotate", post(rotate_token))
         .route(
-            "/v1/databases/:database/query-token",
+            "/v1/databases/{database}/query-token",
             post(issue_query_token),
         )
-        .route("/v1/databases/:database/suspend", post(suspend))
-        .route("/v1/databases/:database/resume", post(resume))
-        .route("/v1/databases/:database/usage", get(usage))
+        .route("/v1/databases/{database}/suspend", post(suspend))
+        .route("/v1/databases/{database}/resume", post(resume))
+        .route("/v1/databases/{database}/usage", get(usage))
 }
 
 // ---- helpers ------------------------------------------------------------------------------

@@ -48,8 +48,8 @@ pub trait Platform: Send + Sync + 'static {
     /// Name and default address.
     fn spec(&self) -> PlatformSpec;
 
-    /// The public API (state already applied). Route templates use axum's `:param`
-    /// syntax; the stats print them as `{param}`. A wildcard route (`*rest`) counts as
+    /// The public API (state already applied). Route templates use axum's `{param}`
+    /// syntax, which the stats print as is. A wildcard route (`{*rest}`) counts as
     /// `(unmatched)`: keep wildcards for catch-alls that answer 404.
     fn public_routes(&self) -> Router;
 

@@ -26,24 +26,27 @@ use crate::contract::dns as rules;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(
-            "/v1/projects/:project/domains",
+            "/v1/projects/{project}/domains",
             get(list_domains).post(create_domain),
         )
-        .route("/v1/domains/:domain", get(get_domain).delete(delete_domain))
         .route(
-            "/v1/domains/:domain/records",
+            "/v1/domains/{domain}",
+            get(get_domain).delete(delete_domain),
+        )
+        .route(
+            "/v1/domains/{domain}/records",
             get(list_records).post(create_record),
         )
         .route(
-            "/v1/domains/:domain/records/:record",
+            "/v1/domains/{domain}/records/{record}",
             get(get_record).put(put_record).delete(delete_record),
         )
         .route(
-            "/v1/apps/:app/hostnames",
+            "/v1/apps/{app}/hostnames",
             get(list_hostnames).post(create_hostname),
         )
         .route(
-            "/v1/apps/:app/hostnames/:hostname",
+            "/v1/apps/{app}/hostnames/{hostname}",
             get(get_hostname).delete(delete_hostname),
         )
 }
