@@ -1329,3 +1329,69 @@ fn the_old_command_name_points_at_the_new_one_and_runs_it() -> TestResult {
     );
     Ok(())
 }
+
+/// The names of the first `count` listening lines a `platform-emulator` prints (lines come
+/// once every served platform listens), then stops it.
+fn listening_names(
+    args: &[&str],
+    count: usize,
+) -> Result<Vec<String>, Box<dyn std::error::Error + Send + Sync>> {
+    use std::io::BufRead;
+    let state = tempfile::tempdir()?;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_platform-emulator"))
+        .args(args)
+        .arg("--state-dir")
+        .arg(state.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let names: Vec<String> = std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|line| {
+            let rest = line.strip_prefix("platform-emulator: ")?;
+            Some(rest.split(' ').next()?.to_owned())
+        })
+        .take(count)
+        .collect();
+    child.kill()?;
+    child.wait()?;
+    Ok(names)
+}
+
+/// `--serve` alone decides what runs: none serves Comwit (with its app gateway and DNS
+/// server), `--serve cloudsync=ADDR` serves CloudSync alone, and two flags serve both, in
+/// the registry's order whatever the order of the flags.
+#[test]
+fn serve_flags_decide_which_platforms_run() -> TestResult {
+    let free = [
+        "--apps-listen",
+        "127.0.0.1:0",
+        "--dns-listen",
+        "127.0.0.1:0",
+    ];
+    let mut comwit_alone = vec!["--listen", "127.0.0.1:0"];
+    comwit_alone.extend(free);
+    assert_eq!(
+        listening_names(&comwit_alone, 3)?,
+        ["comwit", "comwit-apps", "comwit-dns"]
+    );
+    assert_eq!(
+        listening_names(&["--serve", "cloudsync=127.0.0.1:0"], 1)?,
+        ["cloudsync"]
+    );
+    let mut both = vec![
+        "--serve",
+        "cloudsync=127.0.0.1:0",
+        "--serve",
+        "comwit=127.0.0.1:0",
+    ];
+    both.extend(free);
+    assert_eq!(
+        listening_names(&both, 4)?,
+        ["comwit", "comwit-apps", "comwit-dns", "cloudsync"]
+    );
+    Ok(())
+}
