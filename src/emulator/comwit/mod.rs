@@ -7,6 +7,7 @@ mod api;
 pub mod apps;
 pub mod dns;
 mod error;
+mod extract;
 pub(crate) mod sql;
 pub mod store;
 pub mod validate;

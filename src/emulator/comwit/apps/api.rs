@@ -14,11 +14,11 @@ use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::super::api::{
+use super::super::error::ApiError;
+use super::super::extract::{
     authenticate, authorize_project, bearer, blocking, check, idempotency_header,
     idempotency_key_of, json_object, opt_string, path_segment,
 };
-use super::super::error::ApiError;
 use super::super::store::{App, Principal, Store};
 use super::super::validate;
 use super::super::AppState;

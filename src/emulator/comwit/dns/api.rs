@@ -11,11 +11,11 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
-use super::super::api::{
+use super::super::error::ApiError;
+use super::super::extract::{
     authenticate, authorize_project, bearer, blocking, json_object, opt_int, opt_string,
     path_segment,
 };
-use super::super::error::ApiError;
 use super::super::store::dns::{covers, spec_in_zone};
 use super::super::store::{App, DnsRecord, Domain, Hostname, Principal, Store};
 use super::super::AppState;
