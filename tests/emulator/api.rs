@@ -1395,3 +1395,44 @@ fn serve_flags_decide_which_platforms_run() -> TestResult {
     );
     Ok(())
 }
+
+/// Handlers take the path, token and body from extractors, in the contract's order of
+/// checks: an unreadable path segment (404) before the token (401), the token before a
+/// malformed body, the scope (403) and an unknown project (404) before it too, then the
+/// body (400).
+#[tokio::test]
+async fn extractors_keep_the_order_of_checks() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let emu = Emu::start(&tmp.path().join("state")).await?;
+    let (s, b) = emu
+        .call(Method::GET, "/v1/databases/%FF", None, None)
+        .await?;
+    assert_error(s, &b, StatusCode::NOT_FOUND, "not_found");
+    let reader = emu.mint_token(&["project:read"], &["prj_local"]).await?;
+    let malformed = |token: Option<String>, path: &str| {
+        let url = emu.url(path);
+        let http = emu.http.clone();
+        async move {
+            support::emulator::send(
+                &http,
+                Method::POST,
+                &url,
+                token.as_deref(),
+                &[("content-type", "application/json")],
+                Some(b"{not json".to_vec()),
+            )
+            .await
+            .map(|r| (r.status, r.body))
+        }
+    };
+    let create = "/v1/projects/prj_local/databases";
+    let (s, b) = malformed(None, create).await?;
+    assert_error(s, &b, StatusCode::UNAUTHORIZED, "unauthorized");
+    let (s, b) = malformed(Some(reader), create).await?;
+    assert_error(s, &b, StatusCode::FORBIDDEN, "forbidden");
+    let (s, b) = malformed(Some(emu.token.clone()), "/v1/projects/prj_nope/databases").await?;
+    assert_error(s, &b, StatusCode::NOT_FOUND, "not_found");
+    let (s, b) = malformed(Some(emu.token.clone()), create).await?;
+    assert_error(s, &b, StatusCode::BAD_REQUEST, "bad_request");
+    Ok(())
+}
