@@ -1,6 +1,7 @@
 //! `platform-emulator [--listen ADDR] [--serve PLATFORM=ADDR]... [--apps-listen ADDR]
-//! [--dns-listen ADDR] [--allow-host NAME]... [--state-dir DIR]`: the local platform emulator; serves every platform it knows, each on
-//! its own port, and comwit's app gateway.
+//! [--dns-listen ADDR] [--allow-host NAME]... [--state-dir DIR]`: the local platform
+//! emulator. Without `--serve` it serves Comwit alone; with `--serve` flags exactly the
+//! named platforms, each on its own port (`emulator::RunConfig::served`).
 
 use std::process::ExitCode;
 
@@ -8,20 +9,24 @@ use platforms::emulator::{self, RunConfig};
 
 const USAGE: &str = "usage: platform-emulator [--listen ADDR] [--serve PLATFORM=ADDR]... [--apps-listen ADDR] [--dns-listen ADDR] [--allow-host NAME]... [--state-dir DIR]
 
-  --listen ADDR            comwit's address (default 127.0.0.1:8787; port 0 picks a free port)
-  --serve PLATFORM=ADDR    a platform's address (repeatable); platforms: comwit (served by
-                           default), wayscloud (only when named: --serve wayscloud=127.0.0.1:8788;
-                           starts private PostgreSQL 15 and MariaDB servers in the state directory),
-                           cloudsync (only when named: --serve cloudsync=127.0.0.1:8789)
-  --apps-listen ADDR       comwit's app gateway (default 127.0.0.1:8790; port 0 picks a free port)
-  --dns-listen ADDR        comwit's DNS server, UDP and TCP (default 127.0.0.1:8753; port 0 picks a free port)
+  --serve PLATFORM=ADDR    serve a platform on ADDR (repeatable; port 0 picks a free port). Without
+                           any --serve, comwit alone is served on 127.0.0.1:8787; with --serve flags,
+                           exactly the named platforms are (--serve comwit=ADDR --serve wayscloud=ADDR
+                           for two). Platforms: comwit (default 127.0.0.1:8787), wayscloud (starts
+                           private PostgreSQL 15 and MariaDB servers in the state directory;
+                           127.0.0.1:8788), cloudsync (127.0.0.1:8789)
+  --listen ADDR            the same as --serve comwit=ADDR
+  --apps-listen ADDR       comwit's app gateway, when comwit is served (default 127.0.0.1:8790; port 0
+                           picks a free port)
+  --dns-listen ADDR        comwit's DNS server, UDP and TCP, when comwit is served (default
+                           127.0.0.1:8753; port 0 picks a free port)
   --allow-host NAME        a Host name every listener accepts (repeatable; *.NAME for every name under
                            it). Without it only loopback addresses, localhost, *.localhost, the listen
                            address when it is not loopback, and app hostnames on the gateway are
                            answered; others get 421 (a guard against DNS rebinding)
   --state-dir DIR          state directory (default ./.emulator)
 
-Once every platform listens, one line per listener goes to stdout:
+Once every served platform listens, one line per listener goes to stdout (comwit's):
   platform-emulator: comwit listening on http://127.0.0.1:PORT
   platform-emulator: comwit-apps listening on http://127.0.0.1:PORT
   platform-emulator: comwit-dns listening on dns://127.0.0.1:PORT
@@ -72,8 +77,10 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Parsed, String> {
                     .ok_or_else(|| format!("--serve wants PLATFORM=ADDR, got {v:?}"))?;
                 config.listen(platform, addr)?;
             }
-            "--apps-listen" => config.apps_listen = value("--apps-listen")?,
-            "--dns-listen" => config.dns_listen = value("--dns-listen")?,
+            "--apps-listen" => {
+                config.extra(emulator::APPS_LISTENING_NAME, &value("--apps-listen")?)
+            }
+            "--dns-listen" => config.extra(emulator::DNS_LISTENING_NAME, &value("--dns-listen")?),
             "--allow-host" => config.allowed_hosts.push(value("--allow-host")?),
             "--state-dir" => config.state_dir = value("--state-dir")?.into(),
             "-h" | "--help" => return Ok(Parsed::Help),

@@ -20,8 +20,12 @@
 //! The emulator and the API client (`crate::comwit`) never import each other: they are two
 //! independent readings of the contract.
 //!
-//! One command serves every platform it knows, each on its own port ([`run`]), and prints
-//! one [`Listening`] line per platform. Tests and tools that want an emulator inside their
+//! The registry ([`PLATFORMS`]) lists every platform, one line each; `--serve` alone decides
+//! which run ([`RunConfig::served`]): with no `--serve` (nor `--listen`) Comwit alone, else
+//! exactly the named ones, each on its own port ([`run`]). The core ([`core::launch`]) makes
+//! each platform's state folder, admin secret, faults, listener and stats; a platform gives
+//! its name, default address, routes, state and extra listeners. [`run`] prints one
+//! [`Listening`] line per listener. Tests and tools that want an emulator inside their
 //! own runtime use [`Emulator::start`] (Comwit).
 //!
 //! Comwit's state directory:
@@ -43,6 +47,7 @@ pub mod core;
 mod listening;
 pub mod wayscloud;
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -59,7 +64,7 @@ pub use self::comwit::{
 pub use self::core::faults;
 pub use self::core::faults::{FaultKind, FaultRule, FaultRules};
 pub use self::core::hosts::{AllowedHosts, ENV_ALLOWED_HOSTS};
-pub use self::core::PlatformSpec;
+pub use self::core::{PlatformSpec, Registration, StartArgs, Started};
 pub use listening::{Listening, LISTENING_PREFIX};
 
 /// Comwit's default listen address.
@@ -69,55 +74,57 @@ pub const DEFAULT_STATE_DIR: &str = "./.emulator";
 /// Env: tracing filter for the emulator's logs (stderr); default `info`.
 pub const ENV_LOG: &str = "COMWIT_EMULATOR_LOG";
 
-/// Every platform this emulator serves, in the order their listening lines are printed.
-pub const PLATFORMS: &[PlatformSpec] = &[comwit::SPEC, wayscloud::SPEC, cloudsync::SPEC];
+/// The registry: every platform this emulator can serve, in the order their listening
+/// lines are printed. Adding a platform is one line here (see `docs/architecture.md`).
+pub const PLATFORMS: &[Registration] = &[
+    comwit::REGISTRATION,
+    wayscloud::REGISTRATION,
+    cloudsync::REGISTRATION,
+];
 
-/// The platforms served without a `--serve` flag naming them. WaysCloud starts real
-/// PostgreSQL and MariaDB servers and CloudSync reaches tenant databases, so each is served
-/// only when asked (`--serve wayscloud=127.0.0.1:8788`, `--serve cloudsync=127.0.0.1:8789`).
-pub const SERVED_BY_DEFAULT: &[&str] = &[comwit::SPEC.name];
+/// The platform served when the command names none (no `--serve`, no `--listen`).
+/// WaysCloud starts real PostgreSQL and MariaDB servers and CloudSync reaches tenant
+/// databases, so each is served only when named.
+pub const SERVED_BY_DEFAULT: &str = comwit::SPEC.name;
 
-/// The spec of a platform by name.
-pub fn platform(name: &str) -> Option<PlatformSpec> {
-    PLATFORMS.iter().copied().find(|p| p.name == name)
+/// The registration of a platform by name.
+pub fn platform(name: &str) -> Option<Registration> {
+    PLATFORMS.iter().copied().find(|p| p.spec.name == name)
 }
 
 /// What [`run`] serves: one address per platform, one state directory.
 #[derive(Debug, Clone)]
 pub struct RunConfig {
-    /// (platform name, listen address), each platform at most once.
+    /// (platform name, listen address), each platform at most once. Empty: the default
+    /// platform ([`SERVED_BY_DEFAULT`]) on its default address.
     pub serve: Vec<(String, String)>,
     /// The state directory (each platform keeps its own files in it).
     pub state_dir: PathBuf,
-    /// Comwit's app gateway address (default `127.0.0.1:8790`).
-    pub apps_listen: String,
-    /// Comwit's DNS server address, UDP and TCP (default `127.0.0.1:8753`).
-    pub dns_listen: String,
+    /// Addresses of the platforms' extra listeners by listening name: Comwit's app
+    /// gateway (`comwit-apps`, default `127.0.0.1:8790`) and DNS server (`comwit-dns`,
+    /// UDP and TCP, default `127.0.0.1:8753`). Used only when their platform is served.
+    pub extra_listen: BTreeMap<String, String>,
     /// `Host` names every listener accepts beyond loopback and `localhost` (`--allow-host`,
     /// added to `COMWIT_EMULATOR_ALLOWED_HOSTS`).
     pub allowed_hosts: Vec<String>,
 }
 
 impl RunConfig {
-    /// Every known platform on its default address.
+    /// Nothing named yet: serves the default platform on its default address.
     pub fn new(state_dir: impl Into<PathBuf>) -> RunConfig {
         RunConfig {
-            serve: PLATFORMS
-                .iter()
-                .filter(|p| SERVED_BY_DEFAULT.contains(&p.name))
-                .map(|p| (p.name.to_owned(), p.default_listen.to_owned()))
-                .collect(),
+            serve: Vec::new(),
             state_dir: state_dir.into(),
-            apps_listen: DEFAULT_APPS_LISTEN.to_owned(),
-            dns_listen: DEFAULT_DNS_LISTEN.to_owned(),
+            extra_listen: BTreeMap::new(),
             allowed_hosts: Vec::new(),
         }
     }
 
-    /// Sets the address of one platform (it must be known).
+    /// Serves one platform (it must be known) on `addr`; once any is named, exactly the
+    /// named platforms run.
     pub fn listen(&mut self, platform_name: &str, addr: &str) -> Result<(), String> {
         if platform(platform_name).is_none() {
-            let known: Vec<&str> = PLATFORMS.iter().map(|p| p.name).collect();
+            let known: Vec<&str> = PLATFORMS.iter().map(|p| p.spec.name).collect();
             return Err(format!(
                 "unknown platform {platform_name:?} (this emulator serves: {})",
                 known.join(", ")
@@ -129,74 +136,37 @@ impl RunConfig {
         }
         Ok(())
     }
-}
 
-/// One started platform, as [`run`] holds it.
-enum Running {
-    Comwit(Emulator),
-    WaysCloud(wayscloud::Emulator),
-    CloudSync(cloudsync::Emulator),
-}
-
-impl Running {
-    /// The listening lines of the platform: its API, then its other listeners (comwit's
-    /// app gateway, `comwit-apps`).
-    fn listening(&self, name: &str) -> Vec<Listening> {
-        match self {
-            Running::Comwit(e) => vec![
-                Listening {
-                    platform: name.to_owned(),
-                    url: e.base_url().to_owned(),
-                },
-                Listening {
-                    platform: APPS_LISTENING_NAME.to_owned(),
-                    url: e.apps_url().to_owned(),
-                },
-                Listening {
-                    platform: DNS_LISTENING_NAME.to_owned(),
-                    url: format!("dns://{}", e.dns_addr()),
-                },
-            ],
-            Running::WaysCloud(e) => vec![Listening {
-                platform: name.to_owned(),
-                url: e.base_url().to_owned(),
-            }],
-            Running::CloudSync(e) => vec![Listening {
-                platform: name.to_owned(),
-                url: e.base_url().to_owned(),
-            }],
-        }
+    /// Sets the address of an extra listener (`comwit-apps`, `comwit-dns`).
+    pub fn extra(&mut self, listening_name: &str, addr: &str) {
+        self.extra_listen
+            .insert(listening_name.to_owned(), addr.to_owned());
     }
 
-    async fn shutdown(self) {
-        match self {
-            Running::Comwit(e) => e.shutdown().await,
-            Running::WaysCloud(e) => e.shutdown().await,
-            Running::CloudSync(e) => e.shutdown().await,
-        }
+    /// The platforms to start with their addresses, in the registry's order.
+    pub fn served(&self) -> Vec<(Registration, String)> {
+        PLATFORMS
+            .iter()
+            .filter_map(|p| {
+                let named = self.serve.iter().find(|(n, _)| n == p.spec.name);
+                match named {
+                    Some((_, addr)) => Some((*p, addr.clone())),
+                    None if self.serve.is_empty() && p.spec.name == SERVED_BY_DEFAULT => {
+                        Some((*p, p.spec.default_listen.to_owned()))
+                    }
+                    None => None,
+                }
+            })
+            .collect()
     }
-}
 
-async fn start_platform(name: &str, listen: &str, config: &RunConfig) -> anyhow::Result<Running> {
-    match name {
-        n if n == comwit::SPEC.name => {
-            let mut comwit = Config::from_env(listen, &config.state_dir)?;
-            comwit.apps_listen = config.apps_listen.clone();
-            comwit.dns_listen = config.dns_listen.clone();
-            comwit.allowed_hosts.extend(&config.allowed_hosts);
-            Ok(Running::Comwit(Emulator::start(comwit).await?))
+    fn start_args(&self, listen: String) -> StartArgs {
+        StartArgs {
+            listen,
+            state_root: self.state_dir.clone(),
+            allowed_hosts: self.allowed_hosts.clone(),
+            extra_listen: self.extra_listen.clone(),
         }
-        n if n == wayscloud::SPEC.name => {
-            let mut ways = wayscloud::Config::from_env(listen, &config.state_dir)?;
-            ways.allowed_hosts.extend(&config.allowed_hosts);
-            Ok(Running::WaysCloud(wayscloud::Emulator::start(ways).await?))
-        }
-        n if n == cloudsync::SPEC.name => {
-            let mut sync = cloudsync::Config::from_env(listen, &config.state_dir)?;
-            sync.allowed_hosts.extend(&config.allowed_hosts);
-            Ok(Running::CloudSync(cloudsync::Emulator::start(sync).await?))
-        }
-        other => anyhow::bail!("unknown platform {other:?}"),
     }
 }
 
@@ -245,13 +215,14 @@ pub fn run(config: RunConfig) -> anyhow::Result<()> {
         .build()
         .context("building the tokio runtime")?;
     runtime.block_on(async move {
-        let mut running = Vec::new();
-        for (name, listen) in &config.serve {
-            match start_platform(name, listen, &config).await {
-                Ok(r) => running.push((name.clone(), r)),
+        let mut running: Vec<Box<dyn Started>> = Vec::new();
+        for (registration, listen) in config.served() {
+            let name = registration.spec.name;
+            match (registration.start)(config.start_args(listen)).await {
+                Ok(r) => running.push(r),
                 Err(e) => {
-                    for (_, r) in running {
-                        r.shutdown().await;
+                    for r in running {
+                        r.stop().await;
                     }
                     return Err(e.context(format!("starting {name}")));
                 }
@@ -259,17 +230,17 @@ pub fn run(config: RunConfig) -> anyhow::Result<()> {
         }
         {
             let mut stdout = std::io::stdout().lock();
-            for (name, r) in &running {
-                for line in r.listening(name) {
-                    writeln!(stdout, "{line}")?;
+            for r in &running {
+                for (platform, url) in r.listening() {
+                    writeln!(stdout, "{}", Listening { platform, url })?;
                 }
             }
             stdout.flush()?;
         }
         wait_for_signal().await;
         tracing::info!("shutting down");
-        for (_, r) in running {
-            r.shutdown().await;
+        for r in running {
+            r.stop().await;
         }
         Ok::<(), anyhow::Error>(())
     })?;
@@ -278,25 +249,62 @@ pub fn run(config: RunConfig) -> anyhow::Result<()> {
 }
 
 #[cfg(test)]
-mod cloudsync_serving_tests {
+mod serving_tests {
     use super::*;
 
+    fn served(config: &RunConfig) -> Vec<(&'static str, String)> {
+        config
+            .served()
+            .into_iter()
+            .map(|(r, addr)| (r.spec.name, addr))
+            .collect()
+    }
+
     #[test]
-    fn cloudsync_is_served_only_when_named() {
-        let mut config = RunConfig::new("/tmp/x");
+    fn no_serve_flag_serves_comwit_alone() {
+        let config = RunConfig::new("/tmp/x");
         assert_eq!(
-            config.serve,
-            vec![("comwit".to_owned(), "127.0.0.1:8787".to_owned())]
+            served(&config),
+            vec![("comwit", "127.0.0.1:8787".to_owned())]
         );
+    }
+
+    #[test]
+    fn serve_flags_serve_exactly_the_named_platforms() {
+        let mut config = RunConfig::new("/tmp/x");
         config.listen("cloudsync", "127.0.0.1:0").unwrap();
-        assert!(config
-            .serve
-            .contains(&("cloudsync".to_owned(), "127.0.0.1:0".to_owned())));
+        assert_eq!(
+            served(&config),
+            vec![("cloudsync", "127.0.0.1:0".to_owned())]
+        );
+        config.listen("comwit", "127.0.0.1:1").unwrap();
+        config.listen("wayscloud", "127.0.0.1:2").unwrap();
+        config.listen("cloudsync", "127.0.0.1:3").unwrap();
+        assert_eq!(
+            served(&config),
+            vec![
+                ("comwit", "127.0.0.1:1".to_owned()),
+                ("wayscloud", "127.0.0.1:2".to_owned()),
+                ("cloudsync", "127.0.0.1:3".to_owned()),
+            ],
+            "registry order, the last address given"
+        );
         let err = config.listen("nope", "x").unwrap_err();
         assert!(err.contains("comwit") && err.contains("cloudsync"), "{err}");
         assert_eq!(
-            platform("cloudsync").map(|p| p.default_listen),
+            platform("cloudsync").map(|p| p.spec.default_listen),
             Some("127.0.0.1:8789")
         );
+    }
+
+    #[test]
+    fn platform_names_are_unique_and_state_folders_distinct() {
+        for (i, a) in PLATFORMS.iter().enumerate() {
+            for b in &PLATFORMS[i + 1..] {
+                assert_ne!(a.spec.name, b.spec.name);
+                assert_ne!(a.spec.state_subdir, b.spec.state_subdir);
+                assert_ne!(a.spec.default_listen, b.spec.default_listen);
+            }
+        }
     }
 }

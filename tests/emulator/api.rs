@@ -1329,3 +1329,110 @@ fn the_old_command_name_points_at_the_new_one_and_runs_it() -> TestResult {
     );
     Ok(())
 }
+
+/// The names of the first `count` listening lines a `platform-emulator` prints (lines come
+/// once every served platform listens), then stops it.
+fn listening_names(
+    args: &[&str],
+    count: usize,
+) -> Result<Vec<String>, Box<dyn std::error::Error + Send + Sync>> {
+    use std::io::BufRead;
+    let state = tempfile::tempdir()?;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_platform-emulator"))
+        .args(args)
+        .arg("--state-dir")
+        .arg(state.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let names: Vec<String> = std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|line| {
+            let rest = line.strip_prefix("platform-emulator: ")?;
+            Some(rest.split(' ').next()?.to_owned())
+        })
+        .take(count)
+        .collect();
+    child.kill()?;
+    child.wait()?;
+    Ok(names)
+}
+
+/// `--serve` alone decides what runs: none serves Comwit (with its app gateway and DNS
+/// server), `--serve cloudsync=ADDR` serves CloudSync alone, and two flags serve both, in
+/// the registry's order whatever the order of the flags.
+#[test]
+fn serve_flags_decide_which_platforms_run() -> TestResult {
+    let free = [
+        "--apps-listen",
+        "127.0.0.1:0",
+        "--dns-listen",
+        "127.0.0.1:0",
+    ];
+    let mut comwit_alone = vec!["--listen", "127.0.0.1:0"];
+    comwit_alone.extend(free);
+    assert_eq!(
+        listening_names(&comwit_alone, 3)?,
+        ["comwit", "comwit-apps", "comwit-dns"]
+    );
+    assert_eq!(
+        listening_names(&["--serve", "cloudsync=127.0.0.1:0"], 1)?,
+        ["cloudsync"]
+    );
+    let mut both = vec![
+        "--serve",
+        "cloudsync=127.0.0.1:0",
+        "--serve",
+        "comwit=127.0.0.1:0",
+    ];
+    both.extend(free);
+    assert_eq!(
+        listening_names(&both, 4)?,
+        ["comwit", "comwit-apps", "comwit-dns", "cloudsync"]
+    );
+    Ok(())
+}
+
+/// Handlers take the path, token and body from extractors, in the contract's order of
+/// checks: an unreadable path segment (404) before the token (401), the token before a
+/// malformed body, the scope (403) and an unknown project (404) before it too, then the
+/// body (400).
+#[tokio::test]
+async fn extractors_keep_the_order_of_checks() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let emu = Emu::start(&tmp.path().join("state")).await?;
+    let (s, b) = emu
+        .call(Method::GET, "/v1/databases/%FF", None, None)
+        .await?;
+    assert_error(s, &b, StatusCode::NOT_FOUND, "not_found");
+    let reader = emu.mint_token(&["project:read"], &["prj_local"]).await?;
+    let malformed = |token: Option<String>, path: &str| {
+        let url = emu.url(path);
+        let http = emu.http.clone();
+        async move {
+            support::emulator::send(
+                &http,
+                Method::POST,
+                &url,
+                token.as_deref(),
+                &[("content-type", "application/json")],
+                Some(b"{not json".to_vec()),
+            )
+            .await
+            .map(|r| (r.status, r.body))
+        }
+    };
+    let create = "/v1/projects/prj_local/databases";
+    let (s, b) = malformed(None, create).await?;
+    assert_error(s, &b, StatusCode::UNAUTHORIZED, "unauthorized");
+    let (s, b) = malformed(Some(reader), create).await?;
+    assert_error(s, &b, StatusCode::FORBIDDEN, "forbidden");
+    let (s, b) = malformed(Some(emu.token.clone()), "/v1/projects/prj_nope/databases").await?;
+    assert_error(s, &b, StatusCode::NOT_FOUND, "not_found");
+    let (s, b) = malformed(Some(emu.token.clone()), create).await?;
+    assert_error(s, &b, StatusCode::BAD_REQUEST, "bad_request");
+    Ok(())
+}

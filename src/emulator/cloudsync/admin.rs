@@ -21,17 +21,17 @@ use crate::emulator::core::clock;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(
-            "/_emulator/cloudsync/sqlitecloud/nodes/:host",
+            "/_emulator/cloudsync/sqlitecloud/nodes/{host}",
             put(put_node),
         )
         .route("/_emulator/cloudsync/api-keys", post(create_key))
         .route("/_emulator/cloudsync/databases", get(list_databases))
         .route(
-            "/_emulator/cloudsync/databases/:database/devices",
+            "/_emulator/cloudsync/databases/{database}/devices",
             post(seed_devices),
         )
         .route(
-            "/_emulator/cloudsync/databases/:database/notifications/pause",
+            "/_emulator/cloudsync/databases/{database}/notifications/pause",
             put(set_pause),
         )
 }

@@ -31,26 +31,29 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/orgs", get(get_org))
         .route("/v1/databases", get(list_databases).post(create_database))
         .route(
-            "/v1/databases/:database",
+            "/v1/databases/{database}",
             get(get_database)
                 .patch(patch_database)
                 .delete(delete_database),
         )
-        .route("/v1/databases/:database/connection", get(check_connection))
-        .route("/v1/databases/:database/cloudsync/tables", get(list_tables))
-        .route("/v1/databases/:database/cloudsync/enable", post(enable))
-        .route("/v1/databases/:database/cloudsync/disable", post(disable))
+        .route("/v1/databases/{database}/connection", get(check_connection))
         .route(
-            "/v1/databases/:database/notifications/expo-access-token",
+            "/v1/databases/{database}/cloudsync/tables",
+            get(list_tables),
+        )
+        .route("/v1/databases/{database}/cloudsync/enable", post(enable))
+        .route("/v1/databases/{database}/cloudsync/disable", post(disable))
+        .route(
+            "/v1/databases/{database}/notifications/expo-access-token",
             get(get_expo).put(put_expo).delete(delete_expo),
         )
         .route(
-            "/v1/databases/:database/notifications/status",
+            "/v1/databases/{database}/notifications/status",
             get(notification_status),
         )
-        .route("/v1/databases/:database/devices", get(list_devices))
+        .route("/v1/databases/{database}/devices", get(list_devices))
         .route(
-            "/v1/databases/:database/devices/:site",
+            "/v1/databases/{database}/devices/{site}",
             axum::routing::delete(delete_device),
         )
 }

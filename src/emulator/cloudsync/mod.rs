@@ -22,14 +22,14 @@ use std::sync::Arc;
 use anyhow::Context;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
-use super::core::faults::{FaultRule, FaultRules, Faults};
+use super::core::faults::{FaultRule, FaultRules};
 use super::core::hosts::AllowedHosts;
-use super::core::secrets::{random_hex, write_secret};
-use super::core::server::{self, CoreState, Stats};
-use super::core::{CoreError, Platform, PlatformSpec};
+use super::core::secrets::write_secret;
+use super::core::{
+    BoxFuture, CoreConfig, CoreError, Launch, Platform, PlatformSpec, Registration, Served,
+    StartArgs, Started, Starting,
+};
 
 pub use error::ApiError;
 pub use store::Store;
@@ -38,6 +38,7 @@ pub use store::Store;
 pub const SPEC: PlatformSpec = PlatformSpec {
     name: "cloudsync",
     default_listen: "127.0.0.1:8789",
+    state_subdir: "cloudsync",
 };
 
 /// Env: the bootstrap management key (`csk_` + 32+ hex), used on first start only.
@@ -127,37 +128,58 @@ impl Platform for CloudSync {
     }
 }
 
+/// CloudSync in the emulator's registry.
+pub const REGISTRATION: Registration = Registration {
+    spec: SPEC,
+    start: start_registered,
+};
+
+fn start_registered(args: StartArgs) -> Starting {
+    Box::pin(async move {
+        let mut config = Config::from_env(&args.listen, &args.state_root)?;
+        args.extend_hosts(&mut config.allowed_hosts);
+        Ok(Box::new(Emulator::start(config).await?) as Box<dyn Started>)
+    })
+}
+
+impl Started for Emulator {
+    fn listening(&self) -> Vec<(String, String)> {
+        vec![(SPEC.name.to_owned(), self.base_url().to_owned())]
+    }
+
+    fn stop(self: Box<Self>) -> BoxFuture<'static, ()> {
+        Box::pin(self.shutdown())
+    }
+}
+
 /// A running CloudSync emulator.
 pub struct Emulator {
-    base_url: String,
-    admin_secret: String,
+    served: Served,
     api_key: Option<String>,
-    root: PathBuf,
-    shutdown: watch::Sender<bool>,
-    task: JoinHandle<()>,
 }
 
 impl Emulator {
-    /// Opens (migrating) the state, bootstraps it on first start, binds and serves in the
+    /// Opens (migrating) the state, bootstraps it on first start and serves in the
     /// background.
     pub async fn start(config: Config) -> anyhow::Result<Emulator> {
-        let root = config.state_dir.join("cloudsync");
-        super::core::files::private_dir(&root)
-            .with_context(|| format!("creating {}", root.display()))?;
-        let admin_secret = match config.admin_secret {
-            Some(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic()) => s,
-            Some(_) => anyhow::bail!("{ENV_ADMIN_SECRET} must be non-empty visible ASCII"),
-            None => random_hex(16),
-        };
+        let launch = Launch::prepare(
+            SPEC,
+            &config.state_dir,
+            ENV_ADMIN_SECRET,
+            CoreConfig {
+                listen: &config.listen,
+                admin_secret: config.admin_secret.as_deref(),
+                faults: &config.faults,
+                allowed_hosts: &config.allowed_hosts,
+            },
+        )
+        .await?;
         if let Some(key) = &config.api_key {
             if !store::is_key(key) {
                 anyhow::bail!("{ENV_API_KEY} must match csk_[0-9a-f]{{32,}}");
             }
         }
-        let faults = Faults::default();
-        faults
-            .replace(config.faults.clone())
-            .map_err(|(field, msg)| anyhow::anyhow!("fault rule {field}: {msg}"))?;
+        let root = launch.dir().to_path_buf();
         let dir = root.clone();
         let key_env = config.api_key.clone();
         let (store, api_key) =
@@ -170,41 +192,22 @@ impl Emulator {
                 Ok((store, key))
             })
             .await??;
-        write_secret(&root.join("admin-secret"), &admin_secret).context("writing admin-secret")?;
-        let bound = server::bind(&config.listen).await?;
-        let base_url = bound.base_url.clone();
         let state = AppState {
             store: Arc::new(store),
-            root: root.clone(),
-        };
-        let core = CoreState {
-            platform: Arc::new(CloudSync { state }),
-            admin_secret: Arc::from(admin_secret.as_str()),
-            faults: Arc::new(faults),
-            stats: Arc::new(Stats::default()),
-            allowed_hosts: config.allowed_hosts.clone(),
-        };
-        let (shutdown, shutdown_rx) = watch::channel(false);
-        let task = tokio::spawn(server::serve(bound.listener, core, shutdown_rx));
-        tracing::info!(platform = SPEC.name, %base_url, "emulator started");
-        Ok(Emulator {
-            base_url,
-            admin_secret,
-            api_key,
             root,
-            shutdown,
-            task,
-        })
+        };
+        let served = launch.serve(Arc::new(CloudSync { state }))?;
+        Ok(Emulator { served, api_key })
     }
 
     /// `http://host:port`.
     pub fn base_url(&self) -> &str {
-        &self.base_url
+        self.served.base_url()
     }
 
     /// The admin secret for the `X-Emulator-Admin` header.
     pub fn admin_secret(&self) -> &str {
-        &self.admin_secret
+        self.served.admin_secret()
     }
 
     /// The bootstrap key, when this start bootstrapped the state (else read `api-key`).
@@ -214,14 +217,11 @@ impl Emulator {
 
     /// `<state-dir>/cloudsync`.
     pub fn root(&self) -> &std::path::Path {
-        &self.root
+        self.served.dir()
     }
 
     /// Stops accepting, lets open requests finish, and returns.
     pub async fn shutdown(self) {
-        let _ = self.shutdown.send(true);
-        if let Err(e) = self.task.await {
-            tracing::warn!(error = %e, "server task failed");
-        }
+        self.served.stop().await;
     }
 }

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::error::ApiError;
+use super::extract::blocking;
 use super::AppState;
 use crate::emulator::core::admin::parse_body;
 
@@ -27,14 +28,6 @@ fn parse<T: serde::de::DeserializeOwned>(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<T, ApiError> {
     parse_body(body).map_err(ApiError::from)
-}
-
-async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
-where
-    F: FnOnce(&super::store::Store) -> Result<T, ApiError> + Send + 'static,
-    T: Send + 'static,
-{
-    crate::emulator::core::blocking::run(&state.store, f).await
 }
 
 #[derive(Deserialize)]

@@ -6,9 +6,7 @@
 //! protected-tenant guard for the five guarded operations (403 `protected_tenant`), then the
 //! body (400 / 422) and the state (409).
 
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -16,81 +14,39 @@ use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
 use super::error::ApiError;
+use super::extract::{
+    authenticate, authorize_project, check, idempotency_header, idempotency_key_of, opt_int,
+    opt_string, JsonObject, Segment, StoreCalls, UserToken,
+};
 use super::store::{self, Database, NewDatabase, Principal, Store};
 use super::validate;
 use super::AppState;
-use crate::emulator::core::{auth, clock};
+use crate::emulator::core::clock;
 
 /// The `/v1` routes (the core adds the 404 and 405 fallbacks in the contract's shape).
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/projects", get(list_projects))
-        .route("/v1/projects/:project", get(get_project))
+        .route("/v1/projects/{project}", get(get_project))
         .route(
-            "/v1/projects/:project/databases",
+            "/v1/projects/{project}/databases",
             get(list_databases).post(create_database),
         )
         .route(
-            "/v1/databases/:database",
+            "/v1/databases/{database}",
             get(get_database).delete(delete_database),
         )
-        .route("/v1/databases/:database/token/rotate", post(rotate_token))
+        .route("/v1/databases/{database}/token/rotate", post(rotate_token))
         .route(
-            "/v1/databases/:database/query-token",
+            "/v1/databases/{database}/query-token",
             post(issue_query_token),
         )
-        .route("/v1/databases/:database/suspend", post(suspend))
-        .route("/v1/databases/:database/resume", post(resume))
-        .route("/v1/databases/:database/usage", get(usage))
+        .route("/v1/databases/{database}/suspend", post(suspend))
+        .route("/v1/databases/{database}/resume", post(resume))
+        .route("/v1/databases/{database}/usage", get(usage))
 }
 
 // ---- helpers ------------------------------------------------------------------------------
-
-/// The raw bearer token of the request, or 401.
-pub(super) fn bearer(headers: &HeaderMap) -> Result<String, ApiError> {
-    let token = auth::bearer(headers).map_err(|_| ApiError::unauthorized())?;
-    if !validate::is_user_token(&token) {
-        return Err(ApiError::unauthorized());
-    }
-    Ok(token)
-}
-
-/// Runs `f` with the store on the blocking pool.
-pub(super) async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
-where
-    F: FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
-    T: Send + 'static,
-{
-    crate::emulator::core::blocking::run(&state.store, f).await
-}
-
-pub(super) fn authenticate(store: &Store, raw: &str, scope: &str) -> Result<Principal, ApiError> {
-    let principal = store
-        .authenticate(raw)?
-        .ok_or_else(ApiError::unauthorized)?;
-    if !principal.has_scope(scope) {
-        return Err(ApiError::forbidden_scope(scope));
-    }
-    Ok(principal)
-}
-
-/// Authenticates, checks the scope, that the project exists and the token is a member.
-pub(super) fn authorize_project(
-    store: &Store,
-    raw: &str,
-    scope: &str,
-    project_id: &str,
-) -> Result<(Principal, store::Project), ApiError> {
-    let principal = authenticate(store, raw, scope)?;
-    let unknown = || ApiError::not_found(format!("project {project_id} not found"));
-    // A project the token is not a member of answers exactly as an unknown one, so a
-    // token learns nothing of other tenants' ids. [assumed]
-    if !principal.is_member(project_id) {
-        return Err(unknown());
-    }
-    let project = store.get_project(project_id)?.ok_or_else(unknown)?;
-    Ok((principal, project))
-}
 
 /// Authenticates, checks the scope, that the database is live and the token is a member
 /// of its project.
@@ -122,79 +78,6 @@ fn guard_protected(state: &AppState, database: &Database) -> Result<(), ApiError
     Ok(())
 }
 
-pub(super) fn path_segment(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
-    path.map(|Path(p)| p)
-        .map_err(|_| ApiError::not_found("no such resource"))
-}
-
-/// The request body as a JSON object; an empty body is `{}`.
-pub(super) fn json_object(
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Map<String, Value>, ApiError> {
-    let body = body.map_err(|e| ApiError::bad_request(format!("cannot read body: {e}")))?;
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Map::new());
-    }
-    match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::bad_request("body must be a JSON object")),
-        Err(e) => Err(ApiError::bad_request(format!("malformed JSON body: {e}"))),
-    }
-}
-
-pub(super) fn opt_string(
-    obj: &Map<String, Value>,
-    field: &str,
-) -> Result<Option<String>, ApiError> {
-    match obj.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(ApiError::validation(
-            field,
-            format!("{field} must be a string"),
-        )),
-    }
-}
-
-pub(super) fn opt_int(obj: &Map<String, Value>, field: &str) -> Result<Option<i64>, ApiError> {
-    match obj.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_i64()
-            .map(Some)
-            .ok_or_else(|| ApiError::validation(field, format!("{field} must be an integer"))),
-    }
-}
-
-pub(super) fn check(field: &str, result: Result<(), String>) -> Result<(), ApiError> {
-    result.map_err(|msg| ApiError::validation(field, msg))
-}
-
-/// The `Idempotency-Key` header as sent: `Some(Err(()))` when present but not text.
-pub(super) type IdempotencyHeader = Option<Result<String, ()>>;
-
-/// Reads the `Idempotency-Key` header (checked later, after authorization).
-pub(super) fn idempotency_header(headers: &HeaderMap) -> IdempotencyHeader {
-    headers
-        .get("idempotency-key")
-        .map(|v| v.to_str().map(str::to_owned).map_err(|_| ()))
-}
-
-/// The checked `Idempotency-Key` (422 naming it when malformed).
-pub(super) fn idempotency_key_of(header: IdempotencyHeader) -> Result<Option<String>, ApiError> {
-    match header {
-        None => Ok(None),
-        Some(Ok(key)) => {
-            check("Idempotency-Key", validate::idempotency_key(&key))?;
-            Ok(Some(key))
-        }
-        Some(Err(())) => Err(ApiError::validation(
-            "Idempotency-Key",
-            "Idempotency-Key must be visible ASCII",
-        )),
-    }
-}
-
 pub(super) fn project_json(p: &store::Project) -> Value {
     json!({"project_id": p.project_id, "name": p.name, "created_at": p.created_at})
 }
@@ -221,56 +104,55 @@ fn database_json(state: &AppState, _store: &Store, db: &Database) -> Value {
 // ---- projects ------------------------------------------------------------------------------
 
 async fn list_projects(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
 ) -> Result<Json<Value>, ApiError> {
-    let raw = bearer(&headers)?;
-    blocking(&state, move |store| {
-        let principal = authenticate(store, &raw, "project:read")?;
-        let projects: Vec<Value> = store
-            .list_projects(&principal)?
-            .iter()
-            .map(project_json)
-            .collect();
-        Ok(Json(json!({ "projects": projects })))
-    })
-    .await
+    store
+        .run(move |store| {
+            let principal = authenticate(store, &raw, "project:read")?;
+            let projects: Vec<Value> = store
+                .list_projects(&principal)?
+                .iter()
+                .map(project_json)
+                .collect();
+            Ok(Json(json!({ "projects": projects })))
+        })
+        .await
 }
 
 async fn get_project(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    Segment(project_id): Segment,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
 ) -> Result<Json<Value>, ApiError> {
-    let project_id = path_segment(path)?;
-    let raw = bearer(&headers)?;
-    blocking(&state, move |store| {
-        let (_, project) = authorize_project(store, &raw, "project:read", &project_id)?;
-        Ok(Json(project_json(&project)))
-    })
-    .await
+    store
+        .run(move |store| {
+            let (_, project) = authorize_project(store, &raw, "project:read", &project_id)?;
+            Ok(Json(project_json(&project)))
+        })
+        .await
 }
 
 // ---- databases in a project ---------------------------------------------------------------
 
 async fn list_databases(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    Segment(project_id): Segment,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
 ) -> Result<Json<Value>, ApiError> {
-    let project_id = path_segment(path)?;
-    let raw = bearer(&headers)?;
     let st = state.clone();
-    blocking(&state, move |store| {
-        authorize_project(store, &raw, "database:read", &project_id)?;
-        let databases: Vec<Value> = store
-            .list_databases(&project_id)?
-            .iter()
-            .map(|db| database_json(&st, store, db))
-            .collect();
-        Ok(Json(json!({ "databases": databases })))
-    })
-    .await
+    store
+        .run(move |store| {
+            authorize_project(store, &raw, "database:read", &project_id)?;
+            let databases: Vec<Value> = store
+                .list_databases(&project_id)?
+                .iter()
+                .map(|db| database_json(&st, store, db))
+                .collect();
+            Ok(Json(json!({ "databases": databases })))
+        })
+        .await
 }
 
 fn parse_new_database(obj: &Map<String, Value>) -> Result<NewDatabase, ApiError> {
@@ -290,192 +172,195 @@ fn parse_new_database(obj: &Map<String, Value>) -> Result<NewDatabase, ApiError>
 
 async fn create_database(
     State(state): State<AppState>,
+    Segment(project_id): Segment,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
     headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
+    body: JsonObject,
 ) -> Result<Response, ApiError> {
-    let project_id = path_segment(path)?;
-    let raw = bearer(&headers)?;
     // `Some(Err(()))`: the header is present but not text.
     let idempotency_key = idempotency_header(&headers);
     let st = state.clone();
-    blocking(&state, move |store| {
-        let (principal, _) = authorize_project(store, &raw, "database:write", &project_id)?;
-        let obj = json_object(body)?;
-        let new = parse_new_database(&obj)?;
-        let key = idempotency_key_of(idempotency_key)?;
-        let idem = key.as_deref().map(|k| (principal.token_hash.as_str(), k));
-        let outcome = store.create_database(&project_id, &new, idem)?;
-        let status = if outcome.replayed {
-            StatusCode::OK
-        } else {
-            StatusCode::CREATED
-        };
-        tracing::info!(
-            database_id = %outcome.database.database_id,
-            project_id = %project_id,
-            replayed = outcome.replayed,
-            "database created"
-        );
-        let body = json!({
-            "database": database_json(&st, store, &outcome.database),
-            "database_token": outcome.database_token,
-        });
-        Ok((status, Json(body)).into_response())
-    })
-    .await
+    store
+        .run(move |store| {
+            let (principal, _) = authorize_project(store, &raw, "database:write", &project_id)?;
+            let obj = body.get()?;
+            let new = parse_new_database(&obj)?;
+            let key = idempotency_key_of(idempotency_key)?;
+            let idem = key.as_deref().map(|k| (principal.token_hash.as_str(), k));
+            let outcome = store.create_database(&project_id, &new, idem)?;
+            let status = if outcome.replayed {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
+            tracing::info!(
+                database_id = %outcome.database.database_id,
+                project_id = %project_id,
+                replayed = outcome.replayed,
+                "database created"
+            );
+            let body = json!({
+                "database": database_json(&st, store, &outcome.database),
+                "database_token": outcome.database_token,
+            });
+            Ok((status, Json(body)).into_response())
+        })
+        .await
 }
 
 // ---- one database --------------------------------------------------------------------------
 
 async fn get_database(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    Segment(database_id): Segment,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
 ) -> Result<Json<Value>, ApiError> {
-    let database_id = path_segment(path)?;
-    let raw = bearer(&headers)?;
     let st = state.clone();
-    blocking(&state, move |store| {
-        let (_, db) = authorize_database(store, &raw, "database:read", &database_id)?;
-        Ok(Json(database_json(&st, store, &db)))
-    })
-    .await
+    store
+        .run(move |store| {
+            let (_, db) = authorize_database(store, &raw, "database:read", &database_id)?;
+            Ok(Json(database_json(&st, store, &db)))
+        })
+        .await
 }
 
 async fn delete_database(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    Segment(database_id): Segment,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
 ) -> Result<StatusCode, ApiError> {
-    let database_id = path_segment(path)?;
-    let raw = bearer(&headers)?;
     let st = state.clone();
-    blocking(&state, move |store| {
-        let (_, db) = authorize_database(store, &raw, "database:write", &database_id)?;
-        guard_protected(&st, &db)?;
-        store.delete_database(&database_id)?;
-        tracing::info!(%database_id, "database deleted");
-        Ok(StatusCode::NO_CONTENT)
-    })
-    .await
+    store
+        .run(move |store| {
+            let (_, db) = authorize_database(store, &raw, "database:write", &database_id)?;
+            guard_protected(&st, &db)?;
+            store.delete_database(&database_id)?;
+            tracing::info!(%database_id, "database deleted");
+            Ok(StatusCode::NO_CONTENT)
+        })
+        .await
 }
 
 async fn rotate_token(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    Segment(database_id): Segment,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
 ) -> Result<Json<Value>, ApiError> {
-    let database_id = path_segment(path)?;
-    let raw = bearer(&headers)?;
     let st = state.clone();
-    blocking(&state, move |store| {
-        let (_, db) = authorize_database(store, &raw, "database:write", &database_id)?;
-        guard_protected(&st, &db)?;
-        let (token, rotated_at) = store.rotate_token(&database_id)?;
-        Ok(Json(json!({
-            "database_id": database_id,
-            "database_token": token,
-            "rotated_at": rotated_at,
-        })))
-    })
-    .await
+    store
+        .run(move |store| {
+            let (_, db) = authorize_database(store, &raw, "database:write", &database_id)?;
+            guard_protected(&st, &db)?;
+            let (token, rotated_at) = store.rotate_token(&database_id)?;
+            Ok(Json(json!({
+                "database_id": database_id,
+                "database_token": token,
+                "rotated_at": rotated_at,
+            })))
+        })
+        .await
 }
 
 async fn issue_query_token(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
+    Segment(database_id): Segment,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
+    body: JsonObject,
 ) -> Result<Response, ApiError> {
-    let database_id = path_segment(path)?;
-    let raw = bearer(&headers)?;
     let st = state.clone();
-    blocking(&state, move |store| {
-        let (_, db) = authorize_database(store, &raw, "database:write", &database_id)?;
-        guard_protected(&st, &db)?;
-        let obj = json_object(body)?;
-        let ttl = opt_int(&obj, "ttl_seconds")?
-            .ok_or_else(|| ApiError::validation("ttl_seconds", "ttl_seconds is required"))?;
-        check("ttl_seconds", validate::ttl_seconds(ttl))?;
-        let audience =
-            opt_string(&obj, "audience")?.unwrap_or_else(|| validate::AUDIENCE_DEFAULT.into());
-        check("audience", validate::audience(&audience))?;
-        let reason = opt_string(&obj, "reason")?;
-        if let Some(reason) = &reason {
-            check("reason", validate::reason(reason))?;
-        }
-        let issued = store.issue_query_token(&database_id, ttl, &audience, reason.as_deref())?;
-        let body = json!({
-            "token_id": issued.token_id,
-            "query_token": issued.query_token,
-            "database_id": issued.database_id,
-            "audience": issued.audience,
-            "reason": issued.reason,
-            "ttl_seconds": issued.ttl_seconds,
-            "expires_at": issued.expires_at,
-        });
-        Ok((StatusCode::CREATED, Json(body)).into_response())
-    })
-    .await
+    store
+        .run(move |store| {
+            let (_, db) = authorize_database(store, &raw, "database:write", &database_id)?;
+            guard_protected(&st, &db)?;
+            let obj = body.get()?;
+            let ttl = opt_int(&obj, "ttl_seconds")?
+                .ok_or_else(|| ApiError::validation("ttl_seconds", "ttl_seconds is required"))?;
+            check("ttl_seconds", validate::ttl_seconds(ttl))?;
+            let audience =
+                opt_string(&obj, "audience")?.unwrap_or_else(|| validate::AUDIENCE_DEFAULT.into());
+            check("audience", validate::audience(&audience))?;
+            let reason = opt_string(&obj, "reason")?;
+            if let Some(reason) = &reason {
+                check("reason", validate::reason(reason))?;
+            }
+            let issued =
+                store.issue_query_token(&database_id, ttl, &audience, reason.as_deref())?;
+            let body = json!({
+                "token_id": issued.token_id,
+                "query_token": issued.query_token,
+                "database_id": issued.database_id,
+                "audience": issued.audience,
+                "reason": issued.reason,
+                "ttl_seconds": issued.ttl_seconds,
+                "expires_at": issued.expires_at,
+            });
+            Ok((StatusCode::CREATED, Json(body)).into_response())
+        })
+        .await
 }
 
 async fn transition(
     state: AppState,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    database_id: String,
+    raw: String,
+    store: StoreCalls,
     from: &'static str,
     to: &'static str,
 ) -> Result<Json<Value>, ApiError> {
-    let database_id = path_segment(path)?;
-    let raw = bearer(&headers)?;
     let st = state.clone();
-    blocking(&state, move |store| {
-        let (_, db) = authorize_database(store, &raw, "database:write", &database_id)?;
-        guard_protected(&st, &db)?;
-        let db = store.transition(&database_id, from, to)?;
-        tracing::info!(%database_id, status = to, "database status changed");
-        Ok(Json(database_json(&st, store, &db)))
-    })
-    .await
+    store
+        .run(move |store| {
+            let (_, db) = authorize_database(store, &raw, "database:write", &database_id)?;
+            guard_protected(&st, &db)?;
+            let db = store.transition(&database_id, from, to)?;
+            tracing::info!(%database_id, status = to, "database status changed");
+            Ok(Json(database_json(&st, store, &db)))
+        })
+        .await
 }
 
 async fn suspend(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    Segment(database_id): Segment,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
 ) -> Result<Json<Value>, ApiError> {
-    transition(state, headers, path, "active", "suspended").await
+    transition(state, database_id, raw, store, "active", "suspended").await
 }
 
 async fn resume(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    Segment(database_id): Segment,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
 ) -> Result<Json<Value>, ApiError> {
-    transition(state, headers, path, "suspended", "active").await
+    transition(state, database_id, raw, store, "suspended", "active").await
 }
 
 async fn usage(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    Segment(database_id): Segment,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
 ) -> Result<Json<Value>, ApiError> {
-    let database_id = path_segment(path)?;
-    let raw = bearer(&headers)?;
-    blocking(&state, move |store| {
-        authorize_database(store, &raw, "database:read", &database_id)?;
-        let usage = store.usage(&database_id)?;
-        let (period_start, period_end) = clock::month_period(store.now());
-        Ok(Json(json!({
-            "database_id": database_id,
-            "rows_read": usage.rows_read,
-            "rows_written": usage.rows_written,
-            "storage_bytes": usage.storage_bytes,
-            "queries": usage.queries,
-            "period_start": period_start,
-            "period_end": period_end,
-        })))
-    })
-    .await
+    store
+        .run(move |store| {
+            authorize_database(store, &raw, "database:read", &database_id)?;
+            let usage = store.usage(&database_id)?;
+            let (period_start, period_end) = clock::month_period(store.now());
+            Ok(Json(json!({
+                "database_id": database_id,
+                "rows_read": usage.rows_read,
+                "rows_written": usage.rows_written,
+                "storage_bytes": usage.storage_bytes,
+                "queries": usage.queries,
+                "period_start": period_start,
+                "period_end": period_end,
+            })))
+        })
+        .await
 }

@@ -7,6 +7,7 @@ mod api;
 pub mod apps;
 pub mod dns;
 mod error;
+mod extract;
 pub(crate) mod sql;
 pub mod store;
 pub mod validate;
@@ -18,15 +19,17 @@ use std::sync::Arc;
 use anyhow::Context;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::core::clock::Clock;
-use super::core::faults::{FaultRule, FaultRules, Faults};
+use super::core::faults::{FaultRule, FaultRules};
 use super::core::hosts::AllowedHosts;
-use super::core::secrets::{random_hex, write_secret};
-use super::core::server::{self, CoreState, Stats};
-use super::core::{CoreError, Platform, PlatformSpec};
+use super::core::secrets::write_secret;
+use super::core::server;
+use super::core::{
+    BoxFuture, CoreConfig, CoreError, Launch, Platform, PlatformSpec, Registration, Served,
+    StartArgs, Started, Starting,
+};
 
 pub use error::ApiError;
 pub use store::{SqlAuthError, Store, StoreError, TokenKind};
@@ -35,6 +38,7 @@ pub use store::{SqlAuthError, Store, StoreError, TokenKind};
 pub const SPEC: PlatformSpec = PlatformSpec {
     name: "comwit",
     default_listen: "127.0.0.1:8787",
+    state_subdir: "",
 };
 
 /// Default protected tenants when `PLATFORM_API_PROTECTED_TENANTS` is unset. [documented]
@@ -199,15 +203,51 @@ impl Platform for Comwit {
     }
 }
 
+/// Comwit in the emulator's registry: its API, then its app gateway (`comwit-apps`,
+/// `--apps-listen`) and DNS server (`comwit-dns`, `--dns-listen`).
+pub const REGISTRATION: Registration = Registration {
+    spec: SPEC,
+    start: start_registered,
+};
+
+fn start_registered(args: StartArgs) -> Starting {
+    Box::pin(async move {
+        let mut config = Config::from_env(&args.listen, &args.state_root)?;
+        config.apps_listen = args.extra(apps::APPS_LISTENING_NAME, apps::DEFAULT_APPS_LISTEN);
+        config.dns_listen = args.extra(
+            dns::server::DNS_LISTENING_NAME,
+            dns::server::DEFAULT_DNS_LISTEN,
+        );
+        args.extend_hosts(&mut config.allowed_hosts);
+        Ok(Box::new(Emulator::start(config).await?) as Box<dyn Started>)
+    })
+}
+
+impl Started for Emulator {
+    fn listening(&self) -> Vec<(String, String)> {
+        vec![
+            (SPEC.name.to_owned(), self.base_url().to_owned()),
+            (
+                apps::APPS_LISTENING_NAME.to_owned(),
+                self.apps_url().to_owned(),
+            ),
+            (
+                dns::server::DNS_LISTENING_NAME.to_owned(),
+                format!("dns://{}", self.dns_addr()),
+            ),
+        ]
+    }
+
+    fn stop(self: Box<Self>) -> BoxFuture<'static, ()> {
+        Box::pin(self.shutdown())
+    }
+}
+
 /// A running Comwit emulator.
 pub struct Emulator {
-    addr: SocketAddr,
-    base_url: String,
-    admin_secret: String,
+    served: Served,
     bootstrap_token: Option<String>,
     store: Arc<Store>,
-    shutdown: watch::Sender<bool>,
-    task: JoinHandle<()>,
     sql: Arc<sql::SqlServer>,
     sql_maintenance: JoinHandle<()>,
     apps_url: String,
@@ -218,31 +258,26 @@ pub struct Emulator {
 
 impl Emulator {
     /// Opens the state directory (migrating it), bootstraps it on first start, binds the
-    /// listener and starts serving in the background.
+    /// listeners and starts serving in the background.
     pub async fn start(config: Config) -> anyhow::Result<Emulator> {
-        let state_dir = config.state_dir.clone();
-        super::core::files::private_dir(&state_dir)
-            .with_context(|| format!("creating state dir {}", state_dir.display()))?;
-
-        let admin_secret = match config.admin_secret {
-            Some(secret) => {
-                if secret.is_empty() || !secret.bytes().all(|b| b.is_ascii_graphic()) {
-                    anyhow::bail!("{ENV_ADMIN_SECRET} must be non-empty visible ASCII");
-                }
-                secret
-            }
-            None => random_hex(16),
-        };
+        let launch = Launch::prepare(
+            SPEC,
+            &config.state_dir,
+            ENV_ADMIN_SECRET,
+            CoreConfig {
+                listen: &config.listen,
+                admin_secret: config.admin_secret.as_deref(),
+                faults: &config.faults,
+                allowed_hosts: &config.allowed_hosts,
+            },
+        )
+        .await?;
         if let Some(token) = &config.bootstrap_token {
             if !validate::is_user_token(token) {
                 anyhow::bail!("{ENV_BOOTSTRAP_TOKEN} must match cwt_[0-9a-f]{{16,}}");
             }
         }
-        let rules = Faults::default();
-        rules
-            .replace(config.faults.clone())
-            .map_err(|(field, msg)| anyhow::anyhow!("fault rule {field}: {msg}"))?;
-
+        let state_dir = launch.dir().to_path_buf();
         let dir = state_dir.clone();
         let bootstrap_env = config.bootstrap_token.clone();
         let clock = config.clock.clone();
@@ -258,18 +293,14 @@ impl Emulator {
                 Ok((store, token))
             })
             .await??;
-        write_secret(&state_dir.join("admin-secret"), &admin_secret)
-            .context("writing admin-secret")?;
 
-        let bound = server::bind(&config.listen).await?;
-        let (addr, base_url) = (bound.addr, bound.base_url.clone());
         let apps_bound = server::bind(&config.apps_listen)
             .await
             .context("binding the app gateway (--apps-listen)")?;
         let apps_url = apps_bound.base_url.clone();
 
         let store = Arc::new(store);
-        let (shutdown, shutdown_rx) = watch::channel(false);
+        let shutdown_rx = launch.shutdown_signal();
         let dns_server =
             dns::server::DnsServer::start(&config.dns_listen, store.clone(), shutdown_rx.clone())
                 .await
@@ -286,46 +317,31 @@ impl Emulator {
         let state = AppState {
             store: store.clone(),
             protected_tenants: Arc::new(config.protected_tenants.clone()),
-            public_base: Arc::from(base_url.as_str()),
+            public_base: Arc::from(launch.base_url()),
             sql: sql::SqlServer::new(store.clone()),
             apps: apps.clone(),
             dns: dns_info,
-        };
-        let core = CoreState {
-            platform: Arc::new(Comwit {
-                state: state.clone(),
-            }),
-            admin_secret: Arc::from(admin_secret.as_str()),
-            faults: Arc::new(rules),
-            stats: Arc::new(Stats::default()),
-            allowed_hosts: config.allowed_hosts.clone(),
         };
         let sql = state.sql.clone();
         let sql_maintenance = tokio::spawn(sql.clone().run_maintenance(shutdown_rx.clone()));
         let gateway = tokio::spawn(apps::gateway::serve(
             apps_bound.listener,
             apps::gateway::Gateway::new(apps.clone(), state.clone(), config.allowed_hosts.clone())?,
-            shutdown_rx.clone(),
+            shutdown_rx,
         ));
-        let task = tokio::spawn(server::serve(bound.listener, core, shutdown_rx));
+        let served = launch.serve(Arc::new(Comwit { state }))?;
         tracing::info!(
             platform = SPEC.name,
-            %base_url,
             %apps_url,
             dns = %dns_info.server,
-            state_dir = %state_dir.display(),
             protected_tenants = ?config.protected_tenants,
             bootstrapped = bootstrap_token.is_some(),
-            "emulator started"
+            "listeners started"
         );
         Ok(Emulator {
-            addr,
-            base_url,
-            admin_secret,
+            served,
             bootstrap_token,
             store,
-            shutdown,
-            task,
             sql,
             sql_maintenance,
             apps_url,
@@ -347,17 +363,17 @@ impl Emulator {
 
     /// The address the emulator listens on (loopback when bound to an unspecified address).
     pub fn local_addr(&self) -> SocketAddr {
-        self.addr
+        self.served.addr()
     }
 
     /// `http://host:port`.
     pub fn base_url(&self) -> &str {
-        &self.base_url
+        self.served.base_url()
     }
 
     /// The admin secret for the `X-Emulator-Admin` header.
     pub fn admin_secret(&self) -> &str {
-        &self.admin_secret
+        self.served.admin_secret()
     }
 
     /// The raw bootstrap token, when this start bootstrapped the state directory.
@@ -372,10 +388,7 @@ impl Emulator {
 
     /// Stops accepting, lets open requests finish (up to 5 seconds) and returns.
     pub async fn shutdown(self) {
-        let _ = self.shutdown.send(true);
-        if let Err(e) = self.task.await {
-            tracing::warn!(error = %e, "server task failed");
-        }
+        self.served.stop().await;
         if let Err(e) = self.sql_maintenance.await {
             tracing::warn!(error = %e, "SQL maintenance task failed");
         }

@@ -38,7 +38,6 @@ pub fn bearer(headers: &HeaderMap) -> Result<String, BearerError> {
 #[derive(Debug, Clone)]
 pub struct Bearer(pub Result<String, BearerError>);
 
-#[axum::async_trait]
 impl<S: Send + Sync> FromRequestParts<S> for Bearer {
     type Rejection = Infallible;
 

@@ -13,7 +13,11 @@
 //! - [`clock`], timestamps (UTC, whole seconds);
 //! - [`state`], a platform's SQLite state file with schema versions and migrations;
 //! - [`files`], modes of the state directory (0700) and files (0600);
-//! - [`engines`], private database servers (PostgreSQL) run from the state directory.
+//! - [`engines`], private database servers (PostgreSQL) run from the state directory;
+//! - [`launch`], what starting any platform takes: its state folder, admin secret, faults,
+//!   bound listener, then serving it with stats until shutdown;
+//! - [`registry`], a platform's [`Registration`] (spec and start function), the
+//!   [`StartArgs`] it is started with and the [`Started`] handle it returns.
 
 pub mod admin;
 pub mod auth;
@@ -24,10 +28,14 @@ pub mod faults;
 pub mod files;
 pub mod hosts;
 pub mod idempotency;
+pub mod launch;
 pub mod platform;
 pub mod ratelimit;
+pub mod registry;
 pub mod secrets;
 pub mod server;
 pub mod state;
 
+pub use launch::{CoreConfig, Launch, Served};
 pub use platform::{CoreError, Platform, PlatformSpec};
+pub use registry::{BoxFuture, Registration, StartArgs, Started, Starting};

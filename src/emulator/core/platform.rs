@@ -1,6 +1,8 @@
 //! What the core needs from one platform: its name, its default address, its routes and
 //! its error body shape.
 
+use std::path::{Path, PathBuf};
+
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Router;
@@ -12,6 +14,21 @@ pub struct PlatformSpec {
     pub name: &'static str,
     /// Where it listens unless told otherwise (`127.0.0.1:8787` for comwit).
     pub default_listen: &'static str,
+    /// Its folder in the state directory (`wayscloud`). Empty: the state directory itself
+    /// (Comwit's files were there before any other platform existed, and the documented
+    /// paths such as `.emulator/bootstrap-token` keep working).
+    pub state_subdir: &'static str,
+}
+
+impl PlatformSpec {
+    /// The platform's state directory under the emulator's `--state-dir`.
+    pub fn state_dir(&self, root: &Path) -> PathBuf {
+        if self.state_subdir.is_empty() {
+            root.to_path_buf()
+        } else {
+            root.join(self.state_subdir)
+        }
+    }
 }
 
 /// An error the core answers itself, which the platform renders in its own error shape.
@@ -48,8 +65,8 @@ pub trait Platform: Send + Sync + 'static {
     /// Name and default address.
     fn spec(&self) -> PlatformSpec;
 
-    /// The public API (state already applied). Route templates use axum's `:param`
-    /// syntax; the stats print them as `{param}`. A wildcard route (`*rest`) counts as
+    /// The public API (state already applied). Route templates use axum's `{param}`
+    /// syntax, which the stats print as is. A wildcard route (`{*rest}`) counts as
     /// `(unmatched)`: keep wildcards for catch-alls that answer 404.
     fn public_routes(&self) -> Router;
 
@@ -64,5 +81,22 @@ pub trait Platform: Send + Sync + 'static {
     fn normalize_path(&self, path: &str) -> Option<String> {
         let _ = path;
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_dir_is_the_subdir_or_the_root() {
+        let mut spec = PlatformSpec {
+            name: "p",
+            default_listen: "127.0.0.1:0",
+            state_subdir: "p",
+        };
+        assert_eq!(spec.state_dir(Path::new("/s")), PathBuf::from("/s/p"));
+        spec.state_subdir = "";
+        assert_eq!(spec.state_dir(Path::new("/s")), PathBuf::from("/s"));
     }
 }

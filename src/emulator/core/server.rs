@@ -78,20 +78,11 @@ impl Stats {
 }
 
 /// The stats key of a request from the route the router matched: `"METHOD /route/{param}"`
-/// (axum's `:param` written as the contract writes it), or `"METHOD (unmatched)"` when no
-/// route matched or a wildcard catch-all did.
+/// (axum's template is already written as the contract writes it), or
+/// `"METHOD (unmatched)"` when no route matched or a wildcard catch-all (`{*rest}`) did.
 pub fn route_label(method: &str, matched: Option<&str>) -> String {
     match matched.filter(|t| !t.contains('*')) {
-        Some(template) => {
-            let template: Vec<String> = template
-                .split('/')
-                .map(|s| match s.strip_prefix(':') {
-                    Some(name) => format!("{{{name}}}"),
-                    None => s.to_owned(),
-                })
-                .collect();
-            format!("{method} {}", template.join("/"))
-        }
+        Some(template) => format!("{method} {template}"),
         None => format!("{method} (unmatched)"),
     }
 }
@@ -408,15 +399,15 @@ mod tests {
     fn route_labels() {
         assert_eq!(route_label("GET", Some("/v1/projects")), "GET /v1/projects");
         assert_eq!(
-            route_label("POST", Some("/v1/projects/:project/databases")),
+            route_label("POST", Some("/v1/projects/{project}/databases")),
             "POST /v1/projects/{project}/databases"
         );
         assert_eq!(
-            route_label("POST", Some("/db/:database/v3/cursor")),
+            route_label("POST", Some("/db/{database}/v3/cursor")),
             "POST /db/{database}/v3/cursor"
         );
         assert_eq!(
-            route_label("GET", Some("/db/:database/*rest")),
+            route_label("GET", Some("/db/{database}/{*rest}")),
             "GET (unmatched)"
         );
         assert_eq!(route_label("GET", None), "GET (unmatched)");

@@ -17,7 +17,7 @@ use crate::emulator::core::secrets::random_hex;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/_emulator/api-keys", post(create_key))
-        .route("/_emulator/customers/:customer_id/quota", put(set_quota))
+        .route("/_emulator/customers/{customer_id}/quota", put(set_quota))
 }
 
 #[derive(Deserialize)]

@@ -25,13 +25,13 @@ use crate::emulator::core::secrets::random_hex;
 pub(crate) const API_KEY_HEADER: &str = "x-api-key";
 
 pub fn routes() -> Router<AppState> {
-    let db = "/v1/databases/:db_type/:db_name";
+    let db = "/v1/databases/{db_type}/{db_name}";
     Router::new()
         .route("/v1/databases", post(create).delete(delete_by_body))
         .route("/v1/databases/engines", get(engines))
         .route("/v1/databases/history", get(history))
         .route("/v1/quota", get(quota))
-        .route("/v1/databases/:db_type", get(list))
+        .route("/v1/databases/{db_type}", get(list))
         .route(db, delete(delete_by_path).patch(update))
         .route(&format!("{db}/restart"), post(restart))
         .route(&format!("{db}/credentials"), get(credentials))
@@ -39,13 +39,13 @@ pub fn routes() -> Router<AppState> {
         .route(&format!("{db}/info"), get(info))
         .route(&format!("{db}/metrics"), get(metrics))
         .route(&format!("{db}/firewall"), get(list_rules).post(add_rule))
-        .route(&format!("{db}/firewall/:rule_id"), delete(delete_rule))
+        .route(&format!("{db}/firewall/{{rule_id}}"), delete(delete_rule))
         .route(
             &format!("{db}/snapshots"),
             get(list_snapshots).post(create_snapshot),
         )
         .route(
-            &format!("{db}/snapshots/:snapshot_id"),
+            &format!("{db}/snapshots/{{snapshot_id}}"),
             delete(delete_snapshot),
         )
         .route(&format!("{db}/restore"), post(restore))

@@ -19,14 +19,14 @@ use std::sync::Arc;
 use anyhow::Context;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
-use super::core::faults::{FaultRule, FaultRules, Faults};
+use super::core::faults::{FaultRule, FaultRules};
 use super::core::hosts::AllowedHosts;
 use super::core::secrets::{random_hex, write_secret};
-use super::core::server::{self, CoreState, Stats};
-use super::core::{clock, CoreError, Platform, PlatformSpec};
+use super::core::{
+    clock, BoxFuture, CoreConfig, CoreError, Launch, Platform, PlatformSpec, Registration, Served,
+    StartArgs, Started, Starting,
+};
 
 pub use error::ApiError;
 pub use store::Store;
@@ -35,6 +35,7 @@ pub use store::Store;
 pub const SPEC: PlatformSpec = PlatformSpec {
     name: "wayscloud",
     default_listen: "127.0.0.1:8788",
+    state_subdir: "wayscloud",
 };
 
 /// Every permission a key can hold. [documented]
@@ -152,38 +153,56 @@ impl Platform for WaysCloud {
     }
 }
 
+/// WaysCloud in the emulator's registry.
+pub const REGISTRATION: Registration = Registration {
+    spec: SPEC,
+    start: start_registered,
+};
+
+fn start_registered(args: StartArgs) -> Starting {
+    Box::pin(async move {
+        let mut config = Config::from_env(&args.listen, &args.state_root)?;
+        args.extend_hosts(&mut config.allowed_hosts);
+        Ok(Box::new(Emulator::start(config).await?) as Box<dyn Started>)
+    })
+}
+
+impl Started for Emulator {
+    fn listening(&self) -> Vec<(String, String)> {
+        vec![(SPEC.name.to_owned(), self.base_url().to_owned())]
+    }
+
+    fn stop(self: Box<Self>) -> BoxFuture<'static, ()> {
+        Box::pin(self.shutdown())
+    }
+}
+
 /// A running WaysCloud emulator with its engines.
 pub struct Emulator {
-    addr: SocketAddr,
-    base_url: String,
-    admin_secret: String,
+    served: Served,
     api_key: Option<String>,
-    state_dir: PathBuf,
     state: AppState,
-    shutdown: watch::Sender<bool>,
-    task: JoinHandle<()>,
 }
 
 impl Emulator {
     /// Opens the state, starts both engines (initialising them on first start), applies
-    /// the stored firewall rules, binds and serves in the background.
+    /// the stored firewall rules and serves in the background.
     pub async fn start(config: Config) -> anyhow::Result<Emulator> {
-        let dir = config.state_dir.join(SPEC.name);
-        super::core::files::private_dir(&dir)
-            .with_context(|| format!("creating {}", dir.display()))?;
+        let launch = Launch::prepare(
+            SPEC,
+            &config.state_dir,
+            ENV_ADMIN_SECRET,
+            CoreConfig {
+                listen: &config.listen,
+                admin_secret: config.admin_secret.as_deref(),
+                faults: &config.faults,
+                allowed_hosts: &config.allowed_hosts,
+            },
+        )
+        .await?;
+        let dir = launch.dir().to_path_buf();
         let snapshots_dir = dir.join("snapshots");
         super::core::files::private_dir(&snapshots_dir)?;
-        let admin_secret = match config.admin_secret {
-            Some(secret) if !secret.is_empty() && secret.bytes().all(|b| b.is_ascii_graphic()) => {
-                secret
-            }
-            Some(_) => anyhow::bail!("{ENV_ADMIN_SECRET} must be non-empty visible ASCII"),
-            None => random_hex(16),
-        };
-        let faults = Faults::default();
-        faults
-            .replace(config.faults.clone())
-            .map_err(|(field, msg)| anyhow::anyhow!("fault rule {field}: {msg}"))?;
         let store =
             Store::open(&dir).with_context(|| format!("opening state in {}", dir.display()))?;
         let mut bootstrap = None;
@@ -199,7 +218,6 @@ impl Emulator {
                 .context("writing bootstrap-api-key")?;
             bootstrap = Some(key);
         }
-        write_secret(&dir.join("admin-secret"), &admin_secret).context("writing admin-secret")?;
 
         // The PostgreSQL firewall comes from every stored rule.
         let dbs = store.all_live()?;
@@ -217,13 +235,6 @@ impl Emulator {
             }
         }
         let engines = engine::Engines::start(&dir, &allowed).await?;
-        let bound = match server::bind(&config.listen).await {
-            Ok(b) => b,
-            Err(e) => {
-                engines.stop().await;
-                return Err(e);
-            }
-        };
         let state = AppState {
             store: Arc::new(store),
             engines: Arc::new(engines),
@@ -231,40 +242,32 @@ impl Emulator {
             snapshots_dir,
             default_quota: config.default_quota,
         };
-        let core = CoreState {
-            platform: Arc::new(WaysCloud {
-                state: state.clone(),
-            }),
-            admin_secret: Arc::from(admin_secret.as_str()),
-            faults: Arc::new(faults),
-            stats: Arc::new(Stats::default()),
-            allowed_hosts: config.allowed_hosts.clone(),
+        let served = match launch.serve(Arc::new(WaysCloud {
+            state: state.clone(),
+        })) {
+            Ok(served) => served,
+            Err(e) => {
+                Self::stop_engines(state).await;
+                return Err(e);
+            }
         };
-        let (shutdown, shutdown_rx) = watch::channel(false);
-        let task = tokio::spawn(server::serve(bound.listener, core, shutdown_rx));
-        tracing::info!(platform = SPEC.name, base_url = %bound.base_url, state_dir = %dir.display(), "emulator started");
         Ok(Emulator {
-            addr: bound.addr,
-            base_url: bound.base_url,
-            admin_secret,
+            served,
             api_key: bootstrap,
-            state_dir: dir,
             state,
-            shutdown,
-            task,
         })
     }
 
     pub fn base_url(&self) -> &str {
-        &self.base_url
+        self.served.base_url()
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.addr
+        self.served.addr()
     }
 
     pub fn admin_secret(&self) -> &str {
-        &self.admin_secret
+        self.served.admin_secret()
     }
 
     /// The bootstrap key, when this start made it.
@@ -274,7 +277,7 @@ impl Emulator {
 
     /// `<state-dir>/wayscloud`.
     pub fn state_dir(&self) -> &std::path::Path {
-        &self.state_dir
+        self.served.dir()
     }
 
     /// The PostgreSQL server's port.
@@ -289,11 +292,12 @@ impl Emulator {
 
     /// Stops serving (open requests finish), then stops both engines cleanly.
     pub async fn shutdown(self) {
-        let _ = self.shutdown.send(true);
-        if let Err(e) = self.task.await {
-            tracing::warn!(error = %e, "server task failed");
-        }
-        let AppState { engines, .. } = self.state;
+        self.served.stop().await;
+        Self::stop_engines(self.state).await;
+    }
+
+    async fn stop_engines(state: AppState) {
+        let AppState { engines, .. } = state;
         match Arc::try_unwrap(engines) {
             Ok(engines) => engines.stop().await,
             // A request still holds them: dropping the last handle stops them (no wait).

@@ -14,11 +14,11 @@ use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::super::api::{
+use super::super::error::ApiError;
+use super::super::extract::{
     authenticate, authorize_project, bearer, blocking, check, idempotency_header,
     idempotency_key_of, json_object, opt_string, path_segment,
 };
-use super::super::error::ApiError;
 use super::super::store::{App, Principal, Store};
 use super::super::validate;
 use super::super::AppState;
@@ -29,27 +29,27 @@ use super::{builds_api, env_api, json};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(
-            "/v1/projects/:project/apps",
+            "/v1/projects/{project}/apps",
             get(list_apps).post(create_app),
         )
-        .route("/v1/apps/:app", get(get_app).delete(delete_app))
+        .route("/v1/apps/{app}", get(get_app).delete(delete_app))
         .route(
-            "/v1/projects/:project/artifacts/:sha256",
+            "/v1/projects/{project}/artifacts/{sha256}",
             head(head_artifact).put(put_artifact),
         )
         .route(
-            "/v1/apps/:app/builds",
+            "/v1/apps/{app}/builds",
             get(builds_api::list_builds).post(builds_api::create_build),
         )
-        .route("/v1/apps/:app/builds/:build", get(builds_api::get_build))
+        .route("/v1/apps/{app}/builds/{build}", get(builds_api::get_build))
         .route(
-            "/v1/apps/:app/builds/:build/log",
+            "/v1/apps/{app}/builds/{build}/log",
             get(builds_api::build_log),
         )
-        .route("/v1/apps/:app/rollback", post(builds_api::rollback))
-        .route("/v1/apps/:app/env", get(env_api::list_env))
+        .route("/v1/apps/{app}/rollback", post(builds_api::rollback))
+        .route("/v1/apps/{app}/env", get(env_api::list_env))
         .route(
-            "/v1/apps/:app/env/:key",
+            "/v1/apps/{app}/env/{key}",
             put(env_api::put_env).delete(env_api::delete_env),
         )
 }

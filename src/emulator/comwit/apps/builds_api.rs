@@ -11,11 +11,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::super::api::{
+use super::super::error::ApiError;
+use super::super::extract::{
     bearer, blocking, check, idempotency_header, idempotency_key_of, json_object, opt_string,
     path_segment,
 };
-use super::super::error::ApiError;
 use super::super::store::NewBuild;
 use super::super::validate;
 use super::super::AppState;

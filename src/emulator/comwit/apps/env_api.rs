@@ -8,8 +8,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::super::api::{bearer, blocking, check, json_object, path_segment};
 use super::super::error::ApiError;
+use super::super::extract::{bearer, blocking, check, json_object, path_segment};
 use super::super::validate;
 use super::super::AppState;
 use super::api::{authorize_app, opt_bool};

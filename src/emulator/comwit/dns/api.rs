@@ -11,11 +11,11 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
-use super::super::api::{
+use super::super::error::ApiError;
+use super::super::extract::{
     authenticate, authorize_project, bearer, blocking, json_object, opt_int, opt_string,
     path_segment,
 };
-use super::super::error::ApiError;
 use super::super::store::dns::{covers, spec_in_zone};
 use super::super::store::{App, DnsRecord, Domain, Hostname, Principal, Store};
 use super::super::AppState;
@@ -26,24 +26,27 @@ use crate::contract::dns as rules;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(
-            "/v1/projects/:project/domains",
+            "/v1/projects/{project}/domains",
             get(list_domains).post(create_domain),
         )
-        .route("/v1/domains/:domain", get(get_domain).delete(delete_domain))
         .route(
-            "/v1/domains/:domain/records",
+            "/v1/domains/{domain}",
+            get(get_domain).delete(delete_domain),
+        )
+        .route(
+            "/v1/domains/{domain}/records",
             get(list_records).post(create_record),
         )
         .route(
-            "/v1/domains/:domain/records/:record",
+            "/v1/domains/{domain}/records/{record}",
             get(get_record).put(put_record).delete(delete_record),
         )
         .route(
-            "/v1/apps/:app/hostnames",
+            "/v1/apps/{app}/hostnames",
             get(list_hostnames).post(create_hostname),
         )
         .route(
-            "/v1/apps/:app/hostnames/:hostname",
+            "/v1/apps/{app}/hostnames/{hostname}",
             get(get_hostname).delete(delete_hostname),
         )
 }

@@ -53,17 +53,17 @@ pub const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
 /// wrong method answers as sqld does (405 with `Allow`, no body).
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/db/:database", any(not_served))
-        .route("/db/:database/health", any(health))
-        .route("/db/:database/version", any(version))
-        .route("/db/:database/v2", any(index_v2))
-        .route("/db/:database/v3", any(index_v3))
-        .route("/db/:database/v2/pipeline", any(pipeline_v2))
-        .route("/db/:database/v3/pipeline", any(pipeline_v3))
-        .route("/db/:database/v3/cursor", any(cursor_v3))
-        .route("/db/:database/v3-protobuf", any(protobuf))
-        .route("/db/:database/v3-protobuf/*rest", any(protobuf))
-        .route("/db/:database/*rest", any(not_served))
+        .route("/db/{database}", any(not_served))
+        .route("/db/{database}/health", any(health))
+        .route("/db/{database}/version", any(version))
+        .route("/db/{database}/v2", any(index_v2))
+        .route("/db/{database}/v3", any(index_v3))
+        .route("/db/{database}/v2/pipeline", any(pipeline_v2))
+        .route("/db/{database}/v3/pipeline", any(pipeline_v3))
+        .route("/db/{database}/v3/cursor", any(cursor_v3))
+        .route("/db/{database}/v3-protobuf", any(protobuf))
+        .route("/db/{database}/v3-protobuf/{*rest}", any(protobuf))
+        .route("/db/{database}/{*rest}", any(not_served))
 }
 
 // ---- answers -------------------------------------------------------------------------------

@@ -1,0 +1,209 @@
+//! What a Comwit handler receives from extractors instead of reading it by hand (as sqld's
+//! `http/user/extract.rs`): the path's one segment ([`Segment`], 404), the user token
+//! ([`UserToken`], 401), the store on the blocking pool ([`StoreCalls`]) and the body as a
+//! JSON object ([`JsonObject`], 400 given only when the handler asks, after authorization).
+//! Extractors run in the order of the handler's arguments, so `Segment, UserToken` keeps
+//! the contract's order of checks (the path, then the token). The helpers the database, app
+//! and DNS handlers share live here too, so no handler file imports another.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
+use serde_json::{Map, Value};
+
+use super::error::ApiError;
+use super::store::{self, Principal, Store};
+use super::validate;
+use super::AppState;
+use crate::emulator::core::auth;
+
+/// Extractor: the route's one path segment; 404 `not_found` when it cannot be read.
+pub(crate) struct Segment(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Segment {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        path_segment(Path::<String>::from_request_parts(parts, state).await).map(Segment)
+    }
+}
+
+/// Extractor: the request's raw user token (`cwt_...` as a bearer token); 401 otherwise.
+pub(crate) struct UserToken(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for UserToken {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        bearer(&parts.headers).map(UserToken)
+    }
+}
+
+/// Extractor: runs store calls on the blocking pool ([`StoreCalls::run`]).
+pub(crate) struct StoreCalls(Arc<Store>);
+
+impl FromRequestParts<AppState> for StoreCalls {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        _parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(StoreCalls(state.store.clone()))
+    }
+}
+
+impl StoreCalls {
+    /// Runs `f` with the store on the blocking pool.
+    pub(crate) async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        crate::emulator::core::blocking::run(&self.0, f).await
+    }
+}
+
+/// Extractor: the body as a JSON object (empty: `{}`), read eagerly, its error (400) kept
+/// for [`JsonObject::get`] so that authorization answers first. Never rejects.
+pub(crate) struct JsonObject(Result<Map<String, Value>, ApiError>);
+
+impl<S: Send + Sync> FromRequest<S> for JsonObject {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(JsonObject(json_object(
+            Bytes::from_request(req, state).await,
+        )))
+    }
+}
+
+impl JsonObject {
+    /// The object, or the 400 of a body that is not one.
+    pub(crate) fn get(self) -> Result<Map<String, Value>, ApiError> {
+        self.0
+    }
+}
+
+/// The raw bearer token of the request, or 401.
+pub(super) fn bearer(headers: &HeaderMap) -> Result<String, ApiError> {
+    let token = auth::bearer(headers).map_err(|_| ApiError::unauthorized())?;
+    if !validate::is_user_token(&token) {
+        return Err(ApiError::unauthorized());
+    }
+    Ok(token)
+}
+
+/// Runs `f` with the store on the blocking pool.
+pub(super) async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    crate::emulator::core::blocking::run(&state.store, f).await
+}
+
+pub(super) fn authenticate(store: &Store, raw: &str, scope: &str) -> Result<Principal, ApiError> {
+    let principal = store
+        .authenticate(raw)?
+        .ok_or_else(ApiError::unauthorized)?;
+    if !principal.has_scope(scope) {
+        return Err(ApiError::forbidden_scope(scope));
+    }
+    Ok(principal)
+}
+
+/// Authenticates, checks the scope, that the project exists and the token is a member.
+pub(super) fn authorize_project(
+    store: &Store,
+    raw: &str,
+    scope: &str,
+    project_id: &str,
+) -> Result<(Principal, store::Project), ApiError> {
+    let principal = authenticate(store, raw, scope)?;
+    let unknown = || ApiError::not_found(format!("project {project_id} not found"));
+    // A project the token is not a member of answers exactly as an unknown one, so a
+    // token learns nothing of other tenants' ids. [assumed]
+    if !principal.is_member(project_id) {
+        return Err(unknown());
+    }
+    let project = store.get_project(project_id)?.ok_or_else(unknown)?;
+    Ok((principal, project))
+}
+
+pub(super) fn path_segment(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    path.map(|Path(p)| p)
+        .map_err(|_| ApiError::not_found("no such resource"))
+}
+
+/// The request body as a JSON object; an empty body is `{}`.
+pub(super) fn json_object(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Map<String, Value>, ApiError> {
+    let body = body.map_err(|e| ApiError::bad_request(format!("cannot read body: {e}")))?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::bad_request("body must be a JSON object")),
+        Err(e) => Err(ApiError::bad_request(format!("malformed JSON body: {e}"))),
+    }
+}
+
+pub(super) fn opt_string(
+    obj: &Map<String, Value>,
+    field: &str,
+) -> Result<Option<String>, ApiError> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ApiError::validation(
+            field,
+            format!("{field} must be a string"),
+        )),
+    }
+}
+
+pub(super) fn opt_int(obj: &Map<String, Value>, field: &str) -> Result<Option<i64>, ApiError> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| ApiError::validation(field, format!("{field} must be an integer"))),
+    }
+}
+
+pub(super) fn check(field: &str, result: Result<(), String>) -> Result<(), ApiError> {
+    result.map_err(|msg| ApiError::validation(field, msg))
+}
+
+/// The `Idempotency-Key` header as sent: `Some(Err(()))` when present but not text.
+pub(super) type IdempotencyHeader = Option<Result<String, ()>>;
+
+/// Reads the `Idempotency-Key` header (checked later, after authorization).
+pub(super) fn idempotency_header(headers: &HeaderMap) -> IdempotencyHeader {
+    headers
+        .get("idempotency-key")
+        .map(|v| v.to_str().map(str::to_owned).map_err(|_| ()))
+}
+
+/// The checked `Idempotency-Key` (422 naming it when malformed).
+pub(super) fn idempotency_key_of(header: IdempotencyHeader) -> Result<Option<String>, ApiError> {
+    match header {
+        None => Ok(None),
+        Some(Ok(key)) => {
+            check("Idempotency-Key", validate::idempotency_key(&key))?;
+            Ok(Some(key))
+        }
+        Some(Err(())) => Err(ApiError::validation(
+            "Idempotency-Key",
+            "Idempotency-Key must be visible ASCII",
+        )),
+    }
+}
