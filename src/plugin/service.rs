@@ -39,6 +39,8 @@ pub(crate) struct PluginServer {
     config_rules: BTreeMap<String, ConfigRules>,
     /// Cancelled when the host asks the plugin process to exit.
     pub(crate) shutdown: CancellationToken,
+    /// Cancels the actions running now (StopProvider); replaced by a fresh one after.
+    stop_actions: std::sync::Mutex<CancellationToken>,
 }
 
 impl PluginServer {
@@ -63,11 +65,13 @@ impl PluginServer {
             actions: registry.actions,
             config_rules: registry.config_rules,
             shutdown: CancellationToken::new(),
+            stop_actions: std::sync::Mutex::new(CancellationToken::new()),
         }
     }
 
     /// Ask the provider to cancel its in-flight work (as StopProvider does).
     pub(crate) fn stop(&self) {
+        self.cancel_actions();
         self.provider.stop();
     }
 
@@ -189,6 +193,29 @@ impl PluginServer {
 
     fn identity(&self, type_name: &str) -> Option<&super::identity::IdentitySpec> {
         self.extras.get(type_name)?.identity.as_ref()
+    }
+
+    /// Cancel every running action; later invocations get a fresh token.
+    fn cancel_actions(&self) {
+        if let Ok(mut token) = self.stop_actions.lock() {
+            token.cancel();
+            *token = CancellationToken::new();
+        }
+    }
+
+    /// The cancellation of one invocation: at shutdown or at the next StopProvider.
+    fn action_token(&self) -> CancellationToken {
+        let invocation = self.shutdown.child_token();
+        if let Ok(stop) = self.stop_actions.lock() {
+            let (stop, token) = (stop.clone(), invocation.clone());
+            tokio::spawn(async move {
+                tokio::select! {
+                    () = stop.cancelled() => token.cancel(),
+                    () = token.cancelled() => {}
+                }
+            });
+        }
+        invocation
     }
 
     fn list(&self, diags: &mut Diagnostics, name: &str) -> Option<Arc<dyn ErasedList>> {
@@ -1033,8 +1060,11 @@ impl GrpcProvider for Arc<PluginServer> {
         };
         let config = req.config.unwrap_or_default();
         let (tx, rx) = tokio::sync::mpsc::channel(16);
-        let cancel = self.shutdown.child_token();
-        tokio::spawn(async move { action.run(config, tx, cancel).await });
+        let cancel = self.action_token();
+        tokio::spawn(async move {
+            action.run(config, tx, cancel.clone()).await;
+            cancel.cancel(); // ends the watcher of StopProvider
+        });
         Ok(Response::new(task_stream(rx)))
     }
 
@@ -1121,6 +1151,7 @@ impl GrpcProvider for Arc<PluginServer> {
         _request: Request<pb::stop_provider::Request>,
     ) -> Result<Response<pb::stop_provider::Response>, Status> {
         debug!("StopProvider: cancelling in-flight work");
+        self.cancel_actions();
         self.provider.stop();
         Ok(Response::new(pb::stop_provider::Response {
             error: String::new(),

@@ -241,3 +241,30 @@ fn actions_run_from_the_cli_and_from_triggers_with_their_progress() {
     assert_eq!(out.code, 1, "{out}");
     assert!(out.combined().contains("Invalid message"), "{out}");
 }
+
+#[test]
+fn terraform_1_6_without_these_features_works_as_before() {
+    // Terraform 1.6 knows no functions, lists or actions: it never calls those RPCs, and
+    // the schema's new fields and the generate_resource_config capability are ignored.
+    let store = tempfile::tempdir().expect("tmp");
+    let tf = Terraform::builder()
+        .testing_provider()
+        .bin(support::oldest_terraform_bin())
+        .env("TESTING_PROVIDER_STORE", store.path())
+        .build();
+    tf.write_main(&format!(
+        r#"{TESTING_TERRAFORM_BLOCK}
+resource "testing_thing" "t" {{
+  name = "old"
+}}
+data "testing_echo" "e" {{
+  input = testing_thing.t.id
+}}
+output "echo" {{ value = data.testing_echo.e.output }}
+"#
+    ));
+    tf.apply();
+    assert_eq!(tf.output("echo"), "THING-OLD");
+    assert_eq!(tf.plan_detailed_exitcode(), 0);
+    tf.destroy();
+}

@@ -544,4 +544,41 @@ async fn actions_stream_progress_then_one_completion() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let pings = std::fs::read_to_string(store.path().join("pings")).expect("pings");
     assert_eq!(pings, "hi\n", "the cancelled run did not finish");
+
+    // StopProvider (Terraform interrupted) cancels a running action: it says so in its one
+    // completed event; a later invocation runs normally.
+    let mut stream = p
+        .provider
+        .invoke_action(pb::invoke_action::Request {
+            action_type: "testing_x".into(),
+            config: ping("stopped", Some(1000)),
+            client_capabilities: None,
+        })
+        .await
+        .expect("rpc")
+        .into_inner();
+    let mut events = vec![stream
+        .message()
+        .await
+        .expect("stream")
+        .expect("first progress")];
+    p.provider
+        .stop_provider(pb::stop_provider::Request {})
+        .await
+        .expect("stop");
+    let rest = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(ev) = stream.message().await.expect("stream") {
+            events.push(ev);
+        }
+    })
+    .await;
+    assert!(rest.is_ok(), "the action did not stop");
+    let (_, errs) = progress_and_completion(&events);
+    assert!(errs[0].contains("Ping cancelled"), "{errs:?}");
+    let (progress, errs) =
+        progress_and_completion(&invoke(&mut p, "testing_x", ping("again", Some(1))).await);
+    assert!(
+        errs.is_empty() && progress.last().map(String::as_str) == Some("done"),
+        "{errs:?}"
+    );
 }
