@@ -136,6 +136,7 @@ fn list_config(prefix: &str, count: Option<i64>) -> Mp {
     obj(&[
         ("prefix", s(prefix)),
         ("count", count.map_or(Mp::Nil, Mp::from)),
+        ("page_size", Mp::Nil),
     ])
 }
 

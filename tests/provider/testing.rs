@@ -761,9 +761,11 @@ struct ThingListConfig<'a> {
     prefix: ValueString<'a>,
     #[serde(default)]
     count: ValueNumber,
+    #[serde(default)]
+    page_size: ValueNumber,
 }
 
-/// Lists things `<prefix>0`, `<prefix>1`, ... in pages of 3: `count` of them, or without
+/// Lists things `<prefix>0`, `<prefix>1`, ... in pages of `page_size` (default 3): `count` of them, or without
 /// end when `count` is null (to test that a cancelled listing stops). Each page fetched is
 /// a line in the file `TESTING_PROVIDER_LIST_LOG` names. The item at index 1 of a prefix
 /// `odd` is skipped with a warning; a prefix `fail` fails the second page.
@@ -788,6 +790,7 @@ impl ListResource for ThingList {
                 attributes: map! {
                     "prefix" => attr(AttributeType::String, "Names start with this."),
                     "count" => attr(AttributeType::Number, "How many (null: without end)."),
+                    "page_size" => attr(AttributeType::Number, "Items per page (default 3)."),
                 },
                 ..Default::default()
             },
@@ -835,9 +838,13 @@ impl ListResource for ThingList {
             diags.root_error("Listing failed", "the second page fails on purpose");
             return None;
         }
+        let size = match config.page_size {
+            Value::Value(n) if n > 0 => n,
+            _ => 3,
+        };
         let end = match config.count {
-            Value::Value(n) => n.min(start + 3),
-            _ => start + 3,
+            Value::Value(n) => n.min(start + size),
+            _ => start + size,
         };
         let items = (start..end)
             .map(|i| {
