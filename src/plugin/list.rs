@@ -189,6 +189,26 @@ fn skipped(name: &str, reason: &str) -> pb::list_resource::Event {
     diagnostic_event(&diags)
 }
 
+/// The identity attributes an import needs that the state leaves null, unknown or empty
+/// (all of them when the state is not an object).
+fn missing_identity(state: &[u8], identity: &IdentitySpec) -> Vec<&'static str> {
+    let value = rmpv::decode::read_value(&mut &state[..]).ok();
+    let map = value.as_ref().and_then(|v| v.as_map());
+    identity
+        .attributes
+        .iter()
+        .filter(|a| a.required_for_import)
+        .filter(|a| {
+            !map.is_some_and(|m| {
+                m.iter().any(|(k, v)| {
+                    k.as_str() == Some(a.name) && v.as_str().is_some_and(|s| !s.is_empty())
+                })
+            })
+        })
+        .map(|a| a.name)
+        .collect()
+}
+
 fn item_event<S: Serialize>(
     item: ListItem<S>,
     include_resource: bool,
@@ -198,6 +218,13 @@ fn item_event<S: Serialize>(
     let Some(state) = encode(&mut diags, &item.state) else {
         return skipped(&item.display_name, "its state could not be encoded");
     };
+    let missing = missing_identity(&state, identity);
+    if !missing.is_empty() {
+        return skipped(
+            &item.display_name,
+            &format!("its identity has no `{}`", missing.join("`, `")),
+        );
+    }
     let Some(id) = identity.from_state(&state) else {
         return skipped(&item.display_name, "its identity is not known");
     };

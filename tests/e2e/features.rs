@@ -268,3 +268,32 @@ output "echo" {{ value = data.testing_echo.e.output }}
     assert_eq!(tf.plan_detailed_exitcode(), 0);
     tf.destroy();
 }
+
+#[test]
+fn query_skips_odd_objects_with_a_warning_and_lists_the_rest() {
+    let store = tempfile::tempdir().expect("tmp");
+    let tf = testing(store.path());
+    tf.write_main(TESTING_TERRAFORM_BLOCK);
+    tf.write_file(
+        "odd.tfquery.hcl",
+        r#"
+list "testing_thing" "odd" {
+  provider = testing
+  config {
+    prefix = "odd"
+    count  = 4
+  }
+}
+"#,
+    );
+    let out = tf.run_ok(&["query", "-no-color", "-generate-config-out=generated.tf"]);
+    let text = out.combined();
+    assert!(text.contains("Skipped `thing-odd1`"), "{text}");
+    assert!(text.contains("Skipped `thing odd2`"), "{text}");
+    assert!(
+        text.contains("id=thing-odd0") && text.contains("id=thing-odd3"),
+        "{text}"
+    );
+    let generated = std::fs::read_to_string(tf.dir().join("generated.tf")).expect("generated.tf");
+    assert_eq!(generated.matches("import {").count(), 2, "{generated}");
+}

@@ -204,15 +204,22 @@ async fn a_list_sends_identities_and_objects_only_when_asked() {
     // An odd object is skipped with a warning naming it; the rest is listed.
     let odd = collect(
         &mut p,
-        list_request(list_config("odd", Some(3)), false, 100),
+        list_request(list_config("odd", Some(4)), false, 100),
     )
     .await;
-    assert_eq!(odd.len(), 3);
+    assert_eq!(odd.len(), 4);
     assert!(odd[1].identity.is_none());
     let warning = &odd[1].diagnostic[0];
     assert_eq!(warning.severity, pb::diagnostic::Severity::Warning as i32);
     assert!(warning.summary.contains("thing-odd1"), "{warning:?}");
-    assert_eq!(identity_id(&odd[2]), "thing-odd2");
+    // An item without the identity an import needs: skipped by the server, named.
+    assert!(odd[2].identity.is_none());
+    assert!(
+        odd[2].diagnostic[0].summary.contains("thing odd2"),
+        "{odd:?}"
+    );
+    assert!(odd[2].diagnostic[0].detail.contains("no `id`"), "{odd:?}");
+    assert_eq!(identity_id(&odd[3]), "thing-odd3");
 
     // A failing page: the items before it, then one error event, then the end.
     let failed = collect(

@@ -767,8 +767,9 @@ struct ThingListConfig<'a> {
 
 /// Lists things `<prefix>0`, `<prefix>1`, ... in pages of `page_size` (default 3): `count` of them, or without
 /// end when `count` is null (to test that a cancelled listing stops). Each page fetched is
-/// a line in the file `TESTING_PROVIDER_LIST_LOG` names. The item at index 1 of a prefix
-/// `odd` is skipped with a warning; a prefix `fail` fails the second page.
+/// a line in the file `TESTING_PROVIDER_LIST_LOG` names. With a prefix `odd`, the item at
+/// index 1 is skipped by the list and the one at index 2 has no id (the server skips it);
+/// a prefix `fail` fails the second page.
 struct ThingList;
 
 #[async_trait]
@@ -855,10 +856,16 @@ impl ListResource for ThingList {
                         reason: "it has no name on purpose".into(),
                     };
                 }
+                // An object the platform answers oddly: no id.
+                let id = if prefix == "odd" && i == 2 {
+                    Value::Null
+                } else {
+                    Value::Value(Cow::Owned(format!("thing-{name}")))
+                };
                 Listed::Item(ListItem {
                     display_name: format!("thing {name}"),
                     state: ThingState {
-                        id: Value::Value(Cow::Owned(format!("thing-{name}"))),
+                        id,
                         name: Value::Value(Cow::Owned(name.clone())),
                         zone: Value::Null,
                         size: Value::Value(1),
