@@ -60,6 +60,42 @@ impl Progress {
     }
 }
 
+/// Why [`Progress::wait`] returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wait {
+    /// The delay passed: poll again.
+    Again,
+    /// The action's deadline (its `timeout`) passed.
+    TimedOut,
+    /// The invocation was cancelled.
+    Cancelled,
+}
+
+impl Progress {
+    /// Between two polls of an action with a `timeout`: wait `delay`, cut short at
+    /// `deadline`, and say whether to poll again, or that time is up or the run cancelled.
+    pub async fn wait(&self, delay: Duration, deadline: tokio::time::Instant) -> Wait {
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            return Wait::TimedOut;
+        }
+        let wake = (now + delay).min(deadline);
+        tokio::select! {
+            () = tokio::time::sleep_until(wake) => {
+                if self.cancelled() {
+                    Wait::Cancelled
+                } else if wake >= deadline {
+                    Wait::TimedOut
+                } else {
+                    Wait::Again
+                }
+            }
+            () = self.cancel.cancelled() => Wait::Cancelled,
+            () = self.tx.closed() => Wait::Cancelled,
+        }
+    }
+}
+
 /// An action type.
 #[async_trait]
 pub trait Action: Send + Sync + 'static {
@@ -152,5 +188,57 @@ impl<A: Action> ErasedAction for ActionAdapter<A> {
                 })),
             })
             .await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn wait_polls_again_then_times_out_or_is_cancelled() {
+        let (tx, mut rx) = mpsc::channel(4);
+        let cancel = CancellationToken::new();
+        let progress = Progress {
+            tx,
+            cancel: cancel.clone(),
+        };
+        let far = tokio::time::Instant::now() + Duration::from_secs(60);
+        let delay = Duration::from_millis(20);
+        assert_eq!(progress.wait(delay, far).await, Wait::Again);
+        // A deadline before the delay ends cuts the wait short there.
+        let start = tokio::time::Instant::now();
+        let near = start + Duration::from_millis(30);
+        assert_eq!(
+            progress.wait(Duration::from_secs(30), near).await,
+            Wait::TimedOut
+        );
+        assert!(start.elapsed() < Duration::from_secs(10));
+        assert_eq!(progress.wait(delay, near).await, Wait::TimedOut);
+
+        progress.send("polling").await;
+        assert!(
+            rx.recv().await.and_then(|e| e.r#type).is_some(),
+            "typed event"
+        );
+        let later = far;
+        cancel.cancel();
+        assert_eq!(
+            progress.wait(Duration::from_secs(2), later).await,
+            Wait::Cancelled
+        );
+        assert!(progress.cancelled());
+
+        // Terraform stopped reading: the same.
+        let (tx, rx) = mpsc::channel(1);
+        let progress = Progress {
+            tx,
+            cancel: CancellationToken::new(),
+        };
+        drop(rx);
+        assert_eq!(
+            progress.wait(Duration::from_secs(2), later).await,
+            Wait::Cancelled
+        );
     }
 }

@@ -34,7 +34,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use tracing::{debug, info};
 
-pub use actions::{Action, Progress};
+pub use actions::{Action, Progress, Wait};
 pub use convert::SchemaExtras;
 pub use framework::{unknown_attributes, ConfigSlot, EphemeralResource, Provider, Registry};
 pub use functions::{Args, Function, FunctionError, Parameter, Signature};
