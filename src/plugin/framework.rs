@@ -22,7 +22,11 @@ use serde::{Deserialize, Serialize};
 use tf_provider::schema::Schema;
 use tf_provider::{AttributePath, DataSource, Diagnostics, Resource};
 
+use super::actions::{Action, ActionAdapter, ErasedAction};
 use super::convert::SchemaExtras;
+use super::functions::{ErasedFunction, Function, FunctionAdapter};
+use super::generate::ConfigRules;
+use super::list::{ErasedList, ListAdapter, ListResource};
 
 /// Msgpack encoding of a null value.
 pub const NULL_MSGPACK: &[u8] = &[0xc0];
@@ -336,6 +340,10 @@ pub struct Registry {
     pub(crate) resources: BTreeMap<String, (Arc<dyn ErasedResource>, SchemaExtras)>,
     pub(crate) data_sources: BTreeMap<String, Arc<dyn ErasedDataSource>>,
     pub(crate) ephemeral_resources: BTreeMap<String, Arc<dyn ErasedEphemeral>>,
+    pub(crate) functions: BTreeMap<String, Arc<dyn ErasedFunction>>,
+    pub(crate) list_resources: BTreeMap<String, Arc<dyn ErasedList>>,
+    pub(crate) actions: BTreeMap<String, Arc<dyn ErasedAction>>,
+    pub(crate) config_rules: BTreeMap<String, ConfigRules>,
 }
 
 impl Registry {
@@ -369,6 +377,32 @@ impl Registry {
             type_name.to_owned(),
             Arc::new(DataSourceAdapter(data_source)),
         );
+    }
+
+    /// Register a provider function (`provider::<provider>::<name>(...)` in HCL; the name
+    /// has no provider prefix).
+    pub fn function<F: Function>(&mut self, name: &str, function: F) {
+        self.functions
+            .insert(name.to_owned(), Arc::new(FunctionAdapter(function)));
+    }
+
+    /// Register a list type: `type_name` is a managed resource type registered with an
+    /// identity; its items are that type's states.
+    pub fn list_resource<L: ListResource>(&mut self, type_name: &str, list: L) {
+        self.list_resources
+            .insert(type_name.to_owned(), Arc::new(ListAdapter(list)));
+    }
+
+    /// Register an action type.
+    pub fn action<A: Action>(&mut self, type_name: &str, action: A) {
+        self.actions
+            .insert(type_name.to_owned(), Arc::new(ActionAdapter(action)));
+    }
+
+    /// What the generated configuration of a resource type leaves out besides what its
+    /// schema says (server defaults, creation-only arguments).
+    pub fn config_rules(&mut self, type_name: &str, rules: ConfigRules) {
+        self.config_rules.insert(type_name.to_owned(), rules);
     }
 }
 

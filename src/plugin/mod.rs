@@ -12,11 +12,15 @@
 //!
 //! See `docs/plugin-server.md` for the design.
 
+pub mod actions;
 pub mod convert;
 pub mod framework;
+pub mod functions;
+pub mod generate;
 pub mod handshake;
 pub mod identity;
 pub mod kit;
+pub mod list;
 pub mod logging;
 mod service;
 mod side_services;
@@ -30,9 +34,13 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use tracing::{debug, info};
 
+pub use actions::{Action, Progress, Wait};
 pub use convert::SchemaExtras;
 pub use framework::{unknown_attributes, ConfigSlot, EphemeralResource, Provider, Registry};
+pub use functions::{Args, Function, FunctionError, Parameter, Signature};
+pub use generate::ConfigRules;
 pub use identity::{IdentityAttribute, IdentitySpec};
+pub use list::{ListItem, ListResource, Listed, Page};
 
 use crate::proto::plugin::grpc_broker_server::GrpcBrokerServer;
 use crate::proto::plugin::grpc_controller_server::GrpcControllerServer;

@@ -1,7 +1,9 @@
 //! The `tfplugin6.Provider` gRPC service: decodes requests, dispatches to the registry,
-//! encodes answers. Every RPC of protocol 6.11 is served; the ones no provider of ours uses
-//! yet answer with an explicit "not supported" diagnostic instead of a gRPC error, so
-//! Terraform shows the user a readable message.
+//! encodes answers. Every RPC of protocol 6.11 is served: functions, list resources,
+//! generated configuration and actions through their registries (`functions.rs`,
+//! `list.rs`, `generate.rs`, `actions.rs`); the ones no provider of ours uses yet (state
+//! stores, moved blocks) answer with an explicit "not supported" diagnostic instead of a
+//! gRPC error, so Terraform shows the user a readable message.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
@@ -11,10 +13,14 @@ use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::{debug, instrument};
 
+use super::actions::ErasedAction;
 use super::convert::{self, SchemaExtras};
 use super::framework::{
     Dv, ErasedDataSource, ErasedEphemeral, ErasedProvider, ErasedResource, Registry, NULL_MSGPACK,
 };
+use super::functions::{self, ErasedFunction};
+use super::generate::{self, ConfigRules};
+use super::list::ErasedList;
 use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as GrpcProvider;
 
@@ -27,8 +33,14 @@ pub(crate) struct PluginServer {
     ephemeral: BTreeMap<String, Arc<dyn ErasedEphemeral>>,
     schema: OnceLock<pb::get_provider_schema::Response>,
     extras: BTreeMap<String, SchemaExtras>,
+    functions: BTreeMap<String, Arc<dyn ErasedFunction>>,
+    lists: BTreeMap<String, Arc<dyn ErasedList>>,
+    actions: BTreeMap<String, Arc<dyn ErasedAction>>,
+    config_rules: BTreeMap<String, ConfigRules>,
     /// Cancelled when the host asks the plugin process to exit.
     pub(crate) shutdown: CancellationToken,
+    /// Cancels the actions running now (StopProvider); replaced by a fresh one after.
+    stop_actions: std::sync::Mutex<CancellationToken>,
 }
 
 impl PluginServer {
@@ -48,12 +60,18 @@ impl PluginServer {
             ephemeral: registry.ephemeral_resources.into_iter().collect(),
             schema: OnceLock::new(),
             extras,
+            functions: registry.functions,
+            lists: registry.list_resources,
+            actions: registry.actions,
+            config_rules: registry.config_rules,
             shutdown: CancellationToken::new(),
+            stop_actions: std::sync::Mutex::new(CancellationToken::new()),
         }
     }
 
     /// Ask the provider to cancel its in-flight work (as StopProvider does).
     pub(crate) fn stop(&self) {
+        self.cancel_actions();
         self.provider.stop();
     }
 
@@ -64,7 +82,9 @@ impl PluginServer {
             // Terraform may reuse a cached schema instead of asking each time it starts us.
             get_provider_schema_optional: true,
             move_resource_state: false,
-            generate_resource_config: false,
+            // Terraform asks us for the configuration it writes for imported and listed
+            // objects (generate.rs) instead of guessing from state.
+            generate_resource_config: true,
         }
     }
 
@@ -102,8 +122,35 @@ impl PluginServer {
                     Some((name.clone(), convert::schema(&e.schema(&mut diags)?, &none)))
                 })
                 .collect();
+            let list_resource_schemas = self
+                .lists
+                .iter()
+                .filter_map(|(name, l)| {
+                    Some((name.clone(), convert::schema(&l.schema(&mut diags)?, &none)))
+                })
+                .collect();
+            let action_schemas = self
+                .actions
+                .iter()
+                .filter_map(|(name, a)| {
+                    Some((
+                        name.clone(),
+                        pb::ActionSchema {
+                            schema: Some(convert::schema(&a.schema(&mut diags)?, &none)),
+                        },
+                    ))
+                })
+                .collect();
+            let functions = self
+                .functions
+                .iter()
+                .map(|(name, f)| (name.clone(), functions::declaration(&f.signature())))
+                .collect();
             pb::get_provider_schema::Response {
                 provider,
+                functions,
+                list_resource_schemas,
+                action_schemas,
                 resource_schemas,
                 data_source_schemas,
                 ephemeral_resource_schemas,
@@ -146,6 +193,51 @@ impl PluginServer {
 
     fn identity(&self, type_name: &str) -> Option<&super::identity::IdentitySpec> {
         self.extras.get(type_name)?.identity.as_ref()
+    }
+
+    /// Cancel every running action; later invocations get a fresh token.
+    fn cancel_actions(&self) {
+        if let Ok(mut token) = self.stop_actions.lock() {
+            token.cancel();
+            *token = CancellationToken::new();
+        }
+    }
+
+    /// The cancellation of one invocation: at shutdown or at the next StopProvider.
+    fn action_token(&self) -> CancellationToken {
+        let invocation = self.shutdown.child_token();
+        if let Ok(stop) = self.stop_actions.lock() {
+            let (stop, token) = (stop.clone(), invocation.clone());
+            tokio::spawn(async move {
+                tokio::select! {
+                    () = stop.cancelled() => token.cancel(),
+                    () = token.cancelled() => {}
+                }
+            });
+        }
+        invocation
+    }
+
+    fn list(&self, diags: &mut Diagnostics, name: &str) -> Option<Arc<dyn ErasedList>> {
+        let found = self.lists.get(name).cloned();
+        if found.is_none() {
+            diags.root_error(
+                "Unknown list type",
+                format!("This provider has no list type `{name}`."),
+            );
+        }
+        found
+    }
+
+    fn action(&self, diags: &mut Diagnostics, name: &str) -> Option<Arc<dyn ErasedAction>> {
+        let found = self.actions.get(name).cloned();
+        if found.is_none() {
+            diags.root_error(
+                "Unknown action type",
+                format!("This provider has no action type `{name}`."),
+            );
+        }
+        found
     }
 
     fn ephemeral(&self, diags: &mut Diagnostics, name: &str) -> Option<Arc<dyn ErasedEphemeral>> {
@@ -250,6 +342,19 @@ fn not_supported(what: &str) -> Vec<pb::Diagnostic> {
 
 type EventStream<T> = tokio_stream::Iter<std::vec::IntoIter<Result<T, Status>>>;
 
+/// A stream of events a spawned task produces; dropping it (the client cancelled) closes
+/// the channel, which the task sees at its next send or `closed()`.
+type TaskStream<T> = std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<T, Status>> + Send>>;
+
+fn task_stream<T: Send + 'static>(rx: tokio::sync::mpsc::Receiver<T>) -> TaskStream<T> {
+    use tokio_stream::StreamExt;
+    Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx).map(Ok))
+}
+
+fn task_one<T: Send + 'static>(event: T) -> TaskStream<T> {
+    Box::pin(tokio_stream::iter(vec![Ok(event)]))
+}
+
 fn one_event<T>(event: T) -> Response<EventStream<T>> {
     Response::new(tokio_stream::iter(vec![Ok(event)]))
 }
@@ -281,6 +386,25 @@ impl GrpcProvider for Arc<PluginServer> {
                 .ephemeral
                 .keys()
                 .map(|n| pb::get_metadata::EphemeralResourceMetadata {
+                    type_name: n.clone(),
+                })
+                .collect(),
+            functions: self
+                .functions
+                .keys()
+                .map(|n| pb::get_metadata::FunctionMetadata { name: n.clone() })
+                .collect(),
+            list_resources: self
+                .lists
+                .keys()
+                .map(|n| pb::get_metadata::ListResourceMetadata {
+                    type_name: n.clone(),
+                })
+                .collect(),
+            actions: self
+                .actions
+                .keys()
+                .map(|n| pb::get_metadata::ActionMetadata {
                     type_name: n.clone(),
                 })
                 .collect(),
@@ -680,13 +804,47 @@ impl GrpcProvider for Arc<PluginServer> {
         Ok(Response::new(resp))
     }
 
+    #[instrument(skip_all, fields(type_name = %request.get_ref().type_name))]
     async fn generate_resource_config(
         &self,
-        _request: Request<pb::generate_resource_config::Request>,
+        request: Request<pb::generate_resource_config::Request>,
     ) -> Result<Response<pb::generate_resource_config::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::default();
+        let mut config = None;
+        if let Some(r) = self.resource(&mut diags, &req.type_name) {
+            let schema = self.provider_schema().resource_schemas.get(&req.type_name);
+            let state = req.state.as_ref().map_or(&[][..], |s| s.msgpack.as_slice());
+            match schema.map(|schema| {
+                generate::from_state(state, schema, self.config_rules.get(&req.type_name))
+            }) {
+                Some(Ok(bytes)) => {
+                    // Generated configuration must pass the type's own validation: what
+                    // it refuses is said, on the attribute, as a warning to edit it.
+                    let mut checked = Diagnostics::default();
+                    r.validate(&mut checked, Dv::Msgpack(&bytes)).await;
+                    for e in checked.errors {
+                        diags.warning(
+                            format!("Generated configuration needs editing: {}", e.summary),
+                            convert::user_detail(&e.detail).to_owned(),
+                            e.attribute,
+                        );
+                    }
+                    config = msgpack(bytes);
+                }
+                Some(Err(detail)) => diags.root_error(
+                    "Cannot generate configuration",
+                    format!(
+                        "The state of this `{}` could not be read: {detail}.",
+                        req.type_name
+                    ),
+                ),
+                None => {}
+            }
+        }
         Ok(Response::new(pb::generate_resource_config::Response {
-            config: None,
-            diagnostics: not_supported("Generating resource configuration"),
+            config,
+            diagnostics: convert::diagnostics(&diags),
         }))
     }
 
@@ -760,24 +918,56 @@ impl GrpcProvider for Arc<PluginServer> {
         }))
     }
 
-    type ListResourceStream = EventStream<pb::list_resource::Event>;
+    type ListResourceStream = TaskStream<pb::list_resource::Event>;
 
+    #[instrument(skip_all, fields(type_name = %request.get_ref().type_name))]
     async fn list_resource(
         &self,
-        _request: Request<pb::list_resource::Request>,
+        request: Request<pb::list_resource::Request>,
     ) -> Result<Response<Self::ListResourceStream>, Status> {
-        Ok(one_event(pb::list_resource::Event {
-            diagnostic: not_supported("List resources"),
-            ..Default::default()
-        }))
+        let req = request.into_inner();
+        let mut diags = Diagnostics::default();
+        let Some(list) = self.list(&mut diags, &req.type_name) else {
+            return Ok(Response::new(task_one(pb::list_resource::Event {
+                diagnostic: convert::diagnostics(&diags),
+                ..Default::default()
+            })));
+        };
+        let Some(identity) = self.identity(&req.type_name).cloned() else {
+            diags.root_error(
+                "List type without identity",
+                format!(
+                    "`{}` is listed but its resource type declares no identity. This is a bug \
+                     in the provider.",
+                    req.type_name
+                ),
+            );
+            return Ok(Response::new(task_one(pb::list_resource::Event {
+                diagnostic: convert::diagnostics(&diags),
+                ..Default::default()
+            })));
+        };
+        let config = req.config.map(|c| c.msgpack).unwrap_or_default();
+        let limit = usize::try_from(req.limit).unwrap_or(0);
+        // Small buffer: the list fetches ahead of Terraform's reading by a page at most.
+        let (tx, rx) = tokio::sync::mpsc::channel(16);
+        let include = req.include_resource_object;
+        tokio::spawn(async move { list.run(config, include, limit, identity, tx).await });
+        Ok(Response::new(task_stream(rx)))
     }
 
+    #[instrument(skip_all, fields(type_name = %request.get_ref().type_name))]
     async fn validate_list_resource_config(
         &self,
-        _request: Request<pb::validate_list_resource_config::Request>,
+        request: Request<pb::validate_list_resource_config::Request>,
     ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::default();
+        if let Some(list) = self.list(&mut diags, &req.type_name) {
+            list.validate(&mut diags, dv(&req.config)).await;
+        }
         Ok(Response::new(pb::validate_list_resource_config::Response {
-            diagnostics: not_supported("List resources"),
+            diagnostics: convert::diagnostics(&diags),
         }))
     }
 
@@ -785,57 +975,97 @@ impl GrpcProvider for Arc<PluginServer> {
         &self,
         _request: Request<pb::get_functions::Request>,
     ) -> Result<Response<pb::get_functions::Response>, Status> {
-        // No functions yet: an empty map is the correct answer.
-        Ok(Response::new(Default::default()))
+        Ok(Response::new(pb::get_functions::Response {
+            functions: self.provider_schema().functions.clone(),
+            diagnostics: Vec::new(),
+        }))
     }
 
+    #[instrument(skip_all, fields(name = %request.get_ref().name))]
     async fn call_function(
         &self,
         request: Request<pb::call_function::Request>,
     ) -> Result<Response<pb::call_function::Response>, Status> {
-        Ok(Response::new(pb::call_function::Response {
-            result: None,
-            error: Some(pb::FunctionError {
-                text: format!(
-                    "This provider has no function `{}`.",
-                    request.get_ref().name
-                ),
-                function_argument: None,
-            }),
-        }))
+        let req = request.into_inner();
+        let Some(f) = self.functions.get(&req.name).cloned() else {
+            return Ok(Response::new(pb::call_function::Response {
+                result: None,
+                error: Some(pb::FunctionError {
+                    text: format!("This provider has no function `{}`.", req.name),
+                    function_argument: None,
+                }),
+            }));
+        };
+        Ok(Response::new(
+            match functions::call(&req.name, f.as_ref(), req.arguments).await {
+                Ok(result) => pb::call_function::Response {
+                    result: msgpack(result),
+                    error: None,
+                },
+                Err(e) => pb::call_function::Response {
+                    result: None,
+                    error: Some(e.to_pb()),
+                },
+            },
+        ))
     }
 
+    #[instrument(skip_all, fields(action_type = %request.get_ref().action_type))]
     async fn validate_action_config(
         &self,
-        _request: Request<pb::validate_action_config::Request>,
+        request: Request<pb::validate_action_config::Request>,
     ) -> Result<Response<pb::validate_action_config::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::default();
+        if let Some(a) = self.action(&mut diags, &req.action_type) {
+            a.validate(&mut diags, dv(&req.config)).await;
+        }
         Ok(Response::new(pb::validate_action_config::Response {
-            diagnostics: not_supported("Actions"),
+            diagnostics: convert::diagnostics(&diags),
         }))
     }
 
+    #[instrument(skip_all, fields(action_type = %request.get_ref().action_type))]
     async fn plan_action(
         &self,
-        _request: Request<pb::plan_action::Request>,
+        request: Request<pb::plan_action::Request>,
     ) -> Result<Response<pb::plan_action::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::default();
+        if let Some(a) = self.action(&mut diags, &req.action_type) {
+            a.plan(&mut diags, dv(&req.config)).await;
+        }
         Ok(Response::new(pb::plan_action::Response {
-            diagnostics: not_supported("Actions"),
+            diagnostics: convert::diagnostics(&diags),
             deferred: None,
         }))
     }
 
-    type InvokeActionStream = EventStream<pb::invoke_action::Event>;
+    type InvokeActionStream = TaskStream<pb::invoke_action::Event>;
 
+    #[instrument(skip_all, fields(action_type = %request.get_ref().action_type))]
     async fn invoke_action(
         &self,
-        _request: Request<pb::invoke_action::Request>,
+        request: Request<pb::invoke_action::Request>,
     ) -> Result<Response<Self::InvokeActionStream>, Status> {
         use pb::invoke_action::event::{Completed, Type};
-        Ok(one_event(pb::invoke_action::Event {
-            r#type: Some(Type::Completed(Completed {
-                diagnostics: not_supported("Actions"),
-            })),
-        }))
+        let req = request.into_inner();
+        let mut diags = Diagnostics::default();
+        let Some(action) = self.action(&mut diags, &req.action_type) else {
+            return Ok(Response::new(task_one(pb::invoke_action::Event {
+                r#type: Some(Type::Completed(Completed {
+                    diagnostics: convert::diagnostics(&diags),
+                })),
+            })));
+        };
+        let config = req.config.unwrap_or_default();
+        let (tx, rx) = tokio::sync::mpsc::channel(16);
+        let cancel = self.action_token();
+        tokio::spawn(async move {
+            action.run(config, tx, cancel.clone()).await;
+            cancel.cancel(); // ends the watcher of StopProvider
+        });
+        Ok(Response::new(task_stream(rx)))
     }
 
     async fn validate_state_store_config(
@@ -921,6 +1151,7 @@ impl GrpcProvider for Arc<PluginServer> {
         _request: Request<pb::stop_provider::Request>,
     ) -> Result<Response<pb::stop_provider::Response>, Status> {
         debug!("StopProvider: cancelling in-flight work");
+        self.cancel_actions();
         self.provider.stop();
         Ok(Response::new(pb::stop_provider::Response {
             error: String::new(),

@@ -25,6 +25,7 @@ mod apps;
 mod cloudsync;
 mod comwit;
 mod dns;
+mod features;
 mod hostile;
 mod isolation;
 mod orphans;

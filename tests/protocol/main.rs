@@ -9,6 +9,7 @@ mod support;
 
 mod cloudsync;
 mod comwit;
+mod features;
 mod safety;
 mod testing;
 mod wayscloud;

@@ -1,6 +1,7 @@
 //! `terraform-provider-testing`: a test-only provider that exercises every path of the plugin
 //! server (schema, validation with attribute paths, unknown values, replace paths, sensitive
-//! values, import, out-of-band deletion, data sources) without any remote API.
+//! values, import, out-of-band deletion, data sources, provider functions, a list, generated
+//! configuration, an action) without any remote API.
 //!
 //! Objects live in Terraform's state. When `TESTING_PROVIDER_STORE` names a directory, each
 //! object is also a file there, so tests can delete one "out of band".
@@ -17,8 +18,9 @@ use tf_provider::value::{Value, ValueEmpty, ValueMap, ValueNumber, ValueString};
 use tf_provider::{map, AttributePath, DataSource, Diagnostics, Resource};
 
 use platforms::plugin::{
-    serve, EphemeralResource, IdentityAttribute, IdentitySpec, Provider, Registry, SchemaExtras,
-    ServeOptions,
+    serve, Action, Args, ConfigRules, EphemeralResource, Function, FunctionError,
+    IdentityAttribute, IdentitySpec, ListItem, ListResource, Listed, Page, Parameter, Progress,
+    Provider, Registry, SchemaExtras, ServeOptions, Signature,
 };
 
 fn main() -> std::process::ExitCode {
@@ -101,6 +103,18 @@ impl Provider for TestingProvider {
         registry.data_source("testing_echo", Echo);
         registry.data_source("testing_environment", Environment);
         registry.ephemeral_resource("testing_lease", Lease);
+        registry.function("upper", Upper);
+        registry.function("join", Join);
+        registry.function("port_of", PortOf);
+        registry.list_resource("testing_thing", ThingList);
+        registry.config_rules(
+            "testing_thing",
+            ConfigRules {
+                defaults: vec![("size", 1.into())],
+                omit: vec![],
+            },
+        );
+        registry.action("testing_x", Ping);
     }
 }
 
@@ -647,6 +661,324 @@ impl EphemeralResource for Lease {
             diags.root_error("Lease renewed too often", "more than 5 renewals");
             return None;
         }
+        Some(())
+    }
+}
+
+/// `upper(text)`: the text in upper case.
+struct Upper;
+
+#[async_trait]
+impl Function for Upper {
+    type Output = String;
+    fn signature(&self) -> Signature {
+        Signature {
+            parameters: vec![Parameter::new("text", AttributeType::String, "Any text.")],
+            variadic: None,
+            returns: AttributeType::String,
+            summary: "Upper-case a text.",
+            description: "Returns `text` in upper case.",
+        }
+    }
+    async fn call(&self, args: Args) -> Result<String, FunctionError> {
+        Ok(args.get::<String>(0)?.to_uppercase())
+    }
+}
+
+/// `join(separator, parts...)`: variadic; an empty part is an error on that argument.
+struct Join;
+
+#[async_trait]
+impl Function for Join {
+    type Output = String;
+    fn signature(&self) -> Signature {
+        Signature {
+            parameters: vec![Parameter::new(
+                "separator",
+                AttributeType::String,
+                "Between parts.",
+            )],
+            variadic: Some(Parameter::new(
+                "part",
+                AttributeType::String,
+                "A non-empty part.",
+            )),
+            returns: AttributeType::String,
+            summary: "Join parts.",
+            description: "Joins the parts with the separator; an empty part is refused.",
+        }
+    }
+    async fn call(&self, args: Args) -> Result<String, FunctionError> {
+        let separator: String = args.get(0)?;
+        let parts: Vec<String> = args.rest(1)?;
+        if let Some(i) = parts.iter().position(String::is_empty) {
+            return Err(FunctionError::argument(i + 1, "a part must not be empty"));
+        }
+        Ok(parts.join(&separator))
+    }
+}
+
+/// `port_of(url)`: the port of a `scheme://host:port` URL; bad input is an argument error.
+struct PortOf;
+
+#[async_trait]
+impl Function for PortOf {
+    type Output = i64;
+    fn signature(&self) -> Signature {
+        Signature {
+            parameters: vec![Parameter {
+                allow_null: true,
+                ..Parameter::new("url", AttributeType::String, "A URL with a port.")
+            }],
+            variadic: None,
+            returns: AttributeType::Number,
+            summary: "The port of a URL.",
+            description: "Returns the port of `scheme://host:port/...`.",
+        }
+    }
+    async fn call(&self, args: Args) -> Result<i64, FunctionError> {
+        let Some(url) = args.get::<Option<String>>(0)? else {
+            return Err(FunctionError::argument(0, "the URL is null"));
+        };
+        let port = url
+            .split_once("://")
+            .and_then(|(_, rest)| rest.split('/').next())
+            .and_then(|host| host.rsplit_once(':'))
+            .and_then(|(_, port)| port.parse::<u16>().ok());
+        match port {
+            Some(p) => Ok(i64::from(p)),
+            None => Err(FunctionError::argument(
+                0,
+                format!("`{url}` is not a URL with a port (scheme://host:port)"),
+            )),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct ThingListConfig<'a> {
+    #[serde(borrow, default)]
+    prefix: ValueString<'a>,
+    #[serde(default)]
+    count: ValueNumber,
+    #[serde(default)]
+    page_size: ValueNumber,
+}
+
+/// Lists things `<prefix>0`, `<prefix>1`, ... in pages of `page_size` (default 3): `count` of them, or without
+/// end when `count` is null (to test that a cancelled listing stops). Each page fetched is
+/// a line in the file `TESTING_PROVIDER_LIST_LOG` names. With a prefix `odd`, the item at
+/// index 1 is skipped by the list and the one at index 2 has no id (the server skips it);
+/// a prefix `fail` fails the second page.
+struct ThingList;
+
+#[async_trait]
+impl ListResource for ThingList {
+    type Config<'a> = ThingListConfig<'a>;
+    type State = ThingState<'static>;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        let attr = |t, d: &str| Attribute {
+            attr_type: t,
+            description: Description::plain(d),
+            constraint: AttributeConstraint::Optional,
+            ..Default::default()
+        };
+        Some(Schema {
+            version: 0,
+            block: Block {
+                description: Description::plain("Things, listed."),
+                attributes: map! {
+                    "prefix" => attr(AttributeType::String, "Names start with this."),
+                    "count" => attr(AttributeType::Number, "How many (null: without end)."),
+                    "page_size" => attr(AttributeType::Number, "Items per page (default 3)."),
+                },
+                ..Default::default()
+            },
+        })
+    }
+
+    async fn validate<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        config: ThingListConfig<'a>,
+    ) -> Option<()> {
+        if let Value::Value(n) = config.count {
+            if n < 0 {
+                diags.error(
+                    "Invalid count",
+                    "count must not be negative",
+                    AttributePath::new("count"),
+                );
+            }
+        }
+        Some(())
+    }
+
+    async fn page<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        config: &ThingListConfig<'a>,
+        cursor: Option<String>,
+        _limit: usize,
+    ) -> Option<Page<ThingState<'static>>> {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        if let Some(log) = std::env::var_os("TESTING_PROVIDER_LIST_LOG") {
+            use std::io::Write;
+            if let Ok(mut f) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)
+            {
+                let _ = writeln!(f, "page {}", cursor.as_deref().unwrap_or("0"));
+            }
+        }
+        let prefix = config.prefix.as_deref_option().unwrap_or("t").to_owned();
+        let start: i64 = cursor.as_deref().and_then(|c| c.parse().ok()).unwrap_or(0);
+        if prefix == "fail" && start > 0 {
+            diags.root_error("Listing failed", "the second page fails on purpose");
+            return None;
+        }
+        let size = match config.page_size {
+            Value::Value(n) if n > 0 => n,
+            _ => 3,
+        };
+        let end = match config.count {
+            Value::Value(n) => n.min(start + size),
+            _ => start + size,
+        };
+        let items = (start..end)
+            .map(|i| {
+                let name = format!("{prefix}{i}");
+                if prefix == "odd" && i == 1 {
+                    return Listed::Skipped {
+                        name: format!("thing-{name}"),
+                        reason: "it has no name on purpose".into(),
+                    };
+                }
+                // An object the platform answers oddly: no id.
+                let id = if prefix == "odd" && i == 2 {
+                    Value::Null
+                } else {
+                    Value::Value(Cow::Owned(format!("thing-{name}")))
+                };
+                Listed::Item(ListItem {
+                    display_name: format!("thing {name}"),
+                    state: ThingState {
+                        id,
+                        name: Value::Value(Cow::Owned(name.clone())),
+                        zone: Value::Null,
+                        size: Value::Value(1),
+                        tags: Value::Null,
+                        secret: Value::Value(Cow::Owned(format!("s3cr3t-{name}"))),
+                    },
+                })
+            })
+            .collect();
+        let more = match config.count {
+            Value::Value(n) => end < n,
+            _ => true,
+        };
+        Some(Page {
+            items,
+            next: more.then(|| end.to_string()),
+        })
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct PingConfig<'a> {
+    #[serde(borrow)]
+    message: ValueString<'a>,
+    #[serde(default)]
+    steps: ValueNumber,
+}
+
+/// Action `testing_x`: progress `ping <message>`, one line per step, then `done`; each run
+/// appends the message to `<TESTING_PROVIDER_STORE>/pings` (its effect, seen from outside).
+/// A message `bad` is refused at validation, `fail` fails the run.
+struct Ping;
+
+#[async_trait]
+impl Action for Ping {
+    type Config<'a> = PingConfig<'a>;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        Some(Schema {
+            version: 0,
+            block: Block {
+                description: Description::plain("Pings: progress lines, no state."),
+                attributes: map! {
+                    "message" => Attribute {
+                        attr_type: AttributeType::String,
+                        description: Description::plain("What to ping; `bad` is refused, `fail` fails."),
+                        constraint: AttributeConstraint::Required,
+                        ..Default::default()
+                    },
+                    "steps" => Attribute {
+                        attr_type: AttributeType::Number,
+                        description: Description::plain("Progress steps (default 2)."),
+                        constraint: AttributeConstraint::Optional,
+                        ..Default::default()
+                    },
+                },
+                ..Default::default()
+            },
+        })
+    }
+
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: PingConfig<'a>) -> Option<()> {
+        if config.message.as_deref_option() == Some("bad") {
+            diags.error(
+                "Invalid message",
+                "`bad` is refused",
+                AttributePath::new("message"),
+            );
+        }
+        Some(())
+    }
+
+    async fn invoke<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        config: PingConfig<'a>,
+        progress: &Progress,
+    ) -> Option<()> {
+        let message = config
+            .message
+            .as_deref_option()
+            .unwrap_or_default()
+            .to_owned();
+        let steps = match config.steps {
+            Value::Value(n) => n,
+            _ => 2,
+        };
+        progress.send(format!("ping {message}")).await;
+        for i in 1..=steps {
+            if !progress.sleep(std::time::Duration::from_millis(20)).await {
+                diags.root_error(
+                    "Ping cancelled",
+                    format!("stopped after {} of {steps} steps", i - 1),
+                );
+                return None;
+            }
+            progress.send(format!("step {i} of {steps}")).await;
+        }
+        if message == "fail" {
+            diags.root_error("Ping failed", "the message `fail` fails on purpose");
+            return None;
+        }
+        if let Some(path) = store_path("pings") {
+            use std::io::Write;
+            if let Ok(mut f) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+            {
+                let _ = writeln!(f, "{message}");
+            }
+        }
+        progress.send("done").await;
         Some(())
     }
 }

@@ -1,0 +1,175 @@
+//! GenerateResourceConfig (protocol 6.10, Terraform 1.14+, behind the
+//! `generate_resource_config` server capability): the configuration `terraform plan
+//! -generate-config-out` and `terraform query -generate-config-out` write for an object
+//! found by an import or a list.
+//!
+//! Every resource type gets the default: the state, minus what a user cannot or should not
+//! write: computed-only attributes (at every depth), sensitive and write-only values (the
+//! API never returns a secret a user must supply; Terraform shows the attribute for the
+//! user to fill in), and values equal to the server default the type declares in its
+//! [`ConfigRules`]. A type adds its rules with `Registry::config_rules`.
+
+use rmpv::Value as Mp;
+
+use crate::proto::tfplugin6 as pb;
+
+/// What a resource type tells the generator beyond its schema.
+#[derive(Clone, Debug, Default)]
+pub struct ConfigRules {
+    /// Top-level attributes the platform sets when none is given, with that value: left
+    /// out of generated configuration when the state holds exactly it.
+    pub defaults: Vec<(&'static str, Mp)>,
+    /// Top-level attributes never written (besides computed-only, sensitive and
+    /// write-only ones), e.g. an argument that only matters at creation.
+    pub omit: Vec<&'static str>,
+}
+
+fn same(a: &Mp, b: &Mp) -> bool {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+fn is_unknown(v: &Mp) -> bool {
+    matches!(v, Mp::Ext(0, _))
+}
+
+/// Keep only what a user writes, for one block's object value.
+fn block(value: &mut Mp, schema: &pb::schema::Block, rules: Option<&ConfigRules>) {
+    let Mp::Map(entries) = value else { return };
+    for (key, v) in entries.iter_mut() {
+        let Some(name) = key.as_str() else { continue };
+        if is_unknown(v) {
+            *v = Mp::Nil;
+            continue;
+        }
+        if let Some(attr) = schema.attributes.iter().find(|a| a.name == name) {
+            let computed_only = attr.computed && !attr.optional && !attr.required;
+            let omitted = rules.is_some_and(|r| {
+                r.omit.contains(&name) || r.defaults.iter().any(|(n, d)| *n == name && same(v, d))
+            });
+            if computed_only || attr.sensitive || attr.write_only || omitted {
+                *v = Mp::Nil;
+            } else if let Some(object) = &attr.nested_type {
+                nested_attribute(v, object);
+            }
+        } else if let Some(nested) = schema.block_types.iter().find(|b| b.type_name == name) {
+            if let Some(inner) = &nested.block {
+                let is_map = nested.nesting == pb::schema::nested_block::NestingMode::Map as i32;
+                each_element(v, is_map, &|e| block(e, inner, None));
+            }
+        }
+    }
+}
+
+fn nested_attribute(value: &mut Mp, object: &pb::schema::Object) {
+    let as_block = pb::schema::Block {
+        attributes: object.attributes.clone(),
+        ..Default::default()
+    };
+    let is_map = object.nesting == pb::schema::object::NestingMode::Map as i32;
+    each_element(value, is_map, &|e| block(e, &as_block, None));
+}
+
+/// Apply `f` to the object (single), each element (list, set) or each value (map).
+fn each_element(value: &mut Mp, is_map: bool, f: &dyn Fn(&mut Mp)) {
+    match value {
+        Mp::Array(items) => items.iter_mut().for_each(f),
+        Mp::Map(entries) if is_map => entries.iter_mut().for_each(|(_, v)| f(v)),
+        Mp::Map(_) => f(value),
+        _ => {}
+    }
+}
+
+/// The smallest configuration for `state` (msgpack) under `schema`: every attribute of the
+/// schema is present, the ones a user would not write are null.
+pub(crate) fn from_state(
+    state: &[u8],
+    schema: &pb::Schema,
+    rules: Option<&ConfigRules>,
+) -> Result<Vec<u8>, String> {
+    let mut value = rmpv::decode::read_value(&mut &state[..]).map_err(|e| e.to_string())?;
+    if value.is_nil() {
+        return Err("the state is null".into());
+    }
+    if let Some(b) = &schema.block {
+        block(&mut value, b, rules);
+    }
+    let mut out = Vec::new();
+    rmpv::encode::write_value(&mut out, &value).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attr(name: &str, required: bool, optional: bool, computed: bool) -> pb::schema::Attribute {
+        pb::schema::Attribute {
+            name: name.into(),
+            required,
+            optional,
+            computed,
+            ..Default::default()
+        }
+    }
+
+    fn get<'a>(v: &'a Mp, name: &str) -> &'a Mp {
+        v.as_map()
+            .and_then(|m| m.iter().find(|(k, _)| k.as_str() == Some(name)))
+            .map_or(&Mp::Nil, |(_, v)| v)
+    }
+
+    #[test]
+    fn computed_only_secret_and_default_values_are_left_out() {
+        let schema = pb::Schema {
+            version: 0,
+            block: Some(pb::schema::Block {
+                attributes: vec![
+                    attr("id", false, false, true),
+                    attr("name", true, false, false),
+                    attr("size", false, true, true),
+                    attr("region", false, true, true),
+                    pb::schema::Attribute {
+                        sensitive: true,
+                        ..attr("password", false, true, false)
+                    },
+                    pb::schema::Attribute {
+                        write_only: true,
+                        ..attr("password_wo", false, true, false)
+                    },
+                ],
+                ..Default::default()
+            }),
+        };
+        let state = Mp::Map(vec![
+            ("id".into(), "x1".into()),
+            ("name".into(), "a".into()),
+            ("size".into(), Mp::F64(1.0)),
+            ("region".into(), "eu".into()),
+            ("password".into(), "hunter2".into()),
+            ("password_wo".into(), Mp::Nil),
+        ]);
+        let mut bytes = Vec::new();
+        rmpv::encode::write_value(&mut bytes, &state).expect("encode");
+        let rules = ConfigRules {
+            defaults: vec![("size", 1.into()), ("region", "us".into())],
+            omit: vec![],
+        };
+        let out = from_state(&bytes, &schema, Some(&rules)).expect("config");
+        let out = rmpv::decode::read_value(&mut &out[..]).expect("decode");
+        assert_eq!(get(&out, "name").as_str(), Some("a"));
+        assert_eq!(get(&out, "region").as_str(), Some("eu"), "not the default");
+        for gone in ["id", "size", "password", "password_wo"] {
+            assert!(get(&out, gone).is_nil(), "{gone} = {:?}", get(&out, gone));
+        }
+        assert_eq!(
+            out.as_map().map(Vec::len),
+            Some(6),
+            "every attribute present"
+        );
+        assert!(from_state(&[0xc0], &schema, None).is_err());
+        assert!(from_state(&[0xc1], &schema, None).is_err());
+    }
+}
