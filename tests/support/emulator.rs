@@ -37,24 +37,6 @@ fn stop_timeout(graceful: bool) -> Duration {
     Duration::from_secs(if graceful { 60 } else { 10 })
 }
 
-/// Whether this `platform-emulator` starts Comwit even when no `--serve` names it (the rule
-/// before "the `--serve` flags alone decide what runs"; its `--help` says Comwit is "served
-/// by default"). Asked once per test process. With the newer rule `--listen` names Comwit,
-/// so the harness passes it only to an emulator of the older rule. Remove this when every
-/// emulator the harness can meet has the newer rule.
-fn comwit_always_starts() -> bool {
-    static OLD_RULE: OnceLock<bool> = OnceLock::new();
-    *OLD_RULE.get_or_init(|| {
-        let help = Command::new(env!("CARGO_BIN_EXE_platform-emulator"))
-            .arg("--help")
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .output()
-            .expect("platform-emulator --help");
-        String::from_utf8_lossy(&help.stdout).contains("comwit (served by")
-    })
-}
-
 fn port_of(url: &str) -> Option<u16> {
     url.rsplit(':')
         .next()
@@ -329,12 +311,7 @@ impl Emulator {
             cmd.arg("--serve")
                 .arg(format!("{}=127.0.0.1:{port}", served.platform.name()));
         }
-        // Comwit's other listeners on free ports. An emulator that starts Comwit even when
-        // no `--serve` names it also gets a free port for its API, so parallel tests never
-        // meet on the default one.
-        if !self.serves(Platform::Comwit) && comwit_always_starts() {
-            cmd.arg("--listen").arg("127.0.0.1:0");
-        }
+        // Comwit's other listeners on free ports (they start only when Comwit is served).
         cmd.arg("--apps-listen")
             .arg(format!("127.0.0.1:{}", apps_port.unwrap_or(0)))
             .arg("--dns-listen")
