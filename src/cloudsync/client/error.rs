@@ -1,7 +1,7 @@
 //! CloudSync's error bodies ([`CloudSyncEnvelope`]: the seed's `errors` array) and the
 //! client's error ([`ApiFailure`]: what failed, on what, why, and what to do about it).
 
-use crate::client::{route::fill, ErrorEnvelope, ErrorFields, Failure};
+use crate::client::{route::fill, ErrorEnvelope, ErrorFields, Failure, FailureKind};
 
 use super::routes;
 use crate::client::Route;
@@ -216,10 +216,32 @@ impl ApiFailure {
         }
     }
 
+    /// The common kind of the failure. The object is gone only when a documented 404
+    /// `not_found` says so; any other 404 (an unknown route) is [`FailureKind::Other`].
+    pub fn kind(&self) -> FailureKind {
+        match &self.error {
+            ApiError::Status { status, .. } => match status {
+                404 if self.code() == Some("not_found") => FailureKind::NotFound,
+                401 => FailureKind::Unauthorized,
+                403 => FailureKind::Forbidden,
+                409 => FailureKind::Conflict,
+                422 => FailureKind::Validation,
+                429 => FailureKind::RateLimited,
+                500..=599 => FailureKind::Server,
+                _ => FailureKind::Other,
+            },
+            ApiError::Transport { .. } => FailureKind::Transport,
+            ApiError::Deadline { .. } => FailureKind::Deadline,
+            ApiError::Decode { .. } => FailureKind::Decode,
+            ApiError::InvalidInput { .. } => FailureKind::Validation,
+            ApiError::Cancelled => FailureKind::Cancelled,
+            ApiError::Other(_) => FailureKind::Other,
+        }
+    }
+
     /// The object is gone: only a documented 404 `not_found` says so.
     pub fn is_not_found(&self) -> bool {
-        matches!(&self.error, ApiError::Status { status: 404, .. })
-            && self.code() == Some("not_found")
+        self.kind().is_not_found()
     }
 
     /// A tenant-database failure code (`database_auth_failed`, ...).
@@ -446,6 +468,9 @@ mod tests {
         assert!(status("not_found", 404, true).is_not_found());
         assert!(!status("route_not_found", 404, true).is_not_found());
         assert!(!status("not_found", 404, false).is_not_found());
+        assert_eq!(status("not_found", 404, false).kind(), FailureKind::Other);
+        assert_eq!(status("taken", 409, true).kind(), FailureKind::Conflict);
+        assert_eq!(status("busy", 503, false).kind(), FailureKind::Server);
         assert!(status("route_not_found", 404, true)
             .remedy()
             .contains("api_url"));

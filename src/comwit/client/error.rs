@@ -3,7 +3,7 @@
 
 use super::routes::{self, Operation};
 use crate::client::Route;
-use crate::client::{ErrorEnvelope, ErrorFields, ErrorObject, Failure};
+use crate::client::{ErrorEnvelope, ErrorFields, ErrorObject, Failure, FailureKind};
 use std::fmt;
 use std::time::Duration;
 
@@ -183,15 +183,48 @@ impl ApiError {
         )
     }
 
-    /// Whether this is a 404.
+    /// The common kind of this error. A lost create is of its cause's kind; an answer that
+    /// is not the Comwit API's ([`ApiError::NotTheApi`], [`ApiError::Unexpected`]) is
+    /// [`FailureKind::Other`].
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            ApiError::Unauthorized { .. } => FailureKind::Unauthorized,
+            ApiError::Forbidden { .. } => FailureKind::Forbidden,
+            ApiError::NotFound { .. } => FailureKind::NotFound,
+            ApiError::Conflict { .. } | ApiError::NameTaken { .. } => FailureKind::Conflict,
+            ApiError::Validation { .. } | ApiError::InvalidInput { .. } => FailureKind::Validation,
+            ApiError::RateLimited { .. } => FailureKind::RateLimited,
+            ApiError::Server { .. } => FailureKind::Server,
+            ApiError::Transport { .. } => FailureKind::Transport,
+            ApiError::Deadline { .. } => FailureKind::Deadline,
+            ApiError::TooLarge { .. } | ApiError::Decode { .. } => FailureKind::Decode,
+            ApiError::Cancelled => FailureKind::Cancelled,
+            ApiError::NotTheApi { .. } | ApiError::Unexpected { .. } => FailureKind::Other,
+            ApiError::CreateUnresolved { cause, .. } => cause.kind(),
+        }
+    }
+
+    /// The `code` of Comwit's error body, when the error keeps it (`not_found`,
+    /// `not_a_member`, `internal`, ...).
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ApiError::NotFound { .. } => Some("not_found"),
+            ApiError::Forbidden { code, .. } => Some(code.as_str()).filter(|c| !c.is_empty()),
+            ApiError::Server { code, .. } | ApiError::Unexpected { code, .. } => code.as_deref(),
+            ApiError::CreateUnresolved { cause, .. } => cause.code(),
+            _ => None,
+        }
+    }
+
+    /// Whether Comwit says the object does not exist (a 404 with its `not_found` body).
     pub fn is_not_found(&self) -> bool {
-        matches!(self, ApiError::NotFound { .. })
+        self.kind().is_not_found()
     }
 
     /// Whether the API answered 409: the name is taken, or the object's state refuses the
     /// change (already suspended, a record that clashes, a domain still in use).
     pub fn is_conflict(&self) -> bool {
-        self.status() == Some(409)
+        self.kind().is_conflict()
     }
 
     /// The typed error for a failed request. A non-2xx body is read leniently: a body that
@@ -829,14 +862,24 @@ impl ApiFailure {
         )
     }
 
-    /// Whether the API answered 404.
+    /// The error's common kind ([`ApiError::kind`]).
+    pub fn kind(&self) -> FailureKind {
+        self.error.kind()
+    }
+
+    /// The `code` of Comwit's error body ([`ApiError::code`]).
+    pub fn code(&self) -> Option<&str> {
+        self.error.code()
+    }
+
+    /// Whether Comwit says the object does not exist.
     pub fn is_not_found(&self) -> bool {
-        self.error.is_not_found()
+        self.kind().is_not_found()
     }
 
     /// Whether the API answered 409 ([`ApiError::is_conflict`]).
     pub fn is_conflict(&self) -> bool {
-        self.error.is_conflict()
+        self.kind().is_conflict()
     }
 
     /// Adds the database's name to the operation, for messages.
@@ -982,6 +1025,13 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
         assert!(error(404, include_str!("fixtures/error_not_found.json")).is_not_found());
+        let member = error(403, include_str!("fixtures/error_not_a_member.json"));
+        assert_eq!(
+            (member.kind(), member.code()),
+            (FailureKind::Forbidden, Some("not_a_member"))
+        );
+        assert_eq!(error(404, "").kind(), FailureKind::Other);
+        assert_eq!(error(503, "{}").kind(), FailureKind::Server);
         assert!(matches!(
             error(409, include_str!("fixtures/error_conflict.json")),
             ApiError::Conflict { .. }

@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::client::{
-    Auth, ErrorEnvelope, ErrorFields, Failure, HttpClient, HttpConfig, Request, Route,
+    Auth, ErrorEnvelope, ErrorFields, Failure, FailureKind, HttpClient, HttpConfig, Request, Route,
 };
 pub use crate::client::{ConfigError, Secret};
 
@@ -103,12 +103,36 @@ pub struct ApiFailure {
     /// What was attempted ("delete database `x` (postgresql)").
     pub describe: String,
     pub kind: Kind,
+    /// The `code` of WaysCloud's error body, when the answer was in its shape.
+    pub code: Option<String>,
     pub message: String,
 }
 
 impl ApiFailure {
+    /// The common kind of the failure ([`Kind`] is WaysCloud's finer one).
+    pub fn kind(&self) -> FailureKind {
+        match &self.kind {
+            Kind::NotFound => FailureKind::NotFound,
+            Kind::Unauthorized => FailureKind::Unauthorized,
+            Kind::Forbidden { .. } | Kind::QuotaExceeded => FailureKind::Forbidden,
+            Kind::Conflict => FailureKind::Conflict,
+            Kind::Validation { .. } => FailureKind::Validation,
+            Kind::RateLimited => FailureKind::RateLimited,
+            Kind::Server { .. } => FailureKind::Server,
+            Kind::Other { .. } => FailureKind::Other,
+            Kind::Transport { .. } => FailureKind::Transport,
+            Kind::Decode => FailureKind::Decode,
+            Kind::Cancelled => FailureKind::Cancelled,
+        }
+    }
+
+    /// The `code` of WaysCloud's error body (`not_found`, `quota_exceeded`, ...).
+    pub fn code(&self) -> Option<&str> {
+        self.code.as_deref()
+    }
+
     pub fn is_not_found(&self) -> bool {
-        self.kind == Kind::NotFound
+        self.kind().is_not_found()
     }
 
     /// The request may have done its work though no answer said so (no answer, a 5xx, an
@@ -457,8 +481,12 @@ impl Client {
 
     fn failure(&self, route: &'static Route, ids: &Ids, failure: Failure) -> ApiFailure {
         let describe = ids.fill(route.describe);
+        let mut documented_code = None;
         let (kind, message) = match failure {
             Failure::Status { status, fields, .. } => {
+                if fields.documented {
+                    documented_code.clone_from(&fields.code);
+                }
                 let code = fields.code.clone().unwrap_or_default();
                 let message = fields.message.clone().unwrap_or_default();
                 let kind = match (status, code.as_str()) {
@@ -508,6 +536,7 @@ impl Client {
             route,
             describe,
             kind,
+            code: documented_code,
             message: self.http.redactor().clean(&message),
         }
     }
@@ -533,6 +562,7 @@ impl Client {
             route,
             describe: ids.fill(route.describe),
             kind: Kind::Decode,
+            code: None,
             message: self.http.redactor().clean(&e.to_string()),
         })
     }
@@ -1033,8 +1063,11 @@ mod tests {
             kind: Kind::Forbidden {
                 permission: "database:create".into(),
             },
+            code: Some("forbidden".into()),
             message: "API key lacks permission database:create".into(),
         };
+        assert_eq!(failure.kind(), FailureKind::Forbidden);
+        assert_eq!(failure.code(), Some("forbidden"));
         let d = failure.detail();
         assert!(d.contains("`database:create`"), "{d}");
         assert!(d.contains("WAYSCLOUD_API_KEY"), "{d}");
