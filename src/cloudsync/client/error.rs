@@ -3,7 +3,6 @@
 
 use crate::client::{route::fill, ErrorEnvelope, ErrorFields, Failure, FailureKind};
 
-use super::routes;
 use crate::client::Route;
 
 /// Reads `{"errors": [{"status", "code", "title", "detail", "source": {"pointer"},
@@ -82,6 +81,12 @@ impl Operation {
     /// "register database `Primary DB`".
     pub fn describe(&self) -> String {
         fill(self.route.describe, |name| self.value(name))
+    }
+
+    /// The object that is missing when the route's answer is "not found": "database
+    /// `db_1`".
+    pub fn missing(&self) -> String {
+        fill(self.route.missing, |name| self.value(name))
     }
 
     fn value(&self, name: &str) -> Option<String> {
@@ -292,84 +297,6 @@ impl ApiFailure {
         }
     }
 
-    /// What to do about it.
-    pub fn remedy(&self) -> String {
-        if let Some(code) = self.tenant_code() {
-            return tenant_remedy(code).to_owned();
-        }
-        match (&self.error, self.code()) {
-            (_, Some("unauthorized")) => "CloudSync refused the API key. Set `api_key` (or \
-                CLOUDSYNC_API_KEY) to a management API key from the dashboard's CloudSync > \
-                API Keys page."
-                .to_owned(),
-            (_, Some("forbidden")) => "The API key lacks the `workspace-admin` role: create a \
-                management key with that role (CloudSync > API Keys)."
-                .to_owned(),
-            (_, Some("not_found")) => {
-                let missing = fill(self.op.route.missing, |n| self.op.value(n));
-                match self.op.route {
-                    // Changes to an object only Terraform's state names: it was there.
-                    r if [
-                        &routes::PATCH_DATABASE,
-                        &routes::DELETE_DATABASE,
-                        &routes::DISABLE_TABLES,
-                        &routes::DELETE_EXPO_TOKEN,
-                        &routes::DELETE_DEVICE,
-                    ]
-                    .contains(&r) =>
-                    {
-                        format!(
-                            "{missing} no longer exists: it was deleted outside Terraform. Apply \
-                         again (the next refresh notices it is gone), or remove it from state \
-                         with `terraform state rm <address>` if Terraform should no longer \
-                         manage it."
-                        )
-                    }
-                    // An id the user gave: `terraform import`, a data source, or
-                    // `database_id` in the configuration.
-                    _ => format!(
-                        "{missing} is not found: check the id given in the configuration \
-                         (`database_id`) or to `terraform import` (a typo, or a database of \
-                         another workspace than the API key's)."
-                    ),
-                }
-            }
-            (_, Some("table_not_found")) => "Create the table in the tenant database first \
-                (CloudSync syncs existing tables), or fix the table name."
-                .to_owned(),
-            (_, Some("validation_failed")) => {
-                "Fix the value the API named and apply again.".to_owned()
-            }
-            (ApiError::Status { status: 404, .. }, _) => "The API at `api_url` has no such \
-                route: check `api_url` (or CLOUDSYNC_API_URL); the default is \
-                https://cloudsync.sqlite.ai."
-                .to_owned(),
-            (ApiError::Status { status: 429, .. }, _)
-            | (
-                ApiError::Status {
-                    status: 500..=599, ..
-                },
-                _,
-            ) => "The CloudSync API is busy or \
-                unavailable. Apply again later; `max_retries` and `request_timeout_seconds` \
-                in the provider block control how long the provider keeps trying."
-                .to_owned(),
-            (
-                ApiError::Status {
-                    documented: false, ..
-                },
-                _,
-            ) => "The answer does not come from \
-                the CloudSync API: check `api_url` (or CLOUDSYNC_API_URL)."
-                .to_owned(),
-            (ApiError::Transport { .. } | ApiError::Deadline { .. }, _) => "Check `api_url` \
-                (or CLOUDSYNC_API_URL) and the network; raise `request_timeout_seconds` for a \
-                slow API."
-                .to_owned(),
-            _ => String::new(),
-        }
-    }
-
     /// Whether a create or update may have taken effect although it failed.
     pub fn outcome_unknown(&self) -> bool {
         match &self.error {
@@ -417,17 +344,13 @@ pub fn tenant_remedy(code: &str) -> &'static str {
 
 impl std::fmt::Display for ApiFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Could not {}: {}.", self.op.describe(), self.detail())?;
-        let remedy = self.remedy();
-        if !remedy.is_empty() {
-            write!(f, " {remedy}")?;
-        }
-        Ok(())
+        write!(f, "Could not {}: {}.", self.op.describe(), self.detail())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::routes;
     use super::*;
 
     #[test]
@@ -471,61 +394,5 @@ mod tests {
         assert_eq!(status("not_found", 404, false).kind(), FailureKind::Other);
         assert_eq!(status("taken", 409, true).kind(), FailureKind::Conflict);
         assert_eq!(status("busy", 503, false).kind(), FailureKind::Server);
-        assert!(status("route_not_found", 404, true)
-            .remedy()
-            .contains("api_url"));
-    }
-
-    #[test]
-    fn a_404_blames_deletion_only_for_objects_from_state() {
-        let not_found = |route: &'static Route| {
-            ApiFailure::new(
-                Operation::on(route, "db_typo"),
-                ApiError::Status {
-                    status: 404,
-                    documented: true,
-                    code: Some("not_found".into()),
-                    detail: Some("Database not found".into()),
-                    field: None,
-                    retries: 0,
-                    url: "u".into(),
-                },
-            )
-            .remedy()
-        };
-        for kind in [
-            &routes::GET_DATABASE,
-            &routes::ENABLE_TABLES,
-            &routes::PUT_EXPO_TOKEN,
-        ] {
-            let text = not_found(kind);
-            assert!(text.contains("check the id"), "{kind:?}: {text}");
-            assert!(text.contains("`database_id`"), "{kind:?}: {text}");
-            assert!(
-                !text.contains("deleted outside Terraform"),
-                "{kind:?}: {text}"
-            );
-            assert!(!text.contains("state rm"), "{kind:?}: {text}");
-        }
-        let text = not_found(&routes::PATCH_DATABASE);
-        assert!(text.contains("deleted outside Terraform"), "{text}");
-        assert!(text.contains("terraform state rm"), "{text}");
-    }
-
-    #[test]
-    fn every_tenant_code_says_what_to_fix() {
-        for code in TENANT_CODES {
-            let f = status(code, 422, true);
-            assert_eq!(f.tenant_code(), Some(code));
-            assert!(
-                f.to_string().contains("connection_string")
-                    || code == "database_cloudsync_not_ready"
-                    || code == "database_permission_denied"
-                    || code == "database_paused"
-            );
-        }
-        assert!(status("database_cloudsync_not_ready", 422, true)
-            .to_string()
-            .contains("primary key"));
     }
 }
