@@ -307,41 +307,6 @@ impl ApiFailure {
     }
 }
 
-/// What to fix for each tenant failure code.
-pub fn tenant_remedy(code: &str) -> &'static str {
-    match code {
-        "database_auth_failed" => {
-            "CloudSync could not log in to the tenant database: check \
-            the user name and password (or the SQLite Cloud API key) in `connection_string`."
-        }
-        "database_unreachable" => {
-            "CloudSync could not reach the tenant database: check the \
-            host and port in `connection_string`, and that the database accepts connections \
-            from CloudSync (firewall, allow-list). Nothing was registered; apply again once it \
-            is reachable."
-        }
-        "database_paused" => {
-            "The tenant database is paused or does not accept connections: \
-            resume it (in its provider's console, or `ALTER DATABASE ... ALLOW_CONNECTIONS \
-            true` in PostgreSQL), then apply again."
-        }
-        "database_permission_denied" => {
-            "The database user lacks a privilege CloudSync needs: \
-            grant it USAGE and CREATE on the schema (CloudSync creates its metadata tables \
-            there) and TRIGGER on the tables to sync, or use the tables' owner."
-        }
-        "database_cloudsync_not_ready" => {
-            "The table cannot be synced yet: CloudSync syncs \
-            rows by primary key, so give the table a primary key (a TEXT or UUID column is \
-            best), then apply again."
-        }
-        _ => {
-            "The tenant database answered with an error: check `database_name`, \
-            `schema_name` and `connection_string`."
-        }
-    }
-}
-
 impl std::fmt::Display for ApiFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Could not {}: {}.", self.op.describe(), self.detail())

@@ -12,7 +12,7 @@
 mod error;
 pub mod routes;
 
-pub use error::{tenant_remedy, ApiError, ApiFailure, CloudSyncEnvelope, Operation, TENANT_CODES};
+pub use error::{ApiError, ApiFailure, CloudSyncEnvelope, Operation, TENANT_CODES};
 
 pub use crate::client::{ConfigError, Secret};
 
