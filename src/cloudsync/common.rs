@@ -256,18 +256,7 @@ mod tests {
     use crate::cloudsync::client::{Operation, TENANT_CODES};
 
     fn status(code: &str, status: u16, documented: bool) -> ApiFailure {
-        ApiFailure::new(
-            Operation::on(&routes::GET_DATABASE, "db_1"),
-            ApiError::Status {
-                status,
-                documented,
-                code: Some(code.into()),
-                detail: Some("d".into()),
-                field: None,
-                retries: 0,
-                url: "u".into(),
-            },
-        )
+        ApiFailure::answered(code, status, documented)
     }
 
     #[test]

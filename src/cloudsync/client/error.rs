@@ -307,6 +307,27 @@ impl ApiFailure {
     }
 }
 
+/// For tests of the failure and its remedies.
+#[cfg(test)]
+impl ApiFailure {
+    /// A read of database `db_1` answered `status` with `code` (in the documented shape or
+    /// not).
+    pub(crate) fn answered(code: &str, status: u16, documented: bool) -> ApiFailure {
+        ApiFailure::new(
+            Operation::on(&super::routes::GET_DATABASE, "db_1"),
+            ApiError::Status {
+                status,
+                documented,
+                code: Some(code.into()),
+                detail: Some("d".into()),
+                field: None,
+                retries: 0,
+                url: "u".into(),
+            },
+        )
+    }
+}
+
 impl std::fmt::Display for ApiFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Could not {}: {}.", self.op.describe(), self.detail())
@@ -315,7 +336,6 @@ impl std::fmt::Display for ApiFailure {
 
 #[cfg(test)]
 mod tests {
-    use super::super::routes;
     use super::*;
 
     #[test]
@@ -337,18 +357,7 @@ mod tests {
     }
 
     fn status(code: &str, status: u16, documented: bool) -> ApiFailure {
-        ApiFailure::new(
-            Operation::on(&routes::GET_DATABASE, "db_1"),
-            ApiError::Status {
-                status,
-                documented,
-                code: Some(code.into()),
-                detail: Some("d".into()),
-                field: None,
-                retries: 0,
-                url: "u".into(),
-            },
-        )
+        ApiFailure::answered(code, status, documented)
     }
 
     #[test]

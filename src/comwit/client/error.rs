@@ -591,20 +591,23 @@ impl ErrorEnvelope for ComwitEnvelope {
 /// Comwit's token prefixes: user (`cwt_`), database (`cdt_`) and query (`cqt_`) tokens.
 pub const TOKEN_PREFIXES: &[&str] = &["cwt_", "cdt_", "cqt_"];
 
+/// What the tests of Comwit's errors and remedies share: a redactor that knows [`TOKEN`],
+/// and the typed error of an answer.
 #[cfg(test)]
-mod tests {
+pub(crate) mod testing {
     use super::*;
     use crate::client::Redactor;
 
-    const TOKEN: &str = "cwt_00112233445566778899";
+    pub const TOKEN: &str = "cwt_00112233445566778899";
 
-    fn redactor() -> Redactor {
+    pub fn redactor() -> Redactor {
         let r = Redactor::new(TOKEN_PREFIXES);
         r.add(&TOKEN.into());
         r
     }
 
-    fn error(status: u16, body: &str) -> ApiError {
+    /// The typed error of a `status` answer with `body`, from `http://api.test/v1/x`.
+    pub fn error(status: u16, body: &str) -> ApiError {
         let r = redactor();
         ApiError::from_failure(Failure::Status {
             status,
@@ -619,6 +622,12 @@ mod tests {
             url: "http://api.test/v1/x".into(),
         })
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::error;
+    use super::*;
 
     #[test]
     fn parses_every_contract_error() {

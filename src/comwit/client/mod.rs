@@ -28,6 +28,8 @@ pub use databases::{
     QueryTokenRequest, RotatedToken, Usage,
 };
 pub use dns::{DnsRecord, Domain, Hostname, HostnameRequest, NeededRecord, RecordRequest};
+#[cfg(test)]
+pub(crate) use error::testing as error_testing;
 pub use error::{
     ApiError, ApiFailure, ComwitEnvelope, ExistingObject, ForbiddenCode, TOKEN_PREFIXES,
 };

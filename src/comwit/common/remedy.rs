@@ -355,34 +355,9 @@ fn plural(n: u32) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::{ErrorEnvelope, Failure, Redactor};
-    use crate::comwit::client::{ComwitEnvelope, TOKEN_PREFIXES};
+    use crate::comwit::client::error_testing::{error, redactor, TOKEN};
     use crate::plugin::kit::failure::ClientFailure;
     use std::time::Duration;
-
-    const TOKEN: &str = "cwt_00112233445566778899";
-
-    fn redactor() -> Redactor {
-        let r = Redactor::new(TOKEN_PREFIXES);
-        r.add(&TOKEN.into());
-        r
-    }
-
-    fn error(status: u16, body: &str) -> ApiError {
-        let r = redactor();
-        ApiError::from_failure(Failure::Status {
-            status,
-            retry_after: None,
-            fields: Box::new(
-                ComwitEnvelope
-                    .parse(body.as_bytes())
-                    .cleaned(|t| r.clean(t)),
-            ),
-            body_len: body.len(),
-            retries: 0,
-            url: "http://api.test/v1/x".into(),
-        })
-    }
 
     fn create_op() -> Operation {
         Operation::on_project(&routes::CREATE_DATABASE, "prj_123").with_database_name("orders")
