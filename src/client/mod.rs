@@ -10,13 +10,15 @@
 //! - [`envelope`]: each platform's error body, read by its [`ErrorEnvelope`];
 //! - [`redact`]: the [`Redactor`] that keeps every secret the client knows of out of
 //!   messages and logs;
-//! - [`secret`]: [`Secret`], for every credential and token.
+//! - [`secret`]: [`Secret`], for every credential and token;
+//! - [`kind`]: [`FailureKind`], the common kinds every platform's failure says it is.
 //!
 //! A platform client (`crate::comwit::client`) owns its routes, its typed request and
 //! answer structs, its typed errors (built from [`Failure`]) and its remedies.
 
 pub mod auth;
 pub mod envelope;
+pub mod kind;
 pub mod pacer;
 pub mod redact;
 pub mod route;
@@ -26,6 +28,7 @@ pub mod testutil;
 
 pub use auth::Auth;
 pub use envelope::{ErrorEnvelope, ErrorFields, ErrorObject};
+pub use kind::FailureKind;
 pub use pacer::Pacer;
 pub use redact::Redactor;
 pub use route::{Params, Retry, Route};

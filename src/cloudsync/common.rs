@@ -4,7 +4,8 @@
 use tf_provider::value::{Value, ValueList, ValueString};
 use tf_provider::{AttributePath, Diagnostics};
 
-use super::client::ApiFailure;
+use super::client::{routes, ApiError, ApiFailure};
+use crate::plugin::kit::failure::advice;
 use crate::plugin::kit::failure::{self, ClientFailure};
 use crate::plugin::kit::known;
 
@@ -40,7 +41,12 @@ impl ClientFailure for ApiFailure {
         }
     }
     fn detail(&self) -> String {
-        self.to_string()
+        let remedy = remedy(self);
+        if remedy.is_empty() {
+            self.to_string()
+        } else {
+            format!("{self} {remedy}")
+        }
     }
     fn attempt(&self) -> String {
         format!("{}: {}", self.op.describe(), ApiFailure::detail(self))
@@ -52,6 +58,120 @@ impl ClientFailure for ApiFailure {
         self.field()
             .and_then(attribute_of)
             .or_else(|| self.tenant_code().map(|_| "connection_string"))
+    }
+}
+
+/// What to do about a failure, from the client's facts (its code, status and route); the
+/// Terraform part comes from [`advice`].
+pub fn remedy(failure: &ApiFailure) -> String {
+    if let Some(code) = failure.tenant_code() {
+        return tenant_remedy(code).to_owned();
+    }
+    match (&failure.error, failure.code()) {
+        (_, Some("unauthorized")) => "CloudSync refused the API key. Set `api_key` (or \
+            CLOUDSYNC_API_KEY) to a management API key from the dashboard's CloudSync > \
+            API Keys page."
+            .to_owned(),
+        (_, Some("forbidden")) => "The API key lacks the `workspace-admin` role: create a \
+            management key with that role (CloudSync > API Keys)."
+            .to_owned(),
+        (_, Some("not_found")) => {
+            let missing = failure.op.missing();
+            match failure.op.route {
+                // Changes to an object only Terraform's state names: it was there.
+                r if [
+                    &routes::PATCH_DATABASE,
+                    &routes::DELETE_DATABASE,
+                    &routes::DISABLE_TABLES,
+                    &routes::DELETE_EXPO_TOKEN,
+                    &routes::DELETE_DEVICE,
+                ]
+                .contains(&r) =>
+                {
+                    format!(
+                        "{missing} no longer exists: it was {}. Apply again (the next refresh \
+                         notices it is gone), or {}",
+                        advice::DELETED_OUTSIDE,
+                        advice::STATE_RM
+                    )
+                }
+                // An id the user gave: `terraform import`, a data source, or
+                // `database_id` in the configuration.
+                _ => format!(
+                    "{missing} is not found: {}",
+                    advice::check_given_id(
+                        " (`database_id`)",
+                        "a typo, or a database of another workspace than the API key's"
+                    )
+                ),
+            }
+        }
+        (_, Some("table_not_found")) => "Create the table in the tenant database first \
+            (CloudSync syncs existing tables), or fix the table name."
+            .to_owned(),
+        (_, Some("validation_failed")) => "Fix the value the API named and apply again.".to_owned(),
+        (ApiError::Status { status: 404, .. }, _) => "The API at `api_url` has no such \
+            route: check `api_url` (or CLOUDSYNC_API_URL); the default is \
+            https://cloudsync.sqlite.ai."
+            .to_owned(),
+        (ApiError::Status { status: 429, .. }, _)
+        | (
+            ApiError::Status {
+                status: 500..=599, ..
+            },
+            _,
+        ) => "The CloudSync API is busy or \
+            unavailable. Apply again later; `max_retries` and `request_timeout_seconds` \
+            in the provider block control how long the provider keeps trying."
+            .to_owned(),
+        (
+            ApiError::Status {
+                documented: false, ..
+            },
+            _,
+        ) => "The answer does not come from \
+            the CloudSync API: check `api_url` (or CLOUDSYNC_API_URL)."
+            .to_owned(),
+        (ApiError::Transport { .. } | ApiError::Deadline { .. }, _) => "Check `api_url` \
+            (or CLOUDSYNC_API_URL) and the network; raise `request_timeout_seconds` for a \
+            slow API."
+            .to_owned(),
+        _ => String::new(),
+    }
+}
+
+/// What to fix for each tenant failure code.
+pub fn tenant_remedy(code: &str) -> &'static str {
+    match code {
+        "database_auth_failed" => {
+            "CloudSync could not log in to the tenant database: check \
+            the user name and password (or the SQLite Cloud API key) in `connection_string`."
+        }
+        "database_unreachable" => {
+            "CloudSync could not reach the tenant database: check the \
+            host and port in `connection_string`, and that the database accepts connections \
+            from CloudSync (firewall, allow-list). Nothing was registered; apply again once it \
+            is reachable."
+        }
+        "database_paused" => {
+            "The tenant database is paused or does not accept connections: \
+            resume it (in its provider's console, or `ALTER DATABASE ... ALLOW_CONNECTIONS \
+            true` in PostgreSQL), then apply again."
+        }
+        "database_permission_denied" => {
+            "The database user lacks a privilege CloudSync needs: \
+            grant it USAGE and CREATE on the schema (CloudSync creates its metadata tables \
+            there) and TRIGGER on the tables to sync, or use the tables' owner."
+        }
+        "database_cloudsync_not_ready" => {
+            "The table cannot be synced yet: CloudSync syncs \
+            rows by primary key, so give the table a primary key (a TEXT or UUID column is \
+            best), then apply again."
+        }
+        _ => {
+            "The tenant database answered with an error: check `database_name`, \
+            `schema_name` and `connection_string`."
+        }
     }
 }
 
@@ -132,6 +252,18 @@ pub fn api_list<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::Route;
+    use crate::cloudsync::client::{Operation, TENANT_CODES};
+
+    fn status(code: &str, status: u16, documented: bool) -> ApiFailure {
+        ApiFailure::answered(code, status, documented)
+    }
+
+    #[test]
+    fn an_unknown_route_blames_api_url() {
+        assert!(remedy(&status("route_not_found", 404, true)).contains("api_url"));
+        assert!(remedy(&status("x", 404, false)).contains("api_url"));
+    }
 
     #[test]
     fn unset_lists_stay_unset() {
@@ -152,5 +284,74 @@ mod tests {
         check_database_id(&mut d, "db_../x", "database_id");
         assert_eq!(d.errors.len(), 2);
         assert_eq!(d.errors[0].attribute, AttributePath::new("database_id"));
+    }
+
+    #[test]
+    fn a_404_blames_deletion_only_for_objects_from_state() {
+        let not_found = |route: &'static Route| {
+            remedy(&ApiFailure::new(
+                Operation::on(route, "db_typo"),
+                ApiError::Status {
+                    status: 404,
+                    documented: true,
+                    code: Some("not_found".into()),
+                    detail: Some("Database not found".into()),
+                    field: None,
+                    retries: 0,
+                    url: "u".into(),
+                },
+            ))
+        };
+        for kind in [
+            &routes::GET_DATABASE,
+            &routes::ENABLE_TABLES,
+            &routes::PUT_EXPO_TOKEN,
+        ] {
+            let text = not_found(kind);
+            assert!(text.contains("check the id"), "{kind:?}: {text}");
+            assert!(text.contains("`database_id`"), "{kind:?}: {text}");
+            assert!(
+                !text.contains("deleted outside Terraform"),
+                "{kind:?}: {text}"
+            );
+            assert!(!text.contains("state rm"), "{kind:?}: {text}");
+        }
+        let text = not_found(&routes::PATCH_DATABASE);
+        assert!(text.contains("deleted outside Terraform"), "{text}");
+        assert!(
+            text.ends_with(
+                " no longer exists: it was deleted outside Terraform. Apply again (the next \
+                 refresh notices it is gone), or remove it from state with `terraform state \
+                 rm <address>` if Terraform should no longer manage it."
+            ),
+            "{text}"
+        );
+        assert!(
+            not_found(&routes::GET_DATABASE).ends_with(
+                " is not found: check the id given in the configuration (`database_id`) or \
+                 to `terraform import` (a typo, or a database of another workspace than the \
+                 API key's)."
+            ),
+            "{}",
+            not_found(&routes::GET_DATABASE)
+        );
+    }
+
+    #[test]
+    fn every_tenant_code_says_what_to_fix() {
+        for code in TENANT_CODES {
+            let f = status(code, 422, true);
+            assert_eq!(f.tenant_code(), Some(code));
+            assert!(
+                ClientFailure::detail(&f).contains("connection_string")
+                    || code == "database_cloudsync_not_ready"
+                    || code == "database_permission_denied"
+                    || code == "database_paused"
+            );
+        }
+        assert!(
+            ClientFailure::detail(&status("database_cloudsync_not_ready", 422, true))
+                .contains("primary key")
+        );
     }
 }

@@ -1,5 +1,5 @@
 //! What every `comwit` type shares beyond the plugin kit (`crate::plugin::kit`): API
-//! failures as diagnostics, plan-time validation of the contract's rules, and the default
+//! failures as diagnostics (with Comwit's remedies, `remedy.rs`), plan-time validation of the contract's rules, and the default
 //! project.
 
 use tf_provider::value::{Value, ValueString};
@@ -12,19 +12,18 @@ use crate::plugin::kit::known;
 
 pub use crate::plugin::kit::failure::{api_error, deleted};
 
+mod remedy;
+pub use remedy::remedy;
+
 impl ClientFailure for ApiFailure {
     fn summary(&self) -> String {
         ApiFailure::summary(self)
     }
     fn detail(&self) -> String {
-        ApiFailure::detail(self)
+        remedy::detail(self)
     }
     fn attempt(&self) -> String {
-        format!(
-            "{}: {}",
-            self.op.describe(),
-            self.error.answer(Some(&self.op))
-        )
+        ApiFailure::attempt(self)
     }
     fn is_not_found(&self) -> bool {
         ApiFailure::is_not_found(self)

@@ -4,7 +4,8 @@
 use tf_provider::value::ValueString;
 use tf_provider::{AttributePath, Diagnostics};
 
-use super::client::ApiFailure;
+use super::client::{ApiFailure, Kind, DEFAULT_API_URL};
+use crate::plugin::kit::failure::advice;
 use crate::plugin::kit::failure::ClientFailure;
 use crate::plugin::kit::text;
 
@@ -18,7 +19,7 @@ impl ClientFailure for ApiFailure {
         ApiFailure::summary(self).to_owned()
     }
     fn detail(&self) -> String {
-        ApiFailure::detail(self)
+        format!("{self} {}", remedy(self))
     }
     fn attempt(&self) -> String {
         if self.message.is_empty() {
@@ -29,6 +30,33 @@ impl ClientFailure for ApiFailure {
     }
     fn is_not_found(&self) -> bool {
         ApiFailure::is_not_found(self)
+    }
+}
+
+/// What to do about a failure, from the client's facts (its kind, WaysCloud's permission
+/// and field). The wording is WaysCloud's own (not the other platforms'): its remedies
+/// are pinned by the unit and end-to-end tests.
+pub fn remedy(failure: &ApiFailure) -> String {
+    match &failure.kind {
+        Kind::NotFound => "It does not exist (any more), or belongs to another customer than the API key's.".to_owned(),
+        Kind::Unauthorized => "The API key was refused: check `api_key` in the provider block or WAYSCLOUD_API_KEY.".to_owned(),
+        Kind::Forbidden { permission } => format!(
+            "The API key lacks the `{permission}` permission. Use a key that has it (set `api_key` or WAYSCLOUD_API_KEY), or ask your WaysCloud administrator to grant it."
+        ),
+        Kind::QuotaExceeded => "The customer's database quota is used up: delete a database you no longer need (see data source `wayscloud_quota`), or ask WaysCloud support to raise the limit.".to_owned(),
+        Kind::Conflict => "It conflicts with an object that already exists.".to_owned(),
+        Kind::Validation { field: Some(f) } => format!("WaysCloud refused the value of `{f}`."),
+        Kind::Validation { field: None } => "WaysCloud refused the request.".to_owned(),
+        Kind::RateLimited => "WaysCloud kept answering 429 (too many requests) after the retries: try again later, or raise `max_retries`.".to_owned(),
+        Kind::Server { status } => format!("WaysCloud answered {status} after the retries; nothing is assumed done: run the plan again to see what exists."),
+        Kind::Other { status, documented: false } => format!(
+            "The answer ({status}) is not from the WaysCloud API (it lacks WaysCloud's error body, `detail` and `code`): check `api_url` (or WAYSCLOUD_API_URL), default {DEFAULT_API_URL}; the API key was not judged."
+        ),
+        Kind::Other { status, .. } => format!("WaysCloud answered {status}."),
+        Kind::Transport { timed_out: true } => "No answer in time: check `api_url` and the network, or raise `request_timeout_seconds`.".to_owned(),
+        Kind::Transport { .. } => format!("WaysCloud could not be reached: check `api_url` (or WAYSCLOUD_API_URL; default {DEFAULT_API_URL}) and the network."),
+        Kind::Decode => "The answer was not the documented JSON: check `api_url`.".to_owned(),
+        Kind::Cancelled => advice::STOPPED_SHORT.to_owned(),
     }
 }
 
@@ -182,5 +210,55 @@ mod tests {
             check_time_of_day(&mut d, bad, "time_of_day");
             assert_eq!(d.errors.len(), 1, "{bad}");
         }
+    }
+    #[test]
+    fn a_forbidden_detail_names_the_permission_and_the_setting() {
+        let failure = ApiFailure {
+            route: &crate::wayscloud::client::routes::CREATE_DATABASE,
+            describe: "create a postgresql database".into(),
+            kind: Kind::Forbidden {
+                permission: "database:create".into(),
+            },
+            code: Some("forbidden".into()),
+            message: "API key lacks permission database:create".into(),
+        };
+        assert_eq!(
+            ClientFailure::detail(&failure),
+            "Could not create a postgresql database. WaysCloud said: API key lacks permission \
+             database:create. The API key lacks the `database:create` permission. Use a key \
+             that has it (set `api_key` or WAYSCLOUD_API_KEY), or ask your WaysCloud \
+             administrator to grant it."
+        );
+        let foreign = ApiFailure {
+            kind: Kind::Other {
+                status: 401,
+                documented: false,
+            },
+            code: None,
+            message: String::new(),
+            ..failure.clone()
+        };
+        let d = ClientFailure::detail(&foreign);
+        assert!(
+            d.contains("`api_url`") && d.contains("WAYSCLOUD_API_URL"),
+            "{d}"
+        );
+        assert!(
+            !d.contains("API key was refused") && !d.contains("lacks the"),
+            "{d}"
+        );
+        let refused = ApiFailure {
+            kind: Kind::Unauthorized,
+            ..foreign.clone()
+        };
+        assert!(ClientFailure::detail(&refused).contains("`api_key`"));
+        let stopped = ApiFailure {
+            kind: Kind::Cancelled,
+            ..foreign
+        };
+        assert_eq!(
+            ClientFailure::detail(&stopped),
+            "Could not create a postgresql database. Terraform stopped the provider."
+        );
     }
 }

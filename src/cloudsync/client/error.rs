@@ -1,9 +1,8 @@
 //! CloudSync's error bodies ([`CloudSyncEnvelope`]: the seed's `errors` array) and the
 //! client's error ([`ApiFailure`]: what failed, on what, why, and what to do about it).
 
-use crate::client::{route::fill, ErrorEnvelope, ErrorFields, Failure};
+use crate::client::{route::fill, ErrorEnvelope, ErrorFields, Failure, FailureKind};
 
-use super::routes;
 use crate::client::Route;
 
 /// Reads `{"errors": [{"status", "code", "title", "detail", "source": {"pointer"},
@@ -82,6 +81,12 @@ impl Operation {
     /// "register database `Primary DB`".
     pub fn describe(&self) -> String {
         fill(self.route.describe, |name| self.value(name))
+    }
+
+    /// The object that is missing when the route's answer is "not found": "database
+    /// `db_1`".
+    pub fn missing(&self) -> String {
+        fill(self.route.missing, |name| self.value(name))
     }
 
     fn value(&self, name: &str) -> Option<String> {
@@ -216,10 +221,32 @@ impl ApiFailure {
         }
     }
 
+    /// The common kind of the failure. The object is gone only when a documented 404
+    /// `not_found` says so; any other 404 (an unknown route) is [`FailureKind::Other`].
+    pub fn kind(&self) -> FailureKind {
+        match &self.error {
+            ApiError::Status { status, .. } => match status {
+                404 if self.code() == Some("not_found") => FailureKind::NotFound,
+                401 => FailureKind::Unauthorized,
+                403 => FailureKind::Forbidden,
+                409 => FailureKind::Conflict,
+                422 => FailureKind::Validation,
+                429 => FailureKind::RateLimited,
+                500..=599 => FailureKind::Server,
+                _ => FailureKind::Other,
+            },
+            ApiError::Transport { .. } => FailureKind::Transport,
+            ApiError::Deadline { .. } => FailureKind::Deadline,
+            ApiError::Decode { .. } => FailureKind::Decode,
+            ApiError::InvalidInput { .. } => FailureKind::Validation,
+            ApiError::Cancelled => FailureKind::Cancelled,
+            ApiError::Other(_) => FailureKind::Other,
+        }
+    }
+
     /// The object is gone: only a documented 404 `not_found` says so.
     pub fn is_not_found(&self) -> bool {
-        matches!(&self.error, ApiError::Status { status: 404, .. })
-            && self.code() == Some("not_found")
+        self.kind().is_not_found()
     }
 
     /// A tenant-database failure code (`database_auth_failed`, ...).
@@ -270,84 +297,6 @@ impl ApiFailure {
         }
     }
 
-    /// What to do about it.
-    pub fn remedy(&self) -> String {
-        if let Some(code) = self.tenant_code() {
-            return tenant_remedy(code).to_owned();
-        }
-        match (&self.error, self.code()) {
-            (_, Some("unauthorized")) => "CloudSync refused the API key. Set `api_key` (or \
-                CLOUDSYNC_API_KEY) to a management API key from the dashboard's CloudSync > \
-                API Keys page."
-                .to_owned(),
-            (_, Some("forbidden")) => "The API key lacks the `workspace-admin` role: create a \
-                management key with that role (CloudSync > API Keys)."
-                .to_owned(),
-            (_, Some("not_found")) => {
-                let missing = fill(self.op.route.missing, |n| self.op.value(n));
-                match self.op.route {
-                    // Changes to an object only Terraform's state names: it was there.
-                    r if [
-                        &routes::PATCH_DATABASE,
-                        &routes::DELETE_DATABASE,
-                        &routes::DISABLE_TABLES,
-                        &routes::DELETE_EXPO_TOKEN,
-                        &routes::DELETE_DEVICE,
-                    ]
-                    .contains(&r) =>
-                    {
-                        format!(
-                            "{missing} no longer exists: it was deleted outside Terraform. Apply \
-                         again (the next refresh notices it is gone), or remove it from state \
-                         with `terraform state rm <address>` if Terraform should no longer \
-                         manage it."
-                        )
-                    }
-                    // An id the user gave: `terraform import`, a data source, or
-                    // `database_id` in the configuration.
-                    _ => format!(
-                        "{missing} is not found: check the id given in the configuration \
-                         (`database_id`) or to `terraform import` (a typo, or a database of \
-                         another workspace than the API key's)."
-                    ),
-                }
-            }
-            (_, Some("table_not_found")) => "Create the table in the tenant database first \
-                (CloudSync syncs existing tables), or fix the table name."
-                .to_owned(),
-            (_, Some("validation_failed")) => {
-                "Fix the value the API named and apply again.".to_owned()
-            }
-            (ApiError::Status { status: 404, .. }, _) => "The API at `api_url` has no such \
-                route: check `api_url` (or CLOUDSYNC_API_URL); the default is \
-                https://cloudsync.sqlite.ai."
-                .to_owned(),
-            (ApiError::Status { status: 429, .. }, _)
-            | (
-                ApiError::Status {
-                    status: 500..=599, ..
-                },
-                _,
-            ) => "The CloudSync API is busy or \
-                unavailable. Apply again later; `max_retries` and `request_timeout_seconds` \
-                in the provider block control how long the provider keeps trying."
-                .to_owned(),
-            (
-                ApiError::Status {
-                    documented: false, ..
-                },
-                _,
-            ) => "The answer does not come from \
-                the CloudSync API: check `api_url` (or CLOUDSYNC_API_URL)."
-                .to_owned(),
-            (ApiError::Transport { .. } | ApiError::Deadline { .. }, _) => "Check `api_url` \
-                (or CLOUDSYNC_API_URL) and the network; raise `request_timeout_seconds` for a \
-                slow API."
-                .to_owned(),
-            _ => String::new(),
-        }
-    }
-
     /// Whether a create or update may have taken effect although it failed.
     pub fn outcome_unknown(&self) -> bool {
         match &self.error {
@@ -358,49 +307,30 @@ impl ApiFailure {
     }
 }
 
-/// What to fix for each tenant failure code.
-pub fn tenant_remedy(code: &str) -> &'static str {
-    match code {
-        "database_auth_failed" => {
-            "CloudSync could not log in to the tenant database: check \
-            the user name and password (or the SQLite Cloud API key) in `connection_string`."
-        }
-        "database_unreachable" => {
-            "CloudSync could not reach the tenant database: check the \
-            host and port in `connection_string`, and that the database accepts connections \
-            from CloudSync (firewall, allow-list). Nothing was registered; apply again once it \
-            is reachable."
-        }
-        "database_paused" => {
-            "The tenant database is paused or does not accept connections: \
-            resume it (in its provider's console, or `ALTER DATABASE ... ALLOW_CONNECTIONS \
-            true` in PostgreSQL), then apply again."
-        }
-        "database_permission_denied" => {
-            "The database user lacks a privilege CloudSync needs: \
-            grant it USAGE and CREATE on the schema (CloudSync creates its metadata tables \
-            there) and TRIGGER on the tables to sync, or use the tables' owner."
-        }
-        "database_cloudsync_not_ready" => {
-            "The table cannot be synced yet: CloudSync syncs \
-            rows by primary key, so give the table a primary key (a TEXT or UUID column is \
-            best), then apply again."
-        }
-        _ => {
-            "The tenant database answered with an error: check `database_name`, \
-            `schema_name` and `connection_string`."
-        }
+/// For tests of the failure and its remedies.
+#[cfg(test)]
+impl ApiFailure {
+    /// A read of database `db_1` answered `status` with `code` (in the documented shape or
+    /// not).
+    pub(crate) fn answered(code: &str, status: u16, documented: bool) -> ApiFailure {
+        ApiFailure::new(
+            Operation::on(&super::routes::GET_DATABASE, "db_1"),
+            ApiError::Status {
+                status,
+                documented,
+                code: Some(code.into()),
+                detail: Some("d".into()),
+                field: None,
+                retries: 0,
+                url: "u".into(),
+            },
+        )
     }
 }
 
 impl std::fmt::Display for ApiFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Could not {}: {}.", self.op.describe(), self.detail())?;
-        let remedy = self.remedy();
-        if !remedy.is_empty() {
-            write!(f, " {remedy}")?;
-        }
-        Ok(())
+        write!(f, "Could not {}: {}.", self.op.describe(), self.detail())
     }
 }
 
@@ -427,18 +357,7 @@ mod tests {
     }
 
     fn status(code: &str, status: u16, documented: bool) -> ApiFailure {
-        ApiFailure::new(
-            Operation::on(&routes::GET_DATABASE, "db_1"),
-            ApiError::Status {
-                status,
-                documented,
-                code: Some(code.into()),
-                detail: Some("d".into()),
-                field: None,
-                retries: 0,
-                url: "u".into(),
-            },
-        )
+        ApiFailure::answered(code, status, documented)
     }
 
     #[test]
@@ -446,61 +365,8 @@ mod tests {
         assert!(status("not_found", 404, true).is_not_found());
         assert!(!status("route_not_found", 404, true).is_not_found());
         assert!(!status("not_found", 404, false).is_not_found());
-        assert!(status("route_not_found", 404, true)
-            .remedy()
-            .contains("api_url"));
-    }
-
-    #[test]
-    fn a_404_blames_deletion_only_for_objects_from_state() {
-        let not_found = |route: &'static Route| {
-            ApiFailure::new(
-                Operation::on(route, "db_typo"),
-                ApiError::Status {
-                    status: 404,
-                    documented: true,
-                    code: Some("not_found".into()),
-                    detail: Some("Database not found".into()),
-                    field: None,
-                    retries: 0,
-                    url: "u".into(),
-                },
-            )
-            .remedy()
-        };
-        for kind in [
-            &routes::GET_DATABASE,
-            &routes::ENABLE_TABLES,
-            &routes::PUT_EXPO_TOKEN,
-        ] {
-            let text = not_found(kind);
-            assert!(text.contains("check the id"), "{kind:?}: {text}");
-            assert!(text.contains("`database_id`"), "{kind:?}: {text}");
-            assert!(
-                !text.contains("deleted outside Terraform"),
-                "{kind:?}: {text}"
-            );
-            assert!(!text.contains("state rm"), "{kind:?}: {text}");
-        }
-        let text = not_found(&routes::PATCH_DATABASE);
-        assert!(text.contains("deleted outside Terraform"), "{text}");
-        assert!(text.contains("terraform state rm"), "{text}");
-    }
-
-    #[test]
-    fn every_tenant_code_says_what_to_fix() {
-        for code in TENANT_CODES {
-            let f = status(code, 422, true);
-            assert_eq!(f.tenant_code(), Some(code));
-            assert!(
-                f.to_string().contains("connection_string")
-                    || code == "database_cloudsync_not_ready"
-                    || code == "database_permission_denied"
-                    || code == "database_paused"
-            );
-        }
-        assert!(status("database_cloudsync_not_ready", 422, true)
-            .to_string()
-            .contains("primary key"));
+        assert_eq!(status("not_found", 404, false).kind(), FailureKind::Other);
+        assert_eq!(status("taken", 409, true).kind(), FailureKind::Conflict);
+        assert_eq!(status("busy", 503, false).kind(), FailureKind::Server);
     }
 }

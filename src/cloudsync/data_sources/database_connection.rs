@@ -10,8 +10,7 @@ use tf_provider::value::{Value, ValueBool, ValueEmpty, ValueString};
 use tf_provider::{map, DataSource, Diagnostics};
 
 use super::data_source_struct;
-use crate::cloudsync::client::tenant_remedy;
-use crate::cloudsync::common::{check_database_id, data_source_error};
+use crate::cloudsync::common::{check_database_id, data_source_error, tenant_remedy};
 use crate::plugin::kit::{attribute, known, opt, text};
 
 pub const TYPE_NAME: &str = "cloudsync_database_connection";

@@ -16,6 +16,7 @@ use tf_provider::{map, AttributePath, Diagnostics, Resource};
 use crate::cloudsync::client::{ApiFailure, Client, Table};
 use crate::cloudsync::common::{api_error, check_database_id};
 use crate::cloudsync::provider::ProviderData;
+use crate::plugin::kit::failure::ClientFailure;
 use crate::plugin::kit::{attribute, known, text};
 use crate::plugin::{IdentityAttribute, IdentitySpec};
 
@@ -74,13 +75,13 @@ fn switch_error(diags: &mut Diagnostics, e: &ApiFailure) {
     if e.code() == Some("table_not_found") {
         diags.error(
             "Table not found in the tenant database",
-            e.to_string(),
+            ClientFailure::detail(e),
             AttributePath::new("table"),
         );
     } else if e.code() == Some("database_cloudsync_not_ready") {
         diags.error(
             e.op.route.summary,
-            e.to_string(),
+            ClientFailure::detail(e),
             AttributePath::new("table"),
         );
     } else {
@@ -164,8 +165,9 @@ impl Resource for TableSyncResource {
                 diags.root_warning(
                     "Cannot check a table's sync",
                     format!(
-                        "{e} The state of table `{table}` is kept as it was until CloudSync can \
-                         reach the tenant database again."
+                        "{} The state of table `{table}` is kept as it was until CloudSync can \
+                         reach the tenant database again.",
+                        ClientFailure::detail(&e)
                     ),
                 );
                 Some((state, private))

@@ -395,12 +395,8 @@ mod tests {
             .create_record("dom_1", &request)
             .await
             .unwrap_err();
-        let text = failure.detail();
-        assert!(
-            text.contains("terraform import <address> dom_1/rec_1"),
-            "{text}"
-        );
-        assert!(text.contains("already holds this record"), "{text}");
+        let text = failure.to_string();
+        assert!(text.contains("`dom_1/rec_1` is the same record"), "{text}");
         assert!(!text.contains("refresh and try again"), "{text}");
         assert_eq!(mock.calls().len(), 2, "the create is not repeated");
 
@@ -415,13 +411,10 @@ mod tests {
             .create_record("dom_1", &other)
             .await
             .unwrap_err();
-        let text = failure.detail();
-        assert!(text.contains("clashes with"), "{text}");
         assert!(
-            text.contains("terraform import <address> <domain_id>/<record_id>"),
-            "{text}"
+            failure.is_conflict() && failure.op.is(&routes::CREATE_DNS_RECORD),
+            "{failure}"
         );
-        assert!(!text.contains("refresh and try again"), "{text}");
     }
 
     #[tokio::test]

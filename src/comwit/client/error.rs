@@ -1,9 +1,9 @@
 //! [`ApiError`], the typed failures of the Comwit API, and [`ApiFailure`], an error with the
-//! [`Operation`] it broke, which turns both into user-actionable diagnostic text.
+//! [`Operation`] it broke: what happened, in words (`attempt()`), without what to do about
+//! it (the remedies are `comwit::common`'s, which add the Terraform advice).
 
-use super::routes::{self, Operation};
-use crate::client::Route;
-use crate::client::{ErrorEnvelope, ErrorFields, ErrorObject, Failure};
+use super::routes::Operation;
+use crate::client::{ErrorEnvelope, ErrorFields, ErrorObject, Failure, FailureKind};
 use std::fmt;
 use std::time::Duration;
 
@@ -183,15 +183,48 @@ impl ApiError {
         )
     }
 
-    /// Whether this is a 404.
+    /// The common kind of this error. A lost create is of its cause's kind; an answer that
+    /// is not the Comwit API's ([`ApiError::NotTheApi`], [`ApiError::Unexpected`]) is
+    /// [`FailureKind::Other`].
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            ApiError::Unauthorized { .. } => FailureKind::Unauthorized,
+            ApiError::Forbidden { .. } => FailureKind::Forbidden,
+            ApiError::NotFound { .. } => FailureKind::NotFound,
+            ApiError::Conflict { .. } | ApiError::NameTaken { .. } => FailureKind::Conflict,
+            ApiError::Validation { .. } | ApiError::InvalidInput { .. } => FailureKind::Validation,
+            ApiError::RateLimited { .. } => FailureKind::RateLimited,
+            ApiError::Server { .. } => FailureKind::Server,
+            ApiError::Transport { .. } => FailureKind::Transport,
+            ApiError::Deadline { .. } => FailureKind::Deadline,
+            ApiError::TooLarge { .. } | ApiError::Decode { .. } => FailureKind::Decode,
+            ApiError::Cancelled => FailureKind::Cancelled,
+            ApiError::NotTheApi { .. } | ApiError::Unexpected { .. } => FailureKind::Other,
+            ApiError::CreateUnresolved { cause, .. } => cause.kind(),
+        }
+    }
+
+    /// The `code` of Comwit's error body, when the error keeps it (`not_found`,
+    /// `not_a_member`, `internal`, ...).
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ApiError::NotFound { .. } => Some("not_found"),
+            ApiError::Forbidden { code, .. } => Some(code.as_str()).filter(|c| !c.is_empty()),
+            ApiError::Server { code, .. } | ApiError::Unexpected { code, .. } => code.as_deref(),
+            ApiError::CreateUnresolved { cause, .. } => cause.code(),
+            _ => None,
+        }
+    }
+
+    /// Whether Comwit says the object does not exist (a 404 with its `not_found` body).
     pub fn is_not_found(&self) -> bool {
-        matches!(self, ApiError::NotFound { .. })
+        self.kind().is_not_found()
     }
 
     /// Whether the API answered 409: the name is taken, or the object's state refuses the
     /// change (already suspended, a record that clashes, a domain still in use).
     pub fn is_conflict(&self) -> bool {
-        self.status() == Some(409)
+        self.kind().is_conflict()
     }
 
     /// The typed error for a failed request. A non-2xx body is read leniently: a body that
@@ -440,312 +473,6 @@ impl ApiError {
             },
         }
     }
-
-    /// What the user can do about this error, for this operation.
-    pub fn remedy(&self, op: &Operation) -> String {
-        match self {
-            ApiError::Unauthorized { .. } => {
-                "Set a valid Comwit user token (it starts with `cwt_`) in the provider's \
-                 `token` argument or the COMWIT_TOKEN environment variable. Get one with \
-                 `comwit login` or create a personal access token in the console."
-                    .to_owned()
-            }
-            ApiError::Forbidden {
-                code,
-                required_scope,
-                project_id,
-                ..
-            } => match code {
-                ForbiddenCode::MissingScope => {
-                    let scope = required_scope.as_deref().unwrap_or(op.required_scope());
-                    format!("Create a token with scope `{scope}` or ask a project admin.")
-                }
-                ForbiddenCode::NotAMember => {
-                    let project = project_id
-                        .as_deref()
-                        .or(op.project_id.as_deref())
-                        .map(|p| format!(" `{p}`"))
-                        .unwrap_or_default();
-                    format!(
-                        "Use a token of a member of project{project}, or ask a project admin \
-                         to add you to it. Check the project id too."
-                    )
-                }
-                ForbiddenCode::ProtectedTenant => {
-                    "The platform setting PLATFORM_API_PROTECTED_TENANTS (by default \
-                     `louhi-app` and `comwit-db-synthetic`) names databases critical to the \
-                     platform; suspend, resume, delete, rotate connection token and issue \
-                     query token are refused on them, whatever the token's scopes. Manage \
-                     this database through the platform team; if Terraform should stop \
-                     managing it, remove it from state with `terraform state rm`."
-                        .to_owned()
-                }
-                ForbiddenCode::Other => format!(
-                    "Check that the token has scope `{}` and is a member of the project.",
-                    op.required_scope()
-                ),
-            },
-            ApiError::NotFound { .. } => match op.route {
-                r if *r == routes::LIST_PROJECTS => {
-                    "Check that the provider's `api_url` argument (or COMWIT_API_URL) \
-                     points at the Comwit product API."
-                        .to_owned()
-                }
-                r if one_of(
-                    r,
-                    &[
-                        &routes::GET_PROJECT,
-                        &routes::LIST_DATABASES,
-                        &routes::CREATE_DATABASE,
-                        &routes::LIST_APPS,
-                        &routes::CREATE_APP,
-                        &routes::PUT_ARTIFACT,
-                    ],
-                ) =>
-                {
-                    "Check the project id, and that the token is a member of that project."
-                        .to_owned()
-                }
-                // Acting on the resource's own object, which only Terraform's state names:
-                // it was there, and now it is gone.
-                r if one_of(
-                    r,
-                    &[
-                        &routes::ROTATE_DATABASE_TOKEN,
-                        &routes::SUSPEND_DATABASE,
-                        &routes::RESUME_DATABASE,
-                        &routes::UPDATE_DNS_RECORD,
-                        &routes::DELETE_APP_ENV,
-                    ],
-                ) =>
-                {
-                    "It was deleted outside Terraform. Run `terraform apply` again (the next \
-                     refresh notices it is gone and plans to create it), or remove it from \
-                     state with `terraform state rm <address>` if Terraform should no longer \
-                     manage it."
-                        .to_owned()
-                }
-                // An id the user gave: `terraform import`, a data source, or an id in the
-                // configuration (`database_id`, `app_id`, `domain_id`, `active_build_id`).
-                route => {
-                    let attribute = match route {
-                        r if one_of(
-                            r,
-                            &[&routes::CREATE_QUERY_TOKEN, &routes::GET_DATABASE_USAGE],
-                        ) =>
-                        {
-                            " (`database_id`)"
-                        }
-                        r if *r == routes::ROLLBACK_APP => " (`active_build_id`)",
-                        r if one_of(
-                            r,
-                            &[&routes::CREATE_DNS_RECORD, &routes::LIST_DNS_RECORDS],
-                        ) =>
-                        {
-                            " (`domain_id`)"
-                        }
-                        r if one_of(
-                            r,
-                            &[
-                                &routes::CREATE_BUILD,
-                                &routes::LIST_BUILDS,
-                                &routes::GET_APP_ENV,
-                                &routes::PUT_APP_ENV,
-                                &routes::CREATE_HOSTNAME,
-                                &routes::LIST_HOSTNAMES,
-                            ],
-                        ) =>
-                        {
-                            " (`app_id`)"
-                        }
-                        _ => "",
-                    };
-                    format!(
-                        "No such {} is found: check the id given in the configuration{attribute} \
-                         or to `terraform import` (a typo, or an id of another project or \
-                         another platform).",
-                        routes::object_noun(route)
-                    )
-                }
-            },
-            ApiError::NotTheApi { .. } | ApiError::TooLarge { .. } => {
-                "Check that the provider's `api_url` argument (or COMWIT_API_URL) points at the \
-                 Comwit product API (https://api.cloud.comwit.io, or the emulator's address \
-                 such as http://127.0.0.1:8787), with no extra path. Nothing was changed in \
-                 Terraform's state."
-                    .to_owned()
-            }
-            ApiError::Deadline { .. } => {
-                "The API did not answer in time. The provider's `request_timeout_seconds` \
-                 (per attempt) and `max_retries` settings bound how long one operation waits; \
-                 check the `api_url` and your network, or raise them."
-                    .to_owned()
-            }
-            ApiError::Conflict { .. } => match op.route {
-                r if *r == routes::CREATE_DATABASE => {
-                    "A database with this name already exists in the project. Choose \
-                     another name, or bring the existing one under Terraform with \
-                     `terraform import`."
-                        .to_owned()
-                }
-                r if *r == routes::SUSPEND_DATABASE => {
-                    "The database is already suspended; refresh to see its current status."
-                        .to_owned()
-                }
-                r if *r == routes::RESUME_DATABASE => {
-                    "The database is already active; refresh to see its current status.".to_owned()
-                }
-                r if *r == routes::CREATE_APP => {
-                    "An app with this name already exists in the project. Choose another \
-                     name, or bring the existing one under Terraform with `terraform import`."
-                        .to_owned()
-                }
-                r if *r == routes::ROLLBACK_APP => {
-                    "Only a build whose status is `ready` can become the active build. Set \
-                     `active_build_id` to a ready build of this app (see the \
-                     `comwit_app_builds` data source), or remove it to serve the build of \
-                     the source."
-                        .to_owned()
-                }
-                r if *r == routes::CREATE_DNS_RECORD => {
-                    "The zone already holds a record this one clashes with (an identical \
-                     record, or a CNAME beside other records of that name; see the API's words \
-                     above). Change this record, or remove the other one; if it is the same \
-                     record, bring it under Terraform with `terraform import <address> \
-                     <domain_id>/<record_id>` (the ids are in the `comwit_dns_records` data \
-                     source) instead of creating it again."
-                        .to_owned()
-                }
-                _ => "The request conflicts with the object's current state (see the API's \
-                      words above); `terraform plan` shows what Terraform knows of it now."
-                    .to_owned(),
-            },
-            ApiError::Validation { field, .. } => match field {
-                Some(field) => format!("Fix the value of `{field}` and try again."),
-                None => "Fix the request's values and try again.".to_owned(),
-            },
-            ApiError::RateLimited {
-                retry_after,
-                retries,
-            } => {
-                let asked = retry_after
-                    .map(|d| format!(" (it last asked to wait {}s)", d.as_secs()))
-                    .unwrap_or_default();
-                format!(
-                    "The API is rate limiting requests{asked}; the provider retried {retries} \
-                     time{}. Wait a minute and try again, or run Terraform with a lower \
-                     `-parallelism`.",
-                    plural(*retries)
-                )
-            }
-            ApiError::Server { retries, .. } => {
-                if op.retry_safe() {
-                    format!(
-                        "This is a problem on the Comwit side (the provider retried {retries} \
-                         time{}). Try again later.",
-                        plural(*retries)
-                    )
-                } else {
-                    format!(
-                        "This is a problem on the Comwit side. {}",
-                        not_retried(op.route)
-                    )
-                }
-            }
-            ApiError::Unexpected { .. } => {
-                "This answer is not part of the API contract. Check that the provider's \
-                 `api_url` argument (or COMWIT_API_URL) points at the Comwit product API \
-                 (https://api.cloud.comwit.io), not the database host db.cloud.comwit.io."
-                    .to_owned()
-            }
-            ApiError::Transport { .. } => {
-                let mut text = "Check the provider's `api_url` argument or the COMWIT_API_URL \
-                                environment variable (default https://api.cloud.comwit.io), and \
-                                your network or proxy. The provider's `request_timeout_seconds` \
-                                and `max_retries` settings bound how long it waits."
-                    .to_owned();
-                if !op.retry_safe() {
-                    text.push(' ');
-                    text.push_str(not_retried(op.route));
-                }
-                text
-            }
-            ApiError::Decode { .. } => {
-                let mut text = "Check that the provider's `api_url` argument (or COMWIT_API_URL) \
-                                points at the Comwit product API; if it does, the API's answer \
-                                changed and the provider needs an update."
-                    .to_owned();
-                if one_of(
-                    op.route,
-                    &[&routes::CREATE_DATABASE, &routes::ROTATE_DATABASE_TOKEN],
-                ) {
-                    text.push_str(
-                        " The database token in that answer could not be read: rotate the \
-                         connection token to get a usable one.",
-                    );
-                }
-                text
-            }
-            ApiError::InvalidInput { .. } => "Fix the value and try again.".to_owned(),
-            ApiError::Cancelled => {
-                "Terraform asked the provider to stop. If the request had already been \
-                 sent it may have taken effect; refresh before trying again."
-                    .to_owned()
-            }
-            ApiError::CreateUnresolved { existing, .. } => match existing {
-                Some(found) => import_advice(op.route, &found.id),
-                None => format!(
-                    "Nothing was recorded in Terraform's state. If the {} was created, the \
-                     next apply finds it by name and prints its id and the import command; \
-                     otherwise the next apply creates it.",
-                    op.object_noun()
-                ),
-            },
-            ApiError::NameTaken { existing, .. } => match existing {
-                Some(found) if op.is(&routes::CREATE_DNS_RECORD) => format!(
-                    "The zone already holds this record (same name, type and value). Bring \
-                     it under Terraform with `terraform import <address> {}` (or an \
-                     `import {{ to = <address>, id = \"{}\" }}` block) instead of creating it \
-                     again, or remove it from the zone.",
-                    found.id, found.id
-                ),
-                Some(found) => format!(
-                    "Choose another name, or adopt it if an interrupted apply of this \
-                     configuration created it. {}",
-                    import_advice(op.route, &found.id)
-                ),
-                None => format!(
-                    "A{} {} with this name already exists in the project. Choose another \
-                     name, or bring the existing one under Terraform with `terraform import`.",
-                    if op.object_noun() == "app" { "n" } else { "" },
-                    op.object_noun()
-                ),
-            },
-        }
-    }
-}
-
-/// How to bring an object created by a lost create under Terraform: an app is imported as
-/// it is; a database nobody holds the token of must also have its token rotated.
-fn import_advice(route: &Route, id: &str) -> String {
-    if routes::object_noun(route) == "app" {
-        return format!(
-            "Bring it under Terraform with `terraform import <address> {id}` (or an \
-             `import {{ to = <address>, id = \"{id}\" }}` block)."
-        );
-    }
-    let database_id = id;
-    format!(
-        "Bring it under Terraform with `terraform import <address> {database_id}` (or an \
-         `import {{ to = <address>, id = \"{database_id}\" }}` block), then set or change \
-         `token_version` and apply: its connection token was never seen, so it must be \
-         rotated."
-    )
-}
-
-/// Whether `route` is one of `routes`.
-fn one_of(route: &Route, routes: &[&Route]) -> bool {
-    routes.contains(&route)
 }
 
 fn after_retries(retries: u32) -> String {
@@ -767,25 +494,6 @@ fn plural(n: u32) -> &'static str {
     }
 }
 
-/// The advice for a request that may have taken effect and was not repeated.
-fn not_retried(route: &Route) -> &'static str {
-    match route {
-        r if *r == routes::ROTATE_DATABASE_TOKEN => {
-            "The request was not retried automatically because it may already have taken \
-             effect: if it did, the previous connection token no longer works. Rotate again \
-             to get a usable token."
-        }
-        r if *r == routes::CREATE_QUERY_TOKEN => {
-            "The request was not retried automatically because it may already have taken \
-             effect; request a new query token."
-        }
-        _ => {
-            "The request was not retried automatically because it may already have taken \
-             effect; refresh to see the database's current status before trying again."
-        }
-    }
-}
-
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.answer(None))
@@ -795,7 +503,7 @@ impl fmt::Display for ApiError {
 impl std::error::Error for ApiError {}
 
 /// An [`ApiError`] with the [`Operation`] it broke: what every client method returns.
-/// `summary()` and `detail()` are the diagnostic's two lines.
+/// `summary()` and `attempt()` are the facts of the diagnostic's two lines.
 ///
 /// The operation is boxed to keep `Result<T, ApiFailure>` small.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -817,26 +525,35 @@ impl ApiFailure {
         self.op.summary().to_owned()
     }
 
-    /// "Could not create database `orders` in project `prj_123`: the API answered 403 (the
-    /// token lacks scope `database:write`). Create a token with that scope or ask a project
-    /// admin."
-    pub fn detail(&self) -> String {
+    /// What was attempted and the answer, the facts without a remedy: "create database
+    /// `orders` in project `prj_123`: the API answered 403 (the token lacks scope
+    /// `database:write`)". The provider side adds what to do (`comwit::common`).
+    pub fn attempt(&self) -> String {
         format!(
-            "Could not {}: {}. {}",
+            "{}: {}",
             self.op.describe(),
-            self.error.answer(Some(&self.op)),
-            self.error.remedy(&self.op)
+            self.error.answer(Some(&self.op))
         )
     }
 
-    /// Whether the API answered 404.
+    /// The error's common kind ([`ApiError::kind`]).
+    pub fn kind(&self) -> FailureKind {
+        self.error.kind()
+    }
+
+    /// The `code` of Comwit's error body ([`ApiError::code`]).
+    pub fn code(&self) -> Option<&str> {
+        self.error.code()
+    }
+
+    /// Whether Comwit says the object does not exist.
     pub fn is_not_found(&self) -> bool {
-        self.error.is_not_found()
+        self.kind().is_not_found()
     }
 
     /// Whether the API answered 409 ([`ApiError::is_conflict`]).
     pub fn is_conflict(&self) -> bool {
-        self.error.is_conflict()
+        self.kind().is_conflict()
     }
 
     /// Adds the database's name to the operation, for messages.
@@ -846,9 +563,10 @@ impl ApiFailure {
     }
 }
 
+/// "Could not <attempt>." (the facts; the diagnostic adds the remedy).
 impl fmt::Display for ApiFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.detail())
+        write!(f, "Could not {}.", self.attempt())
     }
 }
 
@@ -873,20 +591,23 @@ impl ErrorEnvelope for ComwitEnvelope {
 /// Comwit's token prefixes: user (`cwt_`), database (`cdt_`) and query (`cqt_`) tokens.
 pub const TOKEN_PREFIXES: &[&str] = &["cwt_", "cdt_", "cqt_"];
 
+/// What the tests of Comwit's errors and remedies share: a redactor that knows [`TOKEN`],
+/// and the typed error of an answer.
 #[cfg(test)]
-mod tests {
+pub(crate) mod testing {
     use super::*;
     use crate::client::Redactor;
 
-    const TOKEN: &str = "cwt_00112233445566778899";
+    pub const TOKEN: &str = "cwt_00112233445566778899";
 
-    fn redactor() -> Redactor {
+    pub fn redactor() -> Redactor {
         let r = Redactor::new(TOKEN_PREFIXES);
         r.add(&TOKEN.into());
         r
     }
 
-    fn error(status: u16, body: &str) -> ApiError {
+    /// The typed error of a `status` answer with `body`, from `http://api.test/v1/x`.
+    pub fn error(status: u16, body: &str) -> ApiError {
         let r = redactor();
         ApiError::from_failure(Failure::Status {
             status,
@@ -901,53 +622,12 @@ mod tests {
             url: "http://api.test/v1/x".into(),
         })
     }
+}
 
-    fn create_op() -> Operation {
-        Operation::on_project(&routes::CREATE_DATABASE, "prj_123").with_database_name("orders")
-    }
-
-    fn detail(op: Operation, status: u16, body: &str) -> String {
-        ApiFailure::new(op, error(status, body)).detail()
-    }
-
-    #[test]
-    fn a_404_blames_deletion_only_for_objects_from_state() {
-        let not_found = include_str!("fixtures/error_not_found.json");
-        // Ids the user typed: import or a data source (a read by id), a build id in the
-        // configuration, a database id in the configuration.
-        for (op, attribute) in [
-            (
-                Operation::on_database(&routes::GET_DATABASE, "db_typo"),
-                None,
-            ),
-            (
-                Operation::on_app(&routes::ROLLBACK_APP, "app_1").with_build("bld_typo"),
-                Some("`active_build_id`"),
-            ),
-            (
-                Operation::on_database(&routes::CREATE_QUERY_TOKEN, "db_typo"),
-                Some("`database_id`"),
-            ),
-            (Operation::on_app(&routes::GET_APP, "app_typo"), None),
-        ] {
-            let text = detail(op, 404, not_found);
-            assert!(text.contains("check the id"), "{text}");
-            assert!(text.contains("`terraform import`"), "{text}");
-            assert!(!text.contains("deleted outside Terraform"), "{text}");
-            assert!(!text.contains("state rm"), "{text}");
-            if let Some(attribute) = attribute {
-                assert!(text.contains(attribute), "{text}");
-            }
-        }
-        // An object only Terraform's state names, gone now.
-        let text = detail(
-            Operation::on_database(&routes::ROTATE_DATABASE_TOKEN, "db_1"),
-            404,
-            not_found,
-        );
-        assert!(text.contains("deleted outside Terraform"), "{text}");
-        assert!(text.contains("terraform state rm"), "{text}");
-    }
+#[cfg(test)]
+mod tests {
+    use super::testing::error;
+    use super::*;
 
     #[test]
     fn parses_every_contract_error() {
@@ -982,6 +662,13 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
         assert!(error(404, include_str!("fixtures/error_not_found.json")).is_not_found());
+        let member = error(403, include_str!("fixtures/error_not_a_member.json"));
+        assert_eq!(
+            (member.kind(), member.code()),
+            (FailureKind::Forbidden, Some("not_a_member"))
+        );
+        assert_eq!(error(404, "").kind(), FailureKind::Other);
+        assert_eq!(error(503, "{}").kind(), FailureKind::Server);
         assert!(matches!(
             error(409, include_str!("fixtures/error_conflict.json")),
             ApiError::Conflict { .. }
@@ -1038,177 +725,5 @@ mod tests {
             error(418, "\u{0}\u{1}"),
             ApiError::Unexpected { .. }
         ));
-    }
-
-    #[test]
-    fn server_text_never_carries_tokens() {
-        let body = format!(
-            "{{\"error\":{{\"code\":\"internal\",\"message\":\"boom with {TOKEN} and cdt_deadbeef01 and xcdt_keep\"}}}}"
-        );
-        let text = detail(create_op(), 500, &body);
-        assert!(!text.contains(TOKEN), "{text}");
-        assert!(!text.contains("deadbeef"), "{text}");
-        assert!(text.contains("cdt_(redacted)"), "{text}");
-        assert!(text.contains("xcdt_keep"), "{text}");
-        let long = "a".repeat(5000);
-        assert!(redactor().clean(&long).len() < 400);
-    }
-
-    #[test]
-    fn detail_for_missing_scope_names_the_scope() {
-        let text = detail(
-            create_op(),
-            403,
-            include_str!("fixtures/error_forbidden_scope.json"),
-        );
-        assert_eq!(
-            text,
-            "Could not create database `orders` in project `prj_123`: the API answered 403 \
-             (the token lacks scope `database:write`). Create a token with scope \
-             `database:write` or ask a project admin."
-        );
-        assert_eq!(
-            ApiFailure::new(
-                create_op(),
-                error(403, include_str!("fixtures/error_forbidden_scope.json"))
-            )
-            .summary(),
-            "Error creating database"
-        );
-        // Without `required_scope` in the body, the contract's scope for the operation.
-        let op = Operation::on_database(&routes::GET_DATABASE_USAGE, "db_1");
-        let text = detail(op, 403, "{\"error\":{\"code\":\"forbidden\"}}");
-        assert!(text.contains("`database:read`"), "{text}");
-    }
-
-    #[test]
-    fn detail_for_protected_tenant_names_the_rule() {
-        let op = Operation::on_database(&routes::SUSPEND_DATABASE, "db_9")
-            .with_database_name("louhi-app");
-        let text = detail(
-            op,
-            403,
-            include_str!("fixtures/error_protected_tenant.json"),
-        );
-        assert!(
-            text.starts_with("Could not suspend database `louhi-app` (`db_9`)"),
-            "{text}"
-        );
-        assert!(text.contains("is a protected tenant"), "{text}");
-        assert!(text.contains("PLATFORM_API_PROTECTED_TENANTS"), "{text}");
-        assert!(text.contains("`comwit-db-synthetic`"), "{text}");
-        assert!(text.contains("rotate connection token"), "{text}");
-    }
-
-    #[test]
-    fn detail_for_other_errors_says_what_to_do() {
-        let get = Operation::on_database(&routes::GET_DATABASE, "db_1");
-        let text = detail(
-            get.clone(),
-            401,
-            include_str!("fixtures/error_unauthorized.json"),
-        );
-        assert!(
-            text.contains("401") && text.contains("COMWIT_TOKEN"),
-            "{text}"
-        );
-        assert!(text.contains("`token`"), "{text}");
-
-        let text = detail(
-            get.clone(),
-            404,
-            include_str!("fixtures/error_not_found.json"),
-        );
-        assert!(text.contains("database `db_1` does not exist"), "{text}");
-        // A read by id is what import and data sources do: the id may be a typo.
-        assert!(text.contains("check the id"), "{text}");
-        assert!(!text.contains("deleted outside Terraform"), "{text}");
-        assert!(!text.contains("state rm"), "{text}");
-
-        let text = detail(
-            Operation::on_project(&routes::LIST_DATABASES, "prj_x"),
-            403,
-            include_str!("fixtures/error_not_a_member.json"),
-        );
-        assert!(
-            text.contains("not a member of project `prj_other`"),
-            "{text}"
-        );
-
-        let text = detail(
-            create_op(),
-            409,
-            include_str!("fixtures/error_conflict.json"),
-        );
-        assert!(
-            text.contains("409") && text.contains("terraform import"),
-            "{text}"
-        );
-
-        let qt = Operation::on_database(&routes::CREATE_QUERY_TOKEN, "db_1");
-        let text = detail(qt, 422, include_str!("fixtures/error_validation.json"));
-        assert!(text.contains("field `ttl_seconds`"), "{text}");
-        assert!(text.contains("Fix the value of `ttl_seconds`"), "{text}");
-
-        let limited = ApiFailure::new(
-            get.clone(),
-            ApiError::RateLimited {
-                retry_after: Some(Duration::from_secs(2)),
-                retries: 3,
-            },
-        );
-        let text = limited.detail();
-        assert!(
-            text.contains("429") && text.contains("after 3 retries"),
-            "{text}"
-        );
-        assert!(text.contains("retried 3 times"), "{text}");
-
-        let rotate = Operation::on_database(&routes::ROTATE_DATABASE_TOKEN, "db_1");
-        let text = detail(rotate, 503, "{}");
-        assert!(
-            text.contains("503") && text.contains("Rotate again"),
-            "{text}"
-        );
-
-        let transport = ApiFailure::new(
-            get,
-            ApiError::Transport {
-                message: "tcp connect error".into(),
-                timed_out: false,
-                retries: 2,
-                url: "http://127.0.0.1:1/v1/databases/db_1".into(),
-            },
-        );
-        let text = transport.detail();
-        assert!(
-            text.contains("COMWIT_API_URL") && text.contains("`api_url`"),
-            "{text}"
-        );
-        assert!(text.contains("after 2 retries"), "{text}");
-        assert!(
-            text.contains("http://127.0.0.1:1/v1/databases/db_1"),
-            "{text}"
-        );
-        assert!(text.contains("`request_timeout_seconds`"), "{text}");
-    }
-
-    #[test]
-    fn a_404_without_the_documented_body_is_not_a_deleted_object() {
-        for body in [
-            "",
-            "<html>Not Found</html>",
-            "{\"detail\":\"Not Found\"}",
-            "{\"error\":{\"code\":\"route_not_found\",\"message\":\"no such route\"}}",
-        ] {
-            let e = error(404, body);
-            assert!(!e.is_not_found(), "{body}: {e:?}");
-            let text =
-                ApiFailure::new(Operation::on_database(&routes::GET_DATABASE, "db_1"), e).detail();
-            assert!(text.contains("http://api.test/v1/x"), "{text}");
-            assert!(text.contains("`api_url`"), "{text}");
-            assert!(!text.contains("deleted outside Terraform"), "{text}");
-        }
-        assert!(error(404, include_str!("fixtures/error_not_found.json")).is_not_found());
     }
 }

@@ -5,7 +5,8 @@
 //! - this file: [`ClientConfig`] and [`Client`]: bearer auth, Comwit's User-Agent, error
 //!   envelope and token prefixes, and [`Client::call`], through which every method sends;
 //! - `routes.rs`: one row per route ([`routes::ROUTES`]) and [`Operation`];
-//! - `error.rs`: [`ApiError`] and [`ApiFailure`] (summary, detail and Comwit's remedies);
+//! - `error.rs`: [`ApiError`] and [`ApiFailure`] (the facts: summary, what was attempted
+//!   and the answer; the remedies are the provider side's, `comwit::common`);
 //! - `projects.rs`, `databases.rs`: typed request and response structs, one method per route.
 //!
 //! Logs go through `tracing` (operation, method, path template, status, attempt, latency).
@@ -27,6 +28,8 @@ pub use databases::{
     QueryTokenRequest, RotatedToken, Usage,
 };
 pub use dns::{DnsRecord, Domain, Hostname, HostnameRequest, NeededRecord, RecordRequest};
+#[cfg(test)]
+pub(crate) use error::testing as error_testing;
 pub use error::{
     ApiError, ApiFailure, ComwitEnvelope, ExistingObject, ForbiddenCode, TOKEN_PREFIXES,
 };
@@ -529,7 +532,7 @@ mod tests {
         for check in checks {
             let failure = client.get_database(DB).await.unwrap_err();
             assert!(check(&failure.error), "{:?}", failure.error);
-            assert!(!failure.detail().contains(TEST_TOKEN));
+            assert!(!failure.to_string().contains(TEST_TOKEN));
         }
         assert_eq!(mock.calls().len(), count);
     }
@@ -626,7 +629,7 @@ mod tests {
             }
         );
         assert_eq!(mock.calls().len(), 3, "1 attempt + max_retries (2)");
-        assert!(failure.detail().contains("retried 2 times"));
+        assert!(failure.to_string().contains("after 2 retries"), "{failure}");
     }
 
     #[tokio::test]
@@ -694,7 +697,7 @@ mod tests {
         ));
         assert_eq!(mock.calls().len(), 1);
         assert_eq!(client.requests_sent(), 1);
-        assert!(failure.detail().contains("Rotate again"));
+        assert!(!failure.op.retry_safe(), "a rotation is not repeated");
     }
 
     #[tokio::test]
@@ -807,7 +810,10 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
         assert_eq!(client.requests_sent(), 2);
-        assert!(failure.detail().contains("COMWIT_API_URL"));
+        assert!(
+            failure.to_string().contains("could not reach the API at"),
+            "{failure}"
+        );
     }
 
     #[tokio::test]
@@ -849,7 +855,7 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
-        let detail = failure.detail();
+        let detail = failure.to_string();
         assert!(detail.contains("attempts in"), "{detail}");
         assert!(
             detail.contains("whether the create took effect is unknown"),
@@ -883,7 +889,7 @@ mod tests {
             "{:?}",
             failure.error
         );
-        assert!(failure.detail().contains("timed out"));
+        assert!(failure.to_string().contains("timed out"), "{failure}");
     }
 
     #[tokio::test]

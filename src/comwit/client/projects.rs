@@ -106,7 +106,7 @@ mod tests {
         assert!(failure.is_not_found());
         assert_eq!(failure.summary(), "Error reading project");
         assert!(failure
-            .detail()
+            .to_string()
             .contains("project `prj_gone` does not exist"));
     }
 }

@@ -37,6 +37,7 @@ use crate::comwit::bundle::{self, Bundle};
 use crate::comwit::client::{Build, Client, CreateBuildRequest};
 use crate::comwit::common::{api_error, check_id};
 use crate::comwit::provider::ProviderData;
+use crate::plugin::kit::failure::ClientFailure;
 use crate::plugin::kit::{attribute, bounded, known, opt, text};
 use crate::plugin::{IdentityAttribute, IdentitySpec};
 
@@ -708,7 +709,7 @@ async fn build_failed(diags: &mut Diagnostics, client: &Client, build: &Build, a
         .await
     {
         Ok(log) => log.log,
-        Err(e) => format!("(the log could not be read: {})", e.detail()),
+        Err(e) => format!("(the log could not be read: {})", ClientFailure::detail(&e)),
     };
     let error = build.error.as_deref().unwrap_or("no error summary");
     diags.error(

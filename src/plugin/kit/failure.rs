@@ -9,6 +9,8 @@
 
 use tf_provider::{AttributePath, Diagnostics};
 
+pub mod advice;
+
 /// A failed API call as the diagnostics need it. Every text is safe to show: the client
 /// has redacted every secret it knows of.
 pub trait ClientFailure {

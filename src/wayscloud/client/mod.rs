@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::client::{
-    Auth, ErrorEnvelope, ErrorFields, Failure, HttpClient, HttpConfig, Request, Route,
+    Auth, ErrorEnvelope, ErrorFields, Failure, FailureKind, HttpClient, HttpConfig, Request, Route,
 };
 pub use crate::client::{ConfigError, Secret};
 
@@ -103,12 +103,36 @@ pub struct ApiFailure {
     /// What was attempted ("delete database `x` (postgresql)").
     pub describe: String,
     pub kind: Kind,
+    /// The `code` of WaysCloud's error body, when the answer was in its shape.
+    pub code: Option<String>,
     pub message: String,
 }
 
 impl ApiFailure {
+    /// The common kind of the failure ([`Kind`] is WaysCloud's finer one).
+    pub fn kind(&self) -> FailureKind {
+        match &self.kind {
+            Kind::NotFound => FailureKind::NotFound,
+            Kind::Unauthorized => FailureKind::Unauthorized,
+            Kind::Forbidden { .. } | Kind::QuotaExceeded => FailureKind::Forbidden,
+            Kind::Conflict => FailureKind::Conflict,
+            Kind::Validation { .. } => FailureKind::Validation,
+            Kind::RateLimited => FailureKind::RateLimited,
+            Kind::Server { .. } => FailureKind::Server,
+            Kind::Other { .. } => FailureKind::Other,
+            Kind::Transport { .. } => FailureKind::Transport,
+            Kind::Decode => FailureKind::Decode,
+            Kind::Cancelled => FailureKind::Cancelled,
+        }
+    }
+
+    /// The `code` of WaysCloud's error body (`not_found`, `quota_exceeded`, ...).
+    pub fn code(&self) -> Option<&str> {
+        self.code.as_deref()
+    }
+
     pub fn is_not_found(&self) -> bool {
-        self.kind == Kind::NotFound
+        self.kind().is_not_found()
     }
 
     /// The request may have done its work though no answer said so (no answer, a 5xx, an
@@ -123,36 +147,21 @@ impl ApiFailure {
     pub fn summary(&self) -> &'static str {
         self.route.summary
     }
+}
 
-    /// What happened, and what to do about it.
-    pub fn detail(&self) -> String {
-        let remedy = match &self.kind {
-            Kind::NotFound => "It does not exist (any more), or belongs to another customer than the API key's.".to_owned(),
-            Kind::Unauthorized => "The API key was refused: check `api_key` in the provider block or WAYSCLOUD_API_KEY.".to_owned(),
-            Kind::Forbidden { permission } => format!(
-                "The API key lacks the `{permission}` permission. Use a key that has it (set `api_key` or WAYSCLOUD_API_KEY), or ask your WaysCloud administrator to grant it."
-            ),
-            Kind::QuotaExceeded => "The customer's database quota is used up: delete a database you no longer need (see data source `wayscloud_quota`), or ask WaysCloud support to raise the limit.".to_owned(),
-            Kind::Conflict => "It conflicts with an object that already exists.".to_owned(),
-            Kind::Validation { field: Some(f) } => format!("WaysCloud refused the value of `{f}`."),
-            Kind::Validation { field: None } => "WaysCloud refused the request.".to_owned(),
-            Kind::RateLimited => "WaysCloud kept answering 429 (too many requests) after the retries: try again later, or raise `max_retries`.".to_owned(),
-            Kind::Server { status } => format!("WaysCloud answered {status} after the retries; nothing is assumed done: run the plan again to see what exists."),
-            Kind::Other { status, documented: false } => format!(
-                "The answer ({status}) is not from the WaysCloud API (it lacks WaysCloud's error body, `detail` and `code`): check `api_url` (or WAYSCLOUD_API_URL), default {DEFAULT_API_URL}; the API key was not judged."
-            ),
-            Kind::Other { status, .. } => format!("WaysCloud answered {status}."),
-            Kind::Transport { timed_out: true } => "No answer in time: check `api_url` and the network, or raise `request_timeout_seconds`.".to_owned(),
-            Kind::Transport { .. } => format!("WaysCloud could not be reached: check `api_url` (or WAYSCLOUD_API_URL; default {DEFAULT_API_URL}) and the network."),
-            Kind::Decode => "The answer was not the documented JSON: check `api_url`.".to_owned(),
-            Kind::Cancelled => "Terraform stopped the provider.".to_owned(),
-        };
-        let message = if self.message.is_empty() {
-            String::new()
-        } else {
-            format!(" WaysCloud said: {}.", self.message.trim_end_matches('.'))
-        };
-        format!("Could not {}.{message} {remedy}", self.describe)
+/// "Could not <what>. WaysCloud said: <message>." (the facts; the diagnostic adds the
+/// remedy, `wayscloud::common`).
+impl std::fmt::Display for ApiFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Could not {}.", self.describe)?;
+        if !self.message.is_empty() {
+            write!(
+                f,
+                " WaysCloud said: {}.",
+                self.message.trim_end_matches('.')
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -457,8 +466,12 @@ impl Client {
 
     fn failure(&self, route: &'static Route, ids: &Ids, failure: Failure) -> ApiFailure {
         let describe = ids.fill(route.describe);
+        let mut documented_code = None;
         let (kind, message) = match failure {
             Failure::Status { status, fields, .. } => {
+                if fields.documented {
+                    documented_code.clone_from(&fields.code);
+                }
                 let code = fields.code.clone().unwrap_or_default();
                 let message = fields.message.clone().unwrap_or_default();
                 let kind = match (status, code.as_str()) {
@@ -508,6 +521,7 @@ impl Client {
             route,
             describe,
             kind,
+            code: documented_code,
             message: self.http.redactor().clean(&message),
         }
     }
@@ -533,6 +547,7 @@ impl Client {
             route,
             describe: ids.fill(route.describe),
             kind: Kind::Decode,
+            code: None,
             message: self.http.redactor().clean(&e.to_string()),
         })
     }
@@ -858,7 +873,7 @@ mod tests {
                 field: Some("description".into())
             }
         );
-        let detail = failure.detail();
+        let detail = failure.to_string();
         assert!(!detail.contains("Sup3rSecretPassw0rd"), "{detail}");
         let calls = mock.calls();
         assert_eq!(
@@ -909,7 +924,16 @@ mod tests {
         let client = test_client(&mock.base);
         let foreign = client.info("postgresql", "x").await.expect_err("404");
         assert!(!foreign.is_not_found());
-        assert!(foreign.detail().contains("api_url"), "{}", foreign.detail());
+        assert!(
+            matches!(
+                foreign.kind,
+                Kind::Other {
+                    documented: false,
+                    ..
+                }
+            ),
+            "{foreign:?}"
+        );
         let gone = client.info("postgresql", "x").await.expect_err("404");
         assert!(gone.is_not_found());
     }
@@ -932,7 +956,6 @@ mod tests {
         let client = test_client(&mock.base);
         for i in 0..n {
             let failure = client.info("postgresql", "x").await.expect_err("refused");
-            let d = failure.detail();
             assert!(
                 matches!(
                     failure.kind,
@@ -944,12 +967,6 @@ mod tests {
                 "answer {i}: {:?}",
                 failure.kind
             );
-            assert!(
-                d.contains("`api_url`") && d.contains("WAYSCLOUD_API_URL"),
-                "{d}"
-            );
-            assert!(!d.contains("API key was refused"), "{d}");
-            assert!(!d.contains("lacks the"), "{d}");
         }
 
         // WaysCloud's own refusals still blame the key.
@@ -964,11 +981,6 @@ mod tests {
         let client = test_client(&mock.base);
         let refused = client.info("postgresql", "x").await.expect_err("401");
         assert_eq!(refused.kind, Kind::Unauthorized);
-        assert!(
-            refused.detail().contains("`api_key`"),
-            "{}",
-            refused.detail()
-        );
         let forbidden = client.info("postgresql", "x").await.expect_err("403");
         assert!(
             matches!(forbidden.kind, Kind::Forbidden { .. }),
@@ -1033,14 +1045,15 @@ mod tests {
             kind: Kind::Forbidden {
                 permission: "database:create".into(),
             },
+            code: Some("forbidden".into()),
             message: "API key lacks permission database:create".into(),
         };
-        let d = failure.detail();
-        assert!(d.contains("`database:create`"), "{d}");
-        assert!(d.contains("WAYSCLOUD_API_KEY"), "{d}");
-        assert!(
-            d.starts_with("Could not create a postgresql database."),
-            "{d}"
+        assert_eq!(failure.kind(), FailureKind::Forbidden);
+        assert_eq!(failure.code(), Some("forbidden"));
+        assert_eq!(
+            failure.to_string(),
+            "Could not create a postgresql database. WaysCloud said: API key lacks permission \
+             database:create."
         );
     }
 }

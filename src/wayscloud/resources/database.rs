@@ -23,6 +23,7 @@ use tf_provider::schema::{AttributeConstraint, AttributeType, Block, Description
 use tf_provider::value::{Value, ValueEmpty, ValueNumber, ValueString};
 use tf_provider::{map, AttributePath, Diagnostics, Resource};
 
+use crate::plugin::kit::failure::ClientFailure;
 use crate::plugin::kit::{attribute, known, opt, sensitive, text, whole_number, Number, ValueNum};
 use crate::plugin::{IdentityAttribute, IdentitySpec};
 use crate::wayscloud::client::{Client, Created, DatabaseEntry};
@@ -468,7 +469,7 @@ impl Resource for DatabaseResource {
                     Err(e) if e.is_ambiguous() && existed_before == Some(false) => {
                         let name = requested.as_deref().unwrap_or_default();
                         match recover_lost_create(client, customer, &db_type, name).await {
-                            Some(c) => Ok((c, Some(e.detail()))),
+                            Some(c) => Ok((c, Some(ClientFailure::detail(&e)))),
                             None => Err(e),
                         }
                     }
@@ -494,9 +495,9 @@ impl Resource for DatabaseResource {
             Err(e) => {
                 let tried = tally.describe();
                 let detail = if tried.is_empty() {
-                    e.detail()
+                    ClientFailure::detail(&e)
                 } else {
-                    format!("{}\n\nTried: {tried}.", e.detail())
+                    format!("{}\n\nTried: {tried}.", ClientFailure::detail(&e))
                 };
                 diags.root_error(e.summary(), detail);
                 return None;

@@ -1,0 +1,745 @@
+//! Comwit's remedies: what the user can do about a failed call, chosen from the client's
+//! facts (the error, its code, the operation's route and ids). The client says what
+//! happened ([`ApiFailure::attempt`]); the Terraform words of a remedy (`terraform state
+//! rm`, `terraform import`, `-parallelism`) come from [`advice`].
+
+use crate::client::Route;
+use crate::comwit::client::routes::{self, Operation};
+use crate::comwit::client::{ApiError, ApiFailure, ForbiddenCode};
+use crate::plugin::kit::failure::advice;
+
+/// The diagnostic's detail: "Could not create database `orders` in project `prj_123`: the
+/// API answered 403 (the token lacks scope `database:write`). Create a token with scope
+/// `database:write` or ask a project admin."
+pub fn detail(failure: &ApiFailure) -> String {
+    format!(
+        "Could not {}. {}",
+        failure.attempt(),
+        remedy(&failure.error, &failure.op)
+    )
+}
+
+/// What the user can do about `error`, for this operation.
+pub fn remedy(error: &ApiError, op: &Operation) -> String {
+    match error {
+        ApiError::Unauthorized { .. } => {
+            "Set a valid Comwit user token (it starts with `cwt_`) in the provider's \
+                 `token` argument or the COMWIT_TOKEN environment variable. Get one with \
+                 `comwit login` or create a personal access token in the console."
+                .to_owned()
+        }
+        ApiError::Forbidden {
+            code,
+            required_scope,
+            project_id,
+            ..
+        } => match code {
+            ForbiddenCode::MissingScope => {
+                let scope = required_scope.as_deref().unwrap_or(op.required_scope());
+                format!("Create a token with scope `{scope}` or ask a project admin.")
+            }
+            ForbiddenCode::NotAMember => {
+                let project = project_id
+                    .as_deref()
+                    .or(op.project_id.as_deref())
+                    .map(|p| format!(" `{p}`"))
+                    .unwrap_or_default();
+                format!(
+                    "Use a token of a member of project{project}, or ask a project admin \
+                         to add you to it. Check the project id too."
+                )
+            }
+            ForbiddenCode::ProtectedTenant => {
+                "The platform setting PLATFORM_API_PROTECTED_TENANTS (by default \
+                     `louhi-app` and `comwit-db-synthetic`) names databases critical to the \
+                     platform; suspend, resume, delete, rotate connection token and issue \
+                     query token are refused on them, whatever the token's scopes. Manage \
+                     this database through the platform team; if Terraform should stop \
+                     managing it, remove it from state with `terraform state rm`."
+                    .to_owned()
+            }
+            ForbiddenCode::Other => format!(
+                "Check that the token has scope `{}` and is a member of the project.",
+                op.required_scope()
+            ),
+        },
+        ApiError::NotFound { .. } => match op.route {
+            r if *r == routes::LIST_PROJECTS => {
+                "Check that the provider's `api_url` argument (or COMWIT_API_URL) \
+                     points at the Comwit product API."
+                    .to_owned()
+            }
+            r if one_of(
+                r,
+                &[
+                    &routes::GET_PROJECT,
+                    &routes::LIST_DATABASES,
+                    &routes::CREATE_DATABASE,
+                    &routes::LIST_APPS,
+                    &routes::CREATE_APP,
+                    &routes::PUT_ARTIFACT,
+                ],
+            ) =>
+            {
+                "Check the project id, and that the token is a member of that project.".to_owned()
+            }
+            // Acting on the resource's own object, which only Terraform's state names:
+            // it was there, and now it is gone.
+            r if one_of(
+                r,
+                &[
+                    &routes::ROTATE_DATABASE_TOKEN,
+                    &routes::SUSPEND_DATABASE,
+                    &routes::RESUME_DATABASE,
+                    &routes::UPDATE_DNS_RECORD,
+                    &routes::DELETE_APP_ENV,
+                ],
+            ) =>
+            {
+                format!(
+                    "It was {}. Run `terraform apply` again (the next refresh notices it is \
+                     gone and plans to create it), or {}",
+                    advice::DELETED_OUTSIDE,
+                    advice::STATE_RM
+                )
+            }
+            // An id the user gave: `terraform import`, a data source, or an id in the
+            // configuration (`database_id`, `app_id`, `domain_id`, `active_build_id`).
+            route => {
+                let attribute = match route {
+                    r if one_of(
+                        r,
+                        &[&routes::CREATE_QUERY_TOKEN, &routes::GET_DATABASE_USAGE],
+                    ) =>
+                    {
+                        " (`database_id`)"
+                    }
+                    r if *r == routes::ROLLBACK_APP => " (`active_build_id`)",
+                    r if one_of(r, &[&routes::CREATE_DNS_RECORD, &routes::LIST_DNS_RECORDS]) => {
+                        " (`domain_id`)"
+                    }
+                    r if one_of(
+                        r,
+                        &[
+                            &routes::CREATE_BUILD,
+                            &routes::LIST_BUILDS,
+                            &routes::GET_APP_ENV,
+                            &routes::PUT_APP_ENV,
+                            &routes::CREATE_HOSTNAME,
+                            &routes::LIST_HOSTNAMES,
+                        ],
+                    ) =>
+                    {
+                        " (`app_id`)"
+                    }
+                    _ => "",
+                };
+                format!(
+                    "No such {} is found: {}",
+                    routes::object_noun(route),
+                    advice::check_given_id(
+                        attribute,
+                        "a typo, or an id of another project or another platform"
+                    )
+                )
+            }
+        },
+        ApiError::NotTheApi { .. } | ApiError::TooLarge { .. } => {
+            "Check that the provider's `api_url` argument (or COMWIT_API_URL) points at the \
+                 Comwit product API (https://api.cloud.comwit.io, or the emulator's address \
+                 such as http://127.0.0.1:8787), with no extra path. Nothing was changed in \
+                 Terraform's state."
+                .to_owned()
+        }
+        ApiError::Deadline { .. } => {
+            "The API did not answer in time. The provider's `request_timeout_seconds` \
+                 (per attempt) and `max_retries` settings bound how long one operation waits; \
+                 check the `api_url` and your network, or raise them."
+                .to_owned()
+        }
+        ApiError::Conflict { .. } => match op.route {
+            r if *r == routes::CREATE_DATABASE => {
+                format!(
+                    "A database with this name already exists in the project. Choose another \
+                     name, or {}",
+                    advice::IMPORT_EXISTING
+                )
+            }
+            r if *r == routes::SUSPEND_DATABASE => {
+                "The database is already suspended; refresh to see its current status.".to_owned()
+            }
+            r if *r == routes::RESUME_DATABASE => {
+                "The database is already active; refresh to see its current status.".to_owned()
+            }
+            r if *r == routes::CREATE_APP => {
+                format!(
+                    "An app with this name already exists in the project. Choose another \
+                     name, or {}",
+                    advice::IMPORT_EXISTING
+                )
+            }
+            r if *r == routes::ROLLBACK_APP => {
+                "Only a build whose status is `ready` can become the active build. Set \
+                     `active_build_id` to a ready build of this app (see the \
+                     `comwit_app_builds` data source), or remove it to serve the build of \
+                     the source."
+                    .to_owned()
+            }
+            r if *r == routes::CREATE_DNS_RECORD => {
+                "The zone already holds a record this one clashes with (an identical \
+                     record, or a CNAME beside other records of that name; see the API's words \
+                     above). Change this record, or remove the other one; if it is the same \
+                     record, bring it under Terraform with `terraform import <address> \
+                     <domain_id>/<record_id>` (the ids are in the `comwit_dns_records` data \
+                     source) instead of creating it again."
+                    .to_owned()
+            }
+            _ => "The request conflicts with the object's current state (see the API's \
+                      words above); `terraform plan` shows what Terraform knows of it now."
+                .to_owned(),
+        },
+        ApiError::Validation { field, .. } => match field {
+            Some(field) => format!("Fix the value of `{field}` and try again."),
+            None => "Fix the request's values and try again.".to_owned(),
+        },
+        ApiError::RateLimited {
+            retry_after,
+            retries,
+        } => {
+            let asked = retry_after
+                .map(|d| format!(" (it last asked to wait {}s)", d.as_secs()))
+                .unwrap_or_default();
+            format!(
+                "The API is rate limiting requests{asked}; the provider retried {retries} \
+                     time{}. {}",
+                plural(*retries),
+                advice::LOWER_PARALLELISM
+            )
+        }
+        ApiError::Server { retries, .. } => {
+            if op.retry_safe() {
+                format!(
+                    "This is a problem on the Comwit side (the provider retried {retries} \
+                         time{}). Try again later.",
+                    plural(*retries)
+                )
+            } else {
+                format!(
+                    "This is a problem on the Comwit side. {}",
+                    not_retried(op.route)
+                )
+            }
+        }
+        ApiError::Unexpected { .. } => {
+            "This answer is not part of the API contract. Check that the provider's \
+                 `api_url` argument (or COMWIT_API_URL) points at the Comwit product API \
+                 (https://api.cloud.comwit.io), not the database host db.cloud.comwit.io."
+                .to_owned()
+        }
+        ApiError::Transport { .. } => {
+            let mut text = "Check the provider's `api_url` argument or the COMWIT_API_URL \
+                                environment variable (default https://api.cloud.comwit.io), and \
+                                your network or proxy. The provider's `request_timeout_seconds` \
+                                and `max_retries` settings bound how long it waits."
+                .to_owned();
+            if !op.retry_safe() {
+                text.push(' ');
+                text.push_str(not_retried(op.route));
+            }
+            text
+        }
+        ApiError::Decode { .. } => {
+            let mut text = "Check that the provider's `api_url` argument (or COMWIT_API_URL) \
+                                points at the Comwit product API; if it does, the API's answer \
+                                changed and the provider needs an update."
+                .to_owned();
+            if one_of(
+                op.route,
+                &[&routes::CREATE_DATABASE, &routes::ROTATE_DATABASE_TOKEN],
+            ) {
+                text.push_str(
+                    " The database token in that answer could not be read: rotate the \
+                         connection token to get a usable one.",
+                );
+            }
+            text
+        }
+        ApiError::InvalidInput { .. } => "Fix the value and try again.".to_owned(),
+        ApiError::Cancelled => {
+            format!(
+                "{} If the request had already been sent it may have taken effect; refresh \
+                 before trying again.",
+                advice::STOPPED
+            )
+        }
+        ApiError::CreateUnresolved { existing, .. } => match existing {
+            Some(found) => import_advice(op.route, &found.id),
+            None => format!(
+                "Nothing was recorded in Terraform's state. If the {} was created, the \
+                     next apply finds it by name and prints its id and the import command; \
+                     otherwise the next apply creates it.",
+                op.object_noun()
+            ),
+        },
+        ApiError::NameTaken { existing, .. } => match existing {
+            Some(found) if op.is(&routes::CREATE_DNS_RECORD) => format!(
+                "The zone already holds this record (same name, type and value). Bring \
+                     it under Terraform with {} instead of creating it again, or remove it \
+                     from the zone.",
+                advice::import_commands(&found.id)
+            ),
+            Some(found) => format!(
+                "Choose another name, or adopt it if an interrupted apply of this \
+                     configuration created it. {}",
+                import_advice(op.route, &found.id)
+            ),
+            None => format!(
+                "A{} {} with this name already exists in the project. Choose another \
+                     name, or {}",
+                if op.object_noun() == "app" { "n" } else { "" },
+                op.object_noun(),
+                advice::IMPORT_EXISTING
+            ),
+        },
+    }
+}
+
+/// How to bring an object created by a lost create under Terraform: an app is imported as
+/// it is; a database nobody holds the token of must also have its token rotated.
+fn import_advice(route: &Route, id: &str) -> String {
+    if routes::object_noun(route) == "app" {
+        return format!(
+            "Bring it under Terraform with {}.",
+            advice::import_commands(id)
+        );
+    }
+    format!(
+        "Bring it under Terraform with {}, then set or change `token_version` and apply: its \
+         connection token was never seen, so it must be rotated.",
+        advice::import_commands(id)
+    )
+}
+
+/// Whether `route` is one of `routes`.
+fn one_of(route: &Route, routes: &[&Route]) -> bool {
+    routes.contains(&route)
+}
+
+/// The advice for a request that may have taken effect and was not repeated.
+fn not_retried(route: &Route) -> &'static str {
+    match route {
+        r if *r == routes::ROTATE_DATABASE_TOKEN => {
+            "The request was not retried automatically because it may already have taken \
+             effect: if it did, the previous connection token no longer works. Rotate again \
+             to get a usable token."
+        }
+        r if *r == routes::CREATE_QUERY_TOKEN => {
+            "The request was not retried automatically because it may already have taken \
+             effect; request a new query token."
+        }
+        _ => {
+            "The request was not retried automatically because it may already have taken \
+             effect; refresh to see the database's current status before trying again."
+        }
+    }
+}
+
+fn plural(n: u32) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::comwit::client::error_testing::{error, redactor, TOKEN};
+    use crate::plugin::kit::failure::ClientFailure;
+    use std::time::Duration;
+
+    fn create_op() -> Operation {
+        Operation::on_project(&routes::CREATE_DATABASE, "prj_123").with_database_name("orders")
+    }
+
+    fn detail_of(op: Operation, status: u16, body: &str) -> String {
+        detail(&ApiFailure::new(op, error(status, body)))
+    }
+
+    #[test]
+    fn a_404_blames_deletion_only_for_objects_from_state() {
+        let not_found = include_str!("../client/fixtures/error_not_found.json");
+        // Ids the user typed: import or a data source (a read by id), a build id in the
+        // configuration, a database id in the configuration.
+        for (op, attribute) in [
+            (
+                Operation::on_database(&routes::GET_DATABASE, "db_typo"),
+                None,
+            ),
+            (
+                Operation::on_app(&routes::ROLLBACK_APP, "app_1").with_build("bld_typo"),
+                Some("`active_build_id`"),
+            ),
+            (
+                Operation::on_database(&routes::CREATE_QUERY_TOKEN, "db_typo"),
+                Some("`database_id`"),
+            ),
+            (Operation::on_app(&routes::GET_APP, "app_typo"), None),
+        ] {
+            let text = detail_of(op, 404, not_found);
+            assert!(text.contains("check the id"), "{text}");
+            assert!(text.contains("`terraform import`"), "{text}");
+            assert!(!text.contains("deleted outside Terraform"), "{text}");
+            assert!(!text.contains("state rm"), "{text}");
+            if let Some(attribute) = attribute {
+                assert!(text.contains(attribute), "{text}");
+            }
+        }
+        // An object only Terraform's state names, gone now.
+        let text = detail_of(
+            Operation::on_database(&routes::ROTATE_DATABASE_TOKEN, "db_1"),
+            404,
+            not_found,
+        );
+        assert!(text.contains("deleted outside Terraform"), "{text}");
+        assert!(text.contains("terraform state rm"), "{text}");
+    }
+
+    #[test]
+    fn server_text_never_carries_tokens() {
+        let body = format!(
+            "{{\"error\":{{\"code\":\"internal\",\"message\":\"boom with {TOKEN} and cdt_deadbeef01 and xcdt_keep\"}}}}"
+        );
+        let text = detail_of(create_op(), 500, &body);
+        assert!(!text.contains(TOKEN), "{text}");
+        assert!(!text.contains("deadbeef"), "{text}");
+        assert!(text.contains("cdt_(redacted)"), "{text}");
+        assert!(text.contains("xcdt_keep"), "{text}");
+        let long = "a".repeat(5000);
+        assert!(redactor().clean(&long).len() < 400);
+    }
+
+    #[test]
+    fn detail_for_missing_scope_names_the_scope() {
+        let text = detail_of(
+            create_op(),
+            403,
+            include_str!("../client/fixtures/error_forbidden_scope.json"),
+        );
+        assert_eq!(
+            text,
+            "Could not create database `orders` in project `prj_123`: the API answered 403 \
+             (the token lacks scope `database:write`). Create a token with scope \
+             `database:write` or ask a project admin."
+        );
+        assert_eq!(
+            ApiFailure::new(
+                create_op(),
+                error(
+                    403,
+                    include_str!("../client/fixtures/error_forbidden_scope.json")
+                )
+            )
+            .summary(),
+            "Error creating database"
+        );
+        // Without `required_scope` in the body, the contract's scope for the operation.
+        let op = Operation::on_database(&routes::GET_DATABASE_USAGE, "db_1");
+        let text = detail_of(op, 403, "{\"error\":{\"code\":\"forbidden\"}}");
+        assert!(text.contains("`database:read`"), "{text}");
+    }
+
+    #[test]
+    fn detail_for_protected_tenant_names_the_rule() {
+        let op = Operation::on_database(&routes::SUSPEND_DATABASE, "db_9")
+            .with_database_name("louhi-app");
+        let text = detail_of(
+            op,
+            403,
+            include_str!("../client/fixtures/error_protected_tenant.json"),
+        );
+        assert!(
+            text.starts_with("Could not suspend database `louhi-app` (`db_9`)"),
+            "{text}"
+        );
+        assert!(text.contains("is a protected tenant"), "{text}");
+        assert!(text.contains("PLATFORM_API_PROTECTED_TENANTS"), "{text}");
+        assert!(text.contains("`comwit-db-synthetic`"), "{text}");
+        assert!(text.contains("rotate connection token"), "{text}");
+    }
+
+    #[test]
+    fn detail_for_other_errors_says_what_to_do() {
+        let get = Operation::on_database(&routes::GET_DATABASE, "db_1");
+        let text = detail_of(
+            get.clone(),
+            401,
+            include_str!("../client/fixtures/error_unauthorized.json"),
+        );
+        assert!(
+            text.contains("401") && text.contains("COMWIT_TOKEN"),
+            "{text}"
+        );
+        assert!(text.contains("`token`"), "{text}");
+
+        let text = detail_of(
+            get.clone(),
+            404,
+            include_str!("../client/fixtures/error_not_found.json"),
+        );
+        assert!(text.contains("database `db_1` does not exist"), "{text}");
+        // A read by id is what import and data sources do: the id may be a typo.
+        assert!(text.contains("check the id"), "{text}");
+        assert!(!text.contains("deleted outside Terraform"), "{text}");
+        assert!(!text.contains("state rm"), "{text}");
+
+        let text = detail_of(
+            Operation::on_project(&routes::LIST_DATABASES, "prj_x"),
+            403,
+            include_str!("../client/fixtures/error_not_a_member.json"),
+        );
+        assert!(
+            text.contains("not a member of project `prj_other`"),
+            "{text}"
+        );
+
+        let text = detail_of(
+            create_op(),
+            409,
+            include_str!("../client/fixtures/error_conflict.json"),
+        );
+        assert!(
+            text.contains("409") && text.contains("terraform import"),
+            "{text}"
+        );
+
+        let qt = Operation::on_database(&routes::CREATE_QUERY_TOKEN, "db_1");
+        let text = detail_of(
+            qt,
+            422,
+            include_str!("../client/fixtures/error_validation.json"),
+        );
+        assert!(text.contains("field `ttl_seconds`"), "{text}");
+        assert!(text.contains("Fix the value of `ttl_seconds`"), "{text}");
+
+        let limited = ApiFailure::new(
+            get.clone(),
+            ApiError::RateLimited {
+                retry_after: Some(Duration::from_secs(2)),
+                retries: 3,
+            },
+        );
+        let text = limited.detail();
+        assert!(
+            text.contains("429") && text.contains("after 3 retries"),
+            "{text}"
+        );
+        assert!(text.contains("retried 3 times"), "{text}");
+
+        let rotate = Operation::on_database(&routes::ROTATE_DATABASE_TOKEN, "db_1");
+        let text = detail_of(rotate, 503, "{}");
+        assert!(
+            text.contains("503") && text.contains("Rotate again"),
+            "{text}"
+        );
+
+        let transport = ApiFailure::new(
+            get,
+            ApiError::Transport {
+                message: "tcp connect error".into(),
+                timed_out: false,
+                retries: 2,
+                url: "http://127.0.0.1:1/v1/databases/db_1".into(),
+            },
+        );
+        let text = transport.detail();
+        assert!(
+            text.contains("COMWIT_API_URL") && text.contains("`api_url`"),
+            "{text}"
+        );
+        assert!(text.contains("after 2 retries"), "{text}");
+        assert!(
+            text.contains("http://127.0.0.1:1/v1/databases/db_1"),
+            "{text}"
+        );
+        assert!(text.contains("`request_timeout_seconds`"), "{text}");
+    }
+
+    #[test]
+    fn a_404_without_the_documented_body_is_not_a_deleted_object() {
+        for body in [
+            "",
+            "<html>Not Found</html>",
+            "{\"detail\":\"Not Found\"}",
+            "{\"error\":{\"code\":\"route_not_found\",\"message\":\"no such route\"}}",
+        ] {
+            let e = error(404, body);
+            assert!(!e.is_not_found(), "{body}: {e:?}");
+            let text =
+                ApiFailure::new(Operation::on_database(&routes::GET_DATABASE, "db_1"), e).detail();
+            assert!(text.contains("http://api.test/v1/x"), "{text}");
+            assert!(text.contains("`api_url`"), "{text}");
+            assert!(!text.contains("deleted outside Terraform"), "{text}");
+        }
+        assert!(error(404, include_str!("../client/fixtures/error_not_found.json")).is_not_found());
+    }
+    /// The remedies whose Terraform words come from `advice`, word for word as the client
+    /// wrote them before they moved here.
+    #[test]
+    fn terraform_advice_reads_as_before() {
+        use crate::comwit::client::ExistingObject;
+        let found = |id: &str, created_at: &str| ExistingObject {
+            id: id.into(),
+            created_at: created_at.into(),
+        };
+        let conflict = || ApiError::Conflict {
+            message: "taken".into(),
+        };
+        let cases = [
+            (
+                remedy(&ApiError::Cancelled, &create_op()),
+                "Terraform asked the provider to stop. If the request had already been sent it \
+                 may have taken effect; refresh before trying again.",
+            ),
+            (
+                remedy(
+                    &ApiError::RateLimited {
+                        retry_after: Some(Duration::from_secs(2)),
+                        retries: 1,
+                    },
+                    &create_op(),
+                ),
+                "The API is rate limiting requests (it last asked to wait 2s); the provider \
+                 retried 1 time. Wait a minute and try again, or run Terraform with a lower \
+                 `-parallelism`.",
+            ),
+            (
+                remedy(&conflict(), &create_op()),
+                "A database with this name already exists in the project. Choose another \
+                 name, or bring the existing one under Terraform with `terraform import`.",
+            ),
+            (
+                remedy(&conflict(), &Operation::new(&routes::CREATE_APP)),
+                "An app with this name already exists in the project. Choose another name, or \
+                 bring the existing one under Terraform with `terraform import`.",
+            ),
+            (
+                remedy(&conflict(), &Operation::new(&routes::SUSPEND_DATABASE)),
+                "The database is already suspended; refresh to see its current status.",
+            ),
+            (
+                remedy(&conflict(), &Operation::new(&routes::ROLLBACK_APP)),
+                "Only a build whose status is `ready` can become the active build. Set \
+                 `active_build_id` to a ready build of this app (see the `comwit_app_builds` \
+                 data source), or remove it to serve the build of the source.",
+            ),
+            (
+                remedy(&conflict(), &Operation::new(&routes::CREATE_DNS_RECORD)),
+                "The zone already holds a record this one clashes with (an identical record, \
+                 or a CNAME beside other records of that name; see the API's words above). \
+                 Change this record, or remove the other one; if it is the same record, bring \
+                 it under Terraform with `terraform import <address> <domain_id>/<record_id>` \
+                 (the ids are in the `comwit_dns_records` data source) instead of creating it \
+                 again.",
+            ),
+            (
+                remedy(
+                    &ApiError::NameTaken {
+                        message: "taken".into(),
+                        existing: Some(found("dom_1/rec_1", "")),
+                    },
+                    &Operation::new(&routes::CREATE_DNS_RECORD),
+                ),
+                "The zone already holds this record (same name, type and value). Bring it \
+                 under Terraform with `terraform import <address> dom_1/rec_1` (or an \
+                 `import { to = <address>, id = \"dom_1/rec_1\" }` block) instead of creating \
+                 it again, or remove it from the zone.",
+            ),
+            (
+                remedy(
+                    &ApiError::NameTaken {
+                        message: "taken".into(),
+                        existing: Some(found("app_1", "2026-01-01T00:00:00Z")),
+                    },
+                    &Operation::new(&routes::CREATE_APP),
+                ),
+                "Choose another name, or adopt it if an interrupted apply of this \
+                 configuration created it. Bring it under Terraform with `terraform import \
+                 <address> app_1` (or an `import { to = <address>, id = \"app_1\" }` block).",
+            ),
+            (
+                remedy(
+                    &ApiError::NameTaken {
+                        message: "taken".into(),
+                        existing: None,
+                    },
+                    &Operation::new(&routes::CREATE_APP),
+                ),
+                "An app with this name already exists in the project. Choose another name, or \
+                 bring the existing one under Terraform with `terraform import`.",
+            ),
+            (
+                remedy(
+                    &ApiError::CreateUnresolved {
+                        cause: Box::new(ApiError::Cancelled),
+                        existing: Some(found("db_1", "2026-01-01T00:00:00Z")),
+                        tried: String::new(),
+                    },
+                    &create_op(),
+                ),
+                "Bring it under Terraform with `terraform import <address> db_1` (or an \
+                 `import { to = <address>, id = \"db_1\" }` block), then set or change \
+                 `token_version` and apply: its connection token was never seen, so it must \
+                 be rotated.",
+            ),
+            (
+                remedy(
+                    &ApiError::CreateUnresolved {
+                        cause: Box::new(ApiError::Cancelled),
+                        existing: None,
+                        tried: String::new(),
+                    },
+                    &Operation::new(&routes::CREATE_APP),
+                ),
+                "Nothing was recorded in Terraform's state. If the app was created, the next \
+                 apply finds it by name and prints its id and the import command; otherwise \
+                 the next apply creates it.",
+            ),
+            (
+                remedy(
+                    &ApiError::NotFound {
+                        message: "gone".into(),
+                    },
+                    &Operation::on_database(&routes::SUSPEND_DATABASE, "db_1"),
+                ),
+                "It was deleted outside Terraform. Run `terraform apply` again (the next \
+                 refresh notices it is gone and plans to create it), or remove it from state \
+                 with `terraform state rm <address>` if Terraform should no longer manage it.",
+            ),
+            (
+                remedy(
+                    &ApiError::NotFound {
+                        message: "gone".into(),
+                    },
+                    &Operation::on_app(&routes::LIST_BUILDS, "app_1"),
+                ),
+                "No such app is found: check the id given in the configuration (`app_id`) or \
+                 to `terraform import` (a typo, or an id of another project or another \
+                 platform).",
+            ),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got, want);
+        }
+        let decode = ApiError::Decode {
+            operation: "rotate".into(),
+            message: "eof".into(),
+        };
+        let text = remedy(
+            &decode,
+            &Operation::on_database(&routes::ROTATE_DATABASE_TOKEN, "db_1"),
+        );
+        assert!(text.contains("rotate the connection token"), "{text}");
+    }
+}
