@@ -10,6 +10,7 @@
 pub mod client;
 pub mod common;
 pub mod data_sources;
+pub mod functions;
 pub mod provider;
 pub mod resources;
 

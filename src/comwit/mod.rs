@@ -12,6 +12,7 @@ pub mod client;
 pub mod common;
 pub mod data_sources;
 pub mod ephemeral;
+pub mod functions;
 pub mod provider;
 pub mod resources;
 

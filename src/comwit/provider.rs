@@ -203,6 +203,7 @@ impl Provider for ComwitProvider {
     fn register(&self, registry: &mut Registry) {
         super::resources::register(registry, &self.data);
         super::data_sources::register(registry, &self.data);
+        super::functions::register(registry);
         super::ephemeral::register(registry, &self.data);
     }
 

@@ -203,6 +203,7 @@ impl Provider for WaysCloudProvider {
     fn register(&self, registry: &mut Registry) {
         super::resources::register(registry, &self.data);
         super::data_sources::register(registry, &self.data);
+        super::functions::register(registry);
     }
 
     fn stop(&self) {

@@ -13,6 +13,8 @@
 //! - `orphans`: lost create answers, names left by interrupted applies, a wrong `api_url`;
 //! - `quickstart`: `examples/quickstart` applied, its app's database-backed page fetched;
 //! - `sql`: the data plane, Terraform's tokens used by the official libSQL client;
+//! - `functions`: each provider's functions called from HCL, good and bad input, and
+//!   Terraform 1.6 (no functions) still reading the three providers;
 //! - `platforms`: one emulator serving two platforms, one configuration using both
 //!   providers;
 //! - `hostile`: APIs that misbehave (a huge `Retry-After`, answers that drip) or are
@@ -26,6 +28,7 @@ mod cloudsync;
 mod comwit;
 mod dns;
 mod features;
+mod functions;
 mod hostile;
 mod isolation;
 mod orphans;
