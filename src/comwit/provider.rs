@@ -204,6 +204,7 @@ impl Provider for ComwitProvider {
         super::resources::register(registry, &self.data);
         super::data_sources::register(registry, &self.data);
         super::ephemeral::register(registry, &self.data);
+        super::lists::register(registry, &self.data);
     }
 
     fn stop(&self) {

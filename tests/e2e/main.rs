@@ -28,6 +28,7 @@ mod dns;
 mod features;
 mod hostile;
 mod isolation;
+mod lists;
 mod orphans;
 mod platforms;
 mod quickstart;
