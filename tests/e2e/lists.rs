@@ -228,6 +228,44 @@ list "comwit_dns_record" "one" {{
 }
 
 #[test]
+fn comwit_project_domains_by_suffix_list_generate_and_import() {
+    let emu = Emulator::start();
+    for zone in ["shop.example.test", "blog.example.test", "other.test"] {
+        created(
+            &emu,
+            "/v1/projects/prj_local/domains",
+            json!({ "domain": zone }),
+        );
+    }
+    let tf = Terraform::comwit(&emu);
+    tf.write_main(COMWIT_TERRAFORM_BLOCK);
+    tf.write_file(
+        "domains.tfquery.hcl",
+        r#"
+list "comwit_project_domain" "example" {
+  provider = comwit
+  config {
+    domain_suffix = "Example.Test."
+  }
+}
+"#,
+    );
+    let out = tf.run_ok(&["query", "-no-color"]);
+    let lines = listed(&out, "list.comwit_project_domain.example");
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(!out.stdout.contains("other.test"), "{out}");
+    let generated = generated_round_trip(&tf, "domains.tfquery.hcl", 2);
+    for absent in [
+        "name_servers",
+        "delegation_status",
+        "created_at",
+        "other.test",
+    ] {
+        assert!(!generated.contains(absent), "{absent} in {generated}");
+    }
+}
+
+#[test]
 fn a_bad_filter_is_an_error_on_its_attribute() {
     let emu = Emulator::start();
     let tf = Terraform::comwit(&emu);

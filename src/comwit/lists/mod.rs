@@ -4,6 +4,7 @@
 
 pub mod database;
 pub mod dns_record;
+pub mod project_domain;
 
 use std::sync::Arc;
 
@@ -27,6 +28,10 @@ pub fn register(registry: &mut Registry, data: &Arc<ProviderData>) {
         dns_record::DnsRecordList::new(data.clone()),
     );
     registry.config_rules(super::resources::dns_record::TYPE_NAME, dns_record::rules());
+    registry.list_resource(
+        super::resources::project_domain::TYPE_NAME,
+        project_domain::ProjectDomainList::new(data.clone()),
+    );
 }
 
 /// An optional string filter of a list's `config` block.
