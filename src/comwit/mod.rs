@@ -5,7 +5,8 @@
 //! - [`provider`]: provider configuration and the shared, configured client.
 //! - [`common`]: Comwit's plan-time rules and API failures as diagnostics.
 //! - [`bundle`]: the deterministic tar archive an app deployment uploads.
-//! - One file per Terraform type under [`resources`], [`data_sources`] and [`ephemeral`].
+//! - One file per Terraform type under [`resources`], [`data_sources`] and [`ephemeral`];
+//!   one per list type under [`lists`].
 
 pub mod bundle;
 pub mod client;
@@ -13,6 +14,7 @@ pub mod common;
 pub mod data_sources;
 pub mod ephemeral;
 pub mod functions;
+pub mod lists;
 pub mod provider;
 pub mod resources;
 

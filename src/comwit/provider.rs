@@ -205,6 +205,7 @@ impl Provider for ComwitProvider {
         super::data_sources::register(registry, &self.data);
         super::functions::register(registry);
         super::ephemeral::register(registry, &self.data);
+        super::lists::register(registry, &self.data);
     }
 
     fn stop(&self) {

@@ -31,6 +31,7 @@ mod features;
 mod functions;
 mod hostile;
 mod isolation;
+mod lists;
 mod orphans;
 mod platforms;
 mod quickstart;

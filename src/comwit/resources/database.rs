@@ -443,7 +443,7 @@ impl Resource for DatabaseResource {
 
 /// Merge an API answer into a state: the API owns ids, name, URL and status; the state keeps
 /// what only Terraform knows (token, token_version, deletion_protection).
-fn from_api<'a>(db: Database, mut state: DatabaseState<'a>) -> DatabaseState<'a> {
+pub(crate) fn from_api<'a>(db: Database, mut state: DatabaseState<'a>) -> DatabaseState<'a> {
     state.id = known(db.database_id);
     state.project_id = known(db.project_id);
     state.name = known(db.name);
