@@ -7,5 +7,8 @@
 //! - [`dns`]: Comwit's domain and record names, each record type's value, TTLs and the
 //!   numbers MX and SRV carry, in their canonical forms (`docs/api/comwit.md`, "Domains and
 //!   DNS").
+//! - [`url`]: connection URLs (`scheme://user:password@host:port/path?query`) as the
+//!   WaysCloud and CloudSync contracts give them: split, percent-escape, check the host.
 
 pub mod dns;
+pub mod url;
