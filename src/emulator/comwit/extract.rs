@@ -74,6 +74,11 @@ impl FromRequestParts<AppState> for StoreCalls {
 }
 
 impl StoreCalls {
+    /// The store calls of `state`, for code that is not a handler's argument list.
+    pub(crate) fn of(state: &AppState) -> Self {
+        StoreCalls(state.store.clone())
+    }
+
     /// Runs `f` with the store on the blocking pool.
     pub(crate) async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
     where
@@ -112,15 +117,6 @@ fn bearer(headers: &HeaderMap) -> Result<String, ApiError> {
         return Err(ApiError::unauthorized());
     }
     Ok(token)
-}
-
-/// Runs `f` with the store on the blocking pool.
-pub(super) async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
-where
-    F: FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
-    T: Send + 'static,
-{
-    crate::emulator::core::blocking::run(&state.store, f).await
 }
 
 pub(super) fn authenticate(store: &Store, raw: &str, scope: &str) -> Result<Principal, ApiError> {

@@ -11,8 +11,8 @@ use serde_json::{json, Map, Value};
 
 use super::super::error::ApiError;
 use super::super::extract::{
-    authenticate, authorize_project, blocking, opt_int, opt_string, JsonObject, Segment,
-    StoreCalls, TwoSegments, UserToken,
+    authenticate, authorize_project, opt_int, opt_string, JsonObject, Segment, StoreCalls,
+    TwoSegments, UserToken,
 };
 use super::super::store::dns::{covers, spec_in_zone};
 use super::super::store::{App, DnsRecord, Domain, Hostname, Principal, Store};
@@ -57,7 +57,7 @@ pub fn admin_routes() -> Router<AppState> {
 
 async fn admin_dns(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let info = state.dns;
-    blocking(&state, move |store| {
+    StoreCalls::of(&state).run(move |store| {
         let zones: Vec<Value> = store
             .zones()?
             .iter()
@@ -338,21 +338,24 @@ pub(crate) async fn hostname_json(
     let info = dns(state)?;
     let domain_id = h.domain_id.clone();
     let domain = match domain_id {
-        Some(id) => blocking(state, move |s| Ok(s.get_domain(&id)?)).await?,
+        Some(id) => {
+            StoreCalls::of(state)
+                .run(move |s| Ok(s.get_domain(&id)?))
+                .await?
+        }
         None => None,
     };
     let needed = needed_records(h, app, domain.as_ref());
     let missing = verify(info.resolver, &needed).await;
     let verified = missing.is_empty();
     let name = h.hostname.clone();
-    blocking(
-        state,
-        move |s| Ok(s.set_hostname_verified(&name, verified)?),
-    )
-    .await?;
+    StoreCalls::of(state)
+        .run(move |s| Ok(s.set_hostname_verified(&name, verified)?))
+        .await?;
     let verified_at = if verified {
         let name = h.hostname.clone();
-        blocking(state, move |s| Ok(s.get_hostname(&name)?))
+        StoreCalls::of(state)
+            .run(move |s| Ok(s.get_hostname(&name)?))
             .await?
             .and_then(|h| h.verified_at)
     } else {
