@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::error::ApiError;
-use super::extract::blocking;
+use super::extract::StoreCalls;
 use super::AppState;
 use crate::emulator::core::admin::parse_body;
 
@@ -43,12 +43,14 @@ async fn create_project(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let req: NewProject = parse(body)?;
-    blocking(&state, move |store| {
-        let p = store.create_project(&req.name, req.project_id.as_deref())?;
-        let body = json!({"project_id": p.project_id, "name": p.name, "created_at": p.created_at});
-        Ok((StatusCode::CREATED, Json(body)).into_response())
-    })
-    .await
+    StoreCalls::of(&state)
+        .run(move |store| {
+            let p = store.create_project(&req.name, req.project_id.as_deref())?;
+            let body =
+                json!({"project_id": p.project_id, "name": p.name, "created_at": p.created_at});
+            Ok((StatusCode::CREATED, Json(body)).into_response())
+        })
+        .await
 }
 
 #[derive(Deserialize)]
@@ -65,43 +67,45 @@ async fn create_token(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let req: NewToken = parse(body)?;
-    blocking(&state, move |store| {
-        let token = store.create_user_token(&req.scopes, &req.projects)?;
-        Ok((StatusCode::CREATED, Json(json!({ "token": token }))).into_response())
-    })
-    .await
+    StoreCalls::of(&state)
+        .run(move |store| {
+            let token = store.create_user_token(&req.scopes, &req.projects)?;
+            Ok((StatusCode::CREATED, Json(json!({ "token": token }))).into_response())
+        })
+        .await
 }
 
 async fn list_databases(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    blocking(&state, move |store| {
-        let databases: Vec<Value> = store
-            .inspect_databases()?
-            .into_iter()
-            .map(|i| {
-                let db = i.database;
-                json!({
-                    "database_id": db.database_id,
-                    "project_id": db.project_id,
-                    "name": db.name,
-                    "group": db.group,
-                    "size_limit_mb": db.size_limit_mb,
-                    "status": db.status,
-                    "deleted": db.deleted_at.is_some(),
-                    "deleted_at": db.deleted_at,
-                    "created_at": db.created_at,
-                    "updated_at": db.updated_at,
-                    "file_path": i.file_path.to_string_lossy(),
-                    "file_exists": i.file_exists,
-                    "token_hash": db.token_hash,
-                    "token_rotated_at": db.token_rotated_at,
-                    "query_token_hashes": i.query_token_hashes,
-                    "rows_read": db.rows_read,
-                    "rows_written": db.rows_written,
-                    "queries": db.queries,
+    StoreCalls::of(&state)
+        .run(move |store| {
+            let databases: Vec<Value> = store
+                .inspect_databases()?
+                .into_iter()
+                .map(|i| {
+                    let db = i.database;
+                    json!({
+                        "database_id": db.database_id,
+                        "project_id": db.project_id,
+                        "name": db.name,
+                        "group": db.group,
+                        "size_limit_mb": db.size_limit_mb,
+                        "status": db.status,
+                        "deleted": db.deleted_at.is_some(),
+                        "deleted_at": db.deleted_at,
+                        "created_at": db.created_at,
+                        "updated_at": db.updated_at,
+                        "file_path": i.file_path.to_string_lossy(),
+                        "file_exists": i.file_exists,
+                        "token_hash": db.token_hash,
+                        "token_rotated_at": db.token_rotated_at,
+                        "query_token_hashes": i.query_token_hashes,
+                        "rows_read": db.rows_read,
+                        "rows_written": db.rows_written,
+                        "queries": db.queries,
+                    })
                 })
-            })
-            .collect();
-        Ok(Json(json!({ "databases": databases })))
-    })
-    .await
+                .collect();
+            Ok(Json(json!({ "databases": databases })))
+        })
+        .await
 }

@@ -1,7 +1,8 @@
 //! What a Comwit handler receives from extractors instead of reading it by hand (as sqld's
-//! `http/user/extract.rs`): the path's one segment ([`Segment`], 404), the user token
-//! ([`UserToken`], 401), the store on the blocking pool ([`StoreCalls`]) and the body as a
-//! JSON object ([`JsonObject`], 400 given only when the handler asks, after authorization).
+//! `http/user/extract.rs`): the path's one segment ([`Segment`], 404) or two
+//! ([`TwoSegments`], 404), the user token ([`UserToken`], 401), the store on the blocking
+//! pool ([`StoreCalls`]) and the body as a JSON object ([`JsonObject`], 400 given only when
+//! the handler asks, after authorization).
 //! Extractors run in the order of the handler's arguments, so `Segment, UserToken` keeps
 //! the contract's order of checks (the path, then the token). The helpers the database, app
 //! and DNS handlers share live here too, so no handler file imports another.
@@ -32,6 +33,21 @@ impl<S: Send + Sync> FromRequestParts<S> for Segment {
     }
 }
 
+/// Extractor: the route's two path segments (a parent and its child); 404 `not_found`
+/// when they cannot be read.
+pub(crate) struct TwoSegments(pub String, pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for TwoSegments {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map(|Path((a, b))| TwoSegments(a, b))
+            .map_err(|_| ApiError::not_found("no such resource"))
+    }
+}
+
 /// Extractor: the request's raw user token (`cwt_...` as a bearer token); 401 otherwise.
 pub(crate) struct UserToken(pub String);
 
@@ -58,6 +74,11 @@ impl FromRequestParts<AppState> for StoreCalls {
 }
 
 impl StoreCalls {
+    /// The store calls of `state`, for code that is not a handler's argument list.
+    pub(crate) fn of(state: &AppState) -> Self {
+        StoreCalls(state.store.clone())
+    }
+
     /// Runs `f` with the store on the blocking pool.
     pub(crate) async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
     where
@@ -90,21 +111,12 @@ impl JsonObject {
 }
 
 /// The raw bearer token of the request, or 401.
-pub(super) fn bearer(headers: &HeaderMap) -> Result<String, ApiError> {
+fn bearer(headers: &HeaderMap) -> Result<String, ApiError> {
     let token = auth::bearer(headers).map_err(|_| ApiError::unauthorized())?;
     if !validate::is_user_token(&token) {
         return Err(ApiError::unauthorized());
     }
     Ok(token)
-}
-
-/// Runs `f` with the store on the blocking pool.
-pub(super) async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
-where
-    F: FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
-    T: Send + 'static,
-{
-    crate::emulator::core::blocking::run(&state.store, f).await
 }
 
 pub(super) fn authenticate(store: &Store, raw: &str, scope: &str) -> Result<Principal, ApiError> {
@@ -135,15 +147,13 @@ pub(super) fn authorize_project(
     Ok((principal, project))
 }
 
-pub(super) fn path_segment(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+fn path_segment(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
     path.map(|Path(p)| p)
         .map_err(|_| ApiError::not_found("no such resource"))
 }
 
 /// The request body as a JSON object; an empty body is `{}`.
-pub(super) fn json_object(
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Map<String, Value>, ApiError> {
+fn json_object(body: Result<Bytes, BytesRejection>) -> Result<Map<String, Value>, ApiError> {
     let body = body.map_err(|e| ApiError::bad_request(format!("cannot read body: {e}")))?;
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());

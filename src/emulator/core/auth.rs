@@ -1,11 +1,7 @@
-//! The `Authorization: Bearer <token>` header, read once for every platform: an axum
-//! extractor that never rejects, so that each platform answers a missing or malformed
-//! header in its own shape and wording.
+//! The `Authorization: Bearer <token>` header, read once for every platform: the token or
+//! why there is none, so that each platform answers a missing or malformed header in its
+//! own shape and wording (Comwit's `UserToken` extractor, CloudSync's auth).
 
-use std::convert::Infallible;
-
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 
 /// Why the header gave no bearer token.
@@ -32,18 +28,6 @@ pub fn bearer(headers: &HeaderMap) -> Result<String, BearerError> {
         return Err(BearerError::Scheme);
     }
     Ok(token.trim().to_owned())
-}
-
-/// Extractor: the request's bearer token, or why there is none (never rejects).
-#[derive(Debug, Clone)]
-pub struct Bearer(pub Result<String, BearerError>);
-
-impl<S: Send + Sync> FromRequestParts<S> for Bearer {
-    type Rejection = Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Bearer(bearer(&parts.headers)))
-    }
 }
 
 #[cfg(test)]

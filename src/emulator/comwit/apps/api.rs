@@ -4,9 +4,8 @@
 //! `not_found`, the same body for a foreign one), the body (400 / 413 / 422), the state
 //! (409).
 
-use axum::body::{Body, Bytes};
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, State};
+use axum::body::Body;
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, head, post, put};
@@ -16,8 +15,8 @@ use sha2::{Digest, Sha256};
 
 use super::super::error::ApiError;
 use super::super::extract::{
-    authenticate, authorize_project, bearer, blocking, check, idempotency_header,
-    idempotency_key_of, json_object, opt_string, path_segment,
+    authenticate, authorize_project, check, idempotency_header, idempotency_key_of, opt_string,
+    JsonObject, Segment, StoreCalls, TwoSegments, UserToken,
 };
 use super::super::store::{App, Principal, Store};
 use super::super::validate;
@@ -87,86 +86,85 @@ pub(super) fn opt_bool(obj: &Map<String, Value>, field: &str) -> Result<Option<b
 
 async fn list_apps(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    Segment(project_id): Segment,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
 ) -> Result<Json<Value>, ApiError> {
-    let project_id = path_segment(path)?;
-    let raw = bearer(&headers)?;
     let apps = state.apps.clone();
-    blocking(&state, move |store| {
-        authorize_project(store, &raw, "app:read", &project_id)?;
-        let list: Vec<Value> = store
-            .list_apps(&project_id)?
-            .iter()
-            .map(|a| json::app(&apps, a))
-            .collect();
-        Ok(Json(json!({ "apps": list })))
-    })
-    .await
+    store
+        .run(move |store| {
+            authorize_project(store, &raw, "app:read", &project_id)?;
+            let list: Vec<Value> = store
+                .list_apps(&project_id)?
+                .iter()
+                .map(|a| json::app(&apps, a))
+                .collect();
+            Ok(Json(json!({ "apps": list })))
+        })
+        .await
 }
 
 async fn create_app(
     State(state): State<AppState>,
+    Segment(project_id): Segment,
+    UserToken(raw): UserToken,
     headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
+    store: StoreCalls,
+    body: JsonObject,
 ) -> Result<Response, ApiError> {
-    let project_id = path_segment(path)?;
-    let raw = bearer(&headers)?;
     let idempotency = idempotency_header(&headers);
     let apps = state.apps.clone();
-    blocking(&state, move |store| {
-        let (principal, _) = authorize_project(store, &raw, "app:write", &project_id)?;
-        let obj = json_object(body)?;
-        let name = opt_string(&obj, "name")?
-            .ok_or_else(|| ApiError::validation("name", "name is required"))?;
-        check("name", validate::app_name(&name))?;
-        let key = idempotency_key_of(idempotency)?;
-        let idem = key.as_deref().map(|k| (principal.token_hash.as_str(), k));
-        let outcome = store.create_app(&project_id, &name, idem)?;
-        tracing::info!(
-            app_id = %outcome.app.app_id,
-            %project_id,
-            replayed = outcome.replayed,
-            "app created"
-        );
-        let status = if outcome.replayed {
-            StatusCode::OK
-        } else {
-            StatusCode::CREATED
-        };
-        Ok((status, Json(json::app(&apps, &outcome.app))).into_response())
-    })
-    .await
+    store
+        .run(move |store| {
+            let (principal, _) = authorize_project(store, &raw, "app:write", &project_id)?;
+            let obj = body.get()?;
+            let name = opt_string(&obj, "name")?
+                .ok_or_else(|| ApiError::validation("name", "name is required"))?;
+            check("name", validate::app_name(&name))?;
+            let key = idempotency_key_of(idempotency)?;
+            let idem = key.as_deref().map(|k| (principal.token_hash.as_str(), k));
+            let outcome = store.create_app(&project_id, &name, idem)?;
+            tracing::info!(
+                app_id = %outcome.app.app_id,
+                %project_id,
+                replayed = outcome.replayed,
+                "app created"
+            );
+            let status = if outcome.replayed {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
+            Ok((status, Json(json::app(&apps, &outcome.app))).into_response())
+        })
+        .await
 }
 
 async fn get_app(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    Segment(app_id): Segment,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
 ) -> Result<Json<Value>, ApiError> {
-    let app_id = path_segment(path)?;
-    let raw = bearer(&headers)?;
     let apps = state.apps.clone();
-    blocking(&state, move |store| {
-        let (_, app) = authorize_app(store, &raw, "app:read", &app_id)?;
-        Ok(Json(json::app(&apps, &app)))
-    })
-    .await
+    store
+        .run(move |store| {
+            let (_, app) = authorize_app(store, &raw, "app:read", &app_id)?;
+            Ok(Json(json::app(&apps, &app)))
+        })
+        .await
 }
 
 async fn delete_app(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    Segment(app_id): Segment,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
 ) -> Result<StatusCode, ApiError> {
-    let app_id = path_segment(path)?;
-    let raw = bearer(&headers)?;
     let id = app_id.clone();
-    blocking(&state, move |store| {
-        authorize_app(store, &raw, "app:write", &id).map(drop)
-    })
-    .await?;
+    store
+        .run(move |store| authorize_app(store, &raw, "app:write", &id).map(drop))
+        .await?;
     state.apps.delete(&app_id).await?;
     tracing::info!(%app_id, "app deleted");
     Ok(StatusCode::NO_CONTENT)
@@ -174,48 +172,40 @@ async fn delete_app(
 
 // ---- artifacts ------------------------------------------------------------------------------
 
-fn project_and_sha(
-    path: Result<Path<(String, String)>, PathRejection>,
-) -> Result<(String, String), ApiError> {
-    path.map(|Path(p)| p)
-        .map_err(|_| ApiError::not_found("no such resource"))
-}
-
 async fn head_artifact(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<(String, String)>, PathRejection>,
+    TwoSegments(project_id, sha): TwoSegments,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
 ) -> Result<StatusCode, ApiError> {
-    let (project_id, sha) = project_and_sha(path)?;
-    let raw = bearer(&headers)?;
-    blocking(&state, move |store| {
-        authorize_project(store, &raw, "app:deploy", &project_id)?;
-        let held = validate::sha256(&sha).is_ok() && store.has_artifact(&project_id, &sha)?;
-        if held {
-            Ok(StatusCode::OK)
-        } else {
-            Err(ApiError::not_found(format!(
-                "project {project_id} holds no artifact {sha}"
-            )))
-        }
-    })
-    .await
+    store
+        .run(move |store| {
+            authorize_project(store, &raw, "app:deploy", &project_id)?;
+            let held = validate::sha256(&sha).is_ok() && store.has_artifact(&project_id, &sha)?;
+            if held {
+                Ok(StatusCode::OK)
+            } else {
+                Err(ApiError::not_found(format!(
+                    "project {project_id} holds no artifact {sha}"
+                )))
+            }
+        })
+        .await
 }
 
 async fn put_artifact(
-    State(state): State<AppState>,
+    TwoSegments(project_id, sha): TwoSegments,
+    UserToken(raw): UserToken,
     headers: HeaderMap,
-    path: Result<Path<(String, String)>, PathRejection>,
+    store: StoreCalls,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let (project_id, sha) = project_and_sha(path)?;
-    let raw = bearer(&headers)?;
     let (p, s) = (project_id.clone(), sha.clone());
-    blocking(&state, move |store| {
-        authorize_project(store, &raw, "app:deploy", &p)?;
-        check("sha256", validate::sha256(&s))
-    })
-    .await?;
+    store
+        .run(move |store| {
+            authorize_project(store, &raw, "app:deploy", &p)?;
+            check("sha256", validate::sha256(&s))
+        })
+        .await?;
     let too_large = || {
         ApiError::payload_too_large(format!(
             "an artifact is at most {MAX_ARCHIVE_BYTES} bytes (32 MiB)"
@@ -248,16 +238,17 @@ async fn put_artifact(
         ));
     }
     let size = bytes.len();
-    blocking(&state, move |store| {
-        archive::read(&bytes).map_err(|e| ApiError::invalid_archive(e.0))?;
-        let created = store.put_artifact(&project_id, &sha, &bytes)?;
-        tracing::info!(%project_id, sha256 = %sha, size, created, "artifact stored");
-        let status = if created {
-            StatusCode::CREATED
-        } else {
-            StatusCode::OK
-        };
-        Ok((status, Json(json!({"sha256": sha, "size": size}))).into_response())
-    })
-    .await
+    store
+        .run(move |store| {
+            archive::read(&bytes).map_err(|e| ApiError::invalid_archive(e.0))?;
+            let created = store.put_artifact(&project_id, &sha, &bytes)?;
+            tracing::info!(%project_id, sha256 = %sha, size, created, "artifact stored");
+            let status = if created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            Ok((status, Json(json!({"sha256": sha, "size": size}))).into_response())
+        })
+        .await
 }

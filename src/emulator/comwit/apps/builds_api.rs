@@ -3,9 +3,7 @@
 
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -13,21 +11,14 @@ use serde_json::{json, Value};
 
 use super::super::error::ApiError;
 use super::super::extract::{
-    bearer, blocking, check, idempotency_header, idempotency_key_of, json_object, opt_string,
-    path_segment,
+    check, idempotency_header, idempotency_key_of, opt_string, JsonObject, Segment, StoreCalls,
+    TwoSegments, UserToken,
 };
 use super::super::store::NewBuild;
 use super::super::validate;
 use super::super::AppState;
 use super::api::{authorize_app, opt_bool};
 use super::json;
-
-fn app_and_build(
-    path: Result<Path<(String, String)>, PathRejection>,
-) -> Result<(String, String), ApiError> {
-    path.map(|Path(p)| p)
-        .map_err(|_| ApiError::not_found("no such resource"))
-}
 
 fn build_not_found(build_id: &str) -> ApiError {
     ApiError::not_found(format!("build {build_id} not found"))
@@ -53,35 +44,36 @@ fn query_int(query: Option<&str>, name: &str, min: i64, max: i64) -> Result<Opti
 
 pub(super) async fn create_build(
     State(state): State<AppState>,
+    Segment(app_id): Segment,
+    UserToken(raw): UserToken,
     headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
+    store: StoreCalls,
+    body: JsonObject,
 ) -> Result<Response, ApiError> {
-    let app_id = path_segment(path)?;
-    let raw = bearer(&headers)?;
     let idempotency = idempotency_header(&headers);
-    let (outcome, active) = blocking(&state, move |store| {
-        let (principal, app) = authorize_app(store, &raw, "app:deploy", &app_id)?;
-        let obj = json_object(body)?;
-        let artifact_sha256 = opt_string(&obj, "artifact_sha256")?.ok_or_else(|| {
-            ApiError::validation("artifact_sha256", "artifact_sha256 is required")
-        })?;
-        check("artifact_sha256", validate::sha256(&artifact_sha256))?;
-        let entry =
-            opt_string(&obj, "entry")?.unwrap_or_else(|| validate::ENTRY_DEFAULT.to_owned());
-        check("entry", validate::entry(&entry))?;
-        let activate = opt_bool(&obj, "activate")?.unwrap_or(true);
-        let key = idempotency_key_of(idempotency)?;
-        let idem = key.as_deref().map(|k| (principal.token_hash.as_str(), k));
-        let new = NewBuild {
-            artifact_sha256,
-            entry,
-            activate,
-        };
-        let outcome = store.create_build(&app_id, &new, idem)?;
-        Ok((outcome, app.active_build_id))
-    })
-    .await?;
+    let (outcome, active) = store
+        .run(move |store| {
+            let (principal, app) = authorize_app(store, &raw, "app:deploy", &app_id)?;
+            let obj = body.get()?;
+            let artifact_sha256 = opt_string(&obj, "artifact_sha256")?.ok_or_else(|| {
+                ApiError::validation("artifact_sha256", "artifact_sha256 is required")
+            })?;
+            check("artifact_sha256", validate::sha256(&artifact_sha256))?;
+            let entry =
+                opt_string(&obj, "entry")?.unwrap_or_else(|| validate::ENTRY_DEFAULT.to_owned());
+            check("entry", validate::entry(&entry))?;
+            let activate = opt_bool(&obj, "activate")?.unwrap_or(true);
+            let key = idempotency_key_of(idempotency)?;
+            let idem = key.as_deref().map(|k| (principal.token_hash.as_str(), k));
+            let new = NewBuild {
+                artifact_sha256,
+                entry,
+                activate,
+            };
+            let outcome = store.create_build(&app_id, &new, idem)?;
+            Ok((outcome, app.active_build_id))
+        })
+        .await?;
     let build = &outcome.build;
     tracing::info!(
         app_id = %build.app_id,
@@ -98,48 +90,47 @@ pub(super) async fn create_build(
 }
 
 pub(super) async fn list_builds(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    Segment(app_id): Segment,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
 ) -> Result<Json<Value>, ApiError> {
-    let app_id = path_segment(path)?;
-    let raw = bearer(&headers)?;
-    blocking(&state, move |store| {
-        let (_, app) = authorize_app(store, &raw, "app:read", &app_id)?;
-        let active = app.active_build_id.as_deref();
-        let builds: Vec<Value> = store
-            .list_builds(&app_id)?
-            .iter()
-            .map(|b| json::build(b, active))
-            .collect();
-        Ok(Json(json!({ "builds": builds })))
-    })
-    .await
+    store
+        .run(move |store| {
+            let (_, app) = authorize_app(store, &raw, "app:read", &app_id)?;
+            let active = app.active_build_id.as_deref();
+            let builds: Vec<Value> = store
+                .list_builds(&app_id)?
+                .iter()
+                .map(|b| json::build(b, active))
+                .collect();
+            Ok(Json(json!({ "builds": builds })))
+        })
+        .await
 }
 
 pub(super) async fn get_build(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<(String, String)>, PathRejection>,
+    TwoSegments(app_id, build_id): TwoSegments,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let (app_id, build_id) = app_and_build(path)?;
-    let raw = bearer(&headers)?;
     let (a, b) = (app_id.clone(), build_id.clone());
-    let (build, wait) = blocking(&state, move |store| {
-        authorize_app(store, &raw, "app:read", &a)?;
-        let build = store
-            .get_build(&a, &b)?
-            .ok_or_else(|| build_not_found(&b))?;
-        let wait = query_int(
-            query.as_deref(),
-            "wait_seconds",
-            0,
-            validate::WAIT_SECONDS_MAX,
-        )?;
-        Ok((build, wait.unwrap_or(0)))
-    })
-    .await?;
+    let (build, wait) = store
+        .run(move |store| {
+            authorize_app(store, &raw, "app:read", &a)?;
+            let build = store
+                .get_build(&a, &b)?
+                .ok_or_else(|| build_not_found(&b))?;
+            let wait = query_int(
+                query.as_deref(),
+                "wait_seconds",
+                0,
+                validate::WAIT_SECONDS_MAX,
+            )?;
+            Ok((build, wait.unwrap_or(0)))
+        })
+        .await?;
     let build = if wait > 0 && !build.is_final() {
         let secs = u64::try_from(wait).unwrap_or(0);
         state
@@ -152,37 +143,37 @@ pub(super) async fn get_build(
     };
     // The app as it is now (a finished activation changed its active build).
     let a = app_id.clone();
-    let app = blocking(&state, move |store| Ok(store.get_app(&a)?))
+    let app = store
+        .run(move |store| Ok(store.get_app(&a)?))
         .await?
         .ok_or_else(|| ApiError::not_found(format!("app {app_id} not found")))?;
     Ok(Json(json::build(&build, app.active_build_id.as_deref())))
 }
 
 pub(super) async fn build_log(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<(String, String)>, PathRejection>,
+    TwoSegments(app_id, build_id): TwoSegments,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let (app_id, build_id) = app_and_build(path)?;
-    let raw = bearer(&headers)?;
-    blocking(&state, move |store| {
-        authorize_app(store, &raw, "app:read", &app_id)?;
-        let log = store
-            .build_log(&app_id, &build_id)?
-            .ok_or_else(|| build_not_found(&build_id))?;
-        let tail = query_int(query.as_deref(), "tail_lines", 1, validate::TAIL_LINES_MAX)?;
-        let text = match tail {
-            Some(n) => tail_lines(&log.log, usize::try_from(n).unwrap_or(1)),
-            None => log.log,
-        };
-        Ok(Json(json!({
-            "build_id": build_id,
-            "log": text,
-            "truncated": log.truncated,
-        })))
-    })
-    .await
+    store
+        .run(move |store| {
+            authorize_app(store, &raw, "app:read", &app_id)?;
+            let log = store
+                .build_log(&app_id, &build_id)?
+                .ok_or_else(|| build_not_found(&build_id))?;
+            let tail = query_int(query.as_deref(), "tail_lines", 1, validate::TAIL_LINES_MAX)?;
+            let text = match tail {
+                Some(n) => tail_lines(&log.log, usize::try_from(n).unwrap_or(1)),
+                None => log.log,
+            };
+            Ok(Json(json!({
+                "build_id": build_id,
+                "log": text,
+                "truncated": log.truncated,
+            })))
+        })
+        .await
 }
 
 /// The last `n` lines of `log` (with their final newline).
@@ -193,29 +184,29 @@ fn tail_lines(log: &str, n: usize) -> String {
 
 pub(super) async fn rollback(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
+    Segment(app_id): Segment,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
+    body: JsonObject,
 ) -> Result<Json<Value>, ApiError> {
-    let app_id = path_segment(path)?;
-    let raw = bearer(&headers)?;
-    let (app, build) = blocking(&state, move |store| {
-        let (_, app) = authorize_app(store, &raw, "app:deploy", &app_id)?;
-        let obj = json_object(body)?;
-        let build_id = opt_string(&obj, "build_id")?
-            .ok_or_else(|| ApiError::validation("build_id", "build_id is required"))?;
-        let build = store
-            .get_build(&app_id, &build_id)?
-            .ok_or_else(|| build_not_found(&build_id))?;
-        if build.status != "ready" {
-            return Err(ApiError::build_not_ready(format!(
-                "build {build_id} is {}, not ready",
-                build.status
-            )));
-        }
-        Ok((app, build))
-    })
-    .await?;
+    let (app, build) = store
+        .run(move |store| {
+            let (_, app) = authorize_app(store, &raw, "app:deploy", &app_id)?;
+            let obj = body.get()?;
+            let build_id = opt_string(&obj, "build_id")?
+                .ok_or_else(|| ApiError::validation("build_id", "build_id is required"))?;
+            let build = store
+                .get_build(&app_id, &build_id)?
+                .ok_or_else(|| build_not_found(&build_id))?;
+            if build.status != "ready" {
+                return Err(ApiError::build_not_ready(format!(
+                    "build {build_id} is {}, not ready",
+                    build.status
+                )));
+            }
+            Ok((app, build))
+        })
+        .await?;
     if app.active_build_id.as_deref() == Some(build.build_id.as_str()) {
         // The active build: a no-op (its worker starts on the next request if needed).
         return Ok(Json(json::app(&state.apps, &app)));

@@ -2,10 +2,8 @@
 //! for apps: bearer (401), scope (403), the object exists and the token is a member of its
 //! project (404, the same body for a foreign one), the body (400 / 422), the state (409).
 
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -13,8 +11,8 @@ use serde_json::{json, Map, Value};
 
 use super::super::error::ApiError;
 use super::super::extract::{
-    authenticate, authorize_project, bearer, blocking, json_object, opt_int, opt_string,
-    path_segment,
+    authenticate, authorize_project, opt_int, opt_string, JsonObject, Segment, StoreCalls,
+    TwoSegments, UserToken,
 };
 use super::super::store::dns::{covers, spec_in_zone};
 use super::super::store::{App, DnsRecord, Domain, Hostname, Principal, Store};
@@ -59,7 +57,7 @@ pub fn admin_routes() -> Router<AppState> {
 
 async fn admin_dns(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let info = state.dns;
-    blocking(&state, move |store| {
+    StoreCalls::of(&state).run(move |store| {
         let zones: Vec<Value> = store
             .zones()?
             .iter()
@@ -111,13 +109,6 @@ fn authorize_app(store: &Store, raw: &str, scope: &str, app_id: &str) -> Result<
     Ok(app)
 }
 
-fn two_segments(
-    path: Result<Path<(String, String)>, PathRejection>,
-) -> Result<(String, String), ApiError> {
-    path.map(|Path(p)| p)
-        .map_err(|_| ApiError::not_found("no such resource"))
-}
-
 // ---- domains --------------------------------------------------------------------------------
 
 async fn domain_json(info: DnsInfo, d: &Domain) -> Value {
@@ -137,17 +128,17 @@ async fn domain_json(info: DnsInfo, d: &Domain) -> Value {
 
 async fn list_domains(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    Segment(project_id): Segment,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
 ) -> Result<Json<Value>, ApiError> {
-    let project_id = path_segment(path)?;
-    let raw = bearer(&headers)?;
     let info = dns(&state)?;
-    let domains = blocking(&state, move |store| {
-        authorize_project(store, &raw, "domain:read", &project_id)?;
-        Ok(store.list_domains(&project_id)?)
-    })
-    .await?;
+    let domains = store
+        .run(move |store| {
+            authorize_project(store, &raw, "domain:read", &project_id)?;
+            Ok(store.list_domains(&project_id)?)
+        })
+        .await?;
     let mut list = Vec::new();
     for d in &domains {
         list.push(domain_json(info, d).await);
@@ -157,55 +148,52 @@ async fn list_domains(
 
 async fn create_domain(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
+    Segment(project_id): Segment,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
+    body: JsonObject,
 ) -> Result<Response, ApiError> {
-    let project_id = path_segment(path)?;
-    let raw = bearer(&headers)?;
     let info = dns(&state)?;
-    let domain = blocking(&state, move |store| {
-        authorize_project(store, &raw, "domain:write", &project_id)?;
-        let obj = json_object(body)?;
-        let name = opt_string(&obj, "domain")?
-            .ok_or_else(|| ApiError::validation("domain", "domain is required"))?;
-        let name = rules::domain_name(&name).map_err(|m| ApiError::validation("domain", m))?;
-        Ok(store.create_domain(&project_id, &name)?)
-    })
-    .await?;
+    let domain = store
+        .run(move |store| {
+            authorize_project(store, &raw, "domain:write", &project_id)?;
+            let obj = body.get()?;
+            let name = opt_string(&obj, "domain")?
+                .ok_or_else(|| ApiError::validation("domain", "domain is required"))?;
+            let name = rules::domain_name(&name).map_err(|m| ApiError::validation("domain", m))?;
+            Ok(store.create_domain(&project_id, &name)?)
+        })
+        .await?;
     tracing::info!(domain_id = %domain.domain_id, domain = %domain.name, "domain onboarded");
     Ok((StatusCode::CREATED, Json(domain_json(info, &domain).await)).into_response())
 }
 
 async fn get_domain(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    Segment(domain_id): Segment,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
 ) -> Result<Json<Value>, ApiError> {
-    let domain_id = path_segment(path)?;
-    let raw = bearer(&headers)?;
     let info = dns(&state)?;
-    let (_, domain) = blocking(&state, move |store| {
-        authorize_domain(store, &raw, "domain:read", &domain_id)
-    })
-    .await?;
+    let (_, domain) = store
+        .run(move |store| authorize_domain(store, &raw, "domain:read", &domain_id))
+        .await?;
     Ok(Json(domain_json(info, &domain).await))
 }
 
 async fn delete_domain(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    Segment(domain_id): Segment,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
 ) -> Result<StatusCode, ApiError> {
-    let domain_id = path_segment(path)?;
-    let raw = bearer(&headers)?;
-    blocking(&state, move |store| {
-        authorize_domain(store, &raw, "domain:write", &domain_id)?;
-        store.delete_domain(&domain_id)?;
-        tracing::info!(%domain_id, "domain removed");
-        Ok(StatusCode::NO_CONTENT)
-    })
-    .await
+    store
+        .run(move |store| {
+            authorize_domain(store, &raw, "domain:write", &domain_id)?;
+            store.delete_domain(&domain_id)?;
+            tracing::info!(%domain_id, "domain removed");
+            Ok(StatusCode::NO_CONTENT)
+        })
+        .await
 }
 
 // ---- records --------------------------------------------------------------------------------
@@ -250,98 +238,93 @@ fn parse_record(obj: &Map<String, Value>, zone: &str) -> Result<rules::RecordSpe
 }
 
 async fn list_records(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    Segment(domain_id): Segment,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
 ) -> Result<Json<Value>, ApiError> {
-    let domain_id = path_segment(path)?;
-    let raw = bearer(&headers)?;
-    blocking(&state, move |store| {
-        let (_, domain) = authorize_domain(store, &raw, "domain:read", &domain_id)?;
-        let records: Vec<Value> = store
-            .list_records(&domain_id)?
-            .iter()
-            .map(|r| record_json(&domain.name, r))
-            .collect();
-        Ok(Json(
-            json!({"records": records, "soa_serial": domain.serial}),
-        ))
-    })
-    .await
+    store
+        .run(move |store| {
+            let (_, domain) = authorize_domain(store, &raw, "domain:read", &domain_id)?;
+            let records: Vec<Value> = store
+                .list_records(&domain_id)?
+                .iter()
+                .map(|r| record_json(&domain.name, r))
+                .collect();
+            Ok(Json(
+                json!({"records": records, "soa_serial": domain.serial}),
+            ))
+        })
+        .await
 }
 
 async fn create_record(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
+    Segment(domain_id): Segment,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
+    body: JsonObject,
 ) -> Result<Response, ApiError> {
-    let domain_id = path_segment(path)?;
-    let raw = bearer(&headers)?;
-    blocking(&state, move |store| {
-        let (_, domain) = authorize_domain(store, &raw, "domain:write", &domain_id)?;
-        let spec = parse_record(&json_object(body)?, &domain.name)?;
-        let record = store.create_record(&domain_id, &spec)?;
-        tracing::info!(record_id = %record.record_id, %domain_id, "record created");
-        Ok((
-            StatusCode::CREATED,
-            Json(record_json(&domain.name, &record)),
-        )
-            .into_response())
-    })
-    .await
+    store
+        .run(move |store| {
+            let (_, domain) = authorize_domain(store, &raw, "domain:write", &domain_id)?;
+            let spec = parse_record(&body.get()?, &domain.name)?;
+            let record = store.create_record(&domain_id, &spec)?;
+            tracing::info!(record_id = %record.record_id, %domain_id, "record created");
+            Ok((
+                StatusCode::CREATED,
+                Json(record_json(&domain.name, &record)),
+            )
+                .into_response())
+        })
+        .await
 }
 
 async fn get_record(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<(String, String)>, PathRejection>,
+    TwoSegments(domain_id, record_id): TwoSegments,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
 ) -> Result<Json<Value>, ApiError> {
-    let (domain_id, record_id) = two_segments(path)?;
-    let raw = bearer(&headers)?;
-    blocking(&state, move |store| {
-        let (_, domain) = authorize_domain(store, &raw, "domain:read", &domain_id)?;
-        let record = store
-            .get_record(&domain_id, &record_id)?
-            .ok_or_else(|| ApiError::not_found(format!("record {record_id} not found")))?;
-        Ok(Json(record_json(&domain.name, &record)))
-    })
-    .await
+    store
+        .run(move |store| {
+            let (_, domain) = authorize_domain(store, &raw, "domain:read", &domain_id)?;
+            let record = store
+                .get_record(&domain_id, &record_id)?
+                .ok_or_else(|| ApiError::not_found(format!("record {record_id} not found")))?;
+            Ok(Json(record_json(&domain.name, &record)))
+        })
+        .await
 }
 
 async fn put_record(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<(String, String)>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
+    TwoSegments(domain_id, record_id): TwoSegments,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
+    body: JsonObject,
 ) -> Result<Json<Value>, ApiError> {
-    let (domain_id, record_id) = two_segments(path)?;
-    let raw = bearer(&headers)?;
-    blocking(&state, move |store| {
-        let (_, domain) = authorize_domain(store, &raw, "domain:write", &domain_id)?;
-        if store.get_record(&domain_id, &record_id)?.is_none() {
-            return Err(ApiError::not_found(format!("record {record_id} not found")));
-        }
-        let spec = parse_record(&json_object(body)?, &domain.name)?;
-        let record = store.update_record(&domain_id, &record_id, &spec)?;
-        Ok(Json(record_json(&domain.name, &record)))
-    })
-    .await
+    store
+        .run(move |store| {
+            let (_, domain) = authorize_domain(store, &raw, "domain:write", &domain_id)?;
+            if store.get_record(&domain_id, &record_id)?.is_none() {
+                return Err(ApiError::not_found(format!("record {record_id} not found")));
+            }
+            let spec = parse_record(&body.get()?, &domain.name)?;
+            let record = store.update_record(&domain_id, &record_id, &spec)?;
+            Ok(Json(record_json(&domain.name, &record)))
+        })
+        .await
 }
 
 async fn delete_record(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<(String, String)>, PathRejection>,
+    TwoSegments(domain_id, record_id): TwoSegments,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
 ) -> Result<StatusCode, ApiError> {
-    let (domain_id, record_id) = two_segments(path)?;
-    let raw = bearer(&headers)?;
-    blocking(&state, move |store| {
-        authorize_domain(store, &raw, "domain:write", &domain_id)?;
-        store.delete_record(&domain_id, &record_id)?;
-        Ok(StatusCode::NO_CONTENT)
-    })
-    .await
+    store
+        .run(move |store| {
+            authorize_domain(store, &raw, "domain:write", &domain_id)?;
+            store.delete_record(&domain_id, &record_id)?;
+            Ok(StatusCode::NO_CONTENT)
+        })
+        .await
 }
 
 // ---- hostnames ------------------------------------------------------------------------------
@@ -355,21 +338,24 @@ pub(crate) async fn hostname_json(
     let info = dns(state)?;
     let domain_id = h.domain_id.clone();
     let domain = match domain_id {
-        Some(id) => blocking(state, move |s| Ok(s.get_domain(&id)?)).await?,
+        Some(id) => {
+            StoreCalls::of(state)
+                .run(move |s| Ok(s.get_domain(&id)?))
+                .await?
+        }
         None => None,
     };
     let needed = needed_records(h, app, domain.as_ref());
     let missing = verify(info.resolver, &needed).await;
     let verified = missing.is_empty();
     let name = h.hostname.clone();
-    blocking(
-        state,
-        move |s| Ok(s.set_hostname_verified(&name, verified)?),
-    )
-    .await?;
+    StoreCalls::of(state)
+        .run(move |s| Ok(s.set_hostname_verified(&name, verified)?))
+        .await?;
     let verified_at = if verified {
         let name = h.hostname.clone();
-        blocking(state, move |s| Ok(s.get_hostname(&name)?))
+        StoreCalls::of(state)
+            .run(move |s| Ok(s.get_hostname(&name)?))
             .await?
             .and_then(|h| h.verified_at)
     } else {
@@ -390,17 +376,17 @@ pub(crate) async fn hostname_json(
 
 async fn list_hostnames(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    Segment(app_id): Segment,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
 ) -> Result<Json<Value>, ApiError> {
-    let app_id = path_segment(path)?;
-    let raw = bearer(&headers)?;
-    let (app, rows) = blocking(&state, move |store| {
-        let app = authorize_app(store, &raw, "app:read", &app_id)?;
-        let rows = store.list_hostnames(&app_id)?;
-        Ok((app, rows))
-    })
-    .await?;
+    let (app, rows) = store
+        .run(move |store| {
+            let app = authorize_app(store, &raw, "app:read", &app_id)?;
+            let rows = store.list_hostnames(&app_id)?;
+            Ok((app, rows))
+        })
+        .await?;
     let mut list = Vec::new();
     for h in &rows {
         list.push(hostname_json(&state, h, &app).await?);
@@ -410,15 +396,14 @@ async fn list_hostnames(
 
 async fn create_hostname(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
+    Segment(app_id): Segment,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
+    body: JsonObject,
 ) -> Result<Response, ApiError> {
-    let app_id = path_segment(path)?;
-    let raw = bearer(&headers)?;
-    let (row, app) = blocking(&state, move |store| {
+    let (row, app) = store.run(move |store| {
         let app = authorize_app(store, &raw, "app:write", &app_id)?;
-        let obj = json_object(body)?;
+        let obj = body.get()?;
         let hostname = opt_string(&obj, "hostname")?
             .ok_or_else(|| ApiError::validation("hostname", "hostname is required"))?;
         let hostname =
@@ -504,45 +489,44 @@ async fn create_hostname(
 
 async fn get_hostname(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<(String, String)>, PathRejection>,
+    TwoSegments(app_id, hostname): TwoSegments,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
 ) -> Result<Json<Value>, ApiError> {
-    let (app_id, hostname) = two_segments(path)?;
-    let raw = bearer(&headers)?;
-    let (row, app) = blocking(&state, move |store| {
-        let app = authorize_app(store, &raw, "app:read", &app_id)?;
-        let name = hostname.trim_end_matches('.').to_ascii_lowercase();
-        let row = store
-            .get_hostname(&name)?
-            .filter(|h| h.app_id == app.app_id)
-            .ok_or_else(|| {
-                ApiError::not_found(format!("hostname {hostname} of app {app_id} not found"))
-            })?;
-        Ok((row, app))
-    })
-    .await?;
+    let (row, app) = store
+        .run(move |store| {
+            let app = authorize_app(store, &raw, "app:read", &app_id)?;
+            let name = hostname.trim_end_matches('.').to_ascii_lowercase();
+            let row = store
+                .get_hostname(&name)?
+                .filter(|h| h.app_id == app.app_id)
+                .ok_or_else(|| {
+                    ApiError::not_found(format!("hostname {hostname} of app {app_id} not found"))
+                })?;
+            Ok((row, app))
+        })
+        .await?;
     Ok(Json(hostname_json(&state, &row, &app).await?))
 }
 
 async fn delete_hostname(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<(String, String)>, PathRejection>,
+    TwoSegments(app_id, hostname): TwoSegments,
+    UserToken(raw): UserToken,
+    store: StoreCalls,
 ) -> Result<StatusCode, ApiError> {
-    let (app_id, hostname) = two_segments(path)?;
-    let raw = bearer(&headers)?;
-    blocking(&state, move |store| {
-        let app = authorize_app(store, &raw, "app:write", &app_id)?;
-        let name = hostname.trim_end_matches('.').to_ascii_lowercase();
-        store
-            .get_hostname(&name)?
-            .filter(|h| h.app_id == app.app_id)
-            .ok_or_else(|| {
-                ApiError::not_found(format!("hostname {hostname} of app {app_id} not found"))
-            })?;
-        store.delete_hostname(&name)?;
-        tracing::info!(hostname = %name, %app_id, "hostname detached");
-        Ok(StatusCode::NO_CONTENT)
-    })
-    .await
+    store
+        .run(move |store| {
+            let app = authorize_app(store, &raw, "app:write", &app_id)?;
+            let name = hostname.trim_end_matches('.').to_ascii_lowercase();
+            store
+                .get_hostname(&name)?
+                .filter(|h| h.app_id == app.app_id)
+                .ok_or_else(|| {
+                    ApiError::not_found(format!("hostname {hostname} of app {app_id} not found"))
+                })?;
+            store.delete_hostname(&name)?;
+            tracing::info!(hostname = %name, %app_id, "hostname detached");
+            Ok(StatusCode::NO_CONTENT)
+        })
+        .await
 }
