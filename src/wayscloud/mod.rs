@@ -43,17 +43,15 @@ pub fn docs(root: &Path) -> BTreeMap<PathBuf, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugin::kit::docs::stale_pages;
+    use crate::plugin::kit::docs::check_or_write;
 
     #[test]
     fn docs_match_the_schema() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let pages = docs(root);
         assert!(pages.contains_key(Path::new("docs/wayscloud/index.md")));
-        let stale = stale_pages(root, &pages);
-        assert!(
-            stale.is_empty(),
-            "generated docs are out of date: {stale:?}. Run `cargo run --bin docgen`."
-        );
+        if let Err(stale) = check_or_write(root, &pages) {
+            panic!("{stale}");
+        }
     }
 }

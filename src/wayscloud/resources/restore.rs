@@ -114,7 +114,7 @@ impl Resource for DatabaseRestoreResource {
                     "target_db_name" => attribute(String, Optional,
                         "Restore into a new database with this name suffix (1 to 30 letters, digits, `_`) instead of over `db_name`."),
                     "restored_db_name" => attribute(String, Computed, "The database that now holds the snapshot's data."),
-                    "message" => attribute(String, Computed, "WaysCloud's answer."),
+                    "message" => attribute(String, Computed, "WaysCloud's answer to the restore (null after an import: the answer is not kept)."),
                 },
                 ..Default::default()
             },
@@ -310,7 +310,7 @@ impl Resource for DatabaseRestoreResource {
                 snapshot_id: known(parts[2]),
                 target_db_name: Value::Null,
                 restored_db_name: known(parts[1]),
-                message: known(""),
+                message: Value::Null,
             },
             Value::Null,
         ))
