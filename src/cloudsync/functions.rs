@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 use tf_provider::schema::AttributeType;
 
-use crate::contract::url::{check_host, escape, split, MAX_LEN};
+use crate::contract::url::{escape, split, url_host, MAX_LEN};
 use crate::plugin::functions::{Args, Function, FunctionError, Parameter, Signature};
 use crate::plugin::Registry;
 
@@ -137,16 +137,6 @@ impl Function for ParseConnectionString {
     }
 }
 
-/// A host argument: an IPv6 address gets its `[...]`.
-fn host_arg(host: &str) -> Result<String, String> {
-    let raw = host.trim();
-    if raw.contains(':') && !raw.starts_with('[') {
-        check_host(&format!("[{raw}]"))
-    } else {
-        check_host(raw)
-    }
-}
-
 /// A port argument (a Terraform number): 1 to 65535.
 fn port_arg(port: f64) -> Result<u16, String> {
     if port.fract() == 0.0 && (1.0..=65535.0).contains(&port) {
@@ -174,7 +164,7 @@ pub fn build_sqlitecloud(
     database: Option<&str>,
     apikey: &str,
 ) -> Result<String, (usize, String)> {
-    let host = host_arg(host).map_err(|e| (0, e))?;
+    let host = url_host(host).map_err(|e| (0, e))?;
     let port = port_arg(port).map_err(|e| (1, e))?;
     let mut out = format!("sqlitecloud://{host}:{port}");
     if let Some(db) = database.filter(|d| !d.is_empty()) {
@@ -194,7 +184,7 @@ pub fn build_postgres(
     username: &str,
     password: Option<&str>,
 ) -> Result<String, (usize, String)> {
-    let host = host_arg(host).map_err(|e| (0, e))?;
+    let host = url_host(host).map_err(|e| (0, e))?;
     let port = port_arg(port).map_err(|e| (1, e))?;
     text_arg(database, "database name").map_err(|e| (2, e))?;
     text_arg(username, "user name").map_err(|e| (3, e))?;

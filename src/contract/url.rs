@@ -106,6 +106,17 @@ pub fn check_host(host: &str) -> Result<String, String> {
     Ok(host.to_ascii_lowercase())
 }
 
+/// A host as a URL carries it: trimmed, an IPv6 address put in `[...]`, then checked
+/// ([`check_host`]). The one rule both providers' URL builders use.
+pub fn url_host(host: &str) -> Result<String, String> {
+    let raw = host.trim();
+    if raw.contains(':') && !raw.starts_with('[') {
+        check_host(&format!("[{raw}]"))
+    } else {
+        check_host(raw)
+    }
+}
+
 /// Splits `scheme://[user[:password]@]host[:port][/path][?query]`.
 pub fn split(raw: &str) -> Result<Parts, String> {
     let raw = raw.trim();

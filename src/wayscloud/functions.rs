@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 use tf_provider::schema::AttributeType;
 
-use crate::contract::url::{check_host, escape, split, MAX_LEN};
+use crate::contract::url::{escape, split, url_host, MAX_LEN};
 use crate::plugin::functions::{Args, Function, FunctionError, Parameter, Signature};
 use crate::plugin::Registry;
 
@@ -148,13 +148,7 @@ pub fn build(
             ));
         }
     };
-    let raw_host = host.trim();
-    let bracketed = if raw_host.contains(':') && !raw_host.starts_with('[') {
-        format!("[{raw_host}]")
-    } else {
-        raw_host.to_owned()
-    };
-    let host = check_host(&bracketed).map_err(|e| (1, e))?;
+    let host = url_host(host).map_err(|e| (1, e))?;
     let port = u16::try_from(port)
         .ok()
         .filter(|p| *p > 0)
