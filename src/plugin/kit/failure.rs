@@ -5,11 +5,16 @@
 //! The plugin side never imports a client (`docs/architecture.md`, "What each folder may
 //! import"), so each platform makes its client's failure a [`ClientFailure`] (in its
 //! `common.rs`): the diagnostic's summary and detail, whether the platform says the object
-//! is gone, and the attribute the failure points at, if any.
+//! is gone, and the attribute the failure points at, if any. The remedies of the kinds
+//! every platform meets are written once in [`remedy`], over the platform's facts; the
+//! Terraform words of any remedy are in [`advice`].
 
 use tf_provider::{AttributePath, Diagnostics};
 
 pub mod advice;
+pub mod remedy;
+
+pub use remedy::Generic;
 
 /// A failed API call as the diagnostics need it. Every text is safe to show: the client
 /// has redacted every secret it knows of.
