@@ -42,16 +42,11 @@ impl ClientFailure for ApiFailure {
             None => self.op.route.summary.to_owned(),
         }
     }
-    fn detail(&self) -> String {
-        let remedy = remedy(self);
-        if remedy.is_empty() {
-            self.to_string()
-        } else {
-            format!("{self} {remedy}")
-        }
-    }
     fn attempt(&self) -> String {
         format!("{}: {}", self.op.describe(), ApiFailure::detail(self))
+    }
+    fn remedy(&self) -> String {
+        remedy(self)
     }
     fn is_not_found(&self) -> bool {
         ApiFailure::is_not_found(self)

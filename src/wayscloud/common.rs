@@ -19,15 +19,19 @@ impl ClientFailure for ApiFailure {
     fn summary(&self) -> String {
         ApiFailure::summary(self).to_owned()
     }
-    fn detail(&self) -> String {
-        format!("{self} {}", remedy(self))
-    }
     fn attempt(&self) -> String {
         if self.message.is_empty() {
             self.describe.clone()
         } else {
-            format!("{}: WaysCloud said {}", self.describe, self.message)
+            format!(
+                "{}: WaysCloud said {}",
+                self.describe,
+                self.message.trim_end_matches('.')
+            )
         }
+    }
+    fn remedy(&self) -> String {
+        remedy(self)
     }
     fn is_not_found(&self) -> bool {
         ApiFailure::is_not_found(self)
@@ -60,7 +64,7 @@ pub fn remedy(failure: &ApiFailure) -> String {
             retries: None,
         }),
         Kind::Other { status, documented: false } => format!(
-            "{} (It lacks WaysCloud's error body, `detail` and `code`.)",
+            "{} The answer lacks WaysCloud's error body (`detail` and `code`).",
             generic(Generic::NotTheApi { status: Some(*status) })
         ),
         Kind::Other { status, .. } => format!("WaysCloud answered {status}."),
@@ -234,7 +238,7 @@ mod tests {
         };
         assert_eq!(
             ClientFailure::detail(&failure),
-            "Could not create a postgresql database. WaysCloud said: API key lacks permission \
+            "Could not create a postgresql database: WaysCloud said API key lacks permission \
              database:create. Use an API key that has the `database:create` permission (set \
              `api_key` in the provider block or the WAYSCLOUD_API_KEY environment variable), \
              or ask your WaysCloud administrator to grant it."

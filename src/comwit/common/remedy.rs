@@ -1,29 +1,21 @@
 //! Comwit's remedies: what the user can do about a failed call, chosen from the client's
 //! facts (the error, its code, the operation's route and ids). The client says what
-//! happened ([`ApiFailure::attempt`]); the remedies of the kinds every platform has (429,
+//! happened (`ApiFailure::attempt`); the remedies of the kinds every platform has (429,
 //! 5xx, no answer, deadline, undecodable answer, not the API, 401, a missing scope, a
 //! stop) are the kit's ([`generic`]), over Comwit's [`FACTS`]; the Terraform words of a
 //! remedy (`terraform state rm`, `terraform import`, `-parallelism`) come from [`advice`].
 
 use crate::client::Route;
 use crate::comwit::client::routes::{self, Operation};
-use crate::comwit::client::{ApiError, ApiFailure, ForbiddenCode};
+use crate::comwit::client::{ApiError, ForbiddenCode};
 use crate::comwit::provider::FACTS;
 use crate::plugin::kit::failure::advice;
 use crate::plugin::kit::failure::remedy::{remedy as generic, Generic};
 
-/// The diagnostic's detail: "Could not create database `orders` in project `prj_123`: the
-/// API answered 403 (the token lacks scope `database:write`). Use a token that has scope
-/// `database:write` (set `token` ...), or ask your Comwit administrator to grant it."
-pub fn detail(failure: &ApiFailure) -> String {
-    format!(
-        "Could not {}. {}",
-        failure.attempt(),
-        remedy(&failure.error, &failure.op)
-    )
-}
-
-/// What the user can do about `error`, for this operation.
+/// What the user can do about `error`, for this operation: the second half of the
+/// diagnostic's detail ("Could not create database `orders` in project `prj_123`: the API
+/// answered 403 (the token lacks scope `database:write`). Use a token that has scope
+/// `database:write` (...)").
 pub fn remedy(error: &ApiError, op: &Operation) -> String {
     match error {
         ApiError::Unauthorized { .. } => format!(
@@ -340,6 +332,7 @@ fn not_retried(route: &Route) -> &'static str {
 mod tests {
     use super::*;
     use crate::comwit::client::error_testing::{error, redactor, TOKEN};
+    use crate::comwit::client::ApiFailure;
     use crate::plugin::kit::failure::ClientFailure;
     use std::time::Duration;
 
@@ -348,7 +341,7 @@ mod tests {
     }
 
     fn detail_of(op: Operation, status: u16, body: &str) -> String {
-        detail(&ApiFailure::new(op, error(status, body)))
+        ApiFailure::new(op, error(status, body)).detail()
     }
 
     #[test]

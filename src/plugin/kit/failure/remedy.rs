@@ -111,12 +111,12 @@ pub fn remedy(facts: &ProviderFacts, failure: Generic<'_>) -> String {
         Generic::NotTheApi { status } => {
             let answer = status.map(|s| format!(" ({s})")).unwrap_or_default();
             let unjudged = match status {
-                Some(401 | 403) => format!(" Its refusal says nothing of the {noun}."),
+                Some(401 | 403) => format!(" Its refusal says nothing about the {noun}."),
                 _ => String::new(),
             };
             format!(
-                "The answer{answer} is not from the {platform} API: check {api_url}; it is \
-                 the API's base URL, or the local emulator's address such as {}, with no \
+                "The answer{answer} is not from the {platform} API: check {api_url}; it must \
+                 be the API's base URL, or the local emulator's address such as {}, with no \
                  extra path. Nothing was changed in Terraform's state.{unjudged}",
                 facts.emulator_url
             )
@@ -280,7 +280,7 @@ mod tests {
             "{t}"
         );
         assert!(t.contains("http://127.0.0.1:8799"), "{t}");
-        assert!(t.contains("says nothing of the token"), "{t}");
+        assert!(t.contains("says nothing about the token"), "{t}");
         assert!(!t.contains("was refused"), "{t}");
         let t = remedy(&f, Generic::NotTheApi { status: None });
         assert!(t.starts_with("The answer is not from the Acme API"), "{t}");
