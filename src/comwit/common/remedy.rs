@@ -65,10 +65,9 @@ pub fn remedy(error: &ApiError, op: &Operation) -> String {
             ),
         },
         ApiError::NotFound { .. } => match op.route {
+            // Listing projects cannot meet a missing object: not the API.
             r if *r == routes::LIST_PROJECTS => {
-                "Check that the provider's `api_url` argument (or COMWIT_API_URL) \
-                     points at the Comwit product API."
-                    .to_owned()
+                generic(&FACTS, Generic::NotTheApi { status: Some(404) })
             }
             r if one_of(
                 r,
@@ -222,12 +221,12 @@ pub fn remedy(error: &ApiError, op: &Operation) -> String {
                 format!("{text} {}", not_retried(op.route))
             }
         }
-        ApiError::Unexpected { .. } => {
-            "This answer is not part of the API contract. Check that the provider's \
-                 `api_url` argument (or COMWIT_API_URL) points at the Comwit product API \
-                 (https://api.cloud.comwit.io), not the database host db.cloud.comwit.io."
-                .to_owned()
-        }
+        ApiError::Unexpected { .. } => format!(
+            "This answer is not part of the API contract. Check that the provider's `api_url` \
+             argument (or {}) points at the Comwit product API ({}), not the database host \
+             db.cloud.comwit.io.",
+            FACTS.api_url_env, FACTS.default_api_url
+        ),
         ApiError::Transport { timed_out, .. } => {
             let mut text = generic(
                 &FACTS,
