@@ -662,3 +662,92 @@ provider \"comwit\" {{
     let out = tf.run_ok(&["query", "-no-color"]);
     assert_eq!(listed(&out, "list.comwit_app_env.all").len(), 1, "{out}");
 }
+
+/// Terraform's `limit` stops a per-app listing after the app it needed: the environments
+/// of the other apps are never fetched.
+#[test]
+fn a_per_app_list_fetches_no_further_than_terraform_reads() {
+    let emu = Emulator::start();
+    for name in ["one", "two", "three"] {
+        app(&emu, name);
+    }
+    let tf = Terraform::comwit(&emu);
+    tf.write_main(COMWIT_TERRAFORM_BLOCK);
+    tf.write_file(
+        "env.tfquery.hcl",
+        r#"
+list "comwit_app_env" "first" {
+  provider = comwit
+  limit    = 1
+  config {}
+}
+"#,
+    );
+    emu.admin_post("/_emulator/stats/reset", Value::Null);
+    let out = tf.run_ok(&["query", "-no-color"]);
+    assert_eq!(listed(&out, "list.comwit_app_env.first").len(), 1, "{out}");
+    let stats = emu.admin_get("/_emulator/stats");
+    let env_reads: u64 = stats["by_route"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(route, _)| route.starts_with("GET ") && route.ends_with("/env"))
+        .filter_map(|(_, n)| n.as_u64())
+        .sum();
+    assert_eq!(env_reads, 1, "one app's environment read: {stats}");
+}
+
+/// An API whose list answer holds a `null`, an app without a field and an app with a
+/// field of another type: the good app is listed, each odd one is a warning naming it, and
+/// no value of it is quoted.
+#[test]
+fn odd_apps_in_a_list_answer_are_skipped_with_a_warning_naming_them() {
+    use support::canned_http::{Answer, CannedHttp};
+    let server = CannedHttp::start(Answer::json(
+        200,
+        r#"{"apps": [
+            null,
+            {"app_id": "app_0011223344556677", "project_id": "prj_local", "name": "good",
+             "default_hostname": "good-00112233.apps.localhost", "default_url": "http://good/",
+             "active_build_id": null, "created_at": "2026-11-23T19:00:00Z"},
+            {"app_id": "app_8899aabbccddeeff", "name": "partial"},
+            {"app_id": "app_0123456789abcdef", "project_id": "prj_local", "name": "typed",
+             "default_hostname": "quoted-never", "default_url": 42, "created_at": "t"}
+        ]}"#,
+    ));
+    let tf = Terraform::builder()
+        .comwit_provider()
+        .env("COMWIT_API_URL", &server.url)
+        .env("COMWIT_TOKEN", "cwt_00112233445566778899aabb")
+        .env("COMWIT_PROJECT_ID", "prj_local")
+        .build();
+    tf.write_main(COMWIT_TERRAFORM_BLOCK);
+    tf.write_file(
+        "apps.tfquery.hcl",
+        r#"
+list "comwit_app" "all" {
+  provider = comwit
+  config {}
+}
+"#,
+    );
+    let out = tf.run_ok(&["query", "-no-color"]);
+    let lines = listed(&out, "list.comwit_app.all");
+    assert_eq!(lines.len(), 1, "{out}");
+    assert!(lines[0].contains("good"), "{out}");
+    let text = out
+        .combined()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for warning in [
+        "Skipped `app element 1 of the list`",
+        "Skipped `app partial`",
+        "without the field `project_id`",
+        "Skipped `app typed`",
+        "a value of another type",
+    ] {
+        assert!(text.contains(warning), "{warning}: {text}");
+    }
+    assert!(!text.contains("quoted-never"), "{text}");
+}
