@@ -751,3 +751,34 @@ list "comwit_app" "all" {
     }
     assert!(!text.contains("quoted-never"), "{text}");
 }
+
+/// Every list example (`examples/list-resources/<type>/list.tfquery.hcl`) passes
+/// `terraform validate -query` with the provider's schemas; a filter the schema does not
+/// have does not.
+#[test]
+fn the_list_examples_validate() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/list-resources");
+    let tf = Terraform::builder().comwit_provider().build();
+    tf.write_main(COMWIT_TERRAFORM_BLOCK);
+    let mut types = vec![];
+    for entry in std::fs::read_dir(&root)
+        .expect("examples/list-resources")
+        .flatten()
+    {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let example = std::fs::read_to_string(entry.path().join("list.tfquery.hcl"))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(example.contains(&format!("list \"{name}\"")), "{name}");
+        tf.write_file(&format!("{name}.tfquery.hcl"), &example);
+        types.push(name);
+    }
+    assert_eq!(types.len(), 7, "{types:?}");
+    tf.run_ok(&["validate", "-query", "-no-color"]);
+    tf.write_file(
+        "bad.tfquery.hcl",
+        "list \"comwit_app\" \"bad\" {\n  provider = comwit\n  config {\n    no_such_filter = \"x\"\n  }\n}\n",
+    );
+    let out = tf.run(&["validate", "-query", "-no-color"]);
+    assert!(!out.success(), "{out}");
+    assert!(out.combined().contains("no_such_filter"), "{out}");
+}
