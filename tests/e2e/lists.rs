@@ -355,6 +355,8 @@ fn comwit_envs_and_hostnames_of_one_app_list_generate_and_import() {
     let emu = Emulator::start();
     let shop = app(&emu, "shop");
     let blog = app(&emu, "blog");
+    // An app without variables has no environment to list.
+    app(&emu, "bare");
     let put = |app: &str, key: &str, body: Value| {
         let (code, answer) = emu.api(
             Method::PUT,
@@ -419,7 +421,12 @@ list "comwit_app_hostname" "blog" {{
     );
     let out = tf.run_ok(&["query", "-no-color"]);
     let all = listed(&out, "list.comwit_app_env.all");
-    assert_eq!(all.len(), 2, "one environment per app: {out}");
+    assert_eq!(
+        all.len(),
+        2,
+        "one environment per app with variables: {out}"
+    );
+    assert!(!out.stdout.contains("bare"), "{out}");
     let env = listed(&out, "list.comwit_app_env.shop");
     assert_eq!(env.len(), 1, "{out}");
     assert!(
@@ -669,7 +676,13 @@ provider \"comwit\" {{
 fn a_per_app_list_fetches_no_further_than_terraform_reads() {
     let emu = Emulator::start();
     for name in ["one", "two", "three"] {
-        app(&emu, name);
+        let id = app(&emu, name);
+        let (code, body) = emu.api(
+            Method::PUT,
+            &format!("/v1/apps/{id}/env/NAME"),
+            Some(json!({"value": name})),
+        );
+        assert_eq!(code, 200, "{body}");
     }
     let tf = Terraform::comwit(&emu);
     tf.write_main(COMWIT_TERRAFORM_BLOCK);

@@ -1,5 +1,5 @@
 //! `list "comwit_app_env"`: the environment of one app (`app_id`), or of every app of a
-//! project, one item per app. The API has no paging: the listing goes app by app, reading
+//! project, one item per app that has variables. The API has no paging: the listing goes app by app, reading
 //! the next app's variables only while Terraform is still reading.
 
 use std::sync::Arc;
@@ -71,10 +71,10 @@ impl ListResource for AppEnvList {
             version: 0,
             block: Block {
                 description: Description::markdown(
-                    "The environment of each app of a project (or of one app), one item per \
-                     app, with the state its import gives: the plain variables in `vars`; \
-                     secrets are never returned by Comwit, so they are not listed (write them \
-                     in `secrets` or `secrets_wo`).",
+                    "The environment of each app of a project (or of one app) that has \
+                     variables, one item per app, with the state its import gives: the plain \
+                     variables in `vars`; secrets are never returned by Comwit, so they are \
+                     not listed (write them in `secrets` or `secrets_wo`).",
                 ),
                 attributes: map! {
                     "project_id" => filter("Project (`prj_...`) whose apps are listed when `app_id` is not set. Defaults to the provider's `project_id`."),
@@ -142,6 +142,8 @@ impl ListResource for AppEnvList {
                 name: format!("environment of app {}", app.id),
                 reason: format!("its variable {}: {}", o.name, o.reason),
             }),
+            // An app without variables has no environment to adopt: nothing to list.
+            None if env.is_empty() => {}
             None => {
                 let sensitive = env.iter().filter(|v| v.sensitive).count();
                 let display_name = display(&app.name, &app.id, env.len() - sensitive, sensitive);
