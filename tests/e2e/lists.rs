@@ -384,6 +384,18 @@ fn comwit_envs_and_hostnames_of_one_app_list_generate_and_import() {
             json!({"hostname": host, "dns_mode": "manual"}),
         );
     }
+    // One in automatic mode: the platform writes its records into the project's zone.
+    let zone = created(
+        &emu,
+        "/v1/projects/prj_local/domains",
+        json!({"domain": "shop.example"}),
+    );
+    let zone_id = zone["domain_id"].as_str().expect("domain_id").to_owned();
+    created(
+        &emu,
+        &format!("/v1/apps/{shop}/hostnames"),
+        json!({"hostname": "auto.shop.example", "dns_mode": "automatic"}),
+    );
 
     let tf = Terraform::comwit(&emu);
     tf.write_main(COMWIT_TERRAFORM_BLOCK);
@@ -434,8 +446,8 @@ list "comwit_app_hostname" "blog" {{
         "{out}"
     );
     let hosts = listed(&out, "list.comwit_app_hostname.shop");
-    assert_eq!(hosts.len(), 2, "{out}");
-    assert!(hosts.iter().all(|l| l.contains("shop.test")), "{out}");
+    assert_eq!(hosts.len(), 3, "{out}");
+    assert!(hosts.iter().all(|l| l.contains(".shop.")), "{out}");
     let blog_hosts = listed(&out, "list.comwit_app_hostname.blog");
     assert_eq!(blog_hosts.len(), 1, "{out}");
     assert!(blog_hosts[0].contains("www.blog.test"), "{out}");
@@ -462,11 +474,15 @@ list "comwit_app_hostname" "shop" {{
 "#
         ),
     );
-    let generated = generated_round_trip(&tf, "apps.tfquery.hcl", 3);
+    let generated = generated_round_trip(&tf, "apps.tfquery.hcl", 4);
     assert!(
         generated.contains("wörld") && generated.contains("MODE"),
         "{generated}"
     );
+    // Only the automatic hostname says its mode, and the zone it writes into.
+    assert_eq!(generated.matches("dns_mode").count(), 1, "{generated}");
+    assert!(generated.contains(r#""automatic""#), "{generated}");
+    assert_eq!(generated.matches(&zone_id).count(), 1, "{generated}");
     // The secret is never returned, so never written; defaults and computed values are
     // left out.
     for absent in [
@@ -474,7 +490,6 @@ list "comwit_app_hostname" "shop" {{
         "s3cret",
         "authoritative",
         "versions",
-        "dns_mode",
         "records",
         "status",
         "blog",
