@@ -25,7 +25,7 @@ use tf_provider::{AttributePath, DataSource, Diagnostics, Resource};
 use super::actions::{Action, ActionAdapter, ErasedAction};
 use super::convert::SchemaExtras;
 use super::functions::{ErasedFunction, Function, FunctionAdapter};
-use super::generate::ConfigRules;
+use super::generate::{ConfigRules, ProviderDefault};
 use super::list::{ErasedList, ListAdapter, ListResource};
 
 /// Msgpack encoding of a null value.
@@ -344,6 +344,7 @@ pub struct Registry {
     pub(crate) list_resources: BTreeMap<String, Arc<dyn ErasedList>>,
     pub(crate) actions: BTreeMap<String, Arc<dyn ErasedAction>>,
     pub(crate) config_rules: BTreeMap<String, ConfigRules>,
+    pub(crate) provider_defaults: BTreeMap<String, Vec<(&'static str, ProviderDefault)>>,
 }
 
 impl Registry {
@@ -403,6 +404,21 @@ impl Registry {
     /// schema says (server defaults, creation-only arguments).
     pub fn config_rules(&mut self, type_name: &str, rules: ConfigRules) {
         self.config_rules.insert(type_name.to_owned(), rules);
+    }
+
+    /// A top-level attribute of a resource type whose default the configured provider
+    /// gives (a provider-level `project_id`): generated configuration leaves it out when
+    /// the object holds exactly that value.
+    pub fn provider_default(
+        &mut self,
+        type_name: &str,
+        attribute: &'static str,
+        read: ProviderDefault,
+    ) {
+        self.provider_defaults
+            .entry(type_name.to_owned())
+            .or_default()
+            .push((attribute, read));
     }
 }
 

@@ -24,6 +24,46 @@ pub struct ConfigRules {
     pub omit: Vec<&'static str>,
 }
 
+/// A top-level attribute's default that the configured provider gives (a provider-level
+/// `project_id`, say), registered with `Registry::provider_default`: read when the
+/// configuration is generated, and the attribute left out when the state holds exactly that
+/// value. A provider not yet configured gives `None`, and the value is then written.
+#[derive(Clone)]
+pub struct ProviderDefault(std::sync::Arc<dyn Fn() -> Option<Mp> + Send + Sync>);
+
+impl ProviderDefault {
+    /// A default read from the configured provider each time configuration is generated.
+    pub fn new(read: impl Fn() -> Option<Mp> + Send + Sync + 'static) -> Self {
+        Self(std::sync::Arc::new(read))
+    }
+}
+
+impl std::fmt::Debug for ProviderDefault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProviderDefault(..)")
+    }
+}
+
+/// What the generator knows of a type beyond its schema: its rules and the defaults its
+/// configured provider gives.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Rules<'a> {
+    pub(crate) rules: Option<&'a ConfigRules>,
+    pub(crate) provider_defaults: &'a [(&'static str, ProviderDefault)],
+}
+
+impl Rules<'_> {
+    /// Whether `value` of the top-level attribute `name` is left out.
+    fn omits(&self, name: &str, value: &Mp) -> bool {
+        self.rules.is_some_and(|r| {
+            r.omit.contains(&name) || r.defaults.iter().any(|(n, d)| *n == name && same(value, d))
+        }) || self
+            .provider_defaults
+            .iter()
+            .any(|(n, d)| *n == name && (d.0)().is_some_and(|d| same(value, &d)))
+    }
+}
+
 fn same(a: &Mp, b: &Mp) -> bool {
     match (a.as_f64(), b.as_f64()) {
         (Some(x), Some(y)) => x == y,
@@ -36,7 +76,7 @@ fn is_unknown(v: &Mp) -> bool {
 }
 
 /// Keep only what a user writes, for one block's object value.
-fn block(value: &mut Mp, schema: &pb::schema::Block, rules: Option<&ConfigRules>) {
+fn block(value: &mut Mp, schema: &pb::schema::Block, rules: Rules<'_>) {
     let Mp::Map(entries) = value else { return };
     for (key, v) in entries.iter_mut() {
         let Some(name) = key.as_str() else { continue };
@@ -46,9 +86,7 @@ fn block(value: &mut Mp, schema: &pb::schema::Block, rules: Option<&ConfigRules>
         }
         if let Some(attr) = schema.attributes.iter().find(|a| a.name == name) {
             let computed_only = attr.computed && !attr.optional && !attr.required;
-            let omitted = rules.is_some_and(|r| {
-                r.omit.contains(&name) || r.defaults.iter().any(|(n, d)| *n == name && same(v, d))
-            });
+            let omitted = rules.omits(name, v);
             if computed_only || attr.sensitive || attr.write_only || omitted {
                 *v = Mp::Nil;
             } else if let Some(object) = &attr.nested_type {
@@ -57,7 +95,7 @@ fn block(value: &mut Mp, schema: &pb::schema::Block, rules: Option<&ConfigRules>
         } else if let Some(nested) = schema.block_types.iter().find(|b| b.type_name == name) {
             if let Some(inner) = &nested.block {
                 let is_map = nested.nesting == pb::schema::nested_block::NestingMode::Map as i32;
-                each_element(v, is_map, &|e| block(e, inner, None));
+                each_element(v, is_map, &|e| block(e, inner, Rules::default()));
             }
         }
     }
@@ -69,7 +107,7 @@ fn nested_attribute(value: &mut Mp, object: &pb::schema::Object) {
         ..Default::default()
     };
     let is_map = object.nesting == pb::schema::object::NestingMode::Map as i32;
-    each_element(value, is_map, &|e| block(e, &as_block, None));
+    each_element(value, is_map, &|e| block(e, &as_block, Rules::default()));
 }
 
 /// Apply `f` to the object (single), each element (list, set) or each value (map).
@@ -87,7 +125,7 @@ fn each_element(value: &mut Mp, is_map: bool, f: &dyn Fn(&mut Mp)) {
 pub(crate) fn from_state(
     state: &[u8],
     schema: &pb::Schema,
-    rules: Option<&ConfigRules>,
+    rules: Rules<'_>,
 ) -> Result<Vec<u8>, String> {
     let mut value = rmpv::decode::read_value(&mut &state[..]).map_err(|e| e.to_string())?;
     if value.is_nil() {
@@ -155,12 +193,41 @@ mod tests {
         rmpv::encode::write_value(&mut bytes, &state).expect("encode");
         let rules = ConfigRules {
             defaults: vec![("size", 1.into()), ("region", "us".into())],
-            omit: vec![],
+            ..Default::default()
         };
-        let out = from_state(&bytes, &schema, Some(&rules)).expect("config");
+        let with = |rules| Rules {
+            rules: Some(rules),
+            provider_defaults: &[],
+        };
+        let out = from_state(&bytes, &schema, with(&rules)).expect("config");
         let out = rmpv::decode::read_value(&mut &out[..]).expect("decode");
         assert_eq!(get(&out, "name").as_str(), Some("a"));
         assert_eq!(get(&out, "region").as_str(), Some("eu"), "not the default");
+        // A provider default is read when generating: left out only when it is the value.
+        let configured = std::sync::Arc::new(std::sync::Mutex::new(None::<&str>));
+        let seen = configured.clone();
+        let provider_defaults = [(
+            "region",
+            ProviderDefault::new(move || {
+                seen.lock()
+                    .ok()
+                    .and_then(|r| r.map(|r| Mp::from(r.to_owned())))
+            }),
+        )];
+        let rules = Rules {
+            rules: None,
+            provider_defaults: &provider_defaults,
+        };
+        let region = |rules: &Rules| {
+            let out = from_state(&bytes, &schema, *rules).expect("config");
+            let out = rmpv::decode::read_value(&mut &out[..]).expect("decode");
+            get(&out, "region").as_str().map(str::to_owned)
+        };
+        assert_eq!(region(&rules).as_deref(), Some("eu"), "not configured yet");
+        *configured.lock().expect("lock") = Some("us");
+        assert_eq!(region(&rules).as_deref(), Some("eu"), "another default");
+        *configured.lock().expect("lock") = Some("eu");
+        assert_eq!(region(&rules), None, "the provider's default");
         for gone in ["id", "size", "password", "password_wo"] {
             assert!(get(&out, gone).is_nil(), "{gone} = {:?}", get(&out, gone));
         }
@@ -169,7 +236,7 @@ mod tests {
             Some(6),
             "every attribute present"
         );
-        assert!(from_state(&[0xc0], &schema, None).is_err());
-        assert!(from_state(&[0xc1], &schema, None).is_err());
+        assert!(from_state(&[0xc0], &schema, Rules::default()).is_err());
+        assert!(from_state(&[0xc1], &schema, Rules::default()).is_err());
     }
 }

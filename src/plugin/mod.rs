@@ -38,7 +38,7 @@ pub use actions::{Action, Progress, Wait};
 pub use convert::SchemaExtras;
 pub use framework::{unknown_attributes, ConfigSlot, EphemeralResource, Provider, Registry};
 pub use functions::{Args, Function, FunctionError, Parameter, Signature};
-pub use generate::ConfigRules;
+pub use generate::{ConfigRules, ProviderDefault};
 pub use identity::{IdentityAttribute, IdentitySpec};
 pub use list::{ListItem, ListResource, Listed, Page};
 

@@ -19,7 +19,7 @@ use super::framework::{
     Dv, ErasedDataSource, ErasedEphemeral, ErasedProvider, ErasedResource, Registry, NULL_MSGPACK,
 };
 use super::functions::{self, ErasedFunction};
-use super::generate::{self, ConfigRules};
+use super::generate::{self, ConfigRules, ProviderDefault};
 use super::list::ErasedList;
 use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as GrpcProvider;
@@ -37,6 +37,7 @@ pub(crate) struct PluginServer {
     lists: BTreeMap<String, Arc<dyn ErasedList>>,
     actions: BTreeMap<String, Arc<dyn ErasedAction>>,
     config_rules: BTreeMap<String, ConfigRules>,
+    provider_defaults: BTreeMap<String, Vec<(&'static str, ProviderDefault)>>,
     /// Cancelled when the host asks the plugin process to exit.
     pub(crate) shutdown: CancellationToken,
     /// Cancels the actions running now (StopProvider); replaced by a fresh one after.
@@ -64,6 +65,7 @@ impl PluginServer {
             lists: registry.list_resources,
             actions: registry.actions,
             config_rules: registry.config_rules,
+            provider_defaults: registry.provider_defaults,
             shutdown: CancellationToken::new(),
             stop_actions: std::sync::Mutex::new(CancellationToken::new()),
         }
@@ -816,7 +818,14 @@ impl GrpcProvider for Arc<PluginServer> {
             let schema = self.provider_schema().resource_schemas.get(&req.type_name);
             let state = req.state.as_ref().map_or(&[][..], |s| s.msgpack.as_slice());
             match schema.map(|schema| {
-                generate::from_state(state, schema, self.config_rules.get(&req.type_name))
+                let rules = generate::Rules {
+                    rules: self.config_rules.get(&req.type_name),
+                    provider_defaults: self
+                        .provider_defaults
+                        .get(&req.type_name)
+                        .map_or(&[], Vec::as_slice),
+                };
+                generate::from_state(state, schema, rules)
             }) {
                 Some(Ok(bytes)) => {
                     // Generated configuration must pass the type's own validation: what

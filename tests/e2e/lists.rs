@@ -94,13 +94,14 @@ list "comwit_database" "apps" {
     assert!(!out.stdout.contains("other"), "{out}");
 
     let generated = generated_round_trip(&tf, "databases.tfquery.hcl", 3);
-    // Computed values, the token and server defaults are left out; a suspended database
-    // says so.
+    // Computed values, the token, server defaults and the provider's own project are left
+    // out; a suspended database says so.
     for absent in [
         "database_token",
         "database_url",
         "created_at",
         "deletion_protection",
+        "project_id",
     ] {
         assert!(!generated.contains(absent), "{absent} in {generated}");
     }

@@ -21,11 +21,25 @@ use tf_provider::Diagnostics;
 use super::common::api_error;
 use super::provider::{Configured, ProviderData};
 use crate::plugin::kit::text;
-use crate::plugin::{Listed, Registry};
+use crate::plugin::{Listed, ProviderDefault, Registry};
 use tf_provider::value::ValueString;
 
 /// Register every list type and the generated-configuration rules of its managed type.
 pub fn register(registry: &mut Registry, data: &Arc<ProviderData>) {
+    // Generated configuration leaves out a `project_id` that is the provider's own.
+    for type_name in [
+        super::resources::database::TYPE_NAME,
+        super::resources::app::TYPE_NAME,
+        super::resources::project_domain::TYPE_NAME,
+    ] {
+        let data = data.clone();
+        let read = move || {
+            let mut ignored = Diagnostics::default();
+            let project = data.configured(&mut ignored)?.project_id?;
+            Some(project.into())
+        };
+        registry.provider_default(type_name, "project_id", ProviderDefault::new(read));
+    }
     registry.list_resource(
         super::resources::database::TYPE_NAME,
         database::DatabaseList::new(data.clone()),
