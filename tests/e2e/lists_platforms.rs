@@ -573,3 +573,82 @@ fn the_list_examples_validate() {
     assert!(!out.success(), "{out}");
     assert!(out.combined().contains("database_id"), "{out}");
 }
+
+/// Against a canned WaysCloud API (every route answers the same body, which holds both a
+/// database list and a rule list): an odd entry is skipped with a warning naming it and
+/// the rest is listed; with `limit = 1` the listing stops after the first database's rules,
+/// so no other engine or database is fetched.
+#[test]
+fn wayscloud_odd_entries_are_skipped_and_a_limit_stops_the_fetching() {
+    use support::canned_http::{Answer, CannedHttp};
+
+    let server = CannedHttp::start(Answer::json(
+        200,
+        r#"{"db_type":"postgresql","databases":[
+            {"db_name":"cust_ab12cd34_pg_one","port":5432},
+            {"port":5432},
+            {"db_name":"cust_ab12cd34_pg_two","connection_limit":"many"},
+            {"db_name":"cust_ab12cd34_pg_three"}
+        ],"rules":[{"rule_id":"r-2","port":5432},{"rule_id":"r-1","ip_address":"10.0.0.1"}],"total":2}"#,
+    ));
+    let tf = Terraform::builder()
+        .platform_provider(Platform::WaysCloud)
+        .env("WAYSCLOUD_API_URL", &server.url)
+        .env("WAYSCLOUD_API_KEY", "wcs_00112233445566778899aabbccddeeff")
+        .build();
+    tf.write_main(&Platform::terraform_block(&[Platform::WaysCloud]));
+    tf.write_file(
+        "odd.tfquery.hcl",
+        r#"
+list "wayscloud_database" "pg" {
+  provider = wayscloud
+  config {
+    db_type = "postgresql"
+  }
+}
+"#,
+    );
+    let out = tf.run_ok(&["query", "-no-color"]);
+    let text = out.combined();
+    let lines = listed(&out, "list.wayscloud_database.pg");
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines.iter().any(|l| l.contains("cust_ab12cd34_pg_one"))
+            && lines.iter().any(|l| l.contains("cust_ab12cd34_pg_three")),
+        "{out}"
+    );
+    assert!(text.contains("Skipped `entry 2`"), "{text}");
+    assert!(text.contains("Skipped `cust_ab12cd34_pg_two`"), "{text}");
+    assert_eq!(server.requests().len(), 1, "{:?}", server.requests());
+
+    tf.write_file(
+        "odd.tfquery.hcl",
+        r#"
+list "wayscloud_database_firewall_rule" "first" {
+  provider = wayscloud
+  limit    = 1
+}
+"#,
+    );
+    let before = server.requests().len();
+    let out = tf.run_ok(&["query", "-no-color"]);
+    let text = out.combined();
+    let lines = listed(&out, "list.wayscloud_database_firewall_rule.first");
+    assert_eq!(lines.len(), 1, "{out}");
+    assert!(lines[0].contains("10.0.0.1"), "{out}");
+    assert!(
+        text.contains("Skipped `cust_ab12cd34_pg_one rule r-2`"),
+        "{text}"
+    );
+    // The PostgreSQL databases, then the first one's rules: nothing more.
+    let asked: Vec<String> = server.requests().split_off(before);
+    assert_eq!(asked.len(), 2, "{asked:?}");
+    assert!(
+        asked[0].starts_with("GET /v1/databases/postgresql "),
+        "{asked:?}"
+    );
+    assert!(
+        asked[1].starts_with("GET /v1/databases/postgresql/cust_ab12cd34_pg_one/firewall "),
+        "{asked:?}"
+    );
+}
