@@ -5,12 +5,14 @@
 //! - [`client`]: the typed API client (no plugin-framework imports);
 //! - [`provider`]: the provider block and the shared client;
 //! - [`common`]: API failures as diagnostics, plan-time rules;
-//! - one file per Terraform type under [`resources`] and [`data_sources`].
+//! - one file per Terraform type under [`resources`] and [`data_sources`]; one per list
+//!   type under [`lists`].
 
 pub mod client;
 pub mod common;
 pub mod data_sources;
 pub mod functions;
+pub mod lists;
 pub mod provider;
 pub mod resources;
 

@@ -185,6 +185,7 @@ impl Provider for CloudSyncProvider {
         super::resources::register(registry, &self.data);
         super::data_sources::register(registry, &self.data);
         super::functions::register(registry);
+        super::lists::register(registry, &self.data);
     }
 
     fn stop(&self) {

@@ -4,12 +4,14 @@
 //! - [`client`]: the typed API client (no plugin-framework imports).
 //! - [`provider`]: the provider block and the shared client.
 //! - [`common`]: plan-time rules and API failures as diagnostics.
-//! - One file per Terraform type under [`resources`] and [`data_sources`].
+//! - One file per Terraform type under [`resources`] and [`data_sources`]; one per list
+//!   type under [`lists`].
 
 pub mod client;
 pub mod common;
 pub mod data_sources;
 pub mod functions;
+pub mod lists;
 pub mod provider;
 pub mod resources;
 

@@ -204,6 +204,7 @@ impl Provider for WaysCloudProvider {
         super::resources::register(registry, &self.data);
         super::data_sources::register(registry, &self.data);
         super::functions::register(registry);
+        super::lists::register(registry, &self.data);
     }
 
     fn stop(&self) {

@@ -32,6 +32,7 @@ mod functions;
 mod hostile;
 mod isolation;
 mod lists;
+mod lists_platforms;
 mod orphans;
 mod platforms;
 mod quickstart;

@@ -10,6 +10,7 @@
 //! token) is given to the redactor first, so no message or log can carry it.
 
 mod error;
+pub mod lists;
 pub mod routes;
 
 pub use error::{ApiError, ApiFailure, CloudSyncEnvelope, Operation, TENANT_CODES};

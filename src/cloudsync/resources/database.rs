@@ -247,7 +247,7 @@ pub fn check_config(diags: &mut Diagnostics, config: &DatabaseState<'_>) {
 
 /// The API's answer into a state: the API owns what it returns; the state keeps what it
 /// never returns (connection string, secret, version).
-fn from_api<'a>(db: Database, mut state: DatabaseState<'a>) -> DatabaseState<'a> {
+pub(crate) fn from_api<'a>(db: Database, mut state: DatabaseState<'a>) -> DatabaseState<'a> {
     state.id = known(db.managed_database_id);
     state.label = known(db.label);
     state.database_provider = known(db.provider);

@@ -76,7 +76,10 @@ fn suffix(token: &str) -> String {
     chars[chars.len().saturating_sub(4)..].iter().collect()
 }
 
-fn with_meta<'a>(mut state: ExpoAccessTokenState<'a>, meta: ExpoToken) -> ExpoAccessTokenState<'a> {
+pub(crate) fn with_meta<'a>(
+    mut state: ExpoAccessTokenState<'a>,
+    meta: ExpoToken,
+) -> ExpoAccessTokenState<'a> {
     state.token_suffix = opt(meta.token_suffix);
     state.updated_at = opt(meta.updated_at);
     state.token_wo = Value::Null;

@@ -8,6 +8,7 @@
 //!
 //! Every password an answer brings is given to the redactor before anything else.
 
+pub mod lists;
 pub mod routes;
 
 use std::time::Duration;

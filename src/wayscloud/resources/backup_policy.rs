@@ -71,7 +71,7 @@ pub struct DatabaseBackupPolicyState<'a> {
     pub next_backup: ValueString<'a>,
 }
 
-fn from_policy<'a>(
+pub(crate) fn from_policy<'a>(
     p: BackupPolicy,
     db_type: &str,
     db_name: &str,

@@ -126,7 +126,7 @@ fn rotation_warning(diags: &mut Diagnostics, name: &str, imported: bool) {
 
 /// Merge a list entry into a state: WaysCloud owns names, host, port, limit, description
 /// and creation time; the state keeps the password, connection string and version.
-fn from_entry<'a>(
+pub(crate) fn from_entry<'a>(
     entry: DatabaseEntry,
     db_type: &str,
     mut state: DatabaseState<'a>,

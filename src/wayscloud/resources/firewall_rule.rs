@@ -73,7 +73,7 @@ pub struct DatabaseFirewallRuleState<'a> {
     pub created_at: ValueString<'a>,
 }
 
-fn from_rule<'a>(
+pub(crate) fn from_rule<'a>(
     rule: Rule,
     db_type: &str,
     db_name: &str,

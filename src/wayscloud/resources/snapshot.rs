@@ -68,7 +68,7 @@ pub struct DatabaseSnapshotState<'a> {
     pub created_at: ValueString<'a>,
 }
 
-fn from_snapshot<'a>(
+pub(crate) fn from_snapshot<'a>(
     s: Snapshot,
     db_type: &str,
     db_name: &str,

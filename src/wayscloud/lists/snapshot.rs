@@ -1,0 +1,113 @@
+//! `list "wayscloud_database_snapshot"`: the snapshots of one database (`db_type`
+//! and `db_name`), or of every database (of one engine with `db_type` alone). The API has
+//! no paging: one fetch per database, the next only while Terraform is still reading.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::Deserialize;
+use tf_provider::schema::{AttributeType, Block, Description, Schema};
+use tf_provider::value::ValueString;
+use tf_provider::{map, Diagnostics};
+
+use super::{check_database_filter, db_type_filter, filter, Walk};
+use crate::plugin::{ListItem, ListResource, Listed, Page};
+use crate::wayscloud::common::api_error;
+use crate::wayscloud::provider::ProviderData;
+use crate::wayscloud::resources::snapshot::{from_snapshot, DatabaseSnapshotState};
+
+/// The `config` block of `list "wayscloud_database_snapshot"`.
+#[derive(Debug, Default, Deserialize)]
+pub struct SnapshotFilter<'a> {
+    #[serde(borrow, default)]
+    pub db_type: ValueString<'a>,
+    #[serde(borrow, default)]
+    pub db_name: ValueString<'a>,
+}
+
+/// Lists `wayscloud_database_snapshot`.
+pub struct SnapshotList {
+    data: Arc<ProviderData>,
+}
+
+impl SnapshotList {
+    /// A list sharing the provider's configured client.
+    pub fn new(data: Arc<ProviderData>) -> Self {
+        Self { data }
+    }
+}
+
+#[async_trait]
+impl ListResource for SnapshotList {
+    type Config<'a> = SnapshotFilter<'a>;
+    type State = DatabaseSnapshotState<'static>;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        Some(Schema {
+            version: 0,
+            block: Block {
+                description: Description::markdown(
+                    "The snapshots of WaysCloud databases (newest first), each with the state its \
+                     import gives.",
+                ),
+                attributes: map! {
+                    "db_type" => db_type_filter(),
+                    "db_name" => filter(AttributeType::String, "Only the snapshots of this database (its full name; set `db_type` too). Unset, the snapshots of every database."),
+                },
+                ..Default::default()
+            },
+        })
+    }
+
+    async fn validate<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        config: SnapshotFilter<'a>,
+    ) -> Option<()> {
+        check_database_filter(diags, &config.db_type, &config.db_name);
+        Some(())
+    }
+
+    /// One database per page; the cursor is the rest of the [`Walk`].
+    async fn page<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        config: &SnapshotFilter<'a>,
+        cursor: Option<String>,
+        _limit: usize,
+    ) -> Option<Page<DatabaseSnapshotState<'static>>> {
+        let configured = self.data.configured(diags)?;
+        let mut walk = Walk::resume(diags, cursor, &config.db_type, &config.db_name)?;
+        let mut items = Vec::new();
+        let Some((db_type, db_name)) = walk.next(diags, &configured, "", &mut items).await? else {
+            return Some(Page::last(items));
+        };
+        match configured.client.snapshot_entries(&db_type, &db_name).await {
+            Ok(entries) => items.extend(entries.into_iter().map(|entry| match entry {
+                Ok(snapshot) => Listed::Item(ListItem {
+                    display_name: format!("{db_name} {}", snapshot.snapshot_id),
+                    state: from_snapshot(
+                        snapshot,
+                        &db_type,
+                        &db_name,
+                        DatabaseSnapshotState::default(),
+                    ),
+                }),
+                Err(odd) => Listed::Skipped {
+                    name: format!("{db_name} snapshot {}", odd.name),
+                    reason: odd.reason,
+                },
+            })),
+            // Deleted since it was listed: it has no snapshots.
+            Err(e) if e.is_not_found() && config.db_name.is_null() => {}
+            Err(e) => {
+                api_error(diags, &e);
+                return None;
+            }
+        }
+        Some(Page {
+            items,
+            next: walk.cursor(),
+        })
+    }
+}
