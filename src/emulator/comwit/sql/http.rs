@@ -514,7 +514,10 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
         return Err(too_large());
     }
     let mut stream = body.into_data_stream();
-    let mut buf = Vec::with_capacity(declared.map_or(0, |n| n.min(MAX_BODY_BYTES as u64) as usize));
+    // A declared length is only a promise: room for at most 16 MiB is taken before the bytes
+    // arrive.
+    let room = declared.map_or(0, |n| n.min(16 * 1024 * 1024) as usize);
+    let mut buf = Vec::with_capacity(room);
     let mut seen = 0usize;
     while let Some(chunk) = stream.next().await {
         let chunk =
