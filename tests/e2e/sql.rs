@@ -25,7 +25,8 @@ resource \"comwit_database_query_token\" \"console\" {{
     )
 }
 
-/// The sqld-style status and message behind a refusal the client reports only by status.
+/// The sqld-style status and message behind a refusal (the client reports its code and
+/// message).
 fn assert_refusal(emu: &Emulator, id: &str, token: &str, status: u16, message: &str) {
     let body = json!({"requests": [{"type": "execute", "stmt": {"sql": "SELECT 1"}}]});
     let (got, answer) = emu.request(
@@ -92,14 +93,14 @@ fn tokens_from_terraform_run_sql_and_stop_working_when_rotated_suspended_or_expi
         .as_str()
         .expect("token")
         .to_owned();
-    node(&[&url, &token1, "SELECT 1"]).refused("401");
+    node(&[&url, &token1, "SELECT 1"]).refused("AUTH_JWT_INVALID");
     assert_refusal(&emu, &id, &token1, 401, "The JWT is invalid");
     node(&[&url, &token2, "SELECT count(*) AS n FROM notes"]).results();
 
     // Suspended in Terraform: refused; resumed: works again.
     tf.write_main(&config(2, true, 3600));
     tf.apply();
-    node(&[&url, &token2, "SELECT 1"]).refused("403");
+    node(&[&url, &token2, "SELECT 1"]).refused("BLOCKED");
     assert_refusal(&emu, &id, &token2, 403, "suspended");
     tf.write_main(&config(2, false, 3600));
     tf.apply();
@@ -114,6 +115,6 @@ fn tokens_from_terraform_run_sql_and_stop_working_when_rotated_suspended_or_expi
         .expect("query token")
         .to_owned();
     std::thread::sleep(std::time::Duration::from_secs(2));
-    node(&[&url, &short, "SELECT 1"]).refused("401");
+    node(&[&url, &short, "SELECT 1"]).refused("AUTH_JWT_EXPIRED");
     assert_refusal(&emu, &id, &short, 401, "The JWT has expired");
 }

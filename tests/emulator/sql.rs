@@ -220,7 +220,8 @@ async fn url_shape_and_version_routes() -> TestResult {
         ("v3", StatusCode::OK),
         ("health", StatusCode::OK),
         ("version", StatusCode::OK),
-        ("v3-protobuf", StatusCode::NOT_FOUND),
+        ("v3-protobuf", StatusCode::OK),
+        ("v1", StatusCode::OK),
         ("nothing", StatusCode::NOT_FOUND),
     ] {
         let (got, body) = sql
@@ -275,7 +276,8 @@ async fn url_shape_and_version_routes() -> TestResult {
         int_of(&body["results"][0]["response"]["result"]["rows"][0][0]),
         2
     );
-    // Without the final slash a client resolves `v2/pipeline` to `/db/v2/pipeline`.
+    // Without the final slash a client resolves `v2/pipeline` to `/db/v2/pipeline`: the
+    // database is then the token's; with no token, the answer says why.
     let (status, body) = sql
         .send(
             Method::POST,
@@ -284,10 +286,13 @@ async fn url_shape_and_version_routes() -> TestResult {
             Some(b"{}".to_vec()),
         )
         .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body:#}");
     assert!(
-        body.as_str().unwrap_or("").contains("final slash"),
-        "{body}"
+        body["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("without its final `/`"),
+        "{body:#}"
     );
 
     let stats = sql
@@ -786,11 +791,16 @@ async fn refused_tokens_run_no_sql() -> TestResult {
         .to_string()
         .into_bytes()
     };
+    // sqld's `error`, and the Hrana `message` (sqld's words, then a hint) and `code` that
+    // `@libsql/client` shows.
     let refused = |status: StatusCode, body: &Value, want: StatusCode, msg: &str| {
         assert_eq!(status, want, "{body:#}");
         let error = body["error"].as_str().unwrap_or_default();
         assert!(error.contains(msg), "{error:?} lacks {msg:?}");
-        assert_eq!(body.as_object().map(|o| o.len()), Some(1), "{body:#}");
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(message.starts_with(error), "{body:#}");
+        assert!(body["code"].is_string(), "{body:#}");
+        assert_eq!(body.as_object().map(|o| o.len()), Some(3), "{body:#}");
     };
 
     let (s, b) = sql.post(&db, "v2/pipeline", None, insert("nobody")).await;
@@ -846,6 +856,15 @@ async fn refused_tokens_run_no_sql() -> TestResult {
         .post(&db, "v2/pipeline", Some(&db.token), insert("rotated away"))
         .await;
     refused(s, &b, StatusCode::UNAUTHORIZED, "The JWT is invalid");
+    assert_eq!(b["code"], "AUTH_JWT_INVALID");
+    assert!(
+        b["message"].as_str().unwrap_or("").contains("rotated"),
+        "{b:#}"
+    );
+    assert!(
+        !b.to_string().contains(&db.token),
+        "no token in answers: {b:#}"
+    );
     let (s, b) = sql
         .post(&db, "v2/pipeline", Some(&new_token), insert("current"))
         .await;
@@ -863,6 +882,7 @@ async fn refused_tokens_run_no_sql() -> TestResult {
         StatusCode::UNAUTHORIZED,
         "Unauthorized: `The JWT has expired`",
     );
+    assert_eq!(b["code"], "AUTH_JWT_EXPIRED");
     // A query token of another database.
     let foreign = sql.query_token(&other, 60, "sql").await;
     let (s, b) = sql
@@ -890,6 +910,11 @@ async fn refused_tokens_run_no_sql() -> TestResult {
         &b,
         StatusCode::FORBIDDEN,
         &format!("database `{}` is suspended", db.id),
+    );
+    assert_eq!(b["code"], "BLOCKED");
+    assert!(
+        b["message"].as_str().unwrap_or("").contains("resume"),
+        "{b:#}"
     );
     let (s, b) = sql
         .post(
@@ -1174,45 +1199,6 @@ async fn malformed_and_oversized_requests_get_clean_errors() -> TestResult {
         .await;
     assert_eq!(got, StatusCode::BAD_REQUEST, "{resp:#}");
 
-    // Too many statements in one request.
-    let many: Vec<Value> = (0..1001)
-        .map(|_| json!({"type": "execute", "stmt": {"sql": "SELECT 1"}}))
-        .collect();
-    let (got, resp) = sql
-        .post(
-            &db,
-            "v3/pipeline",
-            Some(t),
-            json!({"requests": many}).to_string().into_bytes(),
-        )
-        .await;
-    assert_eq!(got, StatusCode::BAD_REQUEST, "{resp:#}");
-    assert!(resp["message"].as_str().unwrap_or("").contains("Too many"));
-
-    // A body over 10 MiB.
-    let big = format!(
-        "{{\"requests\": [{{\"type\": \"execute\", \"stmt\": {{\"sql\": \"SELECT '{}'\"}}}}]}}",
-        "x".repeat(11 * 1024 * 1024)
-    );
-    let (got, resp) = sql
-        .post(&db, "v3/pipeline", Some(t), big.into_bytes())
-        .await;
-    assert_eq!(got, StatusCode::PAYLOAD_TOO_LARGE, "{resp}");
-    assert_eq!(resp["code"], "REQUEST_TOO_LARGE");
-    // Just under the cap is served.
-    let fits = format!(
-        "{{\"requests\": [{{\"type\": \"execute\", \"stmt\": {{\"sql\": \"SELECT length('{}')\"}}}}, {{\"type\": \"close\"}}]}}",
-        "x".repeat(9 * 1024 * 1024)
-    );
-    let (got, resp) = sql
-        .post(&db, "v3/pipeline", Some(t), fits.into_bytes())
-        .await;
-    assert_eq!(got, StatusCode::OK);
-    assert_eq!(
-        int_of(&resp["results"][0]["response"]["result"]["rows"][0][0]),
-        9 * 1024 * 1024
-    );
-
     // The emulator is still serving.
     let one = sql.exec_sql(&db, t, "SELECT 1").await;
     assert_eq!(int_of(&one["rows"][0][0]), 1);
@@ -1398,7 +1384,7 @@ fn official_libsql_client_works_against_the_database_url() {
     let read_only = str_of(&ro["query_token"]);
     let results = node(&[&url, &read_only, "SELECT count(*) FROM notes"]).results();
     assert_eq!(results[0]["rows"], json!([[5]]));
-    node(&[&url, &read_only, "DELETE FROM notes"]).refused("403");
+    node(&[&url, &read_only, "DELETE FROM notes"]).refused("FORBIDDEN: Authorization forbidden");
 
     // A rotated-away token is refused; the new one works.
     let (status, rotated) = emu.api(
@@ -1408,14 +1394,19 @@ fn official_libsql_client_works_against_the_database_url() {
     );
     assert_eq!(status, 200, "{rotated:#}");
     let new_token = str_of(&rotated["database_token"]);
-    node(&[&url, &token, "SELECT 1"]).refused("401");
+    // The client shows why (sqld's words and a hint), not only the status.
+    node(&[&url, &token, "SELECT 1"])
+        .refused("AUTH_JWT_INVALID: Unauthorized: `The JWT is invalid`");
+    node(&[&url, &token, "SELECT 1"]).refused("rotated");
     let results = node(&[&url, &new_token, "SELECT count(*) FROM notes"]).results();
     assert_eq!(results[0]["rows"], json!([[5]]));
 
     // A suspended database is refused, and works again after resume.
     let (status, _) = emu.api(Method::POST, &format!("/v1/databases/{id}/suspend"), None);
     assert_eq!(status, 200);
-    node(&[&url, &new_token, "SELECT count(*) FROM notes"]).refused("403");
+    node(&[&url, &new_token, "SELECT count(*) FROM notes"]).refused(&format!(
+        "BLOCKED: Authorization forbidden: database `{id}` is suspended"
+    ));
     let (status, _) = emu.api(Method::POST, &format!("/v1/databases/{id}/resume"), None);
     assert_eq!(status, 200);
     let results = node(&[&url, &new_token, "SELECT count(*) FROM notes"]).results();
@@ -1429,7 +1420,7 @@ fn official_libsql_client_works_against_the_database_url() {
     );
     let short = str_of(&short["query_token"]);
     std::thread::sleep(Duration::from_secs(2));
-    node(&[&url, &short, "SELECT 1"]).refused("401");
+    node(&[&url, &short, "SELECT 1"]).refused("AUTH_JWT_EXPIRED");
 
     // The traffic shows in the usage figures.
     let usage = emu.api_get(&format!("/v1/databases/{id}/usage"));
@@ -1497,4 +1488,521 @@ async fn size_limit_is_enforced_like_a_full_libsql_database() -> TestResult {
     )
     .await;
     Ok(())
+}
+
+/// Issue 23, item 1.1: requests are bounded as sqld bounds them (10 MB of rows per
+/// statement, 32 MB in flight), not by how many statements they carry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_are_bounded_by_response_size_not_statement_count() -> TestResult {
+    let sql = Sql::start();
+    let db = sql.create_db("bulk").await;
+    let t = db.token.as_str();
+    sql.exec_sql(&db, t, "CREATE TABLE bulk (n INTEGER)").await;
+
+    // 5,000 executes in one pipeline.
+    let mut requests: Vec<Value> = (0..5000)
+        .map(|n| {
+            json!({"type": "execute", "stmt": {"sql": "INSERT INTO bulk VALUES (?)",
+                "args": [int_value(n)]}})
+        })
+        .collect();
+    requests.push(json!({"type": "close"}));
+    let (status, body) = sql.pipeline(&db, t, None, Value::Array(requests)).await;
+    assert_eq!(status, StatusCode::OK, "{body:#}");
+    let results = body["results"].as_array().cloned().unwrap_or_default();
+    assert_eq!(results.len(), 5001);
+    assert!(results.iter().all(|r| r["type"] == "ok"));
+    assert_eq!(sql.count(&db, "bulk").await, 5000);
+
+    // A batch of 5,000 steps, as `db.batch()` sends it.
+    let steps: Vec<Value> = (0..5000)
+        .map(|n| json!({"stmt": {"sql": format!("INSERT INTO bulk VALUES ({n})")}}))
+        .collect();
+    let (status, body) = sql
+        .pipeline(
+            &db,
+            t,
+            None,
+            json!([{"type": "batch", "batch": {"steps": steps}}, {"type": "close"}]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body:#}");
+    let batch = &body["results"][0]["response"]["result"];
+    assert_eq!(batch["step_results"].as_array().map(Vec::len), Some(5000));
+    assert!(batch["step_errors"]
+        .as_array()
+        .is_some_and(|e| e.iter().all(Value::is_null)));
+    assert_eq!(sql.count(&db, "bulk").await, 10_000);
+
+    // Two statements of about 8 MB of rows each fit (each under 10 MB) ...
+    let (status, body) = sql
+        .pipeline(
+            &db,
+            t,
+            None,
+            json!([
+                {"type": "execute", "stmt": {"sql": "SELECT zeroblob(6000000)"}},
+                {"type": "execute", "stmt": {"sql": "SELECT zeroblob(6000000)"}},
+                {"type": "close"}
+            ]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    for r in &body["results"].as_array().cloned().unwrap_or_default()[..2] {
+        assert_eq!(r["type"], "ok", "{}", r["error"]);
+    }
+    // ... one of about 10.7 MB does not: a statement error, the stream goes on.
+    let (status, body) = sql
+        .pipeline(
+            &db,
+            t,
+            None,
+            json!([
+                {"type": "execute", "stmt": {"sql": "SELECT zeroblob(8000000)"}},
+                {"type": "execute", "stmt": {"sql": "SELECT 1"}},
+                {"type": "close"}
+            ]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["results"][0]["type"], "error");
+    assert_eq!(
+        body["results"][0]["error"]["code"], "RESPONSE_TOO_LARGE",
+        "{}",
+        body["results"][0]
+    );
+    assert_eq!(body["results"][1]["type"], "ok");
+    Ok(())
+}
+
+/// Issue 23, item 1.2: no 10 MiB body cap: a 12 MiB blob is inserted and read back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_request_bodies_are_served() -> TestResult {
+    let sql = Sql::start();
+    let db = sql.create_db("blobs").await;
+    let t = db.token.as_str();
+    sql.exec_sql(&db, t, "CREATE TABLE blobs (b BLOB)").await;
+    let bytes: Vec<u8> = (0..12 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
+    let arg = json!({"type": "blob", "base64": STANDARD_NO_PAD.encode(&bytes)});
+    let (status, body) = sql
+        .pipeline(
+            &db,
+            t,
+            None,
+            json!([{"type": "execute", "stmt": {"sql": "INSERT INTO blobs VALUES (?)",
+                "args": [arg]}}, {"type": "close"}]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body:#}");
+    assert_eq!(body["results"][0]["type"], "ok", "{body:#}");
+    let result = sql
+        .exec_sql(
+            &db,
+            t,
+            "SELECT length(b), hex(substr(b, 250, 4)) FROM blobs",
+        )
+        .await;
+    assert_eq!(int_of(&result["rows"][0][0]), 12 * 1024 * 1024);
+    assert_eq!(result["rows"][0][1], text_value("F9FA0001"));
+    Ok(())
+}
+
+/// Issue 23, item 1.5: the database URL without its final slash (the database is then
+/// the token's), and each database at a host of its own (`<id>.db.localhost`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_urls_without_slash_and_by_host() -> TestResult {
+    let sql = Sql::start();
+    let db = sql.create_db("forms").await;
+    let other = sql.create_db("other-form").await;
+    let t = db.token.as_str();
+    sql.exec_sql(&db, t, "CREATE TABLE forms (v TEXT)").await;
+    sql.exec_sql(&other, &other.token, "CREATE TABLE other (v TEXT)")
+        .await;
+    let insert = |v: &str| {
+        json!({"baton": null, "requests": [
+            {"type": "execute", "stmt": {"sql": "INSERT INTO forms VALUES (?)", "args": [text_value(v)]}},
+            {"type": "close"}
+        ]})
+        .to_string()
+        .into_bytes()
+    };
+
+    // `http://HOST:PORT/db/<id>` + `v2/pipeline` = `/db/v2/pipeline`: the token's database.
+    let bare = format!("{}/db/", sql.emu.url());
+    for endpoint in ["v2/pipeline", "v3/pipeline"] {
+        let auth = format!("Bearer {t}");
+        let (status, body) = sql
+            .send(
+                Method::POST,
+                &format!("{bare}{endpoint}"),
+                &[("authorization", &auth)],
+                Some(insert(endpoint)),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{endpoint}: {body:#}");
+        assert_eq!(body["results"][0]["type"], "ok", "{body:#}");
+    }
+    // A query token finds its database too; a token of no database is refused.
+    let qt = sql.query_token(&db, 60, "sql").await;
+    let auth = format!("Bearer {qt}");
+    let (status, body) = sql
+        .send(
+            Method::POST,
+            &format!("{bare}v2/pipeline"),
+            &[("authorization", &auth)],
+            Some(insert("query token")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body:#}");
+    let (status, body) = sql
+        .send(
+            Method::POST,
+            &format!("{bare}v2/pipeline"),
+            &[("authorization", "Bearer cdt_0000")],
+            Some(insert("nobody's")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body:#}");
+    assert_eq!(body["code"], "AUTH_JWT_INVALID");
+    let (status, body) = sql.send(Method::GET, &format!("{bare}v2"), &[], None).await;
+    assert_eq!(status, StatusCode::OK, "{body:#}");
+
+    // The database's own host: every path is under that database, and only that one.
+    let port = sql
+        .emu
+        .url()
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let hex = db.id.trim_start_matches("db_");
+    for host in [
+        format!("{}.db.localhost:{port}", db.id),
+        format!("db-{hex}.db.localhost:{port}"),
+    ] {
+        let auth = format!("Bearer {t}");
+        let (status, body) = sql
+            .send(
+                Method::POST,
+                &format!("{}/v3/pipeline", sql.emu.url()),
+                &[("host", &host), ("authorization", &auth)],
+                Some(insert(&host)),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{host}: {body:#}");
+        assert_eq!(body["results"][0]["type"], "ok", "{body:#}");
+        let (status, body) = sql
+            .send(
+                Method::GET,
+                &format!("{}/v2", sql.emu.url()),
+                &[("host", &host)],
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        // The product API is not served there.
+        let auth = format!("Bearer {}", sql.emu.token());
+        let (status, _) = sql
+            .send(
+                Method::GET,
+                &format!("{}/v1/databases/{}", sql.emu.url(), db.id),
+                &[("host", &host), ("authorization", &auth)],
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{host}");
+    }
+    // Another database's token on this host is refused.
+    let auth = format!("Bearer {}", other.token);
+    let (status, body) = sql
+        .send(
+            Method::POST,
+            &format!("{}/v2/pipeline", sql.emu.url()),
+            &[
+                ("host", &format!("{}.db.localhost:{port}", db.id)),
+                ("authorization", &auth),
+            ],
+            Some(insert("other's token")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body:#}");
+
+    let rows = sql.exec_sql(&db, t, "SELECT count(*) FROM forms").await;
+    assert_eq!(int_of(&rows["rows"][0][0]), 5);
+    assert_eq!(sql.count(&other, "other").await, 0);
+    Ok(())
+}
+
+/// Issue 23, items 1.1, 1.2 and 1.5 with the official client: `db.batch()` of 5,000
+/// inserts, a 12 MiB blob, the URL without its final slash and the database's own host.
+#[test]
+fn official_client_batches_blobs_and_url_forms() {
+    let emu = Emulator::start();
+    let (status, created) = emu.api(
+        Method::POST,
+        "/v1/projects/prj_local/databases",
+        Some(json!({"name": "dropin"})),
+    );
+    assert_eq!(status, 201, "{created:#}");
+    let id = str_of(&created["database"]["database_id"]);
+    let url = str_of(&created["database"]["database_url"]);
+    let token = str_of(&created["database_token"]);
+    let bare = url.trim_end_matches('/');
+    assert_ne!(bare, url);
+
+    let results = node(&[
+        bare,
+        &token,
+        "CREATE TABLE bulk (n INTEGER)",
+        "CREATE TABLE blobs (b BLOB)",
+        "SELECT 1",
+    ])
+    .results();
+    assert_eq!(results[2]["rows"], json!([[1]]));
+
+    let inserts: Vec<String> = (0..5000)
+        .map(|n| format!("INSERT INTO bulk VALUES ({n})"))
+        .collect();
+    let mut args = vec!["--batch", bare, token.as_str()];
+    args.extend(inserts.iter().map(String::as_str));
+    args.push("SELECT count(*), sum(n) FROM bulk");
+    let results = node(&args).results();
+    assert_eq!(results.as_array().map(Vec::len), Some(5001));
+    assert_eq!(results[5000]["rows"], json!([[5000, 12_497_500]]));
+
+    let blob = (12 * 1024 * 1024).to_string();
+    let results = node(&[
+        "--blob",
+        &blob,
+        &url,
+        &token,
+        "INSERT INTO blobs VALUES (?)",
+        "SELECT length(b), hex(substr(b, 250, 4)) FROM blobs",
+    ])
+    .results();
+    assert_eq!(results[1]["rows"], json!([[12 * 1024 * 1024, "F9FA0001"]]));
+
+    let port = emu.url().rsplit(':').next().unwrap_or_default().to_owned();
+    let by_host = format!("http://{id}.db.localhost:{port}");
+    let results = node(&[
+        "--resolve-localhost",
+        "--transaction",
+        &by_host,
+        &token,
+        "INSERT INTO bulk VALUES (-1)",
+        "SELECT count(*) FROM bulk",
+    ])
+    .results();
+    assert_eq!(results[1]["rows"], json!([[5001]]));
+}
+
+/// Issue 23, item 1.4: Hrana over HTTP v1 (`v1/execute`, `v1/batch`), as sqld serves it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hrana_over_http_v1() -> TestResult {
+    let sql = Sql::start();
+    let db = sql.create_db("hrana-v1").await;
+    let t = db.token.as_str();
+    let (status, body) = sql
+        .send(Method::GET, &format!("{}v1", db.url), &[], None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!("This is sqld HTTP API v1"));
+
+    let execute = |stmt: Value| json!({ "stmt": stmt }).to_string().into_bytes();
+    let (status, body) = sql
+        .post(
+            &db,
+            "v1/execute",
+            Some(t),
+            execute(json!({"sql": "CREATE TABLE v (a INTEGER, b TEXT)"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body:#}");
+    assert_eq!(body["result"]["affected_row_count"], 0, "{body:#}");
+    let (status, body) = sql
+        .post(
+            &db,
+            "v1/execute",
+            Some(t),
+            execute(json!({"sql": "INSERT INTO v VALUES (?, 'seven')",
+                "args": [int_value(7)], "named_args": []})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body:#}");
+    let (status, body) = sql
+        .post(
+            &db,
+            "v1/batch",
+            Some(t),
+            json!({"batch": {"steps": [
+                {"stmt": {"sql": "INSERT INTO v VALUES (8, 'eight')"}},
+                {"stmt": {"sql": "INSERT INTO nowhere VALUES (1)"}},
+                {"stmt": {"sql": "SELECT count(*) FROM v"},
+                 "condition": {"type": "ok", "step": 0}}
+            ]}})
+            .to_string()
+            .into_bytes(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body:#}");
+    let result = &body["result"];
+    assert_eq!(
+        result["step_results"][0]["affected_row_count"], 1,
+        "{body:#}"
+    );
+    assert_eq!(result["step_results"][1], Value::Null);
+    assert!(result["step_errors"][1]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("no such table"));
+    assert_eq!(int_of(&result["step_results"][2]["rows"][0][0]), 2);
+
+    // A statement error is the answer, with sqld's status for it.
+    let (status, body) = sql
+        .post(
+            &db,
+            "v1/execute",
+            Some(t),
+            execute(json!({"sql": "SELEC 1"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body:#}");
+    assert!(
+        body["code"].is_string() && body["message"].is_string(),
+        "{body:#}"
+    );
+    let (status, body) = sql
+        .post(
+            &db,
+            "v1/execute",
+            Some(t),
+            execute(json!({"sql": "INSERT INTO v VALUES (1, 2, 3)"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body:#}");
+    assert!(
+        body["code"].as_str().unwrap_or("").starts_with("SQLITE_"),
+        "{body:#}"
+    );
+    // The same token rules; the method is POST.
+    let (status, body) = sql
+        .post(&db, "v1/execute", None, execute(json!({"sql": "SELECT 1"})))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body:#}");
+    let (status, _) = sql
+        .send(Method::GET, &format!("{}v1/execute", db.url), &[], None)
+        .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(sql.count(&db, "v").await, 2);
+    Ok(())
+}
+
+/// Issue 23, item 1.8: `generation` and `frame_numbers` go on growing across a restart of
+/// the emulator, as on a libSQL server.
+#[test]
+fn frame_numbers_outlive_a_restart() {
+    let mut emu = Emulator::start();
+    let (status, created) = emu.api(
+        Method::POST,
+        "/v1/projects/prj_local/databases",
+        Some(json!({"name": "durable-frames"})),
+    );
+    assert_eq!(status, 201, "{created:#}");
+    let id = str_of(&created["database"]["database_id"]);
+    let url = str_of(&created["database"]["database_url"]);
+    let token = str_of(&created["database_token"]);
+    node(&[
+        &url,
+        &token,
+        "CREATE TABLE f (a INTEGER)",
+        "INSERT INTO f VALUES (1)",
+        "INSERT INTO f VALUES (2)",
+    ])
+    .results();
+    let status_path = format!("/v1/databases/{id}");
+    let before = emu.api_get(&status_path);
+    let frames_before = before["frame_numbers"]["current"].as_u64().unwrap_or(0);
+    assert!(frames_before >= 3, "{before:#}");
+
+    emu.restart();
+    let after = emu.api_get(&status_path);
+    assert_eq!(
+        after["frame_numbers"]["current"].as_u64(),
+        Some(frames_before),
+        "{after:#}"
+    );
+    assert_eq!(
+        after["frame_numbers"]["durable"].as_u64(),
+        Some(frames_before),
+        "folded back into the file on stop: {after:#}"
+    );
+    assert!(
+        after["generation"].as_i64() >= before["generation"].as_i64(),
+        "{after:#}"
+    );
+    node(&[&url, &token, "INSERT INTO f VALUES (3)"]).results();
+    let later = emu.api_get(&status_path);
+    assert!(
+        later["frame_numbers"]["current"].as_u64() > Some(frames_before),
+        "{later:#}"
+    );
+    assert!(
+        later["generation"].as_i64() > before["generation"].as_i64(),
+        "a new WAL after the restart: {later:#}"
+    );
+}
+
+/// Issue 23, item 1.4: `v3-protobuf` (pipeline and cursor), negotiated by the official Hrana
+/// client when it asks for protocol version 3.
+#[test]
+fn hrana_client_negotiates_protobuf() {
+    let emu = Emulator::start();
+    let (status, created) = emu.api(
+        Method::POST,
+        "/v1/projects/prj_local/databases",
+        Some(json!({"name": "protobuf"})),
+    );
+    assert_eq!(status, 201, "{created:#}");
+    let url = str_of(&created["database"]["database_url"]);
+    let token = str_of(&created["database_token"]);
+    let printed = |run: support::sql_client::NodeRun| -> Value {
+        assert!(run.ok, "node client failed: {}", run.stderr);
+        serde_json::from_str(run.stdout.trim())
+            .unwrap_or_else(|e| panic!("node client output {:?}: {e}", run.stdout))
+    };
+
+    let out = printed(node(&[
+        "--protobuf",
+        &url,
+        &token,
+        "CREATE TABLE p (a INTEGER, b TEXT, c BLOB, d REAL)",
+        "INSERT INTO p VALUES (-9007199254740993, 'tëxt', x'00ff', 1.5)",
+        "SELECT a, b, c, d, NULL FROM p",
+    ]));
+    assert_eq!(out["version"], 3, "{out:#}");
+    assert_eq!(out["encoding"], "protobuf", "{out:#}");
+    let results = &out["results"];
+    assert_eq!(results[1]["rowsAffected"], 1);
+    assert_eq!(results[1]["lastInsertRowid"], 1);
+    assert_eq!(
+        results[2]["columnTypes"],
+        json!(["INTEGER", "TEXT", "BLOB", "REAL", ""])
+    );
+    assert_eq!(
+        results[2]["rows"],
+        json!([["-9007199254740993", "tëxt", {"blob": "AP8="}, 1.5, null]])
+    );
+
+    // A batch over the cursor endpoint.
+    let out = printed(node(&[
+        "--protobuf",
+        "--batch",
+        &url,
+        &token,
+        "INSERT INTO p (a) VALUES (2)",
+        "SELECT count(*) FROM p",
+    ]));
+    assert_eq!(out["results"][1]["rows"], json!([[2]]), "{out:#}");
+    // A statement error reaches the client with its message.
+    node(&["--protobuf", &url, &token, "SELECT * FROM nowhere"]).refused("no such table");
 }

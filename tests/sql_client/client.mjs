@@ -1,30 +1,104 @@
 // Runs SQL against a database URL with the official libSQL client (@libsql/client), for
 // tests/emulator_sql.rs.
 //
-//   node client.mjs [--batch | --transaction] <url> <token> <sql> [<sql> ...]
+//   node client.mjs [--batch | --transaction] [--blob <bytes>] [--resolve-localhost]
+//                   <url> <token> <sql> [<sql> ...]
 //
 // Default: each statement with client.execute(), in order. --batch: all statements in one
 // client.batch(..., "write"). --transaction: an interactive client.transaction("write")
-// (baton-carried stream), committed at the end.
+// (baton-carried stream), committed at the end. --blob N: each statement with a `?` gets one
+// argument, a blob of N bytes (byte i is i % 251). --resolve-localhost: names under
+// `localhost` connect to 127.0.0.1 (RFC 6761; browsers and systemd-resolved do so, a bare
+// glibc resolver does not), for the database's own host `http://<id>.db.localhost:<port>`.
+// --protobuf: instead of @libsql/client, its Hrana client (@libsql/hrana-client) asking for
+// protocol version 3, which negotiates `v3-protobuf` when the server has it (each statement
+// with stream.query(); with --batch, one batch over the cursor endpoint); the output then
+// also has "encoding" (the one negotiated).
 //
 // Prints {"results": [{"columns", "columnTypes", "rows", "rowsAffected", "lastInsertRowid"}]}
 // on stdout and exits 0; on failure prints "ERROR <code>: <message>" on stderr and exits 1.
+import dns from "node:dns";
+import http from "node:http";
+import { Readable } from "node:stream";
 import { createClient } from "@libsql/client";
+import * as hrana from "@libsql/hrana-client";
 
 function usage() {
-  console.error("usage: node client.mjs [--batch | --transaction] <url> <token> <sql> [<sql> ...]");
+  console.error(
+    "usage: node client.mjs [--batch | --transaction] [--blob <bytes>] [--resolve-localhost] " +
+      "<url> <token> <sql> [<sql> ...]",
+  );
   process.exit(2);
 }
 
 const args = process.argv.slice(2);
 let mode = "execute";
-if (args[0] === "--batch" || args[0] === "--transaction") {
-  mode = args.shift().slice(2);
+let blobBytes;
+let resolveLocalhost = false;
+let protobuf = false;
+while (args.length > 0 && args[0].startsWith("--")) {
+  const flag = args.shift();
+  if (flag === "--batch" || flag === "--transaction") {
+    mode = flag.slice(2);
+  } else if (flag === "--blob") {
+    blobBytes = Number(args.shift());
+    if (!Number.isSafeInteger(blobBytes) || blobBytes < 0) {
+      usage();
+    }
+  } else if (flag === "--resolve-localhost") {
+    resolveLocalhost = true;
+  } else if (flag === "--protobuf") {
+    protobuf = true;
+  } else {
+    usage();
+  }
 }
 if (args.length < 3) {
   usage();
 }
-const [url, authToken, ...statements] = args;
+const [url, authToken, ...sqls] = args;
+
+const blob = blobBytes === undefined ? undefined : Uint8Array.from({ length: blobBytes }, (_, i) => i % 251);
+const statements = sqls.map((sql) => (blob !== undefined && sql.includes("?") ? { sql, args: [blob] } : sql));
+
+// fetch over node:http, with names under `localhost` looked up as 127.0.0.1.
+const lookup = (hostname, options, callback) => {
+  if (hostname === "localhost" || hostname.endsWith(".localhost")) {
+    if (options && options.all) {
+      callback(null, [{ address: "127.0.0.1", family: 4 }]);
+    } else {
+      callback(null, "127.0.0.1", 4);
+    }
+  } else {
+    dns.lookup(hostname, options, callback);
+  }
+};
+const localhostFetch = async (input, init) => {
+  const request = new Request(input, init);
+  const body = request.body ? Buffer.from(await request.arrayBuffer()) : undefined;
+  return await new Promise((resolve, reject) => {
+    const req = http.request(
+      request.url,
+      { method: request.method, headers: Object.fromEntries(request.headers), lookup },
+      (res) => {
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) {
+          for (const v of Array.isArray(value) ? value : [value]) {
+            if (v !== undefined) headers.append(name, v);
+          }
+        }
+        const status = res.statusCode ?? 500;
+        const empty = status === 204 || status === 304 || request.method === "HEAD";
+        resolve(new Response(empty ? null : Readable.toWeb(res), { status, headers }));
+      },
+    );
+    req.on("error", reject);
+    if (body !== undefined) {
+      req.setHeader("content-length", body.length);
+    }
+    req.end(body);
+  });
+};
 
 // Integers that fit a double come back as numbers, others as strings (JSON has no BigInt).
 const plain = (value) => {
@@ -45,7 +119,52 @@ const toJson = (rs) => ({
   lastInsertRowid: rs.lastInsertRowid === undefined ? null : plain(rs.lastInsertRowid),
 });
 
-const client = createClient({ url, authToken, intMode: "bigint" });
+// Hrana's rows as @libsql/client's result sets.
+const fromHrana = (rs) => ({
+  columns: rs.columnNames,
+  columnTypes: rs.columnDecltypes.map((t) => t ?? ""),
+  rows: rs.rows,
+  rowsAffected: rs.affectedRowCount,
+  lastInsertRowid: rs.lastInsertRowid,
+});
+
+if (protobuf) {
+  const client = hrana.openHttp(url, authToken, resolveLocalhost ? localhostFetch : undefined, undefined, 3);
+  try {
+    const version = await client.getVersion();
+    const stream = client.openStream();
+    stream.intMode = "bigint";
+    let results = [];
+    if (mode === "batch") {
+      const batch = stream.batch(true);
+      const steps = statements.map((stmt) => batch.step().query(stmt));
+      await batch.execute();
+      results = await Promise.all(steps);
+    } else {
+      for (const stmt of statements) {
+        results.push(await stream.query(stmt));
+      }
+    }
+    stream.close();
+    const encoding = client._endpoint ? client._endpoint.encoding : undefined;
+    process.stdout.write(JSON.stringify({ version, encoding, results: results.map(fromHrana).map(toJson) }) + "\n");
+  } catch (e) {
+    const code = e && e.code ? e.code : "UNKNOWN";
+    const message = e && e.message ? e.message : String(e);
+    process.stderr.write(`ERROR ${code}: ${message}\n`);
+    process.exitCode = 1;
+  } finally {
+    client.close();
+  }
+  process.exit();
+}
+
+const client = createClient({
+  url,
+  authToken,
+  intMode: "bigint",
+  ...(resolveLocalhost ? { fetch: localhostFetch } : {}),
+});
 try {
   let results = [];
   if (mode === "batch") {

@@ -197,9 +197,10 @@ impl Platform for Comwit {
     }
 
     /// Empty segments are ignored under `/db/` (a client appending `/v2/pipeline` to the
-    /// database URL sends `…/<id>//v2/pipeline`), and so is a final `/`.
-    fn normalize_path(&self, path: &str) -> Option<String> {
-        sql::normalize_path(path)
+    /// database URL sends `…/<id>//v2/pipeline`), and so is a final `/`; a database's own
+    /// host (`<id>.db.localhost`) serves its `/db/<id>/` (`sql::normalize_path`).
+    fn normalize_path(&self, host: Option<&str>, path: &str) -> Option<String> {
+        sql::normalize_path(host, path)
     }
 }
 

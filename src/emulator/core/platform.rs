@@ -77,9 +77,11 @@ pub trait Platform: Send + Sync + 'static {
     fn error_response(&self, error: CoreError) -> Response;
 
     /// A path to route instead of the request's own (faults still see the original), for
-    /// platforms that ignore empty path segments somewhere. `None`: route as sent.
-    fn normalize_path(&self, path: &str) -> Option<String> {
-        let _ = path;
+    /// platforms that ignore empty path segments somewhere or route by host name. `host` is
+    /// the request's `Host` name (lowercase, without port), when it is a name. `None`: route
+    /// as sent.
+    fn normalize_path(&self, host: Option<&str>, path: &str) -> Option<String> {
+        let _ = (host, path);
         None
     }
 }

@@ -272,7 +272,16 @@ async fn dispatch(
         }
         return Ok(call_router(app.admin, req).await);
     }
-    if let Some(normal) = core.platform.normalize_path(&path) {
+    let host = req
+        .headers()
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .and_then(super::hosts::parse_host);
+    let host_name = match &host {
+        Some(super::hosts::Host::Name(name)) => Some(name.as_str()),
+        _ => None,
+    };
+    if let Some(normal) = core.platform.normalize_path(host_name, &path) {
         if let Some(uri) = with_path(req.uri(), &normal) {
             *req.uri_mut() = uri;
         }

@@ -11,6 +11,8 @@
 //!   query token, an `ATTACH`): the HTTP request fails with 403 and the stream is closed.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use rusqlite::fallible_iterator::FallibleIterator as _;
@@ -77,6 +79,48 @@ impl Access {
     }
 }
 
+/// How large responses may grow, as sqld bounds them (`--max-response-size`,
+/// `--max-total-response-size`): the rows of one statement, and the rows of all statements
+/// being answered at the same time (every request of the server shares `in_flight`).
+#[derive(Debug, Clone)]
+pub struct ResponseLimits {
+    /// Bytes (approximately, in JSON) one statement's rows may take.
+    pub per_statement: usize,
+    /// Bytes the statements being answered right now may take together.
+    pub total: usize,
+    /// Bytes the statements being answered right now take (shared by all requests).
+    pub in_flight: Arc<AtomicUsize>,
+}
+
+/// The bytes one statement added to [`ResponseLimits::in_flight`], given back when the
+/// statement's rows are complete (or it failed), as sqld's result builder does on drop.
+struct InFlight<'a> {
+    counter: &'a AtomicUsize,
+    bytes: usize,
+}
+
+impl InFlight<'_> {
+    /// Counts `size` more bytes, or refuses them past either limit.
+    fn add(&mut self, size: usize, limits: &ResponseLimits) -> Result<(), Failure> {
+        let too_large = || Failure::Stmt(Error::new("RESPONSE_TOO_LARGE", "Response is too large"));
+        if self.bytes.saturating_add(size) > limits.per_statement {
+            return Err(too_large());
+        }
+        let before = self.counter.fetch_add(size, Ordering::Relaxed);
+        self.bytes += size;
+        if before.saturating_add(size) > limits.total {
+            return Err(too_large());
+        }
+        Ok(())
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.counter.fetch_sub(self.bytes, Ordering::Relaxed);
+    }
+}
+
 /// Row counts of one executed statement, for the usage counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StmtStats {
@@ -90,8 +134,8 @@ pub struct Session {
     pub version: Version,
     /// One entry per statement SQLite ran.
     pub stats: Vec<StmtStats>,
-    /// Response bytes still allowed (rows beyond it fail with `RESPONSE_TOO_LARGE`).
-    pub budget: usize,
+    /// How large a statement's rows may grow (beyond it: `RESPONSE_TOO_LARGE`).
+    pub limits: ResponseLimits,
 }
 
 /// Outcome of one batch step.
@@ -103,12 +147,12 @@ pub enum StepOutcome {
 }
 
 impl Session {
-    pub fn new(access: Access, version: Version, budget: usize) -> Session {
+    pub fn new(access: Access, version: Version, limits: ResponseLimits) -> Session {
         Session {
             access,
             version,
             stats: Vec::new(),
-            budget,
+            limits,
         }
     }
 
@@ -418,6 +462,10 @@ impl Session {
         let mut rows = Vec::new();
         let mut returned = 0u64;
         {
+            let mut in_flight = InFlight {
+                counter: &self.limits.in_flight,
+                bytes: 0,
+            };
             let mut query = stmt.raw_query();
             loop {
                 let row = match query.next() {
@@ -432,14 +480,7 @@ impl Session {
                 let mut values = Vec::with_capacity(col_count);
                 for i in 0..col_count {
                     let value = Value::from(row.get_ref(i).map_err(|e| self.failure(e))?);
-                    let size = value.json_size();
-                    if size > self.budget {
-                        return Err(Failure::Stmt(Error::new(
-                            "RESPONSE_TOO_LARGE",
-                            "Response is too large",
-                        )));
-                    }
-                    self.budget -= size;
+                    in_flight.add(value.json_size(), &self.limits)?;
                     values.push(value);
                 }
                 rows.push(values);
@@ -711,12 +752,48 @@ mod tests {
                 owner: "test".into(),
             },
             version,
-            1 << 20,
+            ResponseLimits {
+                per_statement: 1 << 20,
+                total: 1 << 21,
+                in_flight: Arc::new(AtomicUsize::new(0)),
+            },
         )
     }
 
     fn stmt(v: serde_json::Value) -> Result<Stmt, serde_json::Error> {
         serde_json::from_value(v)
+    }
+
+    #[test]
+    fn response_limits_are_per_statement_and_in_flight() -> Result<(), Box<dyn std::error::Error>> {
+        let (_dir, conn) = setup()?;
+        let _policy = ThreadPolicy::enter(AuthMode::ReadWrite, None);
+        let mut s = session(false, Version::Hrana3);
+        let sql = "SELECT zeroblob(600000)";
+        let big = stmt(json!({ "sql": sql }))?;
+        // Each statement stays under its own limit (1 MiB): two of them pass, together
+        // over it, and the in-flight count is given back after each.
+        for _ in 0..2 {
+            let r = s.execute(&conn, sql, &big)?;
+            assert_eq!(r.rows.len(), 1);
+        }
+        assert_eq!(s.limits.in_flight.load(Ordering::Relaxed), 0);
+        let sql = "SELECT zeroblob(600000), zeroblob(600000)";
+        let too_big = stmt(json!({ "sql": sql }))?;
+        match s.execute(&conn, sql, &too_big) {
+            Err(Failure::Stmt(e)) => assert_eq!(e.code, "RESPONSE_TOO_LARGE"),
+            other => panic!("expected RESPONSE_TOO_LARGE, got {other:?}"),
+        }
+        assert_eq!(s.limits.in_flight.load(Ordering::Relaxed), 0);
+        // Other requests' rows in flight count against the total (2 MiB).
+        s.limits.in_flight.store(1_500_000, Ordering::Relaxed);
+        let sql = "SELECT zeroblob(600000)";
+        match s.execute(&conn, sql, &big) {
+            Err(Failure::Stmt(e)) => assert_eq!(e.code, "RESPONSE_TOO_LARGE"),
+            other => panic!("expected RESPONSE_TOO_LARGE, got {other:?}"),
+        }
+        assert_eq!(s.limits.in_flight.load(Ordering::Relaxed), 1_500_000);
+        Ok(())
     }
 
     #[test]

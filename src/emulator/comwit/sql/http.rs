@@ -1,10 +1,11 @@
-//! The HTTP side of the data plane: routes under `/db/{database}/`, authorisation, body
-//! caps, and the answers (sqld's statuses and bodies).
+//! The HTTP side of the data plane: routes under `/db/{database}/`, authorisation, sqld's
+//! bounds, and the answers (sqld's statuses and bodies).
 //!
 //! Error bodies follow the server they imitate:
 //! - authorisation and database state, as sqld: `{"error": "..."}` (401 invalid or expired
 //!   token, 403 suspended database or a statement the token may not run, 404 deleted or
-//!   unknown database);
+//!   unknown database, 429 too many concurrent requests), with the Hrana `message` and
+//!   `code` beside it, which `@libsql/client` reads ([`refusal`]);
 //! - Hrana-level failures (malformed body, bad baton, expired stream, protocol misuse): the
 //!   Hrana `Error` structure `{"message": "...", "code": "..."}`, which libSQL clients turn
 //!   into a proper error (413 for an oversized body, 429 when too many streams are open,
@@ -20,30 +21,39 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
 use futures::StreamExt;
-use serde::Serialize;
+use prost::Message as _;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::conn::{self, ThreadPolicy};
-use super::exec::{self, Access, Failure, Session, Version};
+use super::exec::{self, Access, Failure, ResponseLimits, Session, Version};
 use super::proto::{
-    CursorReqBody, CursorRespBody, PipelineReqBody, PipelineRespBody, StreamRequest,
+    Batch, CursorReqBody, CursorRespBody, PipelineReqBody, PipelineRespBody, Stmt, StreamRequest,
+    StreamResponse, StreamResult,
 };
+use super::protobuf;
 use super::streams::{AcquireError, Stream};
 use super::SqlServer;
-use super::{Namespaces, Refusal};
+use super::{AuthFailure, Namespaces, Refusal, BY_TOKEN};
 use crate::emulator::comwit::AppState;
 use crate::emulator::core::auth::{self, BearerError};
 
-/// The largest request body accepted.
-pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+/// The largest request body accepted. sqld has no cap of its own; the emulator holds a
+/// request in memory, so it stops at a size no libSQL client sends in practice (SQLite's
+/// own largest value is 1 GB).
+pub const MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
 /// An oversized body is read (and dropped) up to this size before the 413 answer.
-pub const DRAIN_LIMIT_BYTES: usize = 64 * 1024 * 1024;
-/// Requests in one pipeline at most.
-pub const MAX_REQUESTS: usize = 1000;
-/// Statements (execute, describe, sequence, batch steps) in one HTTP request at most.
-pub const MAX_STATEMENTS: usize = 1000;
-/// Rows in one HTTP response, approximately in bytes of JSON, at most.
-pub const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+pub const DRAIN_LIMIT_BYTES: usize = MAX_BODY_BYTES + 64 * 1024 * 1024;
+/// The rows of one statement, approximately in bytes of JSON, at most (sqld's
+/// `--max-response-size` default, 10 MB).
+pub const MAX_RESPONSE_BYTES: usize = 10_000_000;
+/// The rows of all statements being answered at the same time, at most (sqld's
+/// `--max-total-response-size` default, 32 MB).
+pub const MAX_TOTAL_RESPONSE_BYTES: usize = 32_000_000;
+/// Requests whose SQL runs at the same time, and requests waiting for them, at most
+/// (sqld's `--max-concurrent-connections` and `--max-concurrent-requests` defaults); one
+/// more waiting request is answered 429.
+pub const MAX_CONCURRENT_REQUESTS: usize = 128;
 /// How long the SQL work of one HTTP request may run before SQLite interrupts it.
 pub const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
 
@@ -56,13 +66,20 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/db/{database}", any(not_served))
         .route("/db/{database}/health", any(health))
         .route("/db/{database}/version", any(version))
+        .route("/db/{database}/v1", any(index_v1))
+        .route("/db/{database}/v1/execute", any(execute_v1))
+        .route("/db/{database}/v1/batch", any(batch_v1))
         .route("/db/{database}/v2", any(index_v2))
         .route("/db/{database}/v3", any(index_v3))
         .route("/db/{database}/v2/pipeline", any(pipeline_v2))
         .route("/db/{database}/v3/pipeline", any(pipeline_v3))
         .route("/db/{database}/v3/cursor", any(cursor_v3))
-        .route("/db/{database}/v3-protobuf", any(protobuf))
-        .route("/db/{database}/v3-protobuf/{*rest}", any(protobuf))
+        .route("/db/{database}/v3-protobuf", any(index_v3))
+        .route(
+            "/db/{database}/v3-protobuf/pipeline",
+            any(pipeline_v3_protobuf),
+        )
+        .route("/db/{database}/v3-protobuf/cursor", any(cursor_v3_protobuf))
         .route("/db/{database}/{*rest}", any(not_served))
 }
 
@@ -86,9 +103,20 @@ fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
     }
 }
 
-/// sqld's error body: `{"error": "..."}`.
-fn sqld_error(status: StatusCode, message: impl Into<String>) -> Response {
-    json_response(status, &json!({ "error": message.into() }))
+/// A refusal: sqld's body `{"error": "..."}` (what sqld sends, read by its tools and by
+/// the Rust and Python clients, which show the body), plus the Hrana `Error` fields
+/// `message` and `code`: `@libsql/client` reads a JSON error body only through them and
+/// otherwise says no more than "Server returned HTTP status 401". `message` is sqld's text
+/// with the emulator's `hint` after it, when there is one.
+fn refusal(status: StatusCode, code: &str, error: String, hint: Option<&str>) -> Response {
+    let message = match hint {
+        Some(hint) => format!("{error}; {hint}"),
+        None => error.clone(),
+    };
+    json_response(
+        status,
+        &json!({ "error": error, "message": message, "code": code }),
+    )
 }
 
 /// A Hrana `Error` body.
@@ -114,24 +142,39 @@ fn method_not_allowed(allow: &'static str) -> Response {
 }
 
 fn namespace_missing(database_id: &str) -> Response {
-    sqld_error(
+    refusal(
         StatusCode::NOT_FOUND,
+        "NAMESPACE_DOESNT_EXIST",
         format!("Namespace `{database_id}` doesn't exist"),
+        Some("no such database (deleted, or never created here)"),
     )
 }
 
-fn unauthorized(reason: &str) -> Response {
-    sqld_error(
+fn unauthorized(failure: AuthFailure, hint: &str) -> Response {
+    refusal(
         StatusCode::UNAUTHORIZED,
-        format!("Unauthorized: `{reason}`"),
+        failure.code(),
+        format!("Unauthorized: `{}`", failure.reason()),
+        Some(hint),
+    )
+}
+
+fn suspended(database_id: &str) -> Response {
+    refusal(
+        StatusCode::FORBIDDEN,
+        "BLOCKED",
+        format!("Authorization forbidden: database `{database_id}` is suspended"),
+        Some("resume it to run SQL"),
     )
 }
 
 fn internal(err: impl std::fmt::Display) -> Response {
     tracing::error!(error = %err, "SQL request failed");
-    sqld_error(
+    refusal(
         StatusCode::INTERNAL_SERVER_ERROR,
-        "Internal Error: `the emulator could not serve this request`",
+        "INTERNAL_ERROR",
+        "Internal Error: `the emulator could not serve this request`".into(),
+        None,
     )
 }
 
@@ -142,7 +185,7 @@ fn protocol_error(message: impl Into<String>) -> Response {
 fn failure_response(database_id: &str, failure: Failure) -> Response {
     match failure {
         Failure::Protocol(msg) => protocol_error(msg),
-        Failure::Forbidden(msg) => sqld_error(StatusCode::FORBIDDEN, msg),
+        Failure::Forbidden(msg) => refusal(StatusCode::FORBIDDEN, "FORBIDDEN", msg, None),
         // Statement errors are results; they never end a request. Kept total for safety.
         Failure::Stmt(err) => {
             tracing::warn!(%database_id, code = %err.code, "statement error escaped");
@@ -153,22 +196,12 @@ fn failure_response(database_id: &str, failure: Failure) -> Response {
 
 // ---- routing -------------------------------------------------------------------------------
 
-/// The database id of the path, or the answer when the "id" is really a path segment of a
-/// database URL that lost its final `/` (`/db/v2/pipeline`).
+/// The database id of the path ([`BY_TOKEN`] when the URL names none).
 fn database(path: Result<Path<String>, PathRejection>) -> Result<String, Box<Response>> {
-    let Ok(Path(database_id)) = path else {
-        return Err(Box::new(StatusCode::NOT_FOUND.into_response()));
-    };
-    if matches!(database_id.as_str(), "v2" | "v3" | "v3-protobuf") {
-        // A client resolved `v2/pipeline` against a database URL without its final `/`.
-        return Err(Box::new(text(
-            StatusCode::NOT_FOUND,
-            "No database in this URL: use the database_url exactly as the API gives it, \
-             http://HOST:PORT/db/DATABASE_ID/ with its final slash (libSQL clients resolve \
-             v2/pipeline relative to it)",
-        )));
+    match path {
+        Ok(Path(database_id)) => Ok(database_id),
+        Err(_) => Err(Box::new(StatusCode::NOT_FOUND.into_response())),
     }
-    Ok(database_id)
 }
 
 fn is_read(method: &Method) -> bool {
@@ -178,31 +211,8 @@ fn is_read(method: &Method) -> bool {
 type DbPath = Result<Path<String>, PathRejection>;
 
 /// Any path under a database that is not served: 404 with an empty body.
-async fn not_served(path: Result<Path<Vec<(String, String)>>, PathRejection>) -> Response {
-    match misplaced(path) {
-        Some(resp) => resp,
-        None => StatusCode::NOT_FOUND.into_response(),
-    }
-}
-
-/// The hint answer when the `database` parameter is really a path segment.
-fn misplaced(path: Result<Path<Vec<(String, String)>>, PathRejection>) -> Option<Response> {
-    let id = path
-        .ok()
-        .and_then(|Path(params)| params.into_iter().find(|(k, _)| k == "database"))
-        .map(|(_, v)| v)?;
-    database(Ok(Path(id))).err().map(|resp| *resp)
-}
-
-async fn protobuf(path: Result<Path<Vec<(String, String)>>, PathRejection>) -> Response {
-    if let Some(resp) = misplaced(path) {
-        return resp;
-    }
-    text(
-        StatusCode::NOT_FOUND,
-        "Hrana over HTTP with the Protobuf encoding is not supported by the emulator; \
-         use the JSON endpoints (v2, v3)",
-    )
+async fn not_served() -> Response {
+    StatusCode::NOT_FOUND.into_response()
 }
 
 async fn health(path: DbPath, method: Method) -> Response {
@@ -231,15 +241,36 @@ async fn version(path: DbPath, method: Method) -> Response {
     )
 }
 
+async fn index_v1(State(state): State<AppState>, path: DbPath, method: Method) -> Response {
+    index_route(state, path, method, "This is sqld HTTP API v1").await
+}
+
 async fn index_v2(State(state): State<AppState>, path: DbPath, method: Method) -> Response {
-    index_route(state, path, method, Version::Hrana2).await
+    index_route(
+        state,
+        path,
+        method,
+        "Hello, this is HTTP API v2 (Hrana over HTTP)",
+    )
+    .await
 }
 
 async fn index_v3(State(state): State<AppState>, path: DbPath, method: Method) -> Response {
-    index_route(state, path, method, Version::Hrana3).await
+    index_route(
+        state,
+        path,
+        method,
+        "Hello, this is HTTP API v3 (Hrana over HTTP)",
+    )
+    .await
 }
 
-async fn index_route(state: AppState, path: DbPath, method: Method, v: Version) -> Response {
+async fn index_route(
+    state: AppState,
+    path: DbPath,
+    method: Method,
+    hello: &'static str,
+) -> Response {
     let database_id = match database(path) {
         Ok(id) => id,
         Err(resp) => return *resp,
@@ -247,7 +278,7 @@ async fn index_route(state: AppState, path: DbPath, method: Method, v: Version) 
     if !is_read(&method) {
         return method_not_allowed("GET, HEAD");
     }
-    index(&state, database_id, v).await
+    index(&state, database_id, hello).await
 }
 
 async fn pipeline_v2(
@@ -257,7 +288,8 @@ async fn pipeline_v2(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    pipeline_route(state, path, method, headers, body, Version::Hrana2).await
+    let at = (Version::Hrana2, Encoding::Json);
+    pipeline_route(state, path, method, headers, body, at).await
 }
 
 async fn pipeline_v3(
@@ -267,7 +299,19 @@ async fn pipeline_v3(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    pipeline_route(state, path, method, headers, body, Version::Hrana3).await
+    let at = (Version::Hrana3, Encoding::Json);
+    pipeline_route(state, path, method, headers, body, at).await
+}
+
+async fn pipeline_v3_protobuf(
+    State(state): State<AppState>,
+    path: DbPath,
+    method: Method,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let at = (Version::Hrana3, Encoding::Protobuf);
+    pipeline_route(state, path, method, headers, body, at).await
 }
 
 async fn pipeline_route(
@@ -276,7 +320,7 @@ async fn pipeline_route(
     method: Method,
     headers: HeaderMap,
     body: Body,
-    v: Version,
+    (version, encoding): (Version, Encoding),
 ) -> Response {
     let database_id = match database(path) {
         Ok(id) => id,
@@ -285,7 +329,7 @@ async fn pipeline_route(
     if method != Method::POST {
         return method_not_allowed("POST");
     }
-    pipeline(state, database_id, v, &headers, body).await
+    pipeline(state, database_id, version, encoding, &headers, body).await
 }
 
 async fn cursor_v3(
@@ -295,6 +339,27 @@ async fn cursor_v3(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    cursor_route(state, path, method, headers, body, Encoding::Json).await
+}
+
+async fn cursor_v3_protobuf(
+    State(state): State<AppState>,
+    path: DbPath,
+    method: Method,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    cursor_route(state, path, method, headers, body, Encoding::Protobuf).await
+}
+
+async fn cursor_route(
+    state: AppState,
+    path: DbPath,
+    method: Method,
+    headers: HeaderMap,
+    body: Body,
+    encoding: Encoding,
+) -> Response {
     let database_id = match database(path) {
         Ok(id) => id,
         Err(resp) => return *resp,
@@ -302,21 +367,17 @@ async fn cursor_v3(
     if method != Method::POST {
         return method_not_allowed("POST");
     }
-    cursor(state, database_id, &headers, body).await
+    cursor(state, database_id, encoding, &headers, body).await
 }
 
 /// `GET v2` / `GET v3`: the version check clients may probe (no token needed, as in sqld).
-async fn index(state: &AppState, database_id: String, version: Version) -> Response {
+async fn index(state: &AppState, database_id: String, hello: &'static str) -> Response {
     let ns = state.sql.namespaces.clone();
     let id = database_id.clone();
-    match tokio::task::spawn_blocking(move || ns.exists(&id)).await {
-        Ok(Ok(true)) => text(
-            StatusCode::OK,
-            match version {
-                Version::Hrana2 => "Hello, this is HTTP API v2 (Hrana over HTTP)",
-                Version::Hrana3 => "Hello, this is HTTP API v3 (Hrana over HTTP)",
-            },
-        ),
+    // A URL without its database (no token here to find it by) answers for the server.
+    let by_token = id == BY_TOKEN;
+    match tokio::task::spawn_blocking(move || Ok::<_, String>(by_token || ns.exists(&id)?)).await {
+        Ok(Ok(true)) => text(StatusCode::OK, hello),
         Ok(Ok(false)) => namespace_missing(&database_id),
         Ok(Err(e)) => internal(e),
         Err(e) => internal(e),
@@ -325,16 +386,39 @@ async fn index(state: &AppState, database_id: String, version: Version) -> Respo
 
 // ---- authorisation -------------------------------------------------------------------------
 
-/// The bearer token of the request, or the reason sqld gives for refusing the header.
-fn bearer(headers: &HeaderMap) -> Result<String, &'static str> {
+/// The bearer token of the request, or why sqld refuses the header.
+fn bearer(headers: &HeaderMap) -> Result<String, AuthFailure> {
     auth::bearer(headers).map_err(|e| match e {
-        BearerError::Missing => "Expected authorization header but none given",
-        BearerError::NotAscii => "Non-ASCII auth header",
-        BearerError::Malformed => "Auth string does not conform to '<scheme> <token>' form",
-        BearerError::Scheme => {
-            "The authentication scheme in the `Authorization` HTTP header is not supported"
-        }
+        BearerError::Missing => AuthFailure::HeaderMissing,
+        BearerError::NotAscii => AuthFailure::HeaderNotAscii,
+        BearerError::Malformed => AuthFailure::HeaderMalformed,
+        BearerError::Scheme => AuthFailure::Scheme,
     })
+}
+
+/// What to do about a refused token, for the `message` of the answer (never the token).
+fn auth_hint(failure: AuthFailure, token: Option<&str>) -> &'static str {
+    match failure {
+        AuthFailure::HeaderMissing
+        | AuthFailure::HeaderNotAscii
+        | AuthFailure::HeaderMalformed
+        | AuthFailure::Scheme => {
+            "send the database token or a query token as `Authorization: Bearer <token>` \
+             (authToken in a libSQL client)"
+        }
+        AuthFailure::JwtExpired => "the query token expired: issue a new one",
+        AuthFailure::JwtInvalid => match token {
+            Some(t) if t.starts_with("cdt_") => {
+                "not the current database token of this database (a rotated token stops \
+                 working at once: use the token of the last rotation)"
+            }
+            Some(t) if t.starts_with("cqt_") => "not a query token of this database",
+            _ => {
+                "a database URL takes its database token (cdt_...) or one of its query tokens \
+                 (cqt_...), not an API token"
+            }
+        },
+    }
 }
 
 /// Whether a query token's audience only allows reading: its last word (split at `-`, `_`
@@ -353,7 +437,7 @@ pub fn is_read_only_audience(audience: &str) -> bool {
 fn authorize(
     ns: &dyn Namespaces,
     database_id: &str,
-    token: Result<String, &'static str>,
+    token: Result<String, AuthFailure>,
 ) -> Result<Access, Refusal> {
     match ns.exists(database_id) {
         Ok(true) => {}
@@ -371,21 +455,40 @@ async fn authorize_request(
     headers: &HeaderMap,
 ) -> Result<Access, Response> {
     let ns = state.sql.namespaces.clone();
-    let id = database_id.to_owned();
+    let path_id = database_id.to_owned();
     let token = bearer(headers);
-    let outcome = tokio::task::spawn_blocking(move || authorize(&*ns, &id, token))
-        .await
-        .map_err(internal)?;
+    let sent = token.as_ref().ok().cloned();
+    let (id, outcome) = tokio::task::spawn_blocking(move || {
+        let id = if path_id == BY_TOKEN {
+            // A URL without its database: the token says which one.
+            let found = match &token {
+                Ok(token) => ns.database_of_token(token),
+                Err(failure) => return (path_id, Err(Refusal::Unauthorized(*failure))),
+            };
+            match found {
+                Ok(Some(id)) => id,
+                Ok(None) => return (path_id, Err(Refusal::Unauthorized(AuthFailure::JwtInvalid))),
+                Err(e) => return (path_id, Err(Refusal::Internal(e))),
+            }
+        } else {
+            path_id
+        };
+        let outcome = authorize(&*ns, &id, token);
+        (id, outcome)
+    })
+    .await
+    .map_err(internal)?;
     outcome.map_err(|refusal| match refusal {
-        Refusal::NotFound => namespace_missing(database_id),
-        Refusal::Unauthorized(reason) => unauthorized(reason),
-        Refusal::Suspended => sqld_error(
-            StatusCode::FORBIDDEN,
-            format!(
-                "Authorization forbidden: database `{database_id}` is suspended; resume it to \
-                 run SQL"
-            ),
+        Refusal::NotFound => namespace_missing(&id),
+        Refusal::Unauthorized(failure) if id == BY_TOKEN => unauthorized(
+            failure,
+            "this URL names no database (a database URL without its final `/`), so the \
+             database is the one of the token, and this token belongs to no database",
         ),
+        Refusal::Unauthorized(failure) => {
+            unauthorized(failure, auth_hint(failure, sent.as_deref()))
+        }
+        Refusal::Suspended => suspended(&id),
         Refusal::Internal(e) => internal(e),
     })
 }
@@ -411,7 +514,10 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
         return Err(too_large());
     }
     let mut stream = body.into_data_stream();
-    let mut buf = Vec::with_capacity(declared.map_or(0, |n| n.min(MAX_BODY_BYTES as u64) as usize));
+    // A declared length is only a promise: room for at most 16 MiB is taken before the bytes
+    // arrive.
+    let room = declared.map_or(0, |n| n.min(16 * 1024 * 1024) as usize);
+    let mut buf = Vec::with_capacity(room);
     let mut seen = 0usize;
     while let Some(chunk) = stream.next().await {
         let chunk =
@@ -433,6 +539,45 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
 fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     serde_json::from_slice(bytes)
         .map_err(|e| format!("Cannot deserialize client message from JSON: {e}"))
+}
+
+/// How a request body and its answer are written: JSON (`v2`, `v3`) or Protobuf
+/// (`v3-protobuf`). Refusals are JSON either way (clients read them by content type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Json,
+    Protobuf,
+}
+
+impl Encoding {
+    fn pipeline_request(self, bytes: &[u8]) -> Result<PipelineReqBody, String> {
+        match self {
+            Encoding::Json => parse_json(bytes),
+            Encoding::Protobuf => protobuf::PipelineReqBody::decode(bytes)
+                .map_err(protobuf_error)
+                .and_then(protobuf::pipeline_request),
+        }
+    }
+
+    fn cursor_request(self, bytes: &[u8]) -> Result<CursorReqBody, String> {
+        match self {
+            Encoding::Json => parse_json(bytes),
+            Encoding::Protobuf => protobuf::CursorReqBody::decode(bytes)
+                .map_err(protobuf_error)
+                .and_then(protobuf::cursor_request),
+        }
+    }
+
+    fn content_type(self, json: &'static str) -> HeaderValue {
+        match self {
+            Encoding::Json => HeaderValue::from_static(json),
+            Encoding::Protobuf => HeaderValue::from_static("application/x-protobuf"),
+        }
+    }
+}
+
+fn protobuf_error(e: prost::DecodeError) -> String {
+    format!("Cannot decode client message from Protobuf: {e}")
 }
 
 // ---- streams -------------------------------------------------------------------------------
@@ -528,10 +673,85 @@ fn start_error(database_id: &str, err: StartError) -> Response {
     }
 }
 
-/// What the blocking part of a request hands back.
-struct Outcome<T> {
-    stream: Box<Stream>,
-    result: Result<T, Response>,
+/// Runs `work` on the stream of `baton` (a new one when `None`) on the blocking pool, with
+/// the stream's connection open, and hands the stream back: the new baton (`None` once the
+/// stream is closed) and what `work` returned, or the answer to send. A failure of `work`
+/// closes the stream (rolling back its transaction), as in sqld.
+async fn on_stream<T: Send + 'static>(
+    state: &AppState,
+    access: Access,
+    version: Version,
+    baton: Option<&str>,
+    work: impl FnOnce(&mut Session, &mut Stream) -> Result<T, Failure> + Send + 'static,
+) -> Result<(Option<String>, T), Response> {
+    let _permit = admit(&state.sql).await?;
+    let database_id = access.database_id.clone();
+    let (lease, stream) = state
+        .sql
+        .streams
+        .acquire(&database_id, &access.owner, baton)
+        .map_err(acquire_error)?;
+    let server = state.sql.clone();
+    let db = database_id.clone();
+    let blocking = tokio::task::spawn_blocking(move || {
+        let mut stream = stream;
+        let _policy = ThreadPolicy::enter(access.mode(), Some(Instant::now() + REQUEST_DEADLINE));
+        let entry = match server.start(&access, &mut stream) {
+            Ok(entry) => entry,
+            Err(e) => {
+                stream.conn = None;
+                stream.closed = true;
+                return (stream, Err(start_error(&db, e)));
+            }
+        };
+        let limits = ResponseLimits {
+            per_statement: MAX_RESPONSE_BYTES,
+            total: MAX_TOTAL_RESPONSE_BYTES,
+            in_flight: server.in_flight.clone(),
+        };
+        let mut session = Session::new(access, version, limits);
+        let result = work(&mut session, &mut stream);
+        if result.is_err() {
+            stream.conn = None;
+        }
+        server.finish(&entry, &session, &mut stream);
+        (stream, result.map_err(|f| failure_response(&db, f)))
+    });
+    let (stream, result) = blocking.await.map_err(internal)?;
+    let (baton, closed) = lease.release(stream);
+    drop(closed);
+    result.map(|value| (baton, value))
+}
+
+/// Waits for one of the [`MAX_CONCURRENT_REQUESTS`] permits; 429 when as many requests are
+/// already waiting, as sqld answers.
+async fn admit(server: &SqlServer) -> Result<tokio::sync::OwnedSemaphorePermit, Response> {
+    use std::sync::atomic::Ordering;
+    if let Ok(permit) = server.permits.clone().try_acquire_owned() {
+        return Ok(permit);
+    }
+    struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+    impl Drop for Waiting<'_> {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+    let before = server.waiting.fetch_add(1, Ordering::Relaxed);
+    let _waiting = Waiting(&server.waiting);
+    if before >= MAX_CONCURRENT_REQUESTS {
+        return Err(refusal(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TOO_MANY_REQUESTS",
+            "Too many concurrent requests".into(),
+            None,
+        ));
+    }
+    server
+        .permits
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(internal)
 }
 
 // ---- pipeline ------------------------------------------------------------------------------
@@ -540,6 +760,7 @@ async fn pipeline(
     state: AppState,
     database_id: String,
     version: Version,
+    encoding: Encoding,
     headers: &HeaderMap,
     body: Body,
 ) -> Response {
@@ -551,100 +772,167 @@ async fn pipeline(
         Ok(bytes) => bytes,
         Err(resp) => return resp,
     };
-    let req: PipelineReqBody = match parse_json(&bytes) {
+    let req = match encoding.pipeline_request(&bytes) {
         Ok(req) => req,
         Err(msg) => return protocol_error(msg),
     };
     drop(bytes);
-    if req.requests.len() > MAX_REQUESTS {
-        return protocol_error(format!(
-            "Too many requests in one pipeline ({}, at most {MAX_REQUESTS})",
-            req.requests.len()
-        ));
-    }
-    let statements: usize = req
-        .requests
-        .iter()
-        .map(StreamRequest::statement_count)
-        .sum();
-    if statements > MAX_STATEMENTS {
-        return protocol_error(format!(
-            "Too many statements in one request ({statements}, at most {MAX_STATEMENTS})"
-        ));
-    }
-    let (lease, stream) =
-        match state
-            .sql
-            .streams
-            .acquire(&database_id, &access.owner, req.baton.as_deref())
-        {
-            Ok(x) => x,
-            Err(e) => return acquire_error(e),
-        };
-    let server = state.sql.clone();
     let requests = req.requests;
-    let db = database_id.clone();
-    let work = tokio::task::spawn_blocking(move || {
-        let mut stream = stream;
-        let _policy = ThreadPolicy::enter(access.mode(), Some(Instant::now() + REQUEST_DEADLINE));
-        let entry = match server.start(&access, &mut stream) {
-            Ok(entry) => entry,
-            Err(e) => {
-                stream.conn = None;
-                stream.closed = true;
-                return Outcome {
-                    stream,
-                    result: Err(start_error(&db, e)),
-                };
+    let outcome = on_stream(
+        &state,
+        access,
+        version,
+        req.baton.as_deref(),
+        move |session, stream| {
+            let mut results = Vec::with_capacity(requests.len());
+            for request in requests {
+                results.push(session.handle(&mut stream.conn, &mut stream.sqls, request)?);
             }
-        };
-        let mut session = Session::new(access, version, MAX_RESPONSE_BYTES);
-        let mut results = Vec::with_capacity(requests.len());
-        let mut failure = None;
-        for request in requests {
-            match session.handle(&mut stream.conn, &mut stream.sqls, request) {
-                Ok(result) => results.push(result),
-                Err(f) => {
-                    failure = Some(f);
-                    break;
-                }
-            }
-        }
-        if failure.is_some() {
-            // As in sqld, a failed pipeline ends its stream (rolling back its transaction).
-            stream.conn = None;
-        }
-        server.finish(&entry, &session, &mut stream);
-        Outcome {
-            stream,
-            result: match failure {
-                Some(f) => Err(failure_response(&db, f)),
-                None => Ok(results),
-            },
-        }
-    });
-    let outcome = match work.await {
-        Ok(outcome) => outcome,
-        Err(e) => return internal(e),
+            Ok(results)
+        },
+    )
+    .await;
+    let (baton, results) = match outcome {
+        Ok(x) => x,
+        Err(resp) => return resp,
     };
-    let (baton, closed) = lease.release(outcome.stream);
-    drop(closed);
-    match outcome.result {
-        Ok(results) => json_response(
+    let body = PipelineRespBody {
+        baton,
+        base_url: None,
+        results,
+    };
+    match encoding {
+        Encoding::Json => json_response(StatusCode::OK, &body),
+        Encoding::Protobuf => (
             StatusCode::OK,
-            &PipelineRespBody {
-                baton,
-                base_url: None,
-                results,
-            },
-        ),
+            [(header::CONTENT_TYPE, encoding.content_type(""))],
+            protobuf::pipeline_response(body).encode_to_vec(),
+        )
+            .into_response(),
+    }
+}
+
+// ---- Hrana over HTTP v1 ----------------------------------------------------------------------
+
+/// `POST v1/execute` body (sqld's `hrana_over_http_1`).
+#[derive(Deserialize)]
+struct ExecuteV1 {
+    stmt: Stmt,
+}
+
+/// `POST v1/batch` body.
+#[derive(Deserialize)]
+struct BatchV1 {
+    batch: Batch,
+}
+
+/// A v1 answer: `{"result": ...}`.
+#[derive(Serialize)]
+struct ResultV1<T> {
+    result: T,
+}
+
+async fn execute_v1(
+    State(state): State<AppState>,
+    path: DbPath,
+    method: Method,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    v1_route(state, path, method, headers, body, false).await
+}
+
+async fn batch_v1(
+    State(state): State<AppState>,
+    path: DbPath,
+    method: Method,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    v1_route(state, path, method, headers, body, true).await
+}
+
+/// Hrana over HTTP v1, as sqld serves it: one statement or one batch per request on a
+/// connection of its own (no stream, no baton); `{"result": StmtResult | BatchResult}`,
+/// and a statement error as the Hrana `Error` with sqld's status for it.
+async fn v1_route(
+    state: AppState,
+    path: DbPath,
+    method: Method,
+    headers: HeaderMap,
+    body: Body,
+    is_batch: bool,
+) -> Response {
+    let database_id = match database(path) {
+        Ok(id) => id,
+        Err(resp) => return *resp,
+    };
+    if method != Method::POST {
+        return method_not_allowed("POST");
+    }
+    let access = match authorize_request(&state, &database_id, &headers).await {
+        Ok(access) => access,
+        Err(resp) => return resp,
+    };
+    let bytes = match read_body(&headers, body).await {
+        Ok(bytes) => bytes,
+        Err(resp) => return resp,
+    };
+    let parsed = if is_batch {
+        parse_json::<BatchV1>(&bytes).map(|b| StreamRequest::Batch { batch: b.batch })
+    } else {
+        parse_json::<ExecuteV1>(&bytes).map(|e| StreamRequest::Execute { stmt: e.stmt })
+    };
+    let request = match parsed {
+        Ok(request) => request,
+        Err(msg) => return protocol_error(msg),
+    };
+    drop(bytes);
+    let outcome = on_stream(
+        &state,
+        access,
+        Version::Hrana2,
+        None,
+        move |session, stream| {
+            let result = session.handle(&mut stream.conn, &mut stream.sqls, request);
+            // No stream outlives a v1 request.
+            stream.conn = None;
+            result
+        },
+    )
+    .await;
+    match outcome {
+        Ok((_, StreamResult::Ok { response })) => match response {
+            StreamResponse::Execute { result } => {
+                json_response(StatusCode::OK, &ResultV1 { result })
+            }
+            StreamResponse::Batch { result } => json_response(StatusCode::OK, &ResultV1 { result }),
+            _ => internal("a v1 request answered as another request"),
+        },
+        Ok((_, StreamResult::Error { error })) => json_response(v1_status(&error.code), &error),
         Err(resp) => resp,
+    }
+}
+
+/// sqld's status for a statement error over HTTP v1.
+fn v1_status(code: &str) -> StatusCode {
+    match code {
+        "ARGS_BOTH_POSITIONAL_AND_NAMED" => StatusCode::NOT_IMPLEMENTED,
+        "TRANSACTION_TIMEOUT" | "TRANSACTION_BUSY" => StatusCode::SERVICE_UNAVAILABLE,
+        c if c.starts_with("SQLITE_") => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
     }
 }
 
 // ---- cursor --------------------------------------------------------------------------------
 
-async fn cursor(state: AppState, database_id: String, headers: &HeaderMap, body: Body) -> Response {
+async fn cursor(
+    state: AppState,
+    database_id: String,
+    encoding: Encoding,
+    headers: &HeaderMap,
+    body: Body,
+) -> Response {
     let access = match authorize_request(&state, &database_id, headers).await {
         Ok(access) => access,
         Err(resp) => return resp,
@@ -653,67 +941,27 @@ async fn cursor(state: AppState, database_id: String, headers: &HeaderMap, body:
         Ok(bytes) => bytes,
         Err(resp) => return resp,
     };
-    let req: CursorReqBody = match parse_json(&bytes) {
+    let req = match encoding.cursor_request(&bytes) {
         Ok(req) => req,
         Err(msg) => return protocol_error(msg),
     };
     drop(bytes);
-    if req.batch.steps.len() > MAX_STATEMENTS {
-        return protocol_error(format!(
-            "Too many statements in one request ({}, at most {MAX_STATEMENTS})",
-            req.batch.steps.len()
-        ));
-    }
-    let (lease, stream) =
-        match state
-            .sql
-            .streams
-            .acquire(&database_id, &access.owner, req.baton.as_deref())
-        {
-            Ok(x) => x,
-            Err(e) => return acquire_error(e),
-        };
-    let server = state.sql.clone();
     let batch = req.batch;
-    let db = database_id.clone();
-    let work = tokio::task::spawn_blocking(move || {
-        let mut stream = stream;
-        let _policy = ThreadPolicy::enter(access.mode(), Some(Instant::now() + REQUEST_DEADLINE));
-        let entry = match server.start(&access, &mut stream) {
-            Ok(entry) => entry,
-            Err(e) => {
-                stream.conn = None;
-                stream.closed = true;
-                return Outcome {
-                    stream,
-                    result: Err(start_error(&db, e)),
-                };
-            }
-        };
-        let mut session = Session::new(access, Version::Hrana3, MAX_RESPONSE_BYTES);
-        let result = match stream.conn.as_ref() {
-            Some(conn) => session.batch(conn, &stream.sqls, &batch),
+    let outcome = on_stream(
+        &state,
+        access,
+        Version::Hrana3,
+        req.baton.as_deref(),
+        move |session, stream| match stream.conn.as_ref() {
+            Some(conn) => session
+                .batch(conn, &stream.sqls, &batch)
+                .map(exec::cursor_entries),
             None => Err(Failure::Protocol("Stream for this baton was closed".into())),
-        };
-        if result.is_err() {
-            stream.conn = None;
-        }
-        server.finish(&entry, &session, &mut stream);
-        Outcome {
-            stream,
-            result: result
-                .map(exec::cursor_entries)
-                .map_err(|f| failure_response(&db, f)),
-        }
-    });
-    let outcome = match work.await {
-        Ok(outcome) => outcome,
-        Err(e) => return internal(e),
-    };
-    let (baton, closed) = lease.release(outcome.stream);
-    drop(closed);
-    let entries = match outcome.result {
-        Ok(entries) => entries,
+        },
+    )
+    .await;
+    let (baton, entries) = match outcome {
+        Ok(x) => x,
         Err(resp) => return resp,
     };
     let mut body = Vec::new();
@@ -721,20 +969,38 @@ async fn cursor(state: AppState, database_id: String, headers: &HeaderMap, body:
         baton,
         base_url: None,
     };
-    let lines =
-        std::iter::once(serde_json::to_vec(&head)).chain(entries.iter().map(serde_json::to_vec));
-    for line in lines {
-        match line {
-            Ok(line) => {
-                body.extend_from_slice(&line);
-                body.push(b'\n');
+    match encoding {
+        // One JSON object per line.
+        Encoding::Json => {
+            let lines = std::iter::once(serde_json::to_vec(&head))
+                .chain(entries.iter().map(serde_json::to_vec));
+            for line in lines {
+                match line {
+                    Ok(line) => {
+                        body.extend_from_slice(&line);
+                        body.push(b'\n');
+                    }
+                    Err(e) => return internal(e),
+                }
             }
-            Err(e) => return internal(e),
+        }
+        // One length-delimited message after the other.
+        Encoding::Protobuf => {
+            let written = protobuf::cursor_response(head)
+                .encode_length_delimited(&mut body)
+                .and_then(|()| {
+                    entries.into_iter().try_for_each(|entry| {
+                        protobuf::cursor_entry(entry).encode_length_delimited(&mut body)
+                    })
+                });
+            if let Err(e) = written {
+                return internal(e);
+            }
         }
     }
     (
         StatusCode::OK,
-        [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"))],
+        [(header::CONTENT_TYPE, encoding.content_type("text/plain"))],
         body,
     )
         .into_response()
@@ -769,13 +1035,75 @@ mod tests {
         }
     }
 
+    /// A platform with no databases (for the parts that need none).
+    struct NoDatabases;
+
+    impl Namespaces for NoDatabases {
+        fn exists(&self, _: &str) -> Result<bool, String> {
+            Ok(false)
+        }
+        fn database_of_token(&self, _: &str) -> Result<Option<String>, String> {
+            Ok(None)
+        }
+        fn authenticate(&self, _: &str, _: &str) -> Result<Access, Refusal> {
+            Err(Refusal::NotFound)
+        }
+        fn database_path(&self, id: &str) -> std::path::PathBuf {
+            std::path::PathBuf::from(id)
+        }
+        fn record_query(&self, _: &str, _: u64, _: u64) -> Result<(), String> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn requests_wait_for_a_slot_and_past_the_waiting_line_are_refused(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        use std::sync::atomic::Ordering;
+        let server = SqlServer::new(std::sync::Arc::new(NoDatabases));
+        let all = u32::try_from(MAX_CONCURRENT_REQUESTS)?;
+        let held = server.permits.clone().try_acquire_many_owned(all)?;
+        // Every slot taken: a request waits ...
+        let waited = tokio::time::timeout(Duration::from_millis(50), admit(&server)).await;
+        assert!(waited.is_err(), "admitted while every slot was taken");
+        assert_eq!(server.waiting.load(Ordering::Relaxed), 0, "the waiter left");
+        // ... unless as many already wait: 429, as sqld answers.
+        server
+            .waiting
+            .store(MAX_CONCURRENT_REQUESTS, Ordering::Relaxed);
+        match admit(&server).await {
+            Err(resp) => assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS),
+            Ok(_) => panic!("admitted past the waiting line"),
+        }
+        server.waiting.store(0, Ordering::Relaxed);
+        // A slot given back admits the next request.
+        drop(held);
+        assert!(admit(&server).await.is_ok());
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn bodies_are_capped_far_above_what_clients_send() {
+        // 12 MiB (a big blob, base64 in JSON) is read ...
+        let big = vec![b'x'; 12 * 1024 * 1024];
+        let read = read_body(&HeaderMap::new(), Body::from(big)).await;
+        assert_eq!(read.map(|b| b.len()).ok(), Some(12 * 1024 * 1024));
+        // ... a declared length past the cap is refused before reading.
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONTENT_LENGTH,
+            HeaderValue::from(DRAIN_LIMIT_BYTES as u64 + 1),
+        );
+        match read_body(&h, Body::empty()).await {
+            Err(resp) => assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE),
+            Ok(_) => panic!("a body past the cap was accepted"),
+        }
+    }
+
     #[test]
     fn bearer_header_reasons() {
         let mut h = HeaderMap::new();
-        assert_eq!(
-            bearer(&h),
-            Err("Expected authorization header but none given")
-        );
+        assert_eq!(bearer(&h), Err(AuthFailure::HeaderMissing));
         h.insert(header::AUTHORIZATION, HeaderValue::from_static("cdt_x"));
         assert!(bearer(&h).is_err());
         h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));

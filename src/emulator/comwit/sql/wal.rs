@@ -7,15 +7,22 @@
 //! the WAL is created anew (after the last connection folded it back). A [`WalTracker`]
 //! turns successive snapshots into numbers that only grow:
 //!
-//! - `current`: frames committed since the emulator started following the database;
+//! - `current`: frames committed since the database was first served SQL;
 //! - `durable`: the part of them that is checkpointed into the main database file;
 //! - `generation`: starts at the stored generation (1) and grows by one each time a WAL that
 //!   held frames is replaced by a new one.
+//!
+//! The numbers outlive the emulator: [`WalTracker::saved`] is written beside the database
+//! file (`<file>-frames`, JSON) at every checkpoint and on stop, and read back when the
+//! database is next served ([`load`], [`store`]), so they go on growing after a restart as
+//! they do on a libSQL server.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
 
 /// One consistent reading of the WAL index header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WalSnapshot {
     pub salt: (u32, u32),
     pub max_frame: u32,
@@ -88,6 +95,48 @@ pub fn read_snapshot(db: &Path) -> Option<WalSnapshot> {
     None
 }
 
+/// What a [`WalTracker`] keeps across restarts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Saved {
+    pub generation: i64,
+    pub current: u64,
+    pub frames_in_generation: u64,
+    /// The last WAL seen: if the same WAL is still there (the emulator was stopped without
+    /// folding it back), its frames are not counted twice.
+    pub last: Option<WalSnapshot>,
+}
+
+/// The file beside the database that holds its [`Saved`] numbers.
+pub fn saved_path(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push("-frames");
+    PathBuf::from(name)
+}
+
+/// The numbers saved for the database file `db`, if any (an unreadable file counts as
+/// none: the numbers then start again, as before they were kept).
+pub fn load(db: &Path) -> Option<Saved> {
+    let bytes = std::fs::read(saved_path(db)).ok()?;
+    match serde_json::from_slice(&bytes) {
+        Ok(saved) => Some(saved),
+        Err(e) => {
+            tracing::warn!(path = %db.display(), error = %e, "frame numbers not read back");
+            None
+        }
+    }
+}
+
+/// Saves the numbers of the database file `db` (written to a temporary file, then renamed
+/// over the old one, so a crash leaves the old numbers or the new ones).
+pub fn store(db: &Path, saved: &Saved) -> std::io::Result<()> {
+    let path = saved_path(db);
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let bytes = serde_json::to_vec(saved).map_err(std::io::Error::other)?;
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, &path)
+}
+
 /// Monotonic frame numbers and generation of one database.
 #[derive(Debug, Clone)]
 pub struct WalTracker {
@@ -114,6 +163,27 @@ impl WalTracker {
             unbackfilled: 0,
             frames_in_generation: 0,
             last: None,
+        }
+    }
+
+    /// Goes on from saved numbers (the stored generation, if larger, wins).
+    pub fn resume(generation: i64, saved: Saved) -> WalTracker {
+        WalTracker {
+            generation: generation.max(saved.generation),
+            current: saved.current,
+            unbackfilled: 0,
+            frames_in_generation: saved.frames_in_generation,
+            last: saved.last,
+        }
+    }
+
+    /// What to keep across a restart.
+    pub fn saved(&self) -> Saved {
+        Saved {
+            generation: self.generation,
+            current: self.current,
+            frames_in_generation: self.frames_in_generation,
+            last: self.last,
         }
     }
 
@@ -202,6 +272,36 @@ mod tests {
         t.observe(snap(99, 1, 0));
         assert_eq!(t.status().generation, 3);
         assert_eq!(t.status().current, 11);
+    }
+
+    #[test]
+    fn saved_numbers_go_on_after_a_restart() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let db = dir.path().join("x.db");
+        assert_eq!(load(&db), None);
+        let mut t = WalTracker::new(1);
+        t.observe(snap(10, 5, 5));
+        t.observe(snap(11, 3, 0));
+        store(&db, &t.saved())?;
+        let saved = load(&db).ok_or("nothing saved")?;
+        assert_eq!(saved, t.saved());
+        // Stopped cleanly: the WAL was folded back, a new one comes.
+        let mut again = WalTracker::resume(1, saved);
+        assert_eq!(again.status().current, 8);
+        assert_eq!(again.status().generation, 2);
+        again.observe(None);
+        again.observe(snap(12, 2, 0));
+        assert_eq!(again.status().current, 10);
+        assert_eq!(again.status().generation, 3);
+        // Stopped without folding: the same WAL grew by one frame, counted once.
+        let mut same = WalTracker::resume(1, saved);
+        same.observe(snap(11, 4, 0));
+        assert_eq!(same.status().current, 9);
+        assert_eq!(same.status().generation, 2);
+        // A damaged file is no numbers (they start again), not a failure.
+        std::fs::write(saved_path(&db), b"{")?;
+        assert_eq!(load(&db), None);
+        Ok(())
     }
 
     #[test]
