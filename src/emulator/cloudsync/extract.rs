@@ -22,14 +22,7 @@ use super::AppState;
 use crate::emulator::core::auth::BearerError;
 use crate::emulator::core::extract::{self, Bearer, BodyError, BodyRejection};
 
-/// Extractor: runs store calls on the blocking pool (`StoreCalls::run`), the core's.
-pub(crate) type StoreCalls = extract::StoreCalls<Store, ApiError>;
-
-impl FromRef<AppState> for Arc<Store> {
-    fn from_ref(state: &AppState) -> Arc<Store> {
-        state.store.clone()
-    }
-}
+extract::store_calls!(AppState, Store, ApiError);
 
 /// Extractor: the body as a JSON object, the core's; an empty body is malformed JSON, and
 /// every body error is 400 `bad_request`.

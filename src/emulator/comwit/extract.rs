@@ -8,10 +8,8 @@
 //! the contract's order of checks (the path, then the token). The helpers the database, app
 //! and DNS handlers share live here too, so no handler file imports another.
 
-use std::sync::Arc;
-
 use axum::extract::rejection::PathRejection;
-use axum::extract::{FromRef, FromRequestParts, Path};
+use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use serde_json::{Map, Value};
@@ -67,14 +65,7 @@ impl<S: Send + Sync> FromRequestParts<S> for UserToken {
     }
 }
 
-/// Extractor: runs store calls on the blocking pool (`StoreCalls::run`), the core's.
-pub(crate) type StoreCalls = extract::StoreCalls<Store, ApiError>;
-
-impl FromRef<AppState> for Arc<Store> {
-    fn from_ref(state: &AppState) -> Arc<Store> {
-        state.store.clone()
-    }
-}
+extract::store_calls!(AppState, Store, ApiError);
 
 /// Extractor: the body as a JSON object (empty: `{}`), the core's; its 400 waits for
 /// `JsonObject::get`, so that authorization answers first.

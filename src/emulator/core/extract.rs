@@ -6,8 +6,9 @@
 //!
 //! A platform says how it answers through its error type: [`BodyRejection`] (and whether an
 //! empty body is `{}`), `From<`[`BearerError`]`>` for the bearer token, and
-//! `From<tokio::task::JoinError>` for a store call that panicked. Its own extractors (a
-//! key's permission, a managed database) are built on these in its folder.
+//! `From<tokio::task::JoinError>` for a store call that panicked; `store_calls!` gives it
+//! its `StoreCalls` in one line. Its own extractors (a key's permission, a managed
+//! database) are built on these in its folder.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -130,6 +131,23 @@ impl<S: ?Sized + Send + Sync + 'static, E> StoreCalls<S, E> {
         super::blocking::run(&self.store, f).await
     }
 }
+
+/// A platform's `StoreCalls` (the core's, over its store and error type) and how its
+/// router state gives the store (its `store` field), in one line of its `extract.rs`:
+/// `core::extract::store_calls!(AppState, Store, ApiError);`.
+macro_rules! store_calls {
+    ($state:ty, $store:ty, $error:ty) => {
+        /// Extractor: runs store calls on the blocking pool (`StoreCalls::run`), the core's.
+        pub(crate) type StoreCalls = $crate::emulator::core::extract::StoreCalls<$store, $error>;
+
+        impl ::axum::extract::FromRef<$state> for ::std::sync::Arc<$store> {
+            fn from_ref(state: &$state) -> ::std::sync::Arc<$store> {
+                state.store.clone()
+            }
+        }
+    };
+}
+pub(crate) use store_calls;
 
 /// Extractor: the request's bearer token (trimmed); a missing or malformed
 /// `Authorization` header is the platform's `E: From<BearerError>` (its 401).

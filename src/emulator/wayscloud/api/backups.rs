@@ -1,12 +1,12 @@
 //! The backup policy of a database (kept and reported; the next backup computed from it).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde_json::{json, Value};
 
-use super::{db_type, ok, opt_int, opt_str, owned, ApiResult};
+use super::{ok, opt_int, opt_str, ApiResult};
 use crate::emulator::core::clock;
 use crate::emulator::wayscloud::error::ApiError;
-use crate::emulator::wayscloud::extract::{Can, JsonObject, Read, StoreCalls, Update};
+use crate::emulator::wayscloud::extract::{JsonObject, Read, StoreCalls, Target, Update};
 use crate::emulator::wayscloud::store::{Database, Policy};
 use crate::emulator::wayscloud::{validate, AppState};
 
@@ -23,13 +23,8 @@ fn policy_json(db: &Database, p: &Policy) -> Value {
     })
 }
 
-pub(super) async fn get_policy(
-    Path((raw_type, name)): Path<(String, String)>,
-    who: Can<Read>,
-    calls: StoreCalls,
-) -> ApiResult {
-    let t = db_type(&raw_type)?;
-    let db = owned(&calls, &who, t, &name).await?;
+pub(super) async fn get_policy(target: Target<Read>, calls: StoreCalls) -> ApiResult {
+    let Target { db, .. } = target;
     let id = db.id;
     let policy = calls
         .run(move |s| Ok(s.policy(id)?))
@@ -40,13 +35,10 @@ pub(super) async fn get_policy(
 
 pub(super) async fn put_policy(
     State(state): State<AppState>,
-    Path((raw_type, name)): Path<(String, String)>,
-    who: Can<Update>,
+    target: Target<Update>,
     calls: StoreCalls,
     body: JsonObject,
 ) -> ApiResult {
-    let t = db_type(&raw_type)?;
-    owned(&calls, &who, t, &name).await?;
     let map = body.get()?;
     let enabled = match map.get("enabled") {
         Some(Value::Bool(b)) => *b,
@@ -70,7 +62,7 @@ pub(super) async fn put_policy(
         None => defaults.time_of_day,
     };
     let _guard = state.lock.lock().await;
-    let db = owned(&calls, &who, t, &name).await?;
+    let db = target.again(&calls).await?;
     let policy = Policy {
         enabled,
         frequency,

@@ -1,21 +1,15 @@
 //! How a database is reached: its credentials (the password never shown again), their
 //! rotation, and a restart that ends its sessions.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde_json::json;
 
-use super::{connection_string, db_type, new_password, ok, owned, ApiResult};
-use crate::emulator::wayscloud::extract::{Can, Read, StoreCalls, Update};
+use super::{connection_string, new_password, ok, ApiResult};
+use crate::emulator::wayscloud::extract::{Read, StoreCalls, Target, Update};
 use crate::emulator::wayscloud::{now, AppState};
 
-pub(super) async fn restart(
-    State(state): State<AppState>,
-    Path((raw_type, name)): Path<(String, String)>,
-    who: Can<Update>,
-    calls: StoreCalls,
-) -> ApiResult {
-    let t = db_type(&raw_type)?;
-    let db = owned(&calls, &who, t, &name).await?;
+pub(super) async fn restart(State(state): State<AppState>, target: Target<Update>) -> ApiResult {
+    let Target { t, name, db, .. } = target;
     let n = state
         .engines
         .terminate(t, &db.db_name, &db.username)
@@ -23,14 +17,8 @@ pub(super) async fn restart(
     ok(json!({"success": true, "message": format!("Terminated {n} connection(s) to {name}")}))
 }
 
-pub(super) async fn credentials(
-    State(state): State<AppState>,
-    Path((raw_type, name)): Path<(String, String)>,
-    who: Can<Read>,
-    calls: StoreCalls,
-) -> ApiResult {
-    let t = db_type(&raw_type)?;
-    let db = owned(&calls, &who, t, &name).await?;
+pub(super) async fn credentials(State(state): State<AppState>, target: Target<Read>) -> ApiResult {
+    let Target { t, db, .. } = target;
     ok(json!({
         "host": state.engines.host(),
         "port": state.engines.port(t),
@@ -43,13 +31,12 @@ pub(super) async fn credentials(
 
 pub(super) async fn rotate(
     State(state): State<AppState>,
-    Path((raw_type, name)): Path<(String, String)>,
-    who: Can<Update>,
+    target: Target<Update>,
     calls: StoreCalls,
 ) -> ApiResult {
-    let t = db_type(&raw_type)?;
+    let t = target.t;
     let _guard = state.lock.lock().await;
-    let db = owned(&calls, &who, t, &name).await?;
+    let db = target.again(&calls).await?;
     let password = new_password();
     state
         .engines

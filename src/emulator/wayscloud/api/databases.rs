@@ -5,15 +5,15 @@ use axum::extract::{Path, Query, State};
 use serde_json::{json, Value};
 
 use super::{
-    check_quota, connection_string, created, db_type, make_database, new_password, ok, opt_int,
-    opt_str, owned, ApiResult,
+    check_quota, connection_string, created, make_database, new_password, ok, opt_int, opt_str,
+    ApiResult,
 };
 use crate::emulator::core::clock;
 use crate::emulator::core::secrets::random_hex;
 use crate::emulator::wayscloud::engine::{snapshot_file, DbType};
 use crate::emulator::wayscloud::error::ApiError;
 use crate::emulator::wayscloud::extract::{
-    Can, Create, Delete, JsonObject, Read, StoreCalls, Update,
+    db_type, owned, Can, Create, Delete, JsonObject, Read, StoreCalls, Target, Update,
 };
 use crate::emulator::wayscloud::store::{Database, Principal};
 use crate::emulator::wayscloud::{now, validate, AppState};
@@ -174,25 +174,29 @@ pub(super) async fn delete_by_body(
 
 pub(super) async fn delete_by_path(
     State(state): State<AppState>,
-    Path((raw_type, name)): Path<(String, String)>,
     Query(query): Query<std::collections::HashMap<String, String>>,
-    who: Can<Delete>,
+    target: Target<Delete>,
     calls: StoreCalls,
 ) -> ApiResult {
-    let t = db_type(&raw_type)?;
     let username = query.get("username").filter(|u| !u.is_empty()).cloned();
-    do_delete(&state, &calls, &who, t, &name, username).await
+    do_delete(
+        &state,
+        &calls,
+        &target.who,
+        target.t,
+        &target.name,
+        username,
+    )
+    .await
 }
 
 pub(super) async fn update(
     State(state): State<AppState>,
-    Path((raw_type, name)): Path<(String, String)>,
-    who: Can<Update>,
+    target: Target<Update>,
     calls: StoreCalls,
     body: JsonObject,
 ) -> ApiResult {
-    let t = db_type(&raw_type)?;
-    owned(&calls, &who, t, &name).await?;
+    let (t, name) = (target.t, target.name.clone());
     let map = body.get()?;
     let limit = opt_int(&map, "connection_limit")?;
     if let Some(l) = limit {
@@ -209,7 +213,7 @@ pub(super) async fn update(
         ));
     }
     let _guard = state.lock.lock().await;
-    let db = owned(&calls, &who, t, &name).await?;
+    let db = target.again(&calls).await?;
     let new_limit = limit.unwrap_or(db.connection_limit);
     if limit.is_some() {
         state

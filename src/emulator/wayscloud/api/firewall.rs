@@ -4,10 +4,10 @@
 use axum::extract::{Path, State};
 use serde_json::{json, Value};
 
-use super::{apply_firewall, created, db_type, ok, opt_str, owned, ApiResult};
+use super::{apply_firewall, created, ok, opt_str, ApiResult};
 use crate::emulator::wayscloud::engine::DbType;
 use crate::emulator::wayscloud::error::ApiError;
-use crate::emulator::wayscloud::extract::{Can, JsonObject, Read, StoreCalls, Update};
+use crate::emulator::wayscloud::extract::{JsonObject, Read, StoreCalls, Target, Update};
 use crate::emulator::wayscloud::store::{Database, Rule};
 use crate::emulator::wayscloud::{now, validate, AppState};
 
@@ -25,13 +25,11 @@ fn rule_json(state: &AppState, t: DbType, db: &Database, r: &Rule) -> Value {
 
 pub(super) async fn add_rule(
     State(state): State<AppState>,
-    Path((raw_type, name)): Path<(String, String)>,
-    who: Can<Update>,
+    target: Target<Update>,
     calls: StoreCalls,
     body: JsonObject,
 ) -> ApiResult {
-    let t = db_type(&raw_type)?;
-    owned(&calls, &who, t, &name).await?;
+    let (t, name) = (target.t, target.name.clone());
     let map = body.get()?;
     let ip = opt_str(&map, "ip_address")?
         .ok_or_else(|| ApiError::validation("ip_address", "ip_address is required"))?;
@@ -41,7 +39,7 @@ pub(super) async fn add_rule(
         validate::description(d, "description")?;
     }
     let _guard = state.lock.lock().await;
-    let db = owned(&calls, &who, t, &name).await?;
+    let db = target.again(&calls).await?;
     let rule = Rule {
         rule_id: uuid::Uuid::new_v4().to_string(),
         db_id: db.id,
@@ -81,12 +79,10 @@ pub(super) async fn add_rule(
 
 pub(super) async fn list_rules(
     State(state): State<AppState>,
-    Path((raw_type, name)): Path<(String, String)>,
-    who: Can<Read>,
+    target: Target<Read>,
     calls: StoreCalls,
 ) -> ApiResult {
-    let t = db_type(&raw_type)?;
-    let db = owned(&calls, &who, t, &name).await?;
+    let Target { t, db, .. } = target;
     let id = db.id;
     let rules: Vec<Value> = calls
         .run(move |s| Ok(s.rules(Some(id))?))
@@ -100,13 +96,13 @@ pub(super) async fn list_rules(
 
 pub(super) async fn delete_rule(
     State(state): State<AppState>,
-    Path((raw_type, name, rule_id)): Path<(String, String, String)>,
-    who: Can<Update>,
+    Path((_, _, rule_id)): Path<(String, String, String)>,
+    target: Target<Update>,
     calls: StoreCalls,
 ) -> ApiResult {
-    let t = db_type(&raw_type)?;
+    let (t, name) = (target.t, target.name.clone());
     let _guard = state.lock.lock().await;
-    let db = owned(&calls, &who, t, &name).await?;
+    let db = target.again(&calls).await?;
     let (id, gone) = (db.id, rule_id.clone());
     if !calls.run(move |s| Ok(s.delete_rule(id, &gone)?)).await? {
         return Err(ApiError::not_found(format!(

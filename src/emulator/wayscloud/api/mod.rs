@@ -3,10 +3,10 @@
 //! quota, info, metrics), [`connections`] (credentials, rotation, restart), [`firewall`],
 //! [`snapshots`] (and restore) and [`backups`] (the backup policy).
 //!
-//! Order of checks: `X-API-Key` (401) and the route's permission (403) by the extractors
-//! (`super::extract`: `Caller`, `Can<P>`), the path's `db_type` (422) and the database
-//! (404, also for another customer's), then the body (400/422), the quota (403) and the
-//! state (409). Store calls run on the blocking pool (`StoreCalls`); every change of
+//! Order of checks: `X-API-Key` (401), the route's permission (403), the path's `db_type`
+//! (422) and the database (404, also for another customer's) by the extractors
+//! (`super::extract`: `Caller`, `Can<P>`, `Target<P>`), then the body (400/422), the quota
+//! (403) and the state (409). Store calls run on the blocking pool (`StoreCalls`); every change of
 //! engines and state runs under one lock.
 
 mod backups;
@@ -25,7 +25,7 @@ use serde_json::{Map, Value};
 use super::engine::{Allowed, DbType};
 use super::error::ApiError;
 use super::extract::StoreCalls;
-use super::store::{Database, Principal};
+use super::store::Database;
 use super::validate;
 use super::AppState;
 use crate::emulator::core::engines::random_password;
@@ -75,35 +75,6 @@ fn ok(value: Value) -> ApiResult {
 
 fn created(value: Value) -> ApiResult {
     Ok((StatusCode::CREATED, Json(value)).into_response())
-}
-
-fn db_type(raw: &str) -> Result<DbType, ApiError> {
-    DbType::parse(raw).ok_or_else(|| {
-        ApiError::validation(
-            "db_type",
-            format!("db_type must be postgresql or mariadb, not {raw:?}"),
-        )
-    })
-}
-
-/// The live database of this type and name, owned by the key's customer (an internal key
-/// may reach any), or 404.
-async fn owned(
-    calls: &StoreCalls,
-    who: &Principal,
-    t: DbType,
-    name: &str,
-) -> Result<Database, ApiError> {
-    let unknown = || ApiError::not_found(format!("Database {name} not found"));
-    let key = name.to_owned();
-    let db = calls
-        .run(move |s| Ok(s.live_database(&key)?))
-        .await?
-        .ok_or_else(unknown)?;
-    if db.db_type != t.as_str() || (!who.internal && db.customer_id != who.customer_id) {
-        return Err(unknown());
-    }
-    Ok(db)
 }
 
 /// A string field: `None` when absent or null, 422 when another type.

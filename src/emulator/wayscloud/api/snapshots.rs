@@ -4,14 +4,12 @@
 use axum::extract::{Path, State};
 use serde_json::{json, Value};
 
-use super::{
-    check_quota, created, db_type, make_database, mb, new_password, ok, opt_str, owned, ApiResult,
-};
+use super::{check_quota, created, make_database, mb, new_password, ok, opt_str, ApiResult};
 use crate::emulator::core::clock;
 use crate::emulator::core::secrets::random_hex;
 use crate::emulator::wayscloud::engine::snapshot_file;
 use crate::emulator::wayscloud::error::ApiError;
-use crate::emulator::wayscloud::extract::{Can, Delete, JsonObject, Read, StoreCalls, Update};
+use crate::emulator::wayscloud::extract::{Delete, JsonObject, Read, StoreCalls, Target, Update};
 use crate::emulator::wayscloud::store::{Database, Snapshot};
 use crate::emulator::wayscloud::{now, validate, AppState};
 
@@ -28,20 +26,18 @@ fn snapshot_json(db: &Database, s: &Snapshot) -> Value {
 
 pub(super) async fn create_snapshot(
     State(state): State<AppState>,
-    Path((raw_type, name)): Path<(String, String)>,
-    who: Can<Read>,
+    target: Target<Read>,
     calls: StoreCalls,
     body: JsonObject,
 ) -> ApiResult {
-    let t = db_type(&raw_type)?;
-    owned(&calls, &who, t, &name).await?;
+    let (t, name) = (target.t, target.name.clone());
     let map = body.get()?;
     let description = opt_str(&map, "description")?;
     if let Some(d) = &description {
         validate::description(d, "description")?;
     }
     let _guard = state.lock.lock().await;
-    let db = owned(&calls, &who, t, &name).await?;
+    let db = target.again(&calls).await?;
     let at = clock::now();
     let snapshot_id = format!(
         "snap_{:04}{:02}{:02}_{:02}{:02}{:02}_{}",
@@ -80,13 +76,8 @@ pub(super) async fn create_snapshot(
     created(body)
 }
 
-pub(super) async fn list_snapshots(
-    Path((raw_type, name)): Path<(String, String)>,
-    who: Can<Read>,
-    calls: StoreCalls,
-) -> ApiResult {
-    let t = db_type(&raw_type)?;
-    let db = owned(&calls, &who, t, &name).await?;
+pub(super) async fn list_snapshots(target: Target<Read>, calls: StoreCalls) -> ApiResult {
+    let Target { db, .. } = target;
     let id = db.id;
     let list: Vec<Value> = calls
         .run(move |s| Ok(s.snapshots(id)?))
@@ -99,13 +90,13 @@ pub(super) async fn list_snapshots(
 
 pub(super) async fn delete_snapshot(
     State(state): State<AppState>,
-    Path((raw_type, name, snapshot_id)): Path<(String, String, String)>,
-    who: Can<Delete>,
+    Path((_, _, snapshot_id)): Path<(String, String, String)>,
+    target: Target<Delete>,
     calls: StoreCalls,
 ) -> ApiResult {
-    let t = db_type(&raw_type)?;
+    let (t, name) = (target.t, target.name.clone());
     let _guard = state.lock.lock().await;
-    let db = owned(&calls, &who, t, &name).await?;
+    let db = target.again(&calls).await?;
     let (id, gone) = (db.id, snapshot_id.clone());
     if !calls
         .run(move |s| Ok(s.delete_snapshot(id, &gone)?))
@@ -121,22 +112,20 @@ pub(super) async fn delete_snapshot(
 
 pub(super) async fn restore(
     State(state): State<AppState>,
-    Path((raw_type, name)): Path<(String, String)>,
-    who: Can<Update>,
+    target: Target<Update>,
     calls: StoreCalls,
     body: JsonObject,
 ) -> ApiResult {
-    let t = db_type(&raw_type)?;
-    owned(&calls, &who, t, &name).await?;
+    let (t, name) = (target.t, target.name.clone());
     let map = body.get()?;
     let snapshot_id = opt_str(&map, "snapshot_id")?
         .ok_or_else(|| ApiError::validation("snapshot_id", "snapshot_id is required"))?;
-    let target = opt_str(&map, "target_db_name")?;
-    if let Some(target) = &target {
-        validate::requested_name(target, "target_db_name")?;
+    let into = opt_str(&map, "target_db_name")?;
+    if let Some(into) = &into {
+        validate::requested_name(into, "target_db_name")?;
     }
     let _guard = state.lock.lock().await;
-    let db = owned(&calls, &who, t, &name).await?;
+    let db = target.again(&calls).await?;
     let (id, wanted) = (db.id, snapshot_id.clone());
     if !calls
         .run(move |s| Ok(s.snapshots(id)?.iter().any(|s| s.snapshot_id == wanted)))
@@ -147,7 +136,7 @@ pub(super) async fn restore(
         )));
     }
     let file = snapshot_file(&state.snapshots_dir, &snapshot_id, t);
-    let restored = match target {
+    let restored = match into {
         None => {
             state
                 .engines
@@ -157,8 +146,8 @@ pub(super) async fn restore(
             // (MariaDB accounts belong to the user, PostgreSQL rules to the name).
             db.db_name.clone()
         }
-        Some(target) => {
-            let new_name = format!("cust_{}_{}_{target}", db.customer_id, t.tag());
+        Some(into) => {
+            let new_name = format!("cust_{}_{}_{into}", db.customer_id, t.tag());
             let key = new_name.clone();
             if calls
                 .run(move |s| Ok(s.live_database(&key)?))

@@ -1,14 +1,14 @@
 //! What a key reads about the platform and a database: the engines, the customer's quota,
 //! a database's info and metrics (measured in the engine).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde_json::json;
 
-use super::{db_type, gb, mb, ok, owned, ApiResult};
+use super::{gb, mb, ok, ApiResult};
 use crate::emulator::core::clock;
 use crate::emulator::wayscloud::engine::{self, DbType};
 use crate::emulator::wayscloud::error::ApiError;
-use crate::emulator::wayscloud::extract::{Caller, Can, Read, StoreCalls};
+use crate::emulator::wayscloud::extract::{db_type, Caller, Can, Read, StoreCalls, Target};
 use crate::emulator::wayscloud::store::Database;
 use crate::emulator::wayscloud::{now, AppState};
 
@@ -68,14 +68,8 @@ pub(super) async fn quota(
     }))
 }
 
-pub(super) async fn info(
-    State(state): State<AppState>,
-    Path((raw_type, name)): Path<(String, String)>,
-    who: Can<Read>,
-    calls: StoreCalls,
-) -> ApiResult {
-    let t = db_type(&raw_type)?;
-    let db = owned(&calls, &who, t, &name).await?;
+pub(super) async fn info(State(state): State<AppState>, target: Target<Read>) -> ApiResult {
+    let Target { t, db, .. } = target;
     let stats = state.engines.stats(t, &db.db_name, &db.username).await?;
     ok(json!({
         "db_name": db.db_name,
@@ -91,12 +85,10 @@ pub(super) async fn info(
 
 pub(super) async fn metrics(
     State(state): State<AppState>,
-    Path((raw_type, name)): Path<(String, String)>,
-    who: Can<Read>,
+    target: Target<Read>,
     calls: StoreCalls,
 ) -> ApiResult {
-    let t = db_type(&raw_type)?;
-    let db = owned(&calls, &who, t, &name).await?;
+    let Target { t, db, .. } = target;
     let stats = state.engines.stats(t, &db.db_name, &db.username).await?;
     let id = db.id;
     let backup: i64 = calls
