@@ -572,3 +572,43 @@ fn state_survives_a_restart() {
     let (_, check) = emu.api(Method::GET, &format!("/v1/databases/{id}/connection"), None);
     assert_eq!(check["data"]["ok"], true);
 }
+
+/// The order of checks the extractors keep on a database route (`docs/api/cloudsync.md`):
+/// the key (401), its role (403), the database in the key's workspace (404), then the body
+/// (400 for JSON that is not an object, and for an empty body).
+#[test]
+fn the_order_of_checks_on_a_database_route() {
+    let (emu, _file) = with_tenant();
+    let not_object = || Some(json!([1]));
+    let unknown = "/v1/databases/db_nothing/notifications/expo-access-token";
+    let (status, body) = emu.request(Method::PUT, unknown, None, false, not_object());
+    assert_eq!((status, code(&body)), (401, "unauthorized"), "{body}");
+    let viewer = emu.admin(
+        Method::POST,
+        "/_emulator/cloudsync/api-keys",
+        Some(json!({"workspace": "ws_local", "role": "workspace-viewer"})),
+    )["key"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let (status, body) = emu.request(Method::PUT, unknown, Some(&viewer), false, not_object());
+    assert_eq!((status, code(&body)), (403, "forbidden"), "{body}");
+    let (status, body) = emu.api(Method::PUT, unknown, not_object());
+    assert_eq!((status, code(&body)), (404, "not_found"), "{body}");
+    let (status, body) = register(&emu, "appdb", NODE_KEY);
+    assert_eq!(status, 201, "{body}");
+    let id = body["data"]["managedDatabaseId"]
+        .as_str()
+        .unwrap_or_default();
+    let known = format!("/v1/databases/{id}/notifications/expo-access-token");
+    let (status, body) = emu.api(Method::PUT, &known, not_object());
+    assert_eq!((status, code(&body)), (400, "bad_request"), "{body}");
+    assert!(body["errors"][0]["detail"]
+        .as_str()
+        .is_some_and(|d| d.contains("body must be a JSON object")));
+    let (status, body) = emu.api(Method::PUT, &known, None);
+    assert_eq!((status, code(&body)), (400, "bad_request"), "{body}");
+    assert!(body["errors"][0]["detail"]
+        .as_str()
+        .is_some_and(|d| d.contains("malformed JSON body")));
+}

@@ -600,3 +600,59 @@ fn restarts_keep_data_and_a_crash_leaves_no_engine() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// The order of checks the extractors keep on a database route (`docs/api/wayscloud.md`):
+/// the key (401), its permission (403), the path's `db_type` (422), the database (404),
+/// then the body (JSON that is not an object: 422 naming `body`).
+#[test]
+fn the_order_of_checks_on_a_database_route() {
+    let w = WaysCloud::start();
+    let key = w.api_key().to_owned();
+    let reader = w.new_key(&["database:read"]);
+    let patch = |key: Option<&str>, path: &str| w.call(key, Method::PATCH, path, Some(json!([1])));
+    let (status, body) = patch(None, "/v1/databases/oracle/nothing");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("unauthorized")),
+        "{body}"
+    );
+    let (status, body) = patch(Some(&reader), "/v1/databases/oracle/nothing");
+    assert_eq!(
+        (status, body["permission"].as_str()),
+        (403, Some("database:update")),
+        "{body}"
+    );
+    let (status, body) = patch(Some(&key), "/v1/databases/oracle/nothing");
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("db_type")),
+        "{body}"
+    );
+    let (status, body) = patch(Some(&key), "/v1/databases/postgresql/nothing");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("not_found")),
+        "{body}"
+    );
+    let name = s(&create(&w, "postgresql", "order"), "db_name");
+    let (status, body) = patch(Some(&key), &format!("/v1/databases/postgresql/{name}"));
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("body")),
+        "{body}"
+    );
+    // A route with a third segment: the permission before the database.
+    let rule = format!("/v1/databases/postgresql/{name}/firewall/no-such-rule");
+    let (status, body) = w.call(Some(&reader), Method::DELETE, &rule, None);
+    assert_eq!(
+        (status, body["permission"].as_str()),
+        (403, Some("database:update")),
+        "{body}"
+    );
+    let (status, body) = w.call(Some(&key), Method::DELETE, &rule, None);
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("not_found")),
+        "{body}"
+    );
+}

@@ -12,7 +12,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::error::ApiError;
-use super::store::{Device, Node};
+use super::extract::StoreCalls;
+use super::store::{Device, Node, Store};
 use super::tenant;
 use super::AppState;
 use crate::emulator::core::admin::parse_body;
@@ -49,6 +50,7 @@ struct NodeBody {
 async fn put_node(
     State(state): State<AppState>,
     Path(host): Path<String>,
+    calls: StoreCalls,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let body: NodeBody = match parse_body(body) {
@@ -71,11 +73,9 @@ async fn put_node(
         read_only: body.read_only,
         paused: body.paused,
     };
-    let store = state.store.clone();
-    match tokio::task::spawn_blocking(move || store.put_node(&node)).await {
-        Ok(Ok(())) => Json(json!({ "host": host, "dir": dir })).into_response(),
-        Ok(Err(e)) => ApiError::internal(e).into_response(),
-        Err(e) => ApiError::internal(e).into_response(),
+    match calls.run(move |s| Ok(s.put_node(&node)?)).await {
+        Ok(()) => Json(json!({ "host": host, "dir": dir })).into_response(),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -86,29 +86,26 @@ struct KeyBody {
     role: String,
 }
 
-async fn create_key(
-    State(state): State<AppState>,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+async fn create_key(calls: StoreCalls, body: Result<Bytes, BytesRejection>) -> Response {
     let body: KeyBody = match parse_body(body) {
         Ok(b) => b,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let store = state.store.clone();
     let workspace = body.workspace.clone();
-    match tokio::task::spawn_blocking(move || store.create_key(&body.workspace, &body.role)).await {
-        Ok(Ok(key)) => Json(json!({ "key": key, "workspaceId": workspace })).into_response(),
-        Ok(Err(e)) => ApiError::internal(e).into_response(),
-        Err(e) => ApiError::internal(e).into_response(),
+    match calls
+        .run(move |s| Ok(s.create_key(&body.workspace, &body.role)?))
+        .await
+    {
+        Ok(key) => Json(json!({ "key": key, "workspaceId": workspace })).into_response(),
+        Err(e) => e.into_response(),
     }
 }
 
 /// Every stored database with its connection string and JWT secret (what the API never
 /// shows), so tests can check what the provider sent.
-async fn list_databases(State(state): State<AppState>) -> Response {
-    let store = state.store.clone();
-    match tokio::task::spawn_blocking(move || store.list_databases(None)).await {
-        Ok(Ok(dbs)) => Json(json!({
+async fn list_databases(calls: StoreCalls) -> Response {
+    match calls.run(|s| Ok(s.list_databases(None)?)).await {
+        Ok(dbs) => Json(json!({
             "databases": dbs.iter().map(|d| {
                 let mut v = d.public();
                 v["connectionString"] = Value::from(d.connection_string.clone());
@@ -117,8 +114,7 @@ async fn list_databases(State(state): State<AppState>) -> Response {
             }).collect::<Vec<_>>()
         }))
         .into_response(),
-        Ok(Err(e)) => ApiError::internal(e).into_response(),
-        Err(e) => ApiError::internal(e).into_response(),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -145,8 +141,8 @@ struct DevicesBody {
 }
 
 async fn seed_devices(
-    State(state): State<AppState>,
     Path(id): Path<String>,
+    calls: StoreCalls,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let body: DevicesBody = match parse_body(body) {
@@ -167,23 +163,13 @@ async fn seed_devices(
         })
         .collect();
     let count = devices.len();
-    let store = state.store.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        if store
-            .list_databases(None)?
-            .iter()
-            .all(|d| d.database_id != id)
-        {
-            return Ok(false);
-        }
-        store.upsert_devices(&id, &devices).map(|()| true)
-    })
-    .await;
-    match result {
-        Ok(Ok(true)) => Json(json!({ "seeded": count })).into_response(),
-        Ok(Ok(false)) => ApiError::not_found("managed database not found").into_response(),
-        Ok(Err(e)) => ApiError::internal(e).into_response(),
-        Err(e) => ApiError::internal(e).into_response(),
+    let seeded = calls
+        .run(move |s| Ok(known(s, &id)? && s.upsert_devices(&id, &devices).map(|()| true)?))
+        .await;
+    match seeded {
+        Ok(true) => Json(json!({ "seeded": count })).into_response(),
+        Ok(false) => ApiError::not_found("managed database not found").into_response(),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -195,31 +181,31 @@ struct PauseBody {
 }
 
 async fn set_pause(
-    State(state): State<AppState>,
     Path(id): Path<String>,
+    calls: StoreCalls,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let body: PauseBody = match parse_body(body) {
         Ok(b) => b,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let store = state.store.clone();
     let reason = body.reason.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        if store
-            .list_databases(None)?
-            .iter()
-            .all(|d| d.database_id != id)
-        {
-            return Ok(false);
-        }
-        store.set_pause(&id, body.reason.as_deref()).map(|()| true)
-    })
-    .await;
-    match result {
-        Ok(Ok(true)) => Json(json!({ "reason": reason })).into_response(),
-        Ok(Ok(false)) => ApiError::not_found("managed database not found").into_response(),
-        Ok(Err(e)) => ApiError::internal(e).into_response(),
-        Err(e) => ApiError::internal(e).into_response(),
+    let paused = calls
+        .run(
+            move |s| Ok(known(s, &id)? && s.set_pause(&id, body.reason.as_deref()).map(|()| true)?),
+        )
+        .await;
+    match paused {
+        Ok(true) => Json(json!({ "reason": reason })).into_response(),
+        Ok(false) => ApiError::not_found("managed database not found").into_response(),
+        Err(e) => e.into_response(),
     }
+}
+
+/// Whether a managed database `id` is stored (in any workspace).
+fn known(store: &Store, id: &str) -> rusqlite::Result<bool> {
+    Ok(store
+        .list_databases(None)?
+        .iter()
+        .any(|d| d.database_id == id))
 }

@@ -13,6 +13,7 @@
 mod admin;
 mod api;
 mod error;
+mod extract;
 pub mod store;
 pub mod tenant;
 

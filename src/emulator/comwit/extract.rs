@@ -2,16 +2,14 @@
 //! `http/user/extract.rs`): the path's one segment ([`Segment`], 404) or two
 //! ([`TwoSegments`], 404), the user token ([`UserToken`], 401), the store on the blocking
 //! pool ([`StoreCalls`]) and the body as a JSON object ([`JsonObject`], 400 given only when
-//! the handler asks, after authorization).
+//! the handler asks, after authorization). The last three are the core's
+//! (`core::extract`), answered here in Comwit's error shape.
 //! Extractors run in the order of the handler's arguments, so `Segment, UserToken` keeps
 //! the contract's order of checks (the path, then the token). The helpers the database, app
 //! and DNS handlers share live here too, so no handler file imports another.
 
-use std::sync::Arc;
-
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use serde_json::{Map, Value};
@@ -20,7 +18,8 @@ use super::error::ApiError;
 use super::store::{self, Principal, Store};
 use super::validate;
 use super::AppState;
-use crate::emulator::core::auth;
+use crate::emulator::core::auth::BearerError;
+use crate::emulator::core::extract::{self, Bearer, BodyError, BodyRejection};
 
 /// Extractor: the route's one path segment; 404 `not_found` when it cannot be read.
 pub(crate) struct Segment(pub String);
@@ -48,75 +47,42 @@ impl<S: Send + Sync> FromRequestParts<S> for TwoSegments {
     }
 }
 
-/// Extractor: the request's raw user token (`cwt_...` as a bearer token); 401 otherwise.
+/// Extractor: the request's raw user token (`cwt_...` as a bearer token, read by the
+/// core's [`Bearer`]); 401 otherwise.
 pub(crate) struct UserToken(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for UserToken {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        bearer(&parts.headers).map(UserToken)
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let token = Bearer::<ApiError>::from_request_parts(parts, state)
+            .await?
+            .into_token();
+        if !validate::is_user_token(&token) {
+            return Err(ApiError::unauthorized());
+        }
+        Ok(UserToken(token))
     }
 }
 
-/// Extractor: runs store calls on the blocking pool ([`StoreCalls::run`]).
-pub(crate) struct StoreCalls(Arc<Store>);
+extract::store_calls!(AppState, Store, ApiError);
 
-impl FromRequestParts<AppState> for StoreCalls {
-    type Rejection = std::convert::Infallible;
+/// Extractor: the body as a JSON object (empty: `{}`), the core's; its 400 waits for
+/// `JsonObject::get`, so that authorization answers first.
+pub(crate) type JsonObject = extract::JsonObject<ApiError>;
 
-    async fn from_request_parts(
-        _parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(StoreCalls(state.store.clone()))
+impl BodyRejection for ApiError {
+    const EMPTY_IS_OBJECT: bool = true;
+
+    fn body_rejection(why: BodyError) -> Self {
+        ApiError::bad_request(why.to_string())
     }
 }
 
-impl StoreCalls {
-    /// The store calls of `state`, for code that is not a handler's argument list.
-    pub(crate) fn of(state: &AppState) -> Self {
-        StoreCalls(state.store.clone())
+impl From<BearerError> for ApiError {
+    fn from(_: BearerError) -> Self {
+        ApiError::unauthorized()
     }
-
-    /// Runs `f` with the store on the blocking pool.
-    pub(crate) async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
-    where
-        F: FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
-        T: Send + 'static,
-    {
-        crate::emulator::core::blocking::run(&self.0, f).await
-    }
-}
-
-/// Extractor: the body as a JSON object (empty: `{}`), read eagerly, its error (400) kept
-/// for [`JsonObject::get`] so that authorization answers first. Never rejects.
-pub(crate) struct JsonObject(Result<Map<String, Value>, ApiError>);
-
-impl<S: Send + Sync> FromRequest<S> for JsonObject {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        Ok(JsonObject(json_object(
-            Bytes::from_request(req, state).await,
-        )))
-    }
-}
-
-impl JsonObject {
-    /// The object, or the 400 of a body that is not one.
-    pub(crate) fn get(self) -> Result<Map<String, Value>, ApiError> {
-        self.0
-    }
-}
-
-/// The raw bearer token of the request, or 401.
-fn bearer(headers: &HeaderMap) -> Result<String, ApiError> {
-    let token = auth::bearer(headers).map_err(|_| ApiError::unauthorized())?;
-    if !validate::is_user_token(&token) {
-        return Err(ApiError::unauthorized());
-    }
-    Ok(token)
 }
 
 pub(super) fn authenticate(store: &Store, raw: &str, scope: &str) -> Result<Principal, ApiError> {
@@ -150,19 +116,6 @@ pub(super) fn authorize_project(
 fn path_segment(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
     path.map(|Path(p)| p)
         .map_err(|_| ApiError::not_found("no such resource"))
-}
-
-/// The request body as a JSON object; an empty body is `{}`.
-fn json_object(body: Result<Bytes, BytesRejection>) -> Result<Map<String, Value>, ApiError> {
-    let body = body.map_err(|e| ApiError::bad_request(format!("cannot read body: {e}")))?;
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Map::new());
-    }
-    match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::bad_request("body must be a JSON object")),
-        Err(e) => Err(ApiError::bad_request(format!("malformed JSON body: {e}"))),
-    }
 }
 
 pub(super) fn opt_string(

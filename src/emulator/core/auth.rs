@@ -1,6 +1,7 @@
 //! The `Authorization: Bearer <token>` header, read once for every platform: the token or
 //! why there is none, so that each platform answers a missing or malformed header in its
-//! own shape and wording (Comwit's `UserToken` extractor, CloudSync's auth).
+//! own shape and wording (through `super::extract::Bearer`: Comwit's `UserToken`, CloudSync's
+//! `Admin`).
 
 use axum::http::{header, HeaderMap};
 

@@ -7,7 +7,9 @@
 //! - [`hosts`], the `Host` names a listener answers (a guard against DNS rebinding);
 //! - [`admin`], the `/_emulator/faults` and `/_emulator/stats` routes;
 //! - [`faults`], the fault rules, and [`ratelimit`], a per-credential token bucket;
-//! - [`auth`], the bearer-token extractor; [`blocking`], store calls on the blocking pool;
+//! - [`auth`], the bearer token of a request; [`blocking`], store calls on the blocking pool;
+//! - [`extract`], what every platform's handlers receive from extractors: the JSON body,
+//!   store calls on the blocking pool, the bearer token, answered in the platform's shape;
 //! - [`idempotency`], the `Idempotency-Key` store;
 //! - [`secrets`], token hashes, random hex, constant-time comparison, secret files;
 //! - [`clock`], timestamps (UTC, whole seconds);
@@ -24,6 +26,7 @@ pub mod auth;
 pub mod blocking;
 pub mod clock;
 pub mod engines;
+pub mod extract;
 pub mod faults;
 pub mod files;
 pub mod hosts;

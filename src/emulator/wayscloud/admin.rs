@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::error::ApiError;
+use super::extract::StoreCalls;
 use super::AppState;
 use crate::emulator::core::admin::parse_body;
 use crate::emulator::core::secrets::random_hex;
@@ -31,9 +32,10 @@ struct NewKey {
 
 async fn create_key(
     State(state): State<AppState>,
+    calls: StoreCalls,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let result = (|| -> Result<_, ApiError> {
+    let result = async {
         let req: NewKey = parse_body(body).map_err(ApiError::from)?;
         let customer = req.customer_id.unwrap_or_else(|| random_hex(4));
         super::validate::customer_id(&customer)?;
@@ -46,18 +48,22 @@ async fn create_key(
             }
         }
         let key = super::new_api_key();
-        state
-            .store
-            .ensure_customer(&customer, state.default_quota)?;
-        state.store.add_key(
-            &key,
-            &customer,
-            &req.permissions,
-            req.internal,
-            &super::now(),
-        )?;
+        let (quota, stored, owner) = (state.default_quota, key.clone(), customer.clone());
+        calls
+            .run(move |s| {
+                s.ensure_customer(&owner, quota)?;
+                Ok(s.add_key(
+                    &stored,
+                    &owner,
+                    &req.permissions,
+                    req.internal,
+                    &super::now(),
+                )?)
+            })
+            .await?;
         Ok(json!({"api_key": key, "customer_id": customer}))
-    })();
+    }
+    .await;
     match result {
         Ok(v) => Json(v).into_response(),
         Err(e) => e.into_response(),
@@ -71,11 +77,11 @@ struct Quota {
 }
 
 async fn set_quota(
-    State(state): State<AppState>,
     Path(customer): Path<String>,
+    calls: StoreCalls,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let result = (|| -> Result<_, ApiError> {
+    let result = async {
         let req: Quota = parse_body(body).map_err(ApiError::from)?;
         if !(0..=10_000).contains(&req.limit) {
             return Err(ApiError::validation(
@@ -83,9 +89,11 @@ async fn set_quota(
                 "limit must be between 0 and 10000",
             ));
         }
-        state.store.set_quota(&customer, req.limit)?;
+        let (who, limit) = (customer.clone(), req.limit);
+        calls.run(move |s| Ok(s.set_quota(&who, limit)?)).await?;
         Ok(json!({"customer_id": customer, "limit": req.limit}))
-    })();
+    }
+    .await;
     match result {
         Ok(v) => Json(v).into_response(),
         Err(e) => e.into_response(),

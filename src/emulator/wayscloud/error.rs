@@ -164,3 +164,10 @@ impl From<CoreError> for ApiError {
         }
     }
 }
+
+/// A store call on the blocking pool that panicked or was cancelled: an internal error.
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(err: tokio::task::JoinError) -> Self {
+        ApiError::internal(err)
+    }
+}

@@ -9,6 +9,7 @@ mod admin;
 mod api;
 pub mod engine;
 mod error;
+mod extract;
 pub mod store;
 pub mod validate;
 
