@@ -249,7 +249,61 @@ fn with_path(uri: &Uri, path: &str) -> Option<Uri> {
     Uri::from_parts(parts).ok()
 }
 
+/// The health route of every listener: no admin secret, no faults, not counted.
+pub const HEALTH_PATH: &str = "/_emulator/health";
+/// The header naming the emulator's version on every answer of every platform listener.
+pub const VERSION_HEADER: &str = "x-emulator-version";
+/// The emulator's version (the crate's).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// `GET /_emulator/health`: 200 when every engine of the platform is ready, else 503; the
+/// body names each engine with its readiness.
+async fn health(core: &CoreState, method: &axum::http::Method) -> Response<Body> {
+    if method != axum::http::Method::GET && method != axum::http::Method::HEAD {
+        let mut resp = core.error(CoreError::MethodNotAllowed);
+        resp.headers_mut().insert(
+            axum::http::header::ALLOW,
+            axum::http::HeaderValue::from_static("GET,HEAD"),
+        );
+        return resp;
+    }
+    let engines = core.platform.readiness().await;
+    let ready = engines.iter().all(|e| e.ready);
+    let not_ready: Vec<&str> = engines
+        .iter()
+        .filter(|e| !e.ready)
+        .map(|e| e.engine.as_str())
+        .collect();
+    let status = if ready {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = json!({
+        "platform": core.platform.spec().name,
+        "version": VERSION,
+        "ready": ready,
+        "not_ready": not_ready,
+        "engines": engines,
+    });
+    (status, axum::Json(body)).into_response()
+}
+
 async fn dispatch(
+    req: Request<Incoming>,
+    app: App,
+    core: CoreState,
+    hosts: Arc<HostPolicy>,
+) -> Result<Response<Body>, AbortConnection> {
+    let mut resp = route(req, app, core, hosts).await?;
+    resp.headers_mut().insert(
+        VERSION_HEADER,
+        axum::http::HeaderValue::from_static(VERSION),
+    );
+    Ok(resp)
+}
+
+async fn route(
     mut req: Request<Incoming>,
     app: App,
     core: CoreState,
@@ -260,6 +314,9 @@ async fn dispatch(
     if !hosts.accepts_request(req.uri(), req.headers()) {
         tracing::debug!(%method, %path, host = ?req.headers().get(axum::http::header::HOST), "Host refused");
         return Ok(hosts.refusal(req.headers(), ""));
+    }
+    if path == HEALTH_PATH {
+        return Ok(health(&core, &method).await);
     }
     if is_admin_path(&path) {
         let authorized = req
