@@ -8,6 +8,9 @@ COMWIT_SOURCE="comwit/comwit"
 # (its provider's emulator_url in src/<platform>/provider.rs).
 ALL_PLATFORMS="comwit wayscloud cloudsync"
 declare -A PLATFORM_PORT=([comwit]=8787 [wayscloud]=8788 [cloudsync]=8789)
+# Comwit's app gateway and DNS server (UDP and TCP).
+APPS_PORT=8790
+DNS_PORT=8753
 declare -A PLATFORM_URL=()
 
 # The cargo target directory, absolute.
@@ -53,11 +56,11 @@ emulator_running() {
 
 # emulator_start BIN STATE_DIR PORT LOG [PLATFORMS]: starts BIN in the background with its
 # state in STATE_DIR, serving PLATFORMS (space separated; default: comwit alone), each on
-# its own port of 127.0.0.1 (comwit on PORT, wayscloud on 8788, cloudsync on 8789; a free
-# one when busy), and waits until every one listens (WaysCloud initialises PostgreSQL and
+# its own port of 127.0.0.1 (comwit on PORT, the others on PLATFORM_PORT: wayscloud 8788,
+# cloudsync 8789; a free one when busy; 0 for a free one), and waits until every one listens (WaysCloud initialises PostgreSQL and
 # MariaDB on its first start). LOG receives its stderr (logs); "-" leaves stderr on this
-# terminal. With comwit, its app gateway listens on 127.0.0.1:8790 and its DNS server on
-# 127.0.0.1:8753 (UDP and TCP) (each on a free port when that is busy).
+# terminal. With comwit, its app gateway listens on 127.0.0.1:APPS_PORT (8790) and its DNS
+# server on 127.0.0.1:DNS_PORT (8753; UDP and TCP) (each on a free port when that is busy).
 # Sets EMULATOR_PID, PLATFORM_URL[name], EMULATOR_URL (comwit's, else the first served),
 # EMULATOR_APPS_URL and EMULATOR_DNS (ip:port).
 emulator_start() {
@@ -80,15 +83,15 @@ emulator_start() {
   done
   case " $platforms " in
     *" comwit "*)
-      listen="127.0.0.1:8790"
-      if port_in_use 8790; then
-        echo "port 8790 is busy: the app gateway uses a free port" >&2
+      listen="127.0.0.1:$APPS_PORT"
+      if port_in_use "$APPS_PORT"; then
+        echo "port $APPS_PORT is busy: the app gateway uses a free port" >&2
         listen="127.0.0.1:0"
       fi
       args+=(--apps-listen "$listen")
-      listen="127.0.0.1:8753"
-      if port_in_use 8753; then
-        echo "port 8753 is busy: the DNS server uses a free port" >&2
+      listen="127.0.0.1:$DNS_PORT"
+      if port_in_use "$DNS_PORT"; then
+        echo "port $DNS_PORT is busy: the DNS server uses a free port" >&2
         listen="127.0.0.1:0"
       fi
       args+=(--dns-listen "$listen")

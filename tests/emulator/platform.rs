@@ -337,3 +337,80 @@ fn three_platforms_export_import_and_health() {
     assert_eq!(body["not_ready"], json!(["postgresql"]), "{body}");
     health_is_ready(&b, Platform::Comwit);
 }
+
+/// `scripts/common.sh`, which `scripts/emulator.sh` and `scripts/demo.sh` run on: starts
+/// the three platforms (free ports), reads every listening line, prints each platform's
+/// exports, finds the running emulator again, and stops it.
+#[test]
+fn the_scripts_start_all_three_platforms_and_print_their_exports() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let state = tmp.path().join("state");
+    let script = r#"
+set -euo pipefail
+source scripts/common.sh
+PLATFORM_PORT=([comwit]=0 [wayscloud]=0 [cloudsync]=0)
+APPS_PORT=0
+DNS_PORT=0
+emulator_start "$BIN" "$STATE" 0 "$STATE.log" "$ALL_PLATFORMS"
+for p in $ALL_PLATFORMS; do
+  echo "url $p ${PLATFORM_URL[$p]}"
+  echo "health $p $(curl -s -o /dev/null -w '%{http_code}' "${PLATFORM_URL[$p]}/_emulator/health")"
+  platform_exports "$p" "$STATE"
+done
+echo "apps $EMULATOR_APPS_URL dns $EMULATOR_DNS"
+PLATFORM_URL=()
+emulator_running "$STATE" && echo "running ${#PLATFORM_URL[@]}"
+for p in $ALL_PLATFORMS; do export_platform_env "$p" "$STATE"; done
+echo "keys ${#COMWIT_TOKEN} ${#WAYSCLOUD_API_KEY} ${#CLOUDSYNC_API_KEY}"
+emulator_stop "$EMULATOR_PID" "$STATE"
+emulator_running "$STATE" || echo stopped
+"#;
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("BIN", env!("CARGO_BIN_EXE_platform-emulator"))
+        .env("STATE", &state)
+        .output()
+        .expect("bash");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let root = state.display();
+    for p in Platform::ALL {
+        let name = p.name();
+        assert!(stdout.contains(&format!("health {name} 200")), "{stdout}");
+        let url_line = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("url {name} http://127.0.0.1:")))
+            .unwrap_or_else(|| panic!("no URL of {name}: {stdout}"));
+        let url = url_line.rsplit(' ').next().unwrap_or_default();
+        let facts = p.facts();
+        assert!(
+            stdout.contains(&format!("export {}=\"{url}\"", facts.url_env)),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains(&format!(
+                "export {}=\"$(cat {root}/{})\"",
+                facts.credential_env, facts.credential_file
+            )),
+            "{stdout}"
+        );
+    }
+    assert!(
+        stdout.contains("export COMWIT_PROJECT_ID=prj_local"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("apps http://127.0.0.1:"), "{stdout}");
+    assert!(stdout.contains("running 3"), "{stdout}");
+    let keys: Vec<usize> = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("keys "))
+        .unwrap_or_else(|| panic!("no keys line: {stdout}"))
+        .split(' ')
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    assert!(keys.len() == 3 && keys.iter().all(|n| *n > 0), "{stdout}");
+    assert!(stdout.contains("stopped"), "{stdout}");
+}
