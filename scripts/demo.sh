@@ -65,7 +65,7 @@ else
   say "emulator (pid $EMULATOR_PID) listening after $(($(date +%s) - started_at)) s"
 fi
 for p in $ALL_PLATFORMS; do
-  say "  $p at ${PLATFORM_URL[$p]} ($(curl -fsS --max-time 5 "${PLATFORM_URL[$p]}/_emulator/health" | tr -d '\n' | cut -c1-60)...)"
+  say "  $p at ${PLATFORM_URL[$p]} (GET /_emulator/health: $(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "${PLATFORM_URL[$p]}/_emulator/health"))"
 done
 
 cleanup() {
