@@ -414,3 +414,76 @@ emulator_running "$STATE" || echo stopped
     assert!(keys.len() == 3 && keys.iter().all(|n| *n > 0), "{stdout}");
     assert!(stdout.contains("stopped"), "{stdout}");
 }
+
+/// Status line and body of `GET path` over a fresh connection to `port`; `None` when
+/// nothing accepts yet.
+fn raw_get(port: u16, path: &str) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    let status = answer.split(' ').nth(1)?.parse().ok()?;
+    Some((status, answer))
+}
+
+/// While WaysCloud initialises its engines, its address already answers: 503 with
+/// `"not_ready": ["starting"]` and the version header, then 200 once they are ready.
+#[test]
+fn health_is_503_while_the_engines_start() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let port = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_platform-emulator"))
+        .args([
+            "--serve",
+            &format!("wayscloud=127.0.0.1:{port}"),
+            "--state-dir",
+        ])
+        .arg(tmp.path().join("state"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("platform-emulator");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let mut starting = None;
+    let ready = loop {
+        match raw_get(port, "/_emulator/health") {
+            Some((503, answer)) => starting = starting.or(Some(answer)),
+            Some((200, answer)) => break answer,
+            Some((status, answer)) => panic!("{status}: {answer}"),
+            None => {}
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not ready within 120 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    let starting = starting.expect("no 503 while the engines initialised");
+    let lower = starting.to_ascii_lowercase();
+    assert!(
+        lower.contains(&format!("x-emulator-version: {VERSION}")),
+        "{starting}"
+    );
+    assert!(lower.contains("retry-after: 1"), "{starting}");
+    assert!(
+        starting.contains(r#""not_ready":["starting"]"#),
+        "{starting}"
+    );
+    assert!(ready.contains(r#""ready":true"#), "{ready}");
+    assert!(ready.contains(r#""engine":"postgresql""#), "{ready}");
+}

@@ -378,9 +378,68 @@ pub fn public_addr(bound: SocketAddr) -> SocketAddr {
     }
 }
 
+/// What a platform's listener answers while the platform is starting (its engines
+/// initialising or starting): 503 with `Retry-After: 1` and the version header to every
+/// request; `GET /_emulator/health` says `"ready": false, "not_ready": ["starting"]`.
+/// Ends (dropping its handle on the listener) once `done` turns true or its sender is
+/// dropped; [`serve`] then takes over the same listener.
+pub async fn answer_starting(
+    listener: Arc<TcpListener>,
+    platform: &'static str,
+    mut done: watch::Receiver<bool>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = done.wait_for(|d| *d) => break,
+        };
+        let Ok((stream, _)) = accepted else {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        tokio::spawn(async move {
+            let svc = hyper::service::service_fn(move |req: Request<Incoming>| async move {
+                let body = if req.uri().path() == HEALTH_PATH {
+                    json!({
+                        "platform": platform,
+                        "version": VERSION,
+                        "ready": false,
+                        "not_ready": ["starting"],
+                        "engines": [],
+                        "detail": "starting: its engines are initialising or starting",
+                    })
+                } else {
+                    json!({"error": format!("{platform} is starting; retry shortly")})
+                };
+                let mut resp = (
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    [(axum::http::header::RETRY_AFTER, "1")],
+                    axum::Json(body),
+                )
+                    .into_response();
+                resp.headers_mut().insert(
+                    VERSION_HEADER,
+                    axum::http::HeaderValue::from_static(VERSION),
+                );
+                Ok::<_, Infallible>(resp)
+            });
+            let conn = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .keep_alive(false)
+                .serve_connection(TokioIo::new(stream), svc);
+            let _ = conn.await;
+        });
+    }
+}
+
 /// Serves a platform on `listener` until `shutdown` turns true, then lets open
 /// connections finish their current request (up to 5 seconds).
-pub async fn serve(listener: TcpListener, core: CoreState, mut shutdown: watch::Receiver<bool>) {
+pub async fn serve(
+    listener: Arc<TcpListener>,
+    core: CoreState,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let app = app(&core);
     let hosts = match listener.local_addr() {
         Ok(bound) => Arc::new(core.allowed_hosts.for_listener(bound)),
