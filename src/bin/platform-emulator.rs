@@ -123,6 +123,7 @@ fn state_command(args: impl Iterator<Item = String>) -> Result<Option<String>, S
             (_, other) => return Err(format!("state {command}: unknown argument {other:?}").into()),
         }
     }
+    emulator::state_io::select(&platforms).map_err(|e| StateError::Usage(format!("{e:#}")))?;
     let root = std::path::PathBuf::from(state_dir);
     let lines = match command.as_str() {
         "export" => {

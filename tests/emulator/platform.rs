@@ -250,7 +250,29 @@ fn three_platforms_export_import_and_health() {
     );
     // A second import over it is refused: the state is there.
     let out = state_command(&["import", "--from", file_arg, "--state-dir", root_b_arg]);
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("state reset --platform comwit"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Usage errors: exit 2, naming the argument.
+    for (args, names) in [
+        (&["export", "--state-dir", root_b_arg][..], "--to FILE"),
+        (
+            &["reset", "--platform", "nope", "--state-dir", root_b_arg][..],
+            "--platform",
+        ),
+        (
+            &["export", "--to", file_arg, "--from", file_arg][..],
+            "--from",
+        ),
+    ] {
+        let out = state_command(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(names), "{args:?}: {stderr}");
+    }
 
     let b = Emulator::builder()
         .platforms(&Platform::ALL)
