@@ -5,7 +5,9 @@ use tf_provider::value::{Value, ValueList, ValueString};
 use tf_provider::{AttributePath, Diagnostics};
 
 use super::client::{routes, ApiError, ApiFailure};
+use super::provider::FACTS;
 use crate::plugin::kit::failure::advice;
+use crate::plugin::kit::failure::remedy::{remedy as generic, Generic};
 use crate::plugin::kit::failure::{self, ClientFailure};
 use crate::plugin::kit::known;
 
@@ -40,16 +42,11 @@ impl ClientFailure for ApiFailure {
             None => self.op.route.summary.to_owned(),
         }
     }
-    fn detail(&self) -> String {
-        let remedy = remedy(self);
-        if remedy.is_empty() {
-            self.to_string()
-        } else {
-            format!("{self} {remedy}")
-        }
-    }
     fn attempt(&self) -> String {
         format!("{}: {}", self.op.describe(), ApiFailure::detail(self))
+    }
+    fn remedy(&self) -> String {
+        remedy(self)
     }
     fn is_not_found(&self) -> bool {
         ApiFailure::is_not_found(self)
@@ -61,20 +58,15 @@ impl ClientFailure for ApiFailure {
     }
 }
 
-/// What to do about a failure, from the client's facts (its code, status and route); the
-/// Terraform part comes from [`advice`].
+/// What to do about a failure, from the client's facts (its code, status and route):
+/// CloudSync's own codes here, every generic kind from the kit's [`generic`] remedy over
+/// CloudSync's [`FACTS`]; the Terraform part comes from [`advice`].
 pub fn remedy(failure: &ApiFailure) -> String {
     if let Some(code) = failure.tenant_code() {
         return tenant_remedy(code).to_owned();
     }
+    let generic = |kind| generic(&FACTS, kind);
     match (&failure.error, failure.code()) {
-        (_, Some("unauthorized")) => "CloudSync refused the API key. Set `api_key` (or \
-            CLOUDSYNC_API_KEY) to a management API key from the dashboard's CloudSync > \
-            API Keys page."
-            .to_owned(),
-        (_, Some("forbidden")) => "The API key lacks the `workspace-admin` role: create a \
-            management key with that role (CloudSync > API Keys)."
-            .to_owned(),
         (_, Some("not_found")) => {
             let missing = failure.op.missing();
             match failure.op.route {
@@ -110,32 +102,60 @@ pub fn remedy(failure: &ApiFailure) -> String {
             (CloudSync syncs existing tables), or fix the table name."
             .to_owned(),
         (_, Some("validation_failed")) => "Fix the value the API named and apply again.".to_owned(),
-        (ApiError::Status { status: 404, .. }, _) => "The API at `api_url` has no such \
-            route: check `api_url` (or CLOUDSYNC_API_URL); the default is \
-            https://cloudsync.sqlite.ai."
-            .to_owned(),
-        (ApiError::Status { status: 429, .. }, _)
-        | (
-            ApiError::Status {
-                status: 500..=599, ..
-            },
-            _,
-        ) => "The CloudSync API is busy or \
-            unavailable. Apply again later; `max_retries` and `request_timeout_seconds` \
-            in the provider block control how long the provider keeps trying."
-            .to_owned(),
+        // No such route: the API is not where `api_url` says.
+        (ApiError::Status { status: 404, .. }, _) => {
+            generic(Generic::NotTheApi { status: Some(404) })
+        }
         (
             ApiError::Status {
-                documented: false, ..
+                status: 429,
+                retries,
+                ..
             },
             _,
-        ) => "The answer does not come from \
-            the CloudSync API: check `api_url` (or CLOUDSYNC_API_URL)."
-            .to_owned(),
-        (ApiError::Transport { .. } | ApiError::Deadline { .. }, _) => "Check `api_url` \
-            (or CLOUDSYNC_API_URL) and the network; raise `request_timeout_seconds` for a \
-            slow API."
-            .to_owned(),
+        ) => generic(Generic::RateLimited {
+            retries: Some(*retries),
+            retry_after: None,
+        }),
+        (
+            ApiError::Status {
+                status: 500..=599,
+                retries,
+                ..
+            },
+            _,
+        ) => generic(Generic::Server {
+            repeatable: failure.op.route.retry.repeats_after_ambiguous_failure(),
+            retries: Some(*retries),
+        }),
+        (
+            ApiError::Status {
+                status,
+                documented: false,
+                ..
+            },
+            _,
+        ) => generic(Generic::NotTheApi {
+            status: Some(*status),
+        }),
+        (ApiError::Status { status: 401, .. }, _) => format!(
+            "{} Management API keys are on the dashboard's CloudSync > API Keys page.",
+            generic(Generic::Unauthorized)
+        ),
+        (ApiError::Status { status: 403, .. }, _) => format!(
+            "{} Management API keys are created on the dashboard's CloudSync > API Keys page.",
+            generic(Generic::Forbidden {
+                lacks: Some("the `workspace-admin` role"),
+            })
+        ),
+        (ApiError::Transport { timed_out, .. }, _) => generic(Generic::Transport {
+            timed_out: *timed_out,
+        }),
+        (ApiError::Deadline { .. }, _) => generic(Generic::Deadline),
+        (ApiError::Decode { .. }, _) => generic(Generic::Decode),
+        // An answer far larger than any of the API's.
+        (ApiError::Other(_), _) => generic(Generic::NotTheApi { status: None }),
+        (ApiError::Cancelled, _) => generic(Generic::Cancelled),
         _ => String::new(),
     }
 }

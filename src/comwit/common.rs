@@ -19,11 +19,11 @@ impl ClientFailure for ApiFailure {
     fn summary(&self) -> String {
         ApiFailure::summary(self)
     }
-    fn detail(&self) -> String {
-        remedy::detail(self)
-    }
     fn attempt(&self) -> String {
         ApiFailure::attempt(self)
+    }
+    fn remedy(&self) -> String {
+        remedy(&self.error, &self.op)
     }
     fn is_not_found(&self) -> bool {
         ApiFailure::is_not_found(self)

@@ -4,8 +4,9 @@
 use tf_provider::value::ValueString;
 use tf_provider::{AttributePath, Diagnostics};
 
-use super::client::{ApiFailure, Kind, DEFAULT_API_URL};
-use crate::plugin::kit::failure::advice;
+use super::client::{ApiFailure, Kind};
+use super::provider::FACTS;
+use crate::plugin::kit::failure::remedy::{remedy as generic, Generic};
 use crate::plugin::kit::failure::ClientFailure;
 use crate::plugin::kit::text;
 
@@ -18,15 +19,19 @@ impl ClientFailure for ApiFailure {
     fn summary(&self) -> String {
         ApiFailure::summary(self).to_owned()
     }
-    fn detail(&self) -> String {
-        format!("{self} {}", remedy(self))
-    }
     fn attempt(&self) -> String {
         if self.message.is_empty() {
             self.describe.clone()
         } else {
-            format!("{}: WaysCloud said {}", self.describe, self.message)
+            format!(
+                "{}: WaysCloud said {}",
+                self.describe,
+                self.message.trim_end_matches('.')
+            )
         }
+    }
+    fn remedy(&self) -> String {
+        remedy(self)
     }
     fn is_not_found(&self) -> bool {
         ApiFailure::is_not_found(self)
@@ -34,29 +39,38 @@ impl ClientFailure for ApiFailure {
 }
 
 /// What to do about a failure, from the client's facts (its kind, WaysCloud's permission
-/// and field). The wording is WaysCloud's own (not the other platforms'): its remedies
-/// are pinned by the unit and end-to-end tests.
+/// and field): WaysCloud's own codes here, every generic kind from the kit's
+/// [`generic`] remedy over WaysCloud's [`FACTS`].
 pub fn remedy(failure: &ApiFailure) -> String {
+    let generic = |kind| generic(&FACTS, kind);
     match &failure.kind {
         Kind::NotFound => "It does not exist (any more), or belongs to another customer than the API key's.".to_owned(),
-        Kind::Unauthorized => "The API key was refused: check `api_key` in the provider block or WAYSCLOUD_API_KEY.".to_owned(),
-        Kind::Forbidden { permission } => format!(
-            "The API key lacks the `{permission}` permission. Use a key that has it (set `api_key` or WAYSCLOUD_API_KEY), or ask your WaysCloud administrator to grant it."
-        ),
+        Kind::Unauthorized => generic(Generic::Unauthorized),
+        Kind::Forbidden { permission } => {
+            let lacks = format!("the `{permission}` permission");
+            generic(Generic::Forbidden { lacks: Some(&lacks) })
+        }
         Kind::QuotaExceeded => "The customer's database quota is used up: delete a database you no longer need (see data source `wayscloud_quota`), or ask WaysCloud support to raise the limit.".to_owned(),
         Kind::Conflict => "It conflicts with an object that already exists.".to_owned(),
         Kind::Validation { field: Some(f) } => format!("WaysCloud refused the value of `{f}`."),
         Kind::Validation { field: None } => "WaysCloud refused the request.".to_owned(),
-        Kind::RateLimited => "WaysCloud kept answering 429 (too many requests) after the retries: try again later, or raise `max_retries`.".to_owned(),
-        Kind::Server { status } => format!("WaysCloud answered {status} after the retries; nothing is assumed done: run the plan again to see what exists."),
+        // The client keeps no retry tally of its own.
+        Kind::RateLimited => generic(Generic::RateLimited {
+            retries: None,
+            retry_after: None,
+        }),
+        Kind::Server { .. } => generic(Generic::Server {
+            repeatable: failure.route.retry.repeats_after_ambiguous_failure(),
+            retries: None,
+        }),
         Kind::Other { status, documented: false } => format!(
-            "The answer ({status}) is not from the WaysCloud API (it lacks WaysCloud's error body, `detail` and `code`): check `api_url` (or WAYSCLOUD_API_URL), default {DEFAULT_API_URL}; the API key was not judged."
+            "{} The answer lacks WaysCloud's error body (`detail` and `code`).",
+            generic(Generic::NotTheApi { status: Some(*status) })
         ),
         Kind::Other { status, .. } => format!("WaysCloud answered {status}."),
-        Kind::Transport { timed_out: true } => "No answer in time: check `api_url` and the network, or raise `request_timeout_seconds`.".to_owned(),
-        Kind::Transport { .. } => format!("WaysCloud could not be reached: check `api_url` (or WAYSCLOUD_API_URL; default {DEFAULT_API_URL}) and the network."),
-        Kind::Decode => "The answer was not the documented JSON: check `api_url`.".to_owned(),
-        Kind::Cancelled => advice::STOPPED_SHORT.to_owned(),
+        Kind::Transport { timed_out } => generic(Generic::Transport { timed_out: *timed_out }),
+        Kind::Decode => generic(Generic::Decode),
+        Kind::Cancelled => generic(Generic::Cancelled),
     }
 }
 
@@ -224,10 +238,10 @@ mod tests {
         };
         assert_eq!(
             ClientFailure::detail(&failure),
-            "Could not create a postgresql database. WaysCloud said: API key lacks permission \
-             database:create. The API key lacks the `database:create` permission. Use a key \
-             that has it (set `api_key` or WAYSCLOUD_API_KEY), or ask your WaysCloud \
-             administrator to grant it."
+            "Could not create a postgresql database: WaysCloud said API key lacks permission \
+             database:create. Use an API key that has the `database:create` permission (set \
+             `api_key` in the provider block or the WAYSCLOUD_API_KEY environment variable), \
+             or ask your WaysCloud administrator to grant it."
         );
         let foreign = ApiFailure {
             kind: Kind::Other {
@@ -244,21 +258,23 @@ mod tests {
             "{d}"
         );
         assert!(
-            !d.contains("API key was refused") && !d.contains("lacks the"),
+            !d.contains("API key was refused") && !d.contains("that has"),
             "{d}"
         );
         let refused = ApiFailure {
             kind: Kind::Unauthorized,
             ..foreign.clone()
         };
-        assert!(ClientFailure::detail(&refused).contains("`api_key`"));
+        assert!(ClientFailure::detail(&refused).contains("The API key was refused: set `api_key`"));
         let stopped = ApiFailure {
             kind: Kind::Cancelled,
             ..foreign
         };
         assert_eq!(
             ClientFailure::detail(&stopped),
-            "Could not create a postgresql database. Terraform stopped the provider."
+            "Could not create a postgresql database. Terraform asked the provider to stop. If \
+             the request had already been sent it may have taken effect; refresh before \
+             trying again."
         );
     }
 }

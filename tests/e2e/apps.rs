@@ -535,7 +535,7 @@ fn a_token_without_app_deploy_is_told_the_scope() {
     let text = out.combined();
     assert!(text.contains("`app:deploy`"), "the scope is named: {text}");
     assert!(
-        text.contains("Create a token with scope `app:deploy`"),
+        text.contains("Use a token that has scope `app:deploy`"),
         "{text}"
     );
     assert!(!text.contains(&token));

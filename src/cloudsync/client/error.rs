@@ -292,7 +292,7 @@ impl ApiFailure {
                 format!("the answer is not what the CloudSync API returns: {message}")
             }
             ApiError::InvalidInput { field, message } => format!("`{field}`: {message}"),
-            ApiError::Cancelled => "Terraform asked the provider to stop".to_owned(),
+            ApiError::Cancelled => "the operation was cancelled".to_owned(),
             ApiError::Other(m) => m.clone(),
         }
     }

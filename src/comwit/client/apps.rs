@@ -813,3 +813,119 @@ mod tests {
         assert!(failure.to_string().contains("`app:deploy`"), "{failure}");
     }
 }
+
+/// An element of a list answer that is not an object of the expected shape (a `null`, a
+/// missing field, a field of another type): how the user recognises it (its id or name
+/// when it has one, else its place in the list) and why it could not be read. Lists skip
+/// it with a warning instead of failing as a whole. The reason never quotes a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OddItem {
+    pub name: String,
+    pub reason: String,
+}
+
+/// Reads each element of a list answer on its own: the objects that read, and an
+/// [`OddItem`] for each that does not, named by the first of `keys` it holds as a string.
+pub(super) fn each<T: serde::de::DeserializeOwned>(
+    items: Vec<serde_json::Value>,
+    keys: &[&str],
+) -> Vec<std::result::Result<T, OddItem>> {
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let name = keys
+                .iter()
+                .find_map(|k| item.get(*k).and_then(serde_json::Value::as_str))
+                .filter(|s| !s.is_empty())
+                .map_or_else(|| format!("element {} of the list", i + 1), str::to_owned);
+            if !item.is_object() {
+                let what = if item.is_null() {
+                    "null"
+                } else {
+                    "not an object"
+                };
+                return Err(OddItem {
+                    name,
+                    reason: format!("the API answered an element that is {what}"),
+                });
+            }
+            serde_json::from_value(item).map_err(|e| {
+                let text = e.to_string();
+                // serde's other messages quote the value; a missing field's names the field.
+                let reason = match text.strip_prefix("missing field ") {
+                    Some(field) => format!(
+                        "the API answered it without the field {}",
+                        field.split_whitespace().next().unwrap_or(field)
+                    ),
+                    None => "the API answered a field of it with a value of another type".into(),
+                };
+                OddItem { name, reason }
+            })
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct RawAppList {
+    #[serde(default)]
+    apps: Vec<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct RawEnvList {
+    #[serde(default)]
+    env: Vec<serde_json::Value>,
+}
+
+impl Client {
+    /// `GET /v1/projects/{project}/apps` (`app:read`) for a listing: each app read on its
+    /// own, so an odd one is an [`OddItem`] and the others are still listed.
+    pub async fn list_apps_each(
+        &self,
+        project_id: &str,
+    ) -> Result<Vec<std::result::Result<App, OddItem>>> {
+        let op = Operation::on_project(&routes::LIST_APPS, project_id);
+        let list: RawAppList = self.call(op, None, None).await?;
+        Ok(each(list.apps, &["name", "app_id"]))
+    }
+
+    /// `GET /v1/apps/{app}/env` (`app:read`) for a listing: each variable read on its own.
+    pub async fn get_env_each(
+        &self,
+        app_id: &str,
+    ) -> Result<Vec<std::result::Result<EnvVar, OddItem>>> {
+        let op = Operation::on_app(&routes::GET_APP_ENV, app_id);
+        let list: RawEnvList = self.call(op, None, None).await?;
+        Ok(each(list.env, &["key"]))
+    }
+}
+
+#[cfg(test)]
+mod each_tests {
+    use super::*;
+
+    #[test]
+    fn odd_elements_are_named_and_never_quoted_and_the_rest_reads() {
+        let items = serde_json::json!([
+            {"key": "A", "value": "1", "sensitive": false, "version": 1},
+            null,
+            {"key": "B", "value": "x"},
+            {"key": "C", "value": "hunter2", "version": "hunter2"},
+            7,
+        ]);
+        let read: Vec<std::result::Result<EnvVar, OddItem>> =
+            each(items.as_array().cloned().unwrap_or_default(), &["key"]);
+        assert_eq!(read.len(), 5);
+        assert_eq!(read[0].as_ref().map(|v| v.key.as_str()), Ok("A"));
+        let odd: Vec<&OddItem> = read.iter().filter_map(|r| r.as_ref().err()).collect();
+        assert_eq!(odd.len(), 4);
+        assert_eq!(odd[0].name, "element 2 of the list");
+        assert!(odd[0].reason.contains("null"), "{:?}", odd[0]);
+        assert_eq!(odd[1].name, "B");
+        assert!(odd[1].reason.contains("`version`"), "{:?}", odd[1]);
+        assert_eq!(odd[2].name, "C");
+        assert!(!odd[2].reason.contains("hunter2"), "{:?}", odd[2]);
+        assert!(odd[3].reason.contains("not an object"), "{:?}", odd[3]);
+    }
+}

@@ -440,3 +440,23 @@ mod tests {
         );
     }
 }
+
+#[derive(Deserialize)]
+struct RawHostnameList {
+    #[serde(default)]
+    hostnames: Vec<serde_json::Value>,
+}
+
+impl Client {
+    /// `GET /v1/apps/{app}/hostnames` (`app:read`) for a listing: each hostname read on its
+    /// own, so an odd one is an [`OddItem`](super::apps::OddItem) and the others are still
+    /// listed.
+    pub async fn list_hostnames_each(
+        &self,
+        app_id: &str,
+    ) -> Result<Vec<std::result::Result<Hostname, super::apps::OddItem>>> {
+        let op = Operation::on_app(&routes::LIST_HOSTNAMES, app_id);
+        let list: RawHostnameList = self.call(op, None, None).await?;
+        Ok(super::apps::each(list.hostnames, &["hostname"]))
+    }
+}

@@ -1,33 +1,28 @@
 //! Comwit's remedies: what the user can do about a failed call, chosen from the client's
 //! facts (the error, its code, the operation's route and ids). The client says what
-//! happened ([`ApiFailure::attempt`]); the Terraform words of a remedy (`terraform state
-//! rm`, `terraform import`, `-parallelism`) come from [`advice`].
+//! happened (`ApiFailure::attempt`); the remedies of the kinds every platform has (429,
+//! 5xx, no answer, deadline, undecodable answer, not the API, 401, a missing scope, a
+//! stop) are the kit's ([`generic`]), over Comwit's [`FACTS`]; the Terraform words of a
+//! remedy (`terraform state rm`, `terraform import`, `-parallelism`) come from [`advice`].
 
 use crate::client::Route;
 use crate::comwit::client::routes::{self, Operation};
-use crate::comwit::client::{ApiError, ApiFailure, ForbiddenCode};
+use crate::comwit::client::{ApiError, ForbiddenCode};
+use crate::comwit::provider::FACTS;
 use crate::plugin::kit::failure::advice;
+use crate::plugin::kit::failure::remedy::{remedy as generic, Generic};
 
-/// The diagnostic's detail: "Could not create database `orders` in project `prj_123`: the
-/// API answered 403 (the token lacks scope `database:write`). Create a token with scope
-/// `database:write` or ask a project admin."
-pub fn detail(failure: &ApiFailure) -> String {
-    format!(
-        "Could not {}. {}",
-        failure.attempt(),
-        remedy(&failure.error, &failure.op)
-    )
-}
-
-/// What the user can do about `error`, for this operation.
+/// What the user can do about `error`, for this operation: the second half of the
+/// diagnostic's detail ("Could not create database `orders` in project `prj_123`: the API
+/// answered 403 (the token lacks scope `database:write`). Use a token that has scope
+/// `database:write` (...)").
 pub fn remedy(error: &ApiError, op: &Operation) -> String {
     match error {
-        ApiError::Unauthorized { .. } => {
-            "Set a valid Comwit user token (it starts with `cwt_`) in the provider's \
-                 `token` argument or the COMWIT_TOKEN environment variable. Get one with \
-                 `comwit login` or create a personal access token in the console."
-                .to_owned()
-        }
+        ApiError::Unauthorized { .. } => format!(
+            "{} A Comwit user token starts with `cwt_`: get one with `comwit login` or create \
+             a personal access token in the console.",
+            generic(&FACTS, Generic::Unauthorized)
+        ),
         ApiError::Forbidden {
             code,
             required_scope,
@@ -36,7 +31,13 @@ pub fn remedy(error: &ApiError, op: &Operation) -> String {
         } => match code {
             ForbiddenCode::MissingScope => {
                 let scope = required_scope.as_deref().unwrap_or(op.required_scope());
-                format!("Create a token with scope `{scope}` or ask a project admin.")
+                let lacks = format!("scope `{scope}`");
+                generic(
+                    &FACTS,
+                    Generic::Forbidden {
+                        lacks: Some(&lacks),
+                    },
+                )
             }
             ForbiddenCode::NotAMember => {
                 let project = project_id
@@ -64,10 +65,9 @@ pub fn remedy(error: &ApiError, op: &Operation) -> String {
             ),
         },
         ApiError::NotFound { .. } => match op.route {
+            // Listing projects cannot meet a missing object: not the API.
             r if *r == routes::LIST_PROJECTS => {
-                "Check that the provider's `api_url` argument (or COMWIT_API_URL) \
-                     points at the Comwit product API."
-                    .to_owned()
+                generic(&FACTS, Generic::NotTheApi { status: Some(404) })
             }
             r if one_of(
                 r,
@@ -144,19 +144,14 @@ pub fn remedy(error: &ApiError, op: &Operation) -> String {
                 )
             }
         },
-        ApiError::NotTheApi { .. } | ApiError::TooLarge { .. } => {
-            "Check that the provider's `api_url` argument (or COMWIT_API_URL) points at the \
-                 Comwit product API (https://api.cloud.comwit.io, or the emulator's address \
-                 such as http://127.0.0.1:8787), with no extra path. Nothing was changed in \
-                 Terraform's state."
-                .to_owned()
-        }
-        ApiError::Deadline { .. } => {
-            "The API did not answer in time. The provider's `request_timeout_seconds` \
-                 (per attempt) and `max_retries` settings bound how long one operation waits; \
-                 check the `api_url` and your network, or raise them."
-                .to_owned()
-        }
+        ApiError::NotTheApi { status, .. } => generic(
+            &FACTS,
+            Generic::NotTheApi {
+                status: Some(*status),
+            },
+        ),
+        ApiError::TooLarge { .. } => generic(&FACTS, Generic::NotTheApi { status: None }),
+        ApiError::Deadline { .. } => generic(&FACTS, Generic::Deadline),
         ApiError::Conflict { .. } => match op.route {
             r if *r == routes::CREATE_DATABASE => {
                 format!(
@@ -205,43 +200,40 @@ pub fn remedy(error: &ApiError, op: &Operation) -> String {
         ApiError::RateLimited {
             retry_after,
             retries,
-        } => {
-            let asked = retry_after
-                .map(|d| format!(" (it last asked to wait {}s)", d.as_secs()))
-                .unwrap_or_default();
-            format!(
-                "The API is rate limiting requests{asked}; the provider retried {retries} \
-                     time{}. {}",
-                plural(*retries),
-                advice::LOWER_PARALLELISM
-            )
-        }
+        } => generic(
+            &FACTS,
+            Generic::RateLimited {
+                retries: Some(*retries),
+                retry_after: *retry_after,
+            },
+        ),
         ApiError::Server { retries, .. } => {
+            let text = generic(
+                &FACTS,
+                Generic::Server {
+                    repeatable: op.retry_safe(),
+                    retries: Some(*retries),
+                },
+            );
             if op.retry_safe() {
-                format!(
-                    "This is a problem on the Comwit side (the provider retried {retries} \
-                         time{}). Try again later.",
-                    plural(*retries)
-                )
+                text
             } else {
-                format!(
-                    "This is a problem on the Comwit side. {}",
-                    not_retried(op.route)
-                )
+                format!("{text} {}", not_retried(op.route))
             }
         }
-        ApiError::Unexpected { .. } => {
-            "This answer is not part of the API contract. Check that the provider's \
-                 `api_url` argument (or COMWIT_API_URL) points at the Comwit product API \
-                 (https://api.cloud.comwit.io), not the database host db.cloud.comwit.io."
-                .to_owned()
-        }
-        ApiError::Transport { .. } => {
-            let mut text = "Check the provider's `api_url` argument or the COMWIT_API_URL \
-                                environment variable (default https://api.cloud.comwit.io), and \
-                                your network or proxy. The provider's `request_timeout_seconds` \
-                                and `max_retries` settings bound how long it waits."
-                .to_owned();
+        ApiError::Unexpected { .. } => format!(
+            "This answer is not part of the API contract. Check that the provider's `api_url` \
+             argument (or {}) points at the Comwit product API ({}), not the database host \
+             db.cloud.comwit.io.",
+            FACTS.api_url_env, FACTS.default_api_url
+        ),
+        ApiError::Transport { timed_out, .. } => {
+            let mut text = generic(
+                &FACTS,
+                Generic::Transport {
+                    timed_out: *timed_out,
+                },
+            );
             if !op.retry_safe() {
                 text.push(' ');
                 text.push_str(not_retried(op.route));
@@ -249,10 +241,7 @@ pub fn remedy(error: &ApiError, op: &Operation) -> String {
             text
         }
         ApiError::Decode { .. } => {
-            let mut text = "Check that the provider's `api_url` argument (or COMWIT_API_URL) \
-                                points at the Comwit product API; if it does, the API's answer \
-                                changed and the provider needs an update."
-                .to_owned();
+            let mut text = generic(&FACTS, Generic::Decode);
             if one_of(
                 op.route,
                 &[&routes::CREATE_DATABASE, &routes::ROTATE_DATABASE_TOKEN],
@@ -265,13 +254,7 @@ pub fn remedy(error: &ApiError, op: &Operation) -> String {
             text
         }
         ApiError::InvalidInput { .. } => "Fix the value and try again.".to_owned(),
-        ApiError::Cancelled => {
-            format!(
-                "{} If the request had already been sent it may have taken effect; refresh \
-                 before trying again.",
-                advice::STOPPED
-            )
-        }
+        ApiError::Cancelled => generic(&FACTS, Generic::Cancelled),
         ApiError::CreateUnresolved { existing, .. } => match existing {
             Some(found) => import_advice(op.route, &found.id),
             None => format!(
@@ -344,18 +327,11 @@ fn not_retried(route: &Route) -> &'static str {
     }
 }
 
-fn plural(n: u32) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::comwit::client::error_testing::{error, redactor, TOKEN};
+    use crate::comwit::client::ApiFailure;
     use crate::plugin::kit::failure::ClientFailure;
     use std::time::Duration;
 
@@ -364,7 +340,7 @@ mod tests {
     }
 
     fn detail_of(op: Operation, status: u16, body: &str) -> String {
-        detail(&ApiFailure::new(op, error(status, body)))
+        ApiFailure::new(op, error(status, body)).detail()
     }
 
     #[test]
@@ -430,8 +406,9 @@ mod tests {
         assert_eq!(
             text,
             "Could not create database `orders` in project `prj_123`: the API answered 403 \
-             (the token lacks scope `database:write`). Create a token with scope \
-             `database:write` or ask a project admin."
+             (the token lacks scope `database:write`). Use a token that has scope \
+             `database:write` (set `token` in the provider block or the COMWIT_TOKEN \
+             environment variable), or ask your Comwit administrator to grant it."
         );
         assert_eq!(
             ApiFailure::new(
@@ -584,8 +561,8 @@ mod tests {
         }
         assert!(error(404, include_str!("../client/fixtures/error_not_found.json")).is_not_found());
     }
-    /// The remedies whose Terraform words come from `advice`, word for word as the client
-    /// wrote them before they moved here.
+    /// The remedies whose Terraform words come from `advice`, word for word (the generic
+    /// kinds' as the kit's `failure::remedy` writes them for Comwit).
     #[test]
     fn terraform_advice_reads_as_before() {
         use crate::comwit::client::ExistingObject;
@@ -610,9 +587,10 @@ mod tests {
                     },
                     &create_op(),
                 ),
-                "The API is rate limiting requests (it last asked to wait 2s); the provider \
-                 retried 1 time. Wait a minute and try again, or run Terraform with a lower \
-                 `-parallelism`.",
+                "The Comwit API is rate limiting requests (it last asked to wait 2s); the \
+                 provider retried 1 time. Wait a minute and try again, or run Terraform with a \
+                 lower `-parallelism`. Raising `max_retries` in the provider block lets the \
+                 provider wait longer.",
             ),
             (
                 remedy(&conflict(), &create_op()),

@@ -1,7 +1,14 @@
 //! `comwit` list resources (`terraform query`, Terraform 1.14+): one file per list type,
 //! each listing the items of the managed type of the same name with the state its import
 //! gives, and the server defaults generated configuration leaves out.
+//!
+//! `comwit_database_query_token` has no list: it has no identity (a query token is a
+//! one-time secret, never importable) and the API has no route that lists query tokens.
 
+pub mod app;
+pub mod app_deployment;
+pub mod app_env;
+pub mod app_hostname;
 pub mod database;
 pub mod dns_record;
 pub mod project_domain;
@@ -11,9 +18,10 @@ use std::sync::Arc;
 use tf_provider::schema::{Attribute, AttributeConstraint, AttributeType, Description};
 use tf_provider::Diagnostics;
 
+use super::common::api_error;
 use super::provider::{Configured, ProviderData};
 use crate::plugin::kit::text;
-use crate::plugin::Registry;
+use crate::plugin::{Listed, Registry};
 use tf_provider::value::ValueString;
 
 /// Register every list type and the generated-configuration rules of its managed type.
@@ -31,6 +39,31 @@ pub fn register(registry: &mut Registry, data: &Arc<ProviderData>) {
     registry.list_resource(
         super::resources::project_domain::TYPE_NAME,
         project_domain::ProjectDomainList::new(data.clone()),
+    );
+    registry.list_resource(
+        super::resources::app::TYPE_NAME,
+        app::AppList::new(data.clone()),
+    );
+    registry.list_resource(
+        super::resources::app_env::TYPE_NAME,
+        app_env::AppEnvList::new(data.clone()),
+    );
+    registry.config_rules(super::resources::app_env::TYPE_NAME, app_env::rules());
+    registry.list_resource(
+        super::resources::app_hostname::TYPE_NAME,
+        app_hostname::AppHostnameList::new(data.clone()),
+    );
+    registry.config_rules(
+        super::resources::app_hostname::TYPE_NAME,
+        app_hostname::rules(),
+    );
+    registry.list_resource(
+        super::resources::app_deployment::TYPE_NAME,
+        app_deployment::AppDeploymentList::new(data.clone()),
+    );
+    registry.config_rules(
+        super::resources::app_deployment::TYPE_NAME,
+        app_deployment::rules(),
     );
 }
 
@@ -63,4 +96,156 @@ fn project_of(
         tf_provider::AttributePath::new("project_id"),
     );
     None
+}
+
+/// An app a per-app listing reads (the environments, hostnames or deployments of apps).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct AppRef {
+    id: String,
+    name: String,
+    active_build_id: Option<String>,
+}
+
+impl AppRef {
+    fn of(app: crate::comwit::client::App) -> Self {
+        Self {
+            id: app.app_id,
+            name: app.name,
+            active_build_id: app.active_build_id,
+        }
+    }
+}
+
+/// One page of a per-app listing: the app this page reads, the apps still to read after it
+/// (the next cursor), and the apps the project's list answered that could not be read
+/// (skipped with a warning, on the first page).
+struct AppStep<S> {
+    current: Option<AppRef>,
+    rest: Vec<AppRef>,
+    skipped: Vec<Listed<S>>,
+}
+
+impl<S> AppStep<S> {
+    /// The cursor of the apps still to read: `id:name:active_build_id` (ids and app names
+    /// hold no `:` or `,`), comma-separated; `None` when this page reads the last app.
+    fn next(&self) -> Option<String> {
+        (!self.rest.is_empty()).then(|| {
+            self.rest
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{}:{}:{}",
+                        a.id,
+                        a.name,
+                        a.active_build_id.as_deref().unwrap_or("")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+    }
+}
+
+fn parse_cursor(cursor: &str) -> Vec<AppRef> {
+    cursor
+        .split(',')
+        .filter_map(|entry| {
+            let mut parts = entry.splitn(3, ':');
+            let id = parts.next().filter(|s| !s.is_empty())?.to_owned();
+            let name = parts.next().unwrap_or_default().to_owned();
+            let active = parts.next().filter(|s| !s.is_empty()).map(str::to_owned);
+            Some(AppRef {
+                id,
+                name,
+                active_build_id: active,
+            })
+        })
+        .collect()
+}
+
+/// The apps a per-app listing goes through, lazily: the first page reads the one app of
+/// `app_id` (a clear error when it does not exist), or lists the project's apps; each page
+/// then reads one app, and the cursor carries the others, so nothing is fetched once
+/// Terraform stops reading.
+async fn app_step<S>(
+    diags: &mut Diagnostics,
+    configured: &Configured,
+    project_id: &ValueString<'_>,
+    app_id: &ValueString<'_>,
+    cursor: Option<String>,
+) -> Option<AppStep<S>> {
+    let mut skipped = Vec::new();
+    let mut apps = match (cursor, text(app_id)) {
+        (Some(c), _) => parse_cursor(&c),
+        (None, Some(id)) => match configured.client.get_app(id).await {
+            Ok(app) => vec![AppRef::of(app)],
+            Err(e) => {
+                api_error(diags, &e);
+                return None;
+            }
+        },
+        (None, None) => {
+            let project = project_of(diags, configured, project_id)?;
+            let answered = match configured.client.list_apps_each(&project).await {
+                Ok(a) => a,
+                Err(e) => {
+                    api_error(diags, &e);
+                    return None;
+                }
+            };
+            let mut apps = Vec::new();
+            for app in answered {
+                match app {
+                    Ok(app) => apps.push(AppRef::of(app)),
+                    Err(odd) => skipped.push(Listed::Skipped {
+                        name: format!("app {}", odd.name),
+                        reason: odd.reason,
+                    }),
+                }
+            }
+            apps
+        }
+    };
+    let current = (!apps.is_empty()).then(|| apps.remove(0));
+    Some(AppStep {
+        current,
+        rest: apps,
+        skipped,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cursor_carries_every_app_still_to_read() {
+        let apps = vec![
+            AppRef {
+                id: "app_1".into(),
+                name: "web".into(),
+                active_build_id: Some("bld_1".into()),
+            },
+            AppRef {
+                id: "app_2".into(),
+                name: "api".into(),
+                active_build_id: None,
+            },
+        ];
+        let step: AppStep<()> = AppStep {
+            current: None,
+            rest: apps.clone(),
+            skipped: vec![],
+        };
+        let cursor = step.next().expect("a cursor");
+        assert_eq!(cursor, "app_1:web:bld_1,app_2:api:");
+        assert_eq!(parse_cursor(&cursor), apps);
+        let last: AppStep<()> = AppStep {
+            current: apps.first().cloned(),
+            rest: vec![],
+            skipped: vec![],
+        };
+        assert_eq!(last.next(), None);
+        assert_eq!(parse_cursor(",:x:"), vec![]);
+    }
 }

@@ -532,19 +532,25 @@ impl Resource for AppDeploymentResource {
              or `source_archive` in the configuration. When the code there is the build's, \
              the next apply records the source without making a new build.",
         );
-        Some((
-            AppDeploymentState {
-                app_id: known(build.app_id),
-                entry: known(build.entry),
-                timeout_seconds: Value::Value(DEFAULT_TIMEOUT_SECONDS.into()),
-                source_sha256: known(build.artifact_sha256),
-                build_id: known(build.build_id),
-                status: known(build.status),
-                active_build_id: opt(app.active_build_id),
-                ..Default::default()
-            },
-            Value::Null,
-        ))
+        Some((imported(build, app.active_build_id), Value::Null))
+    }
+}
+
+/// The state an import gives: the build's, the app's serving build, no source (the
+/// platform keeps the archive, not where it came from).
+pub(crate) fn imported<'a>(
+    build: Build,
+    active_build_id: Option<String>,
+) -> AppDeploymentState<'a> {
+    AppDeploymentState {
+        app_id: known(build.app_id),
+        entry: known(build.entry),
+        timeout_seconds: Value::Value(DEFAULT_TIMEOUT_SECONDS.into()),
+        source_sha256: known(build.artifact_sha256),
+        build_id: known(build.build_id),
+        status: known(build.status),
+        active_build_id: opt(active_build_id),
+        ..Default::default()
     }
 }
 

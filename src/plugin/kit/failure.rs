@@ -5,22 +5,38 @@
 //! The plugin side never imports a client (`docs/architecture.md`, "What each folder may
 //! import"), so each platform makes its client's failure a [`ClientFailure`] (in its
 //! `common.rs`): the diagnostic's summary and detail, whether the platform says the object
-//! is gone, and the attribute the failure points at, if any.
+//! is gone, and the attribute the failure points at, if any. The remedies of the kinds
+//! every platform meets are written once in [`remedy`], over the platform's facts; the
+//! Terraform words of any remedy are in [`advice`].
 
 use tf_provider::{AttributePath, Diagnostics};
 
 pub mod advice;
+pub mod remedy;
+
+pub use remedy::Generic;
 
 /// A failed API call as the diagnostics need it. Every text is safe to show: the client
-/// has redacted every secret it knows of.
+/// has redacted every secret it knows of. The detail has one shape on every platform:
+/// "Could not <attempt>. <remedy>".
 pub trait ClientFailure {
     /// The diagnostic's summary: "Error creating database".
     fn summary(&self) -> String;
-    /// The diagnostic's detail: "Could not <what>: <why>. <what to do>."
-    fn detail(&self) -> String;
     /// What was attempted and the answer, without the remedy: "<what>: <why>" (completes
     /// "Could not ...").
     fn attempt(&self) -> String;
+    /// What the user can do about it (the platform's `remedy`, the generic kinds' from
+    /// [`remedy::remedy`]); empty when there is nothing to add.
+    fn remedy(&self) -> String;
+    /// The diagnostic's detail: "Could not <what>: <why>. <what to do>."
+    fn detail(&self) -> String {
+        let remedy = self.remedy();
+        if remedy.is_empty() {
+            format!("Could not {}.", self.attempt())
+        } else {
+            format!("Could not {}. {remedy}", self.attempt())
+        }
+    }
     /// Whether the platform says the object does not exist (its documented "not found"
     /// answer, never a bare 404 from somewhere else).
     fn is_not_found(&self) -> bool;
@@ -35,11 +51,11 @@ impl<F: ClientFailure + ?Sized> ClientFailure for &F {
     fn summary(&self) -> String {
         (**self).summary()
     }
-    fn detail(&self) -> String {
-        (**self).detail()
-    }
     fn attempt(&self) -> String {
         (**self).attempt()
+    }
+    fn remedy(&self) -> String {
+        (**self).remedy()
     }
     fn is_not_found(&self) -> bool {
         (**self).is_not_found()
@@ -119,11 +135,15 @@ mod tests {
         fn summary(&self) -> String {
             "Error reading thing".into()
         }
-        fn detail(&self) -> String {
-            "Could not read thing `t_1`: it answered 500. Try again later.".into()
-        }
         fn attempt(&self) -> String {
-            "read thing `t_1`: it answered 404".into()
+            if self.gone {
+                "read thing `t_1`: it answered 404".into()
+            } else {
+                "read thing `t_1`: it answered 500".into()
+            }
+        }
+        fn remedy(&self) -> String {
+            "Try again later.".into()
         }
         fn is_not_found(&self) -> bool {
             self.gone
@@ -153,7 +173,13 @@ mod tests {
         assert_eq!(found(&mut d, Err::<u8, _>(BROKEN)), None);
         assert_eq!(d.errors.len(), 2);
         assert_eq!(d.errors[0].summary, "Error reading thing");
-        assert!(d.errors[0].detail.contains("Try again later"));
+        assert!(
+            d.errors[0]
+                .detail
+                .starts_with("Could not read thing `t_1`: it answered 500. Try again later."),
+            "{}",
+            d.errors[0].detail
+        );
     }
 
     #[test]

@@ -17,9 +17,6 @@ pub const IMPORT_EXISTING: &str = "bring the existing one under Terraform with `
 /// For a failure after the request may have been sent (Terraform stopped the provider).
 pub const STOPPED: &str = "Terraform asked the provider to stop.";
 
-/// [`STOPPED`] in WaysCloud's words (its messages are pinned as they are).
-pub const STOPPED_SHORT: &str = "Terraform stopped the provider.";
-
 /// For an id the user gave (in the configuration, at `attribute`, or to `terraform
 /// import`) that names nothing: "check the id given in the configuration (`database_id`)
 /// or to `terraform import` (a typo, ...)." `attribute` is `""` or " (`name`)"; `why`

@@ -1,0 +1,6 @@
+list "comwit_app" "web" {
+  provider = comwit
+  config {
+    name_prefix = "web-"
+  }
+}

@@ -1,0 +1,6 @@
+list "comwit_project_domain" "example" {
+  provider = comwit
+  config {
+    domain_suffix = "example.com"
+  }
+}
