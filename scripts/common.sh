@@ -4,6 +4,14 @@
 
 DEFAULT_EMULATOR_PORT=8787
 COMWIT_SOURCE="comwit/comwit"
+# The platforms the scripts serve by default (each on its own port), and each one's port
+# (its provider's emulator_url in src/<platform>/provider.rs).
+ALL_PLATFORMS="comwit wayscloud cloudsync"
+declare -A PLATFORM_PORT=([comwit]=8787 [wayscloud]=8788 [cloudsync]=8789)
+# Comwit's app gateway and DNS server (UDP and TCP).
+APPS_PORT=8790
+DNS_PORT=8753
+declare -A PLATFORM_URL=()
 
 # The cargo target directory, absolute.
 target_dir() {
@@ -17,8 +25,23 @@ port_in_use() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# emulator_running STATE_DIR: true (and sets EMULATOR_PID, EMULATOR_URL) when an emulator
-# started by these scripts still runs on STATE_DIR.
+# read_listening FILE: sets, from the emulator's listening lines in FILE, PLATFORM_URL
+# (name -> URL of each served platform's API), EMULATOR_APPS_URL and EMULATOR_DNS (ip:port;
+# Comwit's app gateway and DNS server, when Comwit is served).
+read_listening() {
+  local file="$1" name url
+  PLATFORM_URL=()
+  while read -r name url; do
+    case "$name" in
+      comwit-apps) EMULATOR_APPS_URL="$url" ;;
+      comwit-dns) EMULATOR_DNS="${url#dns://}" ;;
+      *) PLATFORM_URL[$name]="$url" ;;
+    esac
+  done < <(sed -n 's/^platform-emulator: \([a-z-]*\) listening on \(.*\)$/\1 \2/p' "$file" 2>/dev/null)
+}
+
+# emulator_running STATE_DIR: true (and sets EMULATOR_PID, EMULATOR_URL and what
+# read_listening sets) when an emulator started by these scripts still runs on STATE_DIR.
 emulator_running() {
   local state="$1" pid
   [ -f "$state/emulator.pid" ] && [ -f "$state/emulator.url" ] || return 1
@@ -28,73 +51,125 @@ emulator_running() {
   EMULATOR_PID="$pid"
   EMULATOR_URL="$(cat "$state/emulator.url")"
   EMULATOR_DNS="$(cat "$state/emulator.dns" 2>/dev/null || true)"
+  read_listening "$state/emulator.stdout"
 }
 
-# emulator_start BIN STATE_DIR PORT LOG: starts BIN in the background on 127.0.0.1:PORT (a
-# free port when PORT is busy) with its state in STATE_DIR, and waits until it listens.
-# LOG receives its stderr (logs); "-" leaves stderr on this terminal.
-# The app gateway listens on 127.0.0.1:8790, the DNS server on 127.0.0.1:8753 (UDP and TCP)
-# (each on a free port when that is busy).
-# Sets EMULATOR_PID, EMULATOR_URL, EMULATOR_APPS_URL and EMULATOR_DNS (ip:port).
+# emulator_start BIN STATE_DIR PORT LOG [PLATFORMS]: starts BIN in the background with its
+# state in STATE_DIR, serving PLATFORMS (space separated; default: comwit alone), each on
+# its own port of 127.0.0.1 (comwit on PORT, the others on PLATFORM_PORT: wayscloud 8788,
+# cloudsync 8789; a free one when busy; 0 for a free one), and waits until every one listens (WaysCloud initialises PostgreSQL and
+# MariaDB on its first start). LOG receives its stderr (logs); "-" leaves stderr on this
+# terminal. With comwit, its app gateway listens on 127.0.0.1:APPS_PORT (8790) and its DNS
+# server on 127.0.0.1:DNS_PORT (8753; UDP and TCP) (each on a free port when that is busy).
+# Sets EMULATOR_PID, PLATFORM_URL[name], EMULATOR_URL (comwit's, else the first served),
+# EMULATOR_APPS_URL and EMULATOR_DNS (ip:port).
 emulator_start() {
-  local bin="$1" state="$2" port="$3" log="$4" listen apps_listen dns_listen out
+  local bin="$1" state="$2" port="$3" log="$4" platforms="${5:-comwit}" p want listen out
+  local -a args=()
   mkdir -p "$state"
-  listen="127.0.0.1:$port"
-  if port_in_use "$port"; then
-    echo "port $port is busy: using a free port" >&2
-    listen="127.0.0.1:0"
-  fi
-  apps_listen="127.0.0.1:8790"
-  if port_in_use 8790; then
-    echo "port 8790 is busy: the app gateway uses a free port" >&2
-    apps_listen="127.0.0.1:0"
-  fi
-  dns_listen="127.0.0.1:8753"
-  if port_in_use 8753; then
-    echo "port 8753 is busy: the DNS server uses a free port" >&2
-    dns_listen="127.0.0.1:0"
-  fi
+  for p in $platforms; do
+    want="${PLATFORM_PORT[$p]:-}"
+    [ -n "$want" ] || {
+      echo "unknown platform $p (known: $ALL_PLATFORMS)" >&2
+      return 2
+    }
+    [ "$p" = comwit ] && want="$port"
+    listen="127.0.0.1:$want"
+    if port_in_use "$want"; then
+      echo "port $want is busy: $p uses a free port" >&2
+      listen="127.0.0.1:0"
+    fi
+    args+=(--serve "$p=$listen")
+  done
+  case " $platforms " in
+    *" comwit "*)
+      listen="127.0.0.1:$APPS_PORT"
+      if port_in_use "$APPS_PORT"; then
+        echo "port $APPS_PORT is busy: the app gateway uses a free port" >&2
+        listen="127.0.0.1:0"
+      fi
+      args+=(--apps-listen "$listen")
+      listen="127.0.0.1:$DNS_PORT"
+      if port_in_use "$DNS_PORT"; then
+        echo "port $DNS_PORT is busy: the DNS server uses a free port" >&2
+        listen="127.0.0.1:0"
+      fi
+      args+=(--dns-listen "$listen")
+      ;;
+  esac
   out="$state/emulator.stdout"
   : >"$out"
   if [ "$log" = "-" ]; then
-    "$bin" --listen "$listen" --apps-listen "$apps_listen" --dns-listen "$dns_listen" --state-dir "$state" </dev/null >"$out" &
+    "$bin" "${args[@]}" --state-dir "$state" </dev/null >"$out" &
   else
-    "$bin" --listen "$listen" --apps-listen "$apps_listen" --dns-listen "$dns_listen" --state-dir "$state" </dev/null >"$out" 2>>"$log" &
+    "$bin" "${args[@]}" --state-dir "$state" </dev/null >"$out" 2>>"$log" &
   fi
   EMULATOR_PID=$!
-  EMULATOR_URL=""
-  for _ in $(seq 1 300); do
-    EMULATOR_URL="$(sed -n 's/^platform-emulator: comwit listening on //p' "$out" | head -n 1)"
-    [ -n "$EMULATOR_URL" ] && break
+  local first="${platforms%% *}" waited=0 all
+  # The listening lines are printed once every platform listens.
+  while :; do
+    read_listening "$out"
+    all=1
+    for p in $platforms; do [ -n "${PLATFORM_URL[$p]:-}" ] || all=0; done
+    if [ "$all" -eq 1 ] && { [[ " $platforms " != *" comwit "* ]] || [ -n "${EMULATOR_DNS:-}" ]; }; then
+      break
+    fi
     if ! kill -0 "$EMULATOR_PID" 2>/dev/null; then
       echo "platform-emulator exited before listening" >&2
       [ "$log" != "-" ] && tail -n 20 "$log" >&2
       return 1
     fi
+    if [ "$waited" -ge 3000 ]; then
+      echo "platform-emulator did not start within 300 s" >&2
+      kill "$EMULATOR_PID" 2>/dev/null || true
+      return 1
+    fi
     sleep 0.1
+    waited=$((waited + 1))
   done
-  if [ -z "$EMULATOR_URL" ]; then
-    echo "platform-emulator did not start within 30 s" >&2
-    kill "$EMULATOR_PID" 2>/dev/null || true
-    return 1
-  fi
-  EMULATOR_APPS_URL="$(sed -n 's/^platform-emulator: comwit-apps listening on //p' "$out" | head -n 1)"
-  for _ in $(seq 1 50); do
-    EMULATOR_DNS="$(sed -n 's|^platform-emulator: comwit-dns listening on dns://||p' "$out" | head -n 1)"
-    [ -n "$EMULATOR_DNS" ] && break
-    sleep 0.1
-  done
-  echo "$EMULATOR_DNS" >"$state/emulator.dns"
+  EMULATOR_URL="${PLATFORM_URL[comwit]:-${PLATFORM_URL[$first]}}"
+  echo "${EMULATOR_DNS:-}" >"$state/emulator.dns"
   echo "$EMULATOR_PID" >"$state/emulator.pid"
   echo "$EMULATOR_URL" >"$state/emulator.url"
 }
 
-# emulator_stop PID STATE_DIR: SIGTERM, then SIGKILL after 10 s.
+# platform_exports PLATFORM STATE_DIR: the `export` lines a user pastes to point
+# PLATFORM's provider at the running emulator (PLATFORM_URL must be set): its api_url and
+# credential variables (each provider's ProviderFacts).
+platform_exports() {
+  local p="$1" state="$2" url="${PLATFORM_URL[$1]:-}"
+  case "$p" in
+    comwit)
+      echo "export COMWIT_API_URL=\"$url\""
+      echo "export COMWIT_TOKEN=\"\$(cat $state/bootstrap-token)\""
+      echo "export COMWIT_PROJECT_ID=prj_local"
+      ;;
+    wayscloud)
+      echo "export WAYSCLOUD_API_URL=\"$url\""
+      echo "export WAYSCLOUD_API_KEY=\"\$(cat $state/wayscloud/bootstrap-api-key)\""
+      ;;
+    cloudsync)
+      echo "export CLOUDSYNC_API_URL=\"$url\""
+      echo "export CLOUDSYNC_API_KEY=\"\$(cat $state/cloudsync/api-key)\""
+      ;;
+  esac
+}
+
+# export_platform_env PLATFORM STATE_DIR: exports those variables in this shell.
+export_platform_env() {
+  local line
+  while read -r line; do
+    eval "$line"
+  done < <(platform_exports "$1" "$2")
+}
+
+# emulator_stop PID STATE_DIR: SIGTERM, then SIGKILL after 60 s (WaysCloud's engines stop
+# cleanly first).
 emulator_stop() {
   local pid="$1" state="$2"
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do
+    for _ in $(seq 1 600); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
@@ -118,8 +193,9 @@ provider_installation {
 EOF
 }
 
-# write_cli_config FILE PROVIDER_DIR: a Terraform CLI config serving comwit/comwit from
-# PROVIDER_DIR (which holds terraform-provider-comwit), so no `terraform init` is needed.
+# write_cli_config FILE PROVIDER_DIR: a Terraform CLI config serving comwit/comwit,
+# wayscloud/wayscloud and cloudsync/cloudsync from PROVIDER_DIR (which holds their
+# terraform-provider-* binaries), so no `terraform init` is needed.
 write_cli_config() {
   local file="$1" dir="$2"
   mkdir -p "$(dirname "$file")"
@@ -127,6 +203,8 @@ write_cli_config() {
 provider_installation {
   dev_overrides {
     "$COMWIT_SOURCE" = "$dir"
+    "wayscloud/wayscloud" = "$dir"
+    "cloudsync/cloudsync" = "$dir"
   }
   direct {}
 }

@@ -45,6 +45,7 @@ pub mod cloudsync;
 pub mod comwit;
 pub mod core;
 mod listening;
+pub mod state_io;
 pub mod wayscloud;
 
 use std::collections::BTreeMap;
@@ -210,6 +211,8 @@ async fn wait_for_signal() {
 /// and TCP).
 pub fn run(config: RunConfig) -> anyhow::Result<()> {
     init_tracing();
+    // Held until the process ends: `state export/import/reset` refuse while it is.
+    let _lock = state_io::lock(&config.state_dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -7,6 +7,8 @@
 //! - `hosts`: the `Host` check of every listener (421 for foreign names);
 //! - `sql`: SQL over each database's URL (Hrana over HTTP), at the protocol level and with
 //!   the official libSQL client;
+//! - `platform`: all three platforms in one emulator: health, the version header, the
+//!   inspection routes, and the state's export and import with every engine's rows;
 //! - `wayscloud`: the WaysCloud databases API on its real PostgreSQL and MariaDB servers.
 
 #[path = "../support/mod.rs"]
@@ -17,6 +19,7 @@ mod apps;
 mod cloudsync;
 mod dns;
 mod hosts;
+mod platform;
 mod ratelimit;
 mod sql;
 mod wayscloud;

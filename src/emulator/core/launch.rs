@@ -1,8 +1,8 @@
 //! What the core does for every platform it starts, so that a platform's `start` gives only
 //! its state, routes and extra listeners: the platform's state subdirectory (0700), the
 //! admin secret (checked, or random; written to `admin-secret` there), the fault rules, the
-//! bound listener, and, once the platform is built, the serve loop with its stats and the
-//! shutdown signal.
+//! bound listener (answering 503 "starting" until the platform serves, health included),
+//! and, once the platform is built, the serve loop with its stats and the shutdown signal.
 //!
 //! ```text
 //! let launch = Launch::prepare(SPEC, &state_root, ENV_ADMIN_SECRET, common).await?;
@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -23,7 +24,7 @@ use super::files;
 use super::hosts::AllowedHosts;
 use super::platform::{Platform, PlatformSpec};
 use super::secrets::{random_hex, write_secret};
-use super::server::{self, Bound, CoreState, Stats};
+use super::server::{self, CoreState, Stats};
 
 /// The file of the admin secret in a platform's state subdirectory (written every start).
 pub const ADMIN_SECRET_FILE: &str = "admin-secret";
@@ -48,7 +49,11 @@ pub struct Launch {
     dir: PathBuf,
     admin_secret: String,
     faults: Faults,
-    bound: Bound,
+    listener: Arc<TcpListener>,
+    addr: SocketAddr,
+    base_url: String,
+    /// Turns true when the platform serves: the "starting" answers end.
+    starting: watch::Sender<bool>,
     allowed_hosts: AllowedHosts,
     shutdown: watch::Sender<bool>,
 }
@@ -74,13 +79,25 @@ impl Launch {
             .replace(config.faults.to_vec())
             .map_err(|(field, msg)| anyhow::anyhow!("fault rule {field}: {msg}"))?;
         let bound = server::bind(config.listen).await?;
+        let listener = Arc::new(bound.listener);
         let (shutdown, _) = watch::channel(false);
+        // Until `serve`, the listener answers 503 "starting" (health included), so a
+        // client polling a fixed address sees the platform come up.
+        let (starting, starting_rx) = watch::channel(false);
+        tokio::spawn(server::answer_starting(
+            listener.clone(),
+            spec.name,
+            starting_rx,
+        ));
         Ok(Launch {
             spec,
             dir,
             admin_secret,
             faults,
-            bound,
+            listener,
+            addr: bound.addr,
+            base_url: bound.base_url,
+            starting,
             allowed_hosts: config.allowed_hosts.clone(),
             shutdown,
         })
@@ -93,7 +110,7 @@ impl Launch {
 
     /// `http://host:port` of the API.
     pub fn base_url(&self) -> &str {
-        &self.bound.base_url
+        &self.base_url
     }
 
     /// The `Host` names every listener of the platform accepts.
@@ -118,11 +135,12 @@ impl Launch {
             allowed_hosts: self.allowed_hosts,
         };
         let rx = self.shutdown.subscribe();
-        let task = tokio::spawn(server::serve(self.bound.listener, core, rx));
-        tracing::info!(platform = self.spec.name, base_url = %self.bound.base_url, state_dir = %self.dir.display(), "emulator started");
+        let _ = self.starting.send(true);
+        let task = tokio::spawn(server::serve(self.listener, core, rx));
+        tracing::info!(platform = self.spec.name, base_url = %self.base_url, state_dir = %self.dir.display(), "emulator started");
         Ok(Served {
-            addr: self.bound.addr,
-            base_url: self.bound.base_url,
+            addr: self.addr,
+            base_url: self.base_url,
             admin_secret: self.admin_secret,
             dir: self.dir,
             shutdown: self.shutdown,

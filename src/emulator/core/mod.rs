@@ -40,5 +40,5 @@ pub mod server;
 pub mod state;
 
 pub use launch::{CoreConfig, Launch, Served};
-pub use platform::{CoreError, Platform, PlatformSpec};
+pub use platform::{CoreError, Platform, PlatformSpec, Readiness};
 pub use registry::{BoxFuture, Registration, StartArgs, Started, Starting};

@@ -7,6 +7,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Router;
 
+use super::registry::BoxFuture;
+
 /// The facts of a platform known before it starts (for the command line and the docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PlatformSpec {
@@ -54,6 +56,29 @@ pub enum CoreError {
     Validation { field: String, message: String },
 }
 
+/// One engine's readiness, as `GET /_emulator/health` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Readiness {
+    /// The engine's name (`state`, `postgresql`, `mariadb`).
+    pub engine: String,
+    /// Whether it answers now.
+    pub ready: bool,
+    /// What was seen: the port it answers on, or why it is not ready.
+    pub detail: String,
+}
+
+impl Readiness {
+    /// The platform's own state file: opened before the platform serves, so ready whenever
+    /// the listener answers.
+    pub fn state_file() -> Readiness {
+        Readiness {
+            engine: "state".into(),
+            ready: true,
+            detail: "SQLite state file open".into(),
+        }
+    }
+}
+
 /// One emulated platform, served by the core on its own port.
 ///
 /// The core puts in front of [`Platform::public_routes`]: the request counters (labelled
@@ -75,6 +100,12 @@ pub trait Platform: Send + Sync + 'static {
 
     /// The platform's error body for a core error.
     fn error_response(&self, error: CoreError) -> Response;
+
+    /// Each engine's readiness now, for `GET /_emulator/health` (200 when every one is
+    /// ready, else 503). A platform without a server of its own has its state file only.
+    fn readiness(&self) -> BoxFuture<'static, Vec<Readiness>> {
+        Box::pin(async { vec![Readiness::state_file()] })
+    }
 
     /// A path to route instead of the request's own (faults still see the original), for
     /// platforms that ignore empty path segments somewhere or route by host name. `host` is

@@ -249,7 +249,61 @@ fn with_path(uri: &Uri, path: &str) -> Option<Uri> {
     Uri::from_parts(parts).ok()
 }
 
+/// The health route of every listener: no admin secret, no faults, not counted.
+pub const HEALTH_PATH: &str = "/_emulator/health";
+/// The header naming the emulator's version on every answer of every platform listener.
+pub const VERSION_HEADER: &str = "x-emulator-version";
+/// The emulator's version (the crate's).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// `GET /_emulator/health`: 200 when every engine of the platform is ready, else 503; the
+/// body names each engine with its readiness.
+async fn health(core: &CoreState, method: &axum::http::Method) -> Response<Body> {
+    if method != axum::http::Method::GET && method != axum::http::Method::HEAD {
+        let mut resp = core.error(CoreError::MethodNotAllowed);
+        resp.headers_mut().insert(
+            axum::http::header::ALLOW,
+            axum::http::HeaderValue::from_static("GET,HEAD"),
+        );
+        return resp;
+    }
+    let engines = core.platform.readiness().await;
+    let ready = engines.iter().all(|e| e.ready);
+    let not_ready: Vec<&str> = engines
+        .iter()
+        .filter(|e| !e.ready)
+        .map(|e| e.engine.as_str())
+        .collect();
+    let status = if ready {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = json!({
+        "platform": core.platform.spec().name,
+        "version": VERSION,
+        "ready": ready,
+        "not_ready": not_ready,
+        "engines": engines,
+    });
+    (status, axum::Json(body)).into_response()
+}
+
 async fn dispatch(
+    req: Request<Incoming>,
+    app: App,
+    core: CoreState,
+    hosts: Arc<HostPolicy>,
+) -> Result<Response<Body>, AbortConnection> {
+    let mut resp = route(req, app, core, hosts).await?;
+    resp.headers_mut().insert(
+        VERSION_HEADER,
+        axum::http::HeaderValue::from_static(VERSION),
+    );
+    Ok(resp)
+}
+
+async fn route(
     mut req: Request<Incoming>,
     app: App,
     core: CoreState,
@@ -260,6 +314,9 @@ async fn dispatch(
     if !hosts.accepts_request(req.uri(), req.headers()) {
         tracing::debug!(%method, %path, host = ?req.headers().get(axum::http::header::HOST), "Host refused");
         return Ok(hosts.refusal(req.headers(), ""));
+    }
+    if path == HEALTH_PATH {
+        return Ok(health(&core, &method).await);
     }
     if is_admin_path(&path) {
         let authorized = req
@@ -330,9 +387,68 @@ pub fn public_addr(bound: SocketAddr) -> SocketAddr {
     }
 }
 
+/// What a platform's listener answers while the platform is starting (its engines
+/// initialising or starting): 503 with `Retry-After: 1` and the version header to every
+/// request; `GET /_emulator/health` says `"ready": false, "not_ready": ["starting"]`.
+/// Ends (dropping its handle on the listener) once `done` turns true or its sender is
+/// dropped; [`serve`] then takes over the same listener.
+pub async fn answer_starting(
+    listener: Arc<TcpListener>,
+    platform: &'static str,
+    mut done: watch::Receiver<bool>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = done.wait_for(|d| *d) => break,
+        };
+        let Ok((stream, _)) = accepted else {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        tokio::spawn(async move {
+            let svc = hyper::service::service_fn(move |req: Request<Incoming>| async move {
+                let body = if req.uri().path() == HEALTH_PATH {
+                    json!({
+                        "platform": platform,
+                        "version": VERSION,
+                        "ready": false,
+                        "not_ready": ["starting"],
+                        "engines": [],
+                        "detail": "starting: its engines are initialising or starting",
+                    })
+                } else {
+                    json!({"error": format!("{platform} is starting; retry shortly")})
+                };
+                let mut resp = (
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    [(axum::http::header::RETRY_AFTER, "1")],
+                    axum::Json(body),
+                )
+                    .into_response();
+                resp.headers_mut().insert(
+                    VERSION_HEADER,
+                    axum::http::HeaderValue::from_static(VERSION),
+                );
+                Ok::<_, Infallible>(resp)
+            });
+            let conn = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .keep_alive(false)
+                .serve_connection(TokioIo::new(stream), svc);
+            let _ = conn.await;
+        });
+    }
+}
+
 /// Serves a platform on `listener` until `shutdown` turns true, then lets open
 /// connections finish their current request (up to 5 seconds).
-pub async fn serve(listener: TcpListener, core: CoreState, mut shutdown: watch::Receiver<bool>) {
+pub async fn serve(
+    listener: Arc<TcpListener>,
+    core: CoreState,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let app = app(&core);
     let hosts = match listener.local_addr() {
         Ok(bound) => Arc::new(core.allowed_hosts.for_listener(bound)),

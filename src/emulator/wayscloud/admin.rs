@@ -1,10 +1,12 @@
-//! WaysCloud's admin routes under `/_emulator/` (API keys, quotas), next to the core's.
+//! WaysCloud's admin routes under `/_emulator/` (API keys, quotas, a read-only listing of
+//! what it holds), next to the core's; and its engines' readiness for the core's
+//! `GET /_emulator/health`.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{post, put};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
@@ -13,12 +15,76 @@ use super::error::ApiError;
 use super::extract::StoreCalls;
 use super::AppState;
 use crate::emulator::core::admin::parse_body;
+use crate::emulator::core::engines::probe;
 use crate::emulator::core::secrets::random_hex;
+use crate::emulator::core::{BoxFuture, Readiness};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/_emulator/api-keys", post(create_key))
         .route("/_emulator/customers/{customer_id}/quota", put(set_quota))
+        .route("/_emulator/databases", get(list_databases))
+}
+
+/// PostgreSQL's and MariaDB's readiness: each server process runs and accepts connections.
+pub(super) fn readiness(state: &AppState) -> BoxFuture<'static, Vec<Readiness>> {
+    let engines = state.engines.clone();
+    Box::pin(async move {
+        let pg = &engines.postgres;
+        let my = &engines.mariadb;
+        vec![
+            Readiness::state_file(),
+            probe("postgresql", pg.exited(), pg.port()).await,
+            probe("mariadb", my.exited(), my.port()).await,
+        ]
+    })
+}
+
+/// `GET /_emulator/databases`: every live database WaysCloud holds (every customer's), with
+/// its firewall rules and snapshots, and the engines' ports. Read-only.
+async fn list_databases(State(state): State<AppState>) -> Response {
+    let store = state.store.clone();
+    let listed = tokio::task::spawn_blocking(move || -> rusqlite::Result<Vec<serde_json::Value>> {
+        let mut out = Vec::new();
+        for db in store.all_live()? {
+            let rules: Vec<_> = store
+                .rules(Some(db.id))?
+                .into_iter()
+                .map(|r| json!({"rule_id": r.rule_id, "cidr": r.cidr, "description": r.description}))
+                .collect();
+            let snapshots: Vec<_> = store
+                .snapshots(db.id)?
+                .into_iter()
+                .map(|s| json!({"snapshot_id": s.snapshot_id, "size_bytes": s.size_bytes, "created_at": s.created_at}))
+                .collect();
+            out.push(json!({
+                "id": db.id,
+                "db_type": db.db_type,
+                "db_name": db.db_name,
+                "username": db.username,
+                "customer_id": db.customer_id,
+                "connection_limit": db.connection_limit,
+                "description": db.description,
+                "created_at": db.created_at,
+                "firewall_rules": rules,
+                "snapshots": snapshots,
+            }));
+        }
+        Ok(out)
+    })
+    .await;
+    match listed {
+        Ok(Ok(databases)) => Json(json!({
+            "databases": databases,
+            "engines": {
+                "postgresql": {"host": state.engines.host(), "port": state.engines.port(super::engine::DbType::Postgresql)},
+                "mariadb": {"host": state.engines.host(), "port": state.engines.port(super::engine::DbType::Mariadb)},
+            },
+        }))
+        .into_response(),
+        Ok(Err(e)) => ApiError::from(e).into_response(),
+        Err(e) => ApiError::internal(e).into_response(),
+    }
 }
 
 #[derive(Deserialize)]

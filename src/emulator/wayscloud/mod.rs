@@ -152,6 +152,10 @@ impl Platform for WaysCloud {
     fn error_response(&self, error: CoreError) -> Response {
         ApiError::from(error).into_response()
     }
+
+    fn readiness(&self) -> BoxFuture<'static, Vec<super::core::Readiness>> {
+        admin::readiness(&self.state)
+    }
 }
 
 /// WaysCloud in the emulator's registry.

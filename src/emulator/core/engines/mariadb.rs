@@ -268,6 +268,11 @@ impl MariaDb {
             .collect())
     }
 
+    /// The exit status of the server process, once it has exited (`None` while it runs).
+    pub fn exited(&self) -> Option<String> {
+        self.process.exited()
+    }
+
     /// [`MariaDb::query`], rows ignored.
     pub async fn execute(&self, sql: &str) -> anyhow::Result<()> {
         self.query(sql).await.map(|_| ())

@@ -36,6 +36,27 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::sync::watch;
 
+/// Whether an engine answers now: its process runs and its loopback port accepts a TCP
+/// connection within a second (`GET /_emulator/health`).
+pub async fn probe(engine: &str, exited: Option<String>, port: u16) -> super::platform::Readiness {
+    let (ready, detail) = match exited {
+        Some(status) => (false, format!("the server process exited ({status})")),
+        None => {
+            let connect = tokio::net::TcpStream::connect((std::net::Ipv4Addr::LOCALHOST, port));
+            match tokio::time::timeout(Duration::from_secs(1), connect).await {
+                Ok(Ok(_)) => (true, format!("accepting connections on 127.0.0.1:{port}")),
+                Ok(Err(e)) => (false, format!("127.0.0.1:{port} refused: {e}")),
+                Err(_) => (false, format!("127.0.0.1:{port} did not answer within 1 s")),
+            }
+        }
+    };
+    super::platform::Readiness {
+        engine: engine.to_owned(),
+        ready,
+        detail,
+    }
+}
+
 /// The system user an engine runs as when the emulator is root.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunAs {

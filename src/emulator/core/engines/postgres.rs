@@ -279,6 +279,11 @@ impl Postgres {
         Ok(())
     }
 
+    /// The exit status of the server process, once it has exited (`None` while it runs).
+    pub fn exited(&self) -> Option<String> {
+        self.process.exited()
+    }
+
     /// Stops the server (fast shutdown: open sessions are ended, data is flushed) and waits
     /// for it, killing it after 30 seconds.
     pub async fn stop(self) {
