@@ -7,7 +7,8 @@
 //!
 //! Layout (the one the Terraform registry reads), under a provider's docs folder:
 //! `index.md` for the provider, `resources/<name>.md`, `data-sources/<name>.md`,
-//! `ephemeral-resources/<name>.md`, where `<name>` is the type name without the provider's
+//! `ephemeral-resources/<name>.md`, `actions/<name>.md` (its example from
+//! `actions/<type>/action.tf`), where `<name>` is the type name without the provider's
 //! prefix, and `functions/<name>.md` for each provider function (its example from
 //! `functions/<name>/function.tf`). Examples come from the provider's examples folder and
 //! are embedded verbatim.
@@ -36,6 +37,13 @@ fn minimum_version(dir: &str) -> Option<&'static str> {
         "ephemeral-resources" => Some(
             "Ephemeral resources need Terraform 1.10 or later (OpenTofu does not support them \
              yet). Their values never reach the plan or the state.",
+        ),
+        "actions" => Some(
+            "Actions need Terraform 1.14 or later (OpenTofu does not support them yet). Run \
+             one with `terraform apply -invoke=action.<type>.<name>`, or after a resource's \
+             create or update from its `lifecycle { action_trigger { ... } }`. An action \
+             changes no Terraform state; its progress lines show in Terraform's output \
+             (`action_progress` with `-json`).",
         ),
         _ => None,
     }
@@ -108,6 +116,21 @@ pub fn render_all<P: Provider + Clone>(
                 ),
             );
         }
+    }
+    for (type_name, action) in &schema.action_schemas {
+        let Some(s) = &action.schema else { continue };
+        let short = type_name.strip_prefix(&prefix).unwrap_or(type_name);
+        let example = read(root, &format!("{examples}/actions/{type_name}/action.tf"));
+        pages.insert(
+            docs.join("actions").join(format!("{short}.md")),
+            page(
+                &format!("{type_name} (Action)"),
+                s,
+                example,
+                None,
+                minimum_version("actions"),
+            ),
+        );
     }
     for (name, f) in &schema.functions {
         let example = read(root, &format!("{examples}/functions/{name}/function.tf"));
