@@ -8,6 +8,7 @@
 //! - one file per Terraform type under [`resources`] and [`data_sources`]; one per list
 //!   type under [`lists`].
 
+pub mod actions;
 pub mod client;
 pub mod common;
 pub mod data_sources;

@@ -186,6 +186,7 @@ impl Provider for CloudSyncProvider {
         super::data_sources::register(registry, &self.data);
         super::functions::register(registry);
         super::lists::register(registry, &self.data);
+        super::actions::register(registry, &self.data);
     }
 
     fn stop(&self) {

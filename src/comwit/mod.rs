@@ -8,6 +8,7 @@
 //! - One file per Terraform type under [`resources`], [`data_sources`] and [`ephemeral`];
 //!   one per list type under [`lists`].
 
+pub mod actions;
 pub mod bundle;
 pub mod client;
 pub mod common;

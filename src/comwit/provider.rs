@@ -206,6 +206,7 @@ impl Provider for ComwitProvider {
         super::functions::register(registry);
         super::ephemeral::register(registry, &self.data);
         super::lists::register(registry, &self.data);
+        super::actions::register(registry, &self.data);
     }
 
     fn stop(&self) {

@@ -7,6 +7,7 @@
 //! - One file per Terraform type under [`resources`] and [`data_sources`]; one per list
 //!   type under [`lists`].
 
+pub mod actions;
 pub mod client;
 pub mod common;
 pub mod data_sources;

@@ -205,6 +205,7 @@ impl Provider for WaysCloudProvider {
         super::data_sources::register(registry, &self.data);
         super::functions::register(registry);
         super::lists::register(registry, &self.data);
+        super::actions::register(registry, &self.data);
     }
 
     fn stop(&self) {

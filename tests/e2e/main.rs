@@ -17,12 +17,15 @@
 //!   Terraform 1.6 (no functions) still reading the three providers;
 //! - `platforms`: one emulator serving two platforms, one configuration using both
 //!   providers;
+//! - `actions`: each provider's actions invoked from the CLI (progress in `-json`, the
+//!   effect seen from outside, twice) and from an `action_trigger` after an update;
 //! - `hostile`: APIs that misbehave (a huge `Retry-After`, answers that drip) or are
 //!   another service: a diagnostic that says so, never a panic.
 
 #[path = "../support/mod.rs"]
 mod support;
 
+mod actions;
 mod apps;
 mod cloudsync;
 mod comwit;

@@ -7,6 +7,7 @@ pub mod docs;
 pub mod failure;
 pub mod poll;
 pub mod settings;
+pub mod timeout;
 
 use std::borrow::Cow;
 

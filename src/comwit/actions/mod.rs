@@ -1,0 +1,46 @@
+//! `comwit` actions (Terraform 1.14+): operations that are an event, not a state. Each is
+//! named `<resource type>_<verb>` (`docs/plugin-features.md`, "Actions"), takes the
+//! object's id and a `timeout`, reports each step as a progress line, is safe to run
+//! twice, and changes no Terraform state.
+
+pub mod app_hostname_verify;
+pub mod app_rollback;
+pub mod database_suspend;
+
+use std::sync::Arc;
+
+use tf_provider::schema::{Attribute, AttributeConstraint, AttributeType};
+
+use super::provider::ProviderData;
+use crate::plugin::kit::attribute;
+use crate::plugin::Registry;
+
+/// Register every action type.
+pub fn register(registry: &mut Registry, data: &Arc<ProviderData>) {
+    use database_suspend::{DatabaseSuspend, Direction};
+    registry.action(
+        database_suspend::SUSPEND,
+        DatabaseSuspend::new(data.clone(), Direction::Suspend),
+    );
+    registry.action(
+        database_suspend::RESUME,
+        DatabaseSuspend::new(data.clone(), Direction::Resume),
+    );
+    registry.action(
+        app_rollback::TYPE_NAME,
+        app_rollback::AppRollback::new(data.clone()),
+    );
+    registry.action(
+        app_hostname_verify::TYPE_NAME,
+        app_hostname_verify::HostnameVerify::new(data.clone()),
+    );
+}
+
+/// A required string of an action's `config` block.
+fn required(description: &str) -> Attribute {
+    attribute(
+        AttributeType::String,
+        AttributeConstraint::Required,
+        description,
+    )
+}

@@ -1,0 +1,231 @@
+//! An action's `timeout`: a duration string as Terraform's own `timeouts` blocks read it
+//! (Go's `time.ParseDuration` units `ms`, `s`, `m`, `h`, in any combination: `"90s"`,
+//! `"5m"`, `"1h30m"`, `"1.5h"`), checked at plan time on the attribute, and the deadline
+//! an invocation polls against (on the tokio clock, like [`super::poll`]).
+
+use std::future::Future;
+use std::time::Duration;
+
+use tf_provider::schema::{Attribute, AttributeConstraint, AttributeType};
+use tf_provider::value::ValueString;
+use tf_provider::{AttributePath, Diagnostics};
+
+use super::{attribute, text};
+use crate::plugin::actions::{Progress, Wait};
+
+/// The longest `timeout` an action accepts.
+pub const MAX: Duration = Duration::from_secs(24 * 3600);
+
+/// The name of the attribute every action with a wait has.
+pub const ATTRIBUTE: &str = "timeout";
+
+/// The `timeout` attribute of an action's `config` block, optional, with its default.
+pub fn attribute_with_default(default: &str, what: &str) -> Attribute {
+    attribute(
+        AttributeType::String,
+        AttributeConstraint::Optional,
+        &format!(
+            "How long to wait {what}, as a duration: `\"30s\"`, `\"5m\"`, `\"1h30m\"` \
+             (units `ms`, `s`, `m`, `h`; more than 0, at most 24h). Default `\"{default}\"`. \
+             When it passes, the action stops with an error saying what it last saw."
+        ),
+    )
+}
+
+/// Reads a duration string. The error says what is wrong without repeating more than the
+/// text itself (a duration is never a secret).
+pub fn parse(raw: &str) -> Result<Duration, String> {
+    let s = raw.trim();
+    let shape = "a duration such as \"30s\", \"5m\" or \"1h30m\" (units ms, s, m, h)";
+    if s.is_empty() {
+        return Err(format!("it is empty; give {shape}"));
+    }
+    let mut total = 0f64;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let (number, after) = rest.split_at(digits);
+        if number.is_empty() || number == "." || number.matches('.').count() > 1 {
+            return Err(format!("`{s}` is not {shape}"));
+        }
+        let value: f64 = number
+            .parse()
+            .map_err(|_| format!("`{s}` is not {shape}"))?;
+        let unit_len = after
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(after.len());
+        let (unit, next) = after.split_at(unit_len);
+        let seconds = match unit {
+            "ms" => 0.001,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            "" => return Err(format!("`{s}` has a number without a unit; give {shape}")),
+            other => {
+                return Err(format!(
+                    "`{s}` has the unknown unit `{other}`; give {shape}"
+                ))
+            }
+        };
+        total += value * seconds;
+        rest = next;
+    }
+    if total <= 0.0 {
+        return Err(format!("`{s}` is not more than zero"));
+    }
+    if total > MAX.as_secs_f64() {
+        return Err(format!("`{s}` is longer than the most allowed, 24h"));
+    }
+    Ok(Duration::from_secs_f64(total))
+}
+
+/// The plan-time check: a set, known `timeout` must parse; an error on the attribute.
+pub fn check(diags: &mut Diagnostics, value: &ValueString<'_>) {
+    if let Some(raw) = text(value) {
+        if let Err(why) = parse(raw) {
+            diags.error(
+                "Invalid timeout",
+                format!("`{ATTRIBUTE}`: {why}."),
+                AttributePath::new(ATTRIBUTE),
+            );
+        }
+    }
+}
+
+/// The timeout of an invocation: the attribute's, else `default` (null means not set).
+/// A value that does not parse was refused at plan time; here it falls back to `default`.
+pub fn of(value: &ValueString<'_>, default: Duration) -> Duration {
+    text(value)
+        .and_then(|raw| parse(raw).ok())
+        .unwrap_or(default)
+}
+
+/// The deadline `timeout` from now on the tokio clock.
+pub fn deadline(timeout: Duration) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    now.checked_add(timeout).unwrap_or(now + MAX)
+}
+
+/// Runs one step of an action (an API call) until it ends, the action's deadline passes or
+/// the invocation is cancelled (Terraform's interrupt, StopProvider, a closed stream).
+pub async fn within<F: Future>(
+    progress: &Progress,
+    deadline: tokio::time::Instant,
+    step: F,
+) -> Result<F::Output, Wait> {
+    tokio::select! {
+        out = step => Ok(out),
+        wait = progress.wait(MAX, deadline) => Err(wait),
+    }
+}
+
+/// The error of an action that did not finish: its `timeout` passed, or it was cancelled.
+/// `doing` completes "... did not finish": what the action was waiting for, with the last
+/// state it saw ("database `db_1` to be suspended (last seen: active)").
+pub fn stopped(diags: &mut Diagnostics, wait: Wait, doing: &str, timeout: Duration) {
+    match wait {
+        Wait::Cancelled => diags.root_error(
+            "Action cancelled",
+            format!(
+                "Stopped waiting for {doing}: Terraform cancelled the run. What was already \
+                 done stays done; running the action again is safe."
+            ),
+        ),
+        Wait::TimedOut | Wait::Again => diags.error(
+            "Action timed out",
+            format!(
+                "Stopped waiting for {doing} after {}. What was already done stays done; \
+                 raise `{ATTRIBUTE}` or run the action again (it is safe to run twice).",
+                display(timeout)
+            ),
+            AttributePath::new(ATTRIBUTE),
+        ),
+    }
+}
+
+/// A duration as users write it back: `"1h30m"`, `"45s"`, `"250ms"`.
+pub fn display(d: Duration) -> String {
+    let ms = d.as_millis();
+    if !ms.is_multiple_of(1000) {
+        return format!("{ms}ms");
+    }
+    let secs = d.as_secs();
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    let mut out = String::new();
+    if h > 0 {
+        out.push_str(&format!("{h}h"));
+    }
+    if m > 0 {
+        out.push_str(&format!("{m}m"));
+    }
+    if s > 0 || out.is_empty() {
+        out.push_str(&format!("{s}s"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tf_provider::value::Value;
+
+    #[test]
+    fn durations_as_terraform_writes_them() {
+        for (raw, secs) in [
+            ("30s", 30.0),
+            ("5m", 300.0),
+            ("1h30m", 5400.0),
+            ("1.5h", 5400.0),
+            ("250ms", 0.25),
+            (" 2m10s ", 130.0),
+            ("24h", 86400.0),
+        ] {
+            assert_eq!(parse(raw), Ok(Duration::from_secs_f64(secs)), "{raw}");
+        }
+        for (raw, why) in [
+            ("", "empty"),
+            ("30", "without a unit"),
+            ("5 m", "unknown unit"),
+            ("5d", "unknown unit `d`"),
+            ("-5s", "is not a duration"),
+            ("0s", "not more than zero"),
+            ("25h", "longer than"),
+            ("1..5s", "is not a duration"),
+            ("s", "is not a duration"),
+        ] {
+            let err = parse(raw).expect_err(raw);
+            assert!(err.contains(why), "{raw}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_check_points_at_the_attribute_and_ignores_unset_values() {
+        let mut diags = Diagnostics::default();
+        check(&mut diags, &Value::Null);
+        check(&mut diags, &Value::Unknown);
+        check(&mut diags, &crate::plugin::kit::known("10m"));
+        assert!(diags.errors.is_empty(), "{diags:?}");
+        check(&mut diags, &crate::plugin::kit::known("ten minutes"));
+        assert_eq!(diags.errors.len(), 1);
+        assert_eq!(
+            diags.errors[0].attribute,
+            AttributePath::new(ATTRIBUTE),
+            "{diags:?}"
+        );
+        assert_eq!(
+            of(&crate::plugin::kit::known("bad"), Duration::from_secs(7)),
+            Duration::from_secs(7)
+        );
+        assert_eq!(of(&Value::Null, Duration::from_secs(7)).as_secs(), 7);
+    }
+
+    #[test]
+    fn displayed_as_written() {
+        assert_eq!(display(Duration::from_secs(5400)), "1h30m");
+        assert_eq!(display(Duration::from_secs(45)), "45s");
+        assert_eq!(display(Duration::from_millis(250)), "250ms");
+        assert_eq!(display(Duration::from_secs(3600)), "1h");
+    }
+}
