@@ -60,6 +60,61 @@ fn invoke_ok(tf: &Terraform, action: &str, extra: &[&str]) -> Vec<String> {
     progress(&out)
 }
 
+/// Runs `-invoke` of `action`, sends Terraform SIGINT (Ctrl-C) once a progress line shows
+/// `seen`, and returns all it printed; Terraform must exit within 60 s of the interrupt.
+fn interrupted(tf: &Terraform, action: &str, extra: &[&str], seen: &str) -> String {
+    use std::io::BufRead;
+    let flag = format!("-invoke={action}");
+    let mut args = vec!["apply", "-auto-approve", "-json", "-input=false", &flag];
+    args.extend_from_slice(extra);
+    let mut child = tf.command(&args).spawn().expect("terraform");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let mut printed = String::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let line = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .unwrap_or_else(|_| {
+                let _ = child.kill();
+                panic!("no progress line with {seen:?}: {printed}")
+            });
+        printed.push_str(&line);
+        printed.push('\n');
+        if line.contains("action_progress") && line.contains(seen) {
+            break;
+        }
+    }
+    let interrupt = Instant::now();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let exited = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if interrupt.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("Terraform did not stop within 60 s of the interrupt: {printed}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let _ = reader.join();
+    printed.extend(rx.try_iter().map(|l| l + "\n"));
+    assert!(!exited.success(), "{printed}");
+    printed
+}
+
 fn has(lines: &[String], needle: &str) -> bool {
     lines.iter().any(|l| l.contains(needle))
 }
@@ -702,6 +757,15 @@ fn cloudsync_check_connection_reports_the_result() {
             .any(|e| e.contains("Action timed out") && e.contains("after 3s")),
         "{errs:?}"
     );
+
+    // Terraform's interrupt (Ctrl-C) stops the polling at once, long before the timeout.
+    let text = interrupted(
+        &tf,
+        "action.cloudsync_database_check_connection.edge",
+        &["-var=timeout=10m"],
+        "checking again",
+    );
+    assert!(text.contains("Action cancelled"), "{text}");
 
     // A key the node refuses: not retryable, an error at once.
     emu.admin(
