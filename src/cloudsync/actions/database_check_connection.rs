@@ -15,6 +15,7 @@ use tf_provider::schema::{AttributeConstraint, AttributeType, Block, Description
 use tf_provider::value::ValueString;
 use tf_provider::{map, Diagnostics};
 
+use super::given;
 use crate::cloudsync::client::ConnectionFailure;
 use crate::cloudsync::common::{api_error, check_database_id, tenant_remedy, tenant_summary};
 use crate::cloudsync::provider::ProviderData;
@@ -116,7 +117,7 @@ impl Action for CheckConnection {
         progress: &Progress,
     ) -> Option<()> {
         let client = self.data.client(diags)?;
-        let id = text(&config.database_id)?.to_owned();
+        let id = given(diags, &config.database_id, "database_id")?;
         let limit = timeout::of(&config.timeout, DEFAULT_TIMEOUT);
         let deadline = timeout::deadline(limit);
 
@@ -150,7 +151,12 @@ impl Action for CheckConnection {
                         .await;
                     return Some(());
                 }
-                (false, Some(f)) => f,
+                // CloudSync's own words, cleaned of every secret the client knows (its
+                // API key; a connection string or JWT secret it sent in this run).
+                (false, Some(f)) => ConnectionFailure {
+                    message: client.clean(&f.message),
+                    ..f
+                },
                 (false, None) => ConnectionFailure {
                     code: "database_error".to_owned(),
                     message: "CloudSync reported a failed check without saying why".to_owned(),

@@ -13,7 +13,7 @@ use tf_provider::schema::{Block, Description, Schema};
 use tf_provider::value::ValueString;
 use tf_provider::{map, AttributePath, Diagnostics};
 
-use super::required;
+use super::{given, required};
 use crate::comwit::common::{api_error, check_id};
 use crate::comwit::provider::ProviderData;
 use crate::contract::dns;
@@ -102,9 +102,9 @@ impl Action for HostnameVerify {
         progress: &Progress,
     ) -> Option<()> {
         let client = self.data.configured(diags)?.client;
-        let app_id = text(&config.app_id)?.to_owned();
-        let raw = text(&config.hostname)?;
-        let hostname = dns::domain_name(raw).unwrap_or_else(|_| raw.to_owned());
+        let app_id = given(diags, &config.app_id, "app_id")?;
+        let raw = given(diags, &config.hostname, "hostname")?;
+        let hostname = dns::domain_name(&raw).unwrap_or(raw);
         let limit = timeout::of(&config.timeout, DEFAULT_TIMEOUT);
         let deadline = timeout::deadline(limit);
 

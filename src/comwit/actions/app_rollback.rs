@@ -15,7 +15,7 @@ use tf_provider::schema::{Block, Description, Schema};
 use tf_provider::value::ValueString;
 use tf_provider::{map, AttributePath, Diagnostics};
 
-use super::required;
+use super::{given, required};
 use crate::comwit::client::Build;
 use crate::comwit::common::{api_error, check_id};
 use crate::comwit::provider::ProviderData;
@@ -104,8 +104,8 @@ impl Action for AppRollback {
         progress: &Progress,
     ) -> Option<()> {
         let client = self.data.configured(diags)?.client;
-        let app_id = text(&config.app_id)?.to_owned();
-        let build_id = text(&config.build_id)?.to_owned();
+        let app_id = given(diags, &config.app_id, "app_id")?;
+        let build_id = given(diags, &config.build_id, "build_id")?;
         let limit = timeout::of(&config.timeout, DEFAULT_TIMEOUT);
         let deadline = timeout::deadline(limit);
         let waiting = |status: &str| {

@@ -16,7 +16,7 @@ use tf_provider::schema::{Block, Description, Schema};
 use tf_provider::value::ValueString;
 use tf_provider::{map, Diagnostics};
 
-use super::required;
+use super::{given, required};
 use crate::comwit::client::{Database, DatabaseStatus};
 use crate::comwit::common::{api_error, check_id};
 use crate::comwit::provider::ProviderData;
@@ -145,7 +145,7 @@ impl Action for DatabaseSuspend {
         progress: &Progress,
     ) -> Option<()> {
         let client = self.data.configured(diags)?.client;
-        let id = text(&config.database_id)?.to_owned();
+        let id = given(diags, &config.database_id, "database_id")?;
         let limit = timeout::of(&config.timeout, DEFAULT_TIMEOUT);
         let deadline = timeout::deadline(limit);
         let target = self.direction.target();

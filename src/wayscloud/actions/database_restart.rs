@@ -12,8 +12,8 @@ use tf_provider::schema::{Block, Description, Schema};
 use tf_provider::value::ValueString;
 use tf_provider::{map, Diagnostics};
 
-use super::{db_name, db_type};
-use crate::plugin::kit::{text, timeout};
+use super::{db_name, db_type, given};
+use crate::plugin::kit::timeout;
 use crate::plugin::{Action, Progress, Wait};
 use crate::wayscloud::common::{api_error, check_database_ref};
 use crate::wayscloud::provider::ProviderData;
@@ -87,8 +87,8 @@ impl Action for DatabaseRestart {
         progress: &Progress,
     ) -> Option<()> {
         let client = self.data.configured(diags)?.client;
-        let t = text(&config.db_type)?.to_owned();
-        let name = text(&config.db_name)?.to_owned();
+        let t = given(diags, &config.db_type, "db_type")?;
+        let name = given(diags, &config.db_name, "db_name")?;
         let limit = timeout::of(&config.timeout, DEFAULT_TIMEOUT);
         let deadline = timeout::deadline(limit);
         let doing = format!("database `{name}` ({t}) to restart");

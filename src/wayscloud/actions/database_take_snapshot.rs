@@ -14,7 +14,7 @@ use tf_provider::schema::{AttributeConstraint, AttributeType, Block, Description
 use tf_provider::value::ValueString;
 use tf_provider::{map, Diagnostics};
 
-use super::{db_name, db_type};
+use super::{db_name, db_type, given};
 use crate::plugin::kit::{attribute, text, timeout};
 use crate::plugin::{Action, Progress, Wait};
 use crate::wayscloud::client::Snapshot;
@@ -109,8 +109,8 @@ impl Action for TakeSnapshot {
         progress: &Progress,
     ) -> Option<()> {
         let client = self.data.configured(diags)?.client;
-        let t = text(&config.db_type)?.to_owned();
-        let name = text(&config.db_name)?.to_owned();
+        let t = given(diags, &config.db_type, "db_type")?;
+        let name = given(diags, &config.db_name, "db_name")?;
         let description = text(&config.description);
         let limit = timeout::of(&config.timeout, DEFAULT_TIMEOUT);
         let deadline = timeout::deadline(limit);

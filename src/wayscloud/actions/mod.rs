@@ -44,3 +44,22 @@ fn db_name() -> Attribute {
         "The database's full name (`wayscloud_database.<name>.db_name`, `cust_..._pg_...`).",
     )
 }
+
+/// A required value of an action's `config` at invoke. Terraform never sends one null or
+/// unknown there; should it, the run stops with an error on the attribute instead of
+/// reporting success.
+fn given(
+    diags: &mut tf_provider::Diagnostics,
+    value: &tf_provider::value::ValueString<'_>,
+    attr: &'static str,
+) -> Option<String> {
+    let found = crate::plugin::kit::text(value).map(str::to_owned);
+    if found.is_none() {
+        diags.error(
+            "Missing value",
+            format!("`{attr}` has no known value when the action runs."),
+            tf_provider::AttributePath::new(attr),
+        );
+    }
+    found
+}
