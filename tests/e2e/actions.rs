@@ -60,57 +60,86 @@ fn invoke_ok(tf: &Terraform, action: &str, extra: &[&str]) -> Vec<String> {
     progress(&out)
 }
 
+/// A `-invoke` of an action running in the background, its `-json` lines read as they come.
+struct Running {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    reader: std::thread::JoinHandle<()>,
+    printed: String,
+}
+
+impl Running {
+    /// Starts `-invoke` of `action` and waits (at most 120 s) for a progress line with
+    /// `seen`.
+    fn until(tf: &Terraform, action: &str, extra: &[&str], seen: &str) -> Running {
+        use std::io::BufRead;
+        let flag = format!("-invoke={action}");
+        let mut args = vec!["apply", "-auto-approve", "-json", "-input=false", &flag];
+        args.extend_from_slice(extra);
+        let mut child = tf.command(&args).spawn().expect("terraform");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = std::sync::mpsc::channel::<String>();
+        let reader = std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let _ = tx.send(line);
+            }
+        });
+        let mut running = Running {
+            child,
+            lines,
+            reader,
+            printed: String::new(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let Ok(line) = running
+                .lines
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            else {
+                let _ = running.child.kill();
+                panic!("no progress line with {seen:?}: {}", running.printed)
+            };
+            running.printed.push_str(&line);
+            running.printed.push('\n');
+            if line.contains("action_progress") && line.contains(seen) {
+                return running;
+            }
+        }
+    }
+
+    /// Waits (at most `within`) for Terraform to exit: its exit status and all it printed.
+    fn finish(mut self, within: Duration) -> (std::process::ExitStatus, String) {
+        let from = Instant::now();
+        let exited = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status;
+            }
+            if from.elapsed() > within {
+                let _ = self.child.kill();
+                panic!("Terraform did not stop within {within:?}: {}", self.printed);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        let _ = self.reader.join();
+        let mut printed = self.printed;
+        printed.extend(self.lines.try_iter().map(|l| l + "\n"));
+        (exited, printed)
+    }
+}
+
 /// Runs `-invoke` of `action`, sends Terraform SIGINT (Ctrl-C) once a progress line shows
 /// `seen`, and returns all it printed; Terraform must exit within 60 s of the interrupt.
 fn interrupted(tf: &Terraform, action: &str, extra: &[&str], seen: &str) -> String {
-    use std::io::BufRead;
-    let flag = format!("-invoke={action}");
-    let mut args = vec!["apply", "-auto-approve", "-json", "-input=false", &flag];
-    args.extend_from_slice(extra);
-    let mut child = tf.command(&args).spawn().expect("terraform");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    let reader = std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = tx.send(line);
-        }
-    });
-    let mut printed = String::new();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let line = rx
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .unwrap_or_else(|_| {
-                let _ = child.kill();
-                panic!("no progress line with {seen:?}: {printed}")
-            });
-        printed.push_str(&line);
-        printed.push('\n');
-        if line.contains("action_progress") && line.contains(seen) {
-            break;
-        }
-    }
-    let interrupt = Instant::now();
+    let running = Running::until(tf, action, extra, seen);
     let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args(["-INT", &running.child.id().to_string()])
         .status()
         .expect("kill");
     assert!(status.success());
-    let exited = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if interrupt.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            panic!("Terraform did not stop within 60 s of the interrupt: {printed}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let _ = reader.join();
-    printed.extend(rx.try_iter().map(|l| l + "\n"));
+    let (exited, printed) = running.finish(Duration::from_secs(60));
     assert!(!exited.success(), "{printed}");
     printed
 }
@@ -377,7 +406,14 @@ fn comwit_app_rollback_and_hostname_verify() {
         "{errs:?}"
     );
 
-    // Published in the zone: verified, and the gateway serves it.
+    // Published in the zone while the action polls: it sees the records at its next
+    // check and reports the hostname verified; the gateway serves it.
+    let running = Running::until(
+        &tf,
+        "action.comwit_app_hostname_verify.shop",
+        &["-var=verify_timeout=2m"],
+        "shop.publish.test is pending",
+    );
     let hostname = emu.api_get(&format!("/v1/apps/{app_id}/hostnames/shop.publish.test"));
     let domain = str_of(&tf.resource("comwit_project_domain.publish"), "id").to_owned();
     for r in hostname["records"].as_array().expect("records") {
@@ -388,6 +424,20 @@ fn comwit_app_rollback_and_hostname_verify() {
         );
         assert_eq!(status, 201, "{body}");
     }
+    let (exited, printed) = running.finish(Duration::from_secs(120));
+    assert!(exited.success(), "{printed}");
+    let out = Output {
+        code: 0,
+        stdout: printed,
+        stderr: String::new(),
+    };
+    let lines = progress(&out);
+    assert!(
+        lines
+            .last()
+            .is_some_and(|l| l.starts_with("shop.publish.test is verified (after ")),
+        "{lines:?}"
+    );
     let lines = invoke_ok(&tf, "action.comwit_app_hostname_verify.shop", &[]);
     assert!(
         has(&lines, "shop.publish.test is already verified"),
