@@ -379,6 +379,35 @@ fn comwit_app_rollback_and_hostname_verify() {
         "{errs:?}"
     );
 
+    // A failed build (made outside Terraform, its entry missing) is refused, with its
+    // error; the app keeps serving the build it had.
+    let artifact =
+        emu.api_get(&format!("/v1/apps/{app_id}/builds/{v1}"))["artifact_sha256"].clone();
+    let (status, bad) = emu.api(
+        Method::POST,
+        &format!("/v1/apps/{app_id}/builds"),
+        Some(json!({"artifact_sha256": artifact, "entry": "missing.mjs", "activate": false})),
+    );
+    assert_eq!(status, 202, "{bad}");
+    let bad = str_of(&bad, "build_id").to_owned();
+    let failed = emu.api_get(&format!("/v1/apps/{app_id}/builds/{bad}?wait_seconds=30"));
+    assert_eq!(failed["status"], "failed", "{failed}");
+    let out = invoke(
+        &tf,
+        "action.comwit_app_rollback.back",
+        &[&format!("-var=build={bad}")],
+    );
+    assert!(!out.success(), "{out}");
+    let errs = errors(&out);
+    assert!(
+        errs.iter().any(|e| e.contains("Build cannot serve")
+            && e.contains(&format!(
+                "Build `{bad}` of app `{app_id}` is failed (entry missing.mjs"
+            ))),
+        "{errs:?}"
+    );
+    assert!(crate::apps::fetch(&emu, &url).1.starts_with("v1"));
+
     // The manual hostname is pending: checked again and again until the timeout, each
     // progress line naming the missing records.
     let started = Instant::now();
