@@ -683,7 +683,21 @@ fn wayscloud_restart_drops_connections_and_snapshot_is_listed() {
             .unwrap_or_default()
     };
     assert!(snapshots(&w).is_empty());
+    // A dump that takes a while (11 s of latency before the API answers) is not silent:
+    // a progress line every 10 s while the call runs.
+    w.admin_put(
+        "/_emulator/faults",
+        json!({"rules": [{"method": "POST", "path_prefix": format!("/v1/databases/postgresql/{name}/snapshots"), "kind": "latency", "latency_ms": 11000, "times": 1}]}),
+    );
     let lines = invoke_ok(&tf, "action.wayscloud_database_take_snapshot.pg", &[]);
+    assert!(
+        has(
+            &lines,
+            &format!("still taking the snapshot of database {name} (10s)")
+        ),
+        "{lines:?}"
+    );
+    w.admin(Method::DELETE, "/_emulator/faults", Value::Null);
     let listed = snapshots(&w);
     assert_eq!(listed.len(), 1, "{listed:?}");
     let id = str_of(&listed[0], "snapshot_id");

@@ -121,6 +121,32 @@ pub async fn within<F: Future>(
     }
 }
 
+/// How often a long step says it is still going (see [`within_reporting`]).
+pub const HEARTBEAT: Duration = Duration::from_secs(10);
+
+/// [`within`], with a progress line every `every` while the step runs, so a step that
+/// takes minutes (a dump of a large database) is not silent: `line` gets the time the step
+/// has taken so far.
+pub async fn within_reporting<F: Future>(
+    progress: &Progress,
+    deadline: tokio::time::Instant,
+    step: F,
+    every: Duration,
+    line: impl Fn(Duration) -> String + Send,
+) -> Result<F::Output, Wait> {
+    let started = tokio::time::Instant::now();
+    tokio::pin!(step);
+    loop {
+        tokio::select! {
+            out = &mut step => return Ok(out),
+            wait = progress.wait(every, deadline) => match wait {
+                Wait::Again => progress.send(line(started.elapsed())).await,
+                stopped => return Err(stopped),
+            },
+        }
+    }
+}
+
 /// The error of an action that did not finish: its `timeout` passed, or it was cancelled.
 /// `doing` completes "... did not finish": what the action was waiting for, with the last
 /// state it saw ("database `db_1` to be suspended (last seen: active)").

@@ -111,17 +111,24 @@ impl Action for TakeSnapshot {
         let client = self.data.configured(diags)?.client;
         let t = given(diags, &config.db_type, "db_type")?;
         let name = given(diags, &config.db_name, "db_name")?;
-        let description = text(&config.description);
+        let description = text(&config.description).map(str::to_owned);
         let limit = timeout::of(&config.timeout, DEFAULT_TIMEOUT);
         let deadline = timeout::deadline(limit);
 
         progress
             .send(format!("taking a snapshot of database {name} ({t})"))
             .await;
-        let taken = match timeout::within(
+        let taken = match timeout::within_reporting(
             progress,
             deadline,
-            client.create_snapshot(&t, &name, description),
+            client.create_snapshot(&t, &name, description.as_deref()),
+            timeout::HEARTBEAT,
+            |took| {
+                format!(
+                    "still taking the snapshot of database {name} ({})",
+                    timeout::display(Duration::from_secs(took.as_secs()))
+                )
+            },
         )
         .await
         {
