@@ -473,10 +473,10 @@
       if (state.domain !== domain) return;
       fill(tbody, records.map((r) => el('tr', {},
         el('td', {}, r.fqdn),
-        el('td', {}, r.type),
+        el('td', { class: 'nowrap' }, r.type),
         el('td', {}, r.value),
-        el('td', {}, r.ttl),
-        el('td', {}, r.priority ?? ''),
+        el('td', { class: 'nowrap' }, r.ttl),
+        el('td', { class: 'nowrap' }, r.priority ?? ''),
         el('td', {}, r.managed_by ?? ''))));
     } catch (e) {
       panelError(tbody, 6, e);
