@@ -316,9 +316,11 @@
       return;
     }
     if (answer.status !== 200) {
-      const reason = answer.json && typeof answer.json.error === 'string'
-        ? answer.json.error
-        : answer.text || `HTTP ${answer.status}`;
+      // sqld's refusal body: `message` (with its hint), else `error`, else the text.
+      const body = answer.json || {};
+      const reason = typeof body.message === 'string'
+        ? body.message
+        : typeof body.error === 'string' ? body.error : answer.text || `HTTP ${answer.status}`;
       $('sql-error').textContent = `SQL refused (${answer.status}): ${reason}`;
       return;
     }
