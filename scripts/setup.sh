@@ -166,5 +166,14 @@ if [ ! -f tests/sql_client/node_modules/@libsql/client/package.json ] \
   (cd tests/sql_client && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# The console's browser test (tests/console): Debian's chromium, driven by playwright-core
+# from npm. playwright-core downloads no browser; the test launches /usr/bin/chromium.
+[ -x /usr/bin/chromium ] || apt_install chromium
+if [ ! -f tests/console/node_modules/playwright-core/package.json ] \
+  || [ tests/console/package-lock.json -nt tests/console/node_modules/.package-lock.json ]; then
+  say "npm ci in tests/console (playwright-core)"
+  (cd tests/console && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 say "ok: $oldest_line at $root/.tools/bin/terraform-1.6 (the oldest supported)"
 say "ok: $first_line at $root/$shim (export TERRAFORM_BIN=\"$root/$shim\")"

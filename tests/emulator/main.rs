@@ -3,6 +3,7 @@
 //! - `api`: the product and admin API (auth, scopes, databases, restarts, idempotency,
 //!   faults, stats);
 //! - `apps`: apps, artifacts, builds on Node.js, the app gateway, env, rollback;
+//! - `console`: the browser console at the Comwit root, in headless chromium (playwright-core);
 //! - `dns`: domains, records and hostnames, checked with `dig` against the DNS server;
 //! - `hosts`: the `Host` check of every listener (421 for foreign names);
 //! - `sql`: SQL over each database's URL (Hrana over HTTP), at the protocol level and with
@@ -17,6 +18,7 @@ mod support;
 mod api;
 mod apps;
 mod cloudsync;
+mod console;
 mod dns;
 mod hosts;
 mod platform;

@@ -5,6 +5,7 @@
 mod admin;
 mod api;
 pub mod apps;
+mod console;
 pub mod dns;
 mod error;
 mod extract;
@@ -182,6 +183,7 @@ impl Platform for Comwit {
             .merge(apps::api::routes())
             .merge(dns::api::routes())
             .merge(sql::routes())
+            .merge(console::routes())
             .with_state(self.state.clone())
     }
 
