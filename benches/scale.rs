@@ -145,11 +145,13 @@ fn provider_usage(log: &Path) -> (usize, f64, u64) {
     (starts, cpu, rss)
 }
 
-fn counters(emu: &Emulator) -> (u64, u64) {
+/// The emulator's (requests, 429s, connections) so far.
+fn counters(emu: &Emulator) -> (u64, u64, u64) {
     let stats = emu.admin_get("/_emulator/stats");
     (
         stats["requests"].as_u64().unwrap_or(0),
         stats["rate_limited"].as_u64().unwrap_or(0),
+        stats["connections"].as_u64().unwrap_or(0),
     )
 }
 
@@ -222,18 +224,20 @@ struct Run {
     rss_kb: u64,
     requests: u64,
     limited: u64,
+    /// Connections the emulator accepted during the command.
+    connections: u64,
     listed: usize,
 }
 
 fn run(emu: &Emulator, tf: &Terraform, log: &Path, args: &[&str]) -> Run {
     let _ = std::fs::remove_file(log);
-    let (r0, l0) = counters(emu);
+    let (r0, l0, c0) = counters(emu);
     let cpu0 = children_cpu();
     let started = Instant::now();
     let out = tf.run(args);
     let secs = started.elapsed().as_secs_f64();
     let all_cpu = children_cpu() - cpu0;
-    let (r1, l1) = counters(emu);
+    let (r1, l1, c1) = counters(emu);
     let ok = out.success();
     if !ok {
         let text = out.combined();
@@ -265,6 +269,8 @@ fn run(emu: &Emulator, tf: &Terraform, log: &Path, args: &[&str]) -> Run {
         rss_kb,
         requests: r1 - r0,
         limited: l1 - l0,
+        // The admin call that read the first counters opened one of them.
+        connections: (c1 - c0).saturating_sub(1),
         listed,
     }
 }
@@ -486,14 +492,14 @@ fn main() {
 
     if !refresh_rows.is_empty() {
         println!("\nwhere the limited refresh's time goes (`-json` timestamps), with the import blocks kept and deleted");
-        println!("| N | import blocks | ok | wall s | x N/R | before first refresh s | refresh calls s | x N/R | after s | 429s | provider CPU s (no limit) | provider CPU s | Terraform CPU s |");
-        println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        println!("| N | import blocks | ok | wall s | x N/R | before first refresh s | refresh calls s | x N/R | after s | 429s | provider CPU s (no limit) | provider CPU s | Terraform CPU s | API connections (no limit) | API connections |");
+        println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         for (n, _, _, _, free, limited, stripped) in &refresh_rows {
             let floor = *n as f64 / rps;
             for (label, r) in [("kept", limited), ("deleted", stripped)] {
                 let (b, w, a) = r.phases.unwrap_or((f64::NAN, f64::NAN, f64::NAN));
                 println!(
-                    "| {n} | {label} | {} | {:.1} | {:.2}x | {b:.1} | {w:.1} | {:.2}x | {a:.1} | {} | {:.2} | {:.2} | {:.2} |",
+                    "| {n} | {label} | {} | {:.1} | {:.2}x | {b:.1} | {w:.1} | {:.2}x | {a:.1} | {} | {:.2} | {:.2} | {:.2} | {} | {} |",
                     common::yes_no(r.ok),
                     r.secs,
                     r.secs / floor,
@@ -502,6 +508,8 @@ fn main() {
                     free.cpu,
                     r.cpu,
                     r.terraform_cpu,
+                    free.connections,
+                    r.connections,
                 );
             }
         }
