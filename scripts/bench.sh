@@ -15,12 +15,18 @@
 #     returned;
 #   - ratelimit (benches/ratelimit.rs): apply and refresh 1000 comwit_database under a
 #     50 requests/s per-token limit, with the provider's pacing on and off: wall time
-#     against the limit's floor, 429s, failed operations.
+#     against the limit's floor, 429s, failed operations;
+#   - scale (benches/scale.rs): `terraform query` of 1,000, 5,000 and 10,000
+#     comwit_database next to the API's one page of them (wall time, provider CPU and max
+#     RSS), then a refresh of 500, 1,000 and 2,000 of them imported from the query's
+#     generated blocks, under a 50 requests/s limit (wall time against N / R, 429s, failed).
 #
 # Usage:
 #   scripts/bench.sh              both (about 5 minutes on 2 CPUs once built; the first run
 #                                 also builds the tf-provider reference, a few minutes)
-#   scripts/bench.sh providers    one of them (or plugin_server, faults, apps, ratelimit)
+#   scripts/bench.sh providers    one of them (or plugin_server, faults, apps, ratelimit, scale)
+#   BENCH_PROFILE=dev             build in debug instead of release (when no release build
+#                                 is at hand; the figures say which they used)
 #   BENCH_N=1000                  plugin_server's N (default 500); BENCH_SERVER_PLAN_RUNS=11
 #                                 plans per workload (medians, interleaved)
 #   BENCH_NS=100,500,1000         providers' Ns; BENCH_RUNS=3 applies and BENCH_PLAN_RUNS=5
@@ -38,12 +44,12 @@ bash scripts/setup.sh
 export TERRAFORM_BIN="$PWD/.tools/bin/terraform"
 
 benches=("$@")
-[ ${#benches[@]} -gt 0 ] || benches=(plugin_server providers faults apps ratelimit)
+[ ${#benches[@]} -gt 0 ] || benches=(plugin_server providers faults apps ratelimit scale)
 for b in "${benches[@]}"; do
   case "$b" in
-    plugin_server | providers | faults | apps | ratelimit) ;;
+    plugin_server | providers | faults | apps | ratelimit | scale) ;;
     *)
-      echo "bench: unknown benchmark $b (plugin_server, providers, faults, apps or ratelimit)" >&2
+      echo "bench: unknown benchmark $b (plugin_server, providers, faults, apps, ratelimit or scale)" >&2
       exit 2
       ;;
   esac
@@ -118,5 +124,6 @@ read -r load1 _ </proc/loadavg || load1='?'
 echo "bench: $(nproc) CPUs, load average $load1 before building (figures are noisy when the machine is busy)"
 
 args=()
+[ -z "${BENCH_PROFILE:-}" ] || args+=(--profile "$BENCH_PROFILE")
 for b in "${benches[@]}"; do args+=(--bench "$b"); done
 cargo bench "${args[@]}"
