@@ -2171,3 +2171,170 @@ fn official_client_over_websocket() {
     let usage = emu.api_get(&format!("/v1/databases/{id}/usage"));
     assert!(usage["rows_written"].as_i64() >= Some(3), "{usage:#}");
 }
+
+/// A bare Hrana-over-WebSocket client (JSON text frames, masked as a client must).
+struct RawWs {
+    conn: std::net::TcpStream,
+}
+
+impl RawWs {
+    fn connect(base_url: &str, path: &str, protocol: &str) -> RawWs {
+        use std::io::{Read as _, Write as _};
+        let addr = base_url.trim_start_matches("http://");
+        let mut conn = std::net::TcpStream::connect(addr).unwrap_or_else(|e| panic!("{addr}: {e}"));
+        conn.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+             Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+             Sec-WebSocket-Protocol: {protocol}\r\n\r\n"
+        );
+        conn.write_all(request.as_bytes())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            match conn.read(&mut byte) {
+                Ok(1) => head.push(byte[0]),
+                other => panic!("handshake cut: {other:?}"),
+            }
+        }
+        let head = String::from_utf8_lossy(&head).to_string();
+        assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+        RawWs { conn }
+    }
+
+    fn send(&mut self, msg: &Value) {
+        use std::io::Write as _;
+        let payload = msg.to_string().into_bytes();
+        let mask = [0x12u8, 0x34, 0x56, 0x78];
+        let mut frame = vec![0x81u8];
+        match payload.len() {
+            n if n < 126 => frame.push(0x80 | n as u8),
+            n => {
+                frame.push(0x80 | 126);
+                frame.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+        }
+        frame.extend_from_slice(&mask);
+        frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+        self.conn
+            .write_all(&frame)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// The next frame: its opcode and payload.
+    fn recv(&mut self) -> (u8, Vec<u8>) {
+        use std::io::Read as _;
+        let mut two = [0u8; 2];
+        self.conn
+            .read_exact(&mut two)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let len = match two[1] & 0x7f {
+            126 => {
+                let mut b = [0u8; 2];
+                self.conn
+                    .read_exact(&mut b)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                u64::from(u16::from_be_bytes(b))
+            }
+            127 => {
+                let mut b = [0u8; 8];
+                self.conn
+                    .read_exact(&mut b)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                u64::from_be_bytes(b)
+            }
+            n => u64::from(n),
+        };
+        let mut payload = vec![0u8; usize::try_from(len).unwrap_or_default()];
+        self.conn
+            .read_exact(&mut payload)
+            .unwrap_or_else(|e| panic!("{e}"));
+        (two[0] & 0x0f, payload)
+    }
+
+    fn recv_json(&mut self) -> Value {
+        let (op, payload) = self.recv();
+        assert_eq!(
+            op,
+            1,
+            "not a text frame: {}",
+            String::from_utf8_lossy(&payload)
+        );
+        serde_json::from_slice(&payload).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The close frame's code and reason.
+    fn recv_close(&mut self) -> (u16, String) {
+        let (op, payload) = self.recv();
+        assert_eq!(
+            op,
+            8,
+            "not a close frame: {}",
+            String::from_utf8_lossy(&payload)
+        );
+        let code = u16::from_be_bytes([payload[0], payload[1]]);
+        (code, String::from_utf8_lossy(&payload[2..]).into_owned())
+    }
+}
+
+/// Issue 23, item 1.3, at the protocol level: an open WebSocket follows the token rules at
+/// every request (a rotation stops it at its next statement), stored SQL belongs to the
+/// connection, and protocol errors close the WebSocket with 1002 and the reason.
+#[test]
+fn websocket_connections_follow_token_changes_and_close_on_protocol_errors() {
+    let emu = Emulator::start();
+    let (status, created) = emu.api(
+        Method::POST,
+        "/v1/projects/prj_local/databases",
+        Some(json!({"name": "raw-ws"})),
+    );
+    assert_eq!(status, 201, "{created:#}");
+    let id = str_of(&created["database"]["database_id"]);
+    let token = str_of(&created["database_token"]);
+    let path = format!("/db/{id}");
+
+    // A request before hello ends the connection.
+    let mut ws = RawWs::connect(emu.url(), &path, "hrana3");
+    ws.send(&json!({"type": "request", "request_id": 1, "request": {"type": "open_stream", "stream_id": 1}}));
+    let (code, reason) = ws.recv_close();
+    assert_eq!(code, 1002);
+    assert!(reason.contains("before hello"), "{reason}");
+
+    let mut ws = RawWs::connect(emu.url(), &path, "hrana3");
+    ws.send(&json!({"type": "hello", "jwt": token}));
+    assert_eq!(ws.recv_json(), json!({"type": "hello_ok"}));
+    ws.send(&json!({"type": "request", "request_id": 1, "request": {"type": "open_stream", "stream_id": 1}}));
+    assert_eq!(ws.recv_json()["response"]["type"], "open_stream");
+    ws.send(&json!({"type": "request", "request_id": 2, "request": {"type": "store_sql", "sql_id": 5, "sql": "SELECT 40 + 2"}}));
+    assert_eq!(ws.recv_json()["response"]["type"], "store_sql");
+    ws.send(&json!({"type": "request", "request_id": 3, "request": {"type": "execute", "stream_id": 1, "stmt": {"sql_id": 5, "want_rows": true}}}));
+    let answer = ws.recv_json();
+    assert_eq!(answer["request_id"], 3, "{answer}");
+    assert_eq!(
+        answer["response"]["result"]["rows"],
+        json!([[{"type": "integer", "value": "42"}]]),
+        "{answer}"
+    );
+    ws.send(&json!({"type": "request", "request_id": 4, "request": {"type": "get_autocommit", "stream_id": 1}}));
+    assert_eq!(ws.recv_json()["response"]["is_autocommit"], true);
+
+    // The token is rotated while the connection is open: its next statement is refused.
+    let (status, _) = emu.api(
+        Method::POST,
+        &format!("/v1/databases/{id}/token/rotate"),
+        None,
+    );
+    assert_eq!(status, 200);
+    ws.send(&json!({"type": "request", "request_id": 5, "request": {"type": "execute", "stream_id": 1, "stmt": {"sql": "SELECT 1"}}}));
+    let answer = ws.recv_json();
+    assert_eq!(answer["type"], "response_error", "{answer}");
+    assert_eq!(answer["error"]["code"], "AUTH_JWT_INVALID", "{answer}");
+
+    // An unknown stream is a protocol error: the WebSocket closes with the reason.
+    ws.send(&json!({"type": "request", "request_id": 6, "request": {"type": "execute", "stream_id": 9, "stmt": {"sql": "SELECT 1"}}}));
+    let (code, reason) = ws.recv_close();
+    assert_eq!(code, 1002);
+    assert_eq!(reason, "Stream 9 not found");
+}
