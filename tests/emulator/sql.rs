@@ -2006,3 +2006,335 @@ fn hrana_client_negotiates_protobuf() {
     // A statement error reaches the client with its message.
     node(&["--protobuf", &url, &token, "SELECT * FROM nowhere"]).refused("no such table");
 }
+
+/// The answer line and headers of a WebSocket upgrade request to `path` (raw HTTP/1.1, so
+/// that the 101 itself is seen).
+fn upgrade_head(base_url: &str, path: &str, protocols: Option<&str>) -> String {
+    use std::io::{Read as _, Write as _};
+    let addr = base_url.trim_start_matches("http://");
+    let mut conn = std::net::TcpStream::connect(addr).unwrap_or_else(|e| panic!("{addr}: {e}"));
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let protocols = protocols
+        .map(|p| format!("Sec-WebSocket-Protocol: {p}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n{protocols}\r\n"
+    );
+    conn.write_all(request.as_bytes())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match conn.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&head).to_lowercase()
+}
+
+/// Issue 23, item 1.3: Hrana over WebSocket on the database URL, with the official client
+/// (`ws://`, path form and host form): statements, a batch, interactive transactions
+/// (committed, and rolled back by a failing statement), and the token rules of HTTP, with
+/// their reasons.
+#[test]
+fn official_client_over_websocket() {
+    let emu = Emulator::start();
+    let (status, created) = emu.api(
+        Method::POST,
+        "/v1/projects/prj_local/databases",
+        Some(json!({"name": "sockets"})),
+    );
+    assert_eq!(status, 201, "{created:#}");
+    let id = str_of(&created["database"]["database_id"]);
+    let url = str_of(&created["database"]["database_url"]);
+    let token = str_of(&created["database_token"]);
+    let bare = url.trim_end_matches('/');
+
+    // The handshake: the best subprotocol offered, a refusal when none is known, and the
+    // database URL without an upgrade is still nothing.
+    let path = format!("/db/{id}");
+    let head = upgrade_head(emu.url(), &path, Some("hrana3-protobuf, hrana3, hrana2"));
+    assert!(head.starts_with("http/1.1 101"), "{head}");
+    assert!(
+        head.contains("sec-websocket-protocol: hrana3\r\n"),
+        "{head}"
+    );
+    let head = upgrade_head(emu.url(), &path, Some("hrana2, hrana1"));
+    assert!(
+        head.contains("sec-websocket-protocol: hrana2\r\n"),
+        "{head}"
+    );
+    let head = upgrade_head(emu.url(), &path, Some("graphql-ws"));
+    assert!(head.starts_with("http/1.1 400"), "{head}");
+    let (status, _) = emu.api(Method::GET, &path, None);
+    assert_eq!(status, 404);
+
+    let results = node(&[
+        "--ws",
+        &url,
+        &token,
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL, big INTEGER)",
+        "INSERT INTO notes (body, big) VALUES ('first', 9223372036854775807)",
+        "SELECT id, body, big FROM notes",
+    ])
+    .results();
+    assert_eq!(results[1]["rowsAffected"], 1);
+    assert_eq!(results[1]["lastInsertRowid"], 1);
+    assert_eq!(results[2]["columns"], json!(["id", "body", "big"]));
+    assert_eq!(
+        results[2]["rows"],
+        json!([[1, "first", "9223372036854775807"]])
+    );
+    // A batch (over a cursor in hrana3) and an interactive transaction.
+    let results = node(&[
+        "--ws",
+        "--batch",
+        bare,
+        &token,
+        "INSERT INTO notes (body) VALUES ('batched')",
+        "SELECT count(*) FROM notes",
+    ])
+    .results();
+    assert_eq!(results[1]["rows"], json!([[2]]));
+    let results = node(&[
+        "--ws",
+        "--transaction",
+        &url,
+        &token,
+        "INSERT INTO notes (body) VALUES ('in a transaction')",
+        "SELECT count(*) FROM notes",
+    ])
+    .results();
+    assert_eq!(results[1]["rows"], json!([[3]]));
+    // A failing statement: the transaction is not committed, its insert is gone.
+    node(&[
+        "--ws",
+        "--transaction",
+        &url,
+        &token,
+        "INSERT INTO notes (body) VALUES ('rolled back')",
+        "INSERT INTO notes (body) VALUES (NULL)",
+    ])
+    .refused("NOT NULL constraint failed");
+    // The database's own host.
+    let port = emu.url().rsplit(':').next().unwrap_or_default().to_owned();
+    let by_host = format!("http://{id}.db.localhost:{port}");
+    let results = node(&[
+        "--ws",
+        "--resolve-localhost",
+        &by_host,
+        &token,
+        "SELECT count(*) FROM notes",
+    ])
+    .results();
+    assert_eq!(results[0]["rows"], json!([[3]]));
+
+    // A read-only query token reads only.
+    let (_, ro) = emu.api(
+        Method::POST,
+        &format!("/v1/databases/{id}/query-token"),
+        Some(json!({"ttl_seconds": 300, "audience": "sql-readonly"})),
+    );
+    let read_only = str_of(&ro["query_token"]);
+    let results = node(&["--ws", &url, &read_only, "SELECT count(*) FROM notes"]).results();
+    assert_eq!(results[0]["rows"], json!([[3]]));
+    node(&["--ws", &url, &read_only, "DELETE FROM notes"])
+        .refused("FORBIDDEN: Authorization forbidden");
+
+    // A rotated-away token is refused in `hello`, with sqld's reason and the hint.
+    let (status, rotated) = emu.api(
+        Method::POST,
+        &format!("/v1/databases/{id}/token/rotate"),
+        None,
+    );
+    assert_eq!(status, 200, "{rotated:#}");
+    let new_token = str_of(&rotated["database_token"]);
+    node(&["--ws", &url, &token, "SELECT 1"])
+        .refused("AUTH_JWT_INVALID: Unauthorized: `The JWT is invalid`");
+    node(&["--ws", &url, &token, "SELECT 1"]).refused("rotated");
+    let results = node(&["--ws", &url, &new_token, "SELECT count(*) FROM notes"]).results();
+    assert_eq!(results[0]["rows"], json!([[3]]));
+    // No token at all, and a suspended database.
+    node(&["--ws", &url, "", "SELECT 1"]).refused("AUTH_HEADER_NOT_FOUND");
+    let (status, _) = emu.api(Method::POST, &format!("/v1/databases/{id}/suspend"), None);
+    assert_eq!(status, 200);
+    node(&["--ws", &url, &new_token, "SELECT 1"]).refused(&format!(
+        "BLOCKED: Authorization forbidden: database `{id}` is suspended"
+    ));
+    let (status, _) = emu.api(Method::POST, &format!("/v1/databases/{id}/resume"), None);
+    assert_eq!(status, 200);
+
+    // The statements count in the usage figures as over HTTP.
+    let usage = emu.api_get(&format!("/v1/databases/{id}/usage"));
+    assert!(usage["rows_written"].as_i64() >= Some(3), "{usage:#}");
+}
+
+/// A bare Hrana-over-WebSocket client (JSON text frames, masked as a client must).
+struct RawWs {
+    conn: std::net::TcpStream,
+}
+
+impl RawWs {
+    fn connect(base_url: &str, path: &str, protocol: &str) -> RawWs {
+        use std::io::{Read as _, Write as _};
+        let addr = base_url.trim_start_matches("http://");
+        let mut conn = std::net::TcpStream::connect(addr).unwrap_or_else(|e| panic!("{addr}: {e}"));
+        conn.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+             Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+             Sec-WebSocket-Protocol: {protocol}\r\n\r\n"
+        );
+        conn.write_all(request.as_bytes())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            match conn.read(&mut byte) {
+                Ok(1) => head.push(byte[0]),
+                other => panic!("handshake cut: {other:?}"),
+            }
+        }
+        let head = String::from_utf8_lossy(&head).to_string();
+        assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+        RawWs { conn }
+    }
+
+    fn send(&mut self, msg: &Value) {
+        use std::io::Write as _;
+        let payload = msg.to_string().into_bytes();
+        let mask = [0x12u8, 0x34, 0x56, 0x78];
+        let mut frame = vec![0x81u8];
+        match payload.len() {
+            n if n < 126 => frame.push(0x80 | n as u8),
+            n => {
+                frame.push(0x80 | 126);
+                frame.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+        }
+        frame.extend_from_slice(&mask);
+        frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+        self.conn
+            .write_all(&frame)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// The next frame: its opcode and payload.
+    fn recv(&mut self) -> (u8, Vec<u8>) {
+        use std::io::Read as _;
+        let mut two = [0u8; 2];
+        self.conn
+            .read_exact(&mut two)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let len = match two[1] & 0x7f {
+            126 => {
+                let mut b = [0u8; 2];
+                self.conn
+                    .read_exact(&mut b)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                u64::from(u16::from_be_bytes(b))
+            }
+            127 => {
+                let mut b = [0u8; 8];
+                self.conn
+                    .read_exact(&mut b)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                u64::from_be_bytes(b)
+            }
+            n => u64::from(n),
+        };
+        let mut payload = vec![0u8; usize::try_from(len).unwrap_or_default()];
+        self.conn
+            .read_exact(&mut payload)
+            .unwrap_or_else(|e| panic!("{e}"));
+        (two[0] & 0x0f, payload)
+    }
+
+    fn recv_json(&mut self) -> Value {
+        let (op, payload) = self.recv();
+        assert_eq!(
+            op,
+            1,
+            "not a text frame: {}",
+            String::from_utf8_lossy(&payload)
+        );
+        serde_json::from_slice(&payload).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The close frame's code and reason.
+    fn recv_close(&mut self) -> (u16, String) {
+        let (op, payload) = self.recv();
+        assert_eq!(
+            op,
+            8,
+            "not a close frame: {}",
+            String::from_utf8_lossy(&payload)
+        );
+        let code = u16::from_be_bytes([payload[0], payload[1]]);
+        (code, String::from_utf8_lossy(&payload[2..]).into_owned())
+    }
+}
+
+/// Issue 23, item 1.3, at the protocol level: an open WebSocket follows the token rules at
+/// every request (a rotation stops it at its next statement), stored SQL belongs to the
+/// connection, and protocol errors close the WebSocket with 1002 and the reason.
+#[test]
+fn websocket_connections_follow_token_changes_and_close_on_protocol_errors() {
+    let emu = Emulator::start();
+    let (status, created) = emu.api(
+        Method::POST,
+        "/v1/projects/prj_local/databases",
+        Some(json!({"name": "raw-ws"})),
+    );
+    assert_eq!(status, 201, "{created:#}");
+    let id = str_of(&created["database"]["database_id"]);
+    let token = str_of(&created["database_token"]);
+    let path = format!("/db/{id}");
+
+    // A request before hello ends the connection.
+    let mut ws = RawWs::connect(emu.url(), &path, "hrana3");
+    ws.send(&json!({"type": "request", "request_id": 1, "request": {"type": "open_stream", "stream_id": 1}}));
+    let (code, reason) = ws.recv_close();
+    assert_eq!(code, 1002);
+    assert!(reason.contains("before hello"), "{reason}");
+
+    let mut ws = RawWs::connect(emu.url(), &path, "hrana3");
+    ws.send(&json!({"type": "hello", "jwt": token}));
+    assert_eq!(ws.recv_json(), json!({"type": "hello_ok"}));
+    ws.send(&json!({"type": "request", "request_id": 1, "request": {"type": "open_stream", "stream_id": 1}}));
+    assert_eq!(ws.recv_json()["response"]["type"], "open_stream");
+    ws.send(&json!({"type": "request", "request_id": 2, "request": {"type": "store_sql", "sql_id": 5, "sql": "SELECT 40 + 2"}}));
+    assert_eq!(ws.recv_json()["response"]["type"], "store_sql");
+    ws.send(&json!({"type": "request", "request_id": 3, "request": {"type": "execute", "stream_id": 1, "stmt": {"sql_id": 5, "want_rows": true}}}));
+    let answer = ws.recv_json();
+    assert_eq!(answer["request_id"], 3, "{answer}");
+    assert_eq!(
+        answer["response"]["result"]["rows"],
+        json!([[{"type": "integer", "value": "42"}]]),
+        "{answer}"
+    );
+    ws.send(&json!({"type": "request", "request_id": 4, "request": {"type": "get_autocommit", "stream_id": 1}}));
+    assert_eq!(ws.recv_json()["response"]["is_autocommit"], true);
+
+    // The token is rotated while the connection is open: its next statement is refused.
+    let (status, _) = emu.api(
+        Method::POST,
+        &format!("/v1/databases/{id}/token/rotate"),
+        None,
+    );
+    assert_eq!(status, 200);
+    ws.send(&json!({"type": "request", "request_id": 5, "request": {"type": "execute", "stream_id": 1, "stmt": {"sql": "SELECT 1"}}}));
+    let answer = ws.recv_json();
+    assert_eq!(answer["type"], "response_error", "{answer}");
+    assert_eq!(answer["error"]["code"], "AUTH_JWT_INVALID", "{answer}");
+
+    // An unknown stream is a protocol error: the WebSocket closes with the reason.
+    ws.send(&json!({"type": "request", "request_id": 6, "request": {"type": "execute", "stream_id": 9, "stmt": {"sql": "SELECT 1"}}}));
+    let (code, reason) = ws.recv_close();
+    assert_eq!(code, 1002);
+    assert_eq!(reason, "Stream 9 not found");
+}

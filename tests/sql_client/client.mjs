@@ -15,6 +15,9 @@
 // with stream.query(); with --batch, one batch over the cursor endpoint); the output then
 // also has "encoding" (the one negotiated).
 //
+// --ws: the same over Hrana over WebSocket: the URL's `http` becomes `ws` (`https`, `wss`),
+// and @libsql/client negotiates the best subprotocol the server offers (hrana3 ...).
+//
 // Prints {"results": [{"columns", "columnTypes", "rows", "rowsAffected", "lastInsertRowid"}]}
 // on stdout and exits 0; on failure prints "ERROR <code>: <message>" on stderr and exits 1.
 import dns from "node:dns";
@@ -36,6 +39,7 @@ let mode = "execute";
 let blobBytes;
 let resolveLocalhost = false;
 let protobuf = false;
+let ws = false;
 while (args.length > 0 && args[0].startsWith("--")) {
   const flag = args.shift();
   if (flag === "--batch" || flag === "--transaction") {
@@ -49,6 +53,8 @@ while (args.length > 0 && args[0].startsWith("--")) {
     resolveLocalhost = true;
   } else if (flag === "--protobuf") {
     protobuf = true;
+  } else if (flag === "--ws") {
+    ws = true;
   } else {
     usage();
   }
@@ -56,13 +62,19 @@ while (args.length > 0 && args[0].startsWith("--")) {
 if (args.length < 3) {
   usage();
 }
-const [url, authToken, ...sqls] = args;
+const [given, authToken, ...sqls] = args;
+const url = ws ? given.replace(/^http/, "ws") : given;
 
 const blob = blobBytes === undefined ? undefined : Uint8Array.from({ length: blobBytes }, (_, i) => i % 251);
 const statements = sqls.map((sql) => (blob !== undefined && sql.includes("?") ? { sql, args: [blob] } : sql));
 
 // fetch over node:http, with names under `localhost` looked up as 127.0.0.1.
+const systemLookup = dns.lookup;
 const lookup = (hostname, options, callback) => {
+  if (typeof options === "function") {
+    callback = options;
+    options = {};
+  }
   if (hostname === "localhost" || hostname.endsWith(".localhost")) {
     if (options && options.all) {
       callback(null, [{ address: "127.0.0.1", family: 4 }]);
@@ -70,9 +82,13 @@ const lookup = (hostname, options, callback) => {
       callback(null, "127.0.0.1", 4);
     }
   } else {
-    dns.lookup(hostname, options, callback);
+    systemLookup(hostname, options, callback);
   }
 };
+// A WebSocket connects through node:net, which looks names up with dns.lookup.
+if (resolveLocalhost && ws) {
+  dns.lookup = lookup;
+}
 const localhostFetch = async (input, init) => {
   const request = new Request(input, init);
   const body = request.body ? Buffer.from(await request.arrayBuffer()) : undefined;
@@ -163,7 +179,7 @@ const client = createClient({
   url,
   authToken,
   intMode: "bigint",
-  ...(resolveLocalhost ? { fetch: localhostFetch } : {}),
+  ...(resolveLocalhost && !ws ? { fetch: localhostFetch } : {}),
 });
 try {
   let results = [];

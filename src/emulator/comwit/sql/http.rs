@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::PathRejection;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -63,7 +65,7 @@ pub const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
 /// wrong method answers as sqld does (405 with `Allow`, no body).
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/db/{database}", any(not_served))
+        .route("/db/{database}", any(database_root))
         .route("/db/{database}/health", any(health))
         .route("/db/{database}/version", any(version))
         .route("/db/{database}/v1", any(index_v1))
@@ -142,40 +144,49 @@ fn method_not_allowed(allow: &'static str) -> Response {
 }
 
 fn namespace_missing(database_id: &str) -> Response {
-    refusal(
-        StatusCode::NOT_FOUND,
-        "NAMESPACE_DOESNT_EXIST",
-        format!("Namespace `{database_id}` doesn't exist"),
-        Some("no such database (deleted, or never created here)"),
-    )
+    namespace_missing_refused(database_id).response()
 }
 
-fn unauthorized(failure: AuthFailure, hint: &str) -> Response {
-    refusal(
-        StatusCode::UNAUTHORIZED,
-        failure.code(),
-        format!("Unauthorized: `{}`", failure.reason()),
-        Some(hint),
-    )
+fn namespace_missing_refused(database_id: &str) -> Refused {
+    Refused {
+        status: StatusCode::NOT_FOUND,
+        code: "NAMESPACE_DOESNT_EXIST",
+        error: format!("Namespace `{database_id}` doesn't exist"),
+        hint: Some("no such database (deleted, or never created here)"),
+    }
 }
 
-fn suspended(database_id: &str) -> Response {
-    refusal(
-        StatusCode::FORBIDDEN,
-        "BLOCKED",
-        format!("Authorization forbidden: database `{database_id}` is suspended"),
-        Some("resume it to run SQL"),
-    )
+fn unauthorized_refused(failure: AuthFailure, hint: &'static str) -> Refused {
+    Refused {
+        status: StatusCode::UNAUTHORIZED,
+        code: failure.code(),
+        error: format!("Unauthorized: `{}`", failure.reason()),
+        hint: Some(hint),
+    }
+}
+
+fn suspended_refused(database_id: &str) -> Refused {
+    Refused {
+        status: StatusCode::FORBIDDEN,
+        code: "BLOCKED",
+        error: format!("Authorization forbidden: database `{database_id}` is suspended"),
+        hint: Some("resume it to run SQL"),
+    }
 }
 
 fn internal(err: impl std::fmt::Display) -> Response {
+    internal_refused(err).response()
+}
+
+/// An internal failure: logged here, answered without its details.
+pub(super) fn internal_refused(err: impl std::fmt::Display) -> Refused {
     tracing::error!(error = %err, "SQL request failed");
-    refusal(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "INTERNAL_ERROR",
-        "Internal Error: `the emulator could not serve this request`".into(),
-        None,
-    )
+    Refused {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        code: "INTERNAL_ERROR",
+        error: "Internal Error: `the emulator could not serve this request`".into(),
+        hint: None,
+    }
 }
 
 fn protocol_error(message: impl Into<String>) -> Response {
@@ -209,6 +220,23 @@ fn is_read(method: &Method) -> bool {
 }
 
 type DbPath = Result<Path<String>, PathRejection>;
+
+/// The database URL itself: Hrana over WebSocket when the request is an upgrade
+/// ([`super::ws`]), else nothing (404 with an empty body).
+async fn database_root(
+    State(state): State<AppState>,
+    path: DbPath,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let database_id = match database(path) {
+        Ok(id) => id,
+        Err(resp) => return *resp,
+    };
+    match upgrade {
+        Ok(ws) => super::ws::upgrade(state.sql.clone(), database_id, ws),
+        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}
 
 /// Any path under a database that is not served: 404 with an empty body.
 async fn not_served() -> Response {
@@ -454,11 +482,46 @@ async fn authorize_request(
     database_id: &str,
     headers: &HeaderMap,
 ) -> Result<Access, Response> {
-    let ns = state.sql.namespaces.clone();
+    authorize_token(&state.sql, database_id, bearer(headers))
+        .await
+        .map_err(Refused::response)
+}
+
+/// A refused token or database, in sqld's words: the status, the code, sqld's text and the
+/// emulator's hint (never the token).
+pub(super) struct Refused {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub error: String,
+    pub hint: Option<&'static str>,
+}
+
+impl Refused {
+    fn response(self) -> Response {
+        refusal(self.status, self.code, self.error, self.hint)
+    }
+
+    /// sqld's text with the hint after it.
+    pub fn message(&self) -> String {
+        match self.hint {
+            Some(hint) => format!("{}; {hint}", self.error),
+            None => self.error.clone(),
+        }
+    }
+}
+
+/// Checks a token for a database (the path's, or the token's own for [`BY_TOKEN`]) on the
+/// blocking pool: the authenticated context, or why it is refused. The one token check of
+/// Hrana over HTTP and over WebSocket.
+pub(super) async fn authorize_token(
+    server: &SqlServer,
+    database_id: &str,
+    token: Result<String, AuthFailure>,
+) -> Result<Access, Refused> {
+    let ns = server.namespaces.clone();
     let path_id = database_id.to_owned();
-    let token = bearer(headers);
     let sent = token.as_ref().ok().cloned();
-    let (id, outcome) = tokio::task::spawn_blocking(move || {
+    let joined = tokio::task::spawn_blocking(move || {
         let id = if path_id == BY_TOKEN {
             // A URL without its database: the token says which one.
             let found = match &token {
@@ -476,20 +539,23 @@ async fn authorize_request(
         let outcome = authorize(&*ns, &id, token);
         (id, outcome)
     })
-    .await
-    .map_err(internal)?;
+    .await;
+    let (id, outcome) = match joined {
+        Ok(x) => x,
+        Err(e) => return Err(internal_refused(e)),
+    };
     outcome.map_err(|refusal| match refusal {
-        Refusal::NotFound => namespace_missing(&id),
-        Refusal::Unauthorized(failure) if id == BY_TOKEN => unauthorized(
+        Refusal::NotFound => namespace_missing_refused(&id),
+        Refusal::Unauthorized(failure) if id == BY_TOKEN => unauthorized_refused(
             failure,
             "this URL names no database (a database URL without its final `/`), so the \
              database is the one of the token, and this token belongs to no database",
         ),
         Refusal::Unauthorized(failure) => {
-            unauthorized(failure, auth_hint(failure, sent.as_deref()))
+            unauthorized_refused(failure, auth_hint(failure, sent.as_deref()))
         }
-        Refusal::Suspended => suspended(&id),
-        Refusal::Internal(e) => internal(e),
+        Refusal::Suspended => suspended_refused(&id),
+        Refusal::Internal(e) => internal_refused(e),
     })
 }
 
@@ -613,7 +679,7 @@ fn acquire_error(err: AcquireError) -> Response {
 }
 
 /// Why the SQL work of a request could not start.
-enum StartError {
+pub(super) enum StartError {
     /// The database file is gone (deleted meanwhile).
     Gone,
     Open(rusqlite::Error),
@@ -694,28 +760,13 @@ async fn on_stream<T: Send + 'static>(
     let server = state.sql.clone();
     let db = database_id.clone();
     let blocking = tokio::task::spawn_blocking(move || {
-        let mut stream = stream;
-        let _policy = ThreadPolicy::enter(access.mode(), Some(Instant::now() + REQUEST_DEADLINE));
-        let entry = match server.start(&access, &mut stream) {
-            Ok(entry) => entry,
-            Err(e) => {
-                stream.conn = None;
-                stream.closed = true;
-                return (stream, Err(start_error(&db, e)));
-            }
+        let (stream, outcome) = run_blocking(&server, access, version, stream, work);
+        let result = match outcome {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(failure)) => Err(failure_response(&db, failure)),
+            Err(e) => Err(start_error(&db, e)),
         };
-        let limits = ResponseLimits {
-            per_statement: MAX_RESPONSE_BYTES,
-            total: MAX_TOTAL_RESPONSE_BYTES,
-            in_flight: server.in_flight.clone(),
-        };
-        let mut session = Session::new(access, version, limits);
-        let result = work(&mut session, &mut stream);
-        if result.is_err() {
-            stream.conn = None;
-        }
-        server.finish(&entry, &session, &mut stream);
-        (stream, result.map_err(|f| failure_response(&db, f)))
+        (stream, result)
     });
     let (stream, result) = blocking.await.map_err(internal)?;
     let (baton, closed) = lease.release(stream);
@@ -723,9 +774,46 @@ async fn on_stream<T: Send + 'static>(
     result.map(|value| (baton, value))
 }
 
+/// The SQL work of one request on a stream (blocking: call it on the blocking pool, with a
+/// permit of [`admit`]): opens what it needs, runs `work` under the token's authorizer and
+/// the request deadline, and does the bookkeeping. A failure of `work` closes the stream
+/// (rolling back its transaction), as in sqld. Shared by Hrana over HTTP and over
+/// WebSocket ([`super::ws`]).
+pub(super) fn run_blocking<T>(
+    server: &SqlServer,
+    access: Access,
+    version: Version,
+    mut stream: Box<Stream>,
+    work: impl FnOnce(&mut Session, &mut Stream) -> Result<T, Failure>,
+) -> (Box<Stream>, Result<Result<T, Failure>, StartError>) {
+    let _policy = ThreadPolicy::enter(access.mode(), Some(Instant::now() + REQUEST_DEADLINE));
+    let entry = match server.start(&access, &mut stream) {
+        Ok(entry) => entry,
+        Err(e) => {
+            stream.conn = None;
+            stream.closed = true;
+            return (stream, Err(e));
+        }
+    };
+    let limits = ResponseLimits {
+        per_statement: MAX_RESPONSE_BYTES,
+        total: MAX_TOTAL_RESPONSE_BYTES,
+        in_flight: server.in_flight.clone(),
+    };
+    let mut session = Session::new(access, version, limits);
+    let result = work(&mut session, &mut stream);
+    if result.is_err() {
+        stream.conn = None;
+    }
+    server.finish(&entry, &session, &mut stream);
+    (stream, Ok(result))
+}
+
 /// Waits for one of the [`MAX_CONCURRENT_REQUESTS`] permits; 429 when as many requests are
 /// already waiting, as sqld answers.
-async fn admit(server: &SqlServer) -> Result<tokio::sync::OwnedSemaphorePermit, Response> {
+pub(super) async fn admit(
+    server: &SqlServer,
+) -> Result<tokio::sync::OwnedSemaphorePermit, Response> {
     use std::sync::atomic::Ordering;
     if let Ok(permit) = server.permits.clone().try_acquire_owned() {
         return Ok(permit);

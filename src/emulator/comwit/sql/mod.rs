@@ -9,6 +9,9 @@
 //!   its final `/` and the database's own host `<id>.db.localhost` are routed to them by
 //!   [`normalize_path`]), sqld's status codes and error bodies, and sqld's bounds (response
 //!   size per statement and in flight, concurrent requests);
+//! - [`ws`]: Hrana over WebSocket on the database URL itself (`hrana3`, `hrana2`, `hrana1`),
+//!   with the token of `hello` checked as HTTP checks it and statements run by the same
+//!   executor;
 //! - [`Namespaces`]: what the server is handed instead of the store, as sqld is handed a
 //!   namespace store and an auth strategy: an authenticated context ([`exec::Access`]) for
 //!   a bearer token, and the connection maker (the database's file); Comwit's store
@@ -32,6 +35,7 @@ mod proto;
 mod protobuf;
 mod streams;
 mod wal;
+mod ws;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
