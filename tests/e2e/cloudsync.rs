@@ -1276,3 +1276,125 @@ fn standard_lifecycle_checks() {
         },
     );
 }
+
+/// `connection_string_wo` (write-only, Terraform 1.11+): the connection string from an
+/// ephemeral variable reaches CloudSync, state and plan hold null for it, a version bump
+/// sends the new one in place, and the plan after is empty.
+#[test]
+fn write_only_connection_string_and_its_version() {
+    const HOST: &str = "wo.sqlite.cloud";
+    let emu = CloudSync::start();
+    let dir = emu.sqlite_node(HOST, "node-key-wo-first-4410");
+    CloudSync::sqlite_database(&dir, "appdb", "CREATE TABLE notes (id TEXT PRIMARY KEY);");
+    let tf = terraform(&emu);
+    let config = |version: u32| {
+        format!(
+            r#"{BLOCK}
+variable "conn" {{
+  type      = string
+  sensitive = true
+  ephemeral = true
+}}
+
+resource "cloudsync_database" "edge" {{
+  label                        = "Edge"
+  connection_string_wo         = var.conn
+  connection_string_wo_version = {version}
+  database_provider            = "sqlitecloud"
+  flavor                       = "sqlitecloud"
+  database_name                = "appdb"
+}}
+"#
+        )
+    };
+    let url = |key: &str| format!("sqlitecloud://{HOST}:8860?apikey={key}");
+    let first = url("node-key-wo-first-4410");
+    tf.write_main(&config(1));
+    let out = with_var(&tf, &["apply", "-auto-approve"], &first);
+    assert!(out.success(), "{out}");
+    let edge = tf.resource("cloudsync_database.edge");
+    assert_eq!(edge["connection_string_wo"], Value::Null);
+    assert_eq!(edge["connection_string"], Value::Null);
+    assert_eq!(edge["connection_string_wo_version"], 1);
+    let rows = stored(&emu);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["connectionString"], first.as_str());
+    let id = edge["id"].as_str().expect("id").to_owned();
+    let plan = with_var(&tf, &["plan", "-detailed-exitcode"], &first);
+    assert_eq!(plan.code, 0, "second plan is empty\n{plan}");
+
+    // The node's key changes: a version bump sends the new string, in place.
+    let second = url("node-key-wo-second-8823");
+    emu.sqlite_node(HOST, "node-key-wo-second-8823");
+    tf.write_main(&config(2));
+    let plan = with_var(&tf, &["plan", "-out=bump.tfplan"], &second);
+    assert!(plan.success(), "{plan}");
+    assert!(plan.stdout.contains("1 to change, 0 to destroy"), "{plan}");
+    let shown = tf.run(&["show", "-json", "bump.tfplan"]);
+    assert!(shown.success(), "{shown}");
+    let doc: Value = serde_json::from_str(&shown.stdout).expect("plan json");
+    let change = doc["resource_changes"]
+        .as_array()
+        .and_then(|all| {
+            all.iter()
+                .find(|c| c["address"] == "cloudsync_database.edge")
+        })
+        .expect("change of the database");
+    assert_eq!(change["change"]["actions"], json!(["update"]));
+    assert_eq!(
+        change["change"]["after"]["connection_string_wo"],
+        Value::Null
+    );
+    assert_eq!(change["change"]["after"]["connection_string_wo_version"], 2);
+    let out = with_var(&tf, &["apply", "-auto-approve"], &second);
+    assert!(out.success(), "{out}");
+    let rows = stored(&emu);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["connectionString"], second.as_str());
+    assert_eq!(tf.resource("cloudsync_database.edge")["id"], id.as_str());
+    let plan = with_var(&tf, &["plan", "-detailed-exitcode"], &second);
+    assert_eq!(plan.code, 0, "plan after the bump is empty\n{plan}");
+
+    // Neither key is anywhere Terraform keeps or shows things.
+    let state = std::fs::read_to_string(tf.dir().join("terraform.tfstate")).expect("state");
+    for key in ["node-key-wo-first-4410", "node-key-wo-second-8823"] {
+        for (what, text) in [
+            ("state", state.as_str()),
+            ("plan", shown.stdout.as_str()),
+            ("apply", &out.combined()),
+            ("log", &tf.log()),
+        ] {
+            assert!(
+                !text.contains(key),
+                "the connection string is in the {what}"
+            );
+        }
+    }
+
+    // Neither form: a plan-time error on `connection_string`.
+    tf.write_main(&format!(
+        r#"{BLOCK}
+resource "cloudsync_database" "edge" {{
+  label             = "Edge"
+  database_provider = "sqlitecloud"
+  flavor            = "sqlitecloud"
+  database_name     = "appdb"
+}}
+"#
+    ));
+    let out = tf.run(&["validate", "-no-color"]);
+    assert!(!out.success(), "{out}");
+    assert!(
+        out.combined().contains("Missing connection string"),
+        "{out}"
+    );
+    assert!(out.combined().contains("connection_string"), "{out}");
+}
+
+fn with_var(tf: &Terraform, args: &[&str], conn: &str) -> crate::support::Output {
+    let var = format!("conn={conn}");
+    let mut all: Vec<&str> = args[..1].to_vec();
+    all.extend(["-no-color", "-input=false", "-var", &var]);
+    all.extend(args[1..].iter().copied());
+    tf.run(&all)
+}

@@ -49,7 +49,10 @@ async fn secrets_are_sensitive_or_write_only_and_ids_have_identities() {
             .unwrap_or_else(|| panic!("{ty}.{name}"))
     };
     let cs = attr("cloudsync_database", "connection_string");
-    assert!(cs.sensitive && cs.required);
+    // Required in one of two forms (checked at plan time): optional in the schema.
+    assert!(cs.sensitive && cs.optional && !cs.write_only, "{cs:?}");
+    let cs_wo = attr("cloudsync_database", "connection_string_wo");
+    assert!(cs_wo.sensitive && cs_wo.write_only, "{cs_wo:?}");
     let secret = attr("cloudsync_database", "jwt_secret");
     assert!(secret.sensitive && !secret.write_only);
     let wo = attr("cloudsync_database", "jwt_secret_wo");

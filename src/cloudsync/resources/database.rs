@@ -15,7 +15,10 @@
 //!   clears it). A secret replaced out of band by another value cannot be seen.
 //! - The API never returns the connection string: a change made out of band cannot be
 //!   seen (the `cloudsync_database_connection` data source shows whether it still works),
-//!   and after import the first apply sends it (verified again).
+//!   and after import the first apply sends it (verified again). It is given either as
+//!   `connection_string` (sensitive, kept in state) or as `connection_string_wo`
+//!   (write-only, Terraform 1.11+, never stored; sent again, in place, when
+//!   `connection_string_wo_version` changes); one of the two is required.
 //! - Destroy deletes the registration; CloudSync's cleanup warnings become warnings.
 
 use std::sync::Arc;
@@ -38,7 +41,7 @@ use crate::plugin::{IdentityAttribute, IdentitySpec};
 
 pub const TYPE_NAME: &str = "cloudsync_database";
 
-/// What `jwt_secret_wo_version` may be.
+/// What `jwt_secret_wo_version` and `connection_string_wo_version` may be.
 pub const VERSION_RANGE: std::ops::RangeInclusive<i64> = 0..=9_007_199_254_740_991;
 
 /// Identity `{ id }`.
@@ -74,6 +77,10 @@ pub struct DatabaseState<'a> {
     pub label: ValueString<'a>,
     #[serde(borrow, default)]
     pub connection_string: ValueString<'a>,
+    #[serde(borrow, default)]
+    pub connection_string_wo: ValueString<'a>,
+    #[serde(default)]
+    pub connection_string_wo_version: ValueNum,
     #[serde(borrow, default)]
     pub database_provider: ValueString<'a>,
     #[serde(borrow, default)]
@@ -176,26 +183,48 @@ pub fn check_config(diags: &mut Diagnostics, config: &DatabaseState<'_>) {
             }
         }
     }
-    if let (Some(p), Some(c)) = (provider, text(&config.connection_string)) {
-        let ok = match p {
-            "postgres" => c.starts_with("postgres://") || c.starts_with("postgresql://"),
-            "sqlitecloud" => c.starts_with("sqlitecloud://"),
-            _ => true,
-        };
-        if !ok {
-            diags.error(
-                "Connection string does not match the provider",
-                format!(
-                    "A `{p}` connection string starts with {}. (The value is sensitive and not \
-                     shown.)",
-                    if p == "postgres" {
-                        "`postgres://` or `postgresql://`"
-                    } else {
-                        "`sqlitecloud://`"
-                    }
-                ),
-                AttributePath::new("connection_string"),
-            );
+    // One of the two forms of the connection string, not both, each checked the same way.
+    match (
+        presence(&config.connection_string),
+        presence(&config.connection_string_wo),
+    ) {
+        (Some(false), Some(false)) => diags.error(
+            "Missing connection string",
+            "Set `connection_string`, or the write-only `connection_string_wo` (Terraform 1.11+) \
+             with `connection_string_wo_version`: CloudSync needs it to reach the tenant \
+             database.",
+            AttributePath::new("connection_string"),
+        ),
+        (Some(true), Some(true)) => diags.error(
+            "Conflicting connection strings",
+            "Set either `connection_string` or the write-only `connection_string_wo`, not both.",
+            AttributePath::new("connection_string_wo"),
+        ),
+        _ => {}
+    }
+    if presence(&config.connection_string_wo) == Some(true)
+        && presence(&config.connection_string_wo_version) == Some(false)
+    {
+        diags.error(
+            "Missing connection_string_wo_version",
+            "A write-only value is never stored, so Terraform cannot see when it changes: set \
+             `connection_string_wo_version` too, and change it whenever you change \
+             `connection_string_wo`.",
+            AttributePath::new("connection_string_wo_version"),
+        );
+    }
+    whole_number(
+        diags,
+        &config.connection_string_wo_version,
+        "connection_string_wo_version",
+        VERSION_RANGE,
+    );
+    for (name, value) in [
+        ("connection_string", &config.connection_string),
+        ("connection_string_wo", &config.connection_string_wo),
+    ] {
+        if let (Some(p), Some(c)) = (provider, text(value)) {
+            check_connection_prefix(diags, p, c, name);
         }
     }
     if let Some(l) = text(&config.label) {
@@ -245,6 +274,30 @@ pub fn check_config(diags: &mut Diagnostics, config: &DatabaseState<'_>) {
     );
 }
 
+/// A connection string must match `database_provider` (the value is sensitive: never shown).
+fn check_connection_prefix(diags: &mut Diagnostics, p: &str, c: &str, name: &'static str) {
+    let ok = match p {
+        "postgres" => c.starts_with("postgres://") || c.starts_with("postgresql://"),
+        "sqlitecloud" => c.starts_with("sqlitecloud://"),
+        _ => true,
+    };
+    if !ok {
+        diags.error(
+            "Connection string does not match the provider",
+            format!(
+                "A `{p}` connection string starts with {}. (The value is sensitive and not \
+                 shown.)",
+                if p == "postgres" {
+                    "`postgres://` or `postgresql://`"
+                } else {
+                    "`sqlitecloud://`"
+                }
+            ),
+            AttributePath::new(name),
+        );
+    }
+}
+
 /// The API's answer into a state: the API owns what it returns; the state keeps what it
 /// never returns (connection string, secret, version).
 pub(crate) fn from_api<'a>(db: Database, mut state: DatabaseState<'a>) -> DatabaseState<'a> {
@@ -268,7 +321,15 @@ pub(crate) fn from_api<'a>(db: Database, mut state: DatabaseState<'a>) -> Databa
     state.workspace_id = opt(db.workspace_id);
     state.created_at = opt(db.created_at);
     state.jwt_secret_wo = Value::Null;
+    state.connection_string_wo = Value::Null;
     state
+}
+
+/// The connection string to send: the stored one, else the write-only one of the configuration.
+fn connection_value(planned: &DatabaseState<'_>, config: &DatabaseState<'_>) -> Option<String> {
+    text(&planned.connection_string)
+        .or_else(|| text(&config.connection_string_wo))
+        .map(str::to_owned)
 }
 
 fn secret_value(planned: &DatabaseState<'_>, config: &DatabaseState<'_>) -> Option<String> {
@@ -302,11 +363,24 @@ impl Resource for DatabaseResource {
                 attributes: map! {
                     "id" => attribute(String, Computed, "Managed database id (`db_...`), CloudSync's `managedDatabaseId`."),
                     "label" => attribute(String, Required, "Display name. Changed in place."),
-                    "connection_string" => sensitive(String, Required,
+                    "connection_string" => sensitive(String, Optional,
                         "How CloudSync connects to the tenant database: `postgres://user:password@host:5432/db` \
-                         or `sqlitecloud://host:8860?apikey=...`. Changed in place (CloudSync verifies the \
-                         new one first). CloudSync never returns it, so a change made outside Terraform \
-                         cannot be seen; the `cloudsync_database_connection` data source checks it live."),
+                         or `sqlitecloud://host:8860?apikey=...`. Kept in state (sensitive). Changed in place \
+                         (CloudSync verifies the new one first). CloudSync never returns it, so a change made \
+                         outside Terraform cannot be seen; the `cloudsync_database_connection` data source \
+                         checks it live. This or `connection_string_wo` is required; use \
+                         `connection_string_wo` to keep it out of state."),
+                    "connection_string_wo" => Attribute {
+                        sensitive: true,
+                        ..attribute(String, Optional,
+                            "Write-only connection string (Terraform 1.11+), the same form as \
+                             `connection_string`: sent on create and whenever \
+                             `connection_string_wo_version` changes (in place, verified by CloudSync \
+                             first), never stored in plan or state. Conflicts with `connection_string`.")
+                    },
+                    "connection_string_wo_version" => attribute(Number, Optional,
+                        "A whole number; change it to send `connection_string_wo` again (in place). \
+                         Required with `connection_string_wo`."),
                     "database_provider" => attribute(String, Required,
                         "The API's `provider`: `postgres` or `sqlitecloud` (named \
                          `database_provider` because Terraform reserves `provider` in resource \
@@ -387,6 +461,7 @@ impl Resource for DatabaseResource {
         proposed.workspace_id = Value::Unknown;
         proposed.created_at = Value::Unknown;
         proposed.jwt_secret_wo = Value::Null;
+        proposed.connection_string_wo = Value::Null;
         proposed.jwt_secret_configured = Value::Unknown;
         if config.schema_name.is_null() {
             proposed.schema_name = match text(&proposed.database_provider) {
@@ -407,6 +482,7 @@ impl Resource for DatabaseResource {
         _meta: ValueEmpty,
     ) -> Option<(DatabaseState<'a>, ValueEmpty, Vec<AttributePath>)> {
         proposed.jwt_secret_wo = Value::Null;
+        proposed.connection_string_wo = Value::Null;
         let mut replace = vec![];
         for (name, old, new) in [
             (
@@ -492,7 +568,18 @@ impl Resource for DatabaseResource {
         let client = self.data.client(diags)?;
         let request = NewDatabase {
             label: text(&planned.label)?.to_owned(),
-            connection_string: text(&planned.connection_string)?.to_owned(),
+            connection_string: match connection_value(&planned, &config) {
+                Some(c) => c,
+                None => {
+                    diags.error(
+                        "Missing connection string",
+                        "Set `connection_string` or `connection_string_wo`: CloudSync needs it to \
+                         reach the tenant database.",
+                        AttributePath::new("connection_string"),
+                    );
+                    return None;
+                }
+            },
             provider: text(&planned.database_provider)?.to_owned(),
             flavor: text(&planned.flavor)?.to_owned(),
             database_name: text(&planned.database_name)?.to_owned(),
@@ -569,8 +656,12 @@ impl Resource for DatabaseResource {
         if planned.label != prior.label {
             patch.label = text(&planned.label).map(str::to_owned);
         }
-        if planned.connection_string != prior.connection_string {
-            patch.connection_string = text(&planned.connection_string).map(str::to_owned);
+        // A new value, a new version of the write-only one, or a switch between the two
+        // forms: sent again (CloudSync verifies it before storing it).
+        if planned.connection_string != prior.connection_string
+            || planned.connection_string_wo_version != prior.connection_string_wo_version
+        {
+            patch.connection_string = connection_value(&planned, &config);
         }
         if planned.jwt_allowed_issuers != prior.jwt_allowed_issuers {
             patch.jwt_allowed_issuers =
@@ -651,7 +742,8 @@ impl Resource for DatabaseResource {
                     "Connection string and JWT secret are not imported",
                     "CloudSync never returns a database's connection string or JWT secret, so \
                      they are null after import: the next apply sends the configured \
-                     `connection_string` (CloudSync verifies it again) and secret.",
+                     `connection_string` or `connection_string_wo` (CloudSync verifies it again) \
+                     and secret.",
                 );
                 Some((from_api(db, DatabaseState::default()), Value::Null))
             }
@@ -760,6 +852,105 @@ mod tests {
             AttributePath::new("connection_string")
         );
         assert!(!d.errors[0].detail.contains("sqlitecloud://x"));
+    }
+
+    #[test]
+    fn one_connection_string_form_is_required_and_checked() {
+        // Neither: an error on `connection_string`.
+        let mut c = cfg();
+        c.connection_string = Value::Null;
+        let mut d = Diagnostics::default();
+        check_config(&mut d, &c);
+        assert_eq!(d.errors.len(), 1, "{:?}", d.errors);
+        assert_eq!(
+            d.errors[0].attribute,
+            AttributePath::new("connection_string")
+        );
+        // Unknown (a variable in `terraform validate`): not decided, no error.
+        c.connection_string = Value::Unknown;
+        let mut d = Diagnostics::default();
+        check_config(&mut d, &c);
+        assert!(d.errors.is_empty(), "{:?}", d.errors);
+        // The write-only form with its version: valid.
+        c.connection_string = Value::Null;
+        c.connection_string_wo = known("postgresql://u:p@h/db");
+        c.connection_string_wo_version = Value::Value(crate::plugin::kit::Number::Int(1));
+        let mut d = Diagnostics::default();
+        check_config(&mut d, &c);
+        assert!(d.errors.is_empty(), "{:?}", d.errors);
+        // Both forms, no version, the wrong prefix: each on its attribute, value not shown.
+        let mut c = cfg();
+        c.connection_string_wo = known("sqlitecloud://h?apikey=secretkey");
+        let mut d = Diagnostics::default();
+        check_config(&mut d, &c);
+        let attrs: Vec<_> = d.errors.iter().map(|e| e.attribute.clone()).collect();
+        assert_eq!(
+            attrs,
+            vec![
+                AttributePath::new("connection_string_wo"),
+                AttributePath::new("connection_string_wo_version"),
+                AttributePath::new("connection_string_wo"),
+            ]
+        );
+        assert!(d.errors.iter().all(|e| !e.detail.contains("secretkey")));
+        // A fractional version.
+        let mut c = cfg();
+        c.connection_string = Value::Null;
+        c.connection_string_wo = known("postgres://u:p@h/db");
+        c.connection_string_wo_version = Value::Value(crate::plugin::kit::Number::Float(0.5));
+        let mut d = Diagnostics::default();
+        check_config(&mut d, &c);
+        assert_eq!(d.errors.len(), 1, "{:?}", d.errors);
+        assert_eq!(
+            d.errors[0].attribute,
+            AttributePath::new("connection_string_wo_version")
+        );
+    }
+
+    #[tokio::test]
+    async fn write_only_connection_string_is_never_planned() {
+        let r = DatabaseResource::new(Arc::default());
+        let with_wo = |version: i64| {
+            let mut c = prior();
+            c.connection_string = Value::Null;
+            c.connection_string_wo = known("postgres://u:p@h/db");
+            c.connection_string_wo_version = Value::Value(crate::plugin::kit::Number::Int(version));
+            c
+        };
+        let (planned, _) = r
+            .plan_create(
+                &mut Diagnostics::default(),
+                with_wo(1),
+                with_wo(1),
+                Value::Null,
+            )
+            .await
+            .unwrap();
+        assert!(planned.connection_string_wo.is_null());
+        let mut p = with_wo(1);
+        p.connection_string_wo = Value::Null;
+        // A version bump: in place, the value still null in the plan.
+        let (planned, _, replace) = r
+            .plan_update(
+                &mut Diagnostics::default(),
+                p,
+                with_wo(2),
+                with_wo(2),
+                Value::Null,
+                Value::Null,
+            )
+            .await
+            .unwrap();
+        assert!(replace.is_empty());
+        assert!(planned.connection_string_wo.is_null());
+        assert_eq!(
+            planned.connection_string_wo_version,
+            Value::Value(crate::plugin::kit::Number::Int(2))
+        );
+        assert_eq!(
+            connection_value(&planned, &with_wo(2)).as_deref(),
+            Some("postgres://u:p@h/db")
+        );
     }
 
     fn prior() -> DatabaseState<'static> {

@@ -15,7 +15,11 @@ pub fn register(registry: &mut Registry, data: &Arc<ProviderData>) {
         database::DatabaseResource::new(data.clone()),
         SchemaExtras {
             identity: Some(database::identity()),
-            write_only: ["jwt_secret_wo".to_owned()].into(),
+            write_only: [
+                "jwt_secret_wo".to_owned(),
+                "connection_string_wo".to_owned(),
+            ]
+            .into(),
         },
     );
     registry.resource_with(

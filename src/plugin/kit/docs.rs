@@ -11,7 +11,9 @@
 //! `actions/<type>/action.tf`), where `<name>` is the type name without the provider's
 //! prefix, and `functions/<name>.md` for each provider function (its example from
 //! `functions/<name>/function.tf`). Examples come from the provider's examples folder and
-//! are embedded verbatim.
+//! are embedded verbatim. Every resource, data source, ephemeral resource and action page
+//! ends with "Terraform and OpenTofu versions": the minimum version of each feature the
+//! type has, derived from what it registers (write-only attributes, an identity, a list).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -49,6 +51,60 @@ fn minimum_version(dir: &str) -> Option<&'static str> {
     }
 }
 
+/// The "Terraform and OpenTofu versions" section of a type's page: the minimum version of
+/// each feature the type has, from what it registers (its kind, write-only attributes, an
+/// identity, a list). The versions are those of README's table and
+/// `docs/plugin-features.md`.
+fn versions(dir: &str, schema: &pb::Schema, identity: bool, list: bool) -> String {
+    let mut rows: Vec<(String, &str, &str)> = vec![];
+    match dir {
+        "resources" => rows.push((
+            "this resource, import by id (`terraform import`, `import` blocks)".into(),
+            "1.6",
+            "1.6",
+        )),
+        "data-sources" => rows.push(("this data source".into(), "1.6", "1.6")),
+        "ephemeral-resources" => rows.push(("this ephemeral resource".into(), "1.10", "not yet")),
+        "actions" => rows.push(("this action".into(), "1.14", "none")),
+        _ => return String::new(),
+    }
+    let write_only: Vec<String> = schema
+        .block
+        .iter()
+        .flat_map(|b| &b.attributes)
+        .filter(|a| a.write_only)
+        .map(|a| format!("`{}`", a.name))
+        .collect();
+    if !write_only.is_empty() {
+        rows.push((
+            format!("write-only attributes ({})", write_only.join(", ")),
+            "1.11",
+            "not yet",
+        ));
+    }
+    if identity {
+        rows.push((
+            "import by resource identity (`import { identity = {...} }`)".into(),
+            "1.12",
+            "not yet",
+        ));
+    }
+    if list {
+        rows.push((
+            "list resource (`terraform query`) and generated configuration".into(),
+            "1.14",
+            "none",
+        ));
+    }
+    let mut out = String::from(
+        "## Terraform and OpenTofu versions\n\n| feature | Terraform | OpenTofu |\n|---|---|---|\n",
+    );
+    for (feature, terraform, tofu) in rows {
+        let _ = writeln!(out, "| {feature} | {terraform} | {tofu} |");
+    }
+    out
+}
+
 /// Render every page of `provider`, keyed by path relative to the repository root.
 pub fn render_all<P: Provider + Clone>(
     provider: &P,
@@ -57,6 +113,11 @@ pub fn render_all<P: Provider + Clone>(
 ) -> BTreeMap<PathBuf, String> {
     let schema = crate::plugin::provider_schema(provider);
     let identities = crate::plugin::identity_schemas(provider);
+    let lists: std::collections::BTreeSet<String> = {
+        let mut registry = crate::plugin::Registry::default();
+        provider.register(&mut registry);
+        registry.list_resources.into_keys().collect()
+    };
     let docs = Path::new(spec.docs);
     let examples = spec.examples;
     let prefix = format!("{}_", spec.name);
@@ -70,6 +131,7 @@ pub fn render_all<P: Provider + Clone>(
                 read(root, &format!("{examples}/provider/provider.tf")),
                 None,
                 None,
+                String::new(),
             ),
         );
     }
@@ -113,6 +175,12 @@ pub fn render_all<P: Provider + Clone>(
                     example,
                     import,
                     minimum_version(dir),
+                    versions(
+                        dir,
+                        s,
+                        dir == "resources" && identities.contains_key(type_name),
+                        dir == "resources" && lists.contains(type_name),
+                    ),
                 ),
             );
         }
@@ -129,6 +197,7 @@ pub fn render_all<P: Provider + Clone>(
                 example,
                 None,
                 minimum_version("actions"),
+                versions("actions", s, false, false),
             ),
         );
     }
@@ -331,6 +400,7 @@ fn page(
     example: Option<String>,
     import: Option<String>,
     note: Option<&str>,
+    versions: String,
 ) -> String {
     let mut out = String::new();
     let block = schema.block.clone().unwrap_or_default();
@@ -393,6 +463,9 @@ fn page(
             import.trim_end()
         );
     }
+    if !versions.is_empty() {
+        let _ = writeln!(out, "{versions}");
+    }
     out.trim_end().to_owned() + "\n"
 }
 
@@ -435,6 +508,50 @@ fn capitalize(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn versions_follow_what_the_type_registers() {
+        let schema = pb::Schema {
+            block: Some(pb::schema::Block {
+                attributes: vec![
+                    pb::schema::Attribute {
+                        name: "secret_wo".into(),
+                        write_only: true,
+                        ..Default::default()
+                    },
+                    pb::schema::Attribute {
+                        name: "label".into(),
+                        ..Default::default()
+                    },
+                ],
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let all = versions("resources", &schema, true, true);
+        assert!(
+            all.starts_with("## Terraform and OpenTofu versions"),
+            "{all}"
+        );
+        assert!(all.contains("| write-only attributes (`secret_wo`) | 1.11 | not yet |"));
+        assert!(all.contains("identity"), "{all}");
+        assert!(all.contains("| 1.14 | none |"), "{all}");
+        assert!(!all.contains("`label`"), "{all}");
+        let plain = versions("resources", &pb::Schema::default(), false, false);
+        assert_eq!(
+            plain.lines().filter(|l| l.starts_with("| ")).count(),
+            2,
+            "{plain}"
+        );
+        assert!(
+            !plain.contains("identity") && !plain.contains("1.14"),
+            "{plain}"
+        );
+        assert!(
+            versions("actions", &schema, false, false).contains("| this action | 1.14 | none |")
+        );
+        assert!(versions("functions", &schema, false, false).is_empty());
+    }
 
     #[test]
     fn collection_types_name_their_elements() {
