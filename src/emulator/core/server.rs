@@ -398,9 +398,14 @@ pub async fn answer_starting(
     mut done: watch::Receiver<bool>,
 ) {
     loop {
+        // `biased`: once the platform serves, a connection waiting to be accepted goes to
+        // the platform, never to this answer (accept is cancel-safe: a connection not
+        // taken here stays queued for the platform's server). Unbiased, a connection made
+        // after the "listening" line could still be answered 503 "starting".
         let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
+            biased;
             _ = done.wait_for(|d| *d) => break,
+            accepted = listener.accept() => accepted,
         };
         let Ok((stream, _)) = accepted else {
             tokio::time::sleep(Duration::from_millis(50)).await;
