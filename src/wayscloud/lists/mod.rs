@@ -24,7 +24,8 @@ use super::common::{api_error, check_db_name, check_db_type, DB_TYPES};
 use super::provider::{Configured, ProviderData};
 use super::resources::database::requested_part;
 use crate::plugin::kit::text;
-use crate::plugin::{Listed, Registry};
+use crate::plugin::{ListItem, Listed, Page, Registry};
+use crate::wayscloud::client::lists::Entries;
 
 /// Register every list type and the generated-configuration rules of its managed type.
 pub fn register(registry: &mut Registry, data: &Arc<ProviderData>) {
@@ -205,6 +206,50 @@ impl Walk {
             }
         }
     }
+}
+
+/// The objects of one database as list entries, fetched by a client call.
+type DatabaseObjects<'c, T> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = crate::wayscloud::client::Result<Entries<T>>> + Send + 'c>,
+>;
+
+/// One page of a per-database list (firewall rules, snapshots): the next database of the
+/// [`Walk`] and its objects, each turned into an item by `item(object, db_type, db_name)`;
+/// an odd entry is skipped as `<db_name> <what> <name>`. A database deleted since it was
+/// listed has no objects (unless `db_name` named it: then its "not found" is said).
+async fn per_database_page<T, S>(
+    diags: &mut Diagnostics,
+    data: &ProviderData,
+    (db_type, db_name): (&ValueString<'_>, &ValueString<'_>),
+    cursor: Option<String>,
+    what: &str,
+    fetch: impl for<'c> Fn(&'c Configured, &'c str, &'c str) -> DatabaseObjects<'c, T>,
+    item: impl Fn(T, &str, &str) -> ListItem<S>,
+) -> Option<Page<S>> {
+    let configured = data.configured(diags)?;
+    let mut walk = Walk::resume(diags, cursor, db_type, db_name)?;
+    let mut items = Vec::new();
+    let Some((t, n)) = walk.next(diags, &configured, "", &mut items).await? else {
+        return Some(Page::last(items));
+    };
+    match fetch(&configured, &t, &n).await {
+        Ok(entries) => items.extend(entries.into_iter().map(|entry| match entry {
+            Ok(object) => Listed::Item(item(object, &t, &n)),
+            Err(odd) => Listed::Skipped {
+                name: format!("{n} {what} {}", odd.name),
+                reason: odd.reason,
+            },
+        })),
+        Err(e) if e.is_not_found() && db_name.is_null() => {}
+        Err(e) => {
+            api_error(diags, &e);
+            return None;
+        }
+    }
+    Some(Page {
+        items,
+        next: walk.cursor(),
+    })
 }
 
 #[cfg(test)]

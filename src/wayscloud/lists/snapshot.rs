@@ -10,9 +10,8 @@ use tf_provider::schema::{AttributeType, Block, Description, Schema};
 use tf_provider::value::ValueString;
 use tf_provider::{map, Diagnostics};
 
-use super::{check_database_filter, db_type_filter, filter, Walk};
-use crate::plugin::{ListItem, ListResource, Listed, Page};
-use crate::wayscloud::common::api_error;
+use super::{check_database_filter, db_type_filter, filter, per_database_page};
+use crate::plugin::{ListItem, ListResource, Page};
 use crate::wayscloud::provider::ProviderData;
 use crate::wayscloud::resources::snapshot::{from_snapshot, DatabaseSnapshotState};
 
@@ -68,7 +67,7 @@ impl ListResource for SnapshotList {
         Some(())
     }
 
-    /// One database per page; the cursor is the rest of the [`Walk`].
+    /// One database per page; the cursor is the rest of the walk (`per_database_page`).
     async fn page<'a>(
         &self,
         diags: &mut Diagnostics,
@@ -76,38 +75,20 @@ impl ListResource for SnapshotList {
         cursor: Option<String>,
         _limit: usize,
     ) -> Option<Page<DatabaseSnapshotState<'static>>> {
-        let configured = self.data.configured(diags)?;
-        let mut walk = Walk::resume(diags, cursor, &config.db_type, &config.db_name)?;
-        let mut items = Vec::new();
-        let Some((db_type, db_name)) = walk.next(diags, &configured, "", &mut items).await? else {
-            return Some(Page::last(items));
-        };
-        match configured.client.snapshot_entries(&db_type, &db_name).await {
-            Ok(entries) => items.extend(entries.into_iter().map(|entry| match entry {
-                Ok(snapshot) => Listed::Item(ListItem {
-                    display_name: format!("{db_name} {}", snapshot.snapshot_id),
-                    state: from_snapshot(
-                        snapshot,
-                        &db_type,
-                        &db_name,
-                        DatabaseSnapshotState::default(),
-                    ),
-                }),
-                Err(odd) => Listed::Skipped {
-                    name: format!("{db_name} snapshot {}", odd.name),
-                    reason: odd.reason,
-                },
-            })),
-            // Deleted since it was listed: it has no snapshots.
-            Err(e) if e.is_not_found() && config.db_name.is_null() => {}
-            Err(e) => {
-                api_error(diags, &e);
-                return None;
-            }
-        }
-        Some(Page {
-            items,
-            next: walk.cursor(),
-        })
+        per_database_page(
+            diags,
+            &self.data,
+            (&config.db_type, &config.db_name),
+            cursor,
+            "snapshot",
+            |configured, db_type, db_name| {
+                Box::pin(configured.client.snapshot_entries(db_type, db_name))
+            },
+            |snapshot, db_type, db_name| ListItem {
+                display_name: format!("{db_name} {}", snapshot.snapshot_id),
+                state: from_snapshot(snapshot, db_type, db_name, DatabaseSnapshotState::default()),
+            },
+        )
+        .await
     }
 }
