@@ -271,6 +271,18 @@ async fn deploy_serves_then_a_second_build_then_rollback() -> TestResult {
     let unknown = t.fetch_host("nope.apps.localhost", "/").await;
     assert_eq!(unknown.status, 404);
     assert_eq!(unknown.body.trim(), "no app serves nope.apps.localhost");
+    // Every answer of the gateway, as of every listener, names the emulator's version.
+    for answer in [&none, &unknown] {
+        assert_eq!(
+            answer
+                .headers
+                .get("x-emulator-version")
+                .and_then(|v| v.to_str().ok()),
+            Some(env!("CARGO_PKG_VERSION")),
+            "{:?}",
+            answer.headers
+        );
+    }
 
     // The artifact: 201 the first time, 200 after; HEAD knows it.
     let v1 = ustar(&[("index.mjs", &page("v1"))]);

@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::{Apps, ServeError};
 use crate::emulator::core::hosts::{AllowedHosts, HostPolicy};
-use crate::emulator::core::server::HEADER_READ_TIMEOUT;
+use crate::emulator::core::server::{HEADER_READ_TIMEOUT, VERSION, VERSION_HEADER};
 
 /// The largest request body the gateway forwards. [assumed: 32 MiB]
 pub const MAX_REQUEST_BYTES: usize = 32 * 1024 * 1024;
@@ -337,7 +337,12 @@ pub async fn serve(listener: TcpListener, gateway: Gateway, mut shutdown: watch:
             let svc = hyper::service::service_fn(move |req| {
                 let gateway = gateway.clone();
                 let hosts = conn_hosts.clone();
-                async move { Ok::<_, Infallible>(gateway.handle(req, &hosts).await) }
+                async move {
+                    let mut resp = gateway.handle(req, &hosts).await;
+                    resp.headers_mut()
+                        .insert(VERSION_HEADER, HeaderValue::from_static(VERSION));
+                    Ok::<_, Infallible>(resp)
+                }
             });
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())
