@@ -163,6 +163,11 @@ impl RunConfig {
 
     fn start_args(&self, listen: String) -> StartArgs {
         StartArgs {
+            neighbours: PLATFORMS
+                .iter()
+                .map(|p| p.spec.state_subdir)
+                .filter(|s| !s.is_empty())
+                .collect(),
             listen,
             state_root: self.state_dir.clone(),
             allowed_hosts: self.allowed_hosts.clone(),

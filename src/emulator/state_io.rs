@@ -19,41 +19,16 @@
 //! - **A reset** removes a platform's folder (Comwit: its files in the state directory).
 
 use std::fs::File;
-use std::io::{BufWriter, Read, Write};
-use std::path::{Component, Path, PathBuf};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use serde_json::json;
 
+use super::core::archive::{self, Part};
 use super::core::files;
 use super::{PlatformSpec, PLATFORMS};
 
-/// The lock file an emulator holds while it runs on a state directory.
-pub const LOCK_FILE: &str = ".emulator.lock";
-/// The first entry of every export.
-pub const MANIFEST: &str = "manifest.json";
-/// The export format this emulator writes and reads.
-pub const FORMAT: u64 = 1;
-
-/// Names never exported nor counted as a platform's state: the lock, what the scripts
-/// write beside the state (pid, URLs, logs), engine pid files, and staging folders.
-const TRANSIENT: &[&str] = &[
-    LOCK_FILE,
-    "emulator.pid",
-    "emulator.url",
-    "emulator.dns",
-    "emulator.urls",
-    "emulator.stdout",
-    "emulator.log",
-    "postmaster.pid",
-    "mariadb.pid",
-    "mysqld.sock.lock",
-];
-const STAGING_PREFIX: &str = ".import-";
-
-fn transient(name: &str) -> bool {
-    TRANSIENT.contains(&name) || name.starts_with(STAGING_PREFIX)
-}
+pub use super::core::archive::{Moved, FORMAT, LOCK_FILE, MANIFEST, STAGING_PREFIX};
 
 /// The exclusive lock on a state directory; released when dropped (or the process ends).
 #[derive(Debug)]
@@ -109,77 +84,30 @@ pub fn select(names: &[String]) -> anyhow::Result<Vec<PlatformSpec>> {
     Ok(out)
 }
 
-/// The top-level entries of `root` that are `spec`'s state (sorted).
-fn platform_entries(root: &Path, spec: &PlatformSpec) -> anyhow::Result<Vec<PathBuf>> {
-    let dir = spec.state_dir(root);
-    let others: Vec<&str> = PLATFORMS
+/// The folders of the other platforms inside `spec`'s folder: when its folder is the state
+/// directory itself (Comwit's), every other platform's folder.
+pub fn neighbours(spec: &PlatformSpec) -> Vec<&'static str> {
+    if !spec.state_subdir.is_empty() {
+        return Vec::new();
+    }
+    PLATFORMS
         .iter()
         .map(|p| p.spec.state_subdir)
-        .filter(|s| !s.is_empty() && *s != spec.state_subdir)
-        .collect();
-    let mut out = Vec::new();
-    let read = match std::fs::read_dir(&dir) {
-        Ok(read) => read,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
-    };
-    for entry in read {
-        let entry = entry?;
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if transient(&name) || (spec.state_subdir.is_empty() && others.contains(&&*name)) {
-            continue;
-        }
-        out.push(entry.path());
-    }
-    out.sort();
-    Ok(out)
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
-/// What an export or import moved for one platform.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Moved {
-    pub platform: &'static str,
-    pub files: u64,
-    pub bytes: u64,
+/// The top-level entries of `root` that are `spec`'s state (sorted).
+fn platform_entries(root: &Path, spec: &PlatformSpec) -> anyhow::Result<Vec<PathBuf>> {
+    archive::platform_entries(&spec.state_dir(root), &neighbours(spec))
 }
 
-impl std::fmt::Display for Moved {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}: {} files, {} bytes",
-            self.platform, self.files, self.bytes
-        )
+fn part(root: &Path, spec: &PlatformSpec) -> Part {
+    Part {
+        name: spec.name,
+        dir: spec.state_dir(root),
+        neighbours: neighbours(spec),
     }
-}
-
-fn add_tree<W: Write>(
-    builder: &mut tar::Builder<W>,
-    path: &Path,
-    name: &Path,
-    moved: &mut Moved,
-) -> anyhow::Result<()> {
-    let meta = std::fs::symlink_metadata(path)?;
-    let kind = meta.file_type();
-    if kind.is_dir() {
-        builder.append_dir(name, path)?;
-        let mut children: Vec<_> = std::fs::read_dir(path)?
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter()
-            .filter(|e| !transient(&e.file_name().to_string_lossy()))
-            .collect();
-        children.sort_by_key(|e| e.file_name());
-        for child in children {
-            add_tree(builder, &child.path(), &name.join(child.file_name()), moved)?;
-        }
-    } else if kind.is_file() || kind.is_symlink() {
-        builder.append_path_with_name(path, name)?;
-        moved.files += 1;
-        moved.bytes += meta.len();
-    }
-    // Sockets and FIFOs (an engine's socket left by a crash) are not state.
-    Ok(())
 }
 
 fn temp_path(to: &Path) -> anyhow::Result<PathBuf> {
@@ -212,77 +140,11 @@ pub fn export(root: &Path, to: &Path, platforms: &[String]) -> anyhow::Result<Ve
 fn write_export(root: &Path, tmp: &Path, specs: &[PlatformSpec]) -> anyhow::Result<Vec<Moved>> {
     let file =
         files::open_private(tmp, true).with_context(|| format!("creating {}", tmp.display()))?;
-    let mut builder = tar::Builder::new(BufWriter::new(file));
-    builder.follow_symlinks(false);
-    let mut held = Vec::new();
-    for spec in specs {
-        if !platform_entries(root, spec)?.is_empty() {
-            held.push(*spec);
-        }
-    }
-    let manifest = json!({
-        "format": FORMAT,
-        "emulator_version": super::core::server::VERSION,
-        "platforms": held.iter().map(|s| s.name).collect::<Vec<_>>(),
-    });
-    let bytes = serde_json::to_vec_pretty(&manifest)?;
-    let mut header = tar::Header::new_gnu();
-    header.set_size(bytes.len() as u64);
-    header.set_mode(0o600);
-    header.set_entry_type(tar::EntryType::Regular);
-    builder.append_data(&mut header, MANIFEST, bytes.as_slice())?;
-    let mut all = Vec::new();
-    for spec in held {
-        let mut moved = Moved {
-            platform: spec.name,
-            files: 0,
-            bytes: 0,
-        };
-        let top = PathBuf::from(spec.name);
-        builder.append_dir(&top, spec.state_dir(root))?;
-        for entry in platform_entries(root, &spec)? {
-            let name = top.join(entry.file_name().context("an entry without a name")?);
-            add_tree(&mut builder, &entry, &name, &mut moved)
-                .with_context(|| format!("adding {}", entry.display()))?;
-        }
-        all.push(moved);
-    }
-    let writer = builder.into_inner()?;
+    let parts: Vec<Part> = specs.iter().map(|spec| part(root, spec)).collect();
+    let (writer, moved) = archive::write(BufWriter::new(file), &parts)?;
     let file = writer.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()?;
-    Ok(all)
-}
-
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
-
-fn read_manifest<R: Read>(entry: &mut tar::Entry<'_, R>) -> anyhow::Result<Vec<String>> {
-    let path = entry.path()?.into_owned();
-    if path != Path::new(MANIFEST) {
-        bail!(
-            "not an emulator export: its first entry is {}, not {MANIFEST}",
-            path.display()
-        );
-    }
-    let mut text = String::new();
-    entry.take(1 << 20).read_to_string(&mut text)?;
-    let manifest: serde_json::Value =
-        serde_json::from_str(&text).context("reading the export's manifest.json")?;
-    if manifest["format"].as_u64() != Some(FORMAT) {
-        bail!(
-            "export format {} is not this emulator's ({FORMAT})",
-            manifest["format"]
-        );
-    }
-    let platforms = manifest["platforms"]
-        .as_array()
-        .context("manifest.json has no platforms list")?
-        .iter()
-        .filter_map(|p| p.as_str().map(str::to_owned))
-        .collect();
-    Ok(platforms)
+    Ok(moved)
 }
 
 /// Imports the state of `platforms` (every one the export holds when empty) from `from`
@@ -290,17 +152,13 @@ fn read_manifest<R: Read>(entry: &mut tar::Entry<'_, R>) -> anyhow::Result<Vec<S
 pub fn import(root: &Path, from: &Path, platforms: &[String]) -> anyhow::Result<Vec<Moved>> {
     let _lock = lock(root)?;
     let file = File::open(from).with_context(|| format!("--from {}", from.display()))?;
-    let mut archive = tar::Archive::new(std::io::BufReader::new(file));
-    archive.set_preserve_permissions(true);
-    archive.set_preserve_mtime(true);
-    archive.set_preserve_ownerships(is_root());
-    archive.set_overwrite(false);
+    let mut archive = archive::reader(std::io::BufReader::new(file));
     let mut entries = archive.entries()?;
     let mut first = entries
         .next()
         .context("the export is empty")?
         .context("reading the export")?;
-    let held = read_manifest(&mut first)?;
+    let held = archive::read_manifest(&mut first)?;
     drop(first);
     let specs: Vec<PlatformSpec> = if platforms.is_empty() {
         select(&held)?
@@ -329,64 +187,14 @@ pub fn import(root: &Path, from: &Path, platforms: &[String]) -> anyhow::Result<
         }
     }
     let staging = root.join(format!("{STAGING_PREFIX}{}", std::process::id()));
-    let result = unpack(&mut entries, &staging, &specs).and_then(|mut moved| {
+    let names: Vec<&'static str> = specs.iter().map(|s| s.name).collect();
+    let result = archive::unpack(&mut entries, &staging, &names).and_then(|mut moved| {
         place(root, &staging, &specs)?;
         moved.retain(|m| specs.iter().any(|s| s.name == m.platform));
         Ok(moved)
     });
     let _ = std::fs::remove_dir_all(&staging);
     result
-}
-
-fn unpack<R: Read>(
-    entries: &mut tar::Entries<'_, R>,
-    staging: &Path,
-    specs: &[PlatformSpec],
-) -> anyhow::Result<Vec<Moved>> {
-    files::private_dir(staging)?;
-    let mut moved: Vec<Moved> = specs
-        .iter()
-        .map(|s| Moved {
-            platform: s.name,
-            files: 0,
-            bytes: 0,
-        })
-        .collect();
-    for entry in entries {
-        let mut entry = entry.context("reading the export")?;
-        let path = entry.path()?.into_owned();
-        if path
-            .components()
-            .any(|c| !matches!(c, Component::Normal(_)))
-        {
-            bail!(
-                "the export has an entry outside its folders: {}",
-                path.display()
-            );
-        }
-        let Some(top) = path.iter().next().map(|t| t.to_string_lossy().into_owned()) else {
-            continue;
-        };
-        let Some(slot) = moved.iter_mut().find(|m| m.platform == top) else {
-            continue;
-        };
-        let kind = entry.header().entry_type();
-        // Engines' preallocated files (InnoDB's log) are stored as GNU sparse entries.
-        let counted = kind.is_file() || kind.is_gnu_sparse() || kind.is_symlink();
-        if !entry
-            .unpack_in(staging)
-            .with_context(|| format!("unpacking {}", path.display()))?
-        {
-            bail!("the export has an unsafe entry: {}", path.display());
-        }
-        if counted {
-            slot.files += 1;
-            slot.bytes += std::fs::symlink_metadata(staging.join(&path))
-                .map(|m| m.len())
-                .unwrap_or(0);
-        }
-    }
-    Ok(moved)
 }
 
 fn place(root: &Path, staging: &Path, specs: &[PlatformSpec]) -> anyhow::Result<()> {

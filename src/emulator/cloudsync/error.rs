@@ -182,6 +182,11 @@ impl From<CoreError> for ApiError {
             }
             CoreError::BadRequest(message) => ApiError::bad_request(message),
             CoreError::Validation { field, message } => ApiError::validation(&field, message),
+            CoreError::State {
+                status,
+                code,
+                message,
+            } => ApiError::new(status, code, message),
         }
     }
 }

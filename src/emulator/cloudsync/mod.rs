@@ -172,6 +172,7 @@ impl Emulator {
                 admin_secret: config.admin_secret.as_deref(),
                 faults: &config.faults,
                 allowed_hosts: &config.allowed_hosts,
+                neighbours: &[],
             },
         )
         .await?;

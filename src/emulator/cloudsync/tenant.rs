@@ -30,6 +30,7 @@ use std::time::Duration;
 use rusqlite::OpenFlags;
 
 use super::store::Store;
+use crate::emulator::core::blocking::call;
 
 /// How long connecting to a tenant database may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -60,6 +61,19 @@ pub enum EnableError {
 impl From<Failure> for EnableError {
     fn from(f: Failure) -> Self {
         EnableError::Tenant(f)
+    }
+}
+
+/// Blocking work on a tenant (`core::blocking::call`) that panicked: `database_error`.
+impl From<tokio::task::JoinError> for Failure {
+    fn from(e: tokio::task::JoinError) -> Self {
+        fail("database_error", e.to_string())
+    }
+}
+
+impl From<tokio::task::JoinError> for EnableError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        EnableError::Tenant(e.into())
     }
 }
 
@@ -311,7 +325,7 @@ impl Tenant {
         match self {
             Tenant::Sqlite { path, read_only } => {
                 let (path, read_only) = (path.clone(), *read_only);
-                blocking(move || {
+                call(move || {
                     let conn = sqlite_open(&path)?;
                     conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
                         r.get::<_, i64>(0)
@@ -363,7 +377,7 @@ impl Tenant {
         match self {
             Tenant::Sqlite { path, .. } => {
                 let path = path.clone();
-                blocking(move || sqlite_tables(&sqlite_open(&path)?)).await
+                call(move || sqlite_tables(&sqlite_open(&path)?)).await
             }
             Tenant::Postgres { config, schema } => {
                 let client = pg_connect(config).await?;
@@ -378,7 +392,7 @@ impl Tenant {
         match self {
             Tenant::Sqlite { path, read_only } => {
                 let (path, read_only) = (path.clone(), *read_only);
-                let result = tokio::task::spawn_blocking(move || -> Result<(), EnableError> {
+                call(move || -> Result<(), EnableError> {
                     let mut conn = sqlite_open(&path)?;
                     let known: Vec<String> =
                         sqlite_tables(&conn)?.into_iter().map(|(n, _)| n).collect();
@@ -402,8 +416,7 @@ impl Tenant {
                     tx.commit().map_err(sqlite_err)?;
                     Ok(())
                 })
-                .await;
-                result.unwrap_or_else(|e| Err(fail("database_error", e.to_string()).into()))
+                .await
             }
             Tenant::Postgres { config, schema } => {
                 let mut client = pg_connect(config).await?;
@@ -467,7 +480,7 @@ impl Tenant {
         match self {
             Tenant::Sqlite { path, read_only } => {
                 let (path, read_only) = (path.clone(), *read_only);
-                let result = tokio::task::spawn_blocking(move || -> Result<(), EnableError> {
+                call(move || -> Result<(), EnableError> {
                     let conn = sqlite_open(&path)?;
                     let known: Vec<String> =
                         sqlite_tables(&conn)?.into_iter().map(|(n, _)| n).collect();
@@ -484,8 +497,7 @@ impl Tenant {
                     }
                     Ok(())
                 })
-                .await;
-                result.unwrap_or_else(|e| Err(fail("database_error", e.to_string()).into()))
+                .await
             }
             Tenant::Postgres { config, schema } => {
                 let client = pg_connect(config).await?;
@@ -559,14 +571,6 @@ fn not_ready(table: &str) -> Failure {
              for example a TEXT or UUID column, then enable it again)"
         ),
     )
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, Failure> + Send + 'static,
-) -> Result<T, Failure> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .unwrap_or_else(|e| Err(fail("database_error", e.to_string())))
 }
 
 #[cfg(test)]

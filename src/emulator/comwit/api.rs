@@ -20,7 +20,7 @@ use super::extract::{
 };
 use super::store::{self, Database, NewDatabase, Principal, Store};
 use super::validate;
-use super::AppState;
+use super::{AppState, Databases};
 use crate::emulator::core::clock;
 
 /// The `/v1` routes (the core adds the 404 and 405 fallbacks in the contract's shape).
@@ -67,7 +67,7 @@ fn authorize_database(
     Ok((principal, database))
 }
 
-fn guard_protected(state: &AppState, database: &Database) -> Result<(), ApiError> {
+fn guard_protected(state: &Databases, database: &Database) -> Result<(), ApiError> {
     let protected = state
         .protected_tenants
         .iter()
@@ -83,7 +83,7 @@ pub(super) fn project_json(p: &store::Project) -> Value {
 }
 
 /// The Database object. `generation` and `frame_numbers` follow the real WAL of its file.
-fn database_json(state: &AppState, _store: &Store, db: &Database) -> Value {
+fn database_json(state: &Databases, _store: &Store, db: &Database) -> Value {
     let wal = state.sql.wal_status(&db.database_id, db.generation);
     json!({
         "database_id": db.database_id,
@@ -136,7 +136,7 @@ async fn get_project(
 // ---- databases in a project ---------------------------------------------------------------
 
 async fn list_databases(
-    State(state): State<AppState>,
+    State(state): State<Databases>,
     Segment(project_id): Segment,
     UserToken(raw): UserToken,
     store: StoreCalls,
@@ -171,7 +171,7 @@ fn parse_new_database(obj: &Map<String, Value>) -> Result<NewDatabase, ApiError>
 }
 
 async fn create_database(
-    State(state): State<AppState>,
+    State(state): State<Databases>,
     Segment(project_id): Segment,
     UserToken(raw): UserToken,
     store: StoreCalls,
@@ -212,7 +212,7 @@ async fn create_database(
 // ---- one database --------------------------------------------------------------------------
 
 async fn get_database(
-    State(state): State<AppState>,
+    State(state): State<Databases>,
     Segment(database_id): Segment,
     UserToken(raw): UserToken,
     store: StoreCalls,
@@ -227,7 +227,7 @@ async fn get_database(
 }
 
 async fn delete_database(
-    State(state): State<AppState>,
+    State(state): State<Databases>,
     Segment(database_id): Segment,
     UserToken(raw): UserToken,
     store: StoreCalls,
@@ -245,7 +245,7 @@ async fn delete_database(
 }
 
 async fn rotate_token(
-    State(state): State<AppState>,
+    State(state): State<Databases>,
     Segment(database_id): Segment,
     UserToken(raw): UserToken,
     store: StoreCalls,
@@ -266,7 +266,7 @@ async fn rotate_token(
 }
 
 async fn issue_query_token(
-    State(state): State<AppState>,
+    State(state): State<Databases>,
     Segment(database_id): Segment,
     UserToken(raw): UserToken,
     store: StoreCalls,
@@ -305,7 +305,7 @@ async fn issue_query_token(
 }
 
 async fn transition(
-    state: AppState,
+    state: Databases,
     database_id: String,
     raw: String,
     store: StoreCalls,
@@ -325,7 +325,7 @@ async fn transition(
 }
 
 async fn suspend(
-    State(state): State<AppState>,
+    State(state): State<Databases>,
     Segment(database_id): Segment,
     UserToken(raw): UserToken,
     store: StoreCalls,
@@ -334,7 +334,7 @@ async fn suspend(
 }
 
 async fn resume(
-    State(state): State<AppState>,
+    State(state): State<Databases>,
     Segment(database_id): Segment,
     UserToken(raw): UserToken,
     store: StoreCalls,

@@ -18,18 +18,20 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
+use axum::extract::FromRef;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tokio::task::JoinHandle;
 
+use super::core::blocking;
 use super::core::clock::Clock;
 use super::core::faults::{FaultRule, FaultRules};
 use super::core::hosts::AllowedHosts;
 use super::core::secrets::write_secret;
 use super::core::server;
 use super::core::{
-    BoxFuture, CoreConfig, CoreError, Launch, Platform, PlatformSpec, Registration, Served,
-    StartArgs, Started, Starting,
+    BoxFuture, CoreConfig, CoreError, Launch, LiveState, Platform, PlatformSpec, Registration,
+    Served, StartArgs, Started, Starting,
 };
 
 pub use error::ApiError;
@@ -89,6 +91,9 @@ pub struct Config {
     /// `Host` names every listener accepts beyond loopback and `localhost`
     /// (`--allow-host`, `COMWIT_EMULATOR_ALLOWED_HOSTS`).
     pub allowed_hosts: AllowedHosts,
+    /// The other platforms' folders inside the state directory (not Comwit's state; from
+    /// the registry, `StartArgs::neighbours`). `Config::new`: none.
+    pub state_neighbours: Vec<&'static str>,
 }
 
 impl Config {
@@ -107,6 +112,7 @@ impl Config {
             dns_resolver: None,
             clock: Clock::system(),
             allowed_hosts: AllowedHosts::default(),
+            state_neighbours: Vec::new(),
         }
     }
 
@@ -153,7 +159,10 @@ fn parse_tenants(list: &str) -> Vec<String> {
         .collect()
 }
 
-/// Shared state of Comwit's HTTP handlers.
+/// Shared state of Comwit's HTTP routers. Each handler area receives only its part, by
+/// `FromRef`: the database handlers [`Databases`], the SQL data plane `Arc<SqlServer>`, the
+/// apps handlers `Arc<Apps>`, the DNS handlers [`dns::DnsInfo`]; every area reaches the
+/// store through the core's `StoreCalls` (`Arc<Store>`, `extract.rs`).
 #[derive(Clone)]
 pub(crate) struct AppState {
     pub store: Arc<Store>,
@@ -168,9 +177,88 @@ pub(crate) struct AppState {
     pub dns: dns::DnsInfo,
 }
 
+/// What the database handlers (`api.rs`) use beside the store.
+#[derive(Clone)]
+pub(crate) struct Databases {
+    pub protected_tenants: Arc<Vec<String>>,
+    /// `http://host:port` of this emulator (for `database_url`).
+    pub public_base: Arc<str>,
+    /// For the WAL numbers of the Database object.
+    pub sql: Arc<sql::SqlServer>,
+}
+
+impl FromRef<AppState> for Databases {
+    fn from_ref(state: &AppState) -> Databases {
+        Databases {
+            protected_tenants: state.protected_tenants.clone(),
+            public_base: state.public_base.clone(),
+            sql: state.sql.clone(),
+        }
+    }
+}
+
+impl FromRef<AppState> for Arc<sql::SqlServer> {
+    fn from_ref(state: &AppState) -> Arc<sql::SqlServer> {
+        state.sql.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<apps::Apps> {
+    fn from_ref(state: &AppState) -> Arc<apps::Apps> {
+        state.apps.clone()
+    }
+}
+
+impl FromRef<AppState> for dns::DnsInfo {
+    fn from_ref(state: &AppState) -> dns::DnsInfo {
+        state.dns
+    }
+}
+
 /// The Comwit [`Platform`]: routes with their state, and the contract's error shape.
 pub(crate) struct Comwit {
     state: AppState,
+    live: Arc<Live>,
+}
+
+/// Comwit's state as the core's state routes replace it (`core::state_admin`): its store,
+/// the SQL connections and app workers that keep files open, and the bootstrap token of a
+/// fresh state (`COMWIT_EMULATOR_BOOTSTRAP_TOKEN`, else random, written to
+/// `bootstrap-token` as on a first start).
+struct Live {
+    store: Arc<Store>,
+    sql: Arc<sql::SqlServer>,
+    apps: Arc<apps::Apps>,
+    bootstrap_env: Option<String>,
+}
+
+impl LiveState for Live {
+    fn holds_objects(&self) -> BoxFuture<'static, anyhow::Result<bool>> {
+        let store = self.store.clone();
+        Box::pin(async move { Ok(blocking::run(&store, |s| s.holds_objects()).await?) })
+    }
+
+    fn replace(
+        &self,
+        change: Box<dyn FnOnce() -> anyhow::Result<()> + Send>,
+    ) -> BoxFuture<'static, anyhow::Result<()>> {
+        let (store, sql, apps) = (self.store.clone(), self.sql.clone(), self.apps.clone());
+        let token = self.bootstrap_env.clone();
+        Box::pin(async move {
+            apps.release_state().await;
+            sql.close_connections().await;
+            blocking::run(&store, move |s| {
+                s.reopen_after(change)?;
+                if let Some(token) = s.bootstrap(token.as_deref())? {
+                    write_secret(&s.state_dir().join("bootstrap-token"), &token)?;
+                }
+                Ok::<_, StoreError>(())
+            })
+            .await?;
+            apps.state_replaced()?;
+            Ok(())
+        })
+    }
 }
 
 impl Platform for Comwit {
@@ -198,6 +286,10 @@ impl Platform for Comwit {
         ApiError::from(error).into_response()
     }
 
+    fn live_state(&self) -> Option<Arc<dyn LiveState>> {
+        Some(self.live.clone())
+    }
+
     /// Empty segments are ignored under `/db/` (a client appending `/v2/pipeline` to the
     /// database URL sends `…/<id>//v2/pipeline`), and so is a final `/`; a database's own
     /// host (`<id>.db.localhost`) serves its `/db/<id>/` (`sql::normalize_path`).
@@ -222,6 +314,7 @@ fn start_registered(args: StartArgs) -> Starting {
             dns::server::DEFAULT_DNS_LISTEN,
         );
         args.extend_hosts(&mut config.allowed_hosts);
+        config.state_neighbours = args.neighbours(&SPEC);
         Ok(Box::new(Emulator::start(config).await?) as Box<dyn Started>)
     })
 }
@@ -272,6 +365,7 @@ impl Emulator {
                 admin_secret: config.admin_secret.as_deref(),
                 faults: &config.faults,
                 allowed_hosts: &config.allowed_hosts,
+                neighbours: &config.state_neighbours,
             },
         )
         .await?;
@@ -329,10 +423,16 @@ impl Emulator {
         let sql_maintenance = tokio::spawn(sql.clone().run_maintenance(shutdown_rx.clone()));
         let gateway = tokio::spawn(apps::gateway::serve(
             apps_bound.listener,
-            apps::gateway::Gateway::new(apps.clone(), state.clone(), config.allowed_hosts.clone())?,
+            apps::gateway::Gateway::new(apps.clone(), dns_info, config.allowed_hosts.clone())?,
             shutdown_rx,
         ));
-        let served = launch.serve(Arc::new(Comwit { state }))?;
+        let live = Arc::new(Live {
+            store: store.clone(),
+            sql: sql.clone(),
+            apps: apps.clone(),
+            bootstrap_env: config.bootstrap_token.clone(),
+        });
+        let served = launch.serve(Arc::new(Comwit { state, live }))?;
         tracing::info!(
             platform = SPEC.name,
             %apps_url,

@@ -1,5 +1,5 @@
-//! The core's admin routes under `/_emulator/`, the same on every platform: fault rules
-//! and request stats. The `X-Emulator-Admin` check is done by the connection layer
+//! The core's admin routes under `/_emulator/`, the same on every platform: fault rules,
+//! request stats, and the state routes (`state_admin`: export, reset, import). The `X-Emulator-Admin` check is done by the connection layer
 //! (`server.rs`) before any admin handler runs; admin routes are never subject to faults
 //! and are not counted in the stats.
 
@@ -34,7 +34,8 @@ pub fn routes(core: CoreState) -> Router {
         )
         .route("/_emulator/stats", get(get_stats))
         .route("/_emulator/stats/reset", post(reset_stats))
-        .with_state(core)
+        .with_state(core.clone())
+        .merge(super::state_admin::routes(core))
 }
 
 /// An admin JSON body: empty counts as `{}`; not JSON is 400; a bad field is 422.

@@ -1,6 +1,7 @@
 //! Store calls on the blocking pool, written once for every platform's handlers: SQLite
-//! and the engines' clients block, so a handler runs them with [`run`] instead of on the
-//! async threads.
+//! and the engines' clients block, so a handler runs them with [`run`] (a call on a shared
+//! store) or [`call`] (any blocking work, such as a tenant's own SQLite file) instead of on
+//! the async threads.
 
 use std::sync::Arc;
 
@@ -15,7 +16,18 @@ where
     F: FnOnce(&S) -> Result<T, E> + Send + 'static,
 {
     let shared = Arc::clone(shared);
-    tokio::task::spawn_blocking(move || f(&shared)).await?
+    call(move || f(&shared)).await
+}
+
+/// Runs `f` on the blocking pool; a task that panicked or was cancelled becomes `E`, as in
+/// [`run`].
+pub async fn call<T, E, F>(f: F) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<tokio::task::JoinError> + Send + 'static,
+    F: FnOnce() -> Result<T, E> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f).await?
 }
 
 #[cfg(test)]
@@ -43,6 +55,9 @@ mod tests {
             Err(Failed::Rule("no"))
         );
         let panicked: Result<(), Failed> = run(&store, |_| panic!("a store call panicked")).await;
+        assert_eq!(panicked, Err(Failed::Task));
+        assert_eq!(call(|| Ok::<_, Failed>(7)).await, Ok(7));
+        let panicked: Result<(), Failed> = call(|| panic!("a blocking call panicked")).await;
         assert_eq!(panicked, Err(Failed::Task));
     }
 }

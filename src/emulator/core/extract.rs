@@ -96,6 +96,15 @@ pub struct StoreCalls<S: ?Sized, E> {
     error: PhantomData<fn() -> E>,
 }
 
+impl<S: ?Sized, E> Clone for StoreCalls<S, E> {
+    fn clone(&self) -> Self {
+        StoreCalls {
+            store: Arc::clone(&self.store),
+            error: PhantomData,
+        }
+    }
+}
+
 impl<St, S, E> FromRequestParts<St> for StoreCalls<S, E>
 where
     St: Send + Sync,

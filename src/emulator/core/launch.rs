@@ -25,6 +25,7 @@ use super::hosts::AllowedHosts;
 use super::platform::{Platform, PlatformSpec};
 use super::secrets::{random_hex, write_secret};
 use super::server::{self, CoreState, Stats};
+use super::state_admin::StateHome;
 
 /// The file of the admin secret in a platform's state subdirectory (written every start).
 pub const ADMIN_SECRET_FILE: &str = "admin-secret";
@@ -40,6 +41,9 @@ pub struct CoreConfig<'a> {
     pub faults: &'a [FaultRule],
     /// `Host` names the listener accepts beyond loopback and `localhost`.
     pub allowed_hosts: &'a AllowedHosts,
+    /// Other platforms' folders inside this platform's (only when its folder is the state
+    /// directory itself): not its state, left out of its export and reset.
+    pub neighbours: &'a [&'static str],
 }
 
 /// A platform being started: its directory made, its secret and faults checked, its
@@ -55,6 +59,7 @@ pub struct Launch {
     /// Turns true when the platform serves: the "starting" answers end.
     starting: watch::Sender<bool>,
     allowed_hosts: AllowedHosts,
+    neighbours: Vec<&'static str>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -99,6 +104,7 @@ impl Launch {
             base_url: bound.base_url,
             starting,
             allowed_hosts: config.allowed_hosts.clone(),
+            neighbours: config.neighbours.to_vec(),
             shutdown,
         })
     }
@@ -133,6 +139,7 @@ impl Launch {
             faults: Arc::new(self.faults),
             stats: Arc::new(Stats::default()),
             allowed_hosts: self.allowed_hosts,
+            home: Arc::new(StateHome::new(self.dir.clone(), self.neighbours)),
         };
         let rx = self.shutdown.subscribe();
         let _ = self.starting.send(true);

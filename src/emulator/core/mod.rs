@@ -5,7 +5,9 @@
 //!   graceful drain), the `Host` check ([`hosts`]), the admin-secret check, stats labelled from the matched route, fault
 //!   injection; core answers go through the platform's error shape;
 //! - [`hosts`], the `Host` names a listener answers (a guard against DNS rebinding);
-//! - [`admin`], the `/_emulator/faults` and `/_emulator/stats` routes;
+//! - [`admin`], the `/_emulator/faults` and `/_emulator/stats` routes, and
+//!   [`state_admin`], `/_emulator/state/{export,reset,import}` of a running platform, over
+//!   [`archive`], the export format the command line writes too;
 //! - [`faults`], the fault rules, and [`ratelimit`], a per-credential token bucket;
 //! - [`auth`], the bearer token of a request; [`blocking`], store calls on the blocking pool;
 //! - [`extract`], what every platform's handlers receive from extractors: the JSON body,
@@ -22,6 +24,7 @@
 //!   [`StartArgs`] it is started with and the [`Started`] handle it returns.
 
 pub mod admin;
+pub mod archive;
 pub mod auth;
 pub mod blocking;
 pub mod clock;
@@ -38,7 +41,8 @@ pub mod registry;
 pub mod secrets;
 pub mod server;
 pub mod state;
+pub mod state_admin;
 
 pub use launch::{CoreConfig, Launch, Served};
-pub use platform::{CoreError, Platform, PlatformSpec, Readiness};
+pub use platform::{CoreError, LiveState, Platform, PlatformSpec, Readiness};
 pub use registry::{BoxFuture, Registration, StartArgs, Started, Starting};

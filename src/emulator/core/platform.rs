@@ -54,6 +54,29 @@ pub enum CoreError {
     BadRequest(String),
     /// An admin body with a bad field (422 naming it).
     Validation { field: String, message: String },
+    /// A state route (`/_emulator/state/...`) refused or failed: 409 `state_not_empty`,
+    /// 400 `bad_export`, 501 `state_unsupported`, 500 `state_failed`.
+    State {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
+}
+
+/// A running platform's state as the admin state routes handle it (`state_admin`): the
+/// core holds new requests at its gate, copies, empties and fills the folder; the platform
+/// says whether it holds objects and closes and reopens what it keeps open on its files.
+pub trait LiveState: Send + Sync + 'static {
+    /// Whether the platform holds objects now (an import is refused then).
+    fn holds_objects(&self) -> BoxFuture<'static, anyhow::Result<bool>>;
+
+    /// Closes what the platform keeps open on its folder, runs `change` (which empties or
+    /// refills it) on the blocking pool, then opens the state again (bootstrapped as on a
+    /// first start when empty). Called with new requests held.
+    fn replace(
+        &self,
+        change: Box<dyn FnOnce() -> anyhow::Result<()> + Send>,
+    ) -> BoxFuture<'static, anyhow::Result<()>>;
 }
 
 /// One engine's readiness, as `GET /_emulator/health` reports it.
@@ -105,6 +128,12 @@ pub trait Platform: Send + Sync + 'static {
     /// ready, else 503). A platform without a server of its own has its state file only.
     fn readiness(&self) -> BoxFuture<'static, Vec<Readiness>> {
         Box::pin(async { vec![Readiness::state_file()] })
+    }
+
+    /// How its state is exported, reset and imported while it runs; `None`: the state routes
+    /// answer 501 (the command line, emulator stopped, still does).
+    fn live_state(&self) -> Option<std::sync::Arc<dyn LiveState>> {
+        None
     }
 
     /// A path to route instead of the request's own (faults still see the original), for

@@ -42,6 +42,9 @@ pub struct StartArgs {
     pub state_root: PathBuf,
     /// `Host` names every listener accepts (`--allow-host` added to the environment's).
     pub allowed_hosts: Vec<String>,
+    /// The folders of every platform that has one under `--state-dir` (a platform whose
+    /// folder is the state directory itself leaves them out of its state; `neighbours`).
+    pub neighbours: Vec<&'static str>,
     /// Addresses of extra listeners by listening name (`comwit-apps` from
     /// `--apps-listen`); a platform uses its default for a name not given.
     pub extra_listen: BTreeMap<String, String>,
@@ -54,6 +57,20 @@ impl StartArgs {
             .get(name)
             .cloned()
             .unwrap_or_else(|| default.to_owned())
+    }
+
+    /// The other platforms' folders inside the folder of `spec`: every one when its folder
+    /// is the state directory itself, else none.
+    pub fn neighbours(&self, spec: &PlatformSpec) -> Vec<&'static str> {
+        if spec.state_subdir.is_empty() {
+            self.neighbours
+                .iter()
+                .copied()
+                .filter(|s| *s != spec.state_subdir)
+                .collect()
+        } else {
+            Vec::new()
+        }
     }
 
     /// Adds the `--allow-host` names to `hosts`.

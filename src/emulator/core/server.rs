@@ -31,6 +31,7 @@ use super::hosts::{AllowedHosts, HostPolicy};
 use super::platform::{CoreError, Platform};
 use super::ratelimit;
 use super::secrets::constant_time_eq;
+use super::state_admin::StateHome;
 
 /// How long shutdown waits for open connections to finish their current request.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -96,6 +97,8 @@ pub struct CoreState {
     pub stats: Arc<Stats>,
     /// The `Host` names allowed beyond loopback and `localhost` (`--allow-host`).
     pub allowed_hosts: AllowedHosts,
+    /// The platform's state folder and the gate of its public requests.
+    pub home: Arc<StateHome>,
 }
 
 impl CoreState {
@@ -344,7 +347,11 @@ async fn route(
         }
     }
     req.extensions_mut().insert(RawPath(path.clone()));
+    // Held while the platform answers: a state export, reset or import waits for open
+    // requests and holds new ones (`state_admin`).
+    let gate = core.home.gate.read().await;
     let resp = call_router(app.public, req).await;
+    drop(gate);
     if resp.extensions().get::<Abort>().is_some() {
         return Err(AbortConnection);
     }

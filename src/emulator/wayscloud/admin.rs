@@ -42,9 +42,8 @@ pub(super) fn readiness(state: &AppState) -> BoxFuture<'static, Vec<Readiness>> 
 
 /// `GET /_emulator/databases`: every live database WaysCloud holds (every customer's), with
 /// its firewall rules and snapshots, and the engines' ports. Read-only.
-async fn list_databases(State(state): State<AppState>) -> Response {
-    let store = state.store.clone();
-    let listed = tokio::task::spawn_blocking(move || -> rusqlite::Result<Vec<serde_json::Value>> {
+async fn list_databases(State(state): State<AppState>, store: StoreCalls) -> Response {
+    let listed = store.run(move |store| -> Result<Vec<serde_json::Value>, ApiError> {
         let mut out = Vec::new();
         for db in store.all_live()? {
             let rules: Vec<_> = store
@@ -74,7 +73,7 @@ async fn list_databases(State(state): State<AppState>) -> Response {
     })
     .await;
     match listed {
-        Ok(Ok(databases)) => Json(json!({
+        Ok(databases) => Json(json!({
             "databases": databases,
             "engines": {
                 "postgresql": {"host": state.engines.host(), "port": state.engines.port(super::engine::DbType::Postgresql)},
@@ -82,8 +81,7 @@ async fn list_databases(State(state): State<AppState>) -> Response {
             },
         }))
         .into_response(),
-        Ok(Err(e)) => ApiError::from(e).into_response(),
-        Err(e) => ApiError::internal(e).into_response(),
+        Err(e) => e.into_response(),
     }
 }
 

@@ -22,7 +22,7 @@ use super::error::ApiError;
 use super::store::Database;
 use super::tenant::{self, Tenant};
 use super::AppState;
-use crate::emulator::core::clock;
+use crate::emulator::core::{blocking, clock};
 
 /// Longest label, connection string and JWT setting accepted [assumed].
 pub const MAX_TEXT: usize = 2048;
@@ -79,10 +79,9 @@ fn data(value: Value) -> Response {
 
 async fn resolve(state: &AppState, db: &Database) -> Result<Tenant, tenant::Failure> {
     let (root, db) = (state.root.clone(), db.clone());
-    let store = state.store.clone();
-    tokio::task::spawn_blocking(move || {
+    blocking::run(&state.store, move |store| {
         tenant::resolve(
-            &store,
+            store,
             &root,
             &db.provider,
             &db.connection_string,
@@ -91,13 +90,6 @@ async fn resolve(state: &AppState, db: &Database) -> Result<Tenant, tenant::Fail
         )
     })
     .await
-    .unwrap_or_else(|e| {
-        Err(tenant::Failure {
-            code: "database_error",
-            message: e.to_string(),
-            retryable: false,
-        })
-    })
 }
 
 fn tenant_error(f: tenant::Failure) -> ApiError {

@@ -22,7 +22,8 @@ use super::super::store::{App, Principal, Store};
 use super::super::validate;
 use super::super::AppState;
 use super::archive::{self, MAX_ARCHIVE_BYTES};
-use super::{builds_api, env_api, json};
+use super::{builds_api, env_api, json, Apps};
+use std::sync::Arc;
 
 /// Every app route.
 pub fn routes() -> Router<AppState> {
@@ -85,12 +86,11 @@ pub(super) fn opt_bool(obj: &Map<String, Value>, field: &str) -> Result<Option<b
 // ---- apps -----------------------------------------------------------------------------------
 
 async fn list_apps(
-    State(state): State<AppState>,
+    State(apps): State<Arc<Apps>>,
     Segment(project_id): Segment,
     UserToken(raw): UserToken,
     store: StoreCalls,
 ) -> Result<Json<Value>, ApiError> {
-    let apps = state.apps.clone();
     store
         .run(move |store| {
             authorize_project(store, &raw, "app:read", &project_id)?;
@@ -105,7 +105,7 @@ async fn list_apps(
 }
 
 async fn create_app(
-    State(state): State<AppState>,
+    State(apps): State<Arc<Apps>>,
     Segment(project_id): Segment,
     UserToken(raw): UserToken,
     headers: HeaderMap,
@@ -113,7 +113,6 @@ async fn create_app(
     body: JsonObject,
 ) -> Result<Response, ApiError> {
     let idempotency = idempotency_header(&headers);
-    let apps = state.apps.clone();
     store
         .run(move |store| {
             let (principal, _) = authorize_project(store, &raw, "app:write", &project_id)?;
@@ -141,12 +140,11 @@ async fn create_app(
 }
 
 async fn get_app(
-    State(state): State<AppState>,
+    State(apps): State<Arc<Apps>>,
     Segment(app_id): Segment,
     UserToken(raw): UserToken,
     store: StoreCalls,
 ) -> Result<Json<Value>, ApiError> {
-    let apps = state.apps.clone();
     store
         .run(move |store| {
             let (_, app) = authorize_app(store, &raw, "app:read", &app_id)?;
@@ -156,7 +154,7 @@ async fn get_app(
 }
 
 async fn delete_app(
-    State(state): State<AppState>,
+    State(apps): State<Arc<Apps>>,
     Segment(app_id): Segment,
     UserToken(raw): UserToken,
     store: StoreCalls,
@@ -165,7 +163,7 @@ async fn delete_app(
     store
         .run(move |store| authorize_app(store, &raw, "app:write", &id).map(drop))
         .await?;
-    state.apps.delete(&app_id).await?;
+    apps.delete(&app_id).await?;
     tracing::info!(%app_id, "app deleted");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -19,7 +19,7 @@ impl Apps {
             let (error, _log) = apps.run_build(&build).await;
             // An app deleted while its build ran leaves no folder behind.
             let id = app_id.clone();
-            if let Ok(None) = apps.blocking(move |s| s.get_app(&id)).await {
+            if let Ok(None) = apps.calls.run(move |s| s.get_app(&id)).await {
                 let dir = apps.store.app_dir(&app_id);
                 let _ = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(dir)).await;
             }
@@ -35,7 +35,8 @@ impl Apps {
     async fn fail(&self, build: &Build, error: String, log: String) -> (Option<String>, String) {
         let (bid, e, l) = (build.build_id.clone(), error.clone(), log.clone());
         if let Err(err) = self
-            .blocking(move |s| s.finish_build(&bid, Some(&e), &l, false))
+            .calls
+            .run(move |s| s.finish_build(&bid, Some(&e), &l, false))
             .await
         {
             tracing::error!(build_id = %build.build_id, error = %err, "cannot record a failed build");
@@ -49,7 +50,7 @@ impl Apps {
         let _one_at_a_time = lock.lock().await;
         let started = Instant::now();
         let bid = build.build_id.clone();
-        if let Err(e) = self.blocking(move |s| s.start_build(&bid)).await {
+        if let Err(e) = self.calls.run(move |s| s.start_build(&bid)).await {
             return self
                 .fail(build, format!("cannot start the build: {e}"), String::new())
                 .await;
@@ -95,7 +96,8 @@ impl Apps {
             log.push_str("ready (not activated: make it active with a rollback)\n");
             let (bid, l) = (build.build_id.clone(), log.clone());
             if let Err(e) = self
-                .blocking(move |s| s.finish_build(&bid, None, &l, false))
+                .calls
+                .run(move |s| s.finish_build(&bid, None, &l, false))
                 .await
             {
                 return self.fail(build, e.to_string(), log).await;

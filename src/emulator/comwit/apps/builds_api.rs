@@ -16,9 +16,9 @@ use super::super::extract::{
 };
 use super::super::store::NewBuild;
 use super::super::validate;
-use super::super::AppState;
 use super::api::{authorize_app, opt_bool};
-use super::json;
+use super::{json, Apps};
+use std::sync::Arc;
 
 fn build_not_found(build_id: &str) -> ApiError {
     ApiError::not_found(format!("build {build_id} not found"))
@@ -43,7 +43,7 @@ fn query_int(query: Option<&str>, name: &str, min: i64, max: i64) -> Result<Opti
 }
 
 pub(super) async fn create_build(
-    State(state): State<AppState>,
+    State(apps): State<Arc<Apps>>,
     Segment(app_id): Segment,
     UserToken(raw): UserToken,
     headers: HeaderMap,
@@ -85,7 +85,7 @@ pub(super) async fn create_build(
     if outcome.replayed {
         return Ok((StatusCode::OK, Json(body)).into_response());
     }
-    state.apps.spawn_build(outcome.build);
+    apps.spawn_build(outcome.build);
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }
 
@@ -109,7 +109,7 @@ pub(super) async fn list_builds(
 }
 
 pub(super) async fn get_build(
-    State(state): State<AppState>,
+    State(apps): State<Arc<Apps>>,
     TwoSegments(app_id, build_id): TwoSegments,
     UserToken(raw): UserToken,
     store: StoreCalls,
@@ -133,9 +133,7 @@ pub(super) async fn get_build(
         .await?;
     let build = if wait > 0 && !build.is_final() {
         let secs = u64::try_from(wait).unwrap_or(0);
-        state
-            .apps
-            .wait_build(&app_id, &build_id, Duration::from_secs(secs))
+        apps.wait_build(&app_id, &build_id, Duration::from_secs(secs))
             .await?
             .ok_or_else(|| build_not_found(&build_id))?
     } else {
@@ -183,7 +181,7 @@ fn tail_lines(log: &str, n: usize) -> String {
 }
 
 pub(super) async fn rollback(
-    State(state): State<AppState>,
+    State(apps): State<Arc<Apps>>,
     Segment(app_id): Segment,
     UserToken(raw): UserToken,
     store: StoreCalls,
@@ -209,9 +207,9 @@ pub(super) async fn rollback(
         .await?;
     if app.active_build_id.as_deref() == Some(build.build_id.as_str()) {
         // The active build: a no-op (its worker starts on the next request if needed).
-        return Ok(Json(json::app(&state.apps, &app)));
+        return Ok(Json(json::app(&apps, &app)));
     }
-    let app = state.apps.rollback(&app, &build).await.map_err(|e| {
+    let app = apps.rollback(&app, &build).await.map_err(|e| {
         tracing::warn!(app_id = %app.app_id, build_id = %build.build_id, error = %e, "rollback failed");
         ApiError::server(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -219,7 +217,7 @@ pub(super) async fn rollback(
         )
     })?;
     tracing::info!(app_id = %app.app_id, build_id = %build.build_id, "rolled back");
-    Ok(Json(json::app(&state.apps, &app)))
+    Ok(Json(json::app(&apps, &app)))
 }
 
 #[cfg(test)]

@@ -19,6 +19,9 @@ use serde_json::{Map, Value};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
+use super::super::dns::api::hostname_json;
+use super::super::dns::DnsInfo;
+use super::super::extract::StoreCalls;
 use super::{Apps, ServeError};
 use crate::emulator::core::hosts::{AllowedHosts, HostPolicy};
 use crate::emulator::core::server::{HEADER_READ_TIMEOUT, VERSION, VERSION_HEADER};
@@ -77,8 +80,10 @@ fn text(status: StatusCode, body: String) -> Response<Body> {
 pub struct Gateway {
     apps: Arc<Apps>,
     http: reqwest::Client,
-    /// For attached hostnames (and their verification).
-    state: crate::emulator::comwit::AppState,
+    /// For attached hostnames (and their verification): the DNS server and resolver, and
+    /// store calls answering in the API's error shape.
+    dns: DnsInfo,
+    store: StoreCalls,
     /// `Host` names accepted beyond loopback and `localhost` (`--allow-host`).
     allowed_hosts: AllowedHosts,
 }
@@ -86,17 +91,19 @@ pub struct Gateway {
 impl Gateway {
     pub fn new(
         apps: Arc<Apps>,
-        state: crate::emulator::comwit::AppState,
+        dns: DnsInfo,
         allowed_hosts: AllowedHosts,
     ) -> anyhow::Result<Gateway> {
         let http = reqwest::Client::builder()
             .no_proxy()
             .pool_idle_timeout(Duration::from_secs(5))
             .build()?;
+        let store = StoreCalls::of(&apps.store);
         Ok(Gateway {
             apps,
             http,
-            state,
+            dns,
+            store,
             allowed_hosts,
         })
     }
@@ -108,7 +115,12 @@ impl Gateway {
         if !hosts.accepts_request(req.uri(), req.headers()) {
             // Not a name the core accepts: only a hostname attached to an app is served.
             let lookup = host.clone();
-            match self.apps.blocking(move |s| s.hostname_route(&lookup)).await {
+            match self
+                .apps
+                .calls
+                .run(move |s| s.hostname_route(&lookup))
+                .await
+            {
                 Ok(Some(_)) if req.uri().authority().is_none() => {}
                 Ok(_) => return hosts.refusal(req.headers(), ", app hostnames"),
                 Err(e) => {
@@ -120,7 +132,8 @@ impl Gateway {
         let lookup = host.clone();
         let app = match self
             .apps
-            .blocking(move |s| s.app_by_hostname(&lookup))
+            .calls
+            .run(move |s| s.app_by_hostname(&lookup))
             .await
         {
             Ok(Some(app)) => app,
@@ -177,7 +190,7 @@ impl Gateway {
                 }
             };
             let app_id = app.app_id.clone();
-            let env = match self.apps.blocking(move |s| s.list_env(&app_id)).await {
+            let env = match self.apps.calls.run(move |s| s.list_env(&app_id)).await {
                 Ok(vars) => vars,
                 Err(e) => {
                     tracing::error!(error = %e, "gateway env lookup failed");
@@ -233,7 +246,8 @@ impl Gateway {
         let lookup = host.to_owned();
         let route = self
             .apps
-            .blocking(move |s| s.hostname_route(&lookup))
+            .calls
+            .run(move |s| s.hostname_route(&lookup))
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "gateway hostname lookup failed");
@@ -248,7 +262,7 @@ impl Gateway {
         if hostname.verified_at.is_some() {
             return Ok(app);
         }
-        let status = crate::emulator::comwit::dns::api::hostname_json(&self.state, &hostname, &app)
+        let status = hostname_json(self.dns, &self.store, &hostname, &app)
             .await
             .map_err(|e| text(e.status, format!("{}\n", e.message)))?;
         if status["status"] == "verified" {

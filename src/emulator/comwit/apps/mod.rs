@@ -30,6 +30,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::store::{App, Build, Store, StoreError};
+use crate::emulator::core::extract::StoreCalls;
 use node::Node;
 use workers::Workers;
 
@@ -56,6 +57,8 @@ pub enum ServeError {
 /// The apps part of the Comwit emulator: the store, the runtime, the workers, and the
 /// notification of finished builds (for long polls).
 pub struct Apps {
+    /// Store calls on the blocking pool (the core's), failing as [`StoreError`].
+    pub(crate) calls: StoreCalls<Store, StoreError>,
     pub(crate) store: Arc<Store>,
     node: Node,
     workers: Workers,
@@ -72,6 +75,7 @@ impl Apps {
         let apps_dir = store.state_dir().join(super::store::APPS_DIR);
         let node = Node::install(node_binary, &apps_dir)?;
         Ok(Apps {
+            calls: StoreCalls::of(&store),
             store,
             node,
             workers: Workers::default(),
@@ -84,14 +88,6 @@ impl Apps {
     /// `http://<default_hostname>:<gateway port>/`.
     pub fn default_url(&self, app: &App) -> String {
         format!("http://{}:{}/", app.default_hostname, self.gateway_port)
-    }
-
-    async fn blocking<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
-        T: Send + 'static,
-    {
-        crate::emulator::core::blocking::run(&self.store, f).await
     }
 
     fn notify_builds(&self) {
@@ -122,7 +118,8 @@ impl Apps {
         let mut slot = slot.lock().await;
         let id = app_id.to_owned();
         let live = self
-            .blocking(move |s| s.get_app(&id))
+            .calls
+            .run(move |s| s.get_app(&id))
             .await
             .map_err(|e| e.to_string())?;
         if live.is_none() {
@@ -135,7 +132,8 @@ impl Apps {
             .await?;
         let id = app_id.to_owned();
         let committed = self
-            .blocking(move |s| {
+            .calls
+            .run(move |s| {
                 commit(s)?;
                 s.get_app(&id)
             })
@@ -175,7 +173,8 @@ impl Apps {
         let mut slot = slot.lock().await;
         let id = app_id.to_owned();
         let app = self
-            .blocking(move |s| s.get_app(&id))
+            .calls
+            .run(move |s| s.get_app(&id))
             .await
             .map_err(|e| ServeError::Worker(e.to_string()))?
             .ok_or(ServeError::Gone)?;
@@ -187,7 +186,8 @@ impl Apps {
         }
         let (id, bid) = (app_id.to_owned(), build_id.clone());
         let build = self
-            .blocking(move |s| s.get_build(&id, &bid))
+            .calls
+            .run(move |s| s.get_build(&id, &bid))
             .await
             .map_err(|e| ServeError::Worker(e.to_string()))?
             .ok_or_else(|| ServeError::Worker(format!("build {build_id} not found")))?;
@@ -211,24 +211,23 @@ impl Apps {
         let slot = self.workers.slot(app_id);
         let mut slot = slot.lock().await;
         let id = app_id.to_owned();
-        let gone = self.blocking(move |s| s.delete_app(&id)).await?;
+        let gone = self.calls.run(move |s| s.delete_app(&id)).await?;
         if let Some(worker) = slot.take() {
             worker.stop().await;
         }
         drop(slot);
         let dir = self.store.app_dir(app_id);
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || {
-            match std::fs::remove_dir_all(&dir) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => tracing::warn!(path = %dir.display(), error = %e, "cannot remove"),
-            }
-            store.remove_artifact_files(&gone);
-        })
-        .await
-        .map_err(|e| StoreError::Internal(anyhow::anyhow!("delete task failed: {e}")))?;
-        Ok(())
+        self.calls
+            .run(move |store| {
+                match std::fs::remove_dir_all(&dir) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => tracing::warn!(path = %dir.display(), error = %e, "cannot remove"),
+                }
+                store.remove_artifact_files(&gone);
+                Ok(())
+            })
+            .await
     }
 
     /// The build, once it is `ready` or `failed` or after `wait` (its state then).
@@ -243,7 +242,7 @@ impl Apps {
         loop {
             changed.borrow_and_update();
             let (id, bid) = (app_id.to_owned(), build_id.to_owned());
-            let build = self.blocking(move |s| s.get_build(&id, &bid)).await?;
+            let build = self.calls.run(move |s| s.get_build(&id, &bid)).await?;
             match build {
                 Some(b) if !b.is_final() && tokio::time::Instant::now() < deadline => {}
                 other => return Ok(other),
@@ -254,7 +253,7 @@ impl Apps {
             {
                 // Time is up: answer the state as it is now (the loop's last read).
                 let (id, bid) = (app_id.to_owned(), build_id.to_owned());
-                return self.blocking(move |s| s.get_build(&id, &bid)).await;
+                return self.calls.run(move |s| s.get_build(&id, &bid)).await;
             }
         }
     }
@@ -267,5 +266,16 @@ impl Apps {
     /// Stops every worker (emulator shutdown).
     pub async fn shutdown(&self) {
         self.workers.stop_all().await;
+    }
+
+    /// Before the state's folder is replaced: stops every worker (they start again on the
+    /// next request to their app, from the new state).
+    pub async fn release_state(&self) {
+        self.workers.stop_all().await;
+    }
+
+    /// After the state's folder was replaced: the runner script is back in it.
+    pub fn state_replaced(&self) -> std::io::Result<()> {
+        self.node.reinstall()
     }
 }

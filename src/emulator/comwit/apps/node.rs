@@ -77,6 +77,15 @@ impl Node {
         Ok(Node { binary, runner })
     }
 
+    /// Writes the runner script again (after the state's folder was replaced).
+    pub fn reinstall(&self) -> std::io::Result<()> {
+        if let Some(dir) = self.runner.parent() {
+            files::private_dir(dir)?;
+        }
+        let mut file = files::open_private(&self.runner, true)?;
+        std::io::Write::write_all(&mut file, RUNNER_SOURCE.as_bytes())
+    }
+
     fn command(&self, mode: &str, entry: &Path, cwd: &Path) -> Command {
         let mut cmd = Command::new(&self.binary);
         cmd.arg(&self.runner)

@@ -55,9 +55,11 @@ pub fn admin_routes() -> Router<AppState> {
     Router::new().route("/_emulator/dns", get(admin_dns))
 }
 
-async fn admin_dns(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let info = state.dns;
-    StoreCalls::of(&state).run(move |store| {
+async fn admin_dns(
+    State(info): State<DnsInfo>,
+    store: StoreCalls,
+) -> Result<Json<Value>, ApiError> {
+    store.run(move |store| {
         let zones: Vec<Value> = store
             .zones()?
             .iter()
@@ -78,10 +80,6 @@ async fn admin_dns(State(state): State<AppState>) -> Result<Json<Value>, ApiErro
         })))
     })
     .await
-}
-
-fn dns(state: &AppState) -> Result<DnsInfo, ApiError> {
-    Ok(state.dns)
 }
 
 fn authorize_domain(
@@ -127,12 +125,11 @@ async fn domain_json(info: DnsInfo, d: &Domain) -> Value {
 }
 
 async fn list_domains(
-    State(state): State<AppState>,
+    State(info): State<DnsInfo>,
     Segment(project_id): Segment,
     UserToken(raw): UserToken,
     store: StoreCalls,
 ) -> Result<Json<Value>, ApiError> {
-    let info = dns(&state)?;
     let domains = store
         .run(move |store| {
             authorize_project(store, &raw, "domain:read", &project_id)?;
@@ -147,13 +144,12 @@ async fn list_domains(
 }
 
 async fn create_domain(
-    State(state): State<AppState>,
+    State(info): State<DnsInfo>,
     Segment(project_id): Segment,
     UserToken(raw): UserToken,
     store: StoreCalls,
     body: JsonObject,
 ) -> Result<Response, ApiError> {
-    let info = dns(&state)?;
     let domain = store
         .run(move |store| {
             authorize_project(store, &raw, "domain:write", &project_id)?;
@@ -169,12 +165,11 @@ async fn create_domain(
 }
 
 async fn get_domain(
-    State(state): State<AppState>,
+    State(info): State<DnsInfo>,
     Segment(domain_id): Segment,
     UserToken(raw): UserToken,
     store: StoreCalls,
 ) -> Result<Json<Value>, ApiError> {
-    let info = dns(&state)?;
     let (_, domain) = store
         .run(move |store| authorize_domain(store, &raw, "domain:read", &domain_id))
         .await?;
@@ -331,30 +326,26 @@ async fn delete_record(
 
 /// The Hostname object, with its records looked up in DNS now (the verification).
 pub(crate) async fn hostname_json(
-    state: &AppState,
+    info: DnsInfo,
+    store: &StoreCalls,
     h: &Hostname,
     app: &App,
 ) -> Result<Value, ApiError> {
-    let info = dns(state)?;
     let domain_id = h.domain_id.clone();
     let domain = match domain_id {
-        Some(id) => {
-            StoreCalls::of(state)
-                .run(move |s| Ok(s.get_domain(&id)?))
-                .await?
-        }
+        Some(id) => store.run(move |s| Ok(s.get_domain(&id)?)).await?,
         None => None,
     };
     let needed = needed_records(h, app, domain.as_ref());
     let missing = verify(info.resolver, &needed).await;
     let verified = missing.is_empty();
     let name = h.hostname.clone();
-    StoreCalls::of(state)
+    store
         .run(move |s| Ok(s.set_hostname_verified(&name, verified)?))
         .await?;
     let verified_at = if verified {
         let name = h.hostname.clone();
-        StoreCalls::of(state)
+        store
             .run(move |s| Ok(s.get_hostname(&name)?))
             .await?
             .and_then(|h| h.verified_at)
@@ -375,7 +366,7 @@ pub(crate) async fn hostname_json(
 }
 
 async fn list_hostnames(
-    State(state): State<AppState>,
+    State(info): State<DnsInfo>,
     Segment(app_id): Segment,
     UserToken(raw): UserToken,
     store: StoreCalls,
@@ -389,13 +380,13 @@ async fn list_hostnames(
         .await?;
     let mut list = Vec::new();
     for h in &rows {
-        list.push(hostname_json(&state, h, &app).await?);
+        list.push(hostname_json(info, &store, h, &app).await?);
     }
     Ok(Json(json!({ "hostnames": list })))
 }
 
 async fn create_hostname(
-    State(state): State<AppState>,
+    State(info): State<DnsInfo>,
     Segment(app_id): Segment,
     UserToken(raw): UserToken,
     store: StoreCalls,
@@ -483,12 +474,12 @@ async fn create_hostname(
         Ok((row, app))
     })
     .await?;
-    let body = hostname_json(&state, &row, &app).await?;
+    let body = hostname_json(info, &store, &row, &app).await?;
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
 async fn get_hostname(
-    State(state): State<AppState>,
+    State(info): State<DnsInfo>,
     TwoSegments(app_id, hostname): TwoSegments,
     UserToken(raw): UserToken,
     store: StoreCalls,
@@ -506,7 +497,7 @@ async fn get_hostname(
             Ok((row, app))
         })
         .await?;
-    Ok(Json(hostname_json(&state, &row, &app).await?))
+    Ok(Json(hostname_json(info, &store, &row, &app).await?))
 }
 
 async fn delete_hostname(

@@ -24,6 +24,7 @@ use tokio::sync::watch;
 use super::{NAME_SERVERS, SOA_MINIMUM, ZONE_TTL};
 use crate::contract::dns as rules;
 use crate::emulator::comwit::store::{Store, Zone};
+use crate::emulator::core::blocking;
 
 /// The listening-line name of the DNS server.
 pub const DNS_LISTENING_NAME: &str = "comwit-dns";
@@ -240,11 +241,9 @@ impl Zones {
         let mut current = self.current.lock().await;
         let generation = self.store.dns_generation();
         if current.0 != generation {
-            let store = self.store.clone();
-            match tokio::task::spawn_blocking(move || store.zones()).await {
-                Ok(Ok(zones)) => *current = (generation, Arc::new(catalog(&zones))),
-                Ok(Err(e)) => tracing::error!(error = %e, "cannot read the zones"),
-                Err(e) => tracing::error!(error = %e, "zone reader failed"),
+            match blocking::run(&self.store, |store| store.zones()).await {
+                Ok(zones) => *current = (generation, Arc::new(catalog(&zones))),
+                Err(e) => tracing::error!(error = %e, "cannot read the zones"),
             }
         }
         current.1.clone()

@@ -11,6 +11,7 @@
 //!   into a proper error (413 for an oversized body, 429 when too many streams are open,
 //!   400 otherwise).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
@@ -224,7 +225,7 @@ type DbPath = Result<Path<String>, PathRejection>;
 /// The database URL itself: Hrana over WebSocket when the request is an upgrade
 /// ([`super::ws`]), else nothing (404 with an empty body).
 async fn database_root(
-    State(state): State<AppState>,
+    State(sql): State<Arc<SqlServer>>,
     path: DbPath,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
@@ -233,7 +234,7 @@ async fn database_root(
         Err(resp) => return *resp,
     };
     match upgrade {
-        Ok(ws) => super::ws::upgrade(state.sql.clone(), database_id, ws),
+        Ok(ws) => super::ws::upgrade(sql, database_id, ws),
         Err(_) => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -269,13 +270,13 @@ async fn version(path: DbPath, method: Method) -> Response {
     )
 }
 
-async fn index_v1(State(state): State<AppState>, path: DbPath, method: Method) -> Response {
-    index_route(state, path, method, "This is sqld HTTP API v1").await
+async fn index_v1(State(sql): State<Arc<SqlServer>>, path: DbPath, method: Method) -> Response {
+    index_route(sql, path, method, "This is sqld HTTP API v1").await
 }
 
-async fn index_v2(State(state): State<AppState>, path: DbPath, method: Method) -> Response {
+async fn index_v2(State(sql): State<Arc<SqlServer>>, path: DbPath, method: Method) -> Response {
     index_route(
-        state,
+        sql,
         path,
         method,
         "Hello, this is HTTP API v2 (Hrana over HTTP)",
@@ -283,9 +284,9 @@ async fn index_v2(State(state): State<AppState>, path: DbPath, method: Method) -
     .await
 }
 
-async fn index_v3(State(state): State<AppState>, path: DbPath, method: Method) -> Response {
+async fn index_v3(State(sql): State<Arc<SqlServer>>, path: DbPath, method: Method) -> Response {
     index_route(
-        state,
+        sql,
         path,
         method,
         "Hello, this is HTTP API v3 (Hrana over HTTP)",
@@ -294,7 +295,7 @@ async fn index_v3(State(state): State<AppState>, path: DbPath, method: Method) -
 }
 
 async fn index_route(
-    state: AppState,
+    sql: Arc<SqlServer>,
     path: DbPath,
     method: Method,
     hello: &'static str,
@@ -306,44 +307,44 @@ async fn index_route(
     if !is_read(&method) {
         return method_not_allowed("GET, HEAD");
     }
-    index(&state, database_id, hello).await
+    index(&sql, database_id, hello).await
 }
 
 async fn pipeline_v2(
-    State(state): State<AppState>,
+    State(sql): State<Arc<SqlServer>>,
     path: DbPath,
     method: Method,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let at = (Version::Hrana2, Encoding::Json);
-    pipeline_route(state, path, method, headers, body, at).await
+    pipeline_route(sql, path, method, headers, body, at).await
 }
 
 async fn pipeline_v3(
-    State(state): State<AppState>,
+    State(sql): State<Arc<SqlServer>>,
     path: DbPath,
     method: Method,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let at = (Version::Hrana3, Encoding::Json);
-    pipeline_route(state, path, method, headers, body, at).await
+    pipeline_route(sql, path, method, headers, body, at).await
 }
 
 async fn pipeline_v3_protobuf(
-    State(state): State<AppState>,
+    State(sql): State<Arc<SqlServer>>,
     path: DbPath,
     method: Method,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let at = (Version::Hrana3, Encoding::Protobuf);
-    pipeline_route(state, path, method, headers, body, at).await
+    pipeline_route(sql, path, method, headers, body, at).await
 }
 
 async fn pipeline_route(
-    state: AppState,
+    sql: Arc<SqlServer>,
     path: DbPath,
     method: Method,
     headers: HeaderMap,
@@ -357,31 +358,31 @@ async fn pipeline_route(
     if method != Method::POST {
         return method_not_allowed("POST");
     }
-    pipeline(state, database_id, version, encoding, &headers, body).await
+    pipeline(sql, database_id, version, encoding, &headers, body).await
 }
 
 async fn cursor_v3(
-    State(state): State<AppState>,
+    State(sql): State<Arc<SqlServer>>,
     path: DbPath,
     method: Method,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    cursor_route(state, path, method, headers, body, Encoding::Json).await
+    cursor_route(sql, path, method, headers, body, Encoding::Json).await
 }
 
 async fn cursor_v3_protobuf(
-    State(state): State<AppState>,
+    State(sql): State<Arc<SqlServer>>,
     path: DbPath,
     method: Method,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    cursor_route(state, path, method, headers, body, Encoding::Protobuf).await
+    cursor_route(sql, path, method, headers, body, Encoding::Protobuf).await
 }
 
 async fn cursor_route(
-    state: AppState,
+    sql: Arc<SqlServer>,
     path: DbPath,
     method: Method,
     headers: HeaderMap,
@@ -395,12 +396,12 @@ async fn cursor_route(
     if method != Method::POST {
         return method_not_allowed("POST");
     }
-    cursor(state, database_id, encoding, &headers, body).await
+    cursor(sql, database_id, encoding, &headers, body).await
 }
 
 /// `GET v2` / `GET v3`: the version check clients may probe (no token needed, as in sqld).
-async fn index(state: &AppState, database_id: String, hello: &'static str) -> Response {
-    let ns = state.sql.namespaces.clone();
+async fn index(sql: &Arc<SqlServer>, database_id: String, hello: &'static str) -> Response {
+    let ns = sql.namespaces.clone();
     let id = database_id.clone();
     // A URL without its database (no token here to find it by) answers for the server.
     let by_token = id == BY_TOKEN;
@@ -478,11 +479,11 @@ fn authorize(
 
 /// Checks the token on the blocking pool; the refusal is the answer to send.
 async fn authorize_request(
-    state: &AppState,
+    sql: &Arc<SqlServer>,
     database_id: &str,
     headers: &HeaderMap,
 ) -> Result<Access, Response> {
-    authorize_token(&state.sql, database_id, bearer(headers))
+    authorize_token(sql, database_id, bearer(headers))
         .await
         .map_err(Refused::response)
 }
@@ -744,20 +745,19 @@ fn start_error(database_id: &str, err: StartError) -> Response {
 /// stream is closed) and what `work` returned, or the answer to send. A failure of `work`
 /// closes the stream (rolling back its transaction), as in sqld.
 async fn on_stream<T: Send + 'static>(
-    state: &AppState,
+    sql: &Arc<SqlServer>,
     access: Access,
     version: Version,
     baton: Option<&str>,
     work: impl FnOnce(&mut Session, &mut Stream) -> Result<T, Failure> + Send + 'static,
 ) -> Result<(Option<String>, T), Response> {
-    let _permit = admit(&state.sql).await?;
+    let _permit = admit(sql).await?;
     let database_id = access.database_id.clone();
-    let (lease, stream) = state
-        .sql
+    let (lease, stream) = sql
         .streams
         .acquire(&database_id, &access.owner, baton)
         .map_err(acquire_error)?;
-    let server = state.sql.clone();
+    let server = sql.clone();
     let db = database_id.clone();
     let blocking = tokio::task::spawn_blocking(move || {
         let (stream, outcome) = run_blocking(&server, access, version, stream, work);
@@ -845,14 +845,14 @@ pub(super) async fn admit(
 // ---- pipeline ------------------------------------------------------------------------------
 
 async fn pipeline(
-    state: AppState,
+    sql: Arc<SqlServer>,
     database_id: String,
     version: Version,
     encoding: Encoding,
     headers: &HeaderMap,
     body: Body,
 ) -> Response {
-    let access = match authorize_request(&state, &database_id, headers).await {
+    let access = match authorize_request(&sql, &database_id, headers).await {
         Ok(access) => access,
         Err(resp) => return resp,
     };
@@ -867,7 +867,7 @@ async fn pipeline(
     drop(bytes);
     let requests = req.requests;
     let outcome = on_stream(
-        &state,
+        &sql,
         access,
         version,
         req.baton.as_deref(),
@@ -921,30 +921,30 @@ struct ResultV1<T> {
 }
 
 async fn execute_v1(
-    State(state): State<AppState>,
+    State(sql): State<Arc<SqlServer>>,
     path: DbPath,
     method: Method,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    v1_route(state, path, method, headers, body, false).await
+    v1_route(sql, path, method, headers, body, false).await
 }
 
 async fn batch_v1(
-    State(state): State<AppState>,
+    State(sql): State<Arc<SqlServer>>,
     path: DbPath,
     method: Method,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    v1_route(state, path, method, headers, body, true).await
+    v1_route(sql, path, method, headers, body, true).await
 }
 
 /// Hrana over HTTP v1, as sqld serves it: one statement or one batch per request on a
 /// connection of its own (no stream, no baton); `{"result": StmtResult | BatchResult}`,
 /// and a statement error as the Hrana `Error` with sqld's status for it.
 async fn v1_route(
-    state: AppState,
+    sql: Arc<SqlServer>,
     path: DbPath,
     method: Method,
     headers: HeaderMap,
@@ -958,7 +958,7 @@ async fn v1_route(
     if method != Method::POST {
         return method_not_allowed("POST");
     }
-    let access = match authorize_request(&state, &database_id, &headers).await {
+    let access = match authorize_request(&sql, &database_id, &headers).await {
         Ok(access) => access,
         Err(resp) => return resp,
     };
@@ -977,7 +977,7 @@ async fn v1_route(
     };
     drop(bytes);
     let outcome = on_stream(
-        &state,
+        &sql,
         access,
         Version::Hrana2,
         None,
@@ -1015,13 +1015,13 @@ fn v1_status(code: &str) -> StatusCode {
 // ---- cursor --------------------------------------------------------------------------------
 
 async fn cursor(
-    state: AppState,
+    sql: Arc<SqlServer>,
     database_id: String,
     encoding: Encoding,
     headers: &HeaderMap,
     body: Body,
 ) -> Response {
-    let access = match authorize_request(&state, &database_id, headers).await {
+    let access = match authorize_request(&sql, &database_id, headers).await {
         Ok(access) => access,
         Err(resp) => return resp,
     };
@@ -1036,7 +1036,7 @@ async fn cursor(
     drop(bytes);
     let batch = req.batch;
     let outcome = on_stream(
-        &state,
+        &sql,
         access,
         Version::Hrana3,
         req.baton.as_deref(),

@@ -226,6 +226,12 @@ impl SqlServer {
     /// Closes every idle stream and keeper connection, once no request is served any more
     /// (the last close of a file folds its WAL back into it).
     pub async fn shutdown(self: Arc<Self>) {
+        self.close_connections().await;
+    }
+
+    /// Closes every stream and connection (their numbers saved); the next request opens
+    /// its database again. Before the state's files are replaced (`LiveState::replace`).
+    pub async fn close_connections(self: Arc<Self>) {
         if let Err(e) = tokio::task::spawn_blocking(move || self.close_all()).await {
             tracing::warn!(error = %e, "closing SQL connections failed");
         }

@@ -156,6 +156,48 @@ impl Store {
         Ok(state::user_version(&*self.conn()?)?)
     }
 
+    /// Closes the state file, runs `change` on the state directory (store calls wait
+    /// meanwhile), and opens it again as a start does: folders made, schema migrated,
+    /// interrupted builds failed, the DNS server told to reload. It is opened again even
+    /// when `change` failed (then its error is returned).
+    pub fn reopen_after(
+        &self,
+        change: impl FnOnce() -> anyhow::Result<()>,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn()?;
+        let open = std::mem::replace(&mut *conn, Connection::open_in_memory()?);
+        if let Err((_, e)) = open.close() {
+            tracing::warn!(error = %e, "closing the state file");
+        }
+        let changed = change();
+        for dir in [
+            &self.databases_dir,
+            &self.state_dir.join(ARTIFACTS_DIR),
+            &self.state_dir.join(APPS_DIR),
+        ] {
+            files::private_dir(dir)?;
+        }
+        *conn = state::open(&self.state_dir.join(STATE_FILE), schema::MIGRATIONS)?;
+        drop(conn);
+        self.fail_interrupted_builds()?;
+        self.dns_changed();
+        changed.map_err(StoreError::Internal)
+    }
+
+    /// Whether the state holds any object a user made: a database, app, artifact or domain
+    /// (deleted ones still recorded count too). Projects and tokens are not counted: a
+    /// fresh state has its bootstrap project and token.
+    pub fn holds_objects(&self) -> Result<bool, StoreError> {
+        let conn = self.conn()?;
+        let n: i64 = conn.query_row(
+            "SELECT (SELECT COUNT(*) FROM databases) + (SELECT COUNT(*) FROM apps)
+                  + (SELECT COUNT(*) FROM artifacts) + (SELECT COUNT(*) FROM domains)",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(n > 0)
+    }
+
     pub(crate) fn conn(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
         self.conn
             .lock()
