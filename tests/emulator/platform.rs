@@ -1,7 +1,8 @@
 //! The emulator as one command for all three platforms: `GET /_emulator/health` and the
 //! version header on every listener, the read-only inspection routes, and the state's
 //! export and import (`platform-emulator state ...`): objects made through each API, with
-//! rows in every engine, come back in a new state directory.
+//! rows in every engine, come back in a new state directory; and Comwit's state exported,
+//! reset and imported while it runs (`/_emulator/state/...`).
 
 use std::path::Path;
 use std::process::Command;
@@ -508,4 +509,311 @@ fn health_is_503_while_the_engines_start() {
     );
     assert!(ready.contains(r#""ready":true"#), "{ready}");
     assert!(ready.contains(r#""engine":"postgresql""#), "{ready}");
+}
+
+/// An admin request with a raw body, answered as raw bytes: (status, body).
+fn admin_raw(
+    emu: &Emulator,
+    platform: Platform,
+    method: Method,
+    path: &str,
+    body: Option<Vec<u8>>,
+) -> (u16, Vec<u8>) {
+    let on = emu.on(platform);
+    let url = format!("{}{path}", on.url());
+    let secret = on.admin_secret().to_owned();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async move {
+        let mut req = crate::support::emulator::http_client()
+            .request(method, &url)
+            .header("X-Emulator-Admin", secret);
+        if let Some(body) = body {
+            req = req.header("content-type", "application/x-tar").body(body);
+        }
+        let resp = req.send().await.unwrap_or_else(|e| panic!("{url}: {e}"));
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await.unwrap_or_else(|e| panic!("{url}: {e}"));
+        (status, bytes.to_vec())
+    })
+}
+
+fn json_of(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
+}
+
+/// The entries of an export (path, size), after checking its manifest names `platforms`.
+fn export_entries(tar_bytes: &[u8], platforms: &[&str]) -> Vec<(String, u64)> {
+    let mut archive = tar::Archive::new(tar_bytes);
+    let mut entries = archive.entries().expect("a tar");
+    let mut first = entries.next().expect("a first entry").expect("an entry");
+    assert_eq!(
+        first.path().expect("path").to_string_lossy(),
+        "manifest.json"
+    );
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut first, &mut text).expect("manifest");
+    let manifest: Value = serde_json::from_str(&text).expect("manifest JSON");
+    assert_eq!(manifest["platforms"], json!(platforms), "{manifest}");
+    assert_eq!(manifest["emulator_version"], VERSION, "{manifest}");
+    drop(first);
+    entries
+        .map(|e| {
+            let e = e.expect("an entry");
+            (
+                e.path().expect("path").to_string_lossy().into_owned(),
+                e.header().size().expect("size"),
+            )
+        })
+        .collect()
+}
+
+fn no_copies_left(state: &Path) -> bool {
+    std::fs::read_dir(state).expect("state dir").all(|e| {
+        let name = e.expect("entry").file_name();
+        let name = name.to_string_lossy();
+        !name.starts_with(".export-") && !name.starts_with(".import-")
+    })
+}
+
+/// The rows of `SELECT v FROM t` on a Comwit database, as strings.
+fn comwit_rows(emu: &Emulator, db_url: &str, token: &str) -> Vec<String> {
+    let result = comwit_sql(emu, db_url, token, "SELECT v FROM t ORDER BY v");
+    result["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r[0]["value"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+/// Comwit's state through the admin API of a running emulator: an export (the command
+/// line's format: the command imports it too) while objects and rows are there; an import
+/// refused while the platform holds objects; a reset that empties it and serves a fresh
+/// state (a new bootstrap token); the import that gives back every object and row (the old
+/// token works again); a bad archive refused with nothing changed; and an export whose
+/// client goes away mid-stream, which leaves the state intact and serving, and no copy
+/// behind.
+#[test]
+fn comwit_state_export_reset_and_import_while_running() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let state = tmp.path().join("state");
+    std::fs::create_dir(&state).expect("state directory");
+    let emu = Emulator::builder()
+        .platforms(&[Platform::Comwit])
+        .state_dir(&state)
+        .start();
+    let on = emu.on(Platform::Comwit);
+
+    // Objects: a database with rows (one in a big blob, so that an export is larger than
+    // what sockets buffer), and a domain.
+    let (status, made) = on.api(
+        Method::POST,
+        "/v1/projects/prj_local/databases",
+        Some(json!({"name": "kept"})),
+    );
+    assert_eq!(status, 201, "{made}");
+    let db_id = s(&made["database"], "database_id");
+    let db_url = s(&made["database"], "database_url");
+    let db_token = s(&made, "database_token");
+    comwit_sql(&emu, &db_url, &db_token, "CREATE TABLE t (v TEXT)");
+    comwit_sql(
+        &emu,
+        &db_url,
+        &db_token,
+        "INSERT INTO t VALUES ('row-1'), ('row-2')",
+    );
+    comwit_sql(&emu, &db_url, &db_token, "CREATE TABLE big (b BLOB)");
+    comwit_sql(
+        &emu,
+        &db_url,
+        &db_token,
+        "INSERT INTO big VALUES (randomblob(24000000))",
+    );
+    let (status, domain) = on.api(
+        Method::POST,
+        "/v1/projects/prj_local/domains",
+        Some(json!({"domain": "state-test.example"})),
+    );
+    assert_eq!(status, 201, "{domain}");
+    let domain_id = s(&domain, "domain_id");
+
+    // Export: one tar, Comwit's folder with its state file and the database's file (its
+    // WAL folded in: no -wal entry), nothing transient, no copy left behind.
+    let (status, exported) = admin_raw(
+        &emu,
+        Platform::Comwit,
+        Method::GET,
+        "/_emulator/state/export",
+        None,
+    );
+    assert_eq!(status, 200, "{}", json_of(&exported));
+    let entries = export_entries(&exported, &["comwit"]);
+    let names: Vec<&str> = entries.iter().map(|(p, _)| p.as_str()).collect();
+    assert!(names.contains(&"comwit/emulator.sqlite"), "{names:?}");
+    let db_file = format!("comwit/databases/{db_id}.db");
+    let db_size = entries
+        .iter()
+        .find(|(p, _)| *p == db_file)
+        .map(|(_, size)| *size)
+        .unwrap_or_else(|| panic!("{db_file} in {names:?}"));
+    assert!(db_size > 24_000_000, "the blob is in the file: {db_size}");
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.ends_with("-wal") && !n.ends_with("-shm")),
+        "{names:?}"
+    );
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.contains(".lock") && !n.contains(".export-")),
+        "{names:?}"
+    );
+    assert!(no_copies_left(&state));
+
+    // The command line reads it: imported into an empty directory, the row is in the
+    // database's file (read with SQLite itself).
+    let file = tmp.path().join("comwit.tar");
+    std::fs::write(&file, &exported).expect("writing the export");
+    let other = tmp.path().join("other");
+    let out = state_command(&[
+        "import",
+        "--from",
+        file.to_str().expect("utf-8"),
+        "--state-dir",
+        other.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let conn = rusqlite::Connection::open(other.join(format!("databases/{db_id}.db")))
+        .expect("the imported database file");
+    let n: i64 = conn
+        .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+        .expect("rows");
+    assert_eq!(n, 2);
+    drop(conn);
+
+    // An import while the platform holds objects: 409, nothing changed.
+    let (status, answer) = admin_raw(
+        &emu,
+        Platform::Comwit,
+        Method::POST,
+        "/_emulator/state/import",
+        Some(exported.clone()),
+    );
+    let answer = json_of(&answer);
+    assert_eq!(status, 409, "{answer}");
+    assert_eq!(answer["error"]["code"], "state_not_empty", "{answer}");
+    assert_eq!(comwit_rows(&emu, &db_url, &db_token), ["row-1", "row-2"]);
+
+    // Reset: the platform serves a fresh state. The old token is unknown there, the new
+    // bootstrap token sees an empty project.
+    let (status, answer) = admin_raw(
+        &emu,
+        Platform::Comwit,
+        Method::POST,
+        "/_emulator/state/reset",
+        None,
+    );
+    assert_eq!(status, 200, "{}", json_of(&answer));
+    health_is_ready(&emu, Platform::Comwit);
+    let (status, _) = on.api(Method::GET, "/v1/projects/prj_local/databases", None);
+    assert_eq!(status, 401, "the old token went with the old state");
+    let fresh = std::fs::read_to_string(state.join("bootstrap-token")).expect("bootstrap-token");
+    let fresh = fresh.trim();
+    assert_ne!(fresh, on.credential());
+    let (status, listed) = on.request(
+        Method::GET,
+        "/v1/projects/prj_local/databases",
+        Some(fresh),
+        &[],
+        None,
+    );
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed["databases"], json!([]), "{listed}");
+    assert!(!state.join("databases").join(format!("{db_id}.db")).exists());
+
+    // A bad archive: 400, the (empty) state untouched and serving.
+    let (status, answer) = admin_raw(
+        &emu,
+        Platform::Comwit,
+        Method::POST,
+        "/_emulator/state/import",
+        Some(b"not a tar at all".to_vec()),
+    );
+    assert_eq!(status, 400, "{}", json_of(&answer));
+    assert!(no_copies_left(&state));
+
+    // Import: every object and row is back, under the old tokens.
+    let (status, answer) = admin_raw(
+        &emu,
+        Platform::Comwit,
+        Method::POST,
+        "/_emulator/state/import",
+        Some(exported.clone()),
+    );
+    let answer = json_of(&answer);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["platform"], "comwit", "{answer}");
+    assert!(answer["files"].as_u64() >= Some(2), "{answer}");
+    assert!(no_copies_left(&state));
+    let got = on.api_get(&format!("/v1/databases/{db_id}"));
+    assert_eq!(got["name"], "kept", "{got}");
+    assert_eq!(comwit_rows(&emu, &db_url, &db_token), ["row-1", "row-2"]);
+    let got = on.api_get(&format!("/v1/domains/{domain_id}"));
+    assert_eq!(got["domain"], "state-test.example", "{got}");
+    let (status, _) = on.request(
+        Method::GET,
+        "/v1/projects/prj_local/databases",
+        Some(fresh),
+        &[],
+        None,
+    );
+    assert_eq!(status, 401, "the reset's token went with the reset's state");
+
+    // An export whose client goes away after its first bytes: the state stays as it was
+    // and serving, and the copy it streamed from is removed.
+    {
+        use std::io::{Read, Write};
+        let port = on
+            .url()
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse::<u16>().ok())
+            .expect("port");
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .expect("timeout");
+        write!(
+            stream,
+            "GET /_emulator/state/export HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Emulator-Admin: {}\r\n\r\n",
+            on.admin_secret()
+        )
+        .expect("request");
+        let mut first = [0u8; 4096];
+        let n = stream.read(&mut first).expect("the first bytes");
+        assert!(
+            String::from_utf8_lossy(&first[..n]).starts_with("HTTP/1.1 200"),
+            "{}",
+            String::from_utf8_lossy(&first[..n])
+        );
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !(no_copies_left(&state) && emu.log().contains("state export ended early")) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the dropped export is not over: {}",
+            tail(&emu.log())
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    health_is_ready(&emu, Platform::Comwit);
+    assert_eq!(comwit_rows(&emu, &db_url, &db_token), ["row-1", "row-2"]);
+    let got = on.api_get(&format!("/v1/databases/{db_id}"));
+    assert_eq!(got["name"], "kept", "{got}");
 }
