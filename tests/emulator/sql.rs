@@ -2088,7 +2088,7 @@ fn official_client_over_websocket() {
         results[2]["rows"],
         json!([[1, "first", "9223372036854775807"]])
     );
-    // A batch (over a cursor in hrana3) and an interactive transaction.
+    // A batch (a `batch` request: the client negotiates `hrana2`) and an interactive transaction.
     let results = node(&[
         "--ws",
         "--batch",
