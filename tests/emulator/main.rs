@@ -8,6 +8,7 @@
 //! - `hosts`: the `Host` check of every listener (421 for foreign names);
 //! - `sql`: SQL over each database's URL (Hrana over HTTP), at the protocol level and with
 //!   the official libSQL client;
+//! - `sql_python`: the official Python libSQL clients (`libsql-client`, `libsql`) on it;
 //! - `platform`: all three platforms in one emulator: health, the version header, the
 //!   inspection routes, and the state's export and import with every engine's rows;
 //! - `wayscloud`: the WaysCloud databases API on its real PostgreSQL and MariaDB servers.
@@ -24,4 +25,5 @@ mod hosts;
 mod platform;
 mod ratelimit;
 mod sql;
+mod sql_python;
 mod wayscloud;

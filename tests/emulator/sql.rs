@@ -2007,6 +2007,116 @@ fn hrana_client_negotiates_protobuf() {
     node(&["--protobuf", &url, &token, "SELECT * FROM nowhere"]).refused("no such table");
 }
 
+/// Issue 23, item 1.3: `hrana3-protobuf` over WebSocket, negotiated by the official Hrana
+/// client offering protocol version 3's subprotocols (`client.mjs --protobuf --ws`):
+/// statements with every type, a batch over a cursor, a transaction committed and one rolled
+/// back, a statement error, a read-only token's write and a rotated token refused with their
+/// reasons; and, at the frame level, a text message on a Protobuf connection (1003) and
+/// undecodable bytes (1002).
+#[test]
+fn hrana_client_negotiates_protobuf_over_websocket() {
+    let emu = Emulator::start();
+    let (status, created) = emu.api(
+        Method::POST,
+        "/v1/projects/prj_local/databases",
+        Some(json!({"name": "protobuf-ws"})),
+    );
+    assert_eq!(status, 201, "{created:#}");
+    let id = str_of(&created["database"]["database_id"]);
+    let url = str_of(&created["database"]["database_url"]);
+    let token = str_of(&created["database_token"]);
+    let printed = |run: support::sql_client::NodeRun| -> Value {
+        assert!(run.ok, "node client failed: {}", run.stderr);
+        serde_json::from_str(run.stdout.trim())
+            .unwrap_or_else(|e| panic!("node client output {:?}: {e}", run.stdout))
+    };
+    let ws = |extra: &[&str], token: &str, sqls: &[&str]| {
+        let mut args = vec!["--protobuf", "--ws"];
+        args.extend_from_slice(extra);
+        args.push(&url);
+        args.push(token);
+        args.extend_from_slice(sqls);
+        node(&args)
+    };
+
+    let out = printed(ws(
+        &[],
+        &token,
+        &[
+            "CREATE TABLE p (a INTEGER, b TEXT, c BLOB, d REAL)",
+            "INSERT INTO p VALUES (-9223372036854775808, 'tëxt', x'00ff', 1.5)",
+            "SELECT a, b, c, d, NULL FROM p",
+        ],
+    ));
+    assert_eq!(out["version"], 3, "{out:#}");
+    assert_eq!(out["encoding"], "hrana3-protobuf", "{out:#}");
+    let results = &out["results"];
+    assert_eq!(results[1]["rowsAffected"], 1);
+    assert_eq!(results[1]["lastInsertRowid"], 1);
+    assert_eq!(
+        results[2]["columnTypes"],
+        json!(["INTEGER", "TEXT", "BLOB", "REAL", ""])
+    );
+    assert_eq!(
+        results[2]["rows"],
+        json!([["-9223372036854775808", "tëxt", {"blob": "AP8="}, 1.5, null]])
+    );
+
+    // A batch (over a cursor: open_cursor, fetch_cursor) and transactions.
+    let out = printed(ws(
+        &["--batch"],
+        &token,
+        &["INSERT INTO p (a) VALUES (2)", "SELECT count(*) FROM p"],
+    ));
+    assert_eq!(out["results"][1]["rows"], json!([[2]]), "{out:#}");
+    let out = printed(ws(
+        &["--transaction"],
+        &token,
+        &["INSERT INTO p (a) VALUES (3)", "SELECT count(*) FROM p"],
+    ));
+    assert_eq!(out["results"][1]["rows"], json!([[3]]), "{out:#}");
+    ws(
+        &["--transaction"],
+        &token,
+        &["INSERT INTO p (a) VALUES (4)", "SELECT * FROM nowhere"],
+    )
+    .refused("no such table");
+    let out = printed(ws(&[], &token, &["SELECT count(*) FROM p"]));
+    assert_eq!(out["results"][0]["rows"], json!([[3]]), "{out:#}");
+
+    // Refusals carry their reasons in Protobuf too.
+    let (_, ro) = emu.api(
+        Method::POST,
+        &format!("/v1/databases/{id}/query-token"),
+        Some(json!({"ttl_seconds": 300, "audience": "sql-readonly"})),
+    );
+    let read_only = str_of(&ro["query_token"]);
+    let out = printed(ws(&[], &read_only, &["SELECT count(*) FROM p"]));
+    assert_eq!(out["results"][0]["rows"], json!([[3]]), "{out:#}");
+    ws(&[], &read_only, &["DELETE FROM p"]).refused("FORBIDDEN");
+    let (status, _) = emu.api(
+        Method::POST,
+        &format!("/v1/databases/{id}/token/rotate"),
+        None,
+    );
+    assert_eq!(status, 200);
+    ws(&[], &token, &["SELECT 1"]).refused("AUTH_JWT_INVALID");
+    ws(&[], &token, &["SELECT 1"]).refused("rotated");
+
+    // Frames of the wrong kind, or bytes that are no client message, close the socket.
+    let path = format!("/db/{id}");
+    let mut raw = RawWs::connect(emu.url(), &path, "hrana3-protobuf");
+    raw.send(&json!({"type": "hello", "jwt": token}));
+    let (code, reason) = raw.recv_close();
+    assert_eq!(code, 1003, "{reason}");
+    assert!(reason.contains("Protobuf"), "{reason}");
+    let mut raw = RawWs::connect(emu.url(), &path, "hrana3-protobuf");
+    raw.send_frame(0x2, &[0xff, 0xff, 0xff]);
+    let (code, reason) = raw.recv_close();
+    assert_eq!(code, 1002, "{reason}");
+    assert!(reason.contains("Protobuf"), "{reason}");
+}
+
 /// The answer line and headers of a WebSocket upgrade request to `path` (raw HTTP/1.1, so
 /// that the 101 itself is seen).
 fn upgrade_head(base_url: &str, path: &str, protocols: Option<&str>) -> String {
@@ -2059,6 +2169,11 @@ fn official_client_over_websocket() {
     let head = upgrade_head(emu.url(), &path, Some("hrana3-protobuf, hrana3, hrana2"));
     assert!(head.starts_with("http/1.1 101"), "{head}");
     assert!(
+        head.contains("sec-websocket-protocol: hrana3-protobuf\r\n"),
+        "{head}"
+    );
+    let head = upgrade_head(emu.url(), &path, Some("hrana3, hrana2"));
+    assert!(
         head.contains("sec-websocket-protocol: hrana3\r\n"),
         "{head}"
     );
@@ -2088,7 +2203,7 @@ fn official_client_over_websocket() {
         results[2]["rows"],
         json!([[1, "first", "9223372036854775807"]])
     );
-    // A batch (over a cursor in hrana3) and an interactive transaction.
+    // A batch (a `batch` request: the client negotiates `hrana2`) and an interactive transaction.
     let results = node(&[
         "--ws",
         "--batch",
@@ -2172,7 +2287,8 @@ fn official_client_over_websocket() {
     assert!(usage["rows_written"].as_i64() >= Some(3), "{usage:#}");
 }
 
-/// A bare Hrana-over-WebSocket client (JSON text frames, masked as a client must).
+/// A bare Hrana-over-WebSocket client (JSON text frames, or any frame, masked as a client
+/// must).
 struct RawWs {
     conn: std::net::TcpStream,
 }
@@ -2205,10 +2321,14 @@ impl RawWs {
     }
 
     fn send(&mut self, msg: &Value) {
+        self.send_frame(0x1, msg.to_string().as_bytes());
+    }
+
+    /// One final frame of `opcode` (1 text, 2 binary) with `payload`.
+    fn send_frame(&mut self, opcode: u8, payload: &[u8]) {
         use std::io::Write as _;
-        let payload = msg.to_string().into_bytes();
         let mask = [0x12u8, 0x34, 0x56, 0x78];
-        let mut frame = vec![0x81u8];
+        let mut frame = vec![0x80u8 | opcode];
         match payload.len() {
             n if n < 126 => frame.push(0x80 | n as u8),
             n => {

@@ -12,8 +12,11 @@
 // glibc resolver does not), for the database's own host `http://<id>.db.localhost:<port>`.
 // --protobuf: instead of @libsql/client, its Hrana client (@libsql/hrana-client) asking for
 // protocol version 3, which negotiates `v3-protobuf` when the server has it (each statement
-// with stream.query(); with --batch, one batch over the cursor endpoint); the output then
-// also has "encoding" (the one negotiated).
+// with stream.query(); with --batch, one batch over the cursor endpoint; with --transaction,
+// BEGIN, the statements and COMMIT on the stream); the output then also has "encoding" (the
+// one negotiated). With --ws too, the same over a WebSocket offering the subprotocols of
+// protocol version 3 as the Hrana client's openWs(url, jwt, 3) does (`hrana3-protobuf`,
+// `hrana3`, `hrana2`, `hrana1`); "encoding" is then the subprotocol the server chose.
 //
 // --ws: the same over Hrana over WebSocket: the URL's `http` becomes `ws` (`https`, `wss`),
 // and @libsql/client negotiates the best subprotocol the server offers (hrana3 ...).
@@ -145,7 +148,11 @@ const fromHrana = (rs) => ({
 });
 
 if (protobuf) {
-  const client = hrana.openHttp(url, authToken, resolveLocalhost ? localhostFetch : undefined, undefined, 3);
+  // The socket is made here (as openWs(url, jwt, 3) makes it) so that its subprotocol shows.
+  const socket = ws ? new hrana.WebSocket(url, ["hrana3-protobuf", "hrana3", "hrana2", "hrana1"]) : undefined;
+  const client = ws
+    ? new hrana.WsClient(socket, authToken)
+    : hrana.openHttp(url, authToken, resolveLocalhost ? localhostFetch : undefined, undefined, 3);
   try {
     const version = await client.getVersion();
     const stream = client.openStream();
@@ -156,13 +163,19 @@ if (protobuf) {
       const steps = statements.map((stmt) => batch.step().query(stmt));
       await batch.execute();
       results = await Promise.all(steps);
+    } else if (mode === "transaction") {
+      await stream.run("BEGIN");
+      for (const stmt of statements) {
+        results.push(await stream.query(stmt));
+      }
+      await stream.run("COMMIT");
     } else {
       for (const stmt of statements) {
         results.push(await stream.query(stmt));
       }
     }
     stream.close();
-    const encoding = client._endpoint ? client._endpoint.encoding : undefined;
+    const encoding = ws ? socket.protocol : client._endpoint ? client._endpoint.encoding : undefined;
     process.stdout.write(JSON.stringify({ version, encoding, results: results.map(fromHrana).map(toJson) }) + "\n");
   } catch (e) {
     const code = e && e.code ? e.code : "UNKNOWN";

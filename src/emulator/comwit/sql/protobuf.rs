@@ -379,10 +379,223 @@ pub struct StepErrorEntry {
     pub error: Option<Error>,
 }
 
+// ---- Hrana over WebSocket (`hrana3-protobuf`) ----------------------------------------------
+//
+// The messages of sqld's WebSocket subprotocol `hrana3-protobuf` (its `hrana/ws/protobuf.rs`;
+// the field numbers as `@libsql/hrana-client` writes and reads them). Statements, batches,
+// results, cursor entries and errors are the HTTP side's messages above; `ws.rs` converts
+// these to and from its JSON structures.
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct WsClientMsg {
+    #[prost(oneof = "WsClientKind", tags = "1, 2")]
+    pub msg: Option<WsClientKind>,
+}
+
+#[derive(Clone, PartialEq, prost::Oneof)]
+pub enum WsClientKind {
+    #[prost(message, tag = "1")]
+    Hello(WsHelloMsg),
+    #[prost(message, tag = "2")]
+    Request(WsRequestMsg),
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct WsHelloMsg {
+    #[prost(string, optional, tag = "1")]
+    pub jwt: Option<String>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct WsRequestMsg {
+    #[prost(int32, tag = "1")]
+    pub request_id: i32,
+    #[prost(oneof = "WsRequest", tags = "2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13")]
+    pub request: Option<WsRequest>,
+}
+
+#[derive(Clone, PartialEq, prost::Oneof)]
+pub enum WsRequest {
+    #[prost(message, tag = "2")]
+    OpenStream(WsStreamReq),
+    #[prost(message, tag = "3")]
+    CloseStream(WsStreamReq),
+    #[prost(message, tag = "4")]
+    Execute(WsExecuteReq),
+    #[prost(message, tag = "5")]
+    Batch(WsBatchReq),
+    #[prost(message, tag = "6")]
+    OpenCursor(WsOpenCursorReq),
+    #[prost(message, tag = "7")]
+    CloseCursor(WsCursorReq),
+    #[prost(message, tag = "8")]
+    FetchCursor(WsFetchCursorReq),
+    #[prost(message, tag = "9")]
+    Sequence(WsSqlReq),
+    #[prost(message, tag = "10")]
+    Describe(WsSqlReq),
+    #[prost(message, tag = "11")]
+    StoreSql(StoreSqlReq),
+    #[prost(message, tag = "12")]
+    CloseSql(CloseSqlReq),
+    #[prost(message, tag = "13")]
+    GetAutocommit(WsStreamReq),
+}
+
+/// `open_stream`, `close_stream`, `get_autocommit`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct WsStreamReq {
+    #[prost(int32, tag = "1")]
+    pub stream_id: i32,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct WsExecuteReq {
+    #[prost(int32, tag = "1")]
+    pub stream_id: i32,
+    #[prost(message, optional, tag = "2")]
+    pub stmt: Option<Stmt>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct WsBatchReq {
+    #[prost(int32, tag = "1")]
+    pub stream_id: i32,
+    #[prost(message, optional, tag = "2")]
+    pub batch: Option<Batch>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct WsOpenCursorReq {
+    #[prost(int32, tag = "1")]
+    pub stream_id: i32,
+    #[prost(int32, tag = "2")]
+    pub cursor_id: i32,
+    #[prost(message, optional, tag = "3")]
+    pub batch: Option<Batch>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct WsCursorReq {
+    #[prost(int32, tag = "1")]
+    pub cursor_id: i32,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct WsFetchCursorReq {
+    #[prost(int32, tag = "1")]
+    pub cursor_id: i32,
+    #[prost(uint32, tag = "2")]
+    pub max_count: u32,
+}
+
+/// `sequence` and `describe` on a stream.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct WsSqlReq {
+    #[prost(int32, tag = "1")]
+    pub stream_id: i32,
+    #[prost(string, optional, tag = "2")]
+    pub sql: Option<String>,
+    #[prost(int32, optional, tag = "3")]
+    pub sql_id: Option<i32>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct WsServerMsg {
+    #[prost(oneof = "WsServerKind", tags = "1, 2, 3, 4")]
+    pub msg: Option<WsServerKind>,
+}
+
+#[derive(Clone, PartialEq, prost::Oneof)]
+pub enum WsServerKind {
+    #[prost(message, tag = "1")]
+    HelloOk(Empty),
+    #[prost(message, tag = "2")]
+    HelloError(WsHelloErrorMsg),
+    #[prost(message, tag = "3")]
+    ResponseOk(WsResponseOkMsg),
+    #[prost(message, tag = "4")]
+    ResponseError(WsResponseErrorMsg),
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct WsHelloErrorMsg {
+    #[prost(message, optional, tag = "1")]
+    pub error: Option<Error>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct WsResponseErrorMsg {
+    #[prost(int32, tag = "1")]
+    pub request_id: i32,
+    #[prost(message, optional, tag = "2")]
+    pub error: Option<Error>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct WsResponseOkMsg {
+    #[prost(int32, tag = "1")]
+    pub request_id: i32,
+    #[prost(oneof = "WsResponse", tags = "2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13")]
+    pub response: Option<WsResponse>,
+}
+
+#[derive(Clone, PartialEq, prost::Oneof)]
+pub enum WsResponse {
+    #[prost(message, tag = "2")]
+    OpenStream(Empty),
+    #[prost(message, tag = "3")]
+    CloseStream(Empty),
+    #[prost(message, tag = "4")]
+    Execute(ExecuteResp),
+    #[prost(message, tag = "5")]
+    Batch(BatchResp),
+    #[prost(message, tag = "6")]
+    OpenCursor(Empty),
+    #[prost(message, tag = "7")]
+    CloseCursor(Empty),
+    #[prost(message, tag = "8")]
+    FetchCursor(WsFetchCursorResp),
+    #[prost(message, tag = "9")]
+    Sequence(Empty),
+    #[prost(message, tag = "10")]
+    Describe(DescribeResp),
+    #[prost(message, tag = "11")]
+    StoreSql(Empty),
+    #[prost(message, tag = "12")]
+    CloseSql(Empty),
+    #[prost(message, tag = "13")]
+    GetAutocommit(GetAutocommitResp),
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct WsFetchCursorResp {
+    #[prost(message, repeated, tag = "1")]
+    pub entries: Vec<CursorEntry>,
+    #[prost(bool, tag = "2")]
+    pub done: bool,
+}
+
+/// A stream request's response as the WebSocket response of the same kind. (`close`, a
+/// request of Hrana over HTTP only, cannot come from a WebSocket request; it would answer
+/// as `close_stream`.)
+pub fn ws_stream_response(r: proto::StreamResponse) -> WsResponse {
+    match stream_response(r) {
+        Response::Close(e) => WsResponse::CloseStream(e),
+        Response::Execute(r) => WsResponse::Execute(r),
+        Response::Batch(r) => WsResponse::Batch(r),
+        Response::Sequence(e) => WsResponse::Sequence(e),
+        Response::Describe(r) => WsResponse::Describe(r),
+        Response::StoreSql(e) => WsResponse::StoreSql(e),
+        Response::CloseSql(e) => WsResponse::CloseSql(e),
+        Response::GetAutocommit(r) => WsResponse::GetAutocommit(r),
+    }
+}
+
 // ---- requests into the JSON structures -----------------------------------------------------
 
 /// Why a decoded message cannot be run (the protocol error's message).
-fn missing(what: &str) -> String {
+pub fn missing(what: &str) -> String {
     format!("Cannot decode client message from Protobuf: {what} is missing or of an unknown kind")
 }
 
@@ -430,7 +643,7 @@ fn stream_request(req: StreamRequest) -> Result<proto::StreamRequest, String> {
     })
 }
 
-fn stmt(s: Stmt) -> Result<proto::Stmt, String> {
+pub fn stmt(s: Stmt) -> Result<proto::Stmt, String> {
     Ok(proto::Stmt {
         sql: s.sql,
         sql_id: s.sql_id,
@@ -449,7 +662,7 @@ fn stmt(s: Stmt) -> Result<proto::Stmt, String> {
     })
 }
 
-fn batch(b: Batch) -> Result<proto::Batch, String> {
+pub fn batch(b: Batch) -> Result<proto::Batch, String> {
     Ok(proto::Batch {
         steps: b
             .steps
@@ -628,7 +841,7 @@ fn col(c: proto::Col) -> Col {
     }
 }
 
-fn error(e: proto::Error) -> Error {
+pub fn error(e: proto::Error) -> Error {
     Error {
         message: e.message,
         code: e.code,

@@ -1,6 +1,8 @@
 //! Hrana over WebSocket on the database URL (`ws://127.0.0.1:<port>/db/<id>`, or
 //! `ws://<id>.db.localhost:<port>`), as sqld serves it (`libsql-server/src/hrana/ws/`):
-//! subprotocols `hrana3`, `hrana2` and `hrana1` (JSON); no subprotocol is `hrana1`.
+//! subprotocols `hrana3-protobuf` (binary messages, the Protobuf messages of
+//! [`protobuf`]), `hrana3`, `hrana2` and `hrana1` (JSON text messages); no subprotocol is
+//! `hrana1`. The subprotocol chosen is the first the client offers that is served.
 //!
 //! The token is the JWT of the `hello` message and follows the rules of Hrana over HTTP
 //! ([`http::authorize_token`]); it is checked again before every request that runs SQL, so a
@@ -21,21 +23,24 @@ use std::sync::Arc;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use prost::Message as _;
 use serde::{Deserialize, Serialize};
 
 use super::exec::{self, Access, Failure, Version, MAX_STORED_SQLS, MAX_STORED_SQL_BYTES};
 use super::http::{self, StartError};
 use super::proto::{Batch, CursorEntry, Error, Stmt, StreamRequest, StreamResponse, StreamResult};
+use super::protobuf;
 use super::streams::{Stream, MAX_STREAMS_PER_TOKEN};
 use super::{AuthFailure, SqlServer};
 
-/// The subprotocols served, best first (`hrana3-protobuf` is not served yet).
-pub const SUBPROTOCOLS: [&str; 3] = ["hrana3", "hrana2", "hrana1"];
+/// The subprotocols served, best first.
+pub const SUBPROTOCOLS: [&str; 4] = ["hrana3-protobuf", "hrana3", "hrana2", "hrana1"];
 /// Streams one connection may hold open at a time. [assumed]
 pub const MAX_STREAMS_PER_CONNECTION: usize = MAX_STREAMS_PER_TOKEN;
 /// WebSocket close code of a protocol error (RFC 6455).
 const CLOSE_PROTOCOL: u16 = 1002;
-/// WebSocket close code of a message of the wrong kind (binary in a JSON subprotocol).
+/// WebSocket close code of a message of the wrong kind (binary in a JSON subprotocol, text
+/// in `hrana3-protobuf`).
 const CLOSE_UNSUPPORTED: u16 = 1003;
 /// How long a closing connection waits for the client's close.
 const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -59,11 +64,12 @@ pub(super) fn upgrade(
         .protocols(SUBPROTOCOLS)
         .max_message_size(http::MAX_BODY_BYTES)
         .max_frame_size(http::MAX_BODY_BYTES);
-    let version = match ws.selected_protocol().and_then(|p| p.to_str().ok()) {
-        Some("hrana3") => 3,
-        Some("hrana2") => 2,
-        Some(_) => 1,
-        None if requested.is_empty() => 1,
+    let (version, encoding) = match ws.selected_protocol().and_then(|p| p.to_str().ok()) {
+        Some("hrana3-protobuf") => (3, Encoding::Protobuf),
+        Some("hrana3") => (3, Encoding::Json),
+        Some("hrana2") => (2, Encoding::Json),
+        Some(_) => (1, Encoding::Json),
+        None if requested.is_empty() => (1, Encoding::Json),
         None => {
             return (
                 StatusCode::BAD_REQUEST,
@@ -81,6 +87,7 @@ pub(super) fn upgrade(
             server,
             database_id,
             version,
+            encoding,
             socket,
             token: None,
             streams: HashMap::new(),
@@ -92,6 +99,13 @@ pub(super) fn upgrade(
 }
 
 // ---- messages ------------------------------------------------------------------------------
+
+/// How messages travel: JSON in text messages, or Protobuf in binary ones (`hrana3-protobuf`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Json,
+    Protobuf,
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -216,6 +230,110 @@ fn refused_error(r: &http::Refused) -> Error {
     Error::new(r.code, r.message())
 }
 
+/// A `hrana3-protobuf` client message as the JSON one (a missing `oneof`, a message or
+/// request of a kind this server does not know, is a protocol error, as an unknown JSON
+/// `type`).
+fn from_protobuf(msg: protobuf::WsClientMsg) -> Result<ClientMsg, String> {
+    use protobuf::{missing, WsClientKind, WsRequest};
+    let stmt = |s: Option<protobuf::Stmt>| protobuf::stmt(s.ok_or_else(|| missing("stmt"))?);
+    let batch = |b: Option<protobuf::Batch>| protobuf::batch(b.ok_or_else(|| missing("batch"))?);
+    let request = match msg.msg.ok_or_else(|| missing("client message"))? {
+        WsClientKind::Hello(hello) => return Ok(ClientMsg::Hello { jwt: hello.jwt }),
+        WsClientKind::Request(request) => request,
+    };
+    let request_id = request.request_id;
+    let request = match request.request.ok_or_else(|| missing("request"))? {
+        WsRequest::OpenStream(r) => Request::OpenStream {
+            stream_id: r.stream_id,
+        },
+        WsRequest::CloseStream(r) => Request::CloseStream {
+            stream_id: r.stream_id,
+        },
+        WsRequest::Execute(r) => Request::Execute {
+            stream_id: r.stream_id,
+            stmt: stmt(r.stmt)?,
+        },
+        WsRequest::Batch(r) => Request::Batch {
+            stream_id: r.stream_id,
+            batch: batch(r.batch)?,
+        },
+        WsRequest::OpenCursor(r) => Request::OpenCursor {
+            stream_id: r.stream_id,
+            cursor_id: r.cursor_id,
+            batch: batch(r.batch)?,
+        },
+        WsRequest::CloseCursor(r) => Request::CloseCursor {
+            cursor_id: r.cursor_id,
+        },
+        WsRequest::FetchCursor(r) => Request::FetchCursor {
+            cursor_id: r.cursor_id,
+            max_count: r.max_count,
+        },
+        WsRequest::Sequence(r) => Request::Sequence {
+            stream_id: r.stream_id,
+            sql: r.sql,
+            sql_id: r.sql_id,
+        },
+        WsRequest::Describe(r) => Request::Describe {
+            stream_id: r.stream_id,
+            sql: r.sql,
+            sql_id: r.sql_id,
+        },
+        WsRequest::StoreSql(r) => Request::StoreSql {
+            sql_id: r.sql_id,
+            sql: r.sql,
+        },
+        WsRequest::CloseSql(r) => Request::CloseSql { sql_id: r.sql_id },
+        WsRequest::GetAutocommit(r) => Request::GetAutocommit {
+            stream_id: r.stream_id,
+        },
+    };
+    Ok(ClientMsg::Request {
+        request_id,
+        request,
+    })
+}
+
+/// A server message in `hrana3-protobuf`.
+fn to_protobuf(msg: ServerMsg) -> protobuf::WsServerMsg {
+    use protobuf::{Empty, WsResponse, WsServerKind};
+    let kind = match msg {
+        ServerMsg::HelloOk {} => WsServerKind::HelloOk(Empty {}),
+        ServerMsg::HelloError { error } => WsServerKind::HelloError(protobuf::WsHelloErrorMsg {
+            error: Some(protobuf::error(error)),
+        }),
+        ServerMsg::ResponseError { request_id, error } => {
+            WsServerKind::ResponseError(protobuf::WsResponseErrorMsg {
+                request_id,
+                error: Some(protobuf::error(error)),
+            })
+        }
+        ServerMsg::ResponseOk {
+            request_id,
+            response,
+        } => {
+            let response = match response {
+                Response_::Stream(r) => protobuf::ws_stream_response(r),
+                Response_::Own(OwnResponse::OpenStream {}) => WsResponse::OpenStream(Empty {}),
+                Response_::Own(OwnResponse::CloseStream {}) => WsResponse::CloseStream(Empty {}),
+                Response_::Own(OwnResponse::OpenCursor {}) => WsResponse::OpenCursor(Empty {}),
+                Response_::Own(OwnResponse::CloseCursor {}) => WsResponse::CloseCursor(Empty {}),
+                Response_::Own(OwnResponse::FetchCursor { entries, done }) => {
+                    WsResponse::FetchCursor(protobuf::WsFetchCursorResp {
+                        entries: entries.into_iter().map(protobuf::cursor_entry).collect(),
+                        done,
+                    })
+                }
+            };
+            WsServerKind::ResponseOk(protobuf::WsResponseOkMsg {
+                request_id,
+                response: Some(response),
+            })
+        }
+    };
+    protobuf::WsServerMsg { msg: Some(kind) }
+}
+
 // ---- the connection ------------------------------------------------------------------------
 
 /// A cursor: the entries of its batch, or why the batch did not run.
@@ -232,6 +350,7 @@ struct Conn {
     database_id: String,
     /// 1, 2 or 3.
     version: u8,
+    encoding: Encoding,
     socket: WebSocket,
     /// The JWT of the last accepted `hello` (kept in memory only, never logged).
     token: Option<String>,
@@ -243,9 +362,17 @@ struct Conn {
 impl Conn {
     async fn serve(&mut self) {
         while let Some(received) = self.socket.recv().await {
-            let text = match received {
-                Ok(Message::Text(text)) => text,
-                Ok(Message::Binary(_)) => {
+            let decoded = match (received, self.encoding) {
+                (Ok(Message::Text(text)), Encoding::Json) => {
+                    serde_json::from_str::<ClientMsg>(text.as_str())
+                        .map_err(|e| format!("Cannot deserialize client message from JSON: {e}"))
+                }
+                (Ok(Message::Binary(bytes)), Encoding::Protobuf) => {
+                    protobuf::WsClientMsg::decode(bytes.as_ref())
+                        .map_err(|e| format!("Cannot decode client message from Protobuf: {e}"))
+                        .and_then(from_protobuf)
+                }
+                (Ok(Message::Binary(_)), Encoding::Json) => {
                     self.close(
                         CLOSE_UNSUPPORTED,
                         "Only text messages are accepted with JSON encoding",
@@ -253,13 +380,20 @@ impl Conn {
                     .await;
                     break;
                 }
-                Ok(Message::Ping(_) | Message::Pong(_)) => continue,
-                Ok(Message::Close(_)) | Err(_) => break,
+                (Ok(Message::Text(_)), Encoding::Protobuf) => {
+                    self.close(
+                        CLOSE_UNSUPPORTED,
+                        "Only binary messages are accepted with Protobuf encoding",
+                    )
+                    .await;
+                    break;
+                }
+                (Ok(Message::Ping(_) | Message::Pong(_)), _) => continue,
+                (Ok(Message::Close(_)) | Err(_), _) => break,
             };
-            let msg = match serde_json::from_str::<ClientMsg>(text.as_str()) {
+            let msg = match decoded {
                 Ok(msg) => msg,
-                Err(e) => {
-                    let reason = format!("Cannot deserialize client message from JSON: {e}");
+                Err(reason) => {
                     self.close(CLOSE_PROTOCOL, &reason).await;
                     break;
                 }
@@ -282,14 +416,18 @@ impl Conn {
         }
     }
 
-    async fn send(&mut self, msg: &ServerMsg) -> bool {
-        match serde_json::to_string(msg) {
-            Ok(text) => self.socket.send(Message::Text(text.into())).await.is_ok(),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot encode a Hrana message");
-                false
-            }
-        }
+    async fn send(&mut self, msg: ServerMsg) -> bool {
+        let message = match self.encoding {
+            Encoding::Protobuf => Message::Binary(to_protobuf(msg).encode_to_vec().into()),
+            Encoding::Json => match serde_json::to_string(&msg) {
+                Ok(text) => Message::Text(text.into()),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot encode a Hrana message");
+                    return false;
+                }
+            },
+        };
+        self.socket.send(message).await.is_ok()
     }
 
     async fn close(&mut self, code: u16, reason: &str) {
@@ -334,11 +472,11 @@ impl Conn {
         match http::authorize_token(&self.server, &self.database_id, token.clone()).await {
             Ok(_) => {
                 self.token = token.ok();
-                self.send(&ServerMsg::HelloOk {}).await
+                self.send(ServerMsg::HelloOk {}).await
             }
             Err(refused) => {
                 let error = refused_error(&refused);
-                self.send(&ServerMsg::HelloError { error }).await;
+                self.send(ServerMsg::HelloError { error }).await;
                 self.close(CLOSE_NORMAL, "hello refused").await;
                 false
             }
@@ -363,7 +501,7 @@ impl Conn {
                 return false;
             }
         };
-        self.send(&msg).await
+        self.send(msg).await
     }
 
     fn ensure_version(&self, min: u8, what: &str) -> Result<(), Fault> {
@@ -676,6 +814,119 @@ mod tests {
                 "{bad}"
             );
         }
+        Ok(())
+    }
+
+    #[test]
+    fn protobuf_messages_convert_both_ways() -> Result<(), Box<dyn std::error::Error>> {
+        use protobuf::{WsClientKind, WsRequest, WsResponse, WsServerKind};
+        let hello = protobuf::WsClientMsg {
+            msg: Some(WsClientKind::Hello(protobuf::WsHelloMsg {
+                jwt: Some("cdt_x".into()),
+            })),
+        };
+        let decoded = protobuf::WsClientMsg::decode(hello.encode_to_vec().as_slice())?;
+        assert!(matches!(
+            from_protobuf(decoded)?,
+            ClientMsg::Hello { jwt: Some(ref t) } if t == "cdt_x"
+        ));
+        let request = protobuf::WsClientMsg {
+            msg: Some(WsClientKind::Request(protobuf::WsRequestMsg {
+                request_id: 9,
+                request: Some(WsRequest::OpenCursor(protobuf::WsOpenCursorReq {
+                    stream_id: 2,
+                    cursor_id: 3,
+                    batch: Some(protobuf::Batch {
+                        steps: vec![protobuf::BatchStep {
+                            condition: None,
+                            stmt: Some(protobuf::Stmt {
+                                sql: Some("SELECT ?".into()),
+                                args: vec![protobuf::Value {
+                                    value: Some(protobuf::ValueKind::Integer(i64::MIN)),
+                                }],
+                                ..Default::default()
+                            }),
+                        }],
+                    }),
+                })),
+            })),
+        };
+        let decoded = protobuf::WsClientMsg::decode(request.encode_to_vec().as_slice())?;
+        match from_protobuf(decoded)? {
+            ClientMsg::Request {
+                request_id: 9,
+                request:
+                    Request::OpenCursor {
+                        stream_id: 2,
+                        cursor_id: 3,
+                        batch,
+                    },
+            } => {
+                assert_eq!(batch.steps[0].stmt.sql.as_deref(), Some("SELECT ?"));
+                assert_eq!(
+                    batch.steps[0].stmt.args,
+                    vec![super::super::proto::Value::Integer(i64::MIN)]
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        // A message or request of no known kind, or a statement missing, is refused.
+        for bad in [
+            protobuf::WsClientMsg { msg: None },
+            protobuf::WsClientMsg {
+                msg: Some(WsClientKind::Request(protobuf::WsRequestMsg {
+                    request_id: 1,
+                    request: None,
+                })),
+            },
+            protobuf::WsClientMsg {
+                msg: Some(WsClientKind::Request(protobuf::WsRequestMsg {
+                    request_id: 1,
+                    request: Some(WsRequest::Execute(protobuf::WsExecuteReq {
+                        stream_id: 1,
+                        stmt: None,
+                    })),
+                })),
+            },
+        ] {
+            assert!(from_protobuf(bad.clone()).is_err(), "{bad:?}");
+        }
+
+        let answer = to_protobuf(ServerMsg::ResponseOk {
+            request_id: 3,
+            response: Response_::Own(OwnResponse::FetchCursor {
+                entries: vec![CursorEntry::StepEnd {
+                    affected_row_count: 1,
+                    last_insert_rowid: Some("5".into()),
+                }],
+                done: true,
+            }),
+        });
+        let back = protobuf::WsServerMsg::decode(answer.encode_to_vec().as_slice())?;
+        let Some(WsServerKind::ResponseOk(ok)) = back.msg else {
+            panic!("{back:?}");
+        };
+        assert_eq!(ok.request_id, 3);
+        let Some(WsResponse::FetchCursor(fetch)) = ok.response else {
+            panic!("{ok:?}");
+        };
+        assert!(fetch.done);
+        assert_eq!(
+            fetch.entries[0].entry,
+            Some(protobuf::Entry::StepEnd(protobuf::StepEndEntry {
+                affected_row_count: 1,
+                last_insert_rowid: Some(5),
+            }))
+        );
+        let refused = to_protobuf(ServerMsg::HelloError {
+            error: Error::new("AUTH_JWT_INVALID", "Unauthorized"),
+        });
+        let back = protobuf::WsServerMsg::decode(refused.encode_to_vec().as_slice())?;
+        assert!(matches!(
+            back.msg,
+            Some(WsServerKind::HelloError(protobuf::WsHelloErrorMsg { error: Some(ref e) }))
+                if e.code == "AUTH_JWT_INVALID" && e.message == "Unauthorized"
+        ));
         Ok(())
     }
 
