@@ -1433,11 +1433,7 @@ resource "cloudsync_database" "edge" {{
     ));
     let out = with_var(&tf, &["apply", "-auto-approve"], &conn);
     assert!(!out.success(), "{out}");
-    let text = out
-        .combined()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let text = out.folded();
     for said in [
         "Write-only attribute not supported by this Terraform",
         "`connection_string_wo` is write-only",

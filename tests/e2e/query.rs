@@ -11,17 +11,13 @@ pub fn query(tf: &Terraform, file: &str, lists: &str) -> Output {
     tf.run_ok(&["query", "-no-color"])
 }
 
-/// [`query`] for a query that must fail: its output with runs of whitespace folded into
-/// one space (Terraform wraps a diagnostic's lines), which never mentions a panic.
+/// [`query`] for a query that must fail: its output with whitespace folded
+/// ([`Output::folded`]), which never mentions a panic.
 pub fn query_fails(tf: &Terraform, file: &str, lists: &str) -> String {
     tf.write_file(file, lists);
     let out = tf.run(&["query", "-no-color"]);
     assert!(!out.success(), "{out}");
-    let text = out
-        .combined()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let text = out.folded();
     assert!(!text.contains("panic"), "{text}");
     text
 }

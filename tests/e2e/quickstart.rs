@@ -172,8 +172,7 @@ resource \"comwit_app_env\" \"web\" {{
     let out = tf.try_apply();
     assert!(!out.success(), "{out}");
     let text = out.combined();
-    // Terraform wraps a diagnostic's lines: read it with whitespace folded.
-    let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let folded = out.folded();
     assert!(
         folded.contains("Terraform 1.11 or later (or OpenTofu 1.11 or later)"),
         "{text}"
