@@ -60,6 +60,18 @@ impl Progress {
     }
 }
 
+#[cfg(test)]
+impl Progress {
+    /// A progress channel for a unit test: the events arrive on the receiver; `cancel`
+    /// stands for Terraform's interrupt.
+    pub(crate) fn for_test(
+        cancel: CancellationToken,
+    ) -> (Self, mpsc::Receiver<pb::invoke_action::Event>) {
+        let (tx, rx) = mpsc::channel(64);
+        (Self { tx, cancel }, rx)
+    }
+}
+
 /// Why [`Progress::wait`] returned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Wait {

@@ -16,11 +16,13 @@ use crate::proto::tfplugin6 as pb;
 /// What a resource type tells the generator beyond its schema.
 #[derive(Clone, Debug, Default)]
 pub struct ConfigRules {
-    /// Top-level attributes the platform sets when none is given, with that value: left
-    /// out of generated configuration when the state holds exactly it.
+    /// Attributes the platform sets when none is given, with that value: left out of
+    /// generated configuration when the state holds exactly it. A top-level attribute by
+    /// its name; one inside a nested block or nested attribute by its dotted path
+    /// (`"backup.retention_days"`), which holds in every element of a list, set or map.
     pub defaults: Vec<(&'static str, Mp)>,
-    /// Top-level attributes never written (besides computed-only, sensitive and
-    /// write-only ones), e.g. an argument that only matters at creation.
+    /// Attributes never written (besides computed-only, sensitive and write-only ones),
+    /// e.g. an argument that only matters at creation; named as in `defaults`.
     pub omit: Vec<&'static str>,
 }
 
@@ -53,14 +55,24 @@ pub(crate) struct Rules<'a> {
 }
 
 impl Rules<'_> {
-    /// Whether `value` of the top-level attribute `name` is left out.
-    fn omits(&self, name: &str, value: &Mp) -> bool {
+    /// Whether `value` of the attribute at `path` (a top-level name, or a dotted path into
+    /// nested blocks) is left out. Provider defaults are top-level only.
+    fn omits(&self, path: &str, value: &Mp) -> bool {
         self.rules.is_some_and(|r| {
-            r.omit.contains(&name) || r.defaults.iter().any(|(n, d)| *n == name && same(value, d))
+            r.omit.contains(&path) || r.defaults.iter().any(|(n, d)| *n == path && same(value, d))
         }) || self
             .provider_defaults
             .iter()
-            .any(|(n, d)| *n == name && (d.0)().is_some_and(|d| same(value, &d)))
+            .any(|(n, d)| *n == path && (d.0)().is_some_and(|d| same(value, &d)))
+    }
+}
+
+/// `name` under `prefix` (a dotted path; the empty prefix is the top level).
+fn path_of(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{prefix}.{name}")
     }
 }
 
@@ -75,8 +87,9 @@ fn is_unknown(v: &Mp) -> bool {
     matches!(v, Mp::Ext(0, _))
 }
 
-/// Keep only what a user writes, for one block's object value.
-fn block(value: &mut Mp, schema: &pb::schema::Block, rules: Rules<'_>) {
+/// Keep only what a user writes, for one block's object value; `prefix` is the block's
+/// dotted path (empty at the top level).
+fn block(value: &mut Mp, schema: &pb::schema::Block, rules: Rules<'_>, prefix: &str) {
     let Mp::Map(entries) = value else { return };
     for (key, v) in entries.iter_mut() {
         let Some(name) = key.as_str() else { continue };
@@ -84,30 +97,31 @@ fn block(value: &mut Mp, schema: &pb::schema::Block, rules: Rules<'_>) {
             *v = Mp::Nil;
             continue;
         }
+        let path = path_of(prefix, name);
         if let Some(attr) = schema.attributes.iter().find(|a| a.name == name) {
             let computed_only = attr.computed && !attr.optional && !attr.required;
-            let omitted = rules.omits(name, v);
+            let omitted = rules.omits(&path, v);
             if computed_only || attr.sensitive || attr.write_only || omitted {
                 *v = Mp::Nil;
             } else if let Some(object) = &attr.nested_type {
-                nested_attribute(v, object);
+                nested_attribute(v, object, rules, &path);
             }
         } else if let Some(nested) = schema.block_types.iter().find(|b| b.type_name == name) {
             if let Some(inner) = &nested.block {
                 let is_map = nested.nesting == pb::schema::nested_block::NestingMode::Map as i32;
-                each_element(v, is_map, &|e| block(e, inner, Rules::default()));
+                each_element(v, is_map, &|e| block(e, inner, rules, &path));
             }
         }
     }
 }
 
-fn nested_attribute(value: &mut Mp, object: &pb::schema::Object) {
+fn nested_attribute(value: &mut Mp, object: &pb::schema::Object, rules: Rules<'_>, path: &str) {
     let as_block = pb::schema::Block {
         attributes: object.attributes.clone(),
         ..Default::default()
     };
     let is_map = object.nesting == pb::schema::object::NestingMode::Map as i32;
-    each_element(value, is_map, &|e| block(e, &as_block, Rules::default()));
+    each_element(value, is_map, &|e| block(e, &as_block, rules, path));
 }
 
 /// Apply `f` to the object (single), each element (list, set) or each value (map).
@@ -132,7 +146,7 @@ pub(crate) fn from_state(
         return Err("the state is null".into());
     }
     if let Some(b) = &schema.block {
-        block(&mut value, b, rules);
+        block(&mut value, b, rules, "");
     }
     let mut out = Vec::new();
     rmpv::encode::write_value(&mut out, &value).map_err(|e| e.to_string())?;
@@ -238,5 +252,97 @@ mod tests {
         );
         assert!(from_state(&[0xc0], &schema, Rules::default()).is_err());
         assert!(from_state(&[0xc1], &schema, Rules::default()).is_err());
+    }
+
+    #[test]
+    fn defaults_inside_nested_blocks_are_left_out_by_their_path() {
+        let inner = pb::schema::Block {
+            attributes: vec![
+                attr("retention_days", false, true, true),
+                attr("hour", false, true, true),
+            ],
+            ..Default::default()
+        };
+        let schema = pb::Schema {
+            version: 0,
+            block: Some(pb::schema::Block {
+                attributes: vec![
+                    attr("retention_days", false, true, true),
+                    pb::schema::Attribute {
+                        nested_type: Some(pb::schema::Object {
+                            attributes: vec![attr("mode", false, true, true)],
+                            nesting: pb::schema::object::NestingMode::List as i32,
+                            ..Default::default()
+                        }),
+                        ..attr("rules", false, true, false)
+                    },
+                ],
+                block_types: vec![pb::schema::NestedBlock {
+                    type_name: "backup".into(),
+                    block: Some(inner),
+                    nesting: pb::schema::nested_block::NestingMode::List as i32,
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }),
+        };
+        let element = |days: i64, hour: i64| {
+            Mp::Map(vec![
+                ("retention_days".into(), days.into()),
+                ("hour".into(), hour.into()),
+            ])
+        };
+        let rule = |mode: &str| Mp::Map(vec![("mode".into(), mode.into())]);
+        let state = Mp::Map(vec![
+            ("retention_days".into(), 7.into()),
+            ("rules".into(), Mp::Array(vec![rule("allow"), rule("deny")])),
+            (
+                "backup".into(),
+                Mp::Array(vec![element(7, 2), element(30, 2)]),
+            ),
+        ]);
+        let mut bytes = Vec::new();
+        rmpv::encode::write_value(&mut bytes, &state).expect("encode");
+        let rules = ConfigRules {
+            defaults: vec![
+                ("backup.retention_days", 7.into()),
+                ("rules.mode", "allow".into()),
+            ],
+            omit: vec!["backup.hour"],
+        };
+        let out = from_state(
+            &bytes,
+            &schema,
+            Rules {
+                rules: Some(&rules),
+                provider_defaults: &[],
+            },
+        )
+        .expect("config");
+        let out = rmpv::decode::read_value(&mut &out[..]).expect("decode");
+        // The top-level attribute of the same name is not the nested one's default.
+        assert_eq!(get(&out, "retention_days").as_i64(), Some(7));
+        let backup = get(&out, "backup").as_array().cloned().unwrap_or_default();
+        assert_eq!(backup.len(), 2, "{out}");
+        assert!(
+            get(&backup[0], "retention_days").is_nil(),
+            "the default: {out}"
+        );
+        assert_eq!(
+            get(&backup[1], "retention_days").as_i64(),
+            Some(30),
+            "{out}"
+        );
+        assert!(
+            backup.iter().all(|b| get(b, "hour").is_nil()),
+            "omitted: {out}"
+        );
+        let modes: Vec<_> = get(&out, "rules")
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| get(r, "mode").as_str().map(str::to_owned))
+            .collect();
+        assert_eq!(modes, [None, Some("deny".to_owned())], "{out}");
     }
 }

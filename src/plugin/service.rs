@@ -261,13 +261,16 @@ fn timestamp(t: Option<time::OffsetDateTime>) -> Option<prost_types::Timestamp> 
     })
 }
 
-/// A Terraform that does not announce write-only attributes (before 1.11, OpenTofu before
-/// its support) would keep their values in plan and state: a value set on one is refused
-/// on its attribute, before anything is planned.
+/// A Terraform that does not announce write-only attributes (Terraform before 1.11,
+/// OpenTofu before 1.11) would keep their values in plan and state: a value set on one
+/// (known or not yet known) is refused on its attribute, before anything is planned. The
+/// error names the attribute's sensitive counterpart (`x` beside `x_wo`) when `has` says
+/// the type has one.
 fn refuse_write_only(
     diags: &mut Diagnostics,
     extras: &SchemaExtras,
     config: Option<&pb::DynamicValue>,
+    has: impl Fn(&str) -> bool,
 ) {
     if extras.write_only.is_empty() {
         return;
@@ -296,14 +299,20 @@ fn refuse_write_only(
     };
     for name in set {
         if extras.write_only.contains(&name) {
+            let instead = match name.strip_suffix("_wo").filter(|plain| has(plain)) {
+                Some(plain) => format!(
+                    "set `{plain}` instead (its sensitive form: kept in state, marked \
+                     sensitive, so protect the state)"
+                ),
+                None => "leave it unset".to_owned(),
+            };
             diags.error(
                 "Write-only attribute not supported by this Terraform",
                 format!(
                     "`{name}` is write-only: its value is sent to the provider and never kept in \
-                     plan or state. This Terraform does not support write-only attributes \
-                     (Terraform 1.11 or later does; OpenTofu does not yet) and would store the \
-                     value in the state file. Upgrade Terraform, or use the attribute's \
-                     sensitive counterpart instead (it is kept in state, marked sensitive)."
+                     plan or state. This Terraform (or OpenTofu) does not support write-only \
+                     attributes and would store the value in the state file. Upgrade to \
+                     Terraform 1.11 or later (or OpenTofu 1.11 or later), or {instead}."
                 ),
                 tf_provider::AttributePath::new(name.clone()),
             );
@@ -462,7 +471,11 @@ impl GrpcProvider for Arc<PluginServer> {
                 .is_some_and(|c| c.write_only_attributes_allowed);
             if !allowed {
                 if let Some(extras) = self.extras.get(&req.type_name) {
-                    refuse_write_only(&mut diags, extras, req.config.as_ref());
+                    let has = |name: &str| {
+                        r.schema(&mut Diagnostics::default())
+                            .is_some_and(|s| s.block.attributes.contains_key(name))
+                    };
+                    refuse_write_only(&mut diags, extras, req.config.as_ref(), has);
                 }
             }
             r.validate(&mut diags, dv(&req.config)).await;

@@ -240,6 +240,49 @@ fn comwit_database_suspend_and_resume() {
     assert_eq!(status_of(&emu), "active", "the faulted request did no work");
     emu.admin(Method::DELETE, "/_emulator/faults", None);
 
+    // A `timeout` shorter than the API takes to answer (3 s): the action stops at its
+    // timeout with an error on the attribute saying what it waited for and what it last
+    // saw; the database is left in one of its two states, and a second run finishes the
+    // job.
+    emu.admin_put(
+        "/_emulator/faults",
+        json!({"rules": [{"method": "POST", "path_prefix": format!("/v1/databases/{id}/suspend"), "kind": "latency", "latency_ms": 3000, "times": 1}]}),
+    );
+    let out = invoke(
+        &tf,
+        "action.comwit_database_suspend.db",
+        &[&var, "-var=timeout=1s"],
+    );
+    assert!(!out.success(), "{out}");
+    let errs = errors(&out);
+    assert!(
+        errs.iter().any(|e| e.contains("Action timed out: ")
+            && e.contains(&format!(
+                "Stopped waiting for database `{id}` to be suspended (last seen: active) after 1s"
+            ))
+            && e.contains("raise `timeout` or run the action again")),
+        "{errs:?}\n{out}"
+    );
+    assert!(
+        out.json_lines()
+            .iter()
+            .any(|m| m["type"] == "action_errored"),
+        "{out}"
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    let after = status_of(&emu);
+    assert!(after == "active" || after == "suspended", "{after}");
+    emu.admin(Method::DELETE, "/_emulator/faults", None);
+    let lines = invoke_ok(&tf, "action.comwit_database_suspend.db", &[&var]);
+    assert!(
+        lines.last().is_some_and(|l| l.contains("suspended")),
+        "{lines:?}"
+    );
+    assert_eq!(status_of(&emu), "suspended");
+    assert!(tf.state_list().is_empty(), "an action writes no state");
+    invoke_ok(&tf, "action.comwit_database_resume.db", &[&var]);
+    assert_eq!(status_of(&emu), "active");
+
     // A bad timeout or id: refused at plan, on the attribute, before anything is sent.
     let suspend = "-invoke=action.comwit_database_suspend.db";
     let out = tf.run(&[

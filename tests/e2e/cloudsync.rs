@@ -1391,6 +1391,85 @@ resource "cloudsync_database" "edge" {{
     assert!(out.combined().contains("connection_string"), "{out}");
 }
 
+/// Terraform 1.6 (the oldest supported) has no write-only attributes and would keep
+/// `connection_string_wo` in its state: the plan is refused on that attribute, naming the
+/// versions that work and `connection_string`, and nothing reaches CloudSync, the state or
+/// the output. The sensitive `connection_string` the error names then applies on 1.6 (kept
+/// in state, marked sensitive).
+#[test]
+fn terraform_1_6_refuses_connection_string_wo_and_applies_connection_string() {
+    const HOST: &str = "old.sqlite.cloud";
+    const KEY: &str = "node-key-old-terraform-5521";
+    let emu = CloudSync::start();
+    let dir = emu.sqlite_node(HOST, KEY);
+    CloudSync::sqlite_database(&dir, "appdb", "CREATE TABLE notes (id TEXT PRIMARY KEY);");
+    let tf = Terraform::builder()
+        .platform(&emu, Platform::CloudSync)
+        .bin(crate::support::oldest_terraform_bin())
+        .build();
+    let version = tf.version();
+    assert!(version.starts_with("Terraform v1.6."), "{version}");
+    let config = |connection: &str| {
+        format!(
+            r#"{BLOCK}
+variable "conn" {{
+  type      = string
+  sensitive = true
+}}
+
+resource "cloudsync_database" "edge" {{
+  label             = "Edge"
+{connection}
+  database_provider = "sqlitecloud"
+  flavor            = "sqlitecloud"
+  database_name     = "appdb"
+}}
+"#
+        )
+    };
+    let conn = format!("sqlitecloud://{HOST}:8860?apikey={KEY}");
+    tf.write_main(&config(
+        "  connection_string_wo         = var.conn\n  connection_string_wo_version = 1",
+    ));
+    let out = with_var(&tf, &["apply", "-auto-approve"], &conn);
+    assert!(!out.success(), "{out}");
+    let text = out.folded();
+    for said in [
+        "Write-only attribute not supported by this Terraform",
+        "`connection_string_wo` is write-only",
+        "Terraform 1.11 or later (or OpenTofu 1.11 or later)",
+        "set `connection_string` instead",
+        // Terraform quotes the line of the attribute the error is on.
+        "connection_string_wo = var.conn",
+    ] {
+        assert!(text.contains(said), "{said}: {text}");
+    }
+    assert!(!text.contains("panic"), "{text}");
+    assert!(stored(&emu).is_empty(), "nothing registered with CloudSync");
+    let state = std::fs::read_to_string(tf.dir().join("terraform.tfstate")).unwrap_or_default();
+    for (what, text) in [
+        ("output", text.as_str()),
+        ("state", &state),
+        ("log", &tf.log()),
+    ] {
+        assert!(
+            !text.contains(KEY),
+            "the connection string is in the {what}"
+        );
+    }
+
+    // The form the error names works on 1.6: applied, then nothing left to do.
+    tf.write_main(&config("  connection_string = var.conn"));
+    let out = with_var(&tf, &["apply", "-auto-approve"], &conn);
+    assert!(out.success(), "{out}");
+    let rows = stored(&emu);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["connectionString"], conn.as_str());
+    let plan = with_var(&tf, &["plan", "-detailed-exitcode"], &conn);
+    assert_eq!(plan.code, 0, "{plan}");
+    assert!(!out.combined().contains(KEY), "{out}");
+}
+
 fn with_var(tf: &Terraform, args: &[&str], conn: &str) -> crate::support::Output {
     let var = format!("conn={conn}");
     let mut all: Vec<&str> = args[..1].to_vec();

@@ -3,20 +3,12 @@
 //! matching ones, then `-generate-config-out`, a plan of only imports, apply, and an empty
 //! plan.
 
+use crate::query::{listed, query, query_fails};
 use crate::support;
 
 use reqwest::Method;
 use serde_json::{json, Value};
 use support::{Emulator, Terraform, COMWIT_TERRAFORM_BLOCK};
-
-/// The lines `terraform query` prints for one list block.
-fn listed(out: &support::Output, address: &str) -> Vec<String> {
-    out.stdout
-        .lines()
-        .filter(|l| l.starts_with(address))
-        .map(str::to_owned)
-        .collect()
-}
 
 fn created(emu: &Emulator, path: &str, body: Value) -> Value {
     let (code, answer) = emu.api(Method::POST, path, Some(body));
@@ -74,7 +66,8 @@ fn comwit_databases_by_name_prefix_list_generate_and_import() {
 
     let tf = Terraform::comwit(&emu);
     tf.write_main(COMWIT_TERRAFORM_BLOCK);
-    tf.write_file(
+    let out = query(
+        &tf,
         "databases.tfquery.hcl",
         r#"
 list "comwit_database" "apps" {
@@ -85,7 +78,6 @@ list "comwit_database" "apps" {
 }
 "#,
     );
-    let out = tf.run_ok(&["query", "-no-color"]);
     let lines = listed(&out, "list.comwit_database.apps");
     assert_eq!(lines.len(), 3, "{out}");
     for name in ["app-one", "app-two", "app-old"] {
@@ -240,7 +232,8 @@ fn comwit_project_domains_by_suffix_list_generate_and_import() {
     }
     let tf = Terraform::comwit(&emu);
     tf.write_main(COMWIT_TERRAFORM_BLOCK);
-    tf.write_file(
+    let out = query(
+        &tf,
         "domains.tfquery.hcl",
         r#"
 list "comwit_project_domain" "example" {
@@ -251,7 +244,6 @@ list "comwit_project_domain" "example" {
 }
 "#,
     );
-    let out = tf.run_ok(&["query", "-no-color"]);
     let lines = listed(&out, "list.comwit_project_domain.example");
     assert_eq!(lines.len(), 2, "{out}");
     assert!(!out.stdout.contains("other.test"), "{out}");
@@ -271,7 +263,8 @@ fn a_bad_filter_is_an_error_on_its_attribute() {
     let emu = Emulator::start();
     let tf = Terraform::comwit(&emu);
     tf.write_main(COMWIT_TERRAFORM_BLOCK);
-    tf.write_file(
+    let text = query_fails(
+        &tf,
         "bad.tfquery.hcl",
         r#"
 list "comwit_dns_record" "bad" {
@@ -282,9 +275,6 @@ list "comwit_dns_record" "bad" {
 }
 "#,
     );
-    let out = tf.run(&["query", "-no-color"]);
-    assert!(!out.success(), "{out}");
-    let text = out.combined();
     assert!(
         text.contains("Invalid record type") && text.contains("PTR"),
         "{text}"
@@ -305,7 +295,8 @@ fn comwit_apps_by_name_prefix_list_generate_and_import() {
     }
     let tf = Terraform::comwit(&emu);
     tf.write_main(COMWIT_TERRAFORM_BLOCK);
-    tf.write_file(
+    let out = query(
+        &tf,
         "apps.tfquery.hcl",
         r#"
 list "comwit_app" "web" {
@@ -316,7 +307,6 @@ list "comwit_app" "web" {
 }
 "#,
     );
-    let out = tf.run_ok(&["query", "-no-color"]);
     let lines = listed(&out, "list.comwit_app.web");
     assert_eq!(lines.len(), 2, "{out}");
     for name in ["web-one", "web-two"] {
@@ -400,7 +390,8 @@ fn comwit_envs_and_hostnames_of_one_app_list_generate_and_import() {
 
     let tf = Terraform::comwit(&emu);
     tf.write_main(COMWIT_TERRAFORM_BLOCK);
-    tf.write_file(
+    let out = query(
+        &tf,
         "apps.tfquery.hcl",
         &format!(
             r#"
@@ -432,7 +423,6 @@ list "comwit_app_hostname" "blog" {{
 "#
         ),
     );
-    let out = tf.run_ok(&["query", "-no-color"]);
     let all = listed(&out, "list.comwit_app_env.all");
     assert_eq!(
         all.len(),
@@ -546,7 +536,8 @@ resource \"comwit_app_deployment\" \"site\" {{
 
     let tf = Terraform::comwit(&emu);
     tf.write_main(COMWIT_TERRAFORM_BLOCK);
-    tf.write_file(
+    let out = query(
+        &tf,
         "deployments.tfquery.hcl",
         r#"
 list "comwit_app_deployment" "all" {
@@ -555,7 +546,6 @@ list "comwit_app_deployment" "all" {
 }
 "#,
     );
-    let out = tf.run_ok(&["query", "-no-color"]);
     let lines = listed(&out, "list.comwit_app_deployment.all");
     assert_eq!(lines.len(), 1, "only the app with a serving build: {out}");
     assert!(
@@ -629,13 +619,12 @@ fn a_list_names_a_wrong_api_url_and_survives_a_5xx() {
     );
     assert_eq!(code, 200, "{body}");
     let tf = Terraform::comwit(&emu);
-    let query = r#"
+    let lists = r#"
 list "comwit_app_env" "all" {
   provider = comwit
   config {}
 }
 "#;
-    tf.write_file("env.tfquery.hcl", query);
 
     // The same emulator under a wrong path prefix: every route is unknown there.
     tf.write_main(&format!(
@@ -646,13 +635,7 @@ provider \"comwit\" {{
 ",
         emu.url().trim_end_matches('/')
     ));
-    let out = tf.run(&["query", "-no-color"]);
-    assert!(!out.success(), "{out}");
-    let text = out
-        .combined()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let text = query_fails(&tf, "env.tfquery.hcl", lists);
     assert!(text.contains("api_url"), "the setting is named: {text}");
     assert!(
         text.contains("/api/v1/projects/"),
@@ -672,18 +655,51 @@ provider \"comwit\" {{
         "/_emulator/faults",
         json!({"rules": [{"method": "GET", "path_prefix": "/v1/apps/", "kind": "error", "status": 503, "times": 5}]}),
     );
-    let out = tf.run(&["query", "-no-color"]);
-    assert!(!out.success(), "{out}");
-    let text = out
-        .combined()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let text = query_fails(&tf, "env.tfquery.hcl", lists);
     assert!(text.contains("503"), "the answer is named: {text}");
     assert!(text.contains(&shop), "the app is named: {text}");
     emu.admin(Method::DELETE, "/_emulator/faults", None);
-    let out = tf.run_ok(&["query", "-no-color"]);
+    let out = query(&tf, "env.tfquery.hcl", lists);
     assert_eq!(listed(&out, "list.comwit_app_env.all").len(), 1, "{out}");
+}
+
+/// A provider block with a value unknown while Terraform queries (from a resource not made
+/// yet: `terraform query` applies nothing) is a clear error naming the setting, never a
+/// panic.
+#[test]
+fn a_provider_value_unknown_during_query_is_a_clear_error() {
+    let emu = Emulator::start();
+    app(&emu, "shop");
+    let tf = Terraform::comwit(&emu);
+    let lists = r#"
+list "comwit_app" "all" {
+  provider = comwit
+  config {}
+}
+"#;
+    tf.write_main(&format!(
+        "{COMWIT_TERRAFORM_BLOCK}
+resource \"terraform_data\" \"url\" {{
+  input = \"{}\"
+}}
+
+provider \"comwit\" {{
+  api_url = terraform_data.url.output
+}}
+",
+        emu.url()
+    ));
+    let text = query_fails(&tf, "apps.tfquery.hcl", lists);
+    assert!(
+        text.contains("Provider configuration not known until apply")
+            && text.contains("`api_url` is not known"),
+        "{text}"
+    );
+
+    // Known again: the same query lists the app.
+    tf.write_main(COMWIT_TERRAFORM_BLOCK);
+    let out = query(&tf, "apps.tfquery.hcl", lists);
+    assert_eq!(listed(&out, "list.comwit_app.all").len(), 1, "{out}");
 }
 
 /// Terraform's `limit` stops a per-app listing after the app it needed: the environments
@@ -751,7 +767,8 @@ fn odd_apps_in_a_list_answer_are_skipped_with_a_warning_naming_them() {
         .env("COMWIT_PROJECT_ID", "prj_local")
         .build();
     tf.write_main(COMWIT_TERRAFORM_BLOCK);
-    tf.write_file(
+    let out = query(
+        &tf,
         "apps.tfquery.hcl",
         r#"
 list "comwit_app" "all" {
@@ -760,7 +777,6 @@ list "comwit_app" "all" {
 }
 "#,
     );
-    let out = tf.run_ok(&["query", "-no-color"]);
     let lines = listed(&out, "list.comwit_app.all");
     assert_eq!(lines.len(), 1, "{out}");
     assert!(lines[0].contains("good"), "{out}");

@@ -5,21 +5,13 @@
 //! sent once), apply, and an empty plan; a wrong `api_url` and a bad filter as clear
 //! errors.
 
+use crate::query::{listed, query, query_fails};
 use crate::support;
 
 use reqwest::Method;
 use serde_json::{json, Value};
 use support::cloudsync::CloudSync;
 use support::{Emulator, Platform, Terraform};
-
-/// The lines `terraform query` prints for one list block.
-fn listed(out: &support::Output, address: &str) -> Vec<String> {
-    out.stdout
-        .lines()
-        .filter(|l| l.starts_with(address))
-        .map(str::to_owned)
-        .collect()
-}
 
 fn ok(answer: (u16, Value), what: &str) -> Value {
     let (code, body) = answer;
@@ -131,7 +123,8 @@ fn wayscloud_databases_rules_snapshots_and_policies_list_generate_and_import() {
     let one = &names["app_one"].1;
     let tf = Terraform::on(&emu);
     tf.write_main(&Platform::terraform_block(&[Platform::WaysCloud]));
-    tf.write_file(
+    let out = query(
+        &tf,
         "all.tfquery.hcl",
         &format!(
             r#"
@@ -183,7 +176,6 @@ list "wayscloud_database_backup_policy" "mariadb" {{
 "#
         ),
     );
-    let out = tf.run_ok(&["query", "-no-color"]);
     let pg_apps = listed(&out, "list.wayscloud_database.pg_apps");
     assert_eq!(pg_apps.len(), 2, "{out}");
     for name in ["app_one", "app_two"] {
@@ -356,7 +348,8 @@ fn cloudsync_databases_tables_and_expo_tokens_list_generate_and_import() {
     let tf = Terraform::on(&emu);
     tf.write_main(&Platform::terraform_block(&[Platform::CloudSync]));
     let one = &ids["app-one"];
-    tf.write_file(
+    let out = query(
+        &tf,
         "all.tfquery.hcl",
         &format!(
             r#"
@@ -385,7 +378,6 @@ list "cloudsync_expo_access_token" "every" {{
 "#
         ),
     );
-    let out = tf.run_ok(&["query", "-no-color"]);
     let apps = listed(&out, "list.cloudsync_database.apps");
     assert_eq!(apps.len(), 2, "{out}");
     assert!(!out.stdout.contains("other ("), "{out}");
@@ -500,20 +492,25 @@ fn a_wrong_api_url_and_a_bad_filter_are_clear_errors() {
         Platform::CloudSync,
     ]));
     for (list, config) in [("wayscloud_database", ""), ("cloudsync_table_sync", "")] {
-        tf.write_file(
+        let provider = list.split('_').next().unwrap_or_default();
+        let text = query_fails(
+            &tf,
             "wrong.tfquery.hcl",
-            &format!(
-                "list \"{list}\" \"x\" {{\n  provider = {}\n{config}}}\n",
-                list.split('_').next().unwrap_or_default()
-            ),
+            &format!("list \"{list}\" \"x\" {{\n  provider = {provider}\n{config}}}\n"),
         );
-        let out = tf.run(&["query", "-no-color"]);
-        assert!(!out.success(), "{list}: {out}");
-        let text = out.combined();
-        assert!(text.contains("api_url"), "{list}: {text}");
-        assert!(!text.contains("panic"), "{list}: {text}");
+        // The wrong-url diagnostic: not the API, and the setting to check.
+        let platform = if provider == "wayscloud" {
+            "WaysCloud"
+        } else {
+            "CloudSync"
+        };
+        assert!(
+            text.contains(&format!("is not from the {platform} API")) && text.contains("`api_url`"),
+            "{list}: {text}"
+        );
     }
-    tf.write_file(
+    let text = query_fails(
+        &tf,
         "wrong.tfquery.hcl",
         r#"
 list "wayscloud_database_snapshot" "x" {
@@ -525,9 +522,6 @@ list "wayscloud_database_snapshot" "x" {
 }
 "#,
     );
-    let out = tf.run(&["query", "-no-color"]);
-    assert!(!out.success(), "{out}");
-    let text = out.combined();
     assert!(
         text.contains("Invalid db_type") && text.contains("oracle"),
         "{text}"
@@ -601,7 +595,8 @@ fn wayscloud_odd_entries_are_skipped_and_a_limit_stops_the_fetching() {
         .env("WAYSCLOUD_API_KEY", "wcs_00112233445566778899aabbccddeeff")
         .build();
     tf.write_main(&Platform::terraform_block(&[Platform::WaysCloud]));
-    tf.write_file(
+    let out = query(
+        &tf,
         "odd.tfquery.hcl",
         r#"
 list "wayscloud_database" "pg" {
@@ -612,7 +607,6 @@ list "wayscloud_database" "pg" {
 }
 "#,
     );
-    let out = tf.run_ok(&["query", "-no-color"]);
     let text = out.combined();
     let lines = listed(&out, "list.wayscloud_database.pg");
     assert_eq!(lines.len(), 2, "{out}");

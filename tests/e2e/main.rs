@@ -19,6 +19,8 @@
 //!   providers;
 //! - `actions`: each provider's actions invoked from the CLI (progress in `-json`, the
 //!   effect seen from outside, twice) and from an `action_trigger` after an update;
+//! - `lists`, `lists_platforms`: each provider's list resources under `terraform query`
+//!   (with `query`, the helpers they share), generated configuration, imports;
 //! - `hostile`: APIs that misbehave (a huge `Retry-After`, answers that drip) or are
 //!   another service: a diagnostic that says so, never a panic.
 
@@ -38,6 +40,7 @@ mod lists;
 mod lists_platforms;
 mod orphans;
 mod platforms;
+mod query;
 mod quickstart;
 mod release;
 mod sql;

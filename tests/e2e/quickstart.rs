@@ -172,7 +172,12 @@ resource \"comwit_app_env\" \"web\" {{
     let out = tf.try_apply();
     assert!(!out.success(), "{out}");
     let text = out.combined();
-    assert!(text.contains("Terraform 1.11 or later"), "{text}");
+    let folded = out.folded();
+    assert!(
+        folded.contains("Terraform 1.11 or later (or OpenTofu 1.11 or later)"),
+        "{text}"
+    );
+    assert!(folded.contains("set `secrets` instead"), "{text}");
     assert!(text.contains("secrets_wo"), "{text}");
     // Terraform quotes the configuration line; nothing else may carry the value.
     let elsewhere: Vec<&str> = text

@@ -252,8 +252,9 @@ async fn write_only_values_are_refused_by_a_terraform_that_would_store_them() {
         .into_inner();
     let errs = errors(&old.diagnostics);
     assert!(
-        errs.iter()
-            .any(|e| e.contains("Terraform 1.11 or later") && e.ends_with("@secrets_wo")),
+        errs.iter().any(|e| e.contains("Terraform 1.11 or later")
+            && e.contains("set `secrets` instead")
+            && e.ends_with("@secrets_wo")),
         "{errs:?}"
     );
     assert!(

@@ -71,6 +71,15 @@ impl Output {
         format!("{}{}", self.stdout, self.stderr)
     }
 
+    /// [`Output::combined`] with each run of whitespace folded into one space: Terraform
+    /// wraps a diagnostic's lines, so a sentence is found whatever the wrapping.
+    pub fn folded(&self) -> String {
+        self.combined()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     /// Each stdout line parsed as JSON (for `-json` commands); non-JSON lines are skipped.
     pub fn json_lines(&self) -> Vec<Value> {
         self.stdout

@@ -14,13 +14,11 @@ use tf_provider::schema::{Block, Description, Schema};
 use tf_provider::value::ValueString;
 use tf_provider::{map, Diagnostics};
 
-use super::{app_step, filter};
-use crate::comwit::common::{api_error, check_id};
+use super::{check_app_filters, filter, per_app_page};
 use crate::comwit::provider::ProviderData;
 use crate::comwit::resources::app_deployment::{
     imported, AppDeploymentState, DEFAULT_ENTRY, DEFAULT_TIMEOUT_SECONDS,
 };
-use crate::plugin::kit::text;
 use crate::plugin::{ConfigRules, ListItem, ListResource, Listed, Page};
 
 /// The `config` block of `list "comwit_app_deployment"`.
@@ -88,12 +86,7 @@ impl ListResource for AppDeploymentList {
         diags: &mut Diagnostics,
         config: AppDeploymentFilter<'a>,
     ) -> Option<()> {
-        if let Some(project) = text(&config.project_id) {
-            check_id(diags, project, "prj_", "project_id");
-        }
-        if let Some(app) = text(&config.app_id) {
-            check_id(diags, app, "app_", "app_id");
-        }
+        check_app_filters(diags, &config.project_id, &config.app_id);
         Some(())
     }
 
@@ -104,37 +97,23 @@ impl ListResource for AppDeploymentList {
         cursor: Option<String>,
         _limit: usize,
     ) -> Option<Page<AppDeploymentState<'static>>> {
-        let configured = self.data.configured(diags)?;
-        let step = app_step(
-            diags,
-            &configured,
-            &config.project_id,
-            &config.app_id,
-            cursor,
-        )
-        .await?;
-        let next = step.next();
-        let mut items = step.skipped;
-        let Some(app) = step.current else {
-            return Some(Page::last(items));
-        };
-        // An app with no serving build has no deployment.
-        let Some(build_id) = app.active_build_id.clone() else {
-            return Some(Page { items, next });
-        };
-        let build = match configured.client.get_build(&app.id, &build_id).await {
-            Ok(b) => b,
-            // The app (and its builds) went since it was read: nothing to list.
-            Err(e) if e.is_not_found() => return Some(Page { items, next }),
-            Err(e) => {
-                api_error(diags, &e);
-                return None;
-            }
-        };
-        items.push(Listed::Item(ListItem {
-            display_name: format!("{} {} ({})", app.name, build.build_id, build.status),
-            state: imported(build, Some(build_id)),
-        }));
-        Some(Page { items, next })
+        let filters = (&config.project_id, &config.app_id);
+        per_app_page(diags, &self.data, filters, cursor, |c, app| async move {
+            // An app with no serving build has no deployment.
+            let Some(build_id) = app.active_build_id.clone() else {
+                return Ok(vec![]);
+            };
+            let build = match c.client.get_build(&app.id, &build_id).await {
+                Ok(b) => b,
+                // The app (and its builds) went since it was read: nothing to list.
+                Err(e) if e.is_not_found() => return Ok(vec![]),
+                Err(e) => return Err(e),
+            };
+            Ok(vec![Listed::Item(ListItem {
+                display_name: format!("{} {} ({})", app.name, build.build_id, build.status),
+                state: imported(build, Some(build_id)),
+            })])
+        })
+        .await
     }
 }

@@ -10,11 +10,9 @@ use tf_provider::schema::{Block, Description, Schema};
 use tf_provider::value::ValueString;
 use tf_provider::{map, Diagnostics};
 
-use super::{app_step, filter};
-use crate::comwit::common::{api_error, check_id};
+use super::{check_app_filters, filter, per_app_page};
 use crate::comwit::provider::ProviderData;
 use crate::comwit::resources::app_env::{imported, AppEnvState};
-use crate::plugin::kit::text;
 use crate::plugin::{ConfigRules, ListItem, ListResource, Listed, Page};
 
 /// The `config` block of `list "comwit_app_env"`.
@@ -86,12 +84,7 @@ impl ListResource for AppEnvList {
     }
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: AppEnvFilter<'a>) -> Option<()> {
-        if let Some(project) = text(&config.project_id) {
-            check_id(diags, project, "prj_", "project_id");
-        }
-        if let Some(app) = text(&config.app_id) {
-            check_id(diags, app, "app_", "app_id");
-        }
+        check_app_filters(diags, &config.project_id, &config.app_id);
         Some(())
     }
 
@@ -102,59 +95,39 @@ impl ListResource for AppEnvList {
         cursor: Option<String>,
         _limit: usize,
     ) -> Option<Page<AppEnvState<'static>>> {
-        let configured = self.data.configured(diags)?;
-        let step = app_step(
-            diags,
-            &configured,
-            &config.project_id,
-            &config.app_id,
-            cursor,
-        )
-        .await?;
-        let next = step.next();
-        let mut items = step.skipped;
-        let Some(app) = step.current else {
-            return Some(Page::last(items));
-        };
-        let answered = match configured.client.get_env_each(&app.id).await {
-            Ok(env) => env,
-            // Gone since the project's list was read: nothing to list.
-            Err(e) if e.is_not_found() && text(&config.app_id).is_none() => {
-                return Some(Page { items, next });
+        let filters = (&config.project_id, &config.app_id);
+        per_app_page(diags, &self.data, filters, cursor, |c, app| async move {
+            let answered = c.client.get_env_each(&app.id).await?;
+            let mut env = Vec::with_capacity(answered.len());
+            let mut odd = None;
+            for var in answered {
+                match var {
+                    Ok(v) => env.push(v),
+                    Err(o) => odd = odd.or(Some(o)),
+                }
             }
-            Err(e) => {
-                api_error(diags, &e);
-                return None;
-            }
-        };
-        let mut env = Vec::with_capacity(answered.len());
-        let mut odd = None;
-        for var in answered {
-            match var {
-                Ok(v) => env.push(v),
-                Err(o) => odd = odd.or(Some(o)),
-            }
-        }
-        match odd {
-            // One variable that cannot be read makes the whole environment unreadable as
-            // its import would: skip the app's environment, and say which variable.
-            Some(o) => items.push(Listed::Skipped {
-                name: format!("environment of app {}", app.id),
-                reason: format!("its variable {}: {}", o.name, o.reason),
-            }),
-            // An app without variables has no environment to adopt: nothing to list.
-            None if env.is_empty() => {}
-            None => {
-                let sensitive = env.iter().filter(|v| v.sensitive).count();
-                let display_name = display(&app.name, &app.id, env.len() - sensitive, sensitive);
-                let (state, _) = imported(app.id, env);
-                items.push(Listed::Item(ListItem {
-                    display_name,
-                    state,
-                }));
-            }
-        }
-        Some(Page { items, next })
+            Ok(match odd {
+                // One variable that cannot be read makes the whole environment unreadable
+                // as its import would: skip the app's environment, and say which variable.
+                Some(o) => vec![Listed::Skipped {
+                    name: format!("environment of app {}", app.id),
+                    reason: format!("its variable {}: {}", o.name, o.reason),
+                }],
+                // An app without variables has no environment to adopt: nothing to list.
+                None if env.is_empty() => vec![],
+                None => {
+                    let sensitive = env.iter().filter(|v| v.sensitive).count();
+                    let display_name =
+                        display(&app.name, &app.id, env.len() - sensitive, sensitive);
+                    let (state, _) = imported(app.id, env);
+                    vec![Listed::Item(ListItem {
+                        display_name,
+                        state,
+                    })]
+                }
+            })
+        })
+        .await
     }
 }
 

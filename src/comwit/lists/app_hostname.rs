@@ -11,8 +11,7 @@ use tf_provider::schema::{Block, Description, Schema};
 use tf_provider::value::ValueString;
 use tf_provider::{map, Diagnostics};
 
-use super::{app_step, filter};
-use crate::comwit::common::{api_error, check_id};
+use super::{check_app_filters, filter, per_app_page};
 use crate::comwit::provider::ProviderData;
 use crate::comwit::resources::app_hostname::{canonical, from_api, AppHostnameState};
 use crate::plugin::kit::text;
@@ -82,12 +81,7 @@ impl ListResource for AppHostnameList {
         diags: &mut Diagnostics,
         config: AppHostnameFilter<'a>,
     ) -> Option<()> {
-        if let Some(project) = text(&config.project_id) {
-            check_id(diags, project, "prj_", "project_id");
-        }
-        if let Some(app) = text(&config.app_id) {
-            check_id(diags, app, "app_", "app_id");
-        }
+        check_app_filters(diags, &config.project_id, &config.app_id);
         Some(())
     }
 
@@ -98,52 +92,33 @@ impl ListResource for AppHostnameList {
         cursor: Option<String>,
         _limit: usize,
     ) -> Option<Page<AppHostnameState<'static>>> {
-        let configured = self.data.configured(diags)?;
-        let step = app_step(
-            diags,
-            &configured,
-            &config.project_id,
-            &config.app_id,
-            cursor,
-        )
-        .await?;
-        let next = step.next();
-        let mut items = step.skipped;
-        let Some(app) = step.current else {
-            return Some(Page::last(items));
-        };
-        let hostnames = match configured.client.list_hostnames_each(&app.id).await {
-            Ok(h) => h,
-            // Gone since the project's list was read: nothing to list.
-            Err(e) if e.is_not_found() && text(&config.app_id).is_none() => {
-                return Some(Page { items, next });
-            }
-            Err(e) => {
-                api_error(diags, &e);
-                return None;
-            }
-        };
         let suffix = text(&config.hostname_suffix).unwrap_or_default();
-        for h in hostnames {
-            match h {
-                Ok(h) if ends_with(&h.hostname, suffix) => {
-                    let display_name = format!(
-                        "{} ({}, {}, app {})",
-                        h.hostname, h.dns_mode, h.status, app.name
-                    );
-                    items.push(Listed::Item(ListItem {
-                        display_name,
-                        state: from_api(h),
-                    }));
+        let filters = (&config.project_id, &config.app_id);
+        per_app_page(diags, &self.data, filters, cursor, |c, app| async move {
+            let hostnames = c.client.list_hostnames_each(&app.id).await?;
+            let mut items = Vec::new();
+            for h in hostnames {
+                match h {
+                    Ok(h) if ends_with(&h.hostname, suffix) => {
+                        let display_name = format!(
+                            "{} ({}, {}, app {})",
+                            h.hostname, h.dns_mode, h.status, app.name
+                        );
+                        items.push(Listed::Item(ListItem {
+                            display_name,
+                            state: from_api(h),
+                        }));
+                    }
+                    Ok(_) => {}
+                    Err(odd) => items.push(Listed::Skipped {
+                        name: format!("hostname {} of app {}", odd.name, app.id),
+                        reason: odd.reason,
+                    }),
                 }
-                Ok(_) => {}
-                Err(odd) => items.push(Listed::Skipped {
-                    name: format!("hostname {} of app {}", odd.name, app.id),
-                    reason: odd.reason,
-                }),
             }
-        }
-        Some(Page { items, next })
+            Ok(items)
+        })
+        .await
     }
 }
 

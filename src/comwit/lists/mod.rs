@@ -18,10 +18,10 @@ use std::sync::Arc;
 use tf_provider::schema::{Attribute, AttributeConstraint, AttributeType, Description};
 use tf_provider::Diagnostics;
 
-use super::common::api_error;
+use super::common::{api_error, check_id};
 use super::provider::{Configured, ProviderData};
 use crate::plugin::kit::text;
-use crate::plugin::{Listed, ProviderDefault, Registry};
+use crate::plugin::{Listed, Page, ProviderDefault, Registry};
 use tf_provider::value::ValueString;
 
 /// Register every list type and the generated-configuration rules of its managed type.
@@ -226,6 +226,53 @@ async fn app_step<S>(
         rest: apps,
         skipped,
     })
+}
+
+/// The two filters every per-app list has (`project_id`, `app_id`), each checked on its
+/// attribute when set.
+fn check_app_filters(
+    diags: &mut Diagnostics,
+    project_id: &ValueString<'_>,
+    app_id: &ValueString<'_>,
+) {
+    if let Some(project) = text(project_id) {
+        check_id(diags, project, "prj_", "project_id");
+    }
+    if let Some(app) = text(app_id) {
+        check_id(diags, app, "app_", "app_id");
+    }
+}
+
+/// One page of a per-app listing (environments, hostnames, deployments): the app this
+/// page reads ([`app_step`], with the apps skipped before it), `read` of that app's items,
+/// and the cursor of the apps after it. An app gone since the project's list was read
+/// lists nothing; with `app_id` set, a not-found is an error like any other failure.
+async fn per_app_page<S, Fut>(
+    diags: &mut Diagnostics,
+    data: &ProviderData,
+    (project_id, app_id): (&ValueString<'_>, &ValueString<'_>),
+    cursor: Option<String>,
+    read: impl FnOnce(Configured, AppRef) -> Fut,
+) -> Option<Page<S>>
+where
+    Fut: std::future::Future<Output = crate::comwit::client::Result<Vec<Listed<S>>>>,
+{
+    let configured = data.configured(diags)?;
+    let step = app_step(diags, &configured, project_id, app_id, cursor).await?;
+    let next = step.next();
+    let mut items = step.skipped;
+    let Some(app) = step.current else {
+        return Some(Page::last(items));
+    };
+    match read(configured, app).await {
+        Ok(listed) => items.extend(listed),
+        Err(e) if e.is_not_found() && text(app_id).is_none() => {}
+        Err(e) => {
+            api_error(diags, &e);
+            return None;
+        }
+    }
+    Some(Page { items, next })
 }
 
 #[cfg(test)]

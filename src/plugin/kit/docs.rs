@@ -37,11 +37,12 @@ pub struct DocsSpec {
 fn minimum_version(dir: &str) -> Option<&'static str> {
     match dir {
         "ephemeral-resources" => Some(
-            "Ephemeral resources need Terraform 1.10 or later (OpenTofu does not support them \
-             yet). Their values never reach the plan or the state.",
+            "Ephemeral resources need Terraform 1.10 or later, or OpenTofu 1.11 or later. \
+             Their values never reach the plan or the state.",
         ),
         "actions" => Some(
-            "Actions need Terraform 1.14 or later (OpenTofu does not support them yet). Run \
+            "Actions need Terraform 1.14 or later (no OpenTofu release has them: 1.12 does \
+             not). Run \
              one with `terraform apply -invoke=action.<type>.<name>`, or after a resource's \
              create or update from its `lifecycle { action_trigger { ... } }`. An action \
              changes no Terraform state; its progress lines show in Terraform's output \
@@ -54,7 +55,12 @@ fn minimum_version(dir: &str) -> Option<&'static str> {
 /// The "Terraform and OpenTofu versions" section of a type's page: the minimum version of
 /// each feature the type has, from what it registers (its kind, write-only attributes, an
 /// identity, a list). The versions are those of README's table and
-/// `docs/plugin-features.md`.
+/// `docs/plugin-features.md`. OpenTofu's, read in its sources (`opentofu/opentofu`): provider
+/// functions 1.7.0 (CHANGELOG, #1439); ephemeral resources and write-only attributes 1.11.0
+/// (CHANGELOG, #2834; its client announces `write_only_attributes_allowed` from then on);
+/// import by identity 1.12.0 (#3671, "Implement resource identity support": `import { identity
+/// = ... }` and the identity RPCs; not in its CHANGELOG); no list, query, generated
+/// configuration or action RPC up to 1.12 (its `GRPCProvider` calls none of them).
 fn versions(dir: &str, schema: &pb::Schema, identity: bool, list: bool) -> String {
     let mut rows: Vec<(String, &str, &str)> = vec![];
     match dir {
@@ -64,7 +70,7 @@ fn versions(dir: &str, schema: &pb::Schema, identity: bool, list: bool) -> Strin
             "1.6",
         )),
         "data-sources" => rows.push(("this data source".into(), "1.6", "1.6")),
-        "ephemeral-resources" => rows.push(("this ephemeral resource".into(), "1.10", "not yet")),
+        "ephemeral-resources" => rows.push(("this ephemeral resource".into(), "1.10", "1.11")),
         "actions" => rows.push(("this action".into(), "1.14", "none")),
         _ => return String::new(),
     }
@@ -79,14 +85,14 @@ fn versions(dir: &str, schema: &pb::Schema, identity: bool, list: bool) -> Strin
         rows.push((
             format!("write-only attributes ({})", write_only.join(", ")),
             "1.11",
-            "not yet",
+            "1.11",
         ));
     }
     if identity {
         rows.push((
             "import by resource identity (`import { identity = {...} }`)".into(),
             "1.12",
-            "not yet",
+            "1.12",
         ));
     }
     if list {
@@ -533,8 +539,14 @@ mod tests {
             all.starts_with("## Terraform and OpenTofu versions"),
             "{all}"
         );
-        assert!(all.contains("| write-only attributes (`secret_wo`) | 1.11 | not yet |"));
-        assert!(all.contains("identity"), "{all}");
+        assert!(all.contains("| write-only attributes (`secret_wo`) | 1.11 | 1.11 |"));
+        assert!(
+            all.contains(
+                "| import by resource identity (`import { identity = {...} }`) | 1.12 | 1.12 |"
+            ),
+            "{all}"
+        );
+        assert!(!all.contains("not yet"), "{all}");
         assert!(all.contains("| 1.14 | none |"), "{all}");
         assert!(!all.contains("`label`"), "{all}");
         let plain = versions("resources", &pb::Schema::default(), false, false);
@@ -549,6 +561,10 @@ mod tests {
         );
         assert!(
             versions("actions", &schema, false, false).contains("| this action | 1.14 | none |")
+        );
+        assert!(
+            versions("ephemeral-resources", &pb::Schema::default(), false, false)
+                .contains("| this ephemeral resource | 1.10 | 1.11 |")
         );
         assert!(versions("functions", &schema, false, false).is_empty());
     }

@@ -45,7 +45,8 @@ impl Backoff {
         }
     }
 
-    fn next(&self, last: Duration) -> Duration {
+    /// The wait after one of `last`.
+    pub(crate) fn next(&self, last: Duration) -> Duration {
         last.mul_f64(self.factor.max(1.0)).min(self.max)
     }
 }

@@ -10,6 +10,7 @@ use tf_provider::schema::{Attribute, AttributeConstraint, AttributeType};
 use tf_provider::value::ValueString;
 use tf_provider::{AttributePath, Diagnostics};
 
+use super::poll::Backoff;
 use super::{attribute, text};
 use crate::plugin::actions::{Progress, Wait};
 
@@ -147,6 +148,56 @@ pub async fn within_reporting<F: Future>(
     }
 }
 
+/// What one look of an action's wait ([`poll`]) found.
+#[derive(Debug, PartialEq)]
+pub enum Look<T> {
+    /// What the action waits for: the wait ends with it.
+    Done(T),
+    /// Not yet: this line is sent as progress, and the action looks again after the next
+    /// wait of its backoff.
+    NotYet(String),
+}
+
+/// How an action's wait ([`poll`]) ended without what it waited for.
+#[derive(Debug, PartialEq)]
+pub enum Unfinished<E> {
+    /// A look failed: the action reports the failure (its platform's `api_error`).
+    Failed(E),
+    /// The action's `timeout` passed or the run was cancelled: the action reports it with
+    /// [`stopped`].
+    Stopped(Wait),
+}
+
+/// An action's wait for a state (a database answering again, a snapshot listed): `look`
+/// at once, then again after each wait of `backoff` ([`super::poll::Backoff`]), until it
+/// finds what it waits for or fails; each look is cut short at the deadline or on cancel
+/// (like [`within`]), and so is each wait. A look that is not done yet sends its line as
+/// progress, so the user sees each state the action saw.
+pub async fn poll<T, E, Fut>(
+    progress: &Progress,
+    deadline: tokio::time::Instant,
+    backoff: Backoff,
+    mut look: impl FnMut() -> Fut,
+) -> Result<T, Unfinished<E>>
+where
+    Fut: Future<Output = Result<Look<T>, E>>,
+{
+    let mut delay = backoff.first;
+    loop {
+        match within(progress, deadline, look()).await {
+            Ok(Ok(Look::Done(found))) => return Ok(found),
+            Ok(Ok(Look::NotYet(line))) => progress.send(line).await,
+            Ok(Err(e)) => return Err(Unfinished::Failed(e)),
+            Err(wait) => return Err(Unfinished::Stopped(wait)),
+        }
+        match progress.wait(delay, deadline).await {
+            Wait::Again => {}
+            wait => return Err(Unfinished::Stopped(wait)),
+        }
+        delay = backoff.next(delay);
+    }
+}
+
 /// The error of an action that did not finish: its `timeout` passed, or it was cancelled.
 /// `doing` completes "... did not finish": what the action was waiting for, with the last
 /// state it saw ("database `db_1` to be suspended (last seen: active)").
@@ -245,6 +296,113 @@ mod tests {
             Duration::from_secs(7)
         );
         assert_eq!(of(&Value::Null, Duration::from_secs(7)).as_secs(), 7);
+    }
+
+    /// The progress lines sent so far.
+    fn lines(
+        rx: &mut tokio::sync::mpsc::Receiver<crate::proto::tfplugin6::invoke_action::Event>,
+    ) -> Vec<String> {
+        use crate::proto::tfplugin6::invoke_action::event::Type;
+        let mut out = Vec::new();
+        while let Ok(event) = rx.try_recv() {
+            if let Some(Type::Progress(p)) = event.r#type {
+                out.push(p.message);
+            }
+        }
+        out
+    }
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[tokio::test]
+    async fn poll_looks_until_done_saying_each_state_and_backing_off() {
+        let (progress, mut rx) = Progress::for_test(tokio_util::sync::CancellationToken::new());
+        let start = tokio::time::Instant::now();
+        let looks = std::cell::Cell::new(0);
+        let found = poll(
+            &progress,
+            deadline(Duration::from_secs(60)),
+            Backoff::growing(20 * MS, 40 * MS),
+            || {
+                looks.set(looks.get() + 1);
+                let n = looks.get();
+                async move {
+                    Ok::<_, String>(if n == 4 {
+                        Look::Done(n)
+                    } else {
+                        Look::NotYet(format!("look {n}: not yet"))
+                    })
+                }
+            },
+        )
+        .await;
+        assert_eq!(found, Ok(4));
+        assert_eq!(
+            lines(&mut rx),
+            ["look 1: not yet", "look 2: not yet", "look 3: not yet"]
+        );
+        // Waits of 20, 30, then 40 ms (the most) between the looks.
+        let took = start.elapsed();
+        assert!(
+            took >= 90 * MS && took < Duration::from_secs(30),
+            "{took:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn poll_stops_at_a_failure_the_deadline_or_a_cancel() {
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let (progress, mut rx) = Progress::for_test(cancel.clone());
+        let every = Backoff::every(10 * MS);
+        let failed = poll(
+            &progress,
+            deadline(Duration::from_secs(60)),
+            every,
+            || async { Err::<Look<()>, _>("503") },
+        )
+        .await;
+        assert_eq!(failed, Err(Unfinished::Failed("503")));
+        assert!(lines(&mut rx).is_empty(), "a failure is no progress line");
+
+        let start = tokio::time::Instant::now();
+        let timed_out = poll(&progress, deadline(100 * MS), every, || async {
+            Ok::<_, String>(Look::<()>::NotYet("waiting".into()))
+        })
+        .await;
+        assert_eq!(timed_out, Err(Unfinished::Stopped(Wait::TimedOut)));
+        let took = start.elapsed();
+        assert!(
+            took >= 100 * MS && took < Duration::from_secs(30),
+            "{took:?}"
+        );
+        let said = lines(&mut rx);
+        assert!(
+            said.len() >= 2 && said.iter().all(|l| l == "waiting"),
+            "{said:?}"
+        );
+
+        // A look that hangs is cut short at the deadline too.
+        let start = tokio::time::Instant::now();
+        let hung = poll(&progress, deadline(100 * MS), every, || {
+            std::future::pending::<Result<Look<()>, String>>()
+        })
+        .await;
+        assert_eq!(hung, Err(Unfinished::Stopped(Wait::TimedOut)));
+        let took = start.elapsed();
+        assert!(
+            took >= 100 * MS && took < Duration::from_secs(30),
+            "{took:?}"
+        );
+
+        cancel.cancel();
+        let cancelled = poll(
+            &progress,
+            deadline(Duration::from_secs(60)),
+            every,
+            || async { Ok::<_, String>(Look::<()>::NotYet("waiting".into())) },
+        )
+        .await;
+        assert_eq!(cancelled, Err(Unfinished::Stopped(Wait::Cancelled)));
     }
 
     #[test]

@@ -13,8 +13,9 @@ use tf_provider::value::ValueString;
 use tf_provider::{map, Diagnostics};
 
 use super::{db_name, db_type, given};
-use crate::plugin::kit::timeout;
-use crate::plugin::{Action, Progress, Wait};
+use crate::plugin::kit::poll::Backoff;
+use crate::plugin::kit::timeout::{self, Look, Unfinished};
+use crate::plugin::{Action, Progress};
 use crate::wayscloud::common::{api_error, check_database_ref};
 use crate::wayscloud::provider::ProviderData;
 
@@ -22,6 +23,14 @@ pub const TYPE_NAME: &str = "wayscloud_database_restart";
 
 /// How long an invocation waits by default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// How often it looks whether the database answers again: after half a second, then
+/// twice as long each time, at most every 5 seconds.
+const BACKOFF: Backoff = Backoff {
+    first: Duration::from_millis(500),
+    max: Duration::from_secs(5),
+    factor: 2.0,
+};
 
 /// The `config` block.
 #[derive(Debug, Default, Deserialize)]
@@ -110,43 +119,37 @@ impl Action for DatabaseRestart {
         if !message.is_empty() {
             progress.send(format!("WaysCloud: {message}")).await;
         }
-        let mut delay = Duration::from_millis(500);
-        loop {
-            match timeout::within(progress, deadline, client.info(&t, &name)).await {
-                Ok(Ok(info)) => {
-                    let now = info
-                        .connection_count
-                        .map_or_else(|| "an unknown number of".to_owned(), |n| n.to_string());
-                    progress
-                        .send(format!(
-                            "database {name} answers again ({now} connections now)"
-                        ))
-                        .await;
-                    return Some(());
-                }
+        let answered = timeout::poll(progress, deadline, BACKOFF, || async {
+            match client.info(&t, &name).await {
+                Ok(info) => Ok(Look::Done(info)),
                 // Not answering yet (a 5xx while it restarts): look again.
-                Ok(Err(e)) if e.is_ambiguous() => {
-                    progress
-                        .send(format!("waiting for database {name} to answer again"))
-                        .await;
-                }
-                Ok(Err(e)) => {
-                    api_error(diags, &e);
-                    return None;
-                }
-                Err(w) => {
-                    timeout::stopped(diags, w, &doing, limit);
-                    return None;
-                }
+                Err(e) if e.is_ambiguous() => Ok(Look::NotYet(format!(
+                    "waiting for database {name} to answer again"
+                ))),
+                Err(e) => Err(e),
             }
-            match progress.wait(delay, deadline).await {
-                Wait::Again => {}
-                w => {
-                    timeout::stopped(diags, w, &doing, limit);
-                    return None;
-                }
+        })
+        .await;
+        match answered {
+            Ok(info) => {
+                let now = info
+                    .connection_count
+                    .map_or_else(|| "an unknown number of".to_owned(), |n| n.to_string());
+                progress
+                    .send(format!(
+                        "database {name} answers again ({now} connections now)"
+                    ))
+                    .await;
+                Some(())
             }
-            delay = (delay * 2).min(Duration::from_secs(5));
+            Err(Unfinished::Failed(e)) => {
+                api_error(diags, &e);
+                None
+            }
+            Err(Unfinished::Stopped(w)) => {
+                timeout::stopped(diags, w, &doing, limit);
+                None
+            }
         }
     }
 }

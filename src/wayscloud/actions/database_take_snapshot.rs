@@ -15,8 +15,10 @@ use tf_provider::value::ValueString;
 use tf_provider::{map, Diagnostics};
 
 use super::{db_name, db_type, given};
-use crate::plugin::kit::{attribute, text, timeout};
-use crate::plugin::{Action, Progress, Wait};
+use crate::plugin::kit::poll::Backoff;
+use crate::plugin::kit::timeout::{self, Look, Unfinished};
+use crate::plugin::kit::{attribute, text};
+use crate::plugin::{Action, Progress};
 use crate::wayscloud::client::Snapshot;
 use crate::wayscloud::common::{api_error, check_database_ref};
 use crate::wayscloud::provider::ProviderData;
@@ -25,6 +27,14 @@ pub const TYPE_NAME: &str = "wayscloud_database_take_snapshot";
 
 /// How long an invocation waits by default (a dump of a large database takes a while).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// How often it looks whether the snapshot is listed: after half a second, then twice as
+/// long each time, at most every 10 seconds.
+const BACKOFF: Backoff = Backoff {
+    first: Duration::from_millis(500),
+    max: Duration::from_secs(10),
+    factor: 2.0,
+};
 
 /// The `config` block.
 #[derive(Debug, Default, Deserialize)]
@@ -150,42 +160,32 @@ impl Action for TakeSnapshot {
         progress
             .send(format!("snapshot {id} taken ({})", size(&taken)))
             .await;
-        let doing = format!("snapshot `{id}` of database `{name}` to be listed");
-        let mut delay = Duration::from_millis(500);
-        loop {
-            match timeout::within(progress, deadline, client.snapshots(&t, &name)).await {
-                Ok(Ok(list)) => {
-                    if let Some(s) = list.iter().find(|s| s.snapshot_id == id) {
-                        progress
-                            .send(format!(
-                                "snapshot {id} is listed ({}; {} snapshots of {name} in all)",
-                                size(s),
-                                list.len()
-                            ))
-                            .await;
-                        return Some(());
-                    }
-                    progress
-                        .send(format!("waiting for snapshot {id} to be listed"))
-                        .await;
-                }
-                Ok(Err(e)) => {
-                    api_error(diags, &e);
-                    return None;
-                }
-                Err(w) => {
-                    timeout::stopped(diags, w, &doing, limit);
-                    return None;
-                }
+        let listed = timeout::poll(progress, deadline, BACKOFF, || async {
+            let list = client.snapshots(&t, &name).await;
+            list.map(|list| match list.iter().find(|s| s.snapshot_id == id) {
+                Some(s) => Look::Done(format!(
+                    "snapshot {id} is listed ({}; {} snapshots of {name} in all)",
+                    size(s),
+                    list.len()
+                )),
+                None => Look::NotYet(format!("waiting for snapshot {id} to be listed")),
+            })
+        })
+        .await;
+        match listed {
+            Ok(line) => {
+                progress.send(line).await;
+                Some(())
             }
-            match progress.wait(delay, deadline).await {
-                Wait::Again => {}
-                w => {
-                    timeout::stopped(diags, w, &doing, limit);
-                    return None;
-                }
+            Err(Unfinished::Failed(e)) => {
+                api_error(diags, &e);
+                None
             }
-            delay = (delay * 2).min(Duration::from_secs(10));
+            Err(Unfinished::Stopped(w)) => {
+                let doing = format!("snapshot `{id}` of database `{name}` to be listed");
+                timeout::stopped(diags, w, &doing, limit);
+                None
+            }
         }
     }
 }
