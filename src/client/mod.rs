@@ -11,13 +11,17 @@
 //! - [`redact`]: the [`Redactor`] that keeps every secret the client knows of out of
 //!   messages and logs;
 //! - [`secret`]: [`Secret`], for every credential and token;
-//! - [`kind`]: [`FailureKind`], the common kinds every platform's failure says it is.
+//! - [`kind`]: [`FailureKind`], the common kinds every platform's failure says it is;
+//! - [`failure`]: [`ApiFailure`], the one failure type of every platform's calls (built
+//!   from the core's [`Failure`]), with the platform's operation and detail as parameters.
 //!
 //! A platform client (`crate::comwit::client`) owns its routes, its typed request and
-//! answer structs, its typed errors (built from [`Failure`]) and its remedies.
+//! answer structs, how it reads an answer's kind and its words for a failure; its
+//! provider owns the remedies.
 
 pub mod auth;
 pub mod envelope;
+pub mod failure;
 pub mod kind;
 pub mod pacer;
 pub mod redact;
@@ -28,6 +32,7 @@ pub mod testutil;
 
 pub use auth::Auth;
 pub use envelope::{ErrorEnvelope, ErrorFields, ErrorObject};
+pub use failure::{ApiFailure, Facts};
 pub use kind::FailureKind;
 pub use pacer::Pacer;
 pub use redact::Redactor;

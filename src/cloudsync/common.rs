@@ -4,8 +4,9 @@
 use tf_provider::value::{Value, ValueList, ValueString};
 use tf_provider::{AttributePath, Diagnostics};
 
-use super::client::{routes, ApiError, ApiFailure};
+use super::client::{routes, ApiFailure};
 use super::provider::FACTS;
+use crate::client::FailureKind;
 use crate::plugin::kit::failure::advice;
 use crate::plugin::kit::failure::remedy::{remedy as generic, Generic};
 use crate::plugin::kit::failure::{self, ClientFailure};
@@ -66,10 +67,10 @@ pub fn remedy(failure: &ApiFailure) -> String {
         return tenant_remedy(code).to_owned();
     }
     let generic = |kind| generic(&FACTS, kind);
-    match (&failure.error, failure.code()) {
-        (_, Some("not_found")) => {
+    match failure.code() {
+        Some("not_found") => {
             let missing = failure.op.missing();
-            match failure.op.route {
+            return match failure.op.route {
                 // Changes to an object only Terraform's state names: it was there.
                 r if [
                     &routes::PATCH_DATABASE,
@@ -96,66 +97,52 @@ pub fn remedy(failure: &ApiFailure) -> String {
                         "a typo, or a database of another workspace than the API key's"
                     )
                 ),
-            }
+            };
         }
-        (_, Some("table_not_found")) => "Create the table in the tenant database first \
-            (CloudSync syncs existing tables), or fix the table name."
-            .to_owned(),
-        (_, Some("validation_failed")) => "Fix the value the API named and apply again.".to_owned(),
+        Some("table_not_found") => {
+            return "Create the table in the tenant database first (CloudSync syncs existing \
+                    tables), or fix the table name."
+                .to_owned()
+        }
+        Some("validation_failed") => {
+            return "Fix the value the API named and apply again.".to_owned()
+        }
+        _ => {}
+    }
+    // An answer far larger than any of the API's.
+    if failure.too_large.is_some() {
+        return generic(Generic::NotTheApi { status: None });
+    }
+    match (failure.status(), failure.kind()) {
         // No such route: the API is not where `api_url` says.
-        (ApiError::Status { status: 404, .. }, _) => {
-            generic(Generic::NotTheApi { status: Some(404) })
-        }
-        (
-            ApiError::Status {
-                status: 429,
-                retries,
-                ..
-            },
-            _,
-        ) => generic(Generic::RateLimited {
-            retries: Some(*retries),
+        (Some(404), _) => generic(Generic::NotTheApi { status: Some(404) }),
+        (Some(429), _) => generic(Generic::RateLimited {
+            retries: Some(failure.retries()),
             retry_after: None,
         }),
-        (
-            ApiError::Status {
-                status: 500..=599,
-                retries,
-                ..
-            },
-            _,
-        ) => generic(Generic::Server {
+        (Some(500..=599), _) => generic(Generic::Server {
             repeatable: failure.op.route.retry.repeats_after_ambiguous_failure(),
-            retries: Some(*retries),
+            retries: Some(failure.retries()),
         }),
-        (
-            ApiError::Status {
-                status,
-                documented: false,
-                ..
-            },
-            _,
-        ) => generic(Generic::NotTheApi {
-            status: Some(*status),
+        (Some(status), _) if !failure.documented => generic(Generic::NotTheApi {
+            status: Some(status),
         }),
-        (ApiError::Status { status: 401, .. }, _) => format!(
+        (Some(401), _) => format!(
             "{} Management API keys are on the dashboard's CloudSync > API Keys page.",
             generic(Generic::Unauthorized)
         ),
-        (ApiError::Status { status: 403, .. }, _) => format!(
+        (Some(403), _) => format!(
             "{} Management API keys are created on the dashboard's CloudSync > API Keys page.",
             generic(Generic::Forbidden {
                 lacks: Some("the `workspace-admin` role"),
             })
         ),
-        (ApiError::Transport { timed_out, .. }, _) => generic(Generic::Transport {
-            timed_out: *timed_out,
+        (None, FailureKind::Transport) => generic(Generic::Transport {
+            timed_out: failure.timed_out,
         }),
-        (ApiError::Deadline { .. }, _) => generic(Generic::Deadline),
-        (ApiError::Decode { .. }, _) => generic(Generic::Decode),
-        // An answer far larger than any of the API's.
-        (ApiError::Other(_), _) => generic(Generic::NotTheApi { status: None }),
-        (ApiError::Cancelled, _) => generic(Generic::Cancelled),
+        (None, FailureKind::Deadline) => generic(Generic::Deadline),
+        (None, FailureKind::Decode) => generic(Generic::Decode),
+        (None, FailureKind::Cancelled) => generic(Generic::Cancelled),
         _ => String::new(),
     }
 }
@@ -309,18 +296,15 @@ mod tests {
     #[test]
     fn a_404_blames_deletion_only_for_objects_from_state() {
         let not_found = |route: &'static Route| {
-            remedy(&ApiFailure::new(
-                Operation::on(route, "db_typo"),
-                ApiError::Status {
-                    status: 404,
-                    documented: true,
-                    code: Some("not_found".into()),
-                    detail: Some("Database not found".into()),
-                    field: None,
-                    retries: 0,
-                    url: "u".into(),
-                },
-            ))
+            remedy(&ApiFailure::from(crate::client::Facts {
+                status: Some(404),
+                documented: true,
+                code: Some("not_found".into()),
+                message: "Database not found".into(),
+                attempts: 1,
+                url: Some("u".into()),
+                ..crate::client::Facts::new(Operation::on(route, "db_typo"), FailureKind::NotFound)
+            }))
         };
         for kind in [
             &routes::GET_DATABASE,

@@ -23,7 +23,7 @@ impl ClientFailure for ApiFailure {
         ApiFailure::attempt(self)
     }
     fn remedy(&self) -> String {
-        remedy(&self.error, &self.op)
+        remedy(self)
     }
     fn is_not_found(&self) -> bool {
         ApiFailure::is_not_found(self)

@@ -4,8 +4,9 @@
 use tf_provider::value::ValueString;
 use tf_provider::{AttributePath, Diagnostics};
 
-use super::client::{ApiFailure, Kind};
+use super::client::ApiFailure;
 use super::provider::FACTS;
+use crate::client::FailureKind;
 use crate::plugin::kit::failure::remedy::{remedy as generic, Generic};
 use crate::plugin::kit::failure::ClientFailure;
 use crate::plugin::kit::text;
@@ -21,11 +22,11 @@ impl ClientFailure for ApiFailure {
     }
     fn attempt(&self) -> String {
         if self.message.is_empty() {
-            self.describe.clone()
+            self.op.describe.clone()
         } else {
             format!(
                 "{}: WaysCloud said {}",
-                self.describe,
+                self.op.describe,
                 self.message.trim_end_matches('.')
             )
         }
@@ -43,34 +44,48 @@ impl ClientFailure for ApiFailure {
 /// [`generic`] remedy over WaysCloud's [`FACTS`].
 pub fn remedy(failure: &ApiFailure) -> String {
     let generic = |kind| generic(&FACTS, kind);
-    match &failure.kind {
-        Kind::NotFound => "It does not exist (any more), or belongs to another customer than the API key's.".to_owned(),
-        Kind::Unauthorized => generic(Generic::Unauthorized),
-        Kind::Forbidden { permission } => {
-            let lacks = format!("the `{permission}` permission");
-            generic(Generic::Forbidden { lacks: Some(&lacks) })
+    if failure.is_not_the_api() {
+        return format!(
+            "{} The answer lacks WaysCloud's error body (`detail` and `code`).",
+            generic(Generic::NotTheApi {
+                status: failure.status()
+            })
+        );
+    }
+    match failure.kind() {
+        FailureKind::NotFound => "It does not exist (any more), or belongs to another customer than the API key's.".to_owned(),
+        FailureKind::Unauthorized => generic(Generic::Unauthorized),
+        FailureKind::Forbidden if failure.code() == Some("quota_exceeded") => "The customer's database quota is used up: delete a database you no longer need (see data source `wayscloud_quota`), or ask WaysCloud support to raise the limit.".to_owned(),
+        FailureKind::Forbidden => {
+            let lacks = failure
+                .detail
+                .permission
+                .as_ref()
+                .map(|permission| format!("the `{permission}` permission"));
+            generic(Generic::Forbidden { lacks: lacks.as_deref() })
         }
-        Kind::QuotaExceeded => "The customer's database quota is used up: delete a database you no longer need (see data source `wayscloud_quota`), or ask WaysCloud support to raise the limit.".to_owned(),
-        Kind::Conflict => "It conflicts with an object that already exists.".to_owned(),
-        Kind::Validation { field: Some(f) } => format!("WaysCloud refused the value of `{f}`."),
-        Kind::Validation { field: None } => "WaysCloud refused the request.".to_owned(),
+        FailureKind::Conflict => "It conflicts with an object that already exists.".to_owned(),
+        FailureKind::Validation => match failure.field() {
+            Some(f) => format!("WaysCloud refused the value of `{f}`."),
+            None => "WaysCloud refused the request.".to_owned(),
+        },
         // The client keeps no retry tally of its own.
-        Kind::RateLimited => generic(Generic::RateLimited {
+        FailureKind::RateLimited => generic(Generic::RateLimited {
             retries: None,
             retry_after: None,
         }),
-        Kind::Server { .. } => generic(Generic::Server {
-            repeatable: failure.route.retry.repeats_after_ambiguous_failure(),
+        FailureKind::Server => generic(Generic::Server {
+            repeatable: failure.op.route.retry.repeats_after_ambiguous_failure(),
             retries: None,
         }),
-        Kind::Other { status, documented: false } => format!(
-            "{} The answer lacks WaysCloud's error body (`detail` and `code`).",
-            generic(Generic::NotTheApi { status: Some(*status) })
-        ),
-        Kind::Other { status, .. } => format!("WaysCloud answered {status}."),
-        Kind::Transport { timed_out } => generic(Generic::Transport { timed_out: *timed_out }),
-        Kind::Decode => generic(Generic::Decode),
-        Kind::Cancelled => generic(Generic::Cancelled),
+        FailureKind::Other => match failure.status() {
+            Some(status) => format!("WaysCloud answered {status}."),
+            None => String::new(),
+        },
+        FailureKind::Transport => generic(Generic::Transport { timed_out: failure.timed_out }),
+        FailureKind::Deadline => generic(Generic::Deadline),
+        FailureKind::Decode => generic(Generic::Decode),
+        FailureKind::Cancelled => generic(Generic::Cancelled),
     }
 }
 
@@ -227,15 +242,22 @@ mod tests {
     }
     #[test]
     fn a_forbidden_detail_names_the_permission_and_the_setting() {
-        let failure = ApiFailure {
+        use crate::client::Facts;
+        use crate::wayscloud::client::{Detail, Operation};
+        let op = Operation {
             route: &crate::wayscloud::client::routes::CREATE_DATABASE,
             describe: "create a postgresql database".into(),
-            kind: Kind::Forbidden {
-                permission: "database:create".into(),
-            },
+        };
+        let failure = ApiFailure::from(Facts {
+            status: Some(403),
+            documented: true,
             code: Some("forbidden".into()),
             message: "API key lacks permission database:create".into(),
-        };
+            detail: Detail {
+                permission: Some("database:create".into()),
+            },
+            ..Facts::new(op.clone(), FailureKind::Forbidden)
+        });
         assert_eq!(
             ClientFailure::detail(&failure),
             "Could not create a postgresql database: WaysCloud said API key lacks permission \
@@ -243,15 +265,10 @@ mod tests {
              `api_key` in the provider block or the WAYSCLOUD_API_KEY environment variable), \
              or ask your WaysCloud administrator to grant it."
         );
-        let foreign = ApiFailure {
-            kind: Kind::Other {
-                status: 401,
-                documented: false,
-            },
-            code: None,
-            message: String::new(),
-            ..failure.clone()
-        };
+        let foreign = ApiFailure::from(Facts {
+            status: Some(401),
+            ..Facts::new(op.clone(), FailureKind::Other)
+        });
         let d = ClientFailure::detail(&foreign);
         assert!(
             d.contains("`api_url`") && d.contains("WAYSCLOUD_API_URL"),
@@ -261,15 +278,13 @@ mod tests {
             !d.contains("API key was refused") && !d.contains("that has"),
             "{d}"
         );
-        let refused = ApiFailure {
-            kind: Kind::Unauthorized,
-            ..foreign.clone()
-        };
+        let refused = ApiFailure::from(Facts {
+            status: Some(401),
+            documented: true,
+            ..Facts::new(op.clone(), FailureKind::Unauthorized)
+        });
         assert!(ClientFailure::detail(&refused).contains("The API key was refused: set `api_key`"));
-        let stopped = ApiFailure {
-            kind: Kind::Cancelled,
-            ..foreign
-        };
+        let stopped = ApiFailure::from(Facts::new(op, FailureKind::Cancelled));
         assert_eq!(
             ClientFailure::detail(&stopped),
             "Could not create a postgresql database. Terraform asked the provider to stop. If \

@@ -1,7 +1,8 @@
 //! CloudSync's error bodies ([`CloudSyncEnvelope`]: the seed's `errors` array) and the
-//! client's error ([`ApiFailure`]: what failed, on what, why, and what to do about it).
+//! client's failure ([`ApiFailure`], the one [`crate::client::ApiFailure`] over CloudSync's
+//! [`Operation`]: what failed, on what, and why, in CloudSync's words).
 
-use crate::client::{route::fill, ErrorEnvelope, ErrorFields, Failure, FailureKind};
+use crate::client::{route::fill, ErrorEnvelope, ErrorFields, FailureKind};
 
 use crate::client::Route;
 
@@ -111,46 +112,9 @@ impl crate::client::Params for Operation {
     }
 }
 
-/// Why a call failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ApiError {
-    /// The API answered non-2xx.
-    Status {
-        status: u16,
-        /// The body had the documented `errors` shape.
-        documented: bool,
-        code: Option<String>,
-        detail: Option<String>,
-        /// The request field (`connectionString`).
-        field: Option<String>,
-        retries: u32,
-        url: String,
-    },
-    /// No answer (refused, dropped, timed out).
-    Transport {
-        message: String,
-        timed_out: bool,
-        retries: u32,
-        url: String,
-    },
-    /// The whole operation's deadline passed.
-    Deadline { url: String },
-    /// A 2xx answer that is not what the contract says.
-    Decode { message: String },
-    /// An argument refused before anything was sent.
-    InvalidInput { field: String, message: String },
-    /// Terraform asked the provider to stop.
-    Cancelled,
-    /// Anything else the core reported.
-    Other(String),
-}
-
-/// A failed call with its operation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiFailure {
-    pub op: Box<Operation>,
-    pub error: ApiError,
-}
+/// A failed call with its operation: the one failure type of every platform, with no
+/// detail of CloudSync's own (its tenant-database codes are the error `code`).
+pub type ApiFailure = crate::client::ApiFailure<Operation>;
 
 /// The tenant-database failure codes (seed 002).
 pub const TENANT_CODES: [&str; 6] = [
@@ -162,147 +126,80 @@ pub const TENANT_CODES: [&str; 6] = [
     "database_error",
 ];
 
-impl ApiError {
-    pub fn from_failure(f: Failure) -> ApiError {
-        match f {
-            Failure::Status {
-                status,
-                fields,
-                retries,
-                url,
-                ..
-            } => ApiError::Status {
-                status,
-                documented: fields.documented,
-                code: fields.code.clone(),
-                detail: fields.message.clone(),
-                field: fields.field.clone(),
-                retries,
-                url,
-            },
-            Failure::Transport {
-                message,
-                timed_out,
-                retries,
-                url,
-            } => ApiError::Transport {
-                message,
-                timed_out,
-                retries,
-                url,
-            },
-            Failure::Deadline { url, .. } => ApiError::Deadline { url },
-            Failure::TooLarge { limit, url } => ApiError::Other(format!(
-                "the answer from {url} was larger than {limit} bytes"
-            )),
-            Failure::InvalidInput { field, message } => ApiError::InvalidInput { field, message },
-            Failure::Cancelled => ApiError::Cancelled,
-        }
+/// The common kind of an answer of CloudSync's. The object is gone only when a documented
+/// 404 `not_found` says so; any other 404 (an unknown route) is [`FailureKind::Other`].
+pub fn kind_of(status: u16, fields: &ErrorFields) -> FailureKind {
+    let documented_code = fields.code.as_deref().filter(|_| fields.documented);
+    match status {
+        404 if documented_code == Some("not_found") => FailureKind::NotFound,
+        401 => FailureKind::Unauthorized,
+        403 => FailureKind::Forbidden,
+        409 => FailureKind::Conflict,
+        422 => FailureKind::Validation,
+        429 => FailureKind::RateLimited,
+        500..=599 => FailureKind::Server,
+        _ => FailureKind::Other,
     }
 }
 
+/// CloudSync's questions of a failure, beyond the common predicates, and its words.
 impl ApiFailure {
-    pub fn new(op: Operation, error: ApiError) -> ApiFailure {
-        ApiFailure {
-            op: Box::new(op),
-            error,
-        }
-    }
-
-    /// The documented error code, when the API answered in its documented shape.
-    pub fn code(&self) -> Option<&str> {
-        match &self.error {
-            ApiError::Status {
-                documented: true,
-                code,
-                ..
-            } => code.as_deref(),
-            _ => None,
-        }
-    }
-
-    /// The common kind of the failure. The object is gone only when a documented 404
-    /// `not_found` says so; any other 404 (an unknown route) is [`FailureKind::Other`].
-    pub fn kind(&self) -> FailureKind {
-        match &self.error {
-            ApiError::Status { status, .. } => match status {
-                404 if self.code() == Some("not_found") => FailureKind::NotFound,
-                401 => FailureKind::Unauthorized,
-                403 => FailureKind::Forbidden,
-                409 => FailureKind::Conflict,
-                422 => FailureKind::Validation,
-                429 => FailureKind::RateLimited,
-                500..=599 => FailureKind::Server,
-                _ => FailureKind::Other,
-            },
-            ApiError::Transport { .. } => FailureKind::Transport,
-            ApiError::Deadline { .. } => FailureKind::Deadline,
-            ApiError::Decode { .. } => FailureKind::Decode,
-            ApiError::InvalidInput { .. } => FailureKind::Validation,
-            ApiError::Cancelled => FailureKind::Cancelled,
-            ApiError::Other(_) => FailureKind::Other,
-        }
-    }
-
-    /// The object is gone: only a documented 404 `not_found` says so.
-    pub fn is_not_found(&self) -> bool {
-        self.kind().is_not_found()
-    }
-
     /// A tenant-database failure code (`database_auth_failed`, ...).
     pub fn tenant_code(&self) -> Option<&str> {
         self.code().filter(|c| TENANT_CODES.contains(c))
     }
 
-    /// The request field the API named (`connectionString`), if any.
-    pub fn field(&self) -> Option<&str> {
-        match &self.error {
-            ApiError::Status { field, .. } => field.as_deref(),
-            _ => None,
-        }
-    }
-
     /// The API's own words.
     pub fn detail(&self) -> String {
-        match &self.error {
-            ApiError::Status {
-                status,
-                detail,
-                code,
-                ..
-            } => match (code, detail) {
+        if let Some(status) = self.status {
+            let detail = Some(self.message.as_str()).filter(|m| !m.is_empty());
+            return match (self.code(), detail) {
                 (Some(c), Some(d)) => format!("{d} ({c}, HTTP {status})"),
                 (None, Some(d)) => format!("{d} (HTTP {status})"),
                 (Some(c), None) => format!("{c} (HTTP {status})"),
                 (None, None) => format!("HTTP {status}"),
-            },
-            ApiError::Transport {
-                message,
-                timed_out,
-                retries,
-                url,
-            } => {
-                let what = if *timed_out { "timed out" } else { "failed" };
-                format!("the request to {url} {what} after {retries} retries: {message}")
+            };
+        }
+        let url = self.url.as_deref().unwrap_or_default();
+        if let Some(limit) = self.too_large {
+            return format!("the answer from {url} was larger than {limit} bytes");
+        }
+        match self.kind {
+            FailureKind::Transport => {
+                let what = if self.timed_out {
+                    "timed out"
+                } else {
+                    "failed"
+                };
+                format!(
+                    "the request to {url} {what} after {} retries: {}",
+                    self.retries(),
+                    self.message
+                )
             }
-            ApiError::Deadline { url } => {
+            FailureKind::Deadline => {
                 format!("no answer from {url} before the operation's time limit")
             }
-            ApiError::Decode { message } => {
-                format!("the answer is not what the CloudSync API returns: {message}")
+            FailureKind::Decode => format!(
+                "the answer is not what the CloudSync API returns: {}",
+                self.message
+            ),
+            FailureKind::Validation => {
+                format!("`{}`: {}", self.field().unwrap_or_default(), self.message)
             }
-            ApiError::InvalidInput { field, message } => format!("`{field}`: {message}"),
-            ApiError::Cancelled => "the operation was cancelled".to_owned(),
-            ApiError::Other(m) => m.clone(),
+            FailureKind::Cancelled => "the operation was cancelled".to_owned(),
+            _ => self.message.clone(),
         }
     }
 
     /// Whether a create or update may have taken effect although it failed.
     pub fn outcome_unknown(&self) -> bool {
-        match &self.error {
-            ApiError::Status { status, .. } => *status >= 500 && *status != 501,
-            ApiError::Transport { .. } | ApiError::Deadline { .. } | ApiError::Cancelled => true,
-            _ => false,
+        match self.status {
+            Some(status) => status >= 500 && status != 501,
+            None => matches!(
+                self.kind,
+                FailureKind::Transport | FailureKind::Deadline | FailureKind::Cancelled
+            ),
         }
     }
 }
@@ -313,17 +210,24 @@ impl ApiFailure {
     /// A read of database `db_1` answered `status` with `code` (in the documented shape or
     /// not).
     pub(crate) fn answered(code: &str, status: u16, documented: bool) -> ApiFailure {
-        ApiFailure::new(
+        let fields = ErrorFields {
+            json: true,
+            documented,
+            code: Some(code.into()),
+            message: Some("d".into()),
+            ..ErrorFields::default()
+        };
+        ApiFailure::from_failure(
             Operation::on(&super::routes::GET_DATABASE, "db_1"),
-            ApiError::Status {
+            crate::client::Failure::Status {
                 status,
-                documented,
-                code: Some(code.into()),
-                detail: Some("d".into()),
-                field: None,
+                retry_after: None,
+                fields: Box::new(fields),
+                body_len: 1,
                 retries: 0,
                 url: "u".into(),
             },
+            kind_of,
         )
     }
 }

@@ -13,7 +13,7 @@ mod error;
 pub mod lists;
 pub mod routes;
 
-pub use error::{ApiError, ApiFailure, CloudSyncEnvelope, Operation, TENANT_CODES};
+pub use error::{kind_of, ApiFailure, CloudSyncEnvelope, Operation, TENANT_CODES};
 
 pub use crate::client::{ConfigError, Secret};
 
@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::client::{Auth, HttpClient, HttpConfig, Request, Route};
+use crate::client::{Auth, FailureKind, HttpClient, HttpConfig, Request, Route};
 
 /// The documented base URL.
 pub const DEFAULT_API_URL: &str = "https://cloudsync.sqlite.ai";
@@ -335,17 +335,12 @@ impl Client {
         self.http
             .send_request(op.route, op, request)
             .await
-            .map_err(|f| ApiFailure::new(op.clone(), ApiError::from_failure(f)))
+            .map_err(|f| ApiFailure::from_failure(op.clone(), f, kind_of))
     }
 
     fn decode<T: DeserializeOwned>(&self, op: &Operation, bytes: &[u8]) -> Result<T> {
         serde_json::from_slice(bytes).map_err(|e| {
-            ApiFailure::new(
-                op.clone(),
-                ApiError::Decode {
-                    message: self.clean(&e.to_string()),
-                },
-            )
+            ApiFailure::new(op.clone(), FailureKind::Decode, self.clean(&e.to_string()))
         })
     }
 
@@ -364,13 +359,9 @@ impl Client {
 
     fn encode<T: Serialize>(&self, op: &Operation, value: &T) -> Result<Vec<u8>> {
         serde_json::to_vec(value).map_err(|e| {
-            ApiFailure::new(
-                op.clone(),
-                ApiError::InvalidInput {
-                    field: "request".into(),
-                    message: e.to_string(),
-                },
-            )
+            let mut failure = ApiFailure::new(op.clone(), FailureKind::Validation, e.to_string());
+            failure.field = Some("request".into());
+            failure
         })
     }
 
@@ -528,9 +519,8 @@ impl Client {
             if page > 100_000 {
                 return Err(ApiFailure::new(
                     Operation::on(&routes::LIST_DEVICES, id),
-                    ApiError::Decode {
-                        message: "the device list did not end after 100000 pages".into(),
-                    },
+                    FailureKind::Decode,
+                    "the device list did not end after 100000 pages",
                 ));
             }
         }

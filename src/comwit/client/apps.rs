@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use super::routes;
-use super::{encode, ApiError, Client, ExistingObject, ForbiddenCode, Operation, Result, Secret};
+use super::{code, encode, Client, ExistingObject, Operation, Result, Secret};
+use crate::client::FailureKind;
 use crate::client::Request;
 
 /// The longest `wait_seconds` one long poll of a build asks for (the contract allows 30):
@@ -199,14 +200,17 @@ impl Client {
         let op = Operation::on_project(&routes::HEAD_ARTIFACT, project_id).with_sha256(sha256);
         match self.call_no_content(op).await {
             Ok(()) => Ok(true),
-            Err(f) if f.error.status() == Some(404) => Ok(false),
+            Err(f) if f.status() == Some(404) => Ok(false),
             Err(mut f) => {
-                if let ApiError::Forbidden {
-                    code: code @ ForbiddenCode::Other,
-                    ..
-                } = &mut f.error
+                let known = [
+                    code::MISSING_SCOPE,
+                    code::NOT_A_MEMBER,
+                    code::PROTECTED_TENANT,
+                ];
+                if f.kind() == FailureKind::Forbidden
+                    && !f.code().is_some_and(|c| known.contains(&c))
                 {
-                    *code = ForbiddenCode::MissingScope;
+                    f.code = Some(code::MISSING_SCOPE.to_owned());
                 }
                 Err(f)
             }
@@ -296,7 +300,8 @@ impl Client {
             if self.cancel_token().is_cancelled() {
                 return Err(super::ApiFailure::new(
                     Operation::on_app(&routes::GET_BUILD, app_id).with_build(build_id),
-                    ApiError::Cancelled,
+                    FailureKind::Cancelled,
+                    "",
                 ));
             }
         }
@@ -368,6 +373,7 @@ mod tests {
     use super::super::testing::{test_client, test_client_with, TEST_TOKEN};
     use super::*;
     use crate::client::testutil::{Canned, Mock};
+    use crate::comwit::client::Detail;
 
     const APP: &str = "app_5c2e9a1b00112233";
     const BLD: &str = "bld_0a1b2c3d4e5f6071";
@@ -465,10 +471,9 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(
-            failure.error,
-            ApiError::NameTaken {
+            failure.detail,
+            Detail::NameTaken {
                 existing: Some(ref e),
-                ..
             } if e.id == APP
         ));
         // The facts; the import command is the provider side's (`comwit::common`).
@@ -492,8 +497,8 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(
-            failure.error,
-            ApiError::CreateUnresolved { existing: None, .. }
+            failure.detail,
+            Detail::CreateUnresolved { existing: None, .. }
         ));
         let text = failure.to_string();
         assert!(
@@ -676,7 +681,7 @@ mod tests {
         assert_eq!(log.log, "line 1\nline 2\n");
         client.rollback(APP, BLD).await.unwrap();
         let refused = client.rollback(APP, BLD).await.unwrap_err();
-        assert!(matches!(refused.error, ApiError::Conflict { .. }));
+        assert_eq!(refused.detail, Detail::None);
         assert!(refused.is_conflict() && refused.op.is(&routes::ROLLBACK_APP));
         let calls = mock.calls();
         assert_eq!(calls[1].path, format!("/v1/apps/{APP}/builds/{BLD}/log"));
@@ -749,7 +754,6 @@ mod tests {
                 .await
                 .map(|_| ())
                 .unwrap_err()
-                .error
                 .status(),
             Some(500),
             "script exhausted"
@@ -774,13 +778,10 @@ mod tests {
             activate: true,
         };
         let failure = client.create_build(APP, &request).await.unwrap_err();
-        assert!(matches!(
-            failure.error,
-            ApiError::Forbidden {
-                code: ForbiddenCode::MissingScope,
-                ..
-            }
-        ));
+        assert_eq!(
+            (failure.kind(), failure.code()),
+            (FailureKind::Forbidden, Some(code::MISSING_SCOPE))
+        );
         let text = failure.to_string();
         assert!(text.contains("lacks scope `app:deploy`"), "{text}");
         assert!(!text.contains(TEST_TOKEN));

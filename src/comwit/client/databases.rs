@@ -171,8 +171,8 @@ impl Client {
     /// `POST /v1/projects/{project}/databases` (`database:write`). 200 and 201 are both
     /// success. The create never ends with an outcome the caller cannot act on (see
     /// [`Client::create_named`]): one `Idempotency-Key` on every attempt and repeat, then
-    /// [`ApiError::CreateUnresolved`](super::ApiError::CreateUnresolved) or
-    /// [`ApiError::NameTaken`](super::ApiError::NameTaken) naming the database of that name
+    /// [`Detail::CreateUnresolved`](super::Detail::CreateUnresolved) or
+    /// [`Detail::NameTaken`](super::Detail::NameTaken) naming the database of that name
     /// the project holds, if any.
     pub async fn create_database(
         &self,
@@ -206,14 +206,14 @@ impl Client {
     }
 
     /// `GET /v1/databases/{database}` (`database:read`). A missing database is
-    /// [`ApiError::NotFound`](super::ApiError::NotFound).
+    /// not found ([`FailureKind::NotFound`](crate::client::FailureKind::NotFound)).
     pub async fn get_database(&self, database_id: &str) -> Result<Database> {
         let op = Operation::on_database(&routes::GET_DATABASE, database_id);
         self.call(op, None, None).await
     }
 
     /// `DELETE /v1/databases/{database}` (`database:write`; refused on protected tenants).
-    /// A missing database is [`ApiError::NotFound`](super::ApiError::NotFound): the
+    /// A missing database is not found ([`FailureKind::NotFound`](crate::client::FailureKind::NotFound)): the
     /// resource layer decides whether that counts as success.
     pub async fn delete_database(&self, database_id: &str) -> Result<()> {
         let op = Operation::on_database(&routes::DELETE_DATABASE, database_id);
@@ -270,7 +270,8 @@ mod tests {
     use super::super::testing::test_client;
     use super::*;
     use crate::client::testutil::{Canned, Mock};
-    use crate::comwit::client::{ApiError, ForbiddenCode};
+    use crate::client::FailureKind;
+    use crate::comwit::client::{code, Detail};
 
     const DB: &str = "db_8a41c0d2e3f4a5b6";
 
@@ -391,10 +392,7 @@ mod tests {
             .await
             .unwrap_err();
         // The lookup of the existing database failed (the mock has nothing more to say).
-        assert!(matches!(
-            failure.error,
-            ApiError::NameTaken { existing: None, .. }
-        ));
+        assert_eq!(failure.detail, Detail::NameTaken { existing: None });
         assert_eq!(failure.summary(), "Error creating database");
         assert!(failure.to_string().starts_with(
             "Could not create database `orders` in project `prj_6f1c2a`: the API answered 409"
@@ -498,13 +496,10 @@ mod tests {
         .await;
         let client = test_client(&mock.base);
         let failure = client.rotate_database_token("db_louhi").await.unwrap_err();
-        assert!(matches!(
-            failure.error,
-            ApiError::Forbidden {
-                code: ForbiddenCode::ProtectedTenant,
-                ..
-            }
-        ));
+        assert_eq!(
+            (failure.kind(), failure.code()),
+            (FailureKind::Forbidden, Some(code::PROTECTED_TENANT))
+        );
         assert!(failure.op.protected_tenant_guarded());
         assert!(
             failure.to_string().contains("is a protected tenant"),
@@ -518,11 +513,12 @@ mod tests {
         };
         let failure = client.create_query_token(DB, &request).await.unwrap_err();
         assert_eq!(
-            failure.error,
-            ApiError::Validation {
-                field: Some("ttl_seconds".into()),
-                message: "ttl_seconds must be an integer in 1..3600".into(),
-            }
+            (failure.kind(), failure.field(), failure.message.as_str()),
+            (
+                FailureKind::Validation,
+                Some("ttl_seconds"),
+                "ttl_seconds must be an integer in 1..3600"
+            )
         );
         assert_eq!(
             mock.calls()[1].json(),
@@ -548,13 +544,16 @@ mod tests {
         .await;
         let client = test_client(&mock.base);
         let failure = client.get_database(DB).await.unwrap_err();
-        match &failure.error {
-            ApiError::Decode { operation, .. } => assert_eq!(operation, "read database"),
-            other => panic!("unexpected {other:?}"),
-        }
+        assert_eq!(failure.kind(), FailureKind::Decode);
+        assert!(
+            failure
+                .to_string()
+                .contains("the API's answer to \"read database\" is not the expected JSON"),
+            "{failure}"
+        );
         assert_eq!(mock.calls().len(), 1, "a decode error is not retried");
         let failure = client.rotate_database_token(DB).await.unwrap_err();
-        assert!(matches!(failure.error, ApiError::Decode { .. }));
+        assert_eq!(failure.kind(), FailureKind::Decode);
         let detail = failure.to_string();
         assert!(!detail.contains("abcdef0123"), "{detail}");
     }
@@ -592,14 +591,15 @@ mod tests {
             .create_database("prj_6f1c2a", &orders())
             .await
             .unwrap_err();
-        match &failure.error {
-            ApiError::CreateUnresolved {
-                existing: Some(db),
-                cause,
-                ..
+        match &failure.detail {
+            Detail::CreateUnresolved {
+                existing: Some(db), ..
             } => {
                 assert_eq!(db.id, DB);
-                assert!(matches!(**cause, ApiError::Server { status: 500, .. }));
+                assert_eq!(
+                    (failure.kind(), failure.status()),
+                    (FailureKind::Server, Some(500))
+                );
             }
             other => panic!("unexpected {other:?}"),
         }
@@ -628,15 +628,12 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(
-            failure.error,
-            ApiError::NameTaken {
-                existing: Some(_),
-                ..
-            }
+            failure.detail,
+            Detail::NameTaken { existing: Some(_) }
         ));
         let text = failure.to_string();
         assert!(text.contains(DB), "{text}");
-        assert_eq!(failure.error.status(), Some(409));
+        assert_eq!(failure.status(), Some(409));
         assert_eq!(mock.calls().len(), 2, "a 409 is never repeated");
     }
 }

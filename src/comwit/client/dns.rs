@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::routes;
-use super::{encode, ApiError, ApiFailure, Client, ExistingObject, Operation, Result};
+use super::{encode, Client, Detail, ExistingObject, Operation, Result};
 
 /// A project domain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -182,12 +182,10 @@ impl Client {
         let body = encode(&op, &serde_json::json!({ "domain": domain }))?;
         match self.call::<Domain>(op, Some(body), None).await {
             Ok(d) => Ok(d),
-            Err(f) if f.error.outcome_unknown() => {
-                match self.find_domain(project_id, domain).await {
-                    Some(d) => Ok(d),
-                    None => Err(f),
-                }
-            }
+            Err(f) if f.outcome_unknown() => match self.find_domain(project_id, domain).await {
+                Some(d) => Ok(d),
+                None => Err(f),
+            },
             Err(f) => Err(f),
         }
     }
@@ -231,7 +229,7 @@ impl Client {
         let body = encode(&op, request)?;
         match self.call::<DnsRecord>(op, Some(body), None).await {
             Ok(r) => Ok(r),
-            Err(f) if f.error.outcome_unknown() => {
+            Err(f) if f.outcome_unknown() => {
                 let found = self.list_records(domain_id).await.ok().and_then(|list| {
                     list.into_iter()
                         .find(|r| r.managed_by.is_none() && request.matches(r))
@@ -239,26 +237,22 @@ impl Client {
                 found.ok_or(f)
             }
             // A duplicate: the identical record, so the message can give its import id.
-            Err(f) => match f.error {
-                ApiError::Conflict { message } => {
-                    let found = self.list_records(domain_id).await.ok().and_then(|list| {
-                        list.into_iter()
-                            .find(|r| r.managed_by.is_none() && request.matches(r))
-                    });
-                    let error = match found {
-                        Some(r) => ApiError::NameTaken {
-                            message,
-                            existing: Some(ExistingObject {
-                                id: format!("{}/{}", r.domain_id, r.record_id),
-                                created_at: String::new(),
-                            }),
-                        },
-                        None => ApiError::Conflict { message },
+            Err(mut f) if f.is_conflict() => {
+                let found = self.list_records(domain_id).await.ok().and_then(|list| {
+                    list.into_iter()
+                        .find(|r| r.managed_by.is_none() && request.matches(r))
+                });
+                if let Some(r) = found {
+                    f.detail = Detail::NameTaken {
+                        existing: Some(ExistingObject {
+                            id: format!("{}/{}", r.domain_id, r.record_id),
+                            created_at: String::new(),
+                        }),
                     };
-                    Err(ApiFailure::new(*f.op, error))
                 }
-                _ => Err(f),
-            },
+                Err(f)
+            }
+            Err(f) => Err(f),
         }
     }
 
@@ -306,7 +300,7 @@ impl Client {
         let body = encode(&op, request)?;
         match self.call::<Hostname>(op, Some(body), None).await {
             Ok(h) => Ok(h),
-            Err(f) if f.error.outcome_unknown() || f.error.status() == Some(409) => {
+            Err(f) if f.outcome_unknown() || f.status() == Some(409) => {
                 match self.get_hostname(app_id, &request.hostname).await {
                     Ok(h) if h.dns_mode == request.dns_mode => Ok(h),
                     _ => Err(f),

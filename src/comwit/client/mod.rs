@@ -5,8 +5,9 @@
 //! - this file: [`ClientConfig`] and [`Client`]: bearer auth, Comwit's User-Agent, error
 //!   envelope and token prefixes, and [`Client::call`], through which every method sends;
 //! - `routes.rs`: one row per route ([`routes::ROUTES`]) and [`Operation`];
-//! - `error.rs`: [`ApiError`] and [`ApiFailure`] (the facts: summary, what was attempted
-//!   and the answer; the remedies are the provider side's, `comwit::common`);
+//! - `error.rs`: [`ApiFailure`], the one failure type over Comwit's [`Operation`] and
+//!   [`Detail`] (the facts: summary, what was attempted and the answer; the remedies are
+//!   the provider side's, `comwit::common`);
 //! - `projects.rs`, `databases.rs`: typed request and response structs, one method per route.
 //!
 //! Logs go through `tracing` (operation, method, path template, status, attempt, latency).
@@ -31,14 +32,14 @@ pub use dns::{DnsRecord, Domain, Hostname, HostnameRequest, NeededRecord, Record
 #[cfg(test)]
 pub(crate) use error::testing as error_testing;
 pub use error::{
-    ApiError, ApiFailure, ComwitEnvelope, ExistingObject, ForbiddenCode, TOKEN_PREFIXES,
+    code, kind_of, ApiFailure, ComwitEnvelope, Detail, ExistingObject, TOKEN_PREFIXES,
 };
 pub use projects::Project;
 pub use routes::Operation;
 
 pub use crate::client::{ConfigError, Secret};
 
-use crate::client::{Auth, Failure, HttpClient, HttpConfig, Request};
+use crate::client::{Auth, Failure, FailureKind, HttpClient, HttpConfig, Request};
 use serde::de::DeserializeOwned;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -133,7 +134,7 @@ impl Client {
     }
 
     /// The token that cancels this client's waits and requests: cancel it (e.g. when
-    /// Terraform calls StopProvider) and every call returns [`ApiError::Cancelled`] at once.
+    /// Terraform calls StopProvider) and every call fails as [`FailureKind::Cancelled`] at once.
     /// A cancelled client stays cancelled.
     pub fn cancel_token(&self) -> CancellationToken {
         self.http.cancel_token()
@@ -194,13 +195,7 @@ impl Client {
     fn decode<T: DeserializeOwned>(&self, op: &Operation, bytes: &[u8]) -> Result<T> {
         serde_json::from_slice(bytes).map_err(|e| {
             let message = self.http.redactor().clean(&e.to_string());
-            ApiFailure::new(
-                op.clone(),
-                ApiError::Decode {
-                    operation: op.label().to_owned(),
-                    message,
-                },
-            )
+            ApiFailure::new(op.clone(), FailureKind::Decode, message)
         })
     }
 
@@ -217,7 +212,7 @@ impl Client {
                     },
                     other => other,
                 };
-                ApiFailure::new(op.clone(), ApiError::from_failure(failure))
+                error::from_failure(op.clone(), failure)
             })
     }
 
@@ -229,9 +224,9 @@ impl Client {
     /// - when the answers stay lost or refused past the retries (5xx, 429, transport,
     ///   deadline), the create is repeated with the same key [`CREATE_RECOVERY_WAITS`]
     ///   more times, after waits, to settle it; if it stays unsettled, the error is
-    ///   [`ApiError::CreateUnresolved`] naming what `existing` finds (the object of that
+    ///   [`Detail::CreateUnresolved`] naming what `existing` finds (the object of that
     ///   name the project now holds), if anything;
-    /// - a 409 (the name is taken) is [`ApiError::NameTaken`] with what `existing` finds,
+    /// - a 409 (the name is taken) is [`Detail::NameTaken`] with what `existing` finds,
     ///   so the message can give its id and the import command (an earlier apply that
     ///   died after its create committed leaves exactly this).
     async fn create_named<T, F, Fut>(&self, op: Operation, body: Vec<u8>, existing: F) -> Result<T>
@@ -251,33 +246,28 @@ impl Client {
                     .await;
                 match created {
                     Ok(created) => Ok(created),
-                    Err(f) if f.error.outcome_unknown() => Err(ApiError::CreateUnresolved {
-                        cause: Box::new(f.error),
-                        existing: existing().await,
-                        tried: String::new(),
-                    }),
-                    Err(f) => match f.error {
-                        ApiError::Conflict { message } => Err(ApiError::NameTaken {
-                            message,
+                    Err(mut f) if f.outcome_unknown() => {
+                        f.detail = Detail::CreateUnresolved {
                             existing: existing().await,
-                        }),
-                        other => Err(other),
-                    },
+                            tried: String::new(),
+                        };
+                        Err(f)
+                    }
+                    Err(mut f) if f.is_conflict() => {
+                        f.detail = Detail::NameTaken {
+                            existing: existing().await,
+                        };
+                        Err(f)
+                    }
+                    Err(f) => Err(f),
                 }
             })
             .await;
-        outcome.map_err(|error| {
-            let error = match error {
-                ApiError::CreateUnresolved {
-                    cause, existing, ..
-                } => ApiError::CreateUnresolved {
-                    cause,
-                    existing,
-                    tried: tally.describe(),
-                },
-                other => other,
-            };
-            ApiFailure::new(op, error)
+        outcome.map_err(|mut failure| {
+            if let Detail::CreateUnresolved { tried, .. } = &mut failure.detail {
+                *tried = tally.describe();
+            }
+            failure
         })
     }
 
@@ -288,7 +278,7 @@ impl Client {
         let mut outcome = self.call(op.clone(), Some(body.clone()), Some(&key)).await;
         for wait in CREATE_RECOVERY_WAITS {
             match &outcome {
-                Err(f) if f.error.outcome_unknown() && f.error != ApiError::Cancelled => {}
+                Err(f) if f.outcome_unknown() && f.kind() != FailureKind::Cancelled => {}
                 _ => break,
             }
             // No repeat that could not end before the operation's deadline.
@@ -320,13 +310,9 @@ impl Client {
 /// Serializes a request body.
 fn encode<T: serde::Serialize>(op: &Operation, value: &T) -> Result<Vec<u8>> {
     serde_json::to_vec(value).map_err(|e| {
-        ApiFailure::new(
-            op.clone(),
-            ApiError::InvalidInput {
-                field: "request".to_owned(),
-                message: e.to_string(),
-            },
-        )
+        let mut failure = ApiFailure::new(op.clone(), FailureKind::Validation, e.to_string());
+        failure.field = Some("request".to_owned());
+        failure
     })
 }
 
@@ -460,30 +446,23 @@ mod tests {
 
     #[tokio::test]
     async fn every_status_gives_its_typed_error() {
-        type Check = fn(&ApiError) -> bool;
+        type Check = fn(&ApiFailure) -> bool;
         let cases: Vec<(Canned, Check)> = vec![
             (
                 Canned::json(401, include_str!("fixtures/error_unauthorized.json")),
-                |e| matches!(e, ApiError::Unauthorized { .. }),
+                |e| e.kind() == FailureKind::Unauthorized,
             ),
             (
                 Canned::json(403, include_str!("fixtures/error_forbidden_scope.json")),
                 |e| {
-                    matches!(e, ApiError::Forbidden { code: ForbiddenCode::MissingScope,
+                    e.code() == Some(code::MISSING_SCOPE)
+                        && matches!(&e.detail, Detail::Refused {
                         required_scope: Some(s), .. } if s == "database:write")
                 },
             ),
             (
                 Canned::json(403, include_str!("fixtures/error_not_a_member.json")),
-                |e| {
-                    matches!(
-                        e,
-                        ApiError::Forbidden {
-                            code: ForbiddenCode::NotAMember,
-                            ..
-                        }
-                    )
-                },
+                |e| e.kind() == FailureKind::Forbidden && e.code() == Some(code::NOT_A_MEMBER),
             ),
             (
                 Canned::json(404, include_str!("fixtures/error_not_found.json")),
@@ -491,36 +470,29 @@ mod tests {
             ),
             (
                 Canned::json(409, include_str!("fixtures/error_conflict.json")),
-                |e| matches!(e, ApiError::Conflict { .. }),
+                |e| e.is_conflict() && e.detail == Detail::None,
             ),
             (
                 Canned::json(422, include_str!("fixtures/error_validation.json")),
-                |e| matches!(e, ApiError::Validation { field: Some(f), .. } if f == "ttl_seconds"),
+                |e| e.kind() == FailureKind::Validation && e.field() == Some("ttl_seconds"),
             ),
             (
                 Canned::json(
                     400,
                     "{\"error\":{\"code\":\"bad_request\",\"message\":\"x\"}}",
                 ),
-                |e| matches!(e, ApiError::Unexpected { status: 400, .. }),
+                |e| e.kind() == FailureKind::Other && e.status() == Some(400),
             ),
             (
                 Canned::text(500, "<html>Internal Server Error</html>"),
                 |e| {
-                    matches!(
-                        e,
-                        ApiError::Server {
-                            status: 500,
-                            code: None,
-                            retries: 0,
-                            ..
-                        }
-                    )
+                    (e.kind(), e.status(), e.code(), e.retries())
+                        == (FailureKind::Server, Some(500), None, 0)
                 },
             ),
             (
                 Canned::empty(302).header("location", "http://elsewhere.invalid/"),
-                |e| matches!(e, ApiError::Unexpected { status: 302, .. }),
+                |e| e.kind() == FailureKind::Other && e.status() == Some(302),
             ),
         ];
         let (script, checks): (Vec<_>, Vec<_>) = cases.into_iter().unzip();
@@ -531,7 +503,7 @@ mod tests {
         let client = test_client_with(&mock.base, |c| c.max_retries = 0);
         for check in checks {
             let failure = client.get_database(DB).await.unwrap_err();
-            assert!(check(&failure.error), "{:?}", failure.error);
+            assert!(check(&failure), "{failure:?}");
             assert!(!failure.to_string().contains(TEST_TOKEN));
         }
         assert_eq!(mock.calls().len(), count);
@@ -555,14 +527,10 @@ mod tests {
             .await
             .unwrap();
         let failure = client.rotate_database_token(DB).await.unwrap_err();
-        assert!(matches!(
-            failure.error,
-            ApiError::Server {
-                status: 500,
-                retries: 0,
-                ..
-            }
-        ));
+        assert_eq!(
+            (failure.kind(), failure.status(), failure.retries()),
+            (FailureKind::Server, Some(500), 0)
+        );
         let calls = mock.calls();
         assert_eq!(
             calls.len(),
@@ -622,11 +590,8 @@ mod tests {
         let mock = Mock::start(vec![limited(), limited(), limited(), limited()]).await;
         let failure = test_client(&mock.base).get_database(DB).await.unwrap_err();
         assert_eq!(
-            failure.error,
-            ApiError::RateLimited {
-                retry_after: Some(Duration::ZERO),
-                retries: 2
-            }
+            (failure.kind(), failure.retry_after, failure.retries()),
+            (FailureKind::RateLimited, Some(Duration::ZERO), 2)
         );
         assert_eq!(mock.calls().len(), 3, "1 attempt + max_retries (2)");
         assert!(failure.to_string().contains("after 2 retries"), "{failure}");
@@ -643,10 +608,10 @@ mod tests {
         let started = Instant::now();
         let failure = test_client(&mock.base).get_database(DB).await.unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(2));
-        assert!(matches!(
-            failure.error,
-            ApiError::RateLimited { retry_after: Some(d), retries: 0 } if d == Duration::from_secs(3600)
-        ));
+        assert_eq!(
+            (failure.kind(), failure.retry_after, failure.retries()),
+            (FailureKind::RateLimited, Some(Duration::from_secs(3600)), 0)
+        );
         assert_eq!(mock.calls().len(), 1);
     }
 
@@ -671,10 +636,11 @@ mod tests {
             .list_databases("prj_1")
             .await
             .unwrap_err();
-        assert!(matches!(
-            failure.error,
-            ApiError::Server { status: 503, retries: 2, ref message, .. } if message == "service unavailable"
-        ));
+        assert_eq!(
+            (failure.kind(), failure.status(), failure.retries()),
+            (FailureKind::Server, Some(503), 2)
+        );
+        assert_eq!(failure.message, "service unavailable");
         assert_eq!(mock.calls().len(), 3);
     }
 
@@ -687,14 +653,10 @@ mod tests {
         .await;
         let client = test_client(&mock.base);
         let failure = client.rotate_database_token(DB).await.unwrap_err();
-        assert!(matches!(
-            failure.error,
-            ApiError::Server {
-                status: 503,
-                retries: 0,
-                ..
-            }
-        ));
+        assert_eq!(
+            (failure.kind(), failure.status(), failure.retries()),
+            (FailureKind::Server, Some(503), 0)
+        );
         assert_eq!(mock.calls().len(), 1);
         assert_eq!(client.requests_sent(), 1);
         assert!(!failure.op.retry_safe(), "a rotation is not repeated");
@@ -722,9 +684,8 @@ mod tests {
         let client = test_client(&server.base);
         let failure = client.rotate_database_token(DB).await.unwrap_err();
         assert!(
-            matches!(failure.error, ApiError::Transport { retries: 0, .. }),
-            "{:?}",
-            failure.error
+            failure.kind() == FailureKind::Transport && failure.retries() == 0,
+            "{failure:?}"
         );
         assert_eq!(server.requests().len(), 1);
     }
@@ -797,18 +758,18 @@ mod tests {
         let base = refused_url().await;
         let client = test_client_with(&base, |c| c.max_retries = 1);
         let failure = client.get_database(DB).await.unwrap_err();
-        match &failure.error {
-            ApiError::Transport {
-                message,
-                timed_out: false,
-                retries: 1,
-                url,
-            } => {
-                assert!(!message.contains("127.0.0.1"), "{message}");
-                assert!(url.ends_with("/v1/databases/db_8a41c0d2e3f4a5b6"), "{url}");
-            }
-            other => panic!("unexpected {other:?}"),
-        }
+        assert_eq!(
+            (failure.kind(), failure.timed_out, failure.retries()),
+            (FailureKind::Transport, false, 1),
+            "{failure:?}"
+        );
+        assert!(
+            !failure.message.contains("127.0.0.1"),
+            "{}",
+            failure.message
+        );
+        let url = failure.url.as_deref().unwrap_or_default();
+        assert!(url.ends_with("/v1/databases/db_8a41c0d2e3f4a5b6"), "{url}");
         assert_eq!(client.requests_sent(), 2);
         assert!(
             failure.to_string().contains("could not reach the API at"),
@@ -847,9 +808,12 @@ mod tests {
         // old code gave each of them its own (about 3 x 1.2 s + the 4 s of recovery
         // waits + 1.2 s for the lookup).
         assert!(took < Duration::from_millis(1900), "took {took:?}");
-        match &failure.error {
-            ApiError::CreateUnresolved { tried, cause, .. } => {
-                assert!(cause.outcome_unknown(), "{cause:?}");
+        match &failure.detail {
+            Detail::CreateUnresolved { tried, .. } => {
+                assert!(
+                    failure.is_unanswered() || failure.is_server() || failure.is_rate_limited(),
+                    "{failure:?}"
+                );
                 assert!(tried.contains("create database timed out after"), "{tried}");
                 assert!(tried.contains("one operation's limit: 1 s"), "{tried}");
             }
@@ -879,15 +843,8 @@ mod tests {
         let failure = client.get_database(DB).await.unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(2));
         assert!(
-            matches!(
-                failure.error,
-                ApiError::Transport {
-                    timed_out: true,
-                    ..
-                }
-            ),
-            "{:?}",
-            failure.error
+            failure.kind() == FailureKind::Transport && failure.timed_out,
+            "{failure:?}"
         );
         assert!(failure.to_string().contains("timed out"), "{failure}");
     }
@@ -908,7 +865,7 @@ mod tests {
         });
         let started = Instant::now();
         let failure = client.get_database(DB).await.unwrap_err();
-        assert_eq!(failure.error, ApiError::Cancelled);
+        assert_eq!(failure.kind(), FailureKind::Cancelled);
         assert!(
             started.elapsed() < Duration::from_secs(2),
             "{:?}",
@@ -917,7 +874,7 @@ mod tests {
         assert_eq!(mock.calls().len(), 1);
         // A cancelled client sends nothing more.
         let again = client.list_projects().await.unwrap_err();
-        assert_eq!(again.error, ApiError::Cancelled);
+        assert_eq!(again.kind(), FailureKind::Cancelled);
         assert_eq!(client.requests_sent(), 1);
     }
 
@@ -939,7 +896,7 @@ mod tests {
         });
         let started = Instant::now();
         let failure = client.get_database(DB).await.unwrap_err();
-        assert_eq!(failure.error, ApiError::Cancelled);
+        assert_eq!(failure.kind(), FailureKind::Cancelled);
         assert!(started.elapsed() < Duration::from_secs(2));
     }
 }

@@ -38,7 +38,7 @@ mod tests {
     use super::super::testing::test_client;
     use super::*;
     use crate::client::testutil::{Canned, Mock};
-    use crate::comwit::client::ApiError;
+    use crate::client::FailureKind;
 
     #[tokio::test]
     async fn list_projects_reads_the_envelope() {
@@ -84,7 +84,9 @@ mod tests {
         for bad in ["", ".", ".."] {
             let failure = client.get_project(bad).await.unwrap_err();
             assert!(
-                matches!(failure.error, ApiError::InvalidInput { ref field, .. } if field == "project_id"),
+                failure.kind() == FailureKind::Validation
+                    && failure.status().is_none()
+                    && failure.field() == Some("project_id"),
                 "{failure:?}"
             );
         }

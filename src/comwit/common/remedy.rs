@@ -5,66 +5,107 @@
 //! stop) are the kit's ([`generic`]), over Comwit's [`FACTS`]; the Terraform words of a
 //! remedy (`terraform state rm`, `terraform import`, `-parallelism`) come from [`advice`].
 
+use crate::client::FailureKind;
 use crate::client::Route;
 use crate::comwit::client::routes::{self, Operation};
-use crate::comwit::client::{ApiError, ForbiddenCode};
+use crate::comwit::client::{code, ApiFailure, Detail};
 use crate::comwit::provider::FACTS;
 use crate::plugin::kit::failure::advice;
 use crate::plugin::kit::failure::remedy::{remedy as generic, Generic};
 
-/// What the user can do about `error`, for this operation: the second half of the
+/// What the user can do about `failure`, for its operation: the second half of the
 /// diagnostic's detail ("Could not create database `orders` in project `prj_123`: the API
 /// answered 403 (the token lacks scope `database:write`). Use a token that has scope
 /// `database:write` (...)").
-pub fn remedy(error: &ApiError, op: &Operation) -> String {
-    match error {
-        ApiError::Unauthorized { .. } => format!(
+pub fn remedy(failure: &ApiFailure) -> String {
+    let op: &Operation = &failure.op;
+    match &failure.detail {
+        Detail::CreateUnresolved { existing, .. } => {
+            return match existing {
+                Some(found) => import_advice(op.route, &found.id),
+                None => format!(
+                    "Nothing was recorded in Terraform's state. If the {} was created, the \
+                     next apply finds it by name and prints its id and the import command; \
+                     otherwise the next apply creates it.",
+                    op.object_noun()
+                ),
+            }
+        }
+        Detail::NameTaken { existing } => {
+            return match existing {
+                Some(found) if op.is(&routes::CREATE_DNS_RECORD) => format!(
+                    "The zone already holds this record (same name, type and value). Bring \
+                     it under Terraform with {} instead of creating it again, or remove it \
+                     from the zone.",
+                    advice::import_commands(&found.id)
+                ),
+                Some(found) => format!(
+                    "Choose another name, or adopt it if an interrupted apply of this \
+                     configuration created it. {}",
+                    import_advice(op.route, &found.id)
+                ),
+                None => format!(
+                    "A{} {} with this name already exists in the project. Choose another \
+                     name, or {}",
+                    if op.object_noun() == "app" { "n" } else { "" },
+                    op.object_noun(),
+                    advice::IMPORT_EXISTING
+                ),
+            }
+        }
+        Detail::None | Detail::Refused { .. } => {}
+    }
+    match failure.kind() {
+        FailureKind::Unauthorized => format!(
             "{} A Comwit user token starts with `cwt_`: get one with `comwit login` or create \
              a personal access token in the console.",
             generic(&FACTS, Generic::Unauthorized)
         ),
-        ApiError::Forbidden {
-            code,
-            required_scope,
-            project_id,
-            ..
-        } => match code {
-            ForbiddenCode::MissingScope => {
-                let scope = required_scope.as_deref().unwrap_or(op.required_scope());
-                let lacks = format!("scope `{scope}`");
-                generic(
-                    &FACTS,
-                    Generic::Forbidden {
-                        lacks: Some(&lacks),
-                    },
-                )
-            }
-            ForbiddenCode::NotAMember => {
-                let project = project_id
-                    .as_deref()
-                    .or(op.project_id.as_deref())
-                    .map(|p| format!(" `{p}`"))
-                    .unwrap_or_default();
-                format!(
-                    "Use a token of a member of project{project}, or ask a project admin \
+        FailureKind::Forbidden => {
+            let (required_scope, project_id) = match &failure.detail {
+                Detail::Refused {
+                    required_scope,
+                    project_id,
+                    ..
+                } => (required_scope.as_deref(), project_id.as_deref()),
+                _ => (None, None),
+            };
+            match failure.code() {
+                Some(code::MISSING_SCOPE) => {
+                    let scope = required_scope.unwrap_or(op.required_scope());
+                    let lacks = format!("scope `{scope}`");
+                    generic(
+                        &FACTS,
+                        Generic::Forbidden {
+                            lacks: Some(&lacks),
+                        },
+                    )
+                }
+                Some(code::NOT_A_MEMBER) => {
+                    let project = project_id
+                        .or(op.project_id.as_deref())
+                        .map(|p| format!(" `{p}`"))
+                        .unwrap_or_default();
+                    format!(
+                        "Use a token of a member of project{project}, or ask a project admin \
                          to add you to it. Check the project id too."
-                )
+                    )
+                }
+                Some(code::PROTECTED_TENANT) => "The platform setting \
+                     PLATFORM_API_PROTECTED_TENANTS (by default `louhi-app` and \
+                     `comwit-db-synthetic`) names databases critical to the platform; suspend, \
+                     resume, delete, rotate connection token and issue query token are refused \
+                     on them, whatever the token's scopes. Manage this database through the \
+                     platform team; if Terraform should stop managing it, remove it from state \
+                     with `terraform state rm`."
+                    .to_owned(),
+                _ => format!(
+                    "Check that the token has scope `{}` and is a member of the project.",
+                    op.required_scope()
+                ),
             }
-            ForbiddenCode::ProtectedTenant => {
-                "The platform setting PLATFORM_API_PROTECTED_TENANTS (by default \
-                     `louhi-app` and `comwit-db-synthetic`) names databases critical to the \
-                     platform; suspend, resume, delete, rotate connection token and issue \
-                     query token are refused on them, whatever the token's scopes. Manage \
-                     this database through the platform team; if Terraform should stop \
-                     managing it, remove it from state with `terraform state rm`."
-                    .to_owned()
-            }
-            ForbiddenCode::Other => format!(
-                "Check that the token has scope `{}` and is a member of the project.",
-                op.required_scope()
-            ),
-        },
-        ApiError::NotFound { .. } => match op.route {
+        }
+        FailureKind::NotFound => match op.route {
             // Listing projects cannot meet a missing object: not the API.
             r if *r == routes::LIST_PROJECTS => {
                 generic(&FACTS, Generic::NotTheApi { status: Some(404) })
@@ -144,15 +185,18 @@ pub fn remedy(error: &ApiError, op: &Operation) -> String {
                 )
             }
         },
-        ApiError::NotTheApi { status, .. } => generic(
+        // A 404 without Comwit's `not_found` body: not the Comwit API's.
+        FailureKind::Other if failure.status() == Some(404) => generic(
             &FACTS,
             Generic::NotTheApi {
-                status: Some(*status),
+                status: failure.status(),
             },
         ),
-        ApiError::TooLarge { .. } => generic(&FACTS, Generic::NotTheApi { status: None }),
-        ApiError::Deadline { .. } => generic(&FACTS, Generic::Deadline),
-        ApiError::Conflict { .. } => match op.route {
+        FailureKind::Decode if failure.too_large.is_some() => {
+            generic(&FACTS, Generic::NotTheApi { status: None })
+        }
+        FailureKind::Deadline => generic(&FACTS, Generic::Deadline),
+        FailureKind::Conflict => match op.route {
             r if *r == routes::CREATE_DATABASE => {
                 format!(
                     "A database with this name already exists in the project. Choose another \
@@ -193,26 +237,27 @@ pub fn remedy(error: &ApiError, op: &Operation) -> String {
                       words above); `terraform plan` shows what Terraform knows of it now."
                 .to_owned(),
         },
-        ApiError::Validation { field, .. } => match field {
+        // An argument refused before anything was sent.
+        FailureKind::Validation if failure.status().is_none() => {
+            "Fix the value and try again.".to_owned()
+        }
+        FailureKind::Validation => match failure.field() {
             Some(field) => format!("Fix the value of `{field}` and try again."),
             None => "Fix the request's values and try again.".to_owned(),
         },
-        ApiError::RateLimited {
-            retry_after,
-            retries,
-        } => generic(
+        FailureKind::RateLimited => generic(
             &FACTS,
             Generic::RateLimited {
-                retries: Some(*retries),
-                retry_after: *retry_after,
+                retries: Some(failure.retries()),
+                retry_after: failure.retry_after,
             },
         ),
-        ApiError::Server { retries, .. } => {
+        FailureKind::Server => {
             let text = generic(
                 &FACTS,
                 Generic::Server {
                     repeatable: op.retry_safe(),
-                    retries: Some(*retries),
+                    retries: Some(failure.retries()),
                 },
             );
             if op.retry_safe() {
@@ -221,17 +266,17 @@ pub fn remedy(error: &ApiError, op: &Operation) -> String {
                 format!("{text} {}", not_retried(op.route))
             }
         }
-        ApiError::Unexpected { .. } => format!(
+        FailureKind::Other => format!(
             "This answer is not part of the API contract. Check that the provider's `api_url` \
              argument (or {}) points at the Comwit product API ({}), not the database host \
              db.cloud.comwit.io.",
             FACTS.api_url_env, FACTS.default_api_url
         ),
-        ApiError::Transport { timed_out, .. } => {
+        FailureKind::Transport => {
             let mut text = generic(
                 &FACTS,
                 Generic::Transport {
-                    timed_out: *timed_out,
+                    timed_out: failure.timed_out,
                 },
             );
             if !op.retry_safe() {
@@ -240,7 +285,7 @@ pub fn remedy(error: &ApiError, op: &Operation) -> String {
             }
             text
         }
-        ApiError::Decode { .. } => {
+        FailureKind::Decode => {
             let mut text = generic(&FACTS, Generic::Decode);
             if one_of(
                 op.route,
@@ -253,37 +298,7 @@ pub fn remedy(error: &ApiError, op: &Operation) -> String {
             }
             text
         }
-        ApiError::InvalidInput { .. } => "Fix the value and try again.".to_owned(),
-        ApiError::Cancelled => generic(&FACTS, Generic::Cancelled),
-        ApiError::CreateUnresolved { existing, .. } => match existing {
-            Some(found) => import_advice(op.route, &found.id),
-            None => format!(
-                "Nothing was recorded in Terraform's state. If the {} was created, the \
-                     next apply finds it by name and prints its id and the import command; \
-                     otherwise the next apply creates it.",
-                op.object_noun()
-            ),
-        },
-        ApiError::NameTaken { existing, .. } => match existing {
-            Some(found) if op.is(&routes::CREATE_DNS_RECORD) => format!(
-                "The zone already holds this record (same name, type and value). Bring \
-                     it under Terraform with {} instead of creating it again, or remove it \
-                     from the zone.",
-                advice::import_commands(&found.id)
-            ),
-            Some(found) => format!(
-                "Choose another name, or adopt it if an interrupted apply of this \
-                     configuration created it. {}",
-                import_advice(op.route, &found.id)
-            ),
-            None => format!(
-                "A{} {} with this name already exists in the project. Choose another \
-                     name, or {}",
-                if op.object_noun() == "app" { "n" } else { "" },
-                op.object_noun(),
-                advice::IMPORT_EXISTING
-            ),
-        },
+        FailureKind::Cancelled => generic(&FACTS, Generic::Cancelled),
     }
 }
 
@@ -330,17 +345,26 @@ fn not_retried(route: &Route) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::comwit::client::error_testing::{error, redactor, TOKEN};
-    use crate::comwit::client::ApiFailure;
+    use crate::client::Facts;
+    use crate::comwit::client::error_testing::{answer, redactor, TOKEN};
+    use crate::comwit::client::ExistingObject;
     use crate::plugin::kit::failure::ClientFailure;
     use std::time::Duration;
+
+    /// A failure of `kind` on `op` with `detail` and no other facts.
+    fn failure(op: Operation, kind: FailureKind, detail: Detail) -> ApiFailure {
+        ApiFailure::from(Facts {
+            detail,
+            ..Facts::new(op, kind)
+        })
+    }
 
     fn create_op() -> Operation {
         Operation::on_project(&routes::CREATE_DATABASE, "prj_123").with_database_name("orders")
     }
 
     fn detail_of(op: Operation, status: u16, body: &str) -> String {
-        ApiFailure::new(op, error(status, body)).detail()
+        answer(op, status, body).detail()
     }
 
     #[test]
@@ -411,12 +435,10 @@ mod tests {
              environment variable), or ask your Comwit administrator to grant it."
         );
         assert_eq!(
-            ApiFailure::new(
+            answer(
                 create_op(),
-                error(
-                    403,
-                    include_str!("../client/fixtures/error_forbidden_scope.json")
-                )
+                403,
+                include_str!("../client/fixtures/error_forbidden_scope.json")
             )
             .summary(),
             "Error creating database"
@@ -500,13 +522,12 @@ mod tests {
         assert!(text.contains("field `ttl_seconds`"), "{text}");
         assert!(text.contains("Fix the value of `ttl_seconds`"), "{text}");
 
-        let limited = ApiFailure::new(
-            get.clone(),
-            ApiError::RateLimited {
-                retry_after: Some(Duration::from_secs(2)),
-                retries: 3,
-            },
-        );
+        let limited = ApiFailure::from(Facts {
+            status: Some(429),
+            retry_after: Some(Duration::from_secs(2)),
+            attempts: 4,
+            ..Facts::new(get.clone(), FailureKind::RateLimited)
+        });
         let text = limited.detail();
         assert!(
             text.contains("429") && text.contains("after 3 retries"),
@@ -521,15 +542,12 @@ mod tests {
             "{text}"
         );
 
-        let transport = ApiFailure::new(
-            get,
-            ApiError::Transport {
-                message: "tcp connect error".into(),
-                timed_out: false,
-                retries: 2,
-                url: "http://127.0.0.1:1/v1/databases/db_1".into(),
-            },
-        );
+        let transport = ApiFailure::from(Facts {
+            message: "tcp connect error".into(),
+            attempts: 3,
+            url: Some("http://127.0.0.1:1/v1/databases/db_1".into()),
+            ..Facts::new(get, FailureKind::Transport)
+        });
         let text = transport.detail();
         assert!(
             text.contains("COMWIT_API_URL") && text.contains("`api_url`"),
@@ -551,69 +569,89 @@ mod tests {
             "{\"detail\":\"Not Found\"}",
             "{\"error\":{\"code\":\"route_not_found\",\"message\":\"no such route\"}}",
         ] {
-            let e = error(404, body);
+            let e = answer(
+                Operation::on_database(&routes::GET_DATABASE, "db_1"),
+                404,
+                body,
+            );
             assert!(!e.is_not_found(), "{body}: {e:?}");
-            let text =
-                ApiFailure::new(Operation::on_database(&routes::GET_DATABASE, "db_1"), e).detail();
+            let text = e.detail();
             assert!(text.contains("http://api.test/v1/x"), "{text}");
             assert!(text.contains("`api_url`"), "{text}");
             assert!(!text.contains("deleted outside Terraform"), "{text}");
         }
-        assert!(error(404, include_str!("../client/fixtures/error_not_found.json")).is_not_found());
+        assert!(answer(
+            Operation::on_database(&routes::GET_DATABASE, "db_1"),
+            404,
+            include_str!("../client/fixtures/error_not_found.json")
+        )
+        .is_not_found());
     }
     /// The remedies whose Terraform words come from `advice`, word for word (the generic
     /// kinds' as the kit's `failure::remedy` writes them for Comwit).
     #[test]
     fn terraform_advice_reads_as_before() {
-        use crate::comwit::client::ExistingObject;
         let found = |id: &str, created_at: &str| ExistingObject {
             id: id.into(),
             created_at: created_at.into(),
         };
-        let conflict = || ApiError::Conflict {
-            message: "taken".into(),
+        let conflict = |op| remedy(&failure(op, FailureKind::Conflict, Detail::None));
+        let taken = |op, existing| {
+            remedy(&failure(
+                op,
+                FailureKind::Conflict,
+                Detail::NameTaken { existing },
+            ))
+        };
+        let unresolved = |op, existing| {
+            remedy(&failure(
+                op,
+                FailureKind::Cancelled,
+                Detail::CreateUnresolved {
+                    existing,
+                    tried: String::new(),
+                },
+            ))
         };
         let cases = [
             (
-                remedy(&ApiError::Cancelled, &create_op()),
+                remedy(&failure(create_op(), FailureKind::Cancelled, Detail::None)),
                 "Terraform asked the provider to stop. If the request had already been sent it \
                  may have taken effect; refresh before trying again.",
             ),
             (
-                remedy(
-                    &ApiError::RateLimited {
-                        retry_after: Some(Duration::from_secs(2)),
-                        retries: 1,
-                    },
-                    &create_op(),
-                ),
+                remedy(&ApiFailure::from(Facts {
+                    retry_after: Some(Duration::from_secs(2)),
+                    attempts: 2,
+                    ..Facts::new(create_op(), FailureKind::RateLimited)
+                })),
                 "The Comwit API is rate limiting requests (it last asked to wait 2s); the \
                  provider retried 1 time. Wait a minute and try again, or run Terraform with a \
                  lower `-parallelism`. Raising `max_retries` in the provider block lets the \
                  provider wait longer.",
             ),
             (
-                remedy(&conflict(), &create_op()),
+                conflict(create_op()),
                 "A database with this name already exists in the project. Choose another \
                  name, or bring the existing one under Terraform with `terraform import`.",
             ),
             (
-                remedy(&conflict(), &Operation::new(&routes::CREATE_APP)),
+                conflict(Operation::new(&routes::CREATE_APP)),
                 "An app with this name already exists in the project. Choose another name, or \
                  bring the existing one under Terraform with `terraform import`.",
             ),
             (
-                remedy(&conflict(), &Operation::new(&routes::SUSPEND_DATABASE)),
+                conflict(Operation::new(&routes::SUSPEND_DATABASE)),
                 "The database is already suspended; refresh to see its current status.",
             ),
             (
-                remedy(&conflict(), &Operation::new(&routes::ROLLBACK_APP)),
+                conflict(Operation::new(&routes::ROLLBACK_APP)),
                 "Only a build whose status is `ready` can become the active build. Set \
                  `active_build_id` to a ready build of this app (see the `comwit_app_builds` \
                  data source), or remove it to serve the build of the source.",
             ),
             (
-                remedy(&conflict(), &Operation::new(&routes::CREATE_DNS_RECORD)),
+                conflict(Operation::new(&routes::CREATE_DNS_RECORD)),
                 "The zone already holds a record this one clashes with (an identical record, \
                  or a CNAME beside other records of that name; see the API's words above). \
                  Change this record, or remove the other one; if it is the same record, bring \
@@ -622,12 +660,9 @@ mod tests {
                  again.",
             ),
             (
-                remedy(
-                    &ApiError::NameTaken {
-                        message: "taken".into(),
-                        existing: Some(found("dom_1/rec_1", "")),
-                    },
-                    &Operation::new(&routes::CREATE_DNS_RECORD),
+                taken(
+                    Operation::new(&routes::CREATE_DNS_RECORD),
+                    Some(found("dom_1/rec_1", "")),
                 ),
                 "The zone already holds this record (same name, type and value). Bring it \
                  under Terraform with `terraform import <address> dom_1/rec_1` (or an \
@@ -635,73 +670,48 @@ mod tests {
                  it again, or remove it from the zone.",
             ),
             (
-                remedy(
-                    &ApiError::NameTaken {
-                        message: "taken".into(),
-                        existing: Some(found("app_1", "2026-01-01T00:00:00Z")),
-                    },
-                    &Operation::new(&routes::CREATE_APP),
+                taken(
+                    Operation::new(&routes::CREATE_APP),
+                    Some(found("app_1", "2026-01-01T00:00:00Z")),
                 ),
                 "Choose another name, or adopt it if an interrupted apply of this \
                  configuration created it. Bring it under Terraform with `terraform import \
                  <address> app_1` (or an `import { to = <address>, id = \"app_1\" }` block).",
             ),
             (
-                remedy(
-                    &ApiError::NameTaken {
-                        message: "taken".into(),
-                        existing: None,
-                    },
-                    &Operation::new(&routes::CREATE_APP),
-                ),
+                taken(Operation::new(&routes::CREATE_APP), None),
                 "An app with this name already exists in the project. Choose another name, or \
                  bring the existing one under Terraform with `terraform import`.",
             ),
             (
-                remedy(
-                    &ApiError::CreateUnresolved {
-                        cause: Box::new(ApiError::Cancelled),
-                        existing: Some(found("db_1", "2026-01-01T00:00:00Z")),
-                        tried: String::new(),
-                    },
-                    &create_op(),
-                ),
+                unresolved(create_op(), Some(found("db_1", "2026-01-01T00:00:00Z"))),
                 "Bring it under Terraform with `terraform import <address> db_1` (or an \
                  `import { to = <address>, id = \"db_1\" }` block), then set or change \
                  `token_version` and apply: its connection token was never seen, so it must \
                  be rotated.",
             ),
             (
-                remedy(
-                    &ApiError::CreateUnresolved {
-                        cause: Box::new(ApiError::Cancelled),
-                        existing: None,
-                        tried: String::new(),
-                    },
-                    &Operation::new(&routes::CREATE_APP),
-                ),
+                unresolved(Operation::new(&routes::CREATE_APP), None),
                 "Nothing was recorded in Terraform's state. If the app was created, the next \
                  apply finds it by name and prints its id and the import command; otherwise \
                  the next apply creates it.",
             ),
             (
-                remedy(
-                    &ApiError::NotFound {
-                        message: "gone".into(),
-                    },
-                    &Operation::on_database(&routes::SUSPEND_DATABASE, "db_1"),
-                ),
+                remedy(&failure(
+                    Operation::on_database(&routes::SUSPEND_DATABASE, "db_1"),
+                    FailureKind::NotFound,
+                    Detail::None,
+                )),
                 "It was deleted outside Terraform. Run `terraform apply` again (the next \
                  refresh notices it is gone and plans to create it), or remove it from state \
                  with `terraform state rm <address>` if Terraform should no longer manage it.",
             ),
             (
-                remedy(
-                    &ApiError::NotFound {
-                        message: "gone".into(),
-                    },
-                    &Operation::on_app(&routes::LIST_BUILDS, "app_1"),
-                ),
+                remedy(&failure(
+                    Operation::on_app(&routes::LIST_BUILDS, "app_1"),
+                    FailureKind::NotFound,
+                    Detail::None,
+                )),
                 "No such app is found: check the id given in the configuration (`app_id`) or \
                  to `terraform import` (a typo, or an id of another project or another \
                  platform).",
@@ -710,14 +720,11 @@ mod tests {
         for (got, want) in cases {
             assert_eq!(got, want);
         }
-        let decode = ApiError::Decode {
-            operation: "rotate".into(),
-            message: "eof".into(),
-        };
-        let text = remedy(
-            &decode,
-            &Operation::on_database(&routes::ROTATE_DATABASE_TOKEN, "db_1"),
-        );
+        let text = remedy(&failure(
+            Operation::on_database(&routes::ROTATE_DATABASE_TOKEN, "db_1"),
+            FailureKind::Decode,
+            Detail::None,
+        ));
         assert!(text.contains("rotate the connection token"), "{text}");
     }
 }

@@ -190,6 +190,6 @@ mod tests {
             .snapshot_entries("postgresql", "x")
             .await
             .expect_err("not a list");
-        assert_eq!(failure.kind, super::super::Kind::Decode);
+        assert_eq!(failure.kind(), crate::client::FailureKind::Decode);
     }
 }

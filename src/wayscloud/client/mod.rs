@@ -68,72 +68,52 @@ pub struct ClientConfig {
     pub pacing: bool,
 }
 
-/// What kind of failure, as resources ask about it.
+/// What was attempted: the route and the call's words ("delete database `x`
+/// (postgresql)").
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Kind {
-    /// 404 `not_found`: the object is gone (or another customer's).
-    NotFound,
-    /// 401.
-    Unauthorized,
-    /// 403 `forbidden` with the missing permission.
-    Forbidden { permission: String },
-    /// 403 `quota_exceeded`.
-    QuotaExceeded,
-    /// 409.
-    Conflict,
-    /// 422 with the field.
-    Validation { field: Option<String> },
-    /// 429 after the retries.
-    RateLimited,
-    /// 5xx after the retries (or not safe to repeat).
-    Server { status: u16 },
-    /// Any other answer, or one not in WaysCloud's shape (a wrong `api_url`).
-    Other { status: u16, documented: bool },
-    /// No answer.
-    Transport { timed_out: bool },
-    /// An answer that is not the documented JSON.
-    Decode,
-    /// Stopped by Terraform.
-    Cancelled,
-}
-
-/// A failed call: the operation, the kind and the platform's message, all redacted.
-#[derive(Debug, Clone)]
-pub struct ApiFailure {
+pub struct Operation {
     pub route: &'static Route,
-    /// What was attempted ("delete database `x` (postgresql)").
     pub describe: String,
-    pub kind: Kind,
-    /// The `code` of WaysCloud's error body, when the answer was in its shape.
-    pub code: Option<String>,
-    pub message: String,
 }
 
+/// WaysCloud's own fact beyond the common ones: the permission a 403 `forbidden` lacks
+/// (the body's `permission`, else the route's scope).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Detail {
+    pub permission: Option<String>,
+}
+
+/// A failed call ([`crate::client::ApiFailure`]): the operation, the common kind,
+/// WaysCloud's code (`not_found`, `forbidden`, `quota_exceeded`, ...) and message, all
+/// redacted.
+pub type ApiFailure = crate::client::ApiFailure<Operation, Detail>;
+
+/// The common kind of an answer of WaysCloud's. A 401 or 403 blames the key only in
+/// WaysCloud's own shape (a `detail` and its code): another service's refusal means
+/// `api_url` is wrong, as does a 404 `route_not_found`.
+pub fn kind_of(status: u16, fields: &ErrorFields) -> FailureKind {
+    let code = fields.code.as_deref().unwrap_or_default();
+    match (status, code) {
+        (404, "not_found") => FailureKind::NotFound,
+        (404, "route_not_found") => FailureKind::Other,
+        (404, "") if fields.documented => FailureKind::NotFound,
+        (401, "unauthorized" | "") if fields.documented => FailureKind::Unauthorized,
+        (403, "quota_exceeded" | "forbidden" | "") if fields.documented => FailureKind::Forbidden,
+        (409, _) => FailureKind::Conflict,
+        (422, _) => FailureKind::Validation,
+        (429, _) => FailureKind::RateLimited,
+        (500..=599, _) => FailureKind::Server,
+        _ => FailureKind::Other,
+    }
+}
+
+/// WaysCloud's questions of a failure, beyond the common predicates.
 impl ApiFailure {
-    /// The common kind of the failure ([`Kind`] is WaysCloud's finer one).
-    pub fn kind(&self) -> FailureKind {
-        match &self.kind {
-            Kind::NotFound => FailureKind::NotFound,
-            Kind::Unauthorized => FailureKind::Unauthorized,
-            Kind::Forbidden { .. } | Kind::QuotaExceeded => FailureKind::Forbidden,
-            Kind::Conflict => FailureKind::Conflict,
-            Kind::Validation { .. } => FailureKind::Validation,
-            Kind::RateLimited => FailureKind::RateLimited,
-            Kind::Server { .. } => FailureKind::Server,
-            Kind::Other { .. } => FailureKind::Other,
-            Kind::Transport { .. } => FailureKind::Transport,
-            Kind::Decode => FailureKind::Decode,
-            Kind::Cancelled => FailureKind::Cancelled,
-        }
-    }
-
-    /// The `code` of WaysCloud's error body (`not_found`, `quota_exceeded`, ...).
-    pub fn code(&self) -> Option<&str> {
-        self.code.as_deref()
-    }
-
-    pub fn is_not_found(&self) -> bool {
-        self.kind().is_not_found()
+    /// The answer is not WaysCloud's: not its error body, or an unknown route (`api_url`
+    /// points elsewhere).
+    pub fn is_not_the_api(&self) -> bool {
+        self.kind == FailureKind::Other
+            && (self.is_foreign() || self.code() == Some("route_not_found"))
     }
 
     /// The request may have done its work though no answer said so (no answer, a 5xx, an
@@ -141,12 +121,15 @@ impl ApiFailure {
     pub fn is_ambiguous(&self) -> bool {
         matches!(
             self.kind,
-            Kind::Transport { .. } | Kind::Server { .. } | Kind::Decode
+            FailureKind::Transport
+                | FailureKind::Deadline
+                | FailureKind::Server
+                | FailureKind::Decode
         )
     }
 
     pub fn summary(&self) -> &'static str {
-        self.route.summary
+        self.op.route.summary
     }
 }
 
@@ -154,7 +137,7 @@ impl ApiFailure {
 /// remedy, `wayscloud::common`).
 impl std::fmt::Display for ApiFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Could not {}.", self.describe)?;
+        write!(f, "Could not {}.", self.op.describe)?;
         if !self.message.is_empty() {
             write!(
                 f,
@@ -466,65 +449,27 @@ impl Client {
     }
 
     fn failure(&self, route: &'static Route, ids: &Ids, failure: Failure) -> ApiFailure {
-        let describe = ids.fill(route.describe);
-        let mut documented_code = None;
-        let (kind, message) = match failure {
-            Failure::Status { status, fields, .. } => {
-                if fields.documented {
-                    documented_code.clone_from(&fields.code);
-                }
-                let code = fields.code.clone().unwrap_or_default();
-                let message = fields.message.clone().unwrap_or_default();
-                let kind = match (status, code.as_str()) {
-                    (404, "not_found") => Kind::NotFound,
-                    // No such route: the API is not where `api_url` says.
-                    (404, "route_not_found") => Kind::Other {
-                        status,
-                        documented: false,
-                    },
-                    (404, _) if fields.documented && code.is_empty() => Kind::NotFound,
-                    // A 401 or 403 blames the key only in WaysCloud's own shape (a `detail`
-                    // and its code): another service's refusal means `api_url` is wrong.
-                    (401, "unauthorized" | "") if fields.documented => Kind::Unauthorized,
-                    (403, "quota_exceeded") if fields.documented => Kind::QuotaExceeded,
-                    (403, "forbidden" | "") if fields.documented => Kind::Forbidden {
-                        permission: fields.get("permission").unwrap_or(route.scope).to_owned(),
-                    },
-                    (409, _) => Kind::Conflict,
-                    (422, _) => Kind::Validation {
-                        field: fields.field.clone(),
-                    },
-                    (429, _) => Kind::RateLimited,
-                    (500..=599, _) => Kind::Server { status },
-                    _ => Kind::Other {
-                        status,
-                        documented: fields.documented,
-                    },
-                };
-                (kind, message)
-            }
-            Failure::Transport {
-                message, timed_out, ..
-            } => (Kind::Transport { timed_out }, message),
-            Failure::Deadline { after, .. } => (
-                Kind::Transport { timed_out: true },
-                format!("no answer after {after:?}"),
-            ),
-            Failure::TooLarge { limit, .. } => {
-                (Kind::Decode, format!("answer larger than {limit} bytes"))
-            }
-            Failure::InvalidInput { field, message } => {
-                (Kind::Validation { field: Some(field) }, message)
-            }
-            Failure::Cancelled => (Kind::Cancelled, String::new()),
-        };
-        ApiFailure {
+        let op = Operation {
             route,
-            describe,
-            kind,
-            code: documented_code,
-            message: self.http.redactor().clean(&message),
+            describe: ids.fill(route.describe),
+        };
+        let mut permission = None;
+        let mut failure = ApiFailure::from_failure(op, failure, |status, fields| {
+            let kind = kind_of(status, fields);
+            if kind == FailureKind::Forbidden && fields.code.as_deref() != Some("quota_exceeded") {
+                permission = Some(fields.get("permission").unwrap_or(route.scope).to_owned());
+            }
+            kind
+        });
+        failure.detail.permission = permission;
+        // The words of what was no answer.
+        if let Some(after) = failure.waited {
+            failure.message = format!("no answer after {after:?}");
+        } else if let Some(limit) = failure.too_large {
+            failure.message = format!("answer larger than {limit} bytes");
         }
+        failure.message = self.http.redactor().clean(&failure.message);
+        failure
     }
 
     async fn call<T: DeserializeOwned>(
@@ -544,12 +489,16 @@ impl Client {
             .send_request(route, ids, request)
             .await
             .map_err(|f| self.failure(route, ids, f))?;
-        serde_json::from_slice(&bytes).map_err(|e| ApiFailure {
-            route,
-            describe: ids.fill(route.describe),
-            kind: Kind::Decode,
-            code: None,
-            message: self.http.redactor().clean(&e.to_string()),
+        serde_json::from_slice(&bytes).map_err(|e| {
+            let op = Operation {
+                route,
+                describe: ids.fill(route.describe),
+            };
+            ApiFailure::new(
+                op,
+                FailureKind::Decode,
+                self.http.redactor().clean(&e.to_string()),
+            )
         })
     }
 
@@ -868,12 +817,8 @@ mod tests {
             .update_database("postgresql", "cust_a_pg_x", Some(20), Some("x"))
             .await
             .expect_err("422");
-        assert_eq!(
-            failure.kind,
-            Kind::Validation {
-                field: Some("description".into())
-            }
-        );
+        assert_eq!(failure.kind(), FailureKind::Validation);
+        assert_eq!(failure.field(), Some("description"));
         let detail = failure.to_string();
         assert!(!detail.contains("Sup3rSecretPassw0rd"), "{detail}");
         let calls = mock.calls();
@@ -902,7 +847,8 @@ mod tests {
             .rotate("postgresql", "cust_a_pg_x")
             .await
             .expect_err("503");
-        assert_eq!(failure.kind, Kind::Server { status: 503 });
+        assert_eq!(failure.kind(), FailureKind::Server);
+        assert_eq!(failure.status(), Some(503));
         assert_eq!(mock.calls().len(), 1, "a rotation was repeated after a 503");
         let list = client
             .list_databases("postgresql", None)
@@ -925,16 +871,7 @@ mod tests {
         let client = test_client(&mock.base);
         let foreign = client.info("postgresql", "x").await.expect_err("404");
         assert!(!foreign.is_not_found());
-        assert!(
-            matches!(
-                foreign.kind,
-                Kind::Other {
-                    documented: false,
-                    ..
-                }
-            ),
-            "{foreign:?}"
-        );
+        assert!(foreign.is_not_the_api(), "{foreign:?}");
         let gone = client.info("postgresql", "x").await.expect_err("404");
         assert!(gone.is_not_found());
     }
@@ -958,15 +895,8 @@ mod tests {
         for i in 0..n {
             let failure = client.info("postgresql", "x").await.expect_err("refused");
             assert!(
-                matches!(
-                    failure.kind,
-                    Kind::Other {
-                        documented: false,
-                        ..
-                    }
-                ),
-                "answer {i}: {:?}",
-                failure.kind
+                failure.is_not_the_api() && !failure.is_refused(),
+                "answer {i}: {failure:?}"
             );
         }
 
@@ -981,11 +911,12 @@ mod tests {
         .await;
         let client = test_client(&mock.base);
         let refused = client.info("postgresql", "x").await.expect_err("401");
-        assert_eq!(refused.kind, Kind::Unauthorized);
+        assert_eq!(refused.kind(), FailureKind::Unauthorized);
         let forbidden = client.info("postgresql", "x").await.expect_err("403");
-        assert!(
-            matches!(forbidden.kind, Kind::Forbidden { .. }),
-            "{forbidden:?}"
+        assert_eq!(forbidden.kind(), FailureKind::Forbidden, "{forbidden:?}");
+        assert_eq!(
+            forbidden.detail.permission.as_deref(),
+            Some("database:read")
         );
     }
 
@@ -1040,15 +971,20 @@ mod tests {
 
     #[test]
     fn a_forbidden_detail_names_the_permission_and_the_setting() {
-        let failure = ApiFailure {
-            route: &routes::CREATE_DATABASE,
-            describe: "create a postgresql database".into(),
-            kind: Kind::Forbidden {
-                permission: "database:create".into(),
-            },
+        let failure = ApiFailure::from(crate::client::Facts {
             code: Some("forbidden".into()),
             message: "API key lacks permission database:create".into(),
-        };
+            detail: Detail {
+                permission: Some("database:create".into()),
+            },
+            ..crate::client::Facts::new(
+                Operation {
+                    route: &routes::CREATE_DATABASE,
+                    describe: "create a postgresql database".into(),
+                },
+                FailureKind::Forbidden,
+            )
+        });
         assert_eq!(failure.kind(), FailureKind::Forbidden);
         assert_eq!(failure.code(), Some("forbidden"));
         assert_eq!(
