@@ -8,6 +8,8 @@
 //! - `hosts`: the `Host` check of every listener (421 for foreign names);
 //! - `sql`: SQL over each database's URL (Hrana over HTTP), at the protocol level and with
 //!   the official libSQL client;
+//! - `replicas`: embedded replicas on the database URL (the sync routes, `@libsql/client`
+//!   with `syncUrl`);
 //! - `platform`: all three platforms in one emulator: health, the version header, the
 //!   inspection routes, and the state's export and import with every engine's rows;
 //! - `wayscloud`: the WaysCloud databases API on its real PostgreSQL and MariaDB servers.
@@ -23,5 +25,6 @@ mod dns;
 mod hosts;
 mod platform;
 mod ratelimit;
+mod replicas;
 mod sql;
 mod wayscloud;
