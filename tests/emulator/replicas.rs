@@ -162,6 +162,28 @@ fn official_client_keeps_an_embedded_replica() {
     )
     .refused("FORBIDDEN");
 
+    // A suspended database refuses to sync (the export and the frames), and syncs again
+    // once resumed.
+    let (status, _) = emu.api(Method::POST, &format!("/v1/databases/{id}/suspend"), None);
+    assert_eq!(status, 200);
+    replica(&local, &url, &token, &["SELECT 1"]).refused("suspended");
+    replica(
+        &dir.path().join("while-suspended.db"),
+        &url,
+        &token,
+        &["SELECT 1"],
+    )
+    .refused("suspended");
+    let (status, _) = emu.api(Method::POST, &format!("/v1/databases/{id}/resume"), None);
+    assert_eq!(status, 200);
+    let out = printed(&replica(
+        &local,
+        &url,
+        &token,
+        &["SELECT count(*) FROM notes"],
+    ));
+    assert_eq!(out["results"][0]["rows"], json!([[3]]), "{out:#}");
+
     // A rotated-away token is refused before anything is downloaded.
     let (status, rotated) = emu.api(
         Method::POST,
@@ -179,6 +201,117 @@ fn official_client_keeps_an_embedded_replica() {
         &["SELECT count(*) FROM notes"],
     ));
     assert_eq!(out["results"][0]["rows"], json!([[3]]), "{out:#}");
+}
+
+/// `python tests/sql_client/replica.py <file> <url> <token> <sql>...` with the Python libSQL
+/// client (PyPI `libsql`, installed into `.venv` by `scripts/setup.sh`; `LIBSQL_PYTHON`
+/// names another interpreter that has it): whether it succeeded, stdout, stderr.
+fn python_replica(
+    file: &std::path::Path,
+    url: &str,
+    token: &str,
+    sqls: &[&str],
+) -> (bool, String, String) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let python = std::env::var("LIBSQL_PYTHON")
+        .unwrap_or_else(|_| root.join(".venv/bin/python").display().to_string());
+    let found = support::outside_tool(&python)
+        .args(["-c", "import libsql"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "the Python libSQL client is not installed for {python}: run `scripts/setup.sh` (it \
+         installs PyPI `libsql` into .venv), or set LIBSQL_PYTHON"
+    );
+    let out = support::outside_tool(&python)
+        .arg(root.join("tests/sql_client/replica.py"))
+        .arg(file)
+        .args([url, token])
+        .args(sqls)
+        .output()
+        .unwrap_or_else(|e| panic!("running {python}: {e}"));
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn python_client_keeps_an_embedded_replica() {
+    let emu = Emulator::start();
+    let (id, url, token) = create_db(&emu, "replicated-py");
+    node(&[
+        &url,
+        &token,
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)",
+        "INSERT INTO notes (body) VALUES ('first')",
+    ])
+    .results();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let local = dir.path().join("local.db");
+    let rows = |run: (bool, String, String)| -> Value {
+        let (ok, stdout, stderr) = run;
+        assert!(ok, "python client failed: {stderr}");
+        let parsed: Value = serde_json::from_str(stdout.trim())
+            .unwrap_or_else(|e| panic!("python client output {stdout:?}: {e}"));
+        parsed["results"].clone()
+    };
+    let results = rows(python_replica(
+        &local,
+        &url,
+        &token,
+        &["SELECT body FROM notes"],
+    ));
+    assert_eq!(results[0], json!([["first"]]));
+    // A write over Hrana is in the replica after the next sync; a write through the
+    // replica lands in the database.
+    node(&[&url, &token, "INSERT INTO notes (body) VALUES ('second')"]).results();
+    let results = rows(python_replica(
+        &local,
+        &url,
+        &token,
+        &[
+            "SELECT body FROM notes ORDER BY id",
+            "INSERT INTO notes (body) VALUES ('from python')",
+        ],
+    ));
+    assert_eq!(results[0], json!([["first"], ["second"]]));
+    let results = node(&[&url, &token, "SELECT body FROM notes WHERE id = 3"]).results();
+    assert_eq!(results[0]["rows"], json!([["from python"]]));
+    let results = rows(python_replica(
+        &local,
+        &url,
+        &token,
+        &["SELECT count(*) FROM notes"],
+    ));
+    assert_eq!(results[0], json!([[3]]));
+    // Refusals carry the server's reason: a rotated token, a suspended database.
+    let (status, rotated) = emu.api(
+        Method::POST,
+        &format!("/v1/databases/{id}/token/rotate"),
+        None,
+    );
+    assert_eq!(status, 200, "{rotated:#}");
+    let (ok, _, stderr) = python_replica(&local, &url, &token, &["SELECT 1"]);
+    assert!(!ok && stderr.contains("AUTH_JWT_INVALID"), "{stderr}");
+    let (ok, _, stderr) = python_replica(&dir.path().join("new.db"), &url, &token, &["SELECT 1"]);
+    assert!(!ok && stderr.contains("401"), "{stderr}");
+    let new_token = str_of(&rotated["database_token"]);
+    let (status, _) = emu.api(Method::POST, &format!("/v1/databases/{id}/suspend"), None);
+    assert_eq!(status, 200);
+    let (ok, _, stderr) = python_replica(&local, &url, &new_token, &["SELECT 1"]);
+    assert!(!ok && stderr.contains("suspended"), "{stderr}");
+    let (status, _) = emu.api(Method::POST, &format!("/v1/databases/{id}/resume"), None);
+    assert_eq!(status, 200);
+    let results = rows(python_replica(
+        &local,
+        &url,
+        &new_token,
+        &["SELECT count(*) FROM notes"],
+    ));
+    assert_eq!(results[0], json!([[3]]));
 }
 
 /// GET with a bearer token: the status and the body's bytes.

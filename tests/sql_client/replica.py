@@ -26,7 +26,7 @@ def main() -> int:
         results = []
         for sql in sqls:
             cursor = conn.execute(sql)
-            results.append([list(row) for row in cursor.fetchall()])
+            results.append([list(row) for row in cursor.fetchall() or []])
         conn.commit()
         conn.sync()
         conn.close()

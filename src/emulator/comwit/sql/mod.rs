@@ -21,6 +21,8 @@
 //! - [`conn`]: the connection fence (no `ATTACH` of other files, read-only tokens only read,
 //!   a time limit per request);
 //! - [`wal`]: `generation` and `frame_numbers` followed from the real WAL;
+//! - [`replica`]: embedded replicas (the clients' sync protocol: `info`, `export`, `sync`),
+//!   served from a replication log of page changes beside the file;
 //! - [`proto`]: the JSON structures; [`protobuf`]: the Protobuf encoding (`v3-protobuf`)
 //!   into and out of them.
 //!

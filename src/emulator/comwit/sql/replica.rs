@@ -129,14 +129,18 @@ fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
     options.open(path)
 }
 
-/// Makes a copy's first page the same for the same content: the change counter and its
-/// "valid for" twin (which every copy bumps) set to 1, and the WAL file format (what a
-/// libSQL server's file says; the replica runs in WAL mode).
-fn normalize(image: &mut [u8]) {
+/// Makes a copy's first page say what the database's says, and the same for the same
+/// content: the schema cookie of the source (a backup sets its own, which would hide schema
+/// changes from a replica's open connections: they would keep their cached schema and
+/// answer "no such table"), the change counter and its "valid for" twin (which every copy
+/// bumps) set to 1, and the WAL file format (what a libSQL server's file says; the replica
+/// runs in WAL mode).
+fn normalize(image: &mut [u8], schema_cookie: u32) {
     if image.len() >= 100 {
         image[18] = 2;
         image[19] = 2;
         image[24..28].copy_from_slice(&1u32.to_be_bytes());
+        image[40..44].copy_from_slice(&schema_cookie.to_be_bytes());
         image[92..96].copy_from_slice(&1u32.to_be_bytes());
     }
 }
@@ -213,7 +217,7 @@ impl ReplicaLog {
     fn copy(&self) -> Result<Vec<u8>, ReplicaError> {
         let tmp = self.dir.join("copy.tmp");
         let _ = std::fs::remove_file(&tmp);
-        {
+        let cookie = {
             let conn = super::conn::open(&self.db)?;
             let _policy = super::conn::ThreadPolicy::switch_mode(super::conn::AuthMode::Internal);
             let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
@@ -221,12 +225,18 @@ impl ReplicaLog {
             if page_size != PAGE_SIZE {
                 return Err(ReplicaError::PageSize(page_size));
             }
+            // One read transaction for the schema cookie and the copy: the backup reads in
+            // the transaction it finds open, so both are of the same snapshot.
+            conn.execute_batch("BEGIN")?;
+            let cookie: i64 = conn.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
             conn.backup(rusqlite::MAIN_DB, &tmp, rusqlite::backup::NO_PROGRESS)?;
-        }
+            conn.execute_batch("COMMIT")?;
+            cookie
+        };
         let mut image = std::fs::read(&tmp)?;
         let _ = std::fs::remove_file(&tmp);
         image.truncate(image.len() / PAGE_SIZE * PAGE_SIZE);
-        normalize(&mut image);
+        normalize(&mut image, u32::try_from(cookie).unwrap_or(0));
         Ok(image)
     }
 
@@ -444,6 +454,21 @@ mod tests {
             log.pull(second, 1, second.frames + 1, second.frames + 10)?,
             Pull::EndOfGeneration(1)
         );
+        // The replica's schema cookie is the database's, so that open connections notice a
+        // schema change.
+        let version: i64 = r.query_row("PRAGMA schema_version", [], |row| row.get(0))?;
+        let source: i64 = conn.query_row("PRAGMA schema_version", [], |row| row.get(0))?;
+        assert_eq!(version, source);
+        conn.execute_batch("CREATE TABLE u (b); CREATE TABLE v (c);")?;
+        let third = log.refresh()?;
+        let Pull::Frames(more) = log.pull(third, 1, second.frames + 1, third.frames + 1)? else {
+            return Err("no frames for the schema change".into());
+        };
+        apply(&mut replica, &more);
+        let cookie = u32::from_be_bytes([replica[40], replica[41], replica[42], replica[43]]);
+        let source: i64 = conn.query_row("PRAGMA schema_version", [], |row| row.get(0))?;
+        assert_eq!(i64::from(cookie), source);
+        assert!(i64::from(cookie) > version);
         assert_eq!(log.pull(second, 2, 1, 10)?, Pull::UnknownGeneration(1));
         assert_eq!(log.export(2)?, None);
         Ok(())
