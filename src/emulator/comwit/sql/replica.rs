@@ -69,6 +69,8 @@ impl std::fmt::Display for ReplicaError {
     }
 }
 
+impl std::error::Error for ReplicaError {}
+
 impl From<rusqlite::Error> for ReplicaError {
     fn from(e: rusqlite::Error) -> Self {
         ReplicaError::Sqlite(e)
