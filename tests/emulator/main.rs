@@ -9,6 +9,8 @@
 //! - `sql`: SQL over each database's URL (Hrana over HTTP), at the protocol level and with
 //!   the official libSQL client;
 //! - `sql_python`: the official Python libSQL clients (`libsql-client`, `libsql`) on it;
+//! - `replicas`: embedded replicas on the database URL (the sync routes, `@libsql/client`
+//!   with `syncUrl`);
 //! - `platform`: all three platforms in one emulator: health, the version header, the
 //!   inspection routes, and the state's export and import with every engine's rows;
 //! - `wayscloud`: the WaysCloud databases API on its real PostgreSQL and MariaDB servers.
@@ -24,6 +26,7 @@ mod dns;
 mod hosts;
 mod platform;
 mod ratelimit;
+mod replicas;
 mod sql;
 mod sql_python;
 mod wayscloud;

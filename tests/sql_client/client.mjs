@@ -2,7 +2,7 @@
 // tests/emulator_sql.rs.
 //
 //   node client.mjs [--batch | --transaction] [--blob <bytes>] [--resolve-localhost]
-//                   <url> <token> <sql> [<sql> ...]
+//                   [--protobuf | --ws | --replica <file>] <url> <token> <sql> [<sql> ...]
 //
 // Default: each statement with client.execute(), in order. --batch: all statements in one
 // client.batch(..., "write"). --transaction: an interactive client.transaction("write")
@@ -21,6 +21,12 @@
 // --ws: the same over Hrana over WebSocket: the URL's `http` becomes `ws` (`https`, `wss`),
 // and @libsql/client negotiates the best subprotocol the server offers (hrana3 ...).
 //
+// --replica <file>: an embedded replica (the native `libsql` package under @libsql/client):
+// `createClient({url: "file:<file>", syncUrl: <url>, authToken})`, then client.sync() (the
+// first one downloads the database), then each statement with client.execute() (reads are
+// local; writes go to <url> and, with readYourWrites, are pulled back), then client.sync()
+// again. The output then also has "syncs" (what each sync() returned).
+//
 // Prints {"results": [{"columns", "columnTypes", "rows", "rowsAffected", "lastInsertRowid"}]}
 // on stdout and exits 0; on failure prints "ERROR <code>: <message>" on stderr and exits 1.
 import dns from "node:dns";
@@ -31,7 +37,7 @@ import * as hrana from "@libsql/hrana-client";
 
 function usage() {
   console.error(
-    "usage: node client.mjs [--batch | --transaction] [--blob <bytes>] [--resolve-localhost] " +
+    "usage: node client.mjs [--batch | --transaction] [--blob <bytes>] [--resolve-localhost] [--replica <file>] " +
       "<url> <token> <sql> [<sql> ...]",
   );
   process.exit(2);
@@ -43,6 +49,7 @@ let blobBytes;
 let resolveLocalhost = false;
 let protobuf = false;
 let ws = false;
+let replica;
 while (args.length > 0 && args[0].startsWith("--")) {
   const flag = args.shift();
   if (flag === "--batch" || flag === "--transaction") {
@@ -58,6 +65,11 @@ while (args.length > 0 && args[0].startsWith("--")) {
     protobuf = true;
   } else if (flag === "--ws") {
     ws = true;
+  } else if (flag === "--replica") {
+    replica = args.shift();
+    if (!replica) {
+      usage();
+    }
   } else {
     usage();
   }
@@ -184,6 +196,29 @@ if (protobuf) {
     process.exitCode = 1;
   } finally {
     client.close();
+  }
+  process.exit();
+}
+
+if (replica !== undefined) {
+  let client;
+  try {
+    client = createClient({ url: `file:${replica}`, syncUrl: url, authToken, intMode: "bigint" });
+    const syncs = [await client.sync()];
+    const results = [];
+    for (const stmt of statements) {
+      results.push(await client.execute(stmt));
+    }
+    syncs.push(await client.sync());
+    const plainSync = (s) => (s ? { frames_synced: s.frames_synced, frame_no: s.frame_no ?? null } : null);
+    process.stdout.write(JSON.stringify({ syncs: syncs.map(plainSync), results: results.map(toJson) }) + "\n");
+  } catch (e) {
+    const code = e && e.code ? e.code : "UNKNOWN";
+    const message = e && e.message ? e.message : String(e);
+    process.stderr.write(`ERROR ${code}: ${message}\n`);
+    process.exitCode = 1;
+  } finally {
+    if (client) client.close();
   }
   process.exit();
 }

@@ -35,6 +35,7 @@ use super::proto::{
     StreamResponse, StreamResult,
 };
 use super::protobuf;
+use super::replica::{LogState, Pull, ReplicaError, ReplicaLog};
 use super::streams::{AcquireError, Stream};
 use super::SqlServer;
 use super::{AuthFailure, Namespaces, Refusal, BY_TOKEN};
@@ -83,6 +84,16 @@ pub(crate) fn routes() -> Router<AppState> {
             any(pipeline_v3_protobuf),
         )
         .route("/db/{database}/v3-protobuf/cursor", any(cursor_v3_protobuf))
+        .route("/db/{database}/info", any(replica_info))
+        .route("/db/{database}/export/{generation}", any(replica_export))
+        .route(
+            "/db/{database}/sync/{generation}/{start}/{end}",
+            any(replica_sync),
+        )
+        .route(
+            "/db/{database}/sync/{generation}/{start}/{end}/{baton}",
+            any(replica_sync),
+        )
         .route("/db/{database}/{*rest}", any(not_served))
 }
 
@@ -410,6 +421,228 @@ async fn index(sql: &Arc<SqlServer>, database_id: String, hello: &'static str) -
         Ok(Ok(false)) => namespace_missing(&database_id),
         Ok(Err(e)) => internal(e),
         Err(e) => internal(e),
+    }
+}
+
+// ---- embedded replicas ([`super::replica`]) ----------------------------------------------
+
+/// Runs `work` on the database's replication log, brought up to date first (blocking pool,
+/// under the database's replica lock, with one of the request permits).
+async fn on_replica<T: Send + 'static>(
+    state: &AppState,
+    database_id: &str,
+    work: impl FnOnce(&ReplicaLog, LogState) -> Result<T, ReplicaError> + Send + 'static,
+) -> Result<T, Response> {
+    let _permit = admit(&state.sql).await?;
+    let server = state.sql.clone();
+    let id = database_id.to_owned();
+    let joined = tokio::task::spawn_blocking(move || {
+        let entry = server.entry(&id, 1);
+        if !entry.path.exists() {
+            return Err(None);
+        }
+        // The keeper holds the file open, so the WAL is not folded back between requests.
+        if let Err(e) = entry.ensure_keeper() {
+            return Err(Some(ReplicaError::Sqlite(e)));
+        }
+        let _guard = super::lock(&entry.replica);
+        let log = ReplicaLog::new(&entry.path);
+        let state = log.refresh().map_err(Some)?;
+        work(&log, state).map_err(Some)
+    })
+    .await;
+    match joined.map_err(internal)? {
+        Ok(value) => Ok(value),
+        Err(None) => Err(namespace_missing(database_id)),
+        Err(Some(ReplicaError::PageSize(size))) => Err(refusal(
+            StatusCode::BAD_REQUEST,
+            "REPLICA_UNSUPPORTED",
+            ReplicaError::PageSize(size).to_string(),
+            None,
+        )),
+        Err(Some(e)) => Err(internal(e)),
+    }
+}
+
+/// The database and the access of a replica request, or the answer to send.
+async fn replica_access(
+    state: &AppState,
+    database_id: &str,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<Access, Response> {
+    if !is_read(method) {
+        return Err(method_not_allowed("GET, HEAD"));
+    }
+    authorize_request(state, database_id, headers).await
+}
+
+/// `GET info`: the current generation of the replication log (what a client's builder
+/// probes to choose the sync protocol, and reads before it downloads the export). A valid
+/// token of a suspended database gets it too, so that the client goes on with this
+/// protocol and shows the refusal of the export or the frames (suspended), rather than
+/// falling back to sqld's gRPC replication and failing there with an unrelated error.
+async fn replica_info(
+    State(state): State<AppState>,
+    path: DbPath,
+    method: Method,
+    headers: HeaderMap,
+) -> Response {
+    let database_id = match database(path) {
+        Ok(id) => id,
+        Err(resp) => return *resp,
+    };
+    if !is_read(&method) {
+        return method_not_allowed("GET, HEAD");
+    }
+    let id = match authorize_token(&state.sql, &database_id, bearer(&headers)).await {
+        Ok(access) => access.database_id,
+        Err(refused) if refused.code == "BLOCKED" && database_id != BY_TOKEN => database_id,
+        Err(refused) => return refused.response(),
+    };
+    match on_replica(&state, &id, |_, log| Ok(log)).await {
+        Ok(log) => json_response(
+            StatusCode::OK,
+            &json!({ "current_generation": log.generation }),
+        ),
+        Err(resp) => resp,
+    }
+}
+
+fn replica_number(segment: &str) -> Result<u32, Response> {
+    segment.parse::<u32>().map_err(|_| {
+        hrana_error(
+            StatusCode::BAD_REQUEST,
+            "PROTOCOL_ERROR",
+            format!("`{segment}` is not a generation or frame number"),
+        )
+    })
+}
+
+/// `GET export/<generation>`: the database file at the start of that generation.
+async fn replica_export(
+    State(state): State<AppState>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    method: Method,
+    headers: HeaderMap,
+) -> Response {
+    let Ok(Path((database_id, generation))) = path else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let generation = match replica_number(&generation) {
+        Ok(n) => n,
+        Err(resp) => return resp,
+    };
+    let access = match replica_access(&state, &database_id, &method, &headers).await {
+        Ok(access) => access,
+        Err(resp) => return resp,
+    };
+    let exported = on_replica(&state, &access.database_id, move |log, _| {
+        log.export(generation)
+    })
+    .await;
+    match exported {
+        Ok(Some(bytes)) => (
+            StatusCode::OK,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            )],
+            bytes,
+        )
+            .into_response(),
+        Ok(None) => refusal(
+            StatusCode::NOT_FOUND,
+            "GENERATION_NOT_FOUND",
+            format!("no generation {generation} for this database"),
+            None,
+        ),
+        Err(resp) => resp,
+    }
+}
+
+/// `GET sync/<generation>/<start>/<end>`: the frames `[start, end)`; `POST` (pushing the
+/// frames of a replica written offline) is refused.
+async fn replica_sync(
+    State(state): State<AppState>,
+    path: Result<Path<Vec<(String, String)>>, PathRejection>,
+    method: Method,
+    headers: HeaderMap,
+) -> Response {
+    let Ok(Path(params)) = path else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let database_id = param("database");
+    if method == Method::POST {
+        // The token is checked first: a refused token is told so, not that pushing is not
+        // served.
+        let access = match authorize_request(&state, &database_id, &headers).await {
+            Ok(access) => access,
+            Err(resp) => return resp,
+        };
+        if access.read_only_audience.is_some() {
+            return refusal(
+                StatusCode::FORBIDDEN,
+                "FORBIDDEN",
+                "Authorization forbidden: a read-only token cannot push frames".into(),
+                None,
+            );
+        }
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            "PUSH_UNSUPPORTED",
+            "pushing frames (a replica written offline) is not served by the emulator: open \
+             the replica with remote writes (the clients' default), which send writes to the \
+             database URL"
+                .into(),
+            None,
+        );
+    }
+    let numbers = (
+        replica_number(&param("generation")),
+        replica_number(&param("start")),
+        replica_number(&param("end")),
+    );
+    let (generation, start, end) = match numbers {
+        (Ok(g), Ok(s), Ok(e)) => (g, s, e),
+        (Err(resp), _, _) | (_, Err(resp), _) | (_, _, Err(resp)) => return resp,
+    };
+    let access = match replica_access(&state, &database_id, &method, &headers).await {
+        Ok(access) => access,
+        Err(resp) => return resp,
+    };
+    let pulled = on_replica(&state, &access.database_id, move |log, now| {
+        log.pull(now, generation, start, end)
+    })
+    .await;
+    match pulled {
+        Ok(Pull::Frames(bytes)) => (
+            StatusCode::OK,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            )],
+            bytes,
+        )
+            .into_response(),
+        Ok(Pull::EndOfGeneration(current)) => {
+            json_response(StatusCode::BAD_REQUEST, &json!({ "generation": current }))
+        }
+        Ok(Pull::UnknownGeneration(current)) => json_response(
+            StatusCode::BAD_REQUEST,
+            &json!({
+                "generation": current,
+                "error": format!("no generation {generation} for this database"),
+            }),
+        ),
+        Err(resp) => resp,
     }
 }
 

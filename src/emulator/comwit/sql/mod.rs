@@ -21,6 +21,8 @@
 //! - [`conn`]: the connection fence (no `ATTACH` of other files, read-only tokens only read,
 //!   a time limit per request);
 //! - [`wal`]: `generation` and `frame_numbers` followed from the real WAL;
+//! - [`replica`]: embedded replicas (the clients' sync protocol: `info`, `export`, `sync`),
+//!   served from a replication log of page changes beside the file;
 //! - [`proto`]: the JSON structures; [`protobuf`]: the Protobuf encoding (`v3-protobuf`)
 //!   into and out of them.
 //!
@@ -33,6 +35,7 @@ mod exec;
 mod http;
 mod proto;
 mod protobuf;
+mod replica;
 mod streams;
 mod wal;
 mod ws;
@@ -67,6 +70,8 @@ struct DbEntry {
     wal: Mutex<wal::WalTracker>,
     /// The frame numbers last saved beside the file.
     saved: Mutex<Option<wal::Saved>>,
+    /// Held while the replication log of embedded replicas is read or appended to.
+    replica: Mutex<()>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -173,6 +178,7 @@ impl SqlServer {
                     keeper: Mutex::new(None),
                     wal: Mutex::new(tracker),
                     saved: Mutex::new(saved),
+                    replica: Mutex::new(()),
                 })
             })
             .clone()
@@ -253,6 +259,13 @@ impl SqlServer {
                 if let Err(e) = std::fs::remove_file(wal::saved_path(&entry.path)) {
                     if e.kind() != std::io::ErrorKind::NotFound {
                         tracing::debug!(error = %e, "frame numbers of a deleted database kept");
+                    }
+                }
+                // And so does the replication log of its embedded replicas.
+                let _guard = lock(&entry.replica);
+                if let Err(e) = std::fs::remove_dir_all(replica::log_dir(&entry.path)) {
+                    if e.kind() != std::io::ErrorKind::NotFound {
+                        tracing::debug!(error = %e, "replication log of a deleted database kept");
                     }
                 }
             }
