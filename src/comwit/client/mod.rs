@@ -7,7 +7,8 @@
 //! - `routes.rs`: one row per route ([`routes::ROUTES`]) and [`Operation`];
 //! - `error.rs`: [`ApiError`] and [`ApiFailure`] (the facts: summary, what was attempted
 //!   and the answer; the remedies are the provider side's, `comwit::common`);
-//! - `projects.rs`, `databases.rs`: typed request and response structs, one method per route.
+//! - `projects.rs`, `databases.rs`: typed request and response structs, one method per route;
+//! - `listing.rs`: [`Listing`], a list answer read element by element (`terraform query`).
 //!
 //! Logs go through `tracing` (operation, method, path template, status, attempt, latency).
 //! Tokens, the Authorization header and response bodies are never logged.
@@ -16,6 +17,7 @@ mod apps;
 mod databases;
 mod dns;
 mod error;
+mod listing;
 mod projects;
 pub mod routes;
 
@@ -33,6 +35,7 @@ pub(crate) use error::testing as error_testing;
 pub use error::{
     ApiError, ApiFailure, ComwitEnvelope, ExistingObject, ForbiddenCode, TOKEN_PREFIXES,
 };
+pub use listing::Listing;
 pub use projects::Project;
 pub use routes::Operation;
 

@@ -120,12 +120,12 @@ impl ListResource for AppDeploymentList {
         };
         // An app with no serving build has no deployment.
         let Some(build_id) = app.active_build_id.clone() else {
-            return Some(Page { items, next });
+            return Some(Page::new(items, next));
         };
         let build = match configured.client.get_build(&app.id, &build_id).await {
             Ok(b) => b,
             // The app (and its builds) went since it was read: nothing to list.
-            Err(e) if e.is_not_found() => return Some(Page { items, next }),
+            Err(e) if e.is_not_found() => return Some(Page::new(items, next)),
             Err(e) => {
                 api_error(diags, &e);
                 return None;
@@ -135,6 +135,6 @@ impl ListResource for AppDeploymentList {
             display_name: format!("{} {} ({})", app.name, build.build_id, build.status),
             state: imported(build, Some(build_id)),
         }));
-        Some(Page { items, next })
+        Some(Page::new(items, next))
     }
 }

@@ -120,7 +120,7 @@ impl ListResource for AppEnvList {
             Ok(env) => env,
             // Gone since the project's list was read: nothing to list.
             Err(e) if e.is_not_found() && text(&config.app_id).is_none() => {
-                return Some(Page { items, next });
+                return Some(Page::new(items, next));
             }
             Err(e) => {
                 api_error(diags, &e);
@@ -154,7 +154,7 @@ impl ListResource for AppEnvList {
                 }));
             }
         }
-        Some(Page { items, next })
+        Some(Page::new(items, next))
     }
 }
 

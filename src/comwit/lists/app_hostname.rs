@@ -116,7 +116,7 @@ impl ListResource for AppHostnameList {
             Ok(h) => h,
             // Gone since the project's list was read: nothing to list.
             Err(e) if e.is_not_found() && text(&config.app_id).is_none() => {
-                return Some(Page { items, next });
+                return Some(Page::new(items, next));
             }
             Err(e) => {
                 api_error(diags, &e);
@@ -143,7 +143,7 @@ impl ListResource for AppHostnameList {
                 }),
             }
         }
-        Some(Page { items, next })
+        Some(Page::new(items, next))
     }
 }
 
