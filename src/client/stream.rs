@@ -117,12 +117,10 @@ impl ListAnswer {
             // The elements completed before a fault are still given, then the fault.
             self.fault = match outcome {
                 Ok(Ok(())) => None,
-                Ok(Err(Broken::TooLarge(limit))) => {
-                    Some(ListError::Failure(Failure::TooLarge {
-                        limit,
-                        url: self.url.clone(),
-                    }))
-                }
+                Ok(Err(Broken::TooLarge(limit))) => Some(ListError::Failure(Failure::TooLarge {
+                    limit,
+                    url: self.url.clone(),
+                })),
                 Ok(Err(Broken::Shape(message))) => {
                     Some(ListError::Shape(self.redactor.clean(&message)))
                 }
