@@ -24,13 +24,29 @@
 //!    timestamps split its time into before the first `refresh_start`, the refresh calls,
 //!    and after; it runs again once the applied `import` blocks are deleted.
 //!
+//! 3. **Refresh of N resources mixed over the three providers** (`BENCH_SCALE_MIXED_NS`,
+//!    none by default; issue 22 asks for 10,000), against one emulator serving all three:
+//!    a third each of `comwit_database`, `wayscloud_database_firewall_rule` (50 on each
+//!    PostgreSQL database: the cheapest WaysCloud object, a database being a real one) and
+//!    `cloudsync_database` (all on one SQLite Cloud tenant database), made through the
+//!    API; one `terraform query -generate-config-out` of three `list` blocks, the apply of
+//!    the import blocks, which are then deleted; `plan -refresh-only` without a limit,
+//!    then under R requests/s in all (each platform limited to its share of N times R, so
+//!    that every provider's floor, and the whole refresh's, is N / R); then the same reads
+//!    through the API alone, paced at each platform's limit, 10 at a time. Each provider
+//!    runs under `/usr/bin/time`: CPU and max RSS per provider.
+//!
 //! Targets (issue 22, "Scale"): the query streams at least as fast as the API's page
 //! arrives; refresh within 1.1x of N / R with 0 failed operations; provider memory flat in
 //! N.
 //!
 //! Knobs: `BENCH_SCALE_NS` (1000,5000,10000), `BENCH_SCALE_QUERY_RUNS` (3 runs of each query,
 //! interleaved; the median by wall time), `BENCH_SCALE_REFRESH_NS` (500,1000,2000; empty
-//! skips part 2), `BENCH_SCALE_RPS` (50), `TERRAFORM_BIN`.
+//! skips part 2), `BENCH_SCALE_RPS` (50), `BENCH_SCALE_MIXED_NS` (none; 10000 for issue 22),
+//! `BENCH_SCALE_BASELINE` (the path of another build of the Comwit provider, whose
+//! queries run interleaved with this build's in part 1), `BENCH_SCALE_PROVIDER_PREFIX` (a
+//! command every provider start runs under, e.g. `perf record -g -o /tmp/p/$$.data --`;
+//! its CPU counts as the provider's), `TERRAFORM_BIN`.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -102,17 +118,38 @@ fn api_listing(emu: &Emulator) -> (f64, usize, usize) {
     runs[1]
 }
 
-/// The provider binary wrapped in `/usr/bin/time`, which appends one line per start
+/// The Comwit provider binary wrapped in `/usr/bin/time`, which appends one line per start
 /// (`user sys maxrss_kb`) to `log`.
 fn timed_provider(dir: &Path, log: &Path) -> PathBuf {
     let real = Platform::Comwit.facts().provider_binary;
+    timed_binary(dir, log, real)
+}
+
+/// `real` (a provider binary) wrapped in `/usr/bin/time` as `dir/<its file name>`; written
+/// again, the wrapper runs another binary from the next start on.
+fn timed_binary(dir: &Path, log: &Path, real: &str) -> PathBuf {
+    let name = Path::new(Platform::Comwit.facts().provider_binary)
+        .file_name()
+        .map(|n| n.to_owned());
     let real = std::path::absolute(real).expect("absolute provider path");
-    let wrapper = dir.join("terraform-provider-comwit");
+    let file = if real
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("terraform-provider-"))
+    {
+        real.file_name().map(|n| n.to_owned())
+    } else {
+        name
+    };
+    let wrapper = dir.join(file.expect("a provider file name"));
     std::fs::write(
         &wrapper,
         format!(
-            "#!/bin/sh\nexec /usr/bin/time -a -o '{}' -f '%U %S %M' '{}' \"$@\"\n",
+            "#!/bin/sh\nexec /usr/bin/time -a -o '{}' -f '%U %S %M' {}'{}' \"$@\"\n",
             log.display(),
+            // A profiler to run the provider under (`perf record -o DIR/$$.data --`).
+            std::env::var("BENCH_SCALE_PROVIDER_PREFIX")
+                .map(|p| format!("{p} "))
+                .unwrap_or_default(),
             real.display()
         ),
     )
@@ -312,6 +349,11 @@ fn main() {
     let refresh_ns = env_list("BENCH_SCALE_REFRESH_NS", &[500, 1000, 2000]);
     let rps: f64 = env_or("BENCH_SCALE_RPS", 50.0);
     let query_runs: usize = env_or("BENCH_SCALE_QUERY_RUNS", 3).max(1);
+    // Another build of the Comwit provider whose queries run beside this one's.
+    let baseline: Option<String> = std::env::var("BENCH_SCALE_BASELINE")
+        .ok()
+        .filter(|b| !b.is_empty());
+    let mixed_ns = env_list("BENCH_SCALE_MIXED_NS", &[]);
     if std::env::var_os("TERRAFORM_TIMEOUT_SECS").is_none() {
         std::env::set_var("TERRAFORM_TIMEOUT_SECS", "3600");
     }
@@ -359,19 +401,31 @@ fn main() {
         ];
         // QUERY_RUNS rounds, the three variants interleaved; the median run by wall time.
         let mut all: Vec<Vec<Run>> = variants.iter().map(|_| Vec::new()).collect();
+        let mut base: Vec<Vec<Run>> = variants.iter().map(|_| Vec::new()).collect();
         for _ in 0..query_runs {
             for (i, (_, limit, include)) in variants.iter().enumerate() {
                 tf.write_file("all.tfquery.hcl", &query_config(*limit, *include));
                 all[i].push(run(&emu, &tf, &log, &["query", "-no-color"]));
+                if let Some(b) = &baseline {
+                    timed_binary(tmp.path(), &log, b);
+                    base[i].push(run(&emu, &tf, &log, &["query", "-no-color"]));
+                    timed_provider(tmp.path(), &log);
+                }
             }
         }
-        let runs: Vec<(&str, Run)> = variants
+        let labels: Vec<String> = variants
             .iter()
-            .zip(all)
-            .map(|((label, _, _), mut rs)| {
+            .map(|v| v.0.to_owned())
+            .chain(variants.iter().map(|v| format!("{} (baseline)", v.0)))
+            .collect();
+        let runs: Vec<(String, Run)> = labels
+            .into_iter()
+            .zip(all.into_iter().chain(base))
+            .filter(|(_, rs)| !rs.is_empty())
+            .map(|(label, mut rs)| {
                 rs.sort_by(|a, b| a.secs.total_cmp(&b.secs));
                 let mid = rs.len() / 2;
-                (*label, rs.swap_remove(mid))
+                (label, rs.swap_remove(mid))
             })
             .collect();
         rows.push((n, api_s, api_items, api_bytes, runs));
@@ -549,4 +603,399 @@ fn main() {
             );
         }
     }
+    drop(emu);
+    for &n in &mixed_ns {
+        mixed_refresh(n, rps, tmp.path());
+    }
+}
+
+/// Runs `work(i)` for every `i` in `0..count` on `threads` threads.
+fn parallel(count: usize, threads: usize, work: impl Fn(usize) + Sync) {
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= count {
+                    break;
+                }
+                work(i);
+            });
+        }
+    });
+}
+
+/// The WaysCloud customer of the emulator's bootstrap key.
+const WAYSCLOUD_CUSTOMER: &str = "6dd1d906";
+
+/// The SQLite Cloud node CloudSync's databases point to (files under the emulator's state).
+const SQLITE_NODE: &str = "scale.sqlite.cloud";
+const SQLITE_NODE_KEY: &str = "scale-node-key";
+
+/// Part 3's objects: (platform, the API path one refresh of it reads).
+type Reads = Vec<(Platform, String)>;
+
+/// Makes `nc` Comwit databases, `nw` WaysCloud firewall rules (50 on each of the fewest
+/// PostgreSQL databases that hold them) and `ns` CloudSync databases (all on one SQLite
+/// Cloud tenant database) through the API. Returns the read path of each, in order.
+fn mixed_objects(emu: &Emulator, nc: usize, nw: usize, ns: usize) -> Reads {
+    let reads = std::sync::Mutex::new(Vec::with_capacity(nc + nw + ns));
+    let started = Instant::now();
+    let comwit = emu.on(Platform::Comwit);
+    parallel(nc, 8, |i| {
+        let (code, body) = comwit.api(
+            Method::POST,
+            &format!("/v1/projects/{PROJECT}/databases"),
+            Some(json!({ "name": format!("db-{i:05}") })),
+        );
+        assert!(code == 200 || code == 201, "create db-{i}: {code} {body}");
+        let id = body["database"]["database_id"]
+            .as_str()
+            .expect("database_id")
+            .to_owned();
+        reads
+            .lock()
+            .expect("reads")
+            .push((Platform::Comwit, format!("/v1/databases/{id}")));
+    });
+    println!(
+        "made {nc} Comwit databases in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    let started = Instant::now();
+    let ways = emu.on(Platform::WaysCloud);
+    let per_db = 50;
+    let dbs = nw.div_ceil(per_db);
+    ways.admin_put(
+        &format!("/_emulator/customers/{WAYSCLOUD_CUSTOMER}/quota"),
+        json!({ "limit": dbs.clamp(5, 10_000) }),
+    );
+    let names = std::sync::Mutex::new(vec![String::new(); dbs]);
+    parallel(dbs, 4, |j| {
+        let (code, body) = ways.api(
+            Method::POST,
+            "/v1/databases",
+            Some(json!({ "db_type": "postgresql", "requested_name": format!("r{j}") })),
+        );
+        assert_eq!(code, 201, "create WaysCloud database r{j}: {body}");
+        names.lock().expect("names")[j] = body["db_name"].as_str().expect("db_name").to_owned();
+    });
+    let names = names.into_inner().expect("names");
+    parallel(nw, 8, |i| {
+        let (j, k) = (i / per_db, i % per_db);
+        let name = &names[j];
+        let (code, body) = ways.api(
+            Method::POST,
+            &format!("/v1/databases/postgresql/{name}/firewall"),
+            Some(json!({ "ip_address": format!("10.{}.{}.{}/32", j / 256, j % 256, k + 1) })),
+        );
+        assert_eq!(code, 201, "add rule {i}: {body}");
+        reads.lock().expect("reads").push((
+            Platform::WaysCloud,
+            format!("/v1/databases/postgresql/{name}/firewall"),
+        ));
+    });
+    println!(
+        "made {nw} WaysCloud firewall rules on {dbs} PostgreSQL databases in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    let started = Instant::now();
+    let sync = emu.on(Platform::CloudSync);
+    let dir = sync.admin_put(
+        &format!("/_emulator/cloudsync/sqlitecloud/nodes/{SQLITE_NODE}"),
+        json!({ "apikey": SQLITE_NODE_KEY }),
+    );
+    let dir = PathBuf::from(dir["dir"].as_str().expect("node dir"));
+    rusqlite::Connection::open(dir.join("appdb.sqlite"))
+        .and_then(|c| c.execute_batch("CREATE TABLE IF NOT EXISTS items (id TEXT PRIMARY KEY);"))
+        .expect("the tenant SQLite database");
+    parallel(ns, 8, |i| {
+        let (code, body) = sync.api(
+            Method::POST,
+            "/v1/databases",
+            Some(json!({
+                "label": format!("s{i:05}"),
+                "connectionString": format!("sqlitecloud://{SQLITE_NODE}:8860?apikey={SQLITE_NODE_KEY}"),
+                "provider": "sqlitecloud",
+                "flavor": "sqlitecloud",
+                "databaseName": "appdb",
+            })),
+        );
+        assert_eq!(code, 201, "register CloudSync database {i}: {body}");
+        let id = body["data"]["managedDatabaseId"]
+            .as_str()
+            .expect("managedDatabaseId")
+            .to_owned();
+        reads
+            .lock()
+            .expect("reads")
+            .push((Platform::CloudSync, format!("/v1/databases/{id}")));
+    });
+    println!(
+        "made {ns} CloudSync databases in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    reads.into_inner().expect("reads")
+}
+
+/// Every platform's (requests, 429s) so far, summed.
+fn mixed_counters(emu: &Emulator) -> (u64, u64) {
+    Platform::ALL.iter().fold((0, 0), |(r, l), p| {
+        let stats = emu.on(*p).admin_get("/_emulator/stats");
+        (
+            r + stats["requests"].as_u64().unwrap_or(0),
+            l + stats["rate_limited"].as_u64().unwrap_or(0),
+        )
+    })
+}
+
+/// One command of part 3, and each provider's usage in it.
+struct MixedRun {
+    ok: bool,
+    secs: f64,
+    phases: Option<(f64, f64, f64)>,
+    terraform_cpu: f64,
+    /// Per provider (in `Platform::ALL` order): starts, CPU s, max RSS KiB.
+    providers: Vec<(usize, f64, u64)>,
+    requests: u64,
+    limited: u64,
+    /// For a refresh with `-detailed-exitcode`: exit code 0, nothing changed.
+    unchanged: bool,
+}
+
+fn run_mixed(emu: &Emulator, tf: &Terraform, logs: &[PathBuf], args: &[&str]) -> MixedRun {
+    for log in logs {
+        let _ = std::fs::remove_file(log);
+    }
+    let (r0, l0) = mixed_counters(emu);
+    let cpu0 = children_cpu();
+    let started = Instant::now();
+    let out = tf.run(args);
+    let secs = started.elapsed().as_secs_f64();
+    let all_cpu = children_cpu() - cpu0;
+    let (r1, l1) = mixed_counters(emu);
+    let ok = out.success();
+    if !ok {
+        let text = out.combined();
+        let tail: Vec<&str> = text.lines().rev().take(12).collect();
+        eprintln!("terraform {} failed; last lines:", args.join(" "));
+        for l in tail.iter().rev() {
+            eprintln!("  {l}");
+        }
+    }
+    let providers: Vec<(usize, f64, u64)> = logs.iter().map(|l| provider_usage(l)).collect();
+    let provider_cpu: f64 = providers.iter().map(|p| p.1).sum();
+    MixedRun {
+        ok,
+        secs,
+        phases: args
+            .contains(&"-json")
+            .then(|| refresh_phases(&out.stdout, secs))
+            .flatten(),
+        terraform_cpu: (all_cpu - provider_cpu).max(0.0),
+        providers,
+        requests: r1 - r0,
+        limited: l1 - l0,
+        unchanged: out.code == 0,
+    }
+}
+
+/// The same reads through the API alone: one client per platform sending each of its
+/// reads at its slot (`i / rate` after the start, the rate its limit allows), 10 at a time
+/// in all (Terraform's parallelism). Returns (wall s, 429s, failed reads).
+fn api_alone(emu: &Emulator, reads: &Reads, rates: &[(Platform, f64)]) -> (f64, u64, usize) {
+    let mut slots: Vec<(f64, Platform, &str)> = Vec::with_capacity(reads.len());
+    for (p, rate) in rates {
+        slots.extend(
+            reads
+                .iter()
+                .filter(|(q, _)| q == p)
+                .enumerate()
+                .map(|(i, (q, path))| (i as f64 / rate, *q, path.as_str())),
+        );
+    }
+    slots.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let limited = AtomicUsize::new(0);
+    let failed = AtomicUsize::new(0);
+    let started = Instant::now();
+    parallel(slots.len(), 10, |i| {
+        let (at, p, path) = slots[i];
+        let wait = at - started.elapsed().as_secs_f64();
+        if wait > 0.0 {
+            std::thread::sleep(std::time::Duration::from_secs_f64(wait));
+        }
+        // A refused read waits its Retry-After (or a second) and goes again, 5 times.
+        for _ in 0..5 {
+            let (code, _) = emu.on(p).api(Method::GET, path, None);
+            if code == 429 {
+                limited.fetch_add(1, Ordering::Relaxed);
+                std::thread::sleep(std::time::Duration::from_secs(1));
+                continue;
+            }
+            if code != 200 {
+                failed.fetch_add(1, Ordering::Relaxed);
+            }
+            return;
+        }
+        failed.fetch_add(1, Ordering::Relaxed);
+    });
+    (
+        started.elapsed().as_secs_f64(),
+        limited.into_inner() as u64,
+        failed.into_inner(),
+    )
+}
+
+/// Part 3: a refresh of N resources mixed over the three providers, under a limit of `rps`
+/// requests/s in all: each platform's limit is its share of N times `rps`, so each
+/// provider's floor, and the whole refresh's, is N / rps.
+fn mixed_refresh(n: usize, rps: f64, tmp: &Path) {
+    let emu = Emulator::serving(&Platform::ALL);
+    let (nw, ns) = (n / 3, n / 3);
+    let nc = n - nw - ns;
+    let reads = mixed_objects(&emu, nc, nw, ns);
+    let logs: Vec<PathBuf> = Platform::ALL
+        .iter()
+        .map(|p| tmp.join(format!("{}-time.log", p.name())))
+        .collect();
+    let mut builder = Terraform::builder().without_provider_log();
+    for (p, log) in Platform::ALL.iter().zip(&logs) {
+        let dir = tmp.join(format!("wrap-{}", p.name()));
+        std::fs::create_dir_all(&dir).expect("wrapper folder");
+        let wrapper = timed_binary(&dir, log, p.facts().provider_binary);
+        builder = builder.provider(p.facts().provider_source, wrapper);
+    }
+    for (k, v) in emu.provider_env() {
+        builder = builder.env(k, v);
+    }
+    let tf = builder.build();
+    tf.write_main(&Platform::terraform_block(&Platform::ALL));
+    tf.run_ok(&["init", "-no-color", "-input=false"]);
+    tf.write_file(
+        "all.tfquery.hcl",
+        &format!(
+            "list \"comwit_database\" \"c\" {{\n  provider = comwit\n  limit = {nc}\n}}\n\
+             list \"wayscloud_database_firewall_rule\" \"w\" {{\n  provider = wayscloud\n  limit = {nw}\n}}\n\
+             list \"cloudsync_database\" \"s\" {{\n  provider = cloudsync\n  limit = {ns}\n}}\n"
+        ),
+    );
+    let generate = run_mixed(
+        &emu,
+        &tf,
+        &logs,
+        &["query", "-no-color", "-generate-config-out=generated.tf"],
+    );
+    tf.remove_file("all.tfquery.hcl");
+    let generated = std::fs::read_to_string(tf.dir().join("generated.tf")).unwrap_or_default();
+    let imports = generated.matches("import {").count();
+    println!(
+        "generated {imports} import blocks in {:.1} s (ok: {})",
+        generate.secs,
+        common::yes_no(generate.ok)
+    );
+    let import = run_mixed(
+        &emu,
+        &tf,
+        &logs,
+        &["apply", "-auto-approve", "-no-color", "-input=false"],
+    );
+    println!(
+        "applied the imports in {:.1} s (ok: {})",
+        import.secs,
+        common::yes_no(import.ok)
+    );
+    tf.write_file("generated.tf", &strip_imports(&generated));
+    let refresh = [
+        "plan",
+        "-refresh-only",
+        "-detailed-exitcode",
+        "-no-color",
+        "-input=false",
+        "-lock=false",
+        "-json",
+    ];
+    let free = run_mixed(&emu, &tf, &logs, &refresh);
+    println!(
+        "refresh without a limit in {:.1} s (ok: {})",
+        free.secs,
+        common::yes_no(free.ok)
+    );
+    let shares = [
+        (Platform::Comwit, nc),
+        (Platform::WaysCloud, nw),
+        (Platform::CloudSync, ns),
+    ];
+    let rates: Vec<(Platform, f64)> = shares
+        .iter()
+        .map(|(p, k)| (*p, rps * *k as f64 / n as f64))
+        .collect();
+    let limit_all = |on: bool| {
+        for (p, rate) in &rates {
+            if on {
+                emu.on(*p).admin_put(
+                    "/_emulator/rate_limit",
+                    json!({ "requests_per_second": rate }),
+                );
+            } else {
+                emu.on(*p)
+                    .admin(Method::DELETE, "/_emulator/rate_limit", None);
+            }
+        }
+    };
+    limit_all(true);
+    let limited = run_mixed(&emu, &tf, &logs, &refresh);
+    limit_all(false);
+    limit_all(true);
+    let (api_s, api_429, api_failed) = api_alone(&emu, &reads, &rates);
+    limit_all(false);
+
+    let floor = n as f64 / rps;
+    let failed = usize::from(!limited.ok)
+        + usize::from(!limited.unchanged)
+        + usize::from(!import.ok)
+        + n.saturating_sub(imports);
+    println!(
+        "\nrefresh of {n} resources over three providers ({nc} comwit_database, {nw} wayscloud_database_firewall_rule, {ns} cloudsync_database), {rps} requests/s in all ({})",
+        rates
+            .iter()
+            .map(|(p, r)| format!("{} {r:.2}/s", p.name()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!("| run | ok | wall s | N/R s | x N/R | before first refresh s | refresh calls s | x N/R | requests | 429s | failed | Terraform CPU s | comwit CPU s / max RSS MiB | wayscloud | cloudsync |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for (label, r) in [("no limit", &free), ("limited", &limited)] {
+        let (b, w, _) = r.phases.unwrap_or((f64::NAN, f64::NAN, f64::NAN));
+        let each: Vec<String> = r
+            .providers
+            .iter()
+            .map(|(_, cpu, rss)| format!("{cpu:.2} / {:.1}", mib(*rss)))
+            .collect();
+        println!(
+            "| {label} | {} | {:.1} | {floor:.1} | {:.2}x | {b:.1} | {w:.1} | {:.2}x | {} | {} | {} | {:.2} | {} |",
+            common::yes_no(r.ok && r.unchanged),
+            r.secs,
+            r.secs / floor,
+            w / floor,
+            r.requests,
+            r.limited,
+            if label == "limited" { failed.to_string() } else { String::new() },
+            r.terraform_cpu,
+            each.join(" | "),
+        );
+    }
+    println!(
+        "| API alone (paced at each limit, 10 at a time) | {} | {api_s:.1} | {floor:.1} | {:.2}x | | | | {} | {api_429} | {api_failed} | | | | |",
+        common::yes_no(api_failed == 0),
+        api_s / floor,
+        reads.len(),
+    );
+    println!(
+        "- mixed refresh N={n}: {:.2}x of N/R ({}), {failed} failed ({})",
+        limited.secs / floor,
+        common::yes_no(limited.secs / floor <= 1.1),
+        common::yes_no(failed == 0)
+    );
 }

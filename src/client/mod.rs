@@ -27,6 +27,7 @@ pub mod pacer;
 pub mod redact;
 pub mod route;
 pub mod secret;
+pub mod stream;
 #[cfg(test)]
 pub mod testutil;
 
@@ -38,6 +39,7 @@ pub use pacer::Pacer;
 pub use redact::Redactor;
 pub use route::{Params, Retry, Route};
 pub use secret::{Secret, REDACTED};
+pub use stream::{ListAnswer, ListError};
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -365,8 +367,19 @@ enum Attempt {
         retry_after: Option<Duration>,
         body: Vec<u8>,
     },
+    /// A 2xx answer whose body is still to be read (a list read as it arrives).
+    Streaming(reqwest::Response),
     TooLarge,
     Failed(reqwest::Error),
+    /// No answer's head within the attempt's time (a streamed call times only the head
+    /// as a whole; its body, part by part).
+    HeadTimedOut,
+}
+
+/// A 2xx answer: its whole body, or the body still to be read.
+enum Answered {
+    Body(Vec<u8>),
+    Stream(reqwest::Response),
 }
 
 impl HttpClient {
@@ -545,6 +558,55 @@ impl HttpClient {
         params: &dyn Params,
         request: Request<'_>,
     ) -> Result<Vec<u8>, Failure> {
+        match self.exchange(route, params, request, false).await? {
+            Answered::Body(body) => Ok(body),
+            // Not asked for: a streamed answer is only given to `send_list`.
+            Answered::Stream(_) => Err(Failure::InvalidInput {
+                field: "answer".into(),
+                message: "a streamed answer where a whole body was asked for".into(),
+            }),
+        }
+    }
+
+    /// Sends one call of a list route as [`HttpClient::send_request`] does (the same
+    /// retries, until the answer's head has come), and gives its 2xx answer to be read
+    /// element by element: the array at `key` of the answer's object ([`stream`]). The
+    /// body is read only as the caller asks for elements, each read of it bounded by the
+    /// per-attempt timeout (a long list may take longer than one attempt's limit in all,
+    /// as its reader takes its time); the size cap applies to each element.
+    pub async fn send_list(
+        &self,
+        route: &Route,
+        params: &dyn Params,
+        request: Request<'_>,
+        key: &'static str,
+    ) -> Result<ListAnswer, Failure> {
+        let url = route.url(&self.inner.base_url, params)?.as_str().to_owned();
+        let extra = request.extra_timeout;
+        match self.exchange(route, params, request, true).await? {
+            Answered::Stream(response) => Ok(ListAnswer::new(
+                response,
+                key,
+                self.inner.max_body_bytes,
+                self.inner.timeout + extra,
+                self.inner.cancel.clone(),
+                self.inner.redactor.clone(),
+                url,
+            )),
+            Answered::Body(_) => Err(Failure::InvalidInput {
+                field: "answer".into(),
+                message: "a whole body where a streamed answer was asked for".into(),
+            }),
+        }
+    }
+
+    async fn exchange(
+        &self,
+        route: &Route,
+        params: &dyn Params,
+        request: Request<'_>,
+        stream: bool,
+    ) -> Result<Answered, Failure> {
         let Request {
             body,
             content_type,
@@ -596,10 +658,10 @@ impl HttpClient {
                 }
                 None => inner.timeout + extra_timeout,
             };
-            let mut request = inner
-                .http
-                .request(method.clone(), url.clone())
-                .timeout(attempt_timeout);
+            let mut request = inner.http.request(method.clone(), url.clone());
+            if !stream {
+                request = request.timeout(attempt_timeout);
+            }
             if let Some(key) = &key {
                 request = request.header(inner.idempotency_header, key.as_str());
             }
@@ -631,7 +693,12 @@ impl HttpClient {
                         "api request cancelled");
                     return Err(Failure::Cancelled);
                 }
-                outcome = run_attempt(request, inner.max_body_bytes, &inner.pacer) => outcome,
+                outcome = run_attempt(
+                    request,
+                    inner.max_body_bytes,
+                    &inner.pacer,
+                    stream.then_some(attempt_timeout),
+                ) => outcome,
             };
             drop(permit);
             let latency_ms = sent_at.elapsed().as_millis() as u64;
@@ -646,7 +713,7 @@ impl HttpClient {
                         status, attempt, latency_ms, "api response");
                     record_attempt(label, format!("answered {status}"), sent_at.elapsed());
                     if (200..300).contains(&status) {
-                        return Ok(body);
+                        return Ok(Answered::Body(body));
                     }
                     let fields = inner
                         .envelope
@@ -672,6 +739,29 @@ impl HttpClient {
                         url: shown_url.clone(),
                     };
                     (failure, wait, retry_after)
+                }
+                Attempt::Streaming(response) => {
+                    let status = response.status().as_u16();
+                    tracing::debug!(op = label, method = %method, path = template,
+                        status, attempt, latency_ms, "api response (streamed)");
+                    record_attempt(label, format!("answered {status}"), sent_at.elapsed());
+                    return Ok(Answered::Stream(response));
+                }
+                Attempt::HeadTimedOut => {
+                    record_attempt(label, "timed out".into(), sent_at.elapsed());
+                    tracing::debug!(op = label, method = %method, path = template, attempt,
+                        latency_ms, timed_out = true, "api request failed");
+                    let failure = Failure::Transport {
+                        message: "timed out".into(),
+                        timed_out: true,
+                        retries,
+                        url: shown_url.clone(),
+                    };
+                    (
+                        failure,
+                        repeatable.then(|| inner.backoff.delay(retries)),
+                        None,
+                    )
                 }
                 Attempt::TooLarge => {
                     record_attempt(label, "answered too large".into(), sent_at.elapsed());
@@ -741,9 +831,22 @@ async fn until(deadline: Option<Instant>) {
     }
 }
 
-/// Sends one attempt and reads the answer, at most `cap` bytes of it.
-async fn run_attempt(request: reqwest::RequestBuilder, cap: usize, pacer: &Pacer) -> Attempt {
-    let mut response = match request.send().await {
+/// Sends one attempt and reads the answer, at most `cap` bytes of it. With `stream` (the
+/// attempt's time for the answer's head), a 2xx answer is given unread.
+async fn run_attempt(
+    request: reqwest::RequestBuilder,
+    cap: usize,
+    pacer: &Pacer,
+    stream: Option<Duration>,
+) -> Attempt {
+    let sent = match stream {
+        Some(limit) => match tokio::time::timeout(limit, request.send()).await {
+            Ok(sent) => sent,
+            Err(_) => return Attempt::HeadTimedOut,
+        },
+        None => request.send().await,
+    };
+    let mut response = match sent {
         Ok(response) => response,
         Err(err) => return Attempt::Failed(err),
     };
@@ -754,6 +857,9 @@ async fn run_attempt(request: reqwest::RequestBuilder, cap: usize, pacer: &Pacer
         .and_then(|v| v.to_str().ok())
         .and_then(|v| parse_retry_after(v, SystemTime::now()));
     pacer.observe(status, response.headers(), retry_after);
+    if stream.is_some() && (200..300).contains(&status) {
+        return Attempt::Streaming(response);
+    }
     if response
         .content_length()
         .is_some_and(|len| len > cap as u64)

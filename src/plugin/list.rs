@@ -9,8 +9,14 @@
 //! reading at its `limit` by cancelling the stream; the server then drops the page being
 //! fetched and asks for no other. An item that cannot be listed (an odd object on the
 //! platform) is [`Listed::Skipped`]: a warning naming it, and the listing goes on.
+//!
+//! A page may also give its entries as they are read ([`Page::streamed`]): each is sent
+//! to Terraform before the next is read from the API, so the provider never holds a whole
+//! list (memory flat in its length); a stream that breaks part way ends with
+//! [`Listed::Failed`], an error after the items already sent.
 
 use async_trait::async_trait;
+use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::Schema;
 use tf_provider::Diagnostics;
@@ -31,6 +37,9 @@ pub struct ListItem<S> {
 
 /// One entry of a page: an item, or an object that could not be listed.
 pub enum Listed<S> {
+    /// The rest of the page could not be read (a streamed page whose answer broke part
+    /// way): the error is sent and the listing ends.
+    Failed(Diagnostics),
     /// An object found.
     Item(ListItem<S>),
     /// An object seen but not listed: a warning naming it, the listing goes on.
@@ -42,18 +51,45 @@ pub enum Listed<S> {
     },
 }
 
+/// Entries read as they are asked for (a list answer read element by element).
+pub type Entries<S> = futures::stream::BoxStream<'static, Listed<S>>;
+
 /// One page of results.
 pub struct Page<S> {
     /// The entries, in order.
     pub items: Vec<Listed<S>>,
     /// The cursor of the next page; `None` when this page was the last.
     pub next: Option<String>,
+    /// More entries, after `items`, read one by one as they are sent.
+    pub rest: Option<Entries<S>>,
 }
 
 impl<S> Page<S> {
     /// The last page.
     pub fn last(items: Vec<Listed<S>>) -> Self {
-        Self { items, next: None }
+        Self {
+            items,
+            next: None,
+            rest: None,
+        }
+    }
+
+    /// A page of `items`, then `next` (`None`: the last page).
+    pub fn new(items: Vec<Listed<S>>, next: Option<String>) -> Self {
+        Self {
+            items,
+            next,
+            rest: None,
+        }
+    }
+
+    /// The last page, its entries read one by one as they are sent.
+    pub fn streamed(entries: Entries<S>) -> Self {
+        Self {
+            items: Vec::new(),
+            next: None,
+            rest: Some(entries),
+        }
     }
 }
 
@@ -155,10 +191,31 @@ impl<L: ListResource> ErasedList for ListAdapter<L> {
             if !diags.errors.is_empty() {
                 return;
             }
-            for entry in page.items {
+            let mut items = page.items.into_iter();
+            let mut rest = page.rest;
+            loop {
+                let entry = match items.next() {
+                    Some(entry) => entry,
+                    None => {
+                        let Some(stream) = rest.as_mut() else { break };
+                        // A cancelled stream stops the reading of the answer.
+                        let next = tokio::select! {
+                            next = stream.next() => next,
+                            () = tx.closed() => return,
+                        };
+                        match next {
+                            Some(entry) => entry,
+                            None => break,
+                        }
+                    }
+                };
                 let event = match entry {
                     Listed::Item(item) => item_event(item, include_resource, &identity),
                     Listed::Skipped { name, reason } => skipped(&name, &reason),
+                    Listed::Failed(diags) => {
+                        let _ = tx.send(diagnostic_event(&diags)).await;
+                        return;
+                    }
                 };
                 let is_item = event.identity.is_some();
                 if tx.send(event).await.is_err() {

@@ -879,10 +879,7 @@ impl ListResource for ThingList {
             Value::Value(n) => end < n,
             _ => true,
         };
-        Some(Page {
-            items,
-            next: more.then(|| end.to_string()),
-        })
+        Some(Page::new(items, more.then(|| end.to_string())))
     }
 }
 

@@ -110,9 +110,6 @@ impl ListResource for ExpoAccessTokenList {
                 return None;
             }
         }
-        Some(Page {
-            items,
-            next: walk.cursor(),
-        })
+        Some(Page::new(items, walk.cursor()))
     }
 }

@@ -118,9 +118,6 @@ impl ListResource for TableSyncList {
                 return None;
             }
         }
-        Some(Page {
-            items,
-            next: walk.cursor(),
-        })
+        Some(Page::new(items, walk.cursor()))
     }
 }

@@ -834,7 +834,18 @@ pub(super) fn each<T: serde::de::DeserializeOwned>(
     items
         .into_iter()
         .enumerate()
-        .map(|(i, item)| {
+        .map(|(i, item)| one(i, item, keys))
+        .collect()
+}
+
+/// Reads element `i` (from 0) of a list answer on its own (see [`each`]).
+pub(super) fn one<T: serde::de::DeserializeOwned>(
+    i: usize,
+    item: serde_json::Value,
+    keys: &[&str],
+) -> std::result::Result<T, OddItem> {
+    {
+        {
             let name = keys
                 .iter()
                 .find_map(|k| item.get(*k).and_then(serde_json::Value::as_str))
@@ -863,8 +874,8 @@ pub(super) fn each<T: serde::de::DeserializeOwned>(
                 };
                 OddItem { name, reason }
             })
-        })
-        .collect()
+        }
+    }
 }
 
 #[derive(Deserialize)]

@@ -8,7 +8,8 @@
 //! - `error.rs`: [`ApiFailure`], the one failure type over Comwit's [`Operation`] and
 //!   [`Detail`] (the facts: summary, what was attempted and the answer; the remedies are
 //!   the provider side's, `comwit::common`);
-//! - `projects.rs`, `databases.rs`: typed request and response structs, one method per route.
+//! - `projects.rs`, `databases.rs`: typed request and response structs, one method per route;
+//! - `listing.rs`: [`Listing`], a list answer read element by element (`terraform query`).
 //!
 //! Logs go through `tracing` (operation, method, path template, status, attempt, latency).
 //! Tokens, the Authorization header and response bodies are never logged.
@@ -17,6 +18,7 @@ mod apps;
 mod databases;
 mod dns;
 mod error;
+mod listing;
 mod projects;
 pub mod routes;
 
@@ -34,6 +36,7 @@ pub(crate) use error::testing as error_testing;
 pub use error::{
     code, kind_of, ApiFailure, ComwitEnvelope, Detail, ExistingObject, TOKEN_PREFIXES,
 };
+pub use listing::Listing;
 pub use projects::Project;
 pub use routes::Operation;
 

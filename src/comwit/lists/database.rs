@@ -1,5 +1,6 @@
 //! `list "comwit_database"`: the databases of a project, optionally those whose name starts
-//! with `name_prefix`. The API has no paging: one fetch.
+//! with `name_prefix`. The API has no paging: one fetch, read database by database as
+//! Terraform takes them (the provider never holds the whole list).
 
 use std::sync::Arc;
 
@@ -101,24 +102,40 @@ impl ListResource for DatabaseList {
     ) -> Option<Page<DatabaseState<'static>>> {
         let configured = self.data.configured(diags)?;
         let project = project_of(diags, &configured, &config.project_id)?;
-        let prefix = text(&config.name_prefix).unwrap_or_default();
-        let databases = match configured.client.list_databases(&project).await {
-            Ok(d) => d,
+        let prefix = text(&config.name_prefix).unwrap_or_default().to_owned();
+        let listing = match configured.client.database_listing(&project).await {
+            Ok(l) => l,
             Err(e) => {
                 api_error(diags, &e);
                 return None;
             }
         };
-        let items = databases
-            .into_iter()
-            .filter(|d| d.name.starts_with(prefix))
-            .map(|d| {
-                Listed::Item(ListItem {
-                    display_name: d.name.clone(),
-                    state: listed_state(d),
-                })
-            })
-            .collect();
-        Some(Page::last(items))
+        // Each database is read from the answer as Terraform takes the one before: the
+        // provider never holds the whole list.
+        let entries = futures::stream::unfold(listing, move |mut listing| {
+            let prefix = prefix.clone();
+            async move {
+                loop {
+                    let entry = match listing.next().await? {
+                        Ok(Ok(db)) if db.name.starts_with(&prefix) => Listed::Item(ListItem {
+                            display_name: db.name.clone(),
+                            state: listed_state(db),
+                        }),
+                        Ok(Ok(_)) => continue,
+                        Ok(Err(odd)) => Listed::Skipped {
+                            name: format!("database {}", odd.name),
+                            reason: odd.reason,
+                        },
+                        Err(e) => {
+                            let mut diags = Diagnostics::default();
+                            api_error(&mut diags, &e);
+                            Listed::Failed(diags)
+                        }
+                    };
+                    return Some((entry, listing));
+                }
+            }
+        });
+        Some(Page::streamed(Box::pin(entries)))
     }
 }

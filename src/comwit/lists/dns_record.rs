@@ -185,10 +185,10 @@ impl ListResource for DnsRecordList {
                 })
             })
             .collect();
-        Some(Page {
+        Some(Page::new(
             items,
-            next: (!pending.is_empty()).then(|| pending.join(",")),
-        })
+            (!pending.is_empty()).then(|| pending.join(",")),
+        ))
     }
 }
 

@@ -272,7 +272,7 @@ where
             return None;
         }
     }
-    Some(Page { items, next })
+    Some(Page::new(items, next))
 }
 
 #[cfg(test)]

@@ -147,10 +147,7 @@ impl ListResource for BackupPolicyList {
                 return None;
             }
         }
-        Some(Page {
-            items,
-            next: walk.cursor(),
-        })
+        Some(Page::new(items, walk.cursor()))
     }
 }
 

@@ -124,9 +124,9 @@ impl ListResource for DatabaseList {
                 }),
             })
             .collect();
-        Some(Page {
+        Some(Page::new(
             items,
-            next: (!pending.is_empty()).then(|| pending.join(",")),
-        })
+            (!pending.is_empty()).then(|| pending.join(",")),
+        ))
     }
 }

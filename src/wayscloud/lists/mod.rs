@@ -246,10 +246,7 @@ async fn per_database_page<T, S>(
             return None;
         }
     }
-    Some(Page {
-        items,
-        next: walk.cursor(),
-    })
+    Some(Page::new(items, walk.cursor()))
 }
 
 #[cfg(test)]

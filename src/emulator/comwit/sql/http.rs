@@ -429,12 +429,12 @@ async fn index(sql: &Arc<SqlServer>, database_id: String, hello: &'static str) -
 /// Runs `work` on the database's replication log, brought up to date first (blocking pool,
 /// under the database's replica lock, with one of the request permits).
 async fn on_replica<T: Send + 'static>(
-    state: &AppState,
+    sql: &Arc<SqlServer>,
     database_id: &str,
     work: impl FnOnce(&ReplicaLog, LogState) -> Result<T, ReplicaError> + Send + 'static,
 ) -> Result<T, Response> {
-    let _permit = admit(&state.sql).await?;
-    let server = state.sql.clone();
+    let _permit = admit(sql).await?;
+    let server = sql.clone();
     let id = database_id.to_owned();
     let joined = tokio::task::spawn_blocking(move || {
         let entry = server.entry(&id, 1);
@@ -466,7 +466,7 @@ async fn on_replica<T: Send + 'static>(
 
 /// The database and the access of a replica request, or the answer to send.
 async fn replica_access(
-    state: &AppState,
+    sql: &Arc<SqlServer>,
     database_id: &str,
     method: &Method,
     headers: &HeaderMap,
@@ -474,7 +474,7 @@ async fn replica_access(
     if !is_read(method) {
         return Err(method_not_allowed("GET, HEAD"));
     }
-    authorize_request(state, database_id, headers).await
+    authorize_request(sql, database_id, headers).await
 }
 
 /// `GET info`: the current generation of the replication log (what a client's builder
@@ -483,7 +483,7 @@ async fn replica_access(
 /// protocol and shows the refusal of the export or the frames (suspended), rather than
 /// falling back to sqld's gRPC replication and failing there with an unrelated error.
 async fn replica_info(
-    State(state): State<AppState>,
+    State(sql): State<Arc<SqlServer>>,
     path: DbPath,
     method: Method,
     headers: HeaderMap,
@@ -495,12 +495,12 @@ async fn replica_info(
     if !is_read(&method) {
         return method_not_allowed("GET, HEAD");
     }
-    let id = match authorize_token(&state.sql, &database_id, bearer(&headers)).await {
+    let id = match authorize_token(&sql, &database_id, bearer(&headers)).await {
         Ok(access) => access.database_id,
         Err(refused) if refused.code == "BLOCKED" && database_id != BY_TOKEN => database_id,
         Err(refused) => return refused.response(),
     };
-    match on_replica(&state, &id, |_, log| Ok(log)).await {
+    match on_replica(&sql, &id, |_, log| Ok(log)).await {
         Ok(log) => json_response(
             StatusCode::OK,
             &json!({ "current_generation": log.generation }),
@@ -521,7 +521,7 @@ fn replica_number(segment: &str) -> Result<u32, Response> {
 
 /// `GET export/<generation>`: the database file at the start of that generation.
 async fn replica_export(
-    State(state): State<AppState>,
+    State(sql): State<Arc<SqlServer>>,
     path: Result<Path<(String, String)>, PathRejection>,
     method: Method,
     headers: HeaderMap,
@@ -533,11 +533,11 @@ async fn replica_export(
         Ok(n) => n,
         Err(resp) => return resp,
     };
-    let access = match replica_access(&state, &database_id, &method, &headers).await {
+    let access = match replica_access(&sql, &database_id, &method, &headers).await {
         Ok(access) => access,
         Err(resp) => return resp,
     };
-    let exported = on_replica(&state, &access.database_id, move |log, _| {
+    let exported = on_replica(&sql, &access.database_id, move |log, _| {
         log.export(generation)
     })
     .await;
@@ -564,7 +564,7 @@ async fn replica_export(
 /// `GET sync/<generation>/<start>/<end>`: the frames `[start, end)`; `POST` (pushing the
 /// frames of a replica written offline) is refused.
 async fn replica_sync(
-    State(state): State<AppState>,
+    State(sql): State<Arc<SqlServer>>,
     path: Result<Path<Vec<(String, String)>>, PathRejection>,
     method: Method,
     headers: HeaderMap,
@@ -583,7 +583,7 @@ async fn replica_sync(
     if method == Method::POST {
         // The token is checked first: a refused token is told so, not that pushing is not
         // served.
-        let access = match authorize_request(&state, &database_id, &headers).await {
+        let access = match authorize_request(&sql, &database_id, &headers).await {
             Ok(access) => access,
             Err(resp) => return resp,
         };
@@ -614,11 +614,11 @@ async fn replica_sync(
         (Ok(g), Ok(s), Ok(e)) => (g, s, e),
         (Err(resp), _, _) | (_, Err(resp), _) | (_, _, Err(resp)) => return resp,
     };
-    let access = match replica_access(&state, &database_id, &method, &headers).await {
+    let access = match replica_access(&sql, &database_id, &method, &headers).await {
         Ok(access) => access,
         Err(resp) => return resp,
     };
-    let pulled = on_replica(&state, &access.database_id, move |log, now| {
+    let pulled = on_replica(&sql, &access.database_id, move |log, now| {
         log.pull(now, generation, start, end)
     })
     .await;
