@@ -519,6 +519,81 @@ fn comwit_app_rollback_and_hostname_verify() {
     assert_eq!((status, body.as_str()), (200, "v1 from shop.publish.test"));
 }
 
+const HOSTNAME_ONLY: &str = r#"
+resource "comwit_app" "web" {
+  name = "web"
+}
+
+resource "comwit_project_domain" "publish" {
+  domain = "publish.test"
+}
+
+resource "comwit_app_hostname" "shop" {
+  app_id     = comwit_app.web.id
+  hostname   = "shop.publish.test"
+  depends_on = [comwit_project_domain.publish]
+}
+
+action "comwit_app_hostname_verify" "x" {
+  config {
+    app_id   = comwit_app.web.id
+    hostname = comwit_app_hostname.shop.hostname
+    timeout  = "5s"
+  }
+}
+"#;
+
+/// A hostname check still running at the `timeout` (each check takes 2 s here: checks at
+/// 0 s and 4 s, the second cut short at 5 s): the error still names every record missing
+/// (type, name and value) from the last check that finished.
+#[test]
+fn comwit_hostname_verify_cut_short_names_the_missing_records() {
+    let emu = Emulator::start();
+    let tf = Terraform::comwit(&emu);
+    tf.write_main(&format!("{COMWIT_TERRAFORM_BLOCK}{HOSTNAME_ONLY}"));
+    tf.apply();
+    let app_id = str_of(&tf.resource("comwit_app.web"), "id").to_owned();
+    let path = format!("/v1/apps/{app_id}/hostnames/shop.publish.test");
+    let needed = emu.api_get(&path);
+    assert_eq!(needed["status"], "pending", "{needed}");
+    let records: Vec<(String, String, String)> = needed["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .map(|r| {
+            (
+                str_of(r, "type").to_owned(),
+                str_of(r, "name").to_owned(),
+                str_of(r, "value").to_owned(),
+            )
+        })
+        .collect();
+    assert!(records.len() >= 2, "{needed}");
+
+    emu.admin_put(
+        "/_emulator/faults",
+        json!({"rules": [{"method": "GET", "path_prefix": path, "kind": "latency", "latency_ms": 2000}]}),
+    );
+    let out = invoke(&tf, "action.comwit_app_hostname_verify.x", &[]);
+    emu.admin(Method::DELETE, "/_emulator/faults", None);
+    assert!(!out.success(), "{out}");
+    let lines = progress(&out);
+    assert!(
+        has(&lines, "shop.publish.test is pending: missing "),
+        "{lines:?}"
+    );
+    let errs = errors(&out);
+    let timed_out: Vec<_> = errs
+        .iter()
+        .filter(|e| e.contains("Action timed out") && e.contains("after 5s"))
+        .collect();
+    assert_eq!(timed_out.len(), 1, "{errs:?}\n{out}");
+    for (rtype, name, value) in &records {
+        let named = format!("{rtype} {name} = {value}");
+        assert!(timed_out[0].contains(&named), "{named} not in {errs:?}");
+    }
+}
+
 const WAYSCLOUD: &str = r#"
 terraform {
   required_providers {
