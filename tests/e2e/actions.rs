@@ -543,9 +543,11 @@ action "comwit_app_hostname_verify" "x" {
 }
 "#;
 
-/// A hostname check still running at the `timeout` (each check takes 2 s here: checks at
-/// 0 s and 4 s, the second cut short at 5 s): the error still names every record missing
-/// (type, name and value) from the last check that finished.
+/// A hostname check still running at the `timeout` (each read of the hostname takes 2 s
+/// here: checks at 0 s and 4 s, the second cut short at 5 s): the error still names every
+/// record missing (type, name and value) from the last check that finished. (Before the
+/// poll helper gave the last look back, this error named none: checked against the old
+/// provider binary.)
 #[test]
 fn comwit_hostname_verify_cut_short_names_the_missing_records() {
     let emu = Emulator::start();
@@ -572,7 +574,7 @@ fn comwit_hostname_verify_cut_short_names_the_missing_records() {
 
     emu.admin_put(
         "/_emulator/faults",
-        json!({"rules": [{"method": "GET", "path_prefix": path, "kind": "latency", "latency_ms": 2000}]}),
+        json!({"rules": [{"method": "GET", "path_prefix": path, "kind": "latency", "latency_ms": 2000, "times": 1000}]}),
     );
     let out = invoke(&tf, "action.comwit_app_hostname_verify.x", &[]);
     emu.admin(Method::DELETE, "/_emulator/faults", None);
