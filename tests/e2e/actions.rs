@@ -319,14 +319,10 @@ fn page(version: &str) -> String {
     )
 }
 
-const APP: &str = r#"
+/// An app with a manual hostname in a project domain (its DNS records not published).
+const APP_HOSTNAME: &str = r#"
 resource "comwit_app" "web" {
   name = "web"
-}
-
-resource "comwit_app_deployment" "web" {
-  app_id     = comwit_app.web.id
-  source_dir = "${path.module}/app"
 }
 
 resource "comwit_project_domain" "publish" {
@@ -337,6 +333,14 @@ resource "comwit_app_hostname" "shop" {
   app_id     = comwit_app.web.id
   hostname   = "shop.publish.test"
   depends_on = [comwit_project_domain.publish]
+}
+"#;
+
+/// With [`APP_HOSTNAME`]: the app's deployment and the actions on them.
+const APP: &str = r#"
+resource "comwit_app_deployment" "web" {
+  app_id     = comwit_app.web.id
+  source_dir = "${path.module}/app"
 }
 
 variable "build" {
@@ -372,7 +376,7 @@ action "comwit_app_hostname_verify" "shop" {
 fn comwit_app_rollback_and_hostname_verify() {
     let emu = Emulator::start();
     let tf = Terraform::comwit(&emu);
-    tf.write_main(&format!("{COMWIT_TERRAFORM_BLOCK}{APP}"));
+    tf.write_main(&format!("{COMWIT_TERRAFORM_BLOCK}{APP_HOSTNAME}{APP}"));
     tf.write_file("app/index.mjs", &page("v1"));
     tf.apply();
     let v1 = str_of(&tf.resource("comwit_app_deployment.web"), "build_id").to_owned();
@@ -519,21 +523,8 @@ fn comwit_app_rollback_and_hostname_verify() {
     assert_eq!((status, body.as_str()), (200, "v1 from shop.publish.test"));
 }
 
-const HOSTNAME_ONLY: &str = r#"
-resource "comwit_app" "web" {
-  name = "web"
-}
-
-resource "comwit_project_domain" "publish" {
-  domain = "publish.test"
-}
-
-resource "comwit_app_hostname" "shop" {
-  app_id     = comwit_app.web.id
-  hostname   = "shop.publish.test"
-  depends_on = [comwit_project_domain.publish]
-}
-
+/// With [`APP_HOSTNAME`]: a hostname check with a short `timeout`.
+const VERIFY_SHORTLY: &str = r#"
 action "comwit_app_hostname_verify" "x" {
   config {
     app_id   = comwit_app.web.id
@@ -552,7 +543,9 @@ action "comwit_app_hostname_verify" "x" {
 fn comwit_hostname_verify_cut_short_names_the_missing_records() {
     let emu = Emulator::start();
     let tf = Terraform::comwit(&emu);
-    tf.write_main(&format!("{COMWIT_TERRAFORM_BLOCK}{HOSTNAME_ONLY}"));
+    tf.write_main(&format!(
+        "{COMWIT_TERRAFORM_BLOCK}{APP_HOSTNAME}{VERIFY_SHORTLY}"
+    ));
     tf.apply();
     let app_id = str_of(&tf.resource("comwit_app.web"), "id").to_owned();
     let path = format!("/v1/apps/{app_id}/hostnames/shop.publish.test");
