@@ -925,10 +925,9 @@ fn api_alone(emu: &Emulator, reads: &Reads, rates: &[(Platform, f64)]) -> (f64, 
 /// `resource` block, its import block dropped: it has done its work once the state holds
 /// the object), and its `resource_object` and `identity` as the instance's attributes and
 /// identity. The provider addresses, schema versions and sensitive attributes come from
-/// `terraform providers schema -json`. Returns (configuration, state, resources).
-fn workspace_from_query(events: &str, schemas: &serde_json::Value) -> (String, String, usize) {
-    let mut config = String::new();
-    let mut resources = Vec::new();
+/// `terraform providers schema -json`. Returns (type, block, state resource) of each.
+fn workspace_from_query(events: &str, schemas: &serde_json::Value) -> Vec<Found> {
+    let mut found_all = Vec::new();
     for line in events.lines() {
         let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
             continue;
@@ -959,9 +958,7 @@ fn workspace_from_query(events: &str, schemas: &serde_json::Value) -> (String, S
                     .collect()
             })
             .unwrap_or_default();
-        config.push_str(block);
-        config.push_str("\n\n");
-        resources.push(json!({
+        let resource = json!({
             "mode": "managed",
             "type": kind,
             "name": name,
@@ -973,9 +970,45 @@ fn workspace_from_query(events: &str, schemas: &serde_json::Value) -> (String, S
                 "identity_schema_version": found["identity_version"].as_u64().unwrap_or(0),
                 "identity": found["identity"],
             }],
-        }));
+        });
+        found_all.push((kind.to_owned(), block.to_owned(), resource));
     }
-    let count = resources.len();
+    found_all
+}
+
+/// What [`workspace_from_query`] gives for one object: (type, `resource` block, state).
+type Found = (String, String, serde_json::Value);
+
+/// The configuration and the state file of `found`, in the query's order (type after
+/// type) or `interleaved` (one of each type in turn).
+fn workspace_files(found: &[Found], interleaved: bool) -> (String, String) {
+    let mut order: Vec<&Found> = found.iter().collect();
+    if interleaved {
+        // The k-th object of its type, then its type's place in the query: a stable sort.
+        let mut seen: Vec<(&str, usize)> = Vec::new();
+        let mut keyed: Vec<(usize, usize, &Found)> = order
+            .iter()
+            .map(|f| {
+                let at = match seen.iter().position(|(t, _)| *t == f.0) {
+                    Some(at) => at,
+                    None => {
+                        seen.push((&f.0, 0));
+                        seen.len() - 1
+                    }
+                };
+                seen[at].1 += 1;
+                (seen[at].1, at, *f)
+            })
+            .collect();
+        keyed.sort_by_key(|(k, at, _)| (*k, *at));
+        order = keyed.into_iter().map(|(_, _, f)| f).collect();
+    }
+    let mut config = String::new();
+    for f in &order {
+        config.push_str(&f.1);
+        config.push_str("\n\n");
+    }
+    let resources: Vec<&serde_json::Value> = order.iter().map(|f| &f.2).collect();
     let state = json!({
         "version": 4,
         "terraform_version": "1.15.5",
@@ -985,7 +1018,44 @@ fn workspace_from_query(events: &str, schemas: &serde_json::Value) -> (String, S
         "resources": resources,
         "check_results": null,
     });
-    (config, state.to_string(), count)
+    (config, state.to_string())
+}
+
+/// When each resource type was refreshed in a `-json` refresh, from the first
+/// `refresh_start` of any: (type, instances, first start s, last completion s), by first
+/// start.
+fn type_windows(stdout: &str) -> Vec<(String, usize, f64, f64)> {
+    let mut origin: Option<f64> = None;
+    let mut windows: Vec<(String, usize, f64, f64)> = Vec::new();
+    for line in stdout.lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let kind = v["type"].as_str().unwrap_or_default();
+        if kind != "refresh_start" && kind != "refresh_complete" {
+            continue;
+        }
+        let (Some(t), Some(rtype)) = (
+            v["@timestamp"].as_str().and_then(time_of_day),
+            v["hook"]["resource"]["resource_type"].as_str(),
+        ) else {
+            continue;
+        };
+        let t = t - *origin.get_or_insert(t);
+        let at = match windows.iter().position(|w| w.0 == rtype) {
+            Some(at) => at,
+            None => {
+                windows.push((rtype.to_owned(), 0, t, t));
+                windows.len() - 1
+            }
+        };
+        let w = &mut windows[at];
+        if kind == "refresh_complete" {
+            w.1 += 1;
+            w.3 = w.3.max(t);
+        }
+    }
+    windows
 }
 
 /// `config` with every `<attribute> = null # sensitive` line of the generated blocks set to
@@ -1053,21 +1123,27 @@ fn mixed_refresh(n: usize, rps: f64, tmp: &Path) {
     let schemas: serde_json::Value =
         serde_json::from_str(&tf.run_ok(&["providers", "schema", "-json"]).stdout)
             .expect("the providers' schemas");
-    let (config, state, written) = workspace_from_query(&query.stdout, &schemas);
+    let found = workspace_from_query(&query.stdout, &schemas);
+    let written = found.len();
     // The one secret a user fills in: the generated blocks leave out what the API never
     // returns (`connection_string = null # sensitive`), which CloudSync's validation needs.
-    let config = fill_secret(
-        &config,
-        "connection_string",
-        &format!("sqlitecloud://{SQLITE_NODE}:8860?apikey={SQLITE_NODE_KEY}"),
-    );
-    tf.write_file("generated.tf", &config);
-    tf.write_file("terraform.tfstate", &state);
+    let write = |interleaved: bool| {
+        let (config, state) = workspace_files(&found, interleaved);
+        let config = fill_secret(
+            &config,
+            "connection_string",
+            &format!("sqlitecloud://{SQLITE_NODE}:8860?apikey={SQLITE_NODE_KEY}"),
+        );
+        tf.write_file("generated.tf", &config);
+        tf.write_file("terraform.tfstate", &state);
+        state.len()
+    };
+    let bytes = write(false);
     println!(
         "queried {n} objects (include_resource) in {:.1} s (ok: {}); wrote the configuration and a state of {written} resources ({:.1} MiB) in {:.1} s",
         query.secs,
         common::yes_no(query.ok),
-        state.len() as f64 / 1048576.0,
+        bytes as f64 / 1048576.0,
         started.elapsed().as_secs_f64()
     );
     drop(query);
@@ -1112,6 +1188,12 @@ fn mixed_refresh(n: usize, rps: f64, tmp: &Path) {
     limit_all(true);
     let limited = run_mixed(&emu, &tf, &logs, &refresh);
     limit_all(false);
+    // The same limited refresh with the blocks and the state's resources interleaved by
+    // type (a fresh bucket each time: the limit set again fills it).
+    write(true);
+    limit_all(true);
+    let mixed = run_mixed(&emu, &tf, &logs, &refresh);
+    limit_all(false);
     limit_all(true);
     let emu0 = emulator_cpu(&emu);
     let (api_s, api_429, api_failed, api_cpu) = api_alone(&emu, &reads, &rates);
@@ -1119,8 +1201,9 @@ fn mixed_refresh(n: usize, rps: f64, tmp: &Path) {
     limit_all(false);
 
     let floor = n as f64 / rps;
-    let failed =
-        usize::from(!limited.ok) + usize::from(!limited.unchanged) + n.saturating_sub(written);
+    let failed_of =
+        |r: &MixedRun| usize::from(!r.ok) + usize::from(!r.unchanged) + n.saturating_sub(written);
+    let (failed, failed_mixed) = (failed_of(&limited), failed_of(&mixed));
     println!(
         "\nrefresh of {n} resources over three providers ({nc} comwit_database, {nw} wayscloud_database_firewall_rule, {ns} cloudsync_database), {rps} requests/s in all ({})",
         rates
@@ -1131,7 +1214,12 @@ fn mixed_refresh(n: usize, rps: f64, tmp: &Path) {
     );
     println!("| run | ok, no changes | wall s | N/R s | x N/R | before first refresh s | refresh calls s | x N/R | requests (comwit / wayscloud / cloudsync) | 429s | failed | Terraform CPU s | emulator CPU s | comwit CPU s / max RSS MiB | wayscloud | cloudsync |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-    for (label, r) in [("no limit", &free), ("limited", &limited)] {
+    let runs = [
+        ("no limit", &free, None),
+        ("limited, type after type", &limited, Some(failed)),
+        ("limited, types interleaved", &mixed, Some(failed_mixed)),
+    ];
+    for (label, r, failed) in runs {
         let (b, w, _) = r.phases.unwrap_or((f64::NAN, f64::NAN, f64::NAN));
         let each: Vec<String> = r
             .providers
@@ -1147,7 +1235,7 @@ fn mixed_refresh(n: usize, rps: f64, tmp: &Path) {
             w / floor,
             requests.join(" / "),
             r.limited,
-            if label == "limited" { failed.to_string() } else { String::new() },
+            failed.map_or(String::new(), |f| f.to_string()),
             r.terraform_cpu,
             r.emulator_cpu,
             each.join(" | "),
@@ -1158,17 +1246,30 @@ fn mixed_refresh(n: usize, rps: f64, tmp: &Path) {
         common::yes_no(api_failed == 0),
         api_s / floor,
     );
+    for (label, r, _) in runs {
+        let windows: Vec<String> = type_windows(&r.stdout)
+            .iter()
+            .map(|(t, k, a, b)| format!("{t} {k} from {a:.1} to {b:.1} s"))
+            .collect();
+        println!(
+            "- {label}, each type's refresh calls: {}",
+            windows.join("; ")
+        );
+    }
     let ideal = [nc as u64, nw as u64, ns as u64];
-    for (label, r) in [("no limit", &free), ("limited", &limited)] {
+    for (label, r, _) in runs {
         println!(
             "- {label}: one read per resource and nothing else on every platform: {}",
             common::yes_no(r.requests == ideal)
         );
     }
-    println!(
-        "- mixed refresh N={n}: {:.2}x of N/R ({}), {failed} failed ({})",
-        limited.secs / floor,
-        common::yes_no(limited.secs / floor <= 1.1),
-        common::yes_no(failed == 0)
-    );
+    for (label, r, failed) in &runs[1..] {
+        let failed = failed.unwrap_or(0);
+        println!(
+            "- mixed refresh N={n}, {label}: {:.2}x of N/R ({}), {failed} failed ({})",
+            r.secs / floor,
+            common::yes_no(r.secs / floor <= 1.1),
+            common::yes_no(failed == 0)
+        );
+    }
 }
