@@ -979,36 +979,14 @@ fn workspace_from_query(events: &str, schemas: &serde_json::Value) -> Vec<Found>
 /// What [`workspace_from_query`] gives for one object: (type, `resource` block, state).
 type Found = (String, String, serde_json::Value);
 
-/// The configuration and the state file of `found`, in the query's order (type after
-/// type) or `interleaved` (one of each type in turn).
-fn workspace_files(found: &[Found], interleaved: bool) -> (String, String) {
-    let mut order: Vec<&Found> = found.iter().collect();
-    if interleaved {
-        // The k-th object of its type, then its type's place in the query: a stable sort.
-        let mut seen: Vec<(&str, usize)> = Vec::new();
-        let mut keyed: Vec<(usize, usize, &Found)> = order
-            .iter()
-            .map(|f| {
-                let at = match seen.iter().position(|(t, _)| *t == f.0) {
-                    Some(at) => at,
-                    None => {
-                        seen.push((&f.0, 0));
-                        seen.len() - 1
-                    }
-                };
-                seen[at].1 += 1;
-                (seen[at].1, at, *f)
-            })
-            .collect();
-        keyed.sort_by_key(|(k, at, _)| (*k, *at));
-        order = keyed.into_iter().map(|(_, _, f)| f).collect();
-    }
+/// The configuration and the state file of `found`.
+fn workspace_files(found: &[Found]) -> (String, String) {
     let mut config = String::new();
-    for f in &order {
+    for f in found {
         config.push_str(&f.1);
         config.push_str("\n\n");
     }
-    let resources: Vec<&serde_json::Value> = order.iter().map(|f| &f.2).collect();
+    let resources: Vec<&serde_json::Value> = found.iter().map(|f| &f.2).collect();
     let state = json!({
         "version": 4,
         "terraform_version": "1.15.5",
@@ -1127,8 +1105,8 @@ fn mixed_refresh(n: usize, rps: f64, tmp: &Path) {
     let written = found.len();
     // The one secret a user fills in: the generated blocks leave out what the API never
     // returns (`connection_string = null # sensitive`), which CloudSync's validation needs.
-    let write = |interleaved: bool| {
-        let (config, state) = workspace_files(&found, interleaved);
+    let write = || {
+        let (config, state) = workspace_files(&found);
         let config = fill_secret(
             &config,
             "connection_string",
@@ -1138,7 +1116,7 @@ fn mixed_refresh(n: usize, rps: f64, tmp: &Path) {
         tf.write_file("terraform.tfstate", &state);
         state.len()
     };
-    let bytes = write(false);
+    let bytes = write();
     println!(
         "queried {n} objects (include_resource) in {:.1} s (ok: {}); wrote the configuration and a state of {written} resources ({:.1} MiB) in {:.1} s",
         query.secs,
@@ -1168,58 +1146,88 @@ fn mixed_refresh(n: usize, rps: f64, tmp: &Path) {
         (Platform::WaysCloud, nw),
         (Platform::CloudSync, ns),
     ];
-    let rates: Vec<(Platform, f64)> = shares
+    // Two readings of "a limit of R requests/s". R in all: each platform's limit is its
+    // share of N times R, so every provider's floor, and the whole refresh's, is N / R.
+    // R on each platform's token (three vendors, each with its own limit): the floor is
+    // the largest share over R if the providers' calls overlap.
+    let split: Vec<(Platform, f64)> = shares
         .iter()
         .map(|(p, k)| (*p, rps * *k as f64 / n as f64))
         .collect();
-    let limit_all = |on: bool| {
-        for (p, rate) in &rates {
-            if on {
-                emu.on(*p).admin_put(
-                    "/_emulator/rate_limit",
-                    json!({ "requests_per_second": rate }),
-                );
-            } else {
-                emu.on(*p)
-                    .admin(Method::DELETE, "/_emulator/rate_limit", None);
-            }
+    let each: Vec<(Platform, f64)> = shares.iter().map(|(p, _)| (*p, rps)).collect();
+    let set_limits = |rates: &[(Platform, f64)]| {
+        for (p, rate) in rates {
+            emu.on(*p).admin_put(
+                "/_emulator/rate_limit",
+                json!({ "requests_per_second": rate }),
+            );
         }
     };
-    limit_all(true);
-    let limited = run_mixed(&emu, &tf, &logs, &refresh);
-    limit_all(false);
-    // The same limited refresh with the blocks and the state's resources interleaved by
-    // type (a fresh bucket each time: the limit set again fills it).
-    write(true);
-    limit_all(true);
-    let mixed = run_mixed(&emu, &tf, &logs, &refresh);
-    limit_all(false);
-    limit_all(true);
-    let emu0 = emulator_cpu(&emu);
-    let (api_s, api_429, api_failed, api_cpu) = api_alone(&emu, &reads, &rates);
-    let api_emu_cpu = emulator_cpu(&emu) - emu0;
-    limit_all(false);
-
+    let clear_limits = || {
+        for p in Platform::ALL {
+            emu.on(p)
+                .admin(Method::DELETE, "/_emulator/rate_limit", None);
+        }
+    };
     let floor = n as f64 / rps;
     let failed_of =
         |r: &MixedRun| usize::from(!r.ok) + usize::from(!r.unchanged) + n.saturating_sub(written);
-    let (failed, failed_mixed) = (failed_of(&limited), failed_of(&mixed));
+    // (label, the run, its own floor, failed, the API alone: wall s, 429s, failed, CPU s
+    // of the client and of the emulator).
+    type Limited = (
+        &'static str,
+        MixedRun,
+        f64,
+        usize,
+        (f64, u64, usize, f64, f64),
+    );
+    let mut limited: Vec<Limited> = Vec::new();
+    for (label, rates) in [
+        ("R in all, each platform its share", &split),
+        ("R on each platform", &each),
+    ] {
+        // Setting a limit fills its bucket: each run starts with a full one.
+        set_limits(rates);
+        let r = run_mixed(&emu, &tf, &logs, &refresh);
+        clear_limits();
+        set_limits(rates);
+        let emu0 = emulator_cpu(&emu);
+        let (api_s, api_429, api_failed, api_cpu) = api_alone(&emu, &reads, rates);
+        let api_emu = emulator_cpu(&emu) - emu0;
+        clear_limits();
+        let own = shares
+            .iter()
+            .zip(rates)
+            .map(|((_, k), (_, rate))| *k as f64 / rate)
+            .fold(0.0, f64::max);
+        let failed = failed_of(&r);
+        limited.push((
+            label,
+            r,
+            own,
+            failed,
+            (api_s, api_429, api_failed, api_cpu, api_emu),
+        ));
+    }
+
     println!(
-        "\nrefresh of {n} resources over three providers ({nc} comwit_database, {nw} wayscloud_database_firewall_rule, {ns} cloudsync_database), {rps} requests/s in all ({})",
+        "\nrefresh of {n} resources over three providers ({nc} comwit_database, {nw} wayscloud_database_firewall_rule, {ns} cloudsync_database), R = {rps} requests/s; N/R = {floor:.1} s"
+    );
+    println!("| run | limits (comwit / wayscloud / cloudsync) | ok, no changes | wall s | x N/R | floor s | x floor | before first refresh s | refresh calls s | requests (comwit / wayscloud / cloudsync) | 429s | failed | Terraform CPU s | emulator CPU s | comwit CPU s / max RSS MiB | wayscloud | cloudsync |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let rates_of = |rates: &[(Platform, f64)]| {
         rates
             .iter()
-            .map(|(p, r)| format!("{} {r:.2}/s", p.name()))
+            .map(|(_, r)| format!("{r:.2}/s"))
             .collect::<Vec<_>>()
-            .join(", ")
-    );
-    println!("| run | ok, no changes | wall s | N/R s | x N/R | before first refresh s | refresh calls s | x N/R | requests (comwit / wayscloud / cloudsync) | 429s | failed | Terraform CPU s | emulator CPU s | comwit CPU s / max RSS MiB | wayscloud | cloudsync |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-    let runs = [
-        ("no limit", &free, None),
-        ("limited, type after type", &limited, Some(failed)),
-        ("limited, types interleaved", &mixed, Some(failed_mixed)),
-    ];
-    for (label, r, failed) in runs {
+            .join(" / ")
+    };
+    let mut runs: Vec<(&str, String, &MixedRun, f64, Option<usize>)> =
+        vec![("no limit", "none".into(), &free, floor, None)];
+    for ((label, r, own, failed, _), rates) in limited.iter().zip([&split, &each]) {
+        runs.push((label, rates_of(rates), r, *own, Some(*failed)));
+    }
+    for (label, rates, r, own, failed) in &runs {
         let (b, w, _) = r.phases.unwrap_or((f64::NAN, f64::NAN, f64::NAN));
         let each: Vec<String> = r
             .providers
@@ -1228,11 +1236,11 @@ fn mixed_refresh(n: usize, rps: f64, tmp: &Path) {
             .collect();
         let requests: Vec<String> = r.requests.iter().map(u64::to_string).collect();
         println!(
-            "| {label} | {} | {:.1} | {floor:.1} | {:.2}x | {b:.1} | {w:.1} | {:.2}x | {} | {} | {} | {:.2} | {:.2} | {} |",
+            "| {label} | {rates} | {} | {:.1} | {:.2}x | {own:.1} | {:.2}x | {b:.1} | {w:.1} | {} | {} | {} | {:.2} | {:.2} | {} |",
             common::yes_no(r.ok && r.unchanged),
             r.secs,
             r.secs / floor,
-            w / floor,
+            r.secs / own,
             requests.join(" / "),
             r.limited,
             failed.map_or(String::new(), |f| f.to_string()),
@@ -1241,29 +1249,30 @@ fn mixed_refresh(n: usize, rps: f64, tmp: &Path) {
             each.join(" | "),
         );
     }
-    println!(
-        "| API alone (paced at each limit, 10 at a time) | {} | {api_s:.1} | {floor:.1} | {:.2}x | | | | {nc} / {nw} / {ns} | {api_429} | {api_failed} | client {api_cpu:.2} | {api_emu_cpu:.2} | | | |",
-        common::yes_no(api_failed == 0),
-        api_s / floor,
-    );
-    for (label, r, _) in runs {
+    for ((label, _, own, _, (api_s, api_429, api_failed, api_cpu, api_emu)), rates) in
+        limited.iter().zip([&split, &each])
+    {
+        println!(
+            "| API alone, {label} (each read at its slot, 10 at a time) | {} | {} | {api_s:.1} | {:.2}x | {own:.1} | {:.2}x | | | {nc} / {nw} / {ns} | {api_429} | {api_failed} | client {api_cpu:.2} | {api_emu:.2} | | | |",
+            rates_of(rates),
+            common::yes_no(*api_failed == 0),
+            api_s / floor,
+            api_s / own,
+        );
+    }
+    let ideal = [nc as u64, nw as u64, ns as u64];
+    for (label, _, r, _, _) in &runs {
         let windows: Vec<String> = type_windows(&r.stdout)
             .iter()
             .map(|(t, k, a, b)| format!("{t} {k} from {a:.1} to {b:.1} s"))
             .collect();
         println!(
-            "- {label}, each type's refresh calls: {}",
+            "- {label}: one read per resource and nothing else on every platform: {}; each type's refresh calls: {}",
+            common::yes_no(r.requests == ideal),
             windows.join("; ")
         );
     }
-    let ideal = [nc as u64, nw as u64, ns as u64];
-    for (label, r, _) in runs {
-        println!(
-            "- {label}: one read per resource and nothing else on every platform: {}",
-            common::yes_no(r.requests == ideal)
-        );
-    }
-    for (label, r, failed) in &runs[1..] {
+    for (label, _, r, _, failed) in &runs[1..] {
         let failed = failed.unwrap_or(0);
         println!(
             "- mixed refresh N={n}, {label}: {:.2}x of N/R ({}), {failed} failed ({})",
