@@ -26,15 +26,27 @@
 //!
 //! 3. **Refresh of N resources mixed over the three providers** (`BENCH_SCALE_MIXED_NS`,
 //!    none by default; issue 22 asks for 10,000), against one emulator serving all three:
-//!    a third each of `comwit_database`, `wayscloud_database_firewall_rule` (50 on each
-//!    PostgreSQL database: the cheapest WaysCloud object, a database being a real one) and
-//!    `cloudsync_database` (all on one SQLite Cloud tenant database), made through the
-//!    API; one `terraform query -generate-config-out` of three `list` blocks, the apply of
-//!    the import blocks, which are then deleted; `plan -refresh-only` without a limit,
-//!    then under R requests/s in all (each platform limited to its share of N times R, so
-//!    that every provider's floor, and the whole refresh's, is N / R); then the same reads
-//!    through the API alone, paced at each platform's limit, 10 at a time. Each provider
-//!    runs under `/usr/bin/time`: CPU and max RSS per provider.
+//!    a third each of `comwit_database` (through the API, 8 clients at once),
+//!    `cloudsync_database` (through the API, all on one SQLite Cloud tenant database) and
+//!    `wayscloud_database_firewall_rule`, 50 on each PostgreSQL database: the databases
+//!    and the first rule of each through the API, the other rules written into the
+//!    platform's state with the emulator stopped (through the API each rule rewrites and
+//!    reloads the engine's access rules: 3.3 a second), then the emulator started again.
+//!    One `terraform query -json -generate-config-out` of three `list` blocks with
+//!    `include_resource`: each found object's generated `resource` block goes into
+//!    `generated.tf` (CloudSync's `connection_string`, a secret the API never returns,
+//!    filled in as a user would) and its attributes and identity into a state file written
+//!    directly (format 4; provider addresses, schema versions and sensitive attributes from
+//!    `terraform providers schema -json`): what an import leaves, without Terraform's
+//!    import apply, which is superlinear in the number of `import` blocks. Then `plan
+//!    -refresh-only -detailed-exitcode -json` without a limit, and under two readings of a
+//!    limit of R requests/s: R in all (each platform limited to its share of N times R, so
+//!    that every provider's floor, and the whole refresh's, is N / R) and R on each
+//!    platform (three vendors, one limit each). Each beside the same reads through the API
+//!    alone, each read at its slot of its platform's limit, 10 at a time. Per platform:
+//!    requests (the ideal is one read per resource), 429s; per provider (`/usr/bin/time`):
+//!    CPU and max RSS; the emulator's CPU; and each type's window of refresh calls from
+//!    the `-json` timestamps.
 //!
 //! Targets (issue 22, "Scale"): the query streams at least as fast as the API's page
 //! arrives; refresh within 1.1x of N / R with 0 failed operations; provider memory flat in
@@ -196,16 +208,21 @@ fn counters(emu: &Emulator) -> (u64, u64, u64) {
     )
 }
 
-/// CPU seconds (user + sys) of the children this process has waited for, and theirs:
-/// Terraform, and the plugins Terraform waited for.
-fn children_cpu() -> f64 {
+/// CPU seconds (user + sys) of `who` (`RUSAGE_SELF` or `RUSAGE_CHILDREN`) so far.
+fn rusage_cpu(who: libc::c_int) -> f64 {
     // SAFETY: getrusage only writes the struct it is given.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) } != 0 {
+    if unsafe { libc::getrusage(who, &mut ru) } != 0 {
         return 0.0;
     }
     let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
+/// CPU seconds (user + sys) of the children this process has waited for, and theirs:
+/// Terraform, and the plugins Terraform waited for.
+fn children_cpu() -> f64 {
+    rusage_cpu(libc::RUSAGE_CHILDREN)
 }
 
 /// Seconds since midnight of a `-json` message's `@timestamp` (`...THH:MM:SS.ffffff...`).
@@ -745,7 +762,7 @@ fn wayscloud_rules(emu: &mut Emulator, nw: usize) -> Vec<String> {
     );
 
     let started = Instant::now();
-    assert!(emu.stop(), "the emulator stops cleanly");
+    emu.stop();
     let file = emu.state_dir().join("wayscloud").join("wayscloud.sqlite");
     let mut conn = rusqlite::Connection::open(&file)
         .unwrap_or_else(|e| panic!("open {}: {e}", file.display()));
@@ -776,6 +793,14 @@ fn wayscloud_rules(emu: &mut Emulator, nw: usize) -> Vec<String> {
     }
     tx.commit().expect("commit the rules");
     drop(conn);
+    // The emulator kills a PostgreSQL that has not stopped within its time (its shutdown
+    // checkpoint of many databases on a loaded machine); a new one cannot start while the
+    // old one's processes (whose working directory is its data directory) remain.
+    let engines = emu.state_dir().join("wayscloud");
+    let waited = Instant::now();
+    while processes_under(&engines) > 0 && waited.elapsed().as_secs() < 300 {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
     emu.restart();
     println!(
         "wrote {written} more rules into the stopped emulator's state and started it again in {:.1} s",
@@ -789,6 +814,23 @@ fn wayscloud_rules(emu: &mut Emulator, nw: usize) -> Vec<String> {
             std::iter::repeat_n(format!("/v1/databases/postgresql/{name}/firewall"), here)
         })
         .collect()
+}
+
+/// How many processes have their working directory under `dir`.
+fn processes_under(dir: &Path) -> usize {
+    std::fs::read_dir("/proc").map_or(0, |entries| {
+        entries
+            .flatten()
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .bytes()
+                    .all(|b| b.is_ascii_digit())
+            })
+            .filter_map(|e| std::fs::read_link(e.path().join("cwd")).ok())
+            .filter(|cwd| cwd.starts_with(dir))
+            .count()
+    })
 }
 
 /// Every platform's (requests, 429s) so far, in `Platform::ALL` order.
@@ -816,13 +858,7 @@ fn emulator_cpu(emu: &Emulator) -> f64 {
 
 /// CPU seconds (user + sys) of this process so far: the API-alone client's threads.
 fn own_cpu() -> f64 {
-    // SAFETY: getrusage only writes the struct it is given.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
-        return 0.0;
-    }
-    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    tv(ru.ru_utime) + tv(ru.ru_stime)
+    rusage_cpu(libc::RUSAGE_SELF)
 }
 
 /// One command of part 3, and each provider's usage in it.
