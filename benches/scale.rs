@@ -55,10 +55,11 @@
 //! Knobs: `BENCH_SCALE_NS` (1000,5000,10000), `BENCH_SCALE_QUERY_RUNS` (3 runs of each query,
 //! interleaved; the median by wall time), `BENCH_SCALE_REFRESH_NS` (500,1000,2000; empty
 //! skips part 2), `BENCH_SCALE_RPS` (50), `BENCH_SCALE_MIXED_NS` (none; 10000 for issue 22),
-//! `BENCH_SCALE_BASELINE` (the path of another build of the Comwit provider, whose
-//! queries run interleaved with this build's in part 1), `BENCH_SCALE_PROVIDER_PREFIX` (a
-//! command every provider start runs under, e.g. `perf record -g -o /tmp/p/$$.data --`;
-//! its CPU counts as the provider's), `TERRAFORM_BIN`.
+//! `BENCH_SCALE_MIXED_PARALLELISM` (Terraform's `-parallelism` for part 3's refreshes;
+//! unset: its default, 10), `BENCH_SCALE_BASELINE` (the path of another build of the
+//! Comwit provider, whose queries run interleaved with this build's in part 1),
+//! `BENCH_SCALE_PROVIDER_PREFIX` (a command every provider start runs under, e.g. `perf
+//! record -g -o /tmp/p/$$.data --`; its CPU counts as the provider's), `TERRAFORM_BIN`.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -1161,7 +1162,13 @@ fn mixed_refresh(n: usize, rps: f64, tmp: &Path) {
         started.elapsed().as_secs_f64()
     );
     drop(query);
-    let refresh = [
+    // Terraform's `-parallelism` for the refreshes (`BENCH_SCALE_MIXED_PARALLELISM`; its
+    // default, 10, when unset).
+    let parallelism = std::env::var("BENCH_SCALE_MIXED_PARALLELISM")
+        .ok()
+        .and_then(|p| p.trim().parse::<usize>().ok())
+        .map(|p| format!("-parallelism={p}"));
+    let mut refresh = vec![
         "plan",
         "-refresh-only",
         "-detailed-exitcode",
@@ -1170,6 +1177,10 @@ fn mixed_refresh(n: usize, rps: f64, tmp: &Path) {
         "-lock=false",
         "-json",
     ];
+    if let Some(p) = &parallelism {
+        println!("refreshes with {p}");
+        refresh.push(p);
+    }
     let free = run_mixed(&emu, &tf, &logs, &refresh);
     println!(
         "refresh without a limit in {:.1} s (ok: {}, no changes: {})",
