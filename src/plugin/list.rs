@@ -214,10 +214,10 @@ impl<L: ListResource> ErasedList for ListAdapter<L> {
         };
         let mut sent = 0usize;
         // The page after the one being sent is fetched meanwhile, from the moment this
-        // page's first entry is sent while Terraform still wants more: Terraform's reading
-        // of one page overlaps the API's answer of the next, and a `limit` reached in the
-        // first entries of a page asks for nothing more. Dropped, with its request, the
-        // moment Terraform cancels.
+        // page's first item is sent while Terraform still wants more: Terraform's reading
+        // of one page overlaps the API's answer of the next, and a `limit` reached at a
+        // page's first item asks for nothing more. Dropped, with its request, the moment
+        // Terraform cancels.
         let fetch = |cursor: Option<String>| {
             let config = &config;
             async move {
@@ -295,10 +295,10 @@ impl<L: ListResource> ErasedList for ListAdapter<L> {
                     if limit > 0 && sent >= limit {
                         return;
                     }
-                }
-                if let Some(cursor) = ahead.take() {
-                    upcoming.set(futures::future::maybe_done(fetch(Some(cursor))));
-                    fetching = true;
+                    if let Some(cursor) = ahead.take() {
+                        upcoming.set(futures::future::maybe_done(fetch(Some(cursor))));
+                        fetching = true;
+                    }
                 }
             }
             if let Some(cursor) = ahead.take() {
@@ -384,29 +384,35 @@ mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
+    use super::super::identity::IdentityAttribute;
     use super::*;
 
     #[derive(Deserialize)]
     struct NoConfig {}
 
-    /// Two pages: the first's entries wait, after its first one, until the second page is
+    #[derive(Serialize)]
+    struct Thing {
+        id: String,
+    }
+
+    /// Two pages: the first's entries wait, after its first item, until the second page is
     /// being fetched. Only a listing that fetches the next page while it sends the one
     /// before ever ends.
     struct Chained {
         second_asked: Arc<tokio::sync::Notify>,
     }
 
-    fn skip(name: &str) -> Listed<()> {
-        Listed::Skipped {
-            name: name.into(),
-            reason: "a test".into(),
-        }
+    fn item(name: &str) -> Listed<Thing> {
+        Listed::Item(ListItem {
+            display_name: name.into(),
+            state: Thing { id: name.into() },
+        })
     }
 
     #[async_trait]
     impl ListResource for Chained {
         type Config<'a> = NoConfig;
-        type State = ();
+        type State = Thing;
 
         fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
             None
@@ -418,20 +424,20 @@ mod tests {
             _config: &NoConfig,
             cursor: Option<String>,
             _limit: usize,
-        ) -> Option<Page<()>> {
+        ) -> Option<Page<Thing>> {
             if cursor.is_some() {
                 self.second_asked.notify_one();
-                return Some(Page::last(vec![skip("c")]));
+                return Some(Page::last(vec![item("c")]));
             }
             let asked = self.second_asked.clone();
             let rest = futures::stream::unfold(0, move |i| {
                 let asked = asked.clone();
                 async move {
                     match i {
-                        0 => Some((skip("a"), 1)),
+                        0 => Some((item("a"), 1)),
                         1 => {
                             asked.notified().await;
-                            Some((skip("b"), 2))
+                            Some((item("b"), 2))
                         }
                         _ => None,
                     }
@@ -445,28 +451,51 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn the_next_page_is_fetched_while_the_one_before_is_sent() {
+    fn identity() -> IdentitySpec {
+        IdentitySpec {
+            version: 0,
+            attributes: vec![IdentityAttribute {
+                name: "id",
+                description: "The id.",
+                required_for_import: true,
+            }],
+        }
+    }
+
+    /// The display names a listing sends with `limit`, or `None` if it does not end.
+    async fn listed(limit: usize) -> Option<Vec<String>> {
         let list = ListAdapter(Chained {
             second_asked: Arc::new(tokio::sync::Notify::new()),
         });
         let (tx, mut rx) = mpsc::channel(16);
-        let identity = IdentitySpec {
-            version: 0,
-            attributes: Vec::new(),
-        };
         // An empty msgpack map: the config block.
-        let run = list.run(vec![0x80], false, 0, identity, tx);
-        let events = tokio::time::timeout(Duration::from_secs(10), async {
+        let run = list.run(vec![0x80], false, limit, identity(), tx);
+        tokio::time::timeout(Duration::from_secs(10), async {
             run.await;
             let mut got = Vec::new();
             while let Some(event) = rx.recv().await {
-                got.push(event.diagnostic[0].summary.clone());
+                assert!(event.diagnostic.is_empty(), "{event:?}");
+                got.push(event.display_name);
             }
             got
         })
         .await
-        .expect("the listing ends (the second page was fetched ahead)");
-        assert_eq!(events, ["Skipped `a`", "Skipped `b`", "Skipped `c`"]);
+        .ok()
+    }
+
+    #[tokio::test]
+    async fn the_next_page_is_fetched_while_the_one_before_is_sent() {
+        assert_eq!(
+            listed(0)
+                .await
+                .expect("the listing ends: the second page was fetched ahead"),
+            ["a", "b", "c"]
+        );
+        // A limit reached at a page's first item asks for no other page: the first page's
+        // entries are not read on (their wait never ends), nor is the second page fetched.
+        assert_eq!(
+            listed(1).await.expect("the listing ends at its limit"),
+            ["a"]
+        );
     }
 }
