@@ -485,11 +485,16 @@ impl Splitter {
                     taken += 1;
                     continue;
                 }
-                let Some(at) = bytes[taken..].iter().position(|&c| c == b'"' || c == b'\\') else {
-                    taken = bytes.len();
+                // A plain loop: no closure call per byte in a debug build.
+                let mut at = taken;
+                while at < bytes.len() && bytes[at] != b'"' && bytes[at] != b'\\' {
+                    at += 1;
+                }
+                if at == bytes.len() {
+                    taken = at;
                     break;
-                };
-                taken += at;
+                }
+                taken = at;
                 let end = bytes[taken];
                 taken += 1;
                 if end == b'\\' {

@@ -331,9 +331,8 @@ fn skipped(name: &str, reason: &str) -> pb::list_resource::Event {
 
 /// The identity attributes an import needs that the state leaves null, unknown or empty
 /// (all of them when the state is not an object).
-fn missing_identity(state: &[u8], identity: &IdentitySpec) -> Vec<&'static str> {
-    let value = rmpv::decode::read_value(&mut &state[..]).ok();
-    let map = value.as_ref().and_then(|v| v.as_map());
+fn missing_identity(state: Option<&rmpv::Value>, identity: &IdentitySpec) -> Vec<&'static str> {
+    let map = state.and_then(|v| v.as_map());
     identity
         .attributes
         .iter()
@@ -358,14 +357,16 @@ fn item_event<S: Serialize>(
     let Some(state) = encode(&mut diags, &item.state) else {
         return skipped(&item.display_name, "its state could not be encoded");
     };
-    let missing = missing_identity(&state, identity);
+    // Decoded once, for both the check and the identity.
+    let value = rmpv::decode::read_value(&mut &state[..]).ok();
+    let missing = missing_identity(value.as_ref(), identity);
     if !missing.is_empty() {
         return skipped(
             &item.display_name,
             &format!("its identity has no `{}`", missing.join("`, `")),
         );
     }
-    let Some(id) = identity.from_state(&state) else {
+    let Some(id) = value.as_ref().and_then(|v| identity.from_value(v)) else {
         return skipped(&item.display_name, "its identity is not known");
     };
     pb::list_resource::Event {
