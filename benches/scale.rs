@@ -52,7 +52,10 @@
 //! arrives; refresh within 1.1x of N / R with 0 failed operations; provider memory flat in
 //! N.
 //!
-//! Knobs: `BENCH_SCALE_NS` (1000,5000,10000), `BENCH_SCALE_QUERY_RUNS` (3 runs of each query,
+//! Knobs: `BENCH_SCALE_QUERY_TYPE` (`comwit_database`; `cloudsync_database` queries
+//! CloudSync databases instead, registered on one SQLite Cloud node, with an emulator serving
+//! CloudSync alone, and skips part 2), `BENCH_SCALE_NS` (1000,5000,10000),
+//! `BENCH_SCALE_QUERY_RUNS` (3 runs of each query,
 //! interleaved; the median by wall time), `BENCH_SCALE_REFRESH_NS` (500,1000,2000; empty
 //! skips part 2), `BENCH_SCALE_RPS` (50), `BENCH_SCALE_MIXED_NS` (none; 10000 for issue 22),
 //! `BENCH_SCALE_MIXED_PARALLELISM` (Terraform's `-parallelism` for part 3's refreshes;
@@ -93,6 +96,70 @@ fn env_list(name: &str, default: &[usize]) -> Vec<usize> {
 /// The project every database goes to (the emulator's bootstrap project).
 const PROJECT: &str = "prj_local";
 
+/// The list type part 1 queries (`BENCH_SCALE_QUERY_TYPE`).
+static QUERY_TYPE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+fn query_type() -> &'static str {
+    QUERY_TYPE.get_or_init(|| {
+        std::env::var("BENCH_SCALE_QUERY_TYPE")
+            .ok()
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| "comwit_database".into())
+    })
+}
+
+/// The platform of the queried list type.
+fn query_platform() -> Platform {
+    if query_type().starts_with("cloudsync_") {
+        Platform::CloudSync
+    } else {
+        Platform::Comwit
+    }
+}
+
+/// Makes the objects `from` .. `to - 1` of the queried type through the API.
+fn create_objects(emu: &Emulator, from: usize, to: usize) -> f64 {
+    match query_platform() {
+        Platform::CloudSync => create_sync_databases(emu, from, to),
+        _ => comwit_databases(emu, from, to).0,
+    }
+}
+
+/// Registers CloudSync databases `s<from>` .. `s<to - 1>` (all on one SQLite Cloud node)
+/// through the API with 8 clients at once.
+fn create_sync_databases(emu: &Emulator, from: usize, to: usize) -> f64 {
+    let sync = emu.on(Platform::CloudSync);
+    let started = Instant::now();
+    if from == 0 {
+        let dir = sync.admin_put(
+            &format!("/_emulator/cloudsync/sqlitecloud/nodes/{SQLITE_NODE}"),
+            json!({ "apikey": SQLITE_NODE_KEY }),
+        );
+        let dir = PathBuf::from(dir["dir"].as_str().expect("node dir"));
+        rusqlite::Connection::open(dir.join("appdb.sqlite"))
+            .and_then(|c| {
+                c.execute_batch("CREATE TABLE IF NOT EXISTS items (id TEXT PRIMARY KEY);")
+            })
+            .expect("the tenant SQLite database");
+    }
+    parallel(to - from, 8, |i| {
+        let i = from + i;
+        let (code, body) = sync.api(
+            Method::POST,
+            "/v1/databases",
+            Some(json!({
+                "label": format!("s{i:05}"),
+                "connectionString": format!("sqlitecloud://{SQLITE_NODE}:8860?apikey={SQLITE_NODE_KEY}"),
+                "provider": "sqlitecloud",
+                "flavor": "sqlitecloud",
+                "databaseName": "appdb",
+            })),
+        );
+        assert_eq!(code, 201, "register CloudSync database {i}: {body}");
+    });
+    started.elapsed().as_secs_f64()
+}
+
 /// Makes Comwit databases `db-<from>` .. `db-<to - 1>` through the API with 8 clients at
 /// once (each is a real SQLite file on the emulator): (seconds, the read path of each).
 fn comwit_databases(emu: &Emulator, from: usize, to: usize) -> (f64, Vec<String>) {
@@ -125,9 +192,13 @@ fn api_listing(emu: &Emulator) -> (f64, usize, usize) {
     let mut runs: Vec<(f64, usize, usize)> = (0..3)
         .map(|_| {
             let started = Instant::now();
-            let body = emu.api_get(&format!("/v1/projects/{PROJECT}/databases"));
+            let (path, key) = match query_platform() {
+                Platform::CloudSync => ("/v1/databases".to_owned(), "data"),
+                _ => (format!("/v1/projects/{PROJECT}/databases"), "databases"),
+            };
+            let body = emu.api_get(&path);
             let secs = started.elapsed().as_secs_f64();
-            let items = body["databases"].as_array().map_or(0, Vec::len);
+            let items = body[key].as_array().map_or(0, Vec::len);
             (secs, items, body.to_string().len())
         })
         .collect();
@@ -138,7 +209,7 @@ fn api_listing(emu: &Emulator) -> (f64, usize, usize) {
 /// The Comwit provider binary wrapped in `/usr/bin/time`, which appends one line per start
 /// (`user sys maxrss_kb`) to `log`.
 fn timed_provider(dir: &Path, log: &Path) -> PathBuf {
-    let real = Platform::Comwit.facts().provider_binary;
+    let real = query_platform().facts().provider_binary;
     timed_binary(dir, log, real)
 }
 
@@ -317,7 +388,7 @@ fn run(emu: &Emulator, tf: &Terraform, log: &Path, args: &[&str]) -> Run {
     let listed = out
         .stdout
         .lines()
-        .filter(|l| l.starts_with("list.comwit_database."))
+        .filter(|l| l.starts_with(&format!("list.{}.", query_type())))
         .count();
     let (starts, cpu, rss_kb) = provider_usage(log);
     let phases = if args.contains(&"-json") {
@@ -364,8 +435,9 @@ fn strip_imports(text: &str) -> String {
 }
 
 fn query_config(limit: usize, include_resource: bool) -> String {
+    let (kind, provider) = (query_type(), query_platform().name());
     format!(
-        "list \"comwit_database\" \"all\" {{\n  provider         = comwit\n  limit            = {limit}\n  include_resource = {include_resource}\n}}\n"
+        "list \"{kind}\" \"all\" {{\n  provider         = {provider}\n  limit            = {limit}\n  include_resource = {include_resource}\n}}\n"
     )
 }
 
@@ -375,7 +447,11 @@ fn mib(kb: u64) -> f64 {
 
 fn main() {
     let ns = env_list("BENCH_SCALE_NS", &[1000, 5000, 10000]);
-    let refresh_ns = env_list("BENCH_SCALE_REFRESH_NS", &[500, 1000, 2000]);
+    // Part 2 refreshes Comwit databases: not with another query type.
+    let refresh_ns = match query_platform() {
+        Platform::Comwit => env_list("BENCH_SCALE_REFRESH_NS", &[500, 1000, 2000]),
+        _ => Vec::new(),
+    };
     let rps: f64 = env_or("BENCH_SCALE_RPS", 50.0);
     let query_runs: usize = env_or("BENCH_SCALE_QUERY_RUNS", 3).max(1);
     // Another build of the Comwit provider whose queries run beside this one's.
@@ -388,7 +464,8 @@ fn main() {
     }
     let profile = support::target_profile_dir();
     println!(
-        "scale benchmark: comwit_database, {}, {} build of the provider and emulator, {} CPUs",
+        "scale benchmark: {}, {}, {} build of the provider and emulator, {} CPUs",
+        query_type(),
         Terraform::new().version().lines().next().unwrap_or("?"),
         profile
             .file_name()
@@ -396,18 +473,25 @@ fn main() {
         std::thread::available_parallelism().map_or(0, usize::from),
     );
 
-    let emu = Emulator::start();
+    let platform = query_platform();
+    let emu = match platform {
+        Platform::Comwit => Emulator::start(),
+        other => Emulator::serving(&[other]),
+    };
     let tmp = tempfile::tempdir().expect("temporary directory");
     let log = tmp.path().join("provider-time.log");
     let wrapper = timed_provider(tmp.path(), &log);
     let mut builder = Terraform::builder()
-        .provider("comwit/comwit", &wrapper)
+        .provider(platform.facts().provider_source, &wrapper)
         .without_provider_log();
-    for (k, v) in emu.provider_env_of(Platform::Comwit) {
+    for (k, v) in emu.provider_env_of(platform) {
         builder = builder.env(k, v);
     }
     let tf = builder.build();
-    tf.write_main(COMWIT_TERRAFORM_BLOCK);
+    match platform {
+        Platform::Comwit => tf.write_main(COMWIT_TERRAFORM_BLOCK),
+        other => tf.write_main(&Platform::terraform_block(&[other])),
+    }
     tf.run_ok(&["init", "-no-color", "-input=false"]);
 
     // Part 1: terraform query next to the API's page.
@@ -415,9 +499,10 @@ fn main() {
     let mut rows = Vec::new();
     for &n in &ns {
         if n > made {
-            let (secs, _) = comwit_databases(&emu, made, n);
+            let secs = create_objects(&emu, made, n);
             println!(
-                "made databases {made}..{n} through the API in {secs:.1} s ({:.0}/s)",
+                "made {} {made}..{n} through the API in {secs:.1} s ({:.0}/s)",
+                query_type(),
                 (n - made) as f64 / secs
             );
             made = n;
@@ -461,7 +546,10 @@ fn main() {
     }
     if !rows.is_empty() {
         tf.remove_file("all.tfquery.hcl");
-        println!("\n`terraform query` of N comwit_database, next to the API's one page of N");
+        println!(
+            "\n`terraform query` of N {}, next to the API's one page of N",
+            query_type()
+        );
         println!("| N | API page s | API items/s | API MiB | query | ok | listed | wall s | items/s beyond limit = 1 | provider starts | provider CPU s | provider max RSS MiB | Terraform CPU s | API requests |");
         println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     }

@@ -39,7 +39,7 @@ pub use pacer::Pacer;
 pub use redact::Redactor;
 pub use route::{Params, Retry, Route};
 pub use secret::{Secret, REDACTED};
-pub use stream::{ListAnswer, ListError};
+pub use stream::{Element, ListAnswer, ListError};
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

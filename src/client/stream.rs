@@ -9,10 +9,17 @@
 //! what breaks it is a [`ListError::Shape`] when the reader reaches it (elements before it
 //! have been given by then). The size cap applies to each element (and to each other
 //! value of the object), not to the sum: a list may be as long as the platform makes it.
+//!
+//! Each element is parsed once: the splitter only finds where it ends (a byte scan that
+//! skips the inside of strings in bulk), and [`ListAnswer::next_as`] reads those bytes
+//! straight into the caller's type, which checks them as JSON on the way. Only an element
+//! that does not read as the type is parsed a second time, as a [`serde_json::Value`],
+//! for the caller to name it.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 
 use super::{transport_message, Failure, Redactor};
@@ -26,6 +33,16 @@ pub enum ListError {
     /// The answer is not the documented list (the message names what is wrong, cleaned of
     /// every secret the client knows).
     Shape(String),
+}
+
+/// One element of a list answer, read as the caller's type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Element<T> {
+    /// It reads as the type.
+    Read(T),
+    /// It is valid JSON but does not read as the type (not an object, a field missing or
+    /// of another type): the value, for the caller to name it and say why.
+    Odd(serde_json::Value),
 }
 
 /// The answer of a list route, read element by element.
@@ -65,7 +82,8 @@ impl ListAnswer {
     ) -> ListAnswer {
         ListAnswer {
             response,
-            splitter: Splitter::new(key, cap),
+            // Elements are checked as they are parsed (`next_as`), or by `next`.
+            splitter: Splitter::new(key, cap).elements_unchecked(),
             ready: VecDeque::new(),
             idle,
             cancel,
@@ -76,10 +94,65 @@ impl ListAnswer {
         }
     }
 
-    /// The next element's bytes; `None` once the answer has been read to its end and found
-    /// whole. A fault (a broken connection, an element over the cap, not the documented
-    /// list) comes after the elements read before it, then `None`.
+    /// The answer may leave the key out: a list with no elements (for the routes whose
+    /// answer documents the list as optional).
+    pub fn key_optional(mut self) -> ListAnswer {
+        self.splitter.key_optional = true;
+        self
+    }
+
+    /// The next element's bytes, checked as JSON; `None` once the answer has been read to
+    /// its end and found whole. A fault (a broken connection, an element over the cap, not
+    /// the documented list) comes after the elements read before it, then `None`.
     pub async fn next(&mut self) -> Option<Result<Vec<u8>, ListError>> {
+        let bytes = match self.next_raw().await? {
+            Ok(bytes) => bytes,
+            Err(e) => return Some(Err(e)),
+        };
+        match serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+            Ok(_) => Some(Ok(bytes)),
+            Err(e) => Some(Err(self.broken(&e))),
+        }
+    }
+
+    /// The next element read as a `T`, parsed once from the bytes the splitter delimited
+    /// (an element that does not read as a `T` is parsed again as a JSON value, and given
+    /// as [`Element::Odd`]); `None` once the answer has been read to its end and found
+    /// whole. An element that is not valid JSON ends the answer with a
+    /// [`ListError::Shape`], as any other fault does.
+    pub async fn next_as<T: DeserializeOwned>(&mut self) -> Option<Result<Element<T>, ListError>> {
+        let bytes = match self.next_raw().await? {
+            Ok(bytes) => bytes,
+            Err(e) => return Some(Err(e)),
+        };
+        // Only an object is read as the type (serde would read some types from an array).
+        if bytes.first() == Some(&b'{') {
+            match serde_json::from_slice::<T>(&bytes) {
+                Ok(item) => return Some(Ok(Element::Read(item))),
+                // Not JSON: no second parse.
+                Err(e) if e.is_syntax() || e.is_eof() => return Some(Err(self.broken(&e))),
+                Err(_) => {}
+            }
+        }
+        match serde_json::from_slice::<serde_json::Value>(&bytes) {
+            Ok(value) => Some(Ok(Element::Odd(value))),
+            Err(e) => Some(Err(self.broken(&e))),
+        }
+    }
+
+    /// An element that is not valid JSON: the answer ends there.
+    fn broken(&mut self, e: &serde_json::Error) -> ListError {
+        self.ready.clear();
+        self.ended = true;
+        self.fault = None;
+        ListError::Shape(
+            self.redactor
+                .clean(&format!("the answer is not valid JSON: {e}")),
+        )
+    }
+
+    /// The next element's bytes as the splitter delimited them (not checked as JSON).
+    async fn next_raw(&mut self) -> Option<Result<Vec<u8>, ListError>> {
         loop {
             if let Some(element) = self.ready.pop_front() {
                 return Some(Ok(element));
@@ -203,6 +276,10 @@ pub(crate) struct Splitter {
     listed_key: bool,
     seen: bool,
     capture: Option<Capture>,
+    /// Each element is checked as JSON when it ends (else its reader checks it).
+    check_elements: bool,
+    /// An object without the key holds an empty list.
+    key_optional: bool,
 }
 
 fn is_space(b: u8) -> bool {
@@ -228,7 +305,16 @@ impl Splitter {
             listed_key: false,
             seen: false,
             capture: None,
+            check_elements: true,
+            key_optional: false,
         }
+    }
+
+    /// Elements are given as delimited, not checked as JSON: their reader parses them
+    /// (once) and checks them then. The object's other values are still checked.
+    pub(crate) fn elements_unchecked(mut self) -> Splitter {
+        self.check_elements = false;
+        self
     }
 
     /// Reads `chunk`, pushing each element completed in it to `out`.
@@ -313,7 +399,7 @@ impl Splitter {
             ));
         }
         match self.at {
-            At::Done if self.seen => Ok(()),
+            At::Done if self.seen || self.key_optional => Ok(()),
             At::Done => Err(Broken::Shape(format!("the answer has no `{}`", self.key))),
             At::Start => Err(Broken::Shape("the answer is empty".into())),
             _ => Err(Broken::Shape(
@@ -370,7 +456,8 @@ impl Splitter {
     }
 
     /// Reads bytes of the value being captured; returns how many it took. A scalar's end
-    /// is the first byte not taken.
+    /// is the first byte not taken. The bytes are copied in one piece, and the inside of a
+    /// string is skipped to its next `"` or `\\` in one search.
     fn capture_bytes(
         &mut self,
         bytes: &[u8],
@@ -382,30 +469,37 @@ impl Splitter {
         };
         let mut taken = 0;
         let mut complete = false;
-        for &b in bytes {
+        while taken < bytes.len() {
+            let b = bytes[taken];
             if capture.scalar {
                 if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.') {
-                    capture.bytes.push(b);
                     taken += 1;
-                    if capture.bytes.len() > cap {
-                        return Err(Broken::TooLarge(cap));
-                    }
                     continue;
                 }
                 complete = true;
                 break;
             }
-            capture.bytes.push(b);
-            taken += 1;
-            if capture.bytes.len() > cap {
-                return Err(Broken::TooLarge(cap));
-            }
             if capture.in_string {
                 if capture.escaped {
                     capture.escaped = false;
-                } else if b == b'\\' {
+                    taken += 1;
+                    continue;
+                }
+                // A plain loop: no closure call per byte in a debug build.
+                let mut at = taken;
+                while at < bytes.len() && bytes[at] != b'"' && bytes[at] != b'\\' {
+                    at += 1;
+                }
+                if at == bytes.len() {
+                    taken = at;
+                    break;
+                }
+                taken = at;
+                let end = bytes[taken];
+                taken += 1;
+                if end == b'\\' {
                     capture.escaped = true;
-                } else if b == b'"' {
+                } else {
                     capture.in_string = false;
                     if capture.depth == 0 {
                         complete = true;
@@ -414,6 +508,7 @@ impl Splitter {
                 }
                 continue;
             }
+            taken += 1;
             match b {
                 b'"' => capture.in_string = true,
                 b'{' | b'[' => capture.depth += 1,
@@ -427,14 +522,21 @@ impl Splitter {
                 _ => {}
             }
         }
+        capture.bytes.extend_from_slice(&bytes[..taken]);
+        if capture.bytes.len() > cap {
+            return Err(Broken::TooLarge(cap));
+        }
         if complete {
             let Some(done) = self.capture.take() else {
                 return Ok(taken);
             };
             // The value must be JSON on its own (brackets of the wrong kind, bad escapes,
-            // bad numbers, a bare word).
-            if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&done.bytes) {
-                return Err(Broken::Shape(format!("the answer is not valid JSON: {e}")));
+            // bad numbers, a bare word): checked here for the object's other values, and
+            // for elements unless their reader parses them.
+            if done.owner == Owner::Other || self.check_elements {
+                if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&done.bytes) {
+                    return Err(Broken::Shape(format!("the answer is not valid JSON: {e}")));
+                }
             }
             match done.owner {
                 Owner::Element => {
@@ -493,6 +595,17 @@ mod tests {
         );
         // A key spelled with an escape is still the key.
         assert_eq!(split(r#"{"it\u0065ms":[1]}"#, 1, 64).unwrap(), vec!["1"]);
+        // A key that may be left out: an empty list when it is (and read when it is not).
+        for (text, want) in [(r#"{"n":1}"#, vec![]), (r#"{"items":[2]}"#, vec!["2"])] {
+            let mut s = Splitter::new("items", 64);
+            s.key_optional = true;
+            let mut out = VecDeque::new();
+            s.feed(text.as_bytes(), &mut out).unwrap();
+            s.finish().unwrap();
+            let got: Vec<Vec<u8>> = out.into_iter().collect();
+            let want: Vec<Vec<u8>> = want.iter().map(|w| w.as_bytes().to_vec()).collect();
+            assert_eq!(got, want, "{text}");
+        }
     }
 
     #[test]
@@ -614,6 +727,80 @@ mod tests {
             assert!(started.elapsed() > Duration::from_millis(400));
             let got: Vec<String> = got.into_iter().map(|r| r.unwrap()).collect();
             assert_eq!(got, [r#"{"id":"a"}"#, r#"{"id":"b"}"#]);
+        }
+
+        #[derive(Debug, PartialEq, serde::Deserialize)]
+        struct Thing {
+            id: String,
+        }
+
+        async fn read_as(c: &HttpClient) -> Vec<Result<super::super::Element<Thing>, ListError>> {
+            let mut answer = c
+                .send_list(
+                    &LIST,
+                    &[] as &[(&str, &str); 0],
+                    Request::default(),
+                    "things",
+                )
+                .await
+                .expect("the call");
+            let mut got = Vec::new();
+            while let Some(next) = answer.next_as::<Thing>().await {
+                got.push(next);
+            }
+            got
+        }
+
+        #[tokio::test]
+        async fn each_element_is_read_as_its_type_and_an_odd_one_is_given_as_its_value() {
+            use super::super::Element::{Odd, Read};
+            let thing = |id: &str| Ok(Read(Thing { id: id.into() }));
+            let body = r#"{"things":[{"id":"a","more":{"x":[1,"]"]}},{"id":5},null,[1],
+                {"name":"b"},{"id":"c\"d"}],"total":6}"#;
+            let mock = Mock::start(vec![Canned::json(200, body)]).await;
+            let got = read_as(&client(&mock, Duration::from_secs(5), 64)).await;
+            assert_eq!(
+                got,
+                vec![
+                    thing("a"),
+                    Ok(Odd(serde_json::json!({"id": 5}))),
+                    Ok(Odd(serde_json::Value::Null)),
+                    Ok(Odd(serde_json::json!([1]))),
+                    Ok(Odd(serde_json::json!({"name": "b"}))),
+                    thing("c\"d"),
+                ]
+            );
+            // An element that is not JSON (in a field the type ignores, or brackets of the
+            // wrong kind) ends the answer: the elements before it, then the fault, then
+            // nothing (the element after it is not given).
+            for bad in [r#"{"id":"b","x":tru}"#, r#"{"id":"b"]"#, r#"{"id":"\q"}"#] {
+                let body = format!(r#"{{"things":[{{"id":"a"}},{bad},{{"id":"c"}}]}}"#);
+                let mock = Mock::start(vec![Canned::json(200, &body)]).await;
+                let got = read_as(&client(&mock, Duration::from_secs(5), 64)).await;
+                assert_eq!(got.len(), 2, "{bad}: {got:?}");
+                assert_eq!(got[0], thing("a"), "{bad}");
+                assert!(
+                    matches!(&got[1], Err(ListError::Shape(m)) if m.contains("not valid JSON")),
+                    "{bad}: {got:?}"
+                );
+            }
+            // The cap holds for each element read this way too.
+            let body = format!(
+                r#"{{"things":[{{"id":"a"}},{{"id":"{}"}}]}}"#,
+                "x".repeat(100)
+            );
+            let mock = Mock::start(vec![Canned::json(200, &body)]).await;
+            let got = read_as(&client(&mock, Duration::from_secs(5), 64)).await;
+            assert!(
+                matches!(
+                    got.as_slice(),
+                    [
+                        Ok(_),
+                        Err(ListError::Failure(Failure::TooLarge { limit: 64, .. }))
+                    ]
+                ),
+                "{got:?}"
+            );
         }
 
         #[tokio::test]

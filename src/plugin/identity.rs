@@ -53,6 +53,11 @@ impl IdentitySpec {
     /// state is not null.
     pub fn from_state(&self, state_msgpack: &[u8]) -> Option<pb::ResourceIdentityData> {
         let state = rmpv::decode::read_value(&mut &state_msgpack[..]).ok()?;
+        self.from_value(&state)
+    }
+
+    /// [`IdentitySpec::from_state`] of a state already decoded.
+    pub fn from_value(&self, state: &Mp) -> Option<pb::ResourceIdentityData> {
         let map = state.as_map()?;
         let mut out = Vec::with_capacity(self.attributes.len());
         for attr in &self.attributes {

@@ -54,6 +54,44 @@ pub enum Listed<S> {
 /// Entries read as they are asked for (a list answer read element by element).
 pub type Entries<S> = futures::stream::BoxStream<'static, Listed<S>>;
 
+/// A list answer read element by element (each platform's client gives one): the source
+/// of [`streamed`] entries.
+#[async_trait]
+pub trait ElementSource: Send + 'static {
+    /// What one element reads as (an object, or why it could not be read).
+    type Element: Send;
+    /// The next element; `None` once the answer has been read whole; an error (the answer
+    /// broke part way) ends the listing.
+    async fn next_element(&mut self) -> Option<Result<Self::Element, Diagnostics>>;
+}
+
+/// The entries of a list answer, each read from the answer only when Terraform takes the
+/// one before: `entry` turns an element into its entry (`None`: filtered out). An error
+/// is [`Listed::Failed`], the last entry.
+pub fn streamed<Src, S>(
+    source: Src,
+    entry: impl FnMut(Src::Element) -> Option<Listed<S>> + Send + 'static,
+) -> Entries<S>
+where
+    Src: ElementSource,
+    S: Send + 'static,
+{
+    let stream = futures::stream::unfold(Some((source, entry)), |state| async move {
+        let (mut source, mut entry) = state?;
+        loop {
+            match source.next_element().await? {
+                Ok(element) => {
+                    if let Some(listed) = entry(element) {
+                        return Some((listed, Some((source, entry))));
+                    }
+                }
+                Err(diags) => return Some((Listed::Failed(diags), None)),
+            }
+        }
+    });
+    Box::pin(stream)
+}
+
 /// One page of results.
 pub struct Page<S> {
     /// The entries, in order.
@@ -175,13 +213,28 @@ impl<L: ListResource> ErasedList for ListAdapter<L> {
             return;
         };
         let mut sent = 0usize;
-        let mut cursor = None;
+        // The page after the one being sent is fetched meanwhile, from the moment this
+        // page's first item is sent while Terraform still wants more: Terraform's reading
+        // of one page overlaps the API's answer of the next, and a `limit` reached at a
+        // page's first item asks for nothing more. Dropped, with its request, the moment
+        // Terraform cancels.
+        let fetch = |cursor: Option<String>| {
+            let config = &config;
+            async move {
+                let mut diags = Diagnostics::default();
+                let page = self.0.page(&mut diags, config, cursor, limit).await;
+                (diags, page)
+            }
+        };
+        let mut upcoming = Box::pin(futures::future::maybe_done(fetch(None)));
         loop {
-            let mut diags = Diagnostics::default();
             // A cancelled stream drops the page being fetched.
-            let page = tokio::select! {
-                page = self.0.page(&mut diags, &config, cursor.take(), limit) => page,
+            tokio::select! {
+                () = upcoming.as_mut() => {},
                 () = tx.closed() => return,
+            };
+            let Some((diags, page)) = upcoming.as_mut().take_output() else {
+                return;
             };
             let said = !diags.errors.is_empty() || !diags.warnings.is_empty();
             if said && tx.send(diagnostic_event(&diags)).await.is_err() {
@@ -191,17 +244,26 @@ impl<L: ListResource> ErasedList for ListAdapter<L> {
             if !diags.errors.is_empty() {
                 return;
             }
-            let mut items = page.items.into_iter();
-            let mut rest = page.rest;
+            let Page { items, next, rest } = page;
+            // The next page's cursor until its fetch starts.
+            let mut ahead = next;
+            // Whether `upcoming` is the next page's fetch (or its answer).
+            let mut fetching = false;
+            let mut items = items.into_iter();
+            let mut rest = rest;
             loop {
                 let entry = match items.next() {
                     Some(entry) => entry,
                     None => {
                         let Some(stream) = rest.as_mut() else { break };
-                        // A cancelled stream stops the reading of the answer.
-                        let next = tokio::select! {
-                            next = stream.next() => next,
-                            () = tx.closed() => return,
+                        // A cancelled stream stops the reading of the answer (and the
+                        // fetch of the next page); the next page comes meanwhile.
+                        let next = loop {
+                            tokio::select! {
+                                next = stream.next() => break next,
+                                () = upcoming.as_mut(), if fetching && !is_done(&upcoming) => {},
+                                () = tx.closed() => return,
+                            }
                         };
                         match next {
                             Some(entry) => entry,
@@ -218,7 +280,14 @@ impl<L: ListResource> ErasedList for ListAdapter<L> {
                     }
                 };
                 let is_item = event.identity.is_some();
-                if tx.send(event).await.is_err() {
+                // Terraform takes the event; the next page comes meanwhile.
+                let taken = loop {
+                    tokio::select! {
+                        permit = tx.reserve() => break permit.map(|p| p.send(event)).is_ok(),
+                        () = upcoming.as_mut(), if fetching && !is_done(&upcoming) => {},
+                    }
+                };
+                if !taken {
                     return;
                 }
                 if is_item {
@@ -226,14 +295,28 @@ impl<L: ListResource> ErasedList for ListAdapter<L> {
                     if limit > 0 && sent >= limit {
                         return;
                     }
+                    if let Some(cursor) = ahead.take() {
+                        upcoming.set(futures::future::maybe_done(fetch(Some(cursor))));
+                        fetching = true;
+                    }
                 }
             }
-            match page.next {
-                Some(next) if !tx.is_closed() => cursor = Some(next),
-                _ => return,
+            if let Some(cursor) = ahead.take() {
+                upcoming.set(futures::future::maybe_done(fetch(Some(cursor))));
+                fetching = true;
+            }
+            if !fetching || tx.is_closed() {
+                return;
             }
         }
     }
+}
+
+/// Whether a page fetched ahead has come.
+fn is_done<F: std::future::Future>(
+    upcoming: &std::pin::Pin<Box<futures::future::MaybeDone<F>>>,
+) -> bool {
+    matches!(**upcoming, futures::future::MaybeDone::Done(_))
 }
 
 /// A warning event, without identity: Terraform shows it and goes on.
@@ -248,9 +331,8 @@ fn skipped(name: &str, reason: &str) -> pb::list_resource::Event {
 
 /// The identity attributes an import needs that the state leaves null, unknown or empty
 /// (all of them when the state is not an object).
-fn missing_identity(state: &[u8], identity: &IdentitySpec) -> Vec<&'static str> {
-    let value = rmpv::decode::read_value(&mut &state[..]).ok();
-    let map = value.as_ref().and_then(|v| v.as_map());
+fn missing_identity(state: Option<&rmpv::Value>, identity: &IdentitySpec) -> Vec<&'static str> {
+    let map = state.and_then(|v| v.as_map());
     identity
         .attributes
         .iter()
@@ -275,14 +357,16 @@ fn item_event<S: Serialize>(
     let Some(state) = encode(&mut diags, &item.state) else {
         return skipped(&item.display_name, "its state could not be encoded");
     };
-    let missing = missing_identity(&state, identity);
+    // Decoded once, for both the check and the identity.
+    let value = rmpv::decode::read_value(&mut &state[..]).ok();
+    let missing = missing_identity(value.as_ref(), identity);
     if !missing.is_empty() {
         return skipped(
             &item.display_name,
             &format!("its identity has no `{}`", missing.join("`, `")),
         );
     }
-    let Some(id) = identity.from_state(&state) else {
+    let Some(id) = value.as_ref().and_then(|v| identity.from_value(v)) else {
         return skipped(&item.display_name, "its identity is not known");
     };
     pb::list_resource::Event {
@@ -293,5 +377,126 @@ fn item_event<S: Serialize>(
             json: Vec::new(),
         }),
         diagnostic: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::super::identity::IdentityAttribute;
+    use super::*;
+
+    #[derive(Deserialize)]
+    struct NoConfig {}
+
+    #[derive(Serialize)]
+    struct Thing {
+        id: String,
+    }
+
+    /// Two pages: the first's entries wait, after its first item, until the second page is
+    /// being fetched. Only a listing that fetches the next page while it sends the one
+    /// before ever ends.
+    struct Chained {
+        second_asked: Arc<tokio::sync::Notify>,
+    }
+
+    fn item(name: &str) -> Listed<Thing> {
+        Listed::Item(ListItem {
+            display_name: name.into(),
+            state: Thing { id: name.into() },
+        })
+    }
+
+    #[async_trait]
+    impl ListResource for Chained {
+        type Config<'a> = NoConfig;
+        type State = Thing;
+
+        fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+            None
+        }
+
+        async fn page<'a>(
+            &self,
+            _diags: &mut Diagnostics,
+            _config: &NoConfig,
+            cursor: Option<String>,
+            _limit: usize,
+        ) -> Option<Page<Thing>> {
+            if cursor.is_some() {
+                self.second_asked.notify_one();
+                return Some(Page::last(vec![item("c")]));
+            }
+            let asked = self.second_asked.clone();
+            let rest = futures::stream::unfold(0, move |i| {
+                let asked = asked.clone();
+                async move {
+                    match i {
+                        0 => Some((item("a"), 1)),
+                        1 => {
+                            asked.notified().await;
+                            Some((item("b"), 2))
+                        }
+                        _ => None,
+                    }
+                }
+            });
+            Some(Page {
+                items: Vec::new(),
+                next: Some("2".into()),
+                rest: Some(Box::pin(rest)),
+            })
+        }
+    }
+
+    fn identity() -> IdentitySpec {
+        IdentitySpec {
+            version: 0,
+            attributes: vec![IdentityAttribute {
+                name: "id",
+                description: "The id.",
+                required_for_import: true,
+            }],
+        }
+    }
+
+    /// The display names a listing sends with `limit`, or `None` if it does not end.
+    async fn listed(limit: usize) -> Option<Vec<String>> {
+        let list = ListAdapter(Chained {
+            second_asked: Arc::new(tokio::sync::Notify::new()),
+        });
+        let (tx, mut rx) = mpsc::channel(16);
+        // An empty msgpack map: the config block.
+        let run = list.run(vec![0x80], false, limit, identity(), tx);
+        tokio::time::timeout(Duration::from_secs(10), async {
+            run.await;
+            let mut got = Vec::new();
+            while let Some(event) = rx.recv().await {
+                assert!(event.diagnostic.is_empty(), "{event:?}");
+                got.push(event.display_name);
+            }
+            got
+        })
+        .await
+        .ok()
+    }
+
+    #[tokio::test]
+    async fn the_next_page_is_fetched_while_the_one_before_is_sent() {
+        assert_eq!(
+            listed(0)
+                .await
+                .expect("the listing ends: the second page was fetched ahead"),
+            ["a", "b", "c"]
+        );
+        // A limit reached at a page's first item asks for no other page: the first page's
+        // entries are not read on (their wait never ends), nor is the second page fetched.
+        assert_eq!(
+            listed(1).await.expect("the listing ends at its limit"),
+            ["a"]
+        );
     }
 }

@@ -40,7 +40,7 @@ pub use framework::{unknown_attributes, ConfigSlot, EphemeralResource, Provider,
 pub use functions::{Args, Function, FunctionError, Parameter, Signature};
 pub use generate::{ConfigRules, ProviderDefault};
 pub use identity::{IdentityAttribute, IdentitySpec};
-pub use list::{ListItem, ListResource, Listed, Page};
+pub use list::{streamed, ElementSource, Entries, ListItem, ListResource, Listed, Page};
 
 use crate::proto::plugin::grpc_broker_server::GrpcBrokerServer;
 use crate::proto::plugin::grpc_controller_server::GrpcControllerServer;

@@ -650,3 +650,81 @@ list "wayscloud_database_firewall_rule" "first" {
         "{asked:?}"
     );
 }
+
+/// A list answer larger than the client's size cap for a whole answer (16 MiB), made of
+/// small entries: a list type that reads its answer entry by entry lists the first ones
+/// (here `limit = 1`, so the rest is never read), where a whole-answer read would fail
+/// with "answer larger than". Fails if either list type stops streaming.
+#[test]
+fn wayscloud_and_cloudsync_lists_read_an_answer_larger_than_the_cap() {
+    use support::canned_http::{Answer, CannedHttp};
+
+    // About 17 MiB of entries of about 100 bytes each.
+    fn big(key: &str, entry: impl Fn(usize) -> String) -> String {
+        let mut body = format!(r#"{{"{key}":["#);
+        let mut i = 0;
+        while body.len() < 17 * 1024 * 1024 {
+            if i > 0 {
+                body.push(',');
+            }
+            body.push_str(&entry(i));
+            i += 1;
+        }
+        body.push_str("]}");
+        body
+    }
+    let wayscloud = CannedHttp::start(Answer::json(
+        200,
+        &big("databases", |i| {
+            format!(
+                r#"{{"db_name":"cust_ab12cd34_pg_db{i:07}","port":5432,"note":"{}"}}"#,
+                "x".repeat(40)
+            )
+        }),
+    ));
+    let cloudsync = CannedHttp::start(Answer::json(
+        200,
+        &big("data", |i| {
+            format!(
+                r#"{{"managedDatabaseId":"db_{i:07}","label":"l{i}","provider":"postgres","flavor":"vanilla","databaseName":"d{i}"}}"#
+            )
+        }),
+    ));
+    let tf = Terraform::builder()
+        .platform_provider(Platform::WaysCloud)
+        .platform_provider(Platform::CloudSync)
+        .env("WAYSCLOUD_API_URL", &wayscloud.url)
+        .env("WAYSCLOUD_API_KEY", "wcs_00112233445566778899aabbccddeeff")
+        .env("CLOUDSYNC_API_URL", &cloudsync.url)
+        .env("CLOUDSYNC_API_KEY", "csk_0123456789abcdef0123456789abcdef")
+        .build();
+    tf.write_main(&Platform::terraform_block(&[
+        Platform::WaysCloud,
+        Platform::CloudSync,
+    ]));
+    let out = query(
+        &tf,
+        "big.tfquery.hcl",
+        r#"
+list "wayscloud_database" "big" {
+  provider = wayscloud
+  limit    = 1
+  config {
+    db_type = "postgresql"
+  }
+}
+list "cloudsync_database" "big" {
+  provider = cloudsync
+  limit    = 1
+}
+"#,
+    );
+    let text = out.combined();
+    assert!(!text.contains("larger than"), "{text}");
+    let ways = listed(&out, "list.wayscloud_database.big");
+    assert_eq!(ways.len(), 1, "{out}");
+    assert!(ways[0].contains("cust_ab12cd34_pg_db0000000"), "{out}");
+    let sync = listed(&out, "list.cloudsync_database.big");
+    assert_eq!(sync.len(), 1, "{out}");
+    assert!(sync[0].contains("db_0000000"), "{out}");
+}

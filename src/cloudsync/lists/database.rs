@@ -10,12 +10,12 @@ use tf_provider::schema::{Block, Description, Schema};
 use tf_provider::value::ValueString;
 use tf_provider::{map, AttributePath, Diagnostics};
 
-use super::filter;
+use super::{entries, filter};
 use crate::cloudsync::common::api_error;
 use crate::cloudsync::provider::ProviderData;
 use crate::cloudsync::resources::database::{from_api, DatabaseState};
 use crate::plugin::kit::text;
-use crate::plugin::{ListItem, ListResource, Listed, Page};
+use crate::plugin::{ListItem, ListResource, Page};
 
 /// The `config` block of `list "cloudsync_database"`.
 #[derive(Debug, Default, Deserialize)]
@@ -87,34 +87,26 @@ impl ListResource for DatabaseList {
         _limit: usize,
     ) -> Option<Page<DatabaseState<'static>>> {
         let client = self.data.client(diags)?;
-        let entries = match client.database_entries().await {
-            Ok(e) => e,
+        let listing = match client.database_listing().await {
+            Ok(l) => l,
             Err(e) => {
                 api_error(diags, &e);
                 return None;
             }
         };
-        let provider = text(&config.database_provider);
-        let prefix = text(&config.label_prefix).unwrap_or_default();
-        let items = entries
-            .into_iter()
-            .filter_map(|entry| match entry {
-                Ok(db)
-                    if provider.is_none_or(|p| db.provider == p)
-                        && db.label.starts_with(prefix) =>
-                {
-                    Some(Listed::Item(ListItem {
-                        display_name: format!("{} ({})", db.label, db.managed_database_id),
-                        state: from_api(db, DatabaseState::default()),
-                    }))
-                }
-                Ok(_) => None,
-                Err(odd) => Some(Listed::Skipped {
-                    name: odd.name,
-                    reason: odd.reason,
-                }),
-            })
-            .collect();
-        Some(Page::last(items))
+        let provider = text(&config.database_provider).map(str::to_owned);
+        let prefix = text(&config.label_prefix).unwrap_or_default().to_owned();
+        Some(Page::streamed(entries(
+            listing,
+            |name| name,
+            move |db| {
+                let wanted = provider.as_ref().is_none_or(|p| db.provider == *p)
+                    && db.label.starts_with(&prefix);
+                wanted.then(|| ListItem {
+                    display_name: format!("{} ({})", db.label, db.managed_database_id),
+                    state: from_api(db, DatabaseState::default()),
+                })
+            },
+        )))
     }
 }

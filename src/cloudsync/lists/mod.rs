@@ -17,11 +17,15 @@ use tf_provider::schema::{Attribute, AttributeConstraint, AttributeType, Descrip
 use tf_provider::value::ValueString;
 use tf_provider::Diagnostics;
 
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+
+use super::client::lists::{Listing, OddEntry};
 use super::client::Client;
 use super::common::api_error;
 use super::provider::ProviderData;
 use crate::plugin::kit::text;
-use crate::plugin::{Listed, Registry};
+use crate::plugin::{streamed, ElementSource, Entries, ListItem, Listed, Registry};
 
 /// Register every list type.
 pub fn register(registry: &mut Registry, data: &Arc<ProviderData>) {
@@ -38,6 +42,44 @@ pub fn register(registry: &mut Registry, data: &Arc<ProviderData>) {
         r::expo_access_token::TYPE_NAME,
         expo_access_token::ExpoAccessTokenList::new(data.clone()),
     );
+}
+
+#[async_trait]
+impl<T: DeserializeOwned + Send + 'static> ElementSource for Listing<T> {
+    type Element = Result<T, OddEntry>;
+
+    async fn next_element(&mut self) -> Option<Result<Self::Element, Diagnostics>> {
+        match self.next().await? {
+            Ok(element) => Some(Ok(element)),
+            Err(e) => {
+                let mut diags = Diagnostics::default();
+                api_error(&mut diags, &e);
+                Some(Err(diags))
+            }
+        }
+    }
+}
+
+/// The entries of a CloudSync list answer, each read from the answer as Terraform takes
+/// the one before (the provider never holds the whole list): `item` makes an object's
+/// item (`None`: filtered out); an odd entry is skipped with a warning naming it as
+/// `named` says (given the entry's id or place).
+fn entries<T, S>(
+    listing: Listing<T>,
+    named: impl Fn(String) -> String + Send + 'static,
+    mut item: impl FnMut(T) -> Option<ListItem<S>> + Send + 'static,
+) -> Entries<S>
+where
+    T: DeserializeOwned + Send + 'static,
+    S: Send + 'static,
+{
+    streamed(listing, move |element| match element {
+        Ok(object) => item(object).map(Listed::Item),
+        Err(odd) => Some(Listed::Skipped {
+            name: named(odd.name),
+            reason: odd.reason,
+        }),
+    })
 }
 
 /// An optional string filter of a list's `config` block.

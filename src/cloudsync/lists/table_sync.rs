@@ -10,7 +10,7 @@ use tf_provider::schema::{Block, Description, Schema};
 use tf_provider::value::ValueString;
 use tf_provider::{map, Diagnostics};
 
-use super::{filter, Walk};
+use super::{entries, filter, Walk};
 use crate::cloudsync::common::{api_error, check_database_id};
 use crate::cloudsync::provider::ProviderData;
 use crate::cloudsync::resources::table_sync::TableSyncState;
@@ -92,32 +92,36 @@ impl ListResource for TableSyncList {
         let Some(db) = walk.next(diags, &client, &mut items).await? else {
             return Some(Page::last(items));
         };
-        match client.table_entries(&db).await {
-            Ok(entries) => items.extend(entries.into_iter().filter_map(|entry| match entry {
-                Ok(t) if t.enabled => Some(Listed::Item(ListItem {
-                    display_name: format!("{db}/{}", t.name),
-                    state: state(&db, &t.name),
-                })),
-                Ok(_) => None,
-                Err(odd) => Some(Listed::Skipped {
-                    name: format!("{db} table {}", odd.name),
-                    reason: odd.reason,
-                }),
-            })),
+        let rest = match client.table_listing(&db).await {
+            Ok(listing) => {
+                let named_db = db.clone();
+                let named = move |name| format!("{named_db} table {name}");
+                Some(entries(listing, named, move |t| {
+                    t.enabled.then(|| ListItem {
+                        display_name: format!("{db}/{}", t.name),
+                        state: state(&db, &t.name),
+                    })
+                }))
+            }
             // Deleted since it was listed: no tables.
-            Err(e) if e.is_not_found() && config.database_id.is_null() => {}
+            Err(e) if e.is_not_found() && config.database_id.is_null() => None,
             // Its tenant database cannot be reached now: the others are still listed.
             Err(e) if e.tenant_code().is_some() && config.database_id.is_null() => {
                 items.push(Listed::Skipped {
                     name: format!("the tables of {db}"),
                     reason: ClientFailure::detail(&e),
                 });
+                None
             }
             Err(e) => {
                 api_error(diags, &e);
                 return None;
             }
-        }
-        Some(Page::new(items, walk.cursor()))
+        };
+        Some(Page {
+            items,
+            next: walk.cursor(),
+            rest,
+        })
     }
 }

@@ -24,7 +24,7 @@ pub mod routes;
 
 pub use apps::{
     App, Artifact, Build, BuildLog, CreateAppRequest, CreateBuildRequest, EnvValue, EnvVar,
-    BUILD_POLL_MAX_WAIT,
+    OddItem, BUILD_POLL_MAX_WAIT,
 };
 pub use databases::{
     CreateDatabaseRequest, CreatedDatabase, Database, DatabaseStatus, FrameNumbers, QueryToken,

@@ -1,5 +1,6 @@
 //! `list "comwit_app"`: the apps of a project, optionally those whose name starts with
-//! `name_prefix`. The API has no paging: one fetch.
+//! `name_prefix`. The API has no paging: one fetch, read app by app as Terraform takes
+//! them.
 
 use std::sync::Arc;
 
@@ -9,12 +10,12 @@ use tf_provider::schema::{Block, Description, Schema};
 use tf_provider::value::ValueString;
 use tf_provider::{map, Diagnostics};
 
-use super::{filter, project_of};
+use super::{entries, filter, project_of};
 use crate::comwit::common::{api_error, check_id};
 use crate::comwit::provider::ProviderData;
 use crate::comwit::resources::app::{from_api, AppState};
 use crate::plugin::kit::text;
-use crate::plugin::{ListItem, ListResource, Listed, Page};
+use crate::plugin::{ListItem, ListResource, Page};
 
 /// The `config` block of `list "comwit_app"`.
 #[derive(Debug, Default, Deserialize)]
@@ -74,28 +75,23 @@ impl ListResource for AppList {
     ) -> Option<Page<AppState<'static>>> {
         let configured = self.data.configured(diags)?;
         let project = project_of(diags, &configured, &config.project_id)?;
-        let apps = match configured.client.list_apps_each(&project).await {
-            Ok(a) => a,
+        let listing = match configured.client.app_listing(&project).await {
+            Ok(l) => l,
             Err(e) => {
                 api_error(diags, &e);
                 return None;
             }
         };
-        let prefix = text(&config.name_prefix).unwrap_or_default();
-        let items = apps
-            .into_iter()
-            .filter_map(|app| match app {
-                Ok(app) if app.name.starts_with(prefix) => Some(Listed::Item(ListItem {
+        let prefix = text(&config.name_prefix).unwrap_or_default().to_owned();
+        Some(Page::streamed(entries(
+            listing,
+            |n| format!("app {n}"),
+            move |app| {
+                app.name.starts_with(&prefix).then(|| ListItem {
                     display_name: app.name.clone(),
                     state: from_api(app),
-                })),
-                Ok(_) => None,
-                Err(odd) => Some(Listed::Skipped {
-                    name: format!("app {}", odd.name),
-                    reason: odd.reason,
-                }),
-            })
-            .collect();
-        Some(Page::last(items))
+                })
+            },
+        )))
     }
 }

@@ -14,7 +14,7 @@ use tf_provider::schema::{Block, Description, Schema};
 use tf_provider::value::ValueString;
 use tf_provider::{map, Diagnostics};
 
-use super::{check_app_filters, filter, per_app_page};
+use super::{check_app_filters, filter, per_app_page, ready};
 use crate::comwit::provider::ProviderData;
 use crate::comwit::resources::app_deployment::{
     imported, AppDeploymentState, DEFAULT_ENTRY, DEFAULT_TIMEOUT_SECONDS,
@@ -101,18 +101,18 @@ impl ListResource for AppDeploymentList {
         per_app_page(diags, &self.data, filters, cursor, |c, app| async move {
             // An app with no serving build has no deployment.
             let Some(build_id) = app.active_build_id.clone() else {
-                return Ok(vec![]);
+                return Ok(ready(vec![]));
             };
             let build = match c.client.get_build(&app.id, &build_id).await {
                 Ok(b) => b,
                 // The app (and its builds) went since it was read: nothing to list.
-                Err(e) if e.is_not_found() => return Ok(vec![]),
+                Err(e) if e.is_not_found() => return Ok(ready(vec![])),
                 Err(e) => return Err(e),
             };
-            Ok(vec![Listed::Item(ListItem {
+            Ok(ready(vec![Listed::Item(ListItem {
                 display_name: format!("{} {} ({})", app.name, build.build_id, build.status),
                 state: imported(build, Some(build_id)),
-            })])
+            })]))
         })
         .await
     }

@@ -10,7 +10,7 @@ use tf_provider::schema::{Block, Description, Schema};
 use tf_provider::value::ValueString;
 use tf_provider::{map, Diagnostics};
 
-use super::{check_app_filters, filter, per_app_page};
+use super::{check_app_filters, filter, per_app_page, ready};
 use crate::comwit::provider::ProviderData;
 use crate::comwit::resources::app_env::{imported, AppEnvState};
 use crate::plugin::{ConfigRules, ListItem, ListResource, Listed, Page};
@@ -106,7 +106,7 @@ impl ListResource for AppEnvList {
                     Err(o) => odd = odd.or(Some(o)),
                 }
             }
-            Ok(match odd {
+            Ok(ready(match odd {
                 // One variable that cannot be read makes the whole environment unreadable
                 // as its import would: skip the app's environment, and say which variable.
                 Some(o) => vec![Listed::Skipped {
@@ -125,7 +125,7 @@ impl ListResource for AppEnvList {
                         state,
                     })]
                 }
-            })
+            }))
         })
         .await
     }

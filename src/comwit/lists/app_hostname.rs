@@ -11,11 +11,11 @@ use tf_provider::schema::{Block, Description, Schema};
 use tf_provider::value::ValueString;
 use tf_provider::{map, Diagnostics};
 
-use super::{check_app_filters, filter, per_app_page};
+use super::{check_app_filters, entries, filter, per_app_page};
 use crate::comwit::provider::ProviderData;
 use crate::comwit::resources::app_hostname::{canonical, from_api, AppHostnameState};
 use crate::plugin::kit::text;
-use crate::plugin::{ConfigRules, ListItem, ListResource, Listed, Page};
+use crate::plugin::{ConfigRules, ListItem, ListResource, Page};
 
 /// The `config` block of `list "comwit_app_hostname"`.
 #[derive(Debug, Default, Deserialize)]
@@ -92,31 +92,21 @@ impl ListResource for AppHostnameList {
         cursor: Option<String>,
         _limit: usize,
     ) -> Option<Page<AppHostnameState<'static>>> {
-        let suffix = text(&config.hostname_suffix).unwrap_or_default();
+        let suffix = text(&config.hostname_suffix).unwrap_or_default().to_owned();
         let filters = (&config.project_id, &config.app_id);
         per_app_page(diags, &self.data, filters, cursor, |c, app| async move {
-            let hostnames = c.client.list_hostnames_each(&app.id).await?;
-            let mut items = Vec::new();
-            for h in hostnames {
-                match h {
-                    Ok(h) if ends_with(&h.hostname, suffix) => {
-                        let display_name = format!(
-                            "{} ({}, {}, app {})",
-                            h.hostname, h.dns_mode, h.status, app.name
-                        );
-                        items.push(Listed::Item(ListItem {
-                            display_name,
-                            state: from_api(h),
-                        }));
-                    }
-                    Ok(_) => {}
-                    Err(odd) => items.push(Listed::Skipped {
-                        name: format!("hostname {} of app {}", odd.name, app.id),
-                        reason: odd.reason,
-                    }),
-                }
-            }
-            Ok(items)
+            let listing = c.client.hostname_listing(&app.id).await?;
+            let app_id = app.id.clone();
+            let named = move |n| format!("hostname {n} of app {app_id}");
+            Ok(entries(listing, named, move |h| {
+                ends_with(&h.hostname, &suffix).then(|| ListItem {
+                    display_name: format!(
+                        "{} ({}, {}, app {})",
+                        h.hostname, h.dns_mode, h.status, app.name
+                    ),
+                    state: from_api(h),
+                })
+            }))
         })
         .await
     }

@@ -10,12 +10,12 @@ use tf_provider::schema::{Block, Description, Schema};
 use tf_provider::value::{Value, ValueString};
 use tf_provider::{map, Diagnostics};
 
-use super::{filter, project_of};
+use super::{entries, filter, project_of};
 use crate::comwit::common::{api_error, check_id};
 use crate::comwit::provider::ProviderData;
 use crate::comwit::resources::database::{from_api, DatabaseState};
 use crate::plugin::kit::text;
-use crate::plugin::{ConfigRules, ListItem, ListResource, Listed, Page};
+use crate::plugin::{ConfigRules, ListItem, ListResource, Page};
 
 /// The `config` block of `list "comwit_database"`.
 #[derive(Debug, Default, Deserialize)]
@@ -110,32 +110,16 @@ impl ListResource for DatabaseList {
                 return None;
             }
         };
-        // Each database is read from the answer as Terraform takes the one before: the
-        // provider never holds the whole list.
-        let entries = futures::stream::unfold(listing, move |mut listing| {
-            let prefix = prefix.clone();
-            async move {
-                loop {
-                    let entry = match listing.next().await? {
-                        Ok(Ok(db)) if db.name.starts_with(&prefix) => Listed::Item(ListItem {
-                            display_name: db.name.clone(),
-                            state: listed_state(db),
-                        }),
-                        Ok(Ok(_)) => continue,
-                        Ok(Err(odd)) => Listed::Skipped {
-                            name: format!("database {}", odd.name),
-                            reason: odd.reason,
-                        },
-                        Err(e) => {
-                            let mut diags = Diagnostics::default();
-                            api_error(&mut diags, &e);
-                            Listed::Failed(diags)
-                        }
-                    };
-                    return Some((entry, listing));
-                }
-            }
-        });
-        Some(Page::streamed(Box::pin(entries)))
+        let entries = entries(
+            listing,
+            |n| format!("database {n}"),
+            move |db| {
+                db.name.starts_with(&prefix).then(|| ListItem {
+                    display_name: db.name.clone(),
+                    state: listed_state(db),
+                })
+            },
+        );
+        Some(Page::streamed(entries))
     }
 }

@@ -11,13 +11,13 @@ use tf_provider::schema::{Block, Description, Schema};
 use tf_provider::value::ValueString;
 use tf_provider::{map, AttributePath, Diagnostics};
 
-use super::{filter, project_of};
+use super::{entries, filter, project_of};
 use crate::comwit::client::DnsRecord;
 use crate::comwit::common::{api_error, check_id};
 use crate::comwit::provider::ProviderData;
 use crate::comwit::resources::dns_record::{from_api, DnsRecordState};
 use crate::plugin::kit::text;
-use crate::plugin::{ConfigRules, ListItem, ListResource, Listed, Page};
+use crate::plugin::{ConfigRules, ListItem, ListResource, Page};
 
 /// The record types a zone holds.
 const TYPES: [&str; 8] = ["A", "AAAA", "CNAME", "TXT", "MX", "SRV", "CAA", "NS"];
@@ -167,28 +167,27 @@ impl ListResource for DnsRecordList {
             return Some(Page::last(Vec::new()));
         }
         let domain_id = pending.remove(0);
-        let records = match client.list_records(&domain_id).await {
+        let listing = match client.record_listing(&domain_id).await {
             Ok(r) => r,
             Err(e) => {
                 api_error(diags, &e);
                 return None;
             }
         };
-        let (rtype, name) = (text(&config.rtype), text(&config.name));
-        let items = records
-            .into_iter()
-            .filter(|r| matches(r, rtype, name))
-            .map(|r| {
-                Listed::Item(ListItem {
-                    display_name: format!("{} {} {}", r.fqdn, r.rtype, r.value),
-                    state: from_api(r),
-                })
+        let rtype = text(&config.rtype).map(str::to_owned);
+        let name = text(&config.name).map(str::to_owned);
+        let named = move |n| format!("record {n} of domain {domain_id}");
+        let rest = entries(listing, named, move |r| {
+            matches(&r, rtype.as_deref(), name.as_deref()).then(|| ListItem {
+                display_name: format!("{} {} {}", r.fqdn, r.rtype, r.value),
+                state: from_api(r),
             })
-            .collect();
-        Some(Page::new(
-            items,
-            (!pending.is_empty()).then(|| pending.join(",")),
-        ))
+        });
+        Some(Page {
+            items: Vec::new(),
+            next: (!pending.is_empty()).then(|| pending.join(",")),
+            rest: Some(rest),
+        })
     }
 }
 

@@ -18,10 +18,16 @@ use std::sync::Arc;
 use tf_provider::schema::{Attribute, AttributeConstraint, AttributeType, Description};
 use tf_provider::Diagnostics;
 
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+
+use super::client::{Listing, OddItem};
 use super::common::{api_error, check_id};
 use super::provider::{Configured, ProviderData};
 use crate::plugin::kit::text;
-use crate::plugin::{Listed, Page, ProviderDefault, Registry};
+use crate::plugin::{
+    streamed, ElementSource, Entries, ListItem, Listed, Page, ProviderDefault, Registry,
+};
 use tf_provider::value::ValueString;
 
 /// Register every list type and the generated-configuration rules of its managed type.
@@ -79,6 +85,44 @@ pub fn register(registry: &mut Registry, data: &Arc<ProviderData>) {
         super::resources::app_deployment::TYPE_NAME,
         app_deployment::rules(),
     );
+}
+
+#[async_trait]
+impl<T: DeserializeOwned + Send + 'static> ElementSource for Listing<T> {
+    type Element = Result<T, OddItem>;
+
+    async fn next_element(&mut self) -> Option<Result<Self::Element, Diagnostics>> {
+        match self.next().await? {
+            Ok(element) => Some(Ok(element)),
+            Err(e) => {
+                let mut diags = Diagnostics::default();
+                api_error(&mut diags, &e);
+                Some(Err(diags))
+            }
+        }
+    }
+}
+
+/// The entries of a Comwit list answer, each read from the answer as Terraform takes the
+/// one before (the provider never holds the whole list): `item` makes an object's item
+/// (`None`: filtered out); an odd element is skipped with a warning naming it as `named`
+/// says (given the element's name or place).
+fn entries<T, S>(
+    listing: Listing<T>,
+    named: impl Fn(String) -> String + Send + 'static,
+    mut item: impl FnMut(T) -> Option<ListItem<S>> + Send + 'static,
+) -> Entries<S>
+where
+    T: DeserializeOwned + Send + 'static,
+    S: Send + 'static,
+{
+    streamed(listing, move |element| match element {
+        Ok(object) => item(object).map(Listed::Item),
+        Err(odd) => Some(Listed::Skipped {
+            name: named(odd.name),
+            reason: odd.reason,
+        }),
+    })
 }
 
 /// An optional string filter of a list's `config` block.
@@ -244,9 +288,10 @@ fn check_app_filters(
 }
 
 /// One page of a per-app listing (environments, hostnames, deployments): the app this
-/// page reads ([`app_step`], with the apps skipped before it), `read` of that app's items,
-/// and the cursor of the apps after it. An app gone since the project's list was read
-/// lists nothing; with `app_id` set, a not-found is an error like any other failure.
+/// page reads ([`app_step`], with the apps skipped before it), `read` of that app's items
+/// (read as Terraform takes them), and the cursor of the apps after it. An app gone since
+/// the project's list was read lists nothing; with `app_id` set, a not-found is an error
+/// like any other failure.
 async fn per_app_page<S, Fut>(
     diags: &mut Diagnostics,
     data: &ProviderData,
@@ -255,24 +300,29 @@ async fn per_app_page<S, Fut>(
     read: impl FnOnce(Configured, AppRef) -> Fut,
 ) -> Option<Page<S>>
 where
-    Fut: std::future::Future<Output = crate::comwit::client::Result<Vec<Listed<S>>>>,
+    Fut: std::future::Future<Output = crate::comwit::client::Result<Entries<S>>>,
 {
     let configured = data.configured(diags)?;
     let step = app_step(diags, &configured, project_id, app_id, cursor).await?;
     let next = step.next();
-    let mut items = step.skipped;
+    let items = step.skipped;
     let Some(app) = step.current else {
         return Some(Page::last(items));
     };
-    match read(configured, app).await {
-        Ok(listed) => items.extend(listed),
-        Err(e) if e.is_not_found() && text(app_id).is_none() => {}
+    let rest = match read(configured, app).await {
+        Ok(entries) => Some(entries),
+        Err(e) if e.is_not_found() && text(app_id).is_none() => None,
         Err(e) => {
             api_error(diags, &e);
             return None;
         }
-    }
-    Some(Page::new(items, next))
+    };
+    Some(Page { items, next, rest })
+}
+
+/// Entries already read (a per-app listing whose item is not one element of a list).
+fn ready<S: Send + 'static>(items: Vec<Listed<S>>) -> Entries<S> {
+    Box::pin(futures::stream::iter(items))
 }
 
 #[cfg(test)]

@@ -9,12 +9,12 @@ use tf_provider::schema::{Block, Description, Schema};
 use tf_provider::value::ValueString;
 use tf_provider::{map, Diagnostics};
 
-use super::{filter, project_of};
+use super::{entries, filter, project_of};
 use crate::comwit::common::{api_error, check_id};
 use crate::comwit::provider::ProviderData;
 use crate::comwit::resources::project_domain::{from_api, ProjectDomainState};
 use crate::plugin::kit::text;
-use crate::plugin::{ListItem, ListResource, Listed, Page};
+use crate::plugin::{ListItem, ListResource, Page};
 
 /// The `config` block of `list "comwit_project_domain"`.
 #[derive(Debug, Default, Deserialize)]
@@ -87,25 +87,24 @@ impl ListResource for ProjectDomainList {
     ) -> Option<Page<ProjectDomainState<'static>>> {
         let configured = self.data.configured(diags)?;
         let project = project_of(diags, &configured, &config.project_id)?;
-        let domains = match configured.client.list_domains(&project).await {
+        let listing = match configured.client.domain_listing(&project).await {
             Ok(d) => d,
             Err(e) => {
                 api_error(diags, &e);
                 return None;
             }
         };
-        let suffix = text(&config.domain_suffix).unwrap_or_default();
-        let items = domains
-            .into_iter()
-            .filter(|d| ends_with(&d.domain, suffix))
-            .map(|d| {
-                Listed::Item(ListItem {
+        let suffix = text(&config.domain_suffix).unwrap_or_default().to_owned();
+        Some(Page::streamed(entries(
+            listing,
+            |n| format!("domain {n}"),
+            move |d| {
+                ends_with(&d.domain, &suffix).then(|| ListItem {
                     display_name: d.domain.clone(),
                     state: from_api(d),
                 })
-            })
-            .collect();
-        Some(Page::last(items))
+            },
+        )))
     }
 }
 

@@ -10,9 +10,9 @@ use tf_provider::schema::{AttributeType, Block, Description, Schema};
 use tf_provider::value::ValueString;
 use tf_provider::{map, Diagnostics};
 
-use super::{db_type_filter, engines, filter, name_matches};
+use super::{db_type_filter, engines, entries, filter, name_matches};
 use crate::plugin::kit::text;
-use crate::plugin::{ConfigRules, ListItem, ListResource, Listed, Page};
+use crate::plugin::{ConfigRules, ListItem, ListResource, Page};
 use crate::wayscloud::common::{api_error, check_db_type};
 use crate::wayscloud::provider::ProviderData;
 use crate::wayscloud::resources::database::{from_entry, DatabaseState};
@@ -98,35 +98,32 @@ impl ListResource for DatabaseList {
             return Some(Page::last(Vec::new()));
         }
         let db_type = pending.remove(0);
-        let entries = match configured
+        let listing = match configured
             .client
-            .database_entries(&db_type, configured.customer_id.as_deref())
+            .database_listing(&db_type, configured.customer_id.as_deref())
             .await
         {
-            Ok(e) => e,
+            Ok(l) => l,
             Err(e) => {
                 api_error(diags, &e);
                 return None;
             }
         };
-        let prefix = text(&config.name_prefix).unwrap_or_default();
-        let items = entries
-            .into_iter()
-            .filter_map(|entry| match entry {
-                Ok(d) if name_matches(&d.db_name, prefix) => Some(Listed::Item(ListItem {
+        let prefix = text(&config.name_prefix).unwrap_or_default().to_owned();
+        let rest = entries(
+            listing,
+            |name| name,
+            move |d| {
+                name_matches(&d.db_name, &prefix).then(|| ListItem {
                     display_name: format!("{db_type}/{}", d.db_name),
                     state: from_entry(d, &db_type, DatabaseState::default()),
-                })),
-                Ok(_) => None,
-                Err(odd) => Some(Listed::Skipped {
-                    name: odd.name,
-                    reason: odd.reason,
-                }),
-            })
-            .collect();
-        Some(Page::new(
-            items,
-            (!pending.is_empty()).then(|| pending.join(",")),
-        ))
+                })
+            },
+        );
+        Some(Page {
+            items: Vec::new(),
+            next: (!pending.is_empty()).then(|| pending.join(",")),
+            rest: Some(rest),
+        })
     }
 }

@@ -82,7 +82,7 @@ impl ListResource for FirewallRuleList {
             cursor,
             "rule",
             |configured, db_type, db_name| {
-                Box::pin(configured.client.rule_entries(db_type, db_name))
+                Box::pin(configured.client.rule_listing(db_type, db_name))
             },
             |rule, db_type, db_name| ListItem {
                 display_name: format!("{db_name} {}", rule.ip_address),

@@ -23,9 +23,12 @@ use tf_provider::{AttributePath, Diagnostics};
 use super::common::{api_error, check_db_name, check_db_type, DB_TYPES};
 use super::provider::{Configured, ProviderData};
 use super::resources::database::requested_part;
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+
 use crate::plugin::kit::text;
-use crate::plugin::{ListItem, Listed, Page, Registry};
-use crate::wayscloud::client::lists::Entries;
+use crate::plugin::{streamed, ElementSource, Entries, ListItem, Listed, Page, Registry};
+use crate::wayscloud::client::lists::{Listing, OddEntry};
 
 /// Register every list type and the generated-configuration rules of its managed type.
 pub fn register(registry: &mut Registry, data: &Arc<ProviderData>) {
@@ -208,45 +211,92 @@ impl Walk {
     }
 }
 
-/// The objects of one database as list entries, fetched by a client call.
+#[async_trait]
+impl<T: DeserializeOwned + Send + 'static> ElementSource for Listing<T> {
+    type Element = Result<T, OddEntry>;
+
+    async fn next_element(&mut self) -> Option<Result<Self::Element, Diagnostics>> {
+        match self.next().await? {
+            Ok(element) => Some(Ok(element)),
+            Err(e) => {
+                let mut diags = Diagnostics::default();
+                api_error(&mut diags, &e);
+                Some(Err(diags))
+            }
+        }
+    }
+}
+
+/// The entries of a WaysCloud list answer, each read from the answer as Terraform takes
+/// the one before (the provider never holds the whole list): `item` makes an object's
+/// item (`None`: filtered out); an odd entry is skipped with a warning naming it as
+/// `named` says (given the entry's id or place).
+fn entries<T, S>(
+    listing: Listing<T>,
+    named: impl Fn(String) -> String + Send + 'static,
+    mut item: impl FnMut(T) -> Option<ListItem<S>> + Send + 'static,
+) -> Entries<S>
+where
+    T: DeserializeOwned + Send + 'static,
+    S: Send + 'static,
+{
+    streamed(listing, move |element| match element {
+        Ok(object) => item(object).map(Listed::Item),
+        Err(odd) => Some(Listed::Skipped {
+            name: named(odd.name),
+            reason: odd.reason,
+        }),
+    })
+}
+
+/// The objects of one database as a list answer read entry by entry, by a client call.
 type DatabaseObjects<'c, T> = std::pin::Pin<
-    Box<dyn std::future::Future<Output = crate::wayscloud::client::Result<Entries<T>>> + Send + 'c>,
+    Box<dyn std::future::Future<Output = crate::wayscloud::client::Result<Listing<T>>> + Send + 'c>,
 >;
 
 /// One page of a per-database list (firewall rules, snapshots): the next database of the
-/// [`Walk`] and its objects, each turned into an item by `item(object, db_type, db_name)`;
-/// an odd entry is skipped as `<db_name> <what> <name>`. A database deleted since it was
-/// listed has no objects (unless `db_name` named it: then its "not found" is said).
+/// [`Walk`] and its objects, read as Terraform takes them, each turned into an item by
+/// `item(object, db_type, db_name)`; an odd entry is skipped as `<db_name> <what> <name>`.
+/// A database deleted since it was listed has no objects (unless `db_name` named it: then
+/// its "not found" is said).
 async fn per_database_page<T, S>(
     diags: &mut Diagnostics,
     data: &ProviderData,
     (db_type, db_name): (&ValueString<'_>, &ValueString<'_>),
     cursor: Option<String>,
-    what: &str,
+    what: &'static str,
     fetch: impl for<'c> Fn(&'c Configured, &'c str, &'c str) -> DatabaseObjects<'c, T>,
-    item: impl Fn(T, &str, &str) -> ListItem<S>,
-) -> Option<Page<S>> {
+    item: impl Fn(T, &str, &str) -> ListItem<S> + Send + 'static,
+) -> Option<Page<S>>
+where
+    T: DeserializeOwned + Send + 'static,
+    S: Send + 'static,
+{
     let configured = data.configured(diags)?;
     let mut walk = Walk::resume(diags, cursor, db_type, db_name)?;
     let mut items = Vec::new();
     let Some((t, n)) = walk.next(diags, &configured, "", &mut items).await? else {
         return Some(Page::last(items));
     };
-    match fetch(&configured, &t, &n).await {
-        Ok(entries) => items.extend(entries.into_iter().map(|entry| match entry {
-            Ok(object) => Listed::Item(item(object, &t, &n)),
-            Err(odd) => Listed::Skipped {
-                name: format!("{n} {what} {}", odd.name),
-                reason: odd.reason,
-            },
-        })),
-        Err(e) if e.is_not_found() && db_name.is_null() => {}
+    let rest = match fetch(&configured, &t, &n).await {
+        Ok(listing) => {
+            let named_db = n.clone();
+            let named = move |odd| format!("{named_db} {what} {odd}");
+            Some(entries(listing, named, move |object| {
+                Some(item(object, &t, &n))
+            }))
+        }
+        Err(e) if e.is_not_found() && db_name.is_null() => None,
         Err(e) => {
             api_error(diags, &e);
             return None;
         }
-    }
-    Some(Page::new(items, walk.cursor()))
+    };
+    Some(Page {
+        items,
+        next: walk.cursor(),
+        rest,
+    })
 }
 
 #[cfg(test)]

@@ -82,7 +82,7 @@ impl ListResource for SnapshotList {
             cursor,
             "snapshot",
             |configured, db_type, db_name| {
-                Box::pin(configured.client.snapshot_entries(db_type, db_name))
+                Box::pin(configured.client.snapshot_listing(db_type, db_name))
             },
             |snapshot, db_type, db_name| ListItem {
                 display_name: format!("{db_name} {}", snapshot.snapshot_id),
