@@ -128,4 +128,7 @@ echo "bench: $(nproc) CPUs, load average $load1 before building (figures are noi
 args=()
 [ -z "${BENCH_PROFILE:-}" ] || args+=(--profile "$BENCH_PROFILE")
 for b in "${benches[@]}"; do args+=(--bench "$b"); done
+# The emulator is a package of its own, which `cargo bench` does not build: its binaries
+# first, in the benchmarks' profile (tests/support finds them beside the bench binary).
+cargo build -p platform-emulator --bins --profile "${BENCH_PROFILE:-bench}"
 cargo bench "${args[@]}"

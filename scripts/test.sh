@@ -38,8 +38,9 @@ year_ahead() {
   fi
   mapfile -t bins < <(cargo test --lib --test emulator --no-run 2>&1 |
     sed -n 's/^ *Executable .*(\(.*\))$/\1/p')
-  if [ ${#bins[@]} -ne 2 ]; then
-    echo "expected the lib and emulator test binaries, got: ${bins[*]}" >&2
+  # The unit tests of the three crates (providers, contract, emulator) and tests/emulator.
+  if [ ${#bins[@]} -ne 4 ]; then
+    echo "expected the three crates' unit-test binaries and the emulator test binary, got: ${bins[*]}" >&2
     return 1
   fi
   local bin

@@ -9,20 +9,25 @@
 //!   provider's types use ([`plugin::kit`]: values, schema attributes, settings, docs).
 //! - [`client`]: the platform-neutral API client core (send, retries, auth, redaction).
 //! - [`contract`]: the platforms' pure rules (DNS names and values), one reading that the
-//!   providers and the emulator share.
+//!   providers and the emulator share: the contract crate (`src/contract/`), re-exported.
 //! - [`comwit`]: the `comwit` provider: Comwit's API client, resources and data sources.
 //! - [`wayscloud`]: the `wayscloud` provider: WaysCloud's API client, resources and data sources.
 //! - [`cloudsync`]: the `cloudsync` provider: SQLite Cloud's CloudSync management API.
-//! - [`emulator`]: the local platform emulator.
+//!
+//! The local platform emulator (`src/emulator/`) is a crate of its own (lib
+//! `platform_emulator`), which this one does not depend on (`docs/architecture.md`,
+//! "Crates").
 
 pub mod client;
 pub mod cloudsync;
 pub mod comwit;
-pub mod contract;
-pub mod emulator;
 pub mod plugin;
 pub mod proto;
 pub mod wayscloud;
+
+/// The platforms' pure rules: the contract crate (`src/contract`), which the emulator
+/// crate uses too; re-exported so the providers name it `crate::contract`.
+pub use platforms_contract as contract;
 
 /// The import rules of `docs/architecture.md`, checked over the source tree: shared code
 /// never reaches into a platform, clients never use the plugin framework, a platform never
@@ -81,6 +86,8 @@ mod layout {
                         "crate::emulator",
                         "crate::client",
                         "crate::plugin",
+                        "platforms::",
+                        "platform_emulator",
                         "tf_provider",
                         "reqwest",
                         "axum",
@@ -93,7 +100,7 @@ mod layout {
                 "src/plugin",
                 [
                     any_platform.clone(),
-                    names(&["crate::emulator", "crate::client"]),
+                    names(&["crate::emulator", "platform_emulator", "crate::client"]),
                 ]
                 .concat(),
                 "the plugin server and kit serve every provider and know none",
@@ -102,7 +109,12 @@ mod layout {
                 "src/client",
                 [
                     any_platform.clone(),
-                    names(&["crate::emulator", "crate::plugin", "tf_provider"]),
+                    names(&[
+                        "crate::emulator",
+                        "platform_emulator",
+                        "crate::plugin",
+                        "tf_provider",
+                    ]),
                 ]
                 .concat(),
                 "the client core is platform-neutral and plugin-free",
@@ -111,7 +123,12 @@ mod layout {
                 "src/emulator",
                 [
                     any_platform.clone(),
-                    names(&["crate::client", "crate::plugin", "tf_provider"]),
+                    names(&[
+                        "crate::client",
+                        "crate::plugin",
+                        "platforms::",
+                        "tf_provider",
+                    ]),
                 ]
                 .concat(),
                 "the emulator is its own reading of the contracts",
@@ -134,7 +151,11 @@ mod layout {
             let others = platforms_but(Some(p));
             rules.push(Rule {
                 dir: format!("src/{p}"),
-                forbidden: [others.clone(), names(&["crate::emulator"])].concat(),
+                forbidden: [
+                    others.clone(),
+                    names(&["crate::emulator", "platform_emulator"]),
+                ]
+                .concat(),
                 why: "a provider never uses the emulator or another platform",
             });
             rules.push(Rule {
@@ -217,6 +238,83 @@ mod layout {
             broken.is_empty(),
             "import rules broken:\n{}",
             broken.join("\n")
+        );
+    }
+
+    /// The path dependencies (`path = "..."`) of a manifest's dependency sections
+    /// (`[dependencies]`, `[dev-dependencies]`, `[build-dependencies]`, by target too):
+    /// `(section, dependency name, path)`.
+    fn path_dependencies(manifest: &str) -> Vec<(String, String, String)> {
+        let mut found = Vec::new();
+        let mut section = String::new();
+        for line in manifest.lines() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if line.starts_with('[') {
+                section = line.trim_matches(['[', ']']).to_owned();
+                continue;
+            }
+            if !section.ends_with("dependencies") || section.starts_with("workspace") {
+                continue;
+            }
+            let Some((name, value)) = line.split_once('=') else {
+                continue;
+            };
+            if let Some(at) = value.find("path") {
+                let path = value[at..].split('"').nth(1).unwrap_or_default().to_owned();
+                found.push((section.clone(), name.trim().to_owned(), path));
+            }
+        }
+        found
+    }
+
+    /// The crates of `docs/architecture.md`, "Crates": each manifest's path dependencies,
+    /// exactly. The root (the providers and the tests) never depends on the emulator's
+    /// crate, in any section: an emulator edit would rebuild the providers.
+    #[test]
+    fn crates_depend_as_the_architecture_says() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dep = |section: &str, name: &str, path: &str| {
+            (section.to_owned(), name.to_owned(), path.to_owned())
+        };
+        let expected = [
+            (
+                "Cargo.toml",
+                vec![dep("dependencies", "platforms-contract", "src/contract")],
+            ),
+            (
+                "src/emulator/Cargo.toml",
+                vec![dep("dependencies", "platforms-contract", "../contract")],
+            ),
+            ("src/contract/Cargo.toml", vec![]),
+        ];
+        for (manifest, wanted) in expected {
+            let text = std::fs::read_to_string(root.join(manifest))
+                .unwrap_or_else(|e| panic!("{manifest}: {e}"));
+            assert_eq!(
+                path_dependencies(&text),
+                wanted,
+                "{manifest}: the crates' dependencies differ from docs/architecture.md, \"Crates\""
+            );
+        }
+    }
+
+    #[test]
+    fn the_checker_sees_a_path_dependency_in_any_section() {
+        let manifest = "[workspace.dependencies]\nanyhow = \"1\"\n\n[dependencies]\nserde.workspace = true\nplatforms-contract = { path = \"src/contract\" }\n\n[dev-dependencies]\nplatform-emulator = { path = \"src/emulator\" } # no\n[[bin]]\npath = \"src/bin/x.rs\"\n";
+        assert_eq!(
+            path_dependencies(manifest),
+            [
+                (
+                    "dependencies".to_owned(),
+                    "platforms-contract".to_owned(),
+                    "src/contract".to_owned()
+                ),
+                (
+                    "dev-dependencies".to_owned(),
+                    "platform-emulator".to_owned(),
+                    "src/emulator".to_owned()
+                ),
+            ]
         );
     }
 

@@ -8,7 +8,7 @@
 
 use std::process::ExitCode;
 
-use platforms::emulator::{self, RunConfig};
+use platform_emulator::{self as emulator, RunConfig};
 
 const STATE_USAGE: &str =
     "usage: platform-emulator state export --to FILE [--platform P]... [--state-dir DIR]

@@ -39,7 +39,7 @@ impl Listening {
     /// the line is not a listening line.
     ///
     /// ```
-    /// use platforms::emulator::Listening;
+    /// use platform_emulator::Listening;
     /// let l = Listening::parse("platform-emulator: comwit listening on http://127.0.0.1:8787\n");
     /// assert_eq!(l.map(|l| (l.platform, l.url)),
     ///            Some(("comwit".to_owned(), "http://127.0.0.1:8787".to_owned())));

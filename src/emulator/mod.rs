@@ -41,6 +41,12 @@
 //! - `<state-dir>/bootstrap-token`: the raw bootstrap user token (written on first start).
 //! - `<state-dir>/admin-secret`: the secret for the `/_emulator/` admin routes (every start).
 
+// The emulator is its own crate (`src/emulator/Cargo.toml`, lib `platform_emulator`). Its
+// files keep the paths they had inside the one crate: `crate::emulator::...` for its own
+// items and `crate::contract::...` for the shared rules, through these two names.
+use crate as emulator;
+use platforms_contract as contract;
+
 pub mod cloudsync;
 pub mod comwit;
 pub mod core;

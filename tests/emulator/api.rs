@@ -918,7 +918,7 @@ async fn bootstrap_token_and_admin_secret_from_env() -> TestResult {
     emu.stop().await?;
 
     // An invalid bootstrap token refuses to start.
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_platform-emulator"))
+    let status = std::process::Command::new(crate::support::emulator_binary("platform-emulator"))
         .args(["--listen", "127.0.0.1:0", "--state-dir"])
         .arg(tmp.path().join("other"))
         .env("COMWIT_EMULATOR_BOOTSTRAP_TOKEN", "cwt_short")
@@ -1305,7 +1305,7 @@ fn a_half_sent_request_head_is_disconnected() {
 /// arguments (for one release).
 #[test]
 fn the_old_command_name_points_at_the_new_one_and_runs_it() -> TestResult {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_comwit-emulator"))
+    let out = std::process::Command::new(crate::support::emulator_binary("comwit-emulator"))
         .arg("--help")
         .output()?;
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -1314,7 +1314,7 @@ fn the_old_command_name_points_at_the_new_one_and_runs_it() -> TestResult {
         stderr.contains("this command is now `platform-emulator`"),
         "{stderr}"
     );
-    let new = std::process::Command::new(env!("CARGO_BIN_EXE_platform-emulator"))
+    let new = std::process::Command::new(crate::support::emulator_binary("platform-emulator"))
         .arg("--help")
         .output()?;
     assert_eq!(out.status.code(), new.status.code());
@@ -1338,14 +1338,15 @@ fn listening_names(
 ) -> Result<Vec<String>, Box<dyn std::error::Error + Send + Sync>> {
     use std::io::BufRead;
     let state = tempfile::tempdir()?;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_platform-emulator"))
-        .args(args)
-        .arg("--state-dir")
-        .arg(state.path())
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()?;
+    let mut child =
+        std::process::Command::new(crate::support::emulator_binary("platform-emulator"))
+            .args(args)
+            .arg("--state-dir")
+            .arg(state.path())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()?;
     let stdout = child.stdout.take().ok_or("no stdout")?;
     let names: Vec<String> = std::io::BufReader::new(stdout)
         .lines()

@@ -57,7 +57,7 @@ fn tail(log: &str) -> &str {
 }
 
 fn state_command(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_platform-emulator"))
+    Command::new(crate::support::emulator_binary("platform-emulator"))
         .arg("state")
         .args(args)
         .output()
@@ -403,7 +403,7 @@ emulator_running "$STATE" || echo stopped
         .arg("-c")
         .arg(script)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("BIN", env!("CARGO_BIN_EXE_platform-emulator"))
+        .env("BIN", crate::support::emulator_binary("platform-emulator"))
         .env("STATE", &state)
         .output()
         .expect("bash");
@@ -477,7 +477,7 @@ fn health_is_503_while_the_engines_start() {
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_platform-emulator"))
+    let mut child = Command::new(crate::support::emulator_binary("platform-emulator"))
         .args([
             "--serve",
             &format!("wayscloud=127.0.0.1:{port}"),

@@ -31,6 +31,24 @@ use super::terraform::keep_test_dirs;
 /// The project every bootstrap token belongs to.
 pub const LOCAL_PROJECT: &str = "prj_local";
 
+/// The listening name of Comwit's app gateway (its line follows Comwit's own).
+pub const APPS_LISTENING_NAME: &str = "comwit-apps";
+
+/// `(name, url)` of one of the emulator's listening lines,
+/// `platform-emulator: <name> listening on <url>` (`src/emulator/listening.rs` gives the
+/// format); `None` for any other line. The harness's own reading: the tests do not link
+/// the emulator's crate.
+pub fn listening_line(line: &str) -> Option<(String, String)> {
+    let rest = line.trim().strip_prefix("platform-emulator: ")?;
+    let (name, url) = rest.split_once(" listening on ")?;
+    let name_ok = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    let url_ok = url.contains("://") && !url.contains(' ');
+    (name_ok && url_ok).then(|| (name.to_owned(), url.to_owned()))
+}
+
 /// How long a stop with SIGTERM may take before SIGKILL: WaysCloud's engines take the
 /// longest (their own clean shutdown).
 fn stop_timeout(graceful: bool) -> Duration {
@@ -304,7 +322,7 @@ impl Emulator {
             .open(&self.log_path)
             .expect("open emulator log");
         let (ports, apps_port) = ports.unwrap_or_else(|| (vec![0; self.served.len()], None));
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_platform-emulator"));
+        let mut cmd = Command::new(super::emulator_binary("platform-emulator"));
         // Every platform is named with `--serve`, so the command means the same under the
         // rule "the --serve flags alone decide what runs".
         for (served, port) in self.served.iter().zip(&ports) {
@@ -335,8 +353,8 @@ impl Emulator {
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(l) = platforms::emulator::Listening::parse(&line) {
-                    let _ = tx.send((l.platform, l.url));
+                if let Some(listening) = listening_line(&line) {
+                    let _ = tx.send(listening);
                 }
             }
         });
@@ -348,7 +366,7 @@ impl Emulator {
             .unwrap_or(Duration::from_secs(60));
         let mut wanted: Vec<&str> = self.served.iter().map(|s| s.platform.name()).collect();
         if self.serves(Platform::Comwit) {
-            wanted.push(platforms::emulator::APPS_LISTENING_NAME);
+            wanted.push(APPS_LISTENING_NAME);
         }
         let mut urls: Vec<(String, String)> = Vec::new();
         let started = Instant::now();
@@ -385,8 +403,7 @@ impl Emulator {
                 .find(|(p, _)| p == name)
                 .map(|(_, url)| url.clone())
         };
-        self.apps_url = url_of(platforms::emulator::APPS_LISTENING_NAME)
-            .filter(|_| self.serves(Platform::Comwit));
+        self.apps_url = url_of(APPS_LISTENING_NAME).filter(|_| self.serves(Platform::Comwit));
         for served in &mut self.served {
             let facts = served.platform.facts();
             served.url = url_of(facts.name).unwrap_or_default();

@@ -159,6 +159,66 @@ pub fn example_binary(name: &str) -> PathBuf {
     path
 }
 
+/// A binary of the emulator's package (`src/emulator`): `platform-emulator`, or its old name
+/// `comwit-emulator`, in this test run's `target/<profile>/`. The emulator is a crate of its
+/// own that the tests do not depend on (an emulator edit rebuilds no test binary, a provider
+/// edit never relinks the emulator), so `env!("CARGO_BIN_EXE_...")` cannot name it: cargo
+/// builds it for a plain `cargo test` (every package of the workspace), not for
+/// `cargo test --test e2e` alone. A missing binary, or one older than a source file of the
+/// emulator, fails the test with the command that builds it.
+pub fn emulator_binary(name: &str) -> PathBuf {
+    let path = target_profile_dir().join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let build = "build it with `cargo build -p platform-emulator` (a plain `cargo test` or \
+                 `scripts/test.sh` builds it; `cargo test --test X` alone does not)";
+    let Ok(built) = std::fs::metadata(&path).and_then(|m| m.modified()) else {
+        panic!("the emulator binary {} is missing: {build}", path.display());
+    };
+    if let Some((_, newer)) = newest_emulator_source().filter(|(at, _)| *at > built) {
+        panic!(
+            "the emulator binary {} is older than {}: {build}",
+            path.display(),
+            newer.display()
+        );
+    }
+    path
+}
+
+/// The most recently modified file of the emulator's sources (`src/emulator/`,
+/// `src/contract/`, `src/bin/platform-emulator.rs`), read once per process. The emulator
+/// crate's own tests (`src/emulator/tests/`) are not part of its binaries: an edit there
+/// relinks nothing.
+fn newest_emulator_source() -> Option<(std::time::SystemTime, PathBuf)> {
+    fn walk(path: &Path, newest: &mut Option<(std::time::SystemTime, PathBuf)>) {
+        let Ok(meta) = std::fs::metadata(path) else {
+            return;
+        };
+        if meta.is_dir() {
+            if path.ends_with("emulator/tests") {
+                return;
+            }
+            for entry in std::fs::read_dir(path).into_iter().flatten().flatten() {
+                walk(&entry.path(), newest);
+            }
+        } else if let Ok(at) = meta.modified() {
+            if newest.as_ref().is_none_or(|(t, _)| at > *t) {
+                *newest = Some((at, path.to_owned()));
+            }
+        }
+    }
+    static NEWEST: std::sync::OnceLock<Option<(std::time::SystemTime, PathBuf)>> =
+        std::sync::OnceLock::new();
+    NEWEST
+        .get_or_init(|| {
+            let src = crate_dir().join("src");
+            let mut newest = None;
+            for part in ["emulator", "contract", "bin/platform-emulator.rs"] {
+                walk(&src.join(part), &mut newest);
+            }
+            newest
+        })
+        .clone()
+}
+
 /// The crate root (`CARGO_MANIFEST_DIR`).
 pub fn crate_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -544,7 +544,7 @@ mod tests {
     async fn a_state_dir_from_before_versioning_migrates() -> Result<(), Box<dyn std::error::Error>>
     {
         let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/emulator-state-v0");
+            .join("../../tests/fixtures/emulator-state-v0"); // the emulator crate is src/emulator
         let facts: Value =
             serde_json::from_str(&std::fs::read_to_string(fixture.join("fixture.json"))?)?;
         let dir = tempfile::tempdir()?;
