@@ -7,8 +7,9 @@ use tf_provider::{AttributePath, Diagnostics};
 use super::client::ApiFailure;
 use super::provider::FACTS;
 use crate::client::FailureKind;
-use crate::plugin::kit::failure::remedy::{remedy as generic, Generic};
-use crate::plugin::kit::failure::ClientFailure;
+use crate::contract::failure::Common;
+use crate::plugin::kit::failure::{ClientFailure, Generic};
+use crate::plugin::kit::settings::ProviderFacts;
 use crate::plugin::kit::text;
 
 /// The engines. [documented]
@@ -16,6 +17,9 @@ pub const DB_TYPES: &[&str] = &["postgresql", "mariadb"];
 
 pub use crate::plugin::kit::failure::{api_error, deleted, found};
 
+/// WaysCloud's failure as the kit reads it: its words, the client's common facts, and its
+/// own remedies ([`own_remedy`]); the kit chooses and writes every generic one over
+/// WaysCloud's [`FACTS`].
 impl ClientFailure for ApiFailure {
     fn summary(&self) -> String {
         ApiFailure::summary(self).to_owned()
@@ -31,62 +35,45 @@ impl ClientFailure for ApiFailure {
             )
         }
     }
-    fn remedy(&self) -> String {
-        remedy(self)
+    fn common(&self) -> Common<'_> {
+        ApiFailure::common(self)
     }
-    fn is_not_found(&self) -> bool {
-        ApiFailure::is_not_found(self)
+    fn facts(&self) -> &'static ProviderFacts {
+        &FACTS
+    }
+    fn own_remedy(&self) -> Option<String> {
+        own_remedy(self)
+    }
+    fn lacks(&self) -> Option<String> {
+        self.detail
+            .permission
+            .as_ref()
+            .map(|permission| format!("the `{permission}` permission"))
+    }
+    fn and_then(&self, generic: Generic<'_>) -> Option<&'static str> {
+        matches!(generic, Generic::NotTheApi { .. })
+            .then_some("The answer lacks WaysCloud's error body (`detail` and `code`).")
     }
 }
 
-/// What to do about a failure, from the client's facts (its kind, WaysCloud's permission
-/// and field): WaysCloud's own codes here, every generic kind from the kit's
-/// [`generic`] remedy over WaysCloud's [`FACTS`].
-pub fn remedy(failure: &ApiFailure) -> String {
-    let generic = |kind| generic(&FACTS, kind);
-    if failure.is_not_the_api() {
-        return format!(
-            "{} The answer lacks WaysCloud's error body (`detail` and `code`).",
-            generic(Generic::NotTheApi {
-                status: failure.status()
-            })
-        );
-    }
-    match failure.kind() {
+/// WaysCloud's own remedy for a failure, from the client's facts (its kind, code and
+/// field), where it has one: not found, the quota, a conflict, a refused value, another
+/// answer of its own. `None`: the kit's generic remedy.
+pub fn own_remedy(failure: &ApiFailure) -> Option<String> {
+    Some(match failure.kind() {
         FailureKind::NotFound => "It does not exist (any more), or belongs to another customer than the API key's.".to_owned(),
-        FailureKind::Unauthorized => generic(Generic::Unauthorized),
         FailureKind::Forbidden if failure.code() == Some("quota_exceeded") => "The customer's database quota is used up: delete a database you no longer need (see data source `wayscloud_quota`), or ask WaysCloud support to raise the limit.".to_owned(),
-        FailureKind::Forbidden => {
-            let lacks = failure
-                .detail
-                .permission
-                .as_ref()
-                .map(|permission| format!("the `{permission}` permission"));
-            generic(Generic::Forbidden { lacks: lacks.as_deref() })
-        }
         FailureKind::Conflict => "It conflicts with an object that already exists.".to_owned(),
         FailureKind::Validation => match failure.field() {
             Some(f) => format!("WaysCloud refused the value of `{f}`."),
             None => "WaysCloud refused the request.".to_owned(),
         },
-        // The client keeps no retry tally of its own.
-        FailureKind::RateLimited => generic(Generic::RateLimited {
-            retries: None,
-            retry_after: None,
-        }),
-        FailureKind::Server => generic(Generic::Server {
-            repeatable: failure.op.route.retry.repeats_after_ambiguous_failure(),
-            retries: None,
-        }),
-        FailureKind::Other => match failure.status() {
+        FailureKind::Other if !failure.is_not_the_api() => match failure.status() {
             Some(status) => format!("WaysCloud answered {status}."),
             None => String::new(),
         },
-        FailureKind::Transport => generic(Generic::Transport { timed_out: failure.timed_out }),
-        FailureKind::Deadline => generic(Generic::Deadline),
-        FailureKind::Decode => generic(Generic::Decode),
-        FailureKind::Cancelled => generic(Generic::Cancelled),
-    }
+        _ => return None,
+    })
 }
 
 /// The `db_type` and `db_name` of a resource that belongs to a database, checked when
