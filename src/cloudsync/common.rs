@@ -250,6 +250,47 @@ mod tests {
         ApiFailure::answered(code, status, documented)
     }
 
+    /// A wrong `api_url` (no answer there, or an answer from elsewhere) names the URL asked,
+    /// once, as every provider does.
+    #[test]
+    fn a_wrong_api_url_names_the_url_asked() {
+        use crate::client::Facts;
+        const URL: &str = "http://127.0.0.1:9/prefix/v1/organization";
+        let op = Operation::new(&routes::GET_ORG);
+        let answered = |status, documented, kind| {
+            ApiFailure::from(Facts {
+                status: Some(status),
+                documented,
+                attempts: 1,
+                url: Some(URL.into()),
+                ..Facts::new(op.clone(), kind)
+            })
+        };
+        let unanswered = |kind| {
+            ApiFailure::from(Facts {
+                message: "connection failed".into(),
+                attempts: 3,
+                url: Some(URL.into()),
+                ..Facts::new(op.clone(), kind)
+            })
+        };
+        for failure in [
+            answered(404, true, FailureKind::Other),
+            answered(404, false, FailureKind::Other),
+            answered(401, false, FailureKind::Unauthorized),
+            unanswered(FailureKind::Transport),
+            unanswered(FailureKind::Deadline),
+        ] {
+            let d = ClientFailure::detail(&failure);
+            assert_eq!(
+                d.matches(&format!("(the provider asked {URL})")).count(),
+                1,
+                "{d}"
+            );
+            assert!(d.contains("CLOUDSYNC_API_URL"), "{d}");
+        }
+    }
+
     #[test]
     fn an_unknown_route_blames_api_url() {
         assert!(remedy(&status("route_not_found", 404, true)).contains("api_url"));

@@ -227,6 +227,49 @@ mod tests {
             assert_eq!(d.errors.len(), 1, "{bad}");
         }
     }
+    /// A wrong `api_url` (no answer there, or an answer from elsewhere) names the URL asked,
+    /// once, as every provider does.
+    #[test]
+    fn a_wrong_api_url_names_the_url_asked() {
+        use crate::client::Facts;
+        use crate::wayscloud::client::Operation;
+        const URL: &str = "http://127.0.0.1:9/nothing-here/v1/databases/postgresql";
+        let op = Operation {
+            route: &crate::wayscloud::client::routes::LIST_DATABASES,
+            describe: "list the postgresql databases".into(),
+        };
+        let answered = |status, kind| {
+            ApiFailure::from(Facts {
+                status: Some(status),
+                attempts: 1,
+                url: Some(URL.into()),
+                ..Facts::new(op.clone(), kind)
+            })
+        };
+        let unanswered = |kind| {
+            ApiFailure::from(Facts {
+                message: "connection failed".into(),
+                attempts: 3,
+                url: Some(URL.into()),
+                ..Facts::new(op.clone(), kind)
+            })
+        };
+        for failure in [
+            answered(404, FailureKind::Other),
+            answered(401, FailureKind::Other),
+            unanswered(FailureKind::Transport),
+            unanswered(FailureKind::Deadline),
+        ] {
+            let d = ClientFailure::detail(&failure);
+            assert_eq!(
+                d.matches(&format!("(the provider asked {URL})")).count(),
+                1,
+                "{d}"
+            );
+            assert!(d.contains("WAYSCLOUD_API_URL"), "{d}");
+        }
+    }
+
     #[test]
     fn a_forbidden_detail_names_the_permission_and_the_setting() {
         use crate::client::Facts;

@@ -559,6 +559,38 @@ mod tests {
         assert!(text.contains("`request_timeout_seconds`"), "{text}");
     }
 
+    /// A wrong `api_url` (no answer there, or an answer from elsewhere) names the URL asked,
+    /// once, as every provider does.
+    #[test]
+    fn a_wrong_api_url_names_the_url_asked() {
+        const URL: &str = "http://127.0.0.1:9/api/v1/databases/db_1";
+        let get = Operation::on_database(&routes::GET_DATABASE, "db_1");
+        let failure = |kind, status| {
+            ApiFailure::from(Facts {
+                status,
+                message: "connection failed".into(),
+                attempts: 3,
+                url: Some(URL.into()),
+                ..Facts::new(get.clone(), kind)
+            })
+        };
+        for f in [
+            failure(FailureKind::Other, Some(404)),
+            failure(FailureKind::Unauthorized, Some(401)),
+            failure(FailureKind::Transport, None),
+            failure(FailureKind::Deadline, None),
+        ] {
+            let d = f.detail();
+            assert_eq!(
+                d.matches(&format!("(the provider asked {URL})")).count(),
+                1,
+                "{d}"
+            );
+            assert_eq!(d.matches(URL).count(), 1, "said once: {d}");
+            assert!(d.contains("COMWIT_API_URL"), "{d}");
+        }
+    }
+
     #[test]
     fn a_404_without_the_documented_body_is_not_a_deleted_object() {
         for body in [
