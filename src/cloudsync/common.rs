@@ -243,6 +243,7 @@ pub fn api_list<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::testutil::wrong_url_failures;
     use crate::client::{FailureKind, Route};
     use crate::cloudsync::client::{Operation, TENANT_CODES};
 
@@ -254,39 +255,13 @@ mod tests {
     /// once, as every provider does.
     #[test]
     fn a_wrong_api_url_names_the_url_asked() {
-        use crate::client::Facts;
         const URL: &str = "http://127.0.0.1:9/prefix/v1/organization";
         let op = Operation::new(&routes::GET_ORG);
-        let answered = |status, documented, kind| {
-            ApiFailure::from(Facts {
-                status: Some(status),
-                documented,
-                attempts: 1,
-                url: Some(URL.into()),
-                ..Facts::new(op.clone(), kind)
-            })
-        };
-        let unanswered = |kind| {
-            ApiFailure::from(Facts {
-                message: "connection failed".into(),
-                attempts: 3,
-                url: Some(URL.into()),
-                ..Facts::new(op.clone(), kind)
-            })
-        };
-        for failure in [
-            answered(404, true, FailureKind::Other),
-            answered(404, false, FailureKind::Other),
-            answered(401, false, FailureKind::Unauthorized),
-            unanswered(FailureKind::Transport),
-            unanswered(FailureKind::Deadline),
-        ] {
-            let d = ClientFailure::detail(&failure);
-            assert_eq!(
-                d.matches(&format!("(the provider asked {URL})")).count(),
-                1,
-                "{d}"
-            );
+        let kind_of = crate::cloudsync::client::kind_of;
+        for f in wrong_url_failures::<_, ()>(&op, URL, kind_of) {
+            let d = ClientFailure::detail(&f);
+            assert_eq!(d.matches(URL).count(), 1, "{d}");
+            assert!(d.contains(&format!("(the provider asked {URL})")), "{d}");
             assert!(d.contains("CLOUDSYNC_API_URL"), "{d}");
         }
     }

@@ -197,6 +197,7 @@ pub fn check_time_of_day(diags: &mut Diagnostics, value: &str, attribute: &'stat
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::testutil::wrong_url_failures;
 
     #[test]
     fn plan_time_rules() {
@@ -231,41 +232,16 @@ mod tests {
     /// once, as every provider does.
     #[test]
     fn a_wrong_api_url_names_the_url_asked() {
-        use crate::client::Facts;
-        use crate::wayscloud::client::Operation;
+        use crate::wayscloud::client::{kind_of, Detail, Operation};
         const URL: &str = "http://127.0.0.1:9/nothing-here/v1/databases/postgresql";
         let op = Operation {
             route: &crate::wayscloud::client::routes::LIST_DATABASES,
             describe: "list the postgresql databases".into(),
         };
-        let answered = |status, kind| {
-            ApiFailure::from(Facts {
-                status: Some(status),
-                attempts: 1,
-                url: Some(URL.into()),
-                ..Facts::new(op.clone(), kind)
-            })
-        };
-        let unanswered = |kind| {
-            ApiFailure::from(Facts {
-                message: "connection failed".into(),
-                attempts: 3,
-                url: Some(URL.into()),
-                ..Facts::new(op.clone(), kind)
-            })
-        };
-        for failure in [
-            answered(404, FailureKind::Other),
-            answered(401, FailureKind::Other),
-            unanswered(FailureKind::Transport),
-            unanswered(FailureKind::Deadline),
-        ] {
-            let d = ClientFailure::detail(&failure);
-            assert_eq!(
-                d.matches(&format!("(the provider asked {URL})")).count(),
-                1,
-                "{d}"
-            );
+        for f in wrong_url_failures::<_, Detail>(&op, URL, kind_of) {
+            let d = ClientFailure::detail(&f);
+            assert_eq!(d.matches(URL).count(), 1, "{d}");
+            assert!(d.contains(&format!("(the provider asked {URL})")), "{d}");
             assert!(d.contains("WAYSCLOUD_API_URL"), "{d}");
         }
     }

@@ -200,11 +200,11 @@ impl ApiFailure {
         }
     }
 
-    /// The answer, or what stood for it, by the common facts.
-    fn outcome(&self) -> String {
-        let op = &self.op;
-        let message = &self.message;
-        let refused = match &self.detail {
+    /// What a 403's body named besides its code: the missing `required_scope`, the
+    /// `project_id`, the protected `database` (each `None` when it did not, or for another
+    /// answer).
+    pub fn refused(&self) -> (Option<&str>, Option<&str>, Option<&str>) {
+        match &self.detail {
             Detail::Refused {
                 required_scope,
                 project_id,
@@ -215,7 +215,14 @@ impl ApiFailure {
                 database.as_deref(),
             ),
             _ => (None, None, None),
-        };
+        }
+    }
+
+    /// The answer, or what stood for it, by the common facts.
+    fn outcome(&self) -> String {
+        let op = &self.op;
+        let message = &self.message;
+        let refused = self.refused();
         match self.kind {
             FailureKind::Unauthorized => {
                 "the API answered 401 (the token is missing, malformed or unknown)".to_owned()
@@ -404,18 +411,12 @@ mod tests {
 
     /// What a 403 named besides its code.
     fn refused(f: &ApiFailure) -> (Option<&str>, Option<&str>, Option<&str>) {
-        match &f.detail {
-            Detail::Refused {
-                required_scope,
-                project_id,
-                database,
-            } => (
-                required_scope.as_deref(),
-                project_id.as_deref(),
-                database.as_deref(),
-            ),
-            other => panic!("not a refusal: {other:?}"),
-        }
+        assert!(
+            matches!(f.detail, Detail::Refused { .. }),
+            "not a refusal: {:?}",
+            f.detail
+        );
+        f.refused()
     }
 
     #[test]

@@ -72,7 +72,8 @@ pub(super) fn own(failure: &ApiFailure) -> Option<String> {
             // The kit's, with the scope (`lacks`).
             Some(code::MISSING_SCOPE) => return None,
             Some(code::NOT_A_MEMBER) => {
-                let project = refused(failure)
+                let project = failure
+                    .refused()
                     .1
                     .or(op.project_id.as_deref())
                     .map(|p| format!(" `{p}`"))
@@ -246,25 +247,9 @@ pub(super) fn own(failure: &ApiFailure) -> Option<String> {
     })
 }
 
-/// What a 403's body named besides its code: the missing scope, the project, the database.
-fn refused(failure: &ApiFailure) -> (Option<&str>, Option<&str>, Option<&str>) {
-    match &failure.detail {
-        Detail::Refused {
-            required_scope,
-            project_id,
-            database,
-        } => (
-            required_scope.as_deref(),
-            project_id.as_deref(),
-            database.as_deref(),
-        ),
-        _ => (None, None, None),
-    }
-}
-
 /// The scope a 403 `forbidden` says the token lacks (the body's, else the route's).
 pub(super) fn lacks(failure: &ApiFailure) -> Option<String> {
-    let scope = refused(failure).0.unwrap_or(failure.op.required_scope());
+    let scope = failure.refused().0.unwrap_or(failure.op.required_scope());
     Some(format!("scope `{scope}`"))
 }
 
@@ -343,6 +328,7 @@ fn not_retried(route: &Route) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::testutil::wrong_url_failures;
     use crate::client::Facts;
     use crate::comwit::client::error_testing::{answer, redactor, TOKEN};
     use crate::comwit::client::ExistingObject;
@@ -564,29 +550,12 @@ mod tests {
     #[test]
     fn a_wrong_api_url_names_the_url_asked() {
         const URL: &str = "http://127.0.0.1:9/api/v1/databases/db_1";
-        let get = Operation::on_database(&routes::GET_DATABASE, "db_1");
-        let failure = |kind, status| {
-            ApiFailure::from(Facts {
-                status,
-                message: "connection failed".into(),
-                attempts: 3,
-                url: Some(URL.into()),
-                ..Facts::new(get.clone(), kind)
-            })
-        };
-        for f in [
-            failure(FailureKind::Other, Some(404)),
-            failure(FailureKind::Unauthorized, Some(401)),
-            failure(FailureKind::Transport, None),
-            failure(FailureKind::Deadline, None),
-        ] {
+        let op = Operation::on_database(&routes::GET_DATABASE, "db_1");
+        let kind_of = crate::comwit::client::kind_of;
+        for f in wrong_url_failures::<_, Detail>(&op, URL, kind_of) {
             let d = f.detail();
-            assert_eq!(
-                d.matches(&format!("(the provider asked {URL})")).count(),
-                1,
-                "{d}"
-            );
-            assert_eq!(d.matches(URL).count(), 1, "said once: {d}");
+            assert_eq!(d.matches(URL).count(), 1, "{d}");
+            assert!(d.contains(&format!("(the provider asked {URL})")), "{d}");
             assert!(d.contains("COMWIT_API_URL"), "{d}");
         }
     }

@@ -260,19 +260,11 @@ mod tests {
     /// A platform's facts: `attribute` is its credential setting.
     fn facts(attribute: &'static str) -> ProviderFacts {
         ProviderFacts {
-            platform: "Acme",
             credential: CredentialFacts {
                 attribute,
-                env: "ACME_SECRET",
-                is_valid: |_| true,
-                missing: MISSING,
-                invalid: None,
+                ..ACME.credential
             },
-            api_url_env: "ACME_API_URL",
-            default_api_url: "https://api.acme.test",
-            emulator_url: "http://127.0.0.1:8799",
-            pacing_env: "ACME_RATE_PACING",
-            default_limits: (30, 3),
+            ..ACME
         }
     }
 
