@@ -16,7 +16,7 @@ use std::time::Duration;
 use reqwest::Method;
 
 use super::{ErrorFields, Failure, FailureKind, Route};
-use crate::contract::failure::Common;
+use crate::contract::failure::{Common, CommonFacts};
 
 /// A platform's operation (its `Op`): the route it called, whose method and `Retry` class
 /// the common rules read.
@@ -39,7 +39,7 @@ pub trait Called {
 /// The route's [`super::Retry`] class does not change the answer: a request repeated after
 /// an ambiguous failure may have taken effect at any attempt, and one never repeated at
 /// its only one; the class only says whether it was repeated
-/// ([`ApiFailure::common`]'s `repeatable`). A 429 or a refused connection did no work.
+/// (the `repeatable` of its [`Common`] facts). A 429 or a refused connection did no work.
 pub fn may_have_taken_effect(route: &Route, kind: FailureKind, status: Option<u16>) -> bool {
     if route.method == Method::GET || route.method == Method::HEAD {
         return false;
@@ -324,10 +324,12 @@ impl<Op: Called, D> ApiFailure<Op, D> {
     pub fn may_have_taken_effect(&self) -> bool {
         may_have_taken_effect(self.op.route(), self.kind, self.status)
     }
+}
 
-    /// The facts every generic remedy reads, in the words the provider side shares
-    /// ([`Common`]).
-    pub fn common(&self) -> Common<'_> {
+/// The facts every generic remedy reads, in the words the provider side shares
+/// ([`Common`]).
+impl<Op: Called, D> CommonFacts for ApiFailure<Op, D> {
+    fn common(&self) -> Common<'_> {
         Common {
             kind: self.kind,
             status: self.status,

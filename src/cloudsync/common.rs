@@ -6,7 +6,6 @@ use tf_provider::{AttributePath, Diagnostics};
 
 use super::client::{routes, ApiFailure};
 use super::provider::FACTS;
-use crate::contract::failure::Common;
 use crate::plugin::kit::failure::advice;
 use crate::plugin::kit::failure::{self, ClientFailure, Generic};
 use crate::plugin::kit::known;
@@ -39,6 +38,7 @@ pub use crate::plugin::kit::failure::{api_error, deleted};
 /// own remedies are [`own_remedy`]'s; the kit chooses and writes every generic one over
 /// CloudSync's [`FACTS`].
 impl ClientFailure for ApiFailure {
+    const FACTS: &'static ProviderFacts = &FACTS;
     fn summary(&self) -> String {
         match self.tenant_code() {
             Some(code) => format!("{} ({})", self.op.route.summary, tenant_summary(code)),
@@ -47,12 +47,6 @@ impl ClientFailure for ApiFailure {
     }
     fn attempt(&self) -> String {
         format!("{}: {}", self.op.describe(), ApiFailure::detail(self))
-    }
-    fn common(&self) -> Common<'_> {
-        ApiFailure::common(self)
-    }
-    fn facts(&self) -> &'static ProviderFacts {
-        &FACTS
     }
     fn own_remedy(&self) -> Option<String> {
         own_remedy(self)

@@ -7,7 +7,6 @@ use tf_provider::{AttributePath, Diagnostics};
 
 use super::client::ApiFailure;
 use super::provider::{Configured, ProviderData, FACTS};
-use crate::contract::failure::Common;
 use crate::plugin::kit::failure::{self, ClientFailure, Generic};
 use crate::plugin::kit::known;
 use crate::plugin::kit::settings::ProviderFacts;
@@ -19,17 +18,12 @@ mod remedy;
 /// Comwit's failure as the kit reads it: its words, the client's common facts, and its own
 /// remedies (`remedy.rs`); the kit chooses and writes every generic one.
 impl ClientFailure for ApiFailure {
+    const FACTS: &'static ProviderFacts = &FACTS;
     fn summary(&self) -> String {
         ApiFailure::summary(self)
     }
     fn attempt(&self) -> String {
         ApiFailure::attempt(self)
-    }
-    fn common(&self) -> Common<'_> {
-        ApiFailure::common(self)
-    }
-    fn facts(&self) -> &'static ProviderFacts {
-        &FACTS
     }
     fn own_remedy(&self) -> Option<String> {
         remedy::own(self)

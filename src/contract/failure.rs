@@ -2,7 +2,7 @@
 //! [`FailureKind`], what kind of failure a platform's call ended in, in one vocabulary for
 //! every platform (each platform's client reads its answers into it, `kind_of`), and
 //! [`Common`], the facts of a failure every remedy may name. Pure data: the client fills
-//! them in (`client::ApiFailure::common`), the plugin kit turns them into the generic
+//! them in (`client::ApiFailure`'s [`CommonFacts`]), the plugin kit turns them into the generic
 //! remedies (`plugin::kit::failure`), and neither imports the other.
 
 use std::time::Duration;
@@ -72,7 +72,7 @@ impl FailureKind {
 }
 
 /// The facts of a failed call that the generic remedies read, the same on every platform
-/// (filled in by the client core from its failure, `client::ApiFailure::common`). Every
+/// (filled in by the client core from its failure, `client::ApiFailure`'s [`CommonFacts`]). Every
 /// text has been through the client's redactor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Common<'a> {
@@ -98,6 +98,19 @@ pub struct Common<'a> {
     pub may_have_taken_effect: bool,
     /// The URL asked (no query, no credentials), when a request was sent.
     pub url: Option<&'a str>,
+}
+
+/// A failure that can give its [`Common`] facts: every platform's, through the client
+/// core (`client::ApiFailure`), so the provider side reads them without naming a client.
+pub trait CommonFacts {
+    /// The facts every generic remedy reads.
+    fn common(&self) -> Common<'_>;
+}
+
+impl<F: CommonFacts + ?Sized> CommonFacts for &F {
+    fn common(&self) -> Common<'_> {
+        (**self).common()
+    }
 }
 
 #[cfg(test)]

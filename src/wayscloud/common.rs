@@ -7,7 +7,6 @@ use tf_provider::{AttributePath, Diagnostics};
 use super::client::ApiFailure;
 use super::provider::FACTS;
 use crate::client::FailureKind;
-use crate::contract::failure::Common;
 use crate::plugin::kit::failure::{ClientFailure, Generic};
 use crate::plugin::kit::settings::ProviderFacts;
 use crate::plugin::kit::text;
@@ -21,6 +20,7 @@ pub use crate::plugin::kit::failure::{api_error, deleted, found};
 /// own remedies ([`own_remedy`]); the kit chooses and writes every generic one over
 /// WaysCloud's [`FACTS`].
 impl ClientFailure for ApiFailure {
+    const FACTS: &'static ProviderFacts = &FACTS;
     fn summary(&self) -> String {
         ApiFailure::summary(self).to_owned()
     }
@@ -34,12 +34,6 @@ impl ClientFailure for ApiFailure {
                 self.message.trim_end_matches('.')
             )
         }
-    }
-    fn common(&self) -> Common<'_> {
-        ApiFailure::common(self)
-    }
-    fn facts(&self) -> &'static ProviderFacts {
-        &FACTS
     }
     fn own_remedy(&self) -> Option<String> {
         own_remedy(self)

@@ -400,18 +400,11 @@ fn permission_quota_and_api_url_errors() {
     assert!(!out.success());
     assert!(out.combined().contains("api_url"), "{out}");
     // The URL asked is named (without credentials), as on every provider.
-    let text = out
-        .combined()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    assert!(
-        text.contains(&format!(
-            "(the provider asked {}/nothing-here/",
-            w.url().trim_end_matches('/')
-        )),
-        "{text}"
+    let asked = format!(
+        "(the provider asked {}/nothing-here/",
+        w.url().trim_end_matches('/')
     );
+    assert!(out.folded().contains(&asked), "{asked}: {out}");
 }
 
 fn with_children(pg_extra: &str) -> String {

@@ -6,15 +6,16 @@
 //! The plugin side never imports a client (`docs/architecture.md`, "What each folder may
 //! import"): it reads a failure through [`ClientFailure`], which each platform implements
 //! for its client's failure in a few lines (in its `common.rs`): its words (summary,
-//! attempt), the failure's [`Common`] facts (the client core's `ApiFailure::common`, in
-//! the words `contract::failure` shares), its [`ProviderFacts`], and its own remedies. The
+//! attempt), its [`ProviderFacts`], and its own remedies; the failure's [`Common`] facts
+//! come from the client core, which gives every platform's failure [`CommonFacts`] (in the
+//! words `contract::failure` shares). The
 //! remedy of every generic kind (429, 5xx, no answer, deadline, undecodable answer, an
 //! answer not from the API, 401, 403, stop) is chosen here once, by [`remedy::of`], and
 //! written once in [`remedy`]; the Terraform words of any remedy are in [`advice`].
 
 use tf_provider::{AttributePath, Diagnostics};
 
-pub use crate::contract::failure::{Common, FailureKind};
+pub use crate::contract::failure::{Common, CommonFacts, FailureKind};
 use crate::plugin::kit::settings::ProviderFacts;
 
 pub mod advice;
@@ -25,17 +26,17 @@ pub use remedy::Generic;
 /// A failed API call as the diagnostics need it. Every text is safe to show: the client
 /// has redacted every secret it knows of. The detail has one shape on every platform:
 /// "Could not <attempt>. <remedy>".
-pub trait ClientFailure {
+/// The facts every generic remedy reads are the supertrait's ([`CommonFacts`], which the
+/// client core implements for every platform's failure).
+pub trait ClientFailure: CommonFacts {
+    /// The platform's names, settings, environment variables and URLs, which the generic
+    /// remedies name.
+    const FACTS: &'static ProviderFacts;
     /// The diagnostic's summary: "Error creating database".
     fn summary(&self) -> String;
     /// What was attempted and the answer, without the remedy: "<what>: <why>" (completes
     /// "Could not ...").
     fn attempt(&self) -> String;
-    /// The facts every generic remedy reads (the client's `ApiFailure::common()`).
-    fn common(&self) -> Common<'_>;
-    /// The platform's names, settings, environment variables and URLs, which the generic
-    /// remedies name.
-    fn facts(&self) -> &'static ProviderFacts;
     /// The platform's own remedy, when it has one for this failure: its codes and details
     /// (Comwit's `not_a_member`, WaysCloud's `quota_exceeded`, CloudSync's tenant codes) and
     /// the kinds only it can advise on (not found, conflict, a refused value, another
@@ -78,17 +79,12 @@ pub trait ClientFailure {
 }
 
 impl<F: ClientFailure + ?Sized> ClientFailure for &F {
+    const FACTS: &'static ProviderFacts = F::FACTS;
     fn summary(&self) -> String {
         (**self).summary()
     }
     fn attempt(&self) -> String {
         (**self).attempt()
-    }
-    fn common(&self) -> Common<'_> {
-        (**self).common()
-    }
-    fn facts(&self) -> &'static ProviderFacts {
-        (**self).facts()
     }
     fn own_remedy(&self) -> Option<String> {
         (**self).own_remedy()
@@ -176,17 +172,7 @@ mod tests {
         attribute: Option<&'static str>,
     }
 
-    impl ClientFailure for Fake {
-        fn summary(&self) -> String {
-            "Error reading thing".into()
-        }
-        fn attempt(&self) -> String {
-            if self.gone {
-                "read thing `t_1`: it answered 404".into()
-            } else {
-                "read thing `t_1`: it answered 500".into()
-            }
-        }
+    impl CommonFacts for Fake {
         fn common(&self) -> Common<'_> {
             Common {
                 kind: if self.gone {
@@ -204,8 +190,19 @@ mod tests {
                 url: None,
             }
         }
-        fn facts(&self) -> &'static ProviderFacts {
-            unreachable!("every remedy of a fake is its own")
+    }
+
+    impl ClientFailure for Fake {
+        const FACTS: &'static ProviderFacts = &remedy::tests::ACME;
+        fn summary(&self) -> String {
+            "Error reading thing".into()
+        }
+        fn attempt(&self) -> String {
+            if self.gone {
+                "read thing `t_1`: it answered 404".into()
+            } else {
+                "read thing `t_1`: it answered 500".into()
+            }
         }
         fn own_remedy(&self) -> Option<String> {
             Some("Try again later.".into())

@@ -100,7 +100,7 @@ pub fn of<F: ClientFailure + ?Sized>(failure: &F) -> String {
         | FailureKind::Validation
         | FailureKind::Other => return String::new(),
     };
-    let text = remedy(failure.facts(), generic);
+    let text = remedy(F::FACTS, generic);
     match failure.and_then(generic) {
         Some(more) => format!("{text} {more}"),
         None => text,
@@ -247,9 +247,9 @@ fn plural(n: u32) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
-    use crate::contract::failure::Common;
+    use crate::contract::failure::{Common, CommonFacts};
     use crate::plugin::kit::settings::{CredentialFacts, Message};
 
     const MISSING: Message = Message {
@@ -399,7 +399,8 @@ mod tests {
     /// "Get a key on the dashboard." after a 401's remedy.
     struct Failed(Common<'static>);
 
-    static ACME: ProviderFacts = ProviderFacts {
+    /// The facts of the kit's tests' platform.
+    pub(in crate::plugin::kit::failure) static ACME: ProviderFacts = ProviderFacts {
         platform: "Acme",
         credential: CredentialFacts {
             attribute: "api_key",
@@ -415,18 +416,19 @@ mod tests {
         default_limits: (30, 3),
     };
 
+    impl CommonFacts for Failed {
+        fn common(&self) -> Common<'_> {
+            self.0
+        }
+    }
+
     impl ClientFailure for Failed {
+        const FACTS: &'static ProviderFacts = &ACME;
         fn summary(&self) -> String {
             "Error".into()
         }
         fn attempt(&self) -> String {
             "do it".into()
-        }
-        fn common(&self) -> Common<'_> {
-            self.0
-        }
-        fn facts(&self) -> &'static ProviderFacts {
-            &ACME
         }
         fn own_remedy(&self) -> Option<String> {
             (self.0.kind == FailureKind::Conflict).then(|| "Own.".to_owned())
