@@ -333,7 +333,8 @@ impl<Op: Called, D> CommonFacts for ApiFailure<Op, D> {
         Common {
             kind: self.kind,
             status: self.status,
-            not_the_api: self.is_not_the_api(),
+            // An answer to HEAD has no body to tell the API's from another server's.
+            not_the_api: self.op.route().method != Method::HEAD && self.is_not_the_api(),
             retries: (self.attempts > 0).then(|| self.retries()),
             retry_after: self.retry_after,
             timed_out: self.timed_out,
@@ -533,6 +534,7 @@ mod tests {
         }
     }
 
+    #[derive(Debug)]
     struct Op(&'static Route);
     impl Called for Op {
         fn route(&self) -> &'static Route {
@@ -578,6 +580,15 @@ mod tests {
         assert!(c.not_the_api && c.repeatable && !c.may_have_taken_effect);
         let f: ApiFailure<Op> = ApiFailure::new(Op(&DELETE), FailureKind::Cancelled, "");
         assert_eq!(f.common().retries, None, "nothing was sent");
+        // An answer to HEAD has no body: its want of one says nothing.
+        static HEAD: Route = route(Method::HEAD, Retry::Idempotent);
+        let bodiless = status(403, &ErrorFields::default());
+        let f: ApiFailure<Op> =
+            ApiFailure::from_failure(Op(&HEAD), bodiless.clone(), |_, _| FailureKind::Forbidden);
+        assert!(!f.common().not_the_api, "{f:?}");
+        let f: ApiFailure<Op> =
+            ApiFailure::from_failure(Op(&DELETE), bodiless, |_, _| FailureKind::Forbidden);
+        assert!(f.common().not_the_api, "{f:?}");
     }
 
     #[test]
