@@ -13,7 +13,52 @@
 use std::ops::{Deref, DerefMut};
 use std::time::Duration;
 
-use super::{ErrorFields, Failure, FailureKind};
+use reqwest::Method;
+
+use super::{ErrorFields, Failure, FailureKind, Route};
+use crate::contract::failure::{Common, CommonFacts};
+
+/// A platform's operation (its `Op`): the route it called, whose method and `Retry` class
+/// the common rules read.
+pub trait Called {
+    /// The route of the call.
+    fn route(&self) -> &'static Route;
+}
+
+/// Whether a failed request of `route` may have taken effect though no answer said it did:
+/// the one rule of every platform, read from the route and the failure's kind (and status).
+///
+/// | failure | a write (POST, PUT, PATCH, DELETE) | a read (GET, HEAD) |
+/// |---|---|---|
+/// | 5xx ([`FailureKind::Server`]), but 501 | maybe | no |
+/// | no answer: transport failure, deadline | maybe | no |
+/// | an answer that could not be read ([`FailureKind::Decode`]) | maybe | no |
+/// | a stop ([`FailureKind::Cancelled`]), the request perhaps sent | maybe | no |
+/// | 429, 401, 403, 404, 409, 422, another answer, an argument refused | no | no |
+///
+/// The route's [`super::Retry`] class does not change the answer: a request repeated after
+/// an ambiguous failure may have taken effect at any attempt, and one never repeated at
+/// its only one; the class only says whether it was repeated
+/// (the `repeatable` of its [`Common`] facts). A 429 or a refused connection did no work.
+pub fn may_have_taken_effect(route: &Route, kind: FailureKind, status: Option<u16>) -> bool {
+    if route.method == Method::GET || route.method == Method::HEAD {
+        return false;
+    }
+    match kind {
+        FailureKind::Server => status != Some(501),
+        FailureKind::Transport
+        | FailureKind::Deadline
+        | FailureKind::Decode
+        | FailureKind::Cancelled => true,
+        FailureKind::NotFound
+        | FailureKind::Conflict
+        | FailureKind::RateLimited
+        | FailureKind::Unauthorized
+        | FailureKind::Forbidden
+        | FailureKind::Validation
+        | FailureKind::Other => false,
+    }
+}
 
 /// The facts of a failed call (see [`ApiFailure`], which boxes them to keep
 /// `Result<T, ApiFailure>` small). Every text in it has been through the client's
@@ -243,6 +288,12 @@ impl<Op, D> ApiFailure<Op, D> {
         (self.status.is_some() && !self.documented) || self.too_large.is_some()
     }
 
+    /// The answer is not the platform API's: [`ApiFailure::is_foreign`], or a 404 the
+    /// platform did not read as "not found" (an unknown route: `api_url` points elsewhere).
+    pub fn is_not_the_api(&self) -> bool {
+        self.is_foreign() || (self.kind == FailureKind::Other && self.status == Some(404))
+    }
+
     /// The platform's failure with another detail (what a platform learns after the call,
     /// such as what holds a taken name).
     pub fn with_detail<E>(self, detail: E) -> ApiFailure<Op, E> {
@@ -267,9 +318,37 @@ impl<Op, D> ApiFailure<Op, D> {
     }
 }
 
+impl<Op: Called, D> ApiFailure<Op, D> {
+    /// Whether the request may have taken effect though no answer said so
+    /// ([`may_have_taken_effect`], the one rule of every platform).
+    pub fn may_have_taken_effect(&self) -> bool {
+        may_have_taken_effect(self.op.route(), self.kind, self.status)
+    }
+}
+
+/// The facts every generic remedy reads, in the words the provider side shares
+/// ([`Common`]).
+impl<Op: Called, D> CommonFacts for ApiFailure<Op, D> {
+    fn common(&self) -> Common<'_> {
+        Common {
+            kind: self.kind,
+            status: self.status,
+            // An answer to HEAD has no body to tell the API's from another server's.
+            not_the_api: self.op.route().method != Method::HEAD && self.is_not_the_api(),
+            retries: (self.attempts > 0).then(|| self.retries()),
+            retry_after: self.retry_after,
+            timed_out: self.timed_out,
+            repeatable: self.op.route().retry.repeats_after_ambiguous_failure(),
+            may_have_taken_effect: self.may_have_taken_effect(),
+            url: self.url.as_deref(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::Retry;
 
     fn status(status: u16, body: &ErrorFields) -> Failure {
         Failure::Status {
@@ -393,6 +472,123 @@ mod tests {
         let g = f.clone().with_detail(Some("db_1"));
         assert_eq!(g.detail, Some("db_1"));
         assert_eq!((g.kind, &g.message, g.op), (f.kind, &f.message, f.op));
+    }
+
+    const fn route(method: Method, retry: Retry) -> Route {
+        Route {
+            method,
+            template: "/v1/x",
+            scope: "",
+            retry,
+            guard: None,
+            label: "x",
+            summary: "Error",
+            describe: "x",
+            missing: "x",
+        }
+    }
+
+    #[test]
+    fn a_write_may_have_taken_effect_only_when_no_answer_said_otherwise() {
+        use FailureKind::*;
+        // (kind, status, a write may have taken effect)
+        let table = [
+            (Server, Some(500), true),
+            (Server, Some(502), true),
+            (Server, Some(503), true),
+            (Server, Some(501), false),
+            (Transport, None, true),
+            (Deadline, None, true),
+            (Decode, None, true),
+            (Cancelled, None, true),
+            (RateLimited, Some(429), false),
+            (Unauthorized, Some(401), false),
+            (Forbidden, Some(403), false),
+            (NotFound, Some(404), false),
+            (Conflict, Some(409), false),
+            (Validation, Some(422), false),
+            (Validation, None, false),
+            (Other, Some(400), false),
+            (Other, Some(404), false),
+        ];
+        for retry in [Retry::Never, Retry::WithIdempotencyKey, Retry::Idempotent] {
+            for method in [Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
+                let write = route(method.clone(), retry);
+                for (kind, status, maybe) in table {
+                    assert_eq!(
+                        may_have_taken_effect(&write, kind, status),
+                        maybe,
+                        "{method} {retry:?} {kind:?} {status:?}"
+                    );
+                }
+            }
+            for method in [Method::GET, Method::HEAD] {
+                let read = route(method.clone(), retry);
+                for (kind, status, _) in table {
+                    assert!(
+                        !may_have_taken_effect(&read, kind, status),
+                        "a read changes nothing: {method} {kind:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[derive(Debug)]
+    struct Op(&'static Route);
+    impl Called for Op {
+        fn route(&self) -> &'static Route {
+            self.0
+        }
+    }
+
+    #[test]
+    fn the_common_facts_are_the_failures() {
+        static ROTATE: Route = route(Method::POST, Retry::Never);
+        static DELETE: Route = route(Method::DELETE, Retry::Idempotent);
+        let fields = ErrorFields {
+            json: true,
+            documented: true,
+            code: Some("boom".into()),
+            ..ErrorFields::default()
+        };
+        let f: ApiFailure<Op> =
+            ApiFailure::from_failure(Op(&ROTATE), status(503, &fields), |_, _| {
+                FailureKind::Server
+            });
+        let c = f.common();
+        assert_eq!(
+            c,
+            Common {
+                kind: FailureKind::Server,
+                status: Some(503),
+                not_the_api: false,
+                retries: Some(2),
+                retry_after: Some(Duration::from_secs(3)),
+                timed_out: false,
+                repeatable: false,
+                may_have_taken_effect: true,
+                url: Some("http://api.test/v1/x"),
+            }
+        );
+        assert!(f.may_have_taken_effect());
+        // An unknown route (a 404 the platform does not read as "not found"), or an
+        // undocumented body, is not the API's.
+        let f: ApiFailure<Op> =
+            ApiFailure::from_failure(Op(&DELETE), status(404, &fields), |_, _| FailureKind::Other);
+        let c = f.common();
+        assert!(c.not_the_api && c.repeatable && !c.may_have_taken_effect);
+        let f: ApiFailure<Op> = ApiFailure::new(Op(&DELETE), FailureKind::Cancelled, "");
+        assert_eq!(f.common().retries, None, "nothing was sent");
+        // An answer to HEAD has no body: its want of one says nothing.
+        static HEAD: Route = route(Method::HEAD, Retry::Idempotent);
+        let bodiless = status(403, &ErrorFields::default());
+        let f: ApiFailure<Op> =
+            ApiFailure::from_failure(Op(&HEAD), bodiless.clone(), |_, _| FailureKind::Forbidden);
+        assert!(!f.common().not_the_api, "{f:?}");
+        let f: ApiFailure<Op> =
+            ApiFailure::from_failure(Op(&DELETE), bodiless, |_, _| FailureKind::Forbidden);
+        assert!(f.common().not_the_api, "{f:?}");
     }
 
     #[test]

@@ -11,7 +11,8 @@
 //! - [`redact`]: the [`Redactor`] that keeps every secret the client knows of out of
 //!   messages and logs;
 //! - [`secret`]: [`Secret`], for every credential and token;
-//! - [`kind`]: [`FailureKind`], the common kinds every platform's failure says it is;
+//! - [`kind`]: [`FailureKind`], the common kinds every platform's failure says it is (from
+//!   `contract::failure`, the words shared with the provider side);
 //! - [`failure`]: [`ApiFailure`], the one failure type of every platform's calls (built
 //!   from the core's [`Failure`]), with the platform's operation and detail as parameters.
 //!
@@ -33,7 +34,7 @@ pub mod testutil;
 
 pub use auth::Auth;
 pub use envelope::{ErrorEnvelope, ErrorFields, ErrorObject};
-pub use failure::{ApiFailure, Facts};
+pub use failure::{may_have_taken_effect, ApiFailure, Called, Facts};
 pub use kind::FailureKind;
 pub use pacer::Pacer;
 pub use redact::Redactor;

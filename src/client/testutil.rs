@@ -1,5 +1,5 @@
-//! Test helpers for every platform's client: a scripted axum mock of an API and a raw TCP
-//! server that drops connections.
+//! Test helpers for every platform's client: a scripted axum mock of an API, a raw TCP
+//! server that drops connections, and the failures a wrong `api_url` gives.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -12,6 +12,51 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use url::Url;
+
+/// The failures of `op` asked at `url` where the platform's API is not, read by the
+/// platform's `kind_of`: a 404 and a 401 without its error body (another server), a
+/// documented 404 `route_not_found` (an unknown route), no answer, the deadline.
+pub fn wrong_url_failures<Op: Clone, D: Default>(
+    op: &Op,
+    url: &str,
+    kind_of: fn(u16, &super::ErrorFields) -> super::FailureKind,
+) -> Vec<super::ApiFailure<Op, D>> {
+    use super::{ErrorFields, Failure};
+    let answer = |status, fields| Failure::Status {
+        status,
+        retry_after: None,
+        fields: Box::new(fields),
+        body_len: 20,
+        retries: 0,
+        url: url.to_owned(),
+    };
+    let route_not_found = ErrorFields {
+        json: true,
+        documented: true,
+        code: Some("route_not_found".into()),
+        message: Some("no such route".into()),
+        ..ErrorFields::default()
+    };
+    [
+        answer(404, ErrorFields::default()),
+        answer(401, ErrorFields::default()),
+        answer(404, route_not_found),
+        Failure::Transport {
+            message: "connection failed".into(),
+            timed_out: false,
+            retries: 2,
+            url: url.to_owned(),
+        },
+        Failure::Deadline {
+            after: Duration::from_secs(8),
+            attempts: 3,
+            url: url.to_owned(),
+        },
+    ]
+    .into_iter()
+    .map(|failure| super::ApiFailure::from_failure(op.clone(), failure, kind_of))
+    .collect()
+}
 
 /// One scripted answer.
 pub struct Canned {

@@ -6,11 +6,10 @@ use tf_provider::{AttributePath, Diagnostics};
 
 use super::client::{routes, ApiFailure};
 use super::provider::FACTS;
-use crate::client::FailureKind;
 use crate::plugin::kit::failure::advice;
-use crate::plugin::kit::failure::remedy::{remedy as generic, Generic};
-use crate::plugin::kit::failure::{self, ClientFailure};
+use crate::plugin::kit::failure::{self, ClientFailure, Generic};
 use crate::plugin::kit::known;
+use crate::plugin::kit::settings::ProviderFacts;
 
 /// The Terraform attribute of an API field.
 pub fn attribute_of(field: &str) -> Option<&'static str> {
@@ -35,8 +34,11 @@ pub use crate::plugin::kit::failure::{api_error, deleted};
 
 /// An API failure's diagnostic: the route's summary (with the tenant failure's name), then
 /// "Could not ...: why. What to do." A tenant failure or a refused field points at its
-/// attribute. Never a secret: every text went through the client's redactor.
+/// attribute. Never a secret: every text went through the client's redactor. CloudSync's
+/// own remedies are [`own_remedy`]'s; the kit chooses and writes every generic one over
+/// CloudSync's [`FACTS`].
 impl ClientFailure for ApiFailure {
+    const FACTS: &'static ProviderFacts = &FACTS;
     fn summary(&self) -> String {
         match self.tenant_code() {
             Some(code) => format!("{} ({})", self.op.route.summary, tenant_summary(code)),
@@ -46,11 +48,22 @@ impl ClientFailure for ApiFailure {
     fn attempt(&self) -> String {
         format!("{}: {}", self.op.describe(), ApiFailure::detail(self))
     }
-    fn remedy(&self) -> String {
-        remedy(self)
+    fn own_remedy(&self) -> Option<String> {
+        own_remedy(self)
     }
-    fn is_not_found(&self) -> bool {
-        ApiFailure::is_not_found(self)
+    fn lacks(&self) -> Option<String> {
+        Some("the `workspace-admin` role".to_owned())
+    }
+    fn and_then(&self, generic: Generic<'_>) -> Option<&'static str> {
+        match generic {
+            Generic::Unauthorized => {
+                Some("Management API keys are on the dashboard's CloudSync > API Keys page.")
+            }
+            Generic::Forbidden { .. } => Some(
+                "Management API keys are created on the dashboard's CloudSync > API Keys page.",
+            ),
+            _ => None,
+        }
     }
     fn attribute(&self) -> Option<&'static str> {
         self.field()
@@ -59,18 +72,17 @@ impl ClientFailure for ApiFailure {
     }
 }
 
-/// What to do about a failure, from the client's facts (its code, status and route):
-/// CloudSync's own codes here, every generic kind from the kit's [`generic`] remedy over
-/// CloudSync's [`FACTS`]; the Terraform part comes from [`advice`].
-pub fn remedy(failure: &ApiFailure) -> String {
+/// CloudSync's own remedy for a failure, from the client's facts (its code and route),
+/// where it has one: a tenant code, `not_found`, `table_not_found`, `validation_failed`;
+/// the Terraform part comes from [`advice`]. `None`: the kit's generic remedy.
+pub fn own_remedy(failure: &ApiFailure) -> Option<String> {
     if let Some(code) = failure.tenant_code() {
-        return tenant_remedy(code).to_owned();
+        return Some(tenant_remedy(code).to_owned());
     }
-    let generic = |kind| generic(&FACTS, kind);
-    match failure.code() {
-        Some("not_found") => {
+    Some(match failure.code()? {
+        "not_found" => {
             let missing = failure.op.missing();
-            return match failure.op.route {
+            match failure.op.route {
                 // Changes to an object only Terraform's state names: it was there.
                 r if [
                     &routes::PATCH_DATABASE,
@@ -97,54 +109,20 @@ pub fn remedy(failure: &ApiFailure) -> String {
                         "a typo, or a database of another workspace than the API key's"
                     )
                 ),
-            };
+            }
         }
-        Some("table_not_found") => {
-            return "Create the table in the tenant database first (CloudSync syncs existing \
-                    tables), or fix the table name."
-                .to_owned()
-        }
-        Some("validation_failed") => {
-            return "Fix the value the API named and apply again.".to_owned()
-        }
-        _ => {}
-    }
-    // An answer far larger than any of the API's.
-    if failure.too_large.is_some() {
-        return generic(Generic::NotTheApi { status: None });
-    }
-    match (failure.status(), failure.kind()) {
-        // No such route: the API is not where `api_url` says.
-        (Some(404), _) => generic(Generic::NotTheApi { status: Some(404) }),
-        (Some(429), _) => generic(Generic::RateLimited {
-            retries: Some(failure.retries()),
-            retry_after: None,
-        }),
-        (Some(500..=599), _) => generic(Generic::Server {
-            repeatable: failure.op.route.retry.repeats_after_ambiguous_failure(),
-            retries: Some(failure.retries()),
-        }),
-        (Some(status), _) if !failure.documented => generic(Generic::NotTheApi {
-            status: Some(status),
-        }),
-        (Some(401), _) => format!(
-            "{} Management API keys are on the dashboard's CloudSync > API Keys page.",
-            generic(Generic::Unauthorized)
-        ),
-        (Some(403), _) => format!(
-            "{} Management API keys are created on the dashboard's CloudSync > API Keys page.",
-            generic(Generic::Forbidden {
-                lacks: Some("the `workspace-admin` role"),
-            })
-        ),
-        (None, FailureKind::Transport) => generic(Generic::Transport {
-            timed_out: failure.timed_out,
-        }),
-        (None, FailureKind::Deadline) => generic(Generic::Deadline),
-        (None, FailureKind::Decode) => generic(Generic::Decode),
-        (None, FailureKind::Cancelled) => generic(Generic::Cancelled),
-        _ => String::new(),
-    }
+        "table_not_found" => "Create the table in the tenant database first (CloudSync syncs \
+                              existing tables), or fix the table name."
+            .to_owned(),
+        "validation_failed" => "Fix the value the API named and apply again.".to_owned(),
+        _ => return None,
+    })
+}
+
+/// What to do about a failure ([`ClientFailure::remedy`]).
+#[cfg(test)]
+fn remedy(failure: &ApiFailure) -> String {
+    ClientFailure::remedy(failure)
 }
 
 /// What to fix for each tenant failure code.
@@ -259,11 +237,27 @@ pub fn api_list<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::Route;
+    use crate::client::testutil::wrong_url_failures;
+    use crate::client::{FailureKind, Route};
     use crate::cloudsync::client::{Operation, TENANT_CODES};
 
     fn status(code: &str, status: u16, documented: bool) -> ApiFailure {
         ApiFailure::answered(code, status, documented)
+    }
+
+    /// A wrong `api_url` (no answer there, or an answer from elsewhere) names the URL asked,
+    /// once, as every provider does.
+    #[test]
+    fn a_wrong_api_url_names_the_url_asked() {
+        const URL: &str = "http://127.0.0.1:9/prefix/v1/organization";
+        let op = Operation::new(&routes::GET_ORG);
+        let kind_of = crate::cloudsync::client::kind_of;
+        for f in wrong_url_failures::<_, ()>(&op, URL, kind_of) {
+            let d = ClientFailure::detail(&f);
+            assert_eq!(d.matches(URL).count(), 1, "{d}");
+            assert!(d.contains(&format!("(the provider asked {URL})")), "{d}");
+            assert!(d.contains("CLOUDSYNC_API_URL"), "{d}");
+        }
     }
 
     #[test]

@@ -6,27 +6,33 @@ use tf_provider::value::{Value, ValueString};
 use tf_provider::{AttributePath, Diagnostics};
 
 use super::client::ApiFailure;
-use super::provider::{Configured, ProviderData};
-use crate::plugin::kit::failure::{self, ClientFailure};
+use super::provider::{Configured, ProviderData, FACTS};
+use crate::plugin::kit::failure::{self, ClientFailure, Generic};
 use crate::plugin::kit::known;
+use crate::plugin::kit::settings::ProviderFacts;
 
 pub use crate::plugin::kit::failure::{api_error, deleted};
 
 mod remedy;
-pub use remedy::remedy;
 
+/// Comwit's failure as the kit reads it: its words, the client's common facts, and its own
+/// remedies (`remedy.rs`); the kit chooses and writes every generic one.
 impl ClientFailure for ApiFailure {
+    const FACTS: &'static ProviderFacts = &FACTS;
     fn summary(&self) -> String {
         ApiFailure::summary(self)
     }
     fn attempt(&self) -> String {
         ApiFailure::attempt(self)
     }
-    fn remedy(&self) -> String {
-        remedy(self)
+    fn own_remedy(&self) -> Option<String> {
+        remedy::own(self)
     }
-    fn is_not_found(&self) -> bool {
-        ApiFailure::is_not_found(self)
+    fn lacks(&self) -> Option<String> {
+        remedy::lacks(self)
+    }
+    fn and_then(&self, generic: Generic<'_>) -> Option<&'static str> {
+        remedy::and_then(self, generic)
     }
 }
 

@@ -7,8 +7,11 @@
 //! - [`dns`]: Comwit's domain and record names, each record type's value, TTLs and the
 //!   numbers MX and SRV carry, in their canonical forms (`docs/api/comwit.md`, "Domains and
 //!   DNS").
+//! - [`failure`]: the kinds and common facts of a failed API call (not found, conflict,
+//!   rate limited, ...), the words the client core and the plugin kit share.
 //! - [`url`]: connection URLs (`scheme://user:password@host:port/path?query`) as the
 //!   WaysCloud and CloudSync contracts give them: split, percent-escape, check the host.
 
 pub mod dns;
+pub mod failure;
 pub mod url;

@@ -7,8 +7,8 @@ use tf_provider::{AttributePath, Diagnostics};
 use super::client::ApiFailure;
 use super::provider::FACTS;
 use crate::client::FailureKind;
-use crate::plugin::kit::failure::remedy::{remedy as generic, Generic};
-use crate::plugin::kit::failure::ClientFailure;
+use crate::plugin::kit::failure::{ClientFailure, Generic};
+use crate::plugin::kit::settings::ProviderFacts;
 use crate::plugin::kit::text;
 
 /// The engines. [documented]
@@ -16,7 +16,11 @@ pub const DB_TYPES: &[&str] = &["postgresql", "mariadb"];
 
 pub use crate::plugin::kit::failure::{api_error, deleted, found};
 
+/// WaysCloud's failure as the kit reads it: its words, the client's common facts, and its
+/// own remedies ([`own_remedy`]); the kit chooses and writes every generic one over
+/// WaysCloud's [`FACTS`].
 impl ClientFailure for ApiFailure {
+    const FACTS: &'static ProviderFacts = &FACTS;
     fn summary(&self) -> String {
         ApiFailure::summary(self).to_owned()
     }
@@ -31,62 +35,39 @@ impl ClientFailure for ApiFailure {
             )
         }
     }
-    fn remedy(&self) -> String {
-        remedy(self)
+    fn own_remedy(&self) -> Option<String> {
+        own_remedy(self)
     }
-    fn is_not_found(&self) -> bool {
-        ApiFailure::is_not_found(self)
+    fn lacks(&self) -> Option<String> {
+        self.detail
+            .permission
+            .as_ref()
+            .map(|permission| format!("the `{permission}` permission"))
+    }
+    fn and_then(&self, generic: Generic<'_>) -> Option<&'static str> {
+        matches!(generic, Generic::NotTheApi { .. })
+            .then_some("The answer lacks WaysCloud's error body (`detail` and `code`).")
     }
 }
 
-/// What to do about a failure, from the client's facts (its kind, WaysCloud's permission
-/// and field): WaysCloud's own codes here, every generic kind from the kit's
-/// [`generic`] remedy over WaysCloud's [`FACTS`].
-pub fn remedy(failure: &ApiFailure) -> String {
-    let generic = |kind| generic(&FACTS, kind);
-    if failure.is_not_the_api() {
-        return format!(
-            "{} The answer lacks WaysCloud's error body (`detail` and `code`).",
-            generic(Generic::NotTheApi {
-                status: failure.status()
-            })
-        );
-    }
-    match failure.kind() {
+/// WaysCloud's own remedy for a failure, from the client's facts (its kind, code and
+/// field), where it has one: not found, the quota, a conflict, a refused value, another
+/// answer of its own. `None`: the kit's generic remedy.
+pub fn own_remedy(failure: &ApiFailure) -> Option<String> {
+    Some(match failure.kind() {
         FailureKind::NotFound => "It does not exist (any more), or belongs to another customer than the API key's.".to_owned(),
-        FailureKind::Unauthorized => generic(Generic::Unauthorized),
         FailureKind::Forbidden if failure.code() == Some("quota_exceeded") => "The customer's database quota is used up: delete a database you no longer need (see data source `wayscloud_quota`), or ask WaysCloud support to raise the limit.".to_owned(),
-        FailureKind::Forbidden => {
-            let lacks = failure
-                .detail
-                .permission
-                .as_ref()
-                .map(|permission| format!("the `{permission}` permission"));
-            generic(Generic::Forbidden { lacks: lacks.as_deref() })
-        }
         FailureKind::Conflict => "It conflicts with an object that already exists.".to_owned(),
         FailureKind::Validation => match failure.field() {
             Some(f) => format!("WaysCloud refused the value of `{f}`."),
             None => "WaysCloud refused the request.".to_owned(),
         },
-        // The client keeps no retry tally of its own.
-        FailureKind::RateLimited => generic(Generic::RateLimited {
-            retries: None,
-            retry_after: None,
-        }),
-        FailureKind::Server => generic(Generic::Server {
-            repeatable: failure.op.route.retry.repeats_after_ambiguous_failure(),
-            retries: None,
-        }),
-        FailureKind::Other => match failure.status() {
+        FailureKind::Other if !failure.is_not_the_api() => match failure.status() {
             Some(status) => format!("WaysCloud answered {status}."),
             None => String::new(),
         },
-        FailureKind::Transport => generic(Generic::Transport { timed_out: failure.timed_out }),
-        FailureKind::Deadline => generic(Generic::Deadline),
-        FailureKind::Decode => generic(Generic::Decode),
-        FailureKind::Cancelled => generic(Generic::Cancelled),
-    }
+        _ => return None,
+    })
 }
 
 /// The `db_type` and `db_name` of a resource that belongs to a database, checked when
@@ -210,6 +191,7 @@ pub fn check_time_of_day(diags: &mut Diagnostics, value: &str, attribute: &'stat
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::testutil::wrong_url_failures;
 
     #[test]
     fn plan_time_rules() {
@@ -240,6 +222,24 @@ mod tests {
             assert_eq!(d.errors.len(), 1, "{bad}");
         }
     }
+    /// A wrong `api_url` (no answer there, or an answer from elsewhere) names the URL asked,
+    /// once, as every provider does.
+    #[test]
+    fn a_wrong_api_url_names_the_url_asked() {
+        use crate::wayscloud::client::{kind_of, Detail, Operation};
+        const URL: &str = "http://127.0.0.1:9/nothing-here/v1/databases/postgresql";
+        let op = Operation {
+            route: &crate::wayscloud::client::routes::LIST_DATABASES,
+            describe: "list the postgresql databases".into(),
+        };
+        for f in wrong_url_failures::<_, Detail>(&op, URL, kind_of) {
+            let d = ClientFailure::detail(&f);
+            assert_eq!(d.matches(URL).count(), 1, "{d}");
+            assert!(d.contains(&format!("(the provider asked {URL})")), "{d}");
+            assert!(d.contains("WAYSCLOUD_API_URL"), "{d}");
+        }
+    }
+
     #[test]
     fn a_forbidden_detail_names_the_permission_and_the_setting() {
         use crate::client::Facts;

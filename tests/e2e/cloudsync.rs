@@ -383,6 +383,12 @@ resource "cloudsync_database" "app" {{
     let out = tf.try_plan();
     assert!(!out.success());
     assert!(out.combined().contains("api_url"), "{out}");
+    // The URL asked is named (without credentials), as on every provider.
+    let asked = format!(
+        "(the provider asked {}/prefix/",
+        emu.url().trim_end_matches('/')
+    );
+    assert!(out.folded().contains(&asked), "{asked}: {out}");
     // And a key CloudSync refuses.
     let mut tf = terraform(&emu);
     tf.set_env("CLOUDSYNC_API_KEY", "csk_ffffffffffffffffffffffffffffffff");

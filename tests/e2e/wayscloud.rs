@@ -399,6 +399,12 @@ fn permission_quota_and_api_url_errors() {
     let out = wrong.try_apply();
     assert!(!out.success());
     assert!(out.combined().contains("api_url"), "{out}");
+    // The URL asked is named (without credentials), as on every provider.
+    let asked = format!(
+        "(the provider asked {}/nothing-here/",
+        w.url().trim_end_matches('/')
+    );
+    assert!(out.folded().contains(&asked), "{asked}: {out}");
 }
 
 fn with_children(pg_extra: &str) -> String {

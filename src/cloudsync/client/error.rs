@@ -4,7 +4,7 @@
 
 use crate::client::{route::fill, ErrorEnvelope, ErrorFields, FailureKind};
 
-use crate::client::Route;
+use crate::client::{Called, Route};
 
 /// Reads `{"errors": [{"status", "code", "title", "detail", "source": {"pointer"},
 /// "meta": {"retryable"}}]}` (the first member).
@@ -102,6 +102,12 @@ impl Operation {
     }
 }
 
+impl Called for Operation {
+    fn route(&self) -> &'static Route {
+        self.route
+    }
+}
+
 impl crate::client::Params for Operation {
     fn param(&self, name: &str) -> Option<&str> {
         match name {
@@ -160,9 +166,9 @@ impl ApiFailure {
                 (None, None) => format!("HTTP {status}"),
             };
         }
-        let url = self.url.as_deref().unwrap_or_default();
+        // The URL asked is the remedy's to name (the kit's, the same on every platform).
         if let Some(limit) = self.too_large {
-            return format!("the answer from {url} was larger than {limit} bytes");
+            return format!("the answer was larger than {limit} bytes");
         }
         match self.kind {
             FailureKind::Transport => {
@@ -172,14 +178,12 @@ impl ApiFailure {
                     "failed"
                 };
                 format!(
-                    "the request to {url} {what} after {} retries: {}",
+                    "the request {what} after {} retries: {}",
                     self.retries(),
                     self.message
                 )
             }
-            FailureKind::Deadline => {
-                format!("no answer from {url} before the operation's time limit")
-            }
+            FailureKind::Deadline => "no answer before the operation's time limit".to_owned(),
             FailureKind::Decode => format!(
                 "the answer is not what the CloudSync API returns: {}",
                 self.message
@@ -189,17 +193,6 @@ impl ApiFailure {
             }
             FailureKind::Cancelled => "the operation was cancelled".to_owned(),
             _ => self.message.clone(),
-        }
-    }
-
-    /// Whether a create or update may have taken effect although it failed.
-    pub fn outcome_unknown(&self) -> bool {
-        match self.status {
-            Some(status) => status >= 500 && status != 501,
-            None => matches!(
-                self.kind,
-                FailureKind::Transport | FailureKind::Deadline | FailureKind::Cancelled
-            ),
         }
     }
 }

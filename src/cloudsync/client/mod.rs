@@ -654,7 +654,7 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(mock.calls().len(), 1);
-        assert!(err.outcome_unknown());
+        assert!(err.may_have_taken_effect());
         let body = mock.calls()[0].json();
         assert_eq!(body["jwtSecret"], "jwt-secret-value");
         assert!(body.get("schemaName").is_none());

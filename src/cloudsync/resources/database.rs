@@ -600,7 +600,7 @@ impl Resource for DatabaseResource {
                     .leaving_time_to_settle(client.create_database(&request))
                     .await;
                 if let Err(e) = &created {
-                    if e.outcome_unknown() {
+                    if e.may_have_taken_effect() {
                         registration_unknown(&mut lookup, &client, &request).await;
                     }
                 }
@@ -613,7 +613,7 @@ impl Resource for DatabaseResource {
                 api_error(diags, &e);
                 let tried = tally.describe();
                 if let (true, Some(last)) = (
-                    e.outcome_unknown() && !tried.is_empty(),
+                    e.may_have_taken_effect() && !tried.is_empty(),
                     diags.errors.last_mut(),
                 ) {
                     last.detail = format!("{}\n\nTried: {tried}.", last.detail).into();

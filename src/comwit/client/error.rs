@@ -119,19 +119,25 @@ pub(crate) fn from_failure(op: Operation, failure: Failure) -> ApiFailure {
 
 /// Comwit's questions of a failure, beyond the common predicates, and its words.
 impl ApiFailure {
-    /// Whether the request may have taken effect although no success was seen: a 5xx, a
-    /// 429 or transport failure that outlasted the retries, the deadline, or a stop. (A
-    /// create already settled as unresolved is not asked again.)
+    /// Whether the request may have taken effect although no success was seen: the client
+    /// core's one rule ([`crate::client::may_have_taken_effect`]: a 5xx, no answer, the
+    /// deadline, an unreadable answer or a stop, on a write). A create already settled as
+    /// unresolved is not asked again.
     pub fn outcome_unknown(&self) -> bool {
-        !matches!(self.detail, Detail::CreateUnresolved { .. })
-            && matches!(
-                self.kind,
-                FailureKind::Server
-                    | FailureKind::RateLimited
-                    | FailureKind::Transport
-                    | FailureKind::Deadline
-                    | FailureKind::Cancelled
-            )
+        !matches!(self.detail, Detail::CreateUnresolved { .. }) && self.may_have_taken_effect()
+    }
+
+    /// No usable answer yet, so a poll looks again: a 5xx, a 429 or no answer that
+    /// outlasted the retries, the deadline, or a stop (which the poll itself notices).
+    pub fn not_answered_yet(&self) -> bool {
+        matches!(
+            self.kind,
+            FailureKind::Server
+                | FailureKind::RateLimited
+                | FailureKind::Transport
+                | FailureKind::Deadline
+                | FailureKind::Cancelled
+        )
     }
 
     /// "Error creating database".
@@ -194,12 +200,11 @@ impl ApiFailure {
         }
     }
 
-    /// The answer, or what stood for it, by the common facts.
-    fn outcome(&self) -> String {
-        let op = &self.op;
-        let message = &self.message;
-        let url = self.url.as_deref().unwrap_or_default();
-        let refused = match &self.detail {
+    /// What a 403's body named besides its code: the missing `required_scope`, the
+    /// `project_id`, the protected `database` (each `None` when it did not, or for another
+    /// answer).
+    pub fn refused(&self) -> (Option<&str>, Option<&str>, Option<&str>) {
+        match &self.detail {
             Detail::Refused {
                 required_scope,
                 project_id,
@@ -210,7 +215,14 @@ impl ApiFailure {
                 database.as_deref(),
             ),
             _ => (None, None, None),
-        };
+        }
+    }
+
+    /// The answer, or what stood for it, by the common facts.
+    fn outcome(&self) -> String {
+        let op = &self.op;
+        let message = &self.message;
+        let refused = self.refused();
         match self.kind {
             FailureKind::Unauthorized => {
                 "the API answered 401 (the token is missing, malformed or unknown)".to_owned()
@@ -264,23 +276,25 @@ impl ApiFailure {
                 after_retries(self.retries())
             ),
             FailureKind::Transport => {
+                // The URL asked is the remedy's to name (the kit's, the same on every
+                // platform).
                 let what = if self.timed_out {
-                    format!("the request to {url} timed out")
+                    "the request timed out"
                 } else {
-                    format!("could not reach the API at {url}")
+                    "could not reach the API"
                 };
                 format!("{what} ({message}){}", after_retries(self.retries()))
             }
             FailureKind::Deadline => format!(
-                "no answer from {url} within {}s ({} attempt{})",
+                "no answer within {}s ({} attempt{})",
                 self.waited.unwrap_or_default().as_secs(),
                 self.attempts,
                 plural(self.attempts)
             ),
             FailureKind::Decode => match self.too_large {
                 Some(limit) => format!(
-                    "the answer from {url} is larger than {} MiB, far more than any answer of \
-                     the Comwit API",
+                    "the answer is larger than {} MiB, far more than any answer of the \
+                     Comwit API",
                     limit >> 20
                 ),
                 None => format!(
@@ -292,7 +306,8 @@ impl ApiFailure {
             FailureKind::Other => match self.status {
                 // A 404 without Comwit's `not_found`: not the Comwit API's.
                 Some(404) => format!(
-                    "{url} answered 404 ({message}), which is not an answer of the Comwit API"
+                    "the server answered 404 ({message}), which is not an answer of the Comwit \
+                     API"
                 ),
                 Some(status) => format!("the API answered {status} ({message})"),
                 None => message.clone(),
@@ -396,18 +411,12 @@ mod tests {
 
     /// What a 403 named besides its code.
     fn refused(f: &ApiFailure) -> (Option<&str>, Option<&str>, Option<&str>) {
-        match &f.detail {
-            Detail::Refused {
-                required_scope,
-                project_id,
-                database,
-            } => (
-                required_scope.as_deref(),
-                project_id.as_deref(),
-                database.as_deref(),
-            ),
-            other => panic!("not a refusal: {other:?}"),
-        }
+        assert!(
+            matches!(f.detail, Detail::Refused { .. }),
+            "not a refusal: {:?}",
+            f.detail
+        );
+        f.refused()
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! The facts come from the contract (`docs/api/comwit.md`): its route table, scope table
 //! and protected-tenant rule. The URL of every call is built from the row's template.
 
-use crate::client::{route, Params, Retry, Route};
+use crate::client::{route, Called, Params, Retry, Route};
 use reqwest::Method;
 
 /// The guard of the operations the platform refuses on a protected tenant
@@ -509,6 +509,12 @@ pub struct Operation {
     pub record_id: Option<String>,
     /// An app hostname.
     pub hostname: Option<String>,
+}
+
+impl Called for Operation {
+    fn route(&self) -> &'static Route {
+        self.route
+    }
 }
 
 impl Params for Operation {

@@ -1,9 +1,11 @@
-//! Comwit's remedies: what the user can do about a failed call, chosen from the client's
-//! facts (the error, its code, the operation's route and ids). The client says what
-//! happened (`ApiFailure::attempt`); the remedies of the kinds every platform has (429,
-//! 5xx, no answer, deadline, undecodable answer, not the API, 401, a missing scope, a
-//! stop) are the kit's ([`generic`]), over Comwit's [`FACTS`]; the Terraform words of a
-//! remedy (`terraform state rm`, `terraform import`, `-parallelism`) come from [`advice`].
+//! Comwit's own remedies: what the user can do about a failed call where Comwit has its
+//! own advice, chosen from the client's facts (the error, its code and detail, the
+//! operation's route and ids). The client says what happened (`ApiFailure::attempt`); the
+//! kit chooses and writes the remedies of the kinds every platform has (429, 5xx, no
+//! answer, deadline, undecodable answer, not the API, 401, a missing scope, a stop) over
+//! Comwit's [`FACTS`], and Comwit adds a sentence after some ([`and_then`]); the Terraform
+//! words of a remedy (`terraform state rm`, `terraform import`, `-parallelism`) come from
+//! [`advice`].
 
 use crate::client::FailureKind;
 use crate::client::Route;
@@ -12,16 +14,26 @@ use crate::comwit::client::{code, ApiFailure, Detail};
 use crate::comwit::provider::FACTS;
 use crate::plugin::kit::failure::advice;
 use crate::plugin::kit::failure::remedy::{remedy as generic, Generic};
+#[cfg(test)]
+use crate::plugin::kit::failure::ClientFailure;
 
-/// What the user can do about `failure`, for its operation: the second half of the
-/// diagnostic's detail ("Could not create database `orders` in project `prj_123`: the API
-/// answered 403 (the token lacks scope `database:write`). Use a token that has scope
-/// `database:write` (...)").
-pub fn remedy(failure: &ApiFailure) -> String {
+/// What the user can do about `failure` (the kit's [`ClientFailure::remedy`]): the second
+/// half of the diagnostic's detail ("Could not create database `orders` in project
+/// `prj_123`: the API answered 403 (the token lacks scope `database:write`). Use a token
+/// that has scope `database:write` (...)").
+#[cfg(test)]
+fn remedy(failure: &ApiFailure) -> String {
+    ClientFailure::remedy(failure)
+}
+
+/// Comwit's own remedy for `failure`, if it has one: a lost create or a taken name, a 403
+/// other than a missing scope, "not found", a conflict, a refused value, another answer.
+/// `None`: the kit's generic remedy.
+pub(super) fn own(failure: &ApiFailure) -> Option<String> {
     let op: &Operation = &failure.op;
     match &failure.detail {
         Detail::CreateUnresolved { existing, .. } => {
-            return match existing {
+            return Some(match existing {
                 Some(found) => import_advice(op.route, &found.id),
                 None => format!(
                     "Nothing was recorded in Terraform's state. If the {} was created, the \
@@ -29,10 +41,10 @@ pub fn remedy(failure: &ApiFailure) -> String {
                      otherwise the next apply creates it.",
                     op.object_noun()
                 ),
-            }
+            })
         }
         Detail::NameTaken { existing } => {
-            return match existing {
+            return Some(match existing {
                 Some(found) if op.is(&routes::CREATE_DNS_RECORD) => format!(
                     "The zone already holds this record (same name, type and value). Bring \
                      it under Terraform with {} instead of creating it again, or remove it \
@@ -51,65 +63,48 @@ pub fn remedy(failure: &ApiFailure) -> String {
                     op.object_noun(),
                     advice::IMPORT_EXISTING
                 ),
-            }
+            })
         }
         Detail::None | Detail::Refused { .. } => {}
     }
-    match failure.kind() {
-        FailureKind::Unauthorized => format!(
-            "{} A Comwit user token starts with `cwt_`: get one with `comwit login` or create \
-             a personal access token in the console.",
-            generic(&FACTS, Generic::Unauthorized)
-        ),
-        FailureKind::Forbidden => {
-            let (required_scope, project_id) = match &failure.detail {
-                Detail::Refused {
-                    required_scope,
-                    project_id,
-                    ..
-                } => (required_scope.as_deref(), project_id.as_deref()),
-                _ => (None, None),
-            };
-            match failure.code() {
-                Some(code::MISSING_SCOPE) => {
-                    let scope = required_scope.unwrap_or(op.required_scope());
-                    let lacks = format!("scope `{scope}`");
-                    generic(
-                        &FACTS,
-                        Generic::Forbidden {
-                            lacks: Some(&lacks),
-                        },
-                    )
-                }
-                Some(code::NOT_A_MEMBER) => {
-                    let project = project_id
-                        .or(op.project_id.as_deref())
-                        .map(|p| format!(" `{p}`"))
-                        .unwrap_or_default();
-                    format!(
-                        "Use a token of a member of project{project}, or ask a project admin \
-                         to add you to it. Check the project id too."
-                    )
-                }
-                Some(code::PROTECTED_TENANT) => "The platform setting \
-                     PLATFORM_API_PROTECTED_TENANTS (by default `louhi-app` and \
-                     `comwit-db-synthetic`) names databases critical to the platform; suspend, \
-                     resume, delete, rotate connection token and issue query token are refused \
-                     on them, whatever the token's scopes. Manage this database through the \
-                     platform team; if Terraform should stop managing it, remove it from state \
-                     with `terraform state rm`."
-                    .to_owned(),
-                _ => format!(
-                    "Check that the token has scope `{}` and is a member of the project.",
-                    op.required_scope()
-                ),
+    Some(match failure.kind() {
+        FailureKind::Forbidden => match failure.code() {
+            // The kit's, with the scope (`lacks`).
+            Some(code::MISSING_SCOPE) => return None,
+            Some(code::NOT_A_MEMBER) => {
+                let project = failure
+                    .refused()
+                    .1
+                    .or(op.project_id.as_deref())
+                    .map(|p| format!(" `{p}`"))
+                    .unwrap_or_default();
+                format!(
+                    "Use a token of a member of project{project}, or ask a project admin \
+                     to add you to it. Check the project id too."
+                )
             }
-        }
+            Some(code::PROTECTED_TENANT) => "The platform setting \
+                 PLATFORM_API_PROTECTED_TENANTS (by default `louhi-app` and \
+                 `comwit-db-synthetic`) names databases critical to the platform; suspend, \
+                 resume, delete, rotate connection token and issue query token are refused \
+                 on them, whatever the token's scopes. Manage this database through the \
+                 platform team; if Terraform should stop managing it, remove it from state \
+                 with `terraform state rm`."
+                .to_owned(),
+            _ => format!(
+                "Check that the token has scope `{}` and is a member of the project.",
+                op.required_scope()
+            ),
+        },
         FailureKind::NotFound => match op.route {
             // Listing projects cannot meet a missing object: not the API.
-            r if *r == routes::LIST_PROJECTS => {
-                generic(&FACTS, Generic::NotTheApi { status: Some(404) })
-            }
+            r if *r == routes::LIST_PROJECTS => generic(
+                &FACTS,
+                Generic::NotTheApi {
+                    status: Some(404),
+                    url: failure.url.as_deref(),
+                },
+            ),
             r if one_of(
                 r,
                 &[
@@ -185,17 +180,6 @@ pub fn remedy(failure: &ApiFailure) -> String {
                 )
             }
         },
-        // A 404 without Comwit's `not_found` body: not the Comwit API's.
-        FailureKind::Other if failure.status() == Some(404) => generic(
-            &FACTS,
-            Generic::NotTheApi {
-                status: failure.status(),
-            },
-        ),
-        FailureKind::Decode if failure.too_large.is_some() => {
-            generic(&FACTS, Generic::NotTheApi { status: None })
-        }
-        FailureKind::Deadline => generic(&FACTS, Generic::Deadline),
         FailureKind::Conflict => match op.route {
             r if *r == routes::CREATE_DATABASE => {
                 format!(
@@ -245,60 +229,59 @@ pub fn remedy(failure: &ApiFailure) -> String {
             Some(field) => format!("Fix the value of `{field}` and try again."),
             None => "Fix the request's values and try again.".to_owned(),
         },
-        FailureKind::RateLimited => generic(
-            &FACTS,
-            Generic::RateLimited {
-                retries: Some(failure.retries()),
-                retry_after: failure.retry_after,
-            },
-        ),
-        FailureKind::Server => {
-            let text = generic(
-                &FACTS,
-                Generic::Server {
-                    repeatable: op.retry_safe(),
-                    retries: Some(failure.retries()),
-                },
-            );
-            if op.retry_safe() {
-                text
-            } else {
-                format!("{text} {}", not_retried(op.route))
-            }
-        }
+        // A 404 without Comwit's `not_found` body is not the Comwit API's (the kit's).
+        FailureKind::Other if failure.status() == Some(404) => return None,
         FailureKind::Other => format!(
             "This answer is not part of the API contract. Check that the provider's `api_url` \
              argument (or {}) points at the Comwit product API ({}), not the database host \
              db.cloud.comwit.io.",
             FACTS.api_url_env, FACTS.default_api_url
         ),
-        FailureKind::Transport => {
-            let mut text = generic(
-                &FACTS,
-                Generic::Transport {
-                    timed_out: failure.timed_out,
-                },
-            );
-            if !op.retry_safe() {
-                text.push(' ');
-                text.push_str(not_retried(op.route));
-            }
-            text
+        FailureKind::Unauthorized
+        | FailureKind::RateLimited
+        | FailureKind::Server
+        | FailureKind::Transport
+        | FailureKind::Deadline
+        | FailureKind::Decode
+        | FailureKind::Cancelled => return None,
+    })
+}
+
+/// The scope a 403 `forbidden` says the token lacks (the body's, else the route's).
+pub(super) fn lacks(failure: &ApiFailure) -> Option<String> {
+    let scope = failure.refused().0.unwrap_or(failure.op.required_scope());
+    Some(format!("scope `{scope}`"))
+}
+
+/// What Comwit adds after a generic remedy: where a token comes from, what a request that
+/// was not repeated means for its operation, what an unreadable token answer means.
+pub(super) fn and_then(failure: &ApiFailure, generic: Generic<'_>) -> Option<&'static str> {
+    let route = failure.op.route;
+    match generic {
+        Generic::Unauthorized => Some(
+            "A Comwit user token starts with `cwt_`: get one with `comwit login` or create a \
+             personal access token in the console.",
+        ),
+        Generic::Server {
+            repeatable: false, ..
         }
-        FailureKind::Decode => {
-            let mut text = generic(&FACTS, Generic::Decode);
+        | Generic::Transport { .. }
+            if !failure.op.retry_safe() =>
+        {
+            Some(not_retried(route))
+        }
+        Generic::Decode
             if one_of(
-                op.route,
+                route,
                 &[&routes::CREATE_DATABASE, &routes::ROTATE_DATABASE_TOKEN],
-            ) {
-                text.push_str(
-                    " The database token in that answer could not be read: rotate the \
-                         connection token to get a usable one.",
-                );
-            }
-            text
+            ) =>
+        {
+            Some(
+                "The database token in that answer could not be read: rotate the connection \
+                 token to get a usable one.",
+            )
         }
-        FailureKind::Cancelled => generic(&FACTS, Generic::Cancelled),
+        _ => None,
     }
 }
 
@@ -345,6 +328,7 @@ fn not_retried(route: &Route) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::testutil::wrong_url_failures;
     use crate::client::Facts;
     use crate::comwit::client::error_testing::{answer, redactor, TOKEN};
     use crate::comwit::client::ExistingObject;
@@ -559,6 +543,21 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("`request_timeout_seconds`"), "{text}");
+    }
+
+    /// A wrong `api_url` (no answer there, or an answer from elsewhere) names the URL asked,
+    /// once, as every provider does.
+    #[test]
+    fn a_wrong_api_url_names_the_url_asked() {
+        const URL: &str = "http://127.0.0.1:9/api/v1/databases/db_1";
+        let op = Operation::on_database(&routes::GET_DATABASE, "db_1");
+        let kind_of = crate::comwit::client::kind_of;
+        for f in wrong_url_failures::<_, Detail>(&op, URL, kind_of) {
+            let d = f.detail();
+            assert_eq!(d.matches(URL).count(), 1, "{d}");
+            assert!(d.contains(&format!("(the provider asked {URL})")), "{d}");
+            assert!(d.contains("COMWIT_API_URL"), "{d}");
+        }
     }
 
     #[test]

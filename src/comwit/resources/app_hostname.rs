@@ -581,7 +581,7 @@ async fn wait_verified(
         move || async move {
             match client.get_hostname(app_id, hostname).await {
                 Ok(now) => Ok(Some(now)),
-                Err(e) if e.outcome_unknown() => Ok(None),
+                Err(e) if e.not_answered_yet() => Ok(None),
                 Err(e) => Err(e),
             }
         },

@@ -359,7 +359,7 @@ async fn wait_delegated(
         move || async move {
             match client.get_domain(domain_id).await {
                 Ok(d) => Ok(Some(d)),
-                Err(e) if e.outcome_unknown() => Ok(None),
+                Err(e) if e.not_answered_yet() => Ok(None),
                 Err(e) => Err(e),
             }
         },

@@ -1,15 +1,22 @@
 //! Client failures as diagnostics, written once for every provider: what a type does with a
 //! failed API call (report it, take "already gone" as done on destroy, take "gone" as "no
-//! longer exists" on read, give a data source's reader what to check).
+//! longer exists" on read, give a data source's reader what to check), and what to do
+//! about it.
 //!
 //! The plugin side never imports a client (`docs/architecture.md`, "What each folder may
-//! import"), so each platform makes its client's failure a [`ClientFailure`] (in its
-//! `common.rs`): the diagnostic's summary and detail, whether the platform says the object
-//! is gone, and the attribute the failure points at, if any. The remedies of the kinds
-//! every platform meets are written once in [`remedy`], over the platform's facts; the
-//! Terraform words of any remedy are in [`advice`].
+//! import"): it reads a failure through [`ClientFailure`], which each platform implements
+//! for its client's failure in a few lines (in its `common.rs`): its words (summary,
+//! attempt), its [`ProviderFacts`], and its own remedies; the failure's [`Common`] facts
+//! come from the client core, which gives every platform's failure [`CommonFacts`] (in the
+//! words `contract::failure` shares). The
+//! remedy of every generic kind (429, 5xx, no answer, deadline, undecodable answer, an
+//! answer not from the API, 401, 403, stop) is chosen here once, by [`remedy::of`], and
+//! written once in [`remedy`]; the Terraform words of any remedy are in [`advice`].
 
 use tf_provider::{AttributePath, Diagnostics};
+
+pub use crate::contract::failure::{Common, CommonFacts, FailureKind};
+use crate::plugin::kit::settings::ProviderFacts;
 
 pub mod advice;
 pub mod remedy;
@@ -19,15 +26,37 @@ pub use remedy::Generic;
 /// A failed API call as the diagnostics need it. Every text is safe to show: the client
 /// has redacted every secret it knows of. The detail has one shape on every platform:
 /// "Could not <attempt>. <remedy>".
-pub trait ClientFailure {
+/// The facts every generic remedy reads are the supertrait's ([`CommonFacts`], which the
+/// client core implements for every platform's failure).
+pub trait ClientFailure: CommonFacts {
+    /// The platform's names, settings, environment variables and URLs, which the generic
+    /// remedies name.
+    const FACTS: &'static ProviderFacts;
     /// The diagnostic's summary: "Error creating database".
     fn summary(&self) -> String;
     /// What was attempted and the answer, without the remedy: "<what>: <why>" (completes
     /// "Could not ...").
     fn attempt(&self) -> String;
-    /// What the user can do about it (the platform's `remedy`, the generic kinds' from
-    /// [`remedy::remedy`]); empty when there is nothing to add.
-    fn remedy(&self) -> String;
+    /// The platform's own remedy, when it has one for this failure: its codes and details
+    /// (Comwit's `not_a_member`, WaysCloud's `quota_exceeded`, CloudSync's tenant codes) and
+    /// the kinds only it can advise on (not found, conflict, a refused value, another
+    /// answer). `None`: the generic remedy of the failure's kind ([`remedy::of`]).
+    fn own_remedy(&self) -> Option<String>;
+    /// What a refused credential lacks, in the platform's words ("scope
+    /// `database:write`"), for the generic 403 remedy.
+    fn lacks(&self) -> Option<String> {
+        None
+    }
+    /// A sentence the platform adds after a generic remedy (where to get a token, what a
+    /// request that was not repeated means for this operation).
+    fn and_then(&self, _generic: Generic<'_>) -> Option<&'static str> {
+        None
+    }
+    /// What the user can do about it: the platform's own remedy, else the generic one
+    /// ([`remedy::of`]); empty when there is nothing to add.
+    fn remedy(&self) -> String {
+        remedy::of(self)
+    }
     /// The diagnostic's detail: "Could not <what>: <why>. <what to do>."
     fn detail(&self) -> String {
         let remedy = self.remedy();
@@ -39,7 +68,9 @@ pub trait ClientFailure {
     }
     /// Whether the platform says the object does not exist (its documented "not found"
     /// answer, never a bare 404 from somewhere else).
-    fn is_not_found(&self) -> bool;
+    fn is_not_found(&self) -> bool {
+        self.common().kind.is_not_found()
+    }
     /// The attribute the failure points at (a refused field), if any; the diagnostic is
     /// then on that attribute instead of the whole block.
     fn attribute(&self) -> Option<&'static str> {
@@ -48,11 +79,21 @@ pub trait ClientFailure {
 }
 
 impl<F: ClientFailure + ?Sized> ClientFailure for &F {
+    const FACTS: &'static ProviderFacts = F::FACTS;
     fn summary(&self) -> String {
         (**self).summary()
     }
     fn attempt(&self) -> String {
         (**self).attempt()
+    }
+    fn own_remedy(&self) -> Option<String> {
+        (**self).own_remedy()
+    }
+    fn lacks(&self) -> Option<String> {
+        (**self).lacks()
+    }
+    fn and_then(&self, generic: Generic<'_>) -> Option<&'static str> {
+        (**self).and_then(generic)
     }
     fn remedy(&self) -> String {
         (**self).remedy()
@@ -131,7 +172,28 @@ mod tests {
         attribute: Option<&'static str>,
     }
 
+    impl CommonFacts for Fake {
+        fn common(&self) -> Common<'_> {
+            Common {
+                kind: if self.gone {
+                    FailureKind::NotFound
+                } else {
+                    FailureKind::Server
+                },
+                status: Some(if self.gone { 404 } else { 500 }),
+                not_the_api: false,
+                retries: Some(0),
+                retry_after: None,
+                timed_out: false,
+                repeatable: true,
+                may_have_taken_effect: false,
+                url: None,
+            }
+        }
+    }
+
     impl ClientFailure for Fake {
+        const FACTS: &'static ProviderFacts = &remedy::tests::ACME;
         fn summary(&self) -> String {
             "Error reading thing".into()
         }
@@ -142,11 +204,8 @@ mod tests {
                 "read thing `t_1`: it answered 500".into()
             }
         }
-        fn remedy(&self) -> String {
-            "Try again later.".into()
-        }
-        fn is_not_found(&self) -> bool {
-            self.gone
+        fn own_remedy(&self) -> Option<String> {
+            Some("Try again later.".into())
         }
         fn attribute(&self) -> Option<&'static str> {
             self.attribute

@@ -19,7 +19,8 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::client::{
-    Auth, ErrorEnvelope, ErrorFields, Failure, FailureKind, HttpClient, HttpConfig, Request, Route,
+    Auth, Called, ErrorEnvelope, ErrorFields, Failure, FailureKind, HttpClient, HttpConfig,
+    Request, Route,
 };
 pub use crate::client::{ConfigError, Secret};
 
@@ -76,6 +77,12 @@ pub struct Operation {
     pub describe: String,
 }
 
+impl Called for Operation {
+    fn route(&self) -> &'static Route {
+        self.route
+    }
+}
+
 /// WaysCloud's own fact beyond the common ones: the permission a 403 `forbidden` lacks
 /// (the body's `permission`, else the route's scope).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -109,15 +116,9 @@ pub fn kind_of(status: u16, fields: &ErrorFields) -> FailureKind {
 
 /// WaysCloud's questions of a failure, beyond the common predicates.
 impl ApiFailure {
-    /// The answer is not WaysCloud's: not its error body, or an unknown route (`api_url`
-    /// points elsewhere).
-    pub fn is_not_the_api(&self) -> bool {
-        self.kind == FailureKind::Other
-            && (self.is_foreign() || self.code() == Some("route_not_found"))
-    }
-
-    /// The request may have done its work though no answer said so (no answer, a 5xx, an
-    /// answer cut short).
+    /// No usable answer came yet: no answer, a 5xx, an answer cut short (a database that
+    /// is restarting). Whether a failed write may have taken effect is the client core's
+    /// one rule, `may_have_taken_effect()`.
     pub fn is_ambiguous(&self) -> bool {
         matches!(
             self.kind,

@@ -466,7 +466,7 @@ impl Resource for DatabaseResource {
                     .await;
                 match created {
                     Ok(c) => Ok((c, None)),
-                    Err(e) if e.is_ambiguous() && existed_before == Some(false) => {
+                    Err(e) if e.may_have_taken_effect() && existed_before == Some(false) => {
                         let name = requested.as_deref().unwrap_or_default();
                         match recover_lost_create(client, customer, &db_type, name).await {
                             Some(c) => Ok((c, Some(ClientFailure::detail(&e)))),

@@ -4,15 +4,18 @@
 //! the operation's deadline, an answer that is not the documented JSON, an answer that is
 //! not the platform's at all, a refused or insufficient credential, a stop.
 //!
-//! A platform's `remedy` keeps only its own codes (Comwit's `not_a_member`, WaysCloud's
-//! `quota_exceeded`, CloudSync's tenant codes) and gives every generic kind to
-//! [`remedy`], adding a sentence of its own where it has one (where to get a token, what a
-//! request that was not repeated means for that operation). The plugin side never imports
-//! a client, so the platform says which [`Generic`] failure it met.
+//! [`of`] chooses the remedy of any platform's failure, once: the platform's own when it
+//! has one (its codes, Comwit's `not_a_member`, WaysCloud's `quota_exceeded`, CloudSync's
+//! tenant codes, and the kinds only it can advise on), else the [`Generic`] failure its
+//! common facts say it is, written by [`remedy`], with a sentence of the platform's own
+//! after it where it has one (where to get a token, what a request that was not repeated
+//! means for that operation). Every failure that may come from a wrong `api_url` (no
+//! answer, the deadline, an answer that is not the API's) names the URL the provider
+//! asked, the same way on every platform.
 
 use std::time::Duration;
 
-use super::advice;
+use super::{advice, ClientFailure, FailureKind};
 use crate::plugin::kit::settings::ProviderFacts;
 
 /// A failure every platform can meet, with the facts its remedy names.
@@ -31,14 +34,23 @@ pub enum Generic<'a> {
         retries: Option<u32>,
     },
     /// No answer: refused, dropped, TLS; `timed_out` when an attempt ran out of time.
-    Transport { timed_out: bool },
-    /// The operation's deadline passed (all attempts and waits together).
-    Deadline,
+    /// `url`: the URL asked.
+    Transport {
+        timed_out: bool,
+        url: Option<&'a str>,
+    },
+    /// The operation's deadline passed (all attempts and waits together). `url`: the URL
+    /// asked.
+    Deadline { url: Option<&'a str> },
     /// An answer of the API that is not the JSON it documents.
     Decode,
     /// An answer that is not the platform API's (no documented error body, an unknown
-    /// route, far too large): `api_url` points elsewhere. `status`, when one was answered.
-    NotTheApi { status: Option<u16> },
+    /// route, far too large): `api_url` points elsewhere. `status`, when one was answered;
+    /// `url`: the URL asked.
+    NotTheApi {
+        status: Option<u16>,
+        url: Option<&'a str>,
+    },
     /// 401: the credential was refused.
     Unauthorized,
     /// 403: the credential may not do this; `lacks`: what it lacks ("scope
@@ -46,6 +58,59 @@ pub enum Generic<'a> {
     Forbidden { lacks: Option<&'a str> },
     /// Terraform asked the provider to stop.
     Cancelled,
+}
+
+/// What the user can do about `failure`: the platform's own remedy when it has one, else
+/// the generic one of its kind (an answer that is not the API's before anything else but
+/// 429 and 5xx), with the platform's sentence after it; empty when neither has anything
+/// to add (a kind only the platform advises on).
+pub fn of<F: ClientFailure + ?Sized>(failure: &F) -> String {
+    if let Some(own) = failure.own_remedy() {
+        return own;
+    }
+    let common = failure.common();
+    let lacks = failure.lacks();
+    let url = common.url;
+    let generic = match common.kind {
+        FailureKind::RateLimited => Generic::RateLimited {
+            retries: common.retries,
+            retry_after: common.retry_after,
+        },
+        FailureKind::Server => Generic::Server {
+            repeatable: common.repeatable,
+            retries: common.retries,
+        },
+        _ if common.not_the_api => Generic::NotTheApi {
+            status: common.status,
+            url,
+        },
+        FailureKind::Transport => Generic::Transport {
+            timed_out: common.timed_out,
+            url,
+        },
+        FailureKind::Deadline => Generic::Deadline { url },
+        FailureKind::Decode => Generic::Decode,
+        FailureKind::Unauthorized => Generic::Unauthorized,
+        FailureKind::Forbidden => Generic::Forbidden {
+            lacks: lacks.as_deref(),
+        },
+        FailureKind::Cancelled => Generic::Cancelled,
+        FailureKind::NotFound
+        | FailureKind::Conflict
+        | FailureKind::Validation
+        | FailureKind::Other => return String::new(),
+    };
+    let text = remedy(F::FACTS, generic);
+    match failure.and_then(generic) {
+        Some(more) => format!("{text} {more}"),
+        None => text,
+    }
+}
+
+/// " (the provider asked <url>)", or nothing without a URL.
+fn asked(url: Option<&str>) -> String {
+    url.map(|u| format!(" (the provider asked {u})"))
+        .unwrap_or_default()
 }
 
 /// What the user can do about a generic failure on the platform of `facts`.
@@ -93,31 +158,42 @@ pub fn remedy(facts: &ProviderFacts, failure: Generic<'_>) -> String {
                  `max_retries` in the provider block to keep trying longer."
             )
         }
-        Generic::Transport { timed_out: false } => format!(
-            "The {platform} API could not be reached: check {api_url}, and your network or \
+        Generic::Transport {
+            timed_out: false,
+            url,
+        } => format!(
+            "The {platform} API could not be reached{}: check {api_url}, and your network or \
              proxy. The provider's `request_timeout_seconds` (per attempt) and `max_retries` \
-             settings bound how long it waits."
+             settings bound how long it waits.",
+            asked(url)
         ),
-        Generic::Transport { timed_out: true } | Generic::Deadline => format!(
-            "The {platform} API did not answer in time: check {api_url}, and your network or \
-             proxy, or raise `request_timeout_seconds` in the provider block (it bounds each \
-             attempt, and one operation waits at most twice that, its retries included)."
+        Generic::Transport {
+            timed_out: true,
+            url,
+        }
+        | Generic::Deadline { url } => format!(
+            "The {platform} API did not answer in time{}: check {api_url}, and your network \
+             or proxy, or raise `request_timeout_seconds` in the provider block (it bounds \
+             each attempt, and one operation waits at most twice that, its retries \
+             included).",
+            asked(url)
         ),
         Generic::Decode => format!(
             "The answer is not the JSON the {platform} API documents: check that {api_url} \
              points at the {platform} API; if it does, the API's answer changed and the \
              provider needs an update."
         ),
-        Generic::NotTheApi { status } => {
+        Generic::NotTheApi { status, url } => {
             let answer = status.map(|s| format!(" ({s})")).unwrap_or_default();
             let unjudged = match status {
                 Some(401 | 403) => format!(" Its refusal says nothing about the {noun}."),
                 _ => String::new(),
             };
             format!(
-                "The answer{answer} is not from the {platform} API: check {api_url}; it must \
-                 be the API's base URL, or the local emulator's address such as {}, with no \
-                 extra path. Nothing was changed in Terraform's state.{unjudged}",
+                "The answer{answer} is not from the {platform} API{}: check {api_url}; it \
+                 must be the API's base URL, or the local emulator's address such as {}, with \
+                 no extra path. Nothing was changed in Terraform's state.{unjudged}",
+                asked(url),
                 facts.emulator_url
             )
         }
@@ -171,8 +247,9 @@ fn plural(n: u32) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+    use crate::contract::failure::{Common, CommonFacts};
     use crate::plugin::kit::settings::{CredentialFacts, Message};
 
     const MISSING: Message = Message {
@@ -183,19 +260,11 @@ mod tests {
     /// A platform's facts: `attribute` is its credential setting.
     fn facts(attribute: &'static str) -> ProviderFacts {
         ProviderFacts {
-            platform: "Acme",
             credential: CredentialFacts {
                 attribute,
-                env: "ACME_SECRET",
-                is_valid: |_| true,
-                missing: MISSING,
-                invalid: None,
+                ..ACME.credential
             },
-            api_url_env: "ACME_API_URL",
-            default_api_url: "https://api.acme.test",
-            emulator_url: "http://127.0.0.1:8799",
-            pacing_env: "ACME_RATE_PACING",
-            default_limits: (30, 3),
+            ..ACME
         }
     }
 
@@ -236,9 +305,17 @@ mod tests {
         })
         .contains("the provider's retries did not outlast it"));
         for no_answer in [
-            Generic::Transport { timed_out: false },
-            Generic::Transport { timed_out: true },
-            Generic::Deadline,
+            Generic::Transport {
+                timed_out: false,
+                url: Some("http://wrong.test/v1/x"),
+            },
+            Generic::Transport {
+                timed_out: true,
+                url: Some("http://wrong.test/v1/x"),
+            },
+            Generic::Deadline {
+                url: Some("http://wrong.test/v1/x"),
+            },
         ] {
             let t = text(no_answer);
             for fact in [
@@ -246,6 +323,7 @@ mod tests {
                 "ACME_API_URL",
                 "https://api.acme.test",
                 "`request_timeout_seconds`",
+                "(the provider asked http://wrong.test/v1/x)",
             ] {
                 assert!(t.contains(fact), "{fact}: {t}");
             }
@@ -274,16 +352,34 @@ mod tests {
     #[test]
     fn an_answer_from_elsewhere_blames_api_url_never_the_credential() {
         let f = facts("token");
-        let t = remedy(&f, Generic::NotTheApi { status: Some(401) });
+        let t = remedy(
+            &f,
+            Generic::NotTheApi {
+                status: Some(401),
+                url: Some("http://wrong.test/v1/x"),
+            },
+        );
         assert!(
-            t.starts_with("The answer (401) is not from the Acme API"),
+            t.starts_with(
+                "The answer (401) is not from the Acme API (the provider asked \
+                 http://wrong.test/v1/x): check"
+            ),
             "{t}"
         );
         assert!(t.contains("http://127.0.0.1:8799"), "{t}");
         assert!(t.contains("says nothing about the token"), "{t}");
         assert!(!t.contains("was refused"), "{t}");
-        let t = remedy(&f, Generic::NotTheApi { status: None });
-        assert!(t.starts_with("The answer is not from the Acme API"), "{t}");
+        let t = remedy(
+            &f,
+            Generic::NotTheApi {
+                status: None,
+                url: None,
+            },
+        );
+        assert!(
+            t.starts_with("The answer is not from the Acme API: check"),
+            "{t}"
+        );
         assert!(!t.contains("says nothing"), "{t}");
     }
 
@@ -296,6 +392,200 @@ mod tests {
             "Use a token that has the right to do this (set `token` in the provider block or \
              the ACME_SECRET environment variable), or ask your Acme administrator to grant \
              it."
+        );
+    }
+
+    /// A failure of a platform whose own remedies are "Own." for conflicts and which adds
+    /// "Get a key on the dashboard." after a 401's remedy.
+    struct Failed(Common<'static>);
+
+    /// The facts of the kit's tests' platform.
+    pub(in crate::plugin::kit::failure) static ACME: ProviderFacts = ProviderFacts {
+        platform: "Acme",
+        credential: CredentialFacts {
+            attribute: "api_key",
+            env: "ACME_SECRET",
+            is_valid: |_| true,
+            missing: MISSING,
+            invalid: None,
+        },
+        api_url_env: "ACME_API_URL",
+        default_api_url: "https://api.acme.test",
+        emulator_url: "http://127.0.0.1:8799",
+        pacing_env: "ACME_RATE_PACING",
+        default_limits: (30, 3),
+    };
+
+    impl CommonFacts for Failed {
+        fn common(&self) -> Common<'_> {
+            self.0
+        }
+    }
+
+    impl ClientFailure for Failed {
+        const FACTS: &'static ProviderFacts = &ACME;
+        fn summary(&self) -> String {
+            "Error".into()
+        }
+        fn attempt(&self) -> String {
+            "do it".into()
+        }
+        fn own_remedy(&self) -> Option<String> {
+            (self.0.kind == FailureKind::Conflict).then(|| "Own.".to_owned())
+        }
+        fn lacks(&self) -> Option<String> {
+            Some("the `admin` role".into())
+        }
+        fn and_then(&self, generic: Generic<'_>) -> Option<&'static str> {
+            (generic == Generic::Unauthorized).then_some("Get a key on the dashboard.")
+        }
+    }
+
+    fn common(kind: FailureKind, status: Option<u16>) -> Common<'static> {
+        Common {
+            kind,
+            status,
+            not_the_api: false,
+            retries: Some(2),
+            retry_after: Some(Duration::from_secs(5)),
+            timed_out: false,
+            repeatable: true,
+            may_have_taken_effect: false,
+            url: Some("http://wrong.test/v1/x"),
+        }
+    }
+
+    #[test]
+    fn the_remedy_of_a_failure_is_the_platforms_own_or_its_kinds() {
+        let of = |c: Common<'static>| of(&Failed(c));
+        assert_eq!(of(common(FailureKind::Conflict, Some(409))), "Own.");
+        for kind in [
+            FailureKind::NotFound,
+            FailureKind::Validation,
+            FailureKind::Other,
+        ] {
+            assert_eq!(of(common(kind, Some(400))), "", "{kind:?}");
+        }
+        let f = &ACME;
+        let url = Some("http://wrong.test/v1/x");
+        let cases = [
+            (
+                common(FailureKind::RateLimited, Some(429)),
+                remedy(
+                    f,
+                    Generic::RateLimited {
+                        retries: Some(2),
+                        retry_after: Some(Duration::from_secs(5)),
+                    },
+                ),
+            ),
+            (
+                Common {
+                    repeatable: false,
+                    ..common(FailureKind::Server, Some(503))
+                },
+                remedy(
+                    f,
+                    Generic::Server {
+                        repeatable: false,
+                        retries: Some(2),
+                    },
+                ),
+            ),
+            (
+                Common {
+                    timed_out: true,
+                    ..common(FailureKind::Transport, None)
+                },
+                remedy(
+                    f,
+                    Generic::Transport {
+                        timed_out: true,
+                        url,
+                    },
+                ),
+            ),
+            (
+                common(FailureKind::Deadline, None),
+                remedy(f, Generic::Deadline { url }),
+            ),
+            (
+                common(FailureKind::Decode, None),
+                remedy(f, Generic::Decode),
+            ),
+            (
+                common(FailureKind::Unauthorized, Some(401)),
+                format!(
+                    "{} Get a key on the dashboard.",
+                    remedy(f, Generic::Unauthorized)
+                ),
+            ),
+            (
+                common(FailureKind::Forbidden, Some(403)),
+                remedy(
+                    f,
+                    Generic::Forbidden {
+                        lacks: Some("the `admin` role"),
+                    },
+                ),
+            ),
+            (
+                common(FailureKind::Cancelled, None),
+                remedy(f, Generic::Cancelled),
+            ),
+            // An answer that is not the API's blames `api_url` whatever its status says,
+            // but for 429 and 5xx (a proxy's own answers to those are still the API's
+            // load).
+            (
+                Common {
+                    not_the_api: true,
+                    ..common(FailureKind::Unauthorized, Some(401))
+                },
+                remedy(
+                    f,
+                    Generic::NotTheApi {
+                        status: Some(401),
+                        url,
+                    },
+                ),
+            ),
+            (
+                Common {
+                    not_the_api: true,
+                    ..common(FailureKind::Other, Some(404))
+                },
+                remedy(
+                    f,
+                    Generic::NotTheApi {
+                        status: Some(404),
+                        url,
+                    },
+                ),
+            ),
+            (
+                Common {
+                    not_the_api: true,
+                    ..common(FailureKind::RateLimited, Some(429))
+                },
+                remedy(
+                    f,
+                    Generic::RateLimited {
+                        retries: Some(2),
+                        retry_after: Some(Duration::from_secs(5)),
+                    },
+                ),
+            ),
+        ];
+        for (c, want) in cases {
+            assert_eq!(of(c), want, "{c:?}");
+        }
+        assert!(
+            of(Common {
+                not_the_api: true,
+                ..common(FailureKind::Other, Some(404))
+            })
+            .contains("(the provider asked http://wrong.test/v1/x)"),
+            "the URL asked is named"
         );
     }
 }
