@@ -21,7 +21,12 @@
 //!   engine's main process, and its workers follow it (both engines' workers exit when
 //!   their postmaster/server dies). A graceful shutdown stops each engine cleanly first.
 //!   A server left running by an older emulator on the same data directory (its pid file
-//!   names a live process of the engine) is stopped before a new one starts.
+//!   names a live process of the engine) is stopped before a new one starts. Each engine
+//!   leads its own process group: a stop that has to kill it (it did not stop within its
+//!   grace) kills the whole group and returns once none of it is left, and a start kills
+//!   workers of an earlier server whose main process is gone (a PostgreSQL checkpointer
+//!   outliving its killed postmaster holds the cluster's shared memory, and the next start
+//!   would fail).
 //! - **Ports.** An engine listens on loopback only, on the port it used last time (kept in
 //!   `<dir>/port`) when that port is free, else on a free one.
 
@@ -260,13 +265,86 @@ impl Supervised {
 
     /// Sends `signal`, waits up to `grace`, then kills the process (`SIGKILL`) and waits
     /// for it.
+    ///
+    /// The kill goes to the whole process group (the engine's workers are in it): a
+    /// PostgreSQL checkpointer killed with its postmaster gone would otherwise go on
+    /// holding the cluster's shared memory, and the next start on the directory fails
+    /// ("pre-existing shared memory block is still in use"). The stop returns once no
+    /// process of the group is left (at most 10 seconds after the kill).
     pub async fn stop(&self, signal: i32, grace: Duration) {
         self.signal(signal);
         if !self.wait_exit(grace).await {
             tracing::warn!(engine = %self.label, "engine did not stop in time; killing it");
-            self.signal(libc::SIGKILL);
+            send_group_signal(self.pid, libc::SIGKILL);
             self.wait_exit(Duration::from_secs(5)).await;
         }
+        // Workers outlive a main process that exits first only for a moment, unless it
+        // was killed: wait them out either way.
+        wait_group_gone(self.pid, None, Duration::from_secs(10)).await;
+    }
+}
+
+/// `kill(-pgid, signal)`: every process of the group `pgid`, ignoring a group that is gone.
+pub fn send_group_signal(pgid: u32, signal: i32) {
+    let Ok(pgid) = libc::pid_t::try_from(pgid) else {
+        return;
+    };
+    if pgid <= 1 {
+        return;
+    }
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe {
+        libc::kill(-pgid, signal);
+    }
+}
+
+/// The live processes of process group `pgid` (from `/proc/<pid>/stat`), each with its
+/// command name; with `names`, only those called one of them.
+pub fn group_members(pgid: u32, names: Option<&[&str]>) -> Vec<(u32, String)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let (comm, group) = stat_comm_and_group(&stat)?;
+            (group == pgid && names.is_none_or(|n| n.contains(&comm)))
+                .then(|| (pid, comm.to_owned()))
+        })
+        .collect()
+}
+
+/// The command name and process group of a live process's `/proc/<pid>/stat` line: `pid
+/// (comm) state ppid pgrp ...`; the name may hold spaces and parentheses, so it ends at the
+/// last `)`. `None` for a process that has exited (state `Z` or `X`) or a line of another
+/// shape.
+fn stat_comm_and_group(stat: &str) -> Option<(&str, u32)> {
+    let open = stat.find('(')?;
+    let close = stat.rfind(')')?;
+    let comm = stat.get(open + 1..close)?;
+    let mut rest = stat.get(close + 1..)?.split_whitespace();
+    if matches!(rest.next()?, "Z" | "X") {
+        return None;
+    }
+    let group = rest.nth(1)?.parse().ok()?;
+    Some((comm, group))
+}
+
+/// Waits until process group `pgid` has no live member (called one of `names`, when
+/// given), at most `timeout`; true when none is left.
+pub async fn wait_group_gone(pgid: u32, names: Option<&[&str]>, timeout: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let left = group_members(pgid, names);
+        if left.is_empty() {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            tracing::warn!(pgid, ?left, "engine processes still running");
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -302,19 +380,30 @@ pub async fn stop_stale(pid_file: &Path, names: &[&str]) {
     else {
         return;
     };
-    if !is_live_process(pid, names) {
-        return;
+    if is_live_process(pid, names) {
+        tracing::warn!(pid, pid_file = %pid_file.display(), "stopping an engine left running");
+        send_signal(pid, libc::SIGTERM);
+        for step in 0..300 {
+            if !is_live_process(pid, names) {
+                break;
+            }
+            if step == 150 {
+                send_signal(pid, libc::SIGKILL);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
-    tracing::warn!(pid, pid_file = %pid_file.display(), "stopping an engine left running");
-    send_signal(pid, libc::SIGTERM);
-    for step in 0..300 {
-        if !is_live_process(pid, names) {
-            return;
+    // The emulator starts each engine as the leader of its own process group, so the pid
+    // file's pid is also the group's: workers of a main process that was killed (by an
+    // emulator that was itself killed, or one that gave up waiting) may still hold the
+    // engine's files or shared memory. Those called one of `names` are killed and waited
+    // for; a group whose pid is now someone else's holds no process of these names.
+    if !group_members(pid, Some(names)).is_empty() {
+        tracing::warn!(pid, pid_file = %pid_file.display(), "stopping the workers of an engine left running");
+        for (member, _) in group_members(pid, Some(names)) {
+            send_signal(member, libc::SIGKILL);
         }
-        if step == 150 {
-            send_signal(pid, libc::SIGKILL);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        wait_group_gone(pid, Some(names), Duration::from_secs(15)).await;
     }
 }
 
@@ -434,6 +523,44 @@ mod tests {
         let second = pick_port(&file)?;
         assert_ne!(second, first);
         assert_eq!(std::fs::read_to_string(&file)?.trim(), second.to_string());
+        Ok(())
+    }
+
+    #[test]
+    fn stat_lines_give_name_and_group() {
+        let line = "4242 (postgres: checkpointer (x)) S 4200 4200 4200 0 -1 4194560 0";
+        assert_eq!(
+            stat_comm_and_group(line),
+            Some(("postgres: checkpointer (x)", 4200))
+        );
+        assert_eq!(stat_comm_and_group("4242 (sleep) S 1"), None);
+        assert_eq!(stat_comm_and_group("4243 (sleep) Z 4200 4200 4200"), None);
+        assert_eq!(stat_comm_and_group("garbage"), None);
+    }
+
+    /// A main process that ignores the stop signal leaves a worker in its group: the stop
+    /// kills both, and returns only once the group is gone.
+    #[tokio::test]
+    async fn a_killed_engine_takes_its_workers_with_it() -> io::Result<()> {
+        let mut cmd = std::process::Command::new("sh");
+        cmd.args(["-c", "trap '' INT; sleep 60 & wait"]);
+        let process = Supervised::spawn(cmd, "sh")?;
+        let pid = process.pid();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while group_members(pid, Some(&["sleep"])).is_empty() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the worker never started"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        process.stop(libc::SIGINT, Duration::from_millis(300)).await;
+        assert!(process.exited().is_some());
+        assert!(
+            group_members(pid, None).is_empty(),
+            "{:?}",
+            group_members(pid, None)
+        );
         Ok(())
     }
 
