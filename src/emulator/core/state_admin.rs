@@ -171,9 +171,10 @@ impl Write for ChunkWriter {
 }
 
 async fn export(State(core): State<CoreState>) -> Response {
-    if let Err(resp) = live(&core) {
-        return resp;
-    }
+    let live = match live(&core) {
+        Ok(live) => live,
+        Err(resp) => return resp,
+    };
     let name = core.platform.spec().name;
     let home = core.home.clone();
     let copy = home.scratch(EXPORT_PREFIX, "");
@@ -181,9 +182,10 @@ async fn export(State(core): State<CoreState>) -> Response {
         let _one = home.ops.lock().await;
         let _quiet = home.gate.write().await;
         let (dir, neighbours, to) = (home.dir.clone(), home.neighbours.clone(), copy.clone());
-        let copied =
-            blocking::call(move || archive::snapshot(&dir, &neighbours, &to).map_err(Failed)).await;
-        if let Err(Failed(e)) = copied {
+        let copied = live
+            .at_rest(Box::new(move || archive::snapshot(&dir, &neighbours, &to)))
+            .await;
+        if let Err(e) = copied {
             remove_quietly(&copy);
             return failed(&core, "export", e);
         }
