@@ -5,7 +5,8 @@
 //! - `GET /_emulator/state/export`: the platform's state as the command line's export
 //!   file (`archive`), streamed. New requests are held at the write gate (open ones
 //!   finish first) while the platform's folder is copied (SQLite files by SQLite, WAL
-//!   included) into a copy beside it; the gate opens and the archive streams from the
+//!   included; a platform with engines stops them around the copy,
+//!   [`LiveState::at_rest`]) into a copy beside it; the gate opens and the archive streams from the
 //!   copy, which is removed when the stream ends, finished or not. The state is only read:
 //!   a failed or dropped export leaves it as it was, and serving.
 //! - `POST /_emulator/state/reset`: under the gate, the platform closes its files, its
