@@ -195,7 +195,7 @@ struct Live {
 impl Live {
     /// Starts the engines again with the stored firewall.
     async fn start_engines(state: &AppState) -> anyhow::Result<()> {
-        let allowed = blocking::run(&state.store, |s| firewall(s)).await?;
+        let allowed = blocking::run(&state.store, firewall).await?;
         state.engines.start_again(&allowed).await
     }
 }
