@@ -26,15 +26,27 @@
 //!
 //! 3. **Refresh of N resources mixed over the three providers** (`BENCH_SCALE_MIXED_NS`,
 //!    none by default; issue 22 asks for 10,000), against one emulator serving all three:
-//!    a third each of `comwit_database`, `wayscloud_database_firewall_rule` (50 on each
-//!    PostgreSQL database: the cheapest WaysCloud object, a database being a real one) and
-//!    `cloudsync_database` (all on one SQLite Cloud tenant database), made through the
-//!    API; one `terraform query -generate-config-out` of three `list` blocks, the apply of
-//!    the import blocks, which are then deleted; `plan -refresh-only` without a limit,
-//!    then under R requests/s in all (each platform limited to its share of N times R, so
-//!    that every provider's floor, and the whole refresh's, is N / R); then the same reads
-//!    through the API alone, paced at each platform's limit, 10 at a time. Each provider
-//!    runs under `/usr/bin/time`: CPU and max RSS per provider.
+//!    a third each of `comwit_database` (through the API, 8 clients at once),
+//!    `cloudsync_database` (through the API, all on one SQLite Cloud tenant database) and
+//!    `wayscloud_database_firewall_rule`, 50 on each PostgreSQL database: the databases
+//!    and the first rule of each through the API, the other rules written into the
+//!    platform's state with the emulator stopped (through the API each rule rewrites and
+//!    reloads the engine's access rules: 3.3 a second), then the emulator started again.
+//!    One `terraform query -json -generate-config-out` of three `list` blocks with
+//!    `include_resource`: each found object's generated `resource` block goes into
+//!    `generated.tf` (CloudSync's `connection_string`, a secret the API never returns,
+//!    filled in as a user would) and its attributes and identity into a state file written
+//!    directly (format 4; provider addresses, schema versions and sensitive attributes from
+//!    `terraform providers schema -json`): what an import leaves, without Terraform's
+//!    import apply, which is superlinear in the number of `import` blocks. Then `plan
+//!    -refresh-only -detailed-exitcode -json` without a limit, and under two readings of a
+//!    limit of R requests/s: R in all (each platform limited to its share of N times R, so
+//!    that every provider's floor, and the whole refresh's, is N / R) and R on each
+//!    platform (three vendors, one limit each). Each beside the same reads through the API
+//!    alone, each read at its slot of its platform's limit, 10 at a time. Per platform:
+//!    requests (the ideal is one read per resource), 429s; per provider (`/usr/bin/time`):
+//!    CPU and max RSS; the emulator's CPU; and each type's window of refresh calls from
+//!    the `-json` timestamps.
 //!
 //! Targets (issue 22, "Scale"): the query streams at least as fast as the API's page
 //! arrives; refresh within 1.1x of N / R with 0 failed operations; provider memory flat in
@@ -43,10 +55,11 @@
 //! Knobs: `BENCH_SCALE_NS` (1000,5000,10000), `BENCH_SCALE_QUERY_RUNS` (3 runs of each query,
 //! interleaved; the median by wall time), `BENCH_SCALE_REFRESH_NS` (500,1000,2000; empty
 //! skips part 2), `BENCH_SCALE_RPS` (50), `BENCH_SCALE_MIXED_NS` (none; 10000 for issue 22),
-//! `BENCH_SCALE_BASELINE` (the path of another build of the Comwit provider, whose
-//! queries run interleaved with this build's in part 1), `BENCH_SCALE_PROVIDER_PREFIX` (a
-//! command every provider start runs under, e.g. `perf record -g -o /tmp/p/$$.data --`;
-//! its CPU counts as the provider's), `TERRAFORM_BIN`.
+//! `BENCH_SCALE_MIXED_PARALLELISM` (Terraform's `-parallelism` for part 3's refreshes;
+//! unset: its default, 10), `BENCH_SCALE_BASELINE` (the path of another build of the
+//! Comwit provider, whose queries run interleaved with this build's in part 1),
+//! `BENCH_SCALE_PROVIDER_PREFIX` (a command every provider start runs under, e.g. `perf
+//! record -g -o /tmp/p/$$.data --`; its CPU counts as the provider's), `TERRAFORM_BIN`.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -80,27 +93,31 @@ fn env_list(name: &str, default: &[usize]) -> Vec<usize> {
 /// The project every database goes to (the emulator's bootstrap project).
 const PROJECT: &str = "prj_local";
 
-/// Makes databases `db-<from>` .. `db-<to - 1>` through the API with 8 clients at once.
-fn create_databases(emu: &Emulator, from: usize, to: usize) -> f64 {
-    let next = AtomicUsize::new(from);
+/// Makes Comwit databases `db-<from>` .. `db-<to - 1>` through the API with 8 clients at
+/// once (each is a real SQLite file on the emulator): (seconds, the read path of each).
+fn comwit_databases(emu: &Emulator, from: usize, to: usize) -> (f64, Vec<String>) {
+    let reads = std::sync::Mutex::new(Vec::with_capacity(to.saturating_sub(from)));
+    let comwit = emu.on(Platform::Comwit);
     let started = Instant::now();
-    std::thread::scope(|s| {
-        for _ in 0..8 {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= to {
-                    break;
-                }
-                let (code, body) = emu.api(
-                    Method::POST,
-                    &format!("/v1/projects/{PROJECT}/databases"),
-                    Some(json!({ "name": format!("db-{i:05}") })),
-                );
-                assert!(code == 200 || code == 201, "create db-{i}: {code} {body}");
-            });
-        }
+    parallel(to.saturating_sub(from), 8, |k| {
+        let i = from + k;
+        let (code, body) = comwit.api(
+            Method::POST,
+            &format!("/v1/projects/{PROJECT}/databases"),
+            Some(json!({ "name": format!("db-{i:05}") })),
+        );
+        assert!(code == 200 || code == 201, "create db-{i}: {code} {body}");
+        let id = body["database"]["database_id"]
+            .as_str()
+            .expect("database_id")
+            .to_owned();
+        reads
+            .lock()
+            .expect("reads")
+            .push(format!("/v1/databases/{id}"));
     });
-    started.elapsed().as_secs_f64()
+    let secs = started.elapsed().as_secs_f64();
+    (secs, reads.into_inner().expect("reads"))
 }
 
 /// The listing through the API alone: (seconds, items, body bytes), median of 3 by time.
@@ -192,16 +209,21 @@ fn counters(emu: &Emulator) -> (u64, u64, u64) {
     )
 }
 
-/// CPU seconds (user + sys) of the children this process has waited for, and theirs:
-/// Terraform, and the plugins Terraform waited for.
-fn children_cpu() -> f64 {
+/// CPU seconds (user + sys) of `who` (`RUSAGE_SELF` or `RUSAGE_CHILDREN`) so far.
+fn rusage_cpu(who: libc::c_int) -> f64 {
     // SAFETY: getrusage only writes the struct it is given.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) } != 0 {
+    if unsafe { libc::getrusage(who, &mut ru) } != 0 {
         return 0.0;
     }
     let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
+/// CPU seconds (user + sys) of the children this process has waited for, and theirs:
+/// Terraform, and the plugins Terraform waited for.
+fn children_cpu() -> f64 {
+    rusage_cpu(libc::RUSAGE_CHILDREN)
 }
 
 /// Seconds since midnight of a `-json` message's `@timestamp` (`...THH:MM:SS.ffffff...`).
@@ -266,17 +288,15 @@ struct Run {
     listed: usize,
 }
 
-fn run(emu: &Emulator, tf: &Terraform, log: &Path, args: &[&str]) -> Run {
-    let _ = std::fs::remove_file(log);
-    let (r0, l0, c0) = counters(emu);
+/// Runs one Terraform command: (its output, wall s, the CPU of the command and of the
+/// children it waited for). A failure prints the last lines of its output.
+fn timed_command(tf: &Terraform, args: &[&str]) -> (support::terraform::Output, f64, f64) {
     let cpu0 = children_cpu();
     let started = Instant::now();
     let out = tf.run(args);
     let secs = started.elapsed().as_secs_f64();
-    let all_cpu = children_cpu() - cpu0;
-    let (r1, l1, c1) = counters(emu);
-    let ok = out.success();
-    if !ok {
+    let cpu = children_cpu() - cpu0;
+    if !out.success() {
         let text = out.combined();
         let tail: Vec<&str> = text.lines().rev().take(12).collect();
         eprintln!("terraform {} failed; last lines:", args.join(" "));
@@ -284,6 +304,15 @@ fn run(emu: &Emulator, tf: &Terraform, log: &Path, args: &[&str]) -> Run {
             eprintln!("  {l}");
         }
     }
+    (out, secs, cpu)
+}
+
+fn run(emu: &Emulator, tf: &Terraform, log: &Path, args: &[&str]) -> Run {
+    let _ = std::fs::remove_file(log);
+    let (r0, l0, c0) = counters(emu);
+    let (out, secs, all_cpu) = timed_command(tf, args);
+    let (r1, l1, c1) = counters(emu);
+    let ok = out.success();
     // `terraform query` prints one line per listed item: `list.<type>.<name>  <identity>  <display name>`.
     let listed = out
         .stdout
@@ -386,7 +415,7 @@ fn main() {
     let mut rows = Vec::new();
     for &n in &ns {
         if n > made {
-            let secs = create_databases(&emu, made, n);
+            let (secs, _) = comwit_databases(&emu, made, n);
             println!(
                 "made databases {made}..{n} through the API in {secs:.1} s ({:.0}/s)",
                 (n - made) as f64 / secs
@@ -464,7 +493,7 @@ fn main() {
     let mut refresh_rows = Vec::new();
     for &n in &refresh_ns {
         if n > made {
-            create_databases(&emu, made, n);
+            comwit_databases(&emu, made, n);
             made = n;
         }
         let tfr = {
@@ -632,74 +661,18 @@ const WAYSCLOUD_CUSTOMER: &str = "6dd1d906";
 const SQLITE_NODE: &str = "scale.sqlite.cloud";
 const SQLITE_NODE_KEY: &str = "scale-node-key";
 
+/// Firewall rules per WaysCloud database (the platform's limit).
+const RULES_PER_DB: usize = 50;
+
 /// Part 3's objects: (platform, the API path one refresh of it reads).
 type Reads = Vec<(Platform, String)>;
 
-/// Makes `nc` Comwit databases, `nw` WaysCloud firewall rules (50 on each of the fewest
-/// PostgreSQL databases that hold them) and `ns` CloudSync databases (all on one SQLite
-/// Cloud tenant database) through the API. Returns the read path of each, in order.
-fn mixed_objects(emu: &Emulator, nc: usize, nw: usize, ns: usize) -> Reads {
-    let reads = std::sync::Mutex::new(Vec::with_capacity(nc + nw + ns));
-    let started = Instant::now();
-    let comwit = emu.on(Platform::Comwit);
-    parallel(nc, 8, |i| {
-        let (code, body) = comwit.api(
-            Method::POST,
-            &format!("/v1/projects/{PROJECT}/databases"),
-            Some(json!({ "name": format!("db-{i:05}") })),
-        );
-        assert!(code == 200 || code == 201, "create db-{i}: {code} {body}");
-        let id = body["database"]["database_id"]
-            .as_str()
-            .expect("database_id")
-            .to_owned();
-        reads
-            .lock()
-            .expect("reads")
-            .push((Platform::Comwit, format!("/v1/databases/{id}")));
-    });
-    println!(
-        "made {nc} Comwit databases in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-
-    let started = Instant::now();
-    let ways = emu.on(Platform::WaysCloud);
-    let per_db = 50;
-    let dbs = nw.div_ceil(per_db);
-    ways.admin_put(
-        &format!("/_emulator/customers/{WAYSCLOUD_CUSTOMER}/quota"),
-        json!({ "limit": dbs.clamp(5, 10_000) }),
-    );
-    let names = std::sync::Mutex::new(vec![String::new(); dbs]);
-    parallel(dbs, 4, |j| {
-        let (code, body) = ways.api(
-            Method::POST,
-            "/v1/databases",
-            Some(json!({ "db_type": "postgresql", "requested_name": format!("r{j}") })),
-        );
-        assert_eq!(code, 201, "create WaysCloud database r{j}: {body}");
-        names.lock().expect("names")[j] = body["db_name"].as_str().expect("db_name").to_owned();
-    });
-    let names = names.into_inner().expect("names");
-    parallel(nw, 8, |i| {
-        let (j, k) = (i / per_db, i % per_db);
-        let name = &names[j];
-        let (code, body) = ways.api(
-            Method::POST,
-            &format!("/v1/databases/postgresql/{name}/firewall"),
-            Some(json!({ "ip_address": format!("10.{}.{}.{}/32", j / 256, j % 256, k + 1) })),
-        );
-        assert_eq!(code, 201, "add rule {i}: {body}");
-        reads.lock().expect("reads").push((
-            Platform::WaysCloud,
-            format!("/v1/databases/postgresql/{name}/firewall"),
-        ));
-    });
-    println!(
-        "made {nw} WaysCloud firewall rules on {dbs} PostgreSQL databases in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+/// Makes `nc` Comwit databases, `nw` WaysCloud firewall rules and `ns` CloudSync databases
+/// (all on one SQLite Cloud tenant database). Returns the read path of each, in order.
+fn mixed_objects(emu: &mut Emulator, nc: usize, nw: usize, ns: usize) -> Reads {
+    let (secs, comwit) = comwit_databases(emu, 0, nc);
+    println!("made {nc} Comwit databases through the API in {secs:.1} s");
+    let mut reads: Reads = comwit.into_iter().map(|r| (Platform::Comwit, r)).collect();
 
     let started = Instant::now();
     let sync = emu.on(Platform::CloudSync);
@@ -711,6 +684,7 @@ fn mixed_objects(emu: &Emulator, nc: usize, nw: usize, ns: usize) -> Reads {
     rusqlite::Connection::open(dir.join("appdb.sqlite"))
         .and_then(|c| c.execute_batch("CREATE TABLE IF NOT EXISTS items (id TEXT PRIMARY KEY);"))
         .expect("the tenant SQLite database");
+    let sync_reads = std::sync::Mutex::new(Vec::with_capacity(ns));
     parallel(ns, 8, |i| {
         let (code, body) = sync.api(
             Method::POST,
@@ -728,27 +702,164 @@ fn mixed_objects(emu: &Emulator, nc: usize, nw: usize, ns: usize) -> Reads {
             .as_str()
             .expect("managedDatabaseId")
             .to_owned();
-        reads
+        sync_reads
             .lock()
             .expect("reads")
             .push((Platform::CloudSync, format!("/v1/databases/{id}")));
     });
     println!(
-        "made {ns} CloudSync databases in {:.1} s",
+        "made {ns} CloudSync databases through the API in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    reads.into_inner().expect("reads")
+
+    reads.extend(
+        wayscloud_rules(emu, nw)
+            .into_iter()
+            .map(|r| (Platform::WaysCloud, r)),
+    );
+    reads.extend(sync_reads.into_inner().expect("reads"));
+    reads
 }
 
-/// Every platform's (requests, 429s) so far, summed.
-fn mixed_counters(emu: &Emulator) -> (u64, u64) {
-    Platform::ALL.iter().fold((0, 0), |(r, l), p| {
-        let stats = emu.on(*p).admin_get("/_emulator/stats");
-        (
-            r + stats["requests"].as_u64().unwrap_or(0),
-            l + stats["rate_limited"].as_u64().unwrap_or(0),
-        )
+/// `nw` WaysCloud firewall rules, [`RULES_PER_DB`] on each of the fewest PostgreSQL
+/// databases that hold them. The databases (real ones in the engine) and the first rule of
+/// each are made through the API; the other rules are written into the platform's state
+/// (`wayscloud/wayscloud.sqlite`, the table the API writes) with the emulator stopped, then
+/// it starts again on that state. Through the API each rule rewrites and reloads the
+/// engine's access rules under one lock (3.3 rules a second on a loaded machine: 17
+/// minutes for 3,333), which a refresh never reads: it reads the rules from the state.
+/// Returns the read path of each rule.
+fn wayscloud_rules(emu: &mut Emulator, nw: usize) -> Vec<String> {
+    let started = Instant::now();
+    let dbs = nw.div_ceil(RULES_PER_DB);
+    let ways = emu.on(Platform::WaysCloud);
+    ways.admin_put(
+        &format!("/_emulator/customers/{WAYSCLOUD_CUSTOMER}/quota"),
+        json!({ "limit": dbs.clamp(5, 10_000) }),
+    );
+    let names = std::sync::Mutex::new(vec![String::new(); dbs]);
+    parallel(dbs, 4, |j| {
+        let (code, body) = ways.api(
+            Method::POST,
+            "/v1/databases",
+            Some(json!({ "db_type": "postgresql", "requested_name": format!("r{j}") })),
+        );
+        assert_eq!(code, 201, "create WaysCloud database r{j}: {body}");
+        names.lock().expect("names")[j] = body["db_name"].as_str().expect("db_name").to_owned();
+    });
+    let names = names.into_inner().expect("names");
+    let rule_ip = |j: usize, k: usize| format!("10.{}.{}.{}/32", j / 256, j % 256, k + 1);
+    parallel(dbs, 4, |j| {
+        let (code, body) = ways.api(
+            Method::POST,
+            &format!("/v1/databases/postgresql/{}/firewall", names[j]),
+            Some(json!({ "ip_address": rule_ip(j, 0) })),
+        );
+        assert_eq!(code, 201, "add the first rule on {}: {body}", names[j]);
+    });
+    println!(
+        "made {dbs} WaysCloud PostgreSQL databases and a rule on each through the API in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    let started = Instant::now();
+    emu.stop();
+    let file = emu.state_dir().join("wayscloud").join("wayscloud.sqlite");
+    let mut conn = rusqlite::Connection::open(&file)
+        .unwrap_or_else(|e| panic!("open {}: {e}", file.display()));
+    let tx = conn.transaction().expect("a transaction");
+    let mut written = 0;
+    for (j, name) in names.iter().enumerate() {
+        // The rule the API made: its database's id, and the form of its fields.
+        let (db_id, ip, cidr, created): (i64, String, String, String) = tx
+            .query_row(
+                "SELECT r.db_id, r.ip_address, r.cidr, r.created_at FROM firewall_rules r \
+                 JOIN databases d ON d.id = r.db_id WHERE d.db_name = ?1 AND d.deleted_at IS NULL",
+                [name],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap_or_else(|e| panic!("the API's rule on {name}: {e}"));
+        assert_eq!(ip, cidr, "the API stores a /32 rule's CIDR as given");
+        let here = RULES_PER_DB.min(nw - j * RULES_PER_DB);
+        for k in 1..here {
+            let ip = rule_ip(j, k);
+            tx.execute(
+                "INSERT INTO firewall_rules (rule_id, db_id, ip_address, cidr, description, created_at) \
+                 VALUES (?1, ?2, ?3, ?3, NULL, ?4)",
+                rusqlite::params![uuid::Uuid::new_v4().to_string(), db_id, ip, created],
+            )
+            .expect("insert a firewall rule");
+            written += 1;
+        }
+    }
+    tx.commit().expect("commit the rules");
+    drop(conn);
+    // The emulator kills a PostgreSQL that has not stopped within its time (its shutdown
+    // checkpoint of many databases on a loaded machine); a new one cannot start while the
+    // old one's processes (whose working directory is its data directory) remain.
+    let engines = emu.state_dir().join("wayscloud");
+    let waited = Instant::now();
+    while processes_under(&engines) > 0 && waited.elapsed().as_secs() < 300 {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    emu.restart();
+    println!(
+        "wrote {written} more rules into the stopped emulator's state and started it again in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    names
+        .iter()
+        .enumerate()
+        .flat_map(|(j, name)| {
+            let here = RULES_PER_DB.min(nw - j * RULES_PER_DB);
+            std::iter::repeat_n(format!("/v1/databases/postgresql/{name}/firewall"), here)
+        })
+        .collect()
+}
+
+/// How many processes have their working directory under `dir`.
+fn processes_under(dir: &Path) -> usize {
+    std::fs::read_dir("/proc").map_or(0, |entries| {
+        entries
+            .flatten()
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .bytes()
+                    .all(|b| b.is_ascii_digit())
+            })
+            .filter_map(|e| std::fs::read_link(e.path().join("cwd")).ok())
+            .filter(|cwd| cwd.starts_with(dir))
+            .count()
     })
+}
+
+/// Every platform's (requests, 429s) so far, in `Platform::ALL` order.
+fn mixed_counters(emu: &Emulator) -> Vec<(u64, u64)> {
+    Platform::ALL
+        .iter()
+        .map(|p| {
+            let stats = emu.on(*p).admin_get("/_emulator/stats");
+            (
+                stats["requests"].as_u64().unwrap_or(0),
+                stats["rate_limited"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+/// CPU seconds (user + sys) of the emulator process so far (its engines not counted).
+fn emulator_cpu(emu: &Emulator) -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    emu.pid()
+        .and_then(common::cpu_ticks)
+        .map_or(0.0, |(own, _)| own as f64 / hz)
+}
+
+/// CPU seconds (user + sys) of this process so far: the API-alone client's threads.
+fn own_cpu() -> f64 {
+    rusage_cpu(libc::RUSAGE_SELF)
 }
 
 /// One command of part 3, and each provider's usage in it.
@@ -757,55 +868,50 @@ struct MixedRun {
     secs: f64,
     phases: Option<(f64, f64, f64)>,
     terraform_cpu: f64,
+    emulator_cpu: f64,
     /// Per provider (in `Platform::ALL` order): starts, CPU s, max RSS KiB.
     providers: Vec<(usize, f64, u64)>,
-    requests: u64,
+    /// Per platform (in `Platform::ALL` order): requests during the command.
+    requests: Vec<u64>,
     limited: u64,
     /// For a refresh with `-detailed-exitcode`: exit code 0, nothing changed.
     unchanged: bool,
+    stdout: String,
 }
 
 fn run_mixed(emu: &Emulator, tf: &Terraform, logs: &[PathBuf], args: &[&str]) -> MixedRun {
     for log in logs {
         let _ = std::fs::remove_file(log);
     }
-    let (r0, l0) = mixed_counters(emu);
-    let cpu0 = children_cpu();
-    let started = Instant::now();
-    let out = tf.run(args);
-    let secs = started.elapsed().as_secs_f64();
-    let all_cpu = children_cpu() - cpu0;
-    let (r1, l1) = mixed_counters(emu);
-    let ok = out.success();
-    if !ok {
-        let text = out.combined();
-        let tail: Vec<&str> = text.lines().rev().take(12).collect();
-        eprintln!("terraform {} failed; last lines:", args.join(" "));
-        for l in tail.iter().rev() {
-            eprintln!("  {l}");
-        }
-    }
+    let before = mixed_counters(emu);
+    let emu0 = emulator_cpu(emu);
+    let (out, secs, all_cpu) = timed_command(tf, args);
+    let emulator_cpu = emulator_cpu(emu) - emu0;
+    let after = mixed_counters(emu);
     let providers: Vec<(usize, f64, u64)> = logs.iter().map(|l| provider_usage(l)).collect();
     let provider_cpu: f64 = providers.iter().map(|p| p.1).sum();
     MixedRun {
-        ok,
+        ok: out.success(),
         secs,
         phases: args
             .contains(&"-json")
             .then(|| refresh_phases(&out.stdout, secs))
             .flatten(),
         terraform_cpu: (all_cpu - provider_cpu).max(0.0),
+        emulator_cpu,
         providers,
-        requests: r1 - r0,
-        limited: l1 - l0,
+        requests: after.iter().zip(&before).map(|(a, b)| a.0 - b.0).collect(),
+        limited: after.iter().zip(&before).map(|(a, b)| a.1 - b.1).sum(),
         unchanged: out.code == 0,
+        stdout: out.stdout,
     }
 }
 
 /// The same reads through the API alone: one client per platform sending each of its
 /// reads at its slot (`i / rate` after the start, the rate its limit allows), 10 at a time
-/// in all (Terraform's parallelism). Returns (wall s, 429s, failed reads).
-fn api_alone(emu: &Emulator, reads: &Reads, rates: &[(Platform, f64)]) -> (f64, u64, usize) {
+/// in all (Terraform's parallelism). Returns (wall s, 429s, failed reads, the client's CPU
+/// s).
+fn api_alone(emu: &Emulator, reads: &Reads, rates: &[(Platform, f64)]) -> (f64, u64, usize, f64) {
     let mut slots: Vec<(f64, Platform, &str)> = Vec::with_capacity(reads.len());
     for (p, rate) in rates {
         slots.extend(
@@ -819,6 +925,7 @@ fn api_alone(emu: &Emulator, reads: &Reads, rates: &[(Platform, f64)]) -> (f64, 
     slots.sort_by(|a, b| a.0.total_cmp(&b.0));
     let limited = AtomicUsize::new(0);
     let failed = AtomicUsize::new(0);
+    let cpu0 = own_cpu();
     let started = Instant::now();
     parallel(slots.len(), 10, |i| {
         let (at, p, path) = slots[i];
@@ -845,17 +952,155 @@ fn api_alone(emu: &Emulator, reads: &Reads, rates: &[(Platform, f64)]) -> (f64, 
         started.elapsed().as_secs_f64(),
         limited.into_inner() as u64,
         failed.into_inner(),
+        own_cpu() - cpu0,
     )
+}
+
+/// The Terraform configuration and state file (format 4) an import of every object a
+/// `terraform query -json` found would leave, from its `list_resource_found` events with
+/// `include_resource` and `-generate-config-out`: each event's `config` (the generated
+/// `resource` block, its import block dropped: it has done its work once the state holds
+/// the object), and its `resource_object` and `identity` as the instance's attributes and
+/// identity. The provider addresses, schema versions and sensitive attributes come from
+/// `terraform providers schema -json`. Returns (type, block, state resource) of each.
+fn workspace_from_query(events: &str, schemas: &serde_json::Value) -> Vec<Found> {
+    let mut found_all = Vec::new();
+    for line in events.lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let found = &v["list_resource_found"];
+        let (Some(kind), Some(block)) = (found["resource_type"].as_str(), found["config"].as_str())
+        else {
+            continue;
+        };
+        // `resource "<type>" "<name>" {`
+        let Some(name) = block.split('"').nth(3) else {
+            continue;
+        };
+        let Some((address, provider)) = schemas["provider_schemas"].as_object().and_then(|all| {
+            all.iter()
+                .find(|(_, p)| p["resource_schemas"].get(kind).is_some())
+        }) else {
+            continue;
+        };
+        let schema = &provider["resource_schemas"][kind];
+        let sensitive: Vec<serde_json::Value> = schema["block"]["attributes"]
+            .as_object()
+            .map(|attrs| {
+                attrs
+                    .iter()
+                    .filter(|(_, a)| a["sensitive"].as_bool() == Some(true))
+                    .map(|(n, _)| json!([{ "type": "get_attr", "value": n }]))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let resource = json!({
+            "mode": "managed",
+            "type": kind,
+            "name": name,
+            "provider": format!("provider[\"{address}\"]"),
+            "instances": [{
+                "schema_version": schema["version"].as_u64().unwrap_or(0),
+                "attributes": found["resource_object"],
+                "sensitive_attributes": sensitive,
+                "identity_schema_version": found["identity_version"].as_u64().unwrap_or(0),
+                "identity": found["identity"],
+            }],
+        });
+        found_all.push((kind.to_owned(), block.to_owned(), resource));
+    }
+    found_all
+}
+
+/// What [`workspace_from_query`] gives for one object: (type, `resource` block, state).
+type Found = (String, String, serde_json::Value);
+
+/// The configuration and the state file of `found`.
+fn workspace_files(found: &[Found]) -> (String, String) {
+    let mut config = String::new();
+    for f in found {
+        config.push_str(&f.1);
+        config.push_str("\n\n");
+    }
+    let resources: Vec<&serde_json::Value> = found.iter().map(|f| &f.2).collect();
+    let state = json!({
+        "version": 4,
+        "terraform_version": "1.15.5",
+        "serial": 1,
+        "lineage": uuid::Uuid::new_v4().to_string(),
+        "outputs": {},
+        "resources": resources,
+        "check_results": null,
+    });
+    (config, state.to_string())
+}
+
+/// When each resource type was refreshed in a `-json` refresh, from the first
+/// `refresh_start` of any: (type, instances, first start s, last completion s), by first
+/// start.
+fn type_windows(stdout: &str) -> Vec<(String, usize, f64, f64)> {
+    let mut origin: Option<f64> = None;
+    let mut windows: Vec<(String, usize, f64, f64)> = Vec::new();
+    for line in stdout.lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let kind = v["type"].as_str().unwrap_or_default();
+        if kind != "refresh_start" && kind != "refresh_complete" {
+            continue;
+        }
+        let (Some(t), Some(rtype)) = (
+            v["@timestamp"].as_str().and_then(time_of_day),
+            v["hook"]["resource"]["resource_type"].as_str(),
+        ) else {
+            continue;
+        };
+        let t = t - *origin.get_or_insert(t);
+        let at = match windows.iter().position(|w| w.0 == rtype) {
+            Some(at) => at,
+            None => {
+                windows.push((rtype.to_owned(), 0, t, t));
+                windows.len() - 1
+            }
+        };
+        let w = &mut windows[at];
+        if kind == "refresh_complete" {
+            w.1 += 1;
+            w.3 = w.3.max(t);
+        }
+    }
+    windows
+}
+
+/// `config` with every `<attribute> = null # sensitive` line of the generated blocks set to
+/// `value`.
+fn fill_secret(config: &str, attribute: &str, value: &str) -> String {
+    let mut out = String::with_capacity(config.len());
+    for line in config.lines() {
+        let trimmed = line.trim_start();
+        match trimmed.strip_prefix(attribute) {
+            Some(rest) if rest.starts_with(' ') && rest.trim_start() == "= null # sensitive" => {
+                let indent = &line[..line.len() - trimmed.len()];
+                out.push_str(&format!("{indent}{attribute} = {value:?}\n"));
+            }
+            _ => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
 }
 
 /// Part 3: a refresh of N resources mixed over the three providers, under a limit of `rps`
 /// requests/s in all: each platform's limit is its share of N times `rps`, so each
 /// provider's floor, and the whole refresh's, is N / rps.
 fn mixed_refresh(n: usize, rps: f64, tmp: &Path) {
-    let emu = Emulator::serving(&Platform::ALL);
+    let mut emu = Emulator::serving(&Platform::ALL);
     let (nw, ns) = (n / 3, n / 3);
     let nc = n - nw - ns;
-    let reads = mixed_objects(&emu, nc, nw, ns);
+    let reads = mixed_objects(&mut emu, nc, nw, ns);
     let logs: Vec<PathBuf> = Platform::ALL
         .iter()
         .map(|p| tmp.join(format!("{}-time.log", p.name())))
@@ -876,38 +1121,54 @@ fn mixed_refresh(n: usize, rps: f64, tmp: &Path) {
     tf.write_file(
         "all.tfquery.hcl",
         &format!(
-            "list \"comwit_database\" \"c\" {{\n  provider = comwit\n  limit = {nc}\n}}\n\
-             list \"wayscloud_database_firewall_rule\" \"w\" {{\n  provider = wayscloud\n  limit = {nw}\n}}\n\
-             list \"cloudsync_database\" \"s\" {{\n  provider = cloudsync\n  limit = {ns}\n}}\n"
+            "list \"comwit_database\" \"c\" {{\n  provider = comwit\n  limit = {nc}\n  include_resource = true\n}}\n\
+             list \"wayscloud_database_firewall_rule\" \"w\" {{\n  provider = wayscloud\n  limit = {nw}\n  include_resource = true\n}}\n\
+             list \"cloudsync_database\" \"s\" {{\n  provider = cloudsync\n  limit = {ns}\n  include_resource = true\n}}\n"
         ),
     );
-    let generate = run_mixed(
+    let query = run_mixed(
         &emu,
         &tf,
         &logs,
-        &["query", "-no-color", "-generate-config-out=generated.tf"],
+        &["query", "-json", "-generate-config-out=generated.tf"],
     );
     tf.remove_file("all.tfquery.hcl");
-    let generated = std::fs::read_to_string(tf.dir().join("generated.tf")).unwrap_or_default();
-    let imports = generated.matches("import {").count();
+    tf.remove_file("generated.tf");
+    let started = Instant::now();
+    let schemas: serde_json::Value =
+        serde_json::from_str(&tf.run_ok(&["providers", "schema", "-json"]).stdout)
+            .expect("the providers' schemas");
+    let found = workspace_from_query(&query.stdout, &schemas);
+    let written = found.len();
+    // The one secret a user fills in: the generated blocks leave out what the API never
+    // returns (`connection_string = null # sensitive`), which CloudSync's validation needs.
+    let write = || {
+        let (config, state) = workspace_files(&found);
+        let config = fill_secret(
+            &config,
+            "connection_string",
+            &format!("sqlitecloud://{SQLITE_NODE}:8860?apikey={SQLITE_NODE_KEY}"),
+        );
+        tf.write_file("generated.tf", &config);
+        tf.write_file("terraform.tfstate", &state);
+        state.len()
+    };
+    let bytes = write();
     println!(
-        "generated {imports} import blocks in {:.1} s (ok: {})",
-        generate.secs,
-        common::yes_no(generate.ok)
+        "queried {n} objects (include_resource) in {:.1} s (ok: {}); wrote the configuration and a state of {written} resources ({:.1} MiB) in {:.1} s",
+        query.secs,
+        common::yes_no(query.ok),
+        bytes as f64 / 1048576.0,
+        started.elapsed().as_secs_f64()
     );
-    let import = run_mixed(
-        &emu,
-        &tf,
-        &logs,
-        &["apply", "-auto-approve", "-no-color", "-input=false"],
-    );
-    println!(
-        "applied the imports in {:.1} s (ok: {})",
-        import.secs,
-        common::yes_no(import.ok)
-    );
-    tf.write_file("generated.tf", &strip_imports(&generated));
-    let refresh = [
+    drop(query);
+    // Terraform's `-parallelism` for the refreshes (`BENCH_SCALE_MIXED_PARALLELISM`; its
+    // default, 10, when unset).
+    let parallelism = std::env::var("BENCH_SCALE_MIXED_PARALLELISM")
+        .ok()
+        .and_then(|p| p.trim().parse::<usize>().ok())
+        .map(|p| format!("-parallelism={p}"));
+    let mut refresh = vec![
         "plan",
         "-refresh-only",
         "-detailed-exitcode",
@@ -916,86 +1177,155 @@ fn mixed_refresh(n: usize, rps: f64, tmp: &Path) {
         "-lock=false",
         "-json",
     ];
+    if let Some(p) = &parallelism {
+        println!("refreshes with {p}");
+        refresh.push(p);
+    }
     let free = run_mixed(&emu, &tf, &logs, &refresh);
     println!(
-        "refresh without a limit in {:.1} s (ok: {})",
+        "refresh without a limit in {:.1} s (ok: {}, no changes: {})",
         free.secs,
-        common::yes_no(free.ok)
+        common::yes_no(free.ok),
+        common::yes_no(free.unchanged)
     );
     let shares = [
         (Platform::Comwit, nc),
         (Platform::WaysCloud, nw),
         (Platform::CloudSync, ns),
     ];
-    let rates: Vec<(Platform, f64)> = shares
+    // Two readings of "a limit of R requests/s". R in all: each platform's limit is its
+    // share of N times R, so every provider's floor, and the whole refresh's, is N / R.
+    // R on each platform's token (three vendors, each with its own limit): the floor is
+    // the largest share over R if the providers' calls overlap.
+    let split: Vec<(Platform, f64)> = shares
         .iter()
         .map(|(p, k)| (*p, rps * *k as f64 / n as f64))
         .collect();
-    let limit_all = |on: bool| {
-        for (p, rate) in &rates {
-            if on {
-                emu.on(*p).admin_put(
-                    "/_emulator/rate_limit",
-                    json!({ "requests_per_second": rate }),
-                );
-            } else {
-                emu.on(*p)
-                    .admin(Method::DELETE, "/_emulator/rate_limit", None);
-            }
+    let each: Vec<(Platform, f64)> = shares.iter().map(|(p, _)| (*p, rps)).collect();
+    let set_limits = |rates: &[(Platform, f64)]| {
+        for (p, rate) in rates {
+            emu.on(*p).admin_put(
+                "/_emulator/rate_limit",
+                json!({ "requests_per_second": rate }),
+            );
         }
     };
-    limit_all(true);
-    let limited = run_mixed(&emu, &tf, &logs, &refresh);
-    limit_all(false);
-    limit_all(true);
-    let (api_s, api_429, api_failed) = api_alone(&emu, &reads, &rates);
-    limit_all(false);
-
+    let clear_limits = || {
+        for p in Platform::ALL {
+            emu.on(p)
+                .admin(Method::DELETE, "/_emulator/rate_limit", None);
+        }
+    };
     let floor = n as f64 / rps;
-    let failed = usize::from(!limited.ok)
-        + usize::from(!limited.unchanged)
-        + usize::from(!import.ok)
-        + n.saturating_sub(imports);
+    let failed_of =
+        |r: &MixedRun| usize::from(!r.ok) + usize::from(!r.unchanged) + n.saturating_sub(written);
+    // (label, the run, its own floor, failed, the API alone: wall s, 429s, failed, CPU s
+    // of the client and of the emulator).
+    type Limited = (
+        &'static str,
+        MixedRun,
+        f64,
+        usize,
+        (f64, u64, usize, f64, f64),
+    );
+    let mut limited: Vec<Limited> = Vec::new();
+    for (label, rates) in [
+        ("R in all, each platform its share", &split),
+        ("R on each platform", &each),
+    ] {
+        // Setting a limit fills its bucket: each run starts with a full one.
+        set_limits(rates);
+        let r = run_mixed(&emu, &tf, &logs, &refresh);
+        clear_limits();
+        set_limits(rates);
+        let emu0 = emulator_cpu(&emu);
+        let (api_s, api_429, api_failed, api_cpu) = api_alone(&emu, &reads, rates);
+        let api_emu = emulator_cpu(&emu) - emu0;
+        clear_limits();
+        let own = shares
+            .iter()
+            .zip(rates)
+            .map(|((_, k), (_, rate))| *k as f64 / rate)
+            .fold(0.0, f64::max);
+        let failed = failed_of(&r);
+        limited.push((
+            label,
+            r,
+            own,
+            failed,
+            (api_s, api_429, api_failed, api_cpu, api_emu),
+        ));
+    }
+
     println!(
-        "\nrefresh of {n} resources over three providers ({nc} comwit_database, {nw} wayscloud_database_firewall_rule, {ns} cloudsync_database), {rps} requests/s in all ({})",
+        "\nrefresh of {n} resources over three providers ({nc} comwit_database, {nw} wayscloud_database_firewall_rule, {ns} cloudsync_database), R = {rps} requests/s; N/R = {floor:.1} s"
+    );
+    println!("| run | limits (comwit / wayscloud / cloudsync) | ok, no changes | wall s | x N/R | floor s | x floor | before first refresh s | refresh calls s | requests (comwit / wayscloud / cloudsync) | 429s | failed | Terraform CPU s | emulator CPU s | comwit CPU s / max RSS MiB | wayscloud | cloudsync |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let rates_of = |rates: &[(Platform, f64)]| {
         rates
             .iter()
-            .map(|(p, r)| format!("{} {r:.2}/s", p.name()))
+            .map(|(_, r)| format!("{r:.2}/s"))
             .collect::<Vec<_>>()
-            .join(", ")
-    );
-    println!("| run | ok | wall s | N/R s | x N/R | before first refresh s | refresh calls s | x N/R | requests | 429s | failed | Terraform CPU s | comwit CPU s / max RSS MiB | wayscloud | cloudsync |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-    for (label, r) in [("no limit", &free), ("limited", &limited)] {
+            .join(" / ")
+    };
+    let mut runs: Vec<(&str, String, &MixedRun, f64, Option<usize>)> =
+        vec![("no limit", "none".into(), &free, floor, None)];
+    for ((label, r, own, failed, _), rates) in limited.iter().zip([&split, &each]) {
+        runs.push((label, rates_of(rates), r, *own, Some(*failed)));
+    }
+    for (label, rates, r, own, failed) in &runs {
         let (b, w, _) = r.phases.unwrap_or((f64::NAN, f64::NAN, f64::NAN));
         let each: Vec<String> = r
             .providers
             .iter()
             .map(|(_, cpu, rss)| format!("{cpu:.2} / {:.1}", mib(*rss)))
             .collect();
+        let requests: Vec<String> = r.requests.iter().map(u64::to_string).collect();
         println!(
-            "| {label} | {} | {:.1} | {floor:.1} | {:.2}x | {b:.1} | {w:.1} | {:.2}x | {} | {} | {} | {:.2} | {} |",
+            "| {label} | {rates} | {} | {:.1} | {:.2}x | {own:.1} | {:.2}x | {b:.1} | {w:.1} | {} | {} | {} | {:.2} | {:.2} | {} |",
             common::yes_no(r.ok && r.unchanged),
             r.secs,
             r.secs / floor,
-            w / floor,
-            r.requests,
+            r.secs / own,
+            requests.join(" / "),
             r.limited,
-            if label == "limited" { failed.to_string() } else { String::new() },
+            failed.map_or(String::new(), |f| f.to_string()),
             r.terraform_cpu,
+            r.emulator_cpu,
             each.join(" | "),
         );
     }
-    println!(
-        "| API alone (paced at each limit, 10 at a time) | {} | {api_s:.1} | {floor:.1} | {:.2}x | | | | {} | {api_429} | {api_failed} | | | | |",
-        common::yes_no(api_failed == 0),
-        api_s / floor,
-        reads.len(),
-    );
-    println!(
-        "- mixed refresh N={n}: {:.2}x of N/R ({}), {failed} failed ({})",
-        limited.secs / floor,
-        common::yes_no(limited.secs / floor <= 1.1),
-        common::yes_no(failed == 0)
-    );
+    for ((label, _, own, _, (api_s, api_429, api_failed, api_cpu, api_emu)), rates) in
+        limited.iter().zip([&split, &each])
+    {
+        println!(
+            "| API alone, {label} (each read at its slot, 10 at a time) | {} | {} | {api_s:.1} | {:.2}x | {own:.1} | {:.2}x | | | {nc} / {nw} / {ns} | {api_429} | {api_failed} | client {api_cpu:.2} | {api_emu:.2} | | | |",
+            rates_of(rates),
+            common::yes_no(*api_failed == 0),
+            api_s / floor,
+            api_s / own,
+        );
+    }
+    let ideal = [nc as u64, nw as u64, ns as u64];
+    for (label, _, r, _, _) in &runs {
+        let windows: Vec<String> = type_windows(&r.stdout)
+            .iter()
+            .map(|(t, k, a, b)| format!("{t} {k} from {a:.1} to {b:.1} s"))
+            .collect();
+        println!(
+            "- {label}: one read per resource and nothing else on every platform: {}; each type's refresh calls: {}",
+            common::yes_no(r.requests == ideal),
+            windows.join("; ")
+        );
+    }
+    for (label, _, r, _, failed) in &runs[1..] {
+        let failed = failed.unwrap_or(0);
+        println!(
+            "- mixed refresh N={n}, {label}: {:.2}x of N/R ({}), {failed} failed ({})",
+            r.secs / floor,
+            common::yes_no(r.secs / floor <= 1.1),
+            common::yes_no(failed == 0)
+        );
+    }
 }

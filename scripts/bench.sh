@@ -19,7 +19,9 @@
 #   - scale (benches/scale.rs): `terraform query` of 1,000, 5,000 and 10,000
 #     comwit_database next to the API's one page of them (wall time, provider CPU and max
 #     RSS), then a refresh of 500, 1,000 and 2,000 of them imported from the query's
-#     generated blocks, under a 50 requests/s limit (wall time against N / R, 429s, failed).
+#     generated blocks, under a 50 requests/s limit (wall time against N / R, 429s, failed);
+#     with BENCH_SCALE_MIXED_NS=10000, a refresh of 10,000 resources mixed over the three
+#     providers, under the limit in all and on each platform, beside the API alone.
 #
 # Usage:
 #   scripts/bench.sh              both (about 5 minutes on 2 CPUs once built; the first run

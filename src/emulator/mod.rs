@@ -161,8 +161,9 @@ impl RunConfig {
             .collect()
     }
 
-    fn start_args(&self, listen: String) -> StartArgs {
+    fn start_args(&self, listen: String, directory: &core::Directory) -> StartArgs {
         StartArgs {
+            directory: directory.clone(),
             neighbours: PLATFORMS
                 .iter()
                 .map(|p| p.spec.state_subdir)
@@ -224,9 +225,11 @@ pub fn run(config: RunConfig) -> anyhow::Result<()> {
         .context("building the tokio runtime")?;
     runtime.block_on(async move {
         let mut running: Vec<Box<dyn Started>> = Vec::new();
+        // Every platform registers there as it serves: the console lists them.
+        let directory = core::Directory::default();
         for (registration, listen) in config.served() {
             let name = registration.spec.name;
-            match (registration.start)(config.start_args(listen)).await {
+            match (registration.start)(config.start_args(listen, &directory)).await {
                 Ok(r) => running.push(r),
                 Err(e) => {
                     for r in running {

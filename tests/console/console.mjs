@@ -8,6 +8,11 @@
 //   APP_ID, BUILD_ID  an app of that project and one of its builds (may still be building)
 //   HOSTNAME, HOSTNAME_STATUS  a hostname attached to the app and its status
 //   DOMAIN_ID, RECORD_VALUE    a domain of the project and a record value in its zone
+//   WAYSCLOUD_URL, WAYSCLOUD_KEY   WaysCloud's API (its own origin) and an API key
+//   WAYSCLOUD_DB, WAYSCLOUD_SNAPSHOT  a PostgreSQL database of that key, with a firewall
+//                     rule for 127.0.0.2, and one of its snapshots
+//   CLOUDSYNC_URL, CLOUDSYNC_KEY   CloudSync's API (its own origin) and a management key
+//   CLOUDSYNC_DB_ID   a database of that key with tables notes (synced) and drafts
 //   SCREENSHOT        optional: where to write a PNG of the console
 //   CHROMIUM          optional: the browser (default /usr/bin/chromium)
 // Prints one line per step; exits 1 with the reason on the first failure.
@@ -32,6 +37,14 @@ const hostname = env('HOSTNAME');
 const hostnameStatus = env('HOSTNAME_STATUS');
 const domainId = env('DOMAIN_ID');
 const recordValue = env('RECORD_VALUE');
+const wcUrl = env('WAYSCLOUD_URL').replace(/\/$/, '');
+const wcKey = env('WAYSCLOUD_KEY');
+const wcDb = env('WAYSCLOUD_DB');
+const wcSnapshot = env('WAYSCLOUD_SNAPSHOT');
+const csUrl = env('CLOUDSYNC_URL').replace(/\/$/, '');
+const csKey = env('CLOUDSYNC_KEY');
+const csDbId = env('CLOUDSYNC_DB_ID');
+const secrets = [token, wcKey, csKey];
 const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 const TIMEOUT = 20000;
 
@@ -63,7 +76,7 @@ try {
   });
   const page = context.pages()[0] || (await context.newPage());
   page.setDefaultTimeout(TIMEOUT);
-  page.on('request', (r) => requests.push({ url: r.url(), headers: r.headers() }));
+  page.on('request', (r) => requests.push({ url: r.url(), method: r.method(), headers: r.headers() }));
   page.on('console', (m) => pageMessages.push(m.text()));
   page.on('pageerror', (e) => pageMessages.push(`pageerror: ${e.message}`));
 
@@ -159,6 +172,46 @@ try {
   await waitText('#records tbody', new RegExp(recordValue), 'the record');
   step(`hostname ${hostname} ${hostRow[2]}; records listed`);
 
+  // 6. WaysCloud and CloudSync, each on its own origin with its own key: a wrong key is
+  //    refused, the right one lists what the API made.
+  await page.locator('#wayscloud-panel').waitFor({ state: 'visible' });
+  await waitText('#wayscloud-url', new RegExp(`^${wcUrl}$`), 'the WaysCloud URL from the listing');
+  await page.fill('#wayscloud-key', `wcs_${'0'.repeat(32)}`);
+  await page.click('#wayscloud-signin-button');
+  await waitText('#wayscloud-error', /refused this key \(401\)/, 'a wrong WaysCloud key');
+  await page.fill('#wayscloud-key', wcKey);
+  await page.press('#wayscloud-key', 'Enter');
+  const wcRow = `#wc-databases tr[data-wc-database="${wcDb}"]`;
+  await waitText(`${wcRow} td:nth-child(2)`, /^postgresql$/, 'the WaysCloud database');
+  const wcCells = await page.locator(`${wcRow} td`).allTextContents();
+  check(wcCells[2] === 'active' && /^[0-9.]+ MB$/.test(wcCells[3]), `WaysCloud row ${JSON.stringify(wcCells)}`);
+  check((await page.inputValue('#wayscloud-key')) === '', 'the WaysCloud key is left in the input');
+  await page.click(`${wcRow} button`);
+  await waitText('#wc-rules tbody', /127\.0\.0\.2[\s\S]*console rule/, 'the firewall rule');
+  await page.locator(`#wc-snapshots tr[data-snapshot="${wcSnapshot}"]`).waitFor();
+  await waitText('#wc-snapshots tbody', /console snapshot/, 'the snapshot');
+  step(`WaysCloud: ${wcDb} (${wcCells[3]}), its firewall rule and snapshot listed`);
+
+  await page.locator('#cloudsync-panel').waitFor({ state: 'visible' });
+  await page.fill('#cloudsync-key', `csk_${'0'.repeat(32)}`);
+  await page.click('#cloudsync-signin-button');
+  await waitText('#cloudsync-error', /refused this key \(401\)/, 'a wrong CloudSync key');
+  await page.fill('#cloudsync-key', csKey);
+  await page.click('#cloudsync-signin-button');
+  const csRow = `#cs-databases tr[data-cs-database="${csDbId}"]`;
+  await waitText(`${csRow} td:nth-child(1)`, /^Console DB$/, 'the CloudSync database');
+  await waitText('#cloudsync-org', /organization/, 'the CloudSync organization');
+  await page.click(`${csRow} button`);
+  await waitText('#cs-tables tr[data-table="notes"] td:nth-child(2)', /^enabled$/, 'the synced table');
+  await waitText('#cs-tables tr[data-table="drafts"] td:nth-child(2)', /^disabled$/, 'the table not synced');
+  await waitText('#cs-push', /Push notifications: disabled/, 'the push status');
+  step('CloudSync: the database, its tables and sync state listed');
+
+  // No credential in the page's HTML (inputs cleared, nothing rendered from a key).
+  const html = await page.content();
+  for (const secret of secrets) check(!html.includes(secret), 'a credential in the page\'s HTML');
+  step('no credential in the page source');
+
   // The screenshot shows the rows of a query.
   if (process.env.SCREENSHOT) {
     await page.fill('#sql', 'SELECT id, body, score FROM notes ORDER BY id');
@@ -168,35 +221,55 @@ try {
     step(`screenshot ${process.env.SCREENSHOT}`);
   }
 
-  // 6. A reload keeps the session (sessionStorage); signing out forgets the token.
+  // 7. A reload keeps every session (sessionStorage); signing out forgets every credential.
   await page.reload();
   await page.locator('#console').waitFor({ state: 'visible' });
+  await page.locator(`#wc-databases tr[data-wc-database="${wcDb}"]`).waitFor();
+  await page.locator(`#cs-databases tr[data-cs-database="${csDbId}"]`).waitFor();
   await page.click('#signout');
   await page.locator('#signin').waitFor({ state: 'visible' });
+  await page.locator('#wayscloud-signin').waitFor({ state: 'visible' });
+  await page.locator('#cloudsync-signin').waitFor({ state: 'visible' });
   const kept = await page.evaluate(() => JSON.stringify(sessionStorage));
-  check(!kept.includes('cwt_'), `sessionStorage after sign-out: ${kept}`);
-  step('reload keeps the session, sign-out forgets the token');
+  check(!kept.includes('cwt_') && secrets.every((x) => !kept.includes(x)), `sessionStorage after sign-out: ${kept}`);
+  step('reload keeps the sessions, sign-out forgets every credential');
 
-  // 7. No token in any URL; every API call carried one in its Authorization header; nothing
-  //    left this origin; the page logged no token and raised no error.
+  // 8. No credential in any URL; every API call carried its own in its header and only
+  //    there; nothing left the emulator's three origins; the page logged no credential and
+  //    raised no error.
+  const origins = { [base]: 'comwit', [wcUrl]: 'wayscloud', [csUrl]: 'cloudsync' };
+  const seen = { comwit: 0, wayscloud: 0, cloudsync: 0 };
   for (const r of requests) {
-    check(r.url.startsWith(`${base}/`), `a request left the emulator: ${r.url}`);
-    check(!/cwt_|cqt_|cdt_/.test(r.url), `a token in a URL: ${r.url}`);
-    const path = new URL(r.url).pathname;
-    if (path.startsWith('/v1/') || path.startsWith('/db/')) {
+    const url = new URL(r.url);
+    const platform = origins[url.origin];
+    check(platform !== undefined, `a request left the emulator: ${r.url}`);
+    check(!/cwt_|cqt_|cdt_|wcs_|csk_/.test(r.url) && secrets.every((x) => !r.url.includes(x)), `a credential in a URL: ${r.url}`);
+    const path = url.pathname;
+    if (r.method === 'OPTIONS') continue; // a CORS preflight carries no credential
+    if (platform === 'comwit' && (path.startsWith('/v1/') || path.startsWith('/db/'))) {
       check(/^Bearer c(wt|qt)_/.test(r.headers.authorization || ''), `no bearer token on ${path}`);
+      check(!r.headers['x-api-key'], `a WaysCloud key sent to Comwit: ${path}`);
     }
-    if (path.startsWith('/db/')) {
+    if (platform === 'comwit' && path.startsWith('/db/')) {
       check(r.headers.authorization.startsWith('Bearer cqt_'), `SQL without a query token: ${path}`);
     }
+    if (platform === 'wayscloud') {
+      check(/^wcs_/.test(r.headers['x-api-key'] || ''), `no X-API-Key on WaysCloud ${path}`);
+      check(!r.headers.authorization, `an Authorization header sent to WaysCloud: ${path}`);
+    }
+    if (platform === 'cloudsync') {
+      check(/^Bearer csk_/.test(r.headers.authorization || ''), `no key on CloudSync ${path}`);
+      check(!r.headers['x-api-key'], `a WaysCloud key sent to CloudSync: ${path}`);
+    }
+    if (platform !== 'comwit') check(r.method === 'GET', `${r.method} ${r.url}: the other platforms are read-only`);
+    if (path.startsWith('/v1/')) seen[platform] += 1;
   }
-  const api = requests.filter((r) => new URL(r.url).pathname.startsWith('/v1/'));
-  check(api.length > 10, `only ${api.length} API calls seen`);
+  check(seen.comwit > 10 && seen.wayscloud >= 5 && seen.cloudsync >= 4, `API calls seen: ${JSON.stringify(seen)}`);
   for (const m of pageMessages) {
-    check(!m.includes(token) && !/cqt_|cdt_/.test(m), `the page logged a token: ${m}`);
+    check(secrets.every((x) => !m.includes(x)) && !/cqt_|cdt_/.test(m), `the page logged a credential: ${m}`);
     check(!m.startsWith('pageerror'), m);
   }
-  step(`${requests.length} requests checked: tokens only in Authorization headers`);
+  step(`${requests.length} requests checked (${JSON.stringify(seen)}): credentials only in their headers`);
 } catch (e) {
   failure = e;
 } finally {

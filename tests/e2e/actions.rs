@@ -319,14 +319,10 @@ fn page(version: &str) -> String {
     )
 }
 
-const APP: &str = r#"
+/// An app with a manual hostname in a project domain (its DNS records not published).
+const APP_HOSTNAME: &str = r#"
 resource "comwit_app" "web" {
   name = "web"
-}
-
-resource "comwit_app_deployment" "web" {
-  app_id     = comwit_app.web.id
-  source_dir = "${path.module}/app"
 }
 
 resource "comwit_project_domain" "publish" {
@@ -337,6 +333,14 @@ resource "comwit_app_hostname" "shop" {
   app_id     = comwit_app.web.id
   hostname   = "shop.publish.test"
   depends_on = [comwit_project_domain.publish]
+}
+"#;
+
+/// With [`APP_HOSTNAME`]: the app's deployment and the actions on them.
+const APP: &str = r#"
+resource "comwit_app_deployment" "web" {
+  app_id     = comwit_app.web.id
+  source_dir = "${path.module}/app"
 }
 
 variable "build" {
@@ -372,7 +376,7 @@ action "comwit_app_hostname_verify" "shop" {
 fn comwit_app_rollback_and_hostname_verify() {
     let emu = Emulator::start();
     let tf = Terraform::comwit(&emu);
-    tf.write_main(&format!("{COMWIT_TERRAFORM_BLOCK}{APP}"));
+    tf.write_main(&format!("{COMWIT_TERRAFORM_BLOCK}{APP_HOSTNAME}{APP}"));
     tf.write_file("app/index.mjs", &page("v1"));
     tf.apply();
     let v1 = str_of(&tf.resource("comwit_app_deployment.web"), "build_id").to_owned();
@@ -517,6 +521,72 @@ fn comwit_app_rollback_and_hostname_verify() {
     );
     let (status, body) = crate::apps::fetch(&emu, "http://shop.publish.test/");
     assert_eq!((status, body.as_str()), (200, "v1 from shop.publish.test"));
+}
+
+/// With [`APP_HOSTNAME`]: a hostname check with a short `timeout`.
+const VERIFY_SHORTLY: &str = r#"
+action "comwit_app_hostname_verify" "x" {
+  config {
+    app_id   = comwit_app.web.id
+    hostname = comwit_app_hostname.shop.hostname
+    timeout  = "5s"
+  }
+}
+"#;
+
+/// A hostname check still running at the `timeout` (each read of the hostname takes 2 s
+/// here: checks at 0 s and 4 s, the second cut short at 5 s): the error still names every
+/// record missing (type, name and value) from the last check that finished. (Before the
+/// poll helper gave the last look back, this error named none: checked against the old
+/// provider binary.)
+#[test]
+fn comwit_hostname_verify_cut_short_names_the_missing_records() {
+    let emu = Emulator::start();
+    let tf = Terraform::comwit(&emu);
+    tf.write_main(&format!(
+        "{COMWIT_TERRAFORM_BLOCK}{APP_HOSTNAME}{VERIFY_SHORTLY}"
+    ));
+    tf.apply();
+    let app_id = str_of(&tf.resource("comwit_app.web"), "id").to_owned();
+    let path = format!("/v1/apps/{app_id}/hostnames/shop.publish.test");
+    let needed = emu.api_get(&path);
+    assert_eq!(needed["status"], "pending", "{needed}");
+    let records: Vec<(String, String, String)> = needed["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .map(|r| {
+            (
+                str_of(r, "type").to_owned(),
+                str_of(r, "name").to_owned(),
+                str_of(r, "value").to_owned(),
+            )
+        })
+        .collect();
+    assert!(records.len() >= 2, "{needed}");
+
+    emu.admin_put(
+        "/_emulator/faults",
+        json!({"rules": [{"method": "GET", "path_prefix": path, "kind": "latency", "latency_ms": 2000, "times": 1000}]}),
+    );
+    let out = invoke(&tf, "action.comwit_app_hostname_verify.x", &[]);
+    emu.admin(Method::DELETE, "/_emulator/faults", None);
+    assert!(!out.success(), "{out}");
+    let lines = progress(&out);
+    assert!(
+        has(&lines, "shop.publish.test is pending: missing "),
+        "{lines:?}"
+    );
+    let errs = errors(&out);
+    let timed_out: Vec<_> = errs
+        .iter()
+        .filter(|e| e.contains("Action timed out") && e.contains("after 5s"))
+        .collect();
+    assert_eq!(timed_out.len(), 1, "{errs:?}\n{out}");
+    for (rtype, name, value) in &records {
+        let named = format!("{rtype} {name} = {value}");
+        assert!(timed_out[0].contains(&named), "{named} not in {errs:?}");
+    }
 }
 
 const WAYSCLOUD: &str = r#"

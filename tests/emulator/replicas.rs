@@ -55,10 +55,12 @@ fn printed(run: &support::sql_client::NodeRun) -> Value {
         .unwrap_or_else(|e| panic!("node client output {:?}: {e}", run.stdout))
 }
 
-#[test]
-fn official_client_keeps_an_embedded_replica() {
+/// What both clients' replica tests start from: database `name`, its table `notes` with
+/// one row (`first`) written over Hrana, and a temporary folder for the replica files: the
+/// emulator, the database's id, URL and token, and the folder.
+fn replicated(name: &str) -> (Emulator, String, String, String, tempfile::TempDir) {
     let emu = Emulator::start();
-    let (id, url, token) = create_db(&emu, "replicated");
+    let (id, url, token) = create_db(&emu, name);
     node(&[
         &url,
         &token,
@@ -66,10 +68,15 @@ fn official_client_keeps_an_embedded_replica() {
         "INSERT INTO notes (body) VALUES ('first')",
     ])
     .results();
-
     let dir = tempfile::tempdir().expect("temp dir");
-    let local = dir.path().join("local.db");
+    (emu, id, url, token, dir)
+}
+
+#[test]
+fn official_client_keeps_an_embedded_replica() {
+    let (emu, id, url, token, dir) = replicated("replicated");
     // The first sync downloads the database; reads are then answered from the file.
+    let local = dir.path().join("local.db");
     let out = printed(&replica(
         &local,
         &url,
@@ -240,16 +247,7 @@ fn python_replica(
 
 #[test]
 fn python_client_keeps_an_embedded_replica() {
-    let emu = Emulator::start();
-    let (id, url, token) = create_db(&emu, "replicated-py");
-    node(&[
-        &url,
-        &token,
-        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)",
-        "INSERT INTO notes (body) VALUES ('first')",
-    ])
-    .results();
-    let dir = tempfile::tempdir().expect("temp dir");
+    let (emu, id, url, token, dir) = replicated("replicated-py");
     let local = dir.path().join("local.db");
     let rows = |run: (bool, String, String)| -> Value {
         let (ok, stdout, stderr) = run;

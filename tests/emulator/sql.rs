@@ -1952,59 +1952,97 @@ fn frame_numbers_outlive_a_restart() {
     );
 }
 
+/// A database the official Hrana client speaks Protobuf to, over one transport
+/// (`client.mjs --protobuf`, and `--ws` for WebSocket).
+struct Protobuf {
+    emu: Emulator,
+    db: Db,
+    /// The client's flags that choose the transport: none for HTTP, `--ws`.
+    transport: &'static [&'static str],
+}
+
+impl Protobuf {
+    /// Makes database `name`, then checks what both transports share: the negotiated
+    /// `encoding`; every value type round-trips (an integer `big` beyond JavaScript's safe
+    /// range as text, text, a blob, a real, NULL) with its column type; a batch over the
+    /// cursor endpoint.
+    fn start(name: &str, transport: &'static [&'static str], encoding: &str, big: &str) -> Self {
+        let emu = Emulator::start();
+        let (status, created) = emu.api(
+            Method::POST,
+            "/v1/projects/prj_local/databases",
+            Some(json!({"name": name})),
+        );
+        assert_eq!(status, 201, "{created:#}");
+        let db = Db {
+            id: str_of(&created["database"]["database_id"]),
+            url: str_of(&created["database"]["database_url"]),
+            token: str_of(&created["database_token"]),
+        };
+        let pb = Protobuf { emu, db, transport };
+        let token = pb.db.token.clone();
+
+        let insert = format!("INSERT INTO p VALUES ({big}, 'tëxt', x'00ff', 1.5)");
+        let out = printed(pb.run(
+            &[],
+            &token,
+            &[
+                "CREATE TABLE p (a INTEGER, b TEXT, c BLOB, d REAL)",
+                &insert,
+                "SELECT a, b, c, d, NULL FROM p",
+            ],
+        ));
+        assert_eq!(out["version"], 3, "{out:#}");
+        assert_eq!(out["encoding"], encoding, "{out:#}");
+        let results = &out["results"];
+        assert_eq!(results[1]["rowsAffected"], 1);
+        assert_eq!(results[1]["lastInsertRowid"], 1);
+        assert_eq!(
+            results[2]["columnTypes"],
+            json!(["INTEGER", "TEXT", "BLOB", "REAL", ""])
+        );
+        assert_eq!(
+            results[2]["rows"],
+            json!([[big, "tëxt", {"blob": "AP8="}, 1.5, null]])
+        );
+
+        // A batch over the cursor endpoint (open_cursor, fetch_cursor over WebSocket).
+        let out = printed(pb.run(
+            &["--batch"],
+            &token,
+            &["INSERT INTO p (a) VALUES (2)", "SELECT count(*) FROM p"],
+        ));
+        assert_eq!(out["results"][1]["rows"], json!([[2]]), "{out:#}");
+        pb
+    }
+
+    /// `client.mjs --protobuf` over the transport, with `extra` flags, as `token`.
+    fn run(&self, extra: &[&str], token: &str, sqls: &[&str]) -> support::sql_client::NodeRun {
+        let mut args = vec!["--protobuf"];
+        args.extend_from_slice(self.transport);
+        args.extend_from_slice(extra);
+        args.push(&self.db.url);
+        args.push(token);
+        args.extend_from_slice(sqls);
+        node(&args)
+    }
+}
+
+/// The JSON a client run printed; the run must have succeeded.
+fn printed(run: support::sql_client::NodeRun) -> Value {
+    assert!(run.ok, "node client failed: {}", run.stderr);
+    serde_json::from_str(run.stdout.trim())
+        .unwrap_or_else(|e| panic!("node client output {:?}: {e}", run.stdout))
+}
+
 /// Issue 23, item 1.4: `v3-protobuf` (pipeline and cursor), negotiated by the official Hrana
-/// client when it asks for protocol version 3.
+/// client when it asks for protocol version 3: every type, a batch, a statement error.
 #[test]
 fn hrana_client_negotiates_protobuf() {
-    let emu = Emulator::start();
-    let (status, created) = emu.api(
-        Method::POST,
-        "/v1/projects/prj_local/databases",
-        Some(json!({"name": "protobuf"})),
-    );
-    assert_eq!(status, 201, "{created:#}");
-    let url = str_of(&created["database"]["database_url"]);
-    let token = str_of(&created["database_token"]);
-    let printed = |run: support::sql_client::NodeRun| -> Value {
-        assert!(run.ok, "node client failed: {}", run.stderr);
-        serde_json::from_str(run.stdout.trim())
-            .unwrap_or_else(|e| panic!("node client output {:?}: {e}", run.stdout))
-    };
-
-    let out = printed(node(&[
-        "--protobuf",
-        &url,
-        &token,
-        "CREATE TABLE p (a INTEGER, b TEXT, c BLOB, d REAL)",
-        "INSERT INTO p VALUES (-9007199254740993, 'tëxt', x'00ff', 1.5)",
-        "SELECT a, b, c, d, NULL FROM p",
-    ]));
-    assert_eq!(out["version"], 3, "{out:#}");
-    assert_eq!(out["encoding"], "protobuf", "{out:#}");
-    let results = &out["results"];
-    assert_eq!(results[1]["rowsAffected"], 1);
-    assert_eq!(results[1]["lastInsertRowid"], 1);
-    assert_eq!(
-        results[2]["columnTypes"],
-        json!(["INTEGER", "TEXT", "BLOB", "REAL", ""])
-    );
-    assert_eq!(
-        results[2]["rows"],
-        json!([["-9007199254740993", "tëxt", {"blob": "AP8="}, 1.5, null]])
-    );
-
-    // A batch over the cursor endpoint.
-    let out = printed(node(&[
-        "--protobuf",
-        "--batch",
-        &url,
-        &token,
-        "INSERT INTO p (a) VALUES (2)",
-        "SELECT count(*) FROM p",
-    ]));
-    assert_eq!(out["results"][1]["rows"], json!([[2]]), "{out:#}");
+    let pb = Protobuf::start("protobuf", &[], "protobuf", "-9007199254740993");
     // A statement error reaches the client with its message.
-    node(&["--protobuf", &url, &token, "SELECT * FROM nowhere"]).refused("no such table");
+    pb.run(&[], &pb.db.token, &["SELECT * FROM nowhere"])
+        .refused("no such table");
 }
 
 /// Issue 23, item 1.3: `hrana3-protobuf` over WebSocket, negotiated by the official Hrana
@@ -2015,73 +2053,28 @@ fn hrana_client_negotiates_protobuf() {
 /// undecodable bytes (1002).
 #[test]
 fn hrana_client_negotiates_protobuf_over_websocket() {
-    let emu = Emulator::start();
-    let (status, created) = emu.api(
-        Method::POST,
-        "/v1/projects/prj_local/databases",
-        Some(json!({"name": "protobuf-ws"})),
+    let pb = Protobuf::start(
+        "protobuf-ws",
+        &["--ws"],
+        "hrana3-protobuf",
+        "-9223372036854775808",
     );
-    assert_eq!(status, 201, "{created:#}");
-    let id = str_of(&created["database"]["database_id"]);
-    let url = str_of(&created["database"]["database_url"]);
-    let token = str_of(&created["database_token"]);
-    let printed = |run: support::sql_client::NodeRun| -> Value {
-        assert!(run.ok, "node client failed: {}", run.stderr);
-        serde_json::from_str(run.stdout.trim())
-            .unwrap_or_else(|e| panic!("node client output {:?}: {e}", run.stdout))
-    };
-    let ws = |extra: &[&str], token: &str, sqls: &[&str]| {
-        let mut args = vec!["--protobuf", "--ws"];
-        args.extend_from_slice(extra);
-        args.push(&url);
-        args.push(token);
-        args.extend_from_slice(sqls);
-        node(&args)
-    };
+    let (emu, id, token) = (&pb.emu, &pb.db.id, &pb.db.token);
 
-    let out = printed(ws(
-        &[],
-        &token,
-        &[
-            "CREATE TABLE p (a INTEGER, b TEXT, c BLOB, d REAL)",
-            "INSERT INTO p VALUES (-9223372036854775808, 'tëxt', x'00ff', 1.5)",
-            "SELECT a, b, c, d, NULL FROM p",
-        ],
-    ));
-    assert_eq!(out["version"], 3, "{out:#}");
-    assert_eq!(out["encoding"], "hrana3-protobuf", "{out:#}");
-    let results = &out["results"];
-    assert_eq!(results[1]["rowsAffected"], 1);
-    assert_eq!(results[1]["lastInsertRowid"], 1);
-    assert_eq!(
-        results[2]["columnTypes"],
-        json!(["INTEGER", "TEXT", "BLOB", "REAL", ""])
-    );
-    assert_eq!(
-        results[2]["rows"],
-        json!([["-9223372036854775808", "tëxt", {"blob": "AP8="}, 1.5, null]])
-    );
-
-    // A batch (over a cursor: open_cursor, fetch_cursor) and transactions.
-    let out = printed(ws(
-        &["--batch"],
-        &token,
-        &["INSERT INTO p (a) VALUES (2)", "SELECT count(*) FROM p"],
-    ));
-    assert_eq!(out["results"][1]["rows"], json!([[2]]), "{out:#}");
-    let out = printed(ws(
+    // Transactions: one committed, one rolled back by a failing statement.
+    let out = printed(pb.run(
         &["--transaction"],
-        &token,
+        token,
         &["INSERT INTO p (a) VALUES (3)", "SELECT count(*) FROM p"],
     ));
     assert_eq!(out["results"][1]["rows"], json!([[3]]), "{out:#}");
-    ws(
+    pb.run(
         &["--transaction"],
-        &token,
+        token,
         &["INSERT INTO p (a) VALUES (4)", "SELECT * FROM nowhere"],
     )
     .refused("no such table");
-    let out = printed(ws(&[], &token, &["SELECT count(*) FROM p"]));
+    let out = printed(pb.run(&[], token, &["SELECT count(*) FROM p"]));
     assert_eq!(out["results"][0]["rows"], json!([[3]]), "{out:#}");
 
     // Refusals carry their reasons in Protobuf too.
@@ -2091,17 +2084,19 @@ fn hrana_client_negotiates_protobuf_over_websocket() {
         Some(json!({"ttl_seconds": 300, "audience": "sql-readonly"})),
     );
     let read_only = str_of(&ro["query_token"]);
-    let out = printed(ws(&[], &read_only, &["SELECT count(*) FROM p"]));
+    let out = printed(pb.run(&[], &read_only, &["SELECT count(*) FROM p"]));
     assert_eq!(out["results"][0]["rows"], json!([[3]]), "{out:#}");
-    ws(&[], &read_only, &["DELETE FROM p"]).refused("FORBIDDEN");
+    pb.run(&[], &read_only, &["DELETE FROM p"])
+        .refused("FORBIDDEN");
     let (status, _) = emu.api(
         Method::POST,
         &format!("/v1/databases/{id}/token/rotate"),
         None,
     );
     assert_eq!(status, 200);
-    ws(&[], &token, &["SELECT 1"]).refused("AUTH_JWT_INVALID");
-    ws(&[], &token, &["SELECT 1"]).refused("rotated");
+    pb.run(&[], token, &["SELECT 1"])
+        .refused("AUTH_JWT_INVALID");
+    pb.run(&[], token, &["SELECT 1"]).refused("rotated");
 
     // Frames of the wrong kind, or bytes that are no client message, close the socket.
     let path = format!("/db/{id}");

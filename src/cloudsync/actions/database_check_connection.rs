@@ -19,13 +19,23 @@ use super::given;
 use crate::cloudsync::client::ConnectionFailure;
 use crate::cloudsync::common::{api_error, check_database_id, tenant_remedy, tenant_summary};
 use crate::cloudsync::provider::ProviderData;
-use crate::plugin::kit::{attribute, text, timeout};
-use crate::plugin::{Action, Progress, Wait};
+use crate::plugin::kit::poll::Backoff;
+use crate::plugin::kit::timeout::{self, Look, Unfinished};
+use crate::plugin::kit::{attribute, text};
+use crate::plugin::{Action, Progress};
 
 pub const TYPE_NAME: &str = "cloudsync_database_check_connection";
 
 /// How long an invocation waits by default for a retryable failure to clear.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How often a retryable failure is checked again: after a second, then twice as long
+/// each time, at most every 10 seconds.
+const BACKOFF: Backoff = Backoff {
+    first: Duration::from_secs(1),
+    max: Duration::from_secs(10),
+    factor: 2.0,
+};
 
 /// The `config` block.
 #[derive(Debug, Default, Deserialize)]
@@ -124,47 +134,54 @@ impl Action for CheckConnection {
         progress
             .send(format!("checking the connection of database {id}"))
             .await;
-        let mut delay = Duration::from_secs(1);
         let mut checks = 0u32;
-        loop {
+        let passed = timeout::poll(progress, deadline, BACKOFF, || {
             checks += 1;
-            let check =
-                match timeout::within(progress, deadline, client.check_connection(&id)).await {
-                    Ok(Ok(c)) => c,
-                    Ok(Err(e)) => {
-                        api_error(diags, &e);
-                        return None;
-                    }
-                    Err(w) => {
-                        let doing = format!("the connection check of database `{id}`");
-                        timeout::stopped(diags, w, &doing, limit);
-                        return None;
-                    }
+            let n = checks;
+            let (client, id) = (&client, &id);
+            async move {
+                let check = client.check_connection(id).await.map_err(Stopped::Api)?;
+                let at = check.checked_at.unwrap_or_else(|| "now".to_owned());
+                let failure = match (check.ok, check.failure) {
+                    (true, _) => return Ok(Look::Done(at)),
+                    // CloudSync's own words, cleaned of every secret the client knows (its
+                    // API key; a connection string or JWT secret it sent in this run).
+                    (false, Some(f)) => ConnectionFailure {
+                        message: client.clean(&f.message),
+                        ..f
+                    },
+                    (false, None) => ConnectionFailure {
+                        code: "database_error".to_owned(),
+                        message: "CloudSync reported a failed check without saying why".to_owned(),
+                        retryable: false,
+                    },
                 };
-            let at = check.checked_at.as_deref().unwrap_or("now");
-            let failure = match (check.ok, check.failure) {
-                (true, _) => {
-                    progress
-                        .send(format!(
-                            "connection ok: CloudSync reached database {id} (checked at {at})"
-                        ))
-                        .await;
-                    return Some(());
+                if !failure.retryable {
+                    return Err(Stopped::Refused(failure, at));
                 }
-                // CloudSync's own words, cleaned of every secret the client knows (its
-                // API key; a connection string or JWT secret it sent in this run).
-                (false, Some(f)) => ConnectionFailure {
-                    message: client.clean(&f.message),
-                    ..f
-                },
-                (false, None) => ConnectionFailure {
-                    code: "database_error".to_owned(),
-                    message: "CloudSync reported a failed check without saying why".to_owned(),
-                    retryable: false,
-                },
-            };
-            let what = described(&failure);
-            if !failure.retryable {
+                let line = format!(
+                    "connection failed (check {n}, at {at}): {}; checking again",
+                    described(&failure)
+                );
+                Ok(Look::NotYet(line, failure))
+            }
+        })
+        .await;
+        match passed {
+            Ok(at) => {
+                progress
+                    .send(format!(
+                        "connection ok: CloudSync reached database {id} (checked at {at})"
+                    ))
+                    .await;
+                Some(())
+            }
+            Err(Unfinished::Failed(Stopped::Api(e))) => {
+                api_error(diags, &e);
+                None
+            }
+            Err(Unfinished::Failed(Stopped::Refused(failure, at))) => {
+                let what = described(&failure);
                 progress
                     .send(format!("connection failed (checked at {at}): {what}"))
                     .await;
@@ -176,27 +193,30 @@ impl Action for CheckConnection {
                         remedy(&failure.code)
                     ),
                 );
-                return None;
+                None
             }
-            progress
-                .send(format!(
-                    "connection failed (check {checks}, at {at}): {what}; checking again"
-                ))
-                .await;
-            match progress.wait(delay, deadline).await {
-                Wait::Again => {}
-                w => {
-                    let doing = format!(
-                        "the connection of database `{id}` to pass (last check: {what}). {}",
+            Err(Unfinished::Stopped { wait, last }) => {
+                let doing = match last {
+                    Some(failure) => format!(
+                        "the connection of database `{id}` to pass (last check: {}). {}",
+                        described(&failure),
                         remedy(&failure.code)
-                    );
-                    timeout::stopped(diags, w, &doing, limit);
-                    return None;
-                }
+                    ),
+                    None => format!("the connection check of database `{id}`"),
+                };
+                timeout::stopped(diags, wait, &doing, limit);
+                None
             }
-            delay = (delay * 2).min(Duration::from_secs(10));
         }
     }
+}
+
+/// How a check ended without passing, other than by the time or a cancel.
+enum Stopped<E> {
+    /// The API call failed.
+    Api(E),
+    /// CloudSync's check failed in a way it does not call retryable; when it checked.
+    Refused(ConnectionFailure, String),
 }
 
 #[cfg(test)]

@@ -17,13 +17,19 @@ use super::{given, required};
 use crate::comwit::common::{api_error, check_id};
 use crate::comwit::provider::ProviderData;
 use crate::contract::dns;
-use crate::plugin::kit::{text, timeout};
-use crate::plugin::{Action, Progress, Wait};
+use crate::plugin::kit::poll::Backoff;
+use crate::plugin::kit::text;
+use crate::plugin::kit::timeout::{self, Look, Unfinished};
+use crate::plugin::{Action, Progress};
 
 pub const TYPE_NAME: &str = "comwit_app_hostname_verify";
 
 /// How long an invocation waits by default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// How often it checks again: after 2 seconds, then half as long again each time, at most
+/// every 15 seconds.
+const BACKOFF: Backoff = Backoff::growing(Duration::from_secs(2), Duration::from_secs(15));
 
 /// The `config` block.
 #[derive(Debug, Default, Deserialize)]
@@ -111,51 +117,56 @@ impl Action for HostnameVerify {
         progress
             .send(format!("checking the DNS records of {hostname}"))
             .await;
-        let mut delay = Duration::from_secs(2);
         let mut checks = 0u32;
-        loop {
+        let verified = timeout::poll(progress, deadline, BACKOFF, || {
             checks += 1;
-            let h =
-                match timeout::within(progress, deadline, client.get_hostname(&app_id, &hostname))
-                    .await
-                {
-                    Ok(Ok(h)) => h,
-                    Ok(Err(e)) => {
-                        api_error(diags, &e);
-                        return None;
+            let n = checks;
+            let (client, app_id, hostname) = (&client, &app_id, &hostname);
+            async move {
+                client.get_hostname(app_id, hostname).await.map(|h| {
+                    if h.is_verified() {
+                        return Look::Done(n);
                     }
-                    Err(w) => {
-                        let doing = format!("hostname `{hostname}` to be verified");
-                        timeout::stopped(diags, w, &doing, limit);
-                        return None;
-                    }
-                };
-            if h.is_verified() {
-                let line = if checks == 1 {
+                    let missing = h.missing_summary();
+                    Look::NotYet(
+                        format!("{hostname} is {}: missing {missing}", h.status),
+                        missing,
+                    )
+                })
+            }
+        })
+        .await;
+        match verified {
+            Ok(n) => {
+                let line = if n == 1 {
                     format!("{hostname} is already verified: nothing to do")
                 } else {
-                    format!("{hostname} is verified (after {checks} checks)")
+                    format!("{hostname} is verified (after {n} checks)")
                 };
                 progress.send(line).await;
-                return Some(());
+                Some(())
             }
-            let missing = h.missing_summary();
-            progress
-                .send(format!("{hostname} is {}: missing {missing}", h.status))
-                .await;
-            match progress.wait(delay, deadline).await {
-                Wait::Again => {}
-                w => {
-                    let doing = format!(
-                        "hostname `{hostname}` to be verified (still missing: {missing}); \
-                         publish those records at the DNS provider of the name"
-                    );
-                    timeout::stopped(diags, w, &doing, limit);
-                    return None;
-                }
+            Err(Unfinished::Failed(e)) => {
+                api_error(diags, &e);
+                None
             }
-            delay = (delay * 3 / 2).min(Duration::from_secs(15));
+            Err(Unfinished::Stopped { wait, last }) => {
+                timeout::stopped(diags, wait, &unverified(&hostname, last.as_deref()), limit);
+                None
+            }
         }
+    }
+}
+
+/// What the action waited for, for its error: the records the last check found missing
+/// (type, name, value and what DNS answered), when a check finished.
+fn unverified(hostname: &str, missing: Option<&str>) -> String {
+    match missing {
+        Some(missing) => format!(
+            "hostname `{hostname}` to be verified (still missing: {missing}); publish those \
+             records at the DNS provider of the name"
+        ),
+        None => format!("hostname `{hostname}` to be verified (no check finished)"),
     }
 }
 

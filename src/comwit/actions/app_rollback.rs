@@ -19,13 +19,23 @@ use super::{given, required};
 use crate::comwit::client::Build;
 use crate::comwit::common::{api_error, check_id};
 use crate::comwit::provider::ProviderData;
-use crate::plugin::kit::{text, timeout};
-use crate::plugin::{Action, Progress, Wait};
+use crate::plugin::kit::poll::Backoff;
+use crate::plugin::kit::text;
+use crate::plugin::kit::timeout::{self, Look, Unfinished};
+use crate::plugin::{Action, Progress};
 
 pub const TYPE_NAME: &str = "comwit_app_rollback";
 
 /// How long an invocation waits by default (a build may still be building).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// How often it reads a build still building: after a second, then twice as long each
+/// time, at most every 5 seconds.
+const BACKOFF: Backoff = Backoff {
+    first: Duration::from_secs(1),
+    max: Duration::from_secs(5),
+    factor: 2.0,
+};
 
 /// The `config` block.
 #[derive(Debug, Default, Deserialize)]
@@ -138,39 +148,30 @@ impl Action for AppRollback {
         let previous = app.active_build_id.unwrap_or_else(|| "none".to_owned());
 
         // Wait for the build to be finished (a build made a moment ago may still build).
-        let mut delay = Duration::from_secs(1);
-        let build: Build = loop {
-            let build =
-                match timeout::within(progress, deadline, client.get_build(&app_id, &build_id))
-                    .await
-                {
-                    Ok(Ok(b)) => b,
-                    Ok(Err(e)) => {
-                        api_error(diags, &e);
-                        return None;
-                    }
-                    Err(w) => {
-                        timeout::stopped(diags, w, &waiting("not read yet"), limit);
-                        return None;
-                    }
-                };
-            if build.is_finished() {
-                break build;
-            }
-            progress
-                .send(format!(
-                    "waiting for build {build_id}: it is {}",
-                    build.status
-                ))
-                .await;
-            match progress.wait(delay, deadline).await {
-                Wait::Again => {}
-                w => {
-                    timeout::stopped(diags, w, &waiting(&build.status), limit);
-                    return None;
+        let finished = timeout::poll(progress, deadline, BACKOFF, || async {
+            client.get_build(&app_id, &build_id).await.map(|build| {
+                if build.is_finished() {
+                    Look::Done(build)
+                } else {
+                    Look::NotYet(
+                        format!("waiting for build {build_id}: it is {}", build.status),
+                        build.status,
+                    )
                 }
+            })
+        })
+        .await;
+        let build: Build = match finished {
+            Ok(build) => build,
+            Err(Unfinished::Failed(e)) => {
+                api_error(diags, &e);
+                return None;
             }
-            delay = (delay * 2).min(Duration::from_secs(5));
+            Err(Unfinished::Stopped { wait, last }) => {
+                let last = last.as_deref().unwrap_or("not read yet");
+                timeout::stopped(diags, wait, &waiting(last), limit);
+                return None;
+            }
         };
         if !build.is_ready() {
             diags.error(

@@ -20,8 +20,10 @@ use super::{given, required};
 use crate::comwit::client::{Database, DatabaseStatus};
 use crate::comwit::common::{api_error, check_id};
 use crate::comwit::provider::ProviderData;
-use crate::plugin::kit::{text, timeout};
-use crate::plugin::{Action, Progress, Wait};
+use crate::plugin::kit::poll::Backoff;
+use crate::plugin::kit::text;
+use crate::plugin::kit::timeout::{self, Look, Unfinished};
+use crate::plugin::{Action, Progress};
 
 /// The action type names.
 pub const SUSPEND: &str = "comwit_database_suspend";
@@ -29,6 +31,14 @@ pub const RESUME: &str = "comwit_database_resume";
 
 /// How long an invocation waits by default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// How often it reads the database until it shows the new status: after half a second,
+/// then twice as long each time, at most every 5 seconds.
+const BACKOFF: Backoff = Backoff {
+    first: Duration::from_millis(500),
+    max: Duration::from_secs(5),
+    factor: 2.0,
+};
 
 /// Which way the action goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -182,7 +192,8 @@ impl Action for DatabaseSuspend {
                 timeout::within(progress, deadline, client.resume_database(&id)).await
             }
         };
-        let mut last = match call {
+        let before = db.status.clone();
+        let answered = match call {
             Ok(Ok(db)) => db,
             // Another run (or a user) changed it in between: read what it is now.
             Ok(Err(e)) if e.is_conflict() => db,
@@ -195,40 +206,50 @@ impl Action for DatabaseSuspend {
                 return None;
             }
         };
-        let mut delay = Duration::from_millis(500);
-        loop {
-            if last.status == target {
+        // The first look is the answer at hand; every later one reads the database again.
+        let mut at_hand = Some(answered);
+        let shown = timeout::poll(progress, deadline, BACKOFF, || {
+            let known = at_hand.take();
+            let (client, id, target) = (&client, &id, &target);
+            async move {
+                let db = match known {
+                    Some(db) => db,
+                    None => match client.get_database(id).await {
+                        Ok(db) => db,
+                        Err(e) => return Err(e),
+                    },
+                };
+                Ok(if db.status == *target {
+                    Look::Done(db)
+                } else {
+                    Look::NotYet(
+                        format!(
+                            "waiting for {} to be {target}: it is {}",
+                            described(&db),
+                            db.status
+                        ),
+                        db.status,
+                    )
+                })
+            }
+        })
+        .await;
+        match shown {
+            Ok(db) => {
                 progress
-                    .send(format!("{} is {}", described(&last), self.direction.done()))
+                    .send(format!("{} is {}", described(&db), self.direction.done()))
                     .await;
-                return Some(());
+                Some(())
             }
-            progress
-                .send(format!(
-                    "waiting for {} to be {target}: it is {}",
-                    described(&last),
-                    last.status
-                ))
-                .await;
-            match progress.wait(delay, deadline).await {
-                Wait::Again => {}
-                w => {
-                    timeout::stopped(diags, w, &waiting(last.status.as_str()), limit);
-                    return None;
-                }
+            Err(Unfinished::Failed(e)) => {
+                api_error(diags, &e);
+                None
             }
-            delay = (delay * 2).min(Duration::from_secs(5));
-            last = match timeout::within(progress, deadline, client.get_database(&id)).await {
-                Ok(Ok(db)) => db,
-                Ok(Err(e)) => {
-                    api_error(diags, &e);
-                    return None;
-                }
-                Err(w) => {
-                    timeout::stopped(diags, w, &waiting(last.status.as_str()), limit);
-                    return None;
-                }
-            };
+            Err(Unfinished::Stopped { wait, last }) => {
+                let last = last.as_ref().unwrap_or(&before);
+                timeout::stopped(diags, wait, &waiting(last.as_str()), limit);
+                None
+            }
         }
     }
 }

@@ -28,8 +28,8 @@ use super::core::faults::{FaultRule, FaultRules};
 use super::core::hosts::AllowedHosts;
 use super::core::secrets::write_secret;
 use super::core::{
-    blocking, BoxFuture, CoreConfig, CoreError, Launch, LiveState, Platform, PlatformSpec,
-    Registration, Served, StartArgs, Started, Starting,
+    blocking, BoxFuture, CoreConfig, CoreError, Directory, Launch, LiveState, Platform,
+    PlatformSpec, Registration, Served, StartArgs, Started, Starting,
 };
 
 pub use error::ApiError;
@@ -65,6 +65,9 @@ pub struct Config {
     /// `Host` names the listener accepts beyond loopback and `localhost`
     /// (`--allow-host`, `COMWIT_EMULATOR_ALLOWED_HOSTS`).
     pub allowed_hosts: AllowedHosts,
+    /// The served platforms of this process (`StartArgs::directory`); `Config::new`: one
+    /// of its own.
+    pub directory: Directory,
 }
 
 impl Config {
@@ -76,6 +79,7 @@ impl Config {
             admin_secret: None,
             faults: Vec::new(),
             allowed_hosts: AllowedHosts::default(),
+            directory: Directory::default(),
         }
     }
 
@@ -189,6 +193,7 @@ fn start_registered(args: StartArgs) -> Starting {
     Box::pin(async move {
         let mut config = Config::from_env(&args.listen, &args.state_root)?;
         args.extend_hosts(&mut config.allowed_hosts);
+        config.directory = args.directory.clone();
         Ok(Box::new(Emulator::start(config).await?) as Box<dyn Started>)
     })
 }
@@ -223,6 +228,7 @@ impl Emulator {
                 faults: &config.faults,
                 allowed_hosts: &config.allowed_hosts,
                 neighbours: &[],
+                directory: &config.directory,
             },
         )
         .await?;

@@ -30,8 +30,8 @@ use super::core::hosts::AllowedHosts;
 use super::core::secrets::write_secret;
 use super::core::server;
 use super::core::{
-    BoxFuture, CoreConfig, CoreError, Launch, LiveState, Platform, PlatformSpec, Registration,
-    Served, StartArgs, Started, Starting,
+    BoxFuture, CoreConfig, CoreError, Directory, Launch, LiveState, Platform, PlatformSpec,
+    Registration, Served, StartArgs, Started, Starting,
 };
 
 pub use error::ApiError;
@@ -94,6 +94,9 @@ pub struct Config {
     /// The other platforms' folders inside the state directory (not Comwit's state; from
     /// the registry, `StartArgs::neighbours`). `Config::new`: none.
     pub state_neighbours: Vec<&'static str>,
+    /// The served platforms of this process (`StartArgs::directory`); `Config::new`: one
+    /// of its own, listing Comwit alone.
+    pub directory: Directory,
 }
 
 impl Config {
@@ -113,6 +116,7 @@ impl Config {
             clock: Clock::system(),
             allowed_hosts: AllowedHosts::default(),
             state_neighbours: Vec::new(),
+            directory: Directory::default(),
         }
     }
 
@@ -175,6 +179,8 @@ pub(crate) struct AppState {
     pub apps: Arc<apps::Apps>,
     /// The DNS server's address and the resolver lookups ask.
     pub dns: dns::DnsInfo,
+    /// The served platforms of this process: the console's CSP `connect-src`.
+    pub directory: Directory,
 }
 
 /// What the database handlers (`api.rs`) use beside the store.
@@ -290,6 +296,11 @@ impl Platform for Comwit {
         Some(self.live.clone())
     }
 
+    /// The browser console at `/` (`console.rs`).
+    fn serves_console(&self) -> bool {
+        true
+    }
+
     /// Empty segments are ignored under `/db/` (a client appending `/v2/pipeline` to the
     /// database URL sends `…/<id>//v2/pipeline`), and so is a final `/`; a database's own
     /// host (`<id>.db.localhost`) serves its `/db/<id>/` (`sql::normalize_path`).
@@ -315,6 +326,7 @@ fn start_registered(args: StartArgs) -> Starting {
         );
         args.extend_hosts(&mut config.allowed_hosts);
         config.state_neighbours = args.neighbours(&SPEC);
+        config.directory = args.directory.clone();
         Ok(Box::new(Emulator::start(config).await?) as Box<dyn Started>)
     })
 }
@@ -366,6 +378,7 @@ impl Emulator {
                 faults: &config.faults,
                 allowed_hosts: &config.allowed_hosts,
                 neighbours: &config.state_neighbours,
+                directory: &config.directory,
             },
         )
         .await?;
@@ -418,6 +431,7 @@ impl Emulator {
             sql: sql::SqlServer::new(store.clone()),
             apps: apps.clone(),
             dns: dns_info,
+            directory: launch.directory().clone(),
         };
         let sql = state.sql.clone();
         let sql_maintenance = tokio::spawn(sql.clone().run_maintenance(shutdown_rx.clone()));

@@ -19,6 +19,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use super::directory::{Directory, Listed};
 use super::faults::{FaultRule, Faults};
 use super::files;
 use super::hosts::AllowedHosts;
@@ -44,6 +45,8 @@ pub struct CoreConfig<'a> {
     /// Other platforms' folders inside this platform's (only when its folder is the state
     /// directory itself): not its state, left out of its export and reset.
     pub neighbours: &'a [&'static str],
+    /// The served platforms of this process: the platform registers there when it serves.
+    pub directory: &'a Directory,
 }
 
 /// A platform being started: its directory made, its secret and faults checked, its
@@ -60,6 +63,7 @@ pub struct Launch {
     starting: watch::Sender<bool>,
     allowed_hosts: AllowedHosts,
     neighbours: Vec<&'static str>,
+    directory: Directory,
     shutdown: watch::Sender<bool>,
 }
 
@@ -105,6 +109,7 @@ impl Launch {
             starting,
             allowed_hosts: config.allowed_hosts.clone(),
             neighbours: config.neighbours.to_vec(),
+            directory: config.directory.clone(),
             shutdown,
         })
     }
@@ -124,12 +129,18 @@ impl Launch {
         &self.allowed_hosts
     }
 
+    /// The served platforms of this process (the console lists them).
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
     /// Turns true when the platform stops: extra listeners and background tasks end on it.
     pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
         self.shutdown.subscribe()
     }
 
-    /// Writes the admin secret and serves `platform` in the background.
+    /// Writes the admin secret, serves `platform` in the background and registers it in
+    /// the directory.
     pub fn serve(self, platform: Arc<dyn Platform>) -> anyhow::Result<Served> {
         write_secret(&self.dir.join(ADMIN_SECRET_FILE), &self.admin_secret)
             .context("writing admin-secret")?;
@@ -140,12 +151,21 @@ impl Launch {
             stats: Arc::new(Stats::default()),
             allowed_hosts: self.allowed_hosts,
             home: Arc::new(StateHome::new(self.dir.clone(), self.neighbours)),
+            directory: self.directory.clone(),
         };
+        let console = core.platform.serves_console();
         let rx = self.shutdown.subscribe();
         let _ = self.starting.send(true);
         let task = tokio::spawn(server::serve(self.listener, core, rx));
         tracing::info!(platform = self.spec.name, base_url = %self.base_url, state_dir = %self.dir.display(), "emulator started");
+        self.directory.add(Listed {
+            name: self.spec.name.to_owned(),
+            url: self.base_url.clone(),
+            console,
+        });
         Ok(Served {
+            name: self.spec.name,
+            directory: self.directory,
             addr: self.addr,
             base_url: self.base_url,
             admin_secret: self.admin_secret,
@@ -158,6 +178,8 @@ impl Launch {
 
 /// A platform's API being served by the core.
 pub struct Served {
+    name: &'static str,
+    directory: Directory,
     addr: SocketAddr,
     base_url: String,
     admin_secret: String,
@@ -190,6 +212,7 @@ impl Served {
     /// Signals shutdown to the API and every listener on [`Launch::shutdown_signal`], and
     /// waits for the API's open requests to finish (up to 5 seconds).
     pub async fn stop(self) {
+        self.directory.remove(self.name);
         let _ = self.shutdown.send(true);
         if let Err(e) = self.task.await {
             tracing::warn!(error = %e, "server task failed");

@@ -4,6 +4,8 @@
 //! - [`server`], bind, the accept loop and serve loop (TCP_NODELAY, header read timeout,
 //!   graceful drain), the `Host` check ([`hosts`]), the admin-secret check, stats labelled from the matched route, fault
 //!   injection; core answers go through the platform's error shape;
+//! - [`directory`], the served platforms as the browser console learns them
+//!   (`GET /_console/platforms`) and the CORS answers for the console's origin;
 //! - [`hosts`], the `Host` names a listener answers (a guard against DNS rebinding);
 //! - [`admin`], the `/_emulator/faults` and `/_emulator/stats` routes, and
 //!   [`state_admin`], `/_emulator/state/{export,reset,import}` of a running platform, over
@@ -28,6 +30,7 @@ pub mod archive;
 pub mod auth;
 pub mod blocking;
 pub mod clock;
+pub mod directory;
 pub mod engines;
 pub mod extract;
 pub mod faults;
@@ -43,6 +46,7 @@ pub mod server;
 pub mod state;
 pub mod state_admin;
 
+pub use directory::{Directory, Listed};
 pub use launch::{CoreConfig, Launch, Served};
 pub use platform::{CoreError, LiveState, Platform, PlatformSpec, Readiness};
 pub use registry::{BoxFuture, Registration, StartArgs, Started, Starting};

@@ -148,6 +148,12 @@ pub trait Platform: Send + Sync + 'static {
         None
     }
 
+    /// Whether the platform serves the browser console at its root: the core then gives
+    /// the console's origin CORS on every other platform's listener (`super::directory`).
+    fn serves_console(&self) -> bool {
+        false
+    }
+
     /// A path to route instead of the request's own (faults still see the original), for
     /// platforms that ignore empty path segments somewhere or route by host name. `host` is
     /// the request's `Host` name (lowercase, without port), when it is a name. `None`: route

@@ -7,6 +7,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
 
+use super::directory::Directory;
 use super::hosts::AllowedHosts;
 use super::platform::PlatformSpec;
 
@@ -48,6 +49,9 @@ pub struct StartArgs {
     /// Addresses of extra listeners by listening name (`comwit-apps` from
     /// `--apps-listen`); a platform uses its default for a name not given.
     pub extra_listen: BTreeMap<String, String>,
+    /// The served platforms of this process, shared by all of them: each registers there
+    /// when it serves (the console's listing and CORS, `super::directory`).
+    pub directory: Directory,
 }
 
 impl StartArgs {

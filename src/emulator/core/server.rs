@@ -26,6 +26,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
 use super::admin::{self, ADMIN_HEADER};
+use super::directory::{self, Directory};
 use super::faults::{FaultAction, Faults};
 use super::hosts::{AllowedHosts, HostPolicy};
 use super::platform::{CoreError, Platform};
@@ -99,6 +100,8 @@ pub struct CoreState {
     pub allowed_hosts: AllowedHosts,
     /// The platform's state folder and the gate of its public requests.
     pub home: Arc<StateHome>,
+    /// The served platforms of this process: the console's listing and CORS.
+    pub directory: Directory,
 }
 
 impl CoreState {
@@ -292,13 +295,44 @@ async fn health(core: &CoreState, method: &axum::http::Method) -> Response<Body>
     (status, axum::Json(body)).into_response()
 }
 
+/// `GET /_console/platforms`: the served platforms (no secret, not counted, no faults).
+fn platforms_listing(core: &CoreState, method: &axum::http::Method) -> Response<Body> {
+    if method != axum::http::Method::GET && method != axum::http::Method::HEAD {
+        let mut resp = core.error(CoreError::MethodNotAllowed);
+        resp.headers_mut().insert(
+            axum::http::header::ALLOW,
+            axum::http::HeaderValue::from_static("GET,HEAD"),
+        );
+        return resp;
+    }
+    (
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        axum::Json(core.directory.listing()),
+    )
+        .into_response()
+}
+
 async fn dispatch(
     req: Request<Incoming>,
     app: App,
     core: CoreState,
     hosts: Arc<HostPolicy>,
+    own_port: u16,
 ) -> Result<Response<Body>, AbortConnection> {
-    let mut resp = route(req, app, core, hosts).await?;
+    // CORS for the browser console's origin only (`super::directory`).
+    let cors = core.directory.cors_origin(req.headers(), own_port);
+    let mut resp = match &cors {
+        Some(origin)
+            if directory::is_preflight(req.method(), req.headers())
+                && hosts.accepts_request(req.uri(), req.headers()) =>
+        {
+            directory::preflight(origin.clone())
+        }
+        _ => route(req, app, core, hosts).await?,
+    };
+    if let Some(origin) = cors {
+        directory::allow(&mut resp, origin);
+    }
     resp.headers_mut().insert(
         VERSION_HEADER,
         axum::http::HeaderValue::from_static(VERSION),
@@ -320,6 +354,9 @@ async fn route(
     }
     if path == HEALTH_PATH {
         return Ok(health(&core, &method).await);
+    }
+    if path == directory::PLATFORMS_PATH {
+        return Ok(platforms_listing(&core, &method));
     }
     if is_admin_path(&path) {
         let authorized = req
@@ -462,8 +499,11 @@ pub async fn serve(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let app = app(&core);
-    let hosts = match listener.local_addr() {
-        Ok(bound) => Arc::new(core.allowed_hosts.for_listener(bound)),
+    let (hosts, own_port) = match listener.local_addr() {
+        Ok(bound) => (
+            Arc::new(core.allowed_hosts.for_listener(bound)),
+            bound.port(),
+        ),
         Err(e) => {
             tracing::error!(error = %e, "no local address; not serving");
             return;
@@ -497,7 +537,13 @@ pub async fn serve(
         tokio::spawn(async move {
             let _done = done;
             let svc = hyper::service::service_fn(move |req| {
-                dispatch(req, app.clone(), conn_core.clone(), conn_hosts.clone())
+                dispatch(
+                    req,
+                    app.clone(),
+                    conn_core.clone(),
+                    conn_hosts.clone(),
+                    own_port,
+                )
             });
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())

@@ -25,8 +25,8 @@ use super::core::faults::{FaultRule, FaultRules};
 use super::core::hosts::AllowedHosts;
 use super::core::secrets::{random_hex, write_secret};
 use super::core::{
-    blocking, clock, BoxFuture, CoreConfig, CoreError, Launch, LiveState, Platform, PlatformSpec,
-    Registration, Served, StartArgs, Started, Starting,
+    blocking, clock, BoxFuture, CoreConfig, CoreError, Directory, Launch, LiveState, Platform,
+    PlatformSpec, Registration, Served, StartArgs, Started, Starting,
 };
 
 pub use error::ApiError;
@@ -73,6 +73,9 @@ pub struct Config {
     /// `Host` names the listener accepts beyond loopback and `localhost`
     /// (`--allow-host`, `COMWIT_EMULATOR_ALLOWED_HOSTS`).
     pub allowed_hosts: AllowedHosts,
+    /// The served platforms of this process (`StartArgs::directory`); `Config::new`: one
+    /// of its own.
+    pub directory: Directory,
 }
 
 impl Config {
@@ -85,6 +88,7 @@ impl Config {
             default_quota: DEFAULT_QUOTA,
             faults: Vec::new(),
             allowed_hosts: AllowedHosts::default(),
+            directory: Directory::default(),
         }
     }
 
@@ -281,6 +285,7 @@ fn start_registered(args: StartArgs) -> Starting {
     Box::pin(async move {
         let mut config = Config::from_env(&args.listen, &args.state_root)?;
         args.extend_hosts(&mut config.allowed_hosts);
+        config.directory = args.directory.clone();
         Ok(Box::new(Emulator::start(config).await?) as Box<dyn Started>)
     })
 }
@@ -316,6 +321,7 @@ impl Emulator {
                 faults: &config.faults,
                 allowed_hosts: &config.allowed_hosts,
                 neighbours: &[],
+                directory: &config.directory,
             },
         )
         .await?;

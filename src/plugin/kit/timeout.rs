@@ -150,49 +150,65 @@ pub async fn within_reporting<F: Future>(
 
 /// What one look of an action's wait ([`poll`]) found.
 #[derive(Debug, PartialEq)]
-pub enum Look<T> {
+pub enum Look<T, S = ()> {
     /// What the action waits for: the wait ends with it.
     Done(T),
-    /// Not yet: this line is sent as progress, and the action looks again after the next
-    /// wait of its backoff.
-    NotYet(String),
+    /// Not yet: the line is sent as progress, and the action looks again after the next
+    /// wait of its backoff. `S` is what the look saw (a hostname's missing records, a
+    /// database's status): the wait gives the last one back if it ends without `T`
+    /// ([`Unfinished`]), so the action's error can say what it last saw.
+    NotYet(String, S),
+}
+
+impl<T> Look<T> {
+    /// Not yet, with only a progress line to say.
+    pub fn not_yet(line: impl Into<String>) -> Self {
+        Look::NotYet(line.into(), ())
+    }
 }
 
 /// How an action's wait ([`poll`]) ended without what it waited for.
 #[derive(Debug, PartialEq)]
-pub enum Unfinished<E> {
+pub enum Unfinished<E, S = ()> {
     /// A look failed: the action reports the failure (its platform's `api_error`).
     Failed(E),
     /// The action's `timeout` passed or the run was cancelled: the action reports it with
-    /// [`stopped`].
-    Stopped(Wait),
+    /// [`stopped`]. `last` is what the last finished look saw ([`Look::NotYet`]), `None`
+    /// when no look finished (the first one was cut short).
+    Stopped { wait: Wait, last: Option<S> },
 }
 
 /// An action's wait for a state (a database answering again, a snapshot listed): `look`
 /// at once, then again after each wait of `backoff` ([`super::poll::Backoff`]), until it
 /// finds what it waits for or fails; each look is cut short at the deadline or on cancel
 /// (like [`within`]), and so is each wait. A look that is not done yet sends its line as
-/// progress, so the user sees each state the action saw.
-pub async fn poll<T, E, Fut>(
+/// progress, so the user sees each state the action saw, and what it saw is kept: a wait
+/// that times out or is cancelled gives back the last one, even when the look running at
+/// the deadline was cut short.
+pub async fn poll<T, E, S, Fut>(
     progress: &Progress,
     deadline: tokio::time::Instant,
     backoff: Backoff,
     mut look: impl FnMut() -> Fut,
-) -> Result<T, Unfinished<E>>
+) -> Result<T, Unfinished<E, S>>
 where
-    Fut: Future<Output = Result<Look<T>, E>>,
+    Fut: Future<Output = Result<Look<T, S>, E>>,
 {
     let mut delay = backoff.first;
+    let mut last = None;
     loop {
         match within(progress, deadline, look()).await {
             Ok(Ok(Look::Done(found))) => return Ok(found),
-            Ok(Ok(Look::NotYet(line))) => progress.send(line).await,
+            Ok(Ok(Look::NotYet(line, seen))) => {
+                progress.send(line).await;
+                last = Some(seen);
+            }
             Ok(Err(e)) => return Err(Unfinished::Failed(e)),
-            Err(wait) => return Err(Unfinished::Stopped(wait)),
+            Err(wait) => return Err(Unfinished::Stopped { wait, last }),
         }
         match progress.wait(delay, deadline).await {
             Wait::Again => {}
-            wait => return Err(Unfinished::Stopped(wait)),
+            wait => return Err(Unfinished::Stopped { wait, last }),
         }
         delay = backoff.next(delay);
     }
@@ -330,7 +346,7 @@ mod tests {
                     Ok::<_, String>(if n == 4 {
                         Look::Done(n)
                     } else {
-                        Look::NotYet(format!("look {n}: not yet"))
+                        Look::not_yet(format!("look {n}: not yet"))
                     })
                 }
             },
@@ -366,10 +382,16 @@ mod tests {
 
         let start = tokio::time::Instant::now();
         let timed_out = poll(&progress, deadline(100 * MS), every, || async {
-            Ok::<_, String>(Look::<()>::NotYet("waiting".into()))
+            Ok::<_, String>(Look::<()>::not_yet("waiting"))
         })
         .await;
-        assert_eq!(timed_out, Err(Unfinished::Stopped(Wait::TimedOut)));
+        assert_eq!(
+            timed_out,
+            Err(Unfinished::Stopped {
+                wait: Wait::TimedOut,
+                last: Some(())
+            })
+        );
         let took = start.elapsed();
         assert!(
             took >= 100 * MS && took < Duration::from_secs(30),
@@ -387,7 +409,13 @@ mod tests {
             std::future::pending::<Result<Look<()>, String>>()
         })
         .await;
-        assert_eq!(hung, Err(Unfinished::Stopped(Wait::TimedOut)));
+        assert_eq!(
+            hung,
+            Err(Unfinished::Stopped {
+                wait: Wait::TimedOut,
+                last: None
+            })
+        );
         let took = start.elapsed();
         assert!(
             took >= 100 * MS && took < Duration::from_secs(30),
@@ -399,10 +427,95 @@ mod tests {
             &progress,
             deadline(Duration::from_secs(60)),
             every,
-            || async { Ok::<_, String>(Look::<()>::NotYet("waiting".into())) },
+            || async { Ok::<_, String>(Look::<()>::not_yet("waiting")) },
         )
         .await;
-        assert_eq!(cancelled, Err(Unfinished::Stopped(Wait::Cancelled)));
+        assert!(
+            matches!(
+                cancelled,
+                Err(Unfinished::Stopped {
+                    wait: Wait::Cancelled,
+                    ..
+                })
+            ),
+            "{cancelled:?}"
+        );
+    }
+
+    /// A wait that ends without what it waited for gives back what the last finished look
+    /// saw: at a timeout between two looks, at a timeout that cuts a hanging look short
+    /// (the look before it), and at a cancel.
+    #[tokio::test]
+    async fn poll_gives_back_what_the_last_look_saw() {
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let (progress, mut rx) = Progress::for_test(cancel.clone());
+        let every = Backoff::every(30 * MS);
+        let seen = |n: u32| (n, format!("record {n} missing"));
+
+        // Between two looks: the last of several (the one whose line was sent last).
+        let looks = std::cell::Cell::new(0u32);
+        let timed_out = poll(&progress, deadline(150 * MS), every, || {
+            looks.set(looks.get() + 1);
+            let n = looks.get();
+            async move { Ok::<Look<(), _>, String>(Look::NotYet(format!("look {n}"), seen(n))) }
+        })
+        .await;
+        let said = lines(&mut rx);
+        assert!(said.len() >= 2, "{said:?}");
+        let n = u32::try_from(said.len()).expect("a few lines");
+        assert_eq!(said.last(), Some(&format!("look {n}")), "{said:?}");
+        assert_eq!(
+            timed_out,
+            Err(Unfinished::Stopped {
+                wait: Wait::TimedOut,
+                last: Some(seen(n))
+            })
+        );
+
+        // The look running at the deadline hangs: the one before it is given back.
+        let looks = std::cell::Cell::new(0u32);
+        let cut_short = poll(&progress, deadline(300 * MS), every, || {
+            looks.set(looks.get() + 1);
+            let n = looks.get();
+            async move {
+                if n >= 3 {
+                    std::future::pending::<()>().await;
+                }
+                Ok::<Look<(), _>, String>(Look::NotYet(format!("look {n}"), seen(n)))
+            }
+        })
+        .await;
+        assert_eq!(looks.get(), 3);
+        assert_eq!(
+            cut_short,
+            Err(Unfinished::Stopped {
+                wait: Wait::TimedOut,
+                last: Some(seen(2))
+            })
+        );
+        assert_eq!(lines(&mut rx), ["look 1", "look 2"]);
+
+        // Cancelled while waiting after a look: that look's.
+        let looks = std::cell::Cell::new(0u32);
+        let cancelled = poll(&progress, deadline(Duration::from_secs(60)), every, || {
+            looks.set(looks.get() + 1);
+            let n = looks.get();
+            let cancel = cancel.clone();
+            async move {
+                if n == 2 {
+                    cancel.cancel();
+                }
+                Ok::<Look<(), _>, String>(Look::NotYet(format!("look {n}"), seen(n)))
+            }
+        })
+        .await;
+        assert_eq!(
+            cancelled,
+            Err(Unfinished::Stopped {
+                wait: Wait::Cancelled,
+                last: Some(seen(2))
+            })
+        );
     }
 
     #[test]

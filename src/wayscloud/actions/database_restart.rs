@@ -123,7 +123,7 @@ impl Action for DatabaseRestart {
             match client.info(&t, &name).await {
                 Ok(info) => Ok(Look::Done(info)),
                 // Not answering yet (a 5xx while it restarts): look again.
-                Err(e) if e.is_ambiguous() => Ok(Look::NotYet(format!(
+                Err(e) if e.is_ambiguous() => Ok(Look::not_yet(format!(
                     "waiting for database {name} to answer again"
                 ))),
                 Err(e) => Err(e),
@@ -146,7 +146,7 @@ impl Action for DatabaseRestart {
                 api_error(diags, &e);
                 None
             }
-            Err(Unfinished::Stopped(w)) => {
+            Err(Unfinished::Stopped { wait: w, .. }) => {
                 timeout::stopped(diags, w, &doing, limit);
                 None
             }

@@ -168,7 +168,7 @@ impl Action for TakeSnapshot {
                     size(s),
                     list.len()
                 )),
-                None => Look::NotYet(format!("waiting for snapshot {id} to be listed")),
+                None => Look::not_yet(format!("waiting for snapshot {id} to be listed")),
             })
         })
         .await;
@@ -181,7 +181,7 @@ impl Action for TakeSnapshot {
                 api_error(diags, &e);
                 None
             }
-            Err(Unfinished::Stopped(w)) => {
+            Err(Unfinished::Stopped { wait: w, .. }) => {
                 let doing = format!("snapshot `{id}` of database `{name}` to be listed");
                 timeout::stopped(diags, w, &doing, limit);
                 None

@@ -3,6 +3,10 @@
 // The user's cwt_ token lives in this tab's sessionStorage (and in memory); it is sent only
 // in the Authorization header of same-origin calls to the public API. Query tokens (for the
 // SQL editor) live in memory only. Everything the API answers is shown with textContent.
+//
+// The emulator's other platforms (GET /_console/platforms) are read on their own origins
+// with their own keys, typed into their panels and kept like the cwt_ token (sessionStorage
+// and memory), sent only in each platform's credential header; only GETs (read-only).
 'use strict';
 
 (() => {
@@ -123,6 +127,7 @@
 
   function signOut() {
     sessionStorage.removeItem(STORAGE_KEY);
+    for (const name of others.keys()) forgetKey(name);
     state.token = null;
     state.queryTokens.clear();
     stopBuildWatch();
@@ -485,6 +490,226 @@
     }
   }
 
+  // ---- the emulator's other platforms, each on its own origin with its own key ------------
+
+  // What the page knows of each platform's public API: where its key goes, how it is
+  // checked at sign-in, how its panel loads.
+  const PLATFORM_APIS = {
+    wayscloud: {
+      header: (key) => ({ 'X-API-Key': key }),
+      check: '/v1/quota',
+      load: () => loadWaysCloud(),
+      signedIn: () => {},
+    },
+    cloudsync: {
+      header: (key) => ({ Authorization: `Bearer ${key}` }),
+      check: '/v1/orgs',
+      load: () => loadCloudSync(),
+      signedIn: (org) => {
+        const o = (org && org.data) || {};
+        $('cloudsync-org').textContent = o.name ? `organization ${o.name} (${o.organizationId})` : '';
+      },
+    },
+  };
+  const others = new Map(); // name -> {url, key}
+  const keyStorage = (name) => `console-key-${name}`;
+
+  // A GET on the platform's own origin; the key only in its credential header.
+  async function otherGet(name, path) {
+    const p = others.get(name);
+    let resp;
+    try {
+      resp = await fetch(`${p.url}${path}`, {
+        method: 'GET',
+        headers: PLATFORM_APIS[name].header(p.key),
+        mode: 'cors',
+        cache: 'no-store',
+        credentials: 'omit',
+        referrerPolicy: 'no-referrer',
+      });
+    } catch (e) {
+      throw new ApiError(0, `${name} did not answer (${e.message})`, 'network');
+    }
+    let json = null;
+    try {
+      json = await resp.json();
+    } catch (_) {
+      json = null;
+    }
+    if (!resp.ok) {
+      // WaysCloud's {"detail"}, CloudSync's {"errors": [{"detail"}]}.
+      const first = json && Array.isArray(json.errors) ? json.errors[0] : null;
+      const message = json && typeof json.detail === 'string'
+        ? json.detail
+        : first && typeof first.detail === 'string' ? first.detail : `HTTP ${resp.status}`;
+      throw new ApiError(resp.status, `${resp.status} ${message}`, (json && json.code) || (first && first.code));
+    }
+    return json;
+  }
+
+  function showPlatforms(listing) {
+    for (const p of (listing && listing.platforms) || []) {
+      if (!PLATFORM_APIS[p.name] || typeof p.url !== 'string') continue;
+      others.set(p.name, { url: p.url.replace(/\/$/, ''), key: null });
+      $(`${p.name}-panel`).hidden = false;
+      $(`${p.name}-url`).textContent = p.url;
+      const saved = sessionStorage.getItem(keyStorage(p.name));
+      if (saved) signInPlatform(p.name, saved);
+    }
+  }
+
+  async function signInPlatform(name, key) {
+    const error = $(`${name}-error`);
+    error.textContent = '';
+    if (!/^[\x21-\x7e]{8,}$/.test(key)) {
+      error.textContent = 'That is not an API key: paste the whole key (visible characters, no spaces).';
+      return;
+    }
+    const p = others.get(name);
+    p.key = key;
+    let answer;
+    try {
+      answer = await otherGet(name, PLATFORM_APIS[name].check);
+    } catch (e) {
+      forgetKey(name);
+      error.textContent = e.status === 401
+        ? 'The emulator refused this key (401): it is unknown, revoked or mistyped.'
+        : `Sign-in failed: ${e.message}`;
+      return;
+    }
+    sessionStorage.setItem(keyStorage(name), key);
+    $(`${name}-key`).value = '';
+    $(`${name}-signin`).hidden = true;
+    $(`${name}-objects`).hidden = false;
+    PLATFORM_APIS[name].signedIn(answer);
+    await PLATFORM_APIS[name].load();
+  }
+
+  function forgetKey(name) {
+    sessionStorage.removeItem(keyStorage(name));
+    const p = others.get(name);
+    if (p) p.key = null;
+    $(`${name}-objects`).hidden = true;
+    $(`${name}-signin`).hidden = false;
+  }
+
+  function emptyRow(tbody, columns, text) {
+    fill(tbody, [el('tr', {}, el('td', { colspan: String(columns), class: 'muted' }, text))]);
+  }
+
+  // WaysCloud: databases of both engines with their size and connections (`info`), then a
+  // database's firewall rules and snapshots.
+  async function loadWaysCloud() {
+    const tbody = $('wc-databases').tBodies[0];
+    $('wc-detail').hidden = true;
+    try {
+      const lists = await Promise.all(['postgresql', 'mariadb'].map((t) =>
+        otherGet('wayscloud', `/v1/databases/${enc(t)}`)));
+      const dbs = lists.flatMap((l) => (l && l.databases) || []);
+      const infos = await Promise.all(dbs.map((d) =>
+        otherGet('wayscloud', `/v1/databases/${enc(d.db_type)}/${enc(d.db_name)}/info`).catch(() => null)));
+      if (dbs.length === 0) {
+        emptyRow(tbody, 8, 'No databases yet.');
+        return;
+      }
+      fill(tbody, dbs.map((d, i) => {
+        const info = infos[i] || {};
+        return el('tr', { 'data-wc-database': d.db_name },
+          el('td', {}, d.db_name),
+          el('td', { class: 'nowrap' }, d.db_type),
+          statusCell(d.status),
+          el('td', { class: 'nowrap' }, info.size_mb == null ? '–' : `${info.size_mb} MB`),
+          el('td', {}, info.connection_count ?? '–'),
+          el('td', {}, d.connection_limit ?? '–'),
+          el('td', {}, d.created_at),
+          el('td', {}, el('button', { onclick: () => selectWaysCloud(d) }, 'Firewall and snapshots')));
+      }));
+    } catch (e) {
+      panelError(tbody, 8, e);
+    }
+  }
+
+  async function selectWaysCloud(d) {
+    $('wc-detail').hidden = false;
+    $('wc-db-name').textContent = d.db_name;
+    const base = `/v1/databases/${enc(d.db_type)}/${enc(d.db_name)}`;
+    const rules = $('wc-rules').tBodies[0];
+    const snaps = $('wc-snapshots').tBodies[0];
+    await Promise.all([
+      otherGet('wayscloud', `${base}/firewall`).then((r) => {
+        const list = (r && r.rules) || [];
+        if (list.length === 0) return emptyRow(rules, 4, 'No rules: only the platform itself connects.');
+        return fill(rules, list.map((x) => el('tr', { 'data-rule': x.rule_id },
+          el('td', {}, x.ip_address), el('td', {}, x.port ?? ''), el('td', {}, x.description ?? ''),
+          el('td', {}, x.created_at))));
+      }).catch((e) => panelError(rules, 4, e)),
+      otherGet('wayscloud', `${base}/snapshots`).then((r) => {
+        const list = (r && r.snapshots) || [];
+        if (list.length === 0) return emptyRow(snaps, 4, 'No snapshots.');
+        return fill(snaps, list.map((x) => el('tr', { 'data-snapshot': x.snapshot_id },
+          el('td', {}, x.snapshot_id), el('td', { class: 'nowrap' }, x.size_mb == null ? '' : `${x.size_mb} MB`),
+          el('td', {}, x.description ?? ''), el('td', {}, x.created_at))));
+      }).catch((e) => panelError(snaps, 4, e)),
+    ]);
+  }
+
+  // CloudSync: managed databases, then a database's tables with their sync state and its
+  // push notifications' status.
+  async function loadCloudSync() {
+    const tbody = $('cs-databases').tBodies[0];
+    $('cs-detail').hidden = true;
+    try {
+      const dbs = ((await otherGet('cloudsync', '/v1/databases')) || {}).data || [];
+      if (dbs.length === 0) {
+        emptyRow(tbody, 6, 'No databases yet.');
+        return;
+      }
+      fill(tbody, dbs.map((d) => {
+        const jwt = [d.jwtSecretConfigured ? 'secret' : null, d.jwksUri ? 'JWKS' : null].filter(Boolean).join(', ');
+        return el('tr', { 'data-cs-database': d.managedDatabaseId },
+          el('td', { title: d.managedDatabaseId }, d.label),
+          el('td', { class: 'nowrap' }, `${d.provider} (${d.flavor})`),
+          el('td', {}, d.schemaName ? `${d.databaseName}.${d.schemaName}` : d.databaseName),
+          el('td', {}, jwt || 'none'),
+          el('td', {}, d.createdAt),
+          el('td', {}, el('button', { onclick: () => selectCloudSync(d) }, 'Sync settings')));
+      }));
+    } catch (e) {
+      panelError(tbody, 6, e);
+    }
+  }
+
+  async function selectCloudSync(d) {
+    $('cs-detail').hidden = false;
+    $('cs-db-name').textContent = d.label;
+    const base = `/v1/databases/${enc(d.managedDatabaseId)}`;
+    const tables = $('cs-tables').tBodies[0];
+    await Promise.all([
+      otherGet('cloudsync', `${base}/cloudsync/tables`).then((r) => {
+        const list = (r && r.data) || [];
+        if (list.length === 0) return emptyRow(tables, 2, 'No tables.');
+        return fill(tables, list.map((t) => el('tr', { 'data-table': t.name },
+          el('td', {}, t.name),
+          el('td', { class: t.enabled ? 'status-active' : 'muted' }, t.enabled ? 'enabled' : 'disabled'))));
+      }).catch((e) => panelError(tables, 2, e)),
+      otherGet('cloudsync', `${base}/notifications/status`).then((r) => {
+        const s = (r && r.data) || {};
+        $('cs-push').textContent = `Push notifications: ${s.status}${s.reason ? ` (${s.reason})` : ''}`;
+      }).catch((e) => {
+        $('cs-push').textContent = `Push notifications: ${e.message}`;
+      }),
+    ]);
+  }
+
+  async function loadPlatforms() {
+    try {
+      const resp = await fetch('/_console/platforms', { cache: 'no-store', credentials: 'omit' });
+      if (resp.ok) showPlatforms(await resp.json());
+    } catch (_) {
+      // An emulator without the listing: Comwit's panels only.
+    }
+  }
+
   // ---- start ------------------------------------------------------------------------------
 
   document.addEventListener('DOMContentLoaded', () => {
@@ -497,7 +722,16 @@
     $('sql').addEventListener('keydown', (e) => {
       if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) runSql();
     });
+    for (const name of Object.keys(PLATFORM_APIS)) {
+      const signInOther = () => signInPlatform(name, $(`${name}-key`).value.trim());
+      $(`${name}-signin-button`).addEventListener('click', signInOther);
+      $(`${name}-key`).addEventListener('keydown', (e) => {
+        if (e.key === 'Enter') signInOther();
+      });
+      $(`${name}-signout`).addEventListener('click', () => forgetKey(name));
+    }
     const saved = sessionStorage.getItem(STORAGE_KEY);
     if (saved) signIn(saved);
+    loadPlatforms();
   });
 })();
