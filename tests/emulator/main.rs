@@ -13,6 +13,8 @@
 //!   with `syncUrl`);
 //! - `platform`: all three platforms in one emulator: health, the version header, the
 //!   inspection routes, and the state's export and import with every engine's rows;
+//! - `state`: WaysCloud's and CloudSync's state exported, reset and imported while they
+//!   run (engines' rows included), and the round trip with the command line;
 //! - `wayscloud`: the WaysCloud databases API on its real PostgreSQL and MariaDB servers.
 
 #[path = "../support/mod.rs"]
@@ -29,4 +31,5 @@ mod ratelimit;
 mod replicas;
 mod sql;
 mod sql_python;
+mod state;
 mod wayscloud;

@@ -48,7 +48,7 @@ fn get_bare(emu: &Emulator, platform: Platform, path: &str) -> (u16, String, Val
     (reply.status.as_u16(), version, reply.body)
 }
 
-fn tail(log: &str) -> &str {
+pub(crate) fn tail(log: &str) -> &str {
     let start = log.len().saturating_sub(6000);
     let start = (start..log.len())
         .find(|i| log.is_char_boundary(*i))
@@ -56,7 +56,7 @@ fn tail(log: &str) -> &str {
     &log[start..]
 }
 
-fn state_command(args: &[&str]) -> std::process::Output {
+pub(crate) fn state_command(args: &[&str]) -> std::process::Output {
     Command::new(crate::support::emulator_binary("platform-emulator"))
         .arg("state")
         .args(args)
@@ -80,7 +80,7 @@ fn comwit_sql(emu: &Emulator, db_url: &str, token: &str, sql: &str) -> Value {
     answer["results"][0]["response"]["result"].clone()
 }
 
-fn health_is_ready(emu: &Emulator, platform: Platform) -> Value {
+pub(crate) fn health_is_ready(emu: &Emulator, platform: Platform) -> Value {
     let (status, version, body) = get_bare(emu, platform, "/_emulator/health");
     assert_eq!(status, 200, "{}: {body}", platform.name());
     assert_eq!(version, VERSION, "{}", platform.name());
@@ -131,18 +131,6 @@ fn three_platforms_export_import_and_health() {
         .filter_map(|e| e["engine"].as_str())
         .collect();
     assert_eq!(engines, ["state", "postgresql", "mariadb"], "{ways}");
-    // Their engines' state is not handed over while they run (yet): 501, nothing touched.
-    for p in [Platform::WaysCloud, Platform::CloudSync] {
-        for (method, path) in [
-            (Method::GET, "/_emulator/state/export"),
-            (Method::POST, "/_emulator/state/reset"),
-        ] {
-            let (status, answer) = a.on(p).admin(method, path, None);
-            assert_eq!(status, 501, "{} {path}: {answer}", p.name());
-            assert!(answer.to_string().contains("state_unsupported"), "{answer}");
-        }
-    }
-
     // Comwit: a database with a row.
     let (status, made) = a.on(Platform::Comwit).api(
         Method::POST,
@@ -523,7 +511,7 @@ fn health_is_503_while_the_engines_start() {
 }
 
 /// An admin request with a raw body, answered as raw bytes: (status, body).
-fn admin_raw(
+pub(crate) fn admin_raw(
     emu: &Emulator,
     platform: Platform,
     method: Method,
@@ -548,13 +536,13 @@ fn admin_raw(
     })
 }
 
-fn json_of(bytes: &[u8]) -> Value {
+pub(crate) fn json_of(bytes: &[u8]) -> Value {
     serde_json::from_slice(bytes)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
 }
 
 /// The entries of an export (path, size), after checking its manifest names `platforms`.
-fn export_entries(tar_bytes: &[u8], platforms: &[&str]) -> Vec<(String, u64)> {
+pub(crate) fn export_entries(tar_bytes: &[u8], platforms: &[&str]) -> Vec<(String, u64)> {
     let mut archive = tar::Archive::new(tar_bytes);
     let mut entries = archive.entries().expect("a tar");
     let mut first = entries.next().expect("a first entry").expect("an entry");
@@ -579,7 +567,7 @@ fn export_entries(tar_bytes: &[u8], platforms: &[&str]) -> Vec<(String, u64)> {
         .collect()
 }
 
-fn no_copies_left(state: &Path) -> bool {
+pub(crate) fn no_copies_left(state: &Path) -> bool {
     std::fs::read_dir(state).expect("state dir").all(|e| {
         let name = e.expect("entry").file_name();
         let name = name.to_string_lossy();

@@ -28,8 +28,8 @@ use super::core::faults::{FaultRule, FaultRules};
 use super::core::hosts::AllowedHosts;
 use super::core::secrets::write_secret;
 use super::core::{
-    BoxFuture, CoreConfig, CoreError, Directory, Launch, Platform, PlatformSpec, Registration,
-    Served, StartArgs, Started, Starting,
+    blocking, BoxFuture, CoreConfig, CoreError, Directory, Launch, LiveState, Platform,
+    PlatformSpec, Registration, Served, StartArgs, Started, Starting,
 };
 
 pub use error::ApiError;
@@ -113,6 +113,52 @@ pub(crate) struct AppState {
 
 struct CloudSync {
     state: AppState,
+    live: Arc<Live>,
+}
+
+/// CloudSync's state as the core's state routes handle it (`core::state_admin`): its
+/// store (the only file it keeps open: a tenant's SQLite file is opened per call, and a
+/// PostgreSQL tenant is the user's own server, not in the state), bootstrapped again after
+/// a reset as on a first start (`api-key`).
+struct Live {
+    store: Arc<Store>,
+    root: PathBuf,
+    /// `CLOUDSYNC_EMULATOR_API_KEY`, the bootstrap key of a fresh state.
+    api_key: Option<String>,
+}
+
+/// Writes `api-key` when the state was bootstrapped now.
+fn bootstrap(
+    store: &Store,
+    root: &std::path::Path,
+    raw: Option<&str>,
+) -> anyhow::Result<Option<String>> {
+    let key = store.bootstrap(raw)?;
+    if let Some(key) = &key {
+        write_secret(&root.join("api-key"), key).context("writing api-key")?;
+    }
+    Ok(key)
+}
+
+impl LiveState for Live {
+    fn holds_objects(&self) -> BoxFuture<'static, anyhow::Result<bool>> {
+        let store = self.store.clone();
+        Box::pin(async move { blocking::run(&store, |s| Ok(s.holds_objects()?)).await })
+    }
+
+    fn replace(
+        &self,
+        change: Box<dyn FnOnce() -> anyhow::Result<()> + Send>,
+    ) -> BoxFuture<'static, anyhow::Result<()>> {
+        let (store, root, raw) = (self.store.clone(), self.root.clone(), self.api_key.clone());
+        Box::pin(async move {
+            blocking::run(&store, move |s| {
+                s.reopen_after(change)?;
+                bootstrap(s, &root, raw.as_deref()).map(drop)
+            })
+            .await
+        })
+    }
 }
 
 impl Platform for CloudSync {
@@ -130,6 +176,10 @@ impl Platform for CloudSync {
 
     fn error_response(&self, error: CoreError) -> Response {
         ApiError::from(error).into_response()
+    }
+
+    fn live_state(&self) -> Option<Arc<dyn LiveState>> {
+        Some(self.live.clone())
     }
 }
 
@@ -193,18 +243,18 @@ impl Emulator {
         let (store, api_key) =
             tokio::task::spawn_blocking(move || -> anyhow::Result<(Store, Option<String>)> {
                 let store = Store::open(&dir)?;
-                let key = store.bootstrap(key_env.as_deref())?;
-                if let Some(key) = &key {
-                    write_secret(&dir.join("api-key"), key).context("writing api-key")?;
-                }
+                let key = bootstrap(&store, &dir, key_env.as_deref())?;
                 Ok((store, key))
             })
             .await??;
-        let state = AppState {
-            store: Arc::new(store),
-            root,
-        };
-        let served = launch.serve(Arc::new(CloudSync { state }))?;
+        let store = Arc::new(store);
+        let live = Arc::new(Live {
+            store: store.clone(),
+            root: root.clone(),
+            api_key: config.api_key.clone(),
+        });
+        let state = AppState { store, root };
+        let served = launch.serve(Arc::new(CloudSync { state, live }))?;
         Ok(Emulator { served, api_key })
     }
 

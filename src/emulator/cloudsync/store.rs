@@ -3,7 +3,7 @@
 //! tokens, push status, devices, and the emulated SQLite Cloud nodes that `sqlitecloud://`
 //! connection strings name.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{params, Connection, OptionalExtension};
@@ -145,6 +145,8 @@ impl Device {
 /// The state store (one connection, behind a mutex; callers run on the blocking pool).
 pub struct Store {
     conn: Mutex<Connection>,
+    /// The state file.
+    path: PathBuf,
 }
 
 fn strings(json: String) -> Vec<String> {
@@ -189,10 +191,36 @@ pub fn is_key(raw: &str) -> bool {
 impl Store {
     /// Opens (migrating) the state file in `dir`.
     pub fn open(dir: &Path) -> anyhow::Result<Store> {
-        let conn = state::open(&dir.join("cloudsync.sqlite"), MIGRATIONS)?;
+        let path = dir.join("cloudsync.sqlite");
+        let conn = state::open(&path, MIGRATIONS)?;
         Ok(Store {
             conn: Mutex::new(conn),
+            path,
         })
+    }
+
+    /// Closes the state file, runs `change` (which empties or refills the folder), and
+    /// opens the file again (made and migrated when it is gone); `change`'s error is
+    /// returned after the file is open again.
+    pub fn reopen_after(&self, change: impl FnOnce() -> anyhow::Result<()>) -> anyhow::Result<()> {
+        let mut conn = self.conn();
+        let open = std::mem::replace(&mut *conn, Connection::open_in_memory()?);
+        if let Err((_, e)) = open.close() {
+            tracing::warn!(error = %e, "closing the CloudSync state file");
+        }
+        let changed = change();
+        *conn = state::open(&self.path, MIGRATIONS)?;
+        changed
+    }
+
+    /// Whether the state holds a managed database or an SQLite Cloud node (with its
+    /// files); the bootstrap organization, workspace and key of a fresh state do not count.
+    pub fn holds_objects(&self) -> rusqlite::Result<bool> {
+        self.conn().query_row(
+            "SELECT (SELECT count(*) FROM databases) + (SELECT count(*) FROM sqlitecloud_nodes)",
+            [],
+            |r| r.get::<_, i64>(0).map(|n| n > 0),
+        )
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {

@@ -350,7 +350,30 @@ fn mode_of(meta: &std::fs::Metadata) -> u32 {
     }
 }
 
+/// Gives `to` the owner of `from` when this process is root (an engine's data directory
+/// belongs to the engine's user, which must be able to read the imported copy); nothing
+/// otherwise (every file is the emulator's user's then).
+fn keep_owner(meta: &std::fs::Metadata, to: &Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    if is_root() {
+        use std::os::unix::fs::MetadataExt;
+        std::os::unix::fs::lchown(to, Some(meta.uid()), Some(meta.gid()))
+            .with_context(|| format!("chowning {}", to.display()))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (meta, to);
+    Ok(())
+}
+
 fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
+    copy_entry(from, to)?;
+    if std::fs::symlink_metadata(to).is_ok() {
+        keep_owner(&std::fs::symlink_metadata(from)?, to)?;
+    }
+    Ok(())
+}
+
+fn copy_entry(from: &Path, to: &Path) -> anyhow::Result<()> {
     let meta = std::fs::symlink_metadata(from)?;
     let kind = meta.file_type();
     if kind.is_dir() {
@@ -381,8 +404,10 @@ fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
 
 /// Copies a running platform's state (the entries of `dir` but `neighbours`) into `to`
 /// (made 0700): SQLite files through SQLite (a consistent copy while connections stay
-/// open; their `-wal`/`-shm` files are in it), other files as they are. The caller holds
-/// the platform's writers (the core's write gate) so the files agree with one another.
+/// open; their `-wal`/`-shm` files are in it), other files as they are, with their modes
+/// (and owners, when root: an engine's data directory keeps its user). The caller holds
+/// the platform's writers (the core's write gate, engines stopped) so the files agree with
+/// one another.
 pub fn snapshot(dir: &Path, neighbours: &[&str], to: &Path) -> anyhow::Result<()> {
     files::private_dir(to)?;
     for entry in platform_entries(dir, neighbours)? {

@@ -70,6 +70,18 @@ pub trait LiveState: Send + Sync + 'static {
     /// Whether the platform holds objects now (an import is refused then).
     fn holds_objects(&self) -> BoxFuture<'static, anyhow::Result<bool>>;
 
+    /// Runs `copy` (a copy of the platform's folder, on the blocking pool) while the
+    /// platform's files agree with one another on disk. Called with new requests held. The
+    /// default runs it as is: SQLite files are copied by SQLite, consistent while open. A
+    /// platform with engines stops them cleanly first and starts them again after, whether
+    /// the copy worked or not.
+    fn at_rest(
+        &self,
+        copy: Box<dyn FnOnce() -> anyhow::Result<()> + Send>,
+    ) -> BoxFuture<'static, anyhow::Result<()>> {
+        Box::pin(async move { super::blocking::call(copy).await })
+    }
+
     /// Closes what the platform keeps open on its folder, runs `change` (which empties or
     /// refills it) on the blocking pool, then opens the state again (bootstrapped as on a
     /// first start when empty). Called with new requests held.

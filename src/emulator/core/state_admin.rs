@@ -5,7 +5,8 @@
 //! - `GET /_emulator/state/export`: the platform's state as the command line's export
 //!   file (`archive`), streamed. New requests are held at the write gate (open ones
 //!   finish first) while the platform's folder is copied (SQLite files by SQLite, WAL
-//!   included) into a copy beside it; the gate opens and the archive streams from the
+//!   included; a platform with engines stops them around the copy,
+//!   [`LiveState::at_rest`]) into a copy beside it; the gate opens and the archive streams from the
 //!   copy, which is removed when the stream ends, finished or not. The state is only read:
 //!   a failed or dropped export leaves it as it was, and serving.
 //! - `POST /_emulator/state/reset`: under the gate, the platform closes its files, its
@@ -171,9 +172,10 @@ impl Write for ChunkWriter {
 }
 
 async fn export(State(core): State<CoreState>) -> Response {
-    if let Err(resp) = live(&core) {
-        return resp;
-    }
+    let live = match live(&core) {
+        Ok(live) => live,
+        Err(resp) => return resp,
+    };
     let name = core.platform.spec().name;
     let home = core.home.clone();
     let copy = home.scratch(EXPORT_PREFIX, "");
@@ -181,9 +183,10 @@ async fn export(State(core): State<CoreState>) -> Response {
         let _one = home.ops.lock().await;
         let _quiet = home.gate.write().await;
         let (dir, neighbours, to) = (home.dir.clone(), home.neighbours.clone(), copy.clone());
-        let copied =
-            blocking::call(move || archive::snapshot(&dir, &neighbours, &to).map_err(Failed)).await;
-        if let Err(Failed(e)) = copied {
+        let copied = live
+            .at_rest(Box::new(move || archive::snapshot(&dir, &neighbours, &to)))
+            .await;
+        if let Err(e) = copied {
             remove_quietly(&copy);
             return failed(&core, "export", e);
         }

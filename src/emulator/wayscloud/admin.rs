@@ -30,8 +30,7 @@ pub fn routes() -> Router<AppState> {
 pub(super) fn readiness(state: &AppState) -> BoxFuture<'static, Vec<Readiness>> {
     let engines = state.engines.clone();
     Box::pin(async move {
-        let pg = &engines.postgres;
-        let my = &engines.mariadb;
+        let (pg, my) = (engines.pg(), engines.my());
         vec![
             Readiness::state_file(),
             probe("postgresql", pg.exited(), pg.port()).await,

@@ -4,6 +4,7 @@
 //! Names reaching SQL here were validated (letters, digits, `_`) and are quoted anyway.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
 
@@ -68,10 +69,37 @@ pub struct Stats {
     pub cache_hit_ratio: f64,
 }
 
-/// Both servers.
+/// Both servers, behind a handle that a state operation (`super::Live`) can stop and start
+/// again on the same directory: every call takes the servers running now.
 pub struct Engines {
-    pub postgres: Postgres,
-    pub mariadb: MariaDb,
+    dir: PathBuf,
+    servers: std::sync::RwLock<Servers>,
+}
+
+#[derive(Clone)]
+struct Servers {
+    postgres: Arc<Postgres>,
+    mariadb: Arc<MariaDb>,
+}
+
+async fn start_servers(dir: &Path, allowed: &[Allowed]) -> anyhow::Result<Servers> {
+    let mut pg = PostgresConfig::new(dir.join("postgres"));
+    pg.hba_rules = hba_rules(allowed);
+    let mut my = MariaDbConfig::new(dir.join("mariadb"));
+    my.options.push(("userstat".into(), "1".into()));
+    let (postgres, mariadb) = tokio::join!(Postgres::start(pg), MariaDb::start(my));
+    let postgres = postgres.context("starting PostgreSQL")?;
+    let mariadb = match mariadb {
+        Ok(m) => m,
+        Err(e) => {
+            postgres.stop().await;
+            return Err(e.context("starting MariaDB"));
+        }
+    };
+    Ok(Servers {
+        postgres: Arc::new(postgres),
+        mariadb: Arc::new(mariadb),
+    })
 }
 
 fn first(rows: &[Vec<String>]) -> Option<&str> {
@@ -106,24 +134,45 @@ impl Engines {
     /// Starts both engines under `dir` (`postgres/`, `mariadb/`), PostgreSQL with the
     /// firewall rules in `allowed`.
     pub async fn start(dir: &Path, allowed: &[Allowed]) -> anyhow::Result<Engines> {
-        let mut pg = PostgresConfig::new(dir.join("postgres"));
-        pg.hba_rules = hba_rules(allowed);
-        let mut my = MariaDbConfig::new(dir.join("mariadb"));
-        my.options.push(("userstat".into(), "1".into()));
-        let (postgres, mariadb) = tokio::join!(Postgres::start(pg), MariaDb::start(my));
-        let postgres = postgres.context("starting PostgreSQL")?;
-        let mariadb = match mariadb {
-            Ok(m) => m,
-            Err(e) => {
-                postgres.stop().await;
-                return Err(e.context("starting MariaDB"));
-            }
-        };
-        Ok(Engines { postgres, mariadb })
+        let servers = start_servers(dir, allowed).await?;
+        Ok(Engines {
+            dir: dir.to_path_buf(),
+            servers: std::sync::RwLock::new(servers),
+        })
     }
 
-    pub async fn stop(self) {
-        tokio::join!(self.postgres.stop(), self.mariadb.stop());
+    fn servers(&self) -> Servers {
+        self.servers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The PostgreSQL server running now.
+    pub fn pg(&self) -> Arc<Postgres> {
+        self.servers().postgres
+    }
+
+    /// The MariaDB server running now.
+    pub fn my(&self) -> Arc<MariaDb> {
+        self.servers().mariadb
+    }
+
+    /// Stops both servers cleanly and waits for them: their data directories are at rest
+    /// until [`Engines::start_again`].
+    pub async fn stop(&self) {
+        let servers = self.servers();
+        tokio::join!(servers.postgres.halt(), servers.mariadb.halt());
+    }
+
+    /// Starts both servers again on the directory (initialising a data directory that is
+    /// not there, as a first start does), PostgreSQL with the firewall rules in `allowed`.
+    /// On failure the stopped servers stay in place (health names them not ready).
+    pub async fn start_again(&self, allowed: &[Allowed]) -> anyhow::Result<()> {
+        self.stop().await;
+        let servers = start_servers(&self.dir, allowed).await?;
+        *self.servers.write().unwrap_or_else(|p| p.into_inner()) = servers;
+        Ok(())
     }
 
     pub fn host(&self) -> &'static str {
@@ -132,19 +181,15 @@ impl Engines {
 
     pub fn port(&self, t: DbType) -> u16 {
         match t {
-            DbType::Postgresql => self.postgres.port(),
-            DbType::Mariadb => self.mariadb.port(),
+            DbType::Postgresql => self.pg().port(),
+            DbType::Mariadb => self.my().port(),
         }
     }
 
     pub async fn version(&self, t: DbType) -> anyhow::Result<String> {
         let rows = match t {
-            DbType::Postgresql => {
-                self.postgres
-                    .query("postgres", "SHOW server_version")
-                    .await?
-            }
-            DbType::Mariadb => self.mariadb.query("SELECT VERSION()").await?,
+            DbType::Postgresql => self.pg().query("postgres", "SHOW server_version").await?,
+            DbType::Mariadb => self.my().query("SELECT VERSION()").await?,
         };
         Ok(first(&rows).unwrap_or_default().to_owned())
     }
@@ -152,8 +197,8 @@ impl Engines {
     /// The server's main process (for CPU and memory figures).
     pub fn pid(&self, t: DbType) -> u32 {
         match t {
-            DbType::Postgresql => self.postgres.pid(),
-            DbType::Mariadb => self.mariadb.pid(),
+            DbType::Postgresql => self.pg().pid(),
+            DbType::Mariadb => self.my().pid(),
         }
     }
 
@@ -170,7 +215,7 @@ impl Engines {
             DbType::Postgresql => {
                 let (u, n) = (postgres::quote_ident(user), postgres::quote_ident(name));
                 let pw = postgres::quote_literal(password);
-                self.postgres
+                self.pg()
                     .execute(&format!(
                         "CREATE ROLE {u} LOGIN PASSWORD {pw} CONNECTION LIMIT {limit};\n\
                          CREATE DATABASE {n} OWNER {u} CONNECTION LIMIT {limit};\n\
@@ -182,7 +227,7 @@ impl Engines {
             DbType::Mariadb => {
                 let (u, n) = (mariadb::quote_literal(user), mariadb::quote_ident(name));
                 let pw = mariadb::quote_literal(password);
-                self.mariadb
+                self.my()
                     .execute(&format!(
                         "CREATE DATABASE {n};\n\
                          CREATE USER {u}@'127.0.0.1' IDENTIFIED BY {pw} WITH MAX_USER_CONNECTIONS {limit};\n\
@@ -212,7 +257,7 @@ impl Engines {
                         postgres::quote_ident(user)
                     ));
                 }
-                self.postgres.execute(&sql).await
+                self.pg().execute(&sql).await
             }
             DbType::Mariadb => {
                 let mut sql = format!("DROP DATABASE IF EXISTS {};\n", mariadb::quote_ident(name));
@@ -225,7 +270,7 @@ impl Engines {
                         ));
                     }
                 }
-                self.mariadb.execute(&sql).await
+                self.my().execute(&sql).await
             }
         }
     }
@@ -233,7 +278,7 @@ impl Engines {
     /// The hosts of every MariaDB account of `user`.
     async fn mariadb_hosts(&self, user: &str) -> anyhow::Result<Vec<String>> {
         let rows = self
-            .mariadb
+            .my()
             .query(&format!(
                 "SELECT Host FROM mysql.user WHERE User = {} ORDER BY Host",
                 mariadb::quote_literal(user)
@@ -250,7 +295,7 @@ impl Engines {
         match t {
             DbType::Postgresql => {
                 let rows = self
-                    .postgres
+                    .pg()
                     .query(
                         "postgres",
                         &format!(
@@ -269,7 +314,7 @@ impl Engines {
     pub async fn database_exists(&self, t: DbType, name: &str) -> anyhow::Result<bool> {
         let rows = match t {
             DbType::Postgresql => {
-                self.postgres
+                self.pg()
                     .query(
                         "postgres",
                         &format!(
@@ -280,7 +325,7 @@ impl Engines {
                     .await?
             }
             DbType::Mariadb => {
-                self.mariadb
+                self.my()
                     .query(&format!(
                         "SELECT count(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = {}",
                         mariadb::quote_literal(name)
@@ -296,7 +341,7 @@ impl Engines {
     pub async fn set_password(&self, t: DbType, user: &str, password: &str) -> anyhow::Result<()> {
         match t {
             DbType::Postgresql => {
-                self.postgres
+                self.pg()
                     .execute(&format!(
                         "ALTER ROLE {} PASSWORD {};",
                         postgres::quote_ident(user),
@@ -314,7 +359,7 @@ impl Engines {
                         mariadb::quote_literal(password)
                     ));
                 }
-                self.mariadb.execute(&sql).await
+                self.my().execute(&sql).await
             }
         }
     }
@@ -330,7 +375,7 @@ impl Engines {
     ) -> anyhow::Result<()> {
         match t {
             DbType::Postgresql => {
-                self.postgres
+                self.pg()
                     .execute(&format!(
                         "ALTER DATABASE {} CONNECTION LIMIT {limit};\nALTER ROLE {} CONNECTION LIMIT {limit};",
                         postgres::quote_ident(name),
@@ -347,7 +392,7 @@ impl Engines {
                         mariadb::quote_literal(&host)
                     ));
                 }
-                self.mariadb.execute(&sql).await
+                self.my().execute(&sql).await
             }
         }
     }
@@ -357,7 +402,7 @@ impl Engines {
         match t {
             DbType::Postgresql => {
                 let rows = self
-                    .postgres
+                    .pg()
                     .query(
                         "postgres",
                         &format!(
@@ -371,7 +416,7 @@ impl Engines {
             }
             DbType::Mariadb => {
                 let rows = self
-                    .mariadb
+                    .my()
                     .query(&format!(
                         "SELECT ID FROM information_schema.PROCESSLIST WHERE (DB = {} OR USER = {}) AND ID <> CONNECTION_ID()",
                         mariadb::quote_literal(name),
@@ -386,7 +431,7 @@ impl Engines {
                 }
                 if !sql.is_empty() {
                     // A session that ended meanwhile is not an error worth failing for.
-                    if let Err(e) = self.mariadb.execute(&sql).await {
+                    if let Err(e) = self.my().execute(&sql).await {
                         tracing::debug!(error = %format!("{e:#}"), "KILL CONNECTION");
                     }
                 }
@@ -401,7 +446,7 @@ impl Engines {
             DbType::Postgresql => {
                 let lit = postgres::quote_literal(name);
                 let rows = self
-                    .postgres
+                    .pg()
                     .query(
                         "postgres",
                         &format!(
@@ -423,7 +468,7 @@ impl Engines {
             DbType::Mariadb => {
                 let (n, u) = (mariadb::quote_literal(name), mariadb::quote_literal(user));
                 let rows = self
-                    .mariadb
+                    .my()
                     .query(&format!(
                         "SELECT \
                          (SELECT COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0) FROM information_schema.TABLES WHERE TABLE_SCHEMA = {n}), \
@@ -448,13 +493,13 @@ impl Engines {
     pub async fn dump(&self, t: DbType, name: &str, file: &Path) -> anyhow::Result<()> {
         match t {
             DbType::Postgresql => {
-                let mut cmd = self.postgres.client("pg_dump");
+                let mut cmd = self.pg().client("pg_dump");
                 cmd.args(["-Fc", "--no-owner", "--no-acl", "-d", name, "-f"])
                     .arg(file);
                 run_tool(cmd, None, "pg_dump").await.map(|_| ())
             }
             DbType::Mariadb => {
-                let mut cmd = self.mariadb.client("mariadb-dump");
+                let mut cmd = self.my().client("mariadb-dump");
                 cmd.args([
                     "--single-transaction",
                     "--routines",
@@ -482,7 +527,7 @@ impl Engines {
         match t {
             DbType::Postgresql => {
                 let (u, n) = (postgres::quote_ident(user), postgres::quote_ident(name));
-                self.postgres
+                self.pg()
                     .execute(&format!(
                         "DROP DATABASE IF EXISTS {n} WITH (FORCE);\n\
                          CREATE DATABASE {n} OWNER {u} CONNECTION LIMIT {limit};\n\
@@ -490,7 +535,7 @@ impl Engines {
                          GRANT ALL ON DATABASE {n} TO {u};\n"
                     ))
                     .await?;
-                let mut cmd = self.postgres.client("pg_restore");
+                let mut cmd = self.pg().client("pg_restore");
                 cmd.args([
                     "--no-owner",
                     "--no-acl",
@@ -507,12 +552,12 @@ impl Engines {
                 let dump = tokio::fs::read_to_string(file)
                     .await
                     .with_context(|| format!("reading {}", file.display()))?;
-                self.mariadb
+                self.my()
                     .execute(&format!(
                         "DROP DATABASE IF EXISTS {n};\nCREATE DATABASE {n};\n"
                     ))
                     .await?;
-                let mut cmd = self.mariadb.client("mysql");
+                let mut cmd = self.my().client("mysql");
                 cmd.arg(name);
                 run_tool(cmd, Some(&dump), "mysql (restore)")
                     .await
@@ -533,7 +578,7 @@ impl Engines {
         allowed: &[Allowed],
     ) -> anyhow::Result<()> {
         match t {
-            DbType::Postgresql => self.postgres.set_hba_rules(&hba_rules(allowed)).await,
+            DbType::Postgresql => self.pg().set_hba_rules(&hba_rules(allowed)).await,
             DbType::Mariadb => {
                 let wanted: Vec<String> = allowed
                     .iter()
@@ -543,7 +588,7 @@ impl Engines {
                 let have = self.mariadb_hosts(user).await?;
                 let u = mariadb::quote_literal(user);
                 let hash_rows = self
-                    .mariadb
+                    .my()
                     .query(&format!(
                         "SELECT authentication_string FROM mysql.user WHERE User = {u} AND Host = '127.0.0.1'"
                     ))
@@ -572,7 +617,7 @@ impl Engines {
                 if sql.is_empty() {
                     return Ok(());
                 }
-                self.mariadb.execute(&sql).await
+                self.my().execute(&sql).await
             }
         }
     }

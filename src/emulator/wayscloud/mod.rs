@@ -25,8 +25,8 @@ use super::core::faults::{FaultRule, FaultRules};
 use super::core::hosts::AllowedHosts;
 use super::core::secrets::{random_hex, write_secret};
 use super::core::{
-    clock, BoxFuture, CoreConfig, CoreError, Directory, Launch, Platform, PlatformSpec,
-    Registration, Served, StartArgs, Started, Starting,
+    blocking, clock, BoxFuture, CoreConfig, CoreError, Directory, Launch, LiveState, Platform,
+    PlatformSpec, Registration, Served, StartArgs, Started, Starting,
 };
 
 pub use error::ApiError;
@@ -138,6 +138,115 @@ pub(crate) struct AppState {
 
 struct WaysCloud {
     state: AppState,
+    live: Arc<Live>,
+}
+
+/// On a state without API keys (a first start, a reset): the bootstrap key
+/// (`WAYSCLOUD_EMULATOR_API_KEY`, else random) with every permission for the bootstrap
+/// customer, written to `bootstrap-api-key`; returned when made.
+fn bootstrap(
+    store: &Store,
+    dir: &std::path::Path,
+    api_key: Option<&str>,
+    quota: i64,
+) -> anyhow::Result<Option<String>> {
+    if store.has_keys()? {
+        return Ok(None);
+    }
+    let key = api_key.map(str::to_owned).unwrap_or_else(new_api_key);
+    if key.is_empty() || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        anyhow::bail!("{ENV_API_KEY} must be non-empty visible ASCII");
+    }
+    let perms: Vec<String> = PERMISSIONS.iter().map(|p| (*p).to_owned()).collect();
+    store.ensure_customer(BOOTSTRAP_CUSTOMER, quota)?;
+    store.add_key(&key, BOOTSTRAP_CUSTOMER, &perms, false, &now())?;
+    write_secret(&dir.join("bootstrap-api-key"), &key).context("writing bootstrap-api-key")?;
+    Ok(Some(key))
+}
+
+/// The PostgreSQL firewall: every stored rule of a live PostgreSQL database.
+fn firewall(store: &Store) -> anyhow::Result<Vec<engine::Allowed>> {
+    let dbs = store.all_live()?;
+    let mut allowed = Vec::new();
+    for rule in store.rules(None)? {
+        if let Some(db) = dbs
+            .iter()
+            .find(|d| d.id == rule.db_id && d.db_type == "postgresql")
+        {
+            allowed.push(engine::Allowed {
+                db_name: db.db_name.clone(),
+                username: db.username.clone(),
+                cidr: rule.cidr.clone(),
+            });
+        }
+    }
+    Ok(allowed)
+}
+
+/// WaysCloud's state as the core's state routes handle it (`core::state_admin`): its
+/// store, and its two engines, which are stopped cleanly while the folder is copied or
+/// replaced and started again after (an export's archive holds their data directories at
+/// rest, exactly what `platform-emulator state export` takes from a stopped emulator).
+/// The API's lock is held throughout, so no snapshot or restore runs meanwhile.
+struct Live {
+    state: AppState,
+    /// `<state-dir>/wayscloud`.
+    dir: PathBuf,
+    /// `WAYSCLOUD_EMULATOR_API_KEY`, the bootstrap key of a fresh state.
+    api_key: Option<String>,
+}
+
+impl Live {
+    /// Starts the engines again with the stored firewall.
+    async fn start_engines(state: &AppState) -> anyhow::Result<()> {
+        let allowed = blocking::run(&state.store, firewall).await?;
+        state.engines.start_again(&allowed).await
+    }
+}
+
+impl LiveState for Live {
+    /// Any database ever made (deleted ones still recorded included); the bootstrap
+    /// customer and keys of a fresh state do not count.
+    fn holds_objects(&self) -> BoxFuture<'static, anyhow::Result<bool>> {
+        let store = self.state.store.clone();
+        Box::pin(async move { blocking::run(&store, |s| Ok(s.holds_objects()?)).await })
+    }
+
+    fn at_rest(
+        &self,
+        copy: Box<dyn FnOnce() -> anyhow::Result<()> + Send>,
+    ) -> BoxFuture<'static, anyhow::Result<()>> {
+        let state = self.state.clone();
+        Box::pin(async move {
+            let _api = state.lock.clone().lock_owned().await;
+            state.engines.stop().await;
+            let copied = blocking::call(copy).await;
+            let started = Self::start_engines(&state).await;
+            copied.and(started)
+        })
+    }
+
+    fn replace(
+        &self,
+        change: Box<dyn FnOnce() -> anyhow::Result<()> + Send>,
+    ) -> BoxFuture<'static, anyhow::Result<()>> {
+        let state = self.state.clone();
+        let (dir, api_key) = (self.dir.clone(), self.api_key.clone());
+        Box::pin(async move {
+            let _api = state.lock.clone().lock_owned().await;
+            state.engines.stop().await;
+            let snapshots = state.snapshots_dir.clone();
+            let quota = state.default_quota;
+            let changed = blocking::run(&state.store, move |s| {
+                s.reopen_after(change)?;
+                super::core::files::private_dir(&snapshots)?;
+                bootstrap(s, &dir, api_key.as_deref(), quota).map(drop)
+            })
+            .await;
+            let started = Self::start_engines(&state).await;
+            changed.and(started)
+        })
+    }
 }
 
 impl Platform for WaysCloud {
@@ -159,6 +268,10 @@ impl Platform for WaysCloud {
 
     fn readiness(&self) -> BoxFuture<'static, Vec<super::core::Readiness>> {
         admin::readiness(&self.state)
+    }
+
+    fn live_state(&self) -> Option<Arc<dyn LiveState>> {
+        Some(self.live.clone())
     }
 }
 
@@ -217,35 +330,13 @@ impl Emulator {
         super::core::files::private_dir(&snapshots_dir)?;
         let store =
             Store::open(&dir).with_context(|| format!("opening state in {}", dir.display()))?;
-        let mut bootstrap = None;
-        if !store.has_keys()? {
-            let key = config.api_key.clone().unwrap_or_else(new_api_key);
-            if key.is_empty() || !key.bytes().all(|b| b.is_ascii_graphic()) {
-                anyhow::bail!("{ENV_API_KEY} must be non-empty visible ASCII");
-            }
-            let perms: Vec<String> = PERMISSIONS.iter().map(|p| (*p).to_owned()).collect();
-            store.ensure_customer(BOOTSTRAP_CUSTOMER, config.default_quota)?;
-            store.add_key(&key, BOOTSTRAP_CUSTOMER, &perms, false, &now())?;
-            write_secret(&dir.join("bootstrap-api-key"), &key)
-                .context("writing bootstrap-api-key")?;
-            bootstrap = Some(key);
-        }
-
-        // The PostgreSQL firewall comes from every stored rule.
-        let dbs = store.all_live()?;
-        let mut allowed = Vec::new();
-        for rule in store.rules(None)? {
-            if let Some(db) = dbs
-                .iter()
-                .find(|d| d.id == rule.db_id && d.db_type == "postgresql")
-            {
-                allowed.push(engine::Allowed {
-                    db_name: db.db_name.clone(),
-                    username: db.username.clone(),
-                    cidr: rule.cidr.clone(),
-                });
-            }
-        }
+        let bootstrap = bootstrap(
+            &store,
+            &dir,
+            config.api_key.as_deref(),
+            config.default_quota,
+        )?;
+        let allowed = firewall(&store)?;
         let engines = engine::Engines::start(&dir, &allowed).await?;
         let state = AppState {
             store: Arc::new(store),
@@ -254,8 +345,14 @@ impl Emulator {
             snapshots_dir,
             default_quota: config.default_quota,
         };
+        let live = Arc::new(Live {
+            state: state.clone(),
+            dir,
+            api_key: config.api_key.clone(),
+        });
         let served = match launch.serve(Arc::new(WaysCloud {
             state: state.clone(),
+            live,
         })) {
             Ok(served) => served,
             Err(e) => {
@@ -309,11 +406,6 @@ impl Emulator {
     }
 
     async fn stop_engines(state: AppState) {
-        let AppState { engines, .. } = state;
-        match Arc::try_unwrap(engines) {
-            Ok(engines) => engines.stop().await,
-            // A request still holds them: dropping the last handle stops them (no wait).
-            Err(shared) => drop(shared),
-        }
+        state.engines.stop().await;
     }
 }

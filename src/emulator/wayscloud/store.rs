@@ -2,7 +2,7 @@
 //! deleted, for the history), firewall rules, snapshots and backup policies, in
 //! `<state-dir>/wayscloud/wayscloud.sqlite`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -131,6 +131,8 @@ impl Default for Policy {
 
 pub struct Store {
     conn: Mutex<Connection>,
+    /// The state file.
+    path: PathBuf,
 }
 
 const DB_COLUMNS: &str = "id, db_type, db_name, username, customer_id, connection_limit, description, created_at, deleted_at";
@@ -172,9 +174,34 @@ fn snapshot(row: &Row<'_>) -> rusqlite::Result<Snapshot> {
 
 impl Store {
     pub fn open(dir: &Path) -> anyhow::Result<Store> {
-        let conn = state::open(&dir.join(STATE_FILE), MIGRATIONS)?;
+        let path = dir.join(STATE_FILE);
+        let conn = state::open(&path, MIGRATIONS)?;
         Ok(Store {
             conn: Mutex::new(conn),
+            path,
+        })
+    }
+
+    /// Closes the state file, runs `change` (which empties or refills the folder), and
+    /// opens the file again (made and migrated when it is gone); `change`'s error is
+    /// returned after the file is open again.
+    pub fn reopen_after(&self, change: impl FnOnce() -> anyhow::Result<()>) -> anyhow::Result<()> {
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let open = std::mem::replace(&mut *conn, Connection::open_in_memory()?);
+        if let Err((_, e)) = open.close() {
+            tracing::warn!(error = %e, "closing the WaysCloud state file");
+        }
+        let changed = change();
+        *conn = state::open(&self.path, MIGRATIONS)?;
+        changed
+    }
+
+    /// Whether any database was ever made (deleted ones still recorded count; customers
+    /// and keys do not: a fresh state has its bootstrap key).
+    pub fn holds_objects(&self) -> rusqlite::Result<bool> {
+        self.with(|c| {
+            c.query_row("SELECT count(*) FROM databases", [], |r| r.get::<_, i64>(0))
+                .map(|n| n > 0)
         })
     }
 

@@ -280,6 +280,11 @@ impl MariaDb {
 
     /// Stops the server (a clean shutdown) and waits for it, killing it after 30 seconds.
     pub async fn stop(self) {
+        self.halt().await;
+    }
+
+    /// [`MariaDb::stop`] through a shared handle (see [`super::postgres::Postgres::halt`]).
+    pub async fn halt(&self) {
         self.process
             .stop(libc::SIGTERM, Duration::from_secs(30))
             .await;

@@ -287,6 +287,13 @@ impl Postgres {
     /// Stops the server (fast shutdown: open sessions are ended, data is flushed) and waits
     /// for it, killing it after 30 seconds.
     pub async fn stop(self) {
+        self.halt().await;
+    }
+
+    /// [`Postgres::stop`] through a shared handle: the server stops (nothing once it has
+    /// exited), its data directory is at rest after it, and this handle only reports its
+    /// exit from then on (a state operation starts a new server on the directory).
+    pub async fn halt(&self) {
         self.process
             .stop(libc::SIGINT, Duration::from_secs(30))
             .await;
